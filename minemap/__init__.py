@@ -1,0 +1,60 @@
+"""minemap: landmine contamination and land-release planning from your own geodata.
+
+Read hazard areas and land-release records, get exact hectares and percentages per threat
+level, district and period, and chart progress::
+
+    import minemap
+    hazards = minemap.read_hazards("sample_data/scenario.gpkg")
+    releases = minemap.read_releases("sample_data/scenario.gpkg")
+    minemap.land_release_summary(hazards, releases, by="district")
+"""
+
+from __future__ import annotations
+
+from minemap._errors import (
+    CoordinateError,
+    CRSError,
+    DataWarning,
+    DuplicateIdWarning,
+    EmptyLayerError,
+    FormatError,
+    GeometryTypeError,
+    InputFileError,
+    MinemapError,
+    MinemapWarning,
+    OutputError,
+    RepairError,
+    RepairWarning,
+    SchemaError,
+)
+from minemap.crs import area_frame, area_ha
+from minemap.io import read_features, read_hazards, read_releases
+from minemap.plots import plot_progress
+from minemap.stats import land_release_summary, progress_over_time
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CRSError",
+    "CoordinateError",
+    "DataWarning",
+    "DuplicateIdWarning",
+    "EmptyLayerError",
+    "FormatError",
+    "GeometryTypeError",
+    "InputFileError",
+    "MinemapError",
+    "MinemapWarning",
+    "OutputError",
+    "RepairError",
+    "RepairWarning",
+    "SchemaError",
+    "area_frame",
+    "area_ha",
+    "land_release_summary",
+    "plot_progress",
+    "progress_over_time",
+    "read_features",
+    "read_hazards",
+    "read_releases",
+]

@@ -1,0 +1,64 @@
+"""Errors and warnings raised by minemap.
+
+Every error is a :class:`MinemapError`; each subclass also inherits the builtin
+exception a Python user would expect (``FileNotFoundError``, ``ValueError``, ...).
+Messages name the file, the feature id and how to fix the input.
+"""
+
+from __future__ import annotations
+
+
+class MinemapError(Exception):
+    """Base class of every error minemap raises on purpose."""
+
+
+class InputFileError(MinemapError, FileNotFoundError):
+    """An input file is missing or cannot be opened."""
+
+
+class FormatError(MinemapError, ValueError):
+    """An input file exists but cannot be parsed (malformed, truncated, wrong format)."""
+
+
+class CRSError(MinemapError, ValueError):
+    """A layer has no coordinate reference system, or an unusable one."""
+
+
+class CoordinateError(MinemapError, ValueError):
+    """Coordinates are NaN, infinite or outside the valid bounds of their CRS."""
+
+
+class SchemaError(MinemapError, ValueError):
+    """A required column is missing, or holds values outside the allowed set."""
+
+
+class GeometryTypeError(MinemapError, ValueError):
+    """A feature has the wrong kind of geometry (e.g. a point in a polygon layer)."""
+
+
+class EmptyLayerError(MinemapError, ValueError):
+    """A layer has no features, or none left after repair."""
+
+
+class RepairError(MinemapError, ValueError):
+    """Repairing a feature would change its area by more than the allowed tolerance."""
+
+
+class OutputError(MinemapError, OSError):
+    """An output file cannot be written."""
+
+
+class MinemapWarning(UserWarning):
+    """Base class of the warnings minemap emits."""
+
+
+class RepairWarning(MinemapWarning):
+    """Geometries were repaired on read; the message counts rows and area change."""
+
+
+class DuplicateIdWarning(MinemapWarning):
+    """Several features share one id."""
+
+
+class DataWarning(MinemapWarning):
+    """Something in the data deserves attention but does not stop the computation."""

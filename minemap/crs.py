@@ -1,0 +1,260 @@
+"""Coordinate reference systems and the equal-area frame every figure is measured in.
+
+minemap measures area in a Lambert Azimuthal Equal Area (LAEA) projection on the WGS 84
+ellipsoid, centred on the data. LAEA preserves area exactly everywhere (but at the antipode
+of its centre), so planar area in that frame is the true ellipsoidal area. Because a
+polygon's straight edges are straight only in the frame they were drawn in, edges are
+densified in their *source* CRS before they are projected (:func:`to_area_frame`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import geopandas as gpd
+import numpy as np
+import pyproj
+import shapely
+
+#: Longest edge kept when densifying geographic coordinates, in degrees (~1.1 km).
+MAX_SEGMENT_DEGREES = 0.01
+#: Longest edge kept when densifying projected coordinates, in metres.
+MAX_SEGMENT_METRES = 1_000.0
+#: Square metres per hectare.
+M2_PER_HA = 10_000.0
+
+_WGS84 = pyproj.CRS.from_epsg(4326)
+
+
+def lonlat_points(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Longitude and latitude of the centre of each feature's bounding box.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        Features with a CRS.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Longitudes and latitudes in degrees (NaN for empty geometries).
+    """
+    bounds = shapely.bounds(np.asarray(gdf.geometry.array))
+    x = (bounds[:, 0] + bounds[:, 2]) / 2.0
+    y = (bounds[:, 1] + bounds[:, 3]) / 2.0
+    if gdf.crs is None or pyproj.CRS(gdf.crs).equals(_WGS84, ignore_axis_order=True):
+        return x, y
+    transformer = pyproj.Transformer.from_crs(gdf.crs, _WGS84, always_xy=True)
+    lon, lat = transformer.transform(x, y)
+    return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+
+
+def area_frame(*layers: gpd.GeoDataFrame | None) -> pyproj.CRS:
+    """Equal-area CRS centred on the given layers.
+
+    The centre is the circular mean of the features' longitudes (so data on both sides of
+    the antimeridian gets a centre near 180°) and the mean of their latitudes.
+
+    Parameters
+    ----------
+    *layers : geopandas.GeoDataFrame or None
+        Layers the frame must serve; ``None`` entries are skipped.
+
+    Returns
+    -------
+    pyproj.CRS
+        A Lambert Azimuthal Equal Area CRS on the WGS 84 ellipsoid, in metres.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import box
+    >>> g = gpd.GeoDataFrame(geometry=[box(46.0, 39.0, 46.1, 39.1)], crs=4326)
+    >>> area_frame(g).coordinate_operation.method_name
+    'Lambert Azimuthal Equal Area'
+    """
+    lons: list[np.ndarray] = []
+    lats: list[np.ndarray] = []
+    for layer in layers:
+        if layer is None or len(layer) == 0:
+            continue
+        lon, lat = lonlat_points(layer)
+        keep = np.isfinite(lon) & np.isfinite(lat)
+        lons.append(lon[keep])
+        lats.append(lat[keep])
+    lon_all = np.concatenate(lons) if lons else np.zeros(1)
+    lat_all = np.concatenate(lats) if lats else np.zeros(1)
+    if lon_all.size == 0:
+        lon_all, lat_all = np.zeros(1), np.zeros(1)
+    rad = np.radians(lon_all)
+    lon_0 = float(np.degrees(np.arctan2(np.sin(rad).mean(), np.cos(rad).mean())))
+    lat_0 = float(np.clip(lat_all.mean(), -90.0, 90.0))
+    return pyproj.CRS.from_proj4(
+        f"+proj=laea +lat_0={lat_0:.6f} +lon_0={lon_0:.6f} +x_0=0 +y_0=0 "
+        "+ellps=WGS84 +units=m +no_defs"
+    )
+
+
+def max_segment_length(crs: pyproj.CRS) -> float:
+    """Densification step for a CRS, in its own units.
+
+    Parameters
+    ----------
+    crs : pyproj.CRS
+        Source CRS of a layer.
+
+    Returns
+    -------
+    float
+        :data:`MAX_SEGMENT_DEGREES` for geographic CRSs, otherwise :data:`MAX_SEGMENT_METRES`
+        converted to the CRS's linear unit.
+    """
+    crs = pyproj.CRS(crs)
+    if crs.is_geographic:
+        return MAX_SEGMENT_DEGREES
+    factor = 1.0
+    for axis in crs.axis_info:
+        if axis.unit_conversion_factor:
+            factor = axis.unit_conversion_factor
+            break
+    return MAX_SEGMENT_METRES / factor
+
+
+def _densify_family(geoms: np.ndarray, step: float) -> np.ndarray:
+    """Densify geometries of one family (all lines or all polygons) without repairing them."""
+    kind, coords, offsets = shapely.to_ragged_array(geoms, include_z=False)
+    parts = np.asarray(offsets[0], dtype=np.int64)  # coordinate offsets of rings / lines
+    n = coords.shape[0]
+    if n < 2:
+        return geoms
+    seg = np.diff(coords, axis=0)
+    length = np.hypot(seg[:, 0], seg[:, 1])
+    # a segment joins coordinate k to k+1 only inside one ring or line
+    part_end = np.zeros(n, dtype=bool)
+    part_end[parts[1:] - 1] = True
+    valid = ~part_end[:-1]
+    extra = np.zeros(n, dtype=np.int64)
+    extra[:-1] = np.where(valid & np.isfinite(length),
+                          np.maximum(np.ceil(length / step).astype(np.int64) - 1, 0), 0)
+    if not extra.any():
+        return geoms
+    counts = extra + 1
+    start = np.repeat(np.arange(n), counts)
+    within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    frac = within / np.repeat(counts, counts)
+    nxt = np.minimum(start + 1, n - 1)
+    new = coords[start] + (coords[nxt] - coords[start]) * frac[:, None]
+    shift = np.concatenate([[0], np.cumsum(extra)])
+    new_parts = parts + shift[parts]
+    rebuilt = shapely.from_ragged_array(kind, new, (new_parts, *offsets[1:]))
+    return rebuilt
+
+
+def densify(geoms: np.ndarray, step: float) -> np.ndarray:
+    """Insert vertices so no edge is longer than ``step``, never repairing anything.
+
+    Unlike :func:`shapely.segmentize` (GEOS's densifier may rebuild a polygon it finds
+    invalid, dropping a bowtie's lobe), this only inserts points on existing straight edges,
+    so an invalid polygon stays exactly as invalid as it was.
+
+    Parameters
+    ----------
+    geoms : numpy.ndarray
+        Shapely geometries (points, lines, polygons; ``None`` allowed).
+    step : float
+        Longest edge to keep, in the geometries' own units.
+
+    Returns
+    -------
+    numpy.ndarray
+        New geometries; points and ``None`` pass through unchanged.
+
+    Examples
+    --------
+    >>> from shapely import Polygon
+    >>> bowtie = Polygon([(0, 0), (2, 2), (2, 0), (0, 2)])
+    >>> dense = densify(np.array([bowtie]), 0.5)[0]
+    >>> len(dense.exterior.coords), dense.is_valid
+    (21, False)
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    out = geoms.copy()
+    type_ids = shapely.get_type_id(geoms)
+    for family in ((1, 5), (3, 6)):  # lines, polygons
+        sel = np.flatnonzero(np.isin(type_ids, family) & ~shapely.is_empty(geoms))
+        if sel.size:
+            out[sel] = _densify_family(geoms[sel], step)
+    for sel in np.flatnonzero(type_ids == 7):  # rare: collections, densify part by part
+        out[sel] = shapely.geometrycollections(list(densify(shapely.get_parts(geoms[sel]),
+                                                            step)))
+    return out
+
+
+def to_area_frame(geometry: gpd.GeoSeries, frame: pyproj.CRS) -> np.ndarray:
+    """Densify geometries in their own CRS and project them into ``frame``.
+
+    Parameters
+    ----------
+    geometry : geopandas.GeoSeries
+        Geometries with a CRS.
+    frame : pyproj.CRS
+        Target frame, usually from :func:`area_frame`.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shapely geometries in ``frame`` (a new array; the input is not modified).
+    """
+    geoms = np.asarray(geometry.array, dtype=object)
+    step = max_segment_length(geometry.crs)
+    dense = densify(geoms, step)
+    transformer = pyproj.Transformer.from_crs(geometry.crs, frame, always_xy=True)
+
+    def project(xy: np.ndarray) -> np.ndarray:
+        return np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
+
+    return shapely.transform(dense, project)
+
+
+def area_ha(geometry: gpd.GeoSeries, frame: pyproj.CRS | None = None) -> np.ndarray:
+    """True (ellipsoidal) area of each geometry in hectares.
+
+    Parameters
+    ----------
+    geometry : geopandas.GeoSeries
+        Polygonal geometries with a CRS.
+    frame : pyproj.CRS, optional
+        Equal-area frame to measure in; by default one centred on ``geometry``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Areas in hectares.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import box
+    >>> g = gpd.GeoSeries([box(500_000, 4_400_000, 501_000, 4_401_000)], crs=32638)
+    >>> round(float(area_ha(g)[0]), 1)  # a 1 km UTM square is not exactly 100 ha
+    100.1
+    """
+    if frame is None:
+        frame = area_frame(gpd.GeoDataFrame(geometry=geometry))
+    return shapely.area(to_area_frame(geometry, frame)) / M2_PER_HA
+
+
+def describe_frame(frame: pyproj.CRS) -> str:
+    """Short human description of an area frame, e.g. for reports."""
+    params = {p.name: p.value for p in frame.coordinate_operation.params}
+    lat = params.get("Latitude of natural origin", 0.0)
+    lon = params.get("Longitude of natural origin", 0.0)
+    return f"Lambert Azimuthal Equal Area centred on {lat:.4f}°N {lon:.4f}°E"
+
+
+def common_crs(layers: Iterable[gpd.GeoDataFrame | None]) -> pyproj.CRS | None:
+    """The CRS of the first non-empty layer (used for outputs in the user's own CRS)."""
+    for layer in layers:
+        if layer is not None and layer.crs is not None:
+            return pyproj.CRS(layer.crs)
+    return None

@@ -1,0 +1,81 @@
+"""Static charts for reports (matplotlib is imported here and only here among charts)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from minemap.settings import (
+    CANCELLED_HA,
+    CLEARED_HA,
+    HAZARD_HA,
+    METHOD_COLOURS,
+    PERCENT_RELEASED,
+    REDUCED_HA,
+)
+
+
+def plot_progress(progress: pd.DataFrame, *, title: str | None = None, ax=None):
+    """Chart cumulative land release over time, ready to paste into a report.
+
+    Stacked areas show cumulative cleared, reduced and cancelled hectares; a line on the
+    right-hand axis shows the percentage of hazard area released.
+
+    Parameters
+    ----------
+    progress : pandas.DataFrame
+        Output of :func:`minemap.progress_over_time`.
+    title : str, optional
+        Chart title; defaults to "Land release over time".
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure is made by default.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (save it with ``fig.savefig("progress.png", dpi=200)``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> p = pd.DataFrame({"period_end": pd.to_datetime(["2021-03-31", "2021-06-30"]),
+    ...     "hazard_ha": [10.0, 10.0], "cleared_ha": [1.0, 2.0], "reduced_ha": [0.5, 1.0],
+    ...     "cancelled_ha": [0.0, 1.0], "percent_released": [15.0, 40.0]})
+    >>> fig = plot_progress(p)
+    >>> len(fig.axes)
+    2
+    """
+    import matplotlib
+
+    if ax is None:
+        matplotlib.use(matplotlib.get_backend())
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(8, 4.5), layout="constrained")
+        ax = fig.add_subplot()
+    else:
+        fig = ax.figure
+    x = pd.to_datetime(progress["period_end"])
+    series = [progress[c].to_numpy() for c in (CLEARED_HA, REDUCED_HA, CANCELLED_HA)]
+    ax.stackplot(
+        x, *series,
+        labels=["cleared", "reduced (technical survey)", "cancelled (non-technical survey)"],
+        colors=[METHOD_COLOURS["cleared"], METHOD_COLOURS["reduced"],
+                METHOD_COLOURS["cancelled"]],
+        alpha=0.9, step="post",
+    )
+    ax.set_ylabel("cumulative land released (ha)")
+    ax.set_xlabel("period end")
+    ax.set_ylim(bottom=0)
+    ax.grid(axis="y", alpha=0.3)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+    right = ax.twinx()
+    right.plot(x, progress[PERCENT_RELEASED], color="black", linewidth=1.8,
+               drawstyle="steps-post", label="% of hazard area released")
+    right.set_ylabel("% of hazard area released")
+    right.set_ylim(0, 100)
+    handles, labels = ax.get_legend_handles_labels()
+    h2, l2 = right.get_legend_handles_labels()
+    ax.legend(handles + h2, labels + l2, loc="upper left", fontsize="small", frameon=False)
+    hazard = float(progress[HAZARD_HA].iloc[-1]) if len(progress) else 0.0
+    ax.set_title(title or f"Land release over time (hazard area {hazard:,.0f} ha)")
+    return fig

@@ -175,7 +175,26 @@ def build_parser() -> argparse.ArgumentParser:
     progress.add_argument("-o", "--output", metavar="FILE")
     progress.add_argument("--chart", metavar="PNG", help="also save a chart (PNG, SVG or PDF)")
     progress.set_defaults(func=cmd_progress)
+
+    for register in _extra_commands():
+        register(sub)
     return parser
+
+
+def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
+    """``register(subparsers)`` functions of the commands that live in their own modules."""
+    import importlib
+
+    found = []
+    for name in ("minemap.cli_map", "minemap.cli_priority"):
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        found.append(module.register)
+    return found
 
 
 def _one_line(message: str) -> str:

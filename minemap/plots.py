@@ -14,6 +14,19 @@ from minemap.settings import (
 )
 
 
+def period_labels(ends: pd.Series, freq: str | None) -> list[str]:
+    """Readable labels for period ends: ``2021-Q1``, ``2021-03`` or ``2021``."""
+    ends = pd.to_datetime(pd.Series(ends))
+    code = (freq or "").upper()
+    if code.startswith("Q"):
+        return [f"{d.year}-Q{d.quarter}" for d in ends]
+    if code.startswith(("Y", "A")):
+        return [str(d.year) for d in ends]
+    if code.startswith("M"):
+        return [f"{d.year}-{d.month:02d}" for d in ends]
+    return [d.date().isoformat() for d in ends]
+
+
 def plot_progress(progress: pd.DataFrame, *, title: str | None = None, ax=None):
     """Chart cumulative land release over time, ready to paste into a report.
 
@@ -54,23 +67,30 @@ def plot_progress(progress: pd.DataFrame, *, title: str | None = None, ax=None):
         ax = fig.add_subplot()
     else:
         fig = ax.figure
-    x = pd.to_datetime(progress["period_end"])
-    series = [progress[c].to_numpy() for c in (CLEARED_HA, REDUCED_HA, CANCELLED_HA)]
-    ax.stackplot(
-        x, *series,
-        labels=["cleared", "reduced (technical survey)", "cancelled (non-technical survey)"],
-        colors=[METHOD_COLOURS["cleared"], METHOD_COLOURS["reduced"],
-                METHOD_COLOURS["cancelled"]],
-        alpha=0.9, step="post",
-    )
+    ends = pd.to_datetime(progress["period_end"])
+    labels = period_labels(ends, progress.attrs.get("freq"))
+    x = list(range(len(ends)))
+    bottom = [0.0] * len(x)
+    names = {"cleared": "cleared", "reduced": "reduced (technical survey)",
+             "cancelled": "cancelled (non-technical survey)"}
+    for method, column in (("cleared", CLEARED_HA), ("reduced", REDUCED_HA),
+                           ("cancelled", CANCELLED_HA)):
+        values = progress[column].to_numpy()
+        ax.bar(x, values, bottom=bottom, color=METHOD_COLOURS[method], label=names[method],
+               width=0.8)
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    step = max(1, len(x) // 12)
+    ax.set_xticks(x[::step], labels[::step], rotation=45 if len(x) > 6 else 0, ha="right"
+                  if len(x) > 6 else "center")
     ax.set_ylabel("cumulative land released (ha)")
-    ax.set_xlabel("period end")
-    ax.set_ylim(bottom=0)
+    ax.set_xlabel("end of period")
+    ax.set_ylim(0, max(max(bottom, default=0.0), 1e-9) * 1.12)
     ax.grid(axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
     ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
     right = ax.twinx()
-    right.plot(x, progress[PERCENT_RELEASED], color="black", linewidth=1.8,
-               drawstyle="steps-post", label="% of hazard area released")
+    right.plot(x, progress[PERCENT_RELEASED], color="black", linewidth=1.8, marker="o",
+               markersize=3, label="% of hazard area released")
     right.set_ylabel("% of hazard area released")
     right.set_ylim(0, 100)
     handles, labels = ax.get_legend_handles_labels()

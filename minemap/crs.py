@@ -39,9 +39,15 @@ def lonlat_points(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     tuple of numpy.ndarray
         Longitudes and latitudes in degrees (NaN for empty geometries).
     """
-    bounds = shapely.bounds(np.asarray(gdf.geometry.array))
+    geoms = np.asarray(gdf.geometry.array)
+    bounds = shapely.bounds(geoms)
     x = (bounds[:, 0] + bounds[:, 2]) / 2.0
     y = (bounds[:, 1] + bounds[:, 3]) / 2.0
+    wide = (bounds[:, 2] - bounds[:, 0]) > 180.0
+    if wide.any() and gdf.crs is not None and pyproj.CRS(gdf.crs).is_geographic:
+        # parts split at the antimeridian: a bounding box centre would sit near 0°
+        inner = shapely.point_on_surface(geoms[wide])
+        x[wide], y[wide] = shapely.get_x(inner), shapely.get_y(inner)
     if gdf.crs is None or pyproj.CRS(gdf.crs).equals(_WGS84, ignore_axis_order=True):
         return x, y
     transformer = pyproj.Transformer.from_crs(gdf.crs, _WGS84, always_xy=True)

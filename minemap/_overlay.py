@@ -99,7 +99,10 @@ def polygonal_parts(geoms: np.ndarray) -> np.ndarray:
 def intersecting_pairs(
     left: np.ndarray, right: np.ndarray, *, same: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Index pairs ``(i, j)`` where ``left[i]`` and ``right[j]`` share interior points.
+    """Index pairs ``(i, j)`` where ``left[i]`` and ``right[j]`` intersect.
+
+    Pairs that only touch are included (testing for them costs more than the empty
+    overlays they lead to); pieces with no area are dropped downstream.
 
     Parameters
     ----------
@@ -116,14 +119,16 @@ def intersecting_pairs(
     if len(left) == 0 or len(right) == 0:
         return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
     tree = shapely.STRtree(right)
-    i, j = tree.query(left, predicate="intersects")
+    i, j = tree.query(left)  # bounding boxes only: cheap, then exact tests on all cores
     if same:
-        keep = i != j
+        keep = i < j  # the relation is symmetric: test each pair once
         i, j = i[keep], j[keep]
     if i.size:
-        # touching along an edge or a point shares no area
-        touching = parallel(shapely.touches, left[i], right[j])
-        i, j = i[~touching], j[~touching]
+        # interiors must meet: touching along an edge or at a point shares no area
+        meet = parallel(shapely.intersects, left[i], right[j])
+        i, j = i[meet], j[meet]
+    if same:
+        i, j = np.concatenate([i, j]), np.concatenate([j, i])
     return i.astype(np.intp), j.astype(np.intp)
 
 
@@ -198,12 +203,10 @@ def pairwise_intersection_area(
         return i, j, np.empty(0)
     a, b = left[i], right[j]
     area = np.empty(i.size)
-    # whole containment is common (a release covering a hazard): no overlay needed
-    inside = parallel(shapely.covered_by, a, b)
-    area[inside] = shapely.area(a[inside])
-    covers = ~inside & parallel(shapely.covers, a, b)
-    area[covers] = shapely.area(b[covers])
-    rest = ~inside & ~covers
+    # identical polygons (a release recorded over a whole hazard) need no overlay
+    same = shapely.equals_exact(a, b, tolerance=0.0)
+    area[same] = shapely.area(a[same])
+    rest = ~same
     area[rest] = shapely.area(polygonal_parts(parallel(shapely.intersection, a[rest], b[rest])))
     keep = area > 0
     return i[keep], j[keep], area[keep]

@@ -8,6 +8,8 @@ geometries, empty rows) happen here, once, and are reported in a single
 
 from __future__ import annotations
 
+import datetime
+import re
 import warnings
 from collections.abc import Sequence
 
@@ -21,7 +23,6 @@ from minemap import crs as _crs
 from minemap._errors import (
     CoordinateError,
     CRSError,
-    DataWarning,
     DuplicateIdWarning,
     EmptyLayerError,
     GeometryTypeError,
@@ -29,7 +30,7 @@ from minemap._errors import (
     RepairWarning,
     SchemaError,
 )
-from minemap._overlay import polygonal_parts
+from minemap._overlay import parallel, polygonal_parts
 from minemap.settings import IDS_IN_MESSAGES, MAX_REPAIR_AREA_CHANGE
 
 POLYGON_TYPES = frozenset({"Polygon", "MultiPolygon"})
@@ -57,28 +58,24 @@ def check_not_empty(gdf: gpd.GeoDataFrame, label: str, *, after_repair: bool = F
 
 
 def assign_crs(gdf: gpd.GeoDataFrame, label: str, crs: object | None) -> gpd.GeoDataFrame:
-    """Return ``gdf`` with a CRS, refusing a layer with none unless ``crs`` is given."""
-    if crs is not None:
-        try:
-            wanted = pyproj.CRS.from_user_input(crs)
-        except pyproj.exceptions.CRSError as exc:
-            raise CRSError(f"{label}: {crs!r} is not a CRS pyproj knows ({exc}); "
-                           "pass e.g. 'EPSG:4326' or 'EPSG:32638'.") from None
-        if gdf.crs is not None and not pyproj.CRS(gdf.crs).equals(wanted):
-            warnings.warn(
-                f"{label}: the file declares {pyproj.CRS(gdf.crs).name}, but crs={crs!r} was "
-                "given; using the given CRS (coordinates are not transformed).",
-                DataWarning,
-                stacklevel=4,
-            )
-        return gdf.set_crs(wanted, allow_override=True)
-    if gdf.crs is None:
+    """Return ``gdf`` with a CRS, refusing a layer with none unless ``crs`` is given.
+
+    ``crs`` is used only for a layer that declares no CRS; a declared CRS is kept.
+    """
+    if gdf.crs is not None:
+        return gdf
+    if crs is None:
         raise CRSError(
             f"{label}: the layer has no coordinate reference system (CRS); pass the CRS its "
             "coordinates are in, e.g. crs='EPSG:4326' (CLI: --crs EPSG:4326), or fix the file "
             "(a Shapefile needs its .prj)."
         )
-    return gdf
+    try:
+        wanted = pyproj.CRS.from_user_input(crs)
+    except pyproj.exceptions.CRSError as exc:
+        raise CRSError(f"{label}: {crs!r} is not a CRS pyproj knows ({exc}); "
+                       "pass e.g. 'EPSG:4326' or 'EPSG:32638'.") from None
+    return gdf.set_crs(wanted)
 
 
 def check_finite(geoms: np.ndarray, ids: pd.Series, label: str) -> None:
@@ -119,6 +116,19 @@ def check_bounds(geoms: np.ndarray, crs: pyproj.CRS, ids: pd.Series, label: str)
                 f"e.g. x {b[0]:.6g}..{b[2]:.6g}, y {b[1]:.6g}..{b[3]:.6g}); {hint}."
             )
         return
+    if len(bounds) and np.isfinite(bounds).all():
+        total = (bounds[:, 0].min(), bounds[:, 1].min(), bounds[:, 2].max(), bounds[:, 3].max())
+        looks_like_degrees = (
+            -180 <= total[0] and total[2] <= 180 and -90 <= total[1] and total[3] <= 90
+            and max(total[2] - total[0], total[3] - total[1]) < 5.0
+        )
+        if looks_like_degrees:
+            raise CoordinateError(
+                f"{label}: all coordinates lie within a few units of x {total[0]:.6g}..."
+                f"{total[2]:.6g}, y {total[1]:.6g}...{total[3]:.6g}, which look like degrees of "
+                f"longitude/latitude, not the {crs.axis_info[0].unit_name}s of {crs.name} "
+                f"(ids {list_ids(ids)}); pass the layer's real CRS, e.g. crs='EPSG:4326'."
+            )
     aou = crs.area_of_use
     try:
         transformer = pyproj.Transformer.from_crs(crs.geodetic_crs, crs, always_xy=True)
@@ -177,14 +187,6 @@ def enclosed_area(geom: shapely.Geometry) -> float:
     inside a shell (a hole lying outside its shell encloses a place of its own). A bowtie
     counts both lobes; the signed shoelace sum, near zero for a bowtie, is never used.
     """
-    shells: list[shapely.Geometry] = []
-    holes: list[shapely.Geometry] = []
-    for poly in shapely.get_parts(geom):
-        if shapely.get_type_id(poly) != 3 or poly.is_empty:
-            continue
-        shells.append(poly.exterior)
-        holes.extend(poly.interiors)
-
     def faces(rings: list[shapely.Geometry]) -> shapely.Geometry:
         if not rings:
             return shapely.Polygon()
@@ -194,8 +196,14 @@ def enclosed_area(geom: shapely.Geometry) -> float:
         ]
         return shapely.union_all(areas)
 
-    s, h = faces(shells), faces(holes)
-    return float(shapely.difference(s, h).area + shapely.difference(h, s).area)
+    places = []
+    for poly in shapely.get_parts(geom):
+        if shapely.get_type_id(poly) != 3 or poly.is_empty:
+            continue
+        # a part's holes cut only that part's shell; other parts may fill them again
+        s, h = faces([poly.exterior]), faces(list(poly.interiors))
+        places.append(shapely.symmetric_difference(s, h))
+    return float(shapely.union_all(places).area) if places else 0.0
 
 
 def polygon_layer(
@@ -260,7 +268,7 @@ def polygon_layer(
     if collection.any():
         out[collection] = polygonal_parts(out[collection])
     invalid = np.zeros(len(geoms), dtype=bool)
-    invalid[present] = ~shapely.is_valid(out[present])
+    invalid[present] = ~parallel(shapely.is_valid, out[present])
 
     area_before = area_after = 0.0
     if invalid.any():
@@ -353,22 +361,45 @@ def normalise_vocabulary(
     return text.astype(object)
 
 
+_ISO_DAY = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})(?:$|[T ]|\s)")
+
+
+def _day_of(value: object) -> pd.Timestamp | None:
+    """The calendar day a value names, as written (a UTC offset does not move the day)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
+        return None
+    if isinstance(value, (pd.Timestamp, datetime.datetime, np.datetime64)):
+        stamp = pd.Timestamp(value)
+        return None if pd.isna(stamp) else pd.Timestamp(stamp.year, stamp.month, stamp.day)
+    if isinstance(value, datetime.date):
+        return pd.Timestamp(value.year, value.month, value.day)
+    text = str(value).strip()
+    if not text:
+        return None
+    match = _ISO_DAY.match(text)
+    if not match:
+        # "5/1/2022" is 5 January or 1 May depending on who wrote it; "2022" is no day:
+        # guessing would give a wrong number, so only ISO 8601 days are accepted
+        return None
+    try:
+        return pd.Timestamp(match.group(1))
+    except ValueError:
+        return None
+
+
 def parse_dates(values: pd.Series, *, ids: pd.Series, label: str, column: str) -> pd.Series:
-    """Parse release dates to day-precision timestamps; refuse missing or unparseable ones."""
+    """Parse release dates to calendar days; refuse missing or unparseable ones.
+
+    A date keeps the calendar day it was written with: ``2022-01-05T02:00+04:00`` is
+    5 January, not the 4 January it is in UTC.
+    """
     if pd.api.types.is_datetime64_any_dtype(values):
-        parsed = values
-        if getattr(parsed.dt, "tz", None) is not None:
-            parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+        wall = values.dt.tz_localize(None) if values.dt.tz is not None else values
+        parsed = wall.dt.normalize()
     else:
-        text = values.astype("string").str.strip()
-        parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
-        retry = parsed.isna() & text.notna()
-        if retry.any():
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                parsed[retry] = pd.to_datetime(text[retry], errors="coerce", dayfirst=False)
-        if getattr(parsed.dt, "tz", None) is not None:
-            parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+        lookup = {v: _day_of(v) for v in pd.unique(values.astype(object))}
+        parsed = pd.Series([lookup[v] for v in values.astype(object)], index=values.index,
+                           dtype="datetime64[ns]")
     bad = parsed.isna()
     if bad.any():
         found = pd.unique(values[bad].astype("string").fillna("<missing>"))
@@ -377,4 +408,4 @@ def parse_dates(values: pd.Series, *, ids: pd.Series, label: str, column: str) -
             f"{column!r} (ids {list_ids(ids[bad])}; values {list_ids(found)}); write dates as "
             "YYYY-MM-DD, or name another column with date_column= (CLI: --date-column)."
         )
-    return parsed.astype("datetime64[ns]").dt.normalize()
+    return parsed.astype("datetime64[ns]")

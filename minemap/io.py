@@ -110,14 +110,20 @@ def _read_path(path: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, int]:
     """Read a file into a GeoDataFrame; return it and the number of curved geometries."""
     suffix = path.suffix.lower()
     curved = 0
+    with warnings.catch_warnings():
+        # NaN coordinates make shapely warn while decoding; they are reported by validation
+        warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
+        return _read_path_quietly(path, layer, suffix, curved)
+
+
+def _read_path_quietly(path: Path, layer: str | None, suffix: str, curved: int
+                       ) -> tuple[gpd.GeoDataFrame, int]:
     try:
         if suffix in {".parquet", ".geoparquet"}:
             gdf = gpd.read_parquet(path)
         elif suffix == ".csv":
             gdf = pyogrio.read_dataframe(
-                path,
-                open_options={"GEOM_POSSIBLE_NAMES": _CSV_GEOMETRY_NAMES,
-                              "KEEP_GEOM_COLUMNS": "NO"},
+                path, GEOM_POSSIBLE_NAMES=_CSV_GEOMETRY_NAMES, KEEP_GEOM_COLUMNS="NO"
             )
             with open(path, encoding="utf-8", errors="replace") as handle:
                 curved = sum(1 for line in handle if _CURVED.search(line))
@@ -469,12 +475,20 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
     return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
+_SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
+
+
 def write_layer(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, layer: str | None = None
                 ) -> Path:
-    """Write a GeoDataFrame atomically; the format follows the file extension."""
-    suffix = Path(path).suffix.lower()
+    """Write a GeoDataFrame whole or not at all; the format follows the file extension.
 
-    def writer(tmp: Path) -> None:
+    A Shapefile is several files: they are written together in a temporary folder beside
+    the target and moved into place only once all of them exist.
+    """
+    target = Path(path)
+    suffix = target.suffix.lower()
+
+    def write_to(tmp: Path) -> None:
         if suffix in {".parquet", ".geoparquet"}:
             gdf.to_parquet(tmp)
         elif suffix == ".csv":
@@ -486,4 +500,15 @@ def write_layer(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, layer: str | 
                 warnings.simplefilter("ignore", RuntimeWarning)
                 pyogrio.write_dataframe(gdf, tmp, layer=layer)
 
-    return write_atomic(path, writer)
+    if suffix != ".shp":
+        return write_atomic(target, write_to)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputError(f"{target}: the folder {folder} does not exist; create it first.")
+    with tempfile.TemporaryDirectory(prefix=f".{target.stem}.", dir=folder) as tmp_dir:
+        tmp = Path(tmp_dir) / target.name
+        write_to(tmp)
+        written = [p for p in Path(tmp_dir).iterdir() if p.suffix.lower() in _SHAPEFILE_PARTS]
+        for part in written:
+            os.replace(part, folder / f"{target.stem}{part.suffix}")
+    return target

@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -74,11 +75,24 @@ def _as_timestamp(as_of: object | None) -> pd.Timestamp | None:
 
 @dataclass
 class _HazardPieces:
-    """Disjoint parts of the hazard area, each under one threat level and group."""
+    """Disjoint parts of the hazard area, each under one threat level and group.
 
-    geoms: np.ndarray  # shapely polygons in the area frame
+    Overlays run in the hazards' own CRS (``work``, ``work_crs``), where edges that users
+    drew along each other really coincide; pieces are measured with
+    :func:`minemap.crs.area_m2`. ``geoms`` gives the pieces in the equal-area ``frame``
+    for callers that overlay there (computed on first use).
+    """
+
     attrs: pd.DataFrame  # threat_level and group columns, one row per piece
     area_m2: np.ndarray
+    work: np.ndarray
+    work_crs: pyproj.CRS
+    frame: pyproj.CRS
+
+    @cached_property
+    def geoms(self) -> np.ndarray:
+        """The pieces projected into the equal-area frame."""
+        return _measure(self.work, self.work_crs, self.frame)
 
 
 def _district_layer(
@@ -98,24 +112,32 @@ def _district_layer(
     return districts, district_column
 
 
+def _measure(geoms: np.ndarray, work_crs: pyproj.CRS, frame: pyproj.CRS) -> np.ndarray:
+    """Geometries of the working CRS projected into the equal-area frame."""
+    return _crs.to_area_frame(gpd.GeoSeries(geoms, crs=work_crs), frame)
+
+
 def _hazard_pieces(
     hazards: gpd.GeoDataFrame,
     frame: pyproj.CRS,
     by_columns: Sequence[str],
     districts: gpd.GeoDataFrame | None,
     district_column: str | None,
+    *,
+    others: Sequence[gpd.GeoDataFrame | None] = (),
 ) -> _HazardPieces:
-    geoms = _crs.to_area_frame(hazards.geometry, frame)
+    work_crs = _crs.work_crs(hazards, districts, *others, frame=frame)
+    geoms = _crs.to_crs_dense(hazards.geometry, work_crs)
     rank = hazards[THREAT_LEVEL].map({lvl: i for i, lvl in enumerate(THREAT_LEVELS)}).to_numpy()
     pieces = flatten(geoms, rank)
     attrs = hazards[[THREAT_LEVEL, *by_columns]].reset_index(drop=True)
     keep = ~shapely.is_empty(pieces)
     pieces, attrs = pieces[keep], attrs.loc[keep].reset_index(drop=True)
     if districts is not None and district_column is not None:
-        dgeoms = flatten(_crs.to_area_frame(districts.geometry, frame),
+        dgeoms = flatten(_crs.to_crs_dense(districts.geometry, work_crs),
                          np.arange(len(districts)))
         names = districts[district_column].astype(object).to_numpy()
-        envelope = shapely.box(*shapely.total_bounds(pieces))
+        envelope = shapely.box(*shapely.total_bounds(pieces)).buffer(1.0, join_style="mitre")
         rest = shapely.difference(envelope, shapely.union_all(dgeoms))
         dgeoms = np.append(dgeoms, rest)
         names = np.append(names, OUTSIDE_DISTRICTS)
@@ -123,46 +145,86 @@ def _hazard_pieces(
         attrs = attrs.iloc[i].reset_index(drop=True)
         attrs[district_column] = names[j]
         pieces = parts
-        outside = attrs[district_column] == OUTSIDE_DISTRICTS
-        if outside.any():
-            ha = shapely.area(pieces[outside.to_numpy()]).sum() / _M2_PER_HA
+    result = _HazardPieces(attrs, _crs.area_m2(pieces, work_crs, frame), pieces, work_crs, frame)
+    if district_column is not None and districts is not None:
+        outside = (attrs[district_column] == OUTSIDE_DISTRICTS).to_numpy()
+        ha = result.area_m2[outside].sum() / _M2_PER_HA
+        if ha >= 0.005:
             warnings.warn(
                 f"{ha:.2f} ha of hazard area lie outside every district polygon; they are "
                 f"reported under {OUTSIDE_DISTRICTS!r}.", DataWarning, stacklevel=3)
-    return _HazardPieces(pieces, attrs, shapely.area(pieces))
+    return result
 
 
-def _release_pieces(
-    releases: gpd.GeoDataFrame, frame: pyproj.CRS, as_of: pd.Timestamp | None
+def _release_work_pieces(
+    releases: gpd.GeoDataFrame, work_crs: pyproj.CRS, as_of: pd.Timestamp | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Disjoint release polygons in the frame and the method index of each (0 = cleared)."""
+    """Disjoint release polygons in ``work_crs`` and the method index of each (0 = cleared)."""
     if as_of is not None:
         releases = releases.loc[releases[RELEASE_DATE] <= as_of]
     if len(releases) == 0:
         return np.empty(0, dtype=object), np.empty(0, dtype=np.intp)
-    geoms = _crs.to_area_frame(releases.geometry, frame)
+    geoms = _crs.to_crs_dense(releases.geometry, work_crs)
     method = releases[METHOD].map({m: i for i, m in enumerate(RELEASE_METHODS)}).to_numpy()
     pieces = flatten(geoms, method)
     keep = ~shapely.is_empty(pieces)
     return pieces[keep], method[keep].astype(np.intp)
 
 
+def _release_pieces(
+    releases: gpd.GeoDataFrame, frame: pyproj.CRS, as_of: pd.Timestamp | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Disjoint release polygons in the equal-area frame and their method index."""
+    pieces, method = _release_work_pieces(releases, pyproj.CRS(releases.crs), as_of)
+    return _measure(pieces, pyproj.CRS(releases.crs), frame), method
+
+
 def _released_m2(
     hazard: _HazardPieces, release_geoms: np.ndarray, release_method: np.ndarray
 ) -> tuple[np.ndarray, float]:
-    """Released m² per hazard piece and method, and the released m² outside hazards."""
-    released = np.zeros((len(hazard.geoms), len(RELEASE_METHODS)))
+    """Released m² per hazard piece and method, and the released m² outside hazards.
+
+    ``release_geoms`` are disjoint release pieces in the equal-area frame (as
+    :func:`_release_pieces` gives them); see :func:`_released_work_m2` for pieces in the
+    hazards' working CRS, which is what the statistics use.
+    """
+    released = np.zeros((len(hazard.area_m2), len(RELEASE_METHODS)))
     if release_geoms.size == 0:
         return released, 0.0
     i, j, area = pairwise_intersection_area(hazard.geoms, release_geoms)
     np.add.at(released, (i, release_method[j]), area)
-    # floating-point noise must never let release exceed the hazard piece it sits in
-    total = released.sum(axis=1)
-    over = total > hazard.area_m2
-    if over.any():
-        released[over] *= (hazard.area_m2[over] / total[over])[:, None]
+    _cap(released, hazard.area_m2)
     outside = float(shapely.area(release_geoms).sum() - area.sum())
     return released, max(outside, 0.0)
+
+
+def _cap(released: np.ndarray, limit: np.ndarray) -> None:
+    """Floating-point noise must never let release exceed the hazard piece it sits in."""
+    total = released.sum(axis=1)
+    over = total > limit
+    if over.any():
+        released[over] *= (limit[over] / total[over])[:, None]
+
+
+def _released_work_m2(
+    hazard: _HazardPieces, release_work: np.ndarray, release_method: np.ndarray
+) -> tuple[np.ndarray, float]:
+    """Released m² per hazard piece and method, and the released m² outside hazards.
+
+    ``release_work`` are disjoint release pieces in the hazards' working CRS.
+    """
+    released = np.zeros((len(hazard.area_m2), len(RELEASE_METHODS)))
+    if release_work.size == 0:
+        return released, 0.0
+    i, j, shared = intersection_pieces(hazard.work, release_work)
+    area = _crs.area_m2(shared, hazard.work_crs, hazard.frame)
+    np.add.at(released, (i, release_method[j]), area)
+    _cap(released, hazard.area_m2)
+    release_area = _crs.area_m2(release_work, hazard.work_crs, hazard.frame).sum()
+    outside = float(release_area - area.sum())
+    # the same land measured as one piece or as several differs by rounding only
+    noise = 1e-9 * release_area
+    return released, outside if outside > noise else 0.0
 
 
 def _finish(table: pd.DataFrame) -> pd.DataFrame:
@@ -259,18 +321,20 @@ def land_release_summary(
         by_columns = _by_columns(hazards, by)
         group_columns = by_columns
     frame = _crs.area_frame(hazards, releases, districts)
-    pieces = _hazard_pieces(hazards, frame, by_columns, districts, district_column)
+    pieces = _hazard_pieces(hazards, frame, by_columns, districts, district_column,
+                            others=(releases,))
     outside = 0.0
-    released = np.zeros((len(pieces.geoms), len(RELEASE_METHODS)))
+    released = np.zeros((len(pieces.area_m2), len(RELEASE_METHODS)))
     if releases is not None:
-        rgeoms, rmethod = _release_pieces(releases, frame, stamp)
-        released, outside = _released_m2(pieces, rgeoms, rmethod)
+        rgeoms, rmethod = _release_work_pieces(releases, pieces.work_crs, stamp)
+        released, outside = _released_work_m2(pieces, rgeoms, rmethod)
 
     data = pieces.attrs.copy()
     data[HAZARD_HA] = pieces.area_m2 / _M2_PER_HA
     for k, method in enumerate(RELEASE_METHODS):
         data[METHOD_HA[method]] = released[:, k] / _M2_PER_HA
     table = _group_table(data, group_columns)
+    table.attrs.clear()
     table.attrs[RELEASED_OUTSIDE_HA] = outside / _M2_PER_HA
     table.attrs["as_of"] = None if stamp is None else stamp.date().isoformat()
     table.attrs["area_frame"] = _crs.describe_frame(frame)
@@ -352,6 +416,9 @@ def progress_over_time(
     [50.0, 100.0]
     """
     hazards = _as_hazards(hazards)
+    if releases is None:
+        raise SchemaError("progress_over_time needs release records (releases=); without them "
+                          "there is no progress to chart.")
     releases = _as_releases(releases)
     alias = _FREQ_ALIASES.get(freq.upper(), freq) if isinstance(freq, str) else freq
     try:
@@ -364,20 +431,21 @@ def progress_over_time(
     ends = pd.date_range(first, last + offset, freq=offset).normalize()
     ends = ends[: int(np.searchsorted(ends, last, side="left")) + 1]
     frame = _crs.area_frame(hazards, releases)
-    pieces = _hazard_pieces(hazards, frame, [], None, None)
+    pieces = _hazard_pieces(hazards, frame, [], None, None, others=(releases,))
     hazard_ha = pieces.area_m2.sum() / _M2_PER_HA
-    geoms = _crs.to_area_frame(releases.geometry, frame)
+    geoms = _crs.to_crs_dense(releases.geometry, pieces.work_crs)
     method = releases[METHOD].map({m: i for i, m in enumerate(RELEASE_METHODS)}).to_numpy()
     dates = releases[RELEASE_DATE].to_numpy()
     rows = []
     for period_end in ends:
         sel = dates <= np.datetime64(period_end)
         rpieces = flatten(geoms[sel], method[sel])
-        released, _ = _released_m2(pieces, rpieces, method[sel].astype(np.intp))
+        released, _ = _released_work_m2(pieces, rpieces, method[sel].astype(np.intp))
         sums = released.sum(axis=0) / _M2_PER_HA
         rows.append({"period_end": period_end, HAZARD_HA: hazard_ha,
                      **{METHOD_HA[m]: sums[k] for k, m in enumerate(RELEASE_METHODS)}})
     table = _finish(pd.DataFrame(rows, columns=["period_end", HAZARD_HA, *METHOD_HA.values()]))
     table["released_in_period_ha"] = table[RELEASED_HA].diff().fillna(table[RELEASED_HA])
+    table.attrs.clear()
     table.attrs["freq"] = offset.freqstr
     return table

@@ -1,0 +1,134 @@
+"""Tests of minemap._overlay: polygonal parts, pairs, precedence flattening, pair areas."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+from shapely import GeometryCollection, LineString, MultiPolygon, Point, Polygon, box
+
+from minemap import _overlay
+
+
+def _arr(*geoms):
+    return np.array(list(geoms), dtype=object)
+
+
+# --------------------------------------------------------------------------- polygonal_parts
+
+
+def test_polygonal_parts_keeps_polygons_drops_lines_and_points():
+    mixed = GeometryCollection([box(0, 0, 1, 1), LineString([(0, 0), (5, 5)]), Point(3, 3)])
+    two = GeometryCollection([box(0, 0, 1, 1), box(2, 0, 3, 1), Point(9, 9)])
+    nested = GeometryCollection([MultiPolygon([box(0, 0, 1, 1), box(2, 2, 3, 3)]),
+                                 GeometryCollection([box(5, 5, 6, 6), Point(0, 0)])])
+    out = _overlay.polygonal_parts(_arr(mixed, two, nested, LineString([(0, 0), (1, 1)]), None))
+    assert out[0].geom_type == "Polygon" and out[0].area == 1.0
+    assert out[1].geom_type == "MultiPolygon" and out[1].area == 2.0
+    assert out[2].area == pytest.approx(3.0)
+    assert set(shapely.get_type_id(shapely.get_parts(out[2]))) == {3}
+    assert out[3].geom_type == "Polygon" and out[3].is_empty
+    assert out[4].geom_type == "Polygon" and out[4].is_empty
+
+
+def test_polygonal_parts_returns_polygons_unchanged_and_does_not_modify_input():
+    poly, multi = box(0, 0, 1, 1), MultiPolygon([box(0, 0, 1, 1), box(2, 2, 3, 3)])
+    geoms = _arr(poly, multi, GeometryCollection([box(0, 0, 1, 1), Point(0, 0)]))
+    out = _overlay.polygonal_parts(geoms)
+    assert out[0] is poly and out[1] is multi
+    assert geoms[2].geom_type == "GeometryCollection"
+
+
+# --------------------------------------------------------------------------- intersecting_pairs
+
+
+def test_intersecting_pairs_finds_every_overlap_without_self_pairs():
+    geoms = _arr(box(0, 0, 2, 2), box(2, 0, 4, 2), box(1, 1, 3, 3), box(10, 10, 11, 11))
+    i, j = _overlay.intersecting_pairs(geoms, geoms, same=True)
+    pairs = set(zip(i.tolist(), j.tolist(), strict=True))
+    assert {(0, 2), (2, 0), (1, 2), (2, 1)} <= pairs  # every pair sharing area
+    assert not any(a == b for a, b in pairs)  # no self pairs
+    assert not any(3 in pair for pair in pairs)  # far apart
+    assert pairs == {(b, a) for a, b in pairs}  # symmetric
+    # 0 and 1 only touch along x = 2: they may be listed, but they must share no area
+    _, _, area = _overlay.pairwise_intersection_area(geoms[[0]], geoms[[1]])
+    assert area.size == 0
+
+
+def test_intersecting_pairs_empty_inputs():
+    i, j = _overlay.intersecting_pairs(_arr(), _arr(box(0, 0, 1, 1)))
+    assert i.size == 0 and j.size == 0
+
+
+# --------------------------------------------------------------------------- flatten
+
+
+def test_flatten_gives_each_place_to_the_lowest_precedence():
+    geoms = _arr(box(0, 0, 2, 2), box(1, 0, 3, 2), box(0, 0, 3, 2))
+    pieces = _overlay.flatten(geoms, np.array([2, 0, 1]))
+    assert pieces[1].area == pytest.approx(4.0)  # precedence 0: whole
+    assert pieces[2].area == pytest.approx(2.0)  # precedence 1: minus piece 1
+    assert pieces[0].area == pytest.approx(0.0)  # precedence 2: nothing left
+
+
+def test_flatten_ties_are_broken_by_position():
+    geoms = _arr(box(0, 0, 2, 2), box(1, 0, 3, 2))
+    pieces = _overlay.flatten(geoms, np.array([0, 0]))
+    assert [p.area for p in pieces] == pytest.approx([4.0, 2.0])
+
+
+def test_flatten_pieces_are_disjoint_and_cover_the_union():
+    rng = np.random.default_rng(7)
+    xy = rng.uniform(0, 10, size=(25, 2))
+    size = rng.uniform(0.5, 4, size=(25, 2))
+    geoms = _arr(*[box(x, y, x + w, y + h) for (x, y), (w, h) in zip(xy, size, strict=True)])
+    prec = rng.integers(0, 3, size=25)
+    pieces = _overlay.flatten(geoms, prec)
+    total = sum(p.area for p in pieces)
+    assert total == pytest.approx(shapely.union_all(geoms).area, rel=1e-9)
+    for a in range(25):
+        for b in range(a + 1, 25):
+            assert shapely.intersection(pieces[a], pieces[b]).area < 1e-9
+    # each piece lies inside its own polygon
+    for p, g in zip(pieces, geoms, strict=True):
+        assert shapely.difference(p, g).area < 1e-9
+
+
+def test_flatten_does_not_modify_input():
+    geoms = _arr(box(0, 0, 2, 2), box(1, 0, 3, 2))
+    before = [g.wkb for g in geoms]
+    _overlay.flatten(geoms, np.array([1, 0]))
+    assert [g.wkb for g in geoms] == before
+
+
+def test_flatten_keeps_only_polygonal_pieces():
+    # piece 1 minus piece 0 leaves a polygon plus nothing else (no stray lines)
+    geoms = _arr(box(0, 0, 2, 2), Polygon([(2, 0), (4, 0), (4, 2), (2, 2), (1, 1)]))
+    pieces = _overlay.flatten(geoms, np.array([0, 1]))
+    assert set(shapely.get_type_id(shapely.get_parts(pieces[1]))) <= {3}
+    assert pieces[1].area == pytest.approx(4.0)  # 5 m² minus the 1 m² triangle inside 0
+
+
+# --------------------------------------------------------------------------- pair areas
+
+
+def test_pairwise_intersection_area_containment_cover_and_partial():
+    left = _arr(box(0, 0, 1, 1), box(10, 0, 20, 10), box(30, 0, 32, 2), box(50, 0, 51, 1))
+    right = _arr(box(-1, -1, 5, 5), box(12, 2, 14, 4), box(31, 0, 33, 2), box(51, 0, 52, 1))
+    i, j, area = _overlay.pairwise_intersection_area(left, right)
+    got = {(a, b): v for a, b, v in zip(i.tolist(), j.tolist(), area.tolist(), strict=True)}
+    assert got == pytest.approx({(0, 0): 1.0, (1, 1): 4.0, (2, 2): 2.0})  # 3 only touches
+
+
+def test_pairwise_intersection_area_none():
+    i, j, area = _overlay.pairwise_intersection_area(_arr(box(0, 0, 1, 1)),
+                                                     _arr(box(5, 5, 6, 6)))
+    assert i.size == j.size == area.size == 0
+
+
+def test_intersection_pieces():
+    left = _arr(box(0, 0, 2, 2), box(5, 5, 6, 6))
+    right = _arr(box(1, 1, 3, 3), box(2, 0, 3, 1))
+    i, j, pieces = _overlay.intersection_pieces(left, right)
+    assert i.tolist() == [0] and j.tolist() == [0]
+    assert pieces[0].area == pytest.approx(1.0)

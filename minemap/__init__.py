@@ -34,6 +34,26 @@ from minemap.stats import land_release_summary, progress_over_time
 
 __version__ = "0.1.0"
 
+# Maps pull in folium and matplotlib; they are imported on first use, so computation and
+# the command line start without them.
+_LAZY = {
+    "hazard_map": "minemap.maps",
+    "save_map": "minemap.maps",
+    "plot_map": "minemap.static_map",
+    "priority_zones": "minemap.priority",
+    "rank_hazards": "minemap.ranking",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'minemap' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
+
 __all__ = [
     "CRSError",
     "CoordinateError",
@@ -50,6 +70,11 @@ __all__ = [
     "RepairWarning",
     "SchemaError",
     "area_frame",
+    "hazard_map",
+    "plot_map",
+    "priority_zones",
+    "rank_hazards",
+    "save_map",
     "area_ha",
     "land_release_summary",
     "plot_progress",

@@ -225,6 +225,12 @@ def intersection_pieces(
     i, j = intersecting_pairs(left, right)
     if i.size == 0:
         return i, j, np.empty(0, dtype=object)
-    pieces = polygonal_parts(parallel(shapely.intersection, left[i], right[j]))
+    a, b = left[i], right[j]
+    pieces = np.empty(i.size, dtype=object)
+    # identical polygons (a release recorded over a whole hazard) need no overlay
+    same = shapely.equals_exact(a, b, tolerance=0.0)
+    pieces[same] = a[same]
+    rest = ~same
+    pieces[rest] = polygonal_parts(parallel(shapely.intersection, a[rest], b[rest]))
     keep = ~shapely.is_empty(pieces)
     return i[keep], j[keep], pieces[keep]

@@ -309,6 +309,35 @@ def land_release_summary(
     >>> table.set_index("threat_level")["hazard_ha"].round(2).to_dict()
     {'high': 100.08, 'medium': 0.0, 'low': 50.04, 'total': 150.12}
     """
+    table, _ = _summary_and_pieces(hazards, releases, by=by, as_of=as_of,
+                                   district_column=district_column)
+    if table.attrs[RELEASED_OUTSIDE_HA] > 0.005:
+        warnings.warn(
+            f"{table.attrs[RELEASED_OUTSIDE_HA]:.2f} ha of recorded release lie outside every "
+            f"hazard area; they are not counted as released and are reported as "
+            f"{RELEASED_OUTSIDE_HA}.", DataWarning, stacklevel=2)
+    return table
+
+
+@dataclass
+class _SummaryParts:
+    """What one summary pass computed, for callers that also need the geometry (maps)."""
+
+    pieces: _HazardPieces
+    release_work: np.ndarray  # disjoint release pieces in pieces.work_crs
+    release_method: np.ndarray
+
+
+def _summary_and_pieces(
+    hazards: gpd.GeoDataFrame,
+    releases: gpd.GeoDataFrame | None = None,
+    *,
+    by: str | Sequence[str] | gpd.GeoDataFrame | None = None,
+    as_of: object | None = None,
+    district_column: str | None = None,
+    keep_columns: Sequence[str] = (),
+) -> tuple[pd.DataFrame, _SummaryParts]:
+    """The summary table and the pieces it was computed from (no warnings emitted)."""
     hazards = _as_hazards(hazards)
     releases = _as_releases(releases)
     stamp = _as_timestamp(as_of)
@@ -321,15 +350,18 @@ def land_release_summary(
         by_columns = _by_columns(hazards, by)
         group_columns = by_columns
     frame = _crs.area_frame(hazards, releases, districts)
-    pieces = _hazard_pieces(hazards, frame, by_columns, districts, district_column,
+    carried = list(dict.fromkeys([*by_columns, *keep_columns]))
+    pieces = _hazard_pieces(hazards, frame, carried, districts, district_column,
                             others=(releases,))
     outside = 0.0
     released = np.zeros((len(pieces.area_m2), len(RELEASE_METHODS)))
+    rgeoms = np.empty(0, dtype=object)
+    rmethod = np.empty(0, dtype=np.intp)
     if releases is not None:
         rgeoms, rmethod = _release_work_pieces(releases, pieces.work_crs, stamp)
         released, outside = _released_work_m2(pieces, rgeoms, rmethod)
 
-    data = pieces.attrs.copy()
+    data = pieces.attrs[[THREAT_LEVEL, *group_columns]].copy()
     data[HAZARD_HA] = pieces.area_m2 / _M2_PER_HA
     for k, method in enumerate(RELEASE_METHODS):
         data[METHOD_HA[method]] = released[:, k] / _M2_PER_HA
@@ -338,12 +370,7 @@ def land_release_summary(
     table.attrs[RELEASED_OUTSIDE_HA] = outside / _M2_PER_HA
     table.attrs["as_of"] = None if stamp is None else stamp.date().isoformat()
     table.attrs["area_frame"] = _crs.describe_frame(frame)
-    if table.attrs[RELEASED_OUTSIDE_HA] > 0.005:
-        warnings.warn(
-            f"{table.attrs[RELEASED_OUTSIDE_HA]:.2f} ha of recorded release lie outside every "
-            f"hazard area; they are not counted as released and are reported as "
-            f"{RELEASED_OUTSIDE_HA}.", DataWarning, stacklevel=2)
-    return table
+    return table, _SummaryParts(pieces, rgeoms, rmethod)
 
 
 def _level_rows(data: pd.DataFrame) -> pd.DataFrame:

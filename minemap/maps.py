@@ -1,0 +1,798 @@
+"""Interactive HTML maps of contamination and land release (folium is imported only here).
+
+:func:`hazard_map` turns minemap's layers into a :class:`folium.Map` with switchable
+layers, a legend whose hectares are minemap's exact figures, tooltips, a scale bar and a
+view that fits the data; :func:`save_map` writes it as one HTML file, optionally fully
+offline. The same inputs always give byte-identical HTML.
+
+Figures never come from display geometry: hectares are measured on the full-resolution
+data in the equal-area frame, exactly as :func:`minemap.land_release_summary` does; the
+geometry drawn is simplified in metres and rounded to about a metre. See ``docs/maps.md``
+for the size budget.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pyproj
+import shapely
+from branca.element import MacroElement
+from jinja2 import Template
+
+from minemap import _map_data
+from minemap import _map_geometry as _geo
+from minemap import _map_html as _html
+from minemap import crs as _crs
+from minemap import io as _io
+from minemap._errors import GeometryTypeError, SchemaError
+from minemap._map_data import (
+    DISTRICT_COLOUR,
+    INFRASTRUCTURE_COLOUR,
+    METHOD_LABELS,
+    PRIORITY_COLOUR,
+    REMAINING_COLOUR,
+    RESIDENTIAL_COLOUR,
+    ROAD_COLOUR,
+    THREAT_LABELS,
+    Figures,
+    ha_text,
+    value_text,
+)
+from minemap._overlay import (
+    flatten,
+    pairwise_intersection_area,
+)
+from minemap.settings import (
+    HAZARD_HA,
+    HAZARD_ID,
+    METHOD,
+    METHOD_COLOURS,
+    METHOD_HA,
+    RELEASE_DATE,
+    RELEASE_ID,
+    RELEASE_METHODS,
+    RELEASED_OUTSIDE_HA,
+    REMAINING_HA,
+    THREAT_COLOURS,
+    THREAT_LEVEL,
+    THREAT_LEVELS,
+    TOTAL,
+)
+from minemap.stats import (
+    _as_hazards,
+    _as_releases,
+)
+
+__all__ = ["hazard_map", "map_html", "save_map", "DEFAULT_TOLERANCE_M", "FEATURE_BUDGET"]
+
+#: Default display simplification tolerance in metres (figures never use display geometry).
+DEFAULT_TOLERANCE_M = 5.0
+#: Features per layer drawn one by one (with their own tooltip); above it a layer is drawn
+#: merged per class, simplified more coarsely, with one tooltip per class.
+FEATURE_BUDGET = 10_000
+#: Display tolerance (metres) of layers merged because they exceed the feature budget.
+MERGED_TOLERANCE_M = 20.0
+
+_LEAFLET_JS = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"
+_LEAFLET_CSS = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css"
+_WGS84 = pyproj.CRS.from_epsg(4326)
+_M2_PER_HA = _crs.M2_PER_HA
+_EXTRA_COLUMNS = 6
+
+
+# Leaflet path styles; high threat is the most prominent (most opaque fill, heaviest edge).
+_THREAT_STYLE = {
+    "high": {"weight": 1.6, "fillOpacity": 0.75, "opacity": 1.0},
+    "medium": {"weight": 1.0, "fillOpacity": 0.55, "opacity": 0.9},
+    "low": {"weight": 0.8, "fillOpacity": 0.5, "opacity": 0.9},
+}
+_THREAT_EDGE = {"high": "#8F3E00", "medium": "#9A6A00", "low": "#8C8420"}
+
+
+def _threat_style(level: str) -> dict:
+    return {"color": _THREAT_EDGE[level], "fillColor": THREAT_COLOURS[level],
+            **_THREAT_STYLE[level]}
+
+
+def _method_style(method: str) -> dict:
+    return {"color": METHOD_COLOURS[method], "fillColor": METHOD_COLOURS[method],
+            "weight": 1.0, "fillOpacity": 0.6, "opacity": 1.0}
+
+
+_REMAINING_STYLE = {"color": REMAINING_COLOUR, "weight": 0.9, "fill": False, "opacity": 0.75,
+                    "dashArray": "3 2"}
+_PRIORITY_STYLE = {"color": PRIORITY_COLOUR, "fillColor": PRIORITY_COLOUR, "weight": 2.0,
+                   "fillOpacity": 0.3, "opacity": 1.0}
+_ROAD_STYLE = {"color": ROAD_COLOUR, "weight": 1.6, "opacity": 0.9}
+_INFRA_STYLE = {"color": "#FFFFFF", "fillColor": INFRASTRUCTURE_COLOUR, "weight": 0.8,
+                "fillOpacity": 0.9, "radius": 3.0, "opacity": 1.0}
+_RESIDENTIAL_STYLE = {"color": "#6E6E6E", "fillColor": RESIDENTIAL_COLOUR, "weight": 0.8,
+                      "fillOpacity": 0.35, "opacity": 1.0}
+_DISTRICT_STYLE = {"color": DISTRICT_COLOUR, "weight": 2.0, "fill": False, "opacity": 0.8,
+                   "dashArray": "8 5"}
+
+
+def _ha(value: float) -> str:
+    return ha_text(value)
+
+
+def _extra_rows(gdf: gpd.GeoDataFrame, skip: set[str]) -> list[list[tuple[str, str]]]:
+    columns = [c for c in gdf.columns if c != gdf.geometry.name and c not in skip]
+    columns = columns[:_EXTRA_COLUMNS]
+    if not columns:
+        return [[] for _ in range(len(gdf))]
+    values = [[value_text(v) for v in gdf[c].tolist()] for c in columns]
+    return [[(str(c), values[k][i]) for k, c in enumerate(columns)] for i in range(len(gdf))]
+
+
+# --------------------------------------------------------------------------- folium pieces
+class _Runtime(MacroElement):
+    """The map's CSS and JavaScript, the legend's placement and the scale bar."""
+
+    _template = Template("""
+{% macro header(this, kwargs) %}<style>{{ this.css }}</style>{% endmacro %}
+{% macro script(this, kwargs) %}{{ this.js }}
+minemap.setup({{ this._parent.get_name() }}, {{ this.legend_id|tojson }});
+{% endmacro %}""")
+
+    def __init__(self, legend_id: str) -> None:
+        super().__init__()
+        self._name = "MinemapRuntime"
+        self.css = _html.RUNTIME_CSS
+        self.js = _html.RUNTIME_JS
+        self.legend_id = legend_id
+
+
+class _Finish(MacroElement):
+    _template = Template("""
+{% macro script(this, kwargs) %}minemap.finish({{ this._parent.get_name() }});
+{% endmacro %}""")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "MinemapFinish"
+
+
+class _DataLayer(MacroElement):
+    """One block of display data drawn into its parent FeatureGroup by the runtime."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}minemap.addLayer({{ this._parent._parent.get_name() }}, {{
+this._parent.get_name() }}, {{ this.data }});
+{% endmacro %}""")
+
+    def __init__(self, data: dict) -> None:
+        super().__init__()
+        self._name = "MinemapData"
+        self.data = _html.script_json(data)
+        self.features = len(data["f"])
+
+
+class _LayerControl(folium.LayerControl):
+    """folium's layer control, listing overlays in a given order (not drawing order)."""
+
+    def __init__(self, order: list[str]) -> None:
+        super().__init__(position="topright", collapsed=False)
+        self.order = order
+
+    def render(self, **kwargs):
+        self.reset()
+        found = {}
+        for item in self._parent._children.values():
+            if isinstance(item, folium.map.Layer) and item.control:
+                if item.overlay:
+                    found[item.layer_name] = item.get_name()
+                else:
+                    self.base_layers[item.layer_name] = item.get_name()
+        rank = {name: k for k, name in enumerate(self.order)}
+        for name in sorted(found, key=lambda n: rank.get(n, len(rank))):
+            self.overlays[name] = found[name]
+        super(folium.LayerControl, self).render(**kwargs)
+
+
+_CONTROL_ORDER = ["hazard-high", "hazard-medium", "hazard-low", "grid-high", "grid-medium",
+                  "grid-low", "remaining", "released-cleared", "released-reduced",
+                  "released-cancelled", "priority", "roads", "infrastructure", "residential",
+                  "districts"]
+
+
+def _control_rank(layer: _Layer) -> int:
+    return _CONTROL_ORDER.index(layer.key) if layer.key in _CONTROL_ORDER else 99
+
+
+class _Legend(MacroElement):
+    _template = Template("""
+{% macro html(this, kwargs) %}{{ this.body }}{% endmacro %}""")
+
+    def __init__(self, body: str) -> None:
+        super().__init__()
+        self._name = "MinemapLegend"
+        self.body = body
+
+
+# ------------------------------------------------------------------------------ display data
+@dataclass
+class _Layer:
+    """A switchable layer: its name, legend entry and data blocks."""
+
+    key: str
+    name: str
+    blocks: list[dict]
+    legend: tuple[str, str, str, str] | None  # (kind, colour, label, value text)
+    section: str
+    show: bool = True
+    merged: bool = False
+
+
+def _lonlat(gdf: gpd.GeoDataFrame) -> np.ndarray:
+    return _geo.project(np.asarray(gdf.geometry.array, dtype=object), gdf.crs, _WGS84)
+
+
+def _in_frame(gdf: gpd.GeoDataFrame, frame: pyproj.CRS) -> np.ndarray:
+    return _geo.project(np.asarray(gdf.geometry.array, dtype=object), gdf.crs, frame)
+
+
+def _polygon_block(name: str, geoms_frame: np.ndarray, frame: pyproj.CRS, tolerance: float,
+                   style: dict, rows: list[list[tuple[str, str]]] | None) -> dict:
+    shown = _geo.display_lonlat(geoms_frame, frame, tolerance)
+    encoded = _geo.encode_polygons(shown)
+    tips = rows if rows is not None else [None] * len(encoded)
+    return {"n": name, "t": "polygon", "s": style,
+            "f": [[g, t] for g, t in zip(encoded, tips, strict=True) if g]}
+
+
+def _merged_codes(geoms_frame: np.ndarray, frame: pyproj.CRS) -> np.ndarray:
+    """Encoded display geometry at the coarser settings of merged layers."""
+    shown = _geo.display_lonlat(geoms_frame, frame, MERGED_TOLERANCE_M)
+    return np.array(_geo.encode_polygons(shown, _geo.MERGED_DECIMALS), dtype=object)
+
+
+def _merged_block(name: str, geoms_frame: np.ndarray | None, frame: pyproj.CRS, style: dict,
+                  rows: list[tuple[str, str]], *, codes: np.ndarray | None = None) -> dict:
+    """All geometries of a class as one multi-polygon with one tooltip."""
+    if codes is None:
+        codes = _merged_codes(geoms_frame, frame)
+    encoded = [g for g in codes.tolist() if g]
+    merged_style = {**style, "weight": min(style.get("weight", 1.0), 0.6)}
+    return {"n": name, "t": "polygon", "s": merged_style, "q": 10**_geo.MERGED_DECIMALS,
+            "f": [[",".join(encoded), rows]] if encoded else []}
+
+
+_FAMILIES = {"polygon": (3, 6), "line": (1, 2, 5), "point": (0, 4)}
+
+
+def _feature_blocks(name: str, gdf: gpd.GeoDataFrame, frame: pyproj.CRS, tolerance: float,
+                    style: dict, rows: list[list[tuple[str, str]]], budget: int
+                    ) -> tuple[list[dict], bool]:
+    """Blocks for a reference layer (one per geometry family present)."""
+    geoms = _in_frame(gdf, frame)
+    types = shapely.get_type_id(geoms)
+    merged = len(gdf) > budget
+    blocks = []
+    for kind, ids in _FAMILIES.items():
+        sel = np.flatnonzero(np.isin(types, ids))
+        if sel.size == 0:
+            continue
+        tips = None if merged else [rows[k] for k in sel]
+        if kind == "polygon":
+            shown_style = {**style, "fill": True} if "fillColor" in style else style
+            if merged:
+                summary = [("Layer", name), ("Features", f"{sel.size:,}"),
+                           ("Shown", f"merged (more than {budget:,} features)")]
+                blocks.append(_merged_block(name, geoms[sel], frame, shown_style, summary))
+            else:
+                blocks.append(_polygon_block(name, geoms[sel], frame, tolerance, shown_style,
+                                             tips))
+            continue
+        if kind == "line":
+            decimals = _geo.MERGED_DECIMALS if merged else _geo.DECIMALS
+            shown = _geo.display_lonlat(geoms[sel], frame,
+                                        MERGED_TOLERANCE_M if merged else tolerance)
+            encoded = _geo.encode_lines(shown, decimals)
+            line_style = {k: v for k, v in style.items() if k != "radius"}
+            if "fillColor" in line_style:
+                line_style = {"color": line_style["fillColor"], "weight": 1.6, "opacity": 0.9}
+            items = [[g, t] for g, t in zip(encoded, tips or [None] * len(encoded),
+                                           strict=True) if g]
+            if merged and items:
+                items = [[",".join(g for g, _ in items), None]]
+            blocks.append({"n": name, "t": "line", "s": line_style, "q": 10**decimals,
+                           "f": items})
+        else:
+            points = _geo.point_lists(_geo.project(geoms[sel], frame, _WGS84))
+            point_style = {"radius": 3.5, **style}
+            blocks.append({"n": name, "t": "point", "s": point_style,
+                           "f": [[p, t] for p, t in zip(points, tips or [None] * len(points),
+                                                        strict=True) if p]})
+    return blocks, merged
+
+
+def _as_layer(source: object, kind: str) -> gpd.GeoDataFrame | None:
+    if source is None:
+        return None
+    if isinstance(source, gpd.GeoDataFrame) and source.attrs.get("minemap") == kind:
+        return source
+    return _io.read_features(source, kind=kind)  # type: ignore[arg-type]
+
+
+def _as_priority(source: object) -> gpd.GeoDataFrame | None:
+    if source is None:
+        return None
+    gdf = _as_layer(source, "any") if not (
+        isinstance(source, gpd.GeoDataFrame) and source.attrs.get("minemap") == "priority"
+    ) else source
+    assert gdf is not None
+    types = shapely.get_type_id(np.asarray(gdf.geometry.array, dtype=object))
+    if not np.isin(types, (3, 6)).all():
+        label = gdf.attrs.get("source", "priority zones")
+        raise GeometryTypeError(f"{label}: priority zones must be polygons (the output of "
+                                "minemap's priority zones); point priority= at that layer.")
+    return gdf
+
+
+def _hazard_layers(hazards: gpd.GeoDataFrame, figures: Figures, tolerance: float,
+                   budget: int) -> list[_Layer]:
+    table = figures.table.set_index(THREAT_LEVEL)
+    merged = len(hazards) > budget
+    record_ha = None if merged else _crs.area_ha(hazards.geometry, figures.frame)
+    geoms = None if merged else _in_frame(hazards, figures.frame)
+    extra = None if merged else _extra_rows(hazards, {HAZARD_ID, THREAT_LEVEL})
+    layers = []
+    for level in reversed(THREAT_LEVELS):  # low first: high is drawn on top
+        name = f"hazard-{level}"
+        style = _threat_style(level)
+        hazard_ha = float(table.loc[level, HAZARD_HA])
+        if merged:
+            sel = figures.piece_level == level
+            rows = [("Threat level", level), ("Hazard area", _ha(hazard_ha)),
+                    ("Hazard areas", f"{int((hazards[THREAT_LEVEL] == level).sum()):,}"),
+                    ("Shown", f"merged (more than {budget:,} hazards)")]
+            block = _merged_block(name, None, figures.frame, style, rows,
+                                  codes=_piece_codes(figures)[sel])
+        else:
+            sel = (hazards[THREAT_LEVEL] == level).to_numpy()
+            idx = np.flatnonzero(sel)
+            rows_each = [[("Hazard", value_text(hazards[HAZARD_ID].iloc[k])),
+                          ("Threat level", level), ("Area", _ha(float(record_ha[k]))),
+                          *extra[k]] for k in idx]
+            block = _polygon_block(name, geoms[idx], figures.frame, tolerance, style, rows_each)
+        layers.append(_Layer(name, _swatch_name("fill", THREAT_COLOURS[level],
+                                                 f"Hazard: {THREAT_LABELS[level].lower()}"),
+                             [block], ("fill", THREAT_COLOURS[level], THREAT_LABELS[level],
+                                       _ha(hazard_ha)), "Hazard areas by threat level",
+                             merged=merged))
+    return layers
+
+
+def _piece_codes(figures: Figures) -> np.ndarray:
+    """Merged-layer display code of every hazard piece, computed once."""
+    if figures.piece_codes is None:
+        figures.piece_codes = _merged_codes(figures.pieces, figures.frame)
+    return figures.piece_codes
+
+
+def _remaining_layer(figures: Figures, tolerance: float, budget: int) -> _Layer:
+    total = float(figures.table.set_index(THREAT_LEVEL).loc[TOTAL, REMAINING_HA])
+    live = np.flatnonzero(~shapely.is_empty(figures.remaining))
+    merged = live.size > budget
+    if merged:
+        rows = [("Remaining hazard", _ha(total)),
+                ("Shown", f"merged (more than {budget:,} pieces)")]
+        codes = _piece_codes(figures).copy()
+        touched = np.flatnonzero(figures.touched)
+        codes[touched] = _merged_codes(figures.remaining[touched], figures.frame)
+        block = _merged_block("remaining", None, figures.frame, _REMAINING_STYLE, rows,
+                              codes=codes[live])
+    else:
+        area = shapely.area(figures.remaining[live]) / _M2_PER_HA
+        rows_each = [[("Remaining hazard of", value_text(figures.piece_id[k])),
+                      ("Threat level", str(figures.piece_level[k])),
+                      ("Remaining", _ha(float(a)))] for k, a in zip(live, area, strict=True)]
+        block = _polygon_block("remaining", figures.remaining[live], figures.frame, tolerance,
+                               _REMAINING_STYLE, rows_each)
+    return _Layer("remaining", _swatch_name("outline", REMAINING_COLOUR, "Remaining hazard"),
+                  [block], ("outline", REMAINING_COLOUR, "Remaining hazard", _ha(total)),
+                  "Remaining and released", merged=merged)
+
+
+def _release_layers(releases: gpd.GeoDataFrame, figures: Figures, tolerance: float,
+                    budget: int) -> list[_Layer]:
+    totals = figures.table.set_index(THREAT_LEVEL).loc[TOTAL]
+    merged = len(releases) > budget
+    record_ha = None if merged else _crs.area_ha(releases.geometry, figures.frame)
+    geoms = None if merged else _in_frame(releases, figures.frame)
+    extra = None if merged else _extra_rows(releases, {RELEASE_ID, METHOD, RELEASE_DATE})
+    layers = []
+    for k_method, method in reversed(list(enumerate(RELEASE_METHODS))):  # cleared on top
+        name = f"released-{method}"
+        style = _method_style(method)
+        method_ha = float(totals[METHOD_HA[method]])
+        if merged:
+            sel = figures.release_method == k_method
+            rows = [("Method", method), ("Released inside hazard areas", _ha(method_ha)),
+                    ("Records", f"{int((releases[METHOD] == method).sum()):,}"),
+                    ("Shown", f"merged (more than {budget:,} records)")]
+            block = _merged_block(name, figures.release_geoms[sel], figures.frame, style, rows)
+        else:
+            idx = np.flatnonzero((releases[METHOD] == method).to_numpy())
+            rows_each = [[("Release", value_text(releases[RELEASE_ID].iloc[k])),
+                          ("Method", method),
+                          ("Date", value_text(releases[RELEASE_DATE].iloc[k])),
+                          ("Area", _ha(float(record_ha[k]))), *extra[k]] for k in idx]
+            block = _polygon_block(name, geoms[idx], figures.frame, tolerance, style, rows_each)
+        layers.append(_Layer(name, _swatch_name("fill", METHOD_COLOURS[method],
+                                                 f"Released: {method}"),
+                             [block], ("fill", METHOD_COLOURS[method], METHOD_LABELS[method],
+                                       _ha(method_ha)), "Remaining and released",
+                             merged=merged))
+    return layers
+
+
+def _priority_layer(priority: gpd.GeoDataFrame, frame: pyproj.CRS, tolerance: float,
+                    budget: int) -> _Layer:
+    geoms = _crs.to_area_frame(priority.geometry, frame)
+    total = float(shapely.area(flatten(geoms, np.arange(len(geoms)))).sum() / _M2_PER_HA)
+    merged = len(priority) > budget
+    if merged:
+        rows = [("Priority zones", _ha(total)), ("Zones", f"{len(priority):,}"),
+                ("Shown", f"merged (more than {budget:,} zones)")]
+        block = _merged_block("priority", geoms, frame, _PRIORITY_STYLE, rows)
+    else:
+        area = shapely.area(geoms) / _M2_PER_HA
+        extra = _extra_rows(priority, set())
+        rows_each = [[*extra[k], ("Area", _ha(float(area[k])))] for k in range(len(priority))]
+        block = _polygon_block("priority", _in_frame(priority, frame), frame, tolerance,
+                               _PRIORITY_STYLE, rows_each)
+    return _Layer("priority", _swatch_name("fill", PRIORITY_COLOUR, "Priority zones"), [block],
+                  ("fill", PRIORITY_COLOUR, "Priority zones", _ha(total)),
+                  "Priorities and context", merged=merged)
+
+
+_REFERENCE = {
+    "roads": ("Roads", "line", ROAD_COLOUR, _ROAD_STYLE),
+    "infrastructure": ("Infrastructure", "point", INFRASTRUCTURE_COLOUR, _INFRA_STYLE),
+    "residential": ("Residential areas", "fill", RESIDENTIAL_COLOUR, _RESIDENTIAL_STYLE),
+    "districts": ("District boundaries", "outline", DISTRICT_COLOUR, _DISTRICT_STYLE),
+}
+
+
+def _reference_layer(kind: str, gdf: gpd.GeoDataFrame, frame: pyproj.CRS, tolerance: float,
+                     budget: int) -> _Layer:
+    label, swatch, colour, style = _REFERENCE[kind]
+    rows = _extra_rows(gdf, set())
+    blocks, merged = _feature_blocks(kind, gdf, frame, tolerance, style, rows, budget)
+    types = shapely.get_type_id(np.asarray(gdf.geometry.array, dtype=object))
+    polygons = np.isin(types, (3, 6))
+    if kind in ("residential",) and polygons.any():
+        value = _ha(float(_crs.area_ha(gdf.geometry[polygons], frame).sum()))
+    else:
+        value = f"{len(gdf):,} features"
+    return _Layer(kind, _swatch_name(swatch, colour, label), blocks,
+                  (swatch, colour, label, value), "Priorities and context", merged=merged)
+
+
+def _public_layers(figures: Figures, cell_m: float) -> tuple[list[_Layer], np.ndarray]:
+    """Contamination aggregated on a square grid: no original vertex leaves the frame."""
+    if not (cell_m > 0 and math.isfinite(cell_m)):
+        raise SchemaError(f"public_grid_m={cell_m!r}: give the grid cell size in metres, "
+                          "e.g. 1000.")
+    live = ~shapely.is_empty(figures.pieces)
+    cells = _geo.square_grid(tuple(shapely.total_bounds(figures.pieces[live])), cell_m)
+    i, j, area = pairwise_intersection_area(figures.pieces, cells)
+    level_index = {lvl: k for k, lvl in enumerate(THREAT_LEVELS)}
+    per_cell = np.zeros((cells.size, len(THREAT_LEVELS)))
+    np.add.at(per_cell, (j, np.array([level_index[v] for v in figures.piece_level[i]],
+                                     dtype=np.intp)), area)
+    ri, rj, rarea = pairwise_intersection_area(figures.remaining, cells)
+    remaining = np.zeros(cells.size)
+    np.add.at(remaining, rj, rarea)
+    hazard = per_cell.sum(axis=1)
+    used = np.flatnonzero(hazard > 0)
+    top = np.argmax(per_cell[used] > 0, axis=1)  # first (highest) level present
+    layers = []
+    for k in reversed(range(len(THREAT_LEVELS))):
+        level = THREAT_LEVELS[k]
+        sel = used[top == k]
+        rows = [[*[(THREAT_LABELS[lvl], _ha(per_cell[c, m] / _M2_PER_HA))
+                   for m, lvl in enumerate(THREAT_LEVELS)],
+                 ("Remaining", _ha(remaining[c] / _M2_PER_HA)),
+                 ("Released", _ha(max(hazard[c] - remaining[c], 0.0) / _M2_PER_HA)),
+                 ("Cell", f"{cell_m:,.0f} m grid")] for c in sel]
+        style = {**_threat_style(level), "weight": 0.5}
+        block = _polygon_block(f"grid-{level}", cells[sel], figures.frame, 0.0, style, rows)
+        hazard_ha = float(figures.table.set_index(THREAT_LEVEL).loc[level, HAZARD_HA])
+        layers.append(_Layer(f"grid-{level}", _swatch_name(
+            "fill", THREAT_COLOURS[level], f"Grid cells: {THREAT_LABELS[level].lower()}"),
+            [block], ("fill", THREAT_COLOURS[level], THREAT_LABELS[level], _ha(hazard_ha)),
+            "Hazard area by threat level"))
+    return layers, cells[used]
+
+
+def _swatch(kind: str, colour: str) -> str:
+    """A small legend symbol: filled box, outline, line or dot in ``colour``."""
+    if kind in ("outline", "line"):
+        style = f"border-color:{colour}"
+    else:
+        style = f"background:{colour};border-color:{colour}"
+    return f'<span class="minemap-swatch {kind}" style="{style}"></span>'
+
+
+def _swatch_name(kind: str, colour: str, label: str) -> str:
+    """A layer-control label: Leaflet inserts it as HTML, so it holds constants only."""
+    return f"{_swatch(kind, colour)} {_html.text(label)}"
+
+
+# ---------------------------------------------------------------------------------- legend
+def _legend_html(legend_id: str, title: str | None, layers: list[_Layer], notes: list[str]
+                 ) -> str:
+    parts = [f'<div id="{legend_id}" class="minemap-legend leaflet-control">']
+    if title:
+        parts.append(f"<h2>{_html.text(title)}</h2>")
+    sections: dict[str, list[_Layer]] = {}
+    for layer in layers:
+        if layer.legend is not None:
+            sections.setdefault(layer.section, []).append(layer)
+    order = ["Hazard areas by threat level", "Hazard area by threat level",
+             "Remaining and released", "Priorities and context"]
+    for section in sorted(sections, key=order.index):
+        parts.append(f"<h3>{_html.text(section)}</h3><table>")
+        entries = sections[section]
+        if section.startswith("Hazard"):  # high first
+            entries = sorted(entries, key=lambda lyr: THREAT_LEVELS.index(lyr.key.split("-")[1]))
+        for layer in entries:
+            kind, colour, label, value = layer.legend  # type: ignore[misc]
+            parts.append(
+                f'<tr class="minemap-legend-entry" data-layer="{_html.text(layer.key)}" '
+                f'data-colour="{colour}"><td>{_swatch(kind, colour)}</td>'
+                f"<td>{_html.text(label)}</td><td class=\"ha\">{_html.text(value)}</td></tr>")
+        parts.append("</table>")
+    for note in notes:
+        parts.append(f'<p class="note">{_html.text(note)}</p>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+# ---------------------------------------------------------------------------------- public
+def hazard_map(
+    hazards: gpd.GeoDataFrame | str | os.PathLike,
+    releases: gpd.GeoDataFrame | str | os.PathLike | None = None,
+    *,
+    priority: gpd.GeoDataFrame | str | os.PathLike | None = None,
+    roads: gpd.GeoDataFrame | str | os.PathLike | None = None,
+    infrastructure: gpd.GeoDataFrame | str | os.PathLike | None = None,
+    residential: gpd.GeoDataFrame | str | os.PathLike | None = None,
+    districts: gpd.GeoDataFrame | str | os.PathLike | None = None,
+    title: str | None = None,
+    tiles: str | None = "OpenStreetMap",
+    attribution: str | None = None,
+    tolerance_m: float = DEFAULT_TOLERANCE_M,
+    feature_budget: int = FEATURE_BUDGET,
+    public_grid_m: float | None = None,
+) -> folium.Map:
+    """Build an interactive map of hazard areas, land release and priorities.
+
+    Parameters
+    ----------
+    hazards : geopandas.GeoDataFrame or path
+        Hazard areas (as from :func:`minemap.read_hazards`; other input is read with it).
+    releases : geopandas.GeoDataFrame or path, optional
+        Land-release records (as from :func:`minemap.read_releases`).
+    priority : geopandas.GeoDataFrame or path, optional
+        Priority zones (polygons); every attribute column is shown in its tooltip.
+    roads, infrastructure, residential, districts : geopandas.GeoDataFrame or path, optional
+        Context layers (as from :func:`minemap.read_features`).
+    title : str, optional
+        Shown at the top of the legend and as the page title.
+    tiles : str or None, default "OpenStreetMap"
+        Basemap: a folium tile name, a URL template, a local tile folder template such as
+        ``"tiles/{z}/{x}/{y}.png"``, or ``None`` for no basemap. Web tiles are dropped when
+        the map is saved with ``offline=True``.
+    attribution : str, optional
+        Attribution of a custom ``tiles`` template (shown as given, so pass plain text).
+    tolerance_m : float, default 5
+        Display simplification tolerance in metres (topology-preserving). Figures never
+        use display geometry.
+    feature_budget : int, default 10,000
+        Layers with more features are drawn merged per class (one shape and one tooltip
+        per class, simplified to 20 m) so that very large data stays fast and small.
+    public_grid_m : float, optional
+        Generalised public map: contamination is shown only as hectares per square grid
+        cell of this size (metres); no hazard, release or priority boundary, and no hazard
+        vertex, goes into the map.
+
+    Returns
+    -------
+    folium.Map
+        Save it with :func:`save_map`; in a notebook it displays itself.
+
+    Examples
+    --------
+    >>> from minemap.synthetic import make_scenario
+    >>> s = make_scenario(seed=1, high_ha=100, medium_ha=200, low_ha=100)
+    >>> m = hazard_map(s.hazards, s.releases, roads=s.roads, tiles=None)
+    >>> type(m).__name__
+    'Map'
+    """
+    hazards = _as_hazards(hazards if isinstance(hazards, gpd.GeoDataFrame)
+                          else _io.read_hazards(hazards))
+    if releases is not None and not isinstance(releases, gpd.GeoDataFrame):
+        releases = _io.read_releases(releases)
+    releases = _as_releases(releases)
+    if releases is not None and len(releases) == 0:
+        releases = None
+    if not (tolerance_m >= 0 and math.isfinite(tolerance_m)):
+        raise SchemaError(f"tolerance_m={tolerance_m!r}: give a display tolerance in metres "
+                          "(0 or more), e.g. 5.")
+    if feature_budget < 1:
+        raise SchemaError(f"feature_budget={feature_budget!r}: give a positive number of "
+                          "features, e.g. 10000.")
+    context = {kind: _as_layer(src, kind) for kind, src in (
+        ("roads", roads), ("infrastructure", infrastructure), ("residential", residential),
+        ("districts", districts))}
+    zones = _as_priority(priority)
+    figs = _map_data.figures(hazards, releases)
+    frame = figs.frame
+
+    layers: list[_Layer] = []
+    for kind in ("districts", "residential"):
+        if context[kind] is not None:
+            layers.append(_reference_layer(kind, context[kind], frame, tolerance_m,
+                                           feature_budget))
+    notes = []
+    if public_grid_m is not None:
+        grid_layers, cells = _public_layers(figs, float(public_grid_m))
+        layers.extend(grid_layers)
+        bounds = _geo.project(cells, frame, _WGS84)
+        notes.append(f"Public generalised map: contamination is shown as hectares per "
+                     f"{float(public_grid_m):,.0f} m grid cell; exact boundaries are withheld.")
+    else:
+        layers.extend(_hazard_layers(hazards, figs, tolerance_m, feature_budget))
+        if releases is not None:
+            layers.extend(_release_layers(releases, figs, tolerance_m, feature_budget))
+        layers.append(_remaining_layer(figs, tolerance_m, feature_budget))
+        if zones is not None:
+            layers.append(_priority_layer(zones, frame, tolerance_m, feature_budget))
+        bounds = _geo.project(figs.pieces, frame, _WGS84)
+        if releases is not None:
+            bounds = np.concatenate([bounds, _lonlat(releases)])
+        if zones is not None:
+            bounds = np.concatenate([bounds, _lonlat(zones)])
+    for kind in ("roads", "infrastructure"):
+        if context[kind] is not None:
+            layers.append(_reference_layer(kind, context[kind], frame, tolerance_m,
+                                           feature_budget))
+    merged = any(layer.merged for layer in layers)
+    notes.insert(0, "Hectares: true (ellipsoidal) area from the full-resolution data; "
+                    "released land counts only inside hazard areas.")
+    if figs.outside_ha > 0.005 and public_grid_m is None:
+        notes.append(f"Released outside hazard areas (not counted): {figs.outside_ha:,.2f} "
+                     "ha.")
+    if merged:
+        notes.append(f"Layers with more than {feature_budget:,} features are drawn merged "
+                     "per class; hover shows class totals.")
+
+    fmap = _build_map(layers, bounds, title=title, tiles=tiles, attribution=attribution,
+                      canvas=merged or sum(len(b["f"]) for lyr in layers for b in lyr.blocks)
+                      > feature_budget, notes=notes)
+    fmap.minemap = {"summary": figs.table, RELEASED_OUTSIDE_HA: figs.outside_ha}
+    return fmap
+
+
+def _build_map(layers: list[_Layer], bounds: np.ndarray, *, title: str | None,
+               tiles: str | None, attribution: str | None, canvas: bool,
+               notes: list[str]) -> folium.Map:
+    xmin, ymin, xmax, ymax = (round(float(v), 5) for v in shapely.total_bounds(bounds))
+    fmap = folium.Map(location=[round((ymin + ymax) / 2, 5), round((xmin + xmax) / 2, 5)],
+                      zoom_start=10, tiles=None, prefer_canvas=canvas, control_scale=False,
+                      zoom_snap=0.25)
+    fmap.default_js = [("leaflet", _LEAFLET_JS)]
+    fmap.default_css = [("leaflet_css", _LEAFLET_CSS)]
+    if title:
+        fmap.get_root().title = _html.text(title)
+    if tiles is not None:
+        folium.TileLayer(tiles, attr=attribution, name="Basemap", control=False,
+                         max_zoom=19).add_to(fmap)
+    legend_id = "minemap-legend"
+    _Runtime(legend_id).add_to(fmap)
+    for layer in layers:
+        group = folium.FeatureGroup(name=layer.name, show=layer.show)
+        for block in layer.blocks:
+            group.add_child(_DataLayer(block))
+        group.add_to(fmap)
+    _LayerControl([layer.name for layer in sorted(layers, key=_control_rank)]).add_to(fmap)
+    fmap.fit_bounds([[ymin, xmin], [ymax, xmax]], padding=(12, 12))
+    _Legend(_legend_html(legend_id, title, layers, notes)).add_to(fmap)
+    _Finish().add_to(fmap)
+    _html.stabilise_ids(fmap.get_root())
+    return fmap
+
+
+def _is_web(url: str) -> bool:
+    return url.lower().startswith(("http:", "https:", "//"))
+
+
+@contextmanager
+def _without_web_tiles(fmap: folium.Map):
+    """Detach tile layers that load from the web, restoring them afterwards."""
+    children = fmap._children
+    saved = dict(children)
+    kept = {name: child for name, child in children.items()
+            if not (isinstance(child, folium.TileLayer) and _is_web(str(child.tiles)))}
+    fmap._children = type(children)(kept)
+    try:
+        yield [str(c.tiles) for c in kept.values() if isinstance(c, folium.TileLayer)]
+    finally:
+        fmap._children = type(children)(saved)
+
+
+def map_html(fmap: folium.Map, *, offline: bool = False) -> str:
+    """The map as one HTML page (what :func:`save_map` writes).
+
+    Parameters
+    ----------
+    fmap : folium.Map
+        A map from :func:`hazard_map` (or any folium map).
+    offline : bool, default False
+        Inline Leaflet and drop every web reference (see :func:`save_map`).
+
+    Returns
+    -------
+    str
+        The page; the same map always gives the same text.
+    """
+    root = fmap.get_root()
+    _html.forget_rendered(root)
+    _html.stabilise_ids(root)
+    _html.forget_rendered(root)
+    if not offline:
+        return root.render()
+    with _without_web_tiles(fmap) as local_tiles:
+        try:
+            page = root.render()
+        finally:
+            _html.forget_rendered(root)
+    page = _html.inline_assets(page)
+    _html.check_offline(page, allowed=tuple(_html.script_json(t)[1:-1] for t in local_tiles))
+    return page
+
+
+def save_map(fmap: folium.Map, path: str | os.PathLike, *, offline: bool = False) -> str:
+    """Write a map as one HTML file, whole or not at all.
+
+    Parameters
+    ----------
+    fmap : folium.Map
+        A map from :func:`hazard_map`.
+    path : path-like
+        Output ``.html`` file.
+    offline : bool, default False
+        Write a self-contained page that makes no network request: Leaflet (from the
+        installed ``xstatic-leaflet`` package) and minemap's CSS/JS are inlined, web tile
+        layers are dropped (a local tile template such as ``tiles/{z}/{x}/{y}.png`` is
+        kept), and nothing else is loaded. Raises :class:`~minemap.OutputError` if anything
+        added to the map would still reach the network.
+
+    Returns
+    -------
+    str
+        The path written.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from minemap.synthetic import make_scenario
+    >>> s = make_scenario(seed=1, high_ha=100, medium_ha=200, low_ha=100)
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "map.html"
+    >>> _ = save_map(hazard_map(s.hazards, s.releases), out, offline=True)
+    >>> "https://" in out.read_text(encoding="utf-8")
+    False
+    """
+    page = map_html(fmap, offline=offline)
+    return str(_io.write_text(path, page))

@@ -1,0 +1,225 @@
+"""Static maps for PDF reports: the HTML map's palette, legend, scale bar and north arrow.
+
+The map is drawn in the equal-area frame the figures are measured in, so the scale bar is
+true to the data; legend hectares are the same exact figures as in the HTML map.
+"""
+
+from __future__ import annotations
+
+import os
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from minemap import _map_data
+from minemap import _map_geometry as _geo
+from minemap import io as _io
+from minemap._map_data import (
+    DISTRICT_COLOUR,
+    INFRASTRUCTURE_COLOUR,
+    METHOD_LABELS,
+    PRIORITY_COLOUR,
+    REMAINING_COLOUR,
+    RESIDENTIAL_COLOUR,
+    ROAD_COLOUR,
+    THREAT_LABELS,
+    ha_text,
+)
+from minemap.settings import (
+    HAZARD_HA,
+    METHOD,
+    METHOD_COLOURS,
+    METHOD_HA,
+    RELEASE_METHODS,
+    REMAINING_HA,
+    THREAT_COLOURS,
+    THREAT_LEVEL,
+    THREAT_LEVELS,
+    TOTAL,
+)
+from minemap.stats import _as_hazards, _as_releases
+
+Layer = gpd.GeoDataFrame | str | os.PathLike
+
+
+def _nice_length(span: float) -> float:
+    """A round scale-bar length near a fifth of ``span`` metres."""
+    target = span / 5.0
+    power = 10 ** np.floor(np.log10(target))
+    for step in (5, 2, 1):
+        if step * power <= target:
+            return float(step * power)
+    return float(power)
+
+
+def _draw(ax, geoms: np.ndarray, **style) -> None:
+    geoms = geoms[~shapely.is_empty(geoms)]
+    if geoms.size:
+        gpd.GeoSeries(geoms).plot(ax=ax, **style)
+
+
+def plot_map(
+    hazards: Layer,
+    releases: Layer | None = None,
+    *,
+    priority: Layer | None = None,
+    roads: Layer | None = None,
+    infrastructure: Layer | None = None,
+    residential: Layer | None = None,
+    districts: Layer | None = None,
+    title: str | None = None,
+    figsize: tuple[float, float] = (10.0, 8.0),
+    ax=None,
+):
+    """Draw a static map of hazards, release and priorities for a report.
+
+    Parameters
+    ----------
+    hazards, releases, priority, roads, infrastructure, residential, districts
+        As for :func:`minemap.maps.hazard_map`.
+    title : str, optional
+        Figure title.
+    figsize : (float, float), default (10, 8)
+        Figure size in inches when a new figure is made.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Save it with ``fig.savefig("map.pdf")``.
+
+    Examples
+    --------
+    >>> from minemap.synthetic import make_scenario
+    >>> s = make_scenario(seed=1, high_ha=100, medium_ha=200, low_ha=100)
+    >>> fig = plot_map(s.hazards, s.releases, roads=s.roads)
+    >>> fig.axes[0].get_legend() is not None
+    True
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import FancyArrow, Patch, Rectangle
+
+    hz = _as_hazards(hazards if isinstance(hazards, gpd.GeoDataFrame)
+                     else _io.read_hazards(hazards))
+    if releases is not None and not isinstance(releases, gpd.GeoDataFrame):
+        releases = _io.read_releases(releases)
+    rl = _as_releases(releases)
+    figs = _map_data.figures(hz, rl)
+    frame = figs.frame
+    table = figs.table.set_index(THREAT_LEVEL)
+
+    if ax is None:
+        fig = Figure(figsize=figsize, layout="constrained")
+        ax = fig.add_subplot()
+    else:
+        fig = ax.figure
+    live = ~shapely.is_empty(figs.pieces)
+    xmin, ymin, xmax, ymax = shapely.total_bounds(figs.pieces[live])
+    span = max(xmax - xmin, ymax - ymin, 1.0)
+    tolerance = span / 3000.0  # well below a printed line width
+
+    def frame_geoms(layer: gpd.GeoDataFrame) -> np.ndarray:
+        geoms = _geo.project(np.asarray(layer.geometry.array, dtype=object), layer.crs, frame)
+        return _geo.simplify(geoms, tolerance)
+
+    handles = []
+
+    def context(source: Layer | None, kind: str) -> gpd.GeoDataFrame | None:
+        if source is None:
+            return None
+        if isinstance(source, gpd.GeoDataFrame) and source.attrs.get("minemap") == kind:
+            return source
+        return _io.read_features(source, kind=kind)  # type: ignore[arg-type]
+
+    dist = context(districts, "districts")
+    if dist is not None:
+        _draw(ax, frame_geoms(dist), facecolor="none", edgecolor=DISTRICT_COLOUR,
+              linewidth=1.2, linestyle="--", zorder=1)
+        handles.append(Line2D([], [], color=DISTRICT_COLOUR, linestyle="--",
+                              label="District boundaries"))
+    res = context(residential, "residential")
+    if res is not None:
+        geoms = frame_geoms(res)
+        poly = np.isin(shapely.get_type_id(geoms), (3, 6))
+        _draw(ax, geoms[poly], facecolor=RESIDENTIAL_COLOUR, edgecolor="#6E6E6E",
+              alpha=0.5, linewidth=0.4, zorder=2)
+        _draw(ax, geoms[~poly], color=RESIDENTIAL_COLOUR, markersize=6, zorder=2)
+        handles.append(Patch(facecolor=RESIDENTIAL_COLOUR, edgecolor="#6E6E6E", alpha=0.5,
+                             label="Residential areas"))
+    for z, level in enumerate(reversed(THREAT_LEVELS)):
+        sel = figs.piece_level == level
+        _draw(ax, _geo.simplify(figs.pieces[sel], tolerance),
+              facecolor=THREAT_COLOURS[level], edgecolor=THREAT_COLOURS[level],
+              linewidth=0.3 if level != "high" else 0.6, alpha=0.9, zorder=3 + z)
+    for level in THREAT_LEVELS:
+        handles.append(Patch(facecolor=THREAT_COLOURS[level], edgecolor="#333333",
+                             label=f"{THREAT_LABELS[level]}: "
+                                   f"{ha_text(float(table.loc[level, HAZARD_HA]))}"))
+    if rl is not None:
+        for k, method in reversed(list(enumerate(RELEASE_METHODS))):
+            sel = figs.release_method == k
+            _draw(ax, _geo.simplify(figs.release_geoms[sel], tolerance),
+                  facecolor=METHOD_COLOURS[method], edgecolor=METHOD_COLOURS[method],
+                  linewidth=0.3, alpha=0.85, zorder=7)
+        for method in RELEASE_METHODS:
+            if (rl[METHOD] == method).any():
+                handles.append(Patch(
+                    facecolor=METHOD_COLOURS[method], edgecolor="#333333",
+                    label=f"{METHOD_LABELS[method]}: "
+                          f"{ha_text(float(table.loc[TOTAL, METHOD_HA[method]]))}"))
+        _draw(ax, _geo.simplify(figs.remaining, tolerance), facecolor="none",
+              edgecolor=REMAINING_COLOUR, linewidth=0.5, linestyle=(0, (3, 2)), zorder=8)
+        handles.append(Patch(facecolor="none", edgecolor=REMAINING_COLOUR, linestyle="--",
+                             label="Remaining hazard: "
+                                   f"{ha_text(float(table.loc[TOTAL, REMAINING_HA]))}"))
+    if priority is not None:
+        from minemap.maps import _as_priority  # noqa: PLC0415 - shares the validation only
+
+        zones = _as_priority(priority)
+        _draw(ax, frame_geoms(zones), facecolor=PRIORITY_COLOUR, edgecolor=PRIORITY_COLOUR,
+              alpha=0.45, linewidth=1.0, zorder=9)
+        handles.append(Patch(facecolor=PRIORITY_COLOUR, alpha=0.45, label="Priority zones"))
+    rd = context(roads, "roads")
+    if rd is not None:
+        _draw(ax, frame_geoms(rd), color=ROAD_COLOUR, linewidth=0.8, zorder=10)
+        handles.append(Line2D([], [], color=ROAD_COLOUR, label="Roads"))
+    infra = context(infrastructure, "infrastructure")
+    if infra is not None:
+        geoms = frame_geoms(infra)
+        _draw(ax, shapely.point_on_surface(geoms), color=INFRASTRUCTURE_COLOUR, markersize=6,
+              zorder=11)
+        handles.append(Line2D([], [], color=INFRASTRUCTURE_COLOUR, marker="o", linestyle="",
+                              markersize=4, label="Infrastructure"))
+
+    pad = 0.04 * span
+    ax.set_xlim(xmin - pad, xmax + pad)
+    ax.set_ylim(ymin - pad, ymax + pad)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.set_facecolor("#F4F3EF")
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small",
+              frameon=False, title="Hectares (true area)", title_fontsize="small")
+    # scale bar (metres in the equal-area frame, true at its centre)
+    length = _nice_length(xmax - xmin)
+    x0, y0 = xmin, ymin - pad * 0.6
+    ax.add_patch(Rectangle((x0, y0), length, pad * 0.15, facecolor="black", zorder=20))
+    ax.add_patch(Rectangle((x0 + length / 2, y0), length / 2, pad * 0.15, facecolor="white",
+                           edgecolor="black", linewidth=0.6, zorder=21))
+    label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
+    ax.text(x0 + length, y0 + pad * 0.25, label, ha="center", va="bottom", fontsize=8,
+            zorder=22)
+    ax.text(x0, y0 + pad * 0.25, "0", ha="center", va="bottom", fontsize=8, zorder=22)
+    # north arrow (north is up along the frame's central meridian)
+    ax.add_patch(FancyArrow(xmax + pad * 0.5, ymax - pad * 1.6, 0, pad * 1.2,
+                            width=pad * 0.12, head_width=pad * 0.45, head_length=pad * 0.5,
+                            color="black", zorder=20, length_includes_head=True))
+    ax.text(xmax + pad * 0.5, ymax - pad * 0.2, "N", ha="center", va="bottom",
+            fontsize=11, fontweight="bold", zorder=22)
+    ax.set_title(title or "Hazard areas and land release")
+    return fig

@@ -1,0 +1,135 @@
+"""The offline map in a real browser: headless Chromium from a file:// URL, no network."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from minemap import maps
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+
+if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+    pytest.skip("headless Chromium (Debian packages chromium and chromium-driver) is not "
+                "installed; .ci/run installs it", allow_module_level=True)
+webdriver = pytest.importorskip("selenium.webdriver")
+
+# record alert() calls and payload side effects before any page script runs
+_GUARD = """
+window.__alerts = [];
+window.alert = function (m) { window.__alerts.push(String(m)); };
+window.confirm = window.prompt = window.alert;
+"""
+
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory):
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update",
+                "--no-first-run", "--disable-sync", "--window-size=1200,800",
+                f"--user-data-dir={profile}"):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    chrome = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    # offline: the page must not need the network, so cut it off
+    chrome.execute_cdp_cmd("Network.enable", {})
+    chrome.execute_cdp_cmd("Network.emulateNetworkConditions", {
+        "offline": True, "latency": 0, "downloadThroughput": 0, "uploadThroughput": 0})
+    chrome.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _GUARD})
+    yield chrome
+    chrome.quit()
+
+
+def _open(chrome, path: Path, timeout: float = 30.0) -> None:
+    chrome.get_log("browser")  # discard earlier messages
+    chrome.get(path.resolve().as_uri())
+    end = time.monotonic() + timeout
+    while not chrome.execute_script("return !!(window.minemap && window.minemap.ready)"):
+        assert time.monotonic() < end, "the map never finished drawing"
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def fixture_map(tmp_path_factory) -> Path:
+    from test_maps import full_map
+
+    path = tmp_path_factory.mktemp("map") / "fixture.html"
+    maps.save_map(full_map(), path, offline=True)
+    return path
+
+
+def test_offline_map_draws_every_feature_without_errors(driver, fixture_map):
+    _open(driver, fixture_map)
+    errors = [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "WARNING")]
+    assert errors == []
+    assert driver.execute_script("return typeof L === 'object' && L.version") == "1.9.3"
+    drawn = driver.execute_script("return window.minemap.drawn")
+    assert drawn == {"hazard-high": 2, "hazard-medium": 2, "hazard-low": 2,
+                     "released-cleared": 2, "released-reduced": 1, "released-cancelled": 1,
+                     "remaining": 6, "priority": 1, "roads": 1, "infrastructure": 2,
+                     "residential": 1, "districts": 2}
+    # SVG renderer: one <path> per drawn shape (a circle marker per point)
+    paths = driver.execute_script(
+        "return document.querySelectorAll('path.leaflet-interactive').length")
+    assert paths == sum(drawn.values())
+    assert driver.execute_script("return window.__alerts") == []
+    assert driver.execute_script("return document.querySelectorAll('img').length") == 0
+
+
+def test_legend_and_controls_visible(driver, fixture_map):
+    _open(driver, fixture_map)
+    legend = driver.find_element("id", "minemap-legend")
+    assert legend.is_displayed()
+    assert "High threat" in legend.text and "ha" in legend.text
+    assert "Test <map>" in legend.text
+    assert driver.find_element("css selector", ".leaflet-control-scale").is_displayed()
+    assert driver.find_element("css selector", ".leaflet-control-layers").is_displayed()
+
+
+def test_payloads_display_as_text_and_never_run(driver, fixture_map):
+    from test_maps import PAYLOADS
+
+    _open(driver, fixture_map)
+    shown = driver.execute_script("""
+        var out = [];
+        var layers = window.minemap.layers;
+        Object.keys(layers).sort().forEach(function (name) {
+          layers[name].eachLayer(function (layer) {
+            var tip = layer.getTooltip && layer.getTooltip();
+            if (!tip) { return; }
+            layer.openTooltip();
+            out.push(tip.getElement().textContent);
+            layer.closeTooltip();
+          });
+        });
+        return out;""")
+    text = "\n".join(shown)
+    for payload in PAYLOADS:
+        assert payload in text, payload
+    assert driver.execute_script("return window.__alerts") == []
+    count = "return document.querySelectorAll('img, script[src]').length"
+    assert driver.execute_script(count) == 0
+    errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == []
+
+
+def test_large_merged_map_uses_canvas(driver, tmp_path):
+    from test_maps import _hazards, _releases
+
+    path = tmp_path / "merged.html"
+    maps.save_map(maps.hazard_map(_hazards(), _releases(), tiles=None, feature_budget=1), path,
+                  offline=True)
+    _open(driver, path)
+    assert driver.execute_script("return document.querySelectorAll('canvas').length") >= 1
+    assert driver.execute_script("return window.minemap.drawn['hazard-high']") == 1
+    assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []

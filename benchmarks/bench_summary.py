@@ -98,6 +98,9 @@ def run_plain(hz: Path, rl: Path) -> dict[str, float]:
 
 def worker(kind: str, n: int) -> None:
     import resource
+    import warnings
+
+    warnings.simplefilter("ignore")  # overlay's keep_geom_type notes are not results
 
     hz, rl = scenario_paths(n)
     result = (run_minemap if kind == "minemap" else run_plain)(hz, rl)

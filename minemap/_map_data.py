@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-from dataclasses import dataclass, field
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -18,9 +18,9 @@ import pyproj
 import shapely
 
 from minemap import crs as _crs
-from minemap._overlay import intersecting_pairs, polygonal_parts
+from minemap._overlay import intersecting_pairs, parallel, polygonal_parts
 from minemap.settings import HAZARD_ID, RELEASED_OUTSIDE_HA, THREAT_LEVEL
-from minemap.stats import _summary_and_pieces
+from minemap.stats import _summary_and_pieces, _SummaryParts
 
 _M2_PER_HA = _crs.M2_PER_HA
 
@@ -69,19 +69,66 @@ def value_text(value: object) -> str:
     return str(value)
 
 
-@dataclass
 class Figures:
-    table: pd.DataFrame
-    outside_ha: float
-    frame: pyproj.CRS
-    pieces: np.ndarray
-    piece_level: np.ndarray
-    piece_id: np.ndarray
-    remaining: np.ndarray
-    touched: np.ndarray  # pieces that some release overlaps (their remaining part differs)
-    release_geoms: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
-    release_method: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.intp))
-    piece_codes: np.ndarray | None = None
+    """The exact table plus the geometry it was computed from, projected only on demand.
+
+    The summary pass works in the hazards' own CRS (``work_crs``): the disjoint hazard
+    pieces (``work``) and release pieces (``release_work``) come from there. Their
+    equal-area-frame versions (``pieces``, ``release_geoms``) and the exact remaining pieces
+    (``remaining_work``, ``remaining``) are computed the first time they are used, so a map
+    that draws geometry straight from longitude/latitude never pays for them.
+    """
+
+    def __init__(self, table: pd.DataFrame, parts: _SummaryParts) -> None:
+        self.table = table
+        self.outside_ha = float(table.attrs[RELEASED_OUTSIDE_HA])
+        self._parts = parts
+        self.frame: pyproj.CRS = parts.pieces.frame
+        self.work_crs: pyproj.CRS = parts.pieces.work_crs
+        self.work: np.ndarray = parts.pieces.work
+        self.piece_level: np.ndarray = parts.pieces.attrs[THREAT_LEVEL].to_numpy()
+        self.piece_id: np.ndarray = parts.pieces.attrs[HAZARD_ID].to_numpy()
+        self.release_work: np.ndarray = parts.release_work
+        self.release_method: np.ndarray = parts.release_method
+        self.piece_codes: np.ndarray | None = None  # merged-layer display codes, cached
+
+    @cached_property
+    def pieces(self) -> np.ndarray:
+        """Hazard pieces in the equal-area frame."""
+        return self._parts.pieces.geoms
+
+    @cached_property
+    def release_geoms(self) -> np.ndarray:
+        """Release pieces in the equal-area frame."""
+        return _to_frame(self.release_work, self.work_crs, self.frame)
+
+    @cached_property
+    def _remaining_parts(self) -> tuple[np.ndarray, np.ndarray]:
+        return _remaining(self.work, self.release_work)
+
+    @property
+    def remaining_work(self) -> np.ndarray:
+        """Each hazard piece minus the releases overlapping it (full geometry, work CRS)."""
+        return self._remaining_parts[0]
+
+    @property
+    def touched(self) -> np.ndarray:
+        """Mask of the pieces some release overlaps (their remaining part differs)."""
+        return self._remaining_parts[1]
+
+    @cached_property
+    def remaining(self) -> np.ndarray:
+        """The remaining pieces in the equal-area frame."""
+        remaining = self.pieces.copy()
+        touched = self.touched
+        if touched.any():
+            remaining[touched] = _to_frame(self.remaining_work[touched], self.work_crs,
+                                           self.frame)
+        return remaining
+
+    def remaining_m2(self, index: np.ndarray) -> np.ndarray:
+        """True area (m²) of the remaining pieces ``index``, measured like the summary."""
+        return _crs.area_m2(self.remaining_work[index], self.work_crs, self.frame)
 
 
 def figures(hazards: gpd.GeoDataFrame, releases: gpd.GeoDataFrame | None) -> Figures:
@@ -90,24 +137,13 @@ def figures(hazards: gpd.GeoDataFrame, releases: gpd.GeoDataFrame | None) -> Fig
     The table is ``land_release_summary(hazards, releases)`` itself. The display pieces
     (hazards made disjoint under their highest threat level, releases under their strongest
     method) come from the same helpers the summary uses; remaining pieces are overlaid in the
-    hazards' own CRS, where the summary's overlays run, then projected (densified) into the
-    equal-area frame like every measured geometry.
+    hazards' own CRS, where the summary's overlays run, and projected (densified) into the
+    equal-area frame like every measured geometry when a caller asks for them there.
     """
     # one pass gives the table and the pieces it was computed from; release outside every
     # hazard is shown as a legend note instead of a warning
     table, parts = _summary_and_pieces(hazards, releases, keep_columns=[HAZARD_ID])
-    pieces, rwork, rmethod = parts.pieces, parts.release_work, parts.release_method
-    frame = pieces.frame
-    remaining_work, touched = _remaining(pieces.work, rwork)
-    remaining = pieces.geoms.copy()
-    if touched.any():
-        remaining[touched] = _to_frame(remaining_work[touched], pieces.work_crs, frame)
-    return Figures(table=table, outside_ha=float(table.attrs[RELEASED_OUTSIDE_HA]),
-                   frame=frame, pieces=pieces.geoms,
-                   piece_level=pieces.attrs[THREAT_LEVEL].to_numpy(),
-                   piece_id=pieces.attrs[HAZARD_ID].to_numpy(), remaining=remaining,
-                   touched=touched, release_geoms=_to_frame(rwork, pieces.work_crs, frame),
-                   release_method=rmethod)
+    return Figures(table, parts)
 
 
 def _to_frame(geoms: np.ndarray, work_crs: pyproj.CRS, frame: pyproj.CRS) -> np.ndarray:
@@ -124,7 +160,7 @@ def _difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     shapes display geometry: the figures come from the summary table.
     """
     try:
-        return shapely.difference(a, b)
+        return parallel(shapely.difference, a, b)
     except shapely.errors.GEOSException:
         out = np.empty(a.size, dtype=object)
         for k in range(a.size):
@@ -141,7 +177,7 @@ def _difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _remaining(pieces: np.ndarray, releases: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each hazard piece minus every release overlapping it (full geometry, area frame).
+    """Each hazard piece minus every release overlapping it (full geometry, one frame).
 
     Returns the remaining pieces and a mask of the pieces some release touched.
     """
@@ -152,6 +188,16 @@ def _remaining(pieces: np.ndarray, releases: np.ndarray) -> tuple[np.ndarray, np
     i, j = intersecting_pairs(pieces, releases)
     if i.size == 0:
         return out, touched_mask
+    # a release recorded over exactly a whole piece leaves nothing: no overlay needed
+    whole = np.zeros(pieces.size, dtype=bool)
+    whole[i[shapely.equals_exact(pieces[i], releases[j], tolerance=0.0)]] = True
+    if whole.any():
+        touched_mask[whole] = True
+        out[whole] = shapely.Polygon()
+        rest = ~whole[i]
+        i, j = i[rest], j[rest]
+        if i.size == 0:
+            return out, touched_mask
     order = np.lexsort((j, i))
     i, j = i[order], j[order]
     starts = np.r_[0, np.flatnonzero(np.diff(i)) + 1]

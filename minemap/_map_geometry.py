@@ -1,7 +1,9 @@
 """Display geometry for maps: simplified, rounded and compactly encoded.
 
-Nothing here computes a figure. Geometry is simplified in a metric frame (topology
-preserved), taken back to longitude/latitude, rounded to :data:`DECIMALS` decimal degrees and
+Nothing here computes a figure. Geometry is simplified where it already is (in degrees for
+geographic data, with a tolerance that is never coarser than the one asked for in metres; in
+its own units for projected data, which is then projected), so display geometry makes no
+round trip through the equal-area frame; it is rounded to :data:`DECIMALS` decimal degrees and
 encoded with the polyline algorithm (signed deltas of integer coordinates in printable
 ASCII), which keeps a 100,000-polygon map to a few megabytes. The encoding uses only the
 characters ``?`` to ``~`` plus ``,`` and space as separators, so it can never close a
@@ -15,6 +17,9 @@ import pyproj
 import shapely
 
 _WGS84 = pyproj.CRS.from_epsg(4326)
+#: Metres in one degree of latitude (at least; one degree of longitude is never more), so a
+#: tolerance of ``metres / METRES_PER_DEGREE`` degrees is never coarser than ``metres``.
+METRES_PER_DEGREE = 111_320.0
 #: Decimal degrees kept in display coordinates (1e-5 degrees is about 1 m).
 DECIMALS = 5
 #: Decimal degrees kept in layers merged above the feature budget (about 10 m).
@@ -54,9 +59,31 @@ def simplify(geoms: np.ndarray, tolerance_m: float) -> np.ndarray:
     return out
 
 
-def display_lonlat(geoms: np.ndarray, frame: pyproj.CRS, tolerance_m: float) -> np.ndarray:
-    """Simplify metric-frame geometries and return them in longitude/latitude."""
-    return project(simplify(geoms, tolerance_m), frame, _WGS84)
+def native_tolerance(crs: pyproj.CRS, tolerance_m: float) -> float:
+    """``tolerance_m`` metres in the units of ``crs`` (degrees conservatively)."""
+    crs = pyproj.CRS(crs)
+    if crs.is_geographic:
+        return tolerance_m / METRES_PER_DEGREE
+    factor = crs.axis_info[0].unit_conversion_factor if crs.axis_info else 1.0
+    return tolerance_m / (factor or 1.0)
+
+
+def to_lonlat(geoms: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
+    """Geometries in longitude/latitude (no copy when they already are)."""
+    return project(geoms, crs, _WGS84)
+
+
+def display_lonlat(geoms: np.ndarray, crs: pyproj.CRS, tolerance_m: float) -> np.ndarray:
+    """Simplify geometries of ``crs`` where they are and return them in longitude/latitude.
+
+    Geographic data is simplified in degrees (``tolerance_m / 111,320``: exact north-south,
+    finer east-west), projected data in its own units before it is projected; neither makes a
+    round trip through another frame.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    if pyproj.CRS(crs).is_geographic:
+        return simplify(to_lonlat(geoms, crs), native_tolerance(crs, tolerance_m))
+    return to_lonlat(simplify(geoms, native_tolerance(crs, tolerance_m)), crs)
 
 
 def _zigzag(values: np.ndarray) -> np.ndarray:
@@ -129,31 +156,134 @@ def decode(text: str, decimals: int = DECIMALS) -> list[tuple[float, float]]:
     return out
 
 
-def encode_polygons(geoms: np.ndarray, decimals: int = DECIMALS) -> list[str]:
+def _group_argmax(values: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Index of the (first) largest value in each run ``values[starts[k]:starts[k] + n]``."""
+    best = np.maximum.reduceat(values, starts)
+    group = np.repeat(np.arange(starts.size), lengths)
+    hit = np.flatnonzero(values == best[group])
+    owner = group[hit]
+    return hit[np.r_[True, owner[1:] != owner[:-1]]]
+
+
+def ring_keep(coords: np.ndarray, starts: np.ndarray, ends: np.ndarray, tolerance: float
+              ) -> np.ndarray:
+    """Douglas-Peucker on many closed rings at once: which vertices to keep.
+
+    ``coords[starts[k]:ends[k]]`` is ring ``k`` (closing vertex included). Every ring keeps
+    its first and closing vertex, the vertex farthest from the first and, on each side of
+    those, the farthest vertex from their chord, so a ring of three or more distinct
+    vertices keeps at least three and no feature vanishes. Then each stretch between kept
+    vertices keeps its farthest vertex while that is more than ``tolerance`` from the
+    stretch's chord. Display only: the result may self-intersect where Douglas-Peucker
+    does; it is drawn, never overlaid or measured.
+    """
+    n = coords.shape[0]
+    keep = np.zeros(n, dtype=bool)
+    if n == 0:
+        return keep
+    keep[starts] = True
+    keep[ends - 1] = True
+    x = np.ascontiguousarray(coords[:, 0], dtype=float)
+    y = np.ascontiguousarray(coords[:, 1], dtype=float)
+    lengths = ends - starts
+    ring = np.repeat(np.arange(starts.size), lengths)
+    keep[_group_argmax((x - x[starts][ring]) ** 2 + (y - y[starts][ring]) ** 2, starts,
+                       lengths)] = True
+    limit = tolerance * tolerance
+    candidates = np.flatnonzero(~keep)
+    kept = np.flatnonzero(keep)
+    after = np.searchsorted(kept, candidates)
+    a, b = kept[after - 1], kept[after]  # the kept vertices around each candidate
+    first = True
+    while candidates.size:
+        ax, ay = x[a], y[a]
+        dx, dy = x[b] - ax, y[b] - ay
+        px, py = x[candidates] - ax, y[candidates] - ay
+        chord = dx * dx + dy * dy
+        t = np.clip((px * dx + py * dy) / np.where(chord > 0, chord, 1.0), 0.0, 1.0)
+        dist = (px - t * dx) ** 2 + (py - t * dy) ** 2
+        run_starts = np.r_[0, np.flatnonzero(a[1:] != a[:-1]) + 1]
+        run_lengths = np.diff(np.r_[run_starts, candidates.size])
+        best = _group_argmax(dist, run_starts, run_lengths)
+        split = np.ones(best.size, dtype=bool) if first else dist[best] > limit
+        first = False
+        if not split.any():
+            break
+        keep[candidates[best[split]]] = True
+        alive = np.repeat(split, run_lengths)  # finished stretches drop out
+        alive[best[split]] = False
+        middle = np.repeat(candidates[best], run_lengths)  # the new kept vertex of each run
+        candidates, a, b, middle = candidates[alive], a[alive], b[alive], middle[alive]
+        before = candidates < middle
+        b = np.where(before, middle, b)
+        a = np.where(before, a, middle)
+    return keep
+
+
+def encode_polygons(geoms: np.ndarray, decimals: int = DECIMALS, *, tolerance: float = 0.0
+                    ) -> list[str]:
     """Encode polygonal geometries: rings joined by spaces, polygons by commas.
 
     Closing vertices are dropped (Leaflet closes rings itself); empty geometries give ``""``.
+    A positive ``tolerance`` (in coordinate units) first thins every ring with
+    :func:`ring_keep` (Douglas-Peucker, for layers drawn merged).
     """
     geoms = np.asarray(geoms, dtype=object)
     out = [""] * geoms.size
     live = np.flatnonzero(~shapely.is_empty(geoms) & ~shapely.is_missing(geoms))
     if live.size == 0:
         return out
-    parts, owner = shapely.get_parts(geoms[live], return_index=True)
+    codes = _encode_polygon_chunk(geoms[live], decimals, tolerance)
+    for k, code in zip(live.tolist(), codes.tolist(), strict=True):
+        out[k] = code
+    return out
+
+
+def _encode_polygon_chunk(geoms: np.ndarray, decimals: int, tolerance: float) -> np.ndarray:
+    out = np.full(geoms.size, "", dtype=object)
+    # most polygons are one ring: their coordinates are that ring, no parts or rings needed
+    single = (shapely.get_type_id(geoms) == 3) & (shapely.get_num_interior_rings(geoms) == 0)
+    if single.any():
+        index = np.flatnonzero(single)
+        coords, owner = shapely.get_coordinates(geoms[index], return_index=True)
+        ring_off = np.r_[0, np.cumsum(np.bincount(owner, minlength=index.size))]
+        out[index] = _encode_rings(coords, ring_off, decimals, tolerance)
+        if single.all():
+            return out
+        rest = np.flatnonzero(~single)
+        out[rest] = _encode_polygon_parts(geoms[rest], decimals, tolerance)
+        return out
+    return _encode_polygon_parts(geoms, decimals, tolerance)
+
+
+def _encode_rings(coords: np.ndarray, ring_off: np.ndarray, decimals: int, tolerance: float
+                  ) -> list[str]:
+    """Encode closed rings ``coords[ring_off[k]:ring_off[k + 1]]`` (closing vertex dropped)."""
+    ring_off = np.asarray(ring_off, dtype=np.int64)
+    if tolerance > 0 and coords.shape[0]:
+        kept = ring_keep(coords, ring_off[:-1], ring_off[1:], tolerance)
+        sizes = np.add.reduceat(kept.astype(np.int64), ring_off[:-1])
+        coords = coords[kept]
+        ring_off = np.r_[0, np.cumsum(sizes)]
+    return _encode_runs(coords, ring_off[:-1], ring_off[1:] - 1, decimals)
+
+
+def _encode_polygon_parts(geoms: np.ndarray, decimals: int, tolerance: float) -> np.ndarray:
+    out = np.full(geoms.size, "", dtype=object)
+    parts, owner = shapely.get_parts(geoms, return_index=True)
     keep = shapely.get_type_id(parts) == 3
     parts, owner = parts[keep], owner[keep]
-    _, coords, (ring_off, poly_off) = shapely.to_ragged_array(
-        parts, include_z=False)
-    ring_off = np.asarray(ring_off, dtype=np.int64)
+    if parts.size == 0:
+        return out
+    _, coords, (ring_off, poly_off) = shapely.to_ragged_array(parts, include_z=False)
     poly_off = np.asarray(poly_off, dtype=np.int64)
-    starts, ends = ring_off[:-1], ring_off[1:] - 1  # drop closing vertex
-    rings = _encode_runs(coords, starts, ends, decimals)
+    rings = _encode_rings(coords, ring_off, decimals, tolerance)
     polys = [" ".join(rings[poly_off[p]:poly_off[p + 1]]) for p in range(parts.size)]
     grouped: dict[int, list[str]] = {}
     for p, o in zip(polys, owner.tolist(), strict=True):
         grouped.setdefault(o, []).append(p)
     for o, items in grouped.items():
-        out[int(live[o])] = ",".join(items)
+        out[o] = ",".join(items)
     return out
 
 

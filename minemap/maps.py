@@ -231,34 +231,42 @@ class _Layer:
     merged: bool = False
 
 
+def _geoms(gdf: gpd.GeoDataFrame) -> np.ndarray:
+    return np.asarray(gdf.geometry.array, dtype=object)
+
+
 def _lonlat(gdf: gpd.GeoDataFrame) -> np.ndarray:
-    return _geo.project(np.asarray(gdf.geometry.array, dtype=object), gdf.crs, _WGS84)
+    return _geo.to_lonlat(_geoms(gdf), gdf.crs)
 
 
-def _in_frame(gdf: gpd.GeoDataFrame, frame: pyproj.CRS) -> np.ndarray:
-    return _geo.project(np.asarray(gdf.geometry.array, dtype=object), gdf.crs, frame)
-
-
-def _polygon_block(name: str, geoms_frame: np.ndarray, frame: pyproj.CRS, tolerance: float,
+def _polygon_block(name: str, geoms: np.ndarray, crs: pyproj.CRS, tolerance: float,
                    style: dict, rows: list[list[tuple[str, str]]] | None) -> dict:
-    shown = _geo.display_lonlat(geoms_frame, frame, tolerance)
+    """One shape and one tooltip per geometry (``geoms`` in ``crs``)."""
+    shown = _geo.display_lonlat(geoms, crs, tolerance)
     encoded = _geo.encode_polygons(shown)
     tips = rows if rows is not None else [None] * len(encoded)
     return {"n": name, "t": "polygon", "s": style,
             "f": [[g, t] for g, t in zip(encoded, tips, strict=True) if g]}
 
 
-def _merged_codes(geoms_frame: np.ndarray, frame: pyproj.CRS) -> np.ndarray:
-    """Encoded display geometry at the coarser settings of merged layers."""
-    shown = _geo.display_lonlat(geoms_frame, frame, MERGED_TOLERANCE_M)
-    return np.array(_geo.encode_polygons(shown, _geo.MERGED_DECIMALS), dtype=object)
+def _merged_codes(geoms: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
+    """Encoded display geometry (``geoms`` in ``crs``) at the settings of merged layers.
+
+    Rings are thinned by Douglas-Peucker right where they are drawn, in longitude/latitude
+    (projected data is projected first), and rounded to 1e-4 degrees: merged layers are
+    one shape per class, drawn, never overlaid or measured.
+    """
+    shown = _geo.to_lonlat(geoms, crs)
+    tolerance = MERGED_TOLERANCE_M / _geo.METRES_PER_DEGREE
+    return np.array(_geo.encode_polygons(shown, _geo.MERGED_DECIMALS, tolerance=tolerance),
+                    dtype=object)
 
 
-def _merged_block(name: str, geoms_frame: np.ndarray | None, frame: pyproj.CRS, style: dict,
+def _merged_block(name: str, geoms: np.ndarray | None, crs: pyproj.CRS | None, style: dict,
                   rows: list[tuple[str, str]], *, codes: np.ndarray | None = None) -> dict:
     """All geometries of a class as one multi-polygon with one tooltip."""
     if codes is None:
-        codes = _merged_codes(geoms_frame, frame)
+        codes = _merged_codes(geoms, crs)
     encoded = [g for g in codes.tolist() if g]
     merged_style = {**style, "weight": min(style.get("weight", 1.0), 0.6)}
     return {"n": name, "t": "polygon", "s": merged_style, "q": 10**_geo.MERGED_DECIMALS,
@@ -272,7 +280,7 @@ def _feature_blocks(name: str, gdf: gpd.GeoDataFrame, frame: pyproj.CRS, toleran
                     style: dict, rows: list[list[tuple[str, str]]], budget: int
                     ) -> tuple[list[dict], bool]:
     """Blocks for a reference layer (one per geometry family present)."""
-    geoms = _in_frame(gdf, frame)
+    geoms, crs = _geoms(gdf), gdf.crs
     types = shapely.get_type_id(geoms)
     merged = len(gdf) > budget
     blocks = []
@@ -286,14 +294,14 @@ def _feature_blocks(name: str, gdf: gpd.GeoDataFrame, frame: pyproj.CRS, toleran
             if merged:
                 summary = [("Layer", name), ("Features", f"{sel.size:,}"),
                            ("Shown", f"merged (more than {budget:,} features)")]
-                blocks.append(_merged_block(name, geoms[sel], frame, shown_style, summary))
+                blocks.append(_merged_block(name, geoms[sel], crs, shown_style, summary))
             else:
-                blocks.append(_polygon_block(name, geoms[sel], frame, tolerance, shown_style,
+                blocks.append(_polygon_block(name, geoms[sel], crs, tolerance, shown_style,
                                              tips))
             continue
         if kind == "line":
             decimals = _geo.MERGED_DECIMALS if merged else _geo.DECIMALS
-            shown = _geo.display_lonlat(geoms[sel], frame,
+            shown = _geo.display_lonlat(geoms[sel], crs,
                                         MERGED_TOLERANCE_M if merged else tolerance)
             encoded = _geo.encode_lines(shown, decimals)
             line_style = {k: v for k, v in style.items() if k != "radius"}
@@ -306,7 +314,7 @@ def _feature_blocks(name: str, gdf: gpd.GeoDataFrame, frame: pyproj.CRS, toleran
             blocks.append({"n": name, "t": "line", "s": line_style, "q": 10**decimals,
                            "f": items})
         else:
-            points = _geo.point_lists(_geo.project(geoms[sel], frame, _WGS84))
+            points = _geo.point_lists(_geo.to_lonlat(geoms[sel], crs))
             point_style = {"radius": 3.5, **style}
             blocks.append({"n": name, "t": "point", "s": point_style,
                            "f": [[p, t] for p, t in zip(points, tips or [None] * len(points),
@@ -342,7 +350,7 @@ def _hazard_layers(hazards: gpd.GeoDataFrame, figures: Figures, tolerance: float
     table = figures.table.set_index(THREAT_LEVEL)
     merged = len(hazards) > budget
     record_ha = None if merged else _crs.area_ha(hazards.geometry, figures.frame)
-    geoms = None if merged else _in_frame(hazards, figures.frame)
+    geoms = None if merged else _geoms(hazards)
     extra = None if merged else _extra_rows(hazards, {HAZARD_ID, THREAT_LEVEL})
     layers = []
     for level in reversed(THREAT_LEVELS):  # low first: high is drawn on top
@@ -354,7 +362,7 @@ def _hazard_layers(hazards: gpd.GeoDataFrame, figures: Figures, tolerance: float
             rows = [("Threat level", level), ("Hazard area", _ha(hazard_ha)),
                     ("Hazard areas", f"{int((hazards[THREAT_LEVEL] == level).sum()):,}"),
                     ("Shown", f"merged (more than {budget:,} hazards)")]
-            block = _merged_block(name, None, figures.frame, style, rows,
+            block = _merged_block(name, None, None, style, rows,
                                   codes=_piece_codes(figures)[sel])
         else:
             sel = (hazards[THREAT_LEVEL] == level).to_numpy()
@@ -362,7 +370,8 @@ def _hazard_layers(hazards: gpd.GeoDataFrame, figures: Figures, tolerance: float
             rows_each = [[("Hazard", value_text(hazards[HAZARD_ID].iloc[k])),
                           ("Threat level", level), ("Area", _ha(float(record_ha[k]))),
                           *extra[k]] for k in idx]
-            block = _polygon_block(name, geoms[idx], figures.frame, tolerance, style, rows_each)
+            block = _polygon_block(name, geoms[idx], hazards.crs, tolerance, style,
+                                   rows_each)
         layers.append(_Layer(name, _swatch_name("fill", THREAT_COLOURS[level],
                                                  f"Hazard: {THREAT_LABELS[level].lower()}"),
                              [block], ("fill", THREAT_COLOURS[level], THREAT_LABELS[level],
@@ -374,28 +383,29 @@ def _hazard_layers(hazards: gpd.GeoDataFrame, figures: Figures, tolerance: float
 def _piece_codes(figures: Figures) -> np.ndarray:
     """Merged-layer display code of every hazard piece, computed once."""
     if figures.piece_codes is None:
-        figures.piece_codes = _merged_codes(figures.pieces, figures.frame)
+        figures.piece_codes = _merged_codes(figures.work, figures.work_crs)
     return figures.piece_codes
 
 
 def _remaining_layer(figures: Figures, tolerance: float, budget: int) -> _Layer:
     total = float(figures.table.set_index(THREAT_LEVEL).loc[TOTAL, REMAINING_HA])
-    live = np.flatnonzero(~shapely.is_empty(figures.remaining))
+    remaining = figures.remaining_work  # exact: each piece minus its releases, work CRS
+    live = np.flatnonzero(~shapely.is_empty(remaining))
     merged = live.size > budget
     if merged:
         rows = [("Remaining hazard", _ha(total)),
                 ("Shown", f"merged (more than {budget:,} pieces)")]
         codes = _piece_codes(figures).copy()
         touched = np.flatnonzero(figures.touched)
-        codes[touched] = _merged_codes(figures.remaining[touched], figures.frame)
-        block = _merged_block("remaining", None, figures.frame, _REMAINING_STYLE, rows,
+        codes[touched] = _merged_codes(remaining[touched], figures.work_crs)
+        block = _merged_block("remaining", None, None, _REMAINING_STYLE, rows,
                               codes=codes[live])
     else:
-        area = shapely.area(figures.remaining[live]) / _M2_PER_HA
+        area = figures.remaining_m2(live) / _M2_PER_HA
         rows_each = [[("Remaining hazard of", value_text(figures.piece_id[k])),
                       ("Threat level", str(figures.piece_level[k])),
                       ("Remaining", _ha(float(a)))] for k, a in zip(live, area, strict=True)]
-        block = _polygon_block("remaining", figures.remaining[live], figures.frame, tolerance,
+        block = _polygon_block("remaining", remaining[live], figures.work_crs, tolerance,
                                _REMAINING_STYLE, rows_each)
     return _Layer("remaining", _swatch_name("outline", REMAINING_COLOUR, "Remaining hazard"),
                   [block], ("outline", REMAINING_COLOUR, "Remaining hazard", _ha(total)),
@@ -407,7 +417,7 @@ def _release_layers(releases: gpd.GeoDataFrame, figures: Figures, tolerance: flo
     totals = figures.table.set_index(THREAT_LEVEL).loc[TOTAL]
     merged = len(releases) > budget
     record_ha = None if merged else _crs.area_ha(releases.geometry, figures.frame)
-    geoms = None if merged else _in_frame(releases, figures.frame)
+    geoms = None if merged else _geoms(releases)
     extra = None if merged else _extra_rows(releases, {RELEASE_ID, METHOD, RELEASE_DATE})
     layers = []
     for k_method, method in reversed(list(enumerate(RELEASE_METHODS))):  # cleared on top
@@ -419,14 +429,16 @@ def _release_layers(releases: gpd.GeoDataFrame, figures: Figures, tolerance: flo
             rows = [("Method", method), ("Released inside hazard areas", _ha(method_ha)),
                     ("Records", f"{int((releases[METHOD] == method).sum()):,}"),
                     ("Shown", f"merged (more than {budget:,} records)")]
-            block = _merged_block(name, figures.release_geoms[sel], figures.frame, style, rows)
+            block = _merged_block(name, figures.release_work[sel], figures.work_crs, style,
+                                  rows)
         else:
             idx = np.flatnonzero((releases[METHOD] == method).to_numpy())
             rows_each = [[("Release", value_text(releases[RELEASE_ID].iloc[k])),
                           ("Method", method),
                           ("Date", value_text(releases[RELEASE_DATE].iloc[k])),
                           ("Area", _ha(float(record_ha[k]))), *extra[k]] for k in idx]
-            block = _polygon_block(name, geoms[idx], figures.frame, tolerance, style, rows_each)
+            block = _polygon_block(name, geoms[idx], releases.crs, tolerance, style,
+                                   rows_each)
         layers.append(_Layer(name, _swatch_name("fill", METHOD_COLOURS[method],
                                                  f"Released: {method}"),
                              [block], ("fill", METHOD_COLOURS[method], METHOD_LABELS[method],
@@ -443,12 +455,13 @@ def _priority_layer(priority: gpd.GeoDataFrame, frame: pyproj.CRS, tolerance: fl
     if merged:
         rows = [("Priority zones", _ha(total)), ("Zones", f"{len(priority):,}"),
                 ("Shown", f"merged (more than {budget:,} zones)")]
-        block = _merged_block("priority", geoms, frame, _PRIORITY_STYLE, rows)
+        block = _merged_block("priority", _geoms(priority), priority.crs, _PRIORITY_STYLE,
+                              rows)
     else:
         area = shapely.area(geoms) / _M2_PER_HA
         extra = _extra_rows(priority, set())
         rows_each = [[*extra[k], ("Area", _ha(float(area[k])))] for k in range(len(priority))]
-        block = _polygon_block("priority", _in_frame(priority, frame), frame, tolerance,
+        block = _polygon_block("priority", _geoms(priority), priority.crs, tolerance,
                                _PRIORITY_STYLE, rows_each)
     return _Layer("priority", _swatch_name("fill", PRIORITY_COLOUR, "Priority zones"), [block],
                   ("fill", PRIORITY_COLOUR, "Priority zones", _ha(total)),
@@ -659,7 +672,7 @@ def hazard_map(
         layers.append(_remaining_layer(figs, tolerance_m, feature_budget))
         if zones is not None:
             layers.append(_priority_layer(zones, frame, tolerance_m, feature_budget))
-        bounds = _geo.project(figs.pieces, frame, _WGS84)
+        bounds = _geo.to_lonlat(figs.work, figs.work_crs)
         if releases is not None:
             bounds = np.concatenate([bounds, _lonlat(releases)])
         if zones is not None:

@@ -349,3 +349,21 @@ def test_remaining_geometry_matches_remaining_hectares():
     remaining_ha = shapely.area(figs.remaining).sum() / 1e4
     expected = figs.table.set_index("threat_level").loc["total", "remaining_ha"]
     assert remaining_ha == pytest.approx(expected, rel=1e-5, abs=0.01)
+
+
+def test_merged_thinning_keeps_every_ring_and_respects_tolerance():
+    rng = np.random.default_rng(3)
+    angles = np.sort(rng.uniform(0, 2 * np.pi, 200))
+    radius = 1.0 + 0.05 * rng.standard_normal(200)
+    ring = np.column_stack([radius * np.cos(angles), radius * np.sin(angles)])
+    ring = np.vstack([ring, ring[:1]])
+    tiny = np.array([[0, 0], [1e-9, 0], [1e-9, 1e-9], [0, 0]], dtype=float)
+    coords = np.vstack([ring, tiny])
+    starts = np.array([0, ring.shape[0]])
+    ends = np.array([ring.shape[0], coords.shape[0]])
+    keep = _map_geometry.ring_keep(coords, starts, ends, 0.05)
+    assert keep[:ring.shape[0]].sum() < 100 and keep[ring.shape[0]:].all()
+    kept = shapely.LineString(coords[:ring.shape[0]][keep[:ring.shape[0]]])
+    assert shapely.hausdorff_distance(kept, shapely.LineString(ring)) <= 0.05 + 1e-12
+    assert _map_geometry.native_tolerance(4326, 111_320.0) == pytest.approx(1.0)
+    assert _map_geometry.native_tolerance(32638, 20.0) == pytest.approx(20.0)

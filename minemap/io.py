@@ -67,7 +67,7 @@ def list_layers(path: str | os.PathLike) -> list[str]:
 
 
 def _choose_layer(path: Path, layer: str | None, default_layer: str | None) -> str | None:
-    if path.suffix.lower() not in {".gpkg", ".sqlite", ".pbf", ".gdb"}:
+    if path.suffix.lower() not in {".gpkg", ".sqlite", ".pbf", ".osm", ".gdb"}:
         return layer
     layers = list_layers(path)
     if layer is not None:
@@ -132,6 +132,15 @@ def _read_path_quietly(path: Path, layer: str | None, suffix: str, curved: int
                     f"{path.name}: no WKT geometry column found; name it one of "
                     f"{_CSV_GEOMETRY_NAMES.split(',')[:4]} or convert the file in a GIS."
                 )
+        elif suffix in {".pbf", ".osm"}:
+            # small or hand-made OpenStreetMap extracts have unsorted node ids, which GDAL's
+            # fast index refuses (the layer then reads as empty)
+            previous = pyogrio.get_gdal_config_option("OSM_USE_CUSTOM_INDEXING")
+            pyogrio.set_gdal_config_options({"OSM_USE_CUSTOM_INDEXING": "NO"})
+            try:
+                gdf = pyogrio.read_dataframe(path, layer=layer)
+            finally:
+                pyogrio.set_gdal_config_options({"OSM_USE_CUSTOM_INDEXING": previous})
         else:
             info = pyogrio.read_info(path, layer=layer)
             if _CURVED.search(str(info.get("geometry_type") or "")):

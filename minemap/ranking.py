@@ -1,0 +1,464 @@
+"""An explainable clearance ranking of hazards: which to clear first, and why.
+
+Each remaining hazard gets one score per criterion, each in [0, 1], and a weighted total;
+``rank`` 1 means clear first. Every input of the total is a column of the result, and the
+weights used are in ``result.attrs["weights"]``, so anyone can recompute a rank by hand.
+
+Criteria (keys of the weights) and their normalised scores
+-----------------------------------------------------------
+``threat``
+    Threat level of the hazard: high 1, medium 0.5, low 0.
+``residential_ha``, ``infrastructure_ha``, ``roads_ha``
+    Remaining hectares of the hazard in each priority zone (:func:`minemap.priority_zones`),
+    divided by the largest value among the ranked hazards.
+``population``
+    People within ``population_radius_m`` of the remaining hazard (from a raster), divided
+    by the largest value.
+``remaining_ha``
+    Remaining hectares of the hazard (more land returned), divided by the largest value.
+``proximity``
+    ``1 − d / d_max`` where ``d`` is the true distance in metres from the remaining hazard to
+    the nearest road, infrastructure or residential feature.
+
+A criterion without data (no population raster, no feature layer) scores 0 for every hazard,
+so it cannot change the order. The total is ``Σ weight × score / Σ weight``, in [0, 1].
+Hazards are ordered by total, highest first; equal totals (to 1e-12) by ``hazard_id``.
+Hazards with no remaining area (fully released) get no rank.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tomllib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from minemap import crs as _crs
+from minemap import priority as _priority
+from minemap._errors import FormatError, InputFileError, SchemaError
+from minemap._overlay import parallel
+from minemap.population import Raster, population_sum
+from minemap.settings import HAZARD_ID, REMAINING_HA, THREAT_LEVEL
+
+__all__ = ["CRITERIA", "DEFAULT_WEIGHTS", "load_weights", "priority_analysis", "rank_hazards",
+           "resolve_weights"]
+
+#: Ranking criteria, in the order of the score columns.
+CRITERIA: tuple[str, ...] = ("threat", "residential_ha", "infrastructure_ha", "roads_ha",
+                             "population", "remaining_ha", "proximity")
+#: Default weights: settlements and threat first, then infrastructure and people.
+DEFAULT_WEIGHTS: dict[str, float] = {"threat": 3.0, "residential_ha": 3.0,
+                                     "infrastructure_ha": 2.0, "roads_ha": 1.0,
+                                     "population": 2.0, "remaining_ha": 1.0, "proximity": 1.0}
+#: Score of each threat level.
+THREAT_SCORES: dict[str, float] = {"high": 1.0, "medium": 0.5, "low": 0.0}
+
+RANK = "rank"
+PRIORITY_SCORE = "priority_score"
+POPULATION = "population"
+NEAREST_M = "nearest_feature_m"
+DISTANCE_M = {c: f"{c}_distance_m" for c in _priority.CATEGORIES}
+CATEGORY_HA = {c: f"{c}_ha" for c in _priority.CATEGORIES}
+SCORE = {c: f"score_{c}" for c in CRITERIA}
+
+_GEOD = pyproj.Geod(ellps="WGS84")
+_WGS84 = pyproj.CRS.from_epsg(4326)
+
+
+# ------------------------------------------------------------------------------------------
+# weights
+# ------------------------------------------------------------------------------------------
+
+
+def resolve_weights(weights: Mapping[str, float] | str | os.PathLike | None = None
+                    ) -> dict[str, float]:
+    """Complete, checked weights: the given ones over :data:`DEFAULT_WEIGHTS`.
+
+    Parameters
+    ----------
+    weights : dict, path or None
+        Weights by criterion (see :data:`CRITERIA`), or a TOML file (see
+        :func:`load_weights`). Criteria left out keep their default weight; give 0 to
+        ignore a criterion.
+
+    Returns
+    -------
+    dict
+        A weight ≥ 0 for every criterion, in :data:`CRITERIA` order.
+
+    Raises
+    ------
+    SchemaError
+        Unknown criterion, negative or non-numeric weight, or all weights 0.
+
+    Examples
+    --------
+    >>> resolve_weights({"population": 0})["population"]
+    0.0
+    """
+    if weights is None:
+        given: Mapping[str, object] = {}
+    elif isinstance(weights, (str, os.PathLike)):
+        given = load_weights(weights)
+    else:
+        given = weights
+    unknown = [k for k in given if k not in CRITERIA]
+    if unknown:
+        raise SchemaError(f"unknown ranking weight(s) {unknown}; the allowed keys are "
+                          f"{list(CRITERIA)}.")
+    out = dict(DEFAULT_WEIGHTS)
+    for key, value in given.items():
+        try:
+            number = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            number = math.nan
+        if isinstance(value, bool) or not math.isfinite(number) or number < 0:
+            raise SchemaError(f"ranking weight {key!r} = {value!r}: weights must be numbers ≥ 0; "
+                              f"the allowed keys are {list(CRITERIA)}.")
+        out[key] = number
+    if sum(out.values()) <= 0:
+        raise SchemaError("all ranking weights are 0; give at least one criterion a weight > 0.")
+    return {k: out[k] for k in CRITERIA}
+
+
+def load_weights(path: str | os.PathLike) -> dict[str, float]:
+    """Read ranking weights from a TOML file.
+
+    The weights are either top-level keys or keys of a ``[weights]`` table::
+
+        [weights]
+        threat = 3
+        residential_ha = 3
+        population = 2
+
+    Parameters
+    ----------
+    path : path-like
+        The TOML file.
+
+    Returns
+    -------
+    dict
+        The weights as written (check and complete them with :func:`resolve_weights`).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(f"{path}: no such weights file; check the path.")
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise FormatError(f"{path.name} is not valid TOML ({exc}); write one 'criterion = "
+                          "number' per line, optionally under [weights].") from None
+    table = doc.get("weights", doc)
+    if not isinstance(table, dict):
+        raise SchemaError(f"{path.name}: [weights] must be a table of criterion = number.")
+    return dict(table)
+
+
+# ------------------------------------------------------------------------------------------
+# criteria
+# ------------------------------------------------------------------------------------------
+
+
+def _segments(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Split features into points and two-point segments (polygons: their boundaries).
+
+    Returns the pieces and the index of the feature each came from. A nearest-neighbour
+    search over short segments prunes far better than one over long, winding roads.
+    """
+    types = shapely.get_type_id(geoms)
+    polygonal = np.isin(types, (3, 6))
+    outline = geoms.copy()
+    outline[polygonal] = shapely.boundary(geoms[polygonal])
+    pointy = np.isin(types, (0, 4))
+    points, point_src = shapely.get_parts(outline[pointy], return_index=True)
+    lines, line_src = shapely.get_parts(outline[~pointy], return_index=True)
+    lines, sub = shapely.get_parts(lines, return_index=True)  # multi-part boundaries
+    line_src = line_src[sub]
+    coords, index = shapely.get_coordinates(lines, return_index=True)
+    same = index[1:] == index[:-1]
+    segs = shapely.linestrings(np.stack([coords[:-1][same], coords[1:][same]], axis=1))
+    src = np.concatenate([np.flatnonzero(pointy)[point_src],
+                          np.flatnonzero(~pointy)[line_src[index[:-1][same]]]])
+    return np.concatenate([points, segs]), src
+
+
+def _nearest_m(targets: np.ndarray, features: np.ndarray, frame: pyproj.CRS) -> np.ndarray:
+    """True distance in metres from each target to its nearest feature (both in ``frame``).
+
+    The nearest feature and the two nearest points are found in the equal-area frame; the
+    distance reported is the geodesic length between those two points on the WGS 84
+    ellipsoid (0 where the target touches or overlaps a feature).
+    """
+    out = np.full(len(targets), np.nan)
+    if len(targets) == 0 or len(features) == 0:
+        return out
+    pieces, _ = _segments(features)
+    tree = shapely.STRtree(pieces)
+
+    def search(chunk: np.ndarray) -> np.ndarray:
+        i, j = tree.query_nearest(chunk, all_matches=False)
+        found = np.zeros(len(chunk), dtype=np.intp)
+        found[i] = j
+        return found
+
+    nearest = parallel(search, targets)
+    lines = parallel(shapely.shortest_line, targets, pieces[nearest])
+    coords = shapely.get_coordinates(lines).reshape(-1, 2, 2)
+    back = pyproj.Transformer.from_crs(frame, _WGS84, always_xy=True)
+    lon0, lat0 = back.transform(coords[:, 0, 0], coords[:, 0, 1])
+    lon1, lat1 = back.transform(coords[:, 1, 0], coords[:, 1, 1])
+    _, _, dist = _GEOD.inv(lon0, lat0, lon1, lat1)
+    out[:] = np.where(shapely.length(lines) > 0, np.asarray(dist, dtype=float), 0.0)
+    polygonal = np.flatnonzero(np.isin(shapely.get_type_id(features), (3, 6)))
+    if polygonal.size:  # a hazard inside a settlement is at distance 0
+        inside, _ = shapely.STRtree(features[polygonal]).query(targets, predicate="intersects")
+        out[inside] = 0.0
+    return out
+
+
+def _scaled(values: np.ndarray) -> np.ndarray:
+    values = np.nan_to_num(np.asarray(values, dtype=float))
+    top = values.max() if values.size else 0.0
+    return values / top if top > 0 else np.zeros_like(values)
+
+
+def _scores(table: pd.DataFrame, ranked: np.ndarray) -> pd.DataFrame:
+    scores = pd.DataFrame(index=table.index)
+    scores[SCORE["threat"]] = table[THREAT_LEVEL].map(THREAT_SCORES).astype(float).to_numpy()
+    for key, column in (("residential_ha", CATEGORY_HA["residential"]),
+                        ("infrastructure_ha", CATEGORY_HA["infrastructure"]),
+                        ("roads_ha", CATEGORY_HA["roads"]),
+                        ("population", POPULATION),
+                        ("remaining_ha", REMAINING_HA)):
+        values = np.zeros(len(table))
+        if column in table:
+            values[ranked] = _scaled(table[column].to_numpy(dtype=float)[ranked])
+        scores[SCORE[key]] = values
+    proximity = np.zeros(len(table))
+    distance = table[NEAREST_M].to_numpy(dtype=float)[ranked]
+    known = np.isfinite(distance)
+    if known.any():
+        top = distance[known].max()
+        part = np.where(known, 1.0 - distance / top if top > 0 else 1.0, 0.0)
+        proximity[ranked] = np.nan_to_num(part)
+    scores[SCORE["proximity"]] = proximity
+    scores.loc[~ranked, list(SCORE.values())] = 0.0
+    return scores
+
+
+def _zone_ha(zones: pd.DataFrame, ids: pd.Series, categories: Sequence[str]) -> pd.DataFrame:
+    sums = zones.groupby([HAZARD_ID, _priority.CATEGORY])[_priority.ZONE_HA].sum()
+    out = pd.DataFrame(index=range(len(ids)))
+    for category in categories:
+        per = sums.xs(category, level=1) if category in set(zones[_priority.CATEGORY]) else None
+        values = ids.map(per) if per is not None else pd.Series(0.0, index=ids.index)
+        out[CATEGORY_HA[category]] = values.fillna(0.0).to_numpy(dtype=float)
+    return out
+
+
+def rank_hazards(
+    hazards: gpd.GeoDataFrame,
+    releases: gpd.GeoDataFrame | None = None,
+    *,
+    roads: gpd.GeoDataFrame | None = None,
+    infrastructure: gpd.GeoDataFrame | None = None,
+    residential: gpd.GeoDataFrame | None = None,
+    population: Raster | None = None,
+    weights: Mapping[str, float] | str | os.PathLike | None = None,
+    distances_m: Mapping[str, float] | None = None,
+    order: Sequence[str] = _priority.CATEGORIES,
+    distance_column: str | None = _priority.BUFFER_COLUMN,
+    population_radius_m: float = 1_000.0,
+    as_of: object | None = None,
+    zones: gpd.GeoDataFrame | None = None,
+) -> gpd.GeoDataFrame:
+    """Rank hazards for clearance, with every criterion and score as a column.
+
+    Parameters
+    ----------
+    hazards, releases, roads, infrastructure, residential
+        As for :func:`minemap.priority_zones`.
+    population : path or rasterio dataset, optional
+        GeoTIFF of people per cell (with a CRS and nodata; any CRS). People within
+        ``population_radius_m`` of each remaining hazard are summed, partial cells weighted
+        by coverage.
+    weights : dict or path, optional
+        Weight per criterion (see the module notes), or a TOML file; criteria left out keep
+        :data:`DEFAULT_WEIGHTS`.
+    distances_m, order, distance_column, as_of
+        As for :func:`minemap.priority_zones`.
+    population_radius_m : float, default 1000
+        Radius around the remaining hazard for the population count, in true metres.
+    zones : geopandas.GeoDataFrame, optional
+        The result of :func:`minemap.priority_zones` for the same inputs, to avoid computing
+        the zones twice.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per hazard, best first: ``rank`` (1 = clear first; missing for fully
+        released hazards), ``hazard_id``, ``threat_level``, ``remaining_ha``,
+        ``residential_ha``, ``infrastructure_ha``, ``roads_ha``, ``roads_distance_m``,
+        ``infrastructure_distance_m``, ``residential_distance_m`` (true metres to the nearest
+        feature; NaN without features), ``nearest_feature_m``, ``population`` (NaN without a
+        raster), one ``score_<criterion>`` per criterion, ``priority_score`` and the hazard
+        geometry. ``attrs["weights"]`` holds the weights used; ``attrs["criteria"]`` the
+        meaning of each score.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import LineString, box
+    >>> hz = gpd.GeoDataFrame({"hazard_id": ["H1", "H2"], "threat_level": ["low", "low"]},
+    ...     geometry=[box(0, 0, 500, 500), box(0, 5000, 500, 5500)], crs=32638)
+    >>> road = gpd.GeoDataFrame(geometry=[LineString([(-100, 250), (600, 250)])], crs=32638)
+    >>> ranking = rank_hazards(hz, roads=road, weights={"roads_ha": 5})
+    >>> ranking[["rank", "hazard_id"]].values.tolist()
+    [[1, 'H1'], [2, 'H2']]
+    >>> ranking.attrs["weights"]["roads_ha"]
+    5.0
+    """
+    chosen = resolve_weights(weights)
+    radius = _priority._check_distance(population_radius_m, "population_radius_m")
+    if zones is None:
+        hazards, layers, distances, order, remaining, zone_geoms = _priority._analyse(
+            hazards, releases, roads, infrastructure, residential, distances_m, order,
+            distance_column, as_of)
+        zones = _priority._zone_frame(remaining, zone_geoms, order, pyproj.CRS(hazards.crs))
+    else:
+        hazards, releases, layers = _priority._prepare(hazards, releases, roads,
+                                                       infrastructure, residential)
+        order = _priority._order(order, list(layers))
+        frame = _crs.area_frame(hazards, releases, *layers.values())
+        remaining = _priority._remaining(hazards, releases, frame, as_of)
+        missing = [c for c in _priority.ZONE_COLUMNS if c not in zones.columns]
+        if missing:
+            raise SchemaError(f"zones= lacks columns {missing}; pass the result of "
+                              "priority_zones() for the same inputs.")
+    return _ranking(hazards, layers, order, remaining, zones, population, chosen, radius)
+
+
+def priority_analysis(
+    hazards: gpd.GeoDataFrame,
+    releases: gpd.GeoDataFrame | None = None,
+    *,
+    roads: gpd.GeoDataFrame | None = None,
+    infrastructure: gpd.GeoDataFrame | None = None,
+    residential: gpd.GeoDataFrame | None = None,
+    population: Raster | None = None,
+    weights: Mapping[str, float] | str | os.PathLike | None = None,
+    distances_m: Mapping[str, float] | None = None,
+    order: Sequence[str] = _priority.CATEGORIES,
+    distance_column: str | None = _priority.BUFFER_COLUMN,
+    population_radius_m: float = 1_000.0,
+    as_of: object | None = None,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Priority zones and the clearance ranking in one pass (what ``minemap priority`` runs).
+
+    Same as calling :func:`minemap.priority_zones` and then :func:`rank_hazards`, but the
+    remaining hazard area is computed once.
+
+    Parameters
+    ----------
+    hazards, releases, roads, infrastructure, residential, population, weights, distances_m,
+    order, distance_column, population_radius_m, as_of
+        As for :func:`rank_hazards`.
+
+    Returns
+    -------
+    tuple of geopandas.GeoDataFrame
+        ``(zones, ranking)``.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import Point, box
+    >>> hz = gpd.GeoDataFrame({"hazard_id": ["H1"], "threat_level": ["high"]},
+    ...                       geometry=[box(0, 0, 1000, 1000)], crs=32638)
+    >>> school = gpd.GeoDataFrame(geometry=[Point(500, 500)], crs=32638)
+    >>> zones, ranking = priority_analysis(hz, infrastructure=school)
+    >>> zones.category.tolist(), ranking["rank"].tolist()
+    (['infrastructure'], [1])
+    """
+    chosen = resolve_weights(weights)
+    radius = _priority._check_distance(population_radius_m, "population_radius_m")
+    hazards, layers, distances, order, remaining, zone_geoms = _priority._analyse(
+        hazards, releases, roads, infrastructure, residential, distances_m, order,
+        distance_column, as_of)
+    zones = _priority._zones_output(remaining, zone_geoms, order, distances,
+                                    pyproj.CRS(hazards.crs))
+    ranking = _ranking(hazards, layers, order, remaining, zones, population, chosen, radius)
+    return zones, ranking
+
+
+def _ranking(hazards: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoDataFrame],
+             order: Sequence[str], remaining: _priority._Remaining, zones: pd.DataFrame,
+             population: Raster | None, chosen: Mapping[str, float], radius: float
+             ) -> gpd.GeoDataFrame:
+    table = remaining.attrs.copy()
+    table[REMAINING_HA] = remaining.area_m2 / _crs.M2_PER_HA
+    table = pd.concat([table, _zone_ha(zones, table[HAZARD_ID], _priority.CATEGORIES)], axis=1)
+    live = remaining.area_m2 > 0
+    targets = remaining.geoms[live]
+    nearest = np.full(len(table), np.nan)
+    for category in _priority.CATEGORIES:
+        values = np.full(len(table), np.nan)
+        if category in layers:
+            feats = _crs.to_area_frame(layers[category].geometry, remaining.frame)
+            values[live] = _nearest_m(targets, feats, remaining.frame)
+        table[DISTANCE_M[category]] = values
+        nearest = np.fmin(nearest, values)
+    table[NEAREST_M] = nearest
+    people = np.full(len(table), np.nan)
+    if population is not None and live.any():
+        buffers = _priority._true_buffers(targets, remaining.frame,
+                                          np.full(targets.size, radius), remaining.frame)
+        people[live] = population_sum(gpd.GeoSeries(buffers, crs=remaining.frame), population)
+    table[POPULATION] = people
+
+    scores = _scores(table, live)
+    weight = np.array([chosen[c] for c in CRITERIA])
+    total = scores[[SCORE[c] for c in CRITERIA]].to_numpy() @ weight / weight.sum()
+    table = pd.concat([table, scores], axis=1)
+    table[PRIORITY_SCORE] = np.where(live, total, np.nan)
+
+    key = pd.DataFrame({"live": ~live, "score": -np.round(np.nan_to_num(total), 12),
+                        "id": table[HAZARD_ID].astype(str)})
+    ordered = key.sort_values(["live", "score", "id"], kind="stable").index
+    table = table.loc[ordered].reset_index(drop=True)
+    ranks = pd.array([pd.NA] * len(table), dtype="Int64")
+    n_live = int(live.sum())
+    ranks[:n_live] = np.arange(1, n_live + 1)
+    table.insert(0, RANK, ranks)
+
+    geometry = hazards.set_index(HAZARD_ID).geometry
+    geometry = geometry[~geometry.index.duplicated()]
+    out = gpd.GeoDataFrame(table, geometry=geometry.reindex(table[HAZARD_ID]).to_numpy(),
+                           crs=hazards.crs)
+    out.attrs.update(
+        weights=dict(chosen),
+        criteria=dict(_CRITERIA_TEXT),
+        population_radius_m=radius if population is not None else None,
+        order=list(order),
+        minemap="ranking",
+    )
+    return out
+
+
+_CRITERIA_TEXT = {
+    "threat": "threat level: high 1, medium 0.5, low 0",
+    "residential_ha": "remaining ha in the residential zone / largest such value",
+    "infrastructure_ha": "remaining ha in the infrastructure zone / largest such value",
+    "roads_ha": "remaining ha in the road zone / largest such value",
+    "population": "people within the population radius / largest such value",
+    "remaining_ha": "remaining ha / largest such value",
+    "proximity": "1 - metres to the nearest feature / largest such distance",
+}

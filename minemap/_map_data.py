@@ -15,10 +15,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
-import shapely
 
 from minemap import crs as _crs
-from minemap._overlay import intersecting_pairs, parallel, polygonal_parts
 from minemap.settings import HAZARD_ID, RELEASED_OUTSIDE_HA, THREAT_LEVEL
 from minemap.stats import _summary_and_pieces, _SummaryParts
 
@@ -104,7 +102,13 @@ class Figures:
 
     @cached_property
     def _remaining_parts(self) -> tuple[np.ndarray, np.ndarray]:
-        return _remaining(self.work, self.release_work)
+        remaining = self._parts.remaining_work
+        if remaining is None:
+            remaining = self.work.copy()
+        # a piece is touched when its remaining part is not the piece itself
+        touched = np.array([a is not b for a, b in zip(remaining, self.work, strict=True)],
+                           dtype=bool)
+        return remaining, touched
 
     @property
     def remaining_work(self) -> np.ndarray:
@@ -142,7 +146,8 @@ def figures(hazards: gpd.GeoDataFrame, releases: gpd.GeoDataFrame | None) -> Fig
     """
     # one pass gives the table and the pieces it was computed from; release outside every
     # hazard is shown as a legend note instead of a warning
-    table, parts = _summary_and_pieces(hazards, releases, keep_columns=[HAZARD_ID])
+    table, parts = _summary_and_pieces(hazards, releases, keep_columns=[HAZARD_ID],
+                                       keep_remaining=True)
     return Figures(table, parts)
 
 
@@ -150,68 +155,6 @@ def _to_frame(geoms: np.ndarray, work_crs: pyproj.CRS, frame: pyproj.CRS) -> np.
     if geoms.size == 0:
         return geoms
     return _crs.to_area_frame(gpd.GeoSeries(geoms, crs=work_crs), frame)
-
-
-def _difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a - b`` pairwise; a pair GEOS cannot overlay is retried on repaired copies.
-
-    Flattened pieces can hold near-degenerate slivers that trip a TopologyException; the
-    retry makes both sides valid and, failing that, snaps them to a 1 mm grid. This only
-    shapes display geometry: the figures come from the summary table.
-    """
-    try:
-        return parallel(shapely.difference, a, b)
-    except shapely.errors.GEOSException:
-        out = np.empty(a.size, dtype=object)
-        for k in range(a.size):
-            try:
-                out[k] = shapely.difference(a[k], b[k])
-            except shapely.errors.GEOSException:
-                left, right = shapely.make_valid(a[k]), shapely.make_valid(b[k])
-                try:
-                    out[k] = shapely.difference(left, right)
-                except shapely.errors.GEOSException:
-                    out[k] = shapely.difference(shapely.set_precision(left, 1e-3),
-                                                shapely.set_precision(right, 1e-3))
-        return out
-
-
-def _remaining(pieces: np.ndarray, releases: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each hazard piece minus every release overlapping it (full geometry, one frame).
-
-    Returns the remaining pieces and a mask of the pieces some release touched.
-    """
-    out = pieces.copy()
-    touched_mask = np.zeros(pieces.size, dtype=bool)
-    if releases.size == 0 or pieces.size == 0:
-        return out, touched_mask
-    i, j = intersecting_pairs(pieces, releases)
-    if i.size == 0:
-        return out, touched_mask
-    # a release recorded over exactly a whole piece leaves nothing: no overlay needed
-    whole = np.zeros(pieces.size, dtype=bool)
-    whole[i[shapely.equals_exact(pieces[i], releases[j], tolerance=0.0)]] = True
-    if whole.any():
-        touched_mask[whole] = True
-        out[whole] = shapely.Polygon()
-        rest = ~whole[i]
-        i, j = i[rest], j[rest]
-        if i.size == 0:
-            return out, touched_mask
-    order = np.lexsort((j, i))
-    i, j = i[order], j[order]
-    starts = np.r_[0, np.flatnonzero(np.diff(i)) + 1]
-    counts = np.diff(np.r_[starts, i.size])
-    rank = np.arange(i.size) - np.repeat(starts, counts)
-    for r in range(int(rank.max()) + 1):
-        sel = rank == r
-        out[i[sel]] = _difference(out[i[sel]], releases[j[sel]])
-    touched = np.unique(i)
-    out[touched] = polygonal_parts(out[touched])
-    touched_mask[touched] = True
-    return out, touched_mask
-
-
 
 
 def ha_text(value: float) -> str:

@@ -50,6 +50,65 @@ def parallel(func: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarray
 _POLYGONAL = {"Polygon", "MultiPolygon"}
 
 
+def robust(op: Callable[..., np.ndarray], a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``op(a, b)`` pairwise on all cores; a pair GEOS cannot overlay is retried.
+
+    Overlaid pieces can hold near-degenerate slivers that trip a TopologyException. Such a
+    pair is retried on valid copies and, failing that, on copies snapped to a grid of
+    1e-9 of their size (sub-millimetre for any real feature), so one bad pair never stops
+    a whole computation and moves its area by far less than 1e-6.
+    """
+    try:
+        return parallel(op, a, b)
+    except shapely.errors.GEOSException:
+        out = np.empty(len(a), dtype=object)
+        for k in range(len(a)):
+            try:
+                out[k] = op(a[k], b[k])
+            except shapely.errors.GEOSException:
+                left, right = shapely.make_valid(a[k]), shapely.make_valid(b[k])
+                try:
+                    out[k] = op(left, right)
+                except shapely.errors.GEOSException:
+                    bounds = shapely.total_bounds(np.array([left, right]))
+                    grid = 1e-9 * max(bounds[2] - bounds[0], bounds[3] - bounds[1], 1e-300)
+                    out[k] = op(shapely.set_precision(left, grid),
+                                shapely.set_precision(right, grid))
+        return out
+
+
+def subtract_pairs(targets: np.ndarray, i: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """``targets[i[k]] − others[k]`` for every pair, several per target, in array rounds.
+
+    Parameters
+    ----------
+    targets : numpy.ndarray
+        Polygons to cut (not modified).
+    i : numpy.ndarray
+        Index into ``targets`` of each pair, sorted by target (stable order within one).
+    others : numpy.ndarray
+        The polygon to subtract for each pair.
+
+    Returns
+    -------
+    numpy.ndarray
+        A copy of ``targets`` with every pair's polygon removed; touched targets are reduced
+        to their polygon parts.
+    """
+    out = np.asarray(targets, dtype=object).copy()
+    if i.size == 0:
+        return out
+    starts = np.r_[0, np.flatnonzero(np.diff(i)) + 1]
+    counts = np.diff(np.r_[starts, i.size])
+    rank = np.arange(i.size) - np.repeat(starts, counts)
+    for r in range(int(rank.max()) + 1):
+        sel = rank == r
+        out[i[sel]] = robust(shapely.difference, out[i[sel]], others[sel])
+    touched = np.unique(i)
+    out[touched] = polygonal_parts(out[touched])
+    return out
+
+
 def polygonal_parts(geoms: np.ndarray) -> np.ndarray:
     """Keep only the polygon parts of each geometry.
 
@@ -166,20 +225,11 @@ def flatten(geoms: np.ndarray, precedence: np.ndarray) -> np.ndarray:
     i, j = intersecting_pairs(geoms, geoms, same=True)
     earlier = position[j] < position[i]
     i, j = i[earlier], j[earlier]
-    pieces = geoms.copy()
     if i.size == 0:
-        return pieces
+        return geoms.copy()
     sort = np.lexsort((position[j], i))
     i, j = i[sort], j[sort]
-    starts = np.r_[0, np.flatnonzero(np.diff(i)) + 1]
-    counts = np.diff(np.r_[starts, i.size])
-    rank = np.arange(i.size) - np.repeat(starts, counts)
-    for r in range(int(rank.max()) + 1):
-        sel = rank == r
-        pieces[i[sel]] = parallel(shapely.difference, pieces[i[sel]], geoms[j[sel]])
-    touched = np.unique(i)
-    pieces[touched] = polygonal_parts(pieces[touched])
-    return pieces
+    return subtract_pairs(geoms, i, geoms[j])
 
 
 def pairwise_intersection_area(
@@ -207,7 +257,7 @@ def pairwise_intersection_area(
     same = shapely.equals_exact(a, b, tolerance=0.0)
     area[same] = shapely.area(a[same])
     rest = ~same
-    area[rest] = shapely.area(polygonal_parts(parallel(shapely.intersection, a[rest], b[rest])))
+    area[rest] = shapely.area(polygonal_parts(robust(shapely.intersection, a[rest], b[rest])))
     keep = area > 0
     return i[keep], j[keep], area[keep]
 
@@ -231,6 +281,6 @@ def intersection_pieces(
     same = shapely.equals_exact(a, b, tolerance=0.0)
     pieces[same] = a[same]
     rest = ~same
-    pieces[rest] = polygonal_parts(parallel(shapely.intersection, a[rest], b[rest]))
+    pieces[rest] = polygonal_parts(robust(shapely.intersection, a[rest], b[rest]))
     keep = ~shapely.is_empty(pieces)
     return i[keep], j[keep], pieces[keep]

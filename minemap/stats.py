@@ -22,7 +22,15 @@ import shapely
 from minemap import crs as _crs
 from minemap import io as _io
 from minemap._errors import DataWarning, SchemaError
-from minemap._overlay import flatten, intersection_pieces, pairwise_intersection_area
+from minemap._overlay import (
+    flatten,
+    intersecting_pairs,
+    intersection_pieces,
+    pairwise_intersection_area,
+    polygonal_parts,
+    robust,
+    subtract_pairs,
+)
 from minemap.settings import (
     CANCELLED_HA,
     CLEARED_HA,
@@ -213,18 +221,60 @@ def _released_work_m2(
 
     ``release_work`` are disjoint release pieces in the hazards' working CRS.
     """
-    released = np.zeros((len(hazard.area_m2), len(RELEASE_METHODS)))
+    released, outside, _ = _release_overlay(hazard, release_work, release_method,
+                                            keep_remaining=False)
+    return released, outside
+
+
+def _release_overlay(
+    hazard: _HazardPieces, release_work: np.ndarray, release_method: np.ndarray, *,
+    keep_remaining: bool,
+) -> tuple[np.ndarray, float, np.ndarray | None]:
+    """Released m² per hazard piece and method, released m² outside hazards, and
+    (with ``keep_remaining``) each hazard piece minus its releases, in the work CRS.
+
+    One overlay per pair: a piece that a single release overlaps (the usual case) is cut
+    once, and the difference gives both its remaining geometry and, by subtraction, the
+    released area; pieces several releases overlap are intersected pair by pair so each
+    method keeps its own area.
+    """
+    n = len(hazard.area_m2)
+    released = np.zeros((n, len(RELEASE_METHODS)))
+    remaining = hazard.work.copy() if keep_remaining else None
     if release_work.size == 0:
-        return released, 0.0
-    i, j, shared = intersection_pieces(hazard.work, release_work)
-    area = _crs.area_m2(shared, hazard.work_crs, hazard.frame)
+        return released, 0.0, remaining
+    i, j = intersecting_pairs(hazard.work, release_work)
+    order = np.lexsort((j, i))
+    i, j = i[order], j[order]
+    a, b = hazard.work[i], release_work[j]
+    area = np.zeros(i.size)
+    single = np.bincount(i, minlength=n)[i] == 1
+    same = single & shapely.equals_exact(a, b, tolerance=0.0)
+    area[same] = hazard.area_m2[i[same]]
+    if remaining is not None:
+        remaining[i[same]] = shapely.Polygon()
+    one = single & ~same
+    if one.any():
+        rest = polygonal_parts(robust(shapely.difference, a[one], b[one]))
+        rest_m2 = _crs.area_m2(rest, hazard.work_crs, hazard.frame)
+        area[one] = np.clip(hazard.area_m2[i[one]] - rest_m2, 0.0, None)
+        if remaining is not None:
+            remaining[i[one]] = rest
+    multi = ~single
+    if multi.any():
+        shared = polygonal_parts(robust(shapely.intersection, a[multi], b[multi]))
+        area[multi] = _crs.area_m2(shared, hazard.work_crs, hazard.frame)
+        if remaining is not None:
+            cut = subtract_pairs(hazard.work, i[multi], b[multi])
+            touched = np.unique(i[multi])
+            remaining[touched] = cut[touched]
     np.add.at(released, (i, release_method[j]), area)
     _cap(released, hazard.area_m2)
     release_area = _crs.area_m2(release_work, hazard.work_crs, hazard.frame).sum()
     outside = float(release_area - area.sum())
     # the same land measured as one piece or as several differs by rounding only
     noise = 1e-9 * release_area
-    return released, outside if outside > noise else 0.0
+    return released, (outside if outside > noise else 0.0), remaining
 
 
 def _finish(table: pd.DataFrame) -> pd.DataFrame:
@@ -326,6 +376,7 @@ class _SummaryParts:
     pieces: _HazardPieces
     release_work: np.ndarray  # disjoint release pieces in pieces.work_crs
     release_method: np.ndarray
+    remaining_work: np.ndarray | None = None  # hazard pieces minus releases (keep_remaining)
 
 
 def _summary_and_pieces(
@@ -336,6 +387,7 @@ def _summary_and_pieces(
     as_of: object | None = None,
     district_column: str | None = None,
     keep_columns: Sequence[str] = (),
+    keep_remaining: bool = False,
 ) -> tuple[pd.DataFrame, _SummaryParts]:
     """The summary table and the pieces it was computed from (no warnings emitted)."""
     hazards = _as_hazards(hazards)
@@ -355,11 +407,15 @@ def _summary_and_pieces(
                             others=(releases,))
     outside = 0.0
     released = np.zeros((len(pieces.area_m2), len(RELEASE_METHODS)))
+    remaining = None
     rgeoms = np.empty(0, dtype=object)
     rmethod = np.empty(0, dtype=np.intp)
     if releases is not None:
         rgeoms, rmethod = _release_work_pieces(releases, pieces.work_crs, stamp)
-        released, outside = _released_work_m2(pieces, rgeoms, rmethod)
+        released, outside, remaining = _release_overlay(pieces, rgeoms, rmethod,
+                                                        keep_remaining=keep_remaining)
+    elif keep_remaining:
+        remaining = pieces.work.copy()
 
     data = pieces.attrs[[THREAT_LEVEL, *group_columns]].copy()
     data[HAZARD_HA] = pieces.area_m2 / _M2_PER_HA
@@ -370,7 +426,7 @@ def _summary_and_pieces(
     table.attrs[RELEASED_OUTSIDE_HA] = outside / _M2_PER_HA
     table.attrs["as_of"] = None if stamp is None else stamp.date().isoformat()
     table.attrs["area_frame"] = _crs.describe_frame(frame)
-    return table, _SummaryParts(pieces, rgeoms, rmethod)
+    return table, _SummaryParts(pieces, rgeoms, rmethod, remaining)
 
 
 def _level_rows(data: pd.DataFrame) -> pd.DataFrame:

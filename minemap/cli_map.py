@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import warnings
+from pathlib import Path
 
 from minemap import io as _io
 from minemap.cli import _add_input_options, _read_inputs
@@ -39,6 +40,9 @@ def cmd_map(args: argparse.Namespace, records: list[warnings.WarningMessage]) ->
                       feature_budget=args.feature_budget, public_grid_m=args.public_grid,
                       **context)
     save_map(fmap, args.output, offline=args.offline)
+    size_kb = Path(args.output).stat().st_size / 1024
+    mode = "offline, self-contained" if args.offline else "uses web tiles and scripts"
+    print(f"Map written to {args.output} ({size_kb:,.0f} KB, {mode}).")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

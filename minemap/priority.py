@@ -18,6 +18,11 @@ How the figures are made (see ``DESIGN.md`` for the area semantics):
   projected into the equal-area frame. Distances are therefore true metres (within 0.2 %,
   the tolerance of a :data:`BUFFER_QUAD_SEGS`-segment circle) wherever the data lie, also
   across several UTM zones.
+* Releases are subtracted, and buffers clipped, in the hazards' working CRS (see
+  :func:`minemap.stats._hazard_pieces`), where edges drawn along each other coincide; the
+  buffers are projected there from the equal-area frame (only those whose box meets a
+  remaining hazard), and remaining and zone areas are measured there with
+  :func:`minemap.crs.area_m2`.
 * Buffers are never unioned with everything: an STRtree pairs each remaining hazard with
   the buffers that touch it, the buffers are clipped to the hazard and unioned per hazard.
 * Where categories overlap, a place belongs to the first category of ``order``, so no
@@ -46,7 +51,13 @@ from minemap._errors import SchemaError
 from minemap._overlay import parallel, polygonal_parts
 from minemap._validate import list_ids
 from minemap.settings import HAZARD_ID, THREAT_LEVEL, THREAT_LEVELS
-from minemap.stats import _as_hazards, _as_releases, _as_timestamp, _hazard_pieces, _release_pieces
+from minemap.stats import (
+    _as_hazards,
+    _as_releases,
+    _as_timestamp,
+    _hazard_pieces,
+    _release_work_pieces,
+)
 
 __all__ = [
     "CATEGORIES",
@@ -479,12 +490,37 @@ def _polygon_or_empty(geoms: np.ndarray) -> np.ndarray:
 
 @dataclass
 class _Remaining:
-    """Remaining hazard area per hazard, in the equal-area frame."""
+    """Remaining hazard area per hazard piece.
+
+    Computed in the hazards' working CRS (``work``, ``work_crs``; see
+    :func:`minemap.stats._hazard_pieces`), where release edges drawn along hazard edges
+    really coincide, and measured there with :func:`minemap.crs.area_m2`. ``geoms`` gives
+    the pieces with area in the equal-area ``frame`` (computed once, on first use).
+    """
 
     frame: pyproj.CRS
-    geoms: np.ndarray  # one polygonal geometry (maybe empty) per hazard piece
+    work: np.ndarray  # one polygonal geometry (maybe empty) per hazard piece, in work_crs
+    work_crs: pyproj.CRS
     attrs: pd.DataFrame  # hazard_id, threat_level per piece
     area_m2: np.ndarray
+
+    @functools.cached_property
+    def geoms(self) -> np.ndarray:
+        """The pieces in the equal-area frame (empty polygons where nothing remains)."""
+        out = np.full(len(self.work), shapely.Polygon(), dtype=object)
+        live = np.flatnonzero(self.area_m2 > 0)
+        if live.size:
+            out[live] = _reproject(self.work[live], self.work_crs, self.frame)
+        return out
+
+
+def _reproject(geoms: np.ndarray, source: pyproj.CRS, target: pyproj.CRS) -> np.ndarray:
+    """:func:`minemap.crs.to_area_frame` on all cores (densify in ``source``, project)."""
+    source, target = pyproj.CRS(source), pyproj.CRS(target)
+    geoms = np.asarray(geoms, dtype=object)
+    if source.equals(target) or len(geoms) == 0:
+        return geoms
+    return parallel(lambda g: _crs.to_area_frame(gpd.GeoSeries(g, crs=source), target), geoms)
 
 
 def _sorted_hazards(hazards: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -501,28 +537,67 @@ def _sorted_hazards(hazards: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
+def _subtract(targets: np.ndarray, cutters: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``targets[i] − ∪ cutters`` for each target, and the indices of the targets changed.
+
+    ``cutters`` must be disjoint.
+
+    An STRtree pairs each target with the cutters it meets; targets covered by one cutter
+    become empty without an overlay, the others lose their cutters one difference at a
+    time (all targets' first cutter at once, then all second ones, ...).
+    """
+    out = np.asarray(targets, dtype=object).copy()
+    none = np.empty(0, dtype=np.intp)
+    if len(out) == 0 or len(cutters) == 0:
+        return out, none
+    i, j = shapely.STRtree(cutters).query(out, predicate="intersects")
+    if i.size == 0:
+        return out, none
+    covered = parallel(shapely.covered_by, out[i], cutters[j])
+    gone = np.zeros(len(out), dtype=bool)
+    gone[i[covered]] = True
+    keep = ~gone[i]
+    i, j = i[keep], j[keep]
+    out[gone] = shapely.Polygon()
+    if i.size == 0:
+        return out, np.flatnonzero(gone)
+    sort = np.argsort(i, kind="stable")
+    i, j = i[sort], j[sort]
+    starts = np.r_[0, np.flatnonzero(np.diff(i)) + 1]
+    counts = np.diff(np.r_[starts, i.size])
+    rank = np.arange(i.size) - np.repeat(starts, counts)
+    for r in range(int(rank.max()) + 1):
+        sel = rank == r
+        out[i[sel]] = _robust(shapely.difference, out[i[sel]], cutters[j[sel]])
+    touched = np.unique(i)
+    out[touched] = polygonal_parts(out[touched])
+    return out, np.union1d(touched, np.flatnonzero(gone))
+
+
 def _remaining(hazards: gpd.GeoDataFrame, releases: gpd.GeoDataFrame | None,
                frame: pyproj.CRS, as_of: object | None) -> _Remaining:
-    pieces = _hazard_pieces(_sorted_hazards(hazards), frame, [HAZARD_ID], None, None)
-    geoms = pieces.geoms
+    pieces = _hazard_pieces(_sorted_hazards(hazards), frame, [HAZARD_ID], None, None,
+                            others=[releases])
+    work, work_crs = pieces.work, pieces.work_crs
     attrs = pieces.attrs[[HAZARD_ID, THREAT_LEVEL]]
+    area = pieces.area_m2
     if releases is not None:
-        rgeoms, _ = _release_pieces(releases, frame, _as_timestamp(as_of))
-        released, full = _clip_union(geoms, rgeoms)
-        geoms = geoms.copy()
-        geoms[full] = shapely.Polygon()
-        partial = ~full & ~shapely.is_missing(released)
-        if partial.any():
-            geoms[partial] = polygonal_parts(_robust(shapely.difference, geoms[partial],
-                                                      released[partial]))
+        rgeoms, _ = _release_work_pieces(releases, work_crs, _as_timestamp(as_of))
+        work, changed = _subtract(work, rgeoms)
+        if changed.size:
+            area = area.copy()
+            area[changed] = _crs.area_m2(work[changed], work_crs, frame)
     attrs = attrs.reset_index(drop=True)
     # hazards wholly inside higher-threat (or lower-id) hazards keep a row, with no area
-    covered = ~hazards[HAZARD_ID].isin(set(attrs[HAZARD_ID]))
+    present = set(attrs[HAZARD_ID].tolist())
+    covered = np.fromiter((h not in present for h in hazards[HAZARD_ID].tolist()), dtype=bool,
+                          count=len(hazards))
     if covered.any():
         extra = _sorted_hazards(hazards.loc[covered])[[HAZARD_ID, THREAT_LEVEL]]
         attrs = pd.concat([attrs, extra], ignore_index=True)
-        geoms = np.concatenate([geoms, np.full(len(extra), shapely.Polygon(), dtype=object)])
-    return _Remaining(frame, geoms, attrs, shapely.area(geoms))
+        work = np.concatenate([work, np.full(len(extra), shapely.Polygon(), dtype=object)])
+        area = np.concatenate([area, np.zeros(len(extra))])
+    return _Remaining(frame, work, work_crs, attrs, np.asarray(area, dtype=float))
 
 
 def _category_zones(remaining: _Remaining, layers: Mapping[str, gpd.GeoDataFrame],
@@ -530,7 +605,12 @@ def _category_zones(remaining: _Remaining, layers: Mapping[str, gpd.GeoDataFrame
                     distance_column: str | None) -> dict[str, np.ndarray]:
     """Zone geometry per category and remaining piece (``None`` where there is none)."""
     live = np.flatnonzero(remaining.area_m2 > 0)
-    targets = remaining.geoms[live]
+    targets = remaining.work[live]
+    box_tree = None
+    if not remaining.work_crs.equals(remaining.frame):
+        boxes = _reproject(shapely.box(*shapely.bounds(targets).T), remaining.work_crs,
+                           remaining.frame)
+        box_tree = shapely.STRtree(shapely.envelope(boxes))
     zones: dict[str, np.ndarray] = {}
     taken = np.full(live.size, None, dtype=object)
     for category in order:
@@ -540,6 +620,10 @@ def _category_zones(remaining: _Remaining, layers: Mapping[str, gpd.GeoDataFrame
         dist = _feature_distances(layer, category, distances[category], distance_column)
         buffers = _true_buffers(np.asarray(layer.geometry.array, dtype=object),
                                 pyproj.CRS(layer.crs), dist, remaining.frame, split_lines=True)
+        # overlay in the hazards' working CRS, where the remaining pieces were made; only
+        # buffers whose box meets a remaining piece are projected there
+        hit = np.unique(box_tree.query(buffers)[0]) if box_tree is not None else slice(None)
+        buffers = _reproject(buffers[hit], remaining.frame, remaining.work_crs)
         zone, _ = _clip_union(targets, buffers)
         both = ~shapely.is_missing(zone) & ~shapely.is_missing(taken)
         if both.any():
@@ -549,7 +633,7 @@ def _category_zones(remaining: _Remaining, layers: Mapping[str, gpd.GeoDataFrame
         taken[fresh] = zone[fresh]
         if both.any():
             taken[both] = _robust(shapely.union, taken[both], zone[both])
-        full = np.full(len(remaining.geoms), None, dtype=object)
+        full = np.full(len(remaining.work), None, dtype=object)
         full[live] = zone
         zones[category] = full
     return zones
@@ -574,7 +658,7 @@ def _zone_frame(remaining: _Remaining, zones: Mapping[str, np.ndarray],
         geoms = zones[category]
         has = ~shapely.is_missing(geoms)
         geoms = _polygon_or_empty(geoms[has])
-        area = shapely.area(geoms)
+        area = _crs.area_m2(geoms, remaining.work_crs, remaining.frame)
         keep = area > 0
         attrs = remaining.attrs.loc[has].reset_index(drop=True).loc[keep]
         blocks.append(pd.DataFrame({CATEGORY: category, THREAT_LEVEL: attrs[THREAT_LEVEL],
@@ -584,12 +668,8 @@ def _zone_frame(remaining: _Remaining, zones: Mapping[str, np.ndarray],
              pd.DataFrame({CATEGORY: [], THREAT_LEVEL: [], HAZARD_ID: [], ZONE_HA: [],
                            "geometry": []}))
     table[ZONE_HA] = table[ZONE_HA].astype(float)
-    geometry = gpd.GeoSeries(table.pop("geometry").to_numpy(dtype=object), crs=remaining.frame)
-    if len(geometry):
-        geometry = gpd.GeoSeries(_crs.to_area_frame(geometry, crs), crs=crs)
-    else:
-        geometry = gpd.GeoSeries([], crs=crs)
-    return gpd.GeoDataFrame(table, geometry=geometry.to_numpy(), crs=crs)
+    geometry = _reproject(table.pop("geometry").to_numpy(dtype=object), remaining.work_crs, crs)
+    return gpd.GeoDataFrame(table, geometry=geometry, crs=crs)
 
 
 def _analyse(hazards, releases, roads, infrastructure, residential, distances_m, order,

@@ -29,7 +29,6 @@ from minemap._overlay import (
     pairwise_intersection_area,
     polygonal_parts,
     robust,
-    subtract_pairs,
 )
 from minemap.settings import (
     CANCELLED_HA,
@@ -233,48 +232,46 @@ def _release_overlay(
     """Released m² per hazard piece and method, released m² outside hazards, and
     (with ``keep_remaining``) each hazard piece minus its releases, in the work CRS.
 
-    One overlay per pair: a piece that a single release overlaps (the usual case) is cut
-    once, and the difference gives both its remaining geometry and, by subtraction, the
-    released area; pieces several releases overlap are intersected pair by pair so each
-    method keeps its own area.
+    One overlay per pair: releases are cut out of each hazard piece one after another (in
+    array rounds), and since release pieces are disjoint, what a release took from a piece
+    is the area the piece lost in that cut. The cuts also leave the remaining geometry.
+    A release recorded over exactly a whole piece needs no overlay at all.
     """
     n = len(hazard.area_m2)
     released = np.zeros((n, len(RELEASE_METHODS)))
-    remaining = hazard.work.copy() if keep_remaining else None
     if release_work.size == 0:
-        return released, 0.0, remaining
+        return released, 0.0, (hazard.work.copy() if keep_remaining else None)
     i, j = intersecting_pairs(hazard.work, release_work)
     order = np.lexsort((j, i))
     i, j = i[order], j[order]
-    a, b = hazard.work[i], release_work[j]
-    area = np.zeros(i.size)
+    current = hazard.work.copy()
+    current_m2 = hazard.area_m2.copy()
+    taken = np.zeros(i.size)
     single = np.bincount(i, minlength=n)[i] == 1
-    same = single & shapely.equals_exact(a, b, tolerance=0.0)
-    area[same] = hazard.area_m2[i[same]]
-    if remaining is not None:
-        remaining[i[same]] = shapely.Polygon()
-    one = single & ~same
-    if one.any():
-        rest = polygonal_parts(robust(shapely.difference, a[one], b[one]))
-        rest_m2 = _crs.area_m2(rest, hazard.work_crs, hazard.frame)
-        area[one] = np.clip(hazard.area_m2[i[one]] - rest_m2, 0.0, None)
-        if remaining is not None:
-            remaining[i[one]] = rest
-    multi = ~single
-    if multi.any():
-        shared = polygonal_parts(robust(shapely.intersection, a[multi], b[multi]))
-        area[multi] = _crs.area_m2(shared, hazard.work_crs, hazard.frame)
-        if remaining is not None:
-            cut = subtract_pairs(hazard.work, i[multi], b[multi])
-            touched = np.unique(i[multi])
-            remaining[touched] = cut[touched]
-    np.add.at(released, (i, release_method[j]), area)
+    whole = single & shapely.equals_exact(hazard.work[i], release_work[j], tolerance=0.0)
+    taken[whole] = current_m2[i[whole]]
+    current[i[whole]] = shapely.Polygon()
+    current_m2[i[whole]] = 0.0
+    starts = np.r_[0, np.flatnonzero(np.diff(i)) + 1] if i.size else np.empty(0, dtype=int)
+    counts = np.diff(np.r_[starts, i.size])
+    rank = np.arange(i.size) - np.repeat(starts, counts)
+    for r in range(int(rank.max()) + 1 if i.size else 0):
+        sel = np.flatnonzero((rank == r) & ~whole)
+        if sel.size == 0:
+            continue
+        k = i[sel]
+        cut = polygonal_parts(robust(shapely.difference, current[k], release_work[j[sel]]))
+        cut_m2 = _crs.area_m2(cut, hazard.work_crs, hazard.frame)
+        taken[sel] = np.clip(current_m2[k] - cut_m2, 0.0, None)
+        current[k], current_m2[k] = cut, cut_m2
+    np.add.at(released, (i, release_method[j]), taken)
     _cap(released, hazard.area_m2)
     release_area = _crs.area_m2(release_work, hazard.work_crs, hazard.frame).sum()
-    outside = float(release_area - area.sum())
+    outside = float(release_area - taken.sum())
     # the same land measured as one piece or as several differs by rounding only
     noise = 1e-9 * release_area
-    return released, (outside if outside > noise else 0.0), remaining
+    return released, (outside if outside > noise else 0.0), (current if keep_remaining
+                                                              else None)
 
 
 def _finish(table: pd.DataFrame) -> pd.DataFrame:

@@ -237,7 +237,12 @@ def polygon_layer(
     geoms = np.asarray(gdf.geometry.array, dtype=object)
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     present = ~missing
-    check_finite(geoms[present], ids[present], label)
+    # GEOS reports NaN or infinite coordinates as invalid: only invalid rows need the
+    # (costlier) coordinate scan
+    valid_as_read = np.zeros(len(geoms), dtype=bool)
+    valid_as_read[present] = parallel(shapely.is_valid, geoms[present])
+    suspect = present & ~valid_as_read
+    check_finite(geoms[suspect], ids[suspect], label)
 
     type_ids = shapely.get_type_id(geoms)
     collection = type_ids == 7
@@ -268,7 +273,10 @@ def polygon_layer(
     if collection.any():
         out[collection] = polygonal_parts(out[collection])
     invalid = np.zeros(len(geoms), dtype=bool)
-    invalid[present] = ~parallel(shapely.is_valid, out[present])
+    changed = present & (has_z | collection)
+    invalid[present] = ~valid_as_read[present]
+    if changed.any():
+        invalid[changed] = ~shapely.is_valid(out[changed])
 
     area_before = area_after = 0.0
     if invalid.any():

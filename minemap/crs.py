@@ -16,6 +16,8 @@ import numpy as np
 import pyproj
 import shapely
 
+from minemap._overlay import parallel
+
 #: Longest edge kept when densifying geographic coordinates, in degrees (~1.1 km).
 MAX_SEGMENT_DEGREES = 0.01
 #: Longest edge kept when densifying projected coordinates, in metres.
@@ -378,7 +380,7 @@ def area_m2(geoms: np.ndarray, crs: pyproj.CRS, frame: pyproj.CRS | None = None)
     has_area = planar > 0
     small = has_area & (size <= limit)
     if small.any():
-        centre = shapely.centroid(geoms[small])
+        centre = parallel(shapely.centroid, geoms[small])
         cx, cy = shapely.get_x(centre), shapely.get_y(centre)
         if crs.is_geographic:
             out[small] = planar[small] * _geographic_scale(cy, crs)

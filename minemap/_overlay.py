@@ -53,28 +53,36 @@ _POLYGONAL = {"Polygon", "MultiPolygon"}
 def robust(op: Callable[..., np.ndarray], a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``op(a, b)`` pairwise on all cores; a pair GEOS cannot overlay is retried.
 
-    Overlaid pieces can hold near-degenerate slivers that trip a TopologyException. Such a
-    pair is retried on valid copies and, failing that, on copies snapped to a grid of
-    1e-9 of their size (sub-millimetre for any real feature), so one bad pair never stops
-    a whole computation and moves its area by far less than 1e-6.
+    Overlaid pieces can hold near-degenerate slivers that trip a TopologyException. The
+    failing pairs are found by halving the arrays, then retried on valid copies and,
+    failing that, on copies snapped to a grid of 1e-9 of their size (sub-millimetre for
+    any real feature), so one bad pair never stops a whole computation and moves its area
+    by far less than 1e-6.
     """
     try:
         return parallel(op, a, b)
     except shapely.errors.GEOSException:
+        if len(a) > 64:
+            half = len(a) // 2
+            return np.concatenate([robust(op, a[:half], b[:half]),
+                                   robust(op, a[half:], b[half:])])
         out = np.empty(len(a), dtype=object)
         for k in range(len(a)):
             try:
                 out[k] = op(a[k], b[k])
             except shapely.errors.GEOSException:
-                left, right = shapely.make_valid(a[k]), shapely.make_valid(b[k])
-                try:
-                    out[k] = op(left, right)
-                except shapely.errors.GEOSException:
-                    bounds = shapely.total_bounds(np.array([left, right]))
-                    grid = 1e-9 * max(bounds[2] - bounds[0], bounds[3] - bounds[1], 1e-300)
-                    out[k] = op(shapely.set_precision(left, grid),
-                                shapely.set_precision(right, grid))
+                out[k] = _retry_repaired(op, a[k], b[k])
         return out
+
+
+def _retry_repaired(op: Callable[..., object], a: object, b: object) -> object:
+    left, right = shapely.make_valid(a), shapely.make_valid(b)
+    try:
+        return op(left, right)
+    except shapely.errors.GEOSException:
+        bounds = shapely.total_bounds(np.array([left, right]))
+        grid = 1e-9 * max(bounds[2] - bounds[0], bounds[3] - bounds[1], 1e-300)
+        return op(shapely.set_precision(left, grid), shapely.set_precision(right, grid))
 
 
 def subtract_pairs(targets: np.ndarray, i: np.ndarray, others: np.ndarray) -> np.ndarray:

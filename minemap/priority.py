@@ -48,7 +48,7 @@ import shapely
 from minemap import crs as _crs
 from minemap import io as _io
 from minemap._errors import SchemaError
-from minemap._overlay import parallel, polygonal_parts
+from minemap._overlay import parallel, polygonal_parts, robust, subtract_pairs
 from minemap._validate import list_ids
 from minemap.settings import HAZARD_ID, THREAT_LEVEL, THREAT_LEVELS
 from minemap.stats import (
@@ -451,30 +451,11 @@ def _clip_union(targets: np.ndarray, cutters: np.ndarray) -> tuple[np.ndarray, n
     full[i[covered]] = True
     keep = ~full[i]
     i, j = i[keep], j[keep]
-    clipped = polygonal_parts(_robust(shapely.intersection, targets[i], cutters[j]))
+    clipped = polygonal_parts(robust(shapely.intersection, targets[i], cutters[j]))
     nonempty = ~shapely.is_empty(clipped)
     parts = _grouped_union(clipped[nonempty], i[nonempty], n)
     parts[full] = targets[full]
     return parts, full
-
-
-def _robust(op, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``op(a, b)`` element-wise on all cores; pairs GEOS cannot overlay (robustness
-    failures on nearly coincident edges) are retried on ``make_valid`` copies."""
-    try:
-        return parallel(op, a, b) if len(a) > 64 else op(a, b)
-    except shapely.errors.GEOSException:
-        if len(a) > 64:  # find the failing pairs by halving
-            half = len(a) // 2
-            return np.concatenate([_robust(op, a[:half], b[:half]),
-                                   _robust(op, a[half:], b[half:])])
-        out = np.empty(len(a), dtype=object)
-        for k in range(len(a)):
-            try:
-                out[k] = op(a[k], b[k])
-            except shapely.errors.GEOSException:
-                out[k] = op(shapely.make_valid(a[k]), shapely.make_valid(b[k]))
-        return out
 
 
 def _polygon_or_empty(geoms: np.ndarray) -> np.ndarray:
@@ -563,15 +544,8 @@ def _subtract(targets: np.ndarray, cutters: np.ndarray) -> tuple[np.ndarray, np.
         return out, np.flatnonzero(gone)
     sort = np.argsort(i, kind="stable")
     i, j = i[sort], j[sort]
-    starts = np.r_[0, np.flatnonzero(np.diff(i)) + 1]
-    counts = np.diff(np.r_[starts, i.size])
-    rank = np.arange(i.size) - np.repeat(starts, counts)
-    for r in range(int(rank.max()) + 1):
-        sel = rank == r
-        out[i[sel]] = _robust(shapely.difference, out[i[sel]], cutters[j[sel]])
-    touched = np.unique(i)
-    out[touched] = polygonal_parts(out[touched])
-    return out, np.union1d(touched, np.flatnonzero(gone))
+    out = subtract_pairs(out, i, cutters[j])
+    return out, np.union1d(np.unique(i), np.flatnonzero(gone))
 
 
 def _remaining(hazards: gpd.GeoDataFrame, releases: gpd.GeoDataFrame | None,
@@ -627,12 +601,12 @@ def _category_zones(remaining: _Remaining, layers: Mapping[str, gpd.GeoDataFrame
         zone, _ = _clip_union(targets, buffers)
         both = ~shapely.is_missing(zone) & ~shapely.is_missing(taken)
         if both.any():
-            zone[both] = polygonal_parts(_robust(shapely.difference, zone[both], taken[both]))
+            zone[both] = polygonal_parts(robust(shapely.difference, zone[both], taken[both]))
         has = ~shapely.is_missing(zone)
         fresh = has & shapely.is_missing(taken)
         taken[fresh] = zone[fresh]
         if both.any():
-            taken[both] = _robust(shapely.union, taken[both], zone[both])
+            taken[both] = robust(shapely.union, taken[both], zone[both])
         full = np.full(len(remaining.work), None, dtype=object)
         full[live] = zone
         zones[category] = full

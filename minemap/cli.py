@@ -182,33 +182,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
-    """``register(subparsers)`` functions of the commands that live in their own modules."""
-    import importlib
+    """``register(subparsers)`` of the commands that live in their own modules.
 
-    found = []
-    for name in ("minemap.cli_map", "minemap.cli_priority"):
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        found.append(module.register)
-    return found
+    Imported here, not at the top: those modules import this one for its shared options.
+    """
+    from minemap import cli_map, cli_priority
+
+    return [cli_map.register, cli_priority.register]
 
 
 def _one_line(message: str) -> str:
     return " ".join(str(message).split())
 
 
-def run(argv: Sequence[str] | None, command: Callable[..., None] | None = None) -> int:
+def run(argv: Sequence[str] | None) -> int:
     """Run the CLI with ``argv``; return the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
     with warnings.catch_warnings(record=True) as records:
         warnings.simplefilter("always")
         try:
-            (command or args.func)(args, records)
+            args.func(args, records)
         except MinemapError as exc:
             _print_warnings(records)
             print(f"minemap: error: {_one_line(str(exc))}", file=sys.stderr)

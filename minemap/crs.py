@@ -9,8 +9,6 @@ densified in their *source* CRS before they are projected (:func:`to_area_frame`
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import geopandas as gpd
 import numpy as np
 import pyproj
@@ -427,11 +425,3 @@ def describe_frame(frame: pyproj.CRS) -> str:
     lat = params.get("Latitude of natural origin", 0.0)
     lon = params.get("Longitude of natural origin", 0.0)
     return f"Lambert Azimuthal Equal Area centred on {lat:.4f}°N {lon:.4f}°E"
-
-
-def common_crs(layers: Iterable[gpd.GeoDataFrame | None]) -> pyproj.CRS | None:
-    """The CRS of the first non-empty layer (used for outputs in the user's own CRS)."""
-    for layer in layers:
-        if layer is not None and layer.crs is not None:
-            return pyproj.CRS(layer.crs)
-    return None

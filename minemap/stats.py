@@ -26,7 +26,6 @@ from minemap._overlay import (
     flatten,
     intersecting_pairs,
     intersection_pieces,
-    pairwise_intersection_area,
     polygonal_parts,
     robust,
 )
@@ -176,33 +175,6 @@ def _release_work_pieces(
     pieces = flatten(geoms, method)
     keep = ~shapely.is_empty(pieces)
     return pieces[keep], method[keep].astype(np.intp)
-
-
-def _release_pieces(
-    releases: gpd.GeoDataFrame, frame: pyproj.CRS, as_of: pd.Timestamp | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Disjoint release polygons in the equal-area frame and their method index."""
-    pieces, method = _release_work_pieces(releases, pyproj.CRS(releases.crs), as_of)
-    return _measure(pieces, pyproj.CRS(releases.crs), frame), method
-
-
-def _released_m2(
-    hazard: _HazardPieces, release_geoms: np.ndarray, release_method: np.ndarray
-) -> tuple[np.ndarray, float]:
-    """Released m² per hazard piece and method, and the released m² outside hazards.
-
-    ``release_geoms`` are disjoint release pieces in the equal-area frame (as
-    :func:`_release_pieces` gives them); see :func:`_released_work_m2` for pieces in the
-    hazards' working CRS, which is what the statistics use.
-    """
-    released = np.zeros((len(hazard.area_m2), len(RELEASE_METHODS)))
-    if release_geoms.size == 0:
-        return released, 0.0
-    i, j, area = pairwise_intersection_area(hazard.geoms, release_geoms)
-    np.add.at(released, (i, release_method[j]), area)
-    _cap(released, hazard.area_m2)
-    outside = float(shapely.area(release_geoms).sum() - area.sum())
-    return released, max(outside, 0.0)
 
 
 def _cap(released: np.ndarray, limit: np.ndarray) -> None:

@@ -236,12 +236,6 @@ def test_describe_frame():
     assert text.startswith("Lambert Azimuthal Equal Area centred on 39.1000°N 46.1000°E")
 
 
-def test_common_crs():
-    a = gpd.GeoDataFrame(geometry=[box(0, 0, 1, 1)], crs=32638)
-    assert mcrs.common_crs([None, a]).equals(pyproj.CRS(32638))
-    assert mcrs.common_crs([None]) is None
-
-
 # --------------------------------------------------------------------------- densify
 
 

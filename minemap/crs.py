@@ -173,12 +173,15 @@ def max_segment_length(crs: pyproj.CRS) -> float:
     crs = pyproj.CRS(crs)
     if crs.is_geographic:
         return MAX_SEGMENT_DEGREES
-    factor = 1.0
-    for axis in crs.axis_info:
+    return MAX_SEGMENT_METRES / metres_per_unit(crs)
+
+
+def metres_per_unit(crs: pyproj.CRS) -> float:
+    """Metres in one unit of a projected CRS's axes (1 for metres, 0.3048 for feet)."""
+    for axis in pyproj.CRS(crs).axis_info:
         if axis.unit_conversion_factor:
-            factor = axis.unit_conversion_factor
-            break
-    return MAX_SEGMENT_METRES / factor
+            return float(axis.unit_conversion_factor)
+    return 1.0
 
 
 def _densify_family(geoms: np.ndarray, step: float) -> np.ndarray:
@@ -324,12 +327,7 @@ def _projected_areal_scale(x: np.ndarray, y: np.ndarray, crs: pyproj.CRS) -> np.
     to_lonlat = pyproj.Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True)
     lon, lat = to_lonlat.transform(x, y)
     factors = pyproj.Proj(crs).get_factors(lon, lat, errcheck=False)
-    unit = 1.0
-    for axis in crs.axis_info:
-        if axis.unit_conversion_factor:
-            unit = axis.unit_conversion_factor
-            break
-    return np.asarray(factors.areal_scale, dtype=float) / unit**2
+    return np.asarray(factors.areal_scale, dtype=float) / metres_per_unit(crs) ** 2
 
 
 def area_m2(geoms: np.ndarray, crs: pyproj.CRS, frame: pyproj.CRS | None = None) -> np.ndarray:
@@ -373,8 +371,8 @@ def area_m2(geoms: np.ndarray, crs: pyproj.CRS, frame: pyproj.CRS | None = None)
     size = np.fmax(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1])
     if crs.is_geographic:
         limit = LOCAL_MAX_DEGREES
-    else:  # metres in the CRS's own linear unit
-        limit = LOCAL_MAX_METRES * max_segment_length(crs) / MAX_SEGMENT_METRES
+    else:
+        limit = LOCAL_MAX_METRES / metres_per_unit(crs)
     has_area = planar > 0
     small = has_area & (size <= limit)
     if small.any():

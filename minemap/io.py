@@ -108,16 +108,15 @@ def _explain_unreadable(path: Path, exc: Exception) -> str:
 
 def _read_path(path: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, int]:
     """Read a file into a GeoDataFrame; return it and the number of curved geometries."""
-    suffix = path.suffix.lower()
-    curved = 0
     with warnings.catch_warnings():
         # NaN coordinates make shapely warn while decoding; they are reported by validation
         warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
-        return _read_path_quietly(path, layer, suffix, curved)
+        return _read_file(path, layer)
 
 
-def _read_path_quietly(path: Path, layer: str | None, suffix: str, curved: int
-                       ) -> tuple[gpd.GeoDataFrame, int]:
+def _read_file(path: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, int]:
+    suffix = path.suffix.lower()
+    curved = 0
     try:
         if suffix in {".parquet", ".geoparquet"}:
             gdf = gpd.read_parquet(path)

@@ -162,6 +162,11 @@ def _hazard_pieces(
     return result
 
 
+def _method_index(releases: gpd.GeoDataFrame) -> np.ndarray:
+    """Position of each release's method in :data:`RELEASE_METHODS` (0 = cleared, strongest)."""
+    return releases[METHOD].map({m: i for i, m in enumerate(RELEASE_METHODS)}).to_numpy()
+
+
 def _release_work_pieces(
     releases: gpd.GeoDataFrame, work_crs: pyproj.CRS, as_of: pd.Timestamp | None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -171,7 +176,7 @@ def _release_work_pieces(
     if len(releases) == 0:
         return np.empty(0, dtype=object), np.empty(0, dtype=np.intp)
     geoms = _crs.to_crs_dense(releases.geometry, work_crs)
-    method = releases[METHOD].map({m: i for i, m in enumerate(RELEASE_METHODS)}).to_numpy()
+    method = _method_index(releases)
     pieces = flatten(geoms, method)
     keep = ~shapely.is_empty(pieces)
     return pieces[keep], method[keep].astype(np.intp)
@@ -486,7 +491,7 @@ def progress_over_time(
     pieces = _hazard_pieces(hazards, frame, [], None, None, others=(releases,))
     hazard_ha = pieces.area_m2.sum() / _M2_PER_HA
     geoms = _crs.to_crs_dense(releases.geometry, pieces.work_crs)
-    method = releases[METHOD].map({m: i for i, m in enumerate(RELEASE_METHODS)}).to_numpy()
+    method = _method_index(releases)
     dates = releases[RELEASE_DATE].to_numpy()
     rows = []
     for period_end in ends:

@@ -48,7 +48,13 @@ import shapely
 from minemap import crs as _crs
 from minemap import io as _io
 from minemap._errors import SchemaError
-from minemap._overlay import parallel, polygonal_parts, robust, subtract_pairs
+from minemap._overlay import (
+    intersecting_pairs,
+    parallel,
+    polygonal_parts,
+    robust,
+    subtract_pairs,
+)
 from minemap._validate import list_ids
 from minemap.settings import HAZARD_ID, THREAT_LEVEL, THREAT_LEVELS
 from minemap.stats import (
@@ -85,7 +91,7 @@ GROUP_CELL_M = 400_000.0
 #: (LAEA scale errs by about (r / R)² / 8 at distance r).
 FRAME_BUFFER_RADIUS_M = 360_000.0
 #: Lines are buffered in pieces of at most this many (densified) segments.
-LINE_CHUNK_SEGMENTS = 4
+LINE_CHUNK_SEGMENTS = 16
 
 # output columns
 CATEGORY = "category"
@@ -368,6 +374,28 @@ def _true_buffers(geoms: np.ndarray, source: pyproj.CRS, distances: np.ndarray,
     return np.concatenate(parts)
 
 
+def _projected_boxes(bounds: np.ndarray, source: pyproj.CRS, target: pyproj.CRS,
+                     samples: int = 4) -> np.ndarray:
+    """Boxes in ``target`` that hold the ``source`` boxes ``bounds`` (rows xmin, ymin, xmax,
+    ymax), for a search filter: a little too big is fine, too small is not.
+
+    Each side is cut into ``samples`` parts whose ends are projected; the box of those
+    points is widened by 1 % of its size, far more than a projected side bulges between
+    them (about 0.1 % for a box 1,000 km wide).
+    """
+    t = np.linspace(0.0, 1.0, samples + 1)
+    inner = t[1:-1]
+    x0, y0, x1, y1 = (bounds[:, k:k + 1] for k in range(4))
+    xs = np.hstack([x0 + (x1 - x0) * t, x0 + (x1 - x0) * t, x0 + 0 * inner, x1 + 0 * inner])
+    ys = np.hstack([y0 + 0 * t, y1 + 0 * t, y0 + (y1 - y0) * inner, y0 + (y1 - y0) * inner])
+    px, py = _transformer(pyproj.CRS(source), pyproj.CRS(target)).transform(xs.ravel(),
+                                                                            ys.ravel())
+    px, py = np.reshape(px, xs.shape), np.reshape(py, ys.shape)
+    lo_x, hi_x, lo_y, hi_y = px.min(1), px.max(1), py.min(1), py.max(1)
+    pad = 0.01 * np.maximum(hi_x - lo_x, hi_y - lo_y)
+    return shapely.box(lo_x - pad, lo_y - pad, hi_x + pad, hi_y + pad)
+
+
 def _reach(geoms: np.ndarray, source: pyproj.CRS) -> np.ndarray:
     """Rough half-diagonal of each feature's bounding box in metres."""
     b = shapely.bounds(geoms)
@@ -444,7 +472,7 @@ def _clip_union(targets: np.ndarray, cutters: np.ndarray) -> tuple[np.ndarray, n
     full = np.zeros(n, dtype=bool)
     if n == 0 or len(cutters) == 0:
         return parts, full
-    i, j = shapely.STRtree(cutters).query(targets, predicate="intersects")
+    i, j = intersecting_pairs(targets, cutters)
     if i.size == 0:
         return parts, full
     covered = parallel(shapely.covered_by, targets[i], cutters[j])
@@ -523,29 +551,24 @@ def _subtract(targets: np.ndarray, cutters: np.ndarray) -> tuple[np.ndarray, np.
 
     ``cutters`` must be disjoint.
 
-    An STRtree pairs each target with the cutters it meets; targets covered by one cutter
-    become empty without an overlay, the others lose their cutters one difference at a
-    time (all targets' first cutter at once, then all second ones, ...).
+    The targets each cutter meets are found with an STRtree; a target identical to one of
+    its cutters (a release recorded over exactly a whole piece) becomes empty without an
+    overlay, the others lose their cutters one difference at a time (all targets' first
+    cutter at once, then all second ones, ...).
     """
     out = np.asarray(targets, dtype=object).copy()
-    none = np.empty(0, dtype=np.intp)
-    if len(out) == 0 or len(cutters) == 0:
-        return out, none
-    i, j = shapely.STRtree(cutters).query(out, predicate="intersects")
+    i, j = intersecting_pairs(out, np.asarray(cutters, dtype=object))
     if i.size == 0:
-        return out, none
-    covered = parallel(shapely.covered_by, out[i], cutters[j])
-    gone = np.zeros(len(out), dtype=bool)
-    gone[i[covered]] = True
-    keep = ~gone[i]
-    i, j = i[keep], j[keep]
-    out[gone] = shapely.Polygon()
-    if i.size == 0:
-        return out, np.flatnonzero(gone)
-    sort = np.argsort(i, kind="stable")
+        return out, np.empty(0, dtype=np.intp)
+    sort = np.lexsort((j, i))
     i, j = i[sort], j[sort]
-    out = subtract_pairs(out, i, cutters[j])
-    return out, np.union1d(np.unique(i), np.flatnonzero(gone))
+    gone = np.zeros(len(out), dtype=bool)
+    gone[i[shapely.equals_exact(out[i], cutters[j], tolerance=0.0)]] = True
+    changed = np.unique(i)
+    out[gone] = shapely.Polygon()
+    keep = ~gone[i]  # other cutters of a vanished target only touch it
+    out = subtract_pairs(out, i[keep], cutters[j[keep]])
+    return out, changed
 
 
 def _remaining(hazards: gpd.GeoDataFrame, releases: gpd.GeoDataFrame | None,
@@ -582,9 +605,8 @@ def _category_zones(remaining: _Remaining, layers: Mapping[str, gpd.GeoDataFrame
     targets = remaining.work[live]
     box_tree = None
     if not remaining.work_crs.equals(remaining.frame):
-        boxes = _reproject(shapely.box(*shapely.bounds(targets).T), remaining.work_crs,
-                           remaining.frame)
-        box_tree = shapely.STRtree(shapely.envelope(boxes))
+        box_tree = shapely.STRtree(_projected_boxes(shapely.bounds(targets),
+                                                    remaining.work_crs, remaining.frame))
     zones: dict[str, np.ndarray] = {}
     taken = np.full(live.size, None, dtype=object)
     for category in order:

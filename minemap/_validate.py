@@ -131,7 +131,7 @@ def check_bounds(geoms: np.ndarray, crs: pyproj.CRS, ids: pd.Series, label: str)
             )
     aou = crs.area_of_use
     try:
-        transformer = pyproj.Transformer.from_crs(crs.geodetic_crs, crs, always_xy=True)
+        transformer = _crs.transformer(crs.geodetic_crs, crs)
         if aou is not None:
             xmin, ymin, xmax, ymax = transformer.transform_bounds(*aou.bounds)
         else:
@@ -150,7 +150,7 @@ def check_bounds(geoms: np.ndarray, crs: pyproj.CRS, ids: pd.Series, label: str)
         )
     else:
         bad = np.zeros(len(geoms), dtype=bool)
-    inverse = pyproj.Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True)
+    inverse = _crs.transformer(crs, crs.geodetic_crs)
     lon, lat = inverse.transform(bounds[:, [0, 2, 0, 2]].ravel(), bounds[:, [1, 1, 3, 3]].ravel())
     unmappable = ~(np.isfinite(lon) & np.isfinite(lat)).reshape(-1, 4).all(axis=1)
     bad |= unmappable & ~shapely.is_empty(geoms)

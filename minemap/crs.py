@@ -9,6 +9,8 @@ densified in their *source* CRS before they are projected (:func:`to_area_frame`
 
 from __future__ import annotations
 
+import functools
+
 import geopandas as gpd
 import numpy as np
 import pyproj
@@ -24,6 +26,20 @@ MAX_SEGMENT_METRES = 1_000.0
 M2_PER_HA = 10_000.0
 
 _WGS84 = pyproj.CRS.from_epsg(4326)
+
+
+def transformer(source: object, target: object) -> pyproj.Transformer:
+    """A cached ``always_xy`` transformer from ``source`` to ``target`` (any CRS input).
+
+    Making a transformer costs tens of milliseconds; pyproj transformers are thread-safe,
+    so one per pair of CRSs is shared by every caller.
+    """
+    return _cached_transformer(pyproj.CRS(source), pyproj.CRS(target))
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_transformer(source: pyproj.CRS, target: pyproj.CRS) -> pyproj.Transformer:
+    return pyproj.Transformer.from_crs(source, target, always_xy=True)
 
 
 def lonlat_points(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -50,8 +66,7 @@ def lonlat_points(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
         x[wide], y[wide] = shapely.get_x(inner), shapely.get_y(inner)
     if gdf.crs is None or pyproj.CRS(gdf.crs).equals(_WGS84, ignore_axis_order=True):
         return x, y
-    transformer = pyproj.Transformer.from_crs(gdf.crs, _WGS84, always_xy=True)
-    lon, lat = transformer.transform(x, y)
+    lon, lat = transformer(gdf.crs, _WGS84).transform(x, y)
     return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
 
 
@@ -107,7 +122,7 @@ def _feature_lon_spans(layer: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]
     crs = pyproj.CRS(layer.crs)
     if crs.is_geographic:
         return bounds[:, 0], bounds[:, 2]
-    to_lonlat = pyproj.Transformer.from_crs(crs, _WGS84, always_xy=True)
+    to_lonlat = transformer(crs, _WGS84)
     xs = bounds[:, [0, 2, 0, 2]].ravel()
     ys = bounds[:, [1, 1, 3, 3]].ravel()
     lon, _ = to_lonlat.transform(xs, ys)
@@ -214,6 +229,19 @@ def _densify_family(geoms: np.ndarray, step: float) -> np.ndarray:
     return rebuilt
 
 
+def _has_long_edge(geoms: np.ndarray, step: float) -> np.ndarray:
+    """Whether each geometry has an edge longer than ``step`` (a cheap pre-filter)."""
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    if len(coords) < 2:
+        return np.zeros(len(geoms), dtype=bool)
+    length = np.hypot(*np.diff(coords, axis=0).T)
+    # a jump between two rings of one polygon may count as an edge: only a filter
+    long = (length > step) & (index[1:] == index[:-1])
+    out = np.zeros(len(geoms), dtype=bool)
+    out[index[1:][long]] = True
+    return out
+
+
 def densify(geoms: np.ndarray, step: float) -> np.ndarray:
     """Insert vertices so no edge is longer than ``step``, never repairing anything.
 
@@ -249,6 +277,7 @@ def densify(geoms: np.ndarray, step: float) -> np.ndarray:
     small = np.hypot(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1]) <= step
     for family in ((1, 5), (3, 6)):  # lines, polygons
         sel = np.flatnonzero(np.isin(type_ids, family) & ~shapely.is_empty(geoms) & ~small)
+        sel = sel[_has_long_edge(geoms[sel], step)]
         if sel.size:
             out[sel] = _densify_family(geoms[sel], step)
     for sel in np.flatnonzero(type_ids == 7):  # rare: collections, densify part by part
@@ -275,10 +304,10 @@ def to_area_frame(geometry: gpd.GeoSeries, frame: pyproj.CRS) -> np.ndarray:
     geoms = np.asarray(geometry.array, dtype=object)
     step = max_segment_length(geometry.crs)
     dense = densify(geoms, step)
-    transformer = pyproj.Transformer.from_crs(geometry.crs, frame, always_xy=True)
+    to_frame = transformer(geometry.crs, frame)
 
     def project(xy: np.ndarray) -> np.ndarray:
-        return np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
+        return np.column_stack(to_frame.transform(xy[:, 0], xy[:, 1]))
 
     return shapely.transform(dense, project)
 
@@ -324,7 +353,7 @@ def _geographic_scale(lat_deg: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
 
 def _projected_areal_scale(x: np.ndarray, y: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
     """Planar CRS area per true ellipsoidal area at each point (the projection's areal scale)."""
-    to_lonlat = pyproj.Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True)
+    to_lonlat = transformer(crs, crs.geodetic_crs)
     lon, lat = to_lonlat.transform(x, y)
     factors = pyproj.Proj(crs).get_factors(lon, lat, errcheck=False)
     return np.asarray(factors.areal_scale, dtype=float) / metres_per_unit(crs) ** 2

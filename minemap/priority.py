@@ -292,15 +292,10 @@ def read_osm_features(
 # ------------------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=64)
-def _transformer(source: pyproj.CRS, target: pyproj.CRS) -> pyproj.Transformer:
-    return pyproj.Transformer.from_crs(source, target, always_xy=True)
-
-
 def _project(geoms: np.ndarray, source: pyproj.CRS, target: pyproj.CRS) -> np.ndarray:
     """Densify in ``source`` (as :func:`minemap.crs.to_area_frame`) and project to ``target``."""
     dense = _crs.densify(np.asarray(geoms, dtype=object), _crs.max_segment_length(source))
-    transformer = _transformer(pyproj.CRS(source), pyproj.CRS(target))
+    transformer = _crs.transformer(source, target)
 
     def project(xy: np.ndarray) -> np.ndarray:
         return np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
@@ -327,7 +322,7 @@ def _true_buffers(geoms: np.ndarray, source: pyproj.CRS, distances: np.ndarray,
     sources: list[np.ndarray] = []
     series = gpd.GeoSeries(geoms, crs=source)
     lon, lat = _crs.lonlat_points(gpd.GeoDataFrame(geometry=series))
-    to_frame = pyproj.Transformer.from_crs(_WGS84, frame, always_xy=True)
+    to_frame = _crs.transformer(_WGS84, frame)
     x, y = to_frame.transform(lon, lat)
     cells = np.column_stack([np.floor(np.asarray(x) / GROUP_CELL_M),
                              np.floor(np.asarray(y) / GROUP_CELL_M)])
@@ -388,7 +383,7 @@ def _projected_boxes(bounds: np.ndarray, source: pyproj.CRS, target: pyproj.CRS,
     x0, y0, x1, y1 = (bounds[:, k:k + 1] for k in range(4))
     xs = np.hstack([x0 + (x1 - x0) * t, x0 + (x1 - x0) * t, x0 + 0 * inner, x1 + 0 * inner])
     ys = np.hstack([y0 + 0 * t, y1 + 0 * t, y0 + (y1 - y0) * inner, y0 + (y1 - y0) * inner])
-    px, py = _transformer(pyproj.CRS(source), pyproj.CRS(target)).transform(xs.ravel(),
+    px, py = _crs.transformer(source, target).transform(xs.ravel(),
                                                                             ys.ravel())
     px, py = np.reshape(px, xs.shape), np.reshape(py, ys.shape)
     lo_x, hi_x, lo_y, hi_y = px.min(1), px.max(1), py.min(1), py.max(1)

@@ -216,7 +216,7 @@ def _nearest_m(targets: np.ndarray, features: np.ndarray, frame: pyproj.CRS) -> 
     nearest = parallel(search, targets)
     lines = parallel(shapely.shortest_line, targets, pieces[nearest])
     coords = shapely.get_coordinates(lines).reshape(-1, 2, 2)
-    back = pyproj.Transformer.from_crs(frame, _WGS84, always_xy=True)
+    back = _crs.transformer(frame, _WGS84)
     lon0, lat0 = back.transform(coords[:, 0, 0], coords[:, 0, 1])
     lon1, lat1 = back.transform(coords[:, 1, 0], coords[:, 1, 1])
     _, _, dist = _GEOD.inv(lon0, lat0, lon1, lat1)

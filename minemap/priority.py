@@ -604,10 +604,10 @@ def _category_zones(remaining: _Remaining, layers: Mapping[str, gpd.GeoDataFrame
                                                     remaining.work_crs, remaining.frame))
     zones: dict[str, np.ndarray] = {}
     taken = np.full(live.size, None, dtype=object)
-    for category in order:
-        layer = layers.get(category)
-        if layer is None:
-            continue
+    used = np.zeros(live.size, dtype=bool)  # wholly inside one earlier category's buffer
+    present = [c for c in order if layers.get(c) is not None]
+    for category in present:
+        layer = layers[category]
         dist = _feature_distances(layer, category, distances[category], distance_column)
         buffers = _true_buffers(np.asarray(layer.geometry.array, dtype=object),
                                 pyproj.CRS(layer.crs), dist, remaining.frame, split_lines=True)
@@ -615,18 +615,23 @@ def _category_zones(remaining: _Remaining, layers: Mapping[str, gpd.GeoDataFrame
         # buffers whose box meets a remaining piece are projected there
         hit = np.unique(box_tree.query(buffers)[0]) if box_tree is not None else slice(None)
         buffers = _reproject(buffers[hit], remaining.frame, remaining.work_crs)
-        zone, _ = _clip_union(targets, buffers)
+        open_ = np.flatnonzero(~used)
+        zone = np.full(live.size, None, dtype=object)
+        zone[open_], full = _clip_union(targets[open_], buffers)
         both = ~shapely.is_missing(zone) & ~shapely.is_missing(taken)
         if both.any():
             zone[both] = polygonal_parts(robust(shapely.difference, zone[both], taken[both]))
-        has = ~shapely.is_missing(zone)
-        fresh = has & shapely.is_missing(taken)
-        taken[fresh] = zone[fresh]
-        if both.any():
-            taken[both] = robust(shapely.union, taken[both], zone[both])
-        full = np.full(len(remaining.work), None, dtype=object)
-        full[live] = zone
-        zones[category] = full
+        used[open_[full]] = True
+        if category == present[-1]:
+            taken = None  # no later category needs it
+        else:
+            fresh = ~shapely.is_missing(zone) & shapely.is_missing(taken)
+            taken[fresh] = zone[fresh]
+            if both.any():
+                taken[both] = robust(shapely.union, taken[both], zone[both])
+        per_piece = np.full(len(remaining.work), None, dtype=object)
+        per_piece[live] = zone
+        zones[category] = per_piece
     return zones
 
 

@@ -259,12 +259,16 @@ def _scores(table: pd.DataFrame, ranked: np.ndarray) -> pd.DataFrame:
 
 
 def _zone_ha(zones: pd.DataFrame, ids: pd.Series, categories: Sequence[str]) -> pd.DataFrame:
-    sums = zones.groupby([HAZARD_ID, _priority.CATEGORY])[_priority.ZONE_HA].sum()
+    """Zone hectares per row of ``ids`` and category (rows sharing an id share the sum)."""
+    codes, uniques = pd.factorize(pd.concat([ids, zones[HAZARD_ID]], ignore_index=True))
+    row_code, zone_code = codes[:len(ids)], codes[len(ids):]
+    hectares = zones[_priority.ZONE_HA].to_numpy(dtype=float)
+    category_of = zones[_priority.CATEGORY].to_numpy()
     out = pd.DataFrame(index=range(len(ids)))
     for category in categories:
-        per = sums.xs(category, level=1) if category in set(zones[_priority.CATEGORY]) else None
-        values = ids.map(per) if per is not None else pd.Series(0.0, index=ids.index)
-        out[CATEGORY_HA[category]] = values.fillna(0.0).to_numpy(dtype=float)
+        sel = category_of == category
+        sums = np.bincount(zone_code[sel], weights=hectares[sel], minlength=len(uniques))
+        out[CATEGORY_HA[category]] = sums[row_code]
     return out
 
 

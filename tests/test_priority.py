@@ -164,6 +164,22 @@ def test_release_removes_part_of_a_zone():
     assert before["zone_ha"].sum() == pytest.approx(20.0, rel=1e-3)
 
 
+def test_hazard_wholly_in_first_category_has_no_later_zone():
+    """A hazard inside a settlement's buffer is all residential; a road across it and a
+    school next to it add nothing, and the hazard beside it still gets its road strip."""
+    hazards = layer(to_lonlat([box(0, 0, 200, 200), box(1000, 0, 1400, 200)], LON, LAT),
+                    hazard_id=["inside", "beside"], threat_level=["high", "low"])
+    residential = layer(to_lonlat([box(50, 50, 150, 150)], LON, LAT))
+    roads = layer(to_lonlat([LineString([(-500, 100), (2000, 100)])], LON, LAT))
+    school = layer(to_lonlat([Point(100, 300)], LON, LAT))
+    zones = priority_zones(hazards, roads=roads, infrastructure=school,
+                           residential=residential)
+    rows = {(r.category, r.hazard_id): r.zone_ha for r in zones.itertuples()}
+    assert set(rows) == {("residential", "inside"), ("roads", "beside")}
+    assert rows[("residential", "inside")] == pytest.approx(4.0, rel=1e-3)  # 200 m × 200 m
+    assert rows[("roads", "beside")] == pytest.approx(8.0, rel=1e-3)  # 400 m × 2 × 100 m
+
+
 # ------------------------------------------------------------------------------------------
 # against the independent computation
 # ------------------------------------------------------------------------------------------

@@ -383,8 +383,7 @@ def _projected_boxes(bounds: np.ndarray, source: pyproj.CRS, target: pyproj.CRS,
     x0, y0, x1, y1 = (bounds[:, k:k + 1] for k in range(4))
     xs = np.hstack([x0 + (x1 - x0) * t, x0 + (x1 - x0) * t, x0 + 0 * inner, x1 + 0 * inner])
     ys = np.hstack([y0 + 0 * t, y1 + 0 * t, y0 + (y1 - y0) * inner, y0 + (y1 - y0) * inner])
-    px, py = _crs.transformer(source, target).transform(xs.ravel(),
-                                                                            ys.ravel())
+    px, py = _crs.transformer(source, target).transform(xs.ravel(), ys.ravel())
     px, py = np.reshape(px, xs.shape), np.reshape(py, ys.shape)
     lo_x, hi_x, lo_y, hi_y = px.min(1), px.max(1), py.min(1), py.max(1)
     pad = 0.01 * np.maximum(hi_x - lo_x, hi_y - lo_y)
@@ -552,7 +551,8 @@ def _subtract(targets: np.ndarray, cutters: np.ndarray) -> tuple[np.ndarray, np.
     cutter at once, then all second ones, ...).
     """
     out = np.asarray(targets, dtype=object).copy()
-    i, j = intersecting_pairs(out, np.asarray(cutters, dtype=object))
+    cutters = np.asarray(cutters, dtype=object)
+    i, j = intersecting_pairs(out, cutters)
     if i.size == 0:
         return out, np.empty(0, dtype=np.intp)
     sort = np.lexsort((j, i))

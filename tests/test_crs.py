@@ -346,3 +346,23 @@ def test_oracle_ignores_orientation_and_never_cancels_parts():
     assert oracle.geod_area_ha(cw) == pytest.approx(oracle.geod_area_ha(ccw), rel=1e-9)
     assert oracle.geod_area_ha(MultiPolygon([ccw, cw])) == pytest.approx(
         2 * oracle.geod_area_ha(ccw), rel=1e-6)
+
+
+def test_densify_leaves_geometries_with_only_short_edges_alone():
+    fine = shapely.buffer(Point(0, 0), 5.0, quad_segs=64)  # 10 wide, edges ~0.12
+    coarse = box(20, 0, 30, 2)
+    donut = Polygon(box(40, 0, 50, 10).exterior.coords,
+                    [box(41, 1, 41.2, 1.2).exterior.coords])  # short hole, long shell edges
+    out = mcrs.densify(np.array([fine, coarse, donut], dtype=object), 0.5)
+    assert out[0] is fine  # nothing to insert: the very same geometry
+    assert _max_edge(out[1]) <= 0.5 + 1e-9 and _max_edge(out[2]) <= 0.5 + 1e-9
+    assert out[2].area == pytest.approx(donut.area, rel=1e-12)
+
+
+def test_transformer_is_cached_per_crs_pair_and_accepts_any_crs_input():
+    a = mcrs.transformer(4326, "EPSG:32638")
+    b = mcrs.transformer(pyproj.CRS.from_epsg(4326), pyproj.CRS.from_epsg(32638))
+    assert a is b
+    x, y = a.transform(45.0, 40.0)  # always_xy: longitude first
+    assert x == pytest.approx(500_000.0, abs=1e-6) and 4.42e6 < y < 4.43e6
+    assert mcrs.transformer(32638, 4326) is not a

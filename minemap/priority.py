@@ -35,6 +35,7 @@ import functools
 import math
 import os
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -669,14 +670,26 @@ def _zone_frame(remaining: _Remaining, zones: Mapping[str, np.ndarray],
 
 
 def _analyse(hazards, releases, roads, infrastructure, residential, distances_m, order,
-             distance_column, as_of):
+             distance_column, as_of, alongside=None):
+    """Validated inputs, the remaining area and the zones.
+
+    ``alongside``, if given, is called with the remaining area and the feature layers in a
+    second thread while the zones are made (the ranking's distance search, which does not
+    depend on the zones); its result is returned last. The two stages each run on all
+    cores, and overlapping them fills the time either spends on one core.
+    """
     hazards, releases, layers = _prepare(hazards, releases, roads, infrastructure, residential)
     distances = _distances(distances_m)
     order = _order(order, list(layers))
     frame = _crs.area_frame(hazards, releases, *layers.values())
     remaining = _remaining(hazards, releases, frame, as_of)
-    zones = _category_zones(remaining, layers, distances, order, distance_column)
-    return hazards, layers, distances, order, remaining, zones
+    if alongside is None:
+        zones = _category_zones(remaining, layers, distances, order, distance_column)
+        return hazards, layers, distances, order, remaining, zones, None
+    with ThreadPoolExecutor(1) as pool:
+        extra = pool.submit(alongside, remaining, layers)
+        zones = _category_zones(remaining, layers, distances, order, distance_column)
+        return hazards, layers, distances, order, remaining, zones, extra.result()
 
 
 def priority_zones(
@@ -744,7 +757,7 @@ def priority_zones(
     >>> zones[["category", "hazard_id"]].values.tolist(), round(float(zones.zone_ha[0]), 1)
     ([['roads', 'H1']], 10.0)
     """
-    hazards, _, distances, order, remaining, zones = _analyse(
+    hazards, _, distances, order, remaining, zones, _ = _analyse(
         hazards, releases, roads, infrastructure, residential, distances_m, order,
         distance_column, as_of)
     return _zones_output(remaining, zones, order, distances, pyproj.CRS(hazards.crs))

@@ -337,11 +337,12 @@ def rank_hazards(
     chosen = resolve_weights(weights)
     radius = _priority._check_distance(population_radius_m, "population_radius_m")
     if zones is None:
-        hazards, layers, distances, order, remaining, zone_geoms = _priority._analyse(
+        hazards, layers, distances, order, remaining, zone_geoms, nearest = _priority._analyse(
             hazards, releases, roads, infrastructure, residential, distances_m, order,
-            distance_column, as_of)
+            distance_column, as_of, alongside=_nearest_by_category)
         zones = _priority._zone_frame(remaining, zone_geoms, order, pyproj.CRS(hazards.crs))
     else:
+        nearest = None
         hazards, releases, layers = _priority._prepare(hazards, releases, roads,
                                                        infrastructure, residential)
         order = _priority._order(order, list(layers))
@@ -351,7 +352,8 @@ def rank_hazards(
         if missing:
             raise SchemaError(f"zones= lacks columns {missing}; pass the result of "
                               "priority_zones() for the same inputs.")
-    return _ranking(hazards, layers, order, remaining, zones, population, chosen, radius)
+    return _ranking(hazards, layers, order, remaining, zones, population, chosen, radius,
+                    nearest)
 
 
 def priority_analysis(
@@ -398,32 +400,47 @@ def priority_analysis(
     """
     chosen = resolve_weights(weights)
     radius = _priority._check_distance(population_radius_m, "population_radius_m")
-    hazards, layers, distances, order, remaining, zone_geoms = _priority._analyse(
+    hazards, layers, distances, order, remaining, zone_geoms, nearest = _priority._analyse(
         hazards, releases, roads, infrastructure, residential, distances_m, order,
-        distance_column, as_of)
+        distance_column, as_of, alongside=_nearest_by_category)
     zones = _priority._zones_output(remaining, zone_geoms, order, distances,
                                     pyproj.CRS(hazards.crs))
-    ranking = _ranking(hazards, layers, order, remaining, zones, population, chosen, radius)
+    ranking = _ranking(hazards, layers, order, remaining, zones, population, chosen, radius,
+                       nearest)
     return zones, ranking
+
+
+def _nearest_by_category(remaining: _priority._Remaining,
+                         layers: Mapping[str, gpd.GeoDataFrame]) -> dict[str, np.ndarray]:
+    """True metres from each remaining piece to the nearest feature of each category (NaN
+    for pieces with nothing left and for categories without features)."""
+    live = remaining.area_m2 > 0
+    targets = remaining.geoms[live]
+    out = {}
+    for category in _priority.CATEGORIES:
+        values = np.full(len(remaining.area_m2), np.nan)
+        if category in layers:
+            feats = _crs.to_area_frame(layers[category].geometry, remaining.frame)
+            values[live] = _nearest_m(targets, feats, remaining.frame)
+        out[category] = values
+    return out
 
 
 def _ranking(hazards: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoDataFrame],
              order: Sequence[str], remaining: _priority._Remaining, zones: pd.DataFrame,
-             population: Raster | None, chosen: Mapping[str, float], radius: float
-             ) -> gpd.GeoDataFrame:
+             population: Raster | None, chosen: Mapping[str, float], radius: float,
+             distances: Mapping[str, np.ndarray] | None = None) -> gpd.GeoDataFrame:
     table = remaining.attrs.copy()
     table[REMAINING_HA] = remaining.area_m2 / _crs.M2_PER_HA
     table = pd.concat([table, _zone_ha(zones, table[HAZARD_ID], _priority.CATEGORIES)], axis=1)
     live = remaining.area_m2 > 0
     targets = remaining.geoms[live]
+    if distances is None:
+        distances = _nearest_by_category(remaining, layers)
     nearest = np.full(len(table), np.nan)
     for category in _priority.CATEGORIES:
-        values = np.full(len(table), np.nan)
-        if category in layers:
-            feats = _crs.to_area_frame(layers[category].geometry, remaining.frame)
-            values[live] = _nearest_m(targets, feats, remaining.frame)
-        table[DISTANCE_M[category]] = values
-        nearest = np.fmin(nearest, values)
+        table[DISTANCE_M[category]] = distances[category]
+        nearest = np.fmin(nearest, distances[category])
     table[NEAREST_M] = nearest
     people = np.full(len(table), np.nan)
     if population is not None and live.any():

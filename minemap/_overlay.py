@@ -8,6 +8,8 @@ as shapely array functions over those pairs.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -46,6 +48,29 @@ def parallel(func: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarray
         parts = list(pool.map(lambda k: func(*(a[bounds[k]:bounds[k + 1]] for a in arrays)),
                               range(workers)))
     return np.concatenate(parts)
+
+class gc_paused(contextlib.ContextDecorator):  # noqa: N801  (used like a function)
+    """Pause Python's cyclic garbage collector for a computation, then restore it.
+
+    Shapely geometries are tracked by the collector, and an overlay pass creates millions
+    of them: every few thousand allocations the collector walks all live objects, which
+    cost 10-20 % of a 100,000-hazard run. The geometry arrays hold no reference cycles, so
+    nothing is lost by collecting afterwards. Usable as ``with gc_paused():`` or as a
+    decorator; nesting is safe (only the outermost pause turns the collector back on).
+    """
+
+    def _recreate_cm(self) -> gc_paused:
+        return type(self)()  # a fresh one per decorated call: calls may nest or overlap
+
+    def __enter__(self) -> gc_paused:
+        self._was_enabled = gc.isenabled()
+        gc.disable()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._was_enabled:
+            gc.enable()
+
 
 _POLYGONAL = {"Polygon", "MultiPolygon"}
 

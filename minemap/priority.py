@@ -50,6 +50,7 @@ from minemap import crs as _crs
 from minemap import io as _io
 from minemap._errors import SchemaError
 from minemap._overlay import (
+    gc_paused,
     intersecting_pairs,
     parallel,
     polygonal_parts,
@@ -646,6 +647,7 @@ def _prepare(hazards, releases, roads, infrastructure, residential):
     return hazards, releases, layers
 
 
+@gc_paused()
 def _zone_frame(remaining: _Remaining, zones: Mapping[str, np.ndarray],
                 order: Sequence[str], crs: pyproj.CRS) -> gpd.GeoDataFrame:
     blocks = []
@@ -669,6 +671,7 @@ def _zone_frame(remaining: _Remaining, zones: Mapping[str, np.ndarray],
     return gpd.GeoDataFrame(table, geometry=geometry, crs=crs)
 
 
+@gc_paused()
 def _analyse(hazards, releases, roads, infrastructure, residential, distances_m, order,
              distance_column, as_of, alongside=None):
     """Validated inputs, the remaining area and the zones.

@@ -43,7 +43,7 @@ import shapely
 from minemap import crs as _crs
 from minemap import priority as _priority
 from minemap._errors import FormatError, InputFileError, SchemaError
-from minemap._overlay import parallel
+from minemap._overlay import gc_paused, parallel
 from minemap.population import Raster, population_sum
 from minemap.settings import HAZARD_ID, REMAINING_HA, THREAT_LEVEL
 
@@ -426,6 +426,7 @@ def _nearest_by_category(remaining: _priority._Remaining,
     return out
 
 
+@gc_paused()
 def _ranking(hazards: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoDataFrame],
              order: Sequence[str], remaining: _priority._Remaining, zones: pd.DataFrame,
              population: Raster | None, chosen: Mapping[str, float], radius: float,

@@ -24,6 +24,7 @@ from minemap import io as _io
 from minemap._errors import DataWarning, SchemaError
 from minemap._overlay import (
     flatten,
+    gc_paused,
     intersecting_pairs,
     intersection_pieces,
     polygonal_parts,
@@ -123,6 +124,7 @@ def _measure(geoms: np.ndarray, work_crs: pyproj.CRS, frame: pyproj.CRS) -> np.n
     return _crs.to_area_frame(gpd.GeoSeries(geoms, crs=work_crs), frame)
 
 
+@gc_paused()
 def _hazard_pieces(
     hazards: gpd.GeoDataFrame,
     frame: pyproj.CRS,
@@ -190,6 +192,7 @@ def _cap(released: np.ndarray, limit: np.ndarray) -> None:
         released[over] *= (limit[over] / total[over])[:, None]
 
 
+@gc_paused()
 def _released_work_m2(
     hazard: _HazardPieces, release_work: np.ndarray, release_method: np.ndarray
 ) -> tuple[np.ndarray, float]:
@@ -353,6 +356,7 @@ class _SummaryParts:
     remaining_work: np.ndarray | None = None  # hazard pieces minus releases (keep_remaining)
 
 
+@gc_paused()
 def _summary_and_pieces(
     hazards: gpd.GeoDataFrame,
     releases: gpd.GeoDataFrame | None = None,

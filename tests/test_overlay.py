@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import numpy as np
 import pytest
 import shapely
@@ -132,3 +134,33 @@ def test_intersection_pieces():
     i, j, pieces = _overlay.intersection_pieces(left, right)
     assert i.tolist() == [0] and j.tolist() == [0]
     assert pieces[0].area == pytest.approx(1.0)
+
+
+def test_gc_paused_restores_the_collector_when_nested_raising_or_decorating():
+    assert gc.isenabled()
+    with _overlay.gc_paused():
+        assert not gc.isenabled()
+        with _overlay.gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # only the outermost pause turns it back on
+    assert gc.isenabled()
+
+    @_overlay.gc_paused()
+    def nested(depth: int) -> int:
+        assert not gc.isenabled()
+        return depth if depth == 0 else nested(depth - 1)
+
+    assert nested(3) == 0 and gc.isenabled()
+    with pytest.raises(ValueError), _overlay.gc_paused():
+        raise ValueError
+    assert gc.isenabled()
+
+
+def test_gc_paused_leaves_a_disabled_collector_disabled():
+    gc.disable()
+    try:
+        with _overlay.gc_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

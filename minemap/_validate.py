@@ -30,7 +30,7 @@ from minemap._errors import (
     RepairWarning,
     SchemaError,
 )
-from minemap._overlay import parallel, polygonal_parts
+from minemap._overlay import gc_paused, parallel, polygonal_parts
 from minemap.settings import IDS_IN_MESSAGES, MAX_REPAIR_AREA_CHANGE
 
 POLYGON_TYPES = frozenset({"Polygon", "MultiPolygon"})
@@ -206,6 +206,7 @@ def enclosed_area(geom: shapely.Geometry) -> float:
     return float(shapely.union_all(places).area) if places else 0.0
 
 
+@gc_paused()
 def polygon_layer(
     gdf: gpd.GeoDataFrame,
     *,

@@ -33,6 +33,7 @@ from minemap._errors import (
     OutputError,
     SchemaError,
 )
+from minemap._overlay import gc_paused
 from minemap.settings import (
     HAZARD_ID,
     METHOD,
@@ -155,6 +156,7 @@ def _read_file(path: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, int]:
     return gdf, curved
 
 
+@gc_paused()
 def read_layer(
     source: Source,
     *,

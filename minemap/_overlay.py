@@ -211,17 +211,23 @@ def intersecting_pairs(
     if len(left) == 0 or len(right) == 0:
         return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
     tree = shapely.STRtree(right)
-    i, j = tree.query(left)  # bounding boxes only: cheap, then exact tests on all cores
-    if same:
-        keep = i < j  # the relation is symmetric: test each pair once
-        i, j = i[keep], j[keep]
+    if not same:
+        # the tree tests each left geometry (prepared once, privately per query) against
+        # the right ones whose boxes it meets: cheaper than separate pair tests
+        def query(chunk: np.ndarray, index: np.ndarray) -> np.ndarray:
+            hit, j = tree.query(chunk, predicate="intersects")
+            return np.column_stack([index[hit], j])
+
+        pairs = parallel(query, left, np.arange(len(left)))
+        return pairs[:, 0].astype(np.intp), pairs[:, 1].astype(np.intp)
+    # with itself: boxes first, then one exact test per unordered pair, on all cores
+    i, j = tree.query(left)
+    keep = i < j
+    i, j = i[keep], j[keep]
     if i.size:
-        # interiors must meet: touching along an edge or at a point shares no area
         meet = parallel(shapely.intersects, left[i], right[j])
         i, j = i[meet], j[meet]
-    if same:
-        i, j = np.concatenate([i, j]), np.concatenate([j, i])
-    return i.astype(np.intp), j.astype(np.intp)
+    return (np.concatenate([i, j]).astype(np.intp), np.concatenate([j, i]).astype(np.intp))
 
 
 def flatten(geoms: np.ndarray, precedence: np.ndarray) -> np.ndarray:

@@ -471,7 +471,11 @@ def _clip_union(targets: np.ndarray, cutters: np.ndarray) -> tuple[np.ndarray, n
     i, j = intersecting_pairs(targets, cutters)
     if i.size == 0:
         return parts, full
-    covered = parallel(shapely.covered_by, targets[i], cutters[j])
+    # only a target whose box lies inside the cutter's box can be covered by it
+    inner, outer = shapely.bounds(targets)[i], shapely.bounds(cutters)[j]
+    test = np.flatnonzero((inner[:, :2] >= outer[:, :2]).all(1) &
+                          (inner[:, 2:] <= outer[:, 2:]).all(1))
+    covered = test[parallel(shapely.covered_by, targets[i[test]], cutters[j[test]])]
     full[i[covered]] = True
     keep = ~full[i]
     i, j = i[keep], j[keep]

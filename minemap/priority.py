@@ -688,6 +688,8 @@ def _analyse(hazards, releases, roads, infrastructure, residential, distances_m,
     hazards, releases, layers = _prepare(hazards, releases, roads, infrastructure, residential)
     distances = _distances(distances_m)
     order = _order(order, list(layers))
+    for category, layer in layers.items():  # a bad per-feature distance fails before any work
+        _feature_distances(layer, category, distances[category], distance_column)
     frame = _crs.area_frame(hazards, releases, *layers.values())
     remaining = _remaining(hazards, releases, frame, as_of)
     if alongside is None:

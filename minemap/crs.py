@@ -301,13 +301,30 @@ def to_area_frame(geometry: gpd.GeoSeries, frame: pyproj.CRS) -> np.ndarray:
     numpy.ndarray
         Shapely geometries in ``frame`` (a new array; the input is not modified).
     """
-    geoms = np.asarray(geometry.array, dtype=object)
-    step = max_segment_length(geometry.crs)
-    dense = densify(geoms, step)
-    to_frame = transformer(geometry.crs, frame)
+    return project_dense(np.asarray(geometry.array, dtype=object), geometry.crs, frame)
+
+
+def project_dense(geoms: np.ndarray, source: object, target: object) -> np.ndarray:
+    """Densify geometries in ``source`` (edges at most :func:`max_segment_length`) and
+    project them to ``target``; the array form of :func:`to_area_frame`.
+
+    Parameters
+    ----------
+    geoms : numpy.ndarray
+        Shapely geometries in ``source``.
+    source, target : pyproj.CRS or anything pyproj accepts
+        Their CRS and the CRS wanted.
+
+    Returns
+    -------
+    numpy.ndarray
+        New geometries in ``target``.
+    """
+    dense = densify(np.asarray(geoms, dtype=object), max_segment_length(source))
+    move = transformer(source, target)
 
     def project(xy: np.ndarray) -> np.ndarray:
-        return np.column_stack(to_frame.transform(xy[:, 0], xy[:, 1]))
+        return np.column_stack(move.transform(xy[:, 0], xy[:, 1]))
 
     return shapely.transform(dense, project)
 

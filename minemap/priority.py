@@ -294,18 +294,6 @@ def read_osm_features(
 # ------------------------------------------------------------------------------------------
 
 
-def _project(geoms: np.ndarray, source: pyproj.CRS, target: pyproj.CRS) -> np.ndarray:
-    """Densify in ``source`` (as :func:`minemap.crs.to_area_frame`) and project to ``target``."""
-    dense = _crs.densify(np.asarray(geoms, dtype=object), _crs.max_segment_length(source))
-    transformer = _crs.transformer(source, target)
-
-    def project(xy: np.ndarray) -> np.ndarray:
-        return np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
-
-    return shapely.transform(dense, project)
-
-
-
 def _true_buffers(geoms: np.ndarray, source: pyproj.CRS, distances: np.ndarray,
                   frame: pyproj.CRS, *, split_lines: bool = False) -> np.ndarray:
     """Buffer each geometry by its distance in true metres; return the buffers in ``frame``.
@@ -337,7 +325,7 @@ def _true_buffers(geoms: np.ndarray, source: pyproj.CRS, distances: np.ndarray,
     for g in range(len(keys)):
         sel = np.flatnonzero(group == g)
         if np.isinf(keys[g, 0]):
-            local, dist = _project(geoms[sel], source, frame), distances[sel]
+            local, dist = _crs.project_dense(geoms[sel], source, frame), distances[sel]
             origin = sel
             if split_lines:
                 local, src = _split_lines(local, LINE_CHUNK_SEGMENTS)
@@ -352,7 +340,7 @@ def _true_buffers(geoms: np.ndarray, source: pyproj.CRS, distances: np.ndarray,
         aeqd = pyproj.CRS.from_proj4(
             f"+proj=aeqd +lat_0={centre_lat:.6f} +lon_0={centre_lon:.6f} +x_0=0 +y_0=0 "
             "+ellps=WGS84 +units=m +no_defs")
-        local = _project(geoms[sel], source, aeqd)
+        local = _crs.project_dense(geoms[sel], source, aeqd)
         dist = distances[sel]
         if split_lines:
             local, src = _split_lines(local, LINE_CHUNK_SEGMENTS)
@@ -362,7 +350,7 @@ def _true_buffers(geoms: np.ndarray, source: pyproj.CRS, distances: np.ndarray,
             origin = sel
         buffers = parallel(lambda g, d: shapely.buffer(g, d, quad_segs=BUFFER_QUAD_SEGS),
                            local, dist)
-        parts.append(_project(buffers, aeqd, frame))
+        parts.append(_crs.project_dense(buffers, aeqd, frame))
         sources.append(origin)
     if not split_lines:
         out = np.empty(len(geoms), dtype=object)
@@ -524,12 +512,12 @@ class _Remaining:
 
 
 def _reproject(geoms: np.ndarray, source: pyproj.CRS, target: pyproj.CRS) -> np.ndarray:
-    """:func:`minemap.crs.to_area_frame` on all cores (densify in ``source``, project)."""
+    """:func:`minemap.crs.project_dense` on all cores (densify in ``source``, project)."""
     source, target = pyproj.CRS(source), pyproj.CRS(target)
     geoms = np.asarray(geoms, dtype=object)
     if source.equals(target) or len(geoms) == 0:
         return geoms
-    return parallel(lambda g: _crs.to_area_frame(gpd.GeoSeries(g, crs=source), target), geoms)
+    return parallel(lambda g: _crs.project_dense(g, source, target), geoms)
 
 
 def _sorted_hazards(hazards: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

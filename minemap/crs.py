@@ -355,17 +355,76 @@ LOCAL_MAX_DEGREES = 0.1
 LOCAL_MAX_METRES = 20_000.0
 
 
-def _geographic_scale(lat_deg: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
-    """Square metres per square degree of longitude × latitude at ``lat_deg``."""
+def _radii(lat_deg: np.ndarray, crs: pyproj.CRS) -> tuple[np.ndarray, np.ndarray]:
+    """Meridional and prime-vertical radii of curvature (metres) of ``crs``'s ellipsoid."""
     ellipsoid = crs.ellipsoid
     a = ellipsoid.semi_major_metre
     f = 1.0 / ellipsoid.inverse_flattening if ellipsoid.inverse_flattening else 0.0
     e2 = f * (2.0 - f)
-    phi = np.radians(lat_deg)
-    w = 1.0 - e2 * np.sin(phi) ** 2
-    meridional = a * (1.0 - e2) / w**1.5
-    normal = a / np.sqrt(w)
-    return meridional * normal * np.cos(phi) * (np.pi / 180.0) ** 2
+    w = 1.0 - e2 * np.sin(np.radians(lat_deg)) ** 2
+    return a * (1.0 - e2) / w**1.5, a / np.sqrt(w)
+
+
+def _geographic_scale(lat_deg: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
+    """Square metres per square degree of longitude × latitude at ``lat_deg``."""
+    meridional, normal = _radii(lat_deg, crs)
+    return meridional * normal * np.cos(np.radians(lat_deg)) * (np.pi / 180.0) ** 2
+
+
+def local_metric(x: np.ndarray, y: np.ndarray, crs: object) -> np.ndarray:
+    """The linear map from small offsets in ``crs`` near each point to metres on the ground.
+
+    Near a point, a CRS is an affine image of the ground: an offset ``(dx, dy)`` in CRS
+    units is ``A @ (dx, dy)`` metres east and north on the CRS's ellipsoid. Geographic CRSs
+    use the ellipsoid's radii of curvature; projected ones a central difference of 0.5 m
+    through their inverse projection.
+
+    Parameters
+    ----------
+    x, y : numpy.ndarray
+        Points in ``crs`` (longitude and latitude for a geographic CRS).
+    crs : pyproj.CRS or anything pyproj accepts
+        Their CRS.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n, 2, 2)``: ``[[de/dx, de/dy], [dn/dx, dn/dy]]`` per point.
+
+    Examples
+    --------
+    >>> a = local_metric(np.array([45.0]), np.array([60.0]), 4326)[0]
+    >>> [round(float(v)) for v in a.ravel()]  # metres per degree east and north at 60°N
+    [55800, 0, 0, 111412]
+    """
+    crs = pyproj.CRS(crs)
+    x = np.atleast_1d(np.asarray(x, dtype=float))
+    y = np.atleast_1d(np.asarray(y, dtype=float))
+    n = x.size
+    jac = np.zeros((n, 2, 2))  # degrees of (lon, lat) per unit of (x, y)
+    if crs.is_geographic:
+        unit = crs.axis_info[0].unit_conversion_factor or np.pi / 180.0
+        jac[:, 0, 0] = jac[:, 1, 1] = np.degrees(unit)
+        lat = y * np.degrees(unit)
+    else:
+        h = 0.5 / metres_per_unit(crs)
+        xs = np.concatenate([x, x + h, x - h, x, x])
+        ys = np.concatenate([y, y, y, y + h, y - h])
+        lon_all, lat_all = transformer(crs, crs.geodetic_crs).transform(xs, ys)
+        lon_all = np.reshape(lon_all, (5, n))
+        lat_all = np.reshape(lat_all, (5, n))
+        lat = lat_all[0]
+
+        def diff(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            return ((a - b + 180.0) % 360.0 - 180.0) / (2.0 * h)
+
+        jac[:, 0, 0] = diff(lon_all[1], lon_all[2])
+        jac[:, 0, 1] = diff(lon_all[3], lon_all[4])
+        jac[:, 1, 0] = (lat_all[1] - lat_all[2]) / (2.0 * h)
+        jac[:, 1, 1] = (lat_all[3] - lat_all[4]) / (2.0 * h)
+    meridional, normal = _radii(lat, crs)
+    per_degree = np.stack([normal * np.cos(np.radians(lat)), meridional], axis=1) * np.pi / 180
+    return per_degree[:, :, None] * jac
 
 
 def _projected_areal_scale(x: np.ndarray, y: np.ndarray, crs: pyproj.CRS) -> np.ndarray:

@@ -10,18 +10,18 @@ How the figures are made (see ``DESIGN.md`` for the area semantics):
 * Hazards are flattened so a place counts once, under its highest threat level (ties between
   hazards of the same level go to the lowest ``hazard_id``, so row order never matters), and
   released land is removed.
-* Features within :data:`FRAME_BUFFER_RADIUS_M` of the centre of the equal-area frame of
-  :func:`minemap.crs.area_frame` (where every hectare is measured) are buffered in that
-  frame, whose distance scale there is within 0.05 % of true. Features farther out are
-  buffered in an azimuthal equidistant (AEQD) frame centred on their region (grouped in
-  cells of :data:`GROUP_CELL_M`; distortion across a cell below 0.03 %), then densified and
-  projected into the equal-area frame. Distances are therefore true metres (within 0.2 %,
-  the tolerance of a :data:`BUFFER_QUAD_SEGS`-segment circle) wherever the data lie, also
-  across several UTM zones.
-* Releases are subtracted, and buffers clipped, in the hazards' working CRS (see
-  :func:`minemap.stats._hazard_pieces`), where edges drawn along each other coincide; the
-  buffers are projected there from the equal-area frame (only those whose box meets a
-  remaining hazard), and remaining and zone areas are measured there with
+* Each feature (lines cut into short pieces) is buffered in a local affine frame of true
+  metres around it (:func:`minemap.crs.local_metric`), where distances are true within
+  :data:`AFFINE_TOLERANCE` across the feature, and mapped back exactly into the hazards'
+  working CRS (see :func:`minemap.stats._hazard_pieces`). Features too large for one such
+  frame are buffered in the equal-area frame of :func:`minemap.crs.area_frame` when they lie
+  within :data:`FRAME_BUFFER_RADIUS_M` of its centre (scale within 0.05 % of true), else in
+  an azimuthal equidistant frame centred on their region, then densified and projected.
+  Distances are therefore true metres (within 0.2 %, with the tolerance of a
+  :data:`BUFFER_QUAD_SEGS`-segment circle) wherever the data lie, also across several UTM
+  zones. The buffers are made while the remaining area is computed.
+* Releases are subtracted, and buffers clipped, in the working CRS, where edges drawn along
+  each other coincide; remaining and zone areas are measured there with
   :func:`minemap.crs.area_m2`.
 * Buffers are never unioned with everything: an STRtree pairs each remaining hazard with
   the buffers that touch it, the buffers are clipped to the hazard and unioned per hazard.
@@ -92,8 +92,11 @@ GROUP_CELL_M = 400_000.0
 #: buffered in that frame directly: its distance scale there is within 0.05 % of true
 #: (LAEA scale errs by about (r / R)² / 8 at distance r).
 FRAME_BUFFER_RADIUS_M = 360_000.0
-#: Lines are buffered in pieces of at most this many (densified) segments.
+#: Lines are buffered in pieces of at most this many segments.
 LINE_CHUNK_SEGMENTS = 16
+#: Largest relative distance error allowed for buffering a feature in one local affine
+#: frame (see :func:`_affine_frames`); larger features are buffered in a projected frame.
+AFFINE_TOLERANCE = 5e-4
 
 # output columns
 CATEGORY = "category"
@@ -295,44 +298,129 @@ def read_osm_features(
 
 
 def _true_buffers(geoms: np.ndarray, source: pyproj.CRS, distances: np.ndarray,
-                  frame: pyproj.CRS, *, split_lines: bool = False) -> np.ndarray:
-    """Buffer each geometry by its distance in true metres; return the buffers in ``frame``.
+                  target: pyproj.CRS, *, frame: pyproj.CRS,
+                  split_lines: bool = False) -> np.ndarray:
+    """Buffer each geometry by its distance in true metres; return the buffers in ``target``.
 
-    Geometries wholly within :data:`FRAME_BUFFER_RADIUS_M` of the frame's centre are buffered
-    in ``frame`` itself (scale error < 0.05 %). The others are grouped by the
-    :data:`GROUP_CELL_M` cell of their bounding-box centre; each group is projected
-    (densified) into an AEQD frame centred on its features, buffered there, densified and
-    projected into ``frame``. With ``split_lines``
-    lines are cut into short pieces first (see :func:`_split_lines`) and the result holds one
-    buffer per piece, in no particular order; otherwise one buffer per input geometry.
+    A geometry small enough that its CRS is one affine image of the ground across it (see
+    :func:`_affine_frames`) is buffered in that local affine frame and mapped back exactly
+    (straight edges stay straight in ``source``, so nothing needs densifying). Others go
+    through :func:`_frame_buffers`. With ``split_lines`` lines are cut into short pieces
+    first (see :func:`_split_lines`; pieces still too long for one affine frame are cut
+    again) and the result holds one buffer per piece, in no particular order; otherwise one
+    buffer per input geometry, in order.
     """
+    source, target = pyproj.CRS(source), pyproj.CRS(target)
+    geoms = np.asarray(geoms, dtype=object)
+    distances = np.asarray(distances, dtype=float)
     if len(geoms) == 0:
         return np.empty(0, dtype=object)
-    parts: list[np.ndarray] = []
-    sources: list[np.ndarray] = []
+    origin = np.arange(len(geoms))
+    if split_lines:
+        geoms, origin = _split_lines(geoms, LINE_CHUNK_SEGMENTS)
+    centre, metric, error = _affine_frames(geoms, source)
+    if split_lines:
+        for k in (4, 1):  # long lines: shorter pieces until each fits one affine frame
+            redo = np.flatnonzero((error > AFFINE_TOLERANCE)
+                                  & np.isin(shapely.get_type_id(geoms), (1, 5)))
+            if redo.size == 0:
+                break
+            pieces, src = _split_lines(geoms[redo], k)
+            keep = np.setdiff1d(np.arange(len(geoms)), redo)
+            more = _affine_frames(pieces, source)
+            geoms = np.concatenate([geoms[keep], pieces])
+            origin = np.concatenate([origin[keep], origin[redo][src]])
+            centre, metric, error = (np.concatenate([a[keep], b]) for a, b in
+                                     zip((centre, metric, error), more, strict=True))
+    out = np.full(len(geoms), shapely.Polygon(), dtype=object)
+    blank = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    error[blank] = 0.0
+    near = np.flatnonzero((error <= AFFINE_TOLERANCE) & ~blank)
+    if near.size:
+        out[near] = _affine_buffers(geoms[near], centre[near], metric[near],
+                                    distances[origin[near]])
+        if not source.equals(target):
+            out[near] = _crs.project_dense(out[near], source, target)
+    far = np.flatnonzero(~(error <= AFFINE_TOLERANCE))
+    if far.size:
+        out[far] = _frame_buffers(geoms[far], source, distances[origin[far]], frame)
+        if not pyproj.CRS(frame).equals(target):
+            out[far] = _crs.project_dense(out[far], frame, target)
+    return out
+
+
+def _affine_frames(geoms: np.ndarray, crs: pyproj.CRS
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A local affine frame in true metres for each geometry, and how far it is from true.
+
+    Returns the centre of each geometry's bounding box (``(n, 2)``), the metric there (the
+    ``(n, 2, 2)`` matrices of :func:`minemap.crs.local_metric`) and the largest relative
+    distance error of using that one matrix at the box's corners instead of their own
+    (``‖A_centre A_corner⁻¹ − I‖``; ``inf`` for empty geometries). The metric varies
+    smoothly, so the corners bound the error over the box.
+    """
+    n = len(geoms)
+    bounds = shapely.bounds(geoms)
+    x0, y0, x1, y1 = bounds.T
+    cx, cy = (x0 + x1) / 2.0, (y0 + y1) / 2.0
+    ok = np.isfinite(cx) & np.isfinite(cy)
+    xs = np.where(ok, np.concatenate([[cx], [x0], [x1], [x0], [x1]]), 0.0)
+    ys = np.where(ok, np.concatenate([[cy], [y0], [y0], [y1], [y1]]), 0.0)
+    metric = _crs.local_metric(xs.ravel(), ys.ravel(), crs).reshape(5, n, 2, 2)
+    error = np.zeros(n)
+    with np.errstate(all="ignore"):
+        for k in range(1, 5):
+            gap = metric[0] @ np.linalg.inv(metric[k]) - np.eye(2)
+            error = np.fmax(error, np.sqrt((gap**2).sum(axis=(1, 2))))
+    error[~ok | ~np.isfinite(metric[0]).all(axis=(1, 2))] = np.inf
+    return np.column_stack([cx, cy]), metric[0], error
+
+
+def _affine_buffers(geoms: np.ndarray, centre: np.ndarray, metric: np.ndarray,
+                    distances: np.ndarray) -> np.ndarray:
+    """Buffer geometries in their local affine frames (see :func:`_affine_frames`)."""
+    geoms = shapely.force_2d(np.asarray(geoms, dtype=object))
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    local = np.einsum("nij,nj->ni", metric[index], coords - centre[index])
+    local = shapely.set_coordinates(geoms.copy(), local)
+    buffers = parallel(lambda g, d: shapely.buffer(g, d, quad_segs=BUFFER_QUAD_SEGS),
+                       local, distances)
+    coords, index = shapely.get_coordinates(buffers, return_index=True)
+    back = np.linalg.inv(metric)
+    world = np.einsum("nij,nj->ni", back[index], coords) + centre[index]
+    return shapely.set_coordinates(buffers, world)
+
+
+def _frame_buffers(geoms: np.ndarray, source: pyproj.CRS, distances: np.ndarray,
+                   frame: pyproj.CRS) -> np.ndarray:
+    """Buffers of large geometries, in ``frame``, made where distances are true.
+
+    Geometries wholly within :data:`FRAME_BUFFER_RADIUS_M` of the frame's centre are
+    buffered in ``frame`` itself (scale error < 0.05 %). The others are grouped by the
+    :data:`GROUP_CELL_M` cell of their bounding-box centre; each group is projected
+    (densified) into an AEQD frame centred on its features, buffered there, densified and
+    projected into ``frame``.
+    """
+    out = np.empty(len(geoms), dtype=object)
     series = gpd.GeoSeries(geoms, crs=source)
     lon, lat = _crs.lonlat_points(gpd.GeoDataFrame(geometry=series))
-    to_frame = _crs.transformer(_WGS84, frame)
-    x, y = to_frame.transform(lon, lat)
+    x, y = _crs.transformer(_WGS84, frame).transform(lon, lat)
     cells = np.column_stack([np.floor(np.asarray(x) / GROUP_CELL_M),
                              np.floor(np.asarray(y) / GROUP_CELL_M)])
     # near the frame's centre the equal-area frame is itself equidistant enough
     reach = np.hypot(np.asarray(x), np.asarray(y)) + _reach(geoms, source)
-    near = reach < FRAME_BUFFER_RADIUS_M
-    cells[near] = np.inf
+    cells[reach < FRAME_BUFFER_RADIUS_M] = np.inf
     keys, group = np.unique(cells, axis=0, return_inverse=True)
     group = group.ravel()
+
+    def buffer(g: np.ndarray, d: np.ndarray) -> np.ndarray:
+        return shapely.buffer(g, d, quad_segs=BUFFER_QUAD_SEGS)
+
     for g in range(len(keys)):
         sel = np.flatnonzero(group == g)
         if np.isinf(keys[g, 0]):
-            local, dist = _crs.project_dense(geoms[sel], source, frame), distances[sel]
-            origin = sel
-            if split_lines:
-                local, src = _split_lines(local, LINE_CHUNK_SEGMENTS)
-                dist, origin = dist[src], sel[src]
-            parts.append(parallel(
-                lambda g_, d_: shapely.buffer(g_, d_, quad_segs=BUFFER_QUAD_SEGS), local, dist))
-            sources.append(origin)
+            out[sel] = parallel(buffer, _crs.project_dense(geoms[sel], source, frame),
+                                distances[sel])
             continue
         rad = np.radians(lon[sel])
         centre_lon = float(np.degrees(np.arctan2(np.sin(rad).mean(), np.cos(rad).mean())))
@@ -341,43 +429,8 @@ def _true_buffers(geoms: np.ndarray, source: pyproj.CRS, distances: np.ndarray,
             f"+proj=aeqd +lat_0={centre_lat:.6f} +lon_0={centre_lon:.6f} +x_0=0 +y_0=0 "
             "+ellps=WGS84 +units=m +no_defs")
         local = _crs.project_dense(geoms[sel], source, aeqd)
-        dist = distances[sel]
-        if split_lines:
-            local, src = _split_lines(local, LINE_CHUNK_SEGMENTS)
-            dist = dist[src]
-            origin = sel[src]
-        else:
-            origin = sel
-        buffers = parallel(lambda g, d: shapely.buffer(g, d, quad_segs=BUFFER_QUAD_SEGS),
-                           local, dist)
-        parts.append(_crs.project_dense(buffers, aeqd, frame))
-        sources.append(origin)
-    if not split_lines:
-        out = np.empty(len(geoms), dtype=object)
-        out[np.concatenate(sources)] = np.concatenate(parts)
-        return out
-    return np.concatenate(parts)
-
-
-def _projected_boxes(bounds: np.ndarray, source: pyproj.CRS, target: pyproj.CRS,
-                     samples: int = 4) -> np.ndarray:
-    """Boxes in ``target`` that hold the ``source`` boxes ``bounds`` (rows xmin, ymin, xmax,
-    ymax), for a search filter: a little too big is fine, too small is not.
-
-    Each side is cut into ``samples`` parts whose ends are projected; the box of those
-    points is widened by 1 % of its size, far more than a projected side bulges between
-    them (about 0.1 % for a box 1,000 km wide).
-    """
-    t = np.linspace(0.0, 1.0, samples + 1)
-    inner = t[1:-1]
-    x0, y0, x1, y1 = (bounds[:, k:k + 1] for k in range(4))
-    xs = np.hstack([x0 + (x1 - x0) * t, x0 + (x1 - x0) * t, x0 + 0 * inner, x1 + 0 * inner])
-    ys = np.hstack([y0 + 0 * t, y1 + 0 * t, y0 + (y1 - y0) * inner, y0 + (y1 - y0) * inner])
-    px, py = _crs.transformer(source, target).transform(xs.ravel(), ys.ravel())
-    px, py = np.reshape(px, xs.shape), np.reshape(py, ys.shape)
-    lo_x, hi_x, lo_y, hi_y = px.min(1), px.max(1), py.min(1), py.max(1)
-    pad = 0.01 * np.maximum(hi_x - lo_x, hi_y - lo_y)
-    return shapely.box(lo_x - pad, lo_y - pad, hi_x + pad, hi_y + pad)
+        out[sel] = _crs.project_dense(parallel(buffer, local, distances[sel]), aeqd, frame)
+    return out
 
 
 def _reach(geoms: np.ndarray, source: pyproj.CRS) -> np.ndarray:
@@ -586,32 +639,37 @@ def _remaining(hazards: gpd.GeoDataFrame, releases: gpd.GeoDataFrame | None,
     return _Remaining(frame, work, work_crs, attrs, np.asarray(area, dtype=float))
 
 
-def _category_zones(remaining: _Remaining, layers: Mapping[str, gpd.GeoDataFrame],
-                    distances: Mapping[str, float], order: Sequence[str],
-                    distance_column: str | None) -> dict[str, np.ndarray]:
-    """Zone geometry per category and remaining piece (``None`` where there is none)."""
+def _feature_buffers(layers: Mapping[str, gpd.GeoDataFrame], distances: Mapping[str, float],
+                     distance_column: str | None, target: pyproj.CRS,
+                     frame: pyproj.CRS) -> dict[str, np.ndarray]:
+    """The true-distance buffers of each category's features, in ``target`` (lines in
+    pieces; see :func:`_true_buffers`)."""
+    out = {}
+    for category, layer in layers.items():
+        dist = _feature_distances(layer, category, distances[category], distance_column)
+        out[category] = _true_buffers(np.asarray(layer.geometry.array, dtype=object),
+                                      pyproj.CRS(layer.crs), dist, target, frame=frame,
+                                      split_lines=True)
+    return out
+
+
+def _category_zones(remaining: _Remaining, buffers: Mapping[str, np.ndarray],
+                    order: Sequence[str]) -> dict[str, np.ndarray]:
+    """Zone geometry per category and remaining piece (``None`` where there is none).
+
+    ``buffers`` are the features' buffers in the remaining area's working CRS (from
+    :func:`_feature_buffers`), where they are clipped.
+    """
     live = np.flatnonzero(remaining.area_m2 > 0)
     targets = remaining.work[live]
-    box_tree = None
-    if not remaining.work_crs.equals(remaining.frame):
-        box_tree = shapely.STRtree(_projected_boxes(shapely.bounds(targets),
-                                                    remaining.work_crs, remaining.frame))
     zones: dict[str, np.ndarray] = {}
     taken = np.full(live.size, None, dtype=object)
     used = np.zeros(live.size, dtype=bool)  # wholly inside one earlier category's buffer
-    present = [c for c in order if layers.get(c) is not None]
+    present = [c for c in order if c in buffers]
     for category in present:
-        layer = layers[category]
-        dist = _feature_distances(layer, category, distances[category], distance_column)
-        buffers = _true_buffers(np.asarray(layer.geometry.array, dtype=object),
-                                pyproj.CRS(layer.crs), dist, remaining.frame, split_lines=True)
-        # overlay in the hazards' working CRS, where the remaining pieces were made; only
-        # buffers whose box meets a remaining piece are projected there
-        hit = np.unique(box_tree.query(buffers)[0]) if box_tree is not None else slice(None)
-        buffers = _reproject(buffers[hit], remaining.frame, remaining.work_crs)
         open_ = np.flatnonzero(~used)
         zone = np.full(live.size, None, dtype=object)
-        zone[open_], full = _clip_union(targets[open_], buffers)
+        zone[open_], full = _clip_union(targets[open_], buffers[category])
         both = ~shapely.is_missing(zone) & ~shapely.is_missing(taken)
         if both.any():
             zone[both] = polygonal_parts(robust(shapely.difference, zone[both], taken[both]))
@@ -679,13 +737,21 @@ def _analyse(hazards, releases, roads, infrastructure, residential, distances_m,
     for category, layer in layers.items():  # a bad per-feature distance fails before any work
         _feature_distances(layer, category, distances[category], distance_column)
     frame = _crs.area_frame(hazards, releases, *layers.values())
-    remaining = _remaining(hazards, releases, frame, as_of)
+    work = _crs.work_crs(hazards, releases, frame=frame)
+    with ThreadPoolExecutor(1) as side:
+        # the buffers do not depend on the remaining area: made while it is computed
+        ahead = side.submit(_feature_buffers, layers, distances, distance_column, work, frame)
+        remaining = _remaining(hazards, releases, frame, as_of)
+        buffers = ahead.result()
+    if not remaining.work_crs.equals(work):  # pragma: no cover - the same rule decides both
+        buffers = _feature_buffers(layers, distances, distance_column, remaining.work_crs,
+                                   frame)
     if alongside is None:
-        zones = _category_zones(remaining, layers, distances, order, distance_column)
+        zones = _category_zones(remaining, buffers, order)
         return hazards, layers, distances, order, remaining, zones, None
     with ThreadPoolExecutor(1) as pool:
         extra = pool.submit(alongside, remaining, layers)
-        zones = _category_zones(remaining, layers, distances, order, distance_column)
+        zones = _category_zones(remaining, buffers, order)
         return hazards, layers, distances, order, remaining, zones, extra.result()
 
 

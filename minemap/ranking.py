@@ -446,7 +446,8 @@ def _ranking(hazards: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoDataFrame],
     people = np.full(len(table), np.nan)
     if population is not None and live.any():
         buffers = _priority._true_buffers(targets, remaining.frame,
-                                          np.full(targets.size, radius), remaining.frame)
+                                          np.full(targets.size, radius), remaining.frame,
+                                          frame=remaining.frame)
         people[live] = population_sum(gpd.GeoSeries(buffers, crs=remaining.frame), population)
     table[POPULATION] = people
 

@@ -15,6 +15,8 @@ from shapely import LineString, MultiPolygon, Point, Polygon, box
 
 from minemap import crs as mcrs
 
+GEOD = pyproj.Geod(ellps="WGS84")
+
 REL = oracle.REL
 
 
@@ -366,3 +368,25 @@ def test_transformer_is_cached_per_crs_pair_and_accepts_any_crs_input():
     x, y = a.transform(45.0, 40.0)  # always_xy: longitude first
     assert x == pytest.approx(500_000.0, abs=1e-6) and 4.42e6 < y < 4.43e6
     assert mcrs.transformer(32638, 4326) is not a
+
+
+@pytest.mark.parametrize("epsg,x,y", [
+    (4326, 45.0, 60.0),          # lon/lat
+    (4326, -120.0, -78.0),       # far south
+    (32638, 500_000.0, 4_400_000.0),   # UTM, central meridian
+    (32638, 840_000.0, 4_900_000.0),   # UTM, far from it: scale and convergence
+    (2263, 990_000.0, 200_000.0),      # US feet
+    (3035, 4_800_000.0, 2_900_000.0),  # LAEA Europe, off its centre
+])
+def test_local_metric_turns_small_offsets_into_geodesic_metres(epsg, x, y):
+    crs = pyproj.CRS.from_epsg(epsg)
+    metric = mcrs.local_metric(np.array([x]), np.array([y]), crs)[0]
+    to_ll = mcrs.transformer(crs, 4326)
+    step = 1e-5 if crs.is_geographic else 2.0
+    for dx, dy in [(step, 0.0), (0.0, step), (step, -step), (-step, 0.5 * step)]:
+        lon0, lat0 = to_ll.transform(x, y)
+        lon1, lat1 = to_ll.transform(x + dx, y + dy)
+        azimuth, _, true = GEOD.inv(lon0, lat0, lon1, lat1)
+        east, north = metric @ np.array([dx, dy])
+        assert np.hypot(east, north) == pytest.approx(true, rel=1e-5)
+        assert np.degrees(np.arctan2(east, north)) == pytest.approx(azimuth, abs=1e-3)

@@ -16,9 +16,13 @@ from shapely import LineString, Point, box
 from minemap import crs as _crs
 from minemap._errors import EmptyLayerError, GeometryTypeError, SchemaError
 from minemap.priority import (
+    AFFINE_TOLERANCE,
     BUFFER_QUAD_SEGS,
     CATEGORIES,
-    _projected_boxes,
+    LINE_CHUNK_SEGMENTS,
+    _affine_frames,
+    _split_lines,
+    _true_buffers,
     parse_distances,
     priority_zones,
     read_osm_features,
@@ -382,18 +386,81 @@ def test_openstreetmap_extract_roads_and_buildings():
         assert by_key(zones).get(key, 0.0) == pytest.approx(value, rel=3e-3, abs=1e-3)
 
 
-@pytest.mark.parametrize("size_deg", [0.001, 0.5, 12.0])
-def test_projected_boxes_hold_the_projected_geometry(size_deg):
-    """The search filter's boxes must never be smaller than the projected shapes."""
-    rng = np.random.default_rng(7)
-    lon = rng.uniform(-170, 170, 200)
-    lat = rng.uniform(-70, 70 - size_deg, 200)
-    shapes = shapely.buffer(shapely.points(lon + size_deg / 2, lat + size_deg / 2),
-                            size_deg / 2, quad_segs=32)
-    frame = pyproj.CRS.from_proj4("+proj=laea +lat_0=40 +lon_0=45 +ellps=WGS84 +units=m")
-    wgs84 = pyproj.CRS.from_epsg(4326)
-    boxes = _projected_boxes(shapely.bounds(shapes), wgs84, frame)
-    projected = _crs.to_area_frame(gpd.GeoSeries(shapes, crs=4326), frame)
-    near = np.hypot(*shapely.get_coordinates(shapely.centroid(projected)).T) < 6e6
-    assert near.sum() > 20
-    assert shapely.covers(boxes[near], projected[near]).all()
+def true_distance_m(point_lonlat: shapely.Point, feature_lonlat: shapely.Geometry) -> float:
+    """Geodesic metres from a point to a (densified) feature: AEQD centred on the point
+    keeps every distance from its centre true."""
+    frame = aeqd(point_lonlat.x, point_lonlat.y)
+    dense = shapely.segmentize(feature_lonlat, 0.0005)
+    local = _crs.project_dense(np.array([dense]), WGS84, frame)[0]
+    return float(shapely.distance(Point(0, 0), local))
+
+
+def buffer_vertex_distances(feature_lonlat, distance, target=WGS84, source=WGS84,
+                            split_lines=False, sample=40):
+    frame = pyproj.CRS.from_proj4("+proj=laea +lat_0=45 +lon_0=50 +ellps=WGS84 +units=m")
+    feature = np.array([feature_lonlat], dtype=object)
+    if not source.equals(WGS84):
+        feature = _crs.project_dense(feature, WGS84, source)
+    buffers = _true_buffers(feature, source, np.array([distance]), target, frame=frame,
+                            split_lines=split_lines)
+    outline = shapely.get_coordinates(shapely.boundary(shapely.union_all(buffers)))
+    lonlat = _crs.transformer(target, WGS84).transform(outline[:, 0], outline[:, 1])
+    pick = np.linspace(0, len(outline) - 1, sample).astype(int)
+    return np.array([true_distance_m(Point(lonlat[0][k], lonlat[1][k]), feature_lonlat)
+                     for k in pick])
+
+
+CHORD = np.cos(np.pi / (4 * BUFFER_QUAD_SEGS))  # a segment's midpoint lies this far in
+
+
+@pytest.mark.parametrize("lat", [0.0, 41.0, 62.0, -75.0])
+def test_point_buffer_vertices_lie_at_the_true_distance(lat):
+    got = buffer_vertex_distances(Point(47.3, lat), 250.0)
+    assert got.max() <= 250.0 * (1 + AFFINE_TOLERANCE)
+    assert got.min() >= 250.0 * (1 - AFFINE_TOLERANCE)  # vertices lie on the true circle
+
+
+@pytest.mark.parametrize("lat", [38.0, 66.0])
+def test_long_road_buffer_is_true_along_its_length(lat):
+    """A 60 km road of 1 km segments is cut into pieces, each buffered in its own affine
+    frame; a 60 km road of two segments is buffered in a projection."""
+    road = LineString([(44.0, lat), (44.3, lat + 0.25), (44.55, lat + 0.5)])
+    pieces, _ = _split_lines(np.array([shapely.segmentize(road, 0.01)]), LINE_CHUNK_SEGMENTS)
+    assert (_affine_frames(pieces, WGS84)[2] > AFFINE_TOLERANCE).any()  # must be cut again
+    got = buffer_vertex_distances(shapely.segmentize(road, 0.01), 100.0, split_lines=True,
+                                  sample=80)
+    assert got.max() <= 100.0 * (1 + AFFINE_TOLERANCE)
+    assert got.min() >= 100.0 * (CHORD - AFFINE_TOLERANCE)
+    got = buffer_vertex_distances(road, 100.0, split_lines=True, sample=80)
+    assert got.max() <= 100.0 * (1 + AFFINE_TOLERANCE)
+    assert got.min() >= 100.0 * (CHORD - AFFINE_TOLERANCE)
+    got = buffer_vertex_distances(road, 100.0, split_lines=True, sample=80)
+    assert got.max() <= 100.0 * 1.002 and got.min() >= 100.0 * (CHORD - 0.002)
+
+
+def test_buffers_from_a_projected_crs_into_another():
+    """Features in UTM, buffers wanted in lon/lat: same true distances."""
+    road = LineString([(45.0, 40.0), (45.02, 40.01)])
+    got = buffer_vertex_distances(road, 100.0, source=pyproj.CRS.from_epsg(32638),
+                                  split_lines=True)
+    assert got.max() <= 100.0 * (1 + AFFINE_TOLERANCE)
+    assert got.min() >= 100.0 * (CHORD - AFFINE_TOLERANCE)
+
+
+def test_features_too_large_for_one_affine_frame_are_buffered_in_a_projection():
+    big = shapely.buffer(Point(60.0, 55.0), 1.5, quad_segs=8)  # ~330 km across
+    _, _, error = _affine_frames(np.array([big, Point(60.0, 55.0)]), WGS84)
+    assert error[0] > AFFINE_TOLERANCE and error[1] == pytest.approx(0.0, abs=1e-12)
+    got = buffer_vertex_distances(big, 500.0, sample=30)
+    assert got.max() <= 500.0 * 1.002 and got.min() >= 500.0 * (CHORD - 0.002)
+
+
+def test_buffers_keep_input_order_and_leave_inputs_alone():
+    feats = np.array([Point(40.0, 40.0), LineString([(41, 40), (41.01, 40)]),
+                      Point(42.0, 40.0)], dtype=object)
+    before = [g.wkb for g in feats]
+    frame = pyproj.CRS.from_proj4("+proj=laea +lat_0=40 +lon_0=41 +ellps=WGS84 +units=m")
+    out = _true_buffers(feats, WGS84, np.array([10.0, 20.0, 0.0]), WGS84, frame=frame)
+    assert [g.wkb for g in feats] == before
+    assert shapely.contains(out[0], feats[0]) and shapely.contains(out[1], feats[1])
+    assert out[2].is_empty  # a point buffered by 0 m has no area

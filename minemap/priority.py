@@ -726,9 +726,10 @@ def _analyse(hazards, releases, roads, infrastructure, residential, distances_m,
              distance_column, as_of, alongside=None):
     """Validated inputs, the remaining area and the zones.
 
-    ``alongside``, if given, is called with the remaining area and the feature layers in a
-    second thread while the zones are made (the ranking's distance search, which does not
-    depend on the zones); its result is returned last. The two stages each run on all
+    ``alongside``, if given, is the ranking's distance search: called with the feature
+    layers and the equal-area frame while the remaining area is computed (to index the
+    features), it returns a function of the remaining area that runs in a second thread
+    while the zones are made; its result is returned last. The stages each run on all
     cores, and overlapping them fills the time either spends on one core.
     """
     hazards, releases, layers = _prepare(hazards, releases, roads, infrastructure, residential)
@@ -739,20 +740,18 @@ def _analyse(hazards, releases, roads, infrastructure, residential, distances_m,
     frame = _crs.area_frame(hazards, releases, *layers.values())
     work = _crs.work_crs(hazards, releases, frame=frame)
     with ThreadPoolExecutor(1) as side:
-        # the buffers do not depend on the remaining area: made while it is computed
+        # work that does not depend on the remaining area is done while it is computed
         ahead = side.submit(_feature_buffers, layers, distances, distance_column, work, frame)
+        search = side.submit(alongside, layers, frame) if alongside is not None else None
         remaining = _remaining(hazards, releases, frame, as_of)
         buffers = ahead.result()
-    if not remaining.work_crs.equals(work):  # pragma: no cover - the same rule decides both
-        buffers = _feature_buffers(layers, distances, distance_column, remaining.work_crs,
-                                   frame)
-    if alongside is None:
+        if not remaining.work_crs.equals(work):  # pragma: no cover - one rule decides both
+            buffers = _feature_buffers(layers, distances, distance_column,
+                                       remaining.work_crs, frame)
+        extra = side.submit(search.result(), remaining) if search is not None else None
         zones = _category_zones(remaining, buffers, order)
-        return hazards, layers, distances, order, remaining, zones, None
-    with ThreadPoolExecutor(1) as pool:
-        extra = pool.submit(alongside, remaining, layers)
-        zones = _category_zones(remaining, buffers, order)
-        return hazards, layers, distances, order, remaining, zones, extra.result()
+        found = extra.result() if extra is not None else None
+    return hazards, layers, distances, order, remaining, zones, found
 
 
 def priority_zones(

@@ -31,19 +31,19 @@ from __future__ import annotations
 import math
 import os
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
-import shapely
 
 from minemap import crs as _crs
 from minemap import priority as _priority
 from minemap._errors import FormatError, InputFileError, SchemaError
-from minemap._overlay import gc_paused, parallel
+from minemap._overlay import gc_paused
+from minemap.nearest import FeatureIndex
 from minemap.population import Raster, population_sum
 from minemap.settings import HAZARD_ID, REMAINING_HA, THREAT_LEVEL
 
@@ -68,11 +68,6 @@ DISTANCE_M = {c: f"{c}_distance_m" for c in _priority.CATEGORIES}
 CATEGORY_HA = {c: f"{c}_ha" for c in _priority.CATEGORIES}
 SCORE = {c: f"score_{c}" for c in CRITERIA}
 
-#: STRtree node size for the nearest-feature search.
-NEAREST_NODE_CAPACITY = 4
-
-_GEOD = pyproj.Geod(ellps="WGS84")
-_WGS84 = pyproj.CRS.from_epsg(4326)
 
 
 # ------------------------------------------------------------------------------------------
@@ -168,64 +163,6 @@ def load_weights(path: str | os.PathLike) -> dict[str, float]:
 # ------------------------------------------------------------------------------------------
 # criteria
 # ------------------------------------------------------------------------------------------
-
-
-def _segments(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Split features into points and two-point segments (polygons: their boundaries).
-
-    Returns the pieces and the index of the feature each came from. A nearest-neighbour
-    search over short segments prunes far better than one over long, winding roads.
-    """
-    types = shapely.get_type_id(geoms)
-    polygonal = np.isin(types, (3, 6))
-    outline = geoms.copy()
-    outline[polygonal] = shapely.boundary(geoms[polygonal])
-    pointy = np.isin(types, (0, 4))
-    points, point_src = shapely.get_parts(outline[pointy], return_index=True)
-    lines, line_src = shapely.get_parts(outline[~pointy], return_index=True)
-    lines, sub = shapely.get_parts(lines, return_index=True)  # multi-part boundaries
-    line_src = line_src[sub]
-    coords, index = shapely.get_coordinates(lines, return_index=True)
-    same = index[1:] == index[:-1]
-    segs = shapely.linestrings(np.stack([coords[:-1][same], coords[1:][same]], axis=1))
-    src = np.concatenate([np.flatnonzero(pointy)[point_src],
-                          np.flatnonzero(~pointy)[line_src[index[:-1][same]]]])
-    return np.concatenate([points, segs]), src
-
-
-def _nearest_m(targets: np.ndarray, features: np.ndarray, frame: pyproj.CRS) -> np.ndarray:
-    """True distance in metres from each target to its nearest feature (both in ``frame``).
-
-    The nearest feature and the two nearest points are found in the equal-area frame; the
-    distance reported is the geodesic length between those two points on the WGS 84
-    ellipsoid (0 where the target touches or overlaps a feature).
-    """
-    out = np.full(len(targets), np.nan)
-    if len(targets) == 0 or len(features) == 0:
-        return out
-    pieces, _ = _segments(features)
-    # small nodes: GEOS prunes the nearest-neighbour search much better (2-3x faster here)
-    tree = shapely.STRtree(pieces, node_capacity=NEAREST_NODE_CAPACITY)
-
-    def search(chunk: np.ndarray) -> np.ndarray:
-        i, j = tree.query_nearest(chunk, all_matches=False)
-        found = np.zeros(len(chunk), dtype=np.intp)
-        found[i] = j
-        return found
-
-    nearest = parallel(search, targets)
-    lines = parallel(shapely.shortest_line, targets, pieces[nearest])
-    coords = shapely.get_coordinates(lines).reshape(-1, 2, 2)
-    back = _crs.transformer(frame, _WGS84)
-    lon0, lat0 = back.transform(coords[:, 0, 0], coords[:, 0, 1])
-    lon1, lat1 = back.transform(coords[:, 1, 0], coords[:, 1, 1])
-    _, _, dist = _GEOD.inv(lon0, lat0, lon1, lat1)
-    out[:] = np.where(shapely.length(lines) > 0, np.asarray(dist, dtype=float), 0.0)
-    polygonal = np.flatnonzero(np.isin(shapely.get_type_id(features), (3, 6)))
-    if polygonal.size:  # a hazard inside a settlement is at distance 0
-        inside, _ = shapely.STRtree(features[polygonal]).query(targets, predicate="intersects")
-        out[inside] = 0.0
-    return out
 
 
 def _scaled(values: np.ndarray) -> np.ndarray:
@@ -339,7 +276,7 @@ def rank_hazards(
     if zones is None:
         hazards, layers, distances, order, remaining, zone_geoms, nearest = _priority._analyse(
             hazards, releases, roads, infrastructure, residential, distances_m, order,
-            distance_column, as_of, alongside=_nearest_by_category)
+            distance_column, as_of, alongside=_distance_search)
         zones = _priority._zone_frame(remaining, zone_geoms, order, pyproj.CRS(hazards.crs))
     else:
         nearest = None
@@ -402,7 +339,7 @@ def priority_analysis(
     radius = _priority._check_distance(population_radius_m, "population_radius_m")
     hazards, layers, distances, order, remaining, zone_geoms, nearest = _priority._analyse(
         hazards, releases, roads, infrastructure, residential, distances_m, order,
-        distance_column, as_of, alongside=_nearest_by_category)
+        distance_column, as_of, alongside=_distance_search)
     zones = _priority._zones_output(remaining, zone_geoms, order, distances,
                                     pyproj.CRS(hazards.crs))
     ranking = _ranking(hazards, layers, order, remaining, zones, population, chosen, radius,
@@ -410,20 +347,31 @@ def priority_analysis(
     return zones, ranking
 
 
-def _nearest_by_category(remaining: _priority._Remaining,
-                         layers: Mapping[str, gpd.GeoDataFrame]) -> dict[str, np.ndarray]:
-    """True metres from each remaining piece to the nearest feature of each category (NaN
-    for pieces with nothing left and for categories without features)."""
-    live = remaining.area_m2 > 0
-    targets = remaining.geoms[live]
-    out = {}
-    for category in _priority.CATEGORIES:
-        values = np.full(len(remaining.area_m2), np.nan)
-        if category in layers:
-            feats = _crs.to_area_frame(layers[category].geometry, remaining.frame)
-            values[live] = _nearest_m(targets, feats, remaining.frame)
-        out[category] = values
-    return out
+def _distance_search(layers: Mapping[str, gpd.GeoDataFrame], frame: pyproj.CRS
+                     ) -> Callable[[_priority._Remaining], dict[str, np.ndarray]]:
+    """Index each category's features for the nearest-feature search (this does not depend
+    on the hazards, so :func:`minemap.priority._analyse` runs it while the remaining area
+    is computed) and return the search itself.
+
+    The search gives, per category, the true metres from each remaining piece to the
+    nearest feature (NaN for pieces with nothing left and for categories without features).
+    """
+    indexes = {c: FeatureIndex.build(np.asarray(layers[c].geometry.array, dtype=object),
+                                     layers[c].crs, frame)
+               for c in _priority.CATEGORIES if c in layers}
+
+    def search(remaining: _priority._Remaining) -> dict[str, np.ndarray]:
+        live = remaining.area_m2 > 0
+        targets = remaining.geoms[live]
+        out = {}
+        for category in _priority.CATEGORIES:
+            values = np.full(len(remaining.area_m2), np.nan)
+            if category in indexes:
+                values[live] = indexes[category].distances_m(targets)
+            out[category] = values
+        return out
+
+    return search
 
 
 @gc_paused()
@@ -437,7 +385,7 @@ def _ranking(hazards: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoDataFrame],
     live = remaining.area_m2 > 0
     targets = remaining.geoms[live]
     if distances is None:
-        distances = _nearest_by_category(remaining, layers)
+        distances = _distance_search(layers, remaining.frame)(remaining)
     nearest = np.full(len(table), np.nan)
     for category in _priority.CATEGORIES:
         table[DISTANCE_M[category]] = distances[category]

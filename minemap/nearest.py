@@ -1,0 +1,152 @@
+"""True distance in metres from each remaining hazard to the nearest feature of a layer.
+
+The nearest feature and the two nearest points are found in the equal-area frame of
+:func:`minemap.crs.area_frame`; the distance reported is the geodesic length between those
+two points on the WGS 84 ellipsoid (0 where the hazard touches or overlaps a feature, or
+lies inside a polygon feature).
+
+How it is made fast:
+
+* Features are cut into points and two-point segments (polygons: their boundaries): a
+  nearest-neighbour search over short segments prunes far better than one over long,
+  winding roads, and an STRtree with small nodes (:data:`NODE_CAPACITY`) prunes best.
+* The two nearest points are looked for only where the search found a gap (a hazard on a
+  road is at 0 m).
+* :class:`FeatureIndex` holds the segments and trees, so they can be built ahead, while
+  the remaining area is still being computed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyproj
+import shapely
+
+from minemap import crs as _crs
+from minemap._overlay import parallel
+
+__all__ = ["FeatureIndex", "segments"]
+
+#: STRtree node size for the search: small nodes prune 2-3x better in GEOS here.
+NODE_CAPACITY = 4
+
+_GEOD = pyproj.Geod(ellps="WGS84")
+_WGS84 = pyproj.CRS.from_epsg(4326)
+
+
+def segments(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Split features into points and two-point segments (polygons: their boundaries).
+
+    Parameters
+    ----------
+    geoms : numpy.ndarray
+        Shapely geometries of any type.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        The pieces, and the index of the feature each came from.
+
+    Examples
+    --------
+    >>> from shapely import LineString, Point
+    >>> pieces, src = segments(np.array([LineString([(0, 0), (1, 0), (1, 1)]), Point(5, 5)]))
+    >>> [p.wkt for p in pieces], src.tolist()
+    (['POINT (5 5)', 'LINESTRING (0 0, 1 0)', 'LINESTRING (1 0, 1 1)'], [1, 0, 0])
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    types = shapely.get_type_id(geoms)
+    polygonal = np.isin(types, (3, 6))
+    outline = geoms.copy()
+    outline[polygonal] = shapely.boundary(geoms[polygonal])
+    pointy = np.isin(types, (0, 4))
+    points, point_src = shapely.get_parts(outline[pointy], return_index=True)
+    lines, line_src = shapely.get_parts(outline[~pointy], return_index=True)
+    lines, sub = shapely.get_parts(lines, return_index=True)  # multi-part boundaries
+    line_src = line_src[sub]
+    coords, index = shapely.get_coordinates(lines, return_index=True)
+    same = index[1:] == index[:-1]
+    segs = shapely.linestrings(np.stack([coords[:-1][same], coords[1:][same]], axis=1))
+    src = np.concatenate([np.flatnonzero(pointy)[point_src],
+                          np.flatnonzero(~pointy)[line_src[index[:-1][same]]]])
+    return np.concatenate([points, segs]), src
+
+
+@dataclass
+class FeatureIndex:
+    """One layer's features in the equal-area frame, indexed for the nearest-feature search.
+
+    Build it with :meth:`build` (it does not depend on the hazards, so it can be made ahead)
+    and query it with :meth:`distances_m`.
+    """
+
+    frame: pyproj.CRS
+    pieces: np.ndarray
+    tree: shapely.STRtree
+    polygons: shapely.STRtree | None  # polygon features: a hazard inside one is at 0 m
+
+    @classmethod
+    def build(cls, geoms: np.ndarray, crs: object, frame: pyproj.CRS) -> FeatureIndex:
+        """Index features given in ``crs`` for searches in ``frame``.
+
+        Parameters
+        ----------
+        geoms : numpy.ndarray
+            The features (any geometry type).
+        crs : pyproj.CRS or anything pyproj accepts
+            Their CRS.
+        frame : pyproj.CRS
+            The equal-area frame the hazards will be given in.
+
+        Returns
+        -------
+        FeatureIndex
+        """
+        features = _crs.project_dense(np.asarray(geoms, dtype=object), crs, frame)
+        pieces, _ = segments(features)
+        polygonal = features[np.isin(shapely.get_type_id(features), (3, 6))]
+        return cls(pyproj.CRS(frame), pieces,
+                   shapely.STRtree(pieces, node_capacity=NODE_CAPACITY),
+                   shapely.STRtree(polygonal) if len(polygonal) else None)
+
+    def distances_m(self, targets: np.ndarray) -> np.ndarray:
+        """True metres from each target (polygons in the frame) to the nearest feature.
+
+        Parameters
+        ----------
+        targets : numpy.ndarray
+            Polygonal geometries in :attr:`frame`.
+
+        Returns
+        -------
+        numpy.ndarray
+            Geodesic metres; NaN if there are no features.
+        """
+        out = np.full(len(targets), np.nan)
+        if len(targets) == 0 or len(self.pieces) == 0:
+            return out
+
+        def search(chunk: np.ndarray) -> np.ndarray:
+            (i, j), gap = self.tree.query_nearest(chunk, all_matches=False,
+                                                  return_distance=True)
+            found = np.zeros((len(chunk), 2))
+            found[i] = np.column_stack([j, gap])
+            return found
+
+        found = parallel(search, np.asarray(targets, dtype=object))
+        nearest, gap = found[:, 0].astype(np.intp), found[:, 1]
+        out[:] = 0.0
+        apart = np.flatnonzero(gap > 0)
+        if apart.size:
+            lines = parallel(shapely.shortest_line, targets[apart], self.pieces[nearest[apart]])
+            ends = shapely.get_coordinates(lines).reshape(-1, 2, 2)
+            back = _crs.transformer(self.frame, _WGS84)
+            lon0, lat0 = back.transform(ends[:, 0, 0], ends[:, 0, 1])
+            lon1, lat1 = back.transform(ends[:, 1, 0], ends[:, 1, 1])
+            out[apart] = _GEOD.inv(lon0, lat0, lon1, lat1)[2]
+        if self.polygons is not None:  # a hazard inside a settlement is at distance 0
+            inside, _ = self.polygons.query(targets, predicate="intersects")
+            out[inside] = 0.0
+        return out

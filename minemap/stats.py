@@ -170,15 +170,23 @@ def _method_index(releases: gpd.GeoDataFrame) -> np.ndarray:
 
 
 def _release_work_pieces(
-    releases: gpd.GeoDataFrame, work_crs: pyproj.CRS, as_of: pd.Timestamp | None
+    releases: gpd.GeoDataFrame, work_crs: pyproj.CRS, as_of: pd.Timestamp | None,
+    *, disjoint: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Disjoint release polygons in ``work_crs`` and the method index of each (0 = cleared)."""
+    """Release polygons in ``work_crs`` and the method index of each (0 = cleared).
+
+    With ``disjoint`` (the default) overlaps are resolved so each place has one method;
+    without, the releases are returned as they are (enough to remove released land).
+    """
     if as_of is not None:
         releases = releases.loc[releases[RELEASE_DATE] <= as_of]
     if len(releases) == 0:
         return np.empty(0, dtype=object), np.empty(0, dtype=np.intp)
     geoms = _crs.to_crs_dense(releases.geometry, work_crs)
     method = _method_index(releases)
+    if not disjoint:
+        keep = ~shapely.is_empty(geoms) & ~shapely.is_missing(geoms)
+        return geoms[keep], method[keep].astype(np.intp)
     pieces = flatten(geoms, method)
     keep = ~shapely.is_empty(pieces)
     return pieces[keep], method[keep].astype(np.intp)

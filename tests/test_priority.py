@@ -168,6 +168,23 @@ def test_release_removes_part_of_a_zone():
     assert before["zone_ha"].sum() == pytest.approx(20.0, rel=1e-3)
 
 
+def test_overlapping_and_duplicate_releases_remove_land_once():
+    """Releases that overlap each other (and one recorded twice over a whole hazard) take
+    their union off the zones, never more."""
+    hazards = layer(to_lonlat([box(0, 0, 1000, 1000), box(2000, 0, 2400, 1000)], LON, LAT),
+                    hazard_id=["H1", "H2"], threat_level=["high", "low"])
+    releases = layer(to_lonlat([box(0, 0, 400, 1000), box(300, 350, 600, 650),
+                                box(2000, 0, 2400, 1000), box(2000, 0, 2400, 1000),
+                                box(2100, 0, 2300, 1200)], LON, LAT),
+                     release_id=["R1", "R2", "R3", "R4", "R5"],
+                     method=["cleared", "reduced", "cleared", "cancelled", "reduced"],
+                     release_date=["2023-05-01"] * 5)
+    roads = layer(to_lonlat([LineString([(-500, 500), (3000, 500)])], LON, LAT))
+    zones = priority_zones(hazards, releases, roads=roads)
+    assert zones["hazard_id"].tolist() == ["H1"]
+    assert zones["zone_ha"].sum() == pytest.approx(8.0, rel=1e-3)  # 200 m × (1000 − 600) m
+
+
 def test_hazard_wholly_in_first_category_has_no_later_zone():
     """A hazard inside a settlement's buffer is all residential; a road across it and a
     school next to it add nothing, and the hazard beside it still gets its road strip."""

@@ -439,12 +439,12 @@ def test_point_buffer_vertices_lie_at_the_true_distance(lat):
 
 @pytest.mark.parametrize("lat", [38.0, 66.0])
 def test_long_road_buffer_is_true_along_its_length(lat):
-    """A 60 km road of 1 km segments is cut into pieces, each buffered in its own affine
+    """A 60 km road of 2 km segments is cut into pieces, each buffered in its own affine
     frame; a 60 km road of two segments is buffered in a projection."""
     road = LineString([(44.0, lat), (44.3, lat + 0.25), (44.55, lat + 0.5)])
-    pieces, _ = _split_lines(np.array([shapely.segmentize(road, 0.01)]), LINE_CHUNK_SEGMENTS)
+    pieces, _ = _split_lines(np.array([shapely.segmentize(road, 0.02)]), LINE_CHUNK_SEGMENTS)
     assert (_affine_frames(pieces, WGS84)[2] > AFFINE_TOLERANCE).any()  # must be cut again
-    got = buffer_vertex_distances(shapely.segmentize(road, 0.01), 100.0, split_lines=True,
+    got = buffer_vertex_distances(shapely.segmentize(road, 0.02), 100.0, split_lines=True,
                                   sample=80)
     assert got.max() <= 100.0 * (1 + AFFINE_TOLERANCE)
     assert got.min() >= 100.0 * (CHORD - AFFINE_TOLERANCE)

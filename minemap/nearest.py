@@ -12,6 +12,8 @@ How it is made fast:
   winding roads, and an STRtree with small nodes (:data:`NODE_CAPACITY`) prunes best.
 * The two nearest points are looked for only where the search found a gap (a hazard on a
   road is at 0 m).
+* Hazards are searched in space-filling-curve order (:func:`minemap._overlay.spatial_order`),
+  so successive searches walk the same branches of the tree while they are in cache.
 * :class:`FeatureIndex` holds the segments and trees, so they can be built ahead, while
   the remaining area is still being computed.
 """
@@ -25,7 +27,7 @@ import pyproj
 import shapely
 
 from minemap import crs as _crs
-from minemap._overlay import parallel
+from minemap._overlay import parallel, spatial_order
 
 __all__ = ["FeatureIndex", "segments"]
 
@@ -135,7 +137,10 @@ class FeatureIndex:
             found[i] = np.column_stack([j, gap])
             return found
 
-        found = parallel(search, np.asarray(targets, dtype=object))
+        targets = np.asarray(targets, dtype=object)
+        order = spatial_order(targets)  # neighbours one after another: the tree stays cached
+        found = np.empty((len(targets), 2))
+        found[order] = parallel(search, targets[order])
         nearest, gap = found[:, 0].astype(np.intp), found[:, 1]
         out[:] = 0.0
         apart = np.flatnonzero(gap > 0)

@@ -62,6 +62,39 @@ def test_intersecting_pairs_empty_inputs():
     assert i.size == 0 and j.size == 0
 
 
+def test_intersecting_pairs_match_brute_force_in_left_order():
+    """Enough geometries for the search to run in chunks, in space-filling-curve order: the
+    pairs are exactly the intersecting ones, listed by left index."""
+    rng = np.random.default_rng(5)
+    xy = rng.uniform(0, 1000, (6000, 2))
+    left = shapely.box(xy[:, 0], xy[:, 1], xy[:, 0] + 8, xy[:, 1] + 8)
+    right = shapely.buffer(shapely.points(rng.uniform(0, 1000, (3000, 2))), 6)
+    i, j = _overlay.intersecting_pairs(left, right)
+    assert (np.diff(i) >= 0).all()
+    ii, jj = shapely.STRtree(right).query(left, predicate="intersects")
+    assert set(zip(i.tolist(), j.tolist(), strict=True)) == set(
+        zip(ii.tolist(), jj.tolist(), strict=True))
+    si, sj = _overlay.intersecting_pairs(left, left, same=True)
+    assert (np.diff(si[: len(si) // 2]) >= 0).all()
+    expect = {(a, b) for a, b in zip(*shapely.STRtree(left).query(left, predicate="intersects"),
+                                     strict=True) if a != b}
+    assert set(zip(si.tolist(), sj.tolist(), strict=True)) == expect
+
+
+def test_spatial_order_is_a_permutation_that_keeps_neighbours_together():
+    rng = np.random.default_rng(2)
+    cells = np.array([(x, y) for x in range(64) for y in range(64)], dtype=float)
+    rng.shuffle(cells)
+    geoms = shapely.box(cells[:, 0], cells[:, 1], cells[:, 0] + 1, cells[:, 1] + 1)
+    geoms = np.concatenate([geoms, [Polygon(), None]])
+    order = _overlay.spatial_order(geoms)
+    assert sorted(order.tolist()) == list(range(len(geoms)))
+    centres = cells[order[order < len(cells)]]
+    steps = np.hypot(*np.diff(centres, axis=0).T)
+    assert steps.mean() < 2.0  # shuffled, the mean step is ~30 cells
+    assert _overlay.spatial_order(np.array([box(0, 0, 1, 1)])).tolist() == [0]
+
+
 # --------------------------------------------------------------------------- flatten
 
 

@@ -152,6 +152,6 @@ class FeatureIndex:
             lon1, lat1 = back.transform(ends[:, 1, 0], ends[:, 1, 1])
             out[apart] = _GEOD.inv(lon0, lat0, lon1, lat1)[2]
         if self.polygons is not None:  # a hazard inside a settlement is at distance 0
-            inside, _ = self.polygons.query(targets, predicate="intersects")
-            out[inside] = 0.0
+            inside, _ = self.polygons.query(targets[order], predicate="intersects")
+            out[order[inside]] = 0.0
         return out

@@ -168,6 +168,37 @@ def test_release_removes_part_of_a_zone():
     assert before["zone_ha"].sum() == pytest.approx(20.0, rel=1e-3)
 
 
+def test_hazards_in_utm_with_features_in_lonlat():
+    """Buffers made in the features' CRS are projected into the hazards' (UTM) CRS."""
+    utm = pyproj.CRS.from_epsg(32638)  # central meridian 45°E
+    centre = pyproj.Transformer.from_crs(4326, utm, always_xy=True).transform(LON, LAT)
+    x, y = centre
+    hazards = gpd.GeoDataFrame({"hazard_id": ["H1"], "threat_level": ["high"]},
+                               geometry=[box(x, y, x + 1000, y + 1000)], crs=utm)
+    scale = pyproj.Proj(utm).get_factors(LON, LAT).meridional_scale  # UTM metres per metre
+    road = layer(to_lonlat([LineString([(-500, 500 / scale), (1500 / scale, 500 / scale)])],
+                           LON, LAT))
+    zones = priority_zones(hazards, roads=road)
+    expected = 200.0 * (1000.0 / scale) / 1e4  # a 200 m strip across a 1000 UTM-m square
+    assert zones["zone_ha"].sum() == pytest.approx(expected, rel=2e-3)
+    assert pyproj.CRS(zones.crs).equals(utm)
+
+
+def test_zones_across_the_antimeridian():
+    """Hazards and a road on both sides of 180°: each side gets its 200 m strip."""
+    lat = 50.0
+    hazards = layer([box(179.99, lat, 180.0, lat + 0.009), box(-180.0, lat, -179.99, lat + 0.009)],
+                    hazard_id=["E", "W"], threat_level=["high", "high"])
+    mid = lat + 0.0045
+    roads = layer([LineString([(179.95, mid), (180.0, mid)]),
+                   LineString([(-180.0, mid), (-179.95, mid)])])
+    zones = priority_zones(hazards, roads=roads)
+    width = GEOD.inv(179.99, mid, 180.0, mid)[2]
+    got = zones.set_index("hazard_id")["zone_ha"]
+    for side in ("E", "W"):
+        assert got[side] == pytest.approx(200.0 * width / 1e4, rel=2e-3), side
+
+
 def test_overlapping_and_duplicate_releases_remove_land_once():
     """Releases that overlap each other (and one recorded twice over a whole hazard) take
     their union off the zones, never more."""

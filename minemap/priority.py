@@ -28,6 +28,8 @@ How the figures are made (see ``DESIGN.md`` for the area semantics):
   the buffers that touch it, the buffers are clipped to the hazard and unioned per hazard.
 * Where categories overlap, a place belongs to the first category of ``order``, so no
   hectare is counted twice.
+* Remaining pieces and zones under :data:`SLIVER_M2` (1 cm²) are floating-point residue of
+  the overlays (a hazard released in parts that meet exactly), not land: they count as none.
 """
 
 from __future__ import annotations
@@ -93,6 +95,11 @@ GROUP_CELL_M = 400_000.0
 #: buffered in that frame directly: its distance scale there is within 0.05 % of true
 #: (LAEA scale errs by about (r / R)² / 8 at distance r).
 FRAME_BUFFER_RADIUS_M = 360_000.0
+#: Remaining pieces and zones smaller than this (m², one square centimetre) are overlay
+#: noise, not land: a hazard released exactly along its edges can keep a sliver of
+#: ~1e-7 m² where floating-point edges do not quite meet. They count as nothing, so such a
+#: hazard is fully released (and not ranked).
+SLIVER_M2 = 1e-4
 #: Lines are buffered in pieces of at most this many segments.
 LINE_CHUNK_SEGMENTS = 16
 #: Largest relative distance error allowed for buffering a feature in one local affine
@@ -635,6 +642,11 @@ def _remaining(hazards: gpd.GeoDataFrame, releases: gpd.GeoDataFrame | None,
         if changed.size:
             area = area.copy()
             area[changed] = _crs.area_m2(work[changed], work_crs, frame)
+    noise = (area > 0) & (area < SLIVER_M2)
+    if noise.any():
+        area = np.where(noise, 0.0, area)
+        work = work.copy()
+        work[noise] = shapely.Polygon()
     attrs = attrs.reset_index(drop=True)
     # hazards wholly inside higher-threat (or lower-id) hazards keep a row, with no area
     present = set(attrs[HAZARD_ID].tolist())
@@ -719,7 +731,7 @@ def _zone_frame(remaining: _Remaining, zones: Mapping[str, np.ndarray],
         has = ~shapely.is_missing(geoms)
         geoms = _polygon_or_empty(geoms[has])
         area = _crs.area_m2(geoms, remaining.work_crs, remaining.frame)
-        keep = area > 0
+        keep = area >= SLIVER_M2
         attrs = remaining.attrs.loc[has].reset_index(drop=True).loc[keep]
         blocks.append(pd.DataFrame({CATEGORY: category, THREAT_LEVEL: attrs[THREAT_LEVEL],
                                     HAZARD_ID: attrs[HAZARD_ID], ZONE_HA: area[keep] / _M2_PER_HA,

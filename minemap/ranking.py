@@ -23,7 +23,8 @@ Criteria (keys of the weights) and their normalised scores
 A criterion without data (no population raster, no feature layer) scores 0 for every hazard,
 so it cannot change the order. The total is ``Σ weight × score / Σ weight``, in [0, 1].
 Hazards are ordered by total, highest first; equal totals (to 1e-12) by ``hazard_id``.
-Hazards with no remaining area (fully released) get no rank.
+Hazards with no remaining area (fully released; a sliver under 1 cm² left by the overlays
+counts as none) get no rank.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ import pyproj
 import pytest
 import rasterio
 import shapely
+import shapely.ops
 from affine import Affine
 from shapely import LineString, Point, box
 
@@ -86,6 +87,26 @@ def test_fully_released_hazard_is_not_ranked(ranking):
     ranked = ranking["rank"].dropna().astype(int).tolist()
     assert ranked == list(range(1, len(ranked) + 1))
     assert pd.isna(ranking["rank"].iloc[-1])
+
+
+def test_hazard_released_in_two_exact_halves_is_fully_released():
+    """Two releases that split a hazard exactly leave a floating-point sliver (~1e-9 m²)
+    after the differences: that is no land, so the hazard is neither ranked nor zoned."""
+    hazard, other = to_lonlat([box(0, 0, 1000, 1000), box(3000, 0, 3500, 500)])
+    cut = LineString([(LON - 1, LAT + 0.00364), (LON + 1, LAT + 0.0041)])
+    halves = list(shapely.ops.split(hazard, cut).geoms)
+    assert len(halves) == 2
+    hazards = gpd.GeoDataFrame({"hazard_id": ["H1", "H2"], "threat_level": ["high", "low"]},
+                               geometry=[hazard, other], crs=4326)
+    releases = gpd.GeoDataFrame({"release_id": ["R1", "R2"], "method": ["cleared", "reduced"],
+                                 "release_date": ["2024-01-01"] * 2},
+                                geometry=halves, crs=4326)
+    roads = layer([LineString([(-500, 250), (4000, 250)])])
+    zones, ranking = priority_analysis(hazards, releases, roads=roads)
+    row = ranking.set_index("hazard_id").loc["H1"]
+    assert pd.isna(row["rank"]) and row["remaining_ha"] == 0.0
+    assert zones["hazard_id"].tolist() == ["H2"]
+    assert ranking["rank"].notna().sum() == 1
 
 
 def test_total_is_explained_by_its_columns(ranking):

@@ -124,7 +124,7 @@ class FeatureIndex:
         Returns
         -------
         numpy.ndarray
-            Geodesic metres; NaN if there are no features.
+            Geodesic metres; NaN if there are no features, and for empty targets.
         """
         out = np.full(len(targets), np.nan)
         if len(targets) == 0 or len(self.pieces) == 0:
@@ -133,7 +133,7 @@ class FeatureIndex:
         def search(chunk: np.ndarray) -> np.ndarray:
             (i, j), gap = self.tree.query_nearest(chunk, all_matches=False,
                                                   return_distance=True)
-            found = np.zeros((len(chunk), 2))
+            found = np.full((len(chunk), 2), np.nan)  # an empty target finds nothing
             found[i] = np.column_stack([j, gap])
             return found
 
@@ -141,8 +141,9 @@ class FeatureIndex:
         order = spatial_order(targets)  # neighbours one after another: the tree stays cached
         found = np.empty((len(targets), 2))
         found[order] = parallel(search, targets[order])
-        nearest, gap = found[:, 0].astype(np.intp), found[:, 1]
-        out[:] = 0.0
+        gap = found[:, 1]
+        nearest = np.where(np.isfinite(gap), found[:, 0], 0).astype(np.intp)
+        out[np.isfinite(gap)] = 0.0
         apart = np.flatnonzero(gap > 0)
         if apart.size:
             lines = parallel(shapely.shortest_line, targets[apart], self.pieces[nearest[apart]])

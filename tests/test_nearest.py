@@ -99,6 +99,8 @@ def test_no_features_or_no_targets():
     assert np.isnan(empty.distances_m(np.array([box(0, 0, 1, 1)]))).all()
     index = FeatureIndex.build(np.array([Point(45, 40)]), WGS84, frame)
     assert index.distances_m(np.empty(0, dtype=object)).shape == (0,)
+    got = index.distances_m(np.array([Polygon(), box(1000, 0, 1100, 100)], dtype=object))
+    assert np.isnan(got[0]) and got[1] == pytest.approx(1000.0, rel=5e-3)
 
 
 def test_many_targets_in_parallel_chunks_keep_their_order():

@@ -110,6 +110,32 @@ def _retry_repaired(op: Callable[..., object], a: object, b: object) -> object:
         return op(shapely.set_precision(left, grid), shapely.set_precision(right, grid))
 
 
+def run_positions(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Position of each item within its run of equal ``keys``, and the length of that run.
+
+    Parameters
+    ----------
+    keys : numpy.ndarray
+        Sorted (or at least grouped) keys, e.g. the target index of overlay pairs.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(position, run_length)`` per item.
+
+    Examples
+    --------
+    >>> [a.tolist() for a in run_positions(np.array([4, 4, 7, 9, 9, 9]))]
+    [[0, 1, 0, 0, 1, 2], [2, 2, 1, 3, 3, 3]]
+    """
+    keys = np.asarray(keys)
+    if keys.size == 0:
+        return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
+    starts = np.r_[0, np.flatnonzero(keys[1:] != keys[:-1]) + 1]
+    lengths = np.diff(np.r_[starts, keys.size])
+    return np.arange(keys.size) - np.repeat(starts, lengths), np.repeat(lengths, lengths)
+
+
 def subtract_pairs(targets: np.ndarray, i: np.ndarray, others: np.ndarray) -> np.ndarray:
     """``targets[i[k]] − others[k]`` for every pair, several per target, in array rounds.
 
@@ -131,9 +157,7 @@ def subtract_pairs(targets: np.ndarray, i: np.ndarray, others: np.ndarray) -> np
     out = np.asarray(targets, dtype=object).copy()
     if i.size == 0:
         return out
-    starts = np.r_[0, np.flatnonzero(np.diff(i)) + 1]
-    counts = np.diff(np.r_[starts, i.size])
-    rank = np.arange(i.size) - np.repeat(starts, counts)
+    rank, _ = run_positions(i)
     for r in range(int(rank.max()) + 1):
         sel = rank == r
         out[i[sel]] = robust(shapely.difference, out[i[sel]], others[sel])

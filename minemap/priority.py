@@ -58,6 +58,7 @@ from minemap._overlay import (
     parallel,
     polygonal_parts,
     robust,
+    run_positions,
     subtract_pairs,
 )
 from minemap._validate import list_ids
@@ -341,21 +342,26 @@ def _true_buffers(geoms: np.ndarray, source: pyproj.CRS, distances: np.ndarray,
             origin = np.concatenate([origin[keep], origin[redo][src]])
             centre, metric, error = (np.concatenate([a[keep], b]) for a, b in
                                      zip((centre, metric, error), more, strict=True))
-    out = np.full(len(geoms), shapely.Polygon(), dtype=object)
+    out = np.full(len(geoms), shapely.Polygon(), dtype=object)  # nothing to buffer: empty
     blank = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    error[blank] = 0.0
-    near = np.flatnonzero((error <= AFFINE_TOLERANCE) & ~blank)
+    fits = error <= AFFINE_TOLERANCE
+    near = np.flatnonzero(fits & ~blank)
     if near.size:
         out[near] = _affine_buffers(geoms[near], centre[near], metric[near],
                                     distances[origin[near]])
         if not source.equals(target):
             out[near] = _crs.project_dense(out[near], source, target)
-    far = np.flatnonzero(~(error <= AFFINE_TOLERANCE))
+    far = np.flatnonzero(~fits & ~blank)
     if far.size:
         out[far] = _frame_buffers(geoms[far], source, distances[origin[far]], frame)
         if not pyproj.CRS(frame).equals(target):
             out[far] = _crs.project_dense(out[far], frame, target)
     return out
+
+
+def _buffer(geoms: np.ndarray, distances: np.ndarray) -> np.ndarray:
+    """Round buffers of :data:`BUFFER_QUAD_SEGS` segments per quarter circle."""
+    return shapely.buffer(geoms, distances, quad_segs=BUFFER_QUAD_SEGS)
 
 
 def _affine_frames(geoms: np.ndarray, crs: pyproj.CRS
@@ -392,8 +398,7 @@ def _affine_buffers(geoms: np.ndarray, centre: np.ndarray, metric: np.ndarray,
     coords, index = shapely.get_coordinates(geoms, return_index=True)
     local = np.einsum("nij,nj->ni", metric[index], coords - centre[index])
     local = shapely.set_coordinates(geoms.copy(), local)
-    buffers = parallel(lambda g, d: shapely.buffer(g, d, quad_segs=BUFFER_QUAD_SEGS),
-                       local, distances)
+    buffers = parallel(_buffer, local, distances)
     coords, index = shapely.get_coordinates(buffers, return_index=True)
     back = np.linalg.inv(metric)
     world = np.einsum("nij,nj->ni", back[index], coords) + centre[index]
@@ -422,13 +427,10 @@ def _frame_buffers(geoms: np.ndarray, source: pyproj.CRS, distances: np.ndarray,
     keys, group = np.unique(cells, axis=0, return_inverse=True)
     group = group.ravel()
 
-    def buffer(g: np.ndarray, d: np.ndarray) -> np.ndarray:
-        return shapely.buffer(g, d, quad_segs=BUFFER_QUAD_SEGS)
-
     for g in range(len(keys)):
         sel = np.flatnonzero(group == g)
         if np.isinf(keys[g, 0]):
-            out[sel] = parallel(buffer, _crs.project_dense(geoms[sel], source, frame),
+            out[sel] = parallel(_buffer, _crs.project_dense(geoms[sel], source, frame),
                                 distances[sel])
             continue
         rad = np.radians(lon[sel])
@@ -438,7 +440,7 @@ def _frame_buffers(geoms: np.ndarray, source: pyproj.CRS, distances: np.ndarray,
             f"+proj=aeqd +lat_0={centre_lat:.6f} +lon_0={centre_lon:.6f} +x_0=0 +y_0=0 "
             "+ellps=WGS84 +units=m +no_defs")
         local = _crs.project_dense(geoms[sel], source, aeqd)
-        out[sel] = _crs.project_dense(parallel(buffer, local, distances[sel]), aeqd, frame)
+        out[sel] = _crs.project_dense(parallel(_buffer, local, distances[sel]), aeqd, frame)
     return out
 
 
@@ -494,10 +496,8 @@ def _grouped_union(geoms: np.ndarray, groups: np.ndarray, n: int) -> np.ndarray:
     geoms, groups = np.asarray(geoms, dtype=object)[order], np.asarray(groups)[order]
     merged = np.zeros(n, dtype=bool)
     while True:
-        starts = np.r_[0, np.flatnonzero(np.diff(groups)) + 1]
-        counts = np.diff(np.r_[starts, len(groups)])
-        rank = np.arange(len(groups)) - np.repeat(starts, counts)
-        left = np.flatnonzero((rank % 2 == 0) & (rank + 1 < np.repeat(counts, counts)))
+        rank, size = run_positions(groups)
+        left = np.flatnonzero((rank % 2 == 0) & (rank + 1 < size))
         if left.size == 0:
             break
         merged[groups[left]] = True

@@ -29,6 +29,7 @@ from minemap._overlay import (
     intersection_pieces,
     polygonal_parts,
     robust,
+    run_positions,
 )
 from minemap.settings import (
     CANCELLED_HA,
@@ -240,9 +241,7 @@ def _release_overlay(
     taken[whole] = current_m2[i[whole]]
     current[i[whole]] = shapely.Polygon()
     current_m2[i[whole]] = 0.0
-    starts = np.r_[0, np.flatnonzero(np.diff(i)) + 1] if i.size else np.empty(0, dtype=int)
-    counts = np.diff(np.r_[starts, i.size])
-    rank = np.arange(i.size) - np.repeat(starts, counts)
+    rank, _ = run_positions(i)
     for r in range(int(rank.max()) + 1 if i.size else 0):
         sel = np.flatnonzero((rank == r) & ~whole)
         if sel.size == 0:

@@ -39,7 +39,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "hazard_map": "minemap.maps",
     "save_map": "minemap.maps",
-    "plot_map": "minemap.static_map",
+    "plot_map": "minemap.maps",
     "priority_zones": "minemap.priority",
     "rank_hazards": "minemap.ranking",
 }

@@ -7,6 +7,10 @@ Messages name the file, the feature id and how to fix the input.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+from collections.abc import Iterator
+
 
 class MinemapError(Exception):
     """Base class of every error minemap raises on purpose."""
@@ -62,3 +66,49 @@ class DuplicateIdWarning(MinemapWarning):
 
 class DataWarning(MinemapWarning):
     """Something in the data deserves attention but does not stop the computation."""
+
+
+# ------------------------------------------------------------------------------------------
+# how messages name options: the Python spelling, and the CLI's next to it when the command
+# line is reading (the CLI says which of its options fed which Python argument)
+# ------------------------------------------------------------------------------------------
+
+_CLI_SPELLING: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
+    "minemap_cli_spelling", default=None)
+
+
+def option_hint(name: str, example: str = "") -> str:
+    """How a message names an option: ``layer=`` or ``layer= (CLI: --released-layer)``.
+
+    Parameters
+    ----------
+    name : str
+        The Python keyword argument, e.g. ``"layer"``.
+    example : str, optional
+        A value to show, e.g. ``"'EPSG:4326'"``; shown after ``=`` (and after the CLI flag).
+    """
+    python = f"{name}={example}"
+    spelling = (_CLI_SPELLING.get() or {}).get(name)
+    if spelling is None:
+        return python
+    flag = f"{spelling} {example.strip(chr(39))}".rstrip() if example else spelling
+    return f"{python} (CLI: {flag})"
+
+
+@contextlib.contextmanager
+def cli_spelling(**options: str) -> Iterator[None]:
+    """Within this block, messages name each Python option's CLI flag too.
+
+    Examples
+    --------
+    >>> with cli_spelling(layer="--released-layer"):
+    ...     option_hint("layer")
+    'layer= (CLI: --released-layer)'
+    >>> option_hint("layer")
+    'layer='
+    """
+    token = _CLI_SPELLING.set({**(_CLI_SPELLING.get() or {}), **options})
+    try:
+        yield
+    finally:
+        _CLI_SPELLING.reset(token)

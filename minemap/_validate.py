@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -29,9 +29,11 @@ from minemap._errors import (
     RepairError,
     RepairWarning,
     SchemaError,
+    option_hint,
 )
 from minemap._overlay import gc_paused, parallel, polygonal_parts
 from minemap.settings import IDS_IN_MESSAGES, MAX_REPAIR_AREA_CHANGE
+from minemap.vocabulary import canonical_word
 
 POLYGON_TYPES = frozenset({"Polygon", "MultiPolygon"})
 LINE_TYPES = frozenset({"LineString", "MultiLineString"})
@@ -57,25 +59,49 @@ def check_not_empty(gdf: gpd.GeoDataFrame, label: str, *, after_repair: bool = F
         )
 
 
-def assign_crs(gdf: gpd.GeoDataFrame, label: str, crs: object | None) -> gpd.GeoDataFrame:
+_CRS_FIXES = {
+    ".shp": "or give the Shapefile its .prj file (export it again from your GIS)",
+    ".csv": "a CSV file cannot declare a CRS, so name it every time",
+    ".geojson": "GeoJSON is longitude/latitude (EPSG:4326) unless the file says otherwise",
+}
+
+
+def assign_crs(gdf: gpd.GeoDataFrame, label: str, crs: object | None, *,
+               override: bool = False, suffix: str = "") -> gpd.GeoDataFrame:
     """Return ``gdf`` with a CRS, refusing a layer with none unless ``crs`` is given.
 
-    ``crs`` is used only for a layer that declares no CRS; a declared CRS is kept.
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        The layer as read.
+    label : str
+        File (and layer) name used in messages.
+    crs : str, int or pyproj.CRS, optional
+        CRS of the coordinates: used for a layer that declares none, and for every layer when
+        ``override`` is true.
+    override : bool, default False
+        Replace a declared CRS by ``crs`` (for files that declare a wrong one). The
+        coordinates are not transformed, only interpreted in ``crs``.
+    suffix : str, optional
+        The file's extension, to tell how that format declares its CRS.
     """
-    if gdf.crs is not None:
+    if override and crs is None:
+        raise CRSError(f"{label}: {option_hint('override_crs', 'True')} needs the CRS to use: "
+                       f"pass it with {option_hint('crs', repr('EPSG:32638'))}.")
+    if gdf.crs is not None and not override:
         return gdf
     if crs is None:
+        fix = _CRS_FIXES.get(suffix.lower(), "or fix the file so that it declares its CRS")
         raise CRSError(
             f"{label}: the layer has no coordinate reference system (CRS); pass the CRS its "
-            "coordinates are in, e.g. crs='EPSG:4326' (CLI: --crs EPSG:4326), or fix the file "
-            "(a Shapefile needs its .prj)."
+            f"coordinates are in, e.g. {option_hint('crs', repr('EPSG:4326'))}, {fix}."
         )
     try:
         wanted = pyproj.CRS.from_user_input(crs)
     except pyproj.exceptions.CRSError as exc:
         raise CRSError(f"{label}: {crs!r} is not a CRS pyproj knows ({exc}); "
                        "pass e.g. 'EPSG:4326' or 'EPSG:32638'.") from None
-    return gdf.set_crs(wanted)
+    return gdf.set_crs(wanted, allow_override=True)
 
 
 def check_finite(geoms: np.ndarray, ids: pd.Series, label: str) -> None:
@@ -161,7 +187,8 @@ def check_bounds(geoms: np.ndarray, crs: pyproj.CRS, ids: pd.Series, label: str)
             f"{label}: {rows.size} feature(s) lie far outside the area where {crs.name} is "
             f"valid (ids {list_ids(ids.iloc[rows])}; e.g. x {b[0]:.6g}..{b[2]:.6g}, "
             f"y {b[1]:.6g}..{b[3]:.6g}); the layer's CRS is probably wrong: pass the right one "
-            "with crs= (CLI: --crs)."
+            f"with {option_hint('crs')}; if the file declares a wrong CRS, also pass "
+            f"{option_hint('override_crs', 'True')}."
         )
 
 
@@ -298,7 +325,7 @@ def polygon_layer(
                 f"more than {MAX_REPAIR_AREA_CHANGE:.0%} (ids {list_ids(ids.iloc[bad])}; e.g. "
                 f"{before[k] / 1e4:.4f} ha enclosed by the rings, {after[k] / 1e4:.4f} ha after "
                 "repair); fix those rings in a GIS, or accept the repair with "
-                "allow_area_change=True (CLI: --allow-area-change)."
+                f"{option_hint('allow_area_change', 'True')}."
             )
         out[rows] = repaired
         area_before, area_after = float(before.sum()), float(after.sum())
@@ -349,31 +376,44 @@ def require_columns(gdf: pd.DataFrame, columns: dict[str, str], label: str) -> N
                 gdf, gpd.GeoDataFrame) else list(gdf.columns)
             raise SchemaError(
                 f"{label}: no column {column!r}; the layer has {existing}. Name the right one "
-                f"with {option}= (CLI: --{option.replace('_', '-')})."
+                f"with {option_hint(option)}."
             )
 
 
 def normalise_vocabulary(
     values: pd.Series, *, allowed: Sequence[str], ids: pd.Series, label: str, column: str,
-    option: str,
+    option: str, aliases: Mapping[str, str] | None = None, map_option: str = "level_map",
 ) -> pd.Series:
-    """Lower-case and strip ``values`` and refuse anything outside ``allowed``."""
-    text = values.astype("string").str.strip().str.lower()
-    bad = text.isna() | ~text.isin(list(allowed))
+    """Map ``values`` onto ``allowed`` and refuse anything else.
+
+    Case, surrounding spaces and inner spaces, hyphens and underscores are ignored;
+    ``aliases`` (from :func:`minemap.vocabulary.resolve_aliases`) maps further words.
+    """
+    lookup = dict(aliases) if aliases is not None else {word: word for word in allowed}
+    unique = pd.unique(values.astype(object))
+    mapped = {v: (None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA
+                  else lookup.get(canonical_word(v))) for v in unique}
+    text = pd.Series([mapped[v] for v in values.astype(object)], index=values.index,
+                     dtype=object)
+    bad = text.isna()
     if bad.any():
         found = pd.unique(values[bad].astype("string").fillna("<missing>"))
+        example = next((str(v) for v in found if v != "<missing>"), "Your word")
         raise SchemaError(
             f"{label}: column {column!r} holds {list_ids(found)} (ids {list_ids(ids[bad])}); "
-            f"allowed values are {', '.join(allowed)} (case and surrounding spaces are "
-            f"ignored). Fix those values, or name another column with {option}=."
+            f"allowed values are {', '.join(allowed)} and the IMAS terms minemap knows "
+            "(case and spaces are ignored). Map other words with "
+            f"{option_hint(map_option, '{' + repr(example) + ': ' + repr(allowed[0]) + '}')} "
+            "(CLI: --vocabulary FILE.toml), fix those values, or name another column with "
+            f"{option_hint(option)}."
         )
-    return text.astype(object)
+    return text
 
 
 _ISO_DAY = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})(?:$|[T ]|\s)")
 
 
-def _day_of(value: object) -> pd.Timestamp | None:
+def day_of(value: object) -> pd.Timestamp | None:
     """The calendar day a value names, as written (a UTC offset does not move the day)."""
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
         return None
@@ -406,7 +446,7 @@ def parse_dates(values: pd.Series, *, ids: pd.Series, label: str, column: str) -
         wall = values.dt.tz_localize(None) if values.dt.tz is not None else values
         parsed = wall.dt.normalize()
     else:
-        lookup = {v: _day_of(v) for v in pd.unique(values.astype(object))}
+        lookup = {v: day_of(v) for v in pd.unique(values.astype(object))}
         parsed = pd.Series([lookup[v] for v in values.astype(object)], index=values.index,
                            dtype="datetime64[ns]")
     bad = parsed.isna()
@@ -415,6 +455,6 @@ def parse_dates(values: pd.Series, *, ids: pd.Series, label: str, column: str) -
         raise SchemaError(
             f"{label}: {int(bad.sum())} release(s) have a missing or unparseable date in "
             f"{column!r} (ids {list_ids(ids[bad])}; values {list_ids(found)}); write dates as "
-            "YYYY-MM-DD, or name another column with date_column= (CLI: --date-column)."
+            f"YYYY-MM-DD, or name another column with {option_hint('date_column')}."
         )
     return parsed.astype("datetime64[ns]")

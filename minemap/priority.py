@@ -36,16 +36,13 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import pyproj
 import shapely
 
@@ -76,7 +73,6 @@ __all__ = [
     "DEFAULT_DISTANCES_M",
     "parse_distances",
     "priority_zones",
-    "read_osm_features",
     "zone_summary",
 ]
 
@@ -224,82 +220,6 @@ def _feature_distances(layer: gpd.GeoDataFrame, kind: str, default: float,
                           f"empty to use the {kind} default of {default:g} m); rows "
                           f"{list_ids(rows)} do not.")
     return np.where(given, values, default)
-
-
-_OSM_LAYERS = {"roads": "lines", "infrastructure": "points", "residential": "multipolygons"}
-
-
-def read_osm_features(
-    path: str | os.PathLike,
-    *,
-    kind: str,
-    layer: str | None = None,
-    tag_filter: str | None = None,
-) -> gpd.GeoDataFrame:
-    """Read priority features from an OpenStreetMap ``.osm.pbf`` extract.
-
-    Reads through :func:`minemap.read_features` (so validation is the same as for any other
-    file) and keeps only the features with the given OSM tag: roads are ``lines`` with a
-    ``highway`` tag, residential areas are ``multipolygons`` with a ``building`` tag or
-    ``landuse=residential``, infrastructure is ``points`` with an ``amenity`` or ``man_made``
-    tag (or any other column named by ``tag_filter``).
-
-    Parameters
-    ----------
-    path : path-like
-        An ``.osm.pbf`` file (a GeoPackage made from OSM data works as well).
-    kind : {'roads', 'infrastructure', 'residential'}
-        Which priority features to read.
-    layer : str, optional
-        OGR layer; default ``lines``, ``points`` or ``multipolygons`` by ``kind``.
-    tag_filter : str, optional
-        Keep rows where this column is not null, instead of the default filter.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        The features, in EPSG:4326.
-
-    Examples
-    --------
-    >>> import pyogrio, pathlib
-    >>> pbf = pathlib.Path(pyogrio.__file__).parent / "tests/fixtures/sample.osm.pbf"
-    >>> roads = read_osm_features(pbf, kind="roads")  # doctest: +SKIP
-    """
-    kind = _check_category(kind, "kind")
-    path = Path(path)
-    is_pbf = path.suffix.lower() in {".pbf", ".osm"}
-    layer = layer or (_OSM_LAYERS[kind] if is_pbf else None)
-    # small or hand-made extracts have unsorted node ids, which GDAL's fast index refuses
-    previous = pyogrio.get_gdal_config_option("OSM_USE_CUSTOM_INDEXING")
-    pyogrio.set_gdal_config_options({"OSM_USE_CUSTOM_INDEXING": "NO"})
-    try:
-        raw, label, _ = _io.read_layer(path, layer=layer, default_layer=kind)
-    finally:
-        pyogrio.set_gdal_config_options({"OSM_USE_CUSTOM_INDEXING": previous})
-    if tag_filter is not None:
-        if tag_filter not in raw.columns:
-            raise SchemaError(f"{label}: no column {tag_filter!r} to filter on; it has "
-                              f"{[c for c in raw.columns if c != raw.geometry.name]}.")
-        keep = raw[tag_filter].notna()
-    elif kind == "roads" and "highway" in raw.columns:
-        keep = raw["highway"].notna()
-    elif kind == "residential" and "building" in raw.columns:
-        keep = raw["building"].notna()
-        if "landuse" in raw.columns:
-            keep |= raw["landuse"].eq("residential")
-    elif kind == "infrastructure":
-        keep = pd.Series(False, index=raw.index)
-        for column in ("amenity", "man_made"):
-            if column in raw.columns:
-                keep |= raw[column].notna()
-        if not keep.any() and not {"amenity", "man_made"} & set(raw.columns):
-            keep[:] = True
-    else:
-        keep = pd.Series(True, index=raw.index)
-    raw = raw.loc[keep.to_numpy()].reset_index(drop=True)
-    raw.attrs.update(source=label)
-    return _io.read_features(raw, kind=kind)  # type: ignore[arg-type]
 
 
 # ------------------------------------------------------------------------------------------
@@ -845,7 +765,10 @@ def priority_zones(
     hazards, _, distances, order, remaining, zones, _ = _analyse(
         hazards, releases, roads, infrastructure, residential, distances_m, order,
         distance_column, as_of)
-    return _zones_output(remaining, zones, order, distances, pyproj.CRS(hazards.crs))
+    out = _zones_output(remaining, zones, order, distances, pyproj.CRS(hazards.crs))
+    stamp = _as_timestamp(as_of)
+    out.attrs["as_of"] = None if stamp is None else stamp.date().isoformat()
+    return out
 
 
 def _zones_output(remaining: _Remaining, zones: Mapping[str, np.ndarray], order: Sequence[str],

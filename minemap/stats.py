@@ -8,6 +8,7 @@ strongest method, and ``as_of`` limiting releases to those dated on or before it
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,9 +20,10 @@ import pandas as pd
 import pyproj
 import shapely
 
+from minemap import _validate
 from minemap import crs as _crs
 from minemap import io as _io
-from minemap._errors import DataWarning, SchemaError
+from minemap._errors import DataWarning, SchemaError, option_hint
 from minemap._overlay import (
     flatten,
     gc_paused,
@@ -67,18 +69,31 @@ def _as_releases(releases: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
     return _io.read_releases(releases)
 
 
+_BARE_YEAR = re.compile(r"^\s*(\d{4})\s*$")
+
+
 def _as_timestamp(as_of: object | None) -> pd.Timestamp | None:
+    """The calendar day ``as_of`` names: an ISO 8601 date, or a bare year (31 December).
+
+    A date written with a time and a UTC offset keeps the day it was written with, as
+    release dates do; ``03/05/2022`` is refused (it is 3 May or 5 March, depending on who
+    wrote it).
+    """
     if as_of is None:
         return None
-    try:
-        stamp = pd.Timestamp(as_of)
-    except (TypeError, ValueError):
-        raise SchemaError(f"as_of={as_of!r} is not a date; write it as YYYY-MM-DD.") from None
-    if pd.isna(stamp):
-        raise SchemaError(f"as_of={as_of!r} is not a date; write it as YYYY-MM-DD.")
-    if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert("UTC").tz_localize(None)
-    return stamp.normalize()
+    if isinstance(as_of, int) and not isinstance(as_of, bool) and 1000 <= as_of <= 9999:
+        return pd.Timestamp(as_of, 12, 31)
+    if isinstance(as_of, str):
+        year = _BARE_YEAR.match(as_of)
+        if year:
+            return pd.Timestamp(int(year.group(1)), 12, 31)
+    day = _validate.day_of(as_of) if not isinstance(as_of, bool) else None
+    if day is None:
+        raise SchemaError(
+            f"{option_hint('as_of', repr(as_of))} is not an ISO date; write it as YYYY-MM-DD "
+            "(e.g. 2022-05-03), or a bare year YYYY for 31 December of that year."
+        )
+    return day
 
 
 @dataclass
@@ -296,6 +311,7 @@ def land_release_summary(
     by: str | Sequence[str] | gpd.GeoDataFrame | None = None,
     as_of: object | None = None,
     district_column: str | None = None,
+    edges: str | None = None,
 ) -> pd.DataFrame:
     """Hazard, released and remaining hectares per threat level (and group).
 
@@ -310,10 +326,16 @@ def land_release_summary(
         Hazard column(s) to group by (e.g. ``"district"``), or a layer of district polygons:
         hazard area is then split between districts by geometry.
     as_of : date-like, optional
-        Count only releases dated on or before this date.
+        Count only releases dated on or before this day: an ISO 8601 date
+        (``"2022-06-30"``; with a time and UTC offset it keeps the day it was written with),
+        a ``datetime.date``, or a bare year (``2022`` means 31 December 2022).
     district_column : str, optional
         Name column of a district layer given as ``by`` (default ``district`` or the first
         attribute column).
+    edges : {'planar', 'geodesic'}, optional
+        How polygon edges run between vertices: straight in the layer's own CRS
+        (``'planar'``, the default for layers read by minemap) or along great-circle arcs
+        (``'geodesic'``, as PostGIS ``geography``); default: as the layers were read.
 
     Returns
     -------
@@ -344,7 +366,7 @@ def land_release_summary(
     {'high': 100.08, 'medium': 0.0, 'low': 50.04, 'total': 150.12}
     """
     table, _ = _summary_and_pieces(hazards, releases, by=by, as_of=as_of,
-                                   district_column=district_column)
+                                   district_column=district_column, edges=edges)
     if table.attrs[RELEASED_OUTSIDE_HA] > 0.005:
         warnings.warn(
             f"{table.attrs[RELEASED_OUTSIDE_HA]:.2f} ha of recorded release lie outside every "
@@ -373,14 +395,18 @@ def _summary_and_pieces(
     district_column: str | None = None,
     keep_columns: Sequence[str] = (),
     keep_remaining: bool = False,
+    edges: str | None = None,
 ) -> tuple[pd.DataFrame, _SummaryParts]:
     """The summary table and the pieces it was computed from (no warnings emitted)."""
-    hazards = _as_hazards(hazards)
+    hazards = _io.with_edges(_as_hazards(hazards), edges)
     releases = _as_releases(releases)
+    if releases is not None:
+        releases = _io.with_edges(releases, edges)
     stamp = _as_timestamp(as_of)
     districts = None
     if isinstance(by, gpd.GeoDataFrame):
         districts, district_column = _district_layer(by, district_column)
+        districts = _io.with_edges(districts, edges)
         by_columns: list[str] = []
         group_columns = [district_column]
     else:
@@ -411,6 +437,7 @@ def _summary_and_pieces(
     table.attrs[RELEASED_OUTSIDE_HA] = outside / _M2_PER_HA
     table.attrs["as_of"] = None if stamp is None else stamp.date().isoformat()
     table.attrs["area_frame"] = _crs.describe_frame(frame)
+    table.attrs["edges"] = hazards.attrs.get("edges", "planar")
     return table, _SummaryParts(pieces, rgeoms, rmethod, remaining)
 
 
@@ -450,6 +477,7 @@ def progress_over_time(
     freq: str = "QE",
     start: object | None = None,
     end: object | None = None,
+    edges: str | None = None,
 ) -> pd.DataFrame:
     """Cumulative land release at the end of each period.
 
@@ -462,6 +490,8 @@ def progress_over_time(
         forms ``"M"``, ``"Q"``, ``"Y"`` are accepted too).
     start, end : date-like, optional
         First and last dates to cover; default the first and last release dates.
+    edges : {'planar', 'geodesic'}, optional
+        As for :func:`land_release_summary`.
 
     Returns
     -------
@@ -483,11 +513,11 @@ def progress_over_time(
     >>> progress_over_time(hz, rl)["percent_released"].round(1).tolist()
     [50.0, 100.0]
     """
-    hazards = _as_hazards(hazards)
+    hazards = _io.with_edges(_as_hazards(hazards), edges)
     if releases is None:
         raise SchemaError("progress_over_time needs release records (releases=); without them "
                           "there is no progress to chart.")
-    releases = _as_releases(releases)
+    releases = _io.with_edges(_as_releases(releases), edges)
     alias = _FREQ_ALIASES.get(freq.upper(), freq) if isinstance(freq, str) else freq
     try:
         offset = pd.tseries.frequencies.to_offset(alias)
@@ -516,4 +546,5 @@ def progress_over_time(
     table["released_in_period_ha"] = table[RELEASED_HA].diff().fillna(table[RELEASED_HA])
     table.attrs.clear()
     table.attrs["freq"] = offset.freqstr
+    table.attrs["edges"] = hazards.attrs.get("edges", "planar")
     return table

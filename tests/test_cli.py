@@ -86,7 +86,7 @@ def test_summary_json_schema_and_figures(scenario, capsys):
     assert status == 0
     doc = json.loads(out)
     assert set(doc) == {"unit", "as_of", "rows", "released_outside_hazards_ha", "warnings",
-                        "area_frame"}
+                        "area_frame", "edges"}
     assert doc["unit"] == "ha" and doc["as_of"] is None
     assert [row["threat_level"] for row in doc["rows"]] == ["high", "medium", "low", "total"]
     for row in doc["rows"]:
@@ -157,7 +157,7 @@ def test_summary_csv(scenario, capsys):
                          capsys)
     assert status == 0
     table = pd.read_csv(io.StringIO(out))
-    assert table.columns.tolist() == ["threat_level", *SUMMARY_COLUMNS]
+    assert table.columns.tolist() == ["threat_level", *SUMMARY_COLUMNS, "as_of"]
     assert table["hazard_ha"].iloc[-1] == pytest.approx(
         expected_summary()["total"]["hazard_ha"], rel=REL)
 

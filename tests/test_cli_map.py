@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from test_maps import _districts, _hazards, _releases, _roads
+from test_maps_interactive import _districts, _hazards, _releases, _roads
 
 from minemap.cli import run
 

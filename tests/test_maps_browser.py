@@ -61,7 +61,7 @@ def _open(chrome, path: Path, timeout: float = 30.0) -> None:
 
 @pytest.fixture(scope="module")
 def fixture_map(tmp_path_factory) -> Path:
-    from test_maps import full_map
+    from test_maps_interactive import full_map
 
     path = tmp_path_factory.mktemp("map") / "fixture.html"
     maps.save_map(full_map(), path, offline=True)
@@ -97,7 +97,7 @@ def test_legend_and_controls_visible(driver, fixture_map):
 
 
 def test_payloads_display_as_text_and_never_run(driver, fixture_map):
-    from test_maps import PAYLOADS
+    from test_maps_interactive import PAYLOADS
 
     _open(driver, fixture_map)
     shown = driver.execute_script("""
@@ -124,7 +124,7 @@ def test_payloads_display_as_text_and_never_run(driver, fixture_map):
 
 
 def test_large_merged_map_uses_canvas(driver, tmp_path):
-    from test_maps import _hazards, _releases
+    from test_maps_interactive import _hazards, _releases
 
     path = tmp_path / "merged.html"
     maps.save_map(maps.hazard_map(_hazards(), _releases(), tiles=None, feature_budget=1), path,

@@ -15,6 +15,7 @@ from shapely import LineString, Point, box
 
 from minemap import crs as _crs
 from minemap._errors import EmptyLayerError, GeometryTypeError, SchemaError
+from minemap.io import read_osm_features
 from minemap.priority import (
     AFFINE_TOLERANCE,
     BUFFER_QUAD_SEGS,
@@ -25,7 +26,6 @@ from minemap.priority import (
     _true_buffers,
     parse_distances,
     priority_zones,
-    read_osm_features,
     zone_summary,
 )
 

@@ -13,8 +13,10 @@ import pytest
 import shapely
 from shapely import box
 
-from minemap import _map_geometry, _map_html, maps
+from minemap import maps
 from minemap._errors import DataWarning, GeometryTypeError, OutputError, SchemaError
+from minemap.maps import _geometry as _map_geometry
+from minemap.maps import _html as _map_html
 from minemap.settings import METHOD_COLOURS, THREAT_COLOURS
 from minemap.stats import land_release_summary
 
@@ -342,10 +344,11 @@ def test_polyline_round_trip():
 
 def test_remaining_geometry_matches_remaining_hectares():
     synthetic = pytest.importorskip("minemap.synthetic")
-    from minemap import _map_data
+    from minemap.maps import _data as _map_data
 
     s = synthetic.make_scenario(seed=4, high_ha=150, medium_ha=250, low_ha=150)
-    figs = _map_data.figures(maps._as_hazards(s.hazards), maps._as_releases(s.releases))
+    figs = _map_data.figures(maps.interactive._as_hazards(s.hazards),
+                             maps.interactive._as_releases(s.releases))
     remaining_ha = shapely.area(figs.remaining).sum() / 1e4
     expected = figs.table.set_index("threat_level").loc["total", "remaining_ha"]
     assert remaining_ha == pytest.approx(expected, rel=1e-5, abs=0.01)

@@ -26,13 +26,17 @@ import shapely
 from branca.element import MacroElement
 from jinja2 import Template
 
-from minemap import _map_data
-from minemap import _map_geometry as _geo
-from minemap import _map_html as _html
 from minemap import crs as _crs
 from minemap import io as _io
 from minemap._errors import GeometryTypeError, SchemaError
-from minemap._map_data import (
+from minemap._overlay import (
+    flatten,
+    pairwise_intersection_area,
+)
+from minemap.maps import _data as _map_data
+from minemap.maps import _geometry as _geo
+from minemap.maps import _html
+from minemap.maps._data import (
     DISTRICT_COLOUR,
     INFRASTRUCTURE_COLOUR,
     METHOD_LABELS,
@@ -44,10 +48,6 @@ from minemap._map_data import (
     Figures,
     ha_text,
     value_text,
-)
-from minemap._overlay import (
-    flatten,
-    pairwise_intersection_area,
 )
 from minemap.settings import (
     HAZARD_HA,

@@ -1,10 +1,8 @@
-"""Reading minemap's inputs and writing its outputs.
+"""Reading minemap's inputs: validated, repaired once, with canonical column names.
 
 Readers accept a path (GeoPackage, GeoJSON, Shapefile, FlatGeobuf, GeoParquet, CSV with a
 WKT column, OpenStreetMap ``.osm.pbf``) or a GeoDataFrame, validate it, repair what can be
 repaired once (with a warning), and return a new GeoDataFrame with canonical column names.
-Writers write a temporary file beside the target and move it into place, so an output is
-written whole or not at all.
 """
 
 from __future__ import annotations
@@ -12,9 +10,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 import warnings
-from collections.abc import Callable
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -25,13 +22,14 @@ import pyogrio
 import shapely
 
 from minemap import _validate
+from minemap import crs as _crs
 from minemap._errors import (
     DataWarning,
     FormatError,
     GeometryTypeError,
     InputFileError,
-    OutputError,
     SchemaError,
+    option_hint,
 )
 from minemap._overlay import gc_paused
 from minemap.settings import (
@@ -43,6 +41,7 @@ from minemap.settings import (
     THREAT_LEVEL,
     THREAT_LEVELS,
 )
+from minemap.vocabulary import METHOD_ALIASES, THREAT_ALIASES, resolve_aliases
 
 Source = str | os.PathLike | gpd.GeoDataFrame
 FeatureKind = Literal["roads", "infrastructure", "residential", "districts", "any"]
@@ -75,7 +74,7 @@ def _choose_layer(path: Path, layer: str | None, default_layer: str | None) -> s
         if layers and layer not in layers:
             raise SchemaError(
                 f"{path.name}: no layer {layer!r}; it has {layers}. Pass one of those with "
-                "layer= (CLI: --layer)."
+                f"{option_hint('layer')}."
             )
         return layer
     if len(layers) <= 1:
@@ -83,7 +82,7 @@ def _choose_layer(path: Path, layer: str | None, default_layer: str | None) -> s
     if default_layer in layers:
         return default_layer
     raise SchemaError(
-        f"{path.name} holds several layers {layers}; choose one with layer= (CLI: --layer)."
+        f"{path.name} holds several layers {layers}; choose one with {option_hint('layer')}."
     )
 
 
@@ -162,6 +161,7 @@ def read_layer(
     *,
     layer: str | None = None,
     crs: object | None = None,
+    override_crs: bool = False,
     default_layer: str | None = None,
 ) -> tuple[gpd.GeoDataFrame, str, int]:
     """Read a vector layer without validating its attributes.
@@ -174,6 +174,9 @@ def read_layer(
         Layer name for multi-layer files (GeoPackage, ``.osm.pbf``).
     crs : str, int or pyproj.CRS, optional
         CRS of the coordinates; required when the file declares none.
+    override_crs : bool, default False
+        Use ``crs`` even when the file declares a CRS (for files that declare a wrong one);
+        coordinates are read as they are, in ``crs``.
     default_layer : str, optional
         Layer used when ``layer`` is not given and the file has several.
 
@@ -183,10 +186,12 @@ def read_layer(
         ``(gdf, label, curved)``: the layer with a CRS, a label for messages, and how many
         curved geometries were linearised.
     """
+    suffix = ""
     if isinstance(source, gpd.GeoDataFrame):
         gdf, label, curved = source.copy(), _label(source, layer), 0
     elif isinstance(source, (str, os.PathLike)):
         path = Path(source)
+        suffix = path.suffix
         if not path.exists():
             raise InputFileError(
                 f"{path}: no such file; check the path (relative paths start at "
@@ -201,7 +206,7 @@ def read_layer(
         raise TypeError(f"expected a file path or a GeoDataFrame, got {type(source).__name__}")
     if gdf.geometry.name not in gdf.columns:
         raise GeometryTypeError(f"{label}: the layer has no geometry column.")
-    gdf = _validate.assign_crs(gdf, label, crs)
+    gdf = _validate.assign_crs(gdf, label, crs, override=override_crs, suffix=suffix)
     if gdf.crs.is_geographic and gdf.crs.axis_info[0].direction == "north" and (
         not gdf.crs.equals("EPSG:4326")
     ):
@@ -226,7 +231,7 @@ def _ids(gdf: gpd.GeoDataFrame, id_column: str, label: str, canonical: str) -> p
         _validate.require_columns(gdf, {id_column: "id_column"}, label)
     warnings.warn(
         f"{label}: no {id_column!r} column; features are called 'row N' (1-based file order). "
-        "Name the id column with id_column= (CLI: --id-column).",
+        f"Name the id column with {option_hint('id_column')}.",
         DataWarning, stacklevel=3,
     )
     return pd.Series([f"row {i + 1}" for i in range(len(gdf))], index=gdf.index)
@@ -246,8 +251,11 @@ def read_hazards(
     *,
     layer: str | None = None,
     crs: object | None = None,
+    override_crs: bool = False,
     id_column: str = HAZARD_ID,
     threat_column: str = THREAT_LEVEL,
+    level_map: Mapping[str, str] | None = None,
+    edges: str = "planar",
     allow_area_change: bool = False,
 ) -> gpd.GeoDataFrame:
     """Read, validate and repair a layer of hazard areas.
@@ -261,8 +269,19 @@ def read_hazards(
         Layer of a multi-layer file; a layer called ``hazards`` is used by default.
     crs : str, int or pyproj.CRS, optional
         CRS of the coordinates, required when the file has none.
+    override_crs : bool, default False
+        Use ``crs`` even when the file declares one (for a file that declares a wrong CRS).
     id_column, threat_column : str
         Columns holding the feature id and the threat level.
+    level_map : mapping, optional
+        Your words for threat levels, e.g. ``{"Zone rouge": "high", "SHA": "low"}``; the
+        IMAS terms (CHA → high, SHA → medium, ...) are built in (see
+        :mod:`minemap.vocabulary`).
+    edges : {'planar', 'geodesic'}, default 'planar'
+        How the file's polygon edges run between vertices: straight in the layer's own CRS
+        (as in most GIS files), or along geodesics (great-circle arcs, as PostGIS
+        ``geography`` and Google Earth). With ``'geodesic'``, vertices are added along each
+        long edge's arc (:func:`minemap.crs.geodesic_edges`).
     allow_area_change : bool, default False
         Accept repairs that change a polygon's area by more than 1%.
 
@@ -286,18 +305,21 @@ def read_hazards(
     >>> read_hazards(raw)["threat_level"].tolist()
     ['high']
     """
-    gdf, label, curved = read_layer(source, layer=layer, crs=crs, default_layer="hazards")
+    aliases = resolve_aliases(level_map, allowed=THREAT_LEVELS, builtin=THREAT_ALIASES,
+                              option="level_map")
+    gdf, label, curved = read_layer(source, layer=layer, crs=crs, override_crs=override_crs,
+                                    default_layer="hazards")
     _validate.require_columns(gdf, {threat_column: "threat_column"}, label)
     ids = _ids(gdf, id_column, label, HAZARD_ID)
     levels = _validate.normalise_vocabulary(
         gdf[threat_column], allowed=THREAT_LEVELS, ids=ids, label=label, column=threat_column,
-        option="threat_column",
+        option="threat_column", aliases=aliases, map_option="level_map",
     )
     gdf = _validate.polygon_layer(gdf, label=label, ids=ids,
                                   allow_area_change=allow_area_change, curved=curved)
     _validate.check_ids(ids.loc[gdf.index], label, id_column)
     out = _canonical(gdf, {HAZARD_ID: ids.loc[gdf.index], THREAT_LEVEL: levels.loc[gdf.index]})
-    out = out.reset_index(drop=True)
+    out = with_edges(out.reset_index(drop=True), edges)
     out.attrs.update(source=label, minemap="hazards")
     return out
 
@@ -307,9 +329,12 @@ def read_releases(
     *,
     layer: str | None = None,
     crs: object | None = None,
+    override_crs: bool = False,
     id_column: str = RELEASE_ID,
     method_column: str = METHOD,
     date_column: str = RELEASE_DATE,
+    method_map: Mapping[str, str] | None = None,
+    edges: str = "planar",
     allow_area_change: bool = False,
 ) -> gpd.GeoDataFrame:
     """Read, validate and repair a layer of land-release records.
@@ -322,9 +347,20 @@ def read_releases(
         Layer of a multi-layer file; a layer called ``releases`` is used by default.
     crs : str, int or pyproj.CRS, optional
         CRS of the coordinates, required when the file has none.
+    override_crs : bool, default False
+        Use ``crs`` even when the file declares one (for a file that declares a wrong CRS).
     id_column, method_column, date_column : str
         Columns holding the record id, the method (``cleared``/``reduced``/``cancelled``)
-        and the release date.
+        and the release date (ISO 8601 days, ``YYYY-MM-DD``).
+    method_map : mapping, optional
+        Your words for release methods, e.g. ``{"Déminage": "cleared"}``; the IMAS terms
+        (clearance → cleared, technical survey → reduced, non-technical survey →
+        cancelled) are built in (see :mod:`minemap.vocabulary`).
+    edges : {'planar', 'geodesic'}, default 'planar'
+        How the file's polygon edges run between vertices: straight in the layer's own CRS
+        (as in most GIS files), or along geodesics (great-circle arcs, as PostGIS
+        ``geography`` and Google Earth). With ``'geodesic'``, vertices are added along each
+        long edge's arc (:func:`minemap.crs.geodesic_edges`).
     allow_area_change : bool, default False
         Accept repairs that change a polygon's area by more than 1%.
 
@@ -344,13 +380,16 @@ def read_releases(
     >>> str(read_releases(raw)["release_date"].iloc[0].date())
     '2022-05-01'
     """
-    gdf, label, curved = read_layer(source, layer=layer, crs=crs, default_layer="releases")
+    aliases = resolve_aliases(method_map, allowed=RELEASE_METHODS, builtin=METHOD_ALIASES,
+                              option="method_map")
+    gdf, label, curved = read_layer(source, layer=layer, crs=crs, override_crs=override_crs,
+                                    default_layer="releases")
     _validate.require_columns(gdf, {method_column: "method_column",
                                     date_column: "date_column"}, label)
     ids = _ids(gdf, id_column, label, RELEASE_ID)
     methods = _validate.normalise_vocabulary(
         gdf[method_column], allowed=RELEASE_METHODS, ids=ids, label=label,
-        column=method_column, option="method_column",
+        column=method_column, option="method_column", aliases=aliases, map_option="method_map",
     )
     dates = _validate.parse_dates(gdf[date_column], ids=ids, label=label, column=date_column)
     gdf = _validate.polygon_layer(gdf, label=label, ids=ids,
@@ -358,8 +397,46 @@ def read_releases(
     _validate.check_ids(ids.loc[gdf.index], label, id_column)
     out = _canonical(gdf, {RELEASE_ID: ids.loc[gdf.index], METHOD: methods.loc[gdf.index],
                            RELEASE_DATE: dates.loc[gdf.index]})
-    out = out.reset_index(drop=True)
+    out = with_edges(out.reset_index(drop=True), edges)
     out.attrs.update(source=label, minemap="releases")
+    return out
+
+
+#: Extensions of OpenStreetMap extracts, read with minemap's tag filters.
+OSM_SUFFIXES = frozenset({".pbf", ".osm"})
+
+
+def _with_tags(source: Source, tags: str, *, layer: str | None, crs: object | None,
+               override_crs: bool, kind: str) -> gpd.GeoDataFrame:
+    """The rows of a layer where the column ``tags`` is set."""
+    gdf, label, _ = read_layer(source, layer=layer, crs=crs, override_crs=override_crs,
+                               default_layer=kind)
+    if tags not in gdf.columns:
+        raise SchemaError(f"{label}: no column {tags!r} for {option_hint('tags')}; it has "
+                          f"{[c for c in gdf.columns if c != gdf.geometry.name]}.")
+    attrs = dict(gdf.attrs)
+    gdf = gdf.loc[gdf[tags].notna().to_numpy()].reset_index(drop=True)
+    gdf.attrs.update(attrs, source=label)
+    return gdf
+
+
+def with_edges(gdf: gpd.GeoDataFrame, edges: str | None) -> gpd.GeoDataFrame:
+    """``gdf`` with its edges read as ``edges`` says (``attrs['edges']`` records it).
+
+    ``'geodesic'`` adds vertices along each long edge's great-circle arc (once: a layer
+    already marked geodesic is returned as it is); ``'planar'`` or None keep the geometry.
+    """
+    if edges is None:
+        return gdf
+    edges = _crs.check_edges(edges)
+    if edges == "planar" or gdf.attrs.get("edges") == "geodesic":
+        if "edges" not in gdf.attrs:
+            gdf.attrs["edges"] = edges
+        return gdf
+    attrs = dict(gdf.attrs)
+    geoms = _crs.geodesic_edges(np.asarray(gdf.geometry.array, dtype=object), gdf.crs)
+    out = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
+    out.attrs.update(attrs, edges="geodesic")
     return out
 
 
@@ -380,7 +457,10 @@ def read_features(
     kind: FeatureKind = "any",
     layer: str | None = None,
     crs: object | None = None,
+    override_crs: bool = False,
     id_column: str | None = None,
+    tags: str | None = None,
+    edges: str = "planar",
 ) -> gpd.GeoDataFrame:
     """Read a layer of priority features: roads, infrastructure, residential areas, districts.
 
@@ -397,13 +477,30 @@ def read_features(
         CRS of the coordinates, required when the file has none.
     id_column : str, optional
         Column with feature ids, used in messages.
+    tags : str, optional
+        Keep only features where this column (an OpenStreetMap tag) is set. For an
+        OpenStreetMap extract, minemap's default tags for ``kind`` are used when not given
+        (see :func:`minemap.io.read_osm_features`).
+    edges : {'planar', 'geodesic'}, default 'planar'
+        How the file's polygon edges run between vertices: straight in the layer's own CRS
+        (as in most GIS files), or along geodesics (great-circle arcs, as PostGIS
+        ``geography`` and Google Earth). With ``'geodesic'``, vertices are added along each
+        long edge's arc (:func:`minemap.crs.geodesic_edges`).
 
     Returns
     -------
     geopandas.GeoDataFrame
         Non-empty, finite, 2-D features; polygons made valid.
     """
-    gdf, label, curved = read_layer(source, layer=layer, crs=crs, default_layer=kind)
+    if isinstance(source, (str, os.PathLike)) and Path(source).suffix.lower() in OSM_SUFFIXES:
+        from minemap.io.osm import read_osm_features
+
+        return with_edges(read_osm_features(source, kind=kind, layer=layer, tags=tags), edges)
+    if tags is not None:
+        source = _with_tags(source, tags, layer=layer, crs=crs, override_crs=override_crs,
+                            kind=kind)
+    gdf, label, curved = read_layer(source, layer=layer, crs=crs, override_crs=override_crs,
+                                    default_layer=kind)
     if id_column is not None:
         _validate.require_columns(gdf, {id_column: "id_column"}, label)
         ids = gdf[id_column]
@@ -437,88 +534,6 @@ def read_features(
                           "read.", DataWarning, stacklevel=2)
             gdf = gdf.loc[~missing]
         _validate.check_not_empty(gdf, label, after_repair=True)
-    gdf = gdf.reset_index(drop=True)
+    gdf = with_edges(gdf.reset_index(drop=True), edges)
     gdf.attrs.update(source=label, minemap=kind)
     return gdf
-
-
-def write_atomic(path: str | os.PathLike, writer: Callable[[Path], None]) -> Path:
-    """Write an output whole or not at all.
-
-    ``writer`` receives a temporary path in the target's folder; when it returns, the file is
-    moved over ``path`` in one step. If it raises, the temporary file is removed and any
-    existing file at ``path`` is left untouched.
-
-    Parameters
-    ----------
-    path : path-like
-        Final output path.
-    writer : callable
-        ``writer(tmp_path)`` writes the complete output to ``tmp_path``.
-
-    Returns
-    -------
-    pathlib.Path
-        The written path.
-    """
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise OutputError(f"{target}: the folder {folder} does not exist; create it first.")
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix,
-                                        dir=folder)
-    os.close(handle)
-    tmp = Path(tmp_name)
-    try:
-        tmp.unlink()
-        writer(tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        if tmp.exists():
-            tmp.unlink()
-        raise
-    return target
-
-
-def write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write UTF-8 text atomically (see :func:`write_atomic`)."""
-    return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-
-
-_SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
-
-
-def write_layer(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, layer: str | None = None
-                ) -> Path:
-    """Write a GeoDataFrame whole or not at all; the format follows the file extension.
-
-    A Shapefile is several files: they are written together in a temporary folder beside
-    the target and moved into place only once all of them exist.
-    """
-    target = Path(path)
-    suffix = target.suffix.lower()
-
-    def write_to(tmp: Path) -> None:
-        if suffix in {".parquet", ".geoparquet"}:
-            gdf.to_parquet(tmp)
-        elif suffix == ".csv":
-            frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
-            frame["WKT"] = shapely.to_wkt(np.asarray(gdf.geometry.array))
-            frame.to_csv(tmp, index=False)
-        else:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                pyogrio.write_dataframe(gdf, tmp, layer=layer)
-
-    if suffix != ".shp":
-        return write_atomic(target, write_to)
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise OutputError(f"{target}: the folder {folder} does not exist; create it first.")
-    with tempfile.TemporaryDirectory(prefix=f".{target.stem}.", dir=folder) as tmp_dir:
-        tmp = Path(tmp_dir) / target.name
-        write_to(tmp)
-        written = [p for p in Path(tmp_dir).iterdir() if p.suffix.lower() in _SHAPEFILE_PARTS]
-        for part in written:
-            os.replace(part, folder / f"{target.stem}{part.suffix}")
-    return target

@@ -12,10 +12,10 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from minemap import _map_data
-from minemap import _map_geometry as _geo
 from minemap import io as _io
-from minemap._map_data import (
+from minemap.maps import _data as _map_data
+from minemap.maps import _geometry as _geo
+from minemap.maps._data import (
     DISTRICT_COLOUR,
     INFRASTRUCTURE_COLOUR,
     METHOD_LABELS,
@@ -176,7 +176,7 @@ def plot_map(
                              label="Remaining hazard: "
                                    f"{ha_text(float(table.loc[TOTAL, REMAINING_HA]))}"))
     if priority is not None:
-        from minemap.maps import _as_priority  # noqa: PLC0415 - shares the validation only
+        from minemap.maps.interactive import _as_priority  # noqa: PLC0415 - shares the validation only
 
         zones = _as_priority(priority)
         _draw(ax, frame_geoms(zones), facecolor=PRIORITY_COLOUR, edgecolor=PRIORITY_COLOUR,

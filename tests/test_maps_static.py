@@ -6,11 +6,18 @@ import warnings
 
 import pytest
 from matplotlib.colors import to_hex
-from test_maps import _districts, _hazards, _infrastructure, _releases, _residential, _roads
+from test_maps_interactive import (
+    _districts,
+    _hazards,
+    _infrastructure,
+    _releases,
+    _residential,
+    _roads,
+)
 
 from minemap._errors import DataWarning
+from minemap.maps import plot_map
 from minemap.settings import METHOD_COLOURS, THREAT_COLOURS
-from minemap.static_map import plot_map
 from minemap.stats import land_release_summary
 
 

@@ -1,0 +1,272 @@
+"""Plumbing the ``minemap`` commands share: reading inputs, checking and writing outputs,
+formatting tables and warnings.
+
+Outputs are checked before any computation (:func:`plan_outputs`) and written together,
+all or none (:class:`minemap.io.OutputSet`); an output is never the same file as an input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import warnings
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from minemap import io as _io
+from minemap._errors import OutputError, cli_spelling
+from minemap.io.writers import STDOUT_NAMES
+from minemap.vocabulary import load_vocabulary
+
+#: Decimal places of hectares and percentages in JSON and CSV output (0.0001 ha = 1 m²).
+DECIMALS = 4
+
+
+# ------------------------------------------------------------------------------------------
+# reading
+# ------------------------------------------------------------------------------------------
+
+
+def _vocabulary(args: argparse.Namespace) -> tuple[dict[str, str], dict[str, str]]:
+    path = getattr(args, "vocabulary", None)
+    return load_vocabulary(path) if path else ({}, {})
+
+
+def read_hazards(args: argparse.Namespace) -> gpd.GeoDataFrame:
+    """HAZARDS as the shared input options describe it."""
+    level_map, _ = _vocabulary(args)
+    with cli_spelling(layer="--layer", crs="--crs", override_crs="--override-crs",
+                      id_column="--id-column", threat_column="--threat-column",
+                      level_map="--vocabulary", allow_area_change="--allow-area-change"):
+        return _io.read_hazards(
+            args.hazards, layer=args.layer, crs=args.crs, override_crs=args.override_crs,
+            id_column=args.id_column, threat_column=args.threat_column, level_map=level_map,
+            edges=args.edges, allow_area_change=args.allow_area_change)
+
+
+def read_releases(args: argparse.Namespace) -> gpd.GeoDataFrame | None:
+    """RELEASES (``--released``), or None when not given."""
+    if not getattr(args, "released", None):
+        return None
+    _, method_map = _vocabulary(args)
+    with cli_spelling(layer="--released-layer", crs="--crs", override_crs="--override-crs",
+                      id_column="--release-id-column", method_column="--method-column",
+                      date_column="--date-column", method_map="--vocabulary",
+                      allow_area_change="--allow-area-change"):
+        return _io.read_releases(
+            args.released, layer=args.released_layer, crs=args.crs,
+            override_crs=args.override_crs, id_column=args.release_id_column,
+            method_column=args.method_column, date_column=args.date_column,
+            method_map=method_map, edges=args.edges, allow_area_change=args.allow_area_change)
+
+
+def read_inputs(args: argparse.Namespace) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
+    """HAZARDS and RELEASES."""
+    return read_hazards(args), read_releases(args)
+
+
+def read_feature_option(args: argparse.Namespace, kind: str, *, option: str | None = None
+                        ) -> gpd.GeoDataFrame | None:
+    """The layer given with ``--KIND`` (and ``--KIND-layer``, ``--KIND-tags``), or None."""
+    option = option or kind
+    path = getattr(args, option.replace("-", "_"), None)
+    if not path:
+        return None
+    layer = getattr(args, f"{option.replace('-', '_')}_layer", None)
+    tags = getattr(args, f"{option.replace('-', '_')}_tags", None)
+    with cli_spelling(layer=f"--{option}-layer", crs="--crs", override_crs="--override-crs",
+                      tags=f"--{option}-tags"):
+        return _io.read_features(path, kind=kind, layer=layer, crs=args.crs,  # type: ignore[arg-type]
+                                 override_crs=args.override_crs, tags=tags,
+                                 edges=args.edges)
+
+
+def input_paths(args: argparse.Namespace) -> list[Path]:
+    """Every file the command reads (positional and ``--option FILE`` values)."""
+    paths = []
+    for name, value in vars(args).items():
+        if name in {"output", "ranking", "chart", "func"} or not isinstance(value, str):
+            continue
+        if name == "hazards" or name in INPUT_OPTIONS:
+            paths.append(Path(value))
+    return paths
+
+
+#: Options whose value is a file the command reads.
+INPUT_OPTIONS = frozenset({"released", "roads", "infrastructure", "residential", "districts",
+                           "priority", "population", "weights", "vocabulary", "capacity"})
+
+
+# ------------------------------------------------------------------------------------------
+# outputs
+# ------------------------------------------------------------------------------------------
+
+
+def is_stdout(path: str | os.PathLike | None) -> bool:
+    """Whether an output path means standard output (``-`` or ``/dev/stdout``)."""
+    return path is None or str(path) in STDOUT_NAMES
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def plan_outputs(args: argparse.Namespace, outputs: Iterable[tuple[str, str | None]]) -> None:
+    """Check every output path before any work: writable, a file, and no input.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (its input files are taken from it).
+    outputs : iterable of (option, path)
+        The output options and their paths, e.g. ``[("-o", "zones.gpkg"),
+        ("--ranking", "r.csv")]``; None or ``-`` (standard output) are skipped.
+
+    Raises
+    ------
+    OutputError
+        An output cannot be written, is an input, or two outputs are one file.
+    """
+    inputs = input_paths(args)
+    seen: list[tuple[str, Path]] = []
+    for option, value in outputs:
+        if is_stdout(value):
+            continue
+        path = Path(str(value))
+        for source in inputs:
+            if _same_file(path, source) or path.resolve() == source.resolve():
+                raise OutputError(f"{path}: {option} is also an input ({source}); writing it "
+                                  "would destroy that input. Choose another output file.")
+        for other_option, other in seen:
+            if path.resolve() == other.resolve() or _same_file(path, other):
+                raise OutputError(f"{path}: {option} and {other_option} name the same file; "
+                                  "give each output its own file.")
+        _io.check_output_path(path)
+        seen.append((option, path))
+
+
+@contextmanager
+def output_set() -> Iterator[_io.OutputSet]:
+    """Stage outputs inside the block; all are put in place at its end, or none."""
+    with _io.OutputSet() as outputs:
+        yield outputs
+
+
+def emit(text: str, output: str | None, outputs: _io.OutputSet | None = None) -> None:
+    """Write ``text`` to ``output`` (or stage it in ``outputs``), or to standard output."""
+    text = text if text.endswith("\n") else text + "\n"
+    if is_stdout(output):
+        sys.stdout.write(text)
+    elif outputs is not None:
+        outputs.add_text(str(output), text)
+    else:
+        _io.write_text(str(output), text)
+
+
+def format_for(args: argparse.Namespace) -> str:
+    """Output format: ``--format``, else from the extension of ``-o``, else table."""
+    if getattr(args, "format", None):
+        return args.format
+    if not is_stdout(getattr(args, "output", None)):
+        suffix = Path(args.output).suffix.lower()
+        return {".json": "json", ".csv": "csv"}.get(suffix, "table")
+    return "table"
+
+
+# ------------------------------------------------------------------------------------------
+# numbers and tables
+# ------------------------------------------------------------------------------------------
+
+
+def number(value: object) -> object:
+    """A JSON-ready value: floats rounded to :data:`DECIMALS`, never ``-0.0``; NaN is None."""
+    if isinstance(value, float):
+        return None if math.isnan(value) else round(value, DECIMALS) + 0.0
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if hasattr(value, "item"):
+        return number(value.item())
+    return value
+
+
+def records(table: pd.DataFrame) -> list[dict[str, object]]:
+    """Rows of ``table`` as JSON-ready dictionaries."""
+    return [{k: number(v) for k, v in row.items()} for row in table.to_dict(orient="records")]
+
+
+def csv_text(table: pd.DataFrame, **columns: object) -> str:
+    """``table`` as CSV, numbers rounded as in JSON; ``columns`` are added last."""
+    out = pd.DataFrame(table).copy()
+    for name, value in columns.items():
+        out[name] = value
+    for column in out.columns:
+        if pd.api.types.is_float_dtype(out[column]):
+            out[column] = out[column].round(DECIMALS) + 0.0
+        elif pd.api.types.is_datetime64_any_dtype(out[column]):
+            out[column] = out[column].dt.date.astype(str)
+    return out.to_csv(index=False)
+
+
+def format_table(table: pd.DataFrame) -> str:
+    """A table for the terminal: hectares with thousands separators, two decimals."""
+    shown = table.copy()
+    for column in shown.columns:
+        if column.endswith("_ha"):
+            shown[column] = shown[column].map(lambda v: f"{v + 0.0:,.2f}")
+        elif column.startswith("percent_"):
+            shown[column] = shown[column].map(lambda v: f"{v + 0.0:.2f}")
+        elif column == "period_end":
+            shown[column] = pd.to_datetime(shown[column]).dt.date.astype(str)
+        elif shown[column].dtype == object:
+            shown[column] = shown[column].map(terminal_text)
+    return shown.to_string(index=False)
+
+
+def terminal_text(value: object) -> object:
+    """Attribute text safe for a terminal: control characters shown as ``\\xNN``."""
+    if not isinstance(value, str):
+        return value
+    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in value)
+
+
+def dump_json(doc: dict[str, object]) -> str:
+    """JSON text as every command writes it."""
+    return json.dumps(doc, indent=2, ensure_ascii=False)
+
+
+# ------------------------------------------------------------------------------------------
+# warnings
+# ------------------------------------------------------------------------------------------
+
+
+def one_line(message: str) -> str:
+    """A message on one line."""
+    return " ".join(str(message).split())
+
+
+def messages(records_: list[warnings.WarningMessage]) -> list[str]:
+    """The distinct warning messages recorded so far, each on one line."""
+    seen: list[str] = []
+    for record in records_:
+        if issubclass(record.category, (DeprecationWarning, PendingDeprecationWarning)):
+            continue
+        message = one_line(str(record.message))
+        if message not in seen:
+            seen.append(message)
+    return seen
+
+
+def print_warnings(records_: list[warnings.WarningMessage]) -> None:
+    """Print each distinct warning on one line of stderr."""
+    for message in messages(records_):
+        print(f"minemap: warning: {terminal_text(message)}", file=sys.stderr)

@@ -1,0 +1,83 @@
+"""The ``minemap`` command group: finds the commands, runs one, turns errors into one line.
+
+Each module of :mod:`minemap.cli` that defines ``register(subparsers)`` is a command; its
+``register`` adds a sub-parser whose ``func(args, records)`` does the work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+import warnings
+from collections.abc import Callable, Sequence
+
+from minemap import __version__
+from minemap._errors import MinemapError
+from minemap.cli.helpers import one_line, print_warnings
+
+#: Modules of the package that hold shared plumbing, not commands.
+_NOT_COMMANDS = frozenset({"main", "options", "helpers"})
+
+
+def command_modules() -> list[str]:
+    """Names of the command modules, in the order ``--help`` lists them."""
+    import minemap.cli as package
+
+    names = [info.name for info in pkgutil.iter_modules(package.__path__)
+             if not info.name.startswith("_") and info.name not in _NOT_COMMANDS]
+    return sorted(names)
+
+
+def _registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
+    found = []
+    for name in command_modules():
+        module = importlib.import_module(f"minemap.cli.{name}")
+        register = getattr(module, "register", None)
+        if callable(register):
+            found.append(register)
+    return found
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``minemap`` command."""
+    parser = argparse.ArgumentParser(
+        prog="minemap",
+        description="Landmine contamination and land-release figures, priority zones and "
+                    "maps from your own geodata. 'minemap COMMAND --help' tells more.")
+    parser.add_argument("--version", action="version", version=f"minemap {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for register in _registrars():
+        register(sub)
+    return parser
+
+
+def run(argv: Sequence[str] | None) -> int:
+    """Run the CLI with ``argv``; return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    with warnings.catch_warnings(record=True) as records:
+        warnings.simplefilter("always")
+        try:
+            args.func(args, records)
+        except MinemapError as exc:
+            print_warnings(records)
+            print(f"minemap: error: {one_line(str(exc))}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print("minemap: interrupted", file=sys.stderr)
+            return 130
+        except BrokenPipeError:
+            return 0
+    print_warnings(records)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry point."""
+    sys.exit(run(argv))
+
+
+if __name__ == "__main__":
+    main()

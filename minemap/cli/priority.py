@@ -1,0 +1,121 @@
+"""``minemap priority``: priority zones and the clearance ranking.
+
+One call each to :func:`minemap.priority.priority_zones` and
+:func:`minemap.ranking.rank_hazards`; zones and ranking are written together or not at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+
+import pandas as pd
+
+from minemap._errors import SchemaError
+from minemap.cli import helpers, options
+from minemap.io import add_layer
+from minemap.priority import CATEGORIES, parse_distances, priority_zones, zone_summary
+from minemap.ranking import rank_hazards
+
+_SHOWN = ["rank", "hazard_id", "threat_level", "remaining_ha", "residential_ha",
+          "infrastructure_ha", "roads_ha", "nearest_feature_m", "population", "priority_score"]
+_WHAT = {"roads": "road lines", "infrastructure": "infrastructure (points, lines, polygons)",
+         "residential": "residential areas (polygons or points)"}
+
+
+def _order(text: str | None) -> tuple[str, ...]:
+    if not text:
+        return CATEGORIES
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def cmd_priority(args: argparse.Namespace, records: list[warnings.WarningMessage]) -> None:
+    """Compute zones and the ranking, write both, print a summary."""
+    distances = parse_distances(args.distances) if args.distances else None
+    order = _order(args.order)
+    if not (args.roads or args.infrastructure or args.residential):
+        raise SchemaError("give at least one of --roads, --infrastructure, --residential.")
+    helpers.plan_outputs(args, [("-o", args.output), ("--ranking", args.ranking)])
+    hazards, releases = helpers.read_inputs(args)
+    layers = {}
+    for kind in CATEGORIES:
+        layer = helpers.read_feature_option(args, kind)
+        if layer is not None:
+            layers[kind] = layer
+    zones = priority_zones(hazards, releases, distances_m=distances, order=order,
+                           as_of=args.as_of, **layers)
+    ranking = rank_hazards(hazards, releases, population=args.population, weights=args.weights,
+                           distances_m=distances, order=order, as_of=args.as_of,
+                           population_radius_m=args.population_radius, zones=zones, **layers)
+    table = pd.DataFrame(ranking.drop(columns=ranking.geometry.name))
+    as_of = zones.attrs.get("as_of")
+    with helpers.output_set() as outputs:
+        add_layer(outputs, zones, args.output, layer=args.zones_layer)
+        if args.ranking:
+            outputs.add_text(args.ranking, helpers.csv_text(table, as_of=as_of or ""))
+    summary = zone_summary(zones)
+    top = table.loc[table["rank"].notna()].head(args.top)
+    weights = ranking.attrs["weights"]
+    if args.format == "json":
+        doc = {"unit": "ha", "as_of": as_of, "zones": helpers.records(summary),
+               "distances_m": zones.attrs["distances_m"], "order": zones.attrs["order"],
+               "ranking_top": helpers.records(top.astype({"rank": int})), "weights": weights,
+               "area_frame": zones.attrs["area_frame"], "warnings": helpers.messages(records)}
+        helpers.emit(helpers.dump_json(doc), None)
+        return
+    shown = top[[c for c in _SHOWN if c in top.columns]].copy()
+    for column in ("nearest_feature_m", "population"):
+        shown[column] = shown[column].map(lambda v: "" if pd.isna(v) else f"{v:,.0f}")
+    shown["priority_score"] = shown["priority_score"].map(lambda v: f"{v:.4f}")
+    distances_text = ", ".join(f"{k} {v:g} m" for k, v in zones.attrs["distances_m"].items())
+    when = f" as of {as_of}" if as_of else ""
+    text = (f"Priority zones of the remaining hazard area{when} (hectares; {distances_text}; "
+            f"overlaps go to {' > '.join(zones.attrs['order'])})\n"
+            f"{helpers.format_table(summary)}\n\n"
+            f"Clearance ranking, top {len(shown)} of {int(ranking['rank'].notna().sum())} "
+            f"(1 = clear first)\n{helpers.format_table(shown)}\n\n"
+            f"Weights: {', '.join(f'{k}={v:g}' for k, v in weights.items())}\n"
+            f"Zones written to {args.output}"
+            + (f"; ranking to {args.ranking}" if args.ranking else "") + "\n")
+    helpers.emit(text, None)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``priority`` to the ``minemap`` command."""
+    parser = options.add_command(
+        subparsers, "priority",
+        help="priority zones near roads, infrastructure and settlements, and a ranking",
+        description="Remaining hazard area within a distance of roads, infrastructure and "
+                    "residential areas (each hectare once, under the first category of "
+                    "--order), and an explainable ranking of hazards (1 = clear first).")
+    options.add_hazard_inputs(parser)
+    options.add_released(parser)
+    options.add_as_of(parser)
+    group = parser.add_argument_group("priority features")
+    for kind in CATEGORIES[::-1]:
+        options.add_feature_layer(group, kind, _WHAT[kind])
+        options.add_osm_tags(group, kind)
+    rank = parser.add_argument_group("zones and ranking")
+    rank.add_argument("--population", metavar="RASTER",
+                      help="GeoTIFF of people per cell (with nodata) for the ranking")
+    rank.add_argument("--population-radius", type=float, default=1000.0, metavar="M",
+                      help="count people within this many metres of a hazard")
+    rank.add_argument("--distances", metavar="CATEGORY=M,...",
+                      help="e.g. residential=500,roads=100 (defaults: residential 500, "
+                           "infrastructure 250, roads 100)")
+    rank.add_argument("--order", metavar="A,B,C",
+                      help="precedence where zones overlap (default "
+                           "residential,infrastructure,roads)")
+    rank.add_argument("--weights", metavar="TOML", help="ranking weights file")
+    options.add_output(parser, required=True, metavar="ZONES",
+                       what="zones output (GeoPackage, GeoJSON, FlatGeobuf, GeoParquet, ...); "
+                            "into an existing GeoPackage, only the zones layer is replaced")
+    parser.add_argument("--zones-layer", default="priority_zones", metavar="NAME",
+                        help="layer name in ZONES")
+    parser.add_argument("--ranking", metavar="CSV",
+                        help="also write the full ranking here (with -o, or neither)")
+    parser.add_argument("--top", type=int, default=10, metavar="N",
+                        help="hazards of the ranking to print")
+    parser.add_argument("--format", choices=("table", "json"), default="table",
+                        help="what to print")
+    parser.set_defaults(func=cmd_priority)

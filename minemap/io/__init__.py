@@ -1,0 +1,45 @@
+"""Readers and writers: files, OpenStreetMap extracts, atomic output.
+
+Readers validate and repair once, on read (:mod:`minemap.io.readers`, :mod:`minemap.io.osm`);
+writers write whole or not at all (:mod:`minemap.io.writers`).
+"""
+
+from __future__ import annotations
+
+from minemap.io.osm import read_osm_features
+from minemap.io.readers import (
+    FeatureKind,
+    Source,
+    list_layers,
+    read_features,
+    read_hazards,
+    read_layer,
+    read_releases,
+    with_edges,
+)
+from minemap.io.writers import (
+    OutputSet,
+    add_layer,
+    check_output_path,
+    write_atomic,
+    write_layer,
+    write_text,
+)
+
+__all__ = [
+    "FeatureKind",
+    "Source",
+    "list_layers",
+    "read_features",
+    "read_hazards",
+    "read_layer",
+    "read_osm_features",
+    "read_releases",
+    "with_edges",
+    "OutputSet",
+    "add_layer",
+    "check_output_path",
+    "write_atomic",
+    "write_layer",
+    "write_text",
+]

@@ -1,0 +1,328 @@
+"""Writing minemap's outputs whole or not at all.
+
+Every writer writes a temporary file beside the target and moves it into place in one
+step, so a reader sees the old output or the new one, never a mix. Several outputs of one
+command are written as one :class:`OutputSet`: all of them are staged first and put in
+place together, or none is. A failure to write (missing folder, no permission, a folder in
+the way, a full disk) is an :class:`~minemap.OutputError` naming the user's path, never a
+traceback about a hidden temporary file.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import tempfile
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from minemap._errors import OutputError
+
+STDOUT_NAMES = frozenset({"-", "/dev/stdout"})
+
+_SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".qpj",
+                    ".shp.xml", ".aih", ".ain", ".atx", ".fbn", ".fbx", ".ixs", ".mxs")
+#: Extensions whose files hold several layers: writing a layer keeps the others.
+MULTI_LAYER_SUFFIXES = frozenset({".gpkg", ".sqlite"})
+
+
+def _folder(target: Path) -> Path:
+    return target.parent if str(target.parent) else Path(".")
+
+
+def check_output_path(path: str | os.PathLike) -> Path:
+    """Refuse an output path that cannot be written, before any work is done.
+
+    Parameters
+    ----------
+    path : path-like
+        Where an output will be written.
+
+    Returns
+    -------
+    pathlib.Path
+        The path.
+
+    Raises
+    ------
+    OutputError
+        The folder is missing or is a file, the path is a folder, or the folder or an
+        existing file is not writable; the message names the path and the fix.
+    """
+    target = Path(path)
+    folder = _folder(target)
+    for parent in (folder, *folder.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                raise OutputError(f"{target}: {parent} is a file, not a folder; choose another "
+                                  "output path.")
+            break
+    if not folder.is_dir():
+        raise OutputError(f"{target}: the folder {folder} does not exist; create it first.")
+    if target.is_dir():
+        raise OutputError(f"{target} is a folder; give a file name, e.g. {target / 'out'}"
+                          f"{target.suffix or ''}.")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"{target}: no permission to write in the folder {folder}; choose "
+                          "a folder you can write to.")
+    if target.exists() and not os.access(target, os.W_OK):
+        raise OutputError(f"{target}: the existing file is read-only; choose another name or "
+                          "make it writable.")
+    return target
+
+
+def _output_error(target: Path, exc: OSError) -> OutputError:
+    code = exc.errno
+    if code in (errno.ENOSPC, errno.EDQUOT):
+        why = "the disk is full; free some space or write elsewhere"
+    elif code in (errno.EACCES, errno.EPERM, errno.EROFS):
+        why = (f"no permission to write in {_folder(target)}; choose a folder you can write "
+               "to")
+    elif code == errno.EISDIR:
+        why = "a folder is in the way; give a file name"
+    elif code in (errno.ENOENT, errno.ENOTDIR):
+        why = f"the folder {_folder(target)} does not exist; create it first"
+    else:
+        why = f"{exc.strerror or exc}; check the path and the disk"
+    return OutputError(f"{target}: cannot write the output: {why}. Nothing was written.")
+
+
+@dataclass
+class _Staged:
+    target: Path
+    tmp: Path  # a file, or a folder holding a Shapefile's parts
+    parts: list[Path] = field(default_factory=list)  # Shapefile parts inside ``tmp``
+
+
+class OutputSet:
+    """Several outputs written all together or not at all.
+
+    Outputs are staged in order (each written completely to a temporary file beside its
+    target) and put in place by :meth:`commit`. If staging any of them fails, nothing is
+    put in place. If putting one in place fails, those already moved are rolled back to
+    what was there before.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> with OutputSet() as outputs:
+    ...     outputs.add_text(folder / "a.txt", "one")
+    ...     outputs.add_text(folder / "b.txt", "two")
+    >>> sorted(p.name for p in folder.iterdir())
+    ['a.txt', 'b.txt']
+    """
+
+    def __init__(self) -> None:
+        self._staged: list[_Staged] = []
+
+    def __enter__(self) -> OutputSet:
+        return self
+
+    def __exit__(self, kind: object, exc: object, tb: object) -> None:
+        if kind is None:
+            self.commit()
+        else:
+            self.discard()
+
+    def add(self, path: str | os.PathLike, writer: Callable[[Path], None]) -> None:
+        """Stage one output: ``writer(tmp_path)`` writes it completely to ``tmp_path``."""
+        target = check_output_path(path)
+        folder = _folder(target)
+        handle, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix,
+                                            dir=folder)
+        os.close(handle)
+        tmp = Path(tmp_name)
+        try:
+            if target.suffix.lower() in MULTI_LAYER_SUFFIXES and target.is_file():
+                shutil.copyfile(target, tmp)  # writing a layer keeps the other layers
+            else:
+                tmp.unlink()
+            writer(tmp)
+        except BaseException as exc:
+            _remove(tmp)
+            if isinstance(exc, OSError) and not isinstance(exc, OutputError):
+                raise _output_error(target, exc) from None
+            raise
+        self._staged.append(_Staged(target, tmp))
+
+    def add_text(self, path: str | os.PathLike, text: str) -> None:
+        """Stage UTF-8 text."""
+        self.add(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+    def add_shapefile(self, path: str | os.PathLike, writer: Callable[[Path], None]) -> None:
+        """Stage a Shapefile: ``writer(tmp_path)`` writes all its parts beside ``tmp_path``."""
+        target = check_output_path(path)
+        tmp_dir = Path(tempfile.mkdtemp(prefix=f".{target.stem}.", dir=_folder(target)))
+        try:
+            writer(tmp_dir / target.name)
+            parts = [p for p in tmp_dir.iterdir() if p.name.lower().endswith(_SHAPEFILE_PARTS)]
+        except BaseException as exc:
+            shutil.rmtree(tmp_dir, ignore_errors=True)
+            if isinstance(exc, OSError) and not isinstance(exc, OutputError):
+                raise _output_error(target, exc) from None
+            raise
+        self._staged.append(_Staged(target, tmp_dir, parts))
+
+    def commit(self) -> list[Path]:
+        """Put every staged output in place; roll back all of them if one fails."""
+        done: list[tuple[Path, Path | None]] = []  # (final path, backup of what was there)
+        try:
+            for staged in self._staged:
+                for source, final in _moves(staged):
+                    backup = None
+                    if final.exists():
+                        backup = final.with_name(f".{final.name}.previous")
+                        if staged.parts:
+                            os.replace(final, backup)
+                        else:
+                            _link_or_copy(final, backup)
+                    done.append((final, backup))
+                    os.replace(source, final)
+                if staged.parts:
+                    _remove_stale_parts(staged)
+        except BaseException as exc:
+            for final, backup in reversed(done):
+                if backup is not None:
+                    os.replace(backup, final)
+                else:
+                    _remove(final)
+            self.discard()
+            if isinstance(exc, OSError) and not isinstance(exc, OutputError):
+                raise _output_error(self._staged[0].target if not done else done[-1][0],
+                                    exc) from None
+            raise
+        for _final, backup in done:
+            if backup is not None:
+                _remove(backup)
+        self.discard()
+        return [s.target for s in self._staged]
+
+    def discard(self) -> None:
+        """Remove every staged temporary file; nothing is put in place."""
+        for staged in self._staged:
+            if staged.tmp.is_dir():
+                shutil.rmtree(staged.tmp, ignore_errors=True)
+            else:
+                _remove(staged.tmp)
+
+
+def _moves(staged: _Staged) -> list[tuple[Path, Path]]:
+    if not staged.parts:
+        return [(staged.tmp, staged.target)]
+    folder, stem = _folder(staged.target), staged.target.stem
+    return [(part, folder / f"{stem}{part.name[len(stem):]}") for part in staged.parts]
+
+
+def _remove_stale_parts(staged: _Staged) -> None:
+    """Remove sidecars (e.g. a ``.qix`` index) left by an earlier Shapefile of that name."""
+    folder, stem = _folder(staged.target), staged.target.stem
+    written = {part.name[len(stem):].lower() for part in staged.parts}
+    for suffix in _SHAPEFILE_PARTS:
+        for candidate in (folder / f"{stem}{suffix}", folder / f"{stem}{suffix.upper()}"):
+            if suffix not in written and candidate.exists():
+                _remove(candidate)
+
+
+def _link_or_copy(source: Path, backup: Path) -> None:
+    _remove(backup)
+    try:
+        os.link(source, backup)
+    except OSError:
+        shutil.copy2(source, backup)
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+
+
+def write_atomic(path: str | os.PathLike, writer: Callable[[Path], None]) -> Path:
+    """Write an output whole or not at all.
+
+    ``writer`` receives a temporary path in the target's folder; when it returns, the file is
+    moved over ``path`` in one step. If it raises, the temporary file is removed and any
+    existing file at ``path`` is left untouched. For a GeoPackage that exists already, the
+    temporary file starts as a copy of it, so writing one layer keeps the others.
+
+    Parameters
+    ----------
+    path : path-like
+        Final output path.
+    writer : callable
+        ``writer(tmp_path)`` writes the complete output to ``tmp_path``.
+
+    Returns
+    -------
+    pathlib.Path
+        The written path.
+
+    Raises
+    ------
+    OutputError
+        The output cannot be written; the message names ``path``.
+    """
+    with OutputSet() as outputs:
+        outputs.add(path, writer)
+    return Path(path)
+
+
+def write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write UTF-8 text atomically (see :func:`write_atomic`)."""
+    return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def layer_writer(gdf: gpd.GeoDataFrame, suffix: str, layer: str | None = None
+                 ) -> Callable[[Path], None]:
+    """A ``writer(tmp_path)`` that writes ``gdf`` in the format its suffix names."""
+    suffix = suffix.lower()
+
+    def write_to(tmp: Path) -> None:
+        if suffix in {".parquet", ".geoparquet"}:
+            gdf.to_parquet(tmp)
+        elif suffix == ".csv":
+            frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+            frame["WKT"] = shapely.to_wkt(np.asarray(gdf.geometry.array))
+            frame.to_csv(tmp, index=False)
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                pyogrio.write_dataframe(gdf, tmp, layer=layer)
+
+    return write_to
+
+
+def add_layer(outputs: OutputSet, gdf: gpd.GeoDataFrame, path: str | os.PathLike, *,
+              layer: str | None = None) -> None:
+    """Stage ``gdf`` in ``outputs``; the format follows the file extension."""
+    target = Path(path)
+    writer = layer_writer(gdf, target.suffix, layer)
+    if target.suffix.lower() == ".shp":
+        outputs.add_shapefile(target, writer)
+    else:
+        outputs.add(target, writer)
+
+
+def write_layer(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, layer: str | None = None
+                ) -> Path:
+    """Write a GeoDataFrame whole or not at all; the format follows the file extension.
+
+    Writing a layer into an existing GeoPackage replaces that layer only and keeps the
+    others. A Shapefile is several files: they are written together in a temporary folder
+    beside the target and moved into place only once all of them exist; sidecars of an
+    earlier Shapefile of that name (such as a stale ``.qix`` index) are removed.
+    """
+    with OutputSet() as outputs:
+        add_layer(outputs, gdf, path, layer=layer)
+    return Path(path)

@@ -1,0 +1,25 @@
+"""Maps of contamination and land release: interactive HTML and static figures.
+
+* :func:`hazard_map` builds an interactive :class:`folium.Map` (switchable layers, a legend
+  in exact hectares, tooltips, offline-capable); :func:`save_map` writes it as one HTML file
+  and :func:`map_html` returns that HTML as text (:mod:`minemap.maps.interactive`).
+* :func:`plot_map` draws the same layers with matplotlib for reports
+  (:mod:`minemap.maps.static`).
+
+Figures always come from the full-resolution data; display geometry is simplified only
+for drawing. folium is imported only by this package.
+"""
+
+from __future__ import annotations
+
+from minemap.maps.interactive import (
+    DEFAULT_TOLERANCE_M,
+    FEATURE_BUDGET,
+    hazard_map,
+    map_html,
+    save_map,
+)
+from minemap.maps.static import plot_map
+
+__all__ = ["DEFAULT_TOLERANCE_M", "FEATURE_BUDGET", "hazard_map", "map_html", "plot_map",
+           "save_map"]

@@ -390,6 +390,7 @@ def normalise_vocabulary(
     ``aliases`` (from :func:`minemap.vocabulary.resolve_aliases`) maps further words.
     """
     lookup = dict(aliases) if aliases is not None else {word: word for word in allowed}
+    table = "threat_level" if map_option == "level_map" else "method"
     unique = pd.unique(values.astype(object))
     mapped = {v: (None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA
                   else lookup.get(canonical_word(v))) for v in unique}
@@ -403,9 +404,9 @@ def normalise_vocabulary(
             f"{label}: column {column!r} holds {list_ids(found)} (ids {list_ids(ids[bad])}); "
             f"allowed values are {', '.join(allowed)} and the IMAS terms minemap knows "
             "(case and spaces are ignored). Map other words with "
-            f"{option_hint(map_option, '{' + repr(example) + ': ' + repr(allowed[0]) + '}')} "
-            "(CLI: --vocabulary FILE.toml), fix those values, or name another column with "
-            f"{option_hint(option)}."
+            f"{map_option}={{{example!r}: {allowed[0]!r}}} (CLI: --vocabulary FILE.toml "
+            f"holding [{table}] \"{example}\" = \"{allowed[0]}\"), fix those values, or name "
+            f"another column with {option_hint(option)}."
         )
     return text
 

@@ -55,6 +55,10 @@ from minemap.settings import (
 #: Label of hazard area lying outside every polygon of a district layer given as ``by=``.
 OUTSIDE_DISTRICTS = "(outside districts)"
 _M2_PER_HA = _crs.M2_PER_HA
+#: Hectare figures smaller than this (1e-8 ha = 1 cm²) are floating-point residue: zero.
+RESIDUE_HA = 1e-8
+#: ... and so are figures below this fraction of the hazard area of their row.
+RESIDUE_RELATIVE = 1e-12
 
 
 def _as_hazards(hazards: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -283,10 +287,18 @@ def _finish(table: pd.DataFrame) -> pd.DataFrame:
     table[RELEASED_HA] = np.minimum(table[RELEASED_HA], table[HAZARD_HA])
     table[REMAINING_HA] = (table[HAZARD_HA] - table[RELEASED_HA]).clip(lower=0.0)
     hazard = table[HAZARD_HA].to_numpy()
+    # floating-point residue is not land: a remaining area that is a rounding error of the
+    # hazard area (a hazard released exactly along its edges) is zero, and so on
+    residue = np.maximum(RESIDUE_HA, RESIDUE_RELATIVE * np.abs(hazard))
+    for column in (HAZARD_HA, CLEARED_HA, REDUCED_HA, CANCELLED_HA, RELEASED_HA, REMAINING_HA):
+        values = table[column].to_numpy(dtype=float)
+        table[column] = np.where(np.abs(values) < residue, 0.0, values) + 0.0
+    fully = table[REMAINING_HA].to_numpy() == 0.0
+    table[RELEASED_HA] = np.where(fully, table[HAZARD_HA], table[RELEASED_HA])
     with np.errstate(divide="ignore", invalid="ignore"):
         for pct, col in ((PERCENT_CLEARED, CLEARED_HA), (PERCENT_RELEASED, RELEASED_HA)):
-            value = np.where(hazard > 0, 100.0 * table[col].to_numpy() / hazard, 0.0)
-            table[pct] = np.clip(value, 0.0, 100.0)
+            value = np.where(hazard > 0, 100.0 * (table[col].to_numpy() / hazard), 0.0)
+            table[pct] = np.clip(value, 0.0, 100.0) + 0.0
     return table
 
 

@@ -249,6 +249,170 @@ def test_bad_as_of_is_refused(dated):
     assert isinstance(excinfo.value, ValueError)
 
 
+@pytest.mark.parametrize("as_of", ["03/05/2022", "5/1/2022", "2022/05/03", "30.06.2021",
+                                   "June 2021", "2021-13-01", ""])
+def test_as_of_accepts_iso_dates_only(dated, as_of):
+    hz, rl = dated
+    with pytest.raises(SchemaError, match="ISO date") as excinfo:
+        summary(hz, rl, as_of=as_of)
+    assert "YYYY-MM-DD" in str(excinfo.value) and "as_of=" in str(excinfo.value)
+
+
+@pytest.mark.parametrize("as_of", ["2021-06-30T01:00+05:00", "2021-06-30T23:30-08:00",
+                                   pd.Timestamp("2021-06-30 01:00", tz="Asia/Baku"),
+                                   pd.Timestamp("2021-06-30 23:00", tz="America/Bogota")])
+def test_as_of_with_time_and_offset_keeps_the_day_written(dated, as_of):
+    """2021-06-30T01:00+05:00 is 29 June in UTC, but it was written on 30 June."""
+    hz, rl = dated
+    table = summary(hz, rl, as_of=as_of)
+    assert table.attrs["as_of"] == "2021-06-30"
+    assert_rows(table, oracle.summary_of_layers(hz, rl.iloc[:2]))  # R2 dated 2021-06-30 counts
+
+
+@pytest.mark.parametrize("as_of", ["2021", 2021, " 2021 "])
+def test_as_of_bare_year_means_the_end_of_that_year(dated, as_of):
+    hz, rl = dated
+    table = summary(hz, rl, as_of=as_of)
+    assert table.attrs["as_of"] == "2021-12-31"
+    assert_rows(table, oracle.summary_of_layers(hz, rl))
+    assert summary(hz, rl, as_of="2020").attrs["as_of"] == "2020-12-31"
+    assert summary(hz, rl, as_of="2020")["released_ha"].sum() == 0.0
+
+
+def test_as_of_accepts_date_objects(dated):
+    import datetime
+
+    hz, rl = dated
+    table = summary(hz, rl, as_of=datetime.date(2021, 6, 30))
+    assert table.attrs["as_of"] == "2021-06-30"
+
+
+# --------------------------------------------------------------------------- residue
+
+
+@pytest.mark.parametrize("crs", [4326, 32638])
+def test_fully_released_hazard_is_exactly_zero_remaining(crs):
+    """Releases that tile a skewed hazard at random cuts leave no float residue."""
+    rng = np.random.default_rng(7)
+    for _ in range(12):
+        if crs == 4326:
+            x0, y0, w, h = 46 + rng.random(), 39 + rng.random(), 0.05 * rng.random(), 0.05
+        else:
+            x0, y0, w, h = 5e5 + 1e4 * rng.random(), 44e5, 3000 * rng.random() + 10, 3000
+        shape = Polygon([(x0, y0), (x0 + w, y0 + h * 0.1), (x0 + w * 1.1, y0 + h),
+                         (x0 - w * 0.1, y0 + h * 0.9)])
+        hz = hazards_gdf([shape], ["high"], crs=crs)
+        cuts = np.sort(np.concatenate([[x0 - w], x0 + rng.random(5) * w, [x0 + 2 * w]]))
+        parts = [shapely.intersection(shape, box(a, y0 - h, b, y0 + 2 * h))
+                 for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+        rl = releases_gdf(parts, (["cleared", "reduced", "cancelled"] * 3)[:len(parts)],
+                          crs=crs)
+        table = summary(hz, rl)
+        for level in ("high", "total"):
+            row = table.set_index("threat_level").loc[level]
+            assert row["remaining_ha"] == 0.0
+            assert row["percent_released"] == 100.0
+            assert row["released_ha"] == row["hazard_ha"]
+        for column in HA_COLUMNS:  # no -0.0 anywhere
+            assert not np.signbit(table[column].to_numpy()).any()
+        assert_internal_consistency(table)
+
+
+def test_summary_shows_in_plain_hectares_not_scientific_notation():
+    shape = Polygon([(500_000, 4_400_000), (501_234.5, 4_400_300), (501_300, 4_402_000),
+                     (499_900, 4_401_700)])
+    hz = hazards_gdf([shape, box(510_000, 4_400_000, 512_000, 4_401_000)], ["high", "low"],
+                     crs=32638)
+    cuts = [499_000, 500_123.4, 500_777.7, 501_012.9, 502_000]
+    rl = releases_gdf([shapely.intersection(shape, box(a, 4_399_000, b, 4_403_000))
+                       for a, b in zip(cuts[:-1], cuts[1:], strict=True)],
+                      ["cleared", "reduced", "cancelled", "cleared"], crs=32638)
+    table = summary(hz, rl)
+    html = table._repr_html_()
+    assert "e-" not in html and "e+" not in html
+    assert table.set_index("threat_level").loc["high", "remaining_ha"] == 0.0
+
+
+# --------------------------------------------------------------------------- vocabulary
+
+
+@pytest.mark.parametrize(("word", "level"), [
+    ("CHA", "high"), ("Confirmed Hazardous Area", "high"), ("  high threat ", "high"),
+    ("SHA", "medium"), ("suspected_hazardous_area", "medium"), ("Low Threat", "low")])
+def test_imas_threat_terms_are_built_in(word, level):
+    hz = hazards_gdf([box(46.0, 39.0, 46.01, 39.01)], [word])
+    assert minemap.read_hazards(hz)["threat_level"].tolist() == [level]
+
+
+@pytest.mark.parametrize(("word", "method"), [
+    ("Clearance", "cleared"), ("Technical Survey", "reduced"), ("technical-survey", "reduced"),
+    ("Non-Technical Survey", "cancelled"), ("NON_TECHNICAL SURVEY", "cancelled"),
+    ("NTS", "cancelled"), ("canceled", "cancelled")])
+def test_imas_release_terms_are_built_in(word, method):
+    rl = releases_gdf([box(46.0, 39.0, 46.01, 39.01)], [word])
+    assert minemap.read_releases(rl)["method"].tolist() == [method]
+
+
+def test_user_vocabulary_maps_other_words_and_overrides_built_ins():
+    hz = hazards_gdf([box(46.0, 39.0, 46.01, 39.01), box(46.02, 39.0, 46.03, 39.01),
+                      box(46.04, 39.0, 46.05, 39.01)], ["Zone rouge", "SHA", "Yüksək"])
+    out = minemap.read_hazards(hz, level_map={"zone rouge": "high", "SHA": "low",
+                                              "yüksək": "High"})
+    assert out["threat_level"].tolist() == ["high", "low", "high"]
+    rl = releases_gdf([box(46.0, 39.0, 46.01, 39.01)], ["Déminage"])
+    assert minemap.read_releases(rl, method_map={"Déminage": "cleared"})["method"].tolist() == [
+        "cleared"]
+
+
+def test_unknown_word_error_says_how_to_map_it():
+    hz = hazards_gdf([box(46.0, 39.0, 46.01, 39.01)], ["Zone rouge"], ids=["Z-7"])
+    with pytest.raises(SchemaError) as excinfo:
+        minemap.read_hazards(hz)
+    text = str(excinfo.value)
+    assert "'Zone rouge'" in text and "'Z-7'" in text and "level_map=" in text
+    assert "high, medium, low" in text
+
+
+def test_user_vocabulary_onto_an_unknown_value_is_refused():
+    hz = hazards_gdf([box(46.0, 39.0, 46.01, 39.01)], ["Zone rouge"])
+    with pytest.raises(SchemaError, match="very high"):
+        minemap.read_hazards(hz, level_map={"Zone rouge": "very high"})
+
+
+# --------------------------------------------------------------------------- edges
+
+
+def test_geodesic_edges_match_raw_geod_and_planar_edges_do_not():
+    """A 20°-wide box along 49°N: its edges as parallels (planar) or great circles."""
+    geod = pyproj.Geod(ellps="WGS84")
+    geom = box(-120.0, 49.0, -100.0, 55.0)
+    hz = hazards_gdf([geom], ["high"])
+    raw = abs(geod.geometry_area_perimeter(shapely.orient_polygons(geom))[0]) / 1e4
+    geodesic = summary(hz, edges="geodesic")
+    assert geodesic.attrs["edges"] == "geodesic"
+    assert geodesic["hazard_ha"].iloc[-1] == pytest.approx(raw, rel=1e-4)
+    planar = summary(hz)
+    assert planar.attrs["edges"] == "planar"
+    assert abs(planar["hazard_ha"].iloc[-1] / raw - 1) > 1e-3
+    dense = shapely.segmentize(geom, 0.001)
+    dense_raw = abs(geod.geometry_area_perimeter(shapely.orient_polygons(dense))[0]) / 1e4
+    assert planar["hazard_ha"].iloc[-1] == pytest.approx(dense_raw, rel=1e-4)
+
+
+def test_geodesic_edges_read_once_are_not_applied_twice():
+    hz = minemap.read_hazards(hazards_gdf([box(-120.0, 49.0, -100.0, 55.0)], ["high"]),
+                              edges="geodesic")
+    n = len(hz.geometry.iloc[0].exterior.coords)
+    again = summary(hz, edges="geodesic")
+    assert len(hz.geometry.iloc[0].exterior.coords) == n
+    assert again["hazard_ha"].iloc[-1] == pytest.approx(summary(hz)["hazard_ha"].iloc[-1])
+
+
+def test_unknown_edges_is_refused():
+    with pytest.raises(SchemaError, match="planar"):
+        summary(hazards_gdf([box(46.0, 39.0, 46.01, 39.01)], ["high"]), edges="curved")
+
+
 # --------------------------------------------------------------------------- by column
 
 

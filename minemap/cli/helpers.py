@@ -21,7 +21,7 @@ import geopandas as gpd
 import pandas as pd
 
 from minemap import io as _io
-from minemap._errors import OutputError, cli_spelling
+from minemap._errors import DataWarning, EmptyLayerError, OutputError, cli_spelling
 from minemap.io.writers import STDOUT_NAMES
 from minemap.vocabulary import load_vocabulary
 
@@ -44,7 +44,7 @@ def read_hazards(args: argparse.Namespace) -> gpd.GeoDataFrame:
     level_map, _ = _vocabulary(args)
     with cli_spelling(layer="--layer", crs="--crs", override_crs="--override-crs",
                       id_column="--id-column", threat_column="--threat-column",
-                      level_map="--vocabulary", allow_area_change="--allow-area-change"):
+                      allow_area_change="--allow-area-change"):
         return _io.read_hazards(
             args.hazards, layer=args.layer, crs=args.crs, override_crs=args.override_crs,
             id_column=args.id_column, threat_column=args.threat_column, level_map=level_map,
@@ -58,7 +58,7 @@ def read_releases(args: argparse.Namespace) -> gpd.GeoDataFrame | None:
     _, method_map = _vocabulary(args)
     with cli_spelling(layer="--released-layer", crs="--crs", override_crs="--override-crs",
                       id_column="--release-id-column", method_column="--method-column",
-                      date_column="--date-column", method_map="--vocabulary",
+                      date_column="--date-column",
                       allow_area_change="--allow-area-change"):
         return _io.read_releases(
             args.released, layer=args.released_layer, crs=args.crs,
@@ -83,9 +83,17 @@ def read_feature_option(args: argparse.Namespace, kind: str, *, option: str | No
     tags = getattr(args, f"{option.replace('-', '_')}_tags", None)
     with cli_spelling(layer=f"--{option}-layer", crs="--crs", override_crs="--override-crs",
                       tags=f"--{option}-tags"):
-        return _io.read_features(path, kind=kind, layer=layer, crs=args.crs,  # type: ignore[arg-type]
-                                 override_crs=args.override_crs, tags=tags,
-                                 edges=args.edges)
+        try:
+            return _io.read_features(path, kind=kind, layer=layer,  # type: ignore[arg-type]
+                                     crs=args.crs, override_crs=args.override_crs, tags=tags,
+                                     edges=args.edges)
+        except EmptyLayerError as exc:
+            if Path(path).suffix.lower() not in _io.OSM_SUFFIXES:
+                raise
+            # an extract without, say, clinics is a fact about the place, not an error
+            warnings.warn(f"--{option}: {one_line(str(exc))} The {kind} category is left out.",
+                          DataWarning, stacklevel=2)
+            return None
 
 
 def input_paths(args: argparse.Namespace) -> list[Path]:

@@ -14,8 +14,12 @@ import warnings
 from collections.abc import Callable, Sequence
 
 from minemap import __version__
-from minemap._errors import MinemapError
+from minemap._errors import MinemapError, cli_spelling
 from minemap.cli.helpers import one_line, print_warnings
+
+#: How messages name the options every command spells the same way.
+_COMMON_SPELLING = {"as_of": "--as-of", "edges": "--edges", "crs": "--crs",
+                    "override_crs": "--override-crs", "allow_area_change": "--allow-area-change"}
 
 #: Modules of the package that hold shared plumbing, not commands.
 _NOT_COMMANDS = frozenset({"main", "options", "helpers"})
@@ -57,7 +61,7 @@ def run(argv: Sequence[str] | None) -> int:
     """Run the CLI with ``argv``; return the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    with warnings.catch_warnings(record=True) as records:
+    with warnings.catch_warnings(record=True) as records, cli_spelling(**_COMMON_SPELLING):
         warnings.simplefilter("always")
         try:
             args.func(args, records)

@@ -42,6 +42,10 @@ def cmd_priority(args: argparse.Namespace, records: list[warnings.WarningMessage
         layer = helpers.read_feature_option(args, kind)
         if layer is not None:
             layers[kind] = layer
+    if not layers:
+        raise SchemaError("none of --roads, --infrastructure, --residential has features to "
+                          "make zones from (see the warnings above); check the files and "
+                          "their --*-tags.")
     zones = priority_zones(hazards, releases, distances_m=distances, order=order,
                            as_of=args.as_of, **layers)
     ranking = rank_hazards(hazards, releases, population=args.population, weights=args.weights,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from minemap.io.osm import read_osm_features
 from minemap.io.readers import (
+    OSM_SUFFIXES,
     FeatureKind,
     Source,
     list_layers,
@@ -27,6 +28,7 @@ from minemap.io.writers import (
 )
 
 __all__ = [
+    "OSM_SUFFIXES",
     "FeatureKind",
     "Source",
     "list_layers",

@@ -1,0 +1,324 @@
+"""Tests of the plumbing every ``minemap`` command shares (minemap.cli.helpers, options):
+outputs checked before any work and written all or none, never onto an input; error hints
+that name the option typed; --override-crs, --vocabulary, --as-of, --edges; clean numbers.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import warnings
+from pathlib import Path
+
+import _oracle as oracle
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+from shapely import LineString, box
+
+from minemap.cli import helpers, run
+from minemap.cli.main import build_parser, command_modules
+
+CRS = 32638
+HAZARDS = gpd.GeoDataFrame(
+    {"hazard_id": ["H1", "H2"], "threat_level": ["CHA", "SHA"]},
+    geometry=[box(500_000, 4_400_000, 501_000, 4_401_000),
+              box(502_000, 4_400_000, 503_000, 4_400_500)], crs=CRS)
+RELEASES = gpd.GeoDataFrame(
+    {"release_id": ["R1", "R2"], "method": ["Clearance", "Non-Technical Survey"],
+     "release_date": ["2021-06-30", "2022-02-01"]},
+    geometry=[box(500_000, 4_400_000, 500_500, 4_401_000),
+              box(502_000, 4_400_000, 503_000, 4_400_500)], crs=CRS)
+ROADS = gpd.GeoDataFrame({"road": ["A"]}, geometry=[
+    LineString([(499_000, 4_400_500), (504_000, 4_400_500)])], crs=CRS)
+
+
+def write(gdf: gpd.GeoDataFrame, path: Path, **kwargs) -> Path:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        pyogrio.write_dataframe(gdf, path, **kwargs)
+    return path
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    path = tmp_path / "project.gpkg"
+    write(HAZARDS, path, layer="hazards")
+    write(RELEASES, path, layer="releases")
+    write(ROADS, path, layer="roads")
+    return path
+
+
+def cli(argv, capsys) -> tuple[int, str, str]:
+    status = run([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def listing(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+def one_error_line(err: str) -> str:
+    lines = [line for line in err.splitlines() if line.startswith("minemap: error:")]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+# --------------------------------------------------------------------------- the package
+
+
+def test_every_command_is_one_module_found_by_itself():
+    assert {"summary", "progress", "map", "priority"} <= set(command_modules())
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    assert set(command_modules()) == set(sub.choices)
+
+
+@pytest.mark.parametrize("command", ["summary", "progress", "map", "priority"])
+def test_help_explains_every_option_and_shows_defaults(command, capsys):
+    with pytest.raises(SystemExit):
+        run([command, "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--released-layer NAME layer of RELEASES" in text
+    assert "(default: hazard_id)" in text and "(default: planar)" in text
+    assert "--override-crs" in text and "--vocabulary" in text
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command").choices[command]
+    for action in sub._actions:
+        assert action.help, (command, action.option_strings)
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+def test_output_onto_an_input_is_refused(project, tmp_path, capsys):
+    before = project.read_bytes()
+    status, _, err = cli(["priority", project, "--released", project, "--roads", project,
+                          "-o", project], capsys)
+    assert status == 2 and "would destroy that input" in one_error_line(err)
+    assert project.read_bytes() == before
+    geojson = write(HAZARDS, tmp_path / "hz.geojson")
+    status, _, err = cli(["summary", geojson, "-o", geojson], capsys)
+    assert status == 2 and "also an input" in err
+    assert json.loads(geojson.read_text())["type"] == "FeatureCollection"
+
+
+def test_output_onto_an_input_through_a_symlink_or_another_spelling(project, tmp_path, capsys):
+    link = tmp_path / "link.gpkg"
+    link.symlink_to(project)
+    before = project.read_bytes()
+    status, _, err = cli(["priority", project, "--roads", project, "-o", link], capsys)
+    assert status == 2 and "also an input" in err
+    other = tmp_path / "sub" / ".." / project.name
+    (tmp_path / "sub").mkdir()
+    status, _, err = cli(["summary", project, "--released", project, "-o", other], capsys)
+    assert status == 2 and "also an input" in err
+    assert project.read_bytes() == before
+
+
+def test_two_outputs_on_one_file_are_refused(project, tmp_path, capsys):
+    status, _, err = cli(["progress", project, "--released", project, "-o", tmp_path / "p.png",
+                          "--chart", tmp_path / "p.png"], capsys)
+    assert status == 2 and "name the same file" in err
+
+
+@pytest.mark.parametrize("bad", ["missing folder", "parent is a file", "a folder"])
+def test_priority_checks_every_output_before_it_computes(project, tmp_path, capsys,
+                                                         monkeypatch, bad):
+    import minemap.cli.priority as command
+
+    def never(*args, **kwargs):
+        raise AssertionError("computed before checking the outputs")
+
+    monkeypatch.setattr(command, "priority_zones", never)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    ranking = {"missing folder": out_dir / "no" / "r.csv",
+               "parent is a file": project / "r.csv",
+               "a folder": out_dir}[bad]
+    status, _, err = cli(["priority", project, "--roads", project, "-o",
+                          out_dir / "zones.gpkg", "--ranking", ranking], capsys)
+    assert status == 2
+    assert str(ranking) in one_error_line(err)
+    assert listing(out_dir) == []
+
+
+def test_progress_writes_table_and_chart_together_or_neither(project, tmp_path, capsys,
+                                                             monkeypatch):
+    from matplotlib.figure import Figure
+
+    def full_disk(self, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Figure, "savefig", full_disk)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    (out_dir / "p.csv").write_text("previous\n")
+    status, _, err = cli(["progress", project, "--released", project, "-o", out_dir / "p.csv",
+                          "--chart", out_dir / "c.png"], capsys)
+    line = one_error_line(err)
+    assert status == 2 and "c.png" in line and "disk is full" in line
+    assert listing(out_dir) == ["p.csv"] and (out_dir / "p.csv").read_text() == "previous\n"
+
+
+def test_priority_into_an_existing_geopackage_replaces_only_its_layer(project, tmp_path,
+                                                                      capsys):
+    out = tmp_path / "results.gpkg"
+    write(HAZARDS, out, layer="notes")
+    write(HAZARDS, out, layer="priority_zones")
+    status, _, err = cli(["priority", project, "--released", project, "--roads", project,
+                          "-o", out, "--ranking", tmp_path / "r.csv"], capsys)
+    assert status == 0, err
+    layers = {str(n) for n in pyogrio.list_layers(out)[:, 0]}
+    assert layers == {"notes", "priority_zones"}
+    zones = pyogrio.read_dataframe(out, layer="priority_zones")
+    assert "category" in zones.columns and set(zones["category"]) == {"roads"}
+
+
+def test_dash_means_standard_output(project, capsys):
+    status, out, _ = cli(["summary", project, "--released", project, "-o", "-",
+                          "--format", "json"], capsys)
+    assert status == 0 and json.loads(out)["rows"][-1]["threat_level"] == "total"
+
+
+# --------------------------------------------------------------------------- hints
+
+
+def test_error_hints_name_the_option_typed(project, tmp_path, capsys):
+    status, _, err = cli(["summary", project, "--released", project,
+                          "--released-layer", "nope"], capsys)
+    assert status == 2 and "--released-layer" in err and "--layer)" not in err
+    status, _, err = cli(["summary", project, "--released", project,
+                          "--date-column", "when"], capsys)
+    line = one_error_line(err)
+    assert "date_column=" in line and "--date-column" in line
+    status, _, err = cli(["summary", project, "--released", project,
+                          "--method-column", "how"], capsys)
+    assert "--method-column" in err
+    status, _, err = cli(["summary", project, "--threat-column", "risk"], capsys)
+    assert "threat_column= (CLI: --threat-column)" in err
+
+
+def test_csv_without_crs_gets_the_csv_hint(tmp_path, capsys):
+    path = tmp_path / "hazards.csv"
+    frame = pd.DataFrame(HAZARDS.drop(columns="geometry"))
+    frame["WKT"] = HAZARDS.geometry.to_wkt()
+    frame.to_csv(path, index=False)
+    status, _, err = cli(["summary", path], capsys)
+    line = one_error_line(err)
+    assert status == 2 and "--crs" in line and "CSV" in line and ".prj" not in line
+    shp = write(HAZARDS, tmp_path / "hazards.shp")
+    shp.with_suffix(".prj").unlink()
+    status, _, err = cli(["summary", shp], capsys)
+    assert status == 2 and ".prj" in err
+
+
+# --------------------------------------------------------------------------- reading options
+
+
+def test_override_crs_fixes_a_file_that_declares_the_wrong_one(tmp_path, capsys):
+    """Coordinates in UTM 38N (EPSG:32638) labelled as UTM 39N: the hectares differ."""
+    mislabelled = write(HAZARDS.set_crs(32639, allow_override=True), tmp_path / "hz.gpkg")
+    status, out, err = cli(["summary", mislabelled, "--crs", "EPSG:32638", "--override-crs",
+                            "--format", "json"], capsys)
+    assert status == 0, err
+    expected = oracle.summary_of_layers(HAZARDS.assign(threat_level=["high", "medium"]))
+    assert json.loads(out)["rows"][-1]["hazard_ha"] == pytest.approx(
+        expected["total"]["hazard_ha"], rel=oracle.REL)
+    status, _, err = cli(["summary", mislabelled, "--override-crs"], capsys)
+    assert status == 2 and "--crs" in err
+
+
+def test_vocabulary_file(tmp_path, capsys):
+    hz = write(HAZARDS.assign(threat_level=["Zone rouge", "SHA"]), tmp_path / "hz.gpkg")
+    rl = write(RELEASES.assign(method=["Déminage", "NTS"]), tmp_path / "rl.gpkg")
+    status, _, err = cli(["summary", hz, "--released", rl], capsys)
+    line = one_error_line(err)
+    assert status == 2 and "'Zone rouge'" in line and "--vocabulary" in line
+    vocab = tmp_path / "vocabulary.toml"
+    vocab.write_text('[threat_level]\n"Zone rouge" = "high"\nSHA = "low"\n\n'
+                     '[method]\n"Déminage" = "cleared"\n', encoding="utf-8")
+    status, out, err = cli(["summary", hz, "--released", rl, "--vocabulary", vocab,
+                            "--format", "json"], capsys)
+    assert status == 0, err
+    rows = {r["threat_level"]: r for r in json.loads(out)["rows"]}
+    assert rows["high"]["hazard_ha"] > 0 and rows["low"]["hazard_ha"] > 0
+    assert rows["medium"]["hazard_ha"] == 0
+    assert rows["high"]["cleared_ha"] > 0 and rows["low"]["cancelled_ha"] > 0
+    vocab.write_text("[threat_level]\nfoo = \n", encoding="utf-8")
+    status, _, err = cli(["summary", hz, "--vocabulary", vocab], capsys)
+    assert status == 2 and "vocabulary.toml" in one_error_line(err)
+
+
+def test_as_of_is_in_every_output(project, tmp_path, capsys):
+    base = ["summary", project, "--released", project, "--as-of", "2021-06-30T01:00+05:00"]
+    status, out, _ = cli([*base, "--format", "json"], capsys)
+    doc = json.loads(out)
+    assert status == 0 and doc["as_of"] == "2021-06-30"
+    assert doc["rows"][-1]["cleared_ha"] > 0  # R1, dated 2021-06-30, counts
+    status, out, _ = cli([*base, "--format", "csv"], capsys)
+    assert set(pd.read_csv(io.StringIO(out))["as_of"]) == {"2021-06-30"}
+    status, out, _ = cli(base, capsys)
+    assert "as of 2021-06-30" in out.splitlines()[0]
+    status, _, err = cli(["summary", project, "--released", project, "--as-of", "03/05/2022"],
+                         capsys)
+    assert status == 2 and "YYYY-MM-DD" in one_error_line(err) and "--as-of" in err
+    status, out, err = cli(["priority", project, "--released", project, "--roads", project,
+                            "-o", tmp_path / "z.gpkg", "--ranking", tmp_path / "r.csv",
+                            "--as-of", "2021", "--format", "json"], capsys)
+    assert status == 0, err
+    assert json.loads(out)["as_of"] == "2021-12-31"
+    assert set(pd.read_csv(tmp_path / "r.csv")["as_of"]) == {"2021-12-31"}
+
+
+def test_edges_geodesic_option(tmp_path, capsys):
+    wide = gpd.GeoDataFrame({"hazard_id": ["W"], "threat_level": ["high"]},
+                            geometry=[box(-120.0, 49.0, -100.0, 55.0)], crs=4326)
+    path = write(wide, tmp_path / "wide.gpkg")
+    status, out, _ = cli(["summary", path, "--format", "json"], capsys)
+    planar = json.loads(out)
+    status, out, _ = cli(["summary", path, "--format", "json", "--edges", "geodesic"], capsys)
+    geodesic = json.loads(out)
+    assert planar["edges"] == "planar" and geodesic["edges"] == "geodesic"
+    ratio = geodesic["rows"][-1]["hazard_ha"] / planar["rows"][-1]["hazard_ha"]
+    assert abs(ratio - 1) > 1e-3  # the two conventions differ by ~0.9% on this box
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+def test_zero_is_written_as_zero_and_csv_is_rounded_like_json(project, capsys):
+    status, out, _ = cli(["summary", project, "--released", project, "--format", "csv"],
+                         capsys)
+    text = out
+    assert "e-" not in text and "-0.0" not in text
+    table = pd.read_csv(io.StringIO(text))
+    status, out, _ = cli(["summary", project, "--released", project, "--format", "json"],
+                         capsys)
+    rows = json.loads(out)["rows"]
+    for column in ("hazard_ha", "cleared_ha", "remaining_ha", "percent_released"):
+        assert table[column].tolist() == [row[column] for row in rows]
+    medium = table.set_index("threat_level").loc["medium"]
+    assert medium["remaining_ha"] == 0.0 and medium["percent_released"] == 100.0
+
+
+def test_number_helper():
+    assert helpers.number(-0.0) == 0.0 and str(helpers.number(-0.0)) == "0.0"
+    assert helpers.number(1.23456789) == 1.2346
+    assert helpers.number(float("nan")) is None
+
+
+def test_terminal_text_neutralises_control_characters():
+    assert helpers.terminal_text("a\x1b[31mred\x07") == "a\\x1b[31mred\\x07"
+    assert helpers.terminal_text(3) == 3
+
+
+def test_input_paths_include_every_file_option(project, tmp_path):
+    args = build_parser().parse_args(["priority", str(project), "--roads", "r.gpkg",
+                                      "--weights", "w.toml", "-o", "z.gpkg"])
+    names = {p.name for p in helpers.input_paths(args)}
+    assert names == {"project.gpkg", "r.gpkg", "w.toml"}
+    assert os.fspath(tmp_path)  # tmp_path used for the fixture

@@ -1,0 +1,166 @@
+"""Tests of minemap.io.writers: outputs whole or not at all, failures named plainly."""
+
+from __future__ import annotations
+
+import errno
+import os
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
+import pytest
+from shapely import box
+
+from minemap import io as mio
+from minemap._errors import OutputError
+
+LAYER = gpd.GeoDataFrame({"hazard_id": ["H1", "H2"], "threat_level": ["high", "low"]},
+                         geometry=[box(46.0, 39.0, 46.01, 39.01), box(46.02, 39.0, 46.03, 39.01)],
+                         crs=4326)
+
+
+def listing(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_write_text_whole_and_no_temp_left(tmp_path):
+    mio.write_text(tmp_path / "a.txt", "hello\n")
+    assert (tmp_path / "a.txt").read_text() == "hello\n"
+    assert listing(tmp_path) == ["a.txt"]
+
+
+@pytest.mark.parametrize("case", ["missing folder", "parent is a file", "target is a folder"])
+def test_unwritable_paths_are_one_output_error_naming_the_path(tmp_path, case):
+    if case == "missing folder":
+        target = tmp_path / "nope" / "out.json"
+        fragment = "does not exist"
+    elif case == "parent is a file":
+        (tmp_path / "file.txt").write_text("x")
+        target = tmp_path / "file.txt" / "out.json"
+        fragment = "is a file, not a folder"
+    else:
+        (tmp_path / "out.json").mkdir()
+        target = tmp_path / "out.json"
+        fragment = "is a folder"
+    before = listing(tmp_path)
+    with pytest.raises(OutputError) as excinfo:
+        mio.write_text(target, "x")
+    text = str(excinfo.value)
+    assert str(target) in text and fragment in text
+    assert "\n" not in text and ".out.json." not in text  # no hidden temp name
+    assert isinstance(excinfo.value, OSError)
+    assert listing(tmp_path) == before
+
+
+@pytest.mark.parametrize(("code", "fragment"), [(errno.ENOSPC, "disk is full"),
+                                                (errno.EACCES, "no permission"),
+                                                (errno.EROFS, "no permission")])
+def test_os_errors_while_writing_name_the_users_path(tmp_path, code, fragment):
+    target = tmp_path / "report.json"
+    target.write_text("previous\n")
+
+    def failing(tmp: Path) -> None:
+        tmp.write_text("half a rep")
+        raise OSError(code, os.strerror(code), str(tmp))
+
+    with pytest.raises(OutputError) as excinfo:
+        mio.write_atomic(target, failing)
+    text = str(excinfo.value)
+    assert text.startswith(f"{target}:") and fragment in text and "Nothing was written" in text
+    assert ".report.json." not in text
+    assert target.read_text() == "previous\n"
+    assert listing(tmp_path) == ["report.json"]
+
+
+def test_output_set_writes_all_or_none(tmp_path):
+    (tmp_path / "a.txt").write_text("old a\n")
+
+    def failing(tmp: Path) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(OutputError), mio.OutputSet() as outputs:
+        outputs.add_text(tmp_path / "a.txt", "new a\n")
+        outputs.add(tmp_path / "b.bin", failing)
+    assert (tmp_path / "a.txt").read_text() == "old a\n"
+    assert listing(tmp_path) == ["a.txt"]
+
+
+def test_output_set_rolls_back_when_putting_in_place_fails(tmp_path, monkeypatch):
+    (tmp_path / "a.txt").write_text("old a\n")
+    outputs = mio.OutputSet()
+    outputs.add_text(tmp_path / "a.txt", "new a\n")
+    outputs.add_text(tmp_path / "b.txt", "new b\n")
+    real_replace = os.replace
+    calls = []
+
+    def flaky(src, dst):
+        calls.append(dst)
+        if str(dst).endswith("b.txt"):
+            raise OSError(errno.EIO, "Input/output error")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", flaky)
+    with pytest.raises(OutputError, match="b.txt"):
+        outputs.commit()
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert (tmp_path / "a.txt").read_text() == "old a\n"
+    assert listing(tmp_path) == ["a.txt"]
+
+
+def test_output_set_exception_in_block_writes_nothing(tmp_path):
+    with pytest.raises(RuntimeError), mio.OutputSet() as outputs:
+        outputs.add_text(tmp_path / "a.txt", "a")
+        raise RuntimeError("computation failed")
+    assert listing(tmp_path) == []
+
+
+def test_layer_into_existing_geopackage_keeps_the_other_layers(tmp_path):
+    path = tmp_path / "project.gpkg"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for name in ("hazards", "releases", "roads"):
+            pyogrio.write_dataframe(LAYER, path, layer=name)
+    mio.write_layer(LAYER.iloc[:1], path, layer="priority_zones")
+    layers = {str(n) for n in pyogrio.list_layers(path)[:, 0]}
+    assert layers == {"hazards", "releases", "roads", "priority_zones"}
+    assert len(pyogrio.read_dataframe(path, layer="hazards")) == 2
+    mio.write_layer(LAYER, path, layer="priority_zones")  # replaces that layer only
+    assert len(pyogrio.read_dataframe(path, layer="priority_zones")) == 2
+    assert {str(n) for n in pyogrio.list_layers(path)[:, 0]} == layers
+    assert listing(tmp_path) == ["project.gpkg"]
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".geojson", ".fgb", ".parquet", ".csv"])
+def test_write_layer_formats_round_trip(tmp_path, suffix):
+    path = mio.write_layer(LAYER, tmp_path / f"out{suffix}", layer="hazards")
+    back = mio.read_hazards(path, crs=4326 if suffix == ".csv" else None)
+    assert sorted(back["hazard_id"]) == ["H1", "H2"]  # FlatGeobuf orders by its index
+    assert listing(tmp_path) == [f"out{suffix}"]
+
+
+def test_shapefile_rewrite_removes_stale_sidecars(tmp_path):
+    target = tmp_path / "zones.shp"
+    mio.write_layer(LAYER, target)
+    (tmp_path / "zones.qix").write_bytes(b"stale spatial index")
+    (tmp_path / "zones.sbn").write_bytes(b"stale")
+    mio.write_layer(LAYER.iloc[:1], target)
+    names = listing(tmp_path)
+    assert "zones.qix" not in names and "zones.sbn" not in names
+    assert {"zones.shp", "zones.shx", "zones.dbf", "zones.prj"} <= set(names)
+    assert not [n for n in names if n.startswith(".")]
+    assert len(pyogrio.read_dataframe(target)) == 1
+
+
+def test_check_output_path_refuses_read_only_existing_file(tmp_path, monkeypatch):
+    target = tmp_path / "out.csv"
+    target.write_text("x")
+    monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != target)
+    with pytest.raises(OutputError, match="read-only"):
+        mio.check_output_path(target)
+
+
+def test_check_output_path_refuses_unwritable_folder(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    with pytest.raises(OutputError, match="no permission to write in the folder"):
+        mio.check_output_path(tmp_path / "out.csv")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import warnings
 from pathlib import Path
 
 import _oracle as oracle
@@ -17,6 +16,7 @@ import pandas as pd
 import pyogrio
 import pytest
 from shapely import LineString, box
+from test_cli import write
 
 from minemap.cli import helpers, run
 from minemap.cli.main import build_parser, command_modules
@@ -33,13 +33,6 @@ RELEASES = gpd.GeoDataFrame(
               box(502_000, 4_400_000, 503_000, 4_400_500)], crs=CRS)
 ROADS = gpd.GeoDataFrame({"road": ["A"]}, geometry=[
     LineString([(499_000, 4_400_500), (504_000, 4_400_500)])], crs=CRS)
-
-
-def write(gdf: gpd.GeoDataFrame, path: Path, **kwargs) -> Path:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        pyogrio.write_dataframe(gdf, path, **kwargs)
-    return path
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import argparse
 import warnings
 
 from minemap.cli import helpers, options
-from minemap.io import read_features
 
 #: Context layers of the map, with what ``--help`` calls them.
 CONTEXT_LAYERS = (("roads", "road lines"), ("infrastructure", "infrastructure features"),
@@ -24,10 +23,8 @@ def cmd_map(args: argparse.Namespace, records: list[warnings.WarningMessage]) ->
         layer = helpers.read_feature_option(args, kind)
         if layer is not None:
             context[kind] = layer
-    priority = None
-    if args.priority:
-        priority = read_features(args.priority, kind="any", layer=args.priority_layer,
-                                 crs=args.crs, override_crs=args.override_crs)
+    priority = helpers.read_feature_option(args, "any", option="priority")
+    if priority is not None:
         priority.attrs["minemap"] = "priority"
     tiles = args.tiles
     if tiles is None:

@@ -9,7 +9,6 @@ import argparse
 import warnings
 
 from minemap.cli import helpers, options
-from minemap.io import read_features
 from minemap.settings import RELEASED_OUTSIDE_HA
 from minemap.stats import land_release_summary
 
@@ -20,8 +19,7 @@ def cmd_summary(args: argparse.Namespace, records: list[warnings.WarningMessage]
     hazards, releases = helpers.read_inputs(args)
     by: object = args.by
     if args.districts:
-        by = read_features(args.districts, kind="districts", layer=args.districts_layer,
-                           crs=args.crs, override_crs=args.override_crs, edges=args.edges)
+        by = helpers.read_feature_option(args, "districts")
     table = land_release_summary(hazards, releases, by=by, as_of=args.as_of,
                                  district_column=args.district_column)
     outside = float(table.attrs[RELEASED_OUTSIDE_HA])

@@ -313,7 +313,8 @@ def _by_columns(hazards: gpd.GeoDataFrame, by: object) -> list[str]:
                 f"{hazards.attrs.get('source', 'hazards')}: cannot group by {column!r}: no such "
                 f"column; the layer has {existing}."
             )
-    return columns
+    # every table is already per threat level: grouping by it again adds nothing
+    return list(dict.fromkeys(c for c in columns if c != THREAT_LEVEL))
 
 
 def land_release_summary(

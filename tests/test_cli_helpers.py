@@ -315,3 +315,33 @@ def test_input_paths_include_every_file_option(project, tmp_path):
     names = {p.name for p in helpers.input_paths(args)}
     assert names == {"project.gpkg", "r.gpkg", "w.toml"}
     assert os.fspath(tmp_path)  # tmp_path used for the fixture
+
+
+def test_text_cells_are_safe_in_spreadsheets(tmp_path, capsys):
+    hz = write(HAZARDS.assign(district=["=HYPERLINK(\"http://x\")", "-12"]),
+               tmp_path / "hz.gpkg")
+    status, out, _ = cli(["summary", hz, "--by", "district", "--format", "csv"], capsys)
+    assert status == 0
+    table = pd.read_csv(io.StringIO(out), dtype=str)
+    assert "'=HYPERLINK(\"http://x\")" in set(table["district"])
+    assert "-12" in set(table["district"])  # reads as a number: left alone
+    assert not any(str(v).startswith(("=", "+", "@")) for v in table.to_numpy().ravel())
+
+
+def test_unknown_zones_format_is_refused_before_any_work(project, tmp_path, capsys,
+                                                         monkeypatch):
+    import minemap.cli.priority as command
+
+    monkeypatch.setattr(command, "priority_zones", lambda *a, **k: 1 / 0)
+    status, _, err = cli(["priority", project, "--roads", project, "-o",
+                          tmp_path / "zones.xyz"], capsys)
+    assert status == 2 and ".xyz is not a vector format" in one_error_line(err)
+    assert listing(tmp_path) == ["project.gpkg"]
+
+
+def test_summary_by_threat_level_is_the_level_table(project, capsys):
+    status, out, err = cli(["summary", project, "--by", "threat_level", "--format", "json"],
+                           capsys)
+    assert status == 0, err
+    status, plain, _ = cli(["summary", project, "--format", "json"], capsys)
+    assert json.loads(out)["rows"] == json.loads(plain)["rows"]

@@ -164,3 +164,16 @@ def test_check_output_path_refuses_unwritable_folder(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "access", lambda path, mode: False)
     with pytest.raises(OutputError, match="no permission to write in the folder"):
         mio.check_output_path(tmp_path / "out.csv")
+
+
+def test_csv_layer_output_is_spreadsheet_safe(tmp_path):
+    layer = LAYER.assign(note=["=1+1", "@SUM(A1)"])
+    path = mio.write_layer(layer, tmp_path / "zones.csv")
+    text = path.read_text()
+    assert "'=1+1" in text and "'@SUM(A1)" in text
+
+
+def test_unknown_layer_extension_is_refused(tmp_path):
+    with pytest.raises(OutputError, match=r"\.xyz is not a vector format"):
+        mio.write_layer(LAYER, tmp_path / "zones.xyz")
+    assert listing(tmp_path) == []

@@ -22,7 +22,7 @@ import pandas as pd
 
 from minemap import io as _io
 from minemap._errors import DataWarning, EmptyLayerError, OutputError, cli_spelling
-from minemap.io.writers import STDOUT_NAMES
+from minemap.io.writers import STDOUT_NAMES, spreadsheet_safe
 from minemap.vocabulary import load_vocabulary
 
 #: Decimal places of hectares and percentages in JSON and CSV output (0.0001 ha = 1 m²).
@@ -213,7 +213,8 @@ def records(table: pd.DataFrame) -> list[dict[str, object]]:
 
 
 def csv_text(table: pd.DataFrame, **columns: object) -> str:
-    """``table`` as CSV, numbers rounded as in JSON; ``columns`` are added last."""
+    """``table`` as CSV, numbers rounded as in JSON, text safe for spreadsheets (see
+    :func:`minemap.io.writers.spreadsheet_safe`); ``columns`` are added last."""
     out = pd.DataFrame(table).copy()
     for name, value in columns.items():
         out[name] = value
@@ -222,7 +223,7 @@ def csv_text(table: pd.DataFrame, **columns: object) -> str:
             out[column] = out[column].round(DECIMALS) + 0.0
         elif pd.api.types.is_datetime64_any_dtype(out[column]):
             out[column] = out[column].dt.date.astype(str)
-    return out.to_csv(index=False)
+    return spreadsheet_safe(out).to_csv(index=False)
 
 
 def format_table(table: pd.DataFrame) -> str:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from minemap._errors import SchemaError
 from minemap.cli import helpers, options
-from minemap.io import add_layer
+from minemap.io import add_layer, check_layer_suffix
 from minemap.priority import CATEGORIES, parse_distances, priority_zones, zone_summary
 from minemap.ranking import rank_hazards
 
@@ -35,6 +35,7 @@ def cmd_priority(args: argparse.Namespace, records: list[warnings.WarningMessage
     order = _order(args.order)
     if not (args.roads or args.infrastructure or args.residential):
         raise SchemaError("give at least one of --roads, --infrastructure, --residential.")
+    check_layer_suffix(args.output)
     helpers.plan_outputs(args, [("-o", args.output), ("--ranking", args.ranking)])
     hazards, releases = helpers.read_inputs(args)
     layers = {}

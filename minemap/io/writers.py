@@ -283,6 +283,56 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
     return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
+#: Vector formats minemap writes, by extension, with the GDAL driver that writes them.
+LAYER_DRIVERS: dict[str, str] = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON",
+                                 ".fgb": "FlatGeobuf", ".shp": "ESRI Shapefile",
+                                 ".parquet": "Parquet", ".geoparquet": "Parquet", ".csv": "CSV"}
+
+#: A text cell starting with one of these is a formula to a spreadsheet (OWASP CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def check_layer_suffix(path: str | os.PathLike) -> Path:
+    """Refuse a layer output whose extension names no format minemap writes."""
+    target = Path(path)
+    if target.suffix.lower() not in LAYER_DRIVERS:
+        known = ", ".join(sorted({s for s in LAYER_DRIVERS if s != ".json"}))
+        raise OutputError(f"{target}: {target.suffix or 'no extension'} is not a vector format "
+                          f"minemap writes; end the name in one of {known} (.gpkg is "
+                          "recommended: one file, several layers).")
+    return target
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells a spreadsheet shows as text, never runs as a formula.
+
+    A text value starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
+    leading apostrophe (the OWASP rule for CSV injection); numbers, and text that reads
+    as a number (``-12.5``), are left as they are.
+
+    Examples
+    --------
+    >>> spreadsheet_safe(pd.DataFrame({"v": ["=HYPERLINK(1)", "-12.5", "ok", 3]}))["v"].tolist()
+    ["'=HYPERLINK(1)", '-12.5', 'ok', 3]
+    """
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype != object and not pd.api.types.is_string_dtype(out[column]):
+            continue
+        out[column] = out[column].map(_cell_text)
+    return out
+
+
+def _cell_text(value: object) -> object:
+    if not isinstance(value, str) or not value.startswith(_FORMULA_START):
+        return value
+    try:
+        float(value)
+        return value
+    except ValueError:
+        return "'" + value
+
+
 def layer_writer(gdf: gpd.GeoDataFrame, suffix: str, layer: str | None = None
                  ) -> Callable[[Path], None]:
     """A ``writer(tmp_path)`` that writes ``gdf`` in the format its suffix names."""
@@ -292,13 +342,14 @@ def layer_writer(gdf: gpd.GeoDataFrame, suffix: str, layer: str | None = None
         if suffix in {".parquet", ".geoparquet"}:
             gdf.to_parquet(tmp)
         elif suffix == ".csv":
-            frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+            frame = spreadsheet_safe(pd.DataFrame(gdf.drop(columns=gdf.geometry.name)))
             frame["WKT"] = shapely.to_wkt(np.asarray(gdf.geometry.array))
             frame.to_csv(tmp, index=False)
         else:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                pyogrio.write_dataframe(gdf, tmp, layer=layer)
+                pyogrio.write_dataframe(gdf, tmp, layer=layer,
+                                        driver=LAYER_DRIVERS.get(suffix))
 
     return write_to
 
@@ -306,7 +357,7 @@ def layer_writer(gdf: gpd.GeoDataFrame, suffix: str, layer: str | None = None
 def add_layer(outputs: OutputSet, gdf: gpd.GeoDataFrame, path: str | os.PathLike, *,
               layer: str | None = None) -> None:
     """Stage ``gdf`` in ``outputs``; the format follows the file extension."""
-    target = Path(path)
+    target = check_layer_suffix(path)
     writer = layer_writer(gdf, target.suffix, layer)
     if target.suffix.lower() == ".shp":
         outputs.add_shapefile(target, writer)

@@ -55,6 +55,13 @@ from minemap.settings import (
 #: Label of hazard area lying outside every polygon of a district layer given as ``by=``.
 OUTSIDE_DISTRICTS = "(outside districts)"
 _M2_PER_HA = _crs.M2_PER_HA
+#: progress_over_time computes at most this many periods (each is a full overlay pass).
+MAX_PERIODS = 1_000
+_PERIODS = (pd.offsets.MonthEnd, pd.offsets.MonthBegin, pd.offsets.QuarterEnd,
+            pd.offsets.QuarterBegin, pd.offsets.YearEnd, pd.offsets.YearBegin, pd.offsets.Week,
+            pd.offsets.Day)
+_PERIOD_DAYS = {pd.offsets.Day: 1, pd.offsets.Week: 7, pd.offsets.QuarterEnd: 91,
+                pd.offsets.QuarterBegin: 91, pd.offsets.YearEnd: 365, pd.offsets.YearBegin: 365}
 #: Hectare figures smaller than this (1e-8 ha = 1 cm²) are floating-point residue: zero.
 RESIDUE_HA = 1e-8
 #: ... and so are figures below this fraction of the hazard area of their row.
@@ -539,6 +546,14 @@ def progress_over_time(
                           "(or a pandas offset alias such as 'QE').") from None
     first = _as_timestamp(start) if start is not None else releases[RELEASE_DATE].min()
     last = _as_timestamp(end) if end is not None else releases[RELEASE_DATE].max()
+    if offset.n <= 0 or not isinstance(offset, _PERIODS):
+        raise SchemaError(f"freq={freq!r} is not a period of a day or more; use 'M', 'Q' or "
+                          "'Y' (or 'W' for weeks, 'D' for days).")
+    span_days = max((last - first).days, 0)
+    if span_days / max(offset.n * _PERIOD_DAYS.get(type(offset), 30), 1) > MAX_PERIODS:
+        raise SchemaError(f"freq={freq!r} over {first.date()}..{last.date()} makes more than "
+                          f"{MAX_PERIODS:,} periods; choose a longer period (M, Q or Y) or "
+                          "a shorter span with start=/end=.")
     ends = pd.date_range(first, last + offset, freq=offset).normalize()
     ends = ends[: int(np.searchsorted(ends, last, side="left")) + 1]
     frame = _crs.area_frame(hazards, releases)

@@ -54,3 +54,11 @@ def test_map_command_errors_are_one_line(files, tmp_path, capsys):
     status = run(["map", str(files["hazards"]), "-o", str(tmp_path / "no" / "m.html")])
     assert status == 2
     assert not (tmp_path / "no").exists()
+
+
+def test_local_tiles_without_attribution_get_a_default(files, tmp_path, capsys):
+    out = tmp_path / "map.html"
+    status = run(["map", str(files["hazards"]), "--tiles", "tiles/{z}/{x}/{y}.png", "-o",
+                  str(out)])
+    assert status == 0, capsys.readouterr().err
+    assert "--attribution" in out.read_text(encoding="utf-8")

@@ -177,3 +177,11 @@ def test_unknown_layer_extension_is_refused(tmp_path):
     with pytest.raises(OutputError, match=r"\.xyz is not a vector format"):
         mio.write_layer(LAYER, tmp_path / "zones.xyz")
     assert listing(tmp_path) == []
+
+
+def test_too_long_file_name_is_one_output_error(tmp_path):
+    with pytest.raises(OutputError, match="too long"):
+        mio.write_text(tmp_path / ("x" * 300 + ".csv"), "a")
+    with pytest.raises(OutputError, match="too long"):
+        mio.write_text(tmp_path / ("y" * 250 + ".csv"), "a")
+    assert listing(tmp_path) == []

@@ -711,3 +711,16 @@ def test_progress_bad_freq_is_refused(history):
     with pytest.raises(SchemaError, match="'fortnightly'") as excinfo:
         minemap.progress_over_time(hz, rl, freq="fortnightly")
     assert isinstance(excinfo.value, ValueError)
+
+
+@pytest.mark.parametrize("freq", ["1min", "h", "-1M"])
+def test_progress_refuses_periods_shorter_than_a_day(history, freq):
+    hz, rl = history
+    with pytest.raises(SchemaError, match="freq="):
+        minemap.progress_over_time(hz, rl, freq=freq)
+
+
+def test_progress_refuses_more_periods_than_its_budget(history):
+    hz, rl = history
+    with pytest.raises(SchemaError, match="more than 1,000 periods"):
+        minemap.progress_over_time(hz, rl, freq="D", start="2000-01-01")

@@ -31,8 +31,11 @@ def cmd_map(args: argparse.Namespace, records: list[warnings.WarningMessage]) ->
         tiles = None if args.offline else "OpenStreetMap"
     elif tiles.lower() == "none":
         tiles = None
+    attribution = args.attribution
+    if tiles and tiles != "OpenStreetMap" and not attribution:
+        attribution = "Basemap tiles (source not given: name it with --attribution)"
     fmap = hazard_map(hazards, releases, priority=priority, title=args.title, tiles=tiles,
-                      attribution=args.attribution, tolerance_m=args.tolerance,
+                      attribution=attribution, tolerance_m=args.tolerance,
                       feature_budget=args.feature_budget, public_grid_m=args.public_grid,
                       **context)
     page = map_html(fmap, offline=args.offline)
@@ -70,7 +73,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       help="basemap: a tile URL template, a local template such as "
                            "tiles/{z}/{x}/{y}.png, or 'none' (default: OpenStreetMap; none "
                            "with --offline)")
-    look.add_argument("--attribution", metavar="TEXT", help="attribution of --tiles")
+    look.add_argument("--attribution", metavar="TEXT",
+                      help="attribution (source and licence) of --tiles, shown on the map")
     look.add_argument("--tolerance", type=float, default=5.0, metavar="METRES",
                       help="display simplification in metres (figures are always exact)")
     look.add_argument("--feature-budget", type=int, default=10_000, metavar="N",

@@ -59,7 +59,19 @@ def check_output_path(path: str | os.PathLike) -> Path:
         existing file is not writable; the message names the path and the fix.
     """
     target = Path(path)
+    try:
+        return _check_output_path(target)
+    except OSError as exc:
+        if isinstance(exc, OutputError):
+            raise
+        raise _output_error(target, exc) from None
+
+
+def _check_output_path(target: Path) -> Path:
     folder = _folder(target)
+    if len(target.name.encode("utf-8")) > 240:  # room for the hidden temporary name
+        raise OutputError(f"{target.name[:40]}...: the file name is too long "
+                          f"({len(target.name)} characters); choose a shorter one.")
     for parent in (folder, *folder.parents):
         if parent.exists():
             if not parent.is_dir():
@@ -87,6 +99,8 @@ def _output_error(target: Path, exc: OSError) -> OutputError:
     elif code in (errno.EACCES, errno.EPERM, errno.EROFS):
         why = (f"no permission to write in {_folder(target)}; choose a folder you can write "
                "to")
+    elif code == errno.ENAMETOOLONG:
+        why = "the file name is too long for the file system; choose a shorter one"
     elif code == errno.EISDIR:
         why = "a folder is in the way; give a file name"
     elif code in (errno.ENOENT, errno.ENOTDIR):
@@ -138,8 +152,11 @@ class OutputSet:
         """Stage one output: ``writer(tmp_path)`` writes it completely to ``tmp_path``."""
         target = check_output_path(path)
         folder = _folder(target)
-        handle, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix,
-                                            dir=folder)
+        try:
+            handle, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix,
+                                                dir=folder)
+        except OSError as exc:
+            raise _output_error(target, exc) from None
         os.close(handle)
         tmp = Path(tmp_name)
         try:
@@ -162,7 +179,10 @@ class OutputSet:
     def add_shapefile(self, path: str | os.PathLike, writer: Callable[[Path], None]) -> None:
         """Stage a Shapefile: ``writer(tmp_path)`` writes all its parts beside ``tmp_path``."""
         target = check_output_path(path)
-        tmp_dir = Path(tempfile.mkdtemp(prefix=f".{target.stem}.", dir=_folder(target)))
+        try:
+            tmp_dir = Path(tempfile.mkdtemp(prefix=f".{target.stem}.", dir=_folder(target)))
+        except OSError as exc:
+            raise _output_error(target, exc) from None
         try:
             writer(tmp_dir / target.name)
             parts = [p for p in tmp_dir.iterdir() if p.name.lower().endswith(_SHAPEFILE_PARTS)]

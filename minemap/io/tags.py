@@ -198,7 +198,7 @@ def _matches(values: pd.Series, accepted: frozenset[str] | None) -> np.ndarray:
     text = values.astype("string").str.strip()
     if accepted is None:
         return (text.notna() & (text != "") & (text.str.lower() != "no")).to_numpy(dtype=bool)
-    exact = text.isin(accepted).fillna(False).to_numpy(dtype=bool)
+    exact = np.array(text.isin(accepted).fillna(False), dtype=bool)
     listed = text.str.contains(";", regex=False).fillna(False).to_numpy(dtype=bool)
     if listed.any():
         exact[listed] = [bool(accepted & {v.strip() for v in t.split(";")})

@@ -87,6 +87,39 @@ def _choose_layer(path: Path, layer: str | None, default_layer: str | None) -> s
     )
 
 
+#: What the first bytes of a file must look like for the driver its extension names: GDAL
+#: picks a driver from the contents, so a ``.geojson`` that is really a VRT (XML) could make
+#: it read other files or URLs. Checked before GDAL opens the file.
+_SIGNATURES: dict[str, tuple[str, object]] = {
+    ".gpkg": ("GeoPackage", lambda head: head.startswith(b"SQLite format 3\x00")),
+    ".sqlite": ("SQLite", lambda head: head.startswith(b"SQLite format 3\x00")),
+    ".fgb": ("FlatGeobuf", lambda head: head.startswith(b"fgb")),
+    ".shp": ("Shapefile", lambda head: head.startswith(b"\x00\x00\x27\x0a")),
+    ".geojson": ("GeoJSON", lambda head: head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"),
+    ".json": ("GeoJSON", lambda head: head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"),
+    ".osm": ("OpenStreetMap XML", lambda head: b"<osm" in head),
+    ".pbf": ("OpenStreetMap PBF", lambda head: b"OSMHeader" in head[:64]),
+}
+
+
+def _check_signature(path: Path) -> None:
+    """Refuse a file whose contents are not the format its extension names."""
+    expected = _SIGNATURES.get(path.suffix.lower())
+    if expected is None or path.is_dir():
+        return
+    name, looks_right = expected
+    with open(path, "rb") as handle:
+        head = handle.read(4096)
+    if not head or looks_right(head):  # type: ignore[operator]
+        return  # an empty file is reported by GDAL's own error
+    raise FormatError(
+        f"{path.name} does not hold {name} data, as its extension says (it starts with "
+        f"{head[:20]!r}); minemap opens a file only with the driver its extension names: "
+        "export the layer again as a GeoPackage, GeoJSON, Shapefile, FlatGeobuf, GeoParquet "
+        "or CSV file, or give the file its right extension."
+    )
+
+
 def _explain_unreadable(path: Path, exc: Exception) -> str:
     if path.suffix.lower() in {".geojson", ".json"}:
         try:
@@ -128,6 +161,7 @@ def _read_file(path: Path, layer: str | None, *, x_column: str | None = None,
         raise SchemaError(f"{path.name}: {option_hint('x_column')} and "
                           f"{option_hint('y_column')} name the coordinate columns of a CSV "
                           "file; this file holds its own geometry: leave them out.")
+    _check_signature(path)
     try:
         if suffix in {".parquet", ".geoparquet"}:
             gdf = gpd.read_parquet(path)

@@ -430,3 +430,25 @@ def test_write_layer_shapefile_moves_all_its_files(tmp_path):
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".")]
     back = minemap.read_hazards(tmp_path / "out.shp", threat_column="threat")
     assert len(back) == 3
+
+
+# --------------------------------------------------------------------------- drivers
+
+
+def test_files_are_opened_with_the_driver_their_extension_names(tmp_path):
+    # a VRT (XML) named .geojson would make GDAL read another file (or a URL)
+    real = write(hazards_gdf(), tmp_path / "real.gpkg", layer="hazards")
+    vrt = tmp_path / "hazards.geojson"
+    vrt.write_text(f'<OGRVRTDataSource><OGRVRTLayer name="hazards"><SrcDataSource>{real}'
+                   "</SrcDataSource></OGRVRTLayer></OGRVRTDataSource>", encoding="utf-8")
+    with pytest.raises(FormatError) as excinfo:
+        minemap.read_hazards(vrt)
+    message = str(excinfo.value)
+    assert "hazards.geojson does not hold GeoJSON" in message and "<OGRVRT" in message
+    disguised = tmp_path / "hazards.gpkg"
+    write(hazards_gdf(), tmp_path / "plain.geojson")
+    disguised.write_bytes((tmp_path / "plain.geojson").read_bytes())
+    with pytest.raises(FormatError, match="hazards.gpkg does not hold GeoPackage"):
+        minemap.read_hazards(disguised)
+    # the real files still read
+    assert len(minemap.read_hazards(tmp_path / "plain.geojson")) == 3

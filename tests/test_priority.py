@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import pyproj
 import pytest
 import shapely
@@ -15,7 +12,6 @@ from shapely import LineString, Point, box
 
 from minemap import crs as _crs
 from minemap._errors import EmptyLayerError, GeometryTypeError, SchemaError
-from minemap.io import read_osm_features
 from minemap.priority import (
     AFFINE_TOLERANCE,
     BUFFER_QUAD_SEGS,
@@ -31,7 +27,6 @@ from minemap.priority import (
 
 GEOD = pyproj.Geod(ellps="WGS84")
 WGS84 = pyproj.CRS.from_epsg(4326)
-OSM_SAMPLE = Path(pyogrio.__file__).parent / "tests" / "fixtures" / "sample.osm.pbf"
 
 
 # ------------------------------------------------------------------------------------------
@@ -410,28 +405,6 @@ def test_no_features_gives_no_zones(scene):
     zones = priority_zones(hazards, releases)
     assert len(zones) == 0 and list(zones.columns)[:4] == ["category", "threat_level",
                                                             "hazard_id", "zone_ha"]
-
-
-# ------------------------------------------------------------------------------------------
-# OpenStreetMap
-# ------------------------------------------------------------------------------------------
-
-
-@pytest.mark.skipif(not OSM_SAMPLE.exists(), reason="pyogrio wheel ships no sample.osm.pbf")
-def test_openstreetmap_extract_roads_and_buildings():
-    roads = read_osm_features(OSM_SAMPLE, kind="roads")
-    assert len(roads) == 36 and roads["highway"].notna().all()
-    buildings = read_osm_features(OSM_SAMPLE, kind="residential")
-    assert len(buildings) >= 2
-    lon, lat = roads.union_all().centroid.coords[0]
-    hazards = layer(to_lonlat([box(-400, -400, 400, 400)], lon, lat), hazard_id=["H1"],
-                    threat_level=["high"])
-    zones = priority_zones(hazards, roads=roads, residential=buildings)
-    assert zones["zone_ha"].sum() > 0
-    expected = oracle(hazards, None, {"roads": roads, "residential": buildings},
-                      {"residential": 500, "infrastructure": 250, "roads": 100})
-    for key, value in expected.items():
-        assert by_key(zones).get(key, 0.0) == pytest.approx(value, rel=3e-3, abs=1e-3)
 
 
 def true_distance_m(point_lonlat: shapely.Point, feature_lonlat: shapely.Geometry) -> float:

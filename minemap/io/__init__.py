@@ -1,12 +1,13 @@
-"""Readers and writers: files, OpenStreetMap extracts, atomic output.
+"""Readers and writers: files, OpenStreetMap extracts, CSV points, atomic output.
 
-Readers validate and repair once, on read (:mod:`minemap.io.readers`, :mod:`minemap.io.osm`);
-writers write whole or not at all (:mod:`minemap.io.writers`).
+Readers validate and repair once, on read (:mod:`minemap.io.readers`, :mod:`minemap.io.osm`,
+:mod:`minemap.io.csv_points`; tag filters in :mod:`minemap.io.tags`); writers write whole or
+not at all (:mod:`minemap.io.writers`).
 """
 
 from __future__ import annotations
 
-from minemap.io.osm import read_osm_features
+from minemap.io.osm import DEFAULT_TAGS, read_osm_features
 from minemap.io.readers import (
     OSM_SUFFIXES,
     FeatureKind,
@@ -18,6 +19,7 @@ from minemap.io.readers import (
     read_releases,
     with_edges,
 )
+from minemap.io.tags import TagFilter, parse_tags
 from minemap.io.writers import (
     OutputSet,
     add_layer,
@@ -30,6 +32,7 @@ from minemap.io.writers import (
 )
 
 __all__ = [
+    "DEFAULT_TAGS",
     "OSM_SUFFIXES",
     "FeatureKind",
     "Source",
@@ -39,6 +42,8 @@ __all__ = [
     "read_layer",
     "read_osm_features",
     "read_releases",
+    "TagFilter",
+    "parse_tags",
     "with_edges",
     "OutputSet",
     "add_layer",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,13 +24,18 @@ from minemap import _validate
 from minemap import crs as _crs
 from minemap._errors import (
     DataWarning,
+    EmptyLayerError,
     FormatError,
     GeometryTypeError,
     InputFileError,
+    RepairWarning,
     SchemaError,
     option_hint,
 )
 from minemap._overlay import gc_paused
+from minemap.io import _curves
+from minemap.io.csv_points import CSV_SUFFIXES, read_csv
+from minemap.io.tags import TagSpec, check_keys, match_tags, parse_tags
 from minemap.settings import (
     HAZARD_ID,
     METHOD,
@@ -46,9 +50,6 @@ from minemap.vocabulary import METHOD_ALIASES, THREAT_ALIASES, resolve_aliases
 Source = str | os.PathLike | gpd.GeoDataFrame
 FeatureKind = Literal["roads", "infrastructure", "residential", "districts", "any"]
 
-_CSV_GEOMETRY_NAMES = "WKT,wkt,geometry,Geometry,geom,the_geom,GEOMETRY"
-_CURVED = re.compile(r"CIRCULARSTRING|COMPOUNDCURVE|CURVEPOLYGON|MULTISURFACE|MULTICURVE",
-                     re.IGNORECASE)
 
 
 def _label(source: Source, layer: str | None) -> str:
@@ -86,6 +87,39 @@ def _choose_layer(path: Path, layer: str | None, default_layer: str | None) -> s
     )
 
 
+#: What the first bytes of a file must look like for the driver its extension names: GDAL
+#: picks a driver from the contents, so a ``.geojson`` that is really a VRT (XML) could make
+#: it read other files or URLs. Checked before GDAL opens the file.
+_SIGNATURES: dict[str, tuple[str, object]] = {
+    ".gpkg": ("GeoPackage", lambda head: head.startswith(b"SQLite format 3\x00")),
+    ".sqlite": ("SQLite", lambda head: head.startswith(b"SQLite format 3\x00")),
+    ".fgb": ("FlatGeobuf", lambda head: head.startswith(b"fgb")),
+    ".shp": ("Shapefile", lambda head: head.startswith(b"\x00\x00\x27\x0a")),
+    ".geojson": ("GeoJSON", lambda head: head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"),
+    ".json": ("GeoJSON", lambda head: head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"),
+    ".osm": ("OpenStreetMap XML", lambda head: b"<osm" in head),
+    ".pbf": ("OpenStreetMap PBF", lambda head: b"OSMHeader" in head[:64]),
+}
+
+
+def _check_signature(path: Path) -> None:
+    """Refuse a file whose contents are not the format its extension names."""
+    expected = _SIGNATURES.get(path.suffix.lower())
+    if expected is None or path.is_dir():
+        return
+    name, looks_right = expected
+    with open(path, "rb") as handle:
+        head = handle.read(4096)
+    if not head or looks_right(head):  # type: ignore[operator]
+        return  # an empty file is reported by GDAL's own error
+    raise FormatError(
+        f"{path.name} does not hold {name} data, as its extension says (it starts with "
+        f"{head[:20]!r}); minemap opens a file only with the driver its extension names: "
+        "export the layer again as a GeoPackage, GeoJSON, Shapefile, FlatGeobuf, GeoParquet "
+        "or CSV file, or give the file its right extension."
+    )
+
+
 def _explain_unreadable(path: Path, exc: Exception) -> str:
     if path.suffix.lower() in {".geojson", ".json"}:
         try:
@@ -106,45 +140,38 @@ def _explain_unreadable(path: Path, exc: Exception) -> str:
     )
 
 
-def _read_path(path: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, int]:
+def _read_path(path: Path, layer: str | None, **options: object
+               ) -> tuple[gpd.GeoDataFrame, int]:
     """Read a file into a GeoDataFrame; return it and the number of curved geometries."""
     with warnings.catch_warnings():
         # NaN coordinates make shapely warn while decoding; they are reported by validation
         warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
-        return _read_file(path, layer)
+        return _read_file(path, layer, **options)  # type: ignore[arg-type]
 
 
-def _read_file(path: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, int]:
+def _read_file(path: Path, layer: str | None, *, x_column: str | None = None,
+               y_column: str | None = None, crs: object | None = None,
+               areas: str | None = None) -> tuple[gpd.GeoDataFrame, int]:
     suffix = path.suffix.lower()
     curved = 0
+    if suffix in CSV_SUFFIXES:
+        gdf, curved = read_csv(path, x_column=x_column, y_column=y_column, crs=crs, areas=areas)
+        return gdf, curved
+    if x_column is not None or y_column is not None:
+        raise SchemaError(f"{path.name}: {option_hint('x_column')} and "
+                          f"{option_hint('y_column')} name the coordinate columns of a CSV "
+                          "file; this file holds its own geometry: leave them out.")
+    _check_signature(path)
     try:
         if suffix in {".parquet", ".geoparquet"}:
             gdf = gpd.read_parquet(path)
-        elif suffix == ".csv":
-            gdf = pyogrio.read_dataframe(
-                path, GEOM_POSSIBLE_NAMES=_CSV_GEOMETRY_NAMES, KEEP_GEOM_COLUMNS="NO"
-            )
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                curved = sum(1 for line in handle if _CURVED.search(line))
-            if gdf.geometry.isna().all() and len(gdf):
-                raise SchemaError(
-                    f"{path.name}: no WKT geometry column found; name it one of "
-                    f"{_CSV_GEOMETRY_NAMES.split(',')[:4]} or convert the file in a GIS."
-                )
         elif suffix in {".pbf", ".osm"}:
             # small or hand-made OpenStreetMap extracts have unsorted node ids, which GDAL's
             # fast index refuses (the layer then reads as empty)
-            previous = pyogrio.get_gdal_config_option("OSM_USE_CUSTOM_INDEXING")
-            pyogrio.set_gdal_config_options({"OSM_USE_CUSTOM_INDEXING": "NO"})
-            try:
+            with _curves.gdal_options(OSM_USE_CUSTOM_INDEXING="NO"):
                 gdf = pyogrio.read_dataframe(path, layer=layer)
-            finally:
-                pyogrio.set_gdal_config_options({"OSM_USE_CUSTOM_INDEXING": previous})
         else:
-            info = pyogrio.read_info(path, layer=layer)
-            if _CURVED.search(str(info.get("geometry_type") or "")):
-                curved = int(info.get("features") or 0)
-            gdf = pyogrio.read_dataframe(path, layer=layer, use_arrow=True)
+            gdf, curved = _read_gdal(path, layer)
     except (SchemaError, GeometryTypeError):
         raise
     except Exception as exc:  # noqa: BLE001 - GDAL, Arrow and JSON errors all mean unreadable
@@ -152,6 +179,24 @@ def _read_file(path: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, int]:
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
         raise GeometryTypeError(f"{path.name}: the layer has no geometry column; "
                                 "point minemap at a spatial layer.")
+    return gdf, curved
+
+
+def _read_gdal(path: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, int]:
+    """Read through GDAL: Arrow for linear data; curves through GDAL's feature path.
+
+    The declared geometry type is not trusted (GDAL reports some curved layers as linear):
+    the fast Arrow read is tried first, and a layer whose WKB turns out to be curved is
+    read again with GDAL linearising each curve.
+    """
+    try:
+        return pyogrio.read_dataframe(path, layer=layer, use_arrow=True), 0
+    except NotImplementedError as exc:
+        if not _curves.is_nonlinear_error(exc):
+            raise
+    curved = _curves.count_curved_in_layer(path, layer)
+    with _curves.linearising():
+        gdf = pyogrio.read_dataframe(path, layer=layer, use_arrow=False)
     return gdf, curved
 
 
@@ -163,6 +208,9 @@ def read_layer(
     crs: object | None = None,
     override_crs: bool = False,
     default_layer: str | None = None,
+    x_column: str | None = None,
+    y_column: str | None = None,
+    areas: str | None = None,
 ) -> tuple[gpd.GeoDataFrame, str, int]:
     """Read a vector layer without validating its attributes.
 
@@ -179,6 +227,12 @@ def read_layer(
         coordinates are read as they are, in ``crs``.
     default_layer : str, optional
         Layer used when ``layer`` is not given and the file has several.
+    x_column, y_column : str, optional
+        Coordinate columns of a CSV file of points (found by name when not given; see
+        :mod:`minemap.io.csv_points`).
+    areas : str, optional
+        What the layer's polygons are, e.g. ``'hazard areas'``, for a layer that must be
+        polygons: a CSV of points is then refused with a message saying so.
 
     Returns
     -------
@@ -201,7 +255,8 @@ def read_layer(
             raise InputFileError(f"{path} is a folder; pass the data file inside it.")
         chosen = _choose_layer(path, layer, default_layer)
         label = _label(path, chosen)
-        gdf, curved = _read_path(path, chosen)
+        gdf, curved = _read_path(path, chosen, x_column=x_column, y_column=y_column,
+                                 crs=crs, areas=areas)
     else:
         raise TypeError(f"expected a file path or a GeoDataFrame, got {type(source).__name__}")
     if gdf.geometry.name not in gdf.columns:
@@ -308,7 +363,7 @@ def read_hazards(
     aliases = resolve_aliases(level_map, allowed=THREAT_LEVELS, builtin=THREAT_ALIASES,
                               option="level_map")
     gdf, label, curved = read_layer(source, layer=layer, crs=crs, override_crs=override_crs,
-                                    default_layer="hazards")
+                                    default_layer="hazards", areas="hazard areas")
     _validate.require_columns(gdf, {threat_column: "threat_column"}, label)
     ids = _ids(gdf, id_column, label, HAZARD_ID)
     levels = _validate.normalise_vocabulary(
@@ -383,7 +438,7 @@ def read_releases(
     aliases = resolve_aliases(method_map, allowed=RELEASE_METHODS, builtin=METHOD_ALIASES,
                               option="method_map")
     gdf, label, curved = read_layer(source, layer=layer, crs=crs, override_crs=override_crs,
-                                    default_layer="releases")
+                                    default_layer="releases", areas="release areas")
     _validate.require_columns(gdf, {method_column: "method_column",
                                     date_column: "date_column"}, label)
     ids = _ids(gdf, id_column, label, RELEASE_ID)
@@ -404,20 +459,6 @@ def read_releases(
 
 #: Extensions of OpenStreetMap extracts, read with minemap's tag filters.
 OSM_SUFFIXES = frozenset({".pbf", ".osm"})
-
-
-def _with_tags(source: Source, tags: str, *, layer: str | None, crs: object | None,
-               override_crs: bool, kind: str) -> gpd.GeoDataFrame:
-    """The rows of a layer where the column ``tags`` is set."""
-    gdf, label, _ = read_layer(source, layer=layer, crs=crs, override_crs=override_crs,
-                               default_layer=kind)
-    if tags not in gdf.columns:
-        raise SchemaError(f"{label}: no column {tags!r} for {option_hint('tags')}; it has "
-                          f"{[c for c in gdf.columns if c != gdf.geometry.name]}.")
-    attrs = dict(gdf.attrs)
-    gdf = gdf.loc[gdf[tags].notna().to_numpy()].reset_index(drop=True)
-    gdf.attrs.update(attrs, source=label)
-    return gdf
 
 
 def with_edges(gdf: gpd.GeoDataFrame, edges: str | None) -> gpd.GeoDataFrame:
@@ -459,60 +500,131 @@ def read_features(
     crs: object | None = None,
     override_crs: bool = False,
     id_column: str | None = None,
-    tags: str | None = None,
+    tags: TagSpec | None = None,
     edges: str = "planar",
+    x_column: str | None = None,
+    y_column: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a layer of priority features: roads, infrastructure, residential areas, districts.
 
     Parameters
     ----------
     source : path or geopandas.GeoDataFrame
-        Any supported vector file, including an OpenStreetMap ``.osm.pbf`` extract.
+        Any supported vector file, a CSV with a WKT column or coordinate columns (points),
+        or an OpenStreetMap ``.osm.pbf``/``.osm`` extract.
     kind : {'roads', 'infrastructure', 'residential', 'districts', 'any'}
         What the layer holds; decides which geometry types are accepted (roads: lines;
-        infrastructure: any; residential: polygons or points; districts: polygons).
+        infrastructure: any; residential: polygons or points; districts: polygons). A
+        layer may mix the accepted types.
     layer : str, optional
         Layer of a multi-layer file; a layer named like ``kind`` is used by default.
     crs : str, int or pyproj.CRS, optional
-        CRS of the coordinates, required when the file has none.
+        CRS of the coordinates, required when the file has none (a CSV with lon/lat
+        columns holding degrees is taken as EPSG:4326 without it).
+    override_crs : bool, default False
+        Use ``crs`` even when the file declares one (for a file that declares a wrong CRS).
     id_column : str, optional
         Column with feature ids, used in messages.
-    tags : str, optional
-        Keep only features where this column (an OpenStreetMap tag) is set. For an
-        OpenStreetMap extract, minemap's default tags for ``kind`` are used when not given
-        (see :func:`minemap.io.read_osm_features`).
+    tags : str, list or mapping, optional
+        Keep only features with one of these tags, e.g. ``"highway"`` (any value but
+        ``no``) or ``"amenity=school,amenity=clinic,healthcare"`` (see
+        :mod:`minemap.io.tags`). Tags are read from columns of that name or from an
+        ``other_tags`` column. For an OpenStreetMap extract, minemap's default tags for
+        ``kind`` (:data:`minemap.io.osm.DEFAULT_TAGS`) are used when not given; for other
+        files, all features are kept when not given.
     edges : {'planar', 'geodesic'}, default 'planar'
         How the file's polygon edges run between vertices: straight in the layer's own CRS
         (as in most GIS files), or along geodesics (great-circle arcs, as PostGIS
         ``geography`` and Google Earth). With ``'geodesic'``, vertices are added along each
         long edge's arc (:func:`minemap.crs.geodesic_edges`).
+    x_column, y_column : str, optional
+        Coordinate columns of a CSV file of points; found by name (lon/lat, x/y,
+        easting/northing, any case) when not given (see :mod:`minemap.io.csv_points`).
 
     Returns
     -------
     geopandas.GeoDataFrame
         Non-empty, finite, 2-D features; polygons made valid.
+
+    Raises
+    ------
+    EmptyLayerError
+        When no feature is left, e.g. no feature carries any of ``tags``; the message
+        names the file, ``kind`` and the tags.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import Point
+    >>> raw = gpd.GeoDataFrame({"amenity": ["school", "bench"]},
+    ...                        geometry=[Point(46.0, 39.0), Point(46.1, 39.1)], crs=4326)
+    >>> len(read_features(raw, kind="infrastructure", tags="amenity=school"))
+    1
     """
     if isinstance(source, (str, os.PathLike)) and Path(source).suffix.lower() in OSM_SUFFIXES:
         from minemap.io.osm import read_osm_features
 
         return with_edges(read_osm_features(source, kind=kind, layer=layer, tags=tags), edges)
-    if tags is not None:
-        source = _with_tags(source, tags, layer=layer, crs=crs, override_crs=override_crs,
-                            kind=kind)
+    kind = _check_feature_kind(kind)
     gdf, label, curved = read_layer(source, layer=layer, crs=crs, override_crs=override_crs,
-                                    default_layer=kind)
+                                    default_layer=kind, x_column=x_column, y_column=y_column)
+    if tags is not None:
+        gdf = select_tags(gdf, tags, label=label, kind=kind)
     if id_column is not None:
         _validate.require_columns(gdf, {id_column: "id_column"}, label)
-        ids = gdf[id_column]
+    gdf = check_features(gdf, label=label, kind=kind, id_column=id_column, curved=curved)
+    return with_edges(gdf, edges)
+
+
+def _check_feature_kind(kind: object) -> FeatureKind:
+    if kind not in _FEATURE_TYPES:
+        raise SchemaError(f"kind must be one of {sorted(_FEATURE_TYPES)}, not {kind!r}.")
+    return kind  # type: ignore[return-value]
+
+
+def select_tags(gdf: gpd.GeoDataFrame, tags: TagSpec, *, label: str, kind: str,
+                where: str = "the layer") -> gpd.GeoDataFrame:
+    """The features of ``gdf`` carrying one of ``tags``; refuse an empty selection.
+
+    Raises
+    ------
+    SchemaError
+        When the layer has none of the tag keys as columns, and no ``other_tags`` column.
+    EmptyLayerError
+        When no feature carries any of the tags.
+    """
+    flt = parse_tags(tags)
+    check_keys(gdf, flt, label)
+    keep = match_tags(gdf, flt)
+    if not keep.any():
+        raise EmptyLayerError(
+            f"{label}: no {kind} features (tags {str(flt)!r}) in {where}; check the tags with "
+            f"{option_hint('tags')} or choose another file or layer."
+        )
+    attrs = dict(gdf.attrs)
+    out = gdf.loc[keep].reset_index(drop=True)
+    out.attrs.update(attrs)
+    return out
+
+
+_TYPE_NAMES = {0: "Point", 1: "LineString", 2: "LineString", 3: "Polygon", 4: "MultiPoint",
+               5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection"}
+
+
+def check_features(gdf: gpd.GeoDataFrame, *, label: str, kind: str,
+                   id_column: str | None = None, curved: int = 0) -> gpd.GeoDataFrame:
+    """Validate and repair a layer of features already read (see :func:`read_features`)."""
+    kind = _check_feature_kind(kind)
+    gdf = gdf.reset_index(drop=True)
+    if id_column is not None:
+        ids = gdf[id_column].astype(object)
     else:
         ids = pd.Series([f"row {i + 1}" for i in range(len(gdf))], index=gdf.index)
     geoms = np.asarray(gdf.geometry.array, dtype=object)
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     _validate.check_finite(geoms[~missing], ids[~missing], label)
     allowed, words = _FEATURE_TYPES[kind]
-    types = pd.Series(shapely.get_type_id(geoms)).map(
-        {0: "Point", 1: "LineString", 2: "LineString", 3: "Polygon", 4: "MultiPoint",
-         5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection"})
+    types = pd.Series(shapely.get_type_id(geoms)).map(_TYPE_NAMES)
     wrong = ~types.isin(allowed).to_numpy() & ~missing
     if wrong.any():
         rows = np.flatnonzero(wrong)
@@ -523,17 +635,36 @@ def read_features(
             "point minemap at the right layer or convert the geometry in a GIS."
         )
     _validate.check_bounds(geoms[~missing], gdf.crs, ids[~missing], label)
-    if types.isin(["Polygon", "MultiPolygon"]).any():
+    polygons = types.isin(["Polygon", "MultiPolygon"]).to_numpy() & ~missing
+    if polygons.any() and polygons.sum() == (~missing).sum():
         gdf = _validate.polygon_layer(gdf, label=label, ids=ids, curved=curved)
     else:
-        if shapely.has_z(geoms[~missing]).any():
-            gdf = gdf.set_geometry(gpd.GeoSeries(shapely.force_2d(geoms), index=gdf.index,
-                                                 crs=gdf.crs))
         if missing.any():
             warnings.warn(f"{label}: {int(missing.sum())} empty or null geometries dropped on "
-                          "read.", DataWarning, stacklevel=2)
-            gdf = gdf.loc[~missing]
+                          "read.", DataWarning, stacklevel=3)
+        others = ~missing & ~polygons
+        if shapely.has_z(geoms[others]).any() or curved:
+            flat = geoms.copy()
+            flat[others] = shapely.force_2d(geoms[others])
+            gdf = gdf.set_geometry(gpd.GeoSeries(flat, index=gdf.index, crs=gdf.crs))
+            if curved and not polygons.any():
+                warnings.warn(f"{label}: repaired on read: {curved} curved "
+                              f"geometr{'y' if curved == 1 else 'ies'} linearised. The input "
+                              "file is unchanged.", RepairWarning, stacklevel=3)
+        keep = ~missing
+        if polygons.any():
+            # a layer mixing points or lines with polygons: the polygons are repaired alone
+            attrs = dict(gdf.attrs)
+            repaired = _validate.polygon_layer(gdf.loc[polygons], label=label,
+                                               ids=ids[polygons], curved=curved)
+            keep = others.copy()
+            keep[repaired.index.to_numpy()] = True
+            geometry = gdf.geometry.copy()
+            geometry.loc[repaired.index] = repaired.geometry
+            gdf = gdf.set_geometry(geometry)
+            gdf.attrs.update(attrs)
+        gdf = gdf.loc[keep]
         _validate.check_not_empty(gdf, label, after_repair=True)
-    gdf = with_edges(gdf.reset_index(drop=True), edges)
+    gdf = gdf.reset_index(drop=True)
     gdf.attrs.update(source=label, minemap=kind)
     return gdf

@@ -345,3 +345,22 @@ def test_summary_by_threat_level_is_the_level_table(project, capsys):
     assert status == 0, err
     status, plain, _ = cli(["summary", project, "--format", "json"], capsys)
     assert json.loads(out)["rows"] == json.loads(plain)["rows"]
+
+
+def test_points_from_a_csv_with_coordinate_columns(project, tmp_path, capsys):
+    infra = tmp_path / "clinics.csv"
+    infra.write_text("Name;Easting_m;Northing_m\nClinic A;500600;4400900\n", encoding="utf-8")
+    out = tmp_path / "zones.gpkg"
+    argv = ["priority", project, "--infrastructure", infra, "-o", out, "--format", "json"]
+    status, _, err = cli(argv, capsys)  # columns not recognised: name them
+    assert status == 2 and "--infrastructure-xy" in one_error_line(err)
+    status, _, err = cli([*argv, "--infrastructure-xy", "Easting_m,Northing_m"], capsys)
+    assert status == 2 and "--crs" in one_error_line(err)  # x/y need a CRS
+    status, _, err = cli([*argv, "--infrastructure-xy", "Easting_m", "--crs", "EPSG:32638"],
+                         capsys)
+    assert status == 2 and "--infrastructure-xy" in one_error_line(err)
+    status, out_text, err = cli([*argv, "--infrastructure-xy", "Easting_m,Northing_m", "--crs",
+                                 "EPSG:32638"], capsys)
+    assert status == 0, err
+    zones = json.loads(out_text)["zones"]
+    assert {z["category"] for z in zones if z["zone_ha"] > 0} == {"infrastructure", "total"}

@@ -21,7 +21,7 @@ import geopandas as gpd
 import pandas as pd
 
 from minemap import io as _io
-from minemap._errors import DataWarning, EmptyLayerError, OutputError, cli_spelling
+from minemap._errors import DataWarning, EmptyLayerError, OutputError, SchemaError, cli_spelling
 from minemap.io.writers import STDOUT_NAMES, spreadsheet_safe
 from minemap.vocabulary import load_vocabulary
 
@@ -79,14 +79,17 @@ def read_feature_option(args: argparse.Namespace, kind: str, *, option: str | No
     path = getattr(args, option.replace("-", "_"), None)
     if not path:
         return None
-    layer = getattr(args, f"{option.replace('-', '_')}_layer", None)
-    tags = getattr(args, f"{option.replace('-', '_')}_tags", None)
+    name = option.replace("-", "_")
+    layer = getattr(args, f"{name}_layer", None)
+    tags = getattr(args, f"{name}_tags", None)
+    x_column, y_column = _xy_columns(getattr(args, f"{name}_xy", None), option)
     with cli_spelling(layer=f"--{option}-layer", crs="--crs", override_crs="--override-crs",
-                      tags=f"--{option}-tags"):
+                      tags=f"--{option}-tags", x_column=f"--{option}-xy",
+                      y_column=f"--{option}-xy"):
         try:
             return _io.read_features(path, kind=kind, layer=layer,  # type: ignore[arg-type]
                                      crs=args.crs, override_crs=args.override_crs, tags=tags,
-                                     edges=args.edges)
+                                     edges=args.edges, x_column=x_column, y_column=y_column)
         except EmptyLayerError as exc:
             if Path(path).suffix.lower() not in _io.OSM_SUFFIXES:
                 raise
@@ -94,6 +97,16 @@ def read_feature_option(args: argparse.Namespace, kind: str, *, option: str | No
             warnings.warn(f"--{option}: {one_line(str(exc))} The {kind} category is left out.",
                           DataWarning, stacklevel=2)
             return None
+
+
+def _xy_columns(text: str | None, option: str) -> tuple[str | None, str | None]:
+    if not text:
+        return None, None
+    parts = [part.strip() for part in text.split(",")]
+    if len(parts) != 2 or not all(parts):
+        raise SchemaError(f"--{option}-xy {text!r}: give two column names, x (or longitude) "
+                          f"first, e.g. --{option}-xy lon,lat.")
+    return parts[0], parts[1]
 
 
 def input_paths(args: argparse.Namespace) -> list[Path]:

@@ -96,15 +96,23 @@ def add_feature_layer(parser: argparse.ArgumentParser, kind: str, what: str) -> 
     parser.add_argument(f"--{kind}-layer", metavar="NAME",
                         help=f"layer of --{kind} (default: a layer named '{kind}', or the "
                              "only layer)")
+    if kind != "districts":
+        parser.add_argument(f"--{kind}-xy", metavar="X,Y",
+                            help=f"for a CSV of points: the columns holding longitude (or x) "
+                                 f"and latitude (or y) of --{kind} (default: detected from "
+                                 "names such as lon/lat, longitude/latitude, x/y, "
+                                 "easting/northing; x/y need --crs)")
 
 
 def add_osm_tags(parser: argparse.ArgumentParser, kind: str) -> None:
     """--KIND-tags: which OpenStreetMap (or attribute) tags select features of KIND."""
     parser.add_argument(f"--{kind}-tags", metavar="KEY[=VALUE],...",
                         help=f"keep only --{kind} features with one of these tags or "
-                             "columns, e.g. highway or amenity=school,amenity=clinic "
+                             "columns: KEY alone means any value but 'no', KEY=VALUE one "
+                             "value, e.g. highway or amenity=school,amenity=clinic,healthcare "
                              "(.osm.pbf default: minemap's list for "
-                             f"{kind}, see docs/priority.md; other files: all features)")
+                             f"{kind}, minemap.io.osm.DEFAULT_TAGS, listed in "
+                             "docs/priority.md; other files: all features)")
 
 
 def add_output(parser: argparse.ArgumentParser, *, required: bool, metavar: str = "FILE",

@@ -86,6 +86,49 @@ def test_offline_map_draws_every_feature_without_errors(driver, fixture_map):
     assert driver.execute_script("return document.querySelectorAll('img').length") == 0
 
 
+_FULL_DRAWN = {"hazard-high": 2, "hazard-medium": 2, "hazard-low": 2, "released-cleared": 2,
+               "released-reduced": 1, "released-cancelled": 1, "remaining": 6, "priority": 1,
+               "roads": 1, "infrastructure": 2, "residential": 1, "districts": 2}
+
+
+def test_map_saved_after_notebook_display_draws_every_layer(driver, tmp_path):
+    from test_maps_interactive import full_map
+
+    fmap = full_map()
+    fmap._repr_html_()
+    maps.map_html(fmap)
+    path = tmp_path / "rerendered.html"
+    maps.save_map(fmap, path, offline=True)
+    _open(driver, path)
+    assert [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "WARNING")] == []
+    assert driver.execute_script("return window.minemap.drawn") == _FULL_DRAWN
+    shown = driver.execute_script("""
+        var map = window.minemap.map, out = [];
+        Object.keys(window.minemap.layers).forEach(function (name) {
+          if (map.hasLayer(window.minemap.layers[name])) { out.push(name); }
+        });
+        return out.sort();""")
+    assert shown == sorted(_FULL_DRAWN)
+
+
+def test_notebook_output_draws_without_network(driver, tmp_path):
+    import html
+    import re
+
+    from test_maps_interactive import full_map
+
+    output = full_map(tiles="OpenStreetMap")._repr_html_()
+    page = html.unescape(re.search(r'srcdoc="([^"]*)"', output).group(1))
+    path = tmp_path / "notebook.html"
+    path.write_text(page, encoding="utf-8")
+    _open(driver, path)
+    assert driver.execute_script("return window.minemap.drawn") == _FULL_DRAWN
+    # only the basemap's tiles fail (no network); no script error
+    errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"
+              and "tile.openstreetmap.org" not in e["message"]]
+    assert errors == []
+
+
 def test_legend_and_controls_visible(driver, fixture_map):
     _open(driver, fixture_map)
     legend = driver.find_element("id", "minemap-legend")

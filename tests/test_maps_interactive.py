@@ -91,9 +91,10 @@ def _priority() -> gpd.GeoDataFrame:
 
 
 def full_map(**kwargs):
+    kwargs.setdefault("tiles", None)
     return maps.hazard_map(_hazards(), _releases(), priority=_priority(), roads=_roads(),
                            infrastructure=_infrastructure(), residential=_residential(),
-                           districts=_districts(), title="Test <map>", tiles=None, **kwargs)
+                           districts=_districts(), title="Test <map>", **kwargs)
 
 
 @pytest.fixture(scope="module")

@@ -230,19 +230,23 @@ _LINK_RE = re.compile(r'<link rel="stylesheet" href="([^"]+)"\s*/>\s*')
 _SCRIPT_SRC_RE = re.compile(r'<script src="([^"]+)"></script>\s*')
 
 
-def inline_assets(page: str) -> str:
-    """Replace Leaflet's CDN links with the inlined files and drop every other CDN asset."""
+def inline_assets(page: str, *, drop_others: bool = True) -> str:
+    """Replace Leaflet's CDN links with the inlined files.
+
+    Every other linked script and stylesheet is dropped (``drop_others=True``, for offline
+    pages) or kept as it is.
+    """
     js, css = leaflet_inline()
 
     def script(match: re.Match[str]) -> str:
         if re.search(r"leaflet(@[\d.]+)?/dist/leaflet(\.min)?\.js$", match.group(1)):
             return f"<script>\n{js}\n</script>\n"
-        return ""
+        return "" if drop_others else match.group(0)
 
     def link(match: re.Match[str]) -> str:
         if re.search(r"leaflet(@[\d.]+)?/dist/leaflet(\.min)?\.css$", match.group(1)):
             return f"<style>\n{css}\n</style>\n"
-        return ""
+        return "" if drop_others else match.group(0)
 
     page = _SCRIPT_SRC_RE.sub(lambda m: script(m), page)
     return _LINK_RE.sub(lambda m: link(m), page)
@@ -264,21 +268,29 @@ def check_offline(page: str, *, allowed: tuple[str, ...] = ()) -> None:
             "the element that adds it (offline maps keep only Leaflet and minemap's layers).")
 
 
-def _walk(element: object):
+def walk(element: object):
+    """``element`` and every element under it, in tree order."""
     yield element
     for child in list(getattr(element, "_children", {}).values()):
-        yield from _walk(child)
+        yield from walk(child)
 
 
 def forget_rendered(root: object) -> None:
-    """Remove from a figure's header, body and script what an earlier render put there.
+    """Remove what an earlier render of a figure put into it, by name.
 
-    branca keeps rendered output in the figure, so a second render (e.g. offline after
-    online, or after a notebook display) would otherwise keep elements that have since
-    been removed, such as a web tile layer.
+    For figures rendered by folium itself (minemap's own maps record what each render
+    adds, see :mod:`minemap.maps._page`): the ``addTo`` statements folium's layers add to
+    themselves while rendering are removed from the tree, and the figure's header, body
+    and script lose every entry named after an element of the tree.
     """
+    from folium.elements import ElementAddToElement
+
+    for element in list(walk(root)):
+        children = getattr(element, "_children", {})
+        for key in [k for k, c in children.items() if isinstance(c, ElementAddToElement)]:
+            del children[key]
     names = set()
-    for element in _walk(root):
+    for element in walk(root):
         if element is root:
             continue
         names.add(element.get_name())  # type: ignore[attr-defined]

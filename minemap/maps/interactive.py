@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import os
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import folium
@@ -35,7 +34,7 @@ from minemap._overlay import (
 )
 from minemap.maps import _data as _map_data
 from minemap.maps import _geometry as _geo
-from minemap.maps import _html
+from minemap.maps import _html, _page
 from minemap.maps._data import (
     DISTRICT_COLOUR,
     INFRASTRUCTURE_COLOUR,
@@ -623,7 +622,11 @@ def hazard_map(
     Returns
     -------
     folium.Map
-        Save it with :func:`save_map`; in a notebook it displays itself.
+        Save it with :func:`save_map`. In a notebook it displays itself with Leaflet
+        inlined, so it draws without a network; set its ``notebook`` attribute (or
+        :data:`minemap.maps.settings.notebook` for every map) to ``"offline"`` for no
+        network request at all, or ``"cdn"`` to load Leaflet from the web. However often
+        it is shown, saved or rendered, it gives the same page.
 
     Examples
     --------
@@ -705,6 +708,7 @@ def _build_map(layers: list[_Layer], bounds: np.ndarray, *, title: str | None,
     fmap = folium.Map(location=[round((ymin + ymax) / 2, 5), round((xmin + xmax) / 2, 5)],
                       zoom_start=10, tiles=None, prefer_canvas=canvas, control_scale=False,
                       zoom_snap=0.25)
+    _page.Page().add_child(fmap)  # renders the same every time (see minemap.maps._page)
     fmap.default_js = [("leaflet", _LEAFLET_JS)]
     fmap.default_css = [("leaflet_css", _LEAFLET_CSS)]
     if title:
@@ -727,24 +731,6 @@ def _build_map(layers: list[_Layer], bounds: np.ndarray, *, title: str | None,
     return fmap
 
 
-def _is_web(url: str) -> bool:
-    return url.lower().startswith(("http:", "https:", "//"))
-
-
-@contextmanager
-def _without_web_tiles(fmap: folium.Map):
-    """Detach tile layers that load from the web, restoring them afterwards."""
-    children = fmap._children
-    saved = dict(children)
-    kept = {name: child for name, child in children.items()
-            if not (isinstance(child, folium.TileLayer) and _is_web(str(child.tiles)))}
-    fmap._children = type(children)(kept)
-    try:
-        yield [str(c.tiles) for c in kept.values() if isinstance(c, folium.TileLayer)]
-    finally:
-        fmap._children = type(children)(saved)
-
-
 def map_html(fmap: folium.Map, *, offline: bool = False) -> str:
     """The map as one HTML page (what :func:`save_map` writes).
 
@@ -758,22 +744,10 @@ def map_html(fmap: folium.Map, *, offline: bool = False) -> str:
     Returns
     -------
     str
-        The page; the same map always gives the same text.
+        The page; the same map always gives the same text, however often it has been
+        rendered, saved or shown in a notebook before.
     """
-    root = fmap.get_root()
-    _html.forget_rendered(root)
-    _html.stabilise_ids(root)
-    _html.forget_rendered(root)
-    if not offline:
-        return root.render()
-    with _without_web_tiles(fmap) as local_tiles:
-        try:
-            page = root.render()
-        finally:
-            _html.forget_rendered(root)
-    page = _html.inline_assets(page)
-    _html.check_offline(page, allowed=tuple(_html.script_json(t)[1:-1] for t in local_tiles))
-    return page
+    return _page.page_html(fmap.get_root(), offline=offline)
 
 
 def save_map(fmap: folium.Map, path: str | os.PathLike, *, offline: bool = False) -> str:

@@ -176,3 +176,26 @@ def test_large_merged_map_uses_canvas(driver, tmp_path):
     assert driver.execute_script("return document.querySelectorAll('canvas').length") >= 1
     assert driver.execute_script("return window.minemap.drawn['hazard-high']") == 1
     assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
+
+
+def test_map_across_180_shows_its_data(driver, tmp_path):
+    from test_maps_antimeridian import FIJI, _in, _lonlat_layers, _map
+
+    path = tmp_path / "fiji.html"
+    path.write_text(_map(_in(_lonlat_layers(FIJI), 3832)), encoding="utf-8")
+    _open(driver, path)
+    assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
+    west, east = driver.execute_script(
+        "var b = window.minemap.map.getBounds(); return [b.getWest(), b.getEast()];")
+    assert 178.5 < west < 179.7 and 180.2 < east < 181.5
+    # every shape lies around 180° (none drawn a world away or across it)
+    outside = driver.execute_script("""
+        var out = [];
+        Object.keys(window.minemap.layers).forEach(function (name) {
+          window.minemap.layers[name].eachLayer(function (layer) {
+            var b = layer.getBounds();
+            if (!(b.getWest() > 179 && b.getEast() < 181)) { out.push(name); }
+          });
+        });
+        return out;""")
+    assert outside == []

@@ -145,7 +145,10 @@ RUNTIME_JS = r"""
     }
     state.map = map;
   };
-  state.finish = function (map) {
+  state.finish = function (map, view) {
+    if (view && view.bounds) {
+      map.fitBounds(view.bounds, {padding: [12, 12]});
+    }
     requestAnimationFrame(function () {
       requestAnimationFrame(function () { state.ready = true; });
     });

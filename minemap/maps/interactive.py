@@ -150,13 +150,16 @@ minemap.setup({{ this._parent.get_name() }}, {{ this.legend_id|tojson }});
 
 
 class _Finish(MacroElement):
+    """Fits the view to ``bounds`` (``[[south, west], [north, east]]``) once all is drawn."""
+
     _template = Template("""
-{% macro script(this, kwargs) %}minemap.finish({{ this._parent.get_name() }});
+{% macro script(this, kwargs) %}minemap.finish({{ this._parent.get_name() }}, {{ this.view }});
 {% endmacro %}""")
 
-    def __init__(self) -> None:
+    def __init__(self, bounds: list[list[float]]) -> None:
         super().__init__()
         self._name = "MinemapFinish"
+        self.view = _html.script_json({"bounds": bounds})
 
 
 class _DataLayer(MacroElement):
@@ -232,10 +235,6 @@ class _Layer:
 
 def _geoms(gdf: gpd.GeoDataFrame) -> np.ndarray:
     return np.asarray(gdf.geometry.array, dtype=object)
-
-
-def _lonlat(gdf: gpd.GeoDataFrame) -> np.ndarray:
-    return _geo.to_lonlat(_geoms(gdf), gdf.crs)
 
 
 def _polygon_block(name: str, geoms: np.ndarray, crs: pyproj.CRS, tolerance: float,
@@ -656,34 +655,18 @@ def hazard_map(
     figs = _map_data.figures(hazards, releases)
     frame = figs.frame
 
-    layers: list[_Layer] = []
-    for kind in ("districts", "residential"):
-        if context[kind] is not None:
-            layers.append(_reference_layer(kind, context[kind], frame, tolerance_m,
-                                           feature_budget))
-    notes = []
-    if public_grid_m is not None:
-        grid_layers, cells = _public_layers(figs, float(public_grid_m))
-        layers.extend(grid_layers)
-        bounds = _geo.project(cells, frame, _WGS84)
-        notes.append(f"Public generalised map: contamination is shown as hectares per "
-                     f"{float(public_grid_m):,.0f} m grid cell; exact boundaries are withheld.")
-    else:
-        layers.extend(_hazard_layers(hazards, figs, tolerance_m, feature_budget))
-        if releases is not None:
-            layers.extend(_release_layers(releases, figs, tolerance_m, feature_budget))
-        layers.append(_remaining_layer(figs, tolerance_m, feature_budget))
-        if zones is not None:
-            layers.append(_priority_layer(zones, frame, tolerance_m, feature_budget))
-        bounds = _geo.to_lonlat(figs.work, figs.work_crs)
-        if releases is not None:
-            bounds = np.concatenate([bounds, _lonlat(releases)])
-        if zones is not None:
-            bounds = np.concatenate([bounds, _lonlat(zones)])
-    for kind in ("roads", "infrastructure"):
-        if context[kind] is not None:
-            layers.append(_reference_layer(kind, context[kind], frame, tolerance_m,
-                                           feature_budget))
+    # one central longitude for every layer: data across 180° is drawn on one side of it
+    extent = [_geo.project(figs.work, figs.work_crs, _WGS84)]
+    for layer in (releases, zones):
+        if layer is not None:
+            extent.append(_geo.project(_geoms(layer), layer.crs, _WGS84))
+    extent = np.concatenate(extent)
+    centre = _geo.central_longitude(extent)
+    with _geo.centred_on(centre):
+        layers, notes, cells = _layers(figs, releases, zones, context, hazards, tolerance_m,
+                                       feature_budget, public_grid_m)
+        bounds = (_geo.to_lonlat(cells, frame) if cells is not None
+                  else _geo.wrap_longitudes(extent, centre))
     merged = any(layer.merged for layer in layers)
     notes.insert(0, "Hectares: true (ellipsoidal) area from the full-resolution data; "
                     "released land counts only inside hazard areas.")
@@ -699,6 +682,38 @@ def hazard_map(
                       > feature_budget, notes=notes)
     fmap.minemap = {"summary": figs.table, RELEASED_OUTSIDE_HA: figs.outside_ha}
     return fmap
+
+
+def _layers(figs: Figures, releases: gpd.GeoDataFrame | None,
+            zones: gpd.GeoDataFrame | None, context: dict[str, gpd.GeoDataFrame | None],
+            hazards: gpd.GeoDataFrame, tolerance_m: float, feature_budget: int,
+            public_grid_m: float | None) -> tuple[list[_Layer], list[str], np.ndarray | None]:
+    """Every layer in drawing order, the legend notes and the public grid's cells."""
+    frame = figs.frame
+    layers: list[_Layer] = []
+    for kind in ("districts", "residential"):
+        if context[kind] is not None:
+            layers.append(_reference_layer(kind, context[kind], frame, tolerance_m,
+                                           feature_budget))
+    notes = []
+    cells = None
+    if public_grid_m is not None:
+        grid_layers, cells = _public_layers(figs, float(public_grid_m))
+        layers.extend(grid_layers)
+        notes.append(f"Public generalised map: contamination is shown as hectares per "
+                     f"{float(public_grid_m):,.0f} m grid cell; exact boundaries are withheld.")
+    else:
+        layers.extend(_hazard_layers(hazards, figs, tolerance_m, feature_budget))
+        if releases is not None:
+            layers.extend(_release_layers(releases, figs, tolerance_m, feature_budget))
+        layers.append(_remaining_layer(figs, tolerance_m, feature_budget))
+        if zones is not None:
+            layers.append(_priority_layer(zones, frame, tolerance_m, feature_budget))
+    for kind in ("roads", "infrastructure"):
+        if context[kind] is not None:
+            layers.append(_reference_layer(kind, context[kind], frame, tolerance_m,
+                                           feature_budget))
+    return layers, notes, cells
 
 
 def _build_map(layers: list[_Layer], bounds: np.ndarray, *, title: str | None,
@@ -724,9 +739,8 @@ def _build_map(layers: list[_Layer], bounds: np.ndarray, *, title: str | None,
             group.add_child(_DataLayer(block))
         group.add_to(fmap)
     _LayerControl([layer.name for layer in sorted(layers, key=_control_rank)]).add_to(fmap)
-    fmap.fit_bounds([[ymin, xmin], [ymax, xmax]], padding=(12, 12))
     _Legend(_legend_html(legend_id, title, layers, notes)).add_to(fmap)
-    _Finish().add_to(fmap)
+    _Finish([[ymin, xmin], [ymax, xmax]]).add_to(fmap)
     _html.stabilise_ids(fmap.get_root())
     return fmap
 

@@ -199,3 +199,54 @@ def test_map_across_180_shows_its_data(driver, tmp_path):
         });
         return out;""")
     assert outside == []
+
+
+def test_legend_collapses_from_the_keyboard(driver, fixture_map):
+    from selenium.webdriver.common.keys import Keys
+
+    _open(driver, fixture_map)
+    button = driver.find_element("css selector", "#minemap-legend button.minemap-legend-toggle")
+    body = driver.find_element("id", "minemap-legend-body")
+    assert body.is_displayed() and button.get_attribute("aria-expanded") == "true"
+    button.send_keys(Keys.ENTER)
+    assert not body.is_displayed()
+    assert button.get_attribute("aria-expanded") == "false" and button.text == "Show legend"
+    button.send_keys(Keys.SPACE)
+    assert body.is_displayed() and button.text == "Hide legend"
+
+
+def test_legend_and_layer_control_do_not_hide_the_data(driver, fixture_map):
+    _open(driver, fixture_map)
+    overlap = driver.execute_script("""
+        var map = window.minemap.map, box = L.latLngBounds([]);
+        ["hazard-high", "hazard-medium", "hazard-low", "released-cleared", "priority"].forEach(
+          function (name) { box.extend(window.minemap.layers[name].getBounds()); });
+        var nw = map.latLngToContainerPoint(box.getNorthWest());
+        var se = map.latLngToContainerPoint(box.getSouthEast());
+        var origin = map.getContainer().getBoundingClientRect(), out = [];
+        [".minemap-legend", ".leaflet-control-layers"].forEach(function (selector) {
+          var r = document.querySelector(selector).getBoundingClientRect();
+          var left = r.left - origin.left, right = r.right - origin.left;
+          var top = r.top - origin.top, bottom = r.bottom - origin.top;
+          if (left < se.x && right > nw.x && top < se.y && bottom > nw.y) { out.push(selector); }
+        });
+        return out;""")
+    assert overlap == []
+
+
+def test_id_cells_do_not_wrap_in_tooltips(driver, fixture_map):
+    _open(driver, fixture_map)
+    styles = driver.execute_script("""
+        var out = [];
+        window.minemap.layers["hazard-high"].eachLayer(function (layer) {
+          layer.openTooltip();
+          var cell = layer.getTooltip().getElement().querySelector("td.id");
+          out.push([cell.textContent, getComputedStyle(cell).whiteSpace, cell.offsetHeight,
+                    getComputedStyle(cell).lineHeight]);
+          layer.closeTooltip();
+        });
+        return out;""")
+    assert len(styles) == 2
+    for text, white_space, height, _line in styles:
+        assert text and white_space == "nowrap"
+        assert height < 24  # one line, even for "<img src=x onerror=alert(1)>"

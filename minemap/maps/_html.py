@@ -102,7 +102,13 @@ RUNTIME_JS = r"""
       var th = document.createElement("th");
       th.textContent = String(row[0]);
       tr.appendChild(th);
-      tr.insertCell().textContent = String(row[1]);
+      var td = tr.insertCell(), value = String(row[1]);
+      td.textContent = value;
+      if (row[2]) {
+        td.className = "id";
+      } else if (value.length > 40) {
+        td.className = "long";
+      }
     });
     return table;
   }
@@ -142,12 +148,40 @@ RUNTIME_JS = r"""
         return node;
       };
       legend.addTo(map);
+      var body = document.getElementById(legendId + "-body");
+      var button = node.querySelector("button.minemap-legend-toggle");
+      state.showLegend = function (open) {
+        body.hidden = !open;
+        button.setAttribute("aria-expanded", open ? "true" : "false");
+        button.textContent = open ? "Hide legend" : "Show legend";
+        node.classList.toggle("collapsed", !open);
+      };
+      L.DomEvent.on(button, "click", function () { state.showLegend(body.hidden); });
+      state.legend = node;
     }
     state.map = map;
   };
+  function fit(map, bounds) {
+    var size = map.getSize(), left = 12, right = 12, legend = state.legend;
+    var control = map.getContainer().querySelector(".leaflet-control-layers");
+    var controlWidth = control ? control.offsetWidth + 10 : 0;
+    if (legend && legend.offsetWidth + controlWidth > 0.55 * size.x) {
+      state.showLegend(false);
+    }
+    if (legend && !legend.classList.contains("collapsed")) {
+      left += legend.offsetWidth + 10;
+    }
+    right += controlWidth;
+    if (left + right > 0.6 * size.x) {
+      left = 12;
+      right = 12;
+    }
+    map.fitBounds(bounds, {paddingTopLeft: [left, 12], paddingBottomRight: [right, 12],
+                           animate: false});
+  }
   state.finish = function (map, view) {
     if (view && view.bounds) {
-      map.fitBounds(view.bounds, {padding: [12, 12]});
+      fit(map, view.bounds);
     }
     requestAnimationFrame(function () {
       requestAnimationFrame(function () { state.ready = true; });
@@ -161,8 +195,16 @@ RUNTIME_CSS = """
   Roboto, Helvetica, Arial, sans-serif; }
 .minemap-legend { display: none; background: rgba(255, 255, 255, 0.94); padding: 8px 10px;
   border-radius: 6px; box-shadow: 0 1px 5px rgba(0, 0, 0, 0.35); max-width: 320px;
-  max-height: 70vh; overflow-y: auto; line-height: 1.35; color: #222; }
+  max-height: calc(100vh - 110px); overflow-y: auto; line-height: 1.35; color: #222; }
+.minemap-legend-head { display: flex; align-items: baseline; gap: 10px;
+  justify-content: space-between; }
 .minemap-legend h2 { font-size: 15px; margin: 0 0 2px 0; }
+.minemap-legend-toggle { font: inherit; font-size: 12px; padding: 1px 7px; cursor: pointer;
+  border: 1px solid #999; border-radius: 4px; background: #fff; color: #222;
+  white-space: nowrap; }
+.minemap-legend-toggle:focus-visible { outline: 2px solid #0072B2; outline-offset: 1px; }
+.minemap-legend.collapsed { max-width: 240px; }
+.minemap-legend.collapsed h2 { font-size: 13px; }
 .minemap-legend h3 { font-size: 12px; margin: 8px 0 3px 0; text-transform: uppercase;
   letter-spacing: 0.04em; color: #555; }
 .minemap-legend .note { font-size: 11px; color: #555; margin: 2px 0; }
@@ -170,15 +212,14 @@ RUNTIME_CSS = """
 .minemap-legend td { padding: 1px 4px 1px 0; vertical-align: middle; }
 .minemap-legend td.ha { text-align: right; font-variant-numeric: tabular-nums;
   white-space: nowrap; padding-left: 10px; }
-.minemap-swatch { display: inline-block; width: 18px; height: 12px; border: 1px solid #333;
-  box-sizing: border-box; vertical-align: middle; }
-.minemap-swatch.line { height: 0; border-width: 2px 0 0 0; margin-bottom: 3px; }
-.minemap-swatch.point { width: 10px; height: 10px; border-radius: 50%; margin: 0 4px; }
-.minemap-swatch.outline { background: transparent; border-style: dashed; border-width: 2px; }
+.minemap-swatch { display: inline-block; vertical-align: middle; }
 table.minemap-tip { border-collapse: collapse; font-size: 12px; }
 table.minemap-tip th { text-align: left; padding: 1px 8px 1px 0; color: #555;
   font-weight: 600; }
-table.minemap-tip td { padding: 1px 0; white-space: pre-wrap; max-width: 280px; }
+table.minemap-tip th, table.minemap-tip td { white-space: nowrap; }
+table.minemap-tip td { padding: 1px 0; }
+table.minemap-tip td.long { white-space: pre-wrap; overflow-wrap: anywhere; min-width: 180px;
+  max-width: 300px; }
 .leaflet-control-layers-expanded { font-size: 12px; line-height: 1.5; }
 """
 

@@ -86,6 +86,49 @@ def test_offline_map_draws_every_feature_without_errors(driver, fixture_map):
     assert driver.execute_script("return document.querySelectorAll('img').length") == 0
 
 
+_FULL_DRAWN = {"hazard-high": 2, "hazard-medium": 2, "hazard-low": 2, "released-cleared": 2,
+               "released-reduced": 1, "released-cancelled": 1, "remaining": 6, "priority": 1,
+               "roads": 1, "infrastructure": 2, "residential": 1, "districts": 2}
+
+
+def test_map_saved_after_notebook_display_draws_every_layer(driver, tmp_path):
+    from test_maps_interactive import full_map
+
+    fmap = full_map()
+    fmap._repr_html_()
+    maps.map_html(fmap)
+    path = tmp_path / "rerendered.html"
+    maps.save_map(fmap, path, offline=True)
+    _open(driver, path)
+    assert [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "WARNING")] == []
+    assert driver.execute_script("return window.minemap.drawn") == _FULL_DRAWN
+    shown = driver.execute_script("""
+        var map = window.minemap.map, out = [];
+        Object.keys(window.minemap.layers).forEach(function (name) {
+          if (map.hasLayer(window.minemap.layers[name])) { out.push(name); }
+        });
+        return out.sort();""")
+    assert shown == sorted(_FULL_DRAWN)
+
+
+def test_notebook_output_draws_without_network(driver, tmp_path):
+    import html
+    import re
+
+    from test_maps_interactive import full_map
+
+    output = full_map(tiles="OpenStreetMap")._repr_html_()
+    page = html.unescape(re.search(r'srcdoc="([^"]*)"', output).group(1))
+    path = tmp_path / "notebook.html"
+    path.write_text(page, encoding="utf-8")
+    _open(driver, path)
+    assert driver.execute_script("return window.minemap.drawn") == _FULL_DRAWN
+    # only the basemap's tiles fail (no network); no script error
+    errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"
+              and "tile.openstreetmap.org" not in e["message"]]
+    assert errors == []
+
+
 def test_legend_and_controls_visible(driver, fixture_map):
     _open(driver, fixture_map)
     legend = driver.find_element("id", "minemap-legend")
@@ -133,3 +176,77 @@ def test_large_merged_map_uses_canvas(driver, tmp_path):
     assert driver.execute_script("return document.querySelectorAll('canvas').length") >= 1
     assert driver.execute_script("return window.minemap.drawn['hazard-high']") == 1
     assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
+
+
+def test_map_across_180_shows_its_data(driver, tmp_path):
+    from test_maps_antimeridian import FIJI, _in, _lonlat_layers, _map
+
+    path = tmp_path / "fiji.html"
+    path.write_text(_map(_in(_lonlat_layers(FIJI), 3832)), encoding="utf-8")
+    _open(driver, path)
+    assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
+    west, east = driver.execute_script(
+        "var b = window.minemap.map.getBounds(); return [b.getWest(), b.getEast()];")
+    assert 178.5 < west < 179.7 and 180.2 < east < 181.5
+    # every shape lies around 180° (none drawn a world away or across it)
+    outside = driver.execute_script("""
+        var out = [];
+        Object.keys(window.minemap.layers).forEach(function (name) {
+          window.minemap.layers[name].eachLayer(function (layer) {
+            var b = layer.getBounds();
+            if (!(b.getWest() > 179 && b.getEast() < 181)) { out.push(name); }
+          });
+        });
+        return out;""")
+    assert outside == []
+
+
+def test_legend_collapses_from_the_keyboard(driver, fixture_map):
+    from selenium.webdriver.common.keys import Keys
+
+    _open(driver, fixture_map)
+    button = driver.find_element("css selector", "#minemap-legend button.minemap-legend-toggle")
+    body = driver.find_element("id", "minemap-legend-body")
+    assert body.is_displayed() and button.get_attribute("aria-expanded") == "true"
+    button.send_keys(Keys.ENTER)
+    assert not body.is_displayed()
+    assert button.get_attribute("aria-expanded") == "false" and button.text == "Show legend"
+    button.send_keys(Keys.SPACE)
+    assert body.is_displayed() and button.text == "Hide legend"
+
+
+def test_legend_and_layer_control_do_not_hide_the_data(driver, fixture_map):
+    _open(driver, fixture_map)
+    overlap = driver.execute_script("""
+        var map = window.minemap.map, box = L.latLngBounds([]);
+        ["hazard-high", "hazard-medium", "hazard-low", "released-cleared", "priority"].forEach(
+          function (name) { box.extend(window.minemap.layers[name].getBounds()); });
+        var nw = map.latLngToContainerPoint(box.getNorthWest());
+        var se = map.latLngToContainerPoint(box.getSouthEast());
+        var origin = map.getContainer().getBoundingClientRect(), out = [];
+        [".minemap-legend", ".leaflet-control-layers"].forEach(function (selector) {
+          var r = document.querySelector(selector).getBoundingClientRect();
+          var left = r.left - origin.left, right = r.right - origin.left;
+          var top = r.top - origin.top, bottom = r.bottom - origin.top;
+          if (left < se.x && right > nw.x && top < se.y && bottom > nw.y) { out.push(selector); }
+        });
+        return out;""")
+    assert overlap == []
+
+
+def test_id_cells_do_not_wrap_in_tooltips(driver, fixture_map):
+    _open(driver, fixture_map)
+    styles = driver.execute_script("""
+        var out = [];
+        window.minemap.layers["hazard-high"].eachLayer(function (layer) {
+          layer.openTooltip();
+          var cell = layer.getTooltip().getElement().querySelector("td.id");
+          out.push([cell.textContent, getComputedStyle(cell).whiteSpace, cell.offsetHeight,
+                    getComputedStyle(cell).lineHeight]);
+          layer.closeTooltip();
+        });
+        return out;""")
+    assert len(styles) == 2
+    for text, white_space, height, _line in styles:
+        assert text and white_space == "nowrap"
+        assert height < 24  # one line, even for "<img src=x onerror=alert(1)>"

@@ -91,9 +91,10 @@ def _priority() -> gpd.GeoDataFrame:
 
 
 def full_map(**kwargs):
+    kwargs.setdefault("tiles", None)
     return maps.hazard_map(_hazards(), _releases(), priority=_priority(), roads=_roads(),
                            infrastructure=_infrastructure(), residential=_residential(),
-                           districts=_districts(), title="Test <map>", tiles=None, **kwargs)
+                           districts=_districts(), title="Test <map>", **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +127,7 @@ def test_returns_folium_map_with_every_layer(page):
 
 
 def test_layer_control_lists_high_threat_first(page):
-    names = re.findall(r'\\u003c/span\\u003e ([^"]+)" : feature_group', page)
+    names = re.findall(r'\\u003c/svg\\u003e ([^"]+)" : feature_group', page)
     assert names[:3] == ["Hazard: high threat", "Hazard: medium threat", "Hazard: low threat"]
 
 
@@ -150,7 +151,7 @@ def test_legend_uses_palette_and_exact_hectares(page):
     for method in ("cleared", "reduced", "cancelled"):
         assert entries[f"released-{method}"] == METHOD_COLOURS[method]
     legend = page[page.index('id="minemap-legend"'):]
-    legend = legend[:legend.index("</div>")]
+    legend = legend[:legend.index("</div></div>")]
     for level in ("high", "medium", "low"):
         assert f"{table.loc[level, 'hazard_ha']:,.2f} ha" in legend
     for column in ("cleared_ha", "reduced_ha", "cancelled_ha", "remaining_ha"):
@@ -187,8 +188,8 @@ def test_payloads_are_escaped_everywhere(page):
     assert "<img" not in page
     assert "${" not in page
     # and every payload survives intact as data
-    values = {v for blocks in _data_blocks(page).values() for b in blocks for f in b["f"]
-              for _, v in (f[1] or [])}
+    values = {row[1] for blocks in _data_blocks(page).values() for b in blocks for f in b["f"]
+              for row in (f[1] or [])}
     for payload in PAYLOADS:
         assert payload in values, payload
 

@@ -5,6 +5,8 @@
   and :func:`map_html` returns that HTML as text (:mod:`minemap.maps.interactive`).
 * :func:`plot_map` draws the same layers with matplotlib for reports
   (:mod:`minemap.maps.static`).
+* :mod:`minemap.maps.settings` says how maps show in a notebook (Leaflet inlined by
+  default, so they draw without a network).
 
 Figures always come from the full-resolution data; display geometry is simplified only
 for drawing. folium is imported only by this package.
@@ -12,6 +14,7 @@ for drawing. folium is imported only by this package.
 
 from __future__ import annotations
 
+from minemap.maps import settings
 from minemap.maps.interactive import (
     DEFAULT_TOLERANCE_M,
     FEATURE_BUDGET,
@@ -22,4 +25,4 @@ from minemap.maps.interactive import (
 from minemap.maps.static import plot_map
 
 __all__ = ["DEFAULT_TOLERANCE_M", "FEATURE_BUDGET", "hazard_map", "map_html", "plot_map",
-           "save_map"]
+           "save_map", "settings"]

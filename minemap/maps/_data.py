@@ -27,11 +27,19 @@ METHOD_LABELS = {"cleared": "Cleared", "reduced": "Reduced (technical survey)",
                  "cancelled": "Cancelled (non-technical survey)"}
 #: Colours of the layers outside the threat and method palettes (Okabe–Ito and greys).
 PRIORITY_COLOUR = "#CC79A7"
+#: Edge of priority zones: dark enough to stand out over the high-threat vermillion.
+PRIORITY_EDGE = "#6A1B4D"
 REMAINING_COLOUR = "#000000"
 ROAD_COLOUR = "#4D4D4D"
 INFRASTRUCTURE_COLOUR = "#1A1A1A"
 RESIDENTIAL_COLOUR = "#999999"
-DISTRICT_COLOUR = "#333333"
+DISTRICT_COLOUR = "#707070"
+#: Order of the classes in every legend and layer control (the HTML map's and the static
+#: map's): threat levels high first, remaining and released, then priorities and context.
+LEGEND_ORDER = ("hazard-high", "hazard-medium", "hazard-low", "grid-high", "grid-medium",
+                "grid-low", "remaining", "released-cleared", "released-reduced",
+                "released-cancelled", "priority", "roads", "infrastructure", "residential",
+                "districts")
 
 
 def value_text(value: object) -> str:

@@ -8,9 +8,19 @@ encoded with the polyline algorithm (signed deltas of integer coordinates in pri
 ASCII), which keeps a 100,000-polygon map to a few megabytes. The encoding uses only the
 characters ``?`` to ``~`` plus ``,`` and space as separators, so it can never close a
 ``<script>`` element or hold a ``//`` sequence.
+
+Longitudes are made continuous across the antimeridian: every geometry drawn on one map is
+moved by whole turns to lie within 180° of the map's central longitude
+(:func:`central_longitude`, set with :func:`centred_on` while a map is built), and a
+geometry that crosses ±180° is drawn whole on one side of it (e.g. from 179.9° to 180.1°),
+so no edge runs round the world.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import numpy as np
 import pyproj
@@ -70,9 +80,111 @@ def native_tolerance(crs: pyproj.CRS, tolerance_m: float) -> float:
     return tolerance_m / (factor or 1.0)
 
 
+_CENTRE: ContextVar[float] = ContextVar("minemap_map_central_longitude", default=0.0)
+
+
+@contextmanager
+def centred_on(longitude: float) -> Iterator[None]:
+    """Within this block, :func:`to_lonlat` puts geometries within 180° of ``longitude``."""
+    token = _CENTRE.set(float(longitude))
+    try:
+        yield
+    finally:
+        _CENTRE.reset(token)
+
+
+def wrap_longitudes(geoms: np.ndarray, centre: float) -> np.ndarray:
+    """Geometries (in longitude/latitude) continuous across ±180° and near ``centre``.
+
+    A geometry whose longitudes span more than 180° is taken to cross the antimeridian:
+    each of its vertices moves by whole turns to within 180° of its first vertex (if that
+    makes the span 180° or less; a geometry really wider than that is left as it is). Then
+    every geometry moves by whole turns so that the middle of its longitudes is within
+    180° of ``centre``. Geometries that need neither are returned untouched (no copy).
+
+    Examples
+    --------
+    >>> import shapely
+    >>> parts = shapely.MultiPolygon([shapely.box(179.9, 0, 180, 1),
+    ...                               shapely.box(-180, 0, -179.9, 1)])
+    >>> shapely.bounds(wrap_longitudes(np.array([parts]), 180.0))[0].round(6).tolist()
+    [179.9, 0.0, 180.1, 1.0]
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    if geoms.size == 0:
+        return geoms
+    bounds = shapely.bounds(geoms)
+    xmin, xmax = bounds[:, 0], bounds[:, 2]
+    with np.errstate(invalid="ignore"):
+        crossing = xmax - xmin > 180.0
+        outside = (xmin < centre - 180.0) | (xmax > centre + 180.0)
+    idx = np.flatnonzero(crossing | outside)
+    if idx.size == 0:
+        return geoms
+    sub = geoms[idx]
+    coords, owner = shapely.get_coordinates(sub, return_index=True)
+    x = coords[:, 0]
+    starts = np.r_[0, np.flatnonzero(np.diff(owner)) + 1]
+    present = owner[starts]  # geometries with coordinates, in order
+    ref = np.repeat(x[starts], np.diff(np.r_[starts, x.size]))
+    unwrapped = ref + (x - ref + 180.0) % 360.0 - 180.0
+    span = np.maximum.reduceat(unwrapped, starts) - np.minimum.reduceat(unwrapped, starts)
+    use = np.zeros(sub.size, dtype=bool)
+    use[present] = crossing[idx][present] & (span <= 180.0)
+    x = np.where(use[owner], unwrapped, x)
+    middle = np.zeros(sub.size)
+    middle[present] = (np.maximum.reduceat(x, starts) + np.minimum.reduceat(x, starts)) / 2
+    x = x + (np.round((centre - middle) / 360.0) * 360.0)[owner]
+    moved = np.column_stack([x, coords[:, 1]])
+    out = geoms.copy()
+    out[idx] = shapely.transform(sub, lambda _: moved)
+    return out
+
+
+def central_longitude(geoms: np.ndarray) -> float:
+    """The middle of the narrowest range of longitudes that holds every geometry.
+
+    Geometries are in longitude/latitude; the range may cross the antimeridian (data on
+    Fiji gives about 180, not 0). The value is in (-180, 180], or in [0, 360) when the
+    range crosses the antimeridian, so data across it is drawn east of 180° (Fiji from
+    177° to 181°, not from -183° to -179°). Data all round the globe gives 0.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> central_longitude(np.array([shapely.box(179.5, 0, 180, 1),
+    ...                             shapely.box(-180, 0, -179.0, 1)]))
+    180.25
+    """
+    bounds = shapely.bounds(wrap_longitudes(np.asarray(geoms, dtype=object), 0.0))
+    bounds = bounds[~np.isnan(bounds[:, 0])]
+    if bounds.shape[0] == 0:
+        return 0.0
+    lo = bounds[:, 0] % 360.0
+    hi = lo + (bounds[:, 2] - bounds[:, 0])
+    order = np.argsort(lo, kind="stable")
+    lo, hi = lo[order], hi[order]
+    reach = np.maximum.accumulate(hi)
+    gap_start = np.r_[reach[:-1], reach[-1]]
+    gap_end = np.r_[lo[1:], lo[0] + 360.0]
+    gaps = gap_end - gap_start
+    k = int(np.argmax(gaps))
+    if gaps[k] <= 0:
+        return 0.0
+    centre = (gap_end[k] + gap_start[k] + 360.0) / 2.0
+    half = (360.0 - gaps[k]) / 2.0  # half the width of the data's range
+    centre = -((-centre + 180.0) % 360.0) + 180.0  # in (-180, 180]
+    if centre + half > 180.0 or centre - half < -180.0:
+        centre %= 360.0
+    return float(centre)
+
+
 def to_lonlat(geoms: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
-    """Geometries in longitude/latitude (no copy when they already are)."""
-    return project(geoms, crs, _WGS84)
+    """Geometries in longitude/latitude, within 180° of the map's central longitude.
+
+    No copy when they already are (see :func:`centred_on` and :func:`wrap_longitudes`).
+    """
+    return wrap_longitudes(project(geoms, crs, _WGS84), _CENTRE.get())
 
 
 def display_lonlat(geoms: np.ndarray, crs: pyproj.CRS, tolerance_m: float) -> np.ndarray:

@@ -102,7 +102,13 @@ RUNTIME_JS = r"""
       var th = document.createElement("th");
       th.textContent = String(row[0]);
       tr.appendChild(th);
-      tr.insertCell().textContent = String(row[1]);
+      var td = tr.insertCell(), value = String(row[1]);
+      td.textContent = value;
+      if (row[2]) {
+        td.className = "id";
+      } else if (value.length > 40) {
+        td.className = "long";
+      }
     });
     return table;
   }
@@ -142,10 +148,41 @@ RUNTIME_JS = r"""
         return node;
       };
       legend.addTo(map);
+      var body = document.getElementById(legendId + "-body");
+      var button = node.querySelector("button.minemap-legend-toggle");
+      state.showLegend = function (open) {
+        body.hidden = !open;
+        button.setAttribute("aria-expanded", open ? "true" : "false");
+        button.textContent = open ? "Hide legend" : "Show legend";
+        node.classList.toggle("collapsed", !open);
+      };
+      L.DomEvent.on(button, "click", function () { state.showLegend(body.hidden); });
+      state.legend = node;
     }
     state.map = map;
   };
-  state.finish = function (map) {
+  function fit(map, bounds) {
+    var size = map.getSize(), left = 12, right = 12, legend = state.legend;
+    var control = map.getContainer().querySelector(".leaflet-control-layers");
+    var controlWidth = control ? control.offsetWidth + 10 : 0;
+    if (legend && legend.offsetWidth + controlWidth > 0.55 * size.x) {
+      state.showLegend(false);
+    }
+    if (legend && !legend.classList.contains("collapsed")) {
+      left += legend.offsetWidth + 10;
+    }
+    right += controlWidth;
+    if (left + right > 0.6 * size.x) {
+      left = 12;
+      right = 12;
+    }
+    map.fitBounds(bounds, {paddingTopLeft: [left, 12], paddingBottomRight: [right, 12],
+                           animate: false});
+  }
+  state.finish = function (map, view) {
+    if (view && view.bounds) {
+      fit(map, view.bounds);
+    }
     requestAnimationFrame(function () {
       requestAnimationFrame(function () { state.ready = true; });
     });
@@ -158,8 +195,16 @@ RUNTIME_CSS = """
   Roboto, Helvetica, Arial, sans-serif; }
 .minemap-legend { display: none; background: rgba(255, 255, 255, 0.94); padding: 8px 10px;
   border-radius: 6px; box-shadow: 0 1px 5px rgba(0, 0, 0, 0.35); max-width: 320px;
-  max-height: 70vh; overflow-y: auto; line-height: 1.35; color: #222; }
+  max-height: calc(100vh - 110px); overflow-y: auto; line-height: 1.35; color: #222; }
+.minemap-legend-head { display: flex; align-items: baseline; gap: 10px;
+  justify-content: space-between; }
 .minemap-legend h2 { font-size: 15px; margin: 0 0 2px 0; }
+.minemap-legend-toggle { font: inherit; font-size: 12px; padding: 1px 7px; cursor: pointer;
+  border: 1px solid #999; border-radius: 4px; background: #fff; color: #222;
+  white-space: nowrap; }
+.minemap-legend-toggle:focus-visible { outline: 2px solid #0072B2; outline-offset: 1px; }
+.minemap-legend.collapsed { max-width: 240px; }
+.minemap-legend.collapsed h2 { font-size: 13px; }
 .minemap-legend h3 { font-size: 12px; margin: 8px 0 3px 0; text-transform: uppercase;
   letter-spacing: 0.04em; color: #555; }
 .minemap-legend .note { font-size: 11px; color: #555; margin: 2px 0; }
@@ -167,15 +212,14 @@ RUNTIME_CSS = """
 .minemap-legend td { padding: 1px 4px 1px 0; vertical-align: middle; }
 .minemap-legend td.ha { text-align: right; font-variant-numeric: tabular-nums;
   white-space: nowrap; padding-left: 10px; }
-.minemap-swatch { display: inline-block; width: 18px; height: 12px; border: 1px solid #333;
-  box-sizing: border-box; vertical-align: middle; }
-.minemap-swatch.line { height: 0; border-width: 2px 0 0 0; margin-bottom: 3px; }
-.minemap-swatch.point { width: 10px; height: 10px; border-radius: 50%; margin: 0 4px; }
-.minemap-swatch.outline { background: transparent; border-style: dashed; border-width: 2px; }
+.minemap-swatch { display: inline-block; vertical-align: middle; }
 table.minemap-tip { border-collapse: collapse; font-size: 12px; }
 table.minemap-tip th { text-align: left; padding: 1px 8px 1px 0; color: #555;
   font-weight: 600; }
-table.minemap-tip td { padding: 1px 0; white-space: pre-wrap; max-width: 280px; }
+table.minemap-tip th, table.minemap-tip td { white-space: nowrap; }
+table.minemap-tip td { padding: 1px 0; }
+table.minemap-tip td.long { white-space: pre-wrap; overflow-wrap: anywhere; min-width: 180px;
+  max-width: 300px; }
 .leaflet-control-layers-expanded { font-size: 12px; line-height: 1.5; }
 """
 
@@ -230,19 +274,23 @@ _LINK_RE = re.compile(r'<link rel="stylesheet" href="([^"]+)"\s*/>\s*')
 _SCRIPT_SRC_RE = re.compile(r'<script src="([^"]+)"></script>\s*')
 
 
-def inline_assets(page: str) -> str:
-    """Replace Leaflet's CDN links with the inlined files and drop every other CDN asset."""
+def inline_assets(page: str, *, drop_others: bool = True) -> str:
+    """Replace Leaflet's CDN links with the inlined files.
+
+    Every other linked script and stylesheet is dropped (``drop_others=True``, for offline
+    pages) or kept as it is.
+    """
     js, css = leaflet_inline()
 
     def script(match: re.Match[str]) -> str:
         if re.search(r"leaflet(@[\d.]+)?/dist/leaflet(\.min)?\.js$", match.group(1)):
             return f"<script>\n{js}\n</script>\n"
-        return ""
+        return "" if drop_others else match.group(0)
 
     def link(match: re.Match[str]) -> str:
         if re.search(r"leaflet(@[\d.]+)?/dist/leaflet(\.min)?\.css$", match.group(1)):
             return f"<style>\n{css}\n</style>\n"
-        return ""
+        return "" if drop_others else match.group(0)
 
     page = _SCRIPT_SRC_RE.sub(lambda m: script(m), page)
     return _LINK_RE.sub(lambda m: link(m), page)
@@ -264,21 +312,29 @@ def check_offline(page: str, *, allowed: tuple[str, ...] = ()) -> None:
             "the element that adds it (offline maps keep only Leaflet and minemap's layers).")
 
 
-def _walk(element: object):
+def walk(element: object):
+    """``element`` and every element under it, in tree order."""
     yield element
     for child in list(getattr(element, "_children", {}).values()):
-        yield from _walk(child)
+        yield from walk(child)
 
 
 def forget_rendered(root: object) -> None:
-    """Remove from a figure's header, body and script what an earlier render put there.
+    """Remove what an earlier render of a figure put into it, by name.
 
-    branca keeps rendered output in the figure, so a second render (e.g. offline after
-    online, or after a notebook display) would otherwise keep elements that have since
-    been removed, such as a web tile layer.
+    For figures rendered by folium itself (minemap's own maps record what each render
+    adds, see :mod:`minemap.maps._page`): the ``addTo`` statements folium's layers add to
+    themselves while rendering are removed from the tree, and the figure's header, body
+    and script lose every entry named after an element of the tree.
     """
+    from folium.elements import ElementAddToElement
+
+    for element in list(walk(root)):
+        children = getattr(element, "_children", {})
+        for key in [k for k, c in children.items() if isinstance(c, ElementAddToElement)]:
+            del children[key]
     names = set()
-    for element in _walk(root):
+    for element in walk(root):
         if element is root:
             continue
         names.add(element.get_name())  # type: ignore[attr-defined]

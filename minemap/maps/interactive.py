@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import os
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import folium
@@ -35,12 +34,14 @@ from minemap._overlay import (
 )
 from minemap.maps import _data as _map_data
 from minemap.maps import _geometry as _geo
-from minemap.maps import _html
+from minemap.maps import _html, _page
 from minemap.maps._data import (
     DISTRICT_COLOUR,
     INFRASTRUCTURE_COLOUR,
+    LEGEND_ORDER,
     METHOD_LABELS,
     PRIORITY_COLOUR,
+    PRIORITY_EDGE,
     REMAINING_COLOUR,
     RESIDENTIAL_COLOUR,
     ROAD_COLOUR,
@@ -102,21 +103,26 @@ def _threat_style(level: str) -> dict:
 
 
 def _method_style(method: str) -> dict:
-    return {"color": METHOD_COLOURS[method], "fillColor": METHOD_COLOURS[method],
-            "weight": 1.0, "fillOpacity": 0.6, "opacity": 1.0}
+    # nearly opaque with a white edge: released land reads as its own colour over hazard
+    # fills and residential areas, never as a mix of them
+    return {"color": "#FFFFFF", "fillColor": METHOD_COLOURS[method], "weight": 1.2,
+            "fillOpacity": 0.85, "opacity": 1.0}
 
 
-_REMAINING_STYLE = {"color": REMAINING_COLOUR, "weight": 0.9, "fill": False, "opacity": 0.75,
-                    "dashArray": "3 2"}
-_PRIORITY_STYLE = {"color": PRIORITY_COLOUR, "fillColor": PRIORITY_COLOUR, "weight": 2.0,
-                   "fillOpacity": 0.3, "opacity": 1.0}
+_REMAINING_STYLE = {"color": REMAINING_COLOUR, "weight": 1.2, "fill": False, "opacity": 0.85,
+                    "dashArray": "4 3"}
+# a heavy dark edge over a faint fill: zones stand out over every threat fill, and the
+# threat colour under them stays readable (a stronger pink over yellow reads as orange)
+_PRIORITY_STYLE = {"color": PRIORITY_EDGE, "fillColor": PRIORITY_COLOUR, "weight": 3.0,
+                   "fillOpacity": 0.12, "opacity": 1.0}
 _ROAD_STYLE = {"color": ROAD_COLOUR, "weight": 1.6, "opacity": 0.9}
 _INFRA_STYLE = {"color": "#FFFFFF", "fillColor": INFRASTRUCTURE_COLOUR, "weight": 0.8,
                 "fillOpacity": 0.9, "radius": 3.0, "opacity": 1.0}
-_RESIDENTIAL_STYLE = {"color": "#6E6E6E", "fillColor": RESIDENTIAL_COLOUR, "weight": 0.8,
-                      "fillOpacity": 0.35, "opacity": 1.0}
-_DISTRICT_STYLE = {"color": DISTRICT_COLOUR, "weight": 2.0, "fill": False, "opacity": 0.8,
-                   "dashArray": "8 5"}
+_RESIDENTIAL_STYLE = {"color": "#5A5A5A", "fillColor": RESIDENTIAL_COLOUR, "weight": 1.0,
+                      "fillOpacity": 0.3, "opacity": 1.0}
+# dash-dot, wider and lighter than the remaining hazard's fine black dashes
+_DISTRICT_STYLE = {"color": DISTRICT_COLOUR, "weight": 2.5, "fill": False, "opacity": 0.9,
+                   "dashArray": "12 4 2 4"}
 
 
 def _ha(value: float) -> str:
@@ -130,6 +136,22 @@ def _extra_rows(gdf: gpd.GeoDataFrame, skip: set[str]) -> list[list[tuple[str, s
         return [[] for _ in range(len(gdf))]
     values = [[value_text(v) for v in gdf[c].tolist()] for c in columns]
     return [[(str(c), values[k][i]) for k, c in enumerate(columns)] for i in range(len(gdf))]
+
+
+#: Tooltip labels whose values are identifiers (shown unwrapped, whatever their length).
+_ID_LABELS = frozenset({"Hazard", "Release", "Remaining hazard of", HAZARD_ID, RELEASE_ID})
+
+
+def _is_id(label: str) -> bool:
+    lower = label.lower()
+    return label in _ID_LABELS or lower == "id" or lower.endswith(("_id", " id"))
+
+
+def _tip(rows: list | None) -> list[list] | None:
+    """Tooltip rows as sent to the page: ``[label, value]``, ``[label, value, 1]`` for ids."""
+    if rows is None:
+        return None
+    return [[row[0], row[1], 1] if _is_id(row[0]) else [row[0], row[1]] for row in rows]
 
 
 # --------------------------------------------------------------------------- folium pieces
@@ -151,13 +173,16 @@ minemap.setup({{ this._parent.get_name() }}, {{ this.legend_id|tojson }});
 
 
 class _Finish(MacroElement):
+    """Fits the view to ``bounds`` (``[[south, west], [north, east]]``) once all is drawn."""
+
     _template = Template("""
-{% macro script(this, kwargs) %}minemap.finish({{ this._parent.get_name() }});
+{% macro script(this, kwargs) %}minemap.finish({{ this._parent.get_name() }}, {{ this.view }});
 {% endmacro %}""")
 
-    def __init__(self) -> None:
+    def __init__(self, bounds: list[list[float]]) -> None:
         super().__init__()
         self._name = "MinemapFinish"
+        self.view = _html.script_json({"bounds": bounds})
 
 
 class _DataLayer(MacroElement):
@@ -197,10 +222,7 @@ class _LayerControl(folium.LayerControl):
         super(folium.LayerControl, self).render(**kwargs)
 
 
-_CONTROL_ORDER = ["hazard-high", "hazard-medium", "hazard-low", "grid-high", "grid-medium",
-                  "grid-low", "remaining", "released-cleared", "released-reduced",
-                  "released-cancelled", "priority", "roads", "infrastructure", "residential",
-                  "districts"]
+_CONTROL_ORDER = LEGEND_ORDER
 
 
 def _control_rank(layer: _Layer) -> int:
@@ -229,14 +251,11 @@ class _Layer:
     section: str
     show: bool = True
     merged: bool = False
+    symbol: dict | None = None  # the Leaflet style its legend and control symbols show
 
 
 def _geoms(gdf: gpd.GeoDataFrame) -> np.ndarray:
     return np.asarray(gdf.geometry.array, dtype=object)
-
-
-def _lonlat(gdf: gpd.GeoDataFrame) -> np.ndarray:
-    return _geo.to_lonlat(_geoms(gdf), gdf.crs)
 
 
 def _polygon_block(name: str, geoms: np.ndarray, crs: pyproj.CRS, tolerance: float,
@@ -244,7 +263,7 @@ def _polygon_block(name: str, geoms: np.ndarray, crs: pyproj.CRS, tolerance: flo
     """One shape and one tooltip per geometry (``geoms`` in ``crs``)."""
     shown = _geo.display_lonlat(geoms, crs, tolerance)
     encoded = _geo.encode_polygons(shown)
-    tips = rows if rows is not None else [None] * len(encoded)
+    tips = [_tip(r) for r in rows] if rows is not None else [None] * len(encoded)
     return {"n": name, "t": "polygon", "s": style,
             "f": [[g, t] for g, t in zip(encoded, tips, strict=True) if g]}
 
@@ -288,7 +307,7 @@ def _feature_blocks(name: str, gdf: gpd.GeoDataFrame, frame: pyproj.CRS, toleran
         sel = np.flatnonzero(np.isin(types, ids))
         if sel.size == 0:
             continue
-        tips = None if merged else [rows[k] for k in sel]
+        tips = None if merged else [_tip(rows[k]) for k in sel]
         if kind == "polygon":
             shown_style = {**style, "fill": True} if "fillColor" in style else style
             if merged:
@@ -373,10 +392,11 @@ def _hazard_layers(hazards: gpd.GeoDataFrame, figures: Figures, tolerance: float
             block = _polygon_block(name, geoms[idx], hazards.crs, tolerance, style,
                                    rows_each)
         layers.append(_Layer(name, _swatch_name("fill", THREAT_COLOURS[level],
-                                                 f"Hazard: {THREAT_LABELS[level].lower()}"),
+                                                 f"Hazard: {THREAT_LABELS[level].lower()}",
+                                                 style),
                              [block], ("fill", THREAT_COLOURS[level], THREAT_LABELS[level],
                                        _ha(hazard_ha)), "Hazard areas by threat level",
-                             merged=merged))
+                             merged=merged, symbol=style))
     return layers
 
 
@@ -407,9 +427,10 @@ def _remaining_layer(figures: Figures, tolerance: float, budget: int) -> _Layer:
                       ("Remaining", _ha(float(a)))] for k, a in zip(live, area, strict=True)]
         block = _polygon_block("remaining", remaining[live], figures.work_crs, tolerance,
                                _REMAINING_STYLE, rows_each)
-    return _Layer("remaining", _swatch_name("outline", REMAINING_COLOUR, "Remaining hazard"),
+    return _Layer("remaining", _swatch_name("outline", REMAINING_COLOUR, "Remaining hazard",
+                                            _REMAINING_STYLE),
                   [block], ("outline", REMAINING_COLOUR, "Remaining hazard", _ha(total)),
-                  "Remaining and released", merged=merged)
+                  "Remaining and released", merged=merged, symbol=_REMAINING_STYLE)
 
 
 def _release_layers(releases: gpd.GeoDataFrame, figures: Figures, tolerance: float,
@@ -440,10 +461,10 @@ def _release_layers(releases: gpd.GeoDataFrame, figures: Figures, tolerance: flo
             block = _polygon_block(name, geoms[idx], releases.crs, tolerance, style,
                                    rows_each)
         layers.append(_Layer(name, _swatch_name("fill", METHOD_COLOURS[method],
-                                                 f"Released: {method}"),
+                                                 f"Released: {method}", style),
                              [block], ("fill", METHOD_COLOURS[method], METHOD_LABELS[method],
                                        _ha(method_ha)), "Remaining and released",
-                             merged=merged))
+                             merged=merged, symbol=style))
     return layers
 
 
@@ -463,16 +484,17 @@ def _priority_layer(priority: gpd.GeoDataFrame, frame: pyproj.CRS, tolerance: fl
         rows_each = [[*extra[k], ("Area", _ha(float(area[k])))] for k in range(len(priority))]
         block = _polygon_block("priority", _geoms(priority), priority.crs, tolerance,
                                _PRIORITY_STYLE, rows_each)
-    return _Layer("priority", _swatch_name("fill", PRIORITY_COLOUR, "Priority zones"), [block],
+    return _Layer("priority", _swatch_name("fill", PRIORITY_COLOUR, "Priority zones",
+                                           _PRIORITY_STYLE), [block],
                   ("fill", PRIORITY_COLOUR, "Priority zones", _ha(total)),
-                  "Priorities and context", merged=merged)
+                  "Priorities and context", merged=merged, symbol=_PRIORITY_STYLE)
 
 
 _REFERENCE = {
     "roads": ("Roads", "line", ROAD_COLOUR, _ROAD_STYLE),
     "infrastructure": ("Infrastructure", "point", INFRASTRUCTURE_COLOUR, _INFRA_STYLE),
     "residential": ("Residential areas", "fill", RESIDENTIAL_COLOUR, _RESIDENTIAL_STYLE),
-    "districts": ("District boundaries", "outline", DISTRICT_COLOUR, _DISTRICT_STYLE),
+    "districts": ("District boundaries", "line", DISTRICT_COLOUR, _DISTRICT_STYLE),
 }
 
 
@@ -487,8 +509,9 @@ def _reference_layer(kind: str, gdf: gpd.GeoDataFrame, frame: pyproj.CRS, tolera
         value = _ha(float(_crs.area_ha(gdf.geometry[polygons], frame).sum()))
     else:
         value = f"{len(gdf):,} features"
-    return _Layer(kind, _swatch_name(swatch, colour, label), blocks,
-                  (swatch, colour, label, value), "Priorities and context", merged=merged)
+    return _Layer(kind, _swatch_name(swatch, colour, label, style), blocks,
+                  (swatch, colour, label, value), "Priorities and context", merged=merged,
+                  symbol=style)
 
 
 def _public_layers(figures: Figures, cell_m: float) -> tuple[list[_Layer], np.ndarray]:
@@ -522,53 +545,74 @@ def _public_layers(figures: Figures, cell_m: float) -> tuple[list[_Layer], np.nd
         block = _polygon_block(f"grid-{level}", cells[sel], figures.frame, 0.0, style, rows)
         hazard_ha = float(figures.table.set_index(THREAT_LEVEL).loc[level, HAZARD_HA])
         layers.append(_Layer(f"grid-{level}", _swatch_name(
-            "fill", THREAT_COLOURS[level], f"Grid cells: {THREAT_LABELS[level].lower()}"),
+            "fill", THREAT_COLOURS[level], f"Grid cells: {THREAT_LABELS[level].lower()}", style),
             [block], ("fill", THREAT_COLOURS[level], THREAT_LABELS[level], _ha(hazard_ha)),
-            "Hazard area by threat level"))
+            "Hazard area by threat level", symbol=style))
     return layers, cells[used]
 
 
-def _swatch(kind: str, colour: str) -> str:
-    """A small legend symbol: filled box, outline, line or dot in ``colour``."""
-    if kind in ("outline", "line"):
-        style = f"border-color:{colour}"
+def _swatch(kind: str, colour: str, style: dict | None = None) -> str:
+    """A small legend symbol drawn as the layer is drawn: box, outline, line or dot.
+
+    An inline SVG (no namespace URL needed in HTML) with the layer's colours, opacity,
+    line width and dash pattern, so two layers with different styles never share a symbol.
+    """
+    style = style or {}
+    edge = style.get("color", colour)
+    width = min(float(style.get("weight", 1.0)), 3.0)
+    dash = style.get("dashArray")
+    stroke = (f'stroke="{edge}" stroke-width="{width:g}" stroke-opacity='
+              f'"{float(style.get("opacity", 1.0)):g}"'
+              + (f' stroke-dasharray="{dash}"' if dash else ""))
+    if kind == "fill":
+        shape = (f'<rect x="2" y="2" width="18" height="10" fill="{style.get("fillColor", colour)}"'
+                 f' fill-opacity="{float(style.get("fillOpacity", 1.0)):g}" {stroke}/>')
+    elif kind == "outline":
+        shape = f'<rect x="2" y="2" width="18" height="10" fill="none" {stroke}/>'
+    elif kind == "line":
+        shape = f'<line x1="1" y1="7" x2="21" y2="7" {stroke}/>'
     else:
-        style = f"background:{colour};border-color:{colour}"
-    return f'<span class="minemap-swatch {kind}" style="{style}"></span>'
+        shape = (f'<circle cx="11" cy="7" r="4" fill="{style.get("fillColor", colour)}" '
+                 f'stroke="#FFFFFF" stroke-width="1"/>')
+    return (f'<svg class="minemap-swatch {kind}" width="22" height="14" viewBox="0 0 22 14" '
+            f'aria-hidden="true">{shape}</svg>')
 
 
-def _swatch_name(kind: str, colour: str, label: str) -> str:
+def _swatch_name(kind: str, colour: str, label: str, style: dict | None = None) -> str:
     """A layer-control label: Leaflet inserts it as HTML, so it holds constants only."""
-    return f"{_swatch(kind, colour)} {_html.text(label)}"
+    return f"{_swatch(kind, colour, style)} {_html.text(label)}"
 
 
 # ---------------------------------------------------------------------------------- legend
 def _legend_html(legend_id: str, title: str | None, layers: list[_Layer], notes: list[str]
                  ) -> str:
-    parts = [f'<div id="{legend_id}" class="minemap-legend leaflet-control">']
-    if title:
-        parts.append(f"<h2>{_html.text(title)}</h2>")
+    """The legend: sections of classes in the layer control's order, and a hide button.
+
+    The button (a real ``<button>``, so it works from the keyboard) hides everything but
+    the title; the runtime wires it up and starts the legend hidden on a small screen.
+    """
+    parts = [f'<div id="{legend_id}" class="minemap-legend leaflet-control" role="region" '
+             'aria-label="Legend"><div class="minemap-legend-head">',
+             f"<h2>{_html.text(title or 'Legend')}</h2>",
+             f'<button type="button" class="minemap-legend-toggle" aria-expanded="true" '
+             f'aria-controls="{legend_id}-body">Hide legend</button></div>',
+             f'<div id="{legend_id}-body" class="minemap-legend-body">']
     sections: dict[str, list[_Layer]] = {}
-    for layer in layers:
+    for layer in sorted(layers, key=_control_rank):
         if layer.legend is not None:
             sections.setdefault(layer.section, []).append(layer)
-    order = ["Hazard areas by threat level", "Hazard area by threat level",
-             "Remaining and released", "Priorities and context"]
-    for section in sorted(sections, key=order.index):
+    for section, entries in sections.items():
         parts.append(f"<h3>{_html.text(section)}</h3><table>")
-        entries = sections[section]
-        if section.startswith("Hazard"):  # high first
-            entries = sorted(entries, key=lambda lyr: THREAT_LEVELS.index(lyr.key.split("-")[1]))
         for layer in entries:
             kind, colour, label, value = layer.legend  # type: ignore[misc]
             parts.append(
                 f'<tr class="minemap-legend-entry" data-layer="{_html.text(layer.key)}" '
-                f'data-colour="{colour}"><td>{_swatch(kind, colour)}</td>'
+                f'data-colour="{colour}"><td>{_swatch(kind, colour, layer.symbol)}</td>'
                 f"<td>{_html.text(label)}</td><td class=\"ha\">{_html.text(value)}</td></tr>")
         parts.append("</table>")
     for note in notes:
         parts.append(f'<p class="note">{_html.text(note)}</p>')
-    parts.append("</div>")
+    parts.append("</div></div>")
     return "".join(parts)
 
 
@@ -623,7 +667,11 @@ def hazard_map(
     Returns
     -------
     folium.Map
-        Save it with :func:`save_map`; in a notebook it displays itself.
+        Save it with :func:`save_map`. In a notebook it displays itself with Leaflet
+        inlined, so it draws without a network; set its ``notebook`` attribute (or
+        :data:`minemap.maps.settings.notebook` for every map) to ``"offline"`` for no
+        network request at all, or ``"cdn"`` to load Leaflet from the web. However often
+        it is shown, saved or rendered, it gives the same page.
 
     Examples
     --------
@@ -653,34 +701,18 @@ def hazard_map(
     figs = _map_data.figures(hazards, releases)
     frame = figs.frame
 
-    layers: list[_Layer] = []
-    for kind in ("districts", "residential"):
-        if context[kind] is not None:
-            layers.append(_reference_layer(kind, context[kind], frame, tolerance_m,
-                                           feature_budget))
-    notes = []
-    if public_grid_m is not None:
-        grid_layers, cells = _public_layers(figs, float(public_grid_m))
-        layers.extend(grid_layers)
-        bounds = _geo.project(cells, frame, _WGS84)
-        notes.append(f"Public generalised map: contamination is shown as hectares per "
-                     f"{float(public_grid_m):,.0f} m grid cell; exact boundaries are withheld.")
-    else:
-        layers.extend(_hazard_layers(hazards, figs, tolerance_m, feature_budget))
-        if releases is not None:
-            layers.extend(_release_layers(releases, figs, tolerance_m, feature_budget))
-        layers.append(_remaining_layer(figs, tolerance_m, feature_budget))
-        if zones is not None:
-            layers.append(_priority_layer(zones, frame, tolerance_m, feature_budget))
-        bounds = _geo.to_lonlat(figs.work, figs.work_crs)
-        if releases is not None:
-            bounds = np.concatenate([bounds, _lonlat(releases)])
-        if zones is not None:
-            bounds = np.concatenate([bounds, _lonlat(zones)])
-    for kind in ("roads", "infrastructure"):
-        if context[kind] is not None:
-            layers.append(_reference_layer(kind, context[kind], frame, tolerance_m,
-                                           feature_budget))
+    # one central longitude for every layer: data across 180° is drawn on one side of it
+    extent = [_geo.project(figs.work, figs.work_crs, _WGS84)]
+    for layer in (releases, zones):
+        if layer is not None:
+            extent.append(_geo.project(_geoms(layer), layer.crs, _WGS84))
+    extent = np.concatenate(extent)
+    centre = _geo.central_longitude(extent)
+    with _geo.centred_on(centre):
+        layers, notes, cells = _layers(figs, releases, zones, context, hazards, tolerance_m,
+                                       feature_budget, public_grid_m)
+        bounds = (_geo.to_lonlat(cells, frame) if cells is not None
+                  else _geo.wrap_longitudes(extent, centre))
     merged = any(layer.merged for layer in layers)
     notes.insert(0, "Hectares: true (ellipsoidal) area from the full-resolution data; "
                     "released land counts only inside hazard areas.")
@@ -698,6 +730,38 @@ def hazard_map(
     return fmap
 
 
+def _layers(figs: Figures, releases: gpd.GeoDataFrame | None,
+            zones: gpd.GeoDataFrame | None, context: dict[str, gpd.GeoDataFrame | None],
+            hazards: gpd.GeoDataFrame, tolerance_m: float, feature_budget: int,
+            public_grid_m: float | None) -> tuple[list[_Layer], list[str], np.ndarray | None]:
+    """Every layer in drawing order, the legend notes and the public grid's cells."""
+    frame = figs.frame
+    layers: list[_Layer] = []
+    for kind in ("districts", "residential"):
+        if context[kind] is not None:
+            layers.append(_reference_layer(kind, context[kind], frame, tolerance_m,
+                                           feature_budget))
+    notes = []
+    cells = None
+    if public_grid_m is not None:
+        grid_layers, cells = _public_layers(figs, float(public_grid_m))
+        layers.extend(grid_layers)
+        notes.append(f"Public generalised map: contamination is shown as hectares per "
+                     f"{float(public_grid_m):,.0f} m grid cell; exact boundaries are withheld.")
+    else:
+        layers.extend(_hazard_layers(hazards, figs, tolerance_m, feature_budget))
+        if releases is not None:
+            layers.extend(_release_layers(releases, figs, tolerance_m, feature_budget))
+        layers.append(_remaining_layer(figs, tolerance_m, feature_budget))
+        if zones is not None:
+            layers.append(_priority_layer(zones, frame, tolerance_m, feature_budget))
+    for kind in ("roads", "infrastructure"):
+        if context[kind] is not None:
+            layers.append(_reference_layer(kind, context[kind], frame, tolerance_m,
+                                           feature_budget))
+    return layers, notes, cells
+
+
 def _build_map(layers: list[_Layer], bounds: np.ndarray, *, title: str | None,
                tiles: str | None, attribution: str | None, canvas: bool,
                notes: list[str]) -> folium.Map:
@@ -705,6 +769,7 @@ def _build_map(layers: list[_Layer], bounds: np.ndarray, *, title: str | None,
     fmap = folium.Map(location=[round((ymin + ymax) / 2, 5), round((xmin + xmax) / 2, 5)],
                       zoom_start=10, tiles=None, prefer_canvas=canvas, control_scale=False,
                       zoom_snap=0.25)
+    _page.Page().add_child(fmap)  # renders the same every time (see minemap.maps._page)
     fmap.default_js = [("leaflet", _LEAFLET_JS)]
     fmap.default_css = [("leaflet_css", _LEAFLET_CSS)]
     if title:
@@ -720,29 +785,10 @@ def _build_map(layers: list[_Layer], bounds: np.ndarray, *, title: str | None,
             group.add_child(_DataLayer(block))
         group.add_to(fmap)
     _LayerControl([layer.name for layer in sorted(layers, key=_control_rank)]).add_to(fmap)
-    fmap.fit_bounds([[ymin, xmin], [ymax, xmax]], padding=(12, 12))
     _Legend(_legend_html(legend_id, title, layers, notes)).add_to(fmap)
-    _Finish().add_to(fmap)
+    _Finish([[ymin, xmin], [ymax, xmax]]).add_to(fmap)
     _html.stabilise_ids(fmap.get_root())
     return fmap
-
-
-def _is_web(url: str) -> bool:
-    return url.lower().startswith(("http:", "https:", "//"))
-
-
-@contextmanager
-def _without_web_tiles(fmap: folium.Map):
-    """Detach tile layers that load from the web, restoring them afterwards."""
-    children = fmap._children
-    saved = dict(children)
-    kept = {name: child for name, child in children.items()
-            if not (isinstance(child, folium.TileLayer) and _is_web(str(child.tiles)))}
-    fmap._children = type(children)(kept)
-    try:
-        yield [str(c.tiles) for c in kept.values() if isinstance(c, folium.TileLayer)]
-    finally:
-        fmap._children = type(children)(saved)
 
 
 def map_html(fmap: folium.Map, *, offline: bool = False) -> str:
@@ -758,22 +804,10 @@ def map_html(fmap: folium.Map, *, offline: bool = False) -> str:
     Returns
     -------
     str
-        The page; the same map always gives the same text.
+        The page; the same map always gives the same text, however often it has been
+        rendered, saved or shown in a notebook before.
     """
-    root = fmap.get_root()
-    _html.forget_rendered(root)
-    _html.stabilise_ids(root)
-    _html.forget_rendered(root)
-    if not offline:
-        return root.render()
-    with _without_web_tiles(fmap) as local_tiles:
-        try:
-            page = root.render()
-        finally:
-            _html.forget_rendered(root)
-    page = _html.inline_assets(page)
-    _html.check_offline(page, allowed=tuple(_html.script_json(t)[1:-1] for t in local_tiles))
-    return page
+    return _page.page_html(fmap.get_root(), offline=offline)
 
 
 def save_map(fmap: folium.Map, path: str | os.PathLike, *, offline: bool = False) -> str:

@@ -18,8 +18,10 @@ from minemap.maps import _geometry as _geo
 from minemap.maps._data import (
     DISTRICT_COLOUR,
     INFRASTRUCTURE_COLOUR,
+    LEGEND_ORDER,
     METHOD_LABELS,
     PRIORITY_COLOUR,
+    PRIORITY_EDGE,
     REMAINING_COLOUR,
     RESIDENTIAL_COLOUR,
     ROAD_COLOUR,
@@ -57,6 +59,38 @@ def _draw(ax, geoms: np.ndarray, **style) -> None:
     geoms = geoms[~shapely.is_empty(geoms)]
     if geoms.size:
         gpd.GeoSeries(geoms).plot(ax=ax, **style)
+
+
+#: Dash-dot of district boundaries (the fine dashes are the remaining hazard's).
+_DISTRICT_DASH = (0, (6, 2, 1, 2))
+
+
+def _rgba(colour: str, alpha: float) -> tuple[float, float, float, float]:
+    from matplotlib.colors import to_rgba
+
+    return to_rgba(colour, alpha)
+
+
+def _legend(ax, handles: list) -> None:
+    """The legend, kept inside the figure.
+
+    On a figure with a layout engine (every figure :func:`plot_map` makes is
+    ``constrained``), it goes beside the map on a landscape figure and below it on a
+    portrait one, and the engine makes room for it. On axes of a figure without one, room
+    outside the axes is not guaranteed, so it goes inside them, in a framed box.
+    """
+    fig = ax.figure
+    options = {"handles": handles, "fontsize": "small", "title": "Hectares (true area)",
+               "title_fontsize": "small"}
+    if fig.get_layout_engine() is None:
+        ax.legend(loc="lower right", frameon=True, framealpha=0.9, **options)
+        return
+    width, height = fig.get_size_inches()
+    if width >= 1.15 * height:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, **options)
+    else:
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.02), ncols=2 if width >= 7 else 1,
+                  frameon=False, **options)
 
 
 def plot_map(
@@ -125,7 +159,7 @@ def plot_map(
         geoms = _geo.project(np.asarray(layer.geometry.array, dtype=object), layer.crs, frame)
         return _geo.simplify(geoms, tolerance)
 
-    handles = []
+    handles: dict[str, object] = {}  # legend entries by layer key, ordered as in the HTML map
 
     def context(source: Layer | None, kind: str) -> gpd.GeoDataFrame | None:
         if source is None:
@@ -137,62 +171,65 @@ def plot_map(
     dist = context(districts, "districts")
     if dist is not None:
         _draw(ax, frame_geoms(dist), facecolor="none", edgecolor=DISTRICT_COLOUR,
-              linewidth=1.2, linestyle="--", zorder=1)
-        handles.append(Line2D([], [], color=DISTRICT_COLOUR, linestyle="--",
-                              label="District boundaries"))
+              linewidth=1.4, linestyle=_DISTRICT_DASH, zorder=1)
+        handles["districts"] = Line2D([], [], color=DISTRICT_COLOUR, linewidth=1.4,
+                                      linestyle=_DISTRICT_DASH, label="District boundaries")
     res = context(residential, "residential")
     if res is not None:
         geoms = frame_geoms(res)
         poly = np.isin(shapely.get_type_id(geoms), (3, 6))
-        _draw(ax, geoms[poly], facecolor=RESIDENTIAL_COLOUR, edgecolor="#6E6E6E",
-              alpha=0.5, linewidth=0.4, zorder=2)
+        _draw(ax, geoms[poly], facecolor=RESIDENTIAL_COLOUR, edgecolor="#5A5A5A",
+              alpha=0.4, linewidth=0.5, zorder=2)
         _draw(ax, geoms[~poly], color=RESIDENTIAL_COLOUR, markersize=6, zorder=2)
-        handles.append(Patch(facecolor=RESIDENTIAL_COLOUR, edgecolor="#6E6E6E", alpha=0.5,
-                             label="Residential areas"))
+        handles["residential"] = Patch(facecolor=RESIDENTIAL_COLOUR, edgecolor="#5A5A5A",
+                                       alpha=0.4, label="Residential areas")
     for z, level in enumerate(reversed(THREAT_LEVELS)):
         sel = figs.piece_level == level
         _draw(ax, _geo.simplify(figs.pieces[sel], tolerance),
               facecolor=THREAT_COLOURS[level], edgecolor=THREAT_COLOURS[level],
               linewidth=0.3 if level != "high" else 0.6, alpha=0.9, zorder=3 + z)
     for level in THREAT_LEVELS:
-        handles.append(Patch(facecolor=THREAT_COLOURS[level], edgecolor="#333333",
-                             label=f"{THREAT_LABELS[level]}: "
-                                   f"{ha_text(float(table.loc[level, HAZARD_HA]))}"))
+        handles[f"hazard-{level}"] = Patch(
+            facecolor=THREAT_COLOURS[level], edgecolor="#333333",
+            label=f"{THREAT_LABELS[level]}: {ha_text(float(table.loc[level, HAZARD_HA]))}")
     if rl is not None:
         for k, method in reversed(list(enumerate(RELEASE_METHODS))):
             sel = figs.release_method == k
             _draw(ax, _geo.simplify(figs.release_geoms[sel], tolerance),
-                  facecolor=METHOD_COLOURS[method], edgecolor=METHOD_COLOURS[method],
-                  linewidth=0.3, alpha=0.85, zorder=7)
+                  facecolor=METHOD_COLOURS[method], edgecolor="white",
+                  linewidth=0.4, alpha=0.9, zorder=7)
         for method in RELEASE_METHODS:
             if (rl[METHOD] == method).any():
-                handles.append(Patch(
-                    facecolor=METHOD_COLOURS[method], edgecolor="#333333",
+                handles[f"released-{method}"] = Patch(
+                    facecolor=METHOD_COLOURS[method], edgecolor="white", alpha=0.9,
                     label=f"{METHOD_LABELS[method]}: "
-                          f"{ha_text(float(table.loc[TOTAL, METHOD_HA[method]]))}"))
+                          f"{ha_text(float(table.loc[TOTAL, METHOD_HA[method]]))}")
         _draw(ax, _geo.simplify(figs.remaining, tolerance), facecolor="none",
               edgecolor=REMAINING_COLOUR, linewidth=0.5, linestyle=(0, (3, 2)), zorder=8)
-        handles.append(Patch(facecolor="none", edgecolor=REMAINING_COLOUR, linestyle="--",
-                             label="Remaining hazard: "
-                                   f"{ha_text(float(table.loc[TOTAL, REMAINING_HA]))}"))
+        handles["remaining"] = Patch(
+            facecolor="none", edgecolor=REMAINING_COLOUR, linestyle=(0, (3, 2)),
+            label=f"Remaining hazard: {ha_text(float(table.loc[TOTAL, REMAINING_HA]))}")
     if priority is not None:
         from minemap.maps.interactive import _as_priority  # noqa: PLC0415 - shares the validation only
 
         zones = _as_priority(priority)
-        _draw(ax, frame_geoms(zones), facecolor=PRIORITY_COLOUR, edgecolor=PRIORITY_COLOUR,
-              alpha=0.45, linewidth=1.0, zorder=9)
-        handles.append(Patch(facecolor=PRIORITY_COLOUR, alpha=0.45, label="Priority zones"))
+        shown = frame_geoms(zones)
+        _draw(ax, shown, facecolor=PRIORITY_COLOUR, edgecolor="none", alpha=0.15, zorder=9)
+        _draw(ax, shown, facecolor="none", edgecolor=PRIORITY_EDGE, linewidth=1.6, zorder=9)
+        handles["priority"] = Patch(facecolor=_rgba(PRIORITY_COLOUR, 0.15),
+                                    edgecolor=PRIORITY_EDGE, linewidth=1.6,
+                                    label="Priority zones")
     rd = context(roads, "roads")
     if rd is not None:
         _draw(ax, frame_geoms(rd), color=ROAD_COLOUR, linewidth=0.8, zorder=10)
-        handles.append(Line2D([], [], color=ROAD_COLOUR, label="Roads"))
+        handles["roads"] = Line2D([], [], color=ROAD_COLOUR, label="Roads")
     infra = context(infrastructure, "infrastructure")
     if infra is not None:
         geoms = frame_geoms(infra)
         _draw(ax, shapely.point_on_surface(geoms), color=INFRASTRUCTURE_COLOUR, markersize=6,
               zorder=11)
-        handles.append(Line2D([], [], color=INFRASTRUCTURE_COLOUR, marker="o", linestyle="",
-                              markersize=4, label="Infrastructure"))
+        handles["infrastructure"] = Line2D([], [], color=INFRASTRUCTURE_COLOUR, marker="o",
+                                           linestyle="", markersize=4, label="Infrastructure")
 
     pad = 0.04 * span
     ax.set_xlim(xmin - pad, xmax + pad)
@@ -203,8 +240,7 @@ def plot_map(
     ax.set_xlabel("")
     ax.set_ylabel("")
     ax.set_facecolor("#F4F3EF")
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small",
-              frameon=False, title="Hectares (true area)", title_fontsize="small")
+    _legend(ax, [handles[k] for k in sorted(handles, key=LEGEND_ORDER.index)])
     # scale bar (metres in the equal-area frame, true at its centre)
     length = _nice_length(xmax - xmin)
     x0, y0 = xmin, ymin - pad * 0.6

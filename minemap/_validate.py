@@ -9,9 +9,11 @@ geometries, empty rows) happen here, once, and are reported in a single
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 import warnings
 from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -115,32 +117,67 @@ def check_finite(geoms: np.ndarray, ids: pd.Series, label: str) -> None:
         )
 
 
+#: Outside its area of use, a projected CRS is accepted where it stretches or shrinks
+#: distances on the ground by at most this fraction (10 %: transverse Mercator reaches
+#: ~2,800 km from its central meridian, i.e. two UTM zones past a zone's edge anywhere).
+MAX_SCALE_ERROR = 0.10
+#: Coordinates projected to longitude/latitude and back must land within this many metres
+#: (1 cm: PROJ's inverse of the ellipsoidal equal-area projections, e.g. EPSG:3035 and
+#: EPSG:6933, is itself off by up to 2 mm inside their areas of use; where a projection
+#: breaks down, the round trip is off by metres or is not finite).
+ROUND_TRIP_M = 0.01
+#: Margin (degrees) around a CRS's published area of use, whose bounds are often rounded.
+AREA_OF_USE_MARGIN_DEG = 1.0
+#: Points of a projected layer are judged once per square cell of this side (metres): the
+#: tests vary smoothly, so one vertex stands for its cell and 100,000 features cost a few
+#: thousand projections.
+CELL_M = 10_000.0
+#: At most this many vertices (besides every feature's bounding-box corners) are sampled.
+SAMPLED_VERTICES = 20_000
+
+# why a projected point is refused (codes of _judge_points)
+_OK, _UNMAPPABLE, _ROUND_TRIP, _STRETCHED, _FAR_SIDE = range(5)
+
+
 def check_bounds(geoms: np.ndarray, crs: pyproj.CRS, ids: pd.Series, label: str) -> None:
-    """Refuse coordinates outside the valid range of the layer's CRS."""
+    """Refuse coordinates that cannot be where the layer's CRS says they are.
+
+    Geographic CRSs need longitude in [-180, 180] and latitude in [-90, 90]. A projected CRS
+    is accepted wherever its projection is well defined and usable, not only inside its
+    published area of use (a national dataset kept in one UTM zone routinely reaches one or
+    two zones past it). A point is accepted when
+
+    * it projects to a finite longitude/latitude and back to within :data:`ROUND_TRIP_M`;
+    * and it lies inside the CRS's area of use (padded by :data:`AREA_OF_USE_MARGIN_DEG`),
+      or, outside it, where the projection stretches distances by at most
+      :data:`MAX_SCALE_ERROR` and not on the far side of the globe (more than 90° of
+      longitude from the area of use: over a pole).
+
+    Points tested are every feature's bounding-box corners and a sample of vertices, one per
+    :data:`CELL_M` cell; features inside the region known to pass (cached per CRS) are not
+    projected at all. Coordinates that all lie within a few units of each other and inside
+    ±180/±90 in a projected CRS are refused as degrees.
+
+    Parameters
+    ----------
+    geoms : numpy.ndarray
+        Non-empty shapely geometries in ``crs``.
+    crs : pyproj.CRS
+        The layer's CRS.
+    ids : pandas.Series
+        Feature id per geometry, for messages.
+    label : str
+        File (and layer) name, for messages.
+
+    Raises
+    ------
+    CoordinateError
+        Naming the file, the features' ids, their bounds and the fix (pass the right CRS).
+    """
     crs = pyproj.CRS(crs)
     bounds = shapely.bounds(geoms)
     if crs.is_geographic:
-        # axis order is normalised by the readers to x = longitude, y = latitude
-        bad = (
-            (bounds[:, 0] < -180 - 1e-9)
-            | (bounds[:, 2] > 180 + 1e-9)
-            | (bounds[:, 1] < -90 - 1e-9)
-            | (bounds[:, 3] > 90 + 1e-9)
-        )
-        if bad.any():
-            rows = np.flatnonzero(bad)
-            b = bounds[rows[0]]
-            hint = (
-                "they look like projected metres: pass the layer's real CRS, e.g. "
-                "crs='EPSG:32638'"
-                if np.abs(b).max() > 1000
-                else "latitude and longitude may be swapped (x must be longitude)"
-            )
-            raise CoordinateError(
-                f"{label}: {rows.size} feature(s) have coordinates outside longitude "
-                f"[-180, 180] / latitude [-90, 90] of {crs.name} (ids {list_ids(ids.iloc[rows])}; "
-                f"e.g. x {b[0]:.6g}..{b[2]:.6g}, y {b[1]:.6g}..{b[3]:.6g}); {hint}."
-            )
+        _check_geographic_bounds(bounds, crs, ids, label)
         return
     if len(bounds) and np.isfinite(bounds).all():
         total = (bounds[:, 0].min(), bounds[:, 1].min(), bounds[:, 2].max(), bounds[:, 3].max())
@@ -155,41 +192,270 @@ def check_bounds(geoms: np.ndarray, crs: pyproj.CRS, ids: pd.Series, label: str)
                 f"longitude/latitude, not the {crs.axis_info[0].unit_name}s of {crs.name} "
                 f"(ids {list_ids(ids)}); pass the layer's real CRS, e.g. crs='EPSG:4326'."
             )
-    aou = crs.area_of_use
-    try:
-        transformer = _crs.transformer(crs.geodetic_crs, crs)
-        if aou is not None:
-            xmin, ymin, xmax, ymax = transformer.transform_bounds(*aou.bounds)
-        else:
-            xmin = ymin = -np.inf
-            xmax = ymax = np.inf
-    except pyproj.exceptions.ProjError:
-        xmin = ymin = -np.inf
-        xmax = ymax = np.inf
-    if np.isfinite([xmin, ymin, xmax, ymax]).all():
-        pad_x, pad_y = (xmax - xmin), (ymax - ymin)
-        bad = (
-            (bounds[:, 0] < xmin - pad_x)
-            | (bounds[:, 2] > xmax + pad_x)
-            | (bounds[:, 1] < ymin - pad_y)
-            | (bounds[:, 3] > ymax + pad_y)
-        )
-    else:
-        bad = np.zeros(len(geoms), dtype=bool)
-    inverse = _crs.transformer(crs, crs.geodetic_crs)
-    lon, lat = inverse.transform(bounds[:, [0, 2, 0, 2]].ravel(), bounds[:, [1, 1, 3, 3]].ravel())
-    unmappable = ~(np.isfinite(lon) & np.isfinite(lat)).reshape(-1, 4).all(axis=1)
-    bad |= unmappable & ~shapely.is_empty(geoms)
+    if crs.geodetic_crs is None:
+        return
+    _check_projected_bounds(geoms, bounds, crs, ids, label)
+
+
+def _check_geographic_bounds(bounds: np.ndarray, crs: pyproj.CRS, ids: pd.Series,
+                             label: str) -> None:
+    # axis order is normalised by the readers to x = longitude, y = latitude
+    bad = (
+        (bounds[:, 0] < -180 - 1e-9)
+        | (bounds[:, 2] > 180 + 1e-9)
+        | (bounds[:, 1] < -90 - 1e-9)
+        | (bounds[:, 3] > 90 + 1e-9)
+    )
     if bad.any():
         rows = np.flatnonzero(bad)
         b = bounds[rows[0]]
-        raise CoordinateError(
-            f"{label}: {rows.size} feature(s) lie far outside the area where {crs.name} is "
-            f"valid (ids {list_ids(ids.iloc[rows])}; e.g. x {b[0]:.6g}..{b[2]:.6g}, "
-            f"y {b[1]:.6g}..{b[3]:.6g}); the layer's CRS is probably wrong: pass the right one "
-            f"with {option_hint('crs')}; if the file declares a wrong CRS, also pass "
-            f"{option_hint('override_crs', 'True')}."
+        hint = (
+            "they look like projected metres: pass the layer's real CRS, e.g. "
+            "crs='EPSG:32638'"
+            if np.abs(b).max() > 1000
+            else "latitude and longitude may be swapped (x must be longitude)"
         )
+        raise CoordinateError(
+            f"{label}: {rows.size} feature(s) have coordinates outside longitude "
+            f"[-180, 180] / latitude [-90, 90] of {crs.name} (ids {list_ids(ids.iloc[rows])}; "
+            f"e.g. x {b[0]:.6g}..{b[2]:.6g}, y {b[1]:.6g}..{b[3]:.6g}); {hint}."
+        )
+
+
+class _Domain(NamedTuple):
+    """Where a projected CRS is accepted, worked out once per CRS."""
+
+    #: published area of use in degrees (west, south, east, north), west > east when it
+    #: crosses the antimeridian; None when the CRS (and the EPSG CRS it matches) has none
+    published: tuple[float, float, float, float] | None
+    #: the same padded by AREA_OF_USE_MARGIN_DEG: inside it every mappable point is accepted
+    area: tuple[float, float, float, float] | None
+    #: projected box (xmin, ymin, xmax, ymax) over which a grid of points passes: features
+    #: inside it are accepted without projecting anything; None when there is no such box
+    safe: tuple[float, float, float, float] | None
+    #: degrees per unit of the CRS's geodetic axes (1 unless they are grads or radians)
+    degrees_per_unit: float
+    #: longitude of the geodetic CRS's prime meridian east of Greenwich, degrees
+    prime_meridian: float
+
+
+def _area_of_use(crs: pyproj.CRS) -> tuple[float, float, float, float] | None:
+    aou = crs.area_of_use
+    if aou is None:
+        # a CRS read from a .prj or a PROJ string carries no area of use; the EPSG CRS it
+        # matches does
+        try:
+            code = crs.to_epsg(min_confidence=70)
+            aou = pyproj.CRS.from_epsg(code).area_of_use if code is not None else None
+        except pyproj.exceptions.CRSError:
+            aou = None
+    return None if aou is None else tuple(float(v) for v in aou.bounds)
+
+
+def _padded(area: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    west, south, east, north = area
+    m = AREA_OF_USE_MARGIN_DEG
+    span = (east - west) % 360.0 if west != east else 360.0
+    if east - west >= 360.0 or span + 2 * m >= 360.0:
+        west, east = -180.0, 180.0
+    else:
+        west, east = (west - m + 180.0) % 360.0 - 180.0, (east + m + 180.0) % 360.0 - 180.0
+    return west, max(south - m, -90.0), east, min(north + m, 90.0)
+
+
+@functools.lru_cache(maxsize=32)
+def _domain(crs: pyproj.CRS) -> _Domain:
+    geodetic = crs.geodetic_crs
+    per_unit = float(np.degrees(geodetic.axis_info[0].unit_conversion_factor or np.pi / 180))
+    pm = geodetic.prime_meridian
+    pm_deg = float(np.degrees(pm.longitude * (pm.unit_conversion_factor or np.pi / 180)))
+    published = _area_of_use(crs)
+    if published is None:
+        return _Domain(None, None, None, per_unit, pm_deg)
+    area = _padded(published)
+    west, south, east, north = published
+    try:
+        box = _crs.transformer(geodetic, crs).transform_bounds(
+            (west - pm_deg) / per_unit, south / per_unit, (east - pm_deg) / per_unit,
+            north / per_unit, densify_pts=21)
+    except pyproj.exceptions.ProjError:
+        return _Domain(published, area, None, per_unit, pm_deg)
+    safe = None
+    if np.isfinite(box).all():
+        # the projected box of the area of use, if a grid over it passes; else shrunk about
+        # its centre until one does (a few tries, then every feature is tested)
+        centre = np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2])
+        half = np.array([(box[2] - box[0]) / 2, (box[3] - box[1]) / 2])
+        gx, gy = np.meshgrid(np.linspace(-1.0, 1.0, 41), np.linspace(-1.0, 1.0, 41))
+        for shrink in (1.0, 0.8, 0.6, 0.4, 0.2):
+            x = centre[0] + gx.ravel() * half[0] * shrink
+            y = centre[1] + gy.ravel() * half[1] * shrink
+            if (_judge_points(x, y, crs, area, per_unit, pm_deg)[0] == _OK).all():
+                lo, hi = centre - half * shrink, centre + half * shrink
+                safe = (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1]))
+                break
+    return _Domain(published, area, safe, per_unit, pm_deg)
+
+
+def _in_area(lon: np.ndarray, lat: np.ndarray,
+             area: tuple[float, float, float, float]) -> np.ndarray:
+    west, south, east, north = area
+    if west <= east:
+        inside_lon = (lon >= west) & (lon <= east)
+    else:  # the area crosses the antimeridian
+        inside_lon = (lon >= west) | (lon <= east)
+    return inside_lon & (lat >= south) & (lat <= north)
+
+
+def _degrees_from_area(lon: np.ndarray, area: tuple[float, float, float, float]
+                       ) -> np.ndarray:
+    """Degrees of longitude between ``lon`` and the area's longitude range (0 inside)."""
+    west, _, east, _ = area
+    if (west, east) == (-180.0, 180.0):
+        return np.zeros_like(lon)
+    span = (east - west) % 360.0
+    inside = (lon - west) % 360.0 <= span
+    return np.where(inside, 0.0, np.minimum((west - lon) % 360.0, (lon - east) % 360.0))
+
+
+def _judge_points(x: np.ndarray, y: np.ndarray, crs: pyproj.CRS,
+                  area: tuple[float, float, float, float] | None, per_unit: float,
+                  prime_meridian: float = 0.0
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Why each projected point is refused (``_OK`` where it is not).
+
+    Returns the codes, the points' longitude (east of Greenwich) and latitude in degrees,
+    and the projection's scale error there (NaN where not computed). Without an area of
+    use, only the round trip is required.
+    """
+    geodetic = crs.geodetic_crs
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    code = np.full(x.size, _OK)
+    scale = np.full(x.size, np.nan)
+    with np.errstate(invalid="ignore", over="ignore"):
+        lon, lat = _crs.transformer(crs, geodetic).transform(x, y, errcheck=False)
+        lon = np.asarray(lon, dtype=float) * per_unit
+        lat = np.asarray(lat, dtype=float) * per_unit
+        mapped = np.isfinite(lon) & np.isfinite(lat) & (np.abs(lat) <= 90.0)
+        code[~mapped] = _UNMAPPABLE
+        x2, y2 = _crs.transformer(geodetic, crs).transform(
+            np.where(mapped, lon, 0.0) / per_unit, np.where(mapped, lat, 0.0) / per_unit,
+            errcheck=False)
+        error_m = np.hypot(np.asarray(x2) - x, np.asarray(y2) - y) * _crs.metres_per_unit(crs)
+    code[mapped & ~(error_m <= ROUND_TRIP_M)] = _ROUND_TRIP
+    greenwich = (lon + prime_meridian + 180.0) % 360.0 - 180.0 if prime_meridian else lon
+    if area is None:
+        return code, greenwich, lat, scale
+    rows = np.flatnonzero((code == _OK) & ~_in_area(greenwich, lat, area))
+    if rows.size:
+        try:
+            # PROJ's factors take longitude from the CRS's own prime meridian
+            factors = pyproj.Proj(crs).get_factors(lon[rows], lat[rows], errcheck=False)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                scale[rows] = np.fmax(np.asarray(factors.tissot_semimajor, dtype=float),
+                                      1.0 / np.asarray(factors.tissot_semiminor, dtype=float)
+                                      ) - 1.0
+        except (pyproj.exceptions.ProjError, RuntimeError):
+            scale[rows] = 0.0  # distortion unknown: judged by the round trip only
+        code[rows[~(scale[rows] <= MAX_SCALE_ERROR)]] = _STRETCHED
+        far = (_degrees_from_area(greenwich[rows], area) > 90.0) & (code[rows] == _OK)
+        code[rows[far]] = _FAR_SIDE
+    return code, greenwich, lat, scale
+
+
+def _cell_keys(x: np.ndarray, y: np.ndarray, cell: float) -> np.ndarray:
+    """One int64 per point, equal for points in one cell; points that are not finite or
+    beyond ~1e12 cells get keys of their own."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        ix, iy = np.floor(x / cell), np.floor(y / cell)
+        ok = np.isfinite(ix) & np.isfinite(iy) & (np.abs(ix) < 2**30) & (np.abs(iy) < 2**30)
+        keys = ((np.where(ok, ix, 0).astype(np.int64) + 2**30) << 31) \
+            + np.where(ok, iy, 0).astype(np.int64) + 2**30
+    return np.where(ok, keys, -1 - np.arange(x.size, dtype=np.int64))
+
+
+def _check_projected_bounds(geoms: np.ndarray, bounds: np.ndarray, crs: pyproj.CRS,
+                            ids: pd.Series, label: str) -> None:
+    domain = _domain(crs)
+    todo = ~shapely.is_empty(geoms)
+    if domain.safe is not None:
+        sx0, sy0, sx1, sy1 = domain.safe
+        todo &= ~((bounds[:, 0] >= sx0) & (bounds[:, 1] >= sy0)
+                  & (bounds[:, 2] <= sx1) & (bounds[:, 3] <= sy1))
+    rows = np.flatnonzero(todo)
+    if rows.size == 0:
+        return
+    # every feature's bounding-box corners, and the vertices of a sample of features
+    b = bounds[rows]
+    sample = rows[:: max(1, rows.size // 2_000)]
+    coords, index = shapely.get_coordinates(geoms[sample], return_index=True)
+    stride = max(1, len(coords) // SAMPLED_VERTICES)
+    px = np.concatenate([b[:, [0, 2, 0, 2]].ravel(), coords[::stride, 0]])
+    py = np.concatenate([b[:, [1, 1, 3, 3]].ravel(), coords[::stride, 1]])
+    owner = np.concatenate([np.repeat(rows, 4), sample[index[::stride]]])
+    # one point per cell is judged for all the points in it (the tests vary smoothly)
+    keys = _cell_keys(px, py, CELL_M / _crs.metres_per_unit(crs))
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    inverse = np.ravel(inverse)
+    code, lon, lat, scale = _judge_points(px[first], py[first], crs, domain.area,
+                                          domain.degrees_per_unit, domain.prime_meridian)
+    refused = code[inverse] != _OK
+    if not refused.any():
+        return
+    bad = np.zeros(len(geoms), dtype=bool)
+    bad[owner[refused]] = True
+    bad_rows = np.flatnonzero(bad)
+    example = inverse[np.flatnonzero(refused & (owner == bad_rows[0]))[0]]
+    reason = _refusal_reason(int(code[example]), float(lon[example]), float(lat[example]),
+                             float(scale[example]), crs, domain)
+    hint = ("x and y look swapped (x must be the easting), or "
+            if _looks_swapped(px[refused], py[refused], crs, domain) else "")
+    fb = bounds[bad_rows[0]]
+    tb = (bounds[bad_rows, 0].min(), bounds[bad_rows, 1].min(),
+          bounds[bad_rows, 2].max(), bounds[bad_rows, 3].max())
+    raise CoordinateError(
+        f"{label}: {bad_rows.size} feature(s) lie where {crs.name} cannot hold them (ids "
+        f"{list_ids(ids.iloc[bad_rows])}; together x {tb[0]:.6g}..{tb[2]:.6g}, "
+        f"y {tb[1]:.6g}..{tb[3]:.6g}; e.g. {str(ids.iloc[bad_rows[0]])!r} at x "
+        f"{fb[0]:.6g}..{fb[2]:.6g}, y {fb[1]:.6g}..{fb[3]:.6g}: {reason}); {hint}the layer's "
+        f"CRS is wrong: pass the right one with {option_hint('crs')}, and if the file "
+        f"declares a wrong CRS, also pass {option_hint('override_crs', 'True')}."
+    )
+
+
+def _describe_area(domain: _Domain) -> str:
+    if domain.published is None:
+        return ""
+    west, south, east, north = domain.published
+    return f" (its area of use is longitude {west:g}..{east:g}, latitude {south:g}..{north:g})"
+
+
+def _refusal_reason(code: int, lon: float, lat: float, scale: float, crs: pyproj.CRS,
+                    domain: _Domain) -> str:
+    place = f"longitude {lon:.4g}, latitude {lat:.4g}"
+    if code == _UNMAPPABLE:
+        return f"{crs.name} has no longitude/latitude there"
+    if code == _ROUND_TRIP:
+        return (f"{crs.name} is not well defined there ({place}): projecting back does not "
+                f"return the same point within {ROUND_TRIP_M * 100:g} cm")
+    if code == _STRETCHED:
+        error = f"is {scale:.1%}" if np.isfinite(scale) else "cannot be computed"
+        return (f"that is {place}, far outside the area where {crs.name} is usable"
+                f"{_describe_area(domain)}; its scale error there {error}, more than the "
+                f"{MAX_SCALE_ERROR:.0%} minemap accepts outside the area of use")
+    return (f"that is {place}, over a pole, on the far side of the globe from the area "
+            f"where {crs.name} is used{_describe_area(domain)}")
+
+
+def _looks_swapped(x: np.ndarray, y: np.ndarray, crs: pyproj.CRS, domain: _Domain) -> bool:
+    """Whether refused points would all lie in the CRS's area of use with x and y exchanged."""
+    if domain.area is None or x.size == 0:
+        return False
+    pick = slice(None, None, max(1, x.size // 1_000))
+    code, lon, lat, _ = _judge_points(y[pick], x[pick], crs, domain.area,
+                                      domain.degrees_per_unit, domain.prime_meridian)
+    return bool(((code == _OK) & _in_area(lon, lat, domain.area)).all())
 
 
 def check_ids(ids: pd.Series, label: str, id_column: str) -> None:

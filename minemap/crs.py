@@ -585,14 +585,153 @@ def geodesic_edges(geoms: np.ndarray, crs: object, step_m: float = GEODESIC_STEP
     geoms = np.asarray(geoms, dtype=object)
     out = geoms.copy()
     type_ids = shapely.get_type_id(geoms)
+    candidate = np.isin(type_ids, (1, 3, 5, 6)) & ~shapely.is_empty(geoms)
+    rows = np.flatnonzero(candidate)
+    # a feature none of whose edges can be longer than the step is left as it is
+    candidate[rows[_span_bound(geoms[rows], crs) <= step_m]] = False
     for family in ((1, 5), (3, 6)):
-        sel = np.flatnonzero(np.isin(type_ids, family) & ~shapely.is_empty(geoms))
+        sel = np.flatnonzero(np.isin(type_ids, family) & candidate)
         if sel.size:
             out[sel] = _geodesic_family(geoms[sel], crs, step_m)
+    if crs.is_geographic:
+        unit = float(np.degrees(crs.axis_info[0].unit_conversion_factor or np.pi / 180.0))
+        for i in np.flatnonzero(candidate & _has_jump(geoms, unit)):
+            out[i] = _across_antimeridian(out[i], unit)
     for i in np.flatnonzero(type_ids == 7):
         out[i] = shapely.geometrycollections(list(geodesic_edges(shapely.get_parts(geoms[i]),
                                                                  crs, step_m)))
     return out
+
+
+def _has_jump(geoms: np.ndarray, unit: float) -> np.ndarray:
+    """Whether consecutive vertices of a geometry are more than 180° of longitude apart (a
+    geodesic edge crossing the antimeridian; jumps between rings also count: a filter)."""
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    out = np.zeros(len(geoms), dtype=bool)
+    if len(coords) > 1:
+        jump = (np.abs(np.diff(coords[:, 0])) * unit > 180.0) & (index[1:] == index[:-1])
+        out[index[1:][jump]] = True
+    return out
+
+
+def _unwrapped(ring: np.ndarray, unit: float) -> np.ndarray:
+    """A ring's or line's coordinates with longitudes made continuous across ±180°."""
+    lon = ring[:, 0] * unit
+    step = (np.diff(lon) + 180.0) % 360.0 - 180.0
+    out = ring.copy()
+    out[:, 0] = (lon[0] + np.concatenate([[0.0], np.cumsum(step)])) / unit
+    return out
+
+
+def _across_antimeridian(geom: shapely.Geometry, unit: float) -> shapely.Geometry:
+    """A lon/lat polygon or line whose geodesic edges cross ±180°, cut there into parts.
+
+    With geodesic edges, an edge from 179° to -179° is 2° long, not 358°. Each ring and line
+    is made continuous (longitudes past 180°), then cut along the antimeridian (a meridian,
+    so a geodesic too) and brought back into [-180°, 180°]. A ring that does not close once
+    unwrapped encircles a pole (Antarctica runs along -90° between 180° and -180°): the
+    geometry is returned as it is.
+    """
+    half = 180.0 / unit
+    polygonal = shapely.get_type_id(geom) in (3, 6)
+    pieces = []
+    for part in shapely.get_parts(geom):
+        if polygonal:
+            rings = [_unwrapped(np.asarray(r.coords), unit)
+                     for r in (part.exterior, *part.interiors)]
+            if any(abs(r[-1, 0] - r[0, 0]) * unit > 1e-9 for r in rings):
+                return geom  # encircles a pole
+            if all(np.array_equal(r, np.asarray(o.coords)) for r, o in
+                   zip(rings, (part.exterior, *part.interiors), strict=True)):
+                pieces.append(part)  # no edge of this part crosses
+                continue
+            shell = rings[0]
+            holes = [r - [2 * half * np.round((r[:, 0].mean() - shell[:, 0].mean()) / (2 * half)),
+                          0.0] for r in rings[1:]]
+            continuous = shapely.Polygon(shell, holes)
+        else:
+            coords = np.asarray(part.coords)
+            unwrapped = _unwrapped(coords, unit)
+            if np.array_equal(unwrapped, coords):
+                pieces.append(part)
+                continue
+            continuous = shapely.LineString(unwrapped)
+        xmin, _, xmax, _ = continuous.bounds
+        for k in range(int(np.floor((xmin + half) / (2 * half))),
+                       int(np.floor((xmax + half) / (2 * half))) + 1):
+            window = shapely.box(-half + 2 * k * half, -90.0 / unit, half + 2 * k * half,
+                                 90.0 / unit)
+            cut = shapely.intersection(continuous, window)
+            if not cut.is_empty:
+                pieces.extend(shapely.get_parts(
+                    shapely.transform(cut, lambda xy, k=k: xy - [2 * k * half, 0.0])))
+    wanted = (3,) if polygonal else (1,)
+    pieces = [p for p in pieces if shapely.get_type_id(p) in wanted and not p.is_empty]
+    if not pieces:
+        return geom
+    if polygonal:
+        return pieces[0] if len(pieces) == 1 else shapely.MultiPolygon(pieces)
+    return pieces[0] if len(pieces) == 1 else shapely.MultiLineString(pieces)
+
+
+def _lonlat_bound(lon0: np.ndarray, lat0: np.ndarray, lon1: np.ndarray, lat1: np.ndarray
+                  ) -> np.ndarray:
+    """Upper bound (metres) of the geodesic between two lon/lat points (degrees), or between
+    any two points of the box they span: along a parallel, then a meridian; no degree of
+    either is longer than 111.7 km, and a parallel's degree shrinks with its latitude's
+    cosine."""
+    dlon = np.abs((lon1 - lon0 + 180.0) % 360.0 - 180.0)
+    same_side = np.sign(lat0) == np.sign(lat1)
+    cos_max = np.where(same_side, np.cos(np.radians(np.fmin(np.abs(lat0), np.abs(lat1)))), 1.0)
+    return 111_700.0 * (dlon * cos_max + np.abs(lat1 - lat0))
+
+
+def _ground_per_unit(geoms: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
+    """Ground metres per unit of a projected CRS near each feature (at its bounding box's
+    centre, in the direction the CRS shrinks most), with a 10 % margin: a prefilter, and an
+    edge a little longer than the step that it misses strays from its arc by a fraction of a
+    millimetre."""
+    bounds = shapely.bounds(geoms)
+    metric = local_metric((bounds[:, 0] + bounds[:, 2]) / 2.0,
+                          (bounds[:, 1] + bounds[:, 3]) / 2.0, crs)
+    with np.errstate(invalid="ignore"):
+        stretch = np.linalg.norm(metric, ord=2, axis=(1, 2))
+    return 1.1 * np.where(np.isfinite(stretch), stretch, np.inf)
+
+
+def _span_bound(geoms: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
+    """Upper bound (metres) of the ground distance between any two vertices of a feature."""
+    bounds = shapely.bounds(geoms)
+    if crs.is_geographic:
+        unit = np.degrees(crs.axis_info[0].unit_conversion_factor or np.pi / 180.0)
+        b = bounds * unit
+        return np.where(b[:, 2] - b[:, 0] > 180.0, np.inf,
+                        _lonlat_bound(b[:, 0], b[:, 1], b[:, 2], b[:, 3]))
+    diagonal = np.hypot(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1])
+    return diagonal * _ground_per_unit(geoms, crs)
+
+
+def _edge_length_bound(geoms: np.ndarray, coords: np.ndarray, geom_of: np.ndarray,
+                       a: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
+    """An upper bound, in metres, of the geodesic length of edges ``a`` -> ``a + 1``.
+
+    Cheap (no geodesic is solved) so that only edges that may be long are; most hazard
+    polygons have none.
+    """
+    if crs.is_geographic:
+        unit = np.degrees(crs.axis_info[0].unit_conversion_factor or np.pi / 180.0)
+        return _lonlat_bound(coords[a, 0] * unit, coords[a, 1] * unit,
+                             coords[a + 1, 0] * unit, coords[a + 1, 1] * unit)
+    planar = np.hypot(*(coords[a + 1] - coords[a]).T)
+    return planar * _ground_per_unit(geoms, crs)[geom_of[a]]
+
+
+def _geometry_of_coordinates(offsets: tuple[np.ndarray, ...], n: int) -> np.ndarray:
+    """Index of the geometry each coordinate of a ragged array belongs to."""
+    index = np.arange(n)
+    for level in offsets:
+        index = np.searchsorted(np.asarray(level), index, side="right") - 1
+    return index
 
 
 def _geodesic_family(geoms: np.ndarray, crs: pyproj.CRS, step_m: float) -> np.ndarray:
@@ -601,15 +740,24 @@ def _geodesic_family(geoms: np.ndarray, crs: pyproj.CRS, step_m: float) -> np.nd
     n = coords.shape[0]
     if n < 2:
         return geoms
-    if crs.is_geographic:
-        unit = np.degrees(crs.axis_info[0].unit_conversion_factor or np.pi / 180.0)
-        lon, lat = coords[:, 0] * unit, coords[:, 1] * unit
-    else:
-        lon, lat = transformer(crs, crs.geodetic_crs).transform(coords[:, 0], coords[:, 1])
-    geod = crs.get_geod() or pyproj.Geod(ellps="WGS84")
     part_end = np.zeros(n, dtype=bool)
     part_end[parts[1:] - 1] = True
     starts = np.flatnonzero(~part_end[:-1])
+    geom_of = _geometry_of_coordinates(offsets, n)
+    with np.errstate(invalid="ignore"):
+        starts = starts[~(_edge_length_bound(geoms, coords, geom_of, starts, crs) <= step_m)]
+    if not starts.size:
+        return geoms
+    ends = np.unique(np.concatenate([starts, starts + 1]))
+    lon = np.full(n, np.nan)
+    lat = np.full(n, np.nan)
+    if crs.is_geographic:
+        unit = np.degrees(crs.axis_info[0].unit_conversion_factor or np.pi / 180.0)
+        lon[ends], lat[ends] = coords[ends, 0] * unit, coords[ends, 1] * unit
+    else:
+        lon[ends], lat[ends] = transformer(crs, crs.geodetic_crs).transform(coords[ends, 0],
+                                                                            coords[ends, 1])
+    geod = crs.get_geod() or pyproj.Geod(ellps="WGS84")
     azimuth, _, dist = geod.inv(lon[starts], lat[starts], lon[starts + 1], lat[starts + 1])
     extra = np.zeros(n, dtype=np.int64)
     extra[starts] = np.maximum(np.ceil(np.nan_to_num(dist) / step_m).astype(np.int64) - 1, 0)

@@ -5,7 +5,7 @@ so that displaced people can return. A *priority zone* is the part of a **remain
 (hazard area not yet released) that lies within a given distance of a feature of one of
 those categories.
 
-How the figures are made (see ``DESIGN.md`` for the area semantics):
+How the figures are made (see ``docs/concepts.md`` for the area rules):
 
 * Hazards are flattened so a place counts once, under its highest threat level (ties between
   hazards of the same level go to the lowest ``hazard_id``, so row order never matters), and

@@ -1,6 +1,6 @@
 """Land-release statistics: hectares and percentages by threat level, group and period.
 
-Every figure follows the area semantics of ``DESIGN.md``: true ellipsoidal hectares
+Every figure follows the area rules of ``docs/concepts.md``: true ellipsoidal hectares
 (measured in an equal-area frame centred on the data), overlapping hazards counted once
 under their highest threat level, release counted only inside hazards and once under its
 strongest method, and ``as_of`` limiting releases to those dated on or before it.

@@ -1,7 +1,7 @@
 """Independent area oracle for the tests: geodesic areas with ``pyproj.Geod``.
 
 Nothing here imports minemap. Every figure minemap reports is checked against these
-helpers, which follow the recipe in DESIGN.md ("Pitfalls we already know"):
+helpers, which follow the known pitfalls of geodesic area (docs/areas.md):
 
 * polygons are oriented (``shapely.orient_polygons``) and the absolute value taken, because
   ``Geod.geometry_area_perimeter`` returns a signed area following ring orientation;

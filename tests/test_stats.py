@@ -1,4 +1,4 @@
-"""Tests of minemap.stats: every area rule of DESIGN.md against the geodesic oracle.
+"""Tests of minemap.stats: every area rule of docs/concepts.md against the geodesic oracle.
 
 Expected figures come from ``tests/_oracle.py``: shapely unions and differences in
 EPSG:4326 for the precedence rules, ``pyproj.Geod`` for the areas. Tolerance 0.01 %

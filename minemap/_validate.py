@@ -142,7 +142,9 @@ _OK, _UNMAPPABLE, _ROUND_TRIP, _STRETCHED, _FAR_SIDE = range(5)
 def check_bounds(geoms: np.ndarray, crs: pyproj.CRS, ids: pd.Series, label: str) -> None:
     """Refuse coordinates that cannot be where the layer's CRS says they are.
 
-    Geographic CRSs need longitude in [-180, 180] and latitude in [-90, 90]. A projected CRS
+    Geographic CRSs need latitude in [-90, 90] and longitude in [-360, 360] (data across the
+    antimeridian is often written continuously, 179° to 181°; each feature spans at most
+    360°), in the CRS's own angular unit. A projected CRS
     is accepted wherever its projection is well defined and usable, not only inside its
     published area of use (a national dataset kept in one UTM zone routinely reaches one or
     two zones past it). A point is accepted when
@@ -197,27 +199,39 @@ def check_bounds(geoms: np.ndarray, crs: pyproj.CRS, ids: pd.Series, label: str)
     _check_projected_bounds(geoms, bounds, crs, ids, label)
 
 
+#: Longitudes are accepted up to this far from Greenwich (degrees): data across the
+#: antimeridian is often written continuously (179° to 181°, or in 0°..360°).
+MAX_LONGITUDE_DEG = 360.0
+
+
 def _check_geographic_bounds(bounds: np.ndarray, crs: pyproj.CRS, ids: pd.Series,
                              label: str) -> None:
     # axis order is normalised by the readers to x = longitude, y = latitude
+    unit = crs.axis_info[0].unit_conversion_factor or np.pi / 180.0
+    per_degree = 1.0 / np.degrees(unit)  # CRS units per degree (1, or 10/9 for grads)
+    lon_limit, lat_limit = MAX_LONGITUDE_DEG * per_degree, 90.0 * per_degree
+    eps = 1e-9 * per_degree
     bad = (
-        (bounds[:, 0] < -180 - 1e-9)
-        | (bounds[:, 2] > 180 + 1e-9)
-        | (bounds[:, 1] < -90 - 1e-9)
-        | (bounds[:, 3] > 90 + 1e-9)
+        (bounds[:, 0] < -lon_limit - eps)
+        | (bounds[:, 2] > lon_limit + eps)
+        | (bounds[:, 2] - bounds[:, 0] > 360.0 * per_degree + eps)
+        | (bounds[:, 1] < -lat_limit - eps)
+        | (bounds[:, 3] > lat_limit + eps)
     )
     if bad.any():
         rows = np.flatnonzero(bad)
         b = bounds[rows[0]]
         hint = (
             "they look like projected metres: pass the layer's real CRS, e.g. "
-            "crs='EPSG:32638'"
+            f"{option_hint('crs', repr('EPSG:32638'))}"
             if np.abs(b).max() > 1000
             else "latitude and longitude may be swapped (x must be longitude)"
         )
+        unit_name = crs.axis_info[0].unit_name or "degree"
         raise CoordinateError(
-            f"{label}: {rows.size} feature(s) have coordinates outside longitude "
-            f"[-180, 180] / latitude [-90, 90] of {crs.name} (ids {list_ids(ids.iloc[rows])}; "
+            f"{label}: {rows.size} feature(s) have coordinates outside latitude "
+            f"[-{lat_limit:g}, {lat_limit:g}] or longitude [-{lon_limit:g}, {lon_limit:g}] "
+            f"({unit_name}s) of {crs.name} (ids {list_ids(ids.iloc[rows])}; "
             f"e.g. x {b[0]:.6g}..{b[2]:.6g}, y {b[1]:.6g}..{b[3]:.6g}); {hint}."
         )
 

@@ -289,3 +289,28 @@ def test_features_beyond_the_zone_are_judged_once_per_cell(monkeypatch):
     # 400,000 corners and 20,000 sampled vertices over ~1,900 x 1,700 km: ~33,000 cells
     assert len(judged) == 1 and judged[0] < 40_000
     assert elapsed < 1.0
+
+
+# --------------------------------------------------------------------------- lon/lat
+
+
+@pytest.mark.parametrize("geom", [box(179.5, -17.0, 181.5, -16.0),     # Fiji, written 179..182
+                                  box(-180.5, 65.0, -179.5, 66.0),     # Chukotka, west side
+                                  box(200.0, 10.0, 201.0, 11.0)])      # 0..360 convention
+def test_lonlat_data_written_past_180_is_accepted_and_measured_right(geom):
+    layer = hazards([geom], 4326)
+    geod = pyproj.Geod(ellps="WGS84")
+    dense = shapely.segmentize(geom, 0.001)
+    expected = abs(geod.geometry_area_perimeter(shapely.orient_polygons(dense))[0]) / 1e4
+    assert total_ha(layer) == pytest.approx(expected, rel=1e-4)
+
+
+@pytest.mark.parametrize(("geom", "fragment"), [
+    (box(500_000, 4_400_000, 501_000, 4_401_000), "projected metres"),  # metres as degrees
+    (box(39.0, 95.0, 40.0, 96.0), "swapped"),                          # latitude past 90
+    (box(-200.0, 10.0, 200.0, 11.0), "swapped"),                       # wider than the globe
+    (box(361.0, 10.0, 362.0, 11.0), "swapped")])
+def test_lonlat_outside_the_globe_is_refused(geom, fragment):
+    with pytest.raises(CoordinateError) as excinfo:
+        minemap.read_hazards(hazards([geom], 4326))
+    assert fragment in str(excinfo.value) and "'H1'" in str(excinfo.value)

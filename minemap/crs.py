@@ -365,6 +365,12 @@ def _radii(lat_deg: np.ndarray, crs: pyproj.CRS) -> tuple[np.ndarray, np.ndarray
     return a * (1.0 - e2) / w**1.5, a / np.sqrt(w)
 
 
+def degrees_per_unit(crs: pyproj.CRS) -> float:
+    """Degrees in one unit of a geographic CRS's axes (1 for degrees, 0.9 for grads)."""
+    factor = pyproj.CRS(crs).axis_info[0].unit_conversion_factor
+    return float(np.degrees(factor)) if factor else 1.0
+
+
 def _geographic_scale(lat_deg: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
     """Square metres per square degree of longitude × latitude at ``lat_deg``."""
     meridional, normal = _radii(lat_deg, crs)
@@ -474,8 +480,10 @@ def area_m2(geoms: np.ndarray, crs: pyproj.CRS, frame: pyproj.CRS | None = None)
     planar = shapely.area(geoms)
     bounds = shapely.bounds(geoms)
     size = np.fmax(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1])
+    # degrees per unit of a geographic CRS's axes: 1, or 0.9 for grads
+    per_unit = degrees_per_unit(crs) if crs.is_geographic else 1.0
     if crs.is_geographic:
-        limit = LOCAL_MAX_DEGREES
+        limit = LOCAL_MAX_DEGREES / per_unit
     else:
         limit = LOCAL_MAX_METRES / metres_per_unit(crs)
     has_area = planar > 0
@@ -484,7 +492,7 @@ def area_m2(geoms: np.ndarray, crs: pyproj.CRS, frame: pyproj.CRS | None = None)
         centre = parallel(shapely.centroid, geoms[small])
         cx, cy = shapely.get_x(centre), shapely.get_y(centre)
         if crs.is_geographic:
-            out[small] = planar[small] * _geographic_scale(cy, crs)
+            out[small] = planar[small] * per_unit**2 * _geographic_scale(cy * per_unit, crs)
         else:
             out[small] = planar[small] / _projected_areal_scale(cx, cy, crs)
     large = has_area & ~small

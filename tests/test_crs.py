@@ -390,3 +390,24 @@ def test_local_metric_turns_small_offsets_into_geodesic_metres(epsg, x, y):
         east, north = metric @ np.array([dx, dy])
         assert np.hypot(east, north) == pytest.approx(true, rel=1e-5)
         assert np.degrees(np.arctan2(east, north)) == pytest.approx(azimuth, abs=1e-3)
+
+
+GRADS_WKT = ('GEOGCS["GCS_Voirol_1875_Paris",DATUM["D_Voirol_1875",SPHEROID["Clarke_1880_IGN",'
+             '6378249.2,293.46602]],PRIMEM["Paris",2.33722917],UNIT["Grad",0.015707963267949]]')
+
+
+@pytest.mark.parametrize("size", [0.01, 0.5, 3.0])
+def test_geographic_crs_in_grads_is_measured_in_its_own_unit(size):
+    """An ESRI WKT in grads, longitude first: grads are not degrees (+23 % if read so)."""
+    crs = pyproj.CRS.from_wkt(GRADS_WKT)
+    assert mcrs.degrees_per_unit(crs) == pytest.approx(0.9)
+    geom = shapely.box(1.0, 40.0, 1.0 + size, 40.0 + size)  # grads east of Paris, north
+    degrees = pyproj.CRS.from_proj4("+proj=longlat +a=6378249.2 +rf=293.46602 +no_defs")
+    to_deg = pyproj.Transformer.from_crs(crs, degrees, always_xy=True)
+    assert to_deg.transform(1.0, 40.0) == pytest.approx((2.33722917 + 0.9, 36.0))
+    dense = shapely.segmentize(geom, size / 200)
+    lonlat = shapely.transform(dense, lambda xy: np.column_stack(to_deg.transform(*xy.T)))
+    geod = crs.get_geod()
+    expected = abs(geod.geometry_area_perimeter(shapely.orient_polygons(lonlat))[0])
+    got = mcrs.area_m2(np.array([geom]), crs)[0]
+    assert got == pytest.approx(expected, rel=1e-4)

@@ -489,18 +489,22 @@ def check_ids(ids: pd.Series, label: str, id_column: str) -> None:
 def enclosed_area(geom: shapely.Geometry) -> float:
     """Area a polygon's rings enclose, each place counted once.
 
-    Independent of :func:`shapely.make_valid`: every ring is noded and polygonised, the
-    faces inside shells are unioned, and places inside holes are removed where they are
-    inside a shell (a hole lying outside its shell encloses a place of its own). A bowtie
-    counts both lobes; the signed shoelace sum, near zero for a bowtie, is never used.
+    Independent of :func:`shapely.make_valid`: every ring is noded and polygonised, and a
+    face counts as enclosed by its ring where the ring winds around it (non-zero winding
+    number); faces inside shells are unioned, and places inside holes are removed where they
+    are inside a shell (a hole lying outside its shell encloses a place of its own). A bowtie
+    counts both lobes (they wind +1 and -1); a ring that touches itself to go round a hole
+    the other way, as ArcGIS writes holes, leaves that hole out (it winds 0). The signed
+    shoelace sum, near zero for a bowtie, is never used.
     """
     def faces(rings: list[shapely.Geometry]) -> shapely.Geometry:
         if not rings:
             return shapely.Polygon()
-        areas = [
-            shapely.union_all(shapely.get_parts(shapely.polygonize([shapely.node(r)])))
-            for r in rings
-        ]
+        areas = []
+        for ring in rings:
+            pieces = shapely.get_parts(shapely.polygonize([shapely.node(ring)]))
+            inside = [face for face in pieces if winding_number(ring, face) != 0]
+            areas.append(shapely.union_all(inside))
         return shapely.union_all(areas)
 
     places = []
@@ -511,6 +515,25 @@ def enclosed_area(geom: shapely.Geometry) -> float:
         s, h = faces([poly.exterior]), faces(list(poly.interiors))
         places.append(shapely.symmetric_difference(s, h))
     return float(shapely.union_all(places).area) if places else 0.0
+
+
+def winding_number(ring: shapely.Geometry, face: shapely.Geometry) -> int:
+    """How many times ``ring`` winds around a point inside ``face`` (signed).
+
+    Examples
+    --------
+    >>> from shapely import LinearRing, box
+    >>> winding_number(LinearRing([(0, 0), (2, 0), (2, 2), (0, 2)]), box(0.5, 0.5, 1, 1))
+    1
+    """
+    point = shapely.point_on_surface(face)
+    px, py = point.x, point.y
+    xy = shapely.get_coordinates(ring)
+    x0, y0, x1, y1 = xy[:-1, 0], xy[:-1, 1], xy[1:, 0], xy[1:, 1]
+    side = (x1 - x0) * (py - y0) - (px - x0) * (y1 - y0)
+    up = (y0 <= py) & (y1 > py) & (side > 0)
+    down = (y0 > py) & (y1 <= py) & (side < 0)
+    return int(up.sum() - down.sum())
 
 
 @gc_paused()

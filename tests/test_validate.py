@@ -547,6 +547,32 @@ def test_enclosed_area_counts_each_place_once():
     assert _validate.enclosed_area(Polygon()) == 0.0
 
 
+def test_self_touching_ring_round_a_hole_is_a_hole_as_arcgis_writes_it():
+    """A shell that touches itself to go round a hole the other way (valid in ArcGIS)."""
+    ring = [(0, 0), (0, 4), (4, 4), (4, 0), (0, 0),          # shell, clockwise
+            (1, 1), (3, 1), (3, 3), (1, 3), (1, 1), (0, 0)]  # hole, anticlockwise
+    arcgis = Polygon(ring)
+    assert not arcgis.is_valid
+    assert _validate.enclosed_area(arcgis) == pytest.approx(12.0)
+    # the same loop wound the same way round twice encloses the inner square twice: filled
+    twice = Polygon([(0, 0), (0, 4), (4, 4), (4, 0), (0, 0), (1, 1), (1, 3), (3, 3), (3, 1),
+                     (1, 1), (0, 0)])
+    assert _validate.enclosed_area(twice) == pytest.approx(16.0)
+
+
+def test_arcgis_self_touching_hole_is_repaired_without_complaint():
+    x, y, d = X0, Y0, D
+    ring = [(x, y), (x, y + 4 * d), (x + 4 * d, y + 4 * d), (x + 4 * d, y), (x, y),
+            (x + d, y + d), (x + 3 * d, y + d), (x + 3 * d, y + 3 * d), (x + d, y + 3 * d),
+            (x + d, y + d), (x, y)]
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        out = minemap.read_hazards(hazards_gdf([Polygon(ring)]))
+    assert "made valid" in _repair_warning(record)
+    expected = Polygon(ring[:5], [ring[5:10]])
+    assert _hazard_ha(out) == pytest.approx(oracle.geod_area_ha(expected), rel=REL)
+
+
 def test_inputs_are_never_modified():
     bowtie = Polygon([(X0, Y0), (X0 + D, Y0 + D), (X0 + D, Y0), (X0, Y0 + D)])
     z = Polygon([(X0 + 4 * D, Y0, 1.0), (X0 + 5 * D, Y0, 1.0), (X0 + 5 * D, Y0 + D, 1.0)])

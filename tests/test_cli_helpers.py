@@ -113,8 +113,8 @@ def test_output_onto_an_input_through_a_symlink_or_another_spelling(project, tmp
 
 
 def test_two_outputs_on_one_file_are_refused(project, tmp_path, capsys):
-    status, _, err = cli(["progress", project, "--released", project, "-o", tmp_path / "p.png",
-                          "--chart", tmp_path / "p.png"], capsys)
+    status, _, err = cli(["progress", project, "--released", project, "-o", tmp_path / "p.csv",
+                          "--chart", tmp_path / "p.csv"], capsys)
     assert status == 2 and "name the same file" in err
 
 
@@ -161,10 +161,11 @@ def test_priority_into_an_existing_geopackage_replaces_only_its_layer(project, t
                                                                       capsys):
     out = tmp_path / "results.gpkg"
     write(HAZARDS, out, layer="notes")
-    write(HAZARDS, out, layer="priority_zones")
-    status, _, err = cli(["priority", project, "--released", project, "--roads", project,
-                          "-o", out, "--ranking", tmp_path / "r.csv"], capsys)
-    assert status == 0, err
+    argv = ["priority", project, "--released", project, "--roads", project, "-o", out,
+            "--ranking", tmp_path / "r.csv"]
+    for _ in range(2):  # the second run replaces the zones the first one wrote
+        status, _, err = cli(argv, capsys)
+        assert status == 0, err
     layers = {str(n) for n in pyogrio.list_layers(out)[:, 0]}
     assert layers == {"notes", "priority_zones"}
     zones = pyogrio.read_dataframe(out, layer="priority_zones")
@@ -364,3 +365,66 @@ def test_points_from_a_csv_with_coordinate_columns(project, tmp_path, capsys):
     assert status == 0, err
     zones = json.loads(out_text)["zones"]
     assert {z["category"] for z in zones if z["zone_ha"] > 0} == {"infrastructure", "total"}
+
+
+def test_priority_never_replaces_a_layer_it_did_not_write(project, tmp_path, capsys):
+    out = tmp_path / "results.gpkg"
+    write(HAZARDS, out, layer="hazards")
+    before = out.read_bytes()
+    status, _, err = cli(["priority", project, "--roads", project, "-o", out,
+                          "--zones-layer", "hazards"], capsys)
+    assert status == 2 and "holds other data" in one_error_line(err)
+    assert out.read_bytes() == before
+
+
+@pytest.mark.parametrize(("command", "option", "name"), [
+    ("summary", "-o", "keep.gpkg"), ("progress", "-o", "keep.gpkg"),
+    ("map", "-o", "keep.gpkg"), ("map", "-o", "map.png"),
+    ("priority", "--ranking", "keep.gpkg"), ("progress", "--chart", "c.geojson")])
+def test_each_output_accepts_only_its_own_formats(project, tmp_path, capsys, command, option,
+                                                  name):
+    target = tmp_path / name
+    if name.endswith(".gpkg"):
+        write(HAZARDS, target, layer="precious")
+    before = target.read_bytes() if target.exists() else None
+    argv = [command, project, "--released", project]
+    if command == "priority":
+        argv += ["--roads", project, "-o", tmp_path / "z.gpkg"]
+    if command == "map" and option != "-o":
+        argv += ["-o", tmp_path / "m.html"]
+    status, _, err = cli([*argv, option, target], capsys)
+    assert status == 2 and f"{option} writes" in one_error_line(err)
+    assert (target.read_bytes() if target.exists() else None) == before
+
+
+def test_devices_pipes_and_symlinks_are_written_into_never_replaced(project, tmp_path, capsys):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    import threading
+
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    status, _, err = cli(["summary", project, "--format", "json", "-o", fifo], capsys)
+    reader.join(timeout=30)
+    assert status == 0, err
+    assert json.loads(received[0])["rows"][-1]["threat_level"] == "total"
+    assert fifo.is_fifo()
+    real = tmp_path / "real.csv"
+    real.write_text("old\n")
+    link = tmp_path / "link.csv"
+    link.symlink_to(real)
+    status, _, err = cli(["summary", project, "-o", link], capsys)
+    assert status == 0, err
+    assert link.is_symlink() and "threat_level" in real.read_text()
+    status, _, err = cli(["summary", project, "-o", "/dev/full"], capsys)
+    assert status == 2 and "disk is full" in one_error_line(err)
+    assert Path("/dev/full").is_char_device()
+
+
+def test_trailing_slash_and_priority_to_stdout_are_refused(project, tmp_path, capsys):
+    status, _, err = cli(["summary", project, "-o", f"{tmp_path}/new/"], capsys)
+    assert status == 2 and "names a folder" in one_error_line(err)
+    assert listing(tmp_path) == ["project.gpkg"]
+    status, _, err = cli(["priority", project, "--roads", project, "-o", "-"], capsys)
+    assert status == 2 and "-o zones.gpkg" in one_error_line(err)

@@ -13,7 +13,7 @@ import math
 import os
 import sys
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -142,36 +142,49 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def plan_outputs(args: argparse.Namespace, outputs: Iterable[tuple[str, str | None]]) -> None:
-    """Check every output path before any work: writable, a file, and no input.
+#: Extensions of tabular text outputs (summary, progress): none means a table.
+TEXT_SUFFIXES = ("", ".txt", ".csv", ".json")
+
+
+def plan_outputs(args: argparse.Namespace,
+                 outputs: Iterable[tuple[str, str | None, Sequence[str] | None]]) -> None:
+    """Check every output path before any work: writable, a file, the right format, no input.
 
     Parameters
     ----------
     args : argparse.Namespace
         The parsed command line (its input files are taken from it).
-    outputs : iterable of (option, path)
-        The output options and their paths, e.g. ``[("-o", "zones.gpkg"),
-        ("--ranking", "r.csv")]``; None or ``-`` (standard output) are skipped.
+    outputs : iterable of (option, path, suffixes)
+        The output options, their paths and the extensions each accepts (None: any), e.g.
+        ``[("-o", "zones.gpkg", None), ("--ranking", "r.csv", (".csv",))]``; a path of None
+        is skipped, and ``-`` (standard output), a device or a pipe is written into as is.
 
     Raises
     ------
     OutputError
-        An output cannot be written, is an input, or two outputs are one file.
+        An output cannot be written, has an extension its option does not write, is an
+        input, or two outputs are one file.
     """
     inputs = input_paths(args)
     seen: list[tuple[str, Path]] = []
-    for option, value in outputs:
-        if is_stdout(value):
+    for option, value, suffixes in outputs:
+        if value is None or is_stdout(value):
             continue
-        path = Path(str(value))
+        path = _io.resolve_output(str(value))
         for source in inputs:
             if _same_file(path, source) or path.resolve() == source.resolve():
-                raise OutputError(f"{path}: {option} is also an input ({source}); writing it "
+                raise OutputError(f"{value}: {option} is also an input ({source}); writing it "
                                   "would destroy that input. Choose another output file.")
         for other_option, other in seen:
             if path.resolve() == other.resolve() or _same_file(path, other):
-                raise OutputError(f"{path}: {option} and {other_option} name the same file; "
+                raise OutputError(f"{value}: {option} and {other_option} name the same file; "
                                   "give each output its own file.")
+        if (suffixes is not None and not _io.is_stream(path)
+                and path.suffix.lower() not in suffixes):
+            shown = ", ".join(s or "no extension" for s in suffixes)
+            raise OutputError(f"{value}: {option} writes {shown}, not "
+                              f"{path.suffix or 'a file without extension'}; change the "
+                              "name (an existing file of another kind is never overwritten).")
         _io.check_output_path(path)
         seen.append((option, path))
 

@@ -16,7 +16,7 @@ def cmd_map(args: argparse.Namespace, records: list[warnings.WarningMessage]) ->
     """Read the layers, build the map and save it whole or not at all."""
     from minemap.maps import hazard_map, map_html
 
-    helpers.plan_outputs(args, [("-o", args.output)])
+    helpers.plan_outputs(args, [("-o", args.output, (".html", ".htm"))])
     hazards, releases = helpers.read_inputs(args)
     context = {}
     for kind, _what in CONTEXT_LAYERS:

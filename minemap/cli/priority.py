@@ -10,11 +10,19 @@ import argparse
 import warnings
 
 import pandas as pd
+import pyogrio
 
-from minemap._errors import SchemaError
+from minemap._errors import OutputError, SchemaError
 from minemap.cli import helpers, options
-from minemap.io import add_layer, check_layer_suffix
-from minemap.priority import CATEGORIES, parse_distances, priority_zones, zone_summary
+from minemap.io import add_layer, check_layer_suffix, is_stream, resolve_output
+from minemap.io.writers import MULTI_LAYER_SUFFIXES
+from minemap.priority import (
+    CATEGORIES,
+    ZONE_COLUMNS,
+    parse_distances,
+    priority_zones,
+    zone_summary,
+)
 from minemap.ranking import rank_hazards
 
 _SHOWN = ["rank", "hazard_id", "threat_level", "remaining_ha", "residential_ha",
@@ -29,14 +37,37 @@ def _order(text: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
+def _check_zones_output(args: argparse.Namespace) -> None:
+    """Zones go to a file, in a vector format, never over a layer minemap did not write."""
+    if helpers.is_stdout(args.output) or is_stream(args.output):
+        raise OutputError(f"{args.output}: priority zones are a vector layer written to a "
+                          "file; give -o zones.gpkg (or .geojson, .fgb, .parquet, .shp, .csv).")
+    path = check_layer_suffix(resolve_output(args.output))
+    if path.suffix.lower() not in MULTI_LAYER_SUFFIXES or not path.is_file():
+        return
+    try:
+        layers = {str(name) for name in pyogrio.list_layers(path)[:, 0]}
+        if args.zones_layer not in layers:
+            return
+        fields = set(pyogrio.read_info(path, layer=args.zones_layer)["fields"])
+    except Exception:  # noqa: BLE001 - not a readable GeoPackage: the format check says so
+        raise OutputError(f"{args.output}: exists but is not a GeoPackage minemap can add a "
+                          "layer to; choose another file name.") from None
+    if not set(ZONE_COLUMNS) <= fields:
+        raise OutputError(f"{args.output}: its layer {args.zones_layer!r} holds other data, "
+                          "not priority zones; choose another layer name with --zones-layer "
+                          "or another file.")
+
+
 def cmd_priority(args: argparse.Namespace, records: list[warnings.WarningMessage]) -> None:
     """Compute zones and the ranking, write both, print a summary."""
     distances = parse_distances(args.distances) if args.distances else None
     order = _order(args.order)
     if not (args.roads or args.infrastructure or args.residential):
         raise SchemaError("give at least one of --roads, --infrastructure, --residential.")
-    check_layer_suffix(args.output)
-    helpers.plan_outputs(args, [("-o", args.output), ("--ranking", args.ranking)])
+    _check_zones_output(args)
+    helpers.plan_outputs(args, [("-o", args.output, None),
+                                ("--ranking", args.ranking, (".csv",))])
     hazards, releases = helpers.read_inputs(args)
     layers = {}
     for kind in CATEGORIES:

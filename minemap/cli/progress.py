@@ -17,11 +17,8 @@ _CHART_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 
 def cmd_progress(args: argparse.Namespace, records: list[warnings.WarningMessage]) -> None:
     """Read the layers, compute progress, write the table (and the chart) together."""
-    if args.chart and Path(args.chart).suffix.lower() not in _CHART_FORMATS:
-        from minemap._errors import OutputError
-
-        raise OutputError(f"{args.chart}: --chart must end in .png, .svg or .pdf.")
-    helpers.plan_outputs(args, [("-o", args.output), ("--chart", args.chart)])
+    helpers.plan_outputs(args, [("-o", args.output, helpers.TEXT_SUFFIXES),
+                                ("--chart", args.chart, tuple(_CHART_FORMATS))])
     hazards, releases = helpers.read_inputs(args)
     table = progress_over_time(hazards, releases, freq=args.freq)
     fmt = helpers.format_for(args)
@@ -38,7 +35,7 @@ def cmd_progress(args: argparse.Namespace, records: list[warnings.WarningMessage
             from minemap.plots import plot_progress
 
             fig = plot_progress(table)
-            chart_format = _CHART_FORMATS[Path(args.chart).suffix.lower()]
+            chart_format = _CHART_FORMATS.get(Path(args.chart).suffix.lower(), "png")
             outputs.add(args.chart, lambda tmp: fig.savefig(tmp, dpi=150, format=chart_format))
         helpers.emit(text, args.output, outputs)
 

@@ -15,7 +15,7 @@ from minemap.stats import land_release_summary
 
 def cmd_summary(args: argparse.Namespace, records: list[warnings.WarningMessage]) -> None:
     """Read the layers, compute the summary, write it as a table, JSON or CSV."""
-    helpers.plan_outputs(args, [("-o", args.output)])
+    helpers.plan_outputs(args, [("-o", args.output, helpers.TEXT_SUFFIXES)])
     hazards, releases = helpers.read_inputs(args)
     by: object = args.by
     if args.districts:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import stat
 import tempfile
 import warnings
 from collections.abc import Callable
@@ -60,14 +61,42 @@ def check_output_path(path: str | os.PathLike) -> Path:
     """
     target = Path(path)
     try:
-        return _check_output_path(target)
+        return _check_output_path(resolve_output(path))
     except OSError as exc:
         if isinstance(exc, OutputError):
             raise
         raise _output_error(target, exc) from None
 
 
+def resolve_output(path: str | os.PathLike) -> Path:
+    """The file an output path really names: through a symbolic link, to its target.
+
+    An output written to a symbolic link replaces the file the link points to (the link
+    stays); a path ending in a slash names a folder and is refused.
+    """
+    text = os.fspath(path)
+    if text.endswith(("/", os.sep)) and text.strip("/" + os.sep):
+        raise OutputError(f"{text}: ends in '/', so it names a folder; give a file name.")
+    target = Path(text)
+    if target.is_symlink():
+        return Path(os.path.realpath(target))
+    return target
+
+
+def is_stream(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a device, pipe or socket (written into, never replaced)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISBLK(mode)
+
+
 def _check_output_path(target: Path) -> Path:
+    if is_stream(target):
+        if not os.access(target, os.W_OK):
+            raise OutputError(f"{target}: no permission to write to it.")
+        return target
     folder = _folder(target)
     if len(target.name.encode("utf-8")) > 240:  # room for the hidden temporary name
         raise OutputError(f"{target.name[:40]}...: the file name is too long "
@@ -103,6 +132,8 @@ def _output_error(target: Path, exc: OSError) -> OutputError:
         why = "the file name is too long for the file system; choose a shorter one"
     elif code == errno.EISDIR:
         why = "a folder is in the way; give a file name"
+    elif code in (errno.ENOENT, errno.ENOTDIR) and _folder(target).is_dir():
+        why = f"files cannot be created in {_folder(target)}; choose another folder"
     elif code in (errno.ENOENT, errno.ENOTDIR):
         why = f"the folder {_folder(target)} does not exist; create it first"
     else:
@@ -115,6 +146,7 @@ class _Staged:
     target: Path
     tmp: Path  # a file, or a folder holding a Shapefile's parts
     parts: list[Path] = field(default_factory=list)  # Shapefile parts inside ``tmp``
+    stream: bool = False  # a device or pipe: its bytes are written into it, last
 
 
 class OutputSet:
@@ -151,7 +183,8 @@ class OutputSet:
     def add(self, path: str | os.PathLike, writer: Callable[[Path], None]) -> None:
         """Stage one output: ``writer(tmp_path)`` writes it completely to ``tmp_path``."""
         target = check_output_path(path)
-        folder = _folder(target)
+        stream = is_stream(target)
+        folder = None if stream else _folder(target)  # a device's bytes are staged privately
         try:
             handle, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix,
                                                 dir=folder)
@@ -170,7 +203,7 @@ class OutputSet:
             if isinstance(exc, OSError) and not isinstance(exc, OutputError):
                 raise _output_error(target, exc) from None
             raise
-        self._staged.append(_Staged(target, tmp))
+        self._staged.append(_Staged(target, tmp, stream=stream))
 
     def add_text(self, path: str | os.PathLike, text: str) -> None:
         """Stage UTF-8 text."""
@@ -179,6 +212,9 @@ class OutputSet:
     def add_shapefile(self, path: str | os.PathLike, writer: Callable[[Path], None]) -> None:
         """Stage a Shapefile: ``writer(tmp_path)`` writes all its parts beside ``tmp_path``."""
         target = check_output_path(path)
+        if is_stream(target):
+            raise OutputError(f"{target}: a Shapefile is several files and cannot be written "
+                              "to a device or pipe; give a file name ending in .shp.")
         try:
             tmp_dir = Path(tempfile.mkdtemp(prefix=f".{target.stem}.", dir=_folder(target)))
         except OSError as exc:
@@ -196,8 +232,12 @@ class OutputSet:
     def commit(self) -> list[Path]:
         """Put every staged output in place; roll back all of them if one fails."""
         done: list[tuple[Path, Path | None]] = []  # (final path, backup of what was there)
+        files = [s for s in self._staged if not s.stream]
+        streams = [s for s in self._staged if s.stream]
+        current = self._staged[0].target if self._staged else Path(".")
         try:
-            for staged in self._staged:
+            for staged in files:
+                current = staged.target
                 for source, final in _moves(staged):
                     backup = None
                     if final.exists():
@@ -210,6 +250,10 @@ class OutputSet:
                     os.replace(source, final)
                 if staged.parts:
                     _remove_stale_parts(staged)
+            for staged in streams:  # cannot be taken back: written once all else is in place
+                current = staged.target
+                with open(staged.tmp, "rb") as source, open(staged.target, "wb") as sink:
+                    shutil.copyfileobj(source, sink)
         except BaseException as exc:
             for final, backup in reversed(done):
                 if backup is not None:
@@ -218,8 +262,7 @@ class OutputSet:
                     _remove(final)
             self.discard()
             if isinstance(exc, OSError) and not isinstance(exc, OutputError):
-                raise _output_error(self._staged[0].target if not done else done[-1][0],
-                                    exc) from None
+                raise _output_error(current, exc) from None
             raise
         for _final, backup in done:
             if backup is not None:

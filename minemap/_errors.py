@@ -78,21 +78,24 @@ _CLI_SPELLING: contextvars.ContextVar[dict[str, str] | None] = contextvars.Conte
 
 
 def option_hint(name: str, example: str = "") -> str:
-    """How a message names an option: ``layer=`` or ``layer= (CLI: --released-layer)``.
+    """How a message names an option: ``layer=`` in Python, ``--released-layer (Python:
+    layer=)`` when the command line is reading.
 
     Parameters
     ----------
     name : str
         The Python keyword argument, e.g. ``"layer"``.
     example : str, optional
-        A value to show, e.g. ``"'EPSG:4326'"``; shown after ``=`` (and after the CLI flag).
+        A value to show, e.g. ``"'EPSG:4326'"``; shown after ``=`` and after the CLI flag
+        (``True`` shows the flag alone: it takes no value on the command line).
     """
     python = f"{name}={example}"
     spelling = (_CLI_SPELLING.get() or {}).get(name)
     if spelling is None:
         return python
-    flag = f"{spelling} {example.strip(chr(39))}".rstrip() if example else spelling
-    return f"{python} (CLI: {flag})"
+    value = example.strip(chr(39)).strip('"')
+    flag = spelling if not example or example == "True" else f"{spelling} {value}"
+    return f"{flag} (Python: {python})"
 
 
 @contextlib.contextmanager
@@ -103,7 +106,7 @@ def cli_spelling(**options: str) -> Iterator[None]:
     --------
     >>> with cli_spelling(layer="--released-layer"):
     ...     option_hint("layer")
-    'layer= (CLI: --released-layer)'
+    '--released-layer (Python: layer=)'
     >>> option_hint("layer")
     'layer='
     """

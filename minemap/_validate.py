@@ -192,7 +192,9 @@ def check_bounds(geoms: np.ndarray, crs: pyproj.CRS, ids: pd.Series, label: str)
                 f"{label}: all coordinates lie within a few units of x {total[0]:.6g}..."
                 f"{total[2]:.6g}, y {total[1]:.6g}...{total[3]:.6g}, which look like degrees of "
                 f"longitude/latitude, not the {crs.axis_info[0].unit_name}s of {crs.name} "
-                f"(ids {list_ids(ids)}); pass the layer's real CRS, e.g. crs='EPSG:4326'."
+                f"(ids {list_ids(ids)}); pass the layer's real CRS, e.g. "
+                f"{option_hint('crs', repr('EPSG:4326'))}, with "
+                f"{option_hint('override_crs', 'True')} if the file declares {crs.name}."
             )
     if crs.geodetic_crs is None:
         return

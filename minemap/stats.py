@@ -542,18 +542,19 @@ def progress_over_time(
     try:
         offset = pd.tseries.frequencies.to_offset(alias)
     except ValueError:
-        raise SchemaError(f"freq={freq!r} is not a period length; use 'M', 'Q' or 'Y' "
-                          "(or a pandas offset alias such as 'QE').") from None
+        raise SchemaError(f"{option_hint('freq', repr(freq))} is not a period length; use "
+                          "M, Q or Y (or a pandas offset alias such as QE).") from None
     first = _as_timestamp(start) if start is not None else releases[RELEASE_DATE].min()
     last = _as_timestamp(end) if end is not None else releases[RELEASE_DATE].max()
     if offset.n <= 0 or not isinstance(offset, _PERIODS):
-        raise SchemaError(f"freq={freq!r} is not a period of a day or more; use 'M', 'Q' or "
-                          "'Y' (or 'W' for weeks, 'D' for days).")
+        raise SchemaError(f"{option_hint('freq', repr(freq))} is not a period of a day or "
+                          "more; use M, Q or Y (or W for weeks, D for days).")
     span_days = max((last - first).days, 0)
     if span_days / max(offset.n * _PERIOD_DAYS.get(type(offset), 30), 1) > MAX_PERIODS:
-        raise SchemaError(f"freq={freq!r} over {first.date()}..{last.date()} makes more than "
-                          f"{MAX_PERIODS:,} periods; choose a longer period (M, Q or Y) or "
-                          "a shorter span with start=/end=.")
+        raise SchemaError(f"{option_hint('freq', repr(freq))} over {first.date()}.."
+                          f"{last.date()} makes more than {MAX_PERIODS:,} periods; choose a "
+                          "longer period (M, Q or Y), or in Python a shorter span with "
+                          "start=/end=.")
     ends = pd.date_range(first, last + offset, freq=offset).normalize()
     ends = ends[: int(np.searchsorted(ends, last, side="left")) + 1]
     frame = _crs.area_frame(hazards, releases)

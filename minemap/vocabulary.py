@@ -130,5 +130,10 @@ def load_vocabulary(path: str | os.PathLike) -> tuple[dict[str, str], dict[str, 
                                                     for v in entries.values()):
             raise SchemaError(f"{path.name}: [{table}] must map words to one of "
                               f"{', '.join(allowed)}, e.g. \"Zone rouge\" = \"{allowed[0]}\".")
+        for key, target in entries.items():
+            if canonical_word(target) not in allowed:
+                raise SchemaError(f"{path.name}: [{table}] maps {key!r} to {target!r}, which is "
+                                  f"not one of {', '.join(allowed)}; map it onto one of "
+                                  "those.")
         maps.append({str(k): v for k, v in entries.items()})
     return maps[0], maps[1]

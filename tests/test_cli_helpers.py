@@ -193,7 +193,7 @@ def test_error_hints_name_the_option_typed(project, tmp_path, capsys):
                           "--method-column", "how"], capsys)
     assert "--method-column" in err
     status, _, err = cli(["summary", project, "--threat-column", "risk"], capsys)
-    assert "threat_column= (CLI: --threat-column)" in err
+    assert "--threat-column (Python: threat_column=)" in err
 
 
 def test_csv_without_crs_gets_the_csv_hint(tmp_path, capsys):
@@ -428,3 +428,41 @@ def test_trailing_slash_and_priority_to_stdout_are_refused(project, tmp_path, ca
     assert listing(tmp_path) == ["project.gpkg"]
     status, _, err = cli(["priority", project, "--roads", project, "-o", "-"], capsys)
     assert status == 2 and "-o zones.gpkg" in one_error_line(err)
+
+
+def test_no_escape_sequence_reaches_the_terminal(tmp_path, capsys):
+    hz = write(HAZARDS.assign(hazard_id=["\x1b[31mRED\x1b[0m\x07", "H2"],
+                              district=["=evil\x1b]0;title\x07", "ok"]), tmp_path / "hz.gpkg")
+    roads = write(ROADS, tmp_path / "roads.gpkg")
+    outputs = []
+    outputs.append(cli(["summary", hz, "--by", "district"], capsys))
+    outputs.append(cli(["priority", hz, "--roads", roads, "-o", tmp_path / "z.gpkg"], capsys))
+    bad = write(HAZARDS.assign(threat_level=["bogus\x1b[2J second", "high"]),
+                tmp_path / "bad.gpkg")
+    outputs.append(cli(["summary", bad], capsys))
+    for _status, out, err in outputs:
+        assert "\x1b" not in out + err and "\x07" not in out + err
+    assert "\\x1b[31mRED" in outputs[1][1]
+    assert outputs[2][0] == 2 and "\\x1b[2J" in outputs[2][2]
+
+
+def test_errors_name_the_option_and_file_typed(project, tmp_path, capsys):
+    status, _, err = cli(["summary", project, "--released", tmp_path / "nope.gpkg"], capsys)
+    assert status == 2 and one_error_line(err).startswith(
+        f"minemap: error: --released {tmp_path / 'nope.gpkg'}")
+    weights = tmp_path / "w.toml"
+    weights.write_text("[weights]\nrivers = 1\n", encoding="utf-8")
+    status, _, err = cli(["priority", project, "--roads", project, "-o", tmp_path / "z.gpkg",
+                          "--weights", weights], capsys)
+    assert status == 2 and f"--weights {weights}" in one_error_line(err)
+    vocab = tmp_path / "v.toml"
+    vocab.write_text('[threat_level]\n"Zone rouge" = "very high"\n', encoding="utf-8")
+    status, _, err = cli(["summary", project, "--vocabulary", vocab], capsys)
+    line = one_error_line(err)
+    assert status == 2 and "v.toml" in line and "very high" in line and "level_map" not in line
+    status, _, err = cli(["progress", project, "--released", project, "--freq", "x"], capsys)
+    assert one_error_line(err).startswith("minemap: error: --freq x (Python: freq='x')")
+    status, _, err = cli(["summary", project, "--override-crs"], capsys)
+    line = one_error_line(err)
+    assert "--override-crs (Python: override_crs=True)" in line
+    assert "--override-crs True" not in line

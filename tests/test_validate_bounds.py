@@ -236,7 +236,7 @@ def test_other_projections_refuse_data_far_beyond_their_area_of_use():
 def test_refusal_names_the_cli_options_when_the_cli_reads():
     with cli_spelling(crs="--crs", override_crs="--override-crs"):
         text = refusal(hazards([box(38_500_000, 5e6, 38_501_000, 5.001e6)], 32633))
-    assert "crs= (CLI: --crs)" in text and "override_crs=True (CLI: --override-crs True)" in text
+    assert "--crs (Python: crs=)" in text and "--override-crs (Python: override_crs=True)" in text
 
 
 def test_override_crs_is_the_fix():

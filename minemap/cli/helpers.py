@@ -21,7 +21,14 @@ import geopandas as gpd
 import pandas as pd
 
 from minemap import io as _io
-from minemap._errors import DataWarning, EmptyLayerError, OutputError, SchemaError, cli_spelling
+from minemap._errors import (
+    DataWarning,
+    EmptyLayerError,
+    MinemapError,
+    OutputError,
+    SchemaError,
+    cli_spelling,
+)
 from minemap.io.writers import STDOUT_NAMES, spreadsheet_safe
 from minemap.vocabulary import load_vocabulary
 
@@ -34,9 +41,41 @@ DECIMALS = 4
 # ------------------------------------------------------------------------------------------
 
 
+@contextmanager
+def naming(option: str, value: object = None) -> Iterator[None]:
+    """Errors raised inside the block start with the option (and file) they concern.
+
+    Examples
+    --------
+    >>> from minemap._errors import InputFileError
+    >>> try:
+    ...     with naming("--released", "nope.gpkg"):
+    ...         raise InputFileError("nope.gpkg: no such file.")
+    ... except InputFileError as exc:
+    ...     print(exc)
+    --released nope.gpkg: no such file.
+    """
+    try:
+        yield
+    except MinemapError as exc:
+        text = str(exc)
+        shown = str(value) if value is not None else ""
+        if shown and text.startswith(shown):
+            text = text[len(shown):].lstrip()
+        elif shown and text.startswith(Path(shown).name):
+            text = text[len(Path(shown).name):].lstrip()
+        else:
+            text = f": {text}" if not text.startswith(":") else text
+        prefix = f"{option} {shown}".strip() if shown else option
+        raise type(exc)(f"{prefix}{text if text.startswith(':') else ' ' + text}") from None
+
+
 def _vocabulary(args: argparse.Namespace) -> tuple[dict[str, str], dict[str, str]]:
     path = getattr(args, "vocabulary", None)
-    return load_vocabulary(path) if path else ({}, {})
+    if not path:
+        return {}, {}
+    with naming("--vocabulary", path):
+        return load_vocabulary(path)
 
 
 def read_hazards(args: argparse.Namespace) -> gpd.GeoDataFrame:
@@ -44,7 +83,7 @@ def read_hazards(args: argparse.Namespace) -> gpd.GeoDataFrame:
     level_map, _ = _vocabulary(args)
     with cli_spelling(layer="--layer", crs="--crs", override_crs="--override-crs",
                       id_column="--id-column", threat_column="--threat-column",
-                      allow_area_change="--allow-area-change"):
+                      allow_area_change="--allow-area-change"), naming("HAZARDS", args.hazards):
         return _io.read_hazards(
             args.hazards, layer=args.layer, crs=args.crs, override_crs=args.override_crs,
             id_column=args.id_column, threat_column=args.threat_column, level_map=level_map,
@@ -59,7 +98,7 @@ def read_releases(args: argparse.Namespace) -> gpd.GeoDataFrame | None:
     with cli_spelling(layer="--released-layer", crs="--crs", override_crs="--override-crs",
                       id_column="--release-id-column", method_column="--method-column",
                       date_column="--date-column",
-                      allow_area_change="--allow-area-change"):
+                      allow_area_change="--allow-area-change"), naming("--released", args.released):
         return _io.read_releases(
             args.released, layer=args.released_layer, crs=args.crs,
             override_crs=args.override_crs, id_column=args.release_id_column,
@@ -85,7 +124,7 @@ def read_feature_option(args: argparse.Namespace, kind: str, *, option: str | No
     x_column, y_column = _xy_columns(getattr(args, f"{name}_xy", None), option)
     with cli_spelling(layer=f"--{option}-layer", crs="--crs", override_crs="--override-crs",
                       tags=f"--{option}-tags", x_column=f"--{option}-xy",
-                      y_column=f"--{option}-xy"):
+                      y_column=f"--{option}-xy"), naming(f"--{option}", path):
         try:
             return _io.read_features(path, kind=kind, layer=layer,  # type: ignore[arg-type]
                                      crs=args.crs, override_crs=args.override_crs, tags=tags,
@@ -262,13 +301,21 @@ def format_table(table: pd.DataFrame) -> str:
             shown[column] = shown[column].map(lambda v: f"{v + 0.0:.2f}")
         elif column == "period_end":
             shown[column] = pd.to_datetime(shown[column]).dt.date.astype(str)
-        elif shown[column].dtype == object:
+        elif not pd.api.types.is_numeric_dtype(shown[column]):
             shown[column] = shown[column].map(terminal_text)
+    shown.columns = [terminal_text(str(c)) for c in shown.columns]
     return shown.to_string(index=False)
 
 
 def terminal_text(value: object) -> object:
-    """Attribute text safe for a terminal: control characters shown as ``\\xNN``."""
+    """Attribute text safe for a terminal: control characters (escape sequences, bells,
+    line breaks) shown as ``\\xNN``, so a value can neither restyle nor rewrite the screen.
+
+    Examples
+    --------
+    >>> terminal_text("a\\x1b[2Jb")
+    'a\\\\x1b[2Jb'
+    """
     if not isinstance(value, str):
         return value
     return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in value)

@@ -15,10 +15,10 @@ from collections.abc import Callable, Sequence
 
 from minemap import __version__
 from minemap._errors import MinemapError, cli_spelling
-from minemap.cli.helpers import one_line, print_warnings
+from minemap.cli.helpers import one_line, print_warnings, terminal_text
 
 #: How messages name the options every command spells the same way.
-_COMMON_SPELLING = {"as_of": "--as-of", "edges": "--edges", "crs": "--crs",
+_COMMON_SPELLING = {"as_of": "--as-of", "edges": "--edges", "crs": "--crs", "freq": "--freq",
                     "override_crs": "--override-crs", "allow_area_change": "--allow-area-change"}
 
 #: Modules of the package that hold shared plumbing, not commands.
@@ -67,7 +67,7 @@ def run(argv: Sequence[str] | None) -> int:
             args.func(args, records)
         except MinemapError as exc:
             print_warnings(records)
-            print(f"minemap: error: {one_line(str(exc))}", file=sys.stderr)
+            print(f"minemap: error: {terminal_text(one_line(str(exc)))}", file=sys.stderr)
             return 2
         except KeyboardInterrupt:
             print("minemap: interrupted", file=sys.stderr)

@@ -23,7 +23,7 @@ from minemap.priority import (
     priority_zones,
     zone_summary,
 )
-from minemap.ranking import rank_hazards
+from minemap.ranking import rank_hazards, resolve_weights
 
 _SHOWN = ["rank", "hazard_id", "threat_level", "remaining_ha", "residential_ha",
           "infrastructure_ha", "roads_ha", "nearest_feature_m", "population", "priority_score"]
@@ -68,6 +68,10 @@ def cmd_priority(args: argparse.Namespace, records: list[warnings.WarningMessage
     _check_zones_output(args)
     helpers.plan_outputs(args, [("-o", args.output, None),
                                 ("--ranking", args.ranking, (".csv",))])
+    weights = None
+    if args.weights:
+        with helpers.naming("--weights", args.weights):
+            weights = resolve_weights(args.weights)
     hazards, releases = helpers.read_inputs(args)
     layers = {}
     for kind in CATEGORIES:
@@ -80,7 +84,7 @@ def cmd_priority(args: argparse.Namespace, records: list[warnings.WarningMessage
                           "their --*-tags.")
     zones = priority_zones(hazards, releases, distances_m=distances, order=order,
                            as_of=args.as_of, **layers)
-    ranking = rank_hazards(hazards, releases, population=args.population, weights=args.weights,
+    ranking = rank_hazards(hazards, releases, population=args.population, weights=weights,
                            distances_m=distances, order=order, as_of=args.as_of,
                            population_radius_m=args.population_radius, zones=zones, **layers)
     table = pd.DataFrame(ranking.drop(columns=ranking.geometry.name))
@@ -91,7 +95,7 @@ def cmd_priority(args: argparse.Namespace, records: list[warnings.WarningMessage
             outputs.add_text(args.ranking, helpers.csv_text(table, as_of=as_of or ""))
     summary = zone_summary(zones)
     top = table.loc[table["rank"].notna()].head(args.top)
-    weights = ranking.attrs["weights"]
+    weights = ranking.attrs["weights"]  # the weights used, defaults filled in
     if args.format == "json":
         doc = {"unit": "ha", "as_of": as_of, "zones": helpers.records(summary),
                "distances_m": zones.attrs["distances_m"], "order": zones.attrs["order"],

@@ -99,6 +99,13 @@ def _drawn(page: str) -> dict[str, list[np.ndarray]]:
     for name, blocks in _data_blocks(page).items():
         for block in blocks:
             decimals = round(np.log10(block.get("q", 1e5)))
+            if block["t"] == "merged":  # canvas rings: all levels of detail must hold too
+                for encoded in (block["g"], *block["g"]["l"]):
+                    points = np.array(_geo.decode(encoded["v"], _geo.MERGED_DECIMALS))
+                    cuts = np.r_[0, np.cumsum(_geo.decode_unsigned(encoded["c"]))]
+                    for k in range(len(cuts) - 1):
+                        out.setdefault(name, []).append(points[cuts[k]:cuts[k + 1]][:, ::-1])
+                continue
             for feature in block["f"]:
                 if block["t"] == "point":
                     runs = [np.array(feature[0], dtype=float)]

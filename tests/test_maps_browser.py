@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
+import shapely
 
 from minemap import maps
 
@@ -250,3 +251,52 @@ def test_id_cells_do_not_wrap_in_tooltips(driver, fixture_map):
     for text, white_space, height, _line in styles:
         assert text and white_space == "nowrap"
         assert height < 24  # one line, even for "<img src=x onerror=alert(1)>"
+_MOVED = """
+var done = arguments[arguments.length - 1], map = window.minemap.map;
+map.once("moveend", function () {
+  requestAnimationFrame(function () { requestAnimationFrame(function () { done(true); }); });
+});
+map.panBy([arguments[0], arguments[1]], {animate: false});
+"""
+
+
+def test_big_data_path_draws_tiles_pans_and_hit_tests(driver, tmp_path):
+    from test_maps_speed import blob_hazards
+
+    hazards = blob_hazards(150)
+    path = tmp_path / "big.html"
+    maps.save_map(maps.hazard_map(hazards, tiles=None, feature_budget=20), path, offline=True)
+    _open(driver, path)
+    assert [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "WARNING")] == []
+    assert driver.execute_script("return window.minemap.drawn['hazard-high']") == 1
+    tiles = driver.execute_script("return window.minemap.tiles")
+    assert tiles > 0
+    assert driver.execute_script(
+        "return document.querySelectorAll('canvas.minemap-tile').length") >= tiles
+    # hit testing on the rings: inside the big high-threat blob, and far from every hazard
+    lon, lat = shapely.get_coordinates(hazards.geometry.iloc[0].centroid)[0]
+    hit = "return window.minemap.hits(arguments[0], arguments[1], arguments[2])"
+    assert driver.execute_script(hit, "hazard-high", lat, lon) is True
+    assert driver.execute_script(hit, "hazard-high", lat - 1.0, lon) is False
+    # levels of detail: the finest near the ground, a coarser one zoomed out
+    assert driver.execute_script("return window.minemap.lod('hazard-high', 18)") == -1
+    assert driver.execute_script("return window.minemap.lod('hazard-high', 6)") >= 0
+    # a pan draws only the tiles that come into view
+    driver.execute_async_script(_MOVED, 300, 0)
+    added = driver.execute_script("return window.minemap.tiles") - tiles
+    assert 0 < added < tiles
+    # hovering shows the tooltip of the top class there (built with textContent); a class
+    # switched off in the layer control is neither drawn nor hit
+    hover = """
+        var map = window.minemap.map, at = L.latLng(arguments[0], arguments[1]);
+        if (arguments[2]) { map.removeLayer(window.minemap.layers[arguments[2]]); }
+        map.setView(at, 13, {animate: false});
+        map.fire("mousemove", {latlng: at, layerPoint: map.latLngToLayerPoint(at),
+                               containerPoint: map.latLngToContainerPoint(at)});
+        var tip = document.querySelector(".leaflet-tooltip");
+        return tip ? tip.textContent : null;"""
+    assert "Remaining hazard" in driver.execute_script(hover, lat, lon, None)
+    text = driver.execute_script(hover, lat, lon, "remaining")
+    assert "Threat level" in text and "high" in text
+    assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
+    assert driver.execute_script("return window.__alerts") == []

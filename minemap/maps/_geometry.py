@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 
 import numpy as np
 import pyproj
@@ -447,3 +448,196 @@ def square_grid(bounds: tuple[float, float, float, float], size: float) -> np.nd
     ys = y0 + size * np.arange(ny)
     gx, gy = np.meshgrid(xs, ys)
     return shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + size, gy.ravel() + size)
+
+
+# ------------------------------------------------------------------ merged layers (canvas)
+#: Douglas-Peucker tolerances of the coarser levels of detail of merged layers, as multiples
+#: of the merged tolerance: the page draws the coarsest level whose error is under a pixel.
+LOD_FACTORS = (6.0, 36.0)
+# a coarser version of a ring is kept only when the ring spans this many tolerances (smaller
+# rings are a few pixels wide wherever that level is drawn, and the page thins them there)
+_LOD_MIN_SPAN = 4.0
+
+
+@dataclass(frozen=True)
+class Rings:
+    """Closed rings as integer coordinates, ready for :func:`encode_rings`.
+
+    ``xy[k]`` is ``(lon, lat)`` times ``10**decimals`` (closing vertex dropped);
+    ``counts[r]`` is the number of vertices of ring ``r`` (rings follow each other in
+    ``xy``); ``owner[r]`` is the index of the geometry ring ``r`` came from.
+    """
+
+    xy: np.ndarray
+    counts: np.ndarray
+    owner: np.ndarray
+    decimals: int
+
+    @property
+    def offsets(self) -> np.ndarray:
+        return np.r_[0, np.cumsum(self.counts)].astype(np.int64)
+
+    def select(self, owners: np.ndarray) -> Rings:
+        """The rings of the geometries flagged in the boolean mask ``owners``."""
+        owners = np.asarray(owners, dtype=bool)
+        keep = np.zeros(self.owner.size, dtype=bool)
+        inside = self.owner < owners.size
+        keep[inside] = owners[self.owner[inside]]
+        vertex = np.repeat(keep, self.counts)
+        return Rings(self.xy[vertex], self.counts[keep], self.owner[keep], self.decimals)
+
+    def replace(self, index: np.ndarray, other: Rings) -> Rings:
+        """These rings with those of geometries ``index`` swapped for ``other``'s.
+
+        ``other.owner[r]`` indexes ``index`` (``other`` was made from ``geoms[index]``).
+        """
+        index = np.asarray(index, dtype=np.int64)
+        drop = np.zeros(max(int(self.owner.max(initial=-1)), int(index.max(initial=-1))) + 1,
+                        dtype=bool)
+        drop[index] = True
+        kept = self.select(~drop)
+        owner = np.r_[kept.owner, index[other.owner]]
+        order = np.argsort(owner, kind="stable")
+        merged = Rings(np.concatenate([kept.xy, other.xy]), np.r_[kept.counts, other.counts],
+                       owner, self.decimals)
+        return merged.take(order)
+
+    def take(self, order: np.ndarray) -> Rings:
+        """The rings in the order ``order`` (ring indices)."""
+        offsets = self.offsets
+        take = _ranges(offsets[:-1][order], offsets[1:][order])
+        return Rings(self.xy[take], self.counts[order], self.owner[order], self.decimals)
+
+
+def polygon_rings(geoms: np.ndarray, decimals: int = MERGED_DECIMALS, *, tolerance: float = 0.0
+                  ) -> Rings:
+    """Every ring of the polygonal ``geoms`` (lon/lat), thinned and rounded for drawing.
+
+    A positive ``tolerance`` (degrees) thins every ring with :func:`ring_keep` (so each keeps
+    at least three vertices); coordinates are then rounded to ``decimals`` decimal degrees.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    empty = Rings(np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int64),
+                  np.zeros(0, dtype=np.int64), decimals)
+    live = np.flatnonzero(~shapely.is_empty(geoms) & ~shapely.is_missing(geoms))
+    if live.size == 0:
+        return empty
+    parts, part_owner = shapely.get_parts(geoms[live], return_index=True)
+    keep = shapely.get_type_id(parts) == 3
+    parts, part_owner = parts[keep], live[part_owner[keep]]
+    if parts.size == 0:
+        return empty
+    _, coords, (ring_off, poly_off) = shapely.to_ragged_array(parts, include_z=False)
+    ring_off = np.asarray(ring_off, dtype=np.int64)
+    rings_per_part = np.diff(np.asarray(poly_off, dtype=np.int64))
+    owner = np.repeat(part_owner, rings_per_part)
+    if tolerance > 0 and coords.shape[0]:
+        kept = ring_keep(coords, ring_off[:-1], ring_off[1:], tolerance)
+    else:
+        kept = np.ones(coords.shape[0], dtype=bool)
+    kept[ring_off[1:] - 1] = False  # the closing vertex
+    counts = np.add.reduceat(kept.astype(np.int64), ring_off[:-1])
+    xy = np.round(coords[kept] * 10.0**decimals).astype(np.int64)
+    return Rings(xy, counts, owner.astype(np.int64), decimals)
+
+
+def _morton(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Z-order key of 16-bit cell coordinates (nearby cells get nearby keys)."""
+    def spread(v: np.ndarray) -> np.ndarray:
+        v = v.astype(np.uint64) & np.uint64(0xFFFF)
+        for shift, mask in ((8, 0x00FF00FF), (4, 0x0F0F0F0F), (2, 0x33333333),
+                            (1, 0x55555555)):
+            v = (v | (v << np.uint64(shift))) & np.uint64(mask)
+        return v
+    return spread(x) | (spread(y) << np.uint64(1))
+
+
+def spatial_order(rings: Rings) -> np.ndarray:
+    """Ring indices in Z-order of their first vertex (ties keep their order): deterministic,
+    and neighbouring rings follow each other, so chained deltas stay short."""
+    if rings.counts.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    first = rings.xy[rings.offsets[:-1]]
+    low, high = first.min(axis=0), first.max(axis=0)
+    cell = (first - low) * 65535 // np.maximum(high - low, 1)
+    return np.argsort(_morton(cell[:, 0], cell[:, 1]), kind="stable")
+
+
+def _chain(xy: np.ndarray) -> str:
+    """Polyline text of ``(lat, lon)`` integer pairs, each relative to the one before."""
+    if xy.shape[0] == 0:
+        return ""
+    q = xy[:, ::-1]
+    delta = np.diff(q, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
+    zigzag = _zigzag(delta.reshape(-1))
+    return _encode_values(zigzag, _value_sizes(zigzag)).decode("ascii")
+
+
+def _unsigned(values: np.ndarray) -> str:
+    """Polyline text of non-negative integers (no zigzag: five bits a character)."""
+    values = np.asarray(values, dtype=np.int64)
+    if values.size == 0:
+        return ""
+    return _encode_values(values, _value_sizes(values)).decode("ascii")
+
+
+def decode_unsigned(text: str) -> list[int]:
+    """Decode :func:`encode_rings`'s counts and indices (used by tests)."""
+    values, shift, result = [], 0, 0
+    for char in text:
+        byte = ord(char) - 63
+        result |= (byte & 0x1F) << shift
+        shift += 5
+        if byte < 0x20:
+            values.append(result)
+            shift = result = 0
+    return values
+
+
+def encode_rings(rings: Rings, tolerance: float = 0.0,
+                 lod_factors: tuple[float, ...] = LOD_FACTORS) -> dict:
+    """Encode a merged layer's rings for the page's canvas renderer.
+
+    Returns ``{"v": vertices, "c": counts, "l": levels}``: ``v`` holds every vertex as
+    ``(lat, lon)`` polyline deltas chained from ring to ring (rings in Z-order, so the jump
+    from one ring to the next is short), ``c`` the vertices of each ring (unsigned
+    polyline values). Each level of ``l`` is a coarser level of detail, ``{"t": tolerance
+    in degrees, "i": ring indices (unsigned deltas), "c": counts, "v": vertices}``, holding
+    only the rings (spanning at least four tolerances) that it thins. The page draws the
+    coarsest level whose tolerance is under a pixel at the zoom shown. All text uses
+    ``?``-``~`` only.
+    """
+    order = spatial_order(rings)
+    rings = rings.take(order)
+    out: dict = {"v": _chain(rings.xy), "c": _unsigned(rings.counts), "l": []}
+    if tolerance <= 0 or rings.counts.size == 0:
+        return out
+    scale = 10.0**rings.decimals
+    offsets = rings.offsets
+    starts = offsets[:-1]
+    low = np.minimum.reduceat(rings.xy, starts, axis=0)
+    high = np.maximum.reduceat(rings.xy, starts, axis=0)
+    span = (high - low).max(axis=1) / scale
+    for factor in lod_factors:
+        level_tol = tolerance * factor
+        big = np.flatnonzero((span >= _LOD_MIN_SPAN * level_tol) & (rings.counts > 3))
+        if big.size == 0:
+            continue
+        sub = rings.take(big)
+        closed_off = np.r_[0, np.cumsum(sub.counts + 1)]
+        first = sub.offsets[:-1]
+        closed = np.insert(sub.xy, np.r_[first[1:], sub.xy.shape[0]],
+                           sub.xy[first], axis=0) / scale
+        keep = ring_keep(closed, closed_off[:-1], closed_off[1:], level_tol)
+        keep[closed_off[1:] - 1] = False
+        counts = np.add.reduceat(keep.astype(np.int64), closed_off[:-1])
+        thinner = counts < sub.counts
+        if not thinner.any():
+            continue
+        vertex = np.repeat(thinner, sub.counts + 1) & keep
+        index = big[thinner]
+        out["l"].append({"t": round(level_tol, 9),
+                         "i": _unsigned(np.diff(index, prepend=0)),
+                         "c": _unsigned(counts[thinner]),
+                         "v": _chain(np.round(closed[vertex] * scale).astype(np.int64))})
+    return out

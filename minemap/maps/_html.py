@@ -113,6 +113,7 @@ RUNTIME_JS = r"""
     return table;
   }
   state.decode = decode;
+  state.tip = tip;
   state.addLayer = function (map, group, data) {
     var n = 0, scale = data.q || 1e5;
     data.f.forEach(function (f) {
@@ -189,6 +190,307 @@ RUNTIME_JS = r"""
   };
 })();
 """
+
+# The canvas renderer of merged layers (added after RUNTIME_JS; same rules: no comments, no
+# template literals, no innerHTML). A merged layer's rings are decoded once into typed arrays
+# of Web Mercator pixels at zoom 0, indexed on a grid, and drawn by a Leaflet GridLayer (added
+# once the first view is set, so nothing is drawn twice on open): one
+# 256 px canvas tile at a time, only the rings that touch the tile, at the coarsest level of
+# detail whose error is under a pixel, rings under 1.5 px as small squares, vertices under
+# half a pixel apart skipped. A pan draws only the tiles that come into view. Hover is hit
+# tested on the rings (even-odd, like the fill) and shows the class's tooltip.
+CANVAS_JS = r"""
+(function () {
+  "use strict";
+  var state = window.minemap;
+  var MAXLAT = 85.0511287798, R2D = Math.PI / 180;
+  state.tiles = 0;
+  state.merged = [];
+  function mx(lng) { return (lng + 180) / 360 * 256; }
+  function my(lat) {
+    var s = Math.sin(Math.max(-MAXLAT, Math.min(MAXLAT, lat)) * R2D);
+    return 128 - 64 / Math.PI * Math.log((1 + s) / (1 - s));
+  }
+  function unsigned(s) {
+    var out = [], i = 0, n = s.length;
+    while (i < n) {
+      var shift = 0, result = 0, b;
+      do { b = s.charCodeAt(i++) - 63; result |= (b & 31) << shift; shift += 5; } while (b >= 32);
+      out.push(result);
+    }
+    return out;
+  }
+  function points(s, total, scale) {
+    var xy = new Float64Array(total * 2), i = 0, k = 0, lat = 0, lng = 0, n = s.length;
+    while (i < n) {
+      var shift = 0, result = 0, b;
+      do { b = s.charCodeAt(i++) - 63; result |= (b & 31) << shift; shift += 5; } while (b >= 32);
+      lat += (result & 1) ? ~(result >> 1) : (result >> 1);
+      shift = 0; result = 0;
+      do { b = s.charCodeAt(i++) - 63; result |= (b & 31) << shift; shift += 5; } while (b >= 32);
+      lng += (result & 1) ? ~(result >> 1) : (result >> 1);
+      xy[k++] = mx(lng / scale);
+      xy[k++] = my(lat / scale);
+    }
+    return xy;
+  }
+  function offsets(counts) {
+    var start = new Int32Array(counts.length + 1);
+    for (var r = 0; r < counts.length; r++) { start[r + 1] = start[r] + counts[r]; }
+    return start;
+  }
+  function decodeRings(g, scale) {
+    var counts = unsigned(g.c), n = counts.length, start = offsets(counts);
+    var xy = points(g.v, start[n], scale), box = new Float64Array(n * 4);
+    for (var r = 0; r < n; r++) {
+      var x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+      for (var k = start[r]; k < start[r + 1]; k++) {
+        var x = xy[2 * k], y = xy[2 * k + 1];
+        if (x < x0) { x0 = x; } if (x > x1) { x1 = x; }
+        if (y < y0) { y0 = y; } if (y > y1) { y1 = y; }
+      }
+      box[4 * r] = x0; box[4 * r + 1] = y0; box[4 * r + 2] = x1; box[4 * r + 3] = y1;
+    }
+    var levels = (g.l || []).map(function (level) {
+      var index = unsigned(level.i), lc = unsigned(level.c), ls = offsets(lc);
+      var which = new Int32Array(n).fill(-1), at = 0;
+      for (var j = 0; j < index.length; j++) { at += index[j]; which[at] = j; }
+      return {t: level.t, which: which, start: ls, xy: points(level.v, ls[lc.length], scale)};
+    });
+    return {n: n, start: start, xy: xy, box: box, levels: levels, grid: makeGrid(box, n),
+            stamp: new Int32Array(n), query: 0};
+  }
+  function makeGrid(box, n) {
+    if (!n) {
+      return {x0: 0, y0: 0, size: 1, nx: 1, ny: 1, big: [], start: new Int32Array(2),
+              items: new Int32Array(0)};
+    }
+    var x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity, r;
+    for (r = 0; r < n; r++) {
+      x0 = Math.min(x0, box[4 * r]); y0 = Math.min(y0, box[4 * r + 1]);
+      x1 = Math.max(x1, box[4 * r + 2]); y1 = Math.max(y1, box[4 * r + 3]);
+    }
+    var size = Math.max(x1 - x0, y1 - y0, 1e-9) / 256;
+    var nx = Math.max(1, Math.ceil((x1 - x0) / size));
+    var ny = Math.max(1, Math.ceil((y1 - y0) / size));
+    var grid = {x0: x0, y0: y0, size: size, nx: nx, ny: ny, big: []};
+    var count = new Int32Array(nx * ny + 1), pass, cx0, cy0, cx1, cy1, cx, cy;
+    var fill = null;
+    for (pass = 0; pass < 2; pass++) {
+      for (r = 0; r < n; r++) {
+        cx0 = cell(grid, box[4 * r], nx); cx1 = cell(grid, box[4 * r + 2], nx);
+        cy0 = cellY(grid, box[4 * r + 1]); cy1 = cellY(grid, box[4 * r + 3]);
+        if ((cx1 - cx0 + 1) * (cy1 - cy0 + 1) > 64) {
+          if (pass === 0) { grid.big.push(r); }
+          continue;
+        }
+        for (cy = cy0; cy <= cy1; cy++) {
+          for (cx = cx0; cx <= cx1; cx++) {
+            if (pass === 0) {
+              count[cy * nx + cx + 1] += 1;
+            } else {
+              fill[grid.at[cy * nx + cx]++] = r;
+            }
+          }
+        }
+      }
+      if (pass === 0) {
+        for (var c = 0; c < nx * ny; c++) { count[c + 1] += count[c]; }
+        grid.start = count;
+        grid.at = count.slice(0, nx * ny);
+        fill = grid.items = new Int32Array(count[nx * ny]);
+      }
+    }
+    return grid;
+  }
+  function cell(grid, x, nx) {
+    return Math.max(0, Math.min(nx - 1, Math.floor((x - grid.x0) / grid.size)));
+  }
+  function cellY(grid, y) {
+    return Math.max(0, Math.min(grid.ny - 1, Math.floor((y - grid.y0) / grid.size)));
+  }
+  function each(rings, x0, y0, x1, y1, visit) {
+    var grid = rings.grid, box = rings.box, stamp = rings.stamp, q = ++rings.query, r, k;
+    function test(r) {
+      if (stamp[r] === q) { return; }
+      stamp[r] = q;
+      if (box[4 * r] <= x1 && box[4 * r + 2] >= x0 && box[4 * r + 1] <= y1 &&
+          box[4 * r + 3] >= y0) { visit(r); }
+    }
+    for (k = 0; k < grid.big.length; k++) { test(grid.big[k]); }
+    if (x1 < grid.x0 || y1 < grid.y0 || x0 > grid.x0 + grid.nx * grid.size ||
+        y0 > grid.y0 + grid.ny * grid.size) { return; }
+    var cx0 = cell(grid, x0, grid.nx), cx1 = cell(grid, x1, grid.nx);
+    var cy0 = cellY(grid, y0), cy1 = cellY(grid, y1);
+    for (var cy = cy0; cy <= cy1; cy++) {
+      for (var cx = cx0; cx <= cx1; cx++) {
+        var c = cy * grid.nx + cx;
+        for (k = grid.start[c]; k < grid.start[c + 1]; k++) { r = grid.items[k]; test(r); }
+      }
+    }
+  }
+  function lod(rings, zoom, lat) {
+    var perDegree = 256 / 360 * Math.pow(2, zoom) / Math.cos(Math.min(Math.abs(lat), 85) * R2D);
+    var best = -1;
+    for (var j = 0; j < rings.levels.length; j++) {
+      if (rings.levels[j].t * perDegree <= 0.8) { best = j; }
+    }
+    return best;
+  }
+  function draw(layer, ctx, coords, size) {
+    var m = layer._minemap, rings = m.rings, s = m.style, scale = Math.pow(2, coords.z);
+    var ox = coords.x * size.x, oy = coords.y * size.y, pad = (s.weight + 2) / scale;
+    var level = m.lod(coords.z), lv = level >= 0 ? rings.levels[level] : null;
+    var box = rings.box, n = 0;
+    ctx.beginPath();
+    each(rings, ox / scale - pad, oy / scale - pad, (ox + size.x) / scale + pad,
+         (oy + size.y) / scale + pad, function (r) {
+      var w = (box[4 * r + 2] - box[4 * r]) * scale, h = (box[4 * r + 3] - box[4 * r + 1]) * scale;
+      n += 1;
+      if (w < 1.5 && h < 1.5) {
+        ctx.rect((box[4 * r] + box[4 * r + 2]) / 2 * scale - ox - 0.75,
+                 (box[4 * r + 1] + box[4 * r + 3]) / 2 * scale - oy - 0.75, 1.5, 1.5);
+        return;
+      }
+      var xy = rings.xy, a = rings.start[r], b = rings.start[r + 1];
+      if (lv && lv.which[r] >= 0) {
+        xy = lv.xy; a = lv.start[lv.which[r]]; b = lv.start[lv.which[r] + 1];
+      }
+      var fx = xy[2 * a] * scale - ox, fy = xy[2 * a + 1] * scale - oy, px = fx, py = fy;
+      ctx.moveTo(fx, fy);
+      for (var k = a + 1; k < b; k++) {
+        var qx = xy[2 * k] * scale - ox, qy = xy[2 * k + 1] * scale - oy;
+        if (Math.abs(qx - px) + Math.abs(qy - py) < 0.5) { continue; }
+        ctx.lineTo(qx, qy);
+        px = qx; py = qy;
+      }
+      ctx.lineTo(fx, fy);
+    });
+    if (!n) { return 0; }
+    if (s.fill !== false) {
+      ctx.globalAlpha = s.fillOpacity === undefined ? 0.2 : s.fillOpacity;
+      ctx.fillStyle = s.fillColor || s.color || "#3388ff";
+      ctx.fill("evenodd");
+    }
+    if (s.stroke !== false && s.weight > 0) {
+      ctx.globalAlpha = s.opacity === undefined ? 1 : s.opacity;
+      ctx.strokeStyle = s.color || "#3388ff";
+      ctx.lineWidth = s.weight;
+      ctx.lineJoin = "round";
+      ctx.lineCap = "round";
+      if (s.dashArray) { ctx.setLineDash(String(s.dashArray).split(/[ ,]+/).map(Number)); }
+      ctx.stroke();
+    }
+    return n;
+  }
+  var Merged = L.GridLayer.extend({
+    createTile: function (coords) {
+      var tile = L.DomUtil.create("canvas", "minemap-tile"), size = this.getTileSize();
+      var ratio = window.devicePixelRatio || 1;
+      tile.width = Math.round(size.x * ratio);
+      tile.height = Math.round(size.y * ratio);
+      tile.style.width = size.x + "px";
+      tile.style.height = size.y + "px";
+      var ctx = tile.getContext("2d");
+      ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+      draw(this, ctx, coords, size);
+      state.tiles += 1;
+      return tile;
+    }
+  });
+  function inside(rings, r, x, y) {
+    var xy = rings.xy, a = rings.start[r], b = rings.start[r + 1], hit = false;
+    for (var k = a, j = b - 1; k < b; j = k++) {
+      var xi = xy[2 * k], yi = xy[2 * k + 1], xj = xy[2 * j], yj = xy[2 * j + 1];
+      if ((yi > y) !== (yj > y) && x < (xj - xi) * (y - yi) / (yj - yi) + xi) { hit = !hit; }
+    }
+    return hit;
+  }
+  function hits(rings, lat, lng, zoom) {
+    var x = mx(lng), y = my(lat), scale = Math.pow(2, zoom), tol = 2 / scale;
+    var box = rings.box, odd = false, small = false;
+    each(rings, x - tol, y - tol, x + tol, y + tol, function (r) {
+      var w = (box[4 * r + 2] - box[4 * r]) * scale, h = (box[4 * r + 3] - box[4 * r + 1]) * scale;
+      if (w < 3 && h < 3) { small = true; } else if (inside(rings, r, x, y)) { odd = !odd; }
+    });
+    return odd || small;
+  }
+  state.hits = function (name, lat, lng, zoom) {
+    var found = state.merged.filter(function (m) { return m.name === name; })[0];
+    return !!found && hits(found.rings, lat, lng, zoom === undefined ? state.map.getZoom() : zoom);
+  };
+  state.lod = function (name, zoom) {
+    var found = state.merged.filter(function (m) { return m.name === name; })[0];
+    return found ? found.lod(zoom) : null;
+  };
+  var tooltip = null, shown = null;
+  function hover(e) {
+    var map = e.target, zoom = map.getZoom();
+    for (var k = state.merged.length - 1; k >= 0; k--) {
+      var m = state.merged[k];
+      if (m.rows && map.hasLayer(m.layer) && hits(m.rings, e.latlng.lat, e.latlng.lng, zoom)) {
+        if (!tooltip) { tooltip = L.tooltip({direction: "top", offset: [0, -6], opacity: 0.95}); }
+        if (shown !== m) { tooltip.setContent(m.tip()); shown = m; }
+        tooltip.setLatLng(e.latlng);
+        if (!map.hasLayer(tooltip)) { map.openTooltip(tooltip); }
+        map.getContainer().style.cursor = "pointer";
+        return;
+      }
+    }
+    if (tooltip && map.hasLayer(tooltip)) { map.closeTooltip(tooltip); }
+    shown = null;
+    map.getContainer().style.cursor = "";
+  }
+  function paneOf(map) {
+    var pane = map.getPane("minemap-merged");
+    if (!pane) {
+      pane = map.createPane("minemap-merged");
+      pane.style.zIndex = 390;
+      pane.style.pointerEvents = "none";
+      map.on("mousemove", hover);
+      map.on("mouseout", function () {
+        if (tooltip && map.hasLayer(tooltip)) { map.closeTooltip(tooltip); }
+        shown = null;
+      });
+    }
+    return pane;
+  }
+  var addLayer = state.addLayer;
+  state.addLayer = function (map, group, data) {
+    if (data.t !== "merged") { addLayer(map, group, data); return; }
+    var rows = data.f.length ? data.f[0][1] : null;
+    var m = {name: data.n, style: data.s, rows: rows, rings: decodeRings(data.g, data.q || 1e4)};
+    var lat = 0;
+    if (m.rings.n) {
+      var g = m.rings.grid, y = g.y0 + g.ny * g.size / 2;
+      lat = (2 * Math.atan(Math.exp((128 - y) * Math.PI / 128)) - Math.PI / 2) / R2D;
+    }
+    m.lod = function (zoom) { return lod(m.rings, zoom, lat); };
+    m.tip = function () { return state.tip(rows || []); };
+    m.layer = new Merged({pane: paneOf(map), zIndex: state.merged.length + 1,
+                          updateWhenZooming: false, keepBuffer: 4});
+    m.layer._minemap = m;
+    m.group = group;
+    state.merged.push(m);
+    state.drawn[data.n] = data.f.length;
+    state.layers[data.n] = group;
+  };
+  var finish = state.finish;
+  state.finish = function (map) {
+    var waiting = 0;
+    function done() { waiting -= 1; if (waiting === 0) { finish(map); } }
+    state.merged.forEach(function (m) {
+      m.group.addLayer(m.layer);
+      if (map.hasLayer(m.layer) && m.layer.isLoading()) {
+        waiting += 1;
+        m.layer.once("load", done);
+      }
+    });
+    if (waiting === 0) { finish(map); }
+  };
+})();
+"""
+
 
 RUNTIME_CSS = """
 .leaflet-container { background: #f4f3ef; font: 13px system-ui, -apple-system, "Segoe UI",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+import weakref
 from dataclasses import dataclass
 
 import folium
@@ -168,7 +169,7 @@ minemap.setup({{ this._parent.get_name() }}, {{ this.legend_id|tojson }});
         super().__init__()
         self._name = "MinemapRuntime"
         self.css = _html.RUNTIME_CSS
-        self.js = _html.RUNTIME_JS
+        self.js = _html.RUNTIME_JS + _html.CANVAS_JS
         self.legend_id = legend_id
 
 
@@ -268,28 +269,31 @@ def _polygon_block(name: str, geoms: np.ndarray, crs: pyproj.CRS, tolerance: flo
             "f": [[g, t] for g, t in zip(encoded, tips, strict=True) if g]}
 
 
-def _merged_codes(geoms: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
-    """Encoded display geometry (``geoms`` in ``crs``) at the settings of merged layers.
+def _merged_rings(geoms: np.ndarray, crs: pyproj.CRS) -> _geo.Rings:
+    """Display rings (``geoms`` in ``crs``) at the settings of merged layers.
 
     Rings are thinned by Douglas-Peucker right where they are drawn, in longitude/latitude
     (projected data is projected first), and rounded to 1e-4 degrees: merged layers are
-    one shape per class, drawn, never overlaid or measured.
+    drawn, never overlaid or measured.
     """
     shown = _geo.to_lonlat(geoms, crs)
-    tolerance = MERGED_TOLERANCE_M / _geo.METRES_PER_DEGREE
-    return np.array(_geo.encode_polygons(shown, _geo.MERGED_DECIMALS, tolerance=tolerance),
-                    dtype=object)
+    return _geo.polygon_rings(shown, _geo.MERGED_DECIMALS, tolerance=_MERGED_TOLERANCE_DEG)
 
 
-def _merged_block(name: str, geoms: np.ndarray | None, crs: pyproj.CRS | None, style: dict,
-                  rows: list[tuple[str, str]], *, codes: np.ndarray | None = None) -> dict:
-    """All geometries of a class as one multi-polygon with one tooltip."""
-    if codes is None:
-        codes = _merged_codes(geoms, crs)
-    encoded = [g for g in codes.tolist() if g]
+_MERGED_TOLERANCE_DEG = MERGED_TOLERANCE_M / _geo.METRES_PER_DEGREE
+
+
+def _merged_block(name: str, rings: _geo.Rings, style: dict, rows: list[tuple[str, str]]
+                  ) -> dict:
+    """All rings of a class, drawn by the page's canvas renderer with one tooltip.
+
+    ``"g"`` holds the rings in the compact encoding of :func:`_geo.encode_rings` (with
+    coarser levels of detail for the page to choose by zoom); ``"f"`` the one tooltip.
+    """
     merged_style = {**style, "weight": min(style.get("weight", 1.0), 0.6)}
-    return {"n": name, "t": "polygon", "s": merged_style, "q": 10**_geo.MERGED_DECIMALS,
-            "f": [[",".join(encoded), rows]] if encoded else []}
+    return {"n": name, "t": "merged", "s": merged_style, "q": 10**rings.decimals,
+            "g": _geo.encode_rings(rings, _MERGED_TOLERANCE_DEG),
+            "f": [[None, rows]] if rings.counts.size else []}
 
 
 _FAMILIES = {"polygon": (3, 6), "line": (1, 2, 5), "point": (0, 4)}
@@ -313,7 +317,8 @@ def _feature_blocks(name: str, gdf: gpd.GeoDataFrame, frame: pyproj.CRS, toleran
             if merged:
                 summary = [("Layer", name), ("Features", f"{sel.size:,}"),
                            ("Shown", f"merged (more than {budget:,} features)")]
-                blocks.append(_merged_block(name, geoms[sel], crs, shown_style, summary))
+                blocks.append(_merged_block(name, _merged_rings(geoms[sel], crs), shown_style,
+                                            summary))
             else:
                 blocks.append(_polygon_block(name, geoms[sel], crs, tolerance, shown_style,
                                              tips))
@@ -381,8 +386,7 @@ def _hazard_layers(hazards: gpd.GeoDataFrame, figures: Figures, tolerance: float
             rows = [("Threat level", level), ("Hazard area", _ha(hazard_ha)),
                     ("Hazard areas", f"{int((hazards[THREAT_LEVEL] == level).sum()):,}"),
                     ("Shown", f"merged (more than {budget:,} hazards)")]
-            block = _merged_block(name, None, None, style, rows,
-                                  codes=_piece_codes(figures)[sel])
+            block = _merged_block(name, _piece_rings(figures).select(sel), style, rows)
         else:
             sel = (hazards[THREAT_LEVEL] == level).to_numpy()
             idx = np.flatnonzero(sel)
@@ -400,11 +404,14 @@ def _hazard_layers(hazards: gpd.GeoDataFrame, figures: Figures, tolerance: float
     return layers
 
 
-def _piece_codes(figures: Figures) -> np.ndarray:
-    """Merged-layer display code of every hazard piece, computed once."""
-    if figures.piece_codes is None:
-        figures.piece_codes = _merged_codes(figures.work, figures.work_crs)
-    return figures.piece_codes
+_PIECE_RINGS: weakref.WeakKeyDictionary[Figures, _geo.Rings] = weakref.WeakKeyDictionary()
+
+
+def _piece_rings(figures: Figures) -> _geo.Rings:
+    """Merged-layer display rings of every hazard piece, computed once per figures."""
+    if figures not in _PIECE_RINGS:
+        _PIECE_RINGS[figures] = _merged_rings(figures.work, figures.work_crs)
+    return _PIECE_RINGS[figures]
 
 
 def _remaining_layer(figures: Figures, tolerance: float, budget: int) -> _Layer:
@@ -415,11 +422,13 @@ def _remaining_layer(figures: Figures, tolerance: float, budget: int) -> _Layer:
     if merged:
         rows = [("Remaining hazard", _ha(total)),
                 ("Shown", f"merged (more than {budget:,} pieces)")]
-        codes = _piece_codes(figures).copy()
+        rings = _piece_rings(figures)
         touched = np.flatnonzero(figures.touched)
-        codes[touched] = _merged_codes(remaining[touched], figures.work_crs)
-        block = _merged_block("remaining", None, None, _REMAINING_STYLE, rows,
-                              codes=codes[live])
+        if touched.size:
+            rings = rings.replace(touched, _merged_rings(remaining[touched], figures.work_crs))
+        shown = np.zeros(remaining.size, dtype=bool)
+        shown[live] = True
+        block = _merged_block("remaining", rings.select(shown), _REMAINING_STYLE, rows)
     else:
         area = figures.remaining_m2(live) / _M2_PER_HA
         rows_each = [[("Remaining hazard of", value_text(figures.piece_id[k])),
@@ -450,8 +459,8 @@ def _release_layers(releases: gpd.GeoDataFrame, figures: Figures, tolerance: flo
             rows = [("Method", method), ("Released inside hazard areas", _ha(method_ha)),
                     ("Records", f"{int((releases[METHOD] == method).sum()):,}"),
                     ("Shown", f"merged (more than {budget:,} records)")]
-            block = _merged_block(name, figures.release_work[sel], figures.work_crs, style,
-                                  rows)
+            block = _merged_block(name, _merged_rings(figures.release_work[sel],
+                                                      figures.work_crs), style, rows)
         else:
             idx = np.flatnonzero((releases[METHOD] == method).to_numpy())
             rows_each = [[("Release", value_text(releases[RELEASE_ID].iloc[k])),
@@ -476,8 +485,8 @@ def _priority_layer(priority: gpd.GeoDataFrame, frame: pyproj.CRS, tolerance: fl
     if merged:
         rows = [("Priority zones", _ha(total)), ("Zones", f"{len(priority):,}"),
                 ("Shown", f"merged (more than {budget:,} zones)")]
-        block = _merged_block("priority", _geoms(priority), priority.crs, _PRIORITY_STYLE,
-                              rows)
+        block = _merged_block("priority", _merged_rings(_geoms(priority), priority.crs),
+                              _PRIORITY_STYLE, rows)
     else:
         area = shapely.area(geoms) / _M2_PER_HA
         extra = _extra_rows(priority, set())

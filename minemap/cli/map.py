@@ -6,6 +6,7 @@ import argparse
 import warnings
 
 from minemap.cli import helpers, options
+from minemap.io import list_layers
 
 #: Context layers of the map, with what ``--help`` calls them.
 CONTEXT_LAYERS = (("roads", "road lines"), ("infrastructure", "infrastructure features"),
@@ -23,6 +24,9 @@ def cmd_map(args: argparse.Namespace, records: list[warnings.WarningMessage]) ->
         layer = helpers.read_feature_option(args, kind)
         if layer is not None:
             context[kind] = layer
+    if args.priority and not args.priority_layer and "priority_zones" in list_layers(
+            args.priority):
+        args.priority_layer = "priority_zones"
     priority = helpers.read_feature_option(args, "any", option="priority")
     if priority is not None:
         priority.attrs["minemap"] = "priority"
@@ -58,7 +62,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     group = parser.add_argument_group("layers")
     group.add_argument("--priority", metavar="ZONES",
                        help="priority-zone polygons (the -o of 'minemap priority')")
-    group.add_argument("--priority-layer", metavar="NAME", help="layer of --priority")
+    group.add_argument("--priority-layer", metavar="NAME",
+                       help="layer of --priority (default: a layer named "
+                            "'priority_zones', as 'minemap priority' writes, or the only "
+                            "layer)")
     for kind, what in CONTEXT_LAYERS:
         options.add_feature_layer(group, kind, what)
         if kind != "districts":

@@ -90,9 +90,10 @@ def add_as_of(parser: argparse.ArgumentParser) -> None:
 
 def add_feature_layer(parser: argparse.ArgumentParser, kind: str, what: str) -> None:
     """--KIND FILE and --KIND-layer NAME for a context or priority layer."""
-    parser.add_argument(f"--{kind}", metavar="FILE",
-                        help=f"{what}: {INPUT_FORMATS}, CSV with coordinate columns, or an "
-                             "OpenStreetMap .osm.pbf extract")
+    formats = (INPUT_FORMATS if kind == "districts" else
+               f"{INPUT_FORMATS}, CSV with coordinate columns, or an OpenStreetMap .osm.pbf "
+               "extract")
+    parser.add_argument(f"--{kind}", metavar="FILE", help=f"{what}: {formats}")
     parser.add_argument(f"--{kind}-layer", metavar="NAME",
                         help=f"layer of --{kind} (default: a layer named '{kind}', or the "
                              "only layer)")
@@ -104,12 +105,17 @@ def add_feature_layer(parser: argparse.ArgumentParser, kind: str, what: str) -> 
                                  "easting/northing; x/y need --crs)")
 
 
+_TAG_EXAMPLES = {"roads": "highway (every road and path) or highway=primary,highway=secondary",
+                 "infrastructure": "amenity=school,amenity=clinic,healthcare",
+                 "residential": "building,place=village"}
+
+
 def add_osm_tags(parser: argparse.ArgumentParser, kind: str) -> None:
     """--KIND-tags: which OpenStreetMap (or attribute) tags select features of KIND."""
     parser.add_argument(f"--{kind}-tags", metavar="KEY[=VALUE],...",
                         help=f"keep only --{kind} features with one of these tags or "
                              "columns: KEY alone means any value but 'no', KEY=VALUE one "
-                             "value, e.g. highway or amenity=school,amenity=clinic,healthcare "
+                             f"value, e.g. {_TAG_EXAMPLES.get(kind, 'name')} "
                              "(.osm.pbf default: minemap's list for "
                              f"{kind}, minemap.io.osm.DEFAULT_TAGS, listed in "
                              "docs/priority.md; other files: all features)")

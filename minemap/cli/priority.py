@@ -146,7 +146,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rank.add_argument("--order", metavar="A,B,C",
                       help="precedence where zones overlap (default "
                            "residential,infrastructure,roads)")
-    rank.add_argument("--weights", metavar="TOML", help="ranking weights file")
+    rank.add_argument("--weights", metavar="TOML",
+                      help="ranking weights file, [weights] criterion = number (default: "
+                           "minemap's weights, printed with the ranking; see docs/priority.md)")
     options.add_output(parser, required=True, metavar="ZONES",
                        what="zones output (GeoPackage, GeoJSON, FlatGeobuf, GeoParquet, ...); "
                             "into an existing GeoPackage, only the zones layer is replaced")

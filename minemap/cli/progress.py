@@ -49,7 +49,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     options.add_hazard_inputs(parser)
     options.add_released(parser, required=True)
     parser.add_argument("--freq", default="Q",
-                        help="period: M (month), Q (quarter) or Y (year)")
+                        help="period: M (month), Q (quarter) or Y (year), W or D; a pandas "
+                             "offset alias such as QE-JUN (quarters of a July-June year) works "
+                             "too; at most 1,000 periods")
     options.add_format(parser)
     options.add_output(parser, required=False)
     parser.add_argument("--chart", metavar="FILE",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import warnings
 
+from minemap._errors import DataWarning
 from minemap.cli import helpers, options
 from minemap.settings import RELEASED_OUTSIDE_HA
 from minemap.stats import land_release_summary
@@ -17,6 +18,9 @@ def cmd_summary(args: argparse.Namespace, records: list[warnings.WarningMessage]
     """Read the layers, compute the summary, write it as a table, JSON or CSV."""
     helpers.plan_outputs(args, [("-o", args.output, helpers.TEXT_SUFFIXES)])
     hazards, releases = helpers.read_inputs(args)
+    if args.as_of and releases is None:
+        warnings.warn("--as-of has no effect without --released (no releases to date).",
+                      DataWarning, stacklevel=2)
     by: object = args.by
     if args.districts:
         by = helpers.read_feature_option(args, "districts")
@@ -54,7 +58,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     group.add_argument("--by", metavar="COLUMN", help="group by a hazard column, e.g. district")
     group.add_argument("--districts", metavar="FILE",
                        help="district polygons: split hazard area between them by geometry")
-    group.add_argument("--districts-layer", metavar="NAME", help="layer of --districts")
+    group.add_argument("--districts-layer", metavar="NAME",
+                       help="layer of --districts (default: a layer named 'districts', or the "
+                            "only layer)")
     group.add_argument("--district-column", metavar="NAME",
                        help="name column of --districts (default: district, or the first "
                             "text column)")

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
 import pytest
-from test_maps_interactive import _districts, _hazards, _releases, _roads
+from test_maps_interactive import _data_blocks, _districts, _hazards, _releases, _roads
 
 from minemap.cli import run
 
@@ -62,3 +66,32 @@ def test_local_tiles_without_attribution_get_a_default(files, tmp_path, capsys):
                   str(out)])
     assert status == 0, capsys.readouterr().err
     assert "--attribution" in out.read_text(encoding="utf-8")
+
+
+OSM_SAMPLE = Path(pyogrio.__file__).parent / "tests" / "fixtures" / "sample.osm.pbf"
+
+
+@pytest.mark.skipif(not OSM_SAMPLE.exists(), reason="pyogrio wheel ships no sample.osm.pbf")
+def test_map_reads_openstreetmap_with_the_same_filters_as_priority(tmp_path, capsys):
+    from minemap.io import read_features
+
+    points = gpd.read_file(OSM_SAMPLE, layer="points", engine="pyogrio")
+    hazards = gpd.GeoDataFrame({"hazard_id": ["H1"], "threat_level": ["high"]},
+                               geometry=[points.union_all().centroid.buffer(0.003)], crs=4326)
+    hazards.to_file(tmp_path / "hz.gpkg")
+    out = tmp_path / "map.html"
+    status = run(["map", str(tmp_path / "hz.gpkg"), "--roads", str(OSM_SAMPLE),
+                  "--infrastructure", str(OSM_SAMPLE), "--residential", str(OSM_SAMPLE),
+                  "--offline", "-o", str(out)])
+    assert status == 0, capsys.readouterr().err
+    page = out.read_text(encoding="utf-8")
+    counts = {kind: len(read_features(OSM_SAMPLE, kind=kind))
+              for kind in ("roads", "infrastructure", "residential")}
+    blocks = _data_blocks(page)
+    for kind, count in counts.items():  # the map draws what priority would read
+        assert sum(len(block["f"]) for block in blocks[kind]) == count, kind
+    assert counts["infrastructure"] >= 1 and counts["roads"] > counts["infrastructure"]
+    status = run(["map", str(tmp_path / "hz.gpkg"), "--infrastructure", str(OSM_SAMPLE),
+                  "--infrastructure-tags", "amenity=hospital", "--offline", "-o", str(out)])
+    assert status == 0
+    assert "no infrastructure features" in capsys.readouterr().err

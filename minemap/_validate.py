@@ -91,6 +91,7 @@ def assign_crs(gdf: gpd.GeoDataFrame, label: str, crs: object | None, *,
         raise CRSError(f"{label}: {option_hint('override_crs', 'True')} needs the CRS to use: "
                        f"pass it with {option_hint('crs', repr('EPSG:32638'))}.")
     if gdf.crs is not None and not override:
+        check_earth(gdf.crs, label)
         return gdf
     if crs is None:
         fix = _CRS_FIXES.get(suffix.lower(), "or fix the file so that it declares its CRS")
@@ -103,7 +104,30 @@ def assign_crs(gdf: gpd.GeoDataFrame, label: str, crs: object | None, *,
     except pyproj.exceptions.CRSError as exc:
         raise CRSError(f"{label}: {crs!r} is not a CRS pyproj knows ({exc}); "
                        "pass e.g. 'EPSG:4326' or 'EPSG:32638'.") from None
+    check_earth(wanted, label)
     return gdf.set_crs(wanted, allow_override=True)
+
+
+#: An Earth ellipsoid's semi-major axis lies in this range (metres): spheres of radius
+#: 6,371 km and every terrestrial ellipsoid in use fall inside it.
+EARTH_RADIUS_M = (6.2e6, 6.5e6)
+
+
+def check_earth(crs: pyproj.CRS, label: str) -> None:
+    """Refuse a CRS that is not on the Earth (another planet, or no ellipsoid at all)."""
+    ellipsoid = crs.ellipsoid
+    if ellipsoid is None:
+        raise CRSError(f"{label}: {crs.name} has no ellipsoid (a local or engineering CRS), so "
+                       "no true area can be measured; pass the layer's real CRS with "
+                       f"{option_hint('crs', repr('EPSG:4326'))} and "
+                       f"{option_hint('override_crs', 'True')}.")
+    radius = ellipsoid.semi_major_metre
+    if not EARTH_RADIUS_M[0] <= radius <= EARTH_RADIUS_M[1]:
+        raise CRSError(f"{label}: {crs.name} is not on the Earth (its ellipsoid "
+                       f"{ellipsoid.name!r} has a radius of {radius / 1e3:,.0f} km); minemap "
+                       "measures land on the Earth: pass the layer's real CRS with "
+                       f"{option_hint('crs', repr('EPSG:4326'))} and "
+                       f"{option_hint('override_crs', 'True')}.")
 
 
 def check_finite(geoms: np.ndarray, ids: pd.Series, label: str) -> None:

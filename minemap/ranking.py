@@ -75,6 +75,10 @@ SCORE = {c: f"score_{c}" for c in CRITERIA}
 # ------------------------------------------------------------------------------------------
 
 
+#: Largest ranking weight: only ratios matter, and larger ones overflow the score sums.
+MAX_WEIGHT = 1e6
+
+
 def resolve_weights(weights: Mapping[str, float] | str | os.PathLike | None = None
                     ) -> dict[str, float]:
     """Complete, checked weights: the given ones over :data:`DEFAULT_WEIGHTS`.
@@ -117,9 +121,11 @@ def resolve_weights(weights: Mapping[str, float] | str | os.PathLike | None = No
             number = float(value)  # type: ignore[arg-type]
         except (TypeError, ValueError):
             number = math.nan
-        if isinstance(value, bool) or not math.isfinite(number) or number < 0:
-            raise SchemaError(f"ranking weight {key!r} = {value!r}: weights must be numbers ≥ 0; "
-                              f"the allowed keys are {list(CRITERIA)}.")
+        if (isinstance(value, bool) or not math.isfinite(number) or number < 0
+                or number > MAX_WEIGHT):
+            raise SchemaError(f"ranking weight {key!r} = {value!r}: weights must be numbers "
+                              f"from 0 to {MAX_WEIGHT:g} (only their ratios matter); the "
+                              f"allowed keys are {list(CRITERIA)}.")
         out[key] = number
     if sum(out.values()) <= 0:
         raise SchemaError("all ranking weights are 0; give at least one criterion a weight > 0.")

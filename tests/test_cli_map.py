@@ -95,3 +95,12 @@ def test_map_reads_openstreetmap_with_the_same_filters_as_priority(tmp_path, cap
                   "--infrastructure-tags", "amenity=hospital", "--offline", "-o", str(out)])
     assert status == 0
     assert "no infrastructure features" in capsys.readouterr().err
+
+
+def test_public_grid_beyond_its_budget_is_refused_before_any_work(files, tmp_path, capsys):
+    out = tmp_path / "public.html"
+    status = run(["map", str(files["hazards"]), "--public-grid", "0.01", "--offline", "-o",
+                  str(out)])
+    err = capsys.readouterr().err
+    assert status == 2 and "--public-grid 0.01" in err and "cells" in err
+    assert not out.exists()

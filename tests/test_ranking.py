@@ -205,8 +205,10 @@ def test_weights_validation_and_toml(tmp_path):
     assert resolve_weights({"population": 0})["population"] == 0.0
     with pytest.raises(SchemaError, match="allowed keys"):
         resolve_weights({"schools": 1})
-    with pytest.raises(SchemaError, match="≥ 0"):
+    with pytest.raises(SchemaError, match="from 0 to"):
         resolve_weights({"threat": -1})
+    with pytest.raises(SchemaError, match="from 0 to"):  # would overflow the score sums
+        resolve_weights({"threat": 1e308})
     with pytest.raises(SchemaError, match="all ranking weights are 0"):
         resolve_weights(dict.fromkeys(CRITERIA, 0))
     table = tmp_path / "w.toml"

@@ -597,3 +597,19 @@ def test_degrees_labelled_as_a_projected_crs_are_refused():
     with pytest.raises(CoordinateError) as excinfo:
         minemap.read_hazards(raw)
     _assert_error(excinfo, ValueError, "look like degrees", "'H1'", "EPSG:4326")
+
+
+@pytest.mark.parametrize("crs", ["+proj=longlat +a=3396190 +b=3376200 +no_defs",
+                                 "IAU_2015:49900", "+proj=longlat +R=1737400 +no_defs"])
+def test_a_crs_off_the_earth_is_refused(crs):
+    raw = hazards_gdf([_square(0)], crs=None)
+    with pytest.raises(CRSError, match="not on the Earth"):
+        minemap.read_hazards(raw, crs=crs)
+    with pytest.raises(CRSError, match="not on the Earth"):
+        minemap.read_hazards(raw.set_crs(crs, allow_override=True))
+
+
+def test_a_sphere_of_the_earths_radius_is_accepted():
+    raw = hazards_gdf([_square(0)]).set_crs("+proj=longlat +R=6371000 +no_defs",
+                                            allow_override=True)
+    assert len(minemap.read_hazards(raw)) == 1

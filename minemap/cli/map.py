@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import warnings
 
+from minemap._errors import cli_spelling
 from minemap.cli import helpers, options
 from minemap.io import list_layers
 
@@ -38,10 +39,12 @@ def cmd_map(args: argparse.Namespace, records: list[warnings.WarningMessage]) ->
     attribution = args.attribution
     if tiles and tiles != "OpenStreetMap" and not attribution:
         attribution = "Basemap tiles (source not given: name it with --attribution)"
-    fmap = hazard_map(hazards, releases, priority=priority, title=args.title, tiles=tiles,
-                      attribution=attribution, tolerance_m=args.tolerance,
-                      feature_budget=args.feature_budget, public_grid_m=args.public_grid,
-                      **context)
+    with cli_spelling(public_grid_m="--public-grid", tolerance_m="--tolerance",
+                      feature_budget="--feature-budget"):
+        fmap = hazard_map(hazards, releases, priority=priority, title=args.title, tiles=tiles,
+                          attribution=attribution, tolerance_m=args.tolerance,
+                          feature_budget=args.feature_budget, public_grid_m=args.public_grid,
+                          **context)
     page = map_html(fmap, offline=args.offline)
     helpers.emit(page, args.output)
     if helpers.is_stdout(args.output):

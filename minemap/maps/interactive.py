@@ -28,7 +28,7 @@ from jinja2 import Template
 
 from minemap import crs as _crs
 from minemap import io as _io
-from minemap._errors import GeometryTypeError, SchemaError
+from minemap._errors import GeometryTypeError, SchemaError, option_hint
 from minemap._overlay import (
     flatten,
     pairwise_intersection_area,
@@ -523,13 +523,29 @@ def _reference_layer(kind: str, gdf: gpd.GeoDataFrame, frame: pyproj.CRS, tolera
                   symbol=style)
 
 
+#: A public grid map has at most this many cells (each is an overlay and a drawn square).
+MAX_GRID_CELLS = 250_000
+
+
 def _public_layers(figures: Figures, cell_m: float) -> tuple[list[_Layer], np.ndarray]:
     """Contamination aggregated on a square grid: no original vertex leaves the frame."""
     if not (cell_m > 0 and math.isfinite(cell_m)):
         raise SchemaError(f"public_grid_m={cell_m!r}: give the grid cell size in metres, "
                           "e.g. 1000.")
     live = ~shapely.is_empty(figures.pieces)
-    cells = _geo.square_grid(tuple(shapely.total_bounds(figures.pieces[live])), cell_m)
+    bounds = shapely.total_bounds(figures.pieces[live])
+    count = (math.floor((bounds[2] - bounds[0]) / cell_m) + 2) * (
+        math.floor((bounds[3] - bounds[1]) / cell_m) + 2)
+    if count > MAX_GRID_CELLS:
+        smallest = math.sqrt((bounds[2] - bounds[0]) * (bounds[3] - bounds[1])
+                             / MAX_GRID_CELLS)
+        raise SchemaError(
+            f"{option_hint('public_grid_m', f'{cell_m:g}')} over "
+            f"{(bounds[2] - bounds[0]) / 1e3:,.1f} x "
+            f"{(bounds[3] - bounds[1]) / 1e3:,.1f} km makes about {count:,} cells, more than "
+            f"{MAX_GRID_CELLS:,}; choose cells of at least {math.ceil(smallest):,} m (a public "
+            "map needs coarse cells anyway).")
+    cells = _geo.square_grid(tuple(bounds), cell_m)
     i, j, area = pairwise_intersection_area(figures.pieces, cells)
     level_index = {lvl: k for k, lvl in enumerate(THREAT_LEVELS)}
     per_cell = np.zeros((cells.size, len(THREAT_LEVELS)))

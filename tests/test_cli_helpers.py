@@ -15,6 +15,8 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from shapely import LineString, box
 from test_cli import write
 
@@ -466,3 +468,34 @@ def test_errors_name_the_option_and_file_typed(project, tmp_path, capsys):
     line = one_error_line(err)
     assert "--override-crs (Python: override_crs=True)" in line
     assert "--override-crs True" not in line
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(spelling=st.lists(st.sampled_from(["absolute", "relative", "dot", "dotdot", "link",
+                                          "double-slash"]), min_size=1, max_size=3),
+       command=st.sampled_from(["summary", "priority", "progress-chart", "ranking"]))
+def test_any_spelling_of_an_input_as_output_is_refused(project, tmp_path, monkeypatch, capsys,
+                                                       spelling, command):
+    """Property: whatever the spelling, an output that is an input is refused, input intact."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir(exist_ok=True)
+    link = tmp_path / "alias.gpkg"
+    if not link.is_symlink():
+        link.symlink_to(project)
+    path = str(project)
+    for step in spelling:
+        name = Path(path).name
+        path = {"absolute": str(tmp_path / name), "relative": name, "dot": f"./{name}",
+                "dotdot": f"sub/../{name}", "link": "alias.gpkg",
+                "double-slash": f"{tmp_path}//{name}"}[step]
+    before = project.read_bytes()
+    argv = {"summary": ["summary", project, "-o", path],
+            "priority": ["priority", project, "--roads", project, "-o", path],
+            "progress-chart": ["progress", project, "--released", project, "--chart", path],
+            "ranking": ["priority", project, "--roads", project, "-o", "z.gpkg", "--ranking",
+                        path]}[command]
+    status, _, err = cli(argv, capsys)
+    assert status == 2 and "also an input" in one_error_line(err)
+    assert project.read_bytes() == before
+    assert not Path("z.gpkg").exists()

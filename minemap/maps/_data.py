@@ -96,7 +96,6 @@ class Figures:
         self.piece_id: np.ndarray = parts.pieces.attrs[HAZARD_ID].to_numpy()
         self.release_work: np.ndarray = parts.release_work
         self.release_method: np.ndarray = parts.release_method
-        self.piece_codes: np.ndarray | None = None  # merged-layer display codes, cached
 
     @cached_property
     def pieces(self) -> np.ndarray:

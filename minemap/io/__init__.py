@@ -7,13 +7,13 @@ not at all (:mod:`minemap.io.writers`).
 
 from __future__ import annotations
 
+from minemap.io.features import read_features
 from minemap.io.osm import DEFAULT_TAGS, read_osm_features
 from minemap.io.readers import (
     OSM_SUFFIXES,
     FeatureKind,
     Source,
     list_layers,
-    read_features,
     read_hazards,
     read_layer,
     read_releases,

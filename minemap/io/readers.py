@@ -492,91 +492,8 @@ _FEATURE_TYPES: dict[str, tuple[frozenset[str], str]] = {
 }
 
 
-def read_features(
-    source: Source,
-    *,
-    kind: FeatureKind = "any",
-    layer: str | None = None,
-    crs: object | None = None,
-    override_crs: bool = False,
-    id_column: str | None = None,
-    tags: TagSpec | None = None,
-    edges: str = "planar",
-    x_column: str | None = None,
-    y_column: str | None = None,
-) -> gpd.GeoDataFrame:
-    """Read a layer of priority features: roads, infrastructure, residential areas, districts.
-
-    Parameters
-    ----------
-    source : path or geopandas.GeoDataFrame
-        Any supported vector file, a CSV with a WKT column or coordinate columns (points),
-        or an OpenStreetMap ``.osm.pbf``/``.osm`` extract.
-    kind : {'roads', 'infrastructure', 'residential', 'districts', 'any'}
-        What the layer holds; decides which geometry types are accepted (roads: lines;
-        infrastructure: any; residential: polygons or points; districts: polygons). A
-        layer may mix the accepted types.
-    layer : str, optional
-        Layer of a multi-layer file; a layer named like ``kind`` is used by default.
-    crs : str, int or pyproj.CRS, optional
-        CRS of the coordinates, required when the file has none (a CSV with lon/lat
-        columns holding degrees is taken as EPSG:4326 without it).
-    override_crs : bool, default False
-        Use ``crs`` even when the file declares one (for a file that declares a wrong CRS).
-    id_column : str, optional
-        Column with feature ids, used in messages.
-    tags : str, list or mapping, optional
-        Keep only features with one of these tags, e.g. ``"highway"`` (any value but
-        ``no``) or ``"amenity=school,amenity=clinic,healthcare"`` (see
-        :mod:`minemap.io.tags`). Tags are read from columns of that name or from an
-        ``other_tags`` column. For an OpenStreetMap extract, minemap's default tags for
-        ``kind`` (:data:`minemap.io.osm.DEFAULT_TAGS`) are used when not given; for other
-        files, all features are kept when not given.
-    edges : {'planar', 'geodesic'}, default 'planar'
-        How the file's polygon edges run between vertices: straight in the layer's own CRS
-        (as in most GIS files), or along geodesics (great-circle arcs, as PostGIS
-        ``geography`` and Google Earth). With ``'geodesic'``, vertices are added along each
-        long edge's arc (:func:`minemap.crs.geodesic_edges`).
-    x_column, y_column : str, optional
-        Coordinate columns of a CSV file of points; found by name (lon/lat, x/y,
-        easting/northing, any case) when not given (see :mod:`minemap.io.csv_points`).
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        Non-empty, finite, 2-D features; polygons made valid.
-
-    Raises
-    ------
-    EmptyLayerError
-        When no feature is left, e.g. no feature carries any of ``tags``; the message
-        names the file, ``kind`` and the tags.
-
-    Examples
-    --------
-    >>> import geopandas as gpd
-    >>> from shapely import Point
-    >>> raw = gpd.GeoDataFrame({"amenity": ["school", "bench"]},
-    ...                        geometry=[Point(46.0, 39.0), Point(46.1, 39.1)], crs=4326)
-    >>> len(read_features(raw, kind="infrastructure", tags="amenity=school"))
-    1
-    """
-    if isinstance(source, (str, os.PathLike)) and Path(source).suffix.lower() in OSM_SUFFIXES:
-        from minemap.io.osm import read_osm_features
-
-        return with_edges(read_osm_features(source, kind=kind, layer=layer, tags=tags), edges)
-    kind = _check_feature_kind(kind)
-    gdf, label, curved = read_layer(source, layer=layer, crs=crs, override_crs=override_crs,
-                                    default_layer=kind, x_column=x_column, y_column=y_column)
-    if tags is not None:
-        gdf = select_tags(gdf, tags, label=label, kind=kind)
-    if id_column is not None:
-        _validate.require_columns(gdf, {id_column: "id_column"}, label)
-    gdf = check_features(gdf, label=label, kind=kind, id_column=id_column, curved=curved)
-    return with_edges(gdf, edges)
-
-
-def _check_feature_kind(kind: object) -> FeatureKind:
+def check_feature_kind(kind: object) -> FeatureKind:
+    """Refuse an unknown feature kind."""
     if kind not in _FEATURE_TYPES:
         raise SchemaError(f"kind must be one of {sorted(_FEATURE_TYPES)}, not {kind!r}.")
     return kind  # type: ignore[return-value]
@@ -613,8 +530,9 @@ _TYPE_NAMES = {0: "Point", 1: "LineString", 2: "LineString", 3: "Polygon", 4: "M
 
 def check_features(gdf: gpd.GeoDataFrame, *, label: str, kind: str,
                    id_column: str | None = None, curved: int = 0) -> gpd.GeoDataFrame:
-    """Validate and repair a layer of features already read (see :func:`read_features`)."""
-    kind = _check_feature_kind(kind)
+    """Validate and repair a layer of features already read (by
+    :func:`minemap.io.read_features`)."""
+    kind = check_feature_kind(kind)
     gdf = gdf.reset_index(drop=True)
     if id_column is not None:
         ids = gdf[id_column].astype(object)

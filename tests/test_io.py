@@ -421,17 +421,6 @@ def test_write_layer_round_trip(tmp_path, suffix):
         EXPECTED["total"]["hazard_ha"], rel=REL)
 
 
-def test_write_layer_shapefile_moves_all_its_files(tmp_path):
-    # regression: only the temporary .shp was moved into place; its sidecars were left behind
-    hazards = minemap.read_hazards(hazards_gdf()).rename(columns={"threat_level": "threat"})
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # ESRI field-name truncation notices
-        mio.write_layer(hazards.drop(columns=["district"]), tmp_path / "out.shp")
-    assert not [p for p in os.listdir(tmp_path) if p.startswith(".")]
-    back = minemap.read_hazards(tmp_path / "out.shp", threat_column="threat")
-    assert len(back) == 3
-
-
 # --------------------------------------------------------------------------- drivers
 
 

@@ -139,17 +139,28 @@ def test_write_layer_formats_round_trip(tmp_path, suffix):
     assert listing(tmp_path) == [f"out{suffix}"]
 
 
-def test_shapefile_rewrite_removes_stale_sidecars(tmp_path):
-    target = tmp_path / "zones.shp"
+def test_plain_shapefile_output_is_refused_with_the_zipped_alternative(tmp_path):
+    with pytest.raises(OutputError) as excinfo:
+        mio.write_layer(LAYER, tmp_path / "zones.shp")
+    text = str(excinfo.value)
+    assert "zones.shp.zip" in text and "zones.gpkg" in text and "several files" in text
+    assert listing(tmp_path) == []
+
+
+@pytest.mark.parametrize("name", ["zones.shp.zip", "zones.shz"])
+def test_zipped_shapefile_is_one_file_written_whole(tmp_path, name):
+    import zipfile
+
+    target = tmp_path / name
+    target.write_bytes(b"previous")
     mio.write_layer(LAYER, target)
-    (tmp_path / "zones.qix").write_bytes(b"stale spatial index")
-    (tmp_path / "zones.sbn").write_bytes(b"stale")
-    mio.write_layer(LAYER.iloc[:1], target)
-    names = listing(tmp_path)
-    assert "zones.qix" not in names and "zones.sbn" not in names
-    assert {"zones.shp", "zones.shx", "zones.dbf", "zones.prj"} <= set(names)
-    assert not [n for n in names if n.startswith(".")]
-    assert len(pyogrio.read_dataframe(target)) == 1
+    assert listing(tmp_path) == [name]
+    members = sorted(Path(m).suffix for m in zipfile.ZipFile(target).namelist())
+    assert {".shp", ".shx", ".dbf", ".prj"} <= set(members)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        back = pyogrio.read_dataframe(target)
+    assert sorted(back["hazard_id"]) == ["H1", "H2"]
 
 
 def test_check_output_path_refuses_read_only_existing_file(tmp_path, monkeypatch):

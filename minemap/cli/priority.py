@@ -41,7 +41,7 @@ def _check_zones_output(args: argparse.Namespace) -> None:
     """Zones go to a file, in a vector format, never over a layer minemap did not write."""
     if helpers.is_stdout(args.output) or is_stream(args.output):
         raise OutputError(f"{args.output}: priority zones are a vector layer written to a "
-                          "file; give -o zones.gpkg (or .geojson, .fgb, .parquet, .shp, .csv).")
+                          "file; give -o zones.gpkg (or .geojson, .fgb, .parquet, .shp.zip, .csv).")
     path = check_layer_suffix(resolve_output(args.output))
     if path.suffix.lower() not in MULTI_LAYER_SUFFIXES or not path.is_file():
         return
@@ -150,7 +150,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       help="ranking weights file, [weights] criterion = number (default: "
                            "minemap's weights, printed with the ranking; see docs/priority.md)")
     options.add_output(parser, required=True, metavar="ZONES",
-                       what="zones output (GeoPackage, GeoJSON, FlatGeobuf, GeoParquet, ...); "
+                       what="zones output (.gpkg, .geojson, .fgb, .parquet, .shp.zip: a "
+                            "zipped Shapefile, .csv); "
                             "into an existing GeoPackage, only the zones layer is replaced")
     parser.add_argument("--zones-layer", default="priority_zones", metavar="NAME",
                         help="layer name in ZONES")

@@ -17,7 +17,7 @@ import stat
 import tempfile
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -30,8 +30,6 @@ from minemap._errors import OutputError
 
 STDOUT_NAMES = frozenset({"-", "/dev/stdout"})
 
-_SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".qpj",
-                    ".shp.xml", ".aih", ".ain", ".atx", ".fbn", ".fbx", ".ixs", ".mxs")
 #: Extensions whose files hold several layers: writing a layer keeps the others.
 MULTI_LAYER_SUFFIXES = frozenset({".gpkg", ".sqlite"})
 
@@ -144,8 +142,7 @@ def _output_error(target: Path, exc: OSError) -> OutputError:
 @dataclass
 class _Staged:
     target: Path
-    tmp: Path  # a file, or a folder holding a Shapefile's parts
-    parts: list[Path] = field(default_factory=list)  # Shapefile parts inside ``tmp``
+    tmp: Path  # the complete output, beside the target (or private, for a stream)
     stream: bool = False  # a device or pipe: its bytes are written into it, last
 
 
@@ -186,8 +183,8 @@ class OutputSet:
         stream = is_stream(target)
         folder = None if stream else _folder(target)  # a device's bytes are staged privately
         try:
-            handle, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix,
-                                                dir=folder)
+            handle, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.",
+                                                suffix=output_suffix(target), dir=folder)
         except OSError as exc:
             raise _output_error(target, exc) from None
         os.close(handle)
@@ -209,26 +206,6 @@ class OutputSet:
         """Stage UTF-8 text."""
         self.add(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
-    def add_shapefile(self, path: str | os.PathLike, writer: Callable[[Path], None]) -> None:
-        """Stage a Shapefile: ``writer(tmp_path)`` writes all its parts beside ``tmp_path``."""
-        target = check_output_path(path)
-        if is_stream(target):
-            raise OutputError(f"{target}: a Shapefile is several files and cannot be written "
-                              "to a device or pipe; give a file name ending in .shp.")
-        try:
-            tmp_dir = Path(tempfile.mkdtemp(prefix=f".{target.stem}.", dir=_folder(target)))
-        except OSError as exc:
-            raise _output_error(target, exc) from None
-        try:
-            writer(tmp_dir / target.name)
-            parts = [p for p in tmp_dir.iterdir() if p.name.lower().endswith(_SHAPEFILE_PARTS)]
-        except BaseException as exc:
-            shutil.rmtree(tmp_dir, ignore_errors=True)
-            if isinstance(exc, OSError) and not isinstance(exc, OutputError):
-                raise _output_error(target, exc) from None
-            raise
-        self._staged.append(_Staged(target, tmp_dir, parts))
-
     def commit(self) -> list[Path]:
         """Put every staged output in place; roll back all of them if one fails."""
         done: list[tuple[Path, Path | None]] = []  # (final path, backup of what was there)
@@ -237,19 +214,13 @@ class OutputSet:
         current = self._staged[0].target if self._staged else Path(".")
         try:
             for staged in files:
-                current = staged.target
-                for source, final in _moves(staged):
-                    backup = None
-                    if final.exists():
-                        backup = final.with_name(f".{final.name}.previous")
-                        if staged.parts:
-                            os.replace(final, backup)
-                        else:
-                            _link_or_copy(final, backup)
-                    done.append((final, backup))
-                    os.replace(source, final)
-                if staged.parts:
-                    _remove_stale_parts(staged)
+                current = final = staged.target
+                backup = None
+                if final.exists():
+                    backup = final.with_name(f".{final.name}.previous")
+                    _link_or_copy(final, backup)
+                done.append((final, backup))
+                os.replace(staged.tmp, final)
             for staged in streams:  # cannot be taken back: written once all else is in place
                 current = staged.target
                 with open(staged.tmp, "rb") as source, open(staged.target, "wb") as sink:
@@ -277,23 +248,6 @@ class OutputSet:
                 shutil.rmtree(staged.tmp, ignore_errors=True)
             else:
                 _remove(staged.tmp)
-
-
-def _moves(staged: _Staged) -> list[tuple[Path, Path]]:
-    if not staged.parts:
-        return [(staged.tmp, staged.target)]
-    folder, stem = _folder(staged.target), staged.target.stem
-    return [(part, folder / f"{stem}{part.name[len(stem):]}") for part in staged.parts]
-
-
-def _remove_stale_parts(staged: _Staged) -> None:
-    """Remove sidecars (e.g. a ``.qix`` index) left by an earlier Shapefile of that name."""
-    folder, stem = _folder(staged.target), staged.target.stem
-    written = {part.name[len(stem):].lower() for part in staged.parts}
-    for suffix in _SHAPEFILE_PARTS:
-        for candidate in (folder / f"{stem}{suffix}", folder / f"{stem}{suffix.upper()}"):
-            if suffix not in written and candidate.exists():
-                _remove(candidate)
 
 
 def _link_or_copy(source: Path, backup: Path) -> None:
@@ -346,10 +300,19 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
     return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
-#: Vector formats minemap writes, by extension, with the GDAL driver that writes them.
+#: Vector formats minemap writes, by extension, with the GDAL driver that writes them. A
+#: Shapefile is written zipped, as one file (``.shp.zip`` or ``.shz``): a plain ``.shp`` is
+#: several files that cannot be replaced together.
 LAYER_DRIVERS: dict[str, str] = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON",
-                                 ".fgb": "FlatGeobuf", ".shp": "ESRI Shapefile",
-                                 ".parquet": "Parquet", ".geoparquet": "Parquet", ".csv": "CSV"}
+                                 ".fgb": "FlatGeobuf", ".shp.zip": "ESRI Shapefile",
+                                 ".shz": "ESRI Shapefile", ".parquet": "Parquet",
+                                 ".geoparquet": "Parquet", ".csv": "CSV"}
+
+
+def output_suffix(path: str | os.PathLike) -> str:
+    """An output's extension, lower case, with ``.shp.zip`` as one extension."""
+    name = Path(path).name.lower()
+    return ".shp.zip" if name.endswith(".shp.zip") else Path(name).suffix
 
 #: A text cell starting with one of these is a formula to a spreadsheet (OWASP CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -358,9 +321,16 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def check_layer_suffix(path: str | os.PathLike) -> Path:
     """Refuse a layer output whose extension names no format minemap writes."""
     target = Path(path)
-    if target.suffix.lower() not in LAYER_DRIVERS:
+    suffix = output_suffix(target)
+    if suffix == ".shp":
+        raise OutputError(
+            f"{target}: a Shapefile is several files (.shp, .shx, .dbf, .prj, ...) that cannot "
+            "be replaced all at once, so a reader could see new shapes with old attributes; "
+            f"write {target.with_suffix('.shp.zip').name} (the same Shapefile zipped into one "
+            f"file, read by QGIS, ArcGIS Pro and GDAL) or {target.with_suffix('.gpkg').name}.")
+    if suffix not in LAYER_DRIVERS:
         known = ", ".join(sorted({s for s in LAYER_DRIVERS if s != ".json"}))
-        raise OutputError(f"{target}: {target.suffix or 'no extension'} is not a vector format "
+        raise OutputError(f"{target}: {suffix or 'no extension'} is not a vector format "
                           f"minemap writes; end the name in one of {known} (.gpkg is "
                           "recommended: one file, several layers).")
     return target
@@ -421,11 +391,7 @@ def add_layer(outputs: OutputSet, gdf: gpd.GeoDataFrame, path: str | os.PathLike
               layer: str | None = None) -> None:
     """Stage ``gdf`` in ``outputs``; the format follows the file extension."""
     target = check_layer_suffix(path)
-    writer = layer_writer(gdf, target.suffix, layer)
-    if target.suffix.lower() == ".shp":
-        outputs.add_shapefile(target, writer)
-    else:
-        outputs.add(target, writer)
+    outputs.add(target, layer_writer(gdf, output_suffix(target), layer))
 
 
 def write_layer(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, layer: str | None = None
@@ -433,9 +399,8 @@ def write_layer(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, layer: str | 
     """Write a GeoDataFrame whole or not at all; the format follows the file extension.
 
     Writing a layer into an existing GeoPackage replaces that layer only and keeps the
-    others. A Shapefile is several files: they are written together in a temporary folder
-    beside the target and moved into place only once all of them exist; sidecars of an
-    earlier Shapefile of that name (such as a stale ``.qix`` index) are removed.
+    others. A Shapefile is written zipped into one file (``.shp.zip``); a plain ``.shp``
+    (several files that cannot be replaced together) is refused.
     """
     with OutputSet() as outputs:
         add_layer(outputs, gdf, path, layer=layer)

@@ -22,10 +22,17 @@ def _headless_matplotlib(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """In CI (MINEMAP_REQUIRE_BROWSER=1) a missing Chromium is an error, not a skip."""
+    """In CI (MINEMAP_REQUIRE_BROWSER=1) anything the browser tests lack is an error, not a
+    skip: Chromium and ChromeDriver where the tests look for them, and selenium."""
+    import importlib.util
     import os
-    import shutil
 
-    if os.environ.get("MINEMAP_REQUIRE_BROWSER") == "1" and not shutil.which("chromium"):
-        raise pytest.UsageError("MINEMAP_REQUIRE_BROWSER=1 but no 'chromium' on PATH; "
-                                "install Debian's chromium and chromium-driver.")
+    if os.environ.get("MINEMAP_REQUIRE_BROWSER") != "1":
+        return
+    missing = [p for p in ("/usr/bin/chromium", "/usr/bin/chromedriver") if not Path(p).exists()]
+    if importlib.util.find_spec("selenium") is None:
+        missing.append("the selenium package")
+    if missing:
+        raise pytest.UsageError(f"MINEMAP_REQUIRE_BROWSER=1 but {', '.join(missing)} is "
+                                "missing; install Debian's chromium and chromium-driver and "
+                                "the test extras (pip install -e '.[test]').")

@@ -724,3 +724,30 @@ def test_progress_refuses_more_periods_than_its_budget(history):
     hz, rl = history
     with pytest.raises(SchemaError, match="more than 1,000 periods"):
         minemap.progress_over_time(hz, rl, freq="D", start="2000-01-01")
+
+
+# --------------------------------------------------------------------------- pinned edges
+
+
+def test_release_almost_but_not_exactly_a_whole_hazard_piece():
+    """Pins the whole-piece shortcut to exact equality: a release 0.05 % short of the
+    hazard must not count as the whole hazard."""
+    hz = hazards_gdf([box(46.0, 39.0, 46.02, 39.02)], ["high"])
+    rl = releases_gdf([box(46.0, 39.0, 46.02, 39.02 - 0.02 * 5e-4)], ["cleared"])
+    table = check(hz, rl)
+    row = table.set_index("threat_level").loc["high"]
+    assert 0 < row["remaining_ha"] < 1e-3 * row["hazard_ha"]
+    assert row["percent_cleared"] < 100.0
+
+
+def test_release_a_hair_outside_its_hazard_is_reported_outside():
+    """Pins the noise floor of released_outside_hazards_ha: 0.01 % of a release outside is
+    reported, not rounded away."""
+    hz = hazards_gdf([box(46.0, 39.0, 46.02, 39.02)], ["high"])
+    rl = releases_gdf([box(46.0, 39.0, 46.02 + 0.02 * 1e-4, 39.02)], ["cleared"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        table = minemap.land_release_summary(hz, rl)
+    outside = table.attrs["released_outside_hazards_ha"]
+    expected = oracle.summary_of_layers(hz, rl)["outside"]
+    assert expected > 0 and outside == pytest.approx(expected, rel=1e-3)

@@ -23,7 +23,7 @@ import shapely
 from minemap import _validate
 from minemap import crs as _crs
 from minemap import io as _io
-from minemap._errors import DataWarning, SchemaError, option_hint
+from minemap._errors import CoordinateError, DataWarning, SchemaError, option_hint
 from minemap._overlay import (
     flatten,
     gc_paused,
@@ -37,6 +37,7 @@ from minemap.settings import (
     CANCELLED_HA,
     CLEARED_HA,
     HAZARD_HA,
+    HAZARD_ID,
     METHOD,
     METHOD_HA,
     PERCENT_CLEARED,
@@ -168,6 +169,7 @@ def _hazard_pieces(
     attrs = hazards[[THREAT_LEVEL, *by_columns]].reset_index(drop=True)
     keep = ~shapely.is_empty(pieces)
     pieces, attrs = pieces[keep], attrs.loc[keep].reset_index(drop=True)
+    source_row = np.flatnonzero(keep)  # the hazard row each piece comes from
     if districts is not None and district_column is not None:
         dgeoms = flatten(_crs.to_crs_dense(districts.geometry, work_crs),
                          np.arange(len(districts)))
@@ -178,9 +180,11 @@ def _hazard_pieces(
         names = np.append(names, OUTSIDE_DISTRICTS)
         i, j, parts = intersection_pieces(pieces, dgeoms)
         attrs = attrs.iloc[i].reset_index(drop=True)
+        source_row = source_row[i]
         attrs[district_column] = names[j]
         pieces = parts
     result = _HazardPieces(attrs, _crs.area_m2(pieces, work_crs, frame), pieces, work_crs, frame)
+    _check_measured(result.area_m2, hazards, source_row)
     if district_column is not None and districts is not None:
         outside = (attrs[district_column] == OUTSIDE_DISTRICTS).to_numpy()
         ha = result.area_m2[outside].sum() / _M2_PER_HA
@@ -189,6 +193,22 @@ def _hazard_pieces(
                 f"{ha:.2f} ha of hazard area lie outside every district polygon; they are "
                 f"reported under {OUTSIDE_DISTRICTS!r}.", DataWarning, stacklevel=3)
     return result
+
+
+def _check_measured(area_m2: np.ndarray, hazards: gpd.GeoDataFrame, source_row: np.ndarray
+                    ) -> None:
+    """Refuse, naming the file and features, any piece whose area could not be measured."""
+    bad = ~np.isfinite(area_m2)
+    if not bad.any():
+        return
+    rows = np.unique(source_row[bad])
+    ids = (hazards[HAZARD_ID].iloc[rows] if HAZARD_ID in hazards.columns
+           else pd.Series(hazards.index[rows]))
+    raise CoordinateError(
+        f"{hazards.attrs.get('source', 'hazards')}: the area of {rows.size} feature(s) cannot "
+        f"be measured in {pyproj.CRS(hazards.crs).name} (ids {_validate.list_ids(ids)}): "
+        "no equal-area frame holds them; check their coordinates and CRS, or split them into "
+        "smaller polygons.")
 
 
 def _method_index(releases: gpd.GeoDataFrame) -> np.ndarray:
@@ -281,8 +301,9 @@ def _release_overlay(
     _cap(released, hazard.area_m2)
     release_area = _crs.area_m2(release_work, hazard.work_crs, hazard.frame).sum()
     outside = float(release_area - taken.sum())
-    # the same land measured as one piece or as several differs by rounding only
-    noise = 1e-9 * release_area
+    # the same land measured as one piece or as several differs by rounding only, and what
+    # a release took from a piece is the difference of two measurements of the piece
+    noise = 1e-9 * release_area + 1e-12 * hazard.area_m2[np.unique(i)].sum()
     return released, (outside if outside > noise else 0.0), (current if keep_remaining
                                                               else None)
 

@@ -25,6 +25,7 @@ from minemap import crs as _crs
 from minemap import io as _io
 from minemap._errors import CoordinateError, DataWarning, SchemaError, option_hint
 from minemap._overlay import (
+    HEAVY_TARGET,
     flatten,
     gc_paused,
     intersecting_pairs,
@@ -287,9 +288,23 @@ def _release_overlay(
     taken[whole] = current_m2[i[whole]]
     current[i[whole]] = shapely.Polygon()
     current_m2[i[whole]] = 0.0
-    rank, _ = run_positions(i)
+    rank, length = run_positions(i)
+    heavy = (length > HEAVY_TARGET) & ~whole
+    if heavy.any():
+        # a piece under many release pieces (a stack): as they are disjoint, what each took
+        # is its intersection with the piece, and the rest is the piece minus their union
+        h = np.flatnonzero(heavy)
+        shared = polygonal_parts(robust(shapely.intersection, hazard.work[i[h]],
+                                        release_work[j[h]]))
+        taken[h] = _crs.area_m2(shared, hazard.work_crs, hazard.frame)
+        starts = h[rank[h] == 0]
+        unions = np.array([shapely.union_all(release_work[j[s:s + length[s]]])
+                           for s in starts], dtype=object)
+        k = i[starts]
+        current[k] = polygonal_parts(robust(shapely.difference, current[k], unions))
+        current_m2[k] = _crs.area_m2(current[k], hazard.work_crs, hazard.frame)
     for r in range(int(rank.max()) + 1 if i.size else 0):
-        sel = np.flatnonzero((rank == r) & ~whole)
+        sel = np.flatnonzero((rank == r) & ~whole & ~heavy)
         if sel.size == 0:
             continue
         k = i[sel]

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import pandas as pd
 import shapely
 
 #: Below this many pairs an operation runs in one thread; above it, in one chunk per core.
@@ -365,11 +366,16 @@ def flatten(geoms: np.ndarray, precedence: np.ndarray) -> np.ndarray:
     live = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     # exact duplicates: the first copy in precedence order keeps the place
     ranked = order[live[order]]
+    bounds = shapely.bounds(geoms)
     if ranked.size > 1:
-        wkb = _duplicated(shapely.to_wkb(geoms[ranked]))
-        out[ranked[wkb]] = shapely.Polygon()
-        live[ranked[wkb]] = False
-    family = _stack_families(geoms, live)
+        # only polygons with the same bounding box as another can be copies of it
+        same_box = pd.DataFrame(bounds[ranked]).duplicated(keep=False).to_numpy()
+        maybe = ranked[same_box]
+        if maybe.size:
+            copy = pd.Series(shapely.to_wkb(geoms[maybe])).duplicated().to_numpy()
+            out[maybe[copy]] = shapely.Polygon()
+            live[maybe[copy]] = False
+    family = _stack_families(bounds, live)
     rest = np.flatnonzero(live & (family < 0))
     out[rest] = _flatten_pairs(geoms[rest], position[rest])
     stacks = np.unique(family[family >= 0])
@@ -399,38 +405,26 @@ def flatten(geoms: np.ndarray, precedence: np.ndarray) -> np.ndarray:
     return out
 
 
-def _duplicated(values: np.ndarray) -> np.ndarray:
-    """Whether each value (hashable, e.g. WKB bytes) repeats an earlier one."""
-    seen: set = set()
-    dup = np.zeros(len(values), dtype=bool)
-    for k, v in enumerate(values.tolist()):
-        if v in seen:
-            dup[k] = True
-        else:
-            seen.add(v)
-    return dup
-
-
-def _stack_families(geoms: np.ndarray, live: np.ndarray) -> np.ndarray:
-    """Stack number of each geometry (-1: not in a stack).
+def _stack_families(bounds: np.ndarray, live: np.ndarray) -> np.ndarray:
+    """Stack number of each geometry (-1: not in a stack), from their bounding boxes.
 
     Box centres are put in cells the size of the median box diagonal; a cell holding more
     than :data:`STACK_THRESHOLD` of them is a stack. Ordinary layers have none. This only
     chooses how :func:`flatten` works, never what it gives.
     """
-    family = np.full(len(geoms), -1, dtype=np.intp)
+    family = np.full(len(bounds), -1, dtype=np.intp)
     rows = np.flatnonzero(live)
     if rows.size <= STACK_THRESHOLD:
         return family
-    b = shapely.bounds(geoms[rows])
+    b = bounds[rows]
     cell = float(np.median(np.hypot(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])))
     if not np.isfinite(cell) or cell <= 0:
         return family
     cx = np.floor((b[:, 0] + b[:, 2]) / 2.0 / cell)
     cy = np.floor((b[:, 1] + b[:, 3]) / 2.0 / cell)
-    _, inverse, counts = np.unique(np.column_stack([cx, cy]), axis=0, return_inverse=True,
-                                   return_counts=True)
-    inverse = np.ravel(inverse)
+    cx, cy = cx - cx.min(), cy - cy.min()
+    key = cx * (cy.max() + 1.0) + cy  # exact in float64 for any real layer
+    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
     dense = counts[inverse] > STACK_THRESHOLD
     family[rows[dense]] = inverse[dense]
     return family

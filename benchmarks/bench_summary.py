@@ -14,6 +14,7 @@ Run::
 
     python benchmarks/bench_summary.py                 # 1,000 / 10,000 / 100,000
     python benchmarks/bench_summary.py --sizes 1000 10000 --repeat 5
+    python benchmarks/bench_summary.py --stacks 5000    # stacked hazards and releases only
 
 The plain way is what a GIS analyst would write: read, ``dissolve`` by threat level,
 differences for precedence, ``geopandas.overlay`` with the dissolved releases,
@@ -101,6 +102,60 @@ def run_plain(hz: Path, rl: Path) -> dict[str, float]:
             "released_ha": float(pd.Series(by_method).sum())}
 
 
+def stack_layers(n: int, kind: str) -> tuple:
+    """``n`` hazards and ``n`` releases, all over one spot: ``distinct`` (side by side, for
+    comparison), ``identical`` copies, or ``shifted`` (each moved by up to 5 m at random)."""
+    import geopandas as gpd
+    import numpy as np
+    from shapely import box
+
+    rng = np.random.default_rng(0)
+    x0, y0 = 500_000.0, 4_400_000.0
+    if kind == "distinct":
+        offsets = np.column_stack([(np.arange(n) % 100) * 2000.0, (np.arange(n) // 100) * 2000.0])
+    elif kind == "identical":
+        offsets = np.zeros((n, 2))
+    else:
+        offsets = rng.uniform(-5.0, 5.0, (n, 2))
+    hz = gpd.GeoDataFrame({"hazard_id": [f"H{i}" for i in range(n)],
+                           "threat_level": rng.choice(LEVELS, n)},
+                          geometry=[box(x0 + a, y0 + b, x0 + 1000 + a, y0 + 1000 + b)
+                                    for a, b in offsets], crs=32638)
+    rl = gpd.GeoDataFrame({"release_id": [f"R{i}" for i in range(n)],
+                           "method": rng.choice(["cleared", "reduced", "cancelled"], n),
+                           "release_date": ["2022-01-01"] * n},
+                          geometry=[box(x0 + 300 + a, y0 + b, x0 + 1300 + a, y0 + 1000 + b)
+                                    for a, b in offsets], crs=32638)
+    return hz, rl
+
+
+def stack_worker(kind: str, n: int) -> None:
+    import warnings
+
+    import minemap
+
+    warnings.simplefilter("ignore")
+    hz, rl = stack_layers(n, kind)
+    hz, rl = minemap.read_hazards(hz), minemap.read_releases(rl)
+    start = time.perf_counter()
+    table = minemap.land_release_summary(hz, rl)
+    seconds = time.perf_counter() - start
+    total = table.set_index("threat_level").loc["total"]
+    print(json.dumps({"seconds": seconds, "hazard_ha": float(total["hazard_ha"]),
+                      "released_ha": float(total["released_ha"])}))
+
+
+def stacks(n: int) -> None:
+    """Time land_release_summary (only) on distinct, identical and shifted stacks."""
+    print(f"{'kind':>9} {'hazards':>8} | {'seconds':>8} | {'hazard ha':>12} {'released ha':>12}")
+    for kind in ("distinct", "identical", "shifted"):
+        out = subprocess.run([sys.executable, __file__, "--stack-worker", kind, "--size", str(n)],
+                             check=True, capture_output=True, text=True)
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        print(f"{kind:>9} {n:>8,} | {r['seconds']:>8.2f} | {r['hazard_ha']:>12,.2f} "
+              f"{r['released_ha']:>12,.2f}", flush=True)
+
+
 def worker(kind: str, n: int, warm: bool) -> None:
     import resource
     import warnings
@@ -138,7 +193,17 @@ def main() -> None:
     parser.add_argument("--worker", choices=("minemap", "plain"), help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--cold", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--stacks", type=int, metavar="N",
+                        help="time N stacked hazards and releases instead")
+    parser.add_argument("--stack-worker", choices=("distinct", "identical", "shifted"),
+                        help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.stack_worker:
+        stack_worker(args.stack_worker, args.size)
+        return
+    if args.stacks:
+        stacks(args.stacks)
+        return
     if args.worker:
         worker(args.worker, args.size, warm=not args.cold)
         return

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import pandas as pd
 import shapely
 
 #: Below this many pairs an operation runs in one thread; above it, in one chunk per core.
@@ -157,9 +158,17 @@ def subtract_pairs(targets: np.ndarray, i: np.ndarray, others: np.ndarray) -> np
     out = np.asarray(targets, dtype=object).copy()
     if i.size == 0:
         return out
-    rank, _ = run_positions(i)
-    for r in range(int(rank.max()) + 1):
-        sel = rank == r
+    rank, length = run_positions(i)
+    heavy = length > HEAVY_TARGET
+    if heavy.any():
+        # many pieces to remove from one target (a polygon over a stack): their union once
+        starts = np.flatnonzero(heavy & (rank == 0))
+        unions = np.array([shapely.union_all(others[s:s + length[s]]) for s in starts],
+                          dtype=object)
+        out[i[starts]] = robust(shapely.difference, out[i[starts]], unions)
+    light = ~heavy
+    for r in range(int(rank[light].max()) + 1 if light.any() else 0):
+        sel = light & (rank == r)
         out[i[sel]] = robust(shapely.difference, out[i[sel]], others[sel])
     touched = np.unique(i)
     out[touched] = polygonal_parts(out[touched])
@@ -307,12 +316,27 @@ def spatial_order(geoms: np.ndarray) -> np.ndarray:
     return np.argsort(code, kind="stable")
 
 
+#: A cell (of the median feature size) holding more features than this is a stack: its
+#: features are flattened by halves (:func:`_flatten_stack`), not pair by pair.
+STACK_THRESHOLD = 32
+#: Stacks are halved down to this many features, then flattened pair by pair.
+STACK_BASE = 16
+#: A target with more pieces to remove than this has them unioned first (one difference).
+HEAVY_TARGET = 32
+
+
 def flatten(geoms: np.ndarray, precedence: np.ndarray) -> np.ndarray:
     """Make polygons disjoint: each place goes to the polygon that comes first.
 
     ``piece[i] = geoms[i] − ∪ {geoms[j] : j comes before i and overlaps i}``, where
     "comes before" means a lower ``precedence`` value, ties broken by position. The
     pieces are pairwise disjoint and their union equals the union of ``geoms``.
+
+    Ordinary layers (each polygon overlapping a few others) are cut pair by pair. Exact
+    duplicates are dropped first (the first copy keeps the place), and stacks (many
+    polygons over one spot, which pair by pair would cost the square of their number)
+    are flattened by halves: the later half loses the union of the earlier half. Every
+    way gives the same pieces.
 
     Parameters
     ----------
@@ -338,6 +362,76 @@ def flatten(geoms: np.ndarray, precedence: np.ndarray) -> np.ndarray:
     order = np.lexsort((np.arange(n), np.asarray(precedence)))
     position = np.empty(n, dtype=np.intp)
     position[order] = np.arange(n)
+    out = geoms.copy()
+    live = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    # exact duplicates: the first copy in precedence order keeps the place
+    ranked = order[live[order]]
+    bounds = shapely.bounds(geoms)
+    if ranked.size > 1:
+        # only polygons with the same bounding box as another can be copies of it
+        same_box = pd.DataFrame(bounds[ranked]).duplicated(keep=False).to_numpy()
+        maybe = ranked[same_box]
+        if maybe.size:
+            copy = pd.Series(shapely.to_wkb(geoms[maybe])).duplicated().to_numpy()
+            out[maybe[copy]] = shapely.Polygon()
+            live[maybe[copy]] = False
+    family = _stack_families(bounds, live)
+    rest = np.flatnonzero(live & (family < 0))
+    out[rest] = _flatten_pairs(geoms[rest], position[rest])
+    stacks = np.unique(family[family >= 0])
+    if stacks.size == 0:
+        return out
+    for f in stacks:
+        members = np.flatnonzero(family == f)
+        members = members[np.argsort(position[members], kind="stable")]
+        out[members] = _flatten_stack(geoms[members])
+    # between families: a piece loses the pieces of other families that come before it
+    # (the union of a family's first k pieces is the union of its first k polygons)
+    alive = live & ~shapely.is_empty(out)
+    found = []
+    for f in stacks:  # pieces of a stack against everything outside it (not inside it)
+        mine = np.flatnonzero(alive & (family == f))
+        other = np.flatnonzero(alive & (family != f))
+        a, b = intersecting_pairs(out[mine], out[other])
+        found += [np.column_stack([mine[a], other[b]]), np.column_stack([other[b], mine[a]])]
+    pairs = np.unique(np.concatenate(found), axis=0)
+    i, j = pairs[:, 0], pairs[:, 1]
+    keep = position[j] < position[i]
+    i, j = i[keep], j[keep]
+    if i.size:
+        sort = np.lexsort((position[j], i))
+        i, j = i[sort], j[sort]
+        out = subtract_pairs(out, i, out[j].copy())
+    return out
+
+
+def _stack_families(bounds: np.ndarray, live: np.ndarray) -> np.ndarray:
+    """Stack number of each geometry (-1: not in a stack), from their bounding boxes.
+
+    Box centres are put in cells the size of the median box diagonal; a cell holding more
+    than :data:`STACK_THRESHOLD` of them is a stack. Ordinary layers have none. This only
+    chooses how :func:`flatten` works, never what it gives.
+    """
+    family = np.full(len(bounds), -1, dtype=np.intp)
+    rows = np.flatnonzero(live)
+    if rows.size <= STACK_THRESHOLD:
+        return family
+    b = bounds[rows]
+    cell = float(np.median(np.hypot(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])))
+    if not np.isfinite(cell) or cell <= 0:
+        return family
+    cx = np.floor((b[:, 0] + b[:, 2]) / 2.0 / cell)
+    cy = np.floor((b[:, 1] + b[:, 3]) / 2.0 / cell)
+    cx, cy = cx - cx.min(), cy - cy.min()
+    key = cx * (cy.max() + 1.0) + cy  # exact in float64 for any real layer
+    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    dense = counts[inverse] > STACK_THRESHOLD
+    family[rows[dense]] = inverse[dense]
+    return family
+
+
+def _flatten_pairs(geoms: np.ndarray, position: np.ndarray) -> np.ndarray:
+    """Flatten pair by pair: each polygon loses every earlier polygon it overlaps."""
     i, j = intersecting_pairs(geoms, geoms, same=True)
     earlier = position[j] < position[i]
     i, j = i[earlier], j[earlier]
@@ -346,6 +440,25 @@ def flatten(geoms: np.ndarray, precedence: np.ndarray) -> np.ndarray:
     sort = np.lexsort((position[j], i))
     i, j = i[sort], j[sort]
     return subtract_pairs(geoms, i, geoms[j])
+
+
+def _flatten_stack(geoms: np.ndarray) -> np.ndarray:
+    """Flatten geometries given in precedence order by halves: the later half, flattened,
+    loses the union of the earlier half, flattened (O(n log n) differences, not n²)."""
+    n = len(geoms)
+    if n <= STACK_BASE:
+        return _flatten_pairs(geoms, np.arange(n))
+    half = n // 2
+    first, second = _flatten_stack(geoms[:half]), _flatten_stack(geoms[half:])
+    taken = first[~shapely.is_empty(first)]
+    if taken.size:
+        union = shapely.union_all(taken)
+        sel = np.flatnonzero(~shapely.is_empty(second))
+        sel = sel[shapely.intersects(second[sel], union)]
+        if sel.size:
+            second[sel] = polygonal_parts(robust(shapely.difference, second[sel],
+                                                 np.full(sel.size, union, dtype=object)))
+    return np.concatenate([first, second])
 
 
 def pairwise_intersection_area(

@@ -16,7 +16,7 @@ import numpy as np
 import pyproj
 import shapely
 
-from minemap._overlay import parallel
+from minemap._overlay import parallel, polygonal_parts
 
 #: Longest edge kept when densifying geographic coordinates, in degrees (~1.1 km).
 MAX_SEGMENT_DEGREES = 0.01
@@ -145,30 +145,31 @@ def crosses_antimeridian(*layers: gpd.GeoDataFrame | None) -> bool:
 
 
 def work_crs(primary: gpd.GeoDataFrame, *others: gpd.GeoDataFrame | None,
-             frame: pyproj.CRS) -> pyproj.CRS:
-    """The CRS overlays run in: the primary layer's own, unless that cannot hold the data.
+             frame: pyproj.CRS | None = None) -> pyproj.CRS:
+    """The CRS overlays run in: the primary layer's own.
 
     Overlaying in the CRS the data was drawn in keeps edges drawn along each other exactly
-    coincident. Longitude/latitude cannot hold data on both sides of the antimeridian as
-    one plane, so such data is overlaid in the equal-area ``frame`` instead.
+    coincident, and is right anywhere on Earth for longitude/latitude data too: an overlay
+    in an equal-area frame would mangle data near the frame's antipode (data spread round
+    the globe). Longitude/latitude geometries are brought into [-180°, 180°] on the way
+    (:func:`to_crs_dense`), cut along ±180° where they cross it, so that one place has one
+    set of coordinates.
 
     Parameters
     ----------
     primary : geopandas.GeoDataFrame
-        The layer whose CRS is preferred (the hazards).
+        The layer whose CRS is used (the hazards).
     *others : geopandas.GeoDataFrame or None
-        Layers that will be overlaid with it.
-    frame : pyproj.CRS
-        Fallback, usually from :func:`area_frame`.
+        Layers that will be overlaid with it (accepted for symmetry; they do not change the
+        choice).
+    frame : pyproj.CRS, optional
+        Unused; kept so that callers may pass the equal-area frame.
 
     Returns
     -------
     pyproj.CRS
     """
-    crs = pyproj.CRS(primary.crs)
-    if crs.is_geographic and crosses_antimeridian(primary, *others):
-        return pyproj.CRS(frame)
-    return crs
+    return pyproj.CRS(primary.crs)
 
 
 def max_segment_length(crs: pyproj.CRS) -> float:
@@ -344,9 +345,80 @@ def to_crs_dense(geometry: gpd.GeoSeries, crs: pyproj.CRS) -> np.ndarray:
     numpy.ndarray
         Shapely geometries in ``crs``.
     """
-    if pyproj.CRS(geometry.crs).equals(pyproj.CRS(crs)):
-        return np.asarray(geometry.array, dtype=object)
-    return to_area_frame(geometry, pyproj.CRS(crs))
+    source, target = pyproj.CRS(geometry.crs), pyproj.CRS(crs)
+    if source.equals(target):
+        out = np.asarray(geometry.array, dtype=object)
+        return canonical_lonlat(out, target) if target.is_geographic else out
+    out = to_area_frame(geometry, target)
+    return canonical_lonlat(out, target, projected=True) if target.is_geographic else out
+
+
+def canonical_lonlat(geoms: np.ndarray, crs: object, *, projected: bool = False
+                     ) -> np.ndarray:
+    """Longitude/latitude geometries with every place at longitudes in [-180°, 180°].
+
+    Data across the antimeridian is often written continuously (179° to 181°); overlaid as
+    it is, 181° would not meet -179°. Geometries reaching past ±180° are cut there and their
+    parts moved by 360°. With ``projected``, the geometries were just taken to lon/lat from
+    another CRS, where an edge between two vertices 358° of longitude apart is really 2°
+    long across the antimeridian: such geometries are cut along ±180° as well. Others are
+    returned as they are (the same objects).
+
+    Parameters
+    ----------
+    geoms : numpy.ndarray
+        Shapely geometries in ``crs``, a geographic CRS.
+    crs : pyproj.CRS or anything pyproj accepts
+        Their CRS.
+    projected : bool, default False
+        Whether consecutive vertices more than 180° apart mean a short edge across ±180°.
+
+    Returns
+    -------
+    numpy.ndarray
+        New array of geometries.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> [round(p.area, 6) for p in canonical_lonlat(np.array([box(179, 0, 181, 1)]), 4326)[0].geoms]
+    [1.0, 1.0]
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    out = geoms.copy()
+    if len(geoms) == 0:
+        return out
+    unit = degrees_per_unit(pyproj.CRS(crs))
+    half = 180.0 / unit
+    live = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if projected:
+        for i in np.flatnonzero(live & _has_jump(geoms, unit)):
+            out[i] = _across_antimeridian(out[i], unit)
+    bounds = shapely.bounds(out)
+    eps = 1e-9 * half
+    beyond = live & ((bounds[:, 0] < -half - eps) | (bounds[:, 2] > half + eps))
+    for i in np.flatnonzero(beyond):
+        out[i] = _into_window(out[i], half)
+    return out
+
+
+def _into_window(geom: shapely.Geometry, half: float) -> shapely.Geometry:
+    """A lon/lat geometry reaching past ±``half`` cut into windows of ``2 half`` and moved
+    into [-half, half] (parts that meet again after moving are unioned)."""
+    xmin, _, xmax, _ = geom.bounds
+    polygonal = shapely.get_type_id(geom) in (3, 6, 7)
+    pieces = []
+    for k in range(int(np.floor((xmin + half) / (2 * half))),
+                   int(np.floor((xmax + half) / (2 * half))) + 1):
+        window = shapely.box(-half + 2 * k * half, -half, half + 2 * k * half, half)
+        cut = shapely.intersection(geom, window)
+        if not cut.is_empty:
+            pieces.append(shapely.transform(cut, lambda xy, k=k: xy - [2 * k * half, 0.0]))
+    if not pieces:
+        return geom
+    if polygonal:
+        return polygonal_parts(np.array([shapely.union_all(pieces)], dtype=object))[0]
+    return shapely.union_all(pieces)
 
 
 #: Features smaller than this (bounding box side, degrees) are measured by local scale.
@@ -497,10 +569,128 @@ def area_m2(geoms: np.ndarray, crs: pyproj.CRS, frame: pyproj.CRS | None = None)
             out[small] = planar[small] / _projected_areal_scale(cx, cy, crs)
     large = has_area & ~small
     if large.any():
-        series = gpd.GeoSeries(geoms[large], crs=crs)
         if frame is None:
-            frame = area_frame(gpd.GeoDataFrame(geometry=series))
-        out[large] = shapely.area(to_area_frame(series, frame))
+            frame = area_frame(gpd.GeoDataFrame(geometry=gpd.GeoSeries(geoms[large], crs=crs)))
+        out[large] = _large_area_m2(geoms[large], crs, pyproj.CRS(frame))
+    return out
+
+
+#: A frame measures a feature only if every vertex lies within this angle (degrees) of the
+#: frame's centre and the centre's antipode is not in the feature. LAEA keeps area
+#: everywhere but at the antipode; near it, it stretches one way and shrinks the other so
+#: much that chords of the densified edges stray: a 4° box 175° from the centre is off by
+#: 1e-5, 120° from it by 2e-8.
+FRAME_REACH_DEGREES = 120.0
+#: Features that fit no frame of their own are cut in quarters (in their own CRS) at most
+#: this many times.
+MAX_SPLITS = 8
+#: Authalic radius of the WGS 84 ellipsoid (metres): LAEA puts a point at angular distance
+#: c from its centre at 2 R sin(c/2) from the origin.
+_AUTHALIC_RADIUS_M = 6_371_007.2
+
+
+def _laea(lon_0: float, lat_0: float) -> pyproj.CRS:
+    """A Lambert Azimuthal Equal Area CRS on WGS 84 centred on (lon_0, lat_0) degrees."""
+    return pyproj.CRS.from_proj4(
+        f"+proj=laea +lat_0={lat_0:.6f} +lon_0={lon_0:.6f} +x_0=0 +y_0=0 "
+        "+ellps=WGS84 +units=m +no_defs"
+    )
+
+
+def _frame_centre(frame: pyproj.CRS) -> tuple[float, float]:
+    params = {p.name: p.value for p in frame.coordinate_operation.params}
+    return (float(params.get("Longitude of natural origin", 0.0)),
+            float(params.get("Latitude of natural origin", 0.0)))
+
+
+def _measured_in(geoms: np.ndarray, crs: pyproj.CRS, frame: pyproj.CRS
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Area of each geometry in an LAEA ``frame`` and whether the frame can be trusted
+    with it (every vertex within :data:`FRAME_REACH_DEGREES` of the centre, the centre's
+    antipode outside the feature)."""
+    projected = project_dense(geoms, crs, frame)
+    coords, index = shapely.get_coordinates(projected, return_index=True)
+    reach = 2.0 * _AUTHALIC_RADIUS_M * np.sin(np.radians(FRAME_REACH_DEGREES) / 2.0)
+    with np.errstate(invalid="ignore"):
+        far = ~(np.hypot(coords[:, 0], coords[:, 1]) <= reach)
+    fits = np.ones(len(geoms), dtype=bool)
+    fits[index[far]] = False
+    lon_0, lat_0 = _frame_centre(frame)
+    antipode_lon, antipode_lat = lon_0 + 180.0, -lat_0
+    antipode_lon = (antipode_lon + 180.0) % 360.0 - 180.0
+    if crs.is_geographic:
+        # lon/lat data may be written past ±180° (179° to 181°): the antipode is there too
+        per_degree = 1.0 / degrees_per_unit(crs)
+        points = shapely.points((antipode_lon + np.array([-360.0, 0.0, 360.0])) * per_degree,
+                                np.full(3, antipode_lat * per_degree))
+    else:
+        x, y = transformer(_WGS84, crs).transform([antipode_lon], [antipode_lat],
+                                                  errcheck=False)
+        points = shapely.points(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+        points = points[np.isfinite(shapely.get_x(points)) & np.isfinite(shapely.get_y(points))]
+    for point in points:
+        fits &= ~shapely.intersects(geoms, point)
+    with np.errstate(invalid="ignore"):
+        area = shapely.area(projected)
+    return area, fits & np.isfinite(area)
+
+
+def _own_frames(geoms: np.ndarray, crs: pyproj.CRS) -> list[tuple[pyproj.CRS, np.ndarray]]:
+    """Frames centred near each geometry (on a 5° grid, so that neighbours share one) and
+    the indices each serves."""
+    lon, lat = lonlat_points(gpd.GeoDataFrame(geometry=gpd.GeoSeries(geoms, crs=crs)))
+    lon = np.where(np.isfinite(lon), lon, 0.0)
+    lat = np.where(np.isfinite(lat), lat, 0.0)
+    lon = (np.round(lon / 5.0) * 5.0 + 180.0) % 360.0 - 180.0
+    lat = np.clip(np.round(lat / 5.0) * 5.0, -90.0, 90.0)
+    keys = np.column_stack([lon, lat])
+    unique, inverse = np.unique(keys, axis=0, return_inverse=True)
+    inverse = np.ravel(inverse)
+    return [(_laea(*unique[k]), np.flatnonzero(inverse == k)) for k in range(len(unique))]
+
+
+def _quarters(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each geometry cut in four along the middle of its bounding box (in its own CRS; the
+    cuts are straight there, as every edge is), and the index of the geometry of each part."""
+    bounds = shapely.bounds(geoms)
+    xm = (bounds[:, 0] + bounds[:, 2]) / 2.0
+    ym = (bounds[:, 1] + bounds[:, 3]) / 2.0
+    parts, origin = [], []
+    for x0, x1 in ((bounds[:, 0], xm), (xm, bounds[:, 2])):
+        for y0, y1 in ((bounds[:, 1], ym), (ym, bounds[:, 3])):
+            parts.append(shapely.intersection(geoms, shapely.box(x0, y0, x1, y1)))
+            origin.append(np.arange(len(geoms)))
+    parts_all = polygonal_parts(np.concatenate(parts))
+    origin_all = np.concatenate(origin)
+    keep = shapely.area(parts_all) > 0
+    return parts_all[keep], origin_all[keep]
+
+
+def _large_area_m2(geoms: np.ndarray, crs: pyproj.CRS, frame: pyproj.CRS) -> np.ndarray:
+    """True area of features too large for the local scale, each in a frame it fits.
+
+    First the shared ``frame``; a feature it cannot be trusted with (near the frame's
+    antipode: data spread round the globe) is measured in a frame centred near itself; a
+    feature no frame can hold (wider than a hemisphere, a ring round the globe, the whole
+    Earth) is cut in quarters in its own CRS, and each part is measured the same way.
+    Every step is additive, so the parts sum to the feature's area.
+    """
+    out, fits = _measured_in(geoms, crs, frame)
+    todo = np.flatnonzero(~fits)
+    out[todo] = 0.0
+    work, origin = geoms[todo], todo
+    for _ in range(MAX_SPLITS + 1):
+        if work.size == 0:
+            break
+        area = np.full(len(work), np.nan)
+        done = np.zeros(len(work), dtype=bool)
+        for own, rows in _own_frames(work, crs):
+            area[rows], done[rows] = _measured_in(work[rows], crs, own)
+        np.add.at(out, origin[done], area[done])
+        work, sub = _quarters(work[~done])
+        origin = origin[~done][sub]
+    if work.size:
+        out[np.unique(origin)] = np.nan
     return out
 
 

@@ -23,8 +23,9 @@ import shapely
 from minemap import _validate
 from minemap import crs as _crs
 from minemap import io as _io
-from minemap._errors import DataWarning, SchemaError, option_hint
+from minemap._errors import CoordinateError, DataWarning, SchemaError, option_hint
 from minemap._overlay import (
+    HEAVY_TARGET,
     flatten,
     gc_paused,
     intersecting_pairs,
@@ -37,6 +38,7 @@ from minemap.settings import (
     CANCELLED_HA,
     CLEARED_HA,
     HAZARD_HA,
+    HAZARD_ID,
     METHOD,
     METHOD_HA,
     PERCENT_CLEARED,
@@ -168,6 +170,7 @@ def _hazard_pieces(
     attrs = hazards[[THREAT_LEVEL, *by_columns]].reset_index(drop=True)
     keep = ~shapely.is_empty(pieces)
     pieces, attrs = pieces[keep], attrs.loc[keep].reset_index(drop=True)
+    source_row = np.flatnonzero(keep)  # the hazard row each piece comes from
     if districts is not None and district_column is not None:
         dgeoms = flatten(_crs.to_crs_dense(districts.geometry, work_crs),
                          np.arange(len(districts)))
@@ -178,9 +181,11 @@ def _hazard_pieces(
         names = np.append(names, OUTSIDE_DISTRICTS)
         i, j, parts = intersection_pieces(pieces, dgeoms)
         attrs = attrs.iloc[i].reset_index(drop=True)
+        source_row = source_row[i]
         attrs[district_column] = names[j]
         pieces = parts
     result = _HazardPieces(attrs, _crs.area_m2(pieces, work_crs, frame), pieces, work_crs, frame)
+    _check_measured(result.area_m2, hazards, source_row)
     if district_column is not None and districts is not None:
         outside = (attrs[district_column] == OUTSIDE_DISTRICTS).to_numpy()
         ha = result.area_m2[outside].sum() / _M2_PER_HA
@@ -189,6 +194,22 @@ def _hazard_pieces(
                 f"{ha:.2f} ha of hazard area lie outside every district polygon; they are "
                 f"reported under {OUTSIDE_DISTRICTS!r}.", DataWarning, stacklevel=3)
     return result
+
+
+def _check_measured(area_m2: np.ndarray, hazards: gpd.GeoDataFrame, source_row: np.ndarray
+                    ) -> None:
+    """Refuse, naming the file and features, any piece whose area could not be measured."""
+    bad = ~np.isfinite(area_m2)
+    if not bad.any():
+        return
+    rows = np.unique(source_row[bad])
+    ids = (hazards[HAZARD_ID].iloc[rows] if HAZARD_ID in hazards.columns
+           else pd.Series(hazards.index[rows]))
+    raise CoordinateError(
+        f"{hazards.attrs.get('source', 'hazards')}: the area of {rows.size} feature(s) cannot "
+        f"be measured in {pyproj.CRS(hazards.crs).name} (ids {_validate.list_ids(ids)}): "
+        "no equal-area frame holds them; check their coordinates and CRS, or split them into "
+        "smaller polygons.")
 
 
 def _method_index(releases: gpd.GeoDataFrame) -> np.ndarray:
@@ -267,9 +288,23 @@ def _release_overlay(
     taken[whole] = current_m2[i[whole]]
     current[i[whole]] = shapely.Polygon()
     current_m2[i[whole]] = 0.0
-    rank, _ = run_positions(i)
+    rank, length = run_positions(i)
+    heavy = (length > HEAVY_TARGET) & ~whole
+    if heavy.any():
+        # a piece under many release pieces (a stack): as they are disjoint, what each took
+        # is its intersection with the piece, and the rest is the piece minus their union
+        h = np.flatnonzero(heavy)
+        shared = polygonal_parts(robust(shapely.intersection, hazard.work[i[h]],
+                                        release_work[j[h]]))
+        taken[h] = _crs.area_m2(shared, hazard.work_crs, hazard.frame)
+        starts = h[rank[h] == 0]
+        unions = np.array([shapely.union_all(release_work[j[s:s + length[s]]])
+                           for s in starts], dtype=object)
+        k = i[starts]
+        current[k] = polygonal_parts(robust(shapely.difference, current[k], unions))
+        current_m2[k] = _crs.area_m2(current[k], hazard.work_crs, hazard.frame)
     for r in range(int(rank.max()) + 1 if i.size else 0):
-        sel = np.flatnonzero((rank == r) & ~whole)
+        sel = np.flatnonzero((rank == r) & ~whole & ~heavy)
         if sel.size == 0:
             continue
         k = i[sel]
@@ -281,8 +316,9 @@ def _release_overlay(
     _cap(released, hazard.area_m2)
     release_area = _crs.area_m2(release_work, hazard.work_crs, hazard.frame).sum()
     outside = float(release_area - taken.sum())
-    # the same land measured as one piece or as several differs by rounding only
-    noise = 1e-9 * release_area
+    # the same land measured as one piece or as several differs by rounding only, and what
+    # a release took from a piece is the difference of two measurements of the piece
+    noise = 1e-9 * release_area + 1e-12 * hazard.area_m2[np.unique(i)].sum()
     return released, (outside if outside > noise else 0.0), (current if keep_remaining
                                                               else None)
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import gc
 
+import _oracle as oracle
 import numpy as np
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely import GeometryCollection, LineString, MultiPolygon, Point, Polygon, box
 
 from minemap import _overlay
+from minemap._overlay import flatten
 
 
 def _arr(*geoms):
@@ -197,3 +201,51 @@ def test_gc_paused_leaves_a_disabled_collector_disabled():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+# --------------------------------------------------------------------------- stacks
+
+
+def _stack(n, *, jitter, seed=0):
+    rng = np.random.default_rng(seed)
+    shift = rng.uniform(-jitter, jitter, (n, 2)) if jitter else np.zeros((n, 2))
+    return np.array([box(10 + a, 10 + b, 20 + a, 20 + b) for a, b in shift], dtype=object)
+
+
+def _assert_same_pieces(got, expected):
+    for g, e in zip(got, expected, strict=True):
+        assert shapely.area(g) == pytest.approx(shapely.area(e), rel=1e-9, abs=1e-9)
+        assert shapely.area(shapely.symmetric_difference(g, e)) < 1e-9
+
+
+@pytest.mark.parametrize("jitter", [0.0, 0.3])
+def test_flatten_a_stack_with_neighbours_matches_one_by_one_differences(jitter):
+    # a stack of 120 (identical or slightly shifted) among ordinary polygons, one of them
+    # over the whole stack: every way of flattening gives the oracle's pieces
+    stack = _stack(120, jitter=jitter)
+    around = np.array([box(5, 5, 12, 12), box(19, 19, 25, 25), box(0, 0, 30, 30),
+                       box(40, 40, 41, 41)], dtype=object)
+    geoms = np.concatenate([stack, around, stack[:5]])  # exact copies at the end too
+    rng = np.random.default_rng(1)
+    precedence = rng.integers(0, 3, len(geoms))
+    got = flatten(geoms, precedence)
+    _assert_same_pieces(got, oracle.flatten(list(geoms), list(precedence)))
+    assert shapely.area(got).sum() == pytest.approx(shapely.union_all(geoms).area)
+
+
+def test_flatten_identical_copies_keep_the_first_by_precedence_then_position():
+    geoms = _stack(50, jitter=0.0)
+    precedence = np.full(50, 2)
+    precedence[[7, 30]] = 0
+    got = flatten(geoms, precedence)
+    assert shapely.area(got[7]) == pytest.approx(100.0)
+    assert np.flatnonzero(shapely.area(got) > 0).tolist() == [7]
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(40, 90), st.sampled_from([0.0, 0.05, 2.0]), st.integers(0, 10_000))
+def test_flatten_stacks_property(n, jitter, seed):
+    geoms = _stack(n, jitter=jitter, seed=seed)
+    precedence = np.random.default_rng(seed).integers(0, 3, n)
+    got = flatten(geoms, precedence)
+    _assert_same_pieces(got, oracle.flatten(list(geoms), list(precedence)))

@@ -64,9 +64,10 @@ def wkb_type_codes(wkbs: Sequence[object]) -> np.ndarray:
     return codes
 
 
-def count_curved_in_layer(path: str | os.PathLike, layer: str | None) -> int:
-    """How many features of a GDAL layer have a curved geometry type, as stored."""
-    meta, table = pyogrio.read_arrow(path, layer=layer, columns=[])
+def count_curved_in_layer(path: str | os.PathLike, layer: str | None, **options: str) -> int:
+    """How many features of a GDAL layer have a curved geometry type, as stored (``options``
+    are GDAL open options)."""
+    meta, table = pyogrio.read_arrow(path, layer=layer, columns=[], **options)
     name = meta.get("geometry_name") or "wkb_geometry"
     if name not in table.column_names:
         return 0

@@ -34,7 +34,10 @@ CURVED_WKT = re.compile(
 @contextlib.contextmanager
 def gdal_options(**options: str) -> Iterator[None]:
     """Set GDAL configuration options for the duration of a block, then restore them."""
-    previous = {key: pyogrio.get_gdal_config_option(key) for key in options}
+    # an option set in the environment is restored by unsetting it (GDAL then reads the
+    # environment again), not by copying the environment's value into GDAL's options
+    previous = {key: None if key in os.environ else pyogrio.get_gdal_config_option(key)
+                for key in options}
     pyogrio.set_gdal_config_options(options)
     try:
         yield

@@ -130,6 +130,31 @@ def check_encoding(encoding: str | None) -> str | None:
     return name.upper()
 
 
+def shapefile_encoding(path: Path) -> str | None:
+    """The encoding of a Shapefile that declares none (no ``.cpg``, no code page in the
+    ``.dbf`` header, or only "ANSI"), else None (GDAL reads the declared one).
+
+    GDAL then assumes ISO-8859-1, as old exports are; a ``.dbf`` whose text is all valid
+    UTF-8 (which ISO-8859-1 text with accents practically never is) is read as UTF-8.
+    """
+    if any(path.with_suffix(s).exists() for s in (".cpg", ".CPG")):
+        return None
+    dbf = next((p for p in (path.with_suffix(".dbf"), path.with_suffix(".DBF")) if p.exists()),
+               None)
+    if dbf is None:
+        return None
+    with open(dbf, "rb") as handle:
+        data = handle.read()
+    if len(data) > 29 and data[29] not in (0, 0x57):
+        return None  # a code page's language driver id (0x57 means "ANSI", any of them)
+    records = data[int.from_bytes(data[8:10], "little"):] if len(data) > 10 else b""
+    try:
+        codecs_utf8_check(records)
+    except UnicodeDecodeError:
+        return "ISO-8859-1"
+    return "UTF-8"
+
+
 def gdal_path(path: Path) -> str:
     """What pyogrio is given to open ``path`` with the driver its extension names.
 

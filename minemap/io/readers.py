@@ -31,6 +31,7 @@ from minemap._errors import (
     FormatError,
     GeometryTypeError,
     InputFileError,
+    MinemapError,
     RepairWarning,
     SchemaError,
     option_hint,
@@ -72,7 +73,8 @@ def list_layers(path: str | os.PathLike) -> list[str]:
     try:
         checked = _guard.check_source(path)
         _check_signature(checked)
-        with _guard.reading():
+        with _guard.reading(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # GDAL's, repeated by the read
             return [str(name) for name in pyogrio.list_layers(_guard.gdal_path(checked))[:, 0]]
     except Exception:  # noqa: BLE001 - unreadable files are reported by the reader
         return []
@@ -81,7 +83,8 @@ def list_layers(path: str | os.PathLike) -> list[str]:
 def _choose_layer(path: Path, layer: str | None, default_layer: str | None) -> str | None:
     if path.suffix.lower() not in {".gpkg", ".pbf", ".osm"}:
         return layer
-    with _guard.reading():
+    with _guard.reading(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # GDAL's, repeated by the read
         try:
             layers = [str(n) for n in pyogrio.list_layers(_guard.gdal_path(path))[:, 0]]
         except Exception:  # noqa: BLE001 - unreadable files are reported by the reader
@@ -127,6 +130,7 @@ def _check_signature(path: Path) -> None:
     if expected is None:
         return
     name, looks_right = expected
+    _guard.gdal_path(path)  # refuses a path GDAL would read as another file
     if head and path.suffix.lower() == ".osm" and looks_right(head):  # type: ignore[operator]
         _guard.check_osm_xml(path, head)
     if not head or looks_right(head):  # type: ignore[operator]
@@ -204,9 +208,11 @@ def _read_file(path: Path, layer: str | None, *, x_column: str | None = None,
                 copy.write_bytes(recoded)
                 gdf, curved = _read_gdal(copy, layer)
         else:
-            options = {"ENCODING": encoding} if encoding and suffix == ".shp" else {}
+            if suffix == ".shp" and encoding is None:
+                encoding = _guard.shapefile_encoding(path)
+            options = {"encoding": encoding} if encoding and suffix == ".shp" else {}
             gdf, curved = _read_gdal(path, layer, **options)
-    except (SchemaError, GeometryTypeError):
+    except MinemapError:
         raise
     except Exception as exc:  # noqa: BLE001 - GDAL, Arrow and JSON errors all mean unreadable
         raise FormatError(_explain_unreadable(path, exc, encoding)) from None
@@ -243,22 +249,22 @@ def _check_text(gdf: gpd.GeoDataFrame, path: Path) -> None:
     column, the row and the fix, before it breaks a later step."""
     for column in gdf.columns:
         values = gdf[column]
-        if column == gdf.geometry.name or values.dtype.kind not in "OSUT" and not isinstance(
-                values.dtype, pd.StringDtype):
-            continue
+        if column == gdf.geometry.name or not isinstance(values.dtype,
+                                                          (pd.StringDtype, pd.ArrowDtype)):
+            continue  # Python objects are decoded text already
         try:
-            array = pyarrow.array(values.array) if not values.dtype.kind == "O" else None
-            if array is not None:
-                array.validate(full=True)
+            array = pyarrow.array(values.array)
+            array.validate(full=True)
         except (pyarrow.ArrowInvalid, pyarrow.ArrowTypeError, pyarrow.ArrowException):
             row = next((i for i, v in enumerate(array) if not _valid_utf8(v)), 0)
-            raise FormatError(
-                f"{path.name}: column {column!r} holds text that is not UTF-8 (row {row + 1}); "
-                "the file is in another encoding than it declares: pass the right one, e.g. "
-                f"{option_hint('encoding', repr('latin-1'))}"
-                + (" (or write it in the Shapefile's .cpg file)" if path.suffix.lower() == ".shp"
-                   else "") + "."
-            ) from None
+            if path.suffix.lower() in {".shp", ".geojson", ".json", ".csv", ".tsv"}:
+                fix = ("the file is in another encoding than it declares: pass the right one, "
+                       f"e.g. {option_hint('encoding', repr('latin-1'))}")
+            else:
+                fix = ("this format holds UTF-8 text only, so the file was written wrongly: "
+                       "fix the column's text in your GIS and export the layer again")
+            raise FormatError(f"{path.name}: column {column!r} holds text that is not UTF-8 "
+                              f"(row {row + 1}); {fix}.") from None
 
 
 def _valid_utf8(value: object) -> bool:

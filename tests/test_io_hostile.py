@@ -192,6 +192,14 @@ def test_geojson_crs_name_is_still_read(tmp_path):
     assert len(minemap.read_hazards(path)) == 1
 
 
+def test_an_attribute_named_crs_is_not_a_crs(tmp_path):
+    feature = _feature()
+    feature["properties"]["crs"] = "EPSG:32638"
+    path = _geojson(tmp_path, "attr.geojson", {"type": "FeatureCollection",
+                                               "features": [feature]})
+    assert minemap.read_hazards(path)["crs"].tolist() == ["EPSG:32638"]
+
+
 def test_other_json_drivers_never_open_a_geojson_file(tmp_path, server):
     path = _hostile_files(tmp_path, server)["geojson streamed algorithm"]
     with pytest.raises(FormatError, match="gdalg.geojson cannot be read"):

@@ -291,8 +291,8 @@ def _check_crs_members(path: Path, data: bytes | mmap.mmap) -> None:
             value, _ = decoder.raw_decode(window)
         except (json.JSONDecodeError, RecursionError):
             value = "unreadable"
-        if value is None:
-            continue
+        if value != "unreadable" and not isinstance(value, list):
+            continue  # a string, number or null: GDAL reads a CRS from an object only
         kinds = [str(v).strip().lower() for k, v in value if k.lower() == "type"] if (
             isinstance(value, list)) else ["unreadable"]
         if kinds and all(kind in _LOCAL_CRS_TYPES for kind in kinds):

@@ -34,7 +34,10 @@ CURVED_WKT = re.compile(
 @contextlib.contextmanager
 def gdal_options(**options: str) -> Iterator[None]:
     """Set GDAL configuration options for the duration of a block, then restore them."""
-    previous = {key: pyogrio.get_gdal_config_option(key) for key in options}
+    # an option set in the environment is restored by unsetting it (GDAL then reads the
+    # environment again), not by copying the environment's value into GDAL's options
+    previous = {key: None if key in os.environ else pyogrio.get_gdal_config_option(key)
+                for key in options}
     pyogrio.set_gdal_config_options(options)
     try:
         yield
@@ -64,9 +67,10 @@ def wkb_type_codes(wkbs: Sequence[object]) -> np.ndarray:
     return codes
 
 
-def count_curved_in_layer(path: str | os.PathLike, layer: str | None) -> int:
-    """How many features of a GDAL layer have a curved geometry type, as stored."""
-    meta, table = pyogrio.read_arrow(path, layer=layer, columns=[])
+def count_curved_in_layer(path: str | os.PathLike, layer: str | None, **options: str) -> int:
+    """How many features of a GDAL layer have a curved geometry type, as stored (``options``
+    are GDAL open options)."""
+    meta, table = pyogrio.read_arrow(path, layer=layer, columns=[], **options)
     name = meta.get("geometry_name") or "wkb_geometry"
     if name not in table.column_names:
         return 0

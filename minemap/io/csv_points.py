@@ -24,6 +24,7 @@ header not counted): a point is never silently dropped.
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 from pathlib import Path
@@ -44,7 +45,7 @@ from minemap._errors import (
     SchemaError,
     option_hint,
 )
-from minemap.io import _curves
+from minemap.io import _curves, _guard
 
 #: Extensions read as CSV.
 CSV_SUFFIXES = frozenset({".csv", ".tsv"})
@@ -64,6 +65,32 @@ _DOTS_THEN_COMMA = re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})+,\d+$")
 _COMMAS_THEN_DOT = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+\.\d+$")
 
 
+def _check_all_rows(path: Path, frame: pd.DataFrame, encoding: str | None) -> None:
+    """Refuse a read that lost rows: count the file's records with Python's csv module."""
+    with open(path, newline="", encoding=encoding or "utf-8-sig", errors="replace") as handle:
+        header = handle.readline()
+        delimiter = max(",;\t|", key=header.count)
+        limit = csv.field_size_limit()
+        csv.field_size_limit(2**31 - 1)
+        try:
+            records = [row[:1] for row in csv.reader(handle, delimiter=delimiter) if row]
+        except csv.Error as err:
+            raise FormatError(f"{path.name} cannot be read as a CSV file ({err}); save it again "
+                              "from your spreadsheet as CSV (UTF-8).") from None
+        finally:
+            csv.field_size_limit(limit)
+    if len(records) == len(frame):
+        return
+    first = frame.iloc[:, 0].astype("string").fillna("").tolist() if len(frame.columns) else []
+    row = next((i for i, rec in enumerate(records)
+                if i >= len(first) or rec[0].strip() != str(first[i]).strip()), len(first))
+    raise FormatError(
+        f"{path.name}: row {row + 1} (counted from 1 below the header) could not be read: the "
+        f"file has {len(records)} rows but only {len(frame)} were read; check that row for an "
+        "unclosed quote or a stray line break, or save the file again from your spreadsheet."
+    )
+
+
 def _normal(name: str) -> str:
     return re.sub(r"[^0-9a-z]", "", _UNITS.sub("", str(name).lower()))
 
@@ -75,8 +102,13 @@ def read_csv(
     y_column: str | None = None,
     crs: object | None = None,
     areas: str | None = None,
+    encoding: str | None = None,
 ) -> tuple[gpd.GeoDataFrame, int]:
     """Read a CSV file with a WKT column or coordinate columns.
+
+    Every row is read, or the read fails naming the row: a WKT value of any length is read
+    (GDAL's 10 MB line limit is lifted), and the rows GDAL returns are counted against the
+    records in the file.
 
     Parameters
     ----------
@@ -92,6 +124,9 @@ def read_csv(
     areas : str, optional
         What the layer's polygons are (e.g. ``'hazard areas'``) when only polygons will do:
         a CSV with coordinate columns and no WKT is then refused with a message saying so.
+    encoding : str, optional
+        Text encoding of a CSV not written in UTF-8, e.g. ``'latin-1'`` or ``'cp1252'``
+        (what older spreadsheet programs write).
 
     Returns
     -------
@@ -111,12 +146,15 @@ def read_csv(
     path = Path(path)
     name = path.name
     try:
-        frame = pyogrio.read_dataframe(f"CSV:{path}", read_geometry=False,
-                                       KEEP_GEOM_COLUMNS="YES", use_arrow=False)
+        with _guard.reading():
+            frame = pyogrio.read_dataframe(_guard.gdal_path(path), read_geometry=False,
+                                           KEEP_GEOM_COLUMNS="YES", use_arrow=False,
+                                           encoding=encoding)
     except Exception as exc:  # noqa: BLE001 - any GDAL error means unreadable
         raise FormatError(f"{name} cannot be read as a CSV file ({str(exc).strip()}); save it "
                           "again from your spreadsheet as CSV (UTF-8).") from None
     frame = pd.DataFrame(frame)
+    _check_all_rows(path, frame, encoding)
     columns = [str(c) for c in frame.columns]
     if (x_column is None) != (y_column is None):
         raise SchemaError(f"{name}: name both coordinate columns, with "

@@ -41,6 +41,7 @@ def read_features(
     edges: str = "planar",
     x_column: str | None = None,
     y_column: str | None = None,
+    encoding: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a layer of priority features: roads, infrastructure, residential areas, districts.
 
@@ -77,6 +78,9 @@ def read_features(
     x_column, y_column : str, optional
         Coordinate columns of a CSV file of points; found by name (lon/lat, x/y,
         easting/northing, any case) when not given (see :mod:`minemap.io.csv_points`).
+    encoding : str, optional
+        Text encoding of a Shapefile, GeoJSON or CSV written in a legacy encoding, e.g.
+        ``'latin-1'`` (see :func:`minemap.io.read_layer`); OpenStreetMap extracts are UTF-8.
 
     Returns
     -------
@@ -102,7 +106,8 @@ def read_features(
         return with_edges(read_osm_features(source, kind=kind, layer=layer, tags=tags), edges)
     kind = check_feature_kind(kind)
     gdf, label, curved = read_layer(source, layer=layer, crs=crs, override_crs=override_crs,
-                                    default_layer=kind, x_column=x_column, y_column=y_column)
+                                    default_layer=kind, x_column=x_column, y_column=y_column,
+                                    encoding=encoding)
     if tags is not None:
         gdf = select_tags(gdf, tags, label=label, kind=kind)
     if id_column is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,6 +18,8 @@ from typing import Literal
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow
+import pyarrow.fs
 import pyogrio
 import shapely
 
@@ -28,12 +31,13 @@ from minemap._errors import (
     FormatError,
     GeometryTypeError,
     InputFileError,
+    MinemapError,
     RepairWarning,
     SchemaError,
     option_hint,
 )
 from minemap._overlay import gc_paused
-from minemap.io import _curves
+from minemap.io import _curves, _guard
 from minemap.io.csv_points import CSV_SUFFIXES, read_csv
 from minemap.io.tags import TagSpec, check_keys, match_tags, parse_tags
 from minemap.settings import (
@@ -60,17 +64,31 @@ def _label(source: Source, layer: str | None) -> str:
 
 
 def list_layers(path: str | os.PathLike) -> list[str]:
-    """Names of the layers in a vector file (empty for GeoParquet and CSV)."""
+    """Names of the layers in a vector file (empty for GeoParquet and CSV).
+
+    The file is opened as :func:`read_layer` opens it: only a format minemap reads, with the
+    driver its extension names, after its contents are checked; an unreadable or refused
+    file has no layers here (the reader says why).
+    """
     try:
-        return [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+        checked = _guard.check_source(path)
+        _check_signature(checked)
+        with _guard.reading(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # GDAL's, repeated by the read
+            return [str(name) for name in pyogrio.list_layers(_guard.gdal_path(checked))[:, 0]]
     except Exception:  # noqa: BLE001 - unreadable files are reported by the reader
         return []
 
 
 def _choose_layer(path: Path, layer: str | None, default_layer: str | None) -> str | None:
-    if path.suffix.lower() not in {".gpkg", ".sqlite", ".pbf", ".osm", ".gdb"}:
+    if path.suffix.lower() not in {".gpkg", ".pbf", ".osm"}:
         return layer
-    layers = list_layers(path)
+    with _guard.reading(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # GDAL's, repeated by the read
+        try:
+            layers = [str(n) for n in pyogrio.list_layers(_guard.gdal_path(path))[:, 0]]
+        except Exception:  # noqa: BLE001 - unreadable files are reported by the reader
+            layers = []
     if layer is not None:
         if layers and layer not in layers:
             raise SchemaError(
@@ -92,24 +110,29 @@ def _choose_layer(path: Path, layer: str | None, default_layer: str | None) -> s
 #: it read other files or URLs. Checked before GDAL opens the file.
 _SIGNATURES: dict[str, tuple[str, object]] = {
     ".gpkg": ("GeoPackage", lambda head: head.startswith(b"SQLite format 3\x00")),
-    ".sqlite": ("SQLite", lambda head: head.startswith(b"SQLite format 3\x00")),
     ".fgb": ("FlatGeobuf", lambda head: head.startswith(b"fgb")),
     ".shp": ("Shapefile", lambda head: head.startswith(b"\x00\x00\x27\x0a")),
     ".geojson": ("GeoJSON", lambda head: head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"),
     ".json": ("GeoJSON", lambda head: head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"),
-    ".osm": ("OpenStreetMap XML", lambda head: b"<osm" in head),
+    ".osm": ("OpenStreetMap XML", lambda head: b"<osm" in head),  # and _guard.check_osm_xml
     ".pbf": ("OpenStreetMap PBF", lambda head: b"OSMHeader" in head[:64]),
 }
 
 
 def _check_signature(path: Path) -> None:
-    """Refuse a file whose contents are not the format its extension names."""
+    """Refuse a file whose format minemap does not read, or whose contents are not the
+    format its extension names; refuse an unreadable file."""
+    _guard.check_suffix(path)
+    if path.is_dir():
+        raise InputFileError(f"{path} is a folder; pass the data file inside it.")
+    head = _guard.open_head(path)
     expected = _SIGNATURES.get(path.suffix.lower())
-    if expected is None or path.is_dir():
+    if expected is None:
         return
     name, looks_right = expected
-    with open(path, "rb") as handle:
-        head = handle.read(4096)
+    _guard.gdal_path(path)  # refuses a path GDAL would read as another file
+    if head and path.suffix.lower() == ".osm" and looks_right(head):  # type: ignore[operator]
+        _guard.check_osm_xml(path, head)
     if not head or looks_right(head):  # type: ignore[operator]
         return  # an empty file is reported by GDAL's own error
     raise FormatError(
@@ -120,11 +143,16 @@ def _check_signature(path: Path) -> None:
     )
 
 
-def _explain_unreadable(path: Path, exc: Exception) -> str:
+def _explain_unreadable(path: Path, exc: Exception, encoding: str | None = None) -> str:
     if path.suffix.lower() in {".geojson", ".json"}:
         try:
-            with open(path, encoding="utf-8") as handle:
+            with open(path, encoding=encoding or "utf-8") as handle:
                 json.load(handle)
+        except RecursionError:
+            return (f"{path.name} is nested too deeply to be GeoJSON (arrays or objects inside "
+                    "each other more than a thousand levels deep); re-export it from your GIS.")
+        except MemoryError:
+            return f"{path.name} is too large to be read into memory; split it into smaller files."
         except json.JSONDecodeError as err:
             return (
                 f"{path.name} is not valid GeoJSON: {err.msg} at line {err.lineno} column "
@@ -143,7 +171,7 @@ def _explain_unreadable(path: Path, exc: Exception) -> str:
 def _read_path(path: Path, layer: str | None, **options: object
                ) -> tuple[gpd.GeoDataFrame, int]:
     """Read a file into a GeoDataFrame; return it and the number of curved geometries."""
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _guard.reading():
         # NaN coordinates make shapely warn while decoding; they are reported by validation
         warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
         return _read_file(path, layer, **options)  # type: ignore[arg-type]
@@ -151,53 +179,100 @@ def _read_path(path: Path, layer: str | None, **options: object
 
 def _read_file(path: Path, layer: str | None, *, x_column: str | None = None,
                y_column: str | None = None, crs: object | None = None,
-               areas: str | None = None) -> tuple[gpd.GeoDataFrame, int]:
+               areas: str | None = None, encoding: str | None = None
+               ) -> tuple[gpd.GeoDataFrame, int]:
     suffix = path.suffix.lower()
     curved = 0
     if suffix in CSV_SUFFIXES:
-        gdf, curved = read_csv(path, x_column=x_column, y_column=y_column, crs=crs, areas=areas)
+        gdf, curved = read_csv(path, x_column=x_column, y_column=y_column, crs=crs, areas=areas,
+                               encoding=encoding)
         return gdf, curved
     if x_column is not None or y_column is not None:
         raise SchemaError(f"{path.name}: {option_hint('x_column')} and "
                           f"{option_hint('y_column')} name the coordinate columns of a CSV "
                           "file; this file holds its own geometry: leave them out.")
-    _check_signature(path)
+    recoded = None
+    if suffix in {".geojson", ".json"}:
+        recoded = _guard.check_geojson(path, encoding=encoding)
     try:
         if suffix in {".parquet", ".geoparquet"}:
-            gdf = gpd.read_parquet(path)
+            gdf = gpd.read_parquet(os.path.abspath(path), filesystem=pyarrow.fs.LocalFileSystem())
         elif suffix in {".pbf", ".osm"}:
             # small or hand-made OpenStreetMap extracts have unsorted node ids, which GDAL's
             # fast index refuses (the layer then reads as empty)
             with _curves.gdal_options(OSM_USE_CUSTOM_INDEXING="NO"):
-                gdf = pyogrio.read_dataframe(path, layer=layer)
+                gdf = pyogrio.read_dataframe(_guard.gdal_path(path), layer=layer)
+        elif recoded is not None:
+            with tempfile.TemporaryDirectory(prefix="minemap-utf8-") as folder:
+                copy = Path(folder) / "recoded.geojson"
+                copy.write_bytes(recoded)
+                gdf, curved = _read_gdal(copy, layer)
         else:
-            gdf, curved = _read_gdal(path, layer)
-    except (SchemaError, GeometryTypeError):
+            if suffix == ".shp" and encoding is None:
+                encoding = _guard.shapefile_encoding(path)
+            options = {"encoding": encoding} if encoding and suffix == ".shp" else {}
+            gdf, curved = _read_gdal(path, layer, **options)
+    except MinemapError:
         raise
     except Exception as exc:  # noqa: BLE001 - GDAL, Arrow and JSON errors all mean unreadable
-        raise FormatError(_explain_unreadable(path, exc)) from None
+        raise FormatError(_explain_unreadable(path, exc, encoding)) from None
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
         raise GeometryTypeError(f"{path.name}: the layer has no geometry column; "
                                 "point minemap at a spatial layer.")
+    _check_text(gdf, path)
     return gdf, curved
 
 
-def _read_gdal(path: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, int]:
+def _read_gdal(path: Path, layer: str | None, **options: str
+               ) -> tuple[gpd.GeoDataFrame, int]:
     """Read through GDAL: Arrow for linear data; curves through GDAL's feature path.
 
     The declared geometry type is not trusted (GDAL reports some curved layers as linear):
     the fast Arrow read is tried first, and a layer whose WKB turns out to be curved is
-    read again with GDAL linearising each curve.
+    read again with GDAL linearising each curve. The file is opened with the driver its
+    extension names (:func:`minemap.io._guard.gdal_path`).
     """
+    source = _guard.gdal_path(path)
     try:
-        return pyogrio.read_dataframe(path, layer=layer, use_arrow=True), 0
+        return pyogrio.read_dataframe(source, layer=layer, use_arrow=True, **options), 0
     except NotImplementedError as exc:
         if not _curves.is_nonlinear_error(exc):
             raise
-    curved = _curves.count_curved_in_layer(path, layer)
+    curved = _curves.count_curved_in_layer(source, layer, **options)
     with _curves.linearising():
-        gdf = pyogrio.read_dataframe(path, layer=layer, use_arrow=False)
+        gdf = pyogrio.read_dataframe(source, layer=layer, use_arrow=False, **options)
     return gdf, curved
+
+
+def _check_text(gdf: gpd.GeoDataFrame, path: Path) -> None:
+    """Refuse text that is not UTF-8 (a file whose declared encoding is wrong), naming the
+    column, the row and the fix, before it breaks a later step."""
+    for column in gdf.columns:
+        values = gdf[column]
+        if column == gdf.geometry.name or not isinstance(values.dtype,
+                                                          (pd.StringDtype, pd.ArrowDtype)):
+            continue  # Python objects are decoded text already
+        try:
+            array = pyarrow.array(values.array)
+            array.validate(full=True)
+        except (pyarrow.ArrowInvalid, pyarrow.ArrowTypeError, pyarrow.ArrowException):
+            row = next((i for i, v in enumerate(array) if not _valid_utf8(v)), 0)
+            if path.suffix.lower() in {".shp", ".geojson", ".json", ".csv", ".tsv"}:
+                fix = ("the file is in another encoding than it declares: pass the right one, "
+                       f"e.g. {option_hint('encoding', repr('latin-1'))}")
+            else:
+                fix = ("this format holds UTF-8 text only, so the file was written wrongly: "
+                       "fix the column's text in your GIS and export the layer again")
+            raise FormatError(f"{path.name}: column {column!r} holds text that is not UTF-8 "
+                              f"(row {row + 1}); {fix}.") from None
+
+
+def _valid_utf8(value: object) -> bool:
+    try:
+        value.as_py()  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - any decoding failure
+        return False
+    return True
 
 
 @gc_paused()
@@ -211,8 +286,13 @@ def read_layer(
     x_column: str | None = None,
     y_column: str | None = None,
     areas: str | None = None,
+    encoding: str | None = None,
 ) -> tuple[gpd.GeoDataFrame, str, int]:
     """Read a vector layer without validating its attributes.
+
+    Only the formats minemap documents are read, each with the driver its extension names,
+    from a local path (never a URL or a GDAL ``/vsi...`` path); nothing is fetched from the
+    network, whatever the file says (see :mod:`minemap.io._guard`).
 
     Parameters
     ----------
@@ -233,6 +313,12 @@ def read_layer(
     areas : str, optional
         What the layer's polygons are, e.g. ``'hazard areas'``, for a layer that must be
         polygons: a CSV of points is then refused with a message saying so.
+    encoding : str, optional
+        Text encoding of a Shapefile, GeoJSON or CSV file written in a legacy encoding, e.g.
+        ``'latin-1'`` or ``'cp1251'``. Without it, a Shapefile is read in the encoding its
+        ``.cpg`` (or header) declares, ISO-8859-1 when it declares none, as GDAL does; GeoJSON
+        and CSV as UTF-8. GeoPackage, FlatGeobuf, GeoParquet and OpenStreetMap files are
+        always UTF-8 (``encoding`` does not apply to them).
 
     Returns
     -------
@@ -244,19 +330,21 @@ def read_layer(
     if isinstance(source, gpd.GeoDataFrame):
         gdf, label, curved = source.copy(), _label(source, layer), 0
     elif isinstance(source, (str, os.PathLike)):
-        path = Path(source)
+        path = _guard.check_source(source)
+        encoding = _guard.check_encoding(encoding)
         suffix = path.suffix
         if not path.exists():
             raise InputFileError(
                 f"{path}: no such file; check the path (relative paths start at "
                 f"{Path.cwd()})."
             )
-        if path.is_dir() and path.suffix.lower() != ".gdb":
+        if path.is_dir():
             raise InputFileError(f"{path} is a folder; pass the data file inside it.")
+        _check_signature(path)
         chosen = _choose_layer(path, layer, default_layer)
         label = _label(path, chosen)
         gdf, curved = _read_path(path, chosen, x_column=x_column, y_column=y_column,
-                                 crs=crs, areas=areas)
+                                 crs=crs, areas=areas, encoding=encoding)
     else:
         raise TypeError(f"expected a file path or a GeoDataFrame, got {type(source).__name__}")
     if gdf.geometry.name not in gdf.columns:
@@ -312,6 +400,7 @@ def read_hazards(
     level_map: Mapping[str, str] | None = None,
     edges: str = "planar",
     allow_area_change: bool = False,
+    encoding: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read, validate and repair a layer of hazard areas.
 
@@ -339,6 +428,10 @@ def read_hazards(
         long edge's arc (:func:`minemap.crs.geodesic_edges`).
     allow_area_change : bool, default False
         Accept repairs that change a polygon's area by more than 1%.
+    encoding : str, optional
+        Text encoding of a Shapefile, GeoJSON or CSV written in a legacy encoding, e.g.
+        ``'latin-1'`` (see :func:`read_layer`); by default a Shapefile's declared encoding
+        (ISO-8859-1 when it declares none), UTF-8 for the others.
 
     Returns
     -------
@@ -363,7 +456,8 @@ def read_hazards(
     aliases = resolve_aliases(level_map, allowed=THREAT_LEVELS, builtin=THREAT_ALIASES,
                               option="level_map")
     gdf, label, curved = read_layer(source, layer=layer, crs=crs, override_crs=override_crs,
-                                    default_layer="hazards", areas="hazard areas")
+                                    default_layer="hazards", areas="hazard areas",
+                                    encoding=encoding)
     _validate.require_columns(gdf, {threat_column: "threat_column"}, label)
     ids = _ids(gdf, id_column, label, HAZARD_ID)
     levels = _validate.normalise_vocabulary(
@@ -391,6 +485,7 @@ def read_releases(
     method_map: Mapping[str, str] | None = None,
     edges: str = "planar",
     allow_area_change: bool = False,
+    encoding: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read, validate and repair a layer of land-release records.
 
@@ -418,6 +513,10 @@ def read_releases(
         long edge's arc (:func:`minemap.crs.geodesic_edges`).
     allow_area_change : bool, default False
         Accept repairs that change a polygon's area by more than 1%.
+    encoding : str, optional
+        Text encoding of a Shapefile, GeoJSON or CSV written in a legacy encoding, e.g.
+        ``'latin-1'`` (see :func:`read_layer`); by default a Shapefile's declared encoding
+        (ISO-8859-1 when it declares none), UTF-8 for the others.
 
     Returns
     -------
@@ -438,7 +537,8 @@ def read_releases(
     aliases = resolve_aliases(method_map, allowed=RELEASE_METHODS, builtin=METHOD_ALIASES,
                               option="method_map")
     gdf, label, curved = read_layer(source, layer=layer, crs=crs, override_crs=override_crs,
-                                    default_layer="releases", areas="release areas")
+                                    default_layer="releases", areas="release areas",
+                                    encoding=encoding)
     _validate.require_columns(gdf, {method_column: "method_column",
                                     date_column: "date_column"}, label)
     ids = _ids(gdf, id_column, label, RELEASE_ID)

@@ -196,3 +196,31 @@ def test_too_long_file_name_is_one_output_error(tmp_path):
     with pytest.raises(OutputError, match="too long"):
         mio.write_text(tmp_path / ("y" * 250 + ".csv"), "a")
     assert listing(tmp_path) == []
+
+
+def test_zipped_shapefile_output_reads_back_as_hazards(tmp_path):
+    target = mio.write_layer(LAYER, tmp_path / "hz.shp.zip")
+    back = mio.read_hazards(target, threat_column="threat_lev")  # dBase names: 10 characters
+    assert sorted(back["hazard_id"]) == ["H1", "H2"]
+    assert back.crs.equals(LAYER.crs)
+
+
+@pytest.mark.parametrize("members", [{"a.shp": None, "b.shp": None},
+                                     {"a.shp": None, "x.vrt": b"<OGRVRTDataSource/>"},
+                                     {"sub/a.shp": None},
+                                     {"a.shp": b"not a shapefile"}])
+def test_zipped_shapefile_holding_anything_else_is_refused(tmp_path, members):
+    import zipfile
+
+    from minemap._errors import FormatError
+
+    real = mio.write_layer(LAYER, tmp_path / "real.shp.zip")
+    with zipfile.ZipFile(real) as archive:
+        assert sorted(archive.namelist())[0] == "real.cpg"  # parts named after the file
+        shp = archive.read("real.shp")
+    hostile = tmp_path / "hostile.shp.zip"
+    with zipfile.ZipFile(hostile, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, shp if data is None else data)
+    with pytest.raises(FormatError, match="hostile.shp.zip"):
+        mio.read_hazards(hostile)

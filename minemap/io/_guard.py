@@ -38,6 +38,8 @@ DRIVERS: dict[str, str] = {
     ".geojson": "GeoJSON",
     ".json": "GeoJSON",
     ".shp": "ESRI Shapefile",
+    ".shp.zip": "ESRI Shapefile",  # a zipped Shapefile, one file (what minemap writes)
+    ".shz": "ESRI Shapefile",
     ".fgb": "FlatGeobuf",
     ".parquet": "Parquet",
     ".geoparquet": "Parquet",
@@ -47,7 +49,8 @@ DRIVERS: dict[str, str] = {
     ".pbf": "OSM",
 }
 
-_FORMATS = ("GeoPackage (.gpkg), GeoJSON (.geojson, .json), Shapefile (.shp), FlatGeobuf "
+_FORMATS = ("GeoPackage (.gpkg), GeoJSON (.geojson, .json), Shapefile (.shp, or zipped: "
+            ".shp.zip, .shz), FlatGeobuf "
             "(.fgb), GeoParquet (.parquet), CSV (.csv, .tsv) or OpenStreetMap (.osm, .osm.pbf)")
 
 #: Drivers GDAL can be told to use with a prefix to the file name.
@@ -98,9 +101,49 @@ def check_source(source: str | os.PathLike) -> Path:
     return Path(text)
 
 
+def read_suffix(path: str | os.PathLike) -> str:
+    """An input's extension, lower case, with ``.shp.zip`` as one extension."""
+    name = Path(path).name.lower()
+    return ".shp.zip" if name.endswith(".shp.zip") else Path(name).suffix
+
+
+#: What a zipped Shapefile may hold: the parts of one Shapefile, nothing else.
+_SHAPEFILE_PARTS = frozenset({".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx",
+                              ".qpj", ".xml"})
+
+
+def check_zipped_shapefile(path: Path) -> None:
+    """Refuse a ``.shp.zip``/``.shz`` that is not exactly one Shapefile's parts.
+
+    GDAL opens such a file through its zip reader; anything else in the archive (a VRT, a
+    folder, a second layer) could make it read what was not asked for.
+    """
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            shp = [n for n in names if n.lower().endswith(".shp")]
+            odd = [n for n in names if "/" in n or "\\" in n or n.startswith(".")
+                   or Path(n).suffix.lower() not in _SHAPEFILE_PARTS]
+            if odd or len(shp) != 1:
+                raise FormatError(
+                    f"{path.name}: a zipped Shapefile must hold the parts of exactly one "
+                    f"Shapefile (.shp, .shx, .dbf, .prj, .cpg) at its top level; it holds "
+                    f"{names[:6]}; unzip it and pass the .shp, or zip one Shapefile again.")
+            with archive.open(shp[0]) as member:
+                head = member.read(4)
+    except zipfile.BadZipFile:
+        raise FormatError(f"{path.name} is not a zip archive, as its extension says; pass "
+                          "the Shapefile's .shp, or zip it again.") from None
+    if head != b"\x00\x00\x27\x0a":
+        raise FormatError(f"{path.name}: {shp[0]} inside it is not a Shapefile; zip the real "
+                          "Shapefile again.")
+
+
 def check_suffix(path: Path) -> str:
     """The driver of ``path``'s extension; refuse an extension minemap does not read."""
-    driver = DRIVERS.get(path.suffix.lower())
+    driver = DRIVERS.get(read_suffix(path))
     if driver is None:
         raise FormatError(
             f"{path.name}: minemap does not read {path.suffix or 'files without an extension'}"

@@ -366,13 +366,25 @@ def _cell_text(value: object) -> object:
         return "'" + value
 
 
-def layer_writer(gdf: gpd.GeoDataFrame, suffix: str, layer: str | None = None
-                 ) -> Callable[[Path], None]:
-    """A ``writer(tmp_path)`` that writes ``gdf`` in the format its suffix names."""
+def layer_writer(gdf: gpd.GeoDataFrame, suffix: str, layer: str | None = None,
+                 name: str | None = None) -> Callable[[Path], None]:
+    """A ``writer(tmp_path)`` that writes ``gdf`` in the format its suffix names.
+
+    ``name`` is the final file name: a zipped Shapefile names its parts after it.
+    """
     suffix = suffix.lower()
 
     def write_to(tmp: Path) -> None:
-        if suffix in {".parquet", ".geoparquet"}:
+        if suffix in {".shp.zip", ".shz"}:
+            # the parts inside the zip are named after the file GDAL writes: write it under
+            # its final name in a private folder, then move it to the staging path
+            with tempfile.TemporaryDirectory(prefix=".minemap-", dir=tmp.parent) as folder:
+                inner = Path(folder) / (name or tmp.name)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    pyogrio.write_dataframe(gdf, inner, driver="ESRI Shapefile")
+                os.replace(inner, tmp)
+        elif suffix in {".parquet", ".geoparquet"}:
             gdf.to_parquet(tmp)
         elif suffix == ".csv":
             frame = spreadsheet_safe(pd.DataFrame(gdf.drop(columns=gdf.geometry.name)))
@@ -391,7 +403,7 @@ def add_layer(outputs: OutputSet, gdf: gpd.GeoDataFrame, path: str | os.PathLike
               layer: str | None = None) -> None:
     """Stage ``gdf`` in ``outputs``; the format follows the file extension."""
     target = check_layer_suffix(path)
-    outputs.add(target, layer_writer(gdf, output_suffix(target), layer))
+    outputs.add(target, layer_writer(gdf, output_suffix(target), layer, name=target.name))
 
 
 def write_layer(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, layer: str | None = None

@@ -499,3 +499,16 @@ def test_any_spelling_of_an_input_as_output_is_refused(project, tmp_path, monkey
     assert status == 2 and "also an input" in one_error_line(err)
     assert project.read_bytes() == before
     assert not Path("z.gpkg").exists()
+
+
+def test_legacy_encoding_option(tmp_path, capsys):
+    text = HAZARDS.to_crs(4326).assign(district=["Agdam", "FUZULI"]).to_json()
+    path = tmp_path / "latin.geojson"  # an old export: latin-1 bytes, not UTF-8
+    path.write_bytes(text.replace("FUZULI", "Füzuli").encode("latin-1"))
+    status, _, err = cli(["summary", path, "--by", "district"], capsys)
+    line = one_error_line(err)
+    assert status == 2 and "--encoding" in line and "latin.geojson" in line
+    status, out, err = cli(["summary", path, "--by", "district", "--encoding", "latin-1",
+                            "--format", "json"], capsys)
+    assert status == 0, err
+    assert "Füzuli" in {row["district"] for row in json.loads(out)["rows"]}

@@ -87,7 +87,8 @@ def read_hazards(args: argparse.Namespace) -> gpd.GeoDataFrame:
         return _io.read_hazards(
             args.hazards, layer=args.layer, crs=args.crs, override_crs=args.override_crs,
             id_column=args.id_column, threat_column=args.threat_column, level_map=level_map,
-            edges=args.edges, allow_area_change=args.allow_area_change)
+            edges=args.edges, encoding=args.encoding,
+            allow_area_change=args.allow_area_change)
 
 
 def read_releases(args: argparse.Namespace) -> gpd.GeoDataFrame | None:
@@ -103,7 +104,8 @@ def read_releases(args: argparse.Namespace) -> gpd.GeoDataFrame | None:
             args.released, layer=args.released_layer, crs=args.crs,
             override_crs=args.override_crs, id_column=args.release_id_column,
             method_column=args.method_column, date_column=args.date_column,
-            method_map=method_map, edges=args.edges, allow_area_change=args.allow_area_change)
+            method_map=method_map, edges=args.edges, encoding=args.encoding,
+            allow_area_change=args.allow_area_change)
 
 
 def read_inputs(args: argparse.Namespace) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
@@ -128,7 +130,8 @@ def read_feature_option(args: argparse.Namespace, kind: str, *, option: str | No
         try:
             return _io.read_features(path, kind=kind, layer=layer,  # type: ignore[arg-type]
                                      crs=args.crs, override_crs=args.override_crs, tags=tags,
-                                     edges=args.edges, x_column=x_column, y_column=y_column)
+                                     edges=args.edges, x_column=x_column, y_column=y_column,
+                                     encoding=args.encoding)
         except EmptyLayerError as exc:
             if Path(path).suffix.lower() not in _io.OSM_SUFFIXES:
                 raise

@@ -19,6 +19,7 @@ from minemap.cli.helpers import one_line, print_warnings, terminal_text
 
 #: How messages name the options every command spells the same way.
 _COMMON_SPELLING = {"as_of": "--as-of", "edges": "--edges", "crs": "--crs", "freq": "--freq",
+                    "encoding": "--encoding",
                     "override_crs": "--override-crs", "allow_area_change": "--allow-area-change"}
 
 #: Modules of the package that hold shared plumbing, not commands.

@@ -56,6 +56,11 @@ def add_hazard_inputs(parser: argparse.ArgumentParser) -> None:
                             "minemap's (tables [threat_level] and [method], e.g. "
                             "'Zone rouge' = \"high\"); the IMAS terms (CHA, SHA, clearance, "
                             "technical survey, non-technical survey) are built in")
+    group.add_argument("--encoding", metavar="NAME",
+                       help="text encoding of Shapefiles, GeoJSON and CSV written in a legacy "
+                            "encoding, e.g. latin-1, cp1252, cp1251 (default: a Shapefile's "
+                            ".cpg, else UTF-8 or ISO-8859-1 by content; UTF-8 for GeoJSON and "
+                            "CSV)")
     group.add_argument("--edges", choices=("planar", "geodesic"), default="planar",
                        help="polygon edges are straight in the layer's own CRS (planar, as "
                             "in most GIS) or great-circle arcs (geodesic, as PostGIS "

@@ -31,7 +31,7 @@ from minemap._errors import OutputError
 STDOUT_NAMES = frozenset({"-", "/dev/stdout"})
 
 #: Extensions whose files hold several layers: writing a layer keeps the others.
-MULTI_LAYER_SUFFIXES = frozenset({".gpkg", ".sqlite"})
+MULTI_LAYER_SUFFIXES = frozenset({".gpkg"})
 
 
 def _folder(target: Path) -> Path:

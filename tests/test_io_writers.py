@@ -224,3 +224,22 @@ def test_zipped_shapefile_holding_anything_else_is_refused(tmp_path, members):
             archive.writestr(name, shp if data is None else data)
     with pytest.raises(FormatError, match="hostile.shp.zip"):
         mio.read_hazards(hostile)
+
+
+def test_temporary_files_of_a_killed_run_are_removed_by_the_next_write(tmp_path):
+    import subprocess
+    import sys
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    target = tmp_path / "report.csv"
+    orphan = tmp_path / f".report.csv.minemap-{dead.pid}-k1ll3d.csv"
+    orphan.write_text("half a report")
+    orphan_dir = tmp_path / f".report.csv.minemap-{dead.pid}-dir"
+    orphan_dir.mkdir()
+    alive = tmp_path / ".report.csv.minemap-1-busy.csv"  # pid 1 is alive: another run's
+    alive.write_text("being written")
+    other = tmp_path / ".other.csv.minemap-1-x"
+    other.write_text("another target's")
+    mio.write_text(target, "whole\n")
+    assert listing(tmp_path) == sorted([alive.name, other.name, "report.csv"])

@@ -11,7 +11,9 @@ traceback about a hidden temporary file.
 from __future__ import annotations
 
 import errno
+import glob
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -183,7 +185,9 @@ class OutputSet:
         stream = is_stream(target)
         folder = None if stream else _folder(target)  # a device's bytes are staged privately
         try:
-            handle, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.",
+            if folder is not None:
+                remove_orphans(target)
+            handle, tmp_name = tempfile.mkstemp(prefix=_temp_prefix(target),
                                                 suffix=output_suffix(target), dir=folder)
         except OSError as exc:
             raise _output_error(target, exc) from None
@@ -217,7 +221,7 @@ class OutputSet:
                 current = final = staged.target
                 backup = None
                 if final.exists():
-                    backup = final.with_name(f".{final.name}.previous")
+                    backup = final.with_name(f"{_temp_prefix(final)}previous")
                     _link_or_copy(final, backup)
                 done.append((final, backup))
                 os.replace(staged.tmp, final)
@@ -248,6 +252,45 @@ class OutputSet:
                 shutil.rmtree(staged.tmp, ignore_errors=True)
             else:
                 _remove(staged.tmp)
+
+
+def _temp_prefix(target: Path) -> str:
+    """Hidden temporary files beside ``target`` carry the writing process's id, so that one
+    left by a killed run can be told from one another run is writing."""
+    return f".{target.name}.minemap-{os.getpid()}-"
+
+
+def remove_orphans(target: Path) -> list[Path]:
+    """Remove temporary files beside ``target`` that a killed minemap run left behind.
+
+    A kill (power cut, ``kill -9``) between staging an output and putting it in place leaves
+    its hidden temporary file; the next write to the same target removes every such file
+    whose process is gone. Files of a run still alive are left alone.
+    """
+    removed = []
+    pattern = re.compile(re.escape(f".{target.name}.minemap-") + r"(\d+)-")
+    for candidate in _folder(target).glob(f".{glob.escape(target.name)}.minemap-*"):
+        match = pattern.match(candidate.name)
+        if match is None or _alive(int(match.group(1))):
+            continue
+        if candidate.is_dir():
+            shutil.rmtree(candidate, ignore_errors=True)
+        else:
+            _remove(candidate)
+        removed.append(candidate)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _link_or_copy(source: Path, backup: Path) -> None:
@@ -378,7 +421,7 @@ def layer_writer(gdf: gpd.GeoDataFrame, suffix: str, layer: str | None = None,
         if suffix in {".shp.zip", ".shz"}:
             # the parts inside the zip are named after the file GDAL writes: write it under
             # its final name in a private folder, then move it to the staging path
-            with tempfile.TemporaryDirectory(prefix=".minemap-", dir=tmp.parent) as folder:
+            with tempfile.TemporaryDirectory(prefix=f"{tmp.name}.", dir=tmp.parent) as folder:
                 inner = Path(folder) / (name or tmp.name)
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", RuntimeWarning)

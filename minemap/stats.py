@@ -30,6 +30,7 @@ from minemap._overlay import (
     gc_paused,
     intersecting_pairs,
     intersection_pieces,
+    merge_stacks,
     polygonal_parts,
     robust,
     run_positions,
@@ -277,6 +278,8 @@ def _release_overlay(
     released = np.zeros((n, len(RELEASE_METHODS)))
     if release_work.size == 0:
         return released, 0.0, (hazard.work.copy() if keep_remaining else None)
+    # slivers of a stack, merged by method: one overlay per hazard piece and method
+    release_work, release_method = merge_stacks(release_work, release_method)
     i, j = intersecting_pairs(hazard.work, release_work)
     order = np.lexsort((j, i))
     i, j = i[order], j[order]

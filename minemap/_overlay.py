@@ -509,9 +509,10 @@ def _flatten_stack(geoms: np.ndarray) -> np.ndarray:
     if taken.size:
         union = shapely.union_all(taken)
         sel = np.flatnonzero(~shapely.is_empty(second))
-        sel = sel[shapely.intersects(second[sel], union)]
+        cutters = clip_to(np.full(sel.size, union, dtype=object), second[sel])
+        meet = shapely.intersects(second[sel], cutters)  # tested on the clipped (small) union
+        sel, cutters = sel[meet], cutters[meet]
         if sel.size:
-            cutters = clip_to(np.full(sel.size, union, dtype=object), second[sel])
             second[sel] = polygonal_parts(robust(shapely.difference, second[sel], cutters))
     return np.concatenate([first, second])
 

@@ -104,7 +104,8 @@ def run_plain(hz: Path, rl: Path) -> dict[str, float]:
 
 def stack_layers(n: int, kind: str) -> tuple:
     """``n`` hazards and ``n`` releases, all over one spot: ``distinct`` (side by side, for
-    comparison), ``identical`` copies, or ``shifted`` (each moved by up to 5 m at random)."""
+    comparison), ``identical`` copies, ``shifted`` (each moved by up to 5 m at random), or
+    ``steady`` (copy k moved by k cm in one direction, releases moved the same way)."""
     import geopandas as gpd
     import numpy as np
     from shapely import box
@@ -115,6 +116,8 @@ def stack_layers(n: int, kind: str) -> tuple:
         offsets = np.column_stack([(np.arange(n) % 100) * 2000.0, (np.arange(n) // 100) * 2000.0])
     elif kind == "identical":
         offsets = np.zeros((n, 2))
+    elif kind == "steady":
+        offsets = np.column_stack([np.arange(n) * 0.01, np.arange(n) * 0.01])
     else:
         offsets = rng.uniform(-5.0, 5.0, (n, 2))
     hz = gpd.GeoDataFrame({"hazard_id": [f"H{i}" for i in range(n)],
@@ -146,9 +149,9 @@ def stack_worker(kind: str, n: int) -> None:
 
 
 def stacks(n: int) -> None:
-    """Time land_release_summary (only) on distinct, identical and shifted stacks."""
+    """Time land_release_summary (only) on distinct, identical, shifted and steady stacks."""
     print(f"{'kind':>9} {'hazards':>8} | {'seconds':>8} | {'hazard ha':>12} {'released ha':>12}")
-    for kind in ("distinct", "identical", "shifted"):
+    for kind in ("distinct", "identical", "shifted", "steady"):
         out = subprocess.run([sys.executable, __file__, "--stack-worker", kind, "--size", str(n)],
                              check=True, capture_output=True, text=True)
         r = json.loads(out.stdout.strip().splitlines()[-1])
@@ -195,7 +198,7 @@ def main() -> None:
     parser.add_argument("--cold", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--stacks", type=int, metavar="N",
                         help="time N stacked hazards and releases instead")
-    parser.add_argument("--stack-worker", choices=("distinct", "identical", "shifted"),
+    parser.add_argument("--stack-worker", choices=("distinct", "identical", "shifted", "steady"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.stack_worker:

@@ -26,10 +26,12 @@ from minemap import io as _io
 from minemap._errors import CoordinateError, DataWarning, SchemaError, option_hint
 from minemap._overlay import (
     HEAVY_TARGET,
+    clip_to,
     flatten,
     gc_paused,
     intersecting_pairs,
     intersection_pieces,
+    merge_stacks,
     polygonal_parts,
     robust,
     run_positions,
@@ -277,6 +279,10 @@ def _release_overlay(
     released = np.zeros((n, len(RELEASE_METHODS)))
     if release_work.size == 0:
         return released, 0.0, (hazard.work.copy() if keep_remaining else None)
+    # slivers of a stack, merged by method: one overlay per hazard piece and method
+    given = release_work
+    release_work, release_method = merge_stacks(release_work, release_method)
+    stacked = release_work is not given  # merged polygons are large: clip them to each cut
     i, j = intersecting_pairs(hazard.work, release_work)
     order = np.lexsort((j, i))
     i, j = i[order], j[order]
@@ -308,7 +314,10 @@ def _release_overlay(
         if sel.size == 0:
             continue
         k = i[sel]
-        cut = polygonal_parts(robust(shapely.difference, current[k], release_work[j[sel]]))
+        cutters = release_work[j[sel]]
+        if stacked:
+            cutters = clip_to(cutters, current[k])
+        cut = polygonal_parts(robust(shapely.difference, current[k], cutters))
         cut_m2 = _crs.area_m2(cut, hazard.work_crs, hazard.frame)
         taken[sel] = np.clip(current_m2[k] - cut_m2, 0.0, None)
         current[k], current_m2[k] = cut, cut_m2

@@ -1,7 +1,8 @@
 """land_release_summary on stacked and duplicated polygons, against the geodesic oracle.
 
-Stacks (many copies of one polygon, exact or slightly shifted) are flattened another way
-than ordinary layers (``minemap._overlay.flatten``); the figures must not change.
+Stacks (many copies of one polygon, exact, slightly shifted or shifted steadily in one
+direction) are flattened and overlaid another way than ordinary layers
+(``minemap._overlay.flatten``, ``merge_stacks``); the figures must not change.
 """
 
 from __future__ import annotations
@@ -18,10 +19,14 @@ import minemap
 from minemap._errors import DataWarning
 
 
-def _layers(n, jitter, seed=0):
+def _layers(n, jitter, seed=0, *, steady=0.0):
+    """``n`` hazards and releases over one spot: copies, randomly jittered by up to
+    ``jitter`` m, or (``steady``) copy k moved by k × ``steady`` m up and to the right."""
     rng = np.random.default_rng(seed)
     x0, y0 = 500_000.0, 4_400_000.0
     shift = rng.uniform(-jitter, jitter, (n, 2)) if jitter else np.zeros((n, 2))
+    if steady:
+        shift = np.repeat(np.arange(n)[:, None] * steady, 2, axis=1)
     hz_geoms = [box(x0 + a, y0 + b, x0 + 800 + a, y0 + 800 + b) for a, b in shift]
     rl_geoms = [box(x0 + 300 + a, y0 + b, x0 + 1100 + a, y0 + 400 + b) for a, b in shift]
     hz = gpd.GeoDataFrame({"hazard_id": [f"H{i}" for i in range(n)],
@@ -33,9 +38,10 @@ def _layers(n, jitter, seed=0):
     return hz, rl
 
 
-@pytest.mark.parametrize("jitter", [0.0, 2.0])
-def test_stacked_hazards_and_releases_match_the_oracle(jitter):
-    hz, rl = _layers(80, jitter)
+@pytest.mark.parametrize(("jitter", "steady"), [(0.0, 0.0), (2.0, 0.0), (0.0, 0.05)],
+                         ids=["identical", "jittered", "steady"])
+def test_stacked_hazards_and_releases_match_the_oracle(jitter, steady):
+    hz, rl = _layers(80, jitter, steady=steady)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)  # releases reach outside: expected
         table = minemap.land_release_summary(hz, rl)

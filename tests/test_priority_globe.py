@@ -12,6 +12,7 @@ from test_priority import by_key, geodesic_ha, layer, oracle_buffer, to_lonlat
 
 from minemap import crs as _crs
 from minemap.priority import CATEGORIES, _true_buffers, priority_zones
+from minemap.ranking import rank_hazards
 
 WGS84 = pyproj.CRS.from_epsg(4326)
 #: Where the clusters are: the equal-area frame centred on them has its antipode on one.
@@ -115,3 +116,43 @@ def test_large_feature_near_the_frame_antipode_is_buffered_true():
     assert got == pytest.approx(want, rel=1e-3)
     assert shapely.bounds(shapely.union_all(buffers))[[0, 2]].tolist() == pytest.approx(
         [-180.0, 180.0])
+
+
+def true_distances(hazards, releases, feats) -> dict:
+    """Metres from each hazard's remaining piece to the nearest feature of each category:
+    AEQD centred on the piece (distances from near its centre are true), continuous
+    longitudes."""
+    released = shapely.union_all(list(releases.geometry))
+    out = {}
+    high = shapely.union_all(list(hazards.loc[hazards.threat_level == "high"].geometry))
+    for hid, level, geom in zip(hazards.hazard_id, hazards.threat_level, hazards.geometry,
+                                strict=True):
+        piece = geom.difference(released)
+        if level != "high":
+            piece = piece.difference(high)
+        c = piece.centroid
+        frame = aeqd_at(c.x, c.y)
+        target = _crs.project_dense(np.array([shapely.segmentize(piece, 0.0005)]), WGS84,
+                                    frame)[0]
+        for category, gdf in feats.items():
+            close = [g for g in gdf.geometry if abs(g.centroid.x - c.x) < 5
+                     and abs(g.centroid.y - c.y) < 5]
+            local_ = _crs.project_dense(shapely.segmentize(np.array(close), 0.0005), WGS84,
+                                        frame)
+            out[(hid, category)] = float(shapely.distance(target, local_).min())
+    return out
+
+
+def aeqd_at(lon: float, lat: float) -> pyproj.CRS:
+    return pyproj.CRS.from_proj4(f"+proj=aeqd +lat_0={lat} +lon_0={lon} +ellps=WGS84 +units=m")
+
+
+@pytest.mark.parametrize("cut", [False, True], ids=["past-180", "cut-at-180"])
+def test_ranking_distances_round_the_globe_are_true(cut):
+    want = true_distances(*scene())
+    ranking = rank_hazards(*scene(cut=cut)[:2], **scene(cut=cut)[2]).set_index("hazard_id")
+    assert (ranking[[f"{c}_distance_m" for c in CATEGORIES]].to_numpy() > 0).sum() >= 4
+    for (hid, category), value in want.items():
+        got = ranking.loc[hid, f"{category}_distance_m"]
+        assert got == pytest.approx(value, rel=2e-3, abs=0.5), (hid, category)
+    assert ranking["remaining_ha"].sum() == pytest.approx(4 * (215.0 + 225.0), rel=1e-6)

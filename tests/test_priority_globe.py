@@ -17,6 +17,8 @@ from minemap.ranking import rank_hazards
 WGS84 = pyproj.CRS.from_epsg(4326)
 #: Where the clusters are: the equal-area frame centred on them has its antipode on one.
 CENTRES = ((0.0, 10.0), (90.0, 10.0), (-90.0, 10.0), (180.0, 50.0))
+#: The same, with the shared frame's centre at (0°, 0°) and its antipode on the 180° cluster.
+AT_ANTIPODE = ((0.0, 0.0), (0.0, 0.5), (90.0, 0.0), (-90.0, 0.0), (180.0, 0.0))
 DISTANCES = {"roads": 100.0, "infrastructure": 250.0, "residential": 500.0}
 
 
@@ -89,16 +91,19 @@ def oracle(hazards, releases, feats) -> dict:
     return out
 
 
-@pytest.fixture(scope="module", params=[False, True], ids=["short-roads", "long-road"])
+@pytest.fixture(scope="module", params=[(CENTRES, False), (CENTRES, True), (AT_ANTIPODE, False),
+                                        (AT_ANTIPODE, True)],
+                ids=["short-roads", "long-road", "antipode-short-roads", "antipode-long-road"])
 def expected(request):
-    return request.param, oracle(*scene(long_road=request.param))
+    centres, long_road = request.param
+    return centres, long_road, oracle(*scene(centres, long_road=long_road))
 
 
 @pytest.mark.parametrize("cut", [False, True], ids=["past-180", "cut-at-180"])
 def test_zones_round_the_globe_match_geodesic_oracle(expected, cut):
-    long_road, want = expected
-    got = by_key(priority_zones(*scene(long_road=long_road, cut=cut)[:2],
-                                **scene(long_road=long_road, cut=cut)[2]))
+    centres, long_road, want = expected
+    hazards, releases, feats = scene(centres, long_road=long_road, cut=cut)
+    got = by_key(priority_zones(hazards, releases, **feats))
     assert set(got) == {k for k, v in want.items() if v > 0}
     for key, value in want.items():
         if value > 0:
@@ -147,12 +152,54 @@ def aeqd_at(lon: float, lat: float) -> pyproj.CRS:
     return pyproj.CRS.from_proj4(f"+proj=aeqd +lat_0={lat} +lon_0={lon} +ellps=WGS84 +units=m")
 
 
+@pytest.mark.parametrize("centres", [CENTRES, AT_ANTIPODE], ids=["spread", "antipode"])
 @pytest.mark.parametrize("cut", [False, True], ids=["past-180", "cut-at-180"])
-def test_ranking_distances_round_the_globe_are_true(cut):
-    want = true_distances(*scene())
-    ranking = rank_hazards(*scene(cut=cut)[:2], **scene(cut=cut)[2]).set_index("hazard_id")
+def test_ranking_distances_round_the_globe_are_true(cut, centres):
+    want = true_distances(*scene(centres))
+    hazards, releases, feats = scene(centres, cut=cut)
+    ranking = rank_hazards(hazards, releases, **feats).set_index("hazard_id")
     assert (ranking[[f"{c}_distance_m" for c in CATEGORIES]].to_numpy() > 0).sum() >= 4
     for (hid, category), value in want.items():
         got = ranking.loc[hid, f"{category}_distance_m"]
         assert got == pytest.approx(value, rel=2e-3, abs=0.5), (hid, category)
-    assert ranking["remaining_ha"].sum() == pytest.approx(4 * (215.0 + 225.0), rel=1e-6)
+    assert ranking["remaining_ha"].sum() == pytest.approx(
+        sum(want_remaining_ha(*scene(centres)).values()), rel=1e-4)
+
+
+def want_remaining_ha(hazards, releases, feats) -> dict:
+    released = shapely.union_all(list(releases.geometry))
+    high = shapely.union_all(list(hazards.loc[hazards.threat_level == "high"].geometry))
+    return {hid: geodesic_ha(g.difference(released) if lvl == "high"
+                             else g.difference(released).difference(high))
+            for hid, lvl, g in zip(hazards.hazard_id, hazards.threat_level, hazards.geometry,
+                                   strict=True)}
+
+
+@pytest.mark.parametrize("centres", [CENTRES, AT_ANTIPODE], ids=["spread", "antipode"])
+@pytest.mark.parametrize("cut", [False, True], ids=["past-180", "cut-at-180"])
+def test_map_legend_hectares_round_the_globe_equal_the_figures(cut, centres):
+    """The map's legend shows the summary's hectares and the zones' own zone_ha."""
+    import re
+    import warnings
+
+    from minemap import land_release_summary, maps
+    from minemap._errors import DataWarning
+
+    hazards, releases, feats = scene(centres, cut=cut)
+    zones = priority_zones(hazards, releases, **feats)
+    fmap = maps.hazard_map(hazards, releases, priority=zones, tiles=None, **feats)
+    page = maps.map_html(fmap, offline=True)
+    legend = page[page.index('id="minemap-legend"'):]
+    legend = legend[:legend.index("</div></div>")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        table = land_release_summary(hazards, releases).set_index("threat_level")
+    for level in ("high", "medium"):
+        assert f"{table.loc[level, 'hazard_ha']:,.2f} ha" in legend
+    for column in ("cleared_ha", "remaining_ha"):
+        assert f"{table.loc['total', column]:,.2f} ha" in legend
+    assert f"{zones['zone_ha'].sum():,.2f} ha" in legend
+    for row in re.findall(r'\["Area", "([0-9,.]+) ha"\]', page[:page.index("minemap-legend")]):
+        assert row  # every tooltip area is a number
+    assert zones["zone_ha"].sum() == pytest.approx(
+        sum(oracle(*scene(centres)).values()), rel=1e-4)

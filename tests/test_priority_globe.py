@@ -203,3 +203,36 @@ def test_map_legend_hectares_round_the_globe_equal_the_figures(cut, centres):
         assert row  # every tooltip area is a number
     assert zones["zone_ha"].sum() == pytest.approx(
         sum(oracle(*scene(centres)).values()), rel=1e-4)
+
+
+def test_population_round_the_globe_is_counted_where_the_hazards_are(tmp_path):
+    """People within 1000 m of the hazards at 180° (a raster west of 180°, the buffers
+    reaching across it), in a layer whose shared frame has its antipode there."""
+    import rasterio
+    from rasterio.transform import Affine
+
+    path = tmp_path / "pop.tif"
+    cell = 0.005
+    with rasterio.open(path, "w", driver="GTiff", width=20, height=20, count=1,
+                       dtype="float32", crs="EPSG:4326", nodata=-9999,
+                       transform=Affine(cell, 0, -180.0, 0, -cell, 0.07)) as ds:
+        ds.write(np.full((20, 20), 7.0, dtype="float32"), 1)
+    extent = box(-180.0, 0.07 - 20 * cell, -180.0 + 20 * cell, 0.07)
+    hazards, releases, feats = scene(AT_ANTIPODE, cut=True)
+    with pytest.warns(Warning, match="outside the population raster"):
+        ranking = rank_hazards(hazards, releases, population=path, **feats)
+    got = ranking.set_index("hazard_id")["population"]
+    # oracle: each remaining piece buffered in an AEQD frame on it, cut at 180°; a cell
+    # counts by the share of it (in degrees, as exactextract weighs it) the buffer covers
+    plain, released, _ = scene(AT_ANTIPODE)
+    released = shapely.union_all(list(released.geometry))
+    high = shapely.union_all(list(plain.loc[plain.threat_level == "high"].geometry))
+    for hid in ("H4a", "H4b"):
+        row = plain.set_index("hazard_id").loc[hid]
+        piece = row.geometry.difference(released)
+        if row.threat_level != "high":
+            piece = piece.difference(high)
+        buffer = _crs.canonical_lonlat(np.array([unwrapped_buffer(piece, 1000.0)]), WGS84)[0]
+        want = 7.0 * buffer.intersection(extent).area / cell**2
+        assert want > 50
+        assert got[hid] == pytest.approx(want, rel=3e-3), hid

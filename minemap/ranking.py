@@ -402,6 +402,23 @@ def _in_shared_frame(geoms: np.ndarray, crs: object, frame: pyproj.CRS) -> bool:
                                   SHARED_REACH_DEGREES).all())
 
 
+def _near_antimeridian(geoms: np.ndarray, crs: pyproj.CRS, radius_m: float) -> bool:
+    """Whether lon/lat geometries come within ``radius_m`` of the ±180° meridian."""
+    crs = pyproj.CRS(crs)
+    if not crs.is_geographic or len(geoms) == 0:
+        return False
+    per = _crs.degrees_per_unit(crs)
+    bounds = shapely.bounds(geoms) * per
+    live = np.isfinite(bounds).all(axis=1)
+    if not live.any():
+        return False
+    bounds = bounds[live]
+    cos = np.cos(np.radians(np.fmin(np.abs(bounds[:, [1, 3]]).max(axis=1), 90.0)))
+    with np.errstate(divide="ignore"):
+        margin = 1.01 * radius_m / (111_000.0 * cos) + 1e-6
+    return bool(np.any((bounds[:, 0] < -180.0 + margin) | (bounds[:, 2] > 180.0 - margin)))
+
+
 @gc_paused()
 def _ranking(hazards: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoDataFrame],
              order: Sequence[str], remaining: _priority._Remaining, zones: pd.DataFrame,
@@ -421,9 +438,13 @@ def _ranking(hazards: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoDataFrame],
     people = np.full(len(table), np.nan)
     if population is not None and live.any():
         work = remaining.work[live]
-        if _in_shared_frame(work, remaining.work_crs, remaining.frame):
+        if (_in_shared_frame(work, remaining.work_crs, remaining.frame)
+                and not _near_antimeridian(work, remaining.work_crs, radius)):
             targets, crs = remaining.geoms[live], remaining.frame
-        else:  # spread round the globe: buffered where they are, never near an antipode
+        else:
+            # spread round the globe, or across ±180° in lon/lat: buffered where they are
+            # (never near a frame's antipode) and cut at ±180°, so that a buffer reaching
+            # across it is not read as one round the world in a lon/lat raster
             targets, crs = work, remaining.work_crs
         buffers = _priority._true_buffers(targets, crs, np.full(targets.size, radius), crs,
                                           frame=remaining.frame)

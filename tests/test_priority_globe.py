@@ -236,3 +236,25 @@ def test_population_round_the_globe_is_counted_where_the_hazards_are(tmp_path):
         want = 7.0 * buffer.intersection(extent).area / cell**2
         assert want > 50
         assert got[hid] == pytest.approx(want, rel=3e-3), hid
+
+
+def test_population_of_hazards_at_180_alone_is_counted_where_they_are(tmp_path):
+    """One region at 180° (the shared frame fits): buffers across 180° are cut there
+    before the lon/lat raster is read, as for data spread round the globe."""
+    import rasterio
+    from rasterio.transform import Affine
+
+    path = tmp_path / "pop.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=20, height=20, count=1,
+                       dtype="float32", crs="EPSG:4326", nodata=-9999,
+                       transform=Affine(0.005, 0, -180.0, 0, -0.005, 0.07)) as ds:
+        ds.write(np.full((20, 20), 7.0, dtype="float32"), 1)
+    alone = scene(((180.0, 0.0),), cut=True)
+    got = rank_hazards(alone[0], alone[1], population=path, **alone[2])
+    hazards, releases, feats = scene(AT_ANTIPODE, cut=True)
+    with pytest.warns(Warning, match="outside the population raster"):
+        spread = rank_hazards(hazards, releases, population=path, **feats)
+    got = got.set_index("hazard_id")["population"]
+    want = spread.set_index("hazard_id")["population"]  # checked against an oracle above
+    assert got["H0a"] == pytest.approx(want["H4a"], rel=1e-3)
+    assert got["H0b"] == pytest.approx(want["H4b"], rel=1e-3)

@@ -100,6 +100,21 @@ class Figures:
         self.release_method: np.ndarray = parts.release_method
 
     @cached_property
+    def held(self) -> bool:
+        """Whether the equal-area frame holds every hazard piece (each within
+        :data:`minemap.crs.FRAME_REACH_DEGREES` of its centre): false for data spread round
+        the globe, whose pieces near the frame's antipode cannot be drawn in it."""
+        from minemap import priority as _priority  # computation only; no folium there either
+
+        live = self.work[~(shapely.is_missing(self.work) | shapely.is_empty(self.work))]
+        if live.size == 0:
+            return True
+        lon, lat = _crs.lonlat_points(gpd.GeoDataFrame(
+            geometry=gpd.GeoSeries(live, crs=self.work_crs)))
+        return bool(_priority._in_frame(lon, lat, _priority._reach(live, self.work_crs),
+                                        self.frame).all())
+
+    @cached_property
     def pieces(self) -> np.ndarray:
         """Hazard pieces in the equal-area frame."""
         return self._parts.pieces.geoms

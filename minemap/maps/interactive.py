@@ -532,6 +532,11 @@ def _public_layers(figures: Figures, cell_m: float) -> tuple[list[_Layer], np.nd
     if not (cell_m > 0 and math.isfinite(cell_m)):
         raise SchemaError(f"public_grid_m={cell_m!r}: give the grid cell size in metres, "
                           "e.g. 1000.")
+    if not figures.held:
+        raise SchemaError(
+            f"{option_hint('public_grid_m', f'{cell_m:g}')}: the hazards are spread round "
+            "the globe (more than 120° apart), and one square grid cannot hold them all; "
+            "make one public map per region.")
     live = ~shapely.is_empty(figures.pieces)
     bounds = shapely.total_bounds(figures.pieces[live])
     count = (math.floor((bounds[2] - bounds[0]) / cell_m) + 2) * (

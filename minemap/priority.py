@@ -17,10 +17,14 @@ How the figures are made (see ``docs/concepts.md`` for the area rules):
   frame are buffered in the equal-area frame of :func:`minemap.crs.area_frame` when they lie
   within :data:`FRAME_BUFFER_RADIUS_M` of its centre (scale within 0.05 % of true), else in
   an azimuthal equidistant frame centred on their region, then densified and projected.
-  Distances are therefore true metres (within 0.25 %: the affine tolerance plus the 0.12 %
-  by which a :data:`BUFFER_QUAD_SEGS`-segment circle's edges fall inside it) wherever the
-  data lie, also across several UTM zones. The buffers are made while the remaining area is
-  computed.
+  Features near the equal-area frame's antipode (data spread round the globe) never enter
+  it: they are buffered in an azimuthal equidistant frame centred on their
+  :data:`GLOBE_CELL_DEGREES` cell and projected straight into the working CRS. Buffers in
+  longitude/latitude reaching past ±180° are cut there and moved into [-180°, 180°], where
+  the hazards are. Distances are therefore true metres (within 0.25 %: the affine
+  tolerance plus the 0.12 % by which a :data:`BUFFER_QUAD_SEGS`-segment circle's edges
+  fall inside it) wherever the data lie, also across several UTM zones. The buffers are
+  made while the remaining area is computed.
 * Releases are subtracted, and buffers clipped, in the working CRS, where edges drawn along
   each other coincide; remaining and zone areas are measured there with
   :func:`minemap.crs.area_m2`.
@@ -549,7 +553,9 @@ class _Remaining:
     Computed in the hazards' working CRS (``work``, ``work_crs``; see
     :func:`minemap.stats._hazard_pieces`), where release edges drawn along hazard edges
     really coincide, and measured there with :func:`minemap.crs.area_m2`. ``geoms`` gives
-    the pieces with area in the equal-area ``frame`` (computed once, on first use).
+    the pieces with area in the equal-area ``frame`` (computed once, on first use); for
+    data spread round the globe, pieces near the frame's antipode are mangled there, so
+    callers check first (see :func:`minemap.ranking._in_shared_frame`).
     """
 
     frame: pyproj.CRS

@@ -389,7 +389,7 @@ def _in_frame(lon: np.ndarray, lat: np.ndarray, reach_m: np.ndarray, frame: pypr
 
 def _within(lon: np.ndarray, lat: np.ndarray, reach_m: np.ndarray, frame: pyproj.CRS,
             degrees: float) -> np.ndarray:
-    """Whether points (plus ``reach_m``) lie within ``degrees`` of great circle of the
+    """Whether points (plus ``reach_m``) lie within ``degrees`` (of great circle) of the
     LAEA ``frame``'s centre."""
     lon_0, lat_0 = _crs._frame_centre(pyproj.CRS(frame))
     lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)

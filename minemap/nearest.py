@@ -16,12 +16,19 @@ How it is made fast:
   so successive searches walk the same branches of the tree while they are in cache.
 * :class:`FeatureIndex` holds the segments and trees, so they can be built ahead, while
   the remaining area is still being computed.
+
+Data spread round the globe (hazards or features more than :data:`SHARED_REACH_DEGREES`
+from the frame's centre) is searched by region instead (:func:`regional_distances_m`): the
+hazards are grouped on a :data:`REGION_DEGREES` grid of longitude and latitude, and each
+group is searched in an equal-area frame centred on it, so no hazard is near a frame's
+antipode, where shapes and distances are mangled.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import geopandas as gpd
 import numpy as np
 import pyproj
 import shapely
@@ -29,10 +36,17 @@ import shapely
 from minemap import crs as _crs
 from minemap._overlay import parallel, spatial_order
 
-__all__ = ["FeatureIndex", "segments"]
+__all__ = ["FeatureIndex", "regional_distances_m", "segments"]
 
 #: STRtree node size for the search: small nodes prune 2-3x better in GEOS here.
 NODE_CAPACITY = 4
+
+#: The shared equal-area frame is searched only when every hazard and feature lies within
+#: this many degrees of its centre (LAEA's distance scale there errs by under 4 %, enough to
+#: find the nearest feature; the distance reported is geodesic anyway).
+SHARED_REACH_DEGREES = 30.0
+#: Otherwise hazards are searched in one frame per cell of this many degrees.
+REGION_DEGREES = 30.0
 
 _GEOD = pyproj.Geod(ellps="WGS84")
 _WGS84 = pyproj.CRS.from_epsg(4326)
@@ -90,7 +104,8 @@ class FeatureIndex:
     polygons: shapely.STRtree | None  # polygon features: a hazard inside one is at 0 m
 
     @classmethod
-    def build(cls, geoms: np.ndarray, crs: object, frame: pyproj.CRS) -> FeatureIndex:
+    def build(cls, geoms: np.ndarray, crs: object, frame: pyproj.CRS, *,
+              finite_only: bool = False) -> FeatureIndex:
         """Index features given in ``crs`` for searches in ``frame``.
 
         Parameters
@@ -101,12 +116,19 @@ class FeatureIndex:
             Their CRS.
         frame : pyproj.CRS
             The equal-area frame the hazards will be given in.
+        finite_only : bool, default False
+            Leave out features that do not project into ``frame`` (at its antipode).
 
         Returns
         -------
         FeatureIndex
         """
         features = _crs.project_dense(np.asarray(geoms, dtype=object), crs, frame)
+        if finite_only:
+            with np.errstate(invalid="ignore"):
+                coords, index = shapely.get_coordinates(features, return_index=True)
+            bad = np.unique(index[~np.isfinite(coords).all(axis=1)])
+            features = np.delete(features, bad)
         pieces, _ = segments(features)
         polygonal = features[np.isin(shapely.get_type_id(features), (3, 6))]
         return cls(pyproj.CRS(frame), pieces,
@@ -156,3 +178,56 @@ class FeatureIndex:
             inside, _ = self.polygons.query(targets[order], predicate="intersects")
             out[order[inside]] = 0.0
         return out
+
+
+def regional_distances_m(targets: np.ndarray, target_crs: object, features: np.ndarray,
+                         feature_crs: object) -> np.ndarray:
+    """True metres from each target to the nearest feature, for data spread round the globe.
+
+    Targets are grouped by the :data:`REGION_DEGREES` cell of a point of each; each group
+    is searched in a Lambert Azimuthal Equal Area frame centred on it (features are
+    projected there; the few that land on its antipode, more than ~20,000 km away, are left
+    out of that group's search).
+
+    Parameters
+    ----------
+    targets : numpy.ndarray
+        Polygonal geometries in ``target_crs``.
+    target_crs, feature_crs : pyproj.CRS or anything pyproj accepts
+        The CRS of the targets and of the features.
+    features : numpy.ndarray
+        The features (any geometry type).
+
+    Returns
+    -------
+    numpy.ndarray
+        Geodesic metres; NaN if there are no features, and for empty targets.
+
+    Examples
+    --------
+    >>> from shapely import Point, box
+    >>> hazards = np.array([box(0, 0, 0.01, 0.01), box(179.99, 0, 180, 0.01)])
+    >>> roads = np.array([Point(0.02, 0.005), Point(-179.99, 0.005)])
+    >>> np.round(regional_distances_m(hazards, 4326, roads, 4326)).tolist()
+    [1113.0, 1113.0]
+    """
+    targets = np.asarray(targets, dtype=object)
+    features = np.asarray(features, dtype=object)
+    out = np.full(len(targets), np.nan)
+    if len(targets) == 0 or len(features) == 0:
+        return out
+    lon, lat = _crs.lonlat_points(gpd.GeoDataFrame(
+        geometry=gpd.GeoSeries(targets, crs=target_crs)))
+    lon = np.where(np.isfinite(lon), lon, 0.0)
+    lat = np.where(np.isfinite(lat), lat, 0.0)
+    cells = np.column_stack([np.floor(lon / REGION_DEGREES), np.floor(lat / REGION_DEGREES)])
+    keys, group = np.unique(cells, axis=0, return_inverse=True)
+    group = np.ravel(group)
+    for g in range(len(keys)):
+        sel = np.flatnonzero(group == g)
+        rad = np.radians(lon[sel])
+        lon_0 = float(np.degrees(np.arctan2(np.sin(rad).mean(), np.cos(rad).mean())))
+        frame = _crs._laea(lon_0, float(np.clip(lat[sel].mean(), -90.0, 90.0)))
+        index = FeatureIndex.build(features, feature_crs, frame, finite_only=True)
+        out[sel] = index.distances_m(_crs.project_dense(targets[sel], target_crs, frame))
+    return out

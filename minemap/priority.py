@@ -17,10 +17,14 @@ How the figures are made (see ``docs/concepts.md`` for the area rules):
   frame are buffered in the equal-area frame of :func:`minemap.crs.area_frame` when they lie
   within :data:`FRAME_BUFFER_RADIUS_M` of its centre (scale within 0.05 % of true), else in
   an azimuthal equidistant frame centred on their region, then densified and projected.
-  Distances are therefore true metres (within 0.25 %: the affine tolerance plus the 0.12 %
-  by which a :data:`BUFFER_QUAD_SEGS`-segment circle's edges fall inside it) wherever the
-  data lie, also across several UTM zones. The buffers are made while the remaining area is
-  computed.
+  Features near the equal-area frame's antipode (data spread round the globe) never enter
+  it: they are buffered in an azimuthal equidistant frame centred on their
+  :data:`GLOBE_CELL_DEGREES` cell and projected straight into the working CRS. Buffers in
+  longitude/latitude reaching past ±180° are cut there and moved into [-180°, 180°], where
+  the hazards are. Distances are therefore true metres (within 0.25 %: the affine
+  tolerance plus the 0.12 % by which a :data:`BUFFER_QUAD_SEGS`-segment circle's edges
+  fall inside it) wherever the data lie, also across several UTM zones. The buffers are
+  made while the remaining area is computed.
 * Releases are subtracted, and buffers clipped, in the working CRS, where edges drawn along
   each other coincide; remaining and zone areas are measured there with
   :func:`minemap.crs.area_m2`.
@@ -103,6 +107,10 @@ LINE_CHUNK_SEGMENTS = 16
 #: frame (see :func:`_affine_frames`); longer lines are cut further, other larger features
 #: are buffered in a projected frame. 0.1 %: 0.1 m on a 100 m road buffer.
 AFFINE_TOLERANCE = 1e-3
+#: Features near the equal-area frame's antipode (data spread round the globe) are buffered
+#: in one AEQD frame per cell of this many degrees of longitude and latitude: at most
+#: ~160 km from its centre, where AEQD distances err by under 0.01 %.
+GLOBE_CELL_DEGREES = 2.0
 
 # output columns
 CATEGORY = "category"
@@ -112,6 +120,8 @@ ZONE_COLUMNS: tuple[str, ...] = (CATEGORY, THREAT_LEVEL, HAZARD_ID, ZONE_HA)
 _M2_PER_HA = _crs.M2_PER_HA
 _GEOD = pyproj.Geod(ellps="WGS84")
 _WGS84 = pyproj.CRS.from_epsg(4326)
+#: Metres per degree of great circle (mean Earth radius): for reach tests only.
+_M_PER_DEGREE = 6_371_008.8 * np.pi / 180.0
 
 # ------------------------------------------------------------------------------------------
 # options
@@ -271,11 +281,14 @@ def _true_buffers(geoms: np.ndarray, source: pyproj.CRS, distances: np.ndarray,
                                     distances[origin[near]])
         if not source.equals(target):
             out[near] = _crs.project_dense(out[near], source, target)
+        if target.is_geographic:  # buffers reaching past ±180° are cut and moved there
+            out[near] = _crs.canonical_lonlat(out[near], target,
+                                              projected=not source.equals(target))
     far = np.flatnonzero(~fits & ~blank)
     if far.size:
-        out[far] = _frame_buffers(geoms[far], source, distances[origin[far]], frame)
-        if not pyproj.CRS(frame).equals(target):
-            out[far] = _crs.project_dense(out[far], frame, target)
+        out[far] = _frame_buffers(geoms[far], source, distances[origin[far]], frame, target)
+        if target.is_geographic:
+            out[far] = _crs.canonical_lonlat(out[far], target, projected=True)
     return out
 
 
@@ -326,23 +339,88 @@ def _affine_buffers(geoms: np.ndarray, centre: np.ndarray, metric: np.ndarray,
 
 
 def _frame_buffers(geoms: np.ndarray, source: pyproj.CRS, distances: np.ndarray,
-                   frame: pyproj.CRS) -> np.ndarray:
-    """Buffers of large geometries, in ``frame``, made where distances are true.
+                   frame: pyproj.CRS, target: pyproj.CRS) -> np.ndarray:
+    """Buffers of large geometries, in ``target``, made where distances are true.
 
-    Geometries wholly within :data:`FRAME_BUFFER_RADIUS_M` of the frame's centre are
-    buffered in ``frame`` itself (scale error < 0.05 %). The others are grouped by the
-    :data:`GROUP_CELL_M` cell of their bounding-box centre; each group is projected
-    (densified) into an AEQD frame centred on its features, buffered there, densified and
-    projected into ``frame``.
+    Geometries the equal-area ``frame`` holds (every point within
+    :data:`minemap.crs.FRAME_REACH_DEGREES` of its centre) are buffered through it:
+    those wholly within :data:`FRAME_BUFFER_RADIUS_M` of the centre in ``frame`` itself
+    (scale error < 0.05 %), the others grouped by the :data:`GROUP_CELL_M` cell of their
+    bounding-box centre, each group projected (densified) into an AEQD frame centred on its
+    features, buffered there, densified and projected into ``frame``; then into ``target``.
+    Geometries near the frame's antipode (data spread round the globe) never enter it:
+    they are grouped on a :data:`GLOBE_CELL_DEGREES` grid of longitude and latitude and
+    buffered in an AEQD frame centred on each group, then projected into ``target``.
     """
     out = np.empty(len(geoms), dtype=object)
     series = gpd.GeoSeries(geoms, crs=source)
     lon, lat = _crs.lonlat_points(gpd.GeoDataFrame(geometry=series))
+    reach_m = _reach(geoms, source)
+    held = _in_frame(lon, lat, reach_m, frame)
+    if held.all():
+        out[:] = _frame_held_buffers(geoms, source, distances, frame, lon, lat, reach_m)
+        if not pyproj.CRS(frame).equals(target):
+            out[:] = _crs.project_dense(out, frame, target)
+        return out
+    sel = np.flatnonzero(held)
+    if sel.size:
+        out[sel] = _crs.project_dense(
+            _frame_held_buffers(geoms[sel], source, distances[sel], frame, lon[sel],
+                                lat[sel], reach_m[sel]), frame, target)
+    rest = np.flatnonzero(~held)
+    cells = np.column_stack([np.floor(lon[rest] / GLOBE_CELL_DEGREES),
+                             np.floor(lat[rest] / GLOBE_CELL_DEGREES)])
+    keys, group = np.unique(cells, axis=0, return_inverse=True)
+    group = group.ravel()
+    for g in range(len(keys)):
+        sel = rest[group == g]
+        aeqd = _aeqd(lon[sel], lat[sel])
+        local = _crs.project_dense(geoms[sel], source, aeqd)
+        out[sel] = _crs.project_dense(parallel(_buffer, local, distances[sel]), aeqd, target)
+    return out
+
+
+def _in_frame(lon: np.ndarray, lat: np.ndarray, reach_m: np.ndarray, frame: pyproj.CRS
+              ) -> np.ndarray:
+    """Whether features (a point of each and its reach in metres) lie wholly within
+    :data:`minemap.crs.FRAME_REACH_DEGREES` of the LAEA ``frame``'s centre."""
+    return _within(lon, lat, reach_m, frame, _crs.FRAME_REACH_DEGREES)
+
+
+def _within(lon: np.ndarray, lat: np.ndarray, reach_m: np.ndarray, frame: pyproj.CRS,
+            degrees: float) -> np.ndarray:
+    """Whether points (plus ``reach_m``) lie within ``degrees`` (of great circle) of the
+    LAEA ``frame``'s centre."""
+    lon_0, lat_0 = _crs._frame_centre(pyproj.CRS(frame))
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    out = np.zeros(len(lon), dtype=bool)
+    if ok.any():
+        gap = _GEOD.inv(np.full(ok.sum(), lon_0), np.full(ok.sum(), lat_0), lon[ok], lat[ok])[2]
+        out[ok] = np.asarray(gap) + np.asarray(reach_m)[ok] <= degrees * _M_PER_DEGREE
+    return out
+
+
+def _aeqd(lon: np.ndarray, lat: np.ndarray) -> pyproj.CRS:
+    """An azimuthal-equidistant CRS centred on the (circular) mean of the points."""
+    rad = np.radians(lon)
+    centre_lon = float(np.degrees(np.arctan2(np.sin(rad).mean(), np.cos(rad).mean())))
+    centre_lat = float(np.mean(lat))
+    return pyproj.CRS.from_proj4(
+        f"+proj=aeqd +lat_0={centre_lat:.6f} +lon_0={centre_lon:.6f} +x_0=0 +y_0=0 "
+        "+ellps=WGS84 +units=m +no_defs")
+
+
+def _frame_held_buffers(geoms: np.ndarray, source: pyproj.CRS, distances: np.ndarray,
+                        frame: pyproj.CRS, lon: np.ndarray, lat: np.ndarray,
+                        reach_m: np.ndarray) -> np.ndarray:
+    """Buffers, in ``frame``, of geometries the frame holds (see :func:`_frame_buffers`)."""
+    out = np.empty(len(geoms), dtype=object)
     x, y = _crs.transformer(_WGS84, frame).transform(lon, lat)
     cells = np.column_stack([np.floor(np.asarray(x) / GROUP_CELL_M),
                              np.floor(np.asarray(y) / GROUP_CELL_M)])
     # near the frame's centre the equal-area frame is itself equidistant enough
-    reach = np.hypot(np.asarray(x), np.asarray(y)) + _reach(geoms, source)
+    reach = np.hypot(np.asarray(x), np.asarray(y)) + reach_m
     cells[reach < FRAME_BUFFER_RADIUS_M] = np.inf
     keys, group = np.unique(cells, axis=0, return_inverse=True)
     group = group.ravel()
@@ -353,12 +431,7 @@ def _frame_buffers(geoms: np.ndarray, source: pyproj.CRS, distances: np.ndarray,
             out[sel] = parallel(_buffer, _crs.project_dense(geoms[sel], source, frame),
                                 distances[sel])
             continue
-        rad = np.radians(lon[sel])
-        centre_lon = float(np.degrees(np.arctan2(np.sin(rad).mean(), np.cos(rad).mean())))
-        centre_lat = float(np.mean(lat[sel]))
-        aeqd = pyproj.CRS.from_proj4(
-            f"+proj=aeqd +lat_0={centre_lat:.6f} +lon_0={centre_lon:.6f} +x_0=0 +y_0=0 "
-            "+ellps=WGS84 +units=m +no_defs")
+        aeqd = _aeqd(lon[sel], lat[sel])
         local = _crs.project_dense(geoms[sel], source, aeqd)
         out[sel] = _crs.project_dense(parallel(_buffer, local, distances[sel]), aeqd, frame)
     return out
@@ -480,7 +553,9 @@ class _Remaining:
     Computed in the hazards' working CRS (``work``, ``work_crs``; see
     :func:`minemap.stats._hazard_pieces`), where release edges drawn along hazard edges
     really coincide, and measured there with :func:`minemap.crs.area_m2`. ``geoms`` gives
-    the pieces with area in the equal-area ``frame`` (computed once, on first use).
+    the pieces with area in the equal-area ``frame`` (computed once, on first use); for
+    data spread round the globe, pieces near the frame's antipode are mangled there, so
+    callers check first (see :func:`minemap.ranking._in_shared_frame`).
     """
 
     frame: pyproj.CRS

@@ -39,12 +39,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
+import shapely
 
 from minemap import crs as _crs
 from minemap import priority as _priority
 from minemap._errors import FormatError, InputFileError, SchemaError
 from minemap._overlay import gc_paused
-from minemap.nearest import FeatureIndex
+from minemap.nearest import SHARED_REACH_DEGREES, FeatureIndex, regional_distances_m
 from minemap.population import Raster, population_sum
 from minemap.settings import HAZARD_ID, REMAINING_HA, THREAT_LEVEL
 
@@ -362,22 +363,60 @@ def _distance_search(layers: Mapping[str, gpd.GeoDataFrame], frame: pyproj.CRS
     The search gives, per category, the true metres from each remaining piece to the
     nearest feature (NaN for pieces with nothing left and for categories without features).
     """
-    indexes = {c: FeatureIndex.build(np.asarray(layers[c].geometry.array, dtype=object),
-                                     layers[c].crs, frame)
-               for c in _priority.CATEGORIES if c in layers}
+    geoms = {c: np.asarray(layers[c].geometry.array, dtype=object)
+             for c in _priority.CATEGORIES if c in layers}
+    # data spread round the globe is searched by region, never near a frame's antipode
+    shared = all(_in_shared_frame(geoms[c], layers[c].crs, frame) for c in geoms)
+    indexes = ({c: FeatureIndex.build(geoms[c], layers[c].crs, frame) for c in geoms}
+               if shared else {})
 
     def search(remaining: _priority._Remaining) -> dict[str, np.ndarray]:
         live = remaining.area_m2 > 0
-        targets = remaining.geoms[live]
+        work = remaining.work[live]
+        here = shared and _in_shared_frame(work, remaining.work_crs, frame)
+        targets = remaining.geoms[live] if here else None
         out = {}
         for category in _priority.CATEGORIES:
             values = np.full(len(remaining.area_m2), np.nan)
-            if category in indexes:
-                values[live] = indexes[category].distances_m(targets)
+            if category in geoms:
+                if here:
+                    values[live] = indexes[category].distances_m(targets)
+                else:
+                    values[live] = regional_distances_m(work, remaining.work_crs,
+                                                        geoms[category], layers[category].crs)
             out[category] = values
         return out
 
     return search
+
+
+def _in_shared_frame(geoms: np.ndarray, crs: object, frame: pyproj.CRS) -> bool:
+    """Whether every geometry lies within :data:`minemap.nearest.SHARED_REACH_DEGREES` of
+    the shared frame's centre (ordinary data: one region)."""
+    if len(geoms) == 0:
+        return True
+    lon, lat = _crs.lonlat_points(gpd.GeoDataFrame(geometry=gpd.GeoSeries(geoms, crs=crs)))
+    reach = _priority._reach(geoms, pyproj.CRS(crs))
+    live = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    return bool(_priority._within(lon[live], lat[live], reach[live], frame,
+                                  SHARED_REACH_DEGREES).all())
+
+
+def _near_antimeridian(geoms: np.ndarray, crs: pyproj.CRS, radius_m: float) -> bool:
+    """Whether lon/lat geometries come within ``radius_m`` of the ±180° meridian."""
+    crs = pyproj.CRS(crs)
+    if not crs.is_geographic or len(geoms) == 0:
+        return False
+    per = _crs.degrees_per_unit(crs)
+    bounds = shapely.bounds(geoms) * per
+    live = np.isfinite(bounds).all(axis=1)
+    if not live.any():
+        return False
+    bounds = bounds[live]
+    cos = np.cos(np.radians(np.fmin(np.abs(bounds[:, [1, 3]]).max(axis=1), 90.0)))
+    with np.errstate(divide="ignore"):
+        margin = 1.01 * radius_m / (111_000.0 * cos) + 1e-6
+    return bool(np.any((bounds[:, 0] < -180.0 + margin) | (bounds[:, 2] > 180.0 - margin)))
 
 
 @gc_paused()
@@ -389,7 +428,6 @@ def _ranking(hazards: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoDataFrame],
     table[REMAINING_HA] = remaining.area_m2 / _crs.M2_PER_HA
     table = pd.concat([table, _zone_ha(zones, table[HAZARD_ID], _priority.CATEGORIES)], axis=1)
     live = remaining.area_m2 > 0
-    targets = remaining.geoms[live]
     if distances is None:
         distances = _distance_search(layers, remaining.frame)(remaining)
     nearest = np.full(len(table), np.nan)
@@ -399,10 +437,18 @@ def _ranking(hazards: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoDataFrame],
     table[NEAREST_M] = nearest
     people = np.full(len(table), np.nan)
     if population is not None and live.any():
-        buffers = _priority._true_buffers(targets, remaining.frame,
-                                          np.full(targets.size, radius), remaining.frame,
+        work = remaining.work[live]
+        if (_in_shared_frame(work, remaining.work_crs, remaining.frame)
+                and not _near_antimeridian(work, remaining.work_crs, radius)):
+            targets, crs = remaining.geoms[live], remaining.frame
+        else:
+            # spread round the globe, or across ±180° in lon/lat: buffered where they are
+            # (never near a frame's antipode) and cut at ±180°, so that a buffer reaching
+            # across it is not read as one round the world in a lon/lat raster
+            targets, crs = work, remaining.work_crs
+        buffers = _priority._true_buffers(targets, crs, np.full(targets.size, radius), crs,
                                           frame=remaining.frame)
-        people[live] = population_sum(gpd.GeoSeries(buffers, crs=remaining.frame), population)
+        people[live] = population_sum(gpd.GeoSeries(buffers, crs=crs), population)
     table[POPULATION] = people
 
     scores = _scores(table, live)

@@ -15,8 +15,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
+import shapely
 
 from minemap import crs as _crs
+from minemap._overlay import flatten
 from minemap.settings import HAZARD_ID, RELEASED_OUTSIDE_HA, THREAT_LEVEL
 from minemap.stats import _summary_and_pieces, _SummaryParts
 
@@ -98,6 +100,21 @@ class Figures:
         self.release_method: np.ndarray = parts.release_method
 
     @cached_property
+    def held(self) -> bool:
+        """Whether the equal-area frame holds every hazard piece (each within
+        :data:`minemap.crs.FRAME_REACH_DEGREES` of its centre): false for data spread round
+        the globe, whose pieces near the frame's antipode cannot be drawn in it."""
+        from minemap import priority as _priority  # computation only; no folium there either
+
+        live = self.work[~(shapely.is_missing(self.work) | shapely.is_empty(self.work))]
+        if live.size == 0:
+            return True
+        lon, lat = _crs.lonlat_points(gpd.GeoDataFrame(
+            geometry=gpd.GeoSeries(live, crs=self.work_crs)))
+        return bool(_priority._in_frame(lon, lat, _priority._reach(live, self.work_crs),
+                                        self.frame).all())
+
+    @cached_property
     def pieces(self) -> np.ndarray:
         """Hazard pieces in the equal-area frame."""
         return self._parts.pieces.geoms
@@ -162,6 +179,40 @@ def _to_frame(geoms: np.ndarray, work_crs: pyproj.CRS, frame: pyproj.CRS) -> np.
     if geoms.size == 0:
         return geoms
     return _crs.to_area_frame(gpd.GeoSeries(geoms, crs=work_crs), frame)
+
+
+def zone_areas_m2(geometry: gpd.GeoSeries, frame: pyproj.CRS) -> tuple[np.ndarray, float]:
+    """True area of each priority zone and of their union (m²).
+
+    Zones the equal-area ``frame`` holds (every point within
+    :data:`minemap.crs.FRAME_REACH_DEGREES` of its centre: ordinary data) are projected
+    (densified) into it and measured there, their overlaps counted once. Zones near the
+    frame's antipode (data spread round the globe) never enter it: they are measured where
+    they are (:func:`minemap.crs.area_m2`, as :func:`minemap.priority_zones` measures
+    ``zone_ha``), their overlaps removed in their own CRS.
+    """
+    from minemap import priority as _priority  # computation only; no folium there either
+
+    raw = np.asarray(geometry.array, dtype=object)
+    crs = pyproj.CRS(geometry.crs)
+    lon, lat = _crs.lonlat_points(gpd.GeoDataFrame(geometry=geometry))
+    live = ~(shapely.is_missing(raw) | shapely.is_empty(raw))
+    held = _priority._in_frame(lon, lat, _priority._reach(raw, crs), frame) | ~live
+    area = np.zeros(len(raw))
+    total = 0.0
+    sel = np.flatnonzero(held)
+    if sel.size:
+        geoms = _crs.project_dense(raw[sel], crs, frame)
+        area[sel] = shapely.area(geoms)
+        total += float(shapely.area(flatten(geoms, np.arange(len(geoms)))).sum())
+    rest = np.flatnonzero(~held)
+    if rest.size:
+        own = raw[rest]
+        if crs.is_geographic:
+            own = _crs.canonical_lonlat(own, crs)
+        area[rest] = _crs.area_m2(own, crs, frame)
+        total += float(_crs.area_m2(flatten(own, np.arange(len(own))), crs, frame).sum())
+    return area, total
 
 
 def ha_text(value: float) -> str:

@@ -30,7 +30,6 @@ from minemap import crs as _crs
 from minemap import io as _io
 from minemap._errors import GeometryTypeError, SchemaError, option_hint
 from minemap._overlay import (
-    flatten,
     pairwise_intersection_area,
 )
 from minemap.maps import _data as _map_data
@@ -50,6 +49,7 @@ from minemap.maps._data import (
     Figures,
     ha_text,
     value_text,
+    zone_areas_m2,
 )
 from minemap.settings import (
     HAZARD_HA,
@@ -479,8 +479,8 @@ def _release_layers(releases: gpd.GeoDataFrame, figures: Figures, tolerance: flo
 
 def _priority_layer(priority: gpd.GeoDataFrame, frame: pyproj.CRS, tolerance: float,
                     budget: int) -> _Layer:
-    geoms = _crs.to_area_frame(priority.geometry, frame)
-    total = float(shapely.area(flatten(geoms, np.arange(len(geoms)))).sum() / _M2_PER_HA)
+    area_m2, total_m2 = zone_areas_m2(priority.geometry, frame)
+    total = total_m2 / _M2_PER_HA
     merged = len(priority) > budget
     if merged:
         rows = [("Priority zones", _ha(total)), ("Zones", f"{len(priority):,}"),
@@ -488,7 +488,7 @@ def _priority_layer(priority: gpd.GeoDataFrame, frame: pyproj.CRS, tolerance: fl
         block = _merged_block("priority", _merged_rings(_geoms(priority), priority.crs),
                               _PRIORITY_STYLE, rows)
     else:
-        area = shapely.area(geoms) / _M2_PER_HA
+        area = area_m2 / _M2_PER_HA
         extra = _extra_rows(priority, set())
         rows_each = [[*extra[k], ("Area", _ha(float(area[k])))] for k in range(len(priority))]
         block = _polygon_block("priority", _geoms(priority), priority.crs, tolerance,
@@ -532,6 +532,11 @@ def _public_layers(figures: Figures, cell_m: float) -> tuple[list[_Layer], np.nd
     if not (cell_m > 0 and math.isfinite(cell_m)):
         raise SchemaError(f"public_grid_m={cell_m!r}: give the grid cell size in metres, "
                           "e.g. 1000.")
+    if not figures.held:
+        raise SchemaError(
+            f"{option_hint('public_grid_m', f'{cell_m:g}')}: the hazards are spread round "
+            "the globe (more than 120° apart), and one square grid cannot hold them all; "
+            "make one public map per region.")
     live = ~shapely.is_empty(figures.pieces)
     bounds = shapely.total_bounds(figures.pieces[live])
     count = (math.floor((bounds[2] - bounds[0]) / cell_m) + 2) * (

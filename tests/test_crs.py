@@ -411,3 +411,21 @@ def test_geographic_crs_in_grads_is_measured_in_its_own_unit(size):
     expected = abs(geod.geometry_area_perimeter(shapely.orient_polygons(lonlat))[0])
     got = mcrs.area_m2(np.array([geom]), crs)[0]
     assert got == pytest.approx(expected, rel=1e-4)
+
+
+@pytest.mark.parametrize("code", ["ESRI:54009", "ESRI:54030", "EPSG:8857", "EPSG:3035",
+                                  "EPSG:32638"])
+@pytest.mark.parametrize("lat", [0.5, 40.0, 64.0])
+def test_small_features_in_any_projection_measure_true(code, lat):
+    """Mollweide and Robinson (ESRI) are computed on a sphere by PROJ: their get_factors
+    scale was 0.67 % off at the equator; the ellipsoid's own metric is used instead."""
+    crs = pyproj.CRS(code)
+    to = pyproj.Transformer.from_crs(4326, crs, always_xy=True)
+    back = pyproj.Transformer.from_crs(crs, 4326, always_xy=True)
+    x, y = to.transform(44.0, lat)
+    geom = shapely.box(x, y, x + 1000, y + 1000)
+    dense = shapely.segmentize(geom, 10)
+    lonlat = shapely.transform(dense, lambda xy: np.column_stack(back.transform(*xy.T)))
+    geod = pyproj.Geod(ellps="WGS84")
+    expected = abs(geod.geometry_area_perimeter(shapely.orient_polygons(lonlat))[0])
+    assert mcrs.area_m2(np.array([geom]), crs)[0] == pytest.approx(expected, rel=1e-6)

@@ -59,15 +59,13 @@ def naming(option: str, value: object = None) -> Iterator[None]:
         yield
     except MinemapError as exc:
         text = str(exc)
-        shown = str(value) if value is not None else ""
-        if shown and text.startswith(shown):
-            text = text[len(shown):].lstrip()
-        elif shown and text.startswith(Path(shown).name):
-            text = text[len(Path(shown).name):].lstrip()
-        else:
-            text = f": {text}" if not text.startswith(":") else text
-        prefix = f"{option} {shown}".strip() if shown else option
-        raise type(exc)(f"{prefix}{text if text.startswith(':') else ' ' + text}") from None
+        shown = "" if value is None else str(value)
+        for repeated in (shown, Path(shown).name):  # the message often starts with the file
+            if repeated and text.startswith(repeated):
+                text = text[len(repeated):].lstrip()
+                break
+        prefix = f"{option} {shown}".rstrip()
+        raise type(exc)(f"{prefix}{'' if text.startswith(':') else ': '}{text}") from None
 
 
 def _vocabulary(args: argparse.Namespace) -> tuple[dict[str, str], dict[str, str]]:
@@ -78,12 +76,11 @@ def _vocabulary(args: argparse.Namespace) -> tuple[dict[str, str], dict[str, str
         return load_vocabulary(path)
 
 
-def read_hazards(args: argparse.Namespace) -> gpd.GeoDataFrame:
-    """HAZARDS as the shared input options describe it."""
-    level_map, _ = _vocabulary(args)
-    with cli_spelling(layer="--layer", crs="--crs", override_crs="--override-crs",
-                      id_column="--id-column", threat_column="--threat-column",
-                      allow_area_change="--allow-area-change"), naming("HAZARDS", args.hazards):
+def read_hazards(args: argparse.Namespace, level_map: dict[str, str]) -> gpd.GeoDataFrame:
+    """HAZARDS as the shared input options describe it (options every reader shares, such
+    as --crs, are spelled for messages by :func:`minemap.cli.main.run`)."""
+    with cli_spelling(layer="--layer", id_column="--id-column",
+                      threat_column="--threat-column"), naming("HAZARDS", args.hazards):
         return _io.read_hazards(
             args.hazards, layer=args.layer, crs=args.crs, override_crs=args.override_crs,
             id_column=args.id_column, threat_column=args.threat_column, level_map=level_map,
@@ -91,15 +88,14 @@ def read_hazards(args: argparse.Namespace) -> gpd.GeoDataFrame:
             allow_area_change=args.allow_area_change)
 
 
-def read_releases(args: argparse.Namespace) -> gpd.GeoDataFrame | None:
+def read_releases(args: argparse.Namespace, method_map: dict[str, str]
+                  ) -> gpd.GeoDataFrame | None:
     """RELEASES (``--released``), or None when not given."""
     if not getattr(args, "released", None):
         return None
-    _, method_map = _vocabulary(args)
-    with cli_spelling(layer="--released-layer", crs="--crs", override_crs="--override-crs",
-                      id_column="--release-id-column", method_column="--method-column",
-                      date_column="--date-column",
-                      allow_area_change="--allow-area-change"), naming("--released", args.released):
+    with cli_spelling(layer="--released-layer", id_column="--release-id-column",
+                      method_column="--method-column", date_column="--date-column"), \
+            naming("--released", args.released):
         return _io.read_releases(
             args.released, layer=args.released_layer, crs=args.crs,
             override_crs=args.override_crs, id_column=args.release_id_column,
@@ -109,8 +105,9 @@ def read_releases(args: argparse.Namespace) -> gpd.GeoDataFrame | None:
 
 
 def read_inputs(args: argparse.Namespace) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
-    """HAZARDS and RELEASES."""
-    return read_hazards(args), read_releases(args)
+    """HAZARDS and RELEASES (the --vocabulary file is read once for both)."""
+    level_map, method_map = _vocabulary(args)
+    return read_hazards(args, level_map), read_releases(args, method_map)
 
 
 def read_feature_option(args: argparse.Namespace, kind: str, *, option: str | None = None
@@ -124,8 +121,8 @@ def read_feature_option(args: argparse.Namespace, kind: str, *, option: str | No
     layer = getattr(args, f"{name}_layer", None)
     tags = getattr(args, f"{name}_tags", None)
     x_column, y_column = _xy_columns(getattr(args, f"{name}_xy", None), option)
-    with cli_spelling(layer=f"--{option}-layer", crs="--crs", override_crs="--override-crs",
-                      tags=f"--{option}-tags", x_column=f"--{option}-xy",
+    with cli_spelling(layer=f"--{option}-layer", tags=f"--{option}-tags",
+                      x_column=f"--{option}-xy",
                       y_column=f"--{option}-xy"), naming(f"--{option}", path):
         try:
             return _io.read_features(path, kind=kind, layer=layer,  # type: ignore[arg-type]
@@ -153,13 +150,8 @@ def _xy_columns(text: str | None, option: str) -> tuple[str | None, str | None]:
 
 def input_paths(args: argparse.Namespace) -> list[Path]:
     """Every file the command reads (positional and ``--option FILE`` values)."""
-    paths = []
-    for name, value in vars(args).items():
-        if name in {"output", "ranking", "chart", "func"} or not isinstance(value, str):
-            continue
-        if name == "hazards" or name in INPUT_OPTIONS:
-            paths.append(Path(value))
-    return paths
+    return [Path(value) for name, value in vars(args).items()
+            if (name == "hazards" or name in INPUT_OPTIONS) and isinstance(value, str)]
 
 
 #: Options whose value is a file the command reads.
@@ -178,6 +170,10 @@ def is_stdout(path: str | os.PathLike | None) -> bool:
 
 
 def _same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file: the same spelling once resolved, or one file on
+    disk (hard links, symbolic links)."""
+    if a.resolve() == b.resolve():
+        return True
     try:
         return a.exists() and b.exists() and os.path.samefile(a, b)
     except OSError:
@@ -214,11 +210,11 @@ def plan_outputs(args: argparse.Namespace,
             continue
         path = _io.resolve_output(str(value))
         for source in inputs:
-            if _same_file(path, source) or path.resolve() == source.resolve():
+            if _same_file(path, source):
                 raise OutputError(f"{value}: {option} is also an input ({source}); writing it "
                                   "would destroy that input. Choose another output file.")
         for other_option, other in seen:
-            if path.resolve() == other.resolve() or _same_file(path, other):
+            if _same_file(path, other):
                 raise OutputError(f"{value}: {option} and {other_option} name the same file; "
                                   "give each output its own file.")
         if (suffixes is not None and not _io.is_stream(path)
@@ -229,13 +225,6 @@ def plan_outputs(args: argparse.Namespace,
                               "name (an existing file of another kind is never overwritten).")
         _io.check_output_path(path)
         seen.append((option, path))
-
-
-@contextmanager
-def output_set() -> Iterator[_io.OutputSet]:
-    """Stage outputs inside the block; all are put in place at its end, or none."""
-    with _io.OutputSet() as outputs:
-        yield outputs
 
 
 def emit(text: str, output: str | None, outputs: _io.OutputSet | None = None) -> None:

@@ -14,7 +14,7 @@ import pyogrio
 
 from minemap._errors import OutputError, SchemaError
 from minemap.cli import helpers, options
-from minemap.io import add_layer, check_layer_suffix, is_stream, resolve_output
+from minemap.io import OutputSet, add_layer, check_layer_suffix, is_stream, resolve_output
 from minemap.io.writers import MULTI_LAYER_SUFFIXES
 from minemap.priority import (
     CATEGORIES,
@@ -89,7 +89,7 @@ def cmd_priority(args: argparse.Namespace, records: list[warnings.WarningMessage
                            population_radius_m=args.population_radius, zones=zones, **layers)
     table = pd.DataFrame(ranking.drop(columns=ranking.geometry.name))
     as_of = zones.attrs.get("as_of")
-    with helpers.output_set() as outputs:
+    with OutputSet() as outputs:
         add_layer(outputs, zones, args.output, layer=args.zones_layer)
         if args.ranking:
             outputs.add_text(args.ranking, helpers.csv_text(table, as_of=as_of or ""))

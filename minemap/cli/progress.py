@@ -10,6 +10,7 @@ import warnings
 from pathlib import Path
 
 from minemap.cli import helpers, options
+from minemap.io import OutputSet
 from minemap.stats import progress_over_time
 
 _CHART_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
@@ -30,7 +31,7 @@ def cmd_progress(args: argparse.Namespace, records: list[warnings.WarningMessage
         text = helpers.csv_text(table)
     else:
         text = "Cumulative land release (hectares)\n" + helpers.format_table(table)
-    with helpers.output_set() as outputs:
+    with OutputSet() as outputs:
         if args.chart:
             from minemap.plots import plot_progress
 

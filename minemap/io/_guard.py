@@ -101,8 +101,9 @@ def check_source(source: str | os.PathLike) -> Path:
     return Path(text)
 
 
-def read_suffix(path: str | os.PathLike) -> str:
-    """An input's extension, lower case, with ``.shp.zip`` as one extension."""
+def file_suffix(path: str | os.PathLike) -> str:
+    """A file's extension, lower case, with ``.shp.zip`` as one extension (inputs and
+    outputs alike)."""
     name = Path(path).name.lower()
     return ".shp.zip" if name.endswith(".shp.zip") else Path(name).suffix
 
@@ -143,7 +144,7 @@ def check_zipped_shapefile(path: Path) -> None:
 
 def check_suffix(path: Path) -> str:
     """The driver of ``path``'s extension; refuse an extension minemap does not read."""
-    driver = DRIVERS.get(read_suffix(path))
+    driver = DRIVERS.get(file_suffix(path))
     if driver is None:
         raise FormatError(
             f"{path.name}: minemap does not read {path.suffix or 'files without an extension'}"

@@ -126,7 +126,7 @@ def _check_signature(path: Path) -> None:
     if path.is_dir():
         raise InputFileError(f"{path} is a folder; pass the data file inside it.")
     head = _guard.open_head(path)
-    if _guard.read_suffix(path) in {".shp.zip", ".shz"}:
+    if _guard.file_suffix(path) in {".shp.zip", ".shz"}:
         _guard.gdal_path(path)  # refuses a path GDAL would read as another file
         _guard.check_zipped_shapefile(path)
         return

@@ -29,6 +29,7 @@ import pyogrio
 import shapely
 
 from minemap._errors import OutputError
+from minemap.io._guard import file_suffix
 
 STDOUT_NAMES = frozenset({"-", "/dev/stdout"})
 
@@ -188,7 +189,7 @@ class OutputSet:
             if folder is not None:
                 remove_orphans(target)
             handle, tmp_name = tempfile.mkstemp(prefix=_temp_prefix(target),
-                                                suffix=output_suffix(target), dir=folder)
+                                                suffix=file_suffix(target), dir=folder)
         except OSError as exc:
             raise _output_error(target, exc) from None
         os.close(handle)
@@ -352,11 +353,6 @@ LAYER_DRIVERS: dict[str, str] = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json"
                                  ".geoparquet": "Parquet", ".csv": "CSV"}
 
 
-def output_suffix(path: str | os.PathLike) -> str:
-    """An output's extension, lower case, with ``.shp.zip`` as one extension."""
-    name = Path(path).name.lower()
-    return ".shp.zip" if name.endswith(".shp.zip") else Path(name).suffix
-
 #: A text cell starting with one of these is a formula to a spreadsheet (OWASP CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -364,7 +360,7 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def check_layer_suffix(path: str | os.PathLike) -> Path:
     """Refuse a layer output whose extension names no format minemap writes."""
     target = Path(path)
-    suffix = output_suffix(target)
+    suffix = file_suffix(target)
     if suffix == ".shp":
         raise OutputError(
             f"{target}: a Shapefile is several files (.shp, .shx, .dbf, .prj, ...) that cannot "
@@ -446,7 +442,7 @@ def add_layer(outputs: OutputSet, gdf: gpd.GeoDataFrame, path: str | os.PathLike
               layer: str | None = None) -> None:
     """Stage ``gdf`` in ``outputs``; the format follows the file extension."""
     target = check_layer_suffix(path)
-    outputs.add(target, layer_writer(gdf, output_suffix(target), layer, name=target.name))
+    outputs.add(target, layer_writer(gdf, file_suffix(target), layer, name=target.name))
 
 
 def write_layer(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, layer: str | None = None

@@ -73,8 +73,8 @@ RUNTIME_JS = r"""
 (function () {
   "use strict";
   var state = window.minemap = window.minemap || {drawn: {}, layers: {}, ready: false};
-  function decode(s, scale) {
-    var out = [], i = 0, lat = 0, lng = 0, n = s.length;
+  function eachPoint(s, scale, visit) {
+    var i = 0, lat = 0, lng = 0, n = s.length;
     while (i < n) {
       var shift = 0, result = 0, b;
       do { b = s.charCodeAt(i++) - 63; result |= (b & 31) << shift; shift += 5; } while (b >= 32);
@@ -82,8 +82,13 @@ RUNTIME_JS = r"""
       shift = 0; result = 0;
       do { b = s.charCodeAt(i++) - 63; result |= (b & 31) << shift; shift += 5; } while (b >= 32);
       lng += (result & 1) ? ~(result >> 1) : (result >> 1);
-      out.push([lat / scale, lng / scale]);
+      visit(lat / scale, lng / scale);
     }
+  }
+  state.eachPoint = eachPoint;
+  function decode(s, scale) {
+    var out = [];
+    eachPoint(s, scale, function (lat, lng) { out.push([lat, lng]); });
     return out;
   }
   function polygons(g, scale) {
@@ -221,17 +226,11 @@ CANVAS_JS = r"""
     return out;
   }
   function points(s, total, scale) {
-    var xy = new Float64Array(total * 2), i = 0, k = 0, lat = 0, lng = 0, n = s.length;
-    while (i < n) {
-      var shift = 0, result = 0, b;
-      do { b = s.charCodeAt(i++) - 63; result |= (b & 31) << shift; shift += 5; } while (b >= 32);
-      lat += (result & 1) ? ~(result >> 1) : (result >> 1);
-      shift = 0; result = 0;
-      do { b = s.charCodeAt(i++) - 63; result |= (b & 31) << shift; shift += 5; } while (b >= 32);
-      lng += (result & 1) ? ~(result >> 1) : (result >> 1);
-      xy[k++] = mx(lng / scale);
-      xy[k++] = my(lat / scale);
-    }
+    var xy = new Float64Array(total * 2), k = 0;
+    state.eachPoint(s, scale, function (lat, lng) {
+      xy[k++] = mx(lng);
+      xy[k++] = my(lat);
+    });
     return xy;
   }
   function offsets(counts) {

@@ -110,10 +110,7 @@ def area_frame(*layers: gpd.GeoDataFrame | None) -> pyproj.CRS:
     rad = np.radians(lon_all)
     lon_0 = float(np.degrees(np.arctan2(np.sin(rad).mean(), np.cos(rad).mean())))
     lat_0 = float(np.clip(lat_all.mean(), -90.0, 90.0))
-    return pyproj.CRS.from_proj4(
-        f"+proj=laea +lat_0={lat_0:.6f} +lon_0={lon_0:.6f} +x_0=0 +y_0=0 "
-        "+ellps=WGS84 +units=m +no_defs"
-    )
+    return laea_frame(lon_0, lat_0)
 
 
 def _feature_lon_spans(layer: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -594,7 +591,7 @@ MAX_SPLITS = 8
 _AUTHALIC_RADIUS_M = 6_371_007.2
 
 
-def _laea(lon_0: float, lat_0: float) -> pyproj.CRS:
+def laea_frame(lon_0: float, lat_0: float) -> pyproj.CRS:
     """A Lambert Azimuthal Equal Area CRS on WGS 84 centred on (lon_0, lat_0) degrees."""
     return pyproj.CRS.from_proj4(
         f"+proj=laea +lat_0={lat_0:.6f} +lon_0={lon_0:.6f} +x_0=0 +y_0=0 "
@@ -602,10 +599,46 @@ def _laea(lon_0: float, lat_0: float) -> pyproj.CRS:
     )
 
 
-def _frame_centre(frame: pyproj.CRS) -> tuple[float, float]:
+def frame_centre(frame: pyproj.CRS) -> tuple[float, float]:
+    """(longitude, latitude) in degrees of an azimuthal frame's centre."""
     params = {p.name: p.value for p in frame.coordinate_operation.params}
     return (float(params.get("Longitude of natural origin", 0.0)),
             float(params.get("Latitude of natural origin", 0.0)))
+
+
+_GEOD = pyproj.Geod(ellps="WGS84")
+#: Metres per degree of great circle on the mean Earth radius.
+_M_PER_DEGREE = 6_371_008.8 * np.pi / 180.0
+
+
+def feature_reach_m(geoms: np.ndarray, crs: object) -> np.ndarray:
+    """Rough half-diagonal of each feature's bounding box in metres."""
+    b = shapely.bounds(geoms)
+    half = np.hypot(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]) / 2.0
+    if pyproj.CRS(crs).is_geographic:
+        half = half * 111_320.0
+    return np.nan_to_num(half)
+
+
+def within_of_centre(lon: np.ndarray, lat: np.ndarray, reach_m: np.ndarray,
+                     frame: pyproj.CRS, degrees: float) -> np.ndarray:
+    """Whether points (plus ``reach_m``) lie within ``degrees`` (of great circle) of the
+    azimuthal ``frame``'s centre."""
+    lon_0, lat_0 = frame_centre(pyproj.CRS(frame))
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    out = np.zeros(len(lon), dtype=bool)
+    if ok.any():
+        gap = _GEOD.inv(np.full(ok.sum(), lon_0), np.full(ok.sum(), lat_0), lon[ok], lat[ok])[2]
+        out[ok] = np.asarray(gap) + np.asarray(reach_m)[ok] <= degrees * _M_PER_DEGREE
+    return out
+
+
+def held_by_frame(lon: np.ndarray, lat: np.ndarray, reach_m: np.ndarray, frame: pyproj.CRS
+                  ) -> np.ndarray:
+    """Whether features (a point of each and its reach in metres) lie wholly within
+    :data:`FRAME_REACH_DEGREES` of the LAEA ``frame``'s centre."""
+    return within_of_centre(lon, lat, reach_m, frame, FRAME_REACH_DEGREES)
 
 
 def _measured_in(geoms: np.ndarray, crs: pyproj.CRS, frame: pyproj.CRS
@@ -620,7 +653,7 @@ def _measured_in(geoms: np.ndarray, crs: pyproj.CRS, frame: pyproj.CRS
         far = ~(np.hypot(coords[:, 0], coords[:, 1]) <= reach)
     fits = np.ones(len(geoms), dtype=bool)
     fits[index[far]] = False
-    lon_0, lat_0 = _frame_centre(frame)
+    lon_0, lat_0 = frame_centre(frame)
     antipode_lon, antipode_lat = lon_0 + 180.0, -lat_0
     antipode_lon = (antipode_lon + 180.0) % 360.0 - 180.0
     if crs.is_geographic:
@@ -651,7 +684,7 @@ def _own_frames(geoms: np.ndarray, crs: pyproj.CRS) -> list[tuple[pyproj.CRS, np
     keys = np.column_stack([lon, lat])
     unique, inverse = np.unique(keys, axis=0, return_inverse=True)
     inverse = np.ravel(inverse)
-    return [(_laea(*unique[k]), np.flatnonzero(inverse == k)) for k in range(len(unique))]
+    return [(laea_frame(*unique[k]), np.flatnonzero(inverse == k)) for k in range(len(unique))]
 
 
 def _quarters(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -727,9 +760,7 @@ def area_ha(geometry: gpd.GeoSeries, frame: pyproj.CRS | None = None) -> np.ndar
 
 def describe_frame(frame: pyproj.CRS) -> str:
     """Short human description of an area frame, e.g. for reports."""
-    params = {p.name: p.value for p in frame.coordinate_operation.params}
-    lat = params.get("Latitude of natural origin", 0.0)
-    lon = params.get("Longitude of natural origin", 0.0)
+    lon, lat = frame_centre(frame)
     return f"Lambert Azimuthal Equal Area centred on {lat:.4f}°N {lon:.4f}°E"
 
 

@@ -227,7 +227,7 @@ def regional_distances_m(targets: np.ndarray, target_crs: object, features: np.n
         sel = np.flatnonzero(group == g)
         rad = np.radians(lon[sel])
         lon_0 = float(np.degrees(np.arctan2(np.sin(rad).mean(), np.cos(rad).mean())))
-        frame = _crs._laea(lon_0, float(np.clip(lat[sel].mean(), -90.0, 90.0)))
+        frame = _crs.laea_frame(lon_0, float(np.clip(lat[sel].mean(), -90.0, 90.0)))
         index = FeatureIndex.build(features, feature_crs, frame, finite_only=True)
         out[sel] = index.distances_m(_crs.project_dense(targets[sel], target_crs, frame))
     return out

@@ -118,10 +118,7 @@ ZONE_HA = "zone_ha"
 ZONE_COLUMNS: tuple[str, ...] = (CATEGORY, THREAT_LEVEL, HAZARD_ID, ZONE_HA)
 
 _M2_PER_HA = _crs.M2_PER_HA
-_GEOD = pyproj.Geod(ellps="WGS84")
 _WGS84 = pyproj.CRS.from_epsg(4326)
-#: Metres per degree of great circle (mean Earth radius): for reach tests only.
-_M_PER_DEGREE = 6_371_008.8 * np.pi / 180.0
 
 # ------------------------------------------------------------------------------------------
 # options
@@ -355,8 +352,8 @@ def _frame_buffers(geoms: np.ndarray, source: pyproj.CRS, distances: np.ndarray,
     out = np.empty(len(geoms), dtype=object)
     series = gpd.GeoSeries(geoms, crs=source)
     lon, lat = _crs.lonlat_points(gpd.GeoDataFrame(geometry=series))
-    reach_m = _reach(geoms, source)
-    held = _in_frame(lon, lat, reach_m, frame)
+    reach_m = _crs.feature_reach_m(geoms, source)
+    held = _crs.held_by_frame(lon, lat, reach_m, frame)
     if held.all():
         out[:] = _frame_held_buffers(geoms, source, distances, frame, lon, lat, reach_m)
         if not pyproj.CRS(frame).equals(target):
@@ -377,27 +374,6 @@ def _frame_buffers(geoms: np.ndarray, source: pyproj.CRS, distances: np.ndarray,
         aeqd = _aeqd(lon[sel], lat[sel])
         local = _crs.project_dense(geoms[sel], source, aeqd)
         out[sel] = _crs.project_dense(parallel(_buffer, local, distances[sel]), aeqd, target)
-    return out
-
-
-def _in_frame(lon: np.ndarray, lat: np.ndarray, reach_m: np.ndarray, frame: pyproj.CRS
-              ) -> np.ndarray:
-    """Whether features (a point of each and its reach in metres) lie wholly within
-    :data:`minemap.crs.FRAME_REACH_DEGREES` of the LAEA ``frame``'s centre."""
-    return _within(lon, lat, reach_m, frame, _crs.FRAME_REACH_DEGREES)
-
-
-def _within(lon: np.ndarray, lat: np.ndarray, reach_m: np.ndarray, frame: pyproj.CRS,
-            degrees: float) -> np.ndarray:
-    """Whether points (plus ``reach_m``) lie within ``degrees`` (of great circle) of the
-    LAEA ``frame``'s centre."""
-    lon_0, lat_0 = _crs._frame_centre(pyproj.CRS(frame))
-    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
-    ok = np.isfinite(lon) & np.isfinite(lat)
-    out = np.zeros(len(lon), dtype=bool)
-    if ok.any():
-        gap = _GEOD.inv(np.full(ok.sum(), lon_0), np.full(ok.sum(), lat_0), lon[ok], lat[ok])[2]
-        out[ok] = np.asarray(gap) + np.asarray(reach_m)[ok] <= degrees * _M_PER_DEGREE
     return out
 
 
@@ -435,15 +411,6 @@ def _frame_held_buffers(geoms: np.ndarray, source: pyproj.CRS, distances: np.nda
         local = _crs.project_dense(geoms[sel], source, aeqd)
         out[sel] = _crs.project_dense(parallel(_buffer, local, distances[sel]), aeqd, frame)
     return out
-
-
-def _reach(geoms: np.ndarray, source: pyproj.CRS) -> np.ndarray:
-    """Rough half-diagonal of each feature's bounding box in metres."""
-    b = shapely.bounds(geoms)
-    half = np.hypot(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]) / 2.0
-    if pyproj.CRS(source).is_geographic:
-        half = half * 111_320.0
-    return np.nan_to_num(half)
 
 
 def _split_lines(geoms: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -396,9 +396,9 @@ def _in_shared_frame(geoms: np.ndarray, crs: object, frame: pyproj.CRS) -> bool:
     if len(geoms) == 0:
         return True
     lon, lat = _crs.lonlat_points(gpd.GeoDataFrame(geometry=gpd.GeoSeries(geoms, crs=crs)))
-    reach = _priority._reach(geoms, pyproj.CRS(crs))
+    reach = _crs.feature_reach_m(geoms, pyproj.CRS(crs))
     live = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    return bool(_priority._within(lon[live], lat[live], reach[live], frame,
+    return bool(_crs.within_of_centre(lon[live], lat[live], reach[live], frame,
                                   SHARED_REACH_DEGREES).all())
 
 

@@ -104,14 +104,13 @@ class Figures:
         """Whether the equal-area frame holds every hazard piece (each within
         :data:`minemap.crs.FRAME_REACH_DEGREES` of its centre): false for data spread round
         the globe, whose pieces near the frame's antipode cannot be drawn in it."""
-        from minemap import priority as _priority  # computation only; no folium there either
 
         live = self.work[~(shapely.is_missing(self.work) | shapely.is_empty(self.work))]
         if live.size == 0:
             return True
         lon, lat = _crs.lonlat_points(gpd.GeoDataFrame(
             geometry=gpd.GeoSeries(live, crs=self.work_crs)))
-        return bool(_priority._in_frame(lon, lat, _priority._reach(live, self.work_crs),
+        return bool(_crs.held_by_frame(lon, lat, _crs.feature_reach_m(live, self.work_crs),
                                         self.frame).all())
 
     @cached_property
@@ -191,13 +190,12 @@ def zone_areas_m2(geometry: gpd.GeoSeries, frame: pyproj.CRS) -> tuple[np.ndarra
     they are (:func:`minemap.crs.area_m2`, as :func:`minemap.priority_zones` measures
     ``zone_ha``), their overlaps removed in their own CRS.
     """
-    from minemap import priority as _priority  # computation only; no folium there either
 
     raw = np.asarray(geometry.array, dtype=object)
     crs = pyproj.CRS(geometry.crs)
     lon, lat = _crs.lonlat_points(gpd.GeoDataFrame(geometry=geometry))
     live = ~(shapely.is_missing(raw) | shapely.is_empty(raw))
-    held = _priority._in_frame(lon, lat, _priority._reach(raw, crs), frame) | ~live
+    held = _crs.held_by_frame(lon, lat, _crs.feature_reach_m(raw, crs), frame) | ~live
     area = np.zeros(len(raw))
     total = 0.0
     sel = np.flatnonzero(held)

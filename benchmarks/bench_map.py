@@ -56,23 +56,34 @@ if (map._animatingZoom) { map.once("moveend", frame); } else { frame(); }
 
 def _moves(driver) -> dict[str, float]:
     """Median redraw times (ms) of four pans, a zoom in and a zoom out."""
-    pans = [driver.execute_async_script(_MOVE_JS, "pan", dx, dy)
-            for dx, dy in ((300, 0), (0, 250), (-300, 0), (0, -250))]
+    pans = [
+        driver.execute_async_script(_MOVE_JS, "pan", dx, dy)
+        for dx, dy in ((300, 0), (0, 250), (-300, 0), (0, -250))
+    ]
     zoom_in = driver.execute_async_script(_MOVE_JS, "zoom", 1)
     zoom_out = driver.execute_async_script(_MOVE_JS, "zoom", -1)
     return {"pan": statistics.median(pans), "zoom in": zoom_in, "zoom out": zoom_out}
 
 
-def _open_in_chromium(path: Path, timeout: float = 120.0
-                      ) -> tuple[float, dict, list, dict[str, float]]:
+def _open_in_chromium(
+    path: Path, timeout: float = 120.0
+) -> tuple[float, dict, list, dict[str, float]]:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update",
-                "--no-first-run", "--disable-sync", "--window-size=1400,900",
-                f"--user-data-dir={tempfile.mkdtemp()}"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--disable-sync",
+        "--window-size=1400,900",
+        f"--user-data-dir={tempfile.mkdtemp()}",
+    ):
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
@@ -111,8 +122,10 @@ def _external(n: int) -> dict:
 
     t0 = time.perf_counter()
     hazards, releases = make_blobs(n, max(3, round(3_000 * n / 100_000)))
-    print(f"external blobs: {len(hazards):,} hazards, {len(releases):,} releases "
-          f"(made in {time.perf_counter() - t0:.1f} s)")
+    print(
+        f"external blobs: {len(hazards):,} hazards, {len(releases):,} releases "
+        f"(made in {time.perf_counter() - t0:.1f} s)"
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return dict(hazards=io.read_hazards(hazards), releases=io.read_releases(releases))
@@ -124,19 +137,29 @@ def _synthetic(n: int) -> dict:
 
     scale = n / 100_000
     t0 = time.perf_counter()
-    s = make_scenario(n_hazards=n, high_ha=150_000 * scale,
-                      medium_ha=400_000 * scale, low_ha=275_000 * scale, seed=1)
-    print(f"scenario: {len(s.hazards):,} hazards, {len(s.releases):,} releases, "
-          f"{len(s.roads):,} roads, {len(s.infrastructure):,} infrastructure, "
-          f"{len(s.residential):,} residential, {len(s.districts)} districts "
-          f"(made in {time.perf_counter() - t0:.1f} s)")
+    s = make_scenario(
+        n_hazards=n,
+        high_ha=150_000 * scale,
+        medium_ha=400_000 * scale,
+        low_ha=275_000 * scale,
+        seed=1,
+    )
+    print(
+        f"scenario: {len(s.hazards):,} hazards, {len(s.releases):,} releases, "
+        f"{len(s.roads):,} roads, {len(s.infrastructure):,} infrastructure, "
+        f"{len(s.residential):,} residential, {len(s.districts)} districts "
+        f"(made in {time.perf_counter() - t0:.1f} s)"
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return dict(hazards=io.read_hazards(s.hazards), releases=io.read_releases(s.releases),
-                    roads=io.read_features(s.roads, kind="roads"),
-                    infrastructure=io.read_features(s.infrastructure, kind="infrastructure"),
-                    residential=io.read_features(s.residential, kind="residential"),
-                    districts=io.read_features(s.districts, kind="districts"))
+        return dict(
+            hazards=io.read_hazards(s.hazards),
+            releases=io.read_releases(s.releases),
+            roads=io.read_features(s.roads, kind="roads"),
+            infrastructure=io.read_features(s.infrastructure, kind="infrastructure"),
+            residential=io.read_features(s.residential, kind="residential"),
+            districts=io.read_features(s.districts, kind="districts"),
+        )
 
 
 def main() -> None:
@@ -145,8 +168,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--out", default=None, help="keep the HTML here")
     parser.add_argument("--no-browser", action="store_true")
-    parser.add_argument("--external", action="store_true",
-                        help="blob-shaped hazards from benchmarks/blobs.py, not minemap's own")
+    parser.add_argument(
+        "--external",
+        action="store_true",
+        help="blob-shaped hazards from benchmarks/blobs.py, not minemap's own",
+    )
     args = parser.parse_args()
 
     from minemap.maps import hazard_map, save_map
@@ -159,38 +185,49 @@ def main() -> None:
     build, save = [], []
     for run in range(args.repeat):
         t = time.perf_counter()
-        fmap = hazard_map(layers["hazards"], layers["releases"], roads=layers.get("roads"),
-                          infrastructure=layers.get("infrastructure"),
-                          residential=layers.get("residential"),
-                          districts=layers.get("districts"), title="Benchmark scenario",
-                          tiles=None)
+        fmap = hazard_map(
+            layers["hazards"],
+            layers["releases"],
+            roads=layers.get("roads"),
+            infrastructure=layers.get("infrastructure"),
+            residential=layers.get("residential"),
+            districts=layers.get("districts"),
+            title="Benchmark scenario",
+            tiles=None,
+        )
         t1 = time.perf_counter()
         save_map(fmap, out, offline=True)
         build.append(t1 - t)
         save.append(time.perf_counter() - t1)
-        print(f"run {run + 1}: hazard_map {build[-1]:.2f} s, save_map {save[-1]:.2f} s",
-              flush=True)
+        print(f"run {run + 1}: hazard_map {build[-1]:.2f} s, save_map {save[-1]:.2f} s", flush=True)
     total = [b + s_ for b, s_ in zip(build, save, strict=True)]
     size = out.stat().st_size / 1e6
-    rows = [("hazard_map (exact figures + display layers)", f"{statistics.median(build):.2f} s"),
-            ("save_map(offline=True)", f"{statistics.median(save):.2f} s"),
-            ("hazard_map + save_map (budget < 10 s)", f"{statistics.median(total):.2f} s"),
-            ("file size (budget < 10 MB)", f"{size:.2f} MB")]
-    rows[:3] = [(name, _runs(values)) for (name, _), values in zip(
-        rows[:3], (build, save, total), strict=True)]
+    rows = [
+        ("hazard_map (exact figures + display layers)", f"{statistics.median(build):.2f} s"),
+        ("save_map(offline=True)", f"{statistics.median(save):.2f} s"),
+        ("hazard_map + save_map (budget < 10 s)", f"{statistics.median(total):.2f} s"),
+        ("file size (budget < 10 MB)", f"{size:.2f} MB"),
+    ]
+    rows[:3] = [
+        (name, _runs(values))
+        for (name, _), values in zip(rows[:3], (build, save, total), strict=True)
+    ]
     if not args.no_browser:
         opened, moves, errors = [], [], []
         for _ in range(args.repeat):
             elapsed, drawn, errs, move = _open_in_chromium(out)
-            print(f"open {elapsed:.2f} s, " + ", ".join(
-                f"{k} {v:.0f} ms" for k, v in move.items()), flush=True)
+            print(
+                f"open {elapsed:.2f} s, " + ", ".join(f"{k} {v:.0f} ms" for k, v in move.items()),
+                flush=True,
+            )
             opened.append(elapsed)
             moves.append(move)
             errors.extend(errs)
         rows.append(("open in headless Chromium, every layer drawn", _runs(opened)))
         for key in moves[0]:
-            rows.append((f"{key} redraw (moveend + 2 frames)",
-                         _runs([m[key] for m in moves], "ms", 0)))
+            rows.append(
+                (f"{key} redraw (moveend + 2 frames)", _runs([m[key] for m in moves], "ms", 0))
+            )
         rows.append(("layers drawn", ", ".join(f"{k}={v}" for k, v in sorted(drawn.items()))))
         rows.append(("console errors", str(len(errors))))
     width = max(len(r[0]) for r in rows)

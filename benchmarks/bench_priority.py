@@ -47,8 +47,13 @@ def make_inputs(n_hazards: int, n_roads: int, n_settlements: int, n_infra: int, 
     from minemap.synthetic import make_scenario
 
     scale = n_hazards * 25.0  # ~25 ha per hazard
-    scenario = make_scenario(seed=seed, n_hazards=n_hazards, high_ha=0.2 * scale,
-                             medium_ha=0.5 * scale, low_ha=0.3 * scale)
+    scenario = make_scenario(
+        seed=seed,
+        n_hazards=n_hazards,
+        high_ha=0.2 * scale,
+        medium_ha=0.5 * scale,
+        low_ha=0.3 * scale,
+    )
     rng = np.random.default_rng(seed)
     frame = _crs.area_frame(scenario.hazards)
     hz = _crs.to_area_frame(scenario.hazards.geometry, frame)
@@ -56,8 +61,12 @@ def make_inputs(n_hazards: int, n_roads: int, n_settlements: int, n_infra: int, 
     back = pyproj.Transformer.from_crs(frame, 4326, always_xy=True)
 
     def lonlat(geoms):
-        return gpd.GeoSeries(shapely.transform(
-            geoms, lambda xy: np.column_stack(back.transform(xy[:, 0], xy[:, 1]))), crs=4326)
+        return gpd.GeoSeries(
+            shapely.transform(
+                geoms, lambda xy: np.column_stack(back.transform(xy[:, 0], xy[:, 1]))
+            ),
+            crs=4326,
+        )
 
     def near(n, spread):
         pick = centres[rng.integers(0, len(centres), n)]
@@ -72,36 +81,52 @@ def make_inputs(n_hazards: int, n_roads: int, n_settlements: int, n_infra: int, 
     for k in range(extra):
         turn = np.cumsum(rng.normal(0, 0.35, steps[k]))
         length = rng.uniform(300, 1500, steps[k])
-        xy = start[k] + np.cumsum(np.column_stack([np.cos(heading[k] + turn) * length,
-                                                   np.sin(heading[k] + turn) * length]), axis=0)
+        xy = start[k] + np.cumsum(
+            np.column_stack(
+                [np.cos(heading[k] + turn) * length, np.sin(heading[k] + turn) * length]
+            ),
+            axis=0,
+        )
         lines.append(np.vstack([start[k], xy]))
-    roads = pd.concat([scenario.roads[["geometry"]],
-                       gpd.GeoDataFrame(geometry=lonlat(np.array(
-                           [shapely.LineString(c) for c in lines], dtype=object)))],
-                      ignore_index=True)
+    roads = pd.concat(
+        [
+            scenario.roads[["geometry"]],
+            gpd.GeoDataFrame(
+                geometry=lonlat(np.array([shapely.LineString(c) for c in lines], dtype=object))
+            ),
+        ],
+        ignore_index=True,
+    )
     # settlements: irregular blobs 150-700 m across
     extra = max(n_settlements - len(scenario.residential), 0)
     centre = near(extra, 2500.0)
     angles = np.linspace(0, 2 * np.pi, 13)[:-1]
     radius = rng.uniform(150, 700, (extra, 1)) * rng.uniform(0.7, 1.0, (extra, 12))
-    rings = np.stack([centre[:, :1] + radius * np.cos(angles),
-                      centre[:, 1:] + radius * np.sin(angles)], axis=-1)
+    rings = np.stack(
+        [centre[:, :1] + radius * np.cos(angles), centre[:, 1:] + radius * np.sin(angles)], axis=-1
+    )
     blobs = shapely.polygons(rings)
-    residential = pd.concat([scenario.residential[["geometry"]],
-                             gpd.GeoDataFrame(geometry=lonlat(blobs))], ignore_index=True)
+    residential = pd.concat(
+        [scenario.residential[["geometry"]], gpd.GeoDataFrame(geometry=lonlat(blobs))],
+        ignore_index=True,
+    )
     extra = max(n_infra - len(scenario.infrastructure), 0)
     points = shapely.points(near(extra, 2000.0))
-    infrastructure = pd.concat([scenario.infrastructure[["geometry"]],
-                                gpd.GeoDataFrame(geometry=lonlat(points))], ignore_index=True)
+    infrastructure = pd.concat(
+        [scenario.infrastructure[["geometry"]], gpd.GeoDataFrame(geometry=lonlat(points))],
+        ignore_index=True,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         hazards = _io.read_hazards(scenario.hazards)
         releases = _io.read_releases(scenario.releases)
-        layers = {"roads": _io.read_features(roads.head(n_roads), kind="roads"),
-                  "infrastructure": _io.read_features(infrastructure.head(n_infra),
-                                                      kind="infrastructure"),
-                  "residential": _io.read_features(residential.head(n_settlements),
-                                                   kind="residential")}
+        layers = {
+            "roads": _io.read_features(roads.head(n_roads), kind="roads"),
+            "infrastructure": _io.read_features(
+                infrastructure.head(n_infra), kind="infrastructure"
+            ),
+            "residential": _io.read_features(residential.head(n_settlements), kind="residential"),
+        }
     return hazards, releases, layers
 
 
@@ -116,13 +141,19 @@ def run_geopandas(hazards, releases, layers):
     levels = []
     taken = None
     for level in ("high", "medium", "low"):
-        part = hz.loc[hz.threat_level == level, ["threat_level", "geometry"]].dissolve(
-            by="threat_level").reset_index()
+        part = (
+            hz.loc[hz.threat_level == level, ["threat_level", "geometry"]]
+            .dissolve(by="threat_level")
+            .reset_index()
+        )
         if taken is not None:
             part = gpd.overlay(part, taken, how="difference")
         levels.append(part)
-        taken = part[["geometry"]] if taken is None else pd.concat(
-            [taken, part[["geometry"]]]).dissolve()
+        taken = (
+            part[["geometry"]]
+            if taken is None
+            else pd.concat([taken, part[["geometry"]]]).dissolve()
+        )
     remaining = pd.concat(levels, ignore_index=True)
     rel = releases.to_crs(utm)[["geometry"]].dissolve()
     remaining = gpd.overlay(remaining, rel, how="difference")
@@ -160,12 +191,16 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
 
     t0 = time.perf_counter()
-    hazards, releases, layers = make_inputs(args.hazards, args.roads, args.settlements,
-                                            args.infrastructure, args.seed)
-    print(f"inputs: {len(hazards):,} hazards, {len(releases):,} releases, "
-          f"{len(layers['roads']):,} roads, {len(layers['infrastructure']):,} infrastructure, "
-          f"{len(layers['residential']):,} settlements (made in "
-          f"{time.perf_counter() - t0:.1f} s)", flush=True)
+    hazards, releases, layers = make_inputs(
+        args.hazards, args.roads, args.settlements, args.infrastructure, args.seed
+    )
+    print(
+        f"inputs: {len(hazards):,} hazards, {len(releases):,} releases, "
+        f"{len(layers['roads']):,} roads, {len(layers['infrastructure']):,} infrastructure, "
+        f"{len(layers['residential']):,} settlements (made in "
+        f"{time.perf_counter() - t0:.1f} s)",
+        flush=True,
+    )
 
     times = []
     for _ in range(args.repeat):
@@ -184,19 +219,27 @@ def main(argv=None) -> None:
         print(f"baseline: {theirs:.2f} s", flush=True)
         rows["geopandas buffer+dissolve+overlay"] = (theirs, hectares_by_category(base, frame))
 
-    print(f"\n{'method':36s} {'runs':>4s} {'median s':>9s} "
-          + " ".join(f"{c + ' ha':>18s}" for c in CATEGORIES))
+    print(
+        f"\n{'method':36s} {'runs':>4s} {'median s':>9s} "
+        + " ".join(f"{c + ' ha':>18s}" for c in CATEGORIES)
+    )
     for name, (seconds, ha) in rows.items():
         runs = args.repeat if name.startswith("minemap") else 1
-        print(f"{name:36s} {runs:4d} {seconds:9.2f} "
-              + " ".join(f"{ha.get(c, 0.0):18,.2f}" for c in CATEGORIES))
+        print(
+            f"{name:36s} {runs:4d} {seconds:9.2f} "
+            + " ".join(f"{ha.get(c, 0.0):18,.2f}" for c in CATEGORIES)
+        )
     if len(rows) == 2:
         base_ha = rows["geopandas buffer+dissolve+overlay"][1]
         diff = {c: 100 * (mine.get(c, 0) / base_ha.get(c, np.nan) - 1) for c in CATEGORIES}
-        print(f"\nspeed-up: {theirs / ours:.1f}x;  hectare difference minemap vs baseline: "
-              + ", ".join(f"{c} {d:+.3f}%" for c, d in diff.items()))
-    print(f"minemap runs: {', '.join(f'{s:.2f}' for s in times)} s; ranked "
-          f"{int(ranking['rank'].notna().sum()):,} hazards")
+        print(
+            f"\nspeed-up: {theirs / ours:.1f}x;  hectare difference minemap vs baseline: "
+            + ", ".join(f"{c} {d:+.3f}%" for c, d in diff.items())
+        )
+    print(
+        f"minemap runs: {', '.join(f'{s:.2f}' for s in times)} s; ranked "
+        f"{int(ranking['rank'].notna().sum()):,} hazards"
+    )
 
 
 if __name__ == "__main__":

@@ -44,8 +44,13 @@ def scenario_paths(n: int, seed: int = 1) -> tuple[Path, Path]:
         from minemap.synthetic import make_scenario
 
         scale = n / 100_000
-        sc = make_scenario(seed=seed, n_hazards=n, high_ha=AZ_HIGH * scale,
-                           medium_ha=AZ_MEDIUM * scale, low_ha=AZ_LOW * scale)
+        sc = make_scenario(
+            seed=seed,
+            n_hazards=n,
+            high_ha=AZ_HIGH * scale,
+            medium_ha=AZ_MEDIUM * scale,
+            low_ha=AZ_LOW * scale,
+        )
         sc.hazards.to_parquet(hz)
         sc.releases.iloc[: n // 2].to_parquet(rl)
     return hz, rl
@@ -65,9 +70,12 @@ def run_minemap(hz: Path, rl: Path) -> dict[str, float]:
     seconds = time.perf_counter() - start
     rows = table.set_index("threat_level")
     per_level = {f"{lvl}_ha": float(rows.loc[lvl, "hazard_ha"]) for lvl in LEVELS}
-    return {"seconds": seconds, **per_level,
-            "cleared_ha": float(rows.loc["total", "cleared_ha"]),
-            "released_ha": float(rows.loc["total", "released_ha"])}
+    return {
+        "seconds": seconds,
+        **per_level,
+        "cleared_ha": float(rows.loc["total", "cleared_ha"]),
+        "released_ha": float(rows.loc["total", "released_ha"]),
+    }
 
 
 def run_plain(hz: Path, rl: Path) -> dict[str, float]:
@@ -83,23 +91,29 @@ def run_plain(hz: Path, rl: Path) -> dict[str, float]:
     high = levels.geometry.get("high")
     medium = levels.geometry.get("medium").difference(high)
     low = levels.geometry.get("low").difference(high.union(levels.geometry.get("medium")))
-    flat = gpd.GeoDataFrame({"threat_level": list(LEVELS)}, geometry=[high, medium, low],
-                            crs=utm)
+    flat = gpd.GeoDataFrame({"threat_level": list(LEVELS)}, geometry=[high, medium, low], crs=utm)
     methods = releases.dissolve("method")
     cleared = methods.geometry.get("cleared")
     reduced = methods.geometry.get("reduced").difference(cleared)
     cancelled = methods.geometry.get("cancelled").difference(
-        cleared.union(methods.geometry.get("reduced")))
-    released = gpd.GeoDataFrame({"method": ["cleared", "reduced", "cancelled"]},
-                                geometry=[cleared, reduced, cancelled], crs=utm)
+        cleared.union(methods.geometry.get("reduced"))
+    )
+    released = gpd.GeoDataFrame(
+        {"method": ["cleared", "reduced", "cancelled"]},
+        geometry=[cleared, reduced, cancelled],
+        crs=utm,
+    )
     both = gpd.overlay(flat, released, how="intersection")
     both["ha"] = both.area / 1e4
     by_method = both.groupby("method")["ha"].sum()
     seconds = time.perf_counter() - start
     ha = dict(zip(flat["threat_level"], flat.area / 1e4, strict=True))
-    return {"seconds": seconds, **{f"{lvl}_ha": float(ha[lvl]) for lvl in LEVELS},
-            "cleared_ha": float(by_method.get("cleared", 0.0)),
-            "released_ha": float(pd.Series(by_method).sum())}
+    return {
+        "seconds": seconds,
+        **{f"{lvl}_ha": float(ha[lvl]) for lvl in LEVELS},
+        "cleared_ha": float(by_method.get("cleared", 0.0)),
+        "released_ha": float(pd.Series(by_method).sum()),
+    }
 
 
 def stack_layers(n: int, kind: str) -> tuple:
@@ -120,15 +134,20 @@ def stack_layers(n: int, kind: str) -> tuple:
         offsets = np.column_stack([np.arange(n) * 0.01, np.arange(n) * 0.01])
     else:
         offsets = rng.uniform(-5.0, 5.0, (n, 2))
-    hz = gpd.GeoDataFrame({"hazard_id": [f"H{i}" for i in range(n)],
-                           "threat_level": rng.choice(LEVELS, n)},
-                          geometry=[box(x0 + a, y0 + b, x0 + 1000 + a, y0 + 1000 + b)
-                                    for a, b in offsets], crs=32638)
-    rl = gpd.GeoDataFrame({"release_id": [f"R{i}" for i in range(n)],
-                           "method": rng.choice(["cleared", "reduced", "cancelled"], n),
-                           "release_date": ["2022-01-01"] * n},
-                          geometry=[box(x0 + 300 + a, y0 + b, x0 + 1300 + a, y0 + 1000 + b)
-                                    for a, b in offsets], crs=32638)
+    hz = gpd.GeoDataFrame(
+        {"hazard_id": [f"H{i}" for i in range(n)], "threat_level": rng.choice(LEVELS, n)},
+        geometry=[box(x0 + a, y0 + b, x0 + 1000 + a, y0 + 1000 + b) for a, b in offsets],
+        crs=32638,
+    )
+    rl = gpd.GeoDataFrame(
+        {
+            "release_id": [f"R{i}" for i in range(n)],
+            "method": rng.choice(["cleared", "reduced", "cancelled"], n),
+            "release_date": ["2022-01-01"] * n,
+        },
+        geometry=[box(x0 + 300 + a, y0 + b, x0 + 1300 + a, y0 + 1000 + b) for a, b in offsets],
+        crs=32638,
+    )
     return hz, rl
 
 
@@ -144,19 +163,33 @@ def stack_worker(kind: str, n: int) -> None:
     table = minemap.land_release_summary(hz, rl)
     seconds = time.perf_counter() - start
     total = table.set_index("threat_level").loc["total"]
-    print(json.dumps({"seconds": seconds, "hazard_ha": float(total["hazard_ha"]),
-                      "released_ha": float(total["released_ha"])}))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "hazard_ha": float(total["hazard_ha"]),
+                "released_ha": float(total["released_ha"]),
+            }
+        )
+    )
 
 
 def stacks(n: int) -> None:
     """Time land_release_summary (only) on distinct, identical, shifted and steady stacks."""
     print(f"{'kind':>9} {'hazards':>8} | {'seconds':>8} | {'hazard ha':>12} {'released ha':>12}")
     for kind in ("distinct", "identical", "shifted", "steady"):
-        out = subprocess.run([sys.executable, __file__, "--stack-worker", kind, "--size", str(n)],
-                             check=True, capture_output=True, text=True)
+        out = subprocess.run(
+            [sys.executable, __file__, "--stack-worker", kind, "--size", str(n)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         r = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"{kind:>9} {n:>8,} | {r['seconds']:>8.2f} | {r['hazard_ha']:>12,.2f} "
-              f"{r['released_ha']:>12,.2f}", flush=True)
+        print(
+            f"{kind:>9} {n:>8,} | {r['seconds']:>8.2f} | {r['hazard_ha']:>12,.2f} "
+            f"{r['released_ha']:>12,.2f}",
+            flush=True,
+        )
 
 
 def worker(kind: str, n: int, warm: bool) -> None:
@@ -182,8 +215,9 @@ def measure(kind: str, n: int, repeat: int, *, warm: bool = True) -> list[dict[s
     runs = []
     for _ in range(repeat):
         command = [sys.executable, __file__, "--worker", kind, "--size", str(n)]
-        out = subprocess.run(command + ([] if warm else ["--cold"]), check=True,
-                             capture_output=True, text=True)
+        out = subprocess.run(
+            command + ([] if warm else ["--cold"]), check=True, capture_output=True, text=True
+        )
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
     return runs
 
@@ -196,10 +230,14 @@ def main() -> None:
     parser.add_argument("--worker", choices=("minemap", "plain"), help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--cold", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--stacks", type=int, metavar="N",
-                        help="time N stacked hazards and releases instead")
-    parser.add_argument("--stack-worker", choices=("distinct", "identical", "shifted", "steady"),
-                        help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--stacks", type=int, metavar="N", help="time N stacked hazards and releases instead"
+    )
+    parser.add_argument(
+        "--stack-worker",
+        choices=("distinct", "identical", "shifted", "steady"),
+        help=argparse.SUPPRESS,
+    )
     args = parser.parse_args()
     if args.stack_worker:
         stack_worker(args.stack_worker, args.size)
@@ -210,8 +248,10 @@ def main() -> None:
     if args.worker:
         worker(args.worker, args.size, warm=not args.cold)
         return
-    header = (f"{'hazards':>8} {'releases':>8} | {'minemap s':>9} {'MiB':>6} | {'plain s':>8} "
-              f"{'MiB':>6} | {'speed-up':>8} | {'max |Δha|':>9} {'total ha':>11}")
+    header = (
+        f"{'hazards':>8} {'releases':>8} | {'minemap s':>9} {'MiB':>6} | {'plain s':>8} "
+        f"{'MiB':>6} | {'speed-up':>8} | {'max |Δha|':>9} {'total ha':>11}"
+    )
     print(header)
     print("-" * len(header))
     for n in args.sizes:
@@ -223,13 +263,18 @@ def main() -> None:
         keys = [f"{lvl}_ha" for lvl in LEVELS] + ["cleared_ha", "released_ha"]
         diff = max(abs(mm[0][k] - plain[0][k]) / max(plain[0][k], 1e-9) for k in keys)
         total = sum(mm[0][f"{lvl}_ha"] for lvl in LEVELS)
-        print(f"{n:>8,} {n // 2:>8,} | {t_mm:>9.2f} {max(r['peak_mib'] for r in mm):>6.0f} | "
-              f"{t_pl:>8.2f} {max(r['peak_mib'] for r in plain):>6.0f} | {t_pl / t_mm:>7.1f}x | "
-              f"{100 * diff:>8.3f}% {total:>11,.1f}", flush=True)
+        print(
+            f"{n:>8,} {n // 2:>8,} | {t_mm:>9.2f} {max(r['peak_mib'] for r in mm):>6.0f} | "
+            f"{t_pl:>8.2f} {max(r['peak_mib'] for r in plain):>6.0f} | {t_pl / t_mm:>7.1f}x | "
+            f"{100 * diff:>8.3f}% {total:>11,.1f}",
+            flush=True,
+        )
     largest = max(args.sizes)
     cold = [r["seconds"] for r in measure("minemap", largest, args.repeat, warm=False)]
-    print(f"\ncold (first call in a fresh process), {largest:,} hazards: median "
-          f"{statistics.median(cold):.2f} s of {', '.join(f'{c:.2f}' for c in cold)}")
+    print(
+        f"\ncold (first call in a fresh process), {largest:,} hazards: median "
+        f"{statistics.median(cold):.2f} s of {', '.join(f'{c:.2f}' for c in cold)}"
+    )
 
 
 if __name__ == "__main__":

@@ -43,15 +43,25 @@ def _radial(rng: np.random.Generator, n: int) -> list[np.ndarray]:
 
 
 def _to_degrees(xy: np.ndarray, lon: float, lat: float) -> np.ndarray:
-    return np.round(np.column_stack([lon + xy[:, 0] / (M_PER_DEG * np.cos(np.radians(lat))),
-                                     lat + xy[:, 1] / M_PER_DEG]), 7)
+    return np.round(
+        np.column_stack(
+            [lon + xy[:, 0] / (M_PER_DEG * np.cos(np.radians(lat))), lat + xy[:, 1] / M_PER_DEG]
+        ),
+        7,
+    )
 
 
-def _centres(rng: np.random.Generator, n: int, *, clustered: float = 0.5,
-             span: tuple[float, float] = (2.5, 1.8)) -> np.ndarray:
+def _centres(
+    rng: np.random.Generator,
+    n: int,
+    *,
+    clustered: float = 0.5,
+    span: tuple[float, float] = (2.5, 1.8),
+) -> np.ndarray:
     n_cluster = int(n * clustered)
-    spread = rng.uniform([-span[0] / 2, -span[1] / 2], [span[0] / 2, span[1] / 2],
-                         (n - n_cluster, 2))
+    spread = rng.uniform(
+        [-span[0] / 2, -span[1] / 2], [span[0] / 2, span[1] / 2], (n - n_cluster, 2)
+    )
     heads = rng.uniform([-span[0] / 2, -span[1] / 2], [span[0] / 2, span[1] / 2], (300, 2))
     which = rng.integers(0, heads.shape[0], n_cluster)
     scale = rng.uniform(0.004, 0.04, heads.shape[0])[which][:, None]
@@ -60,8 +70,9 @@ def _centres(rng: np.random.Generator, n: int, *, clustered: float = 0.5,
     return centres[rng.permutation(n)]
 
 
-def _blobs(rng: np.random.Generator, centres: np.ndarray, ha: np.ndarray, *,
-           multi: float, holes: float) -> list[shapely.Geometry]:
+def _blobs(
+    rng: np.random.Generator, centres: np.ndarray, ha: np.ndarray, *, multi: float, holes: float
+) -> list[shapely.Geometry]:
     shapes = _radial(rng, len(centres))
     radius = np.sqrt(ha * 1e4 / np.pi)
     kind = rng.uniform(0, 1, len(centres))
@@ -80,15 +91,17 @@ def _blobs(rng: np.random.Generator, centres: np.ndarray, ha: np.ndarray, *,
             inner_r = 0.3 * np.min(np.hypot(outline[:, 0], outline[:, 1]))
             t = np.linspace(0, 2 * np.pi, 10, endpoint=False)
             hole = np.column_stack([inner_r * np.cos(t), inner_r * np.sin(t)])
-            geoms.append(shapely.Polygon(_to_degrees(outline, lon, lat),
-                                         [_to_degrees(hole, lon, lat)[::-1]]))
+            geoms.append(
+                shapely.Polygon(_to_degrees(outline, lon, lat), [_to_degrees(hole, lon, lat)[::-1]])
+            )
         else:
             geoms.append(shapely.Polygon(_to_degrees(outline, lon, lat)))
     return geoms
 
 
-def make_blobs(n_hazards: int = 100_000, n_releases: int = 3_000, *, seed: int = 7
-               ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+def make_blobs(
+    n_hazards: int = 100_000, n_releases: int = 3_000, *, seed: int = 7
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Hazards and releases as GeoDataFrames in EPSG:4326 (columns as minemap reads them)."""
     rng = np.random.default_rng(seed)
     centres = _centres(rng, n_hazards)
@@ -97,27 +110,42 @@ def make_blobs(n_hazards: int = 100_000, n_releases: int = 3_000, *, seed: int =
     levels = rng.choice(np.array(["high", "medium", "low"]), n_hazards, p=[0.2, 0.45, 0.35])
     odd = rng.uniform(0, 1, n_hazards) < 0.01
     levels = np.where(odd, np.char.add(" ", np.char.upper(levels.astype(str))), levels)
-    hazards = gpd.GeoDataFrame({
-        "hazard_id": [f"EXT-{k:06d}" for k in range(n_hazards)],
-        "threat_level": levels,
-        "survey_org": rng.choice(["Team A", "Team B", "NGO <c>", "Army & co"], n_hazards),
-        "recorded": pd.to_datetime("2019-01-01") + pd.to_timedelta(
-            rng.integers(0, 1500, n_hazards), unit="D"),
-    }, geometry=geoms, crs=4326)
+    hazards = gpd.GeoDataFrame(
+        {
+            "hazard_id": [f"EXT-{k:06d}" for k in range(n_hazards)],
+            "threat_level": levels,
+            "survey_org": rng.choice(["Team A", "Team B", "NGO <c>", "Army & co"], n_hazards),
+            "recorded": pd.to_datetime("2019-01-01")
+            + pd.to_timedelta(rng.integers(0, 1500, n_hazards), unit="D"),
+        },
+        geometry=geoms,
+        crs=4326,
+    )
 
     host = rng.choice(n_hazards, n_releases, replace=False)
     shift = rng.uniform(-0.6, 0.6, (n_releases, 2)) * np.sqrt(ha[host] * 1e4 / np.pi)[:, None]
-    r_centres = np.column_stack([
-        centres[host, 0] + shift[:, 0] / (M_PER_DEG * np.cos(np.radians(centres[host, 1]))),
-        centres[host, 1] + shift[:, 1] / M_PER_DEG])
+    r_centres = np.column_stack(
+        [
+            centres[host, 0] + shift[:, 0] / (M_PER_DEG * np.cos(np.radians(centres[host, 1]))),
+            centres[host, 1] + shift[:, 1] / M_PER_DEG,
+        ]
+    )
     r_ha = ha[host] * rng.uniform(0.1, 0.9, n_releases)
     r_geoms = _blobs(rng, r_centres, r_ha, multi=0.0, holes=0.0)
-    releases = gpd.GeoDataFrame({
-        "release_id": [f"REL-{k:05d}" for k in range(n_releases)],
-        "method": rng.choice(["cleared", "reduced", "cancelled"], n_releases, p=[0.5, 0.3, 0.2]),
-        "release_date": (pd.to_datetime("2021-01-01") + pd.to_timedelta(
-            rng.integers(0, 1000, n_releases), unit="D")).strftime("%Y-%m-%d"),
-    }, geometry=r_geoms, crs=4326)
+    releases = gpd.GeoDataFrame(
+        {
+            "release_id": [f"REL-{k:05d}" for k in range(n_releases)],
+            "method": rng.choice(
+                ["cleared", "reduced", "cancelled"], n_releases, p=[0.5, 0.3, 0.2]
+            ),
+            "release_date": (
+                pd.to_datetime("2021-01-01")
+                + pd.to_timedelta(rng.integers(0, 1000, n_releases), unit="D")
+            ).strftime("%Y-%m-%d"),
+        },
+        geometry=r_geoms,
+        crs=4326,
+    )
     return hazards, releases
 
 

@@ -24,24 +24,37 @@ OUT = ROOT / "docs" / "img" / "sample_map.png"
 
 def main() -> None:
     hazards, releases = minemap.read_hazards(GPKG), minemap.read_releases(GPKG)
-    context = {kind: minemap.read_features(GPKG, kind=kind)
-               for kind in ("roads", "infrastructure", "residential", "districts")}
-    fmap = hazard_map(hazards, releases, title="Sample scenario (synthetic data)", tiles=None,
-                      **context)
+    context = {
+        kind: minemap.read_features(GPKG, kind=kind)
+        for kind in ("roads", "infrastructure", "residential", "districts")
+    }
+    fmap = hazard_map(
+        hazards, releases, title="Sample scenario (synthetic data)", tiles=None, **context
+    )
     with tempfile.TemporaryDirectory() as tmp:
         page = Path(tmp) / "sample.html"
         save_map(fmap, page, offline=True)
         options = webdriver.ChromeOptions()
-        for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--disable-background-networking", "--disable-component-update",
-                    "--no-first-run", "--disable-sync", "--window-size=1400,900",
-                    "--hide-scrollbars", f"--user-data-dir={tmp}/profile"):
+        for arg in (
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--disable-sync",
+            "--window-size=1400,900",
+            "--hide-scrollbars",
+            f"--user-data-dir={tmp}/profile",
+        ):
             options.add_argument(arg)
         driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
         try:
-            driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                                   {"width": 1400, "height": 900, "deviceScaleFactor": 1,
-                                    "mobile": False})
+            driver.execute_cdp_cmd(
+                "Emulation.setDeviceMetricsOverride",
+                {"width": 1400, "height": 900, "deviceScaleFactor": 1, "mobile": False},
+            )
             driver.get(page.as_uri())
             deadline = time.monotonic() + 60
             while not driver.execute_script("return !!(window.minemap && window.minemap.ready)"):

@@ -74,7 +74,8 @@ class DataWarning(MinemapWarning):
 # ------------------------------------------------------------------------------------------
 
 _CLI_SPELLING: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
-    "minemap_cli_spelling", default=None)
+    "minemap_cli_spelling", default=None
+)
 
 
 def option_hint(name: str, example: str = "") -> str:

@@ -46,9 +46,13 @@ def parallel(func: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarray
         return func(*arrays)
     bounds = np.linspace(0, n, workers + 1).astype(int)
     with ThreadPoolExecutor(workers) as pool:
-        parts = list(pool.map(lambda k: func(*(a[bounds[k]:bounds[k + 1]] for a in arrays)),
-                              range(workers)))
+        parts = list(
+            pool.map(
+                lambda k: func(*(a[bounds[k] : bounds[k + 1]] for a in arrays)), range(workers)
+            )
+        )
     return np.concatenate(parts)
+
 
 class gc_paused(contextlib.ContextDecorator):  # noqa: N801  (used like a function)
     """Pause Python's cyclic garbage collector for a computation, then restore it.
@@ -90,8 +94,7 @@ def robust(op: Callable[..., np.ndarray], a: np.ndarray, b: np.ndarray) -> np.nd
     except shapely.errors.GEOSException:
         if len(a) > 64:
             half = len(a) // 2
-            return np.concatenate([robust(op, a[:half], b[:half]),
-                                   robust(op, a[half:], b[half:])])
+            return np.concatenate([robust(op, a[:half], b[:half]), robust(op, a[half:], b[half:])])
         out = np.empty(len(a), dtype=object)
         for k in range(len(a)):
             try:
@@ -163,8 +166,9 @@ def subtract_pairs(targets: np.ndarray, i: np.ndarray, others: np.ndarray) -> np
     if heavy.any():
         # many pieces to remove from one target (a polygon over a stack): their union once
         starts = np.flatnonzero(heavy & (rank == 0))
-        unions = np.array([shapely.union_all(others[s:s + length[s]]) for s in starts],
-                          dtype=object)
+        unions = np.array(
+            [shapely.union_all(others[s : s + length[s]]) for s in starts], dtype=object
+        )
         out[i[starts]] = robust(shapely.difference, out[i[starts]], unions)
     light = ~heavy
     for r in range(int(rank[light].max()) + 1 if light.any() else 0):
@@ -306,8 +310,7 @@ def spatial_order(geoms: np.ndarray) -> np.ndarray:
         return out
 
     def spread(v: np.ndarray) -> np.ndarray:  # bits b15..b0 -> b30 0 b28 0 ... b0
-        for shift, mask in ((8, 0x00FF00FF), (4, 0x0F0F0F0F), (2, 0x33333333),
-                            (1, 0x55555555)):
+        for shift, mask in ((8, 0x00FF00FF), (4, 0x0F0F0F0F), (2, 0x33333333), (1, 0x55555555)):
             v = (v | (v << np.uint64(shift))) & np.uint64(mask)
         return v
 
@@ -448,11 +451,13 @@ def merge_stacks(geoms: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.nd
     rest = np.flatnonzero(~stacked)
     out, out_keys = [geoms[rest]], [keys[rest]]
     rows = np.flatnonzero(stacked)
-    groups = pd.DataFrame({"family": family[rows], "key": keys[rows]}).groupby(
-        ["family", "key"], sort=True).indices
+    groups = (
+        pd.DataFrame({"family": family[rows], "key": keys[rows]})
+        .groupby(["family", "key"], sort=True)
+        .indices
+    )
     for (_, key), members in groups.items():
-        union = polygonal_parts(np.array([shapely.union_all(geoms[rows[members]])],
-                                         dtype=object))
+        union = polygonal_parts(np.array([shapely.union_all(geoms[rows[members]])], dtype=object))
         parts = shapely.get_parts(union)
         parts = parts[~shapely.is_empty(parts)]
         out.append(parts)

@@ -68,8 +68,14 @@ _CRS_FIXES = {
 }
 
 
-def assign_crs(gdf: gpd.GeoDataFrame, label: str, crs: object | None, *,
-               override: bool = False, suffix: str = "") -> gpd.GeoDataFrame:
+def assign_crs(
+    gdf: gpd.GeoDataFrame,
+    label: str,
+    crs: object | None,
+    *,
+    override: bool = False,
+    suffix: str = "",
+) -> gpd.GeoDataFrame:
     """Return ``gdf`` with a CRS, refusing a layer with none unless ``crs`` is given.
 
     Parameters
@@ -88,8 +94,10 @@ def assign_crs(gdf: gpd.GeoDataFrame, label: str, crs: object | None, *,
         The file's extension, to tell how that format declares its CRS.
     """
     if override and crs is None:
-        raise CRSError(f"{label}: {option_hint('override_crs', 'True')} needs the CRS to use: "
-                       f"pass it with {option_hint('crs', repr('EPSG:32638'))}.")
+        raise CRSError(
+            f"{label}: {option_hint('override_crs', 'True')} needs the CRS to use: "
+            f"pass it with {option_hint('crs', repr('EPSG:32638'))}."
+        )
     if gdf.crs is not None and not override:
         check_earth(gdf.crs, label)
         return gdf
@@ -102,8 +110,10 @@ def assign_crs(gdf: gpd.GeoDataFrame, label: str, crs: object | None, *,
     try:
         wanted = pyproj.CRS.from_user_input(crs)
     except pyproj.exceptions.CRSError as exc:
-        raise CRSError(f"{label}: {crs!r} is not a CRS pyproj knows ({exc}); "
-                       "pass e.g. 'EPSG:4326' or 'EPSG:32638'.") from None
+        raise CRSError(
+            f"{label}: {crs!r} is not a CRS pyproj knows ({exc}); "
+            "pass e.g. 'EPSG:4326' or 'EPSG:32638'."
+        ) from None
     check_earth(wanted, label)
     return gdf.set_crs(wanted, allow_override=True)
 
@@ -117,17 +127,21 @@ def check_earth(crs: pyproj.CRS, label: str) -> None:
     """Refuse a CRS that is not on the Earth (another planet, or no ellipsoid at all)."""
     ellipsoid = crs.ellipsoid
     if ellipsoid is None:
-        raise CRSError(f"{label}: {crs.name} has no ellipsoid (a local or engineering CRS), so "
-                       "no true area can be measured; pass the layer's real CRS with "
-                       f"{option_hint('crs', repr('EPSG:4326'))} and "
-                       f"{option_hint('override_crs', 'True')}.")
+        raise CRSError(
+            f"{label}: {crs.name} has no ellipsoid (a local or engineering CRS), so "
+            "no true area can be measured; pass the layer's real CRS with "
+            f"{option_hint('crs', repr('EPSG:4326'))} and "
+            f"{option_hint('override_crs', 'True')}."
+        )
     radius = ellipsoid.semi_major_metre
     if not EARTH_RADIUS_M[0] <= radius <= EARTH_RADIUS_M[1]:
-        raise CRSError(f"{label}: {crs.name} is not on the Earth (its ellipsoid "
-                       f"{ellipsoid.name!r} has a radius of {radius / 1e3:,.0f} km); minemap "
-                       "measures land on the Earth: pass the layer's real CRS with "
-                       f"{option_hint('crs', repr('EPSG:4326'))} and "
-                       f"{option_hint('override_crs', 'True')}.")
+        raise CRSError(
+            f"{label}: {crs.name} is not on the Earth (its ellipsoid "
+            f"{ellipsoid.name!r} has a radius of {radius / 1e3:,.0f} km); minemap "
+            "measures land on the Earth: pass the layer's real CRS with "
+            f"{option_hint('crs', repr('EPSG:4326'))} and "
+            f"{option_hint('override_crs', 'True')}."
+        )
 
 
 def check_finite(geoms: np.ndarray, ids: pd.Series, label: str) -> None:
@@ -208,7 +222,10 @@ def check_bounds(geoms: np.ndarray, crs: pyproj.CRS, ids: pd.Series, label: str)
     if len(bounds) and np.isfinite(bounds).all():
         total = (bounds[:, 0].min(), bounds[:, 1].min(), bounds[:, 2].max(), bounds[:, 3].max())
         looks_like_degrees = (
-            -180 <= total[0] and total[2] <= 180 and -90 <= total[1] and total[3] <= 90
+            -180 <= total[0]
+            and total[2] <= 180
+            and -90 <= total[1]
+            and total[3] <= 90
             and max(total[2] - total[0], total[3] - total[1]) < 5.0
         )
         if looks_like_degrees:
@@ -230,8 +247,9 @@ def check_bounds(geoms: np.ndarray, crs: pyproj.CRS, ids: pd.Series, label: str)
 MAX_LONGITUDE_DEG = 360.0
 
 
-def _check_geographic_bounds(bounds: np.ndarray, crs: pyproj.CRS, ids: pd.Series,
-                             label: str) -> None:
+def _check_geographic_bounds(
+    bounds: np.ndarray, crs: pyproj.CRS, ids: pd.Series, label: str
+) -> None:
     # axis order is normalised by the readers to x = longitude, y = latitude
     unit = crs.axis_info[0].unit_conversion_factor or np.pi / 180.0
     per_degree = 1.0 / np.degrees(unit)  # CRS units per degree (1, or 10/9 for grads)
@@ -316,8 +334,12 @@ def _domain(crs: pyproj.CRS) -> _Domain:
     west, south, east, north = published
     try:
         box = _crs.transformer(geodetic, crs).transform_bounds(
-            (west - pm_deg) / per_unit, south / per_unit, (east - pm_deg) / per_unit,
-            north / per_unit, densify_pts=21)
+            (west - pm_deg) / per_unit,
+            south / per_unit,
+            (east - pm_deg) / per_unit,
+            north / per_unit,
+            densify_pts=21,
+        )
     except pyproj.exceptions.ProjError:
         return _Domain(published, area, None, per_unit, pm_deg)
     safe = None
@@ -337,8 +359,9 @@ def _domain(crs: pyproj.CRS) -> _Domain:
     return _Domain(published, area, safe, per_unit, pm_deg)
 
 
-def _in_area(lon: np.ndarray, lat: np.ndarray,
-             area: tuple[float, float, float, float]) -> np.ndarray:
+def _in_area(
+    lon: np.ndarray, lat: np.ndarray, area: tuple[float, float, float, float]
+) -> np.ndarray:
     west, south, east, north = area
     if west <= east:
         inside_lon = (lon >= west) & (lon <= east)
@@ -347,8 +370,7 @@ def _in_area(lon: np.ndarray, lat: np.ndarray,
     return inside_lon & (lat >= south) & (lat <= north)
 
 
-def _degrees_from_area(lon: np.ndarray, area: tuple[float, float, float, float]
-                       ) -> np.ndarray:
+def _degrees_from_area(lon: np.ndarray, area: tuple[float, float, float, float]) -> np.ndarray:
     """Degrees of longitude between ``lon`` and the area's longitude range (0 inside)."""
     west, _, east, _ = area
     if (west, east) == (-180.0, 180.0):
@@ -358,10 +380,14 @@ def _degrees_from_area(lon: np.ndarray, area: tuple[float, float, float, float]
     return np.where(inside, 0.0, np.minimum((west - lon) % 360.0, (lon - east) % 360.0))
 
 
-def _judge_points(x: np.ndarray, y: np.ndarray, crs: pyproj.CRS,
-                  area: tuple[float, float, float, float] | None, per_unit: float,
-                  prime_meridian: float = 0.0
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _judge_points(
+    x: np.ndarray,
+    y: np.ndarray,
+    crs: pyproj.CRS,
+    area: tuple[float, float, float, float] | None,
+    per_unit: float,
+    prime_meridian: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Why each projected point is refused (``_OK`` where it is not).
 
     Returns the codes, the points' longitude (east of Greenwich) and latitude in degrees,
@@ -380,8 +406,10 @@ def _judge_points(x: np.ndarray, y: np.ndarray, crs: pyproj.CRS,
         mapped = np.isfinite(lon) & np.isfinite(lat) & (np.abs(lat) <= 90.0)
         code[~mapped] = _UNMAPPABLE
         x2, y2 = _crs.transformer(geodetic, crs).transform(
-            np.where(mapped, lon, 0.0) / per_unit, np.where(mapped, lat, 0.0) / per_unit,
-            errcheck=False)
+            np.where(mapped, lon, 0.0) / per_unit,
+            np.where(mapped, lat, 0.0) / per_unit,
+            errcheck=False,
+        )
         error_m = np.hypot(np.asarray(x2) - x, np.asarray(y2) - y) * _crs.metres_per_unit(crs)
     code[mapped & ~(error_m <= ROUND_TRIP_M)] = _ROUND_TRIP
     greenwich = (lon + prime_meridian + 180.0) % 360.0 - 180.0 if prime_meridian else lon
@@ -393,9 +421,13 @@ def _judge_points(x: np.ndarray, y: np.ndarray, crs: pyproj.CRS,
             # PROJ's factors take longitude from the CRS's own prime meridian
             factors = pyproj.Proj(crs).get_factors(lon[rows], lat[rows], errcheck=False)
             with np.errstate(divide="ignore", invalid="ignore"):
-                scale[rows] = np.fmax(np.asarray(factors.tissot_semimajor, dtype=float),
-                                      1.0 / np.asarray(factors.tissot_semiminor, dtype=float)
-                                      ) - 1.0
+                scale[rows] = (
+                    np.fmax(
+                        np.asarray(factors.tissot_semimajor, dtype=float),
+                        1.0 / np.asarray(factors.tissot_semiminor, dtype=float),
+                    )
+                    - 1.0
+                )
         except (pyproj.exceptions.ProjError, RuntimeError):
             scale[rows] = 0.0  # distortion unknown: judged by the round trip only
         code[rows[~(scale[rows] <= MAX_SCALE_ERROR)]] = _STRETCHED
@@ -410,19 +442,27 @@ def _cell_keys(x: np.ndarray, y: np.ndarray, cell: float) -> np.ndarray:
     with np.errstate(invalid="ignore", over="ignore"):
         ix, iy = np.floor(x / cell), np.floor(y / cell)
         ok = np.isfinite(ix) & np.isfinite(iy) & (np.abs(ix) < 2**30) & (np.abs(iy) < 2**30)
-        keys = ((np.where(ok, ix, 0).astype(np.int64) + 2**30) << 31) \
-            + np.where(ok, iy, 0).astype(np.int64) + 2**30
+        keys = (
+            ((np.where(ok, ix, 0).astype(np.int64) + 2**30) << 31)
+            + np.where(ok, iy, 0).astype(np.int64)
+            + 2**30
+        )
     return np.where(ok, keys, -1 - np.arange(x.size, dtype=np.int64))
 
 
-def _check_projected_bounds(geoms: np.ndarray, bounds: np.ndarray, crs: pyproj.CRS,
-                            ids: pd.Series, label: str) -> None:
+def _check_projected_bounds(
+    geoms: np.ndarray, bounds: np.ndarray, crs: pyproj.CRS, ids: pd.Series, label: str
+) -> None:
     domain = _domain(crs)
     todo = ~shapely.is_empty(geoms)
     if domain.safe is not None:
         sx0, sy0, sx1, sy1 = domain.safe
-        todo &= ~((bounds[:, 0] >= sx0) & (bounds[:, 1] >= sy0)
-                  & (bounds[:, 2] <= sx1) & (bounds[:, 3] <= sy1))
+        todo &= ~(
+            (bounds[:, 0] >= sx0)
+            & (bounds[:, 1] >= sy0)
+            & (bounds[:, 2] <= sx1)
+            & (bounds[:, 3] <= sy1)
+        )
     rows = np.flatnonzero(todo)
     if rows.size == 0:
         return
@@ -438,8 +478,9 @@ def _check_projected_bounds(geoms: np.ndarray, bounds: np.ndarray, crs: pyproj.C
     keys = _cell_keys(px, py, CELL_M / _crs.metres_per_unit(crs))
     _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
     inverse = np.ravel(inverse)
-    code, lon, lat, scale = _judge_points(px[first], py[first], crs, domain.area,
-                                          domain.degrees_per_unit, domain.prime_meridian)
+    code, lon, lat, scale = _judge_points(
+        px[first], py[first], crs, domain.area, domain.degrees_per_unit, domain.prime_meridian
+    )
     refused = code[inverse] != _OK
     if not refused.any():
         return
@@ -447,13 +488,26 @@ def _check_projected_bounds(geoms: np.ndarray, bounds: np.ndarray, crs: pyproj.C
     bad[owner[refused]] = True
     bad_rows = np.flatnonzero(bad)
     example = inverse[np.flatnonzero(refused & (owner == bad_rows[0]))[0]]
-    reason = _refusal_reason(int(code[example]), float(lon[example]), float(lat[example]),
-                             float(scale[example]), crs, domain)
-    hint = ("x and y look swapped (x must be the easting), or "
-            if _looks_swapped(px[refused], py[refused], crs, domain) else "")
+    reason = _refusal_reason(
+        int(code[example]),
+        float(lon[example]),
+        float(lat[example]),
+        float(scale[example]),
+        crs,
+        domain,
+    )
+    hint = (
+        "x and y look swapped (x must be the easting), or "
+        if _looks_swapped(px[refused], py[refused], crs, domain)
+        else ""
+    )
     fb = bounds[bad_rows[0]]
-    tb = (bounds[bad_rows, 0].min(), bounds[bad_rows, 1].min(),
-          bounds[bad_rows, 2].max(), bounds[bad_rows, 3].max())
+    tb = (
+        bounds[bad_rows, 0].min(),
+        bounds[bad_rows, 1].min(),
+        bounds[bad_rows, 2].max(),
+        bounds[bad_rows, 3].max(),
+    )
     raise CoordinateError(
         f"{label}: {bad_rows.size} feature(s) lie where {crs.name} cannot hold them (ids "
         f"{list_ids(ids.iloc[bad_rows])}; together x {tb[0]:.6g}..{tb[2]:.6g}, "
@@ -471,21 +525,28 @@ def _describe_area(domain: _Domain) -> str:
     return f" (its area of use is longitude {west:g}..{east:g}, latitude {south:g}..{north:g})"
 
 
-def _refusal_reason(code: int, lon: float, lat: float, scale: float, crs: pyproj.CRS,
-                    domain: _Domain) -> str:
+def _refusal_reason(
+    code: int, lon: float, lat: float, scale: float, crs: pyproj.CRS, domain: _Domain
+) -> str:
     place = f"longitude {lon:.4g}, latitude {lat:.4g}"
     if code == _UNMAPPABLE:
         return f"{crs.name} has no longitude/latitude there"
     if code == _ROUND_TRIP:
-        return (f"{crs.name} is not well defined there ({place}): projecting back does not "
-                f"return the same point within {ROUND_TRIP_M * 100:g} cm")
+        return (
+            f"{crs.name} is not well defined there ({place}): projecting back does not "
+            f"return the same point within {ROUND_TRIP_M * 100:g} cm"
+        )
     if code == _STRETCHED:
         error = f"is {scale:.1%}" if np.isfinite(scale) else "cannot be computed"
-        return (f"that is {place}, far outside the area where {crs.name} is usable"
-                f"{_describe_area(domain)}; its scale error there {error}, more than the "
-                f"{MAX_SCALE_ERROR:.0%} minemap accepts outside the area of use")
-    return (f"that is {place}, over a pole, on the far side of the globe from the area "
-            f"where {crs.name} is used{_describe_area(domain)}")
+        return (
+            f"that is {place}, far outside the area where {crs.name} is usable"
+            f"{_describe_area(domain)}; its scale error there {error}, more than the "
+            f"{MAX_SCALE_ERROR:.0%} minemap accepts outside the area of use"
+        )
+    return (
+        f"that is {place}, over a pole, on the far side of the globe from the area "
+        f"where {crs.name} is used{_describe_area(domain)}"
+    )
 
 
 def _looks_swapped(x: np.ndarray, y: np.ndarray, crs: pyproj.CRS, domain: _Domain) -> bool:
@@ -493,8 +554,9 @@ def _looks_swapped(x: np.ndarray, y: np.ndarray, crs: pyproj.CRS, domain: _Domai
     if domain.area is None or x.size == 0:
         return False
     pick = slice(None, None, max(1, x.size // 1_000))
-    code, lon, lat, _ = _judge_points(y[pick], x[pick], crs, domain.area,
-                                      domain.degrees_per_unit, domain.prime_meridian)
+    code, lon, lat, _ = _judge_points(
+        y[pick], x[pick], crs, domain.area, domain.degrees_per_unit, domain.prime_meridian
+    )
     return bool(((code == _OK) & _in_area(lon, lat, domain.area)).all())
 
 
@@ -523,6 +585,7 @@ def enclosed_area(geom: shapely.Geometry) -> float:
     the other way, as ArcGIS writes holes, leaves that hole out (it winds 0). The signed
     shoelace sum, near zero for a bowtie, is never used.
     """
+
     def faces(rings: list[shapely.Geometry]) -> shapely.Geometry:
         if not rings:
             return shapely.Polygon()
@@ -641,8 +704,9 @@ def polygon_layer(
         frame = _crs.area_frame(gdf.iloc[rows])
         before_geoms = _crs.to_area_frame(gpd.GeoSeries(out[rows], crs=gdf.crs), frame)
         before = np.array([enclosed_area(g) for g in before_geoms])
-        repaired = polygonal_parts(shapely.make_valid(out[rows], method="structure",
-                                                      keep_collapsed=False))
+        repaired = polygonal_parts(
+            shapely.make_valid(out[rows], method="structure", keep_collapsed=False)
+        )
         after = shapely.area(_crs.to_area_frame(gpd.GeoSeries(repaired, crs=gdf.crs), frame))
         change = np.abs(after - before) / np.where(before > 0, before, 1.0)
         too_much = (change > MAX_REPAIR_AREA_CHANGE) & (before > 0)
@@ -667,8 +731,9 @@ def polygon_layer(
     if repaired_count or z_count or missing.any() or now_empty.any() or curved or collections:
         parts = []
         if repaired_count:
-            parts.append(f"{repaired_count} invalid polygon(s) made valid "
-                         f"(ids {list_ids(ids[invalid])})")
+            parts.append(
+                f"{repaired_count} invalid polygon(s) made valid (ids {list_ids(ids[invalid])})"
+            )
         if curved:
             parts.append(f"{curved} curved geometr{'y' if curved == 1 else 'ies'} linearised")
         if z_count:
@@ -676,12 +741,16 @@ def polygon_layer(
         if collections:
             parts.append(f"{collections} geometry collection(s) reduced to their polygons")
         if missing.any():
-            parts.append(f"{int(missing.sum())} empty or null geometr"
-                         f"{'y' if missing.sum() == 1 else 'ies'} dropped "
-                         f"(ids {list_ids(ids[missing])})")
+            parts.append(
+                f"{int(missing.sum())} empty or null geometr"
+                f"{'y' if missing.sum() == 1 else 'ies'} dropped "
+                f"(ids {list_ids(ids[missing])})"
+            )
         if now_empty.any():
-            parts.append(f"{int(now_empty.sum())} feature(s) with no area left dropped "
-                         f"(ids {list_ids(ids[now_empty])})")
+            parts.append(
+                f"{int(now_empty.sum())} feature(s) with no area left dropped "
+                f"(ids {list_ids(ids[now_empty])})"
+            )
         delta = (area_after - area_before) / 1e4
         pct = 100.0 * (area_after - area_before) / area_before if area_before > 0 else 0.0
         warnings.warn(
@@ -701,8 +770,11 @@ def require_columns(gdf: pd.DataFrame, columns: dict[str, str], label: str) -> N
     """Refuse a layer that lacks a required column; ``columns`` maps column → option name."""
     for column, option in columns.items():
         if column not in gdf.columns:
-            existing = [c for c in gdf.columns if c != gdf.geometry.name] if isinstance(
-                gdf, gpd.GeoDataFrame) else list(gdf.columns)
+            existing = (
+                [c for c in gdf.columns if c != gdf.geometry.name]
+                if isinstance(gdf, gpd.GeoDataFrame)
+                else list(gdf.columns)
+            )
             raise SchemaError(
                 f"{label}: no column {column!r}; the layer has {existing}. Name the right one "
                 f"with {option_hint(option)}."
@@ -710,8 +782,15 @@ def require_columns(gdf: pd.DataFrame, columns: dict[str, str], label: str) -> N
 
 
 def normalise_vocabulary(
-    values: pd.Series, *, allowed: Sequence[str], ids: pd.Series, label: str, column: str,
-    option: str, aliases: Mapping[str, str] | None = None, map_option: str = "level_map",
+    values: pd.Series,
+    *,
+    allowed: Sequence[str],
+    ids: pd.Series,
+    label: str,
+    column: str,
+    option: str,
+    aliases: Mapping[str, str] | None = None,
+    map_option: str = "level_map",
 ) -> pd.Series:
     """Map ``values`` onto ``allowed`` and refuse anything else.
 
@@ -721,10 +800,15 @@ def normalise_vocabulary(
     lookup = dict(aliases) if aliases is not None else {word: word for word in allowed}
     table = "threat_level" if map_option == "level_map" else "method"
     unique = pd.unique(values.astype(object))
-    mapped = {v: (None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA
-                  else lookup.get(canonical_word(v))) for v in unique}
-    text = pd.Series([mapped[v] for v in values.astype(object)], index=values.index,
-                     dtype=object)
+    mapped = {
+        v: (
+            None
+            if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA
+            else lookup.get(canonical_word(v))
+        )
+        for v in unique
+    }
+    text = pd.Series([mapped[v] for v in values.astype(object)], index=values.index, dtype=object)
     bad = text.isna()
     if bad.any():
         found = pd.unique(values[bad].astype("string").fillna("<missing>"))
@@ -734,7 +818,7 @@ def normalise_vocabulary(
             f"allowed values are {', '.join(allowed)} and the IMAS terms minemap knows "
             "(case and spaces are ignored). Map other words with "
             f"{map_option}={{{example!r}: {allowed[0]!r}}} (CLI: --vocabulary FILE.toml "
-            f"holding [{table}] \"{example}\" = \"{allowed[0]}\"), fix those values, or name "
+            f'holding [{table}] "{example}" = "{allowed[0]}"), fix those values, or name '
             f"another column with {option_hint(option)}."
         )
     return text
@@ -777,8 +861,9 @@ def parse_dates(values: pd.Series, *, ids: pd.Series, label: str, column: str) -
         parsed = wall.dt.normalize()
     else:
         lookup = {v: day_of(v) for v in pd.unique(values.astype(object))}
-        parsed = pd.Series([lookup[v] for v in values.astype(object)], index=values.index,
-                           dtype="datetime64[ns]")
+        parsed = pd.Series(
+            [lookup[v] for v in values.astype(object)], index=values.index, dtype="datetime64[ns]"
+        )
     bad = parsed.isna()
     if bad.any():
         found = pd.unique(values[bad].astype("string").fillna("<missing>"))

@@ -141,8 +141,9 @@ def crosses_antimeridian(*layers: gpd.GeoDataFrame | None) -> bool:
     return west and east
 
 
-def work_crs(primary: gpd.GeoDataFrame, *others: gpd.GeoDataFrame | None,
-             frame: pyproj.CRS | None = None) -> pyproj.CRS:
+def work_crs(
+    primary: gpd.GeoDataFrame, *others: gpd.GeoDataFrame | None, frame: pyproj.CRS | None = None
+) -> pyproj.CRS:
     """The CRS overlays run in: the primary layer's own.
 
     Overlaying in the CRS the data was drawn in keeps edges drawn along each other exactly
@@ -211,8 +212,9 @@ def _densify_family(geoms: np.ndarray, step: float) -> np.ndarray:
     part_end[parts[1:] - 1] = True
     valid = ~part_end[:-1]
     extra = np.zeros(n, dtype=np.int64)
-    extra[:-1] = np.where(valid & np.isfinite(length),
-                          np.maximum(np.ceil(length / step).astype(np.int64) - 1, 0), 0)
+    extra[:-1] = np.where(
+        valid & np.isfinite(length), np.maximum(np.ceil(length / step).astype(np.int64) - 1, 0), 0
+    )
     if not extra.any():
         return geoms
     counts = extra + 1
@@ -279,8 +281,7 @@ def densify(geoms: np.ndarray, step: float) -> np.ndarray:
         if sel.size:
             out[sel] = _densify_family(geoms[sel], step)
     for sel in np.flatnonzero(type_ids == 7):  # rare: collections, densify part by part
-        out[sel] = shapely.geometrycollections(list(densify(shapely.get_parts(geoms[sel]),
-                                                            step)))
+        out[sel] = shapely.geometrycollections(list(densify(shapely.get_parts(geoms[sel]), step)))
     return out
 
 
@@ -350,8 +351,7 @@ def to_crs_dense(geometry: gpd.GeoSeries, crs: pyproj.CRS) -> np.ndarray:
     return canonical_lonlat(out, target, projected=True) if target.is_geographic else out
 
 
-def canonical_lonlat(geoms: np.ndarray, crs: object, *, projected: bool = False
-                     ) -> np.ndarray:
+def canonical_lonlat(geoms: np.ndarray, crs: object, *, projected: bool = False) -> np.ndarray:
     """Longitude/latitude geometries with every place at longitudes in [-180°, 180°].
 
     Data across the antimeridian is often written continuously (179° to 181°); overlaid as
@@ -405,8 +405,9 @@ def _into_window(geom: shapely.Geometry, half: float) -> shapely.Geometry:
     xmin, _, xmax, _ = geom.bounds
     polygonal = shapely.get_type_id(geom) in (3, 6, 7)
     pieces = []
-    for k in range(int(np.floor((xmin + half) / (2 * half))),
-                   int(np.floor((xmax + half) / (2 * half))) + 1):
+    for k in range(
+        int(np.floor((xmin + half) / (2 * half))), int(np.floor((xmax + half) / (2 * half))) + 1
+    ):
         window = shapely.box(-half + 2 * k * half, -half, half + 2 * k * half, half)
         cut = shapely.intersection(geom, window)
         if not cut.is_empty:
@@ -602,8 +603,10 @@ def laea_frame(lon_0: float, lat_0: float) -> pyproj.CRS:
 def frame_centre(frame: pyproj.CRS) -> tuple[float, float]:
     """(longitude, latitude) in degrees of an azimuthal frame's centre."""
     params = {p.name: p.value for p in frame.coordinate_operation.params}
-    return (float(params.get("Longitude of natural origin", 0.0)),
-            float(params.get("Latitude of natural origin", 0.0)))
+    return (
+        float(params.get("Longitude of natural origin", 0.0)),
+        float(params.get("Latitude of natural origin", 0.0)),
+    )
 
 
 _GEOD = pyproj.Geod(ellps="WGS84")
@@ -620,8 +623,9 @@ def feature_reach_m(geoms: np.ndarray, crs: object) -> np.ndarray:
     return np.nan_to_num(half)
 
 
-def within_of_centre(lon: np.ndarray, lat: np.ndarray, reach_m: np.ndarray,
-                     frame: pyproj.CRS, degrees: float) -> np.ndarray:
+def within_of_centre(
+    lon: np.ndarray, lat: np.ndarray, reach_m: np.ndarray, frame: pyproj.CRS, degrees: float
+) -> np.ndarray:
     """Whether points (plus ``reach_m``) lie within ``degrees`` (of great circle) of the
     azimuthal ``frame``'s centre."""
     lon_0, lat_0 = frame_centre(pyproj.CRS(frame))
@@ -634,15 +638,17 @@ def within_of_centre(lon: np.ndarray, lat: np.ndarray, reach_m: np.ndarray,
     return out
 
 
-def held_by_frame(lon: np.ndarray, lat: np.ndarray, reach_m: np.ndarray, frame: pyproj.CRS
-                  ) -> np.ndarray:
+def held_by_frame(
+    lon: np.ndarray, lat: np.ndarray, reach_m: np.ndarray, frame: pyproj.CRS
+) -> np.ndarray:
     """Whether features (a point of each and its reach in metres) lie wholly within
     :data:`FRAME_REACH_DEGREES` of the LAEA ``frame``'s centre."""
     return within_of_centre(lon, lat, reach_m, frame, FRAME_REACH_DEGREES)
 
 
-def _measured_in(geoms: np.ndarray, crs: pyproj.CRS, frame: pyproj.CRS
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def _measured_in(
+    geoms: np.ndarray, crs: pyproj.CRS, frame: pyproj.CRS
+) -> tuple[np.ndarray, np.ndarray]:
     """Area of each geometry in an LAEA ``frame`` and whether the frame can be trusted
     with it (every vertex within :data:`FRAME_REACH_DEGREES` of the centre, the centre's
     antipode outside the feature)."""
@@ -659,11 +665,12 @@ def _measured_in(geoms: np.ndarray, crs: pyproj.CRS, frame: pyproj.CRS
     if crs.is_geographic:
         # lon/lat data may be written past ±180° (179° to 181°): the antipode is there too
         per_degree = 1.0 / degrees_per_unit(crs)
-        points = shapely.points((antipode_lon + np.array([-360.0, 0.0, 360.0])) * per_degree,
-                                np.full(3, antipode_lat * per_degree))
+        points = shapely.points(
+            (antipode_lon + np.array([-360.0, 0.0, 360.0])) * per_degree,
+            np.full(3, antipode_lat * per_degree),
+        )
     else:
-        x, y = transformer(_WGS84, crs).transform([antipode_lon], [antipode_lat],
-                                                  errcheck=False)
+        x, y = transformer(_WGS84, crs).transform([antipode_lon], [antipode_lat], errcheck=False)
         points = shapely.points(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
         points = points[np.isfinite(shapely.get_x(points)) & np.isfinite(shapely.get_y(points))]
     for point in points:
@@ -781,13 +788,14 @@ def check_edges(edges: object) -> str:
     if edges not in EDGES:
         from minemap._errors import SchemaError
 
-        raise SchemaError(f"edges={edges!r}: use 'planar' (edges straight in the layer's CRS) "
-                          "or 'geodesic' (great-circle arcs).")
+        raise SchemaError(
+            f"edges={edges!r}: use 'planar' (edges straight in the layer's CRS) "
+            "or 'geodesic' (great-circle arcs)."
+        )
     return str(edges)
 
 
-def geodesic_edges(geoms: np.ndarray, crs: object, step_m: float = GEODESIC_STEP_M
-                   ) -> np.ndarray:
+def geodesic_edges(geoms: np.ndarray, crs: object, step_m: float = GEODESIC_STEP_M) -> np.ndarray:
     """Polygons and lines whose edges follow geodesics (great-circle arcs) between vertices.
 
     Every edge longer than ``step_m`` on the ellipsoid gets vertices along its geodesic, so
@@ -832,8 +840,9 @@ def geodesic_edges(geoms: np.ndarray, crs: object, step_m: float = GEODESIC_STEP
         for i in np.flatnonzero(candidate & _has_jump(geoms, unit)):
             out[i] = _across_antimeridian(out[i], unit)
     for i in np.flatnonzero(type_ids == 7):
-        out[i] = shapely.geometrycollections(list(geodesic_edges(shapely.get_parts(geoms[i]),
-                                                                 crs, step_m)))
+        out[i] = shapely.geometrycollections(
+            list(geodesic_edges(shapely.get_parts(geoms[i]), crs, step_m))
+        )
     return out
 
 
@@ -871,17 +880,22 @@ def _across_antimeridian(geom: shapely.Geometry, unit: float) -> shapely.Geometr
     pieces = []
     for part in shapely.get_parts(geom):
         if polygonal:
-            rings = [_unwrapped(np.asarray(r.coords), unit)
-                     for r in (part.exterior, *part.interiors)]
+            rings = [
+                _unwrapped(np.asarray(r.coords), unit) for r in (part.exterior, *part.interiors)
+            ]
             if any(abs(r[-1, 0] - r[0, 0]) * unit > 1e-9 for r in rings):
                 return geom  # encircles a pole
-            if all(np.array_equal(r, np.asarray(o.coords)) for r, o in
-                   zip(rings, (part.exterior, *part.interiors), strict=True)):
+            if all(
+                np.array_equal(r, np.asarray(o.coords))
+                for r, o in zip(rings, (part.exterior, *part.interiors), strict=True)
+            ):
                 pieces.append(part)  # no edge of this part crosses
                 continue
             shell = rings[0]
-            holes = [r - [2 * half * np.round((r[:, 0].mean() - shell[:, 0].mean()) / (2 * half)),
-                          0.0] for r in rings[1:]]
+            holes = [
+                r - [2 * half * np.round((r[:, 0].mean() - shell[:, 0].mean()) / (2 * half)), 0.0]
+                for r in rings[1:]
+            ]
             continuous = shapely.Polygon(shell, holes)
         else:
             coords = np.asarray(part.coords)
@@ -891,14 +905,19 @@ def _across_antimeridian(geom: shapely.Geometry, unit: float) -> shapely.Geometr
                 continue
             continuous = shapely.LineString(unwrapped)
         xmin, _, xmax, _ = continuous.bounds
-        for k in range(int(np.floor((xmin + half) / (2 * half))),
-                       int(np.floor((xmax + half) / (2 * half))) + 1):
-            window = shapely.box(-half + 2 * k * half, -90.0 / unit, half + 2 * k * half,
-                                 90.0 / unit)
+        for k in range(
+            int(np.floor((xmin + half) / (2 * half))), int(np.floor((xmax + half) / (2 * half))) + 1
+        ):
+            window = shapely.box(
+                -half + 2 * k * half, -90.0 / unit, half + 2 * k * half, 90.0 / unit
+            )
             cut = shapely.intersection(continuous, window)
             if not cut.is_empty:
-                pieces.extend(shapely.get_parts(
-                    shapely.transform(cut, lambda xy, k=k: xy - [2 * k * half, 0.0])))
+                pieces.extend(
+                    shapely.get_parts(
+                        shapely.transform(cut, lambda xy, k=k: xy - [2 * k * half, 0.0])
+                    )
+                )
     wanted = (3,) if polygonal else (1,)
     pieces = [p for p in pieces if shapely.get_type_id(p) in wanted and not p.is_empty]
     if not pieces:
@@ -908,8 +927,9 @@ def _across_antimeridian(geom: shapely.Geometry, unit: float) -> shapely.Geometr
     return pieces[0] if len(pieces) == 1 else shapely.MultiLineString(pieces)
 
 
-def _lonlat_bound(lon0: np.ndarray, lat0: np.ndarray, lon1: np.ndarray, lat1: np.ndarray
-                  ) -> np.ndarray:
+def _lonlat_bound(
+    lon0: np.ndarray, lat0: np.ndarray, lon1: np.ndarray, lat1: np.ndarray
+) -> np.ndarray:
     """Upper bound (metres) of the geodesic between two lon/lat points (degrees), or between
     any two points of the box they span: along a parallel, then a meridian; no degree of
     either is longer than 111.7 km, and a parallel's degree shrinks with its latitude's
@@ -926,8 +946,9 @@ def _ground_per_unit(geoms: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
     edge a little longer than the step that it misses strays from its arc by a fraction of a
     millimetre."""
     bounds = shapely.bounds(geoms)
-    metric = local_metric((bounds[:, 0] + bounds[:, 2]) / 2.0,
-                          (bounds[:, 1] + bounds[:, 3]) / 2.0, crs)
+    metric = local_metric(
+        (bounds[:, 0] + bounds[:, 2]) / 2.0, (bounds[:, 1] + bounds[:, 3]) / 2.0, crs
+    )
     with np.errstate(invalid="ignore"):
         stretch = np.linalg.norm(metric, ord=2, axis=(1, 2))
     return 1.1 * np.where(np.isfinite(stretch), stretch, np.inf)
@@ -939,14 +960,16 @@ def _span_bound(geoms: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
     if crs.is_geographic:
         unit = np.degrees(crs.axis_info[0].unit_conversion_factor or np.pi / 180.0)
         b = bounds * unit
-        return np.where(b[:, 2] - b[:, 0] > 180.0, np.inf,
-                        _lonlat_bound(b[:, 0], b[:, 1], b[:, 2], b[:, 3]))
+        return np.where(
+            b[:, 2] - b[:, 0] > 180.0, np.inf, _lonlat_bound(b[:, 0], b[:, 1], b[:, 2], b[:, 3])
+        )
     diagonal = np.hypot(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1])
     return diagonal * _ground_per_unit(geoms, crs)
 
 
-def _edge_length_bound(geoms: np.ndarray, coords: np.ndarray, geom_of: np.ndarray,
-                       a: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
+def _edge_length_bound(
+    geoms: np.ndarray, coords: np.ndarray, geom_of: np.ndarray, a: np.ndarray, crs: pyproj.CRS
+) -> np.ndarray:
     """An upper bound, in metres, of the geodesic length of edges ``a`` -> ``a + 1``.
 
     Cheap (no geodesic is solved) so that only edges that may be long are; most hazard
@@ -954,8 +977,12 @@ def _edge_length_bound(geoms: np.ndarray, coords: np.ndarray, geom_of: np.ndarra
     """
     if crs.is_geographic:
         unit = np.degrees(crs.axis_info[0].unit_conversion_factor or np.pi / 180.0)
-        return _lonlat_bound(coords[a, 0] * unit, coords[a, 1] * unit,
-                             coords[a + 1, 0] * unit, coords[a + 1, 1] * unit)
+        return _lonlat_bound(
+            coords[a, 0] * unit,
+            coords[a, 1] * unit,
+            coords[a + 1, 0] * unit,
+            coords[a + 1, 1] * unit,
+        )
     planar = np.hypot(*(coords[a + 1] - coords[a]).T)
     return planar * _ground_per_unit(geoms, crs)[geom_of[a]]
 
@@ -989,8 +1016,9 @@ def _geodesic_family(geoms: np.ndarray, crs: pyproj.CRS, step_m: float) -> np.nd
         unit = np.degrees(crs.axis_info[0].unit_conversion_factor or np.pi / 180.0)
         lon[ends], lat[ends] = coords[ends, 0] * unit, coords[ends, 1] * unit
     else:
-        lon[ends], lat[ends] = transformer(crs, crs.geodetic_crs).transform(coords[ends, 0],
-                                                                            coords[ends, 1])
+        lon[ends], lat[ends] = transformer(crs, crs.geodetic_crs).transform(
+            coords[ends, 0], coords[ends, 1]
+        )
     geod = crs.get_geod() or pyproj.Geod(ellps="WGS84")
     azimuth, _, dist = geod.inv(lon[starts], lat[starts], lon[starts + 1], lat[starts + 1])
     extra = np.zeros(n, dtype=np.int64)

@@ -85,8 +85,9 @@ def segments(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     coords, index = shapely.get_coordinates(lines, return_index=True)
     same = index[1:] == index[:-1]
     segs = shapely.linestrings(np.stack([coords[:-1][same], coords[1:][same]], axis=1))
-    src = np.concatenate([np.flatnonzero(pointy)[point_src],
-                          np.flatnonzero(~pointy)[line_src[index[:-1][same]]]])
+    src = np.concatenate(
+        [np.flatnonzero(pointy)[point_src], np.flatnonzero(~pointy)[line_src[index[:-1][same]]]]
+    )
     return np.concatenate([points, segs]), src
 
 
@@ -104,8 +105,9 @@ class FeatureIndex:
     polygons: shapely.STRtree | None  # polygon features: a hazard inside one is at 0 m
 
     @classmethod
-    def build(cls, geoms: np.ndarray, crs: object, frame: pyproj.CRS, *,
-              finite_only: bool = False) -> FeatureIndex:
+    def build(
+        cls, geoms: np.ndarray, crs: object, frame: pyproj.CRS, *, finite_only: bool = False
+    ) -> FeatureIndex:
         """Index features given in ``crs`` for searches in ``frame``.
 
         Parameters
@@ -131,9 +133,12 @@ class FeatureIndex:
             features = np.delete(features, bad)
         pieces, _ = segments(features)
         polygonal = features[np.isin(shapely.get_type_id(features), (3, 6))]
-        return cls(pyproj.CRS(frame), pieces,
-                   shapely.STRtree(pieces, node_capacity=NODE_CAPACITY),
-                   shapely.STRtree(polygonal) if len(polygonal) else None)
+        return cls(
+            pyproj.CRS(frame),
+            pieces,
+            shapely.STRtree(pieces, node_capacity=NODE_CAPACITY),
+            shapely.STRtree(polygonal) if len(polygonal) else None,
+        )
 
     def distances_m(self, targets: np.ndarray) -> np.ndarray:
         """True metres from each target (polygons in the frame) to the nearest feature.
@@ -153,8 +158,7 @@ class FeatureIndex:
             return out
 
         def search(chunk: np.ndarray) -> np.ndarray:
-            (i, j), gap = self.tree.query_nearest(chunk, all_matches=False,
-                                                  return_distance=True)
+            (i, j), gap = self.tree.query_nearest(chunk, all_matches=False, return_distance=True)
             found = np.full((len(chunk), 2), np.nan)  # an empty target finds nothing
             found[i] = np.column_stack([j, gap])
             return found
@@ -180,8 +184,9 @@ class FeatureIndex:
         return out
 
 
-def regional_distances_m(targets: np.ndarray, target_crs: object, features: np.ndarray,
-                         feature_crs: object) -> np.ndarray:
+def regional_distances_m(
+    targets: np.ndarray, target_crs: object, features: np.ndarray, feature_crs: object
+) -> np.ndarray:
     """True metres from each target to the nearest feature, for data spread round the globe.
 
     Targets are grouped by the :data:`REGION_DEGREES` cell of a point of each; each group
@@ -216,8 +221,7 @@ def regional_distances_m(targets: np.ndarray, target_crs: object, features: np.n
     out = np.full(len(targets), np.nan)
     if len(targets) == 0 or len(features) == 0:
         return out
-    lon, lat = _crs.lonlat_points(gpd.GeoDataFrame(
-        geometry=gpd.GeoSeries(targets, crs=target_crs)))
+    lon, lat = _crs.lonlat_points(gpd.GeoDataFrame(geometry=gpd.GeoSeries(targets, crs=target_crs)))
     lon = np.where(np.isfinite(lon), lon, 0.0)
     lat = np.where(np.isfinite(lat), lat, 0.0)
     cells = np.column_stack([np.floor(lon / REGION_DEGREES), np.floor(lat / REGION_DEGREES)])

@@ -71,17 +71,28 @@ def plot_progress(progress: pd.DataFrame, *, title: str | None = None, ax=None):
     labels = period_labels(ends, progress.attrs.get("freq"))
     x = list(range(len(ends)))
     bottom = [0.0] * len(x)
-    names = {"cleared": "cleared", "reduced": "reduced (technical survey)",
-             "cancelled": "cancelled (non-technical survey)"}
-    for method, column in (("cleared", CLEARED_HA), ("reduced", REDUCED_HA),
-                           ("cancelled", CANCELLED_HA)):
+    names = {
+        "cleared": "cleared",
+        "reduced": "reduced (technical survey)",
+        "cancelled": "cancelled (non-technical survey)",
+    }
+    for method, column in (
+        ("cleared", CLEARED_HA),
+        ("reduced", REDUCED_HA),
+        ("cancelled", CANCELLED_HA),
+    ):
         values = progress[column].to_numpy()
-        ax.bar(x, values, bottom=bottom, color=METHOD_COLOURS[method], label=names[method],
-               width=0.8)
+        ax.bar(
+            x, values, bottom=bottom, color=METHOD_COLOURS[method], label=names[method], width=0.8
+        )
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     step = max(1, len(x) // 12)
-    ax.set_xticks(x[::step], labels[::step], rotation=45 if len(x) > 6 else 0, ha="right"
-                  if len(x) > 6 else "center")
+    ax.set_xticks(
+        x[::step],
+        labels[::step],
+        rotation=45 if len(x) > 6 else 0,
+        ha="right" if len(x) > 6 else "center",
+    )
     ax.set_ylabel("cumulative land released (ha)")
     ax.set_xlabel("end of period")
     ax.set_ylim(0, max(max(bottom, default=0.0), 1e-9) * 1.12)
@@ -89,8 +100,15 @@ def plot_progress(progress: pd.DataFrame, *, title: str | None = None, ax=None):
     ax.set_axisbelow(True)
     ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
     right = ax.twinx()
-    right.plot(x, progress[PERCENT_RELEASED], color="black", linewidth=1.8, marker="o",
-               markersize=3, label="% of hazard area released")
+    right.plot(
+        x,
+        progress[PERCENT_RELEASED],
+        color="black",
+        linewidth=1.8,
+        marker="o",
+        markersize=3,
+        label="% of hazard area released",
+    )
     right.set_ylabel("% of hazard area released")
     right.set_ylim(0, 100)
     handles, labels = ax.get_legend_handles_labels()

@@ -50,16 +50,20 @@ def _opened(raster: Raster) -> Iterator[tuple[rasterio.io.DatasetReader, str]]:
     try:
         dataset = rasterio.open(path)
     except rasterio.errors.RasterioIOError as exc:
-        raise FormatError(f"{path.name} cannot be read as a raster ({str(exc).strip()}); give a "
-                          "GeoTIFF of people per cell.") from None
+        raise FormatError(
+            f"{path.name} cannot be read as a raster ({str(exc).strip()}); give a "
+            "GeoTIFF of people per cell."
+        ) from None
     with dataset:
         yield dataset, path.name
 
 
 def _check(dataset: rasterio.io.DatasetReader, name: str) -> pyproj.CRS:
     if dataset.crs is None:
-        raise CRSError(f"{name}: the population raster has no CRS; assign one, e.g. "
-                       f"gdal_edit.py -a_srs EPSG:4326 {name}.")
+        raise CRSError(
+            f"{name}: the population raster has no CRS; assign one, e.g. "
+            f"gdal_edit.py -a_srs EPSG:4326 {name}."
+        )
     if dataset.nodata is None:
         raise SchemaError(
             f"{name}: the population raster declares no nodata value, so cells outside the "
@@ -144,14 +148,21 @@ def population_sum(
                 "raster that covers the hazards."
             )
         if not inside.all():
-            warnings.warn(f"{name}: {int((~inside).sum())} of {live.size} areas lie wholly "
-                          "outside the population raster; they count 0 people.",
-                          DataWarning, stacklevel=2)
+            warnings.warn(
+                f"{name}: {int((~inside).sum())} of {live.size} areas lie wholly "
+                "outside the population raster; they count 0 people.",
+                DataWarning,
+                stacklevel=2,
+            )
         sel = live[inside]
         frame = gpd.GeoDataFrame(geometry=projected[inside], crs=target)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", (DeprecationWarning, PendingDeprecationWarning))
-            result = exact_extract(RasterioRasterSource(dataset, band_idx=band),
-                                   GeoPandasFeatureSource(frame), "sum", output="pandas")
+            result = exact_extract(
+                RasterioRasterSource(dataset, band_idx=band),
+                GeoPandasFeatureSource(frame),
+                "sum",
+                output="pandas",
+            )
         out[sel] = np.nan_to_num(result["sum"].to_numpy(dtype=float))
     return out

@@ -83,8 +83,11 @@ __all__ = [
 #: Priority categories, in the default order of precedence.
 CATEGORIES: tuple[str, ...] = ("residential", "infrastructure", "roads")
 #: Default distance of each category, in metres.
-DEFAULT_DISTANCES_M: dict[str, float] = {"residential": 500.0, "infrastructure": 250.0,
-                                          "roads": 100.0}
+DEFAULT_DISTANCES_M: dict[str, float] = {
+    "residential": 500.0,
+    "infrastructure": 250.0,
+    "roads": 100.0,
+}
 #: Feature column that overrides the category distance for one feature, in metres.
 BUFFER_COLUMN = "buffer_m"
 #: Segments per quarter circle of a buffer: edges stay within 0.12 % of the distance.
@@ -127,8 +130,9 @@ _WGS84 = pyproj.CRS.from_epsg(4326)
 
 def _check_category(name: object, what: str) -> str:
     if name not in CATEGORIES:
-        raise SchemaError(f"unknown priority category {name!r} in {what}; use one of "
-                          f"{list(CATEGORIES)}.")
+        raise SchemaError(
+            f"unknown priority category {name!r} in {what}; use one of {list(CATEGORIES)}."
+        )
     return str(name)
 
 
@@ -136,11 +140,13 @@ def _check_distance(value: object, what: str) -> float:
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise SchemaError(f"{what}: {value!r} is not a distance; give metres as a number "
-                          "≥ 0, e.g. 500.") from None
+        raise SchemaError(
+            f"{what}: {value!r} is not a distance; give metres as a number ≥ 0, e.g. 500."
+        ) from None
     if not math.isfinite(number) or number < 0:
-        raise SchemaError(f"{what}: {value!r} is not a distance; give metres as a number ≥ 0, "
-                          "e.g. 500.")
+        raise SchemaError(
+            f"{what}: {value!r} is not a distance; give metres as a number ≥ 0, e.g. 500."
+        )
     return number
 
 
@@ -160,8 +166,10 @@ def _order(order: Sequence[str], present: Sequence[str]) -> tuple[str, ...]:
         raise SchemaError(f"order={list(order)} names a category twice; list each once.")
     missing = [name for name in present if name not in order]
     if missing:
-        raise SchemaError(f"order={list(order)} leaves out {missing}, which you gave features "
-                          f"for; list every category, e.g. {list(CATEGORIES)}.")
+        raise SchemaError(
+            f"order={list(order)} leaves out {missing}, which you gave features "
+            f"for; list every category, e.g. {list(CATEGORIES)}."
+        )
     return order
 
 
@@ -194,8 +202,10 @@ def parse_distances(text: str) -> dict[str, float]:
             continue
         name, sep, value = item.partition("=")
         if not sep:
-            raise SchemaError(f"--distances: {item!r} has no '='; write category=metres, e.g. "
-                              "residential=500,roads=100.")
+            raise SchemaError(
+                f"--distances: {item!r} has no '='; write category=metres, e.g. "
+                "residential=500,roads=100."
+            )
         name = _check_category(name.strip(), "--distances")
         out[name] = _check_distance(value.strip(), f"--distances {name}")
     return out
@@ -212,8 +222,9 @@ def _as_features(layer: gpd.GeoDataFrame | None, kind: str) -> gpd.GeoDataFrame 
     return _io.read_features(layer, kind=kind)  # type: ignore[arg-type]
 
 
-def _feature_distances(layer: gpd.GeoDataFrame, kind: str, default: float,
-                       column: str | None) -> np.ndarray:
+def _feature_distances(
+    layer: gpd.GeoDataFrame, kind: str, default: float, column: str | None
+) -> np.ndarray:
     distances = np.full(len(layer), default, dtype=float)
     if column is None or column not in layer.columns:
         return distances
@@ -223,9 +234,11 @@ def _feature_distances(layer: gpd.GeoDataFrame, kind: str, default: float,
     bad = given & (~np.isfinite(values) | (values < 0))
     if bad.any():
         rows = np.flatnonzero(bad) + 1
-        raise SchemaError(f"{label}: column {column!r} must hold distances in metres ≥ 0 (or be "
-                          f"empty to use the {kind} default of {default:g} m); rows "
-                          f"{list_ids(rows)} do not.")
+        raise SchemaError(
+            f"{label}: column {column!r} must hold distances in metres ≥ 0 (or be "
+            f"empty to use the {kind} default of {default:g} m); rows "
+            f"{list_ids(rows)} do not."
+        )
     return np.where(given, values, default)
 
 
@@ -234,9 +247,15 @@ def _feature_distances(layer: gpd.GeoDataFrame, kind: str, default: float,
 # ------------------------------------------------------------------------------------------
 
 
-def _true_buffers(geoms: np.ndarray, source: pyproj.CRS, distances: np.ndarray,
-                  target: pyproj.CRS, *, frame: pyproj.CRS,
-                  split_lines: bool = False) -> np.ndarray:
+def _true_buffers(
+    geoms: np.ndarray,
+    source: pyproj.CRS,
+    distances: np.ndarray,
+    target: pyproj.CRS,
+    *,
+    frame: pyproj.CRS,
+    split_lines: bool = False,
+) -> np.ndarray:
     """Buffer each geometry by its distance in true metres; return the buffers in ``target``.
 
     A geometry small enough that its CRS is one affine image of the ground across it (see
@@ -258,8 +277,9 @@ def _true_buffers(geoms: np.ndarray, source: pyproj.CRS, distances: np.ndarray,
     centre, metric, error = _affine_frames(geoms, source)
     if split_lines:
         for k in (8, 4, 2, 1):  # long lines: shorter pieces until each fits one frame
-            redo = np.flatnonzero((error > AFFINE_TOLERANCE)
-                                  & np.isin(shapely.get_type_id(geoms), (1, 5)))
+            redo = np.flatnonzero(
+                (error > AFFINE_TOLERANCE) & np.isin(shapely.get_type_id(geoms), (1, 5))
+            )
             if redo.size == 0:
                 break
             pieces, src = _split_lines(geoms[redo], k)
@@ -267,20 +287,24 @@ def _true_buffers(geoms: np.ndarray, source: pyproj.CRS, distances: np.ndarray,
             more = _affine_frames(pieces, source)
             geoms = np.concatenate([geoms[keep], pieces])
             origin = np.concatenate([origin[keep], origin[redo][src]])
-            centre, metric, error = (np.concatenate([a[keep], b]) for a, b in
-                                     zip((centre, metric, error), more, strict=True))
+            centre, metric, error = (
+                np.concatenate([a[keep], b])
+                for a, b in zip((centre, metric, error), more, strict=True)
+            )
     out = np.full(len(geoms), shapely.Polygon(), dtype=object)  # nothing to buffer: empty
     blank = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     fits = error <= AFFINE_TOLERANCE
     near = np.flatnonzero(fits & ~blank)
     if near.size:
-        out[near] = _affine_buffers(geoms[near], centre[near], metric[near],
-                                    distances[origin[near]])
+        out[near] = _affine_buffers(
+            geoms[near], centre[near], metric[near], distances[origin[near]]
+        )
         if not source.equals(target):
             out[near] = _crs.project_dense(out[near], source, target)
         if target.is_geographic:  # buffers reaching past ±180° are cut and moved there
-            out[near] = _crs.canonical_lonlat(out[near], target,
-                                              projected=not source.equals(target))
+            out[near] = _crs.canonical_lonlat(
+                out[near], target, projected=not source.equals(target)
+            )
     far = np.flatnonzero(~fits & ~blank)
     if far.size:
         out[far] = _frame_buffers(geoms[far], source, distances[origin[far]], frame, target)
@@ -294,8 +318,7 @@ def _buffer(geoms: np.ndarray, distances: np.ndarray) -> np.ndarray:
     return shapely.buffer(geoms, distances, quad_segs=BUFFER_QUAD_SEGS)
 
 
-def _affine_frames(geoms: np.ndarray, crs: pyproj.CRS
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _affine_frames(geoms: np.ndarray, crs: pyproj.CRS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A local affine frame in true metres for each geometry, and how far it is from true.
 
     Returns the centre of each geometry's bounding box (``(n, 2)``), the metric there (the
@@ -321,8 +344,9 @@ def _affine_frames(geoms: np.ndarray, crs: pyproj.CRS
     return np.column_stack([cx, cy]), metric[0], error
 
 
-def _affine_buffers(geoms: np.ndarray, centre: np.ndarray, metric: np.ndarray,
-                    distances: np.ndarray) -> np.ndarray:
+def _affine_buffers(
+    geoms: np.ndarray, centre: np.ndarray, metric: np.ndarray, distances: np.ndarray
+) -> np.ndarray:
     """Buffer geometries in their local affine frames (see :func:`_affine_frames`)."""
     geoms = shapely.force_2d(np.asarray(geoms, dtype=object))
     coords, index = shapely.get_coordinates(geoms, return_index=True)
@@ -335,8 +359,13 @@ def _affine_buffers(geoms: np.ndarray, centre: np.ndarray, metric: np.ndarray,
     return shapely.set_coordinates(buffers, world)
 
 
-def _frame_buffers(geoms: np.ndarray, source: pyproj.CRS, distances: np.ndarray,
-                   frame: pyproj.CRS, target: pyproj.CRS) -> np.ndarray:
+def _frame_buffers(
+    geoms: np.ndarray,
+    source: pyproj.CRS,
+    distances: np.ndarray,
+    frame: pyproj.CRS,
+    target: pyproj.CRS,
+) -> np.ndarray:
     """Buffers of large geometries, in ``target``, made where distances are true.
 
     Geometries the equal-area ``frame`` holds (every point within
@@ -362,11 +391,16 @@ def _frame_buffers(geoms: np.ndarray, source: pyproj.CRS, distances: np.ndarray,
     sel = np.flatnonzero(held)
     if sel.size:
         out[sel] = _crs.project_dense(
-            _frame_held_buffers(geoms[sel], source, distances[sel], frame, lon[sel],
-                                lat[sel], reach_m[sel]), frame, target)
+            _frame_held_buffers(
+                geoms[sel], source, distances[sel], frame, lon[sel], lat[sel], reach_m[sel]
+            ),
+            frame,
+            target,
+        )
     rest = np.flatnonzero(~held)
-    cells = np.column_stack([np.floor(lon[rest] / GLOBE_CELL_DEGREES),
-                             np.floor(lat[rest] / GLOBE_CELL_DEGREES)])
+    cells = np.column_stack(
+        [np.floor(lon[rest] / GLOBE_CELL_DEGREES), np.floor(lat[rest] / GLOBE_CELL_DEGREES)]
+    )
     keys, group = np.unique(cells, axis=0, return_inverse=True)
     group = group.ravel()
     for g in range(len(keys)):
@@ -384,17 +418,25 @@ def _aeqd(lon: np.ndarray, lat: np.ndarray) -> pyproj.CRS:
     centre_lat = float(np.mean(lat))
     return pyproj.CRS.from_proj4(
         f"+proj=aeqd +lat_0={centre_lat:.6f} +lon_0={centre_lon:.6f} +x_0=0 +y_0=0 "
-        "+ellps=WGS84 +units=m +no_defs")
+        "+ellps=WGS84 +units=m +no_defs"
+    )
 
 
-def _frame_held_buffers(geoms: np.ndarray, source: pyproj.CRS, distances: np.ndarray,
-                        frame: pyproj.CRS, lon: np.ndarray, lat: np.ndarray,
-                        reach_m: np.ndarray) -> np.ndarray:
+def _frame_held_buffers(
+    geoms: np.ndarray,
+    source: pyproj.CRS,
+    distances: np.ndarray,
+    frame: pyproj.CRS,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    reach_m: np.ndarray,
+) -> np.ndarray:
     """Buffers, in ``frame``, of geometries the frame holds (see :func:`_frame_buffers`)."""
     out = np.empty(len(geoms), dtype=object)
     x, y = _crs.transformer(_WGS84, frame).transform(lon, lat)
-    cells = np.column_stack([np.floor(np.asarray(x) / GROUP_CELL_M),
-                             np.floor(np.asarray(y) / GROUP_CELL_M)])
+    cells = np.column_stack(
+        [np.floor(np.asarray(x) / GROUP_CELL_M), np.floor(np.asarray(y) / GROUP_CELL_M)]
+    )
     # near the frame's centre the equal-area frame is itself equidistant enough
     reach = np.hypot(np.asarray(x), np.asarray(y)) + reach_m
     cells[reach < FRAME_BUFFER_RADIUS_M] = np.inf
@@ -404,8 +446,9 @@ def _frame_held_buffers(geoms: np.ndarray, source: pyproj.CRS, distances: np.nda
     for g in range(len(keys)):
         sel = np.flatnonzero(group == g)
         if np.isinf(keys[g, 0]):
-            out[sel] = parallel(_buffer, _crs.project_dense(geoms[sel], source, frame),
-                                distances[sel])
+            out[sel] = parallel(
+                _buffer, _crs.project_dense(geoms[sel], source, frame), distances[sel]
+            )
             continue
         aeqd = _aeqd(lon[sel], lat[sel])
         local = _crs.project_dense(geoms[sel], source, aeqd)
@@ -435,8 +478,9 @@ def _split_lines(geoms: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     first = start[line_of_chunk] + c * k
     last = np.minimum(first + k, start[line_of_chunk] + n[line_of_chunk] - 1)
     size = last - first + 1
-    flat = np.repeat(first, size) + (np.arange(size.sum())
-                                     - np.repeat(np.cumsum(size) - size, size))
+    flat = np.repeat(first, size) + (
+        np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
+    )
     pieces = shapely.linestrings(coords[flat], indices=np.repeat(np.arange(size.size), size))
     src = lines_at[part_src[line_of_chunk]]
     return np.concatenate([geoms[others], pieces]), np.concatenate([others, src])
@@ -471,8 +515,9 @@ def _grouped_union(geoms: np.ndarray, groups: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def _clip_union(targets: np.ndarray, cutters: np.ndarray, *, find_covered: bool = True
-                ) -> tuple[np.ndarray, np.ndarray]:
+def _clip_union(
+    targets: np.ndarray, cutters: np.ndarray, *, find_covered: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """Per target, the union of its overlaps with ``cutters`` and whether it is all covered.
 
     Returns ``(parts, full)``: ``parts[i]`` is ``targets[i] ∩ ∪ cutters`` (``None`` where
@@ -489,8 +534,9 @@ def _clip_union(targets: np.ndarray, cutters: np.ndarray, *, find_covered: bool 
         return parts, full
     if find_covered:  # only a target whose box lies inside the cutter's box can be covered
         inner, outer = shapely.bounds(targets)[i], shapely.bounds(cutters)[j]
-        test = np.flatnonzero((inner[:, :2] >= outer[:, :2]).all(1) &
-                              (inner[:, 2:] <= outer[:, 2:]).all(1))
+        test = np.flatnonzero(
+            (inner[:, :2] >= outer[:, :2]).all(1) & (inner[:, 2:] <= outer[:, 2:]).all(1)
+        )
         covered = test[parallel(shapely.covered_by, targets[i[test]], cutters[j[test]])]
         full[i[covered]] = True
     keep = ~full[i]
@@ -589,17 +635,21 @@ def _subtract(targets: np.ndarray, cutters: np.ndarray) -> tuple[np.ndarray, np.
     return out, changed
 
 
-def _remaining(hazards: gpd.GeoDataFrame, releases: gpd.GeoDataFrame | None,
-               frame: pyproj.CRS, as_of: object | None) -> _Remaining:
-    pieces = _hazard_pieces(_sorted_hazards(hazards), frame, [HAZARD_ID], None, None,
-                            others=[releases])
+def _remaining(
+    hazards: gpd.GeoDataFrame,
+    releases: gpd.GeoDataFrame | None,
+    frame: pyproj.CRS,
+    as_of: object | None,
+) -> _Remaining:
+    pieces = _hazard_pieces(
+        _sorted_hazards(hazards), frame, [HAZARD_ID], None, None, others=[releases]
+    )
     work, work_crs = pieces.work, pieces.work_crs
     attrs = pieces.attrs[[HAZARD_ID, THREAT_LEVEL]]
     area = pieces.area_m2
     if releases is not None:
         # released land only has to go: which method released it does not matter here
-        rgeoms, _ = _release_work_pieces(releases, work_crs, _as_timestamp(as_of),
-                                         disjoint=False)
+        rgeoms, _ = _release_work_pieces(releases, work_crs, _as_timestamp(as_of), disjoint=False)
         work, changed = _subtract(work, rgeoms)
         if changed.size:
             area = area.copy()
@@ -612,8 +662,9 @@ def _remaining(hazards: gpd.GeoDataFrame, releases: gpd.GeoDataFrame | None,
     attrs = attrs.reset_index(drop=True)
     # hazards wholly inside higher-threat (or lower-id) hazards keep a row, with no area
     present = set(attrs[HAZARD_ID].tolist())
-    covered = np.fromiter((h not in present for h in hazards[HAZARD_ID].tolist()), dtype=bool,
-                          count=len(hazards))
+    covered = np.fromiter(
+        (h not in present for h in hazards[HAZARD_ID].tolist()), dtype=bool, count=len(hazards)
+    )
     if covered.any():
         extra = _sorted_hazards(hazards.loc[covered])[[HAZARD_ID, THREAT_LEVEL]]
         attrs = pd.concat([attrs, extra], ignore_index=True)
@@ -622,22 +673,32 @@ def _remaining(hazards: gpd.GeoDataFrame, releases: gpd.GeoDataFrame | None,
     return _Remaining(frame, work, work_crs, attrs, np.asarray(area, dtype=float))
 
 
-def _feature_buffers(layers: Mapping[str, gpd.GeoDataFrame], distances: Mapping[str, float],
-                     distance_column: str | None, target: pyproj.CRS,
-                     frame: pyproj.CRS) -> dict[str, np.ndarray]:
+def _feature_buffers(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    distances: Mapping[str, float],
+    distance_column: str | None,
+    target: pyproj.CRS,
+    frame: pyproj.CRS,
+) -> dict[str, np.ndarray]:
     """The true-distance buffers of each category's features, in ``target`` (lines in
     pieces; see :func:`_true_buffers`)."""
     out = {}
     for category, layer in layers.items():
         dist = _feature_distances(layer, category, distances[category], distance_column)
-        out[category] = _true_buffers(np.asarray(layer.geometry.array, dtype=object),
-                                      pyproj.CRS(layer.crs), dist, target, frame=frame,
-                                      split_lines=True)
+        out[category] = _true_buffers(
+            np.asarray(layer.geometry.array, dtype=object),
+            pyproj.CRS(layer.crs),
+            dist,
+            target,
+            frame=frame,
+            split_lines=True,
+        )
     return out
 
 
-def _category_zones(remaining: _Remaining, buffers: Mapping[str, np.ndarray],
-                    order: Sequence[str]) -> dict[str, np.ndarray]:
+def _category_zones(
+    remaining: _Remaining, buffers: Mapping[str, np.ndarray], order: Sequence[str]
+) -> dict[str, np.ndarray]:
     """Zone geometry per category and remaining piece (``None`` where there is none).
 
     ``buffers`` are the features' buffers in the remaining area's working CRS (from
@@ -653,8 +714,7 @@ def _category_zones(remaining: _Remaining, buffers: Mapping[str, np.ndarray],
         open_ = np.flatnonzero(~used)
         zone = np.full(live.size, None, dtype=object)
         last = category == present[-1]  # no later category needs to know what is covered
-        zone[open_], full = _clip_union(targets[open_], buffers[category],
-                                        find_covered=not last)
+        zone[open_], full = _clip_union(targets[open_], buffers[category], find_covered=not last)
         both = ~shapely.is_missing(zone) & ~shapely.is_missing(taken)
         if both.any():
             zone[both] = polygonal_parts(robust(shapely.difference, zone[both], taken[both]))
@@ -675,16 +735,19 @@ def _category_zones(remaining: _Remaining, buffers: Mapping[str, np.ndarray],
 def _prepare(hazards, releases, roads, infrastructure, residential):
     hazards = _as_hazards(hazards)
     releases = _as_releases(releases)
-    layers = {"roads": _as_features(roads, "roads"),
-              "infrastructure": _as_features(infrastructure, "infrastructure"),
-              "residential": _as_features(residential, "residential")}
+    layers = {
+        "roads": _as_features(roads, "roads"),
+        "infrastructure": _as_features(infrastructure, "infrastructure"),
+        "residential": _as_features(residential, "residential"),
+    }
     layers = {k: v for k, v in layers.items() if v is not None}
     return hazards, releases, layers
 
 
 @gc_paused()
-def _zone_frame(remaining: _Remaining, zones: Mapping[str, np.ndarray],
-                order: Sequence[str], crs: pyproj.CRS) -> gpd.GeoDataFrame:
+def _zone_frame(
+    remaining: _Remaining, zones: Mapping[str, np.ndarray], order: Sequence[str], crs: pyproj.CRS
+) -> gpd.GeoDataFrame:
     blocks = []
     for category in order:
         if category not in zones:
@@ -695,20 +758,42 @@ def _zone_frame(remaining: _Remaining, zones: Mapping[str, np.ndarray],
         area = _crs.area_m2(geoms, remaining.work_crs, remaining.frame)
         keep = area >= SLIVER_M2
         attrs = remaining.attrs.loc[has].reset_index(drop=True).loc[keep]
-        blocks.append(pd.DataFrame({CATEGORY: category, THREAT_LEVEL: attrs[THREAT_LEVEL],
-                                    HAZARD_ID: attrs[HAZARD_ID], ZONE_HA: area[keep] / _M2_PER_HA,
-                                    "geometry": geoms[keep]}))
-    table = (pd.concat(blocks, ignore_index=True) if blocks else
-             pd.DataFrame({CATEGORY: [], THREAT_LEVEL: [], HAZARD_ID: [], ZONE_HA: [],
-                           "geometry": []}))
+        blocks.append(
+            pd.DataFrame(
+                {
+                    CATEGORY: category,
+                    THREAT_LEVEL: attrs[THREAT_LEVEL],
+                    HAZARD_ID: attrs[HAZARD_ID],
+                    ZONE_HA: area[keep] / _M2_PER_HA,
+                    "geometry": geoms[keep],
+                }
+            )
+        )
+    table = (
+        pd.concat(blocks, ignore_index=True)
+        if blocks
+        else pd.DataFrame(
+            {CATEGORY: [], THREAT_LEVEL: [], HAZARD_ID: [], ZONE_HA: [], "geometry": []}
+        )
+    )
     table[ZONE_HA] = table[ZONE_HA].astype(float)
     geometry = _reproject(table.pop("geometry").to_numpy(dtype=object), remaining.work_crs, crs)
     return gpd.GeoDataFrame(table, geometry=geometry, crs=crs)
 
 
 @gc_paused()
-def _analyse(hazards, releases, roads, infrastructure, residential, distances_m, order,
-             distance_column, as_of, alongside=None):
+def _analyse(
+    hazards,
+    releases,
+    roads,
+    infrastructure,
+    residential,
+    distances_m,
+    order,
+    distance_column,
+    as_of,
+    alongside=None,
+):
     """Validated inputs, the remaining area and the zones.
 
     ``alongside``, if given, is the ranking's distance search: called with the feature
@@ -731,8 +816,9 @@ def _analyse(hazards, releases, roads, infrastructure, residential, distances_m,
         remaining = _remaining(hazards, releases, frame, as_of)
         buffers = ahead.result()
         if not remaining.work_crs.equals(work):  # pragma: no cover - one rule decides both
-            buffers = _feature_buffers(layers, distances, distance_column,
-                                       remaining.work_crs, frame)
+            buffers = _feature_buffers(
+                layers, distances, distance_column, remaining.work_crs, frame
+            )
         extra = side.submit(search.result(), remaining) if search is not None else None
         zones = _category_zones(remaining, buffers, order)
         found = extra.result() if extra is not None else None
@@ -805,19 +891,36 @@ def priority_zones(
     ([['roads', 'H1']], 10.0)
     """
     hazards, _, distances, order, remaining, zones, _ = _analyse(
-        hazards, releases, roads, infrastructure, residential, distances_m, order,
-        distance_column, as_of)
+        hazards,
+        releases,
+        roads,
+        infrastructure,
+        residential,
+        distances_m,
+        order,
+        distance_column,
+        as_of,
+    )
     out = _zones_output(remaining, zones, order, distances, pyproj.CRS(hazards.crs))
     stamp = _as_timestamp(as_of)
     out.attrs["as_of"] = None if stamp is None else stamp.date().isoformat()
     return out
 
 
-def _zones_output(remaining: _Remaining, zones: Mapping[str, np.ndarray], order: Sequence[str],
-                  distances: Mapping[str, float], crs: pyproj.CRS) -> gpd.GeoDataFrame:
+def _zones_output(
+    remaining: _Remaining,
+    zones: Mapping[str, np.ndarray],
+    order: Sequence[str],
+    distances: Mapping[str, float],
+    crs: pyproj.CRS,
+) -> gpd.GeoDataFrame:
     out = _zone_frame(remaining, zones, order, crs)
-    out.attrs.update(distances_m={k: distances[k] for k in order}, order=list(order),
-                     area_frame=_crs.describe_frame(remaining.frame), minemap="zones")
+    out.attrs.update(
+        distances_m={k: distances[k] for k in order},
+        order=list(order),
+        area_frame=_crs.describe_frame(remaining.frame),
+        minemap="zones",
+    )
     return out
 
 
@@ -844,8 +947,7 @@ def zone_summary(zones: gpd.GeoDataFrame | pd.DataFrame) -> pd.DataFrame:
     >>> float(zone_summary(z)["zone_ha"].iloc[-1])
     2.5
     """
-    order = list(zones.attrs.get("order") or [c for c in CATEGORIES
-                                               if c in set(zones[CATEGORY])])
+    order = list(zones.attrs.get("order") or [c for c in CATEGORIES if c in set(zones[CATEGORY])])
     rows = []
     for category in order:
         part = zones.loc[zones[CATEGORY] == category]

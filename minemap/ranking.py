@@ -49,16 +49,35 @@ from minemap.nearest import SHARED_REACH_DEGREES, FeatureIndex, regional_distanc
 from minemap.population import Raster, population_sum
 from minemap.settings import HAZARD_ID, REMAINING_HA, THREAT_LEVEL
 
-__all__ = ["CRITERIA", "DEFAULT_WEIGHTS", "load_weights", "priority_analysis", "rank_hazards",
-           "resolve_weights"]
+__all__ = [
+    "CRITERIA",
+    "DEFAULT_WEIGHTS",
+    "load_weights",
+    "priority_analysis",
+    "rank_hazards",
+    "resolve_weights",
+]
 
 #: Ranking criteria, in the order of the score columns.
-CRITERIA: tuple[str, ...] = ("threat", "residential_ha", "infrastructure_ha", "roads_ha",
-                             "population", "remaining_ha", "proximity")
+CRITERIA: tuple[str, ...] = (
+    "threat",
+    "residential_ha",
+    "infrastructure_ha",
+    "roads_ha",
+    "population",
+    "remaining_ha",
+    "proximity",
+)
 #: Default weights: settlements and threat first, then infrastructure and people.
-DEFAULT_WEIGHTS: dict[str, float] = {"threat": 3.0, "residential_ha": 3.0,
-                                     "infrastructure_ha": 2.0, "roads_ha": 1.0,
-                                     "population": 2.0, "remaining_ha": 1.0, "proximity": 1.0}
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "threat": 3.0,
+    "residential_ha": 3.0,
+    "infrastructure_ha": 2.0,
+    "roads_ha": 1.0,
+    "population": 2.0,
+    "remaining_ha": 1.0,
+    "proximity": 1.0,
+}
 #: Score of each threat level.
 THREAT_SCORES: dict[str, float] = {"high": 1.0, "medium": 0.5, "low": 0.0}
 
@@ -80,8 +99,9 @@ SCORE = {c: f"score_{c}" for c in CRITERIA}
 MAX_WEIGHT = 1e6
 
 
-def resolve_weights(weights: Mapping[str, float] | str | os.PathLike | None = None
-                    ) -> dict[str, float]:
+def resolve_weights(
+    weights: Mapping[str, float] | str | os.PathLike | None = None,
+) -> dict[str, float]:
     """Complete, checked weights: the given ones over :data:`DEFAULT_WEIGHTS`.
 
     Parameters
@@ -114,19 +134,26 @@ def resolve_weights(weights: Mapping[str, float] | str | os.PathLike | None = No
         given = weights
     unknown = [k for k in given if k not in CRITERIA]
     if unknown:
-        raise SchemaError(f"unknown ranking weight(s) {unknown}; the allowed keys are "
-                          f"{list(CRITERIA)}.")
+        raise SchemaError(
+            f"unknown ranking weight(s) {unknown}; the allowed keys are {list(CRITERIA)}."
+        )
     out = dict(DEFAULT_WEIGHTS)
     for key, value in given.items():
         try:
             number = float(value)  # type: ignore[arg-type]
         except (TypeError, ValueError):
             number = math.nan
-        if (isinstance(value, bool) or not math.isfinite(number) or number < 0
-                or number > MAX_WEIGHT):
-            raise SchemaError(f"ranking weight {key!r} = {value!r}: weights must be numbers "
-                              f"from 0 to {MAX_WEIGHT:g} (only their ratios matter); the "
-                              f"allowed keys are {list(CRITERIA)}.")
+        if (
+            isinstance(value, bool)
+            or not math.isfinite(number)
+            or number < 0
+            or number > MAX_WEIGHT
+        ):
+            raise SchemaError(
+                f"ranking weight {key!r} = {value!r}: weights must be numbers "
+                f"from 0 to {MAX_WEIGHT:g} (only their ratios matter); the "
+                f"allowed keys are {list(CRITERIA)}."
+            )
         out[key] = number
     if sum(out.values()) <= 0:
         raise SchemaError("all ranking weights are 0; give at least one criterion a weight > 0.")
@@ -159,8 +186,10 @@ def load_weights(path: str | os.PathLike) -> dict[str, float]:
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise FormatError(f"{path.name} is not valid TOML ({exc}); write one 'criterion = "
-                          "number' per line, optionally under [weights].") from None
+        raise FormatError(
+            f"{path.name} is not valid TOML ({exc}); write one 'criterion = "
+            "number' per line, optionally under [weights]."
+        ) from None
     table = doc.get("weights", doc)
     if not isinstance(table, dict):
         raise SchemaError(f"{path.name}: [weights] must be a table of criterion = number.")
@@ -181,11 +210,13 @@ def _scaled(values: np.ndarray) -> np.ndarray:
 def _scores(table: pd.DataFrame, ranked: np.ndarray) -> pd.DataFrame:
     scores = pd.DataFrame(index=table.index)
     scores[SCORE["threat"]] = table[THREAT_LEVEL].map(THREAT_SCORES).astype(float).to_numpy()
-    for key, column in (("residential_ha", CATEGORY_HA["residential"]),
-                        ("infrastructure_ha", CATEGORY_HA["infrastructure"]),
-                        ("roads_ha", CATEGORY_HA["roads"]),
-                        ("population", POPULATION),
-                        ("remaining_ha", REMAINING_HA)):
+    for key, column in (
+        ("residential_ha", CATEGORY_HA["residential"]),
+        ("infrastructure_ha", CATEGORY_HA["infrastructure"]),
+        ("roads_ha", CATEGORY_HA["roads"]),
+        ("population", POPULATION),
+        ("remaining_ha", REMAINING_HA),
+    ):
         values = np.zeros(len(table))
         if column in table:
             values[ranked] = _scaled(table[column].to_numpy(dtype=float)[ranked])
@@ -205,7 +236,7 @@ def _scores(table: pd.DataFrame, ranked: np.ndarray) -> pd.DataFrame:
 def _zone_ha(zones: pd.DataFrame, ids: pd.Series, categories: Sequence[str]) -> pd.DataFrame:
     """Zone hectares per row of ``ids`` and category (rows sharing an id share the sum)."""
     codes, uniques = pd.factorize(pd.concat([ids, zones[HAZARD_ID]], ignore_index=True))
-    row_code, zone_code = codes[:len(ids)], codes[len(ids):]
+    row_code, zone_code = codes[: len(ids)], codes[len(ids) :]
     hectares = zones[_priority.ZONE_HA].to_numpy(dtype=float)
     category_of = zones[_priority.CATEGORY].to_numpy()
     out = pd.DataFrame(index=range(len(ids)))
@@ -282,22 +313,33 @@ def rank_hazards(
     radius = _priority._check_distance(population_radius_m, "population_radius_m")
     if zones is None:
         hazards, layers, distances, order, remaining, zone_geoms, nearest = _priority._analyse(
-            hazards, releases, roads, infrastructure, residential, distances_m, order,
-            distance_column, as_of, alongside=_distance_search)
+            hazards,
+            releases,
+            roads,
+            infrastructure,
+            residential,
+            distances_m,
+            order,
+            distance_column,
+            as_of,
+            alongside=_distance_search,
+        )
         zones = _priority._zone_frame(remaining, zone_geoms, order, pyproj.CRS(hazards.crs))
     else:
         nearest = None
-        hazards, releases, layers = _priority._prepare(hazards, releases, roads,
-                                                       infrastructure, residential)
+        hazards, releases, layers = _priority._prepare(
+            hazards, releases, roads, infrastructure, residential
+        )
         order = _priority._order(order, list(layers))
         frame = _crs.area_frame(hazards, releases, *layers.values())
         remaining = _priority._remaining(hazards, releases, frame, as_of)
         missing = [c for c in _priority.ZONE_COLUMNS if c not in zones.columns]
         if missing:
-            raise SchemaError(f"zones= lacks columns {missing}; pass the result of "
-                              "priority_zones() for the same inputs.")
-    return _ranking(hazards, layers, order, remaining, zones, population, chosen, radius,
-                    nearest)
+            raise SchemaError(
+                f"zones= lacks columns {missing}; pass the result of "
+                "priority_zones() for the same inputs."
+            )
+    return _ranking(hazards, layers, order, remaining, zones, population, chosen, radius, nearest)
 
 
 def priority_analysis(
@@ -345,17 +387,29 @@ def priority_analysis(
     chosen = resolve_weights(weights)
     radius = _priority._check_distance(population_radius_m, "population_radius_m")
     hazards, layers, distances, order, remaining, zone_geoms, nearest = _priority._analyse(
-        hazards, releases, roads, infrastructure, residential, distances_m, order,
-        distance_column, as_of, alongside=_distance_search)
-    zones = _priority._zones_output(remaining, zone_geoms, order, distances,
-                                    pyproj.CRS(hazards.crs))
-    ranking = _ranking(hazards, layers, order, remaining, zones, population, chosen, radius,
-                       nearest)
+        hazards,
+        releases,
+        roads,
+        infrastructure,
+        residential,
+        distances_m,
+        order,
+        distance_column,
+        as_of,
+        alongside=_distance_search,
+    )
+    zones = _priority._zones_output(
+        remaining, zone_geoms, order, distances, pyproj.CRS(hazards.crs)
+    )
+    ranking = _ranking(
+        hazards, layers, order, remaining, zones, population, chosen, radius, nearest
+    )
     return zones, ranking
 
 
-def _distance_search(layers: Mapping[str, gpd.GeoDataFrame], frame: pyproj.CRS
-                     ) -> Callable[[_priority._Remaining], dict[str, np.ndarray]]:
+def _distance_search(
+    layers: Mapping[str, gpd.GeoDataFrame], frame: pyproj.CRS
+) -> Callable[[_priority._Remaining], dict[str, np.ndarray]]:
     """Index each category's features for the nearest-feature search (this does not depend
     on the hazards, so :func:`minemap.priority._analyse` runs it while the remaining area
     is computed) and return the search itself.
@@ -363,12 +417,16 @@ def _distance_search(layers: Mapping[str, gpd.GeoDataFrame], frame: pyproj.CRS
     The search gives, per category, the true metres from each remaining piece to the
     nearest feature (NaN for pieces with nothing left and for categories without features).
     """
-    geoms = {c: np.asarray(layers[c].geometry.array, dtype=object)
-             for c in _priority.CATEGORIES if c in layers}
+    geoms = {
+        c: np.asarray(layers[c].geometry.array, dtype=object)
+        for c in _priority.CATEGORIES
+        if c in layers
+    }
     # data spread round the globe is searched by region, never near a frame's antipode
     shared = all(_in_shared_frame(geoms[c], layers[c].crs, frame) for c in geoms)
-    indexes = ({c: FeatureIndex.build(geoms[c], layers[c].crs, frame) for c in geoms}
-               if shared else {})
+    indexes = (
+        {c: FeatureIndex.build(geoms[c], layers[c].crs, frame) for c in geoms} if shared else {}
+    )
 
     def search(remaining: _priority._Remaining) -> dict[str, np.ndarray]:
         live = remaining.area_m2 > 0
@@ -382,8 +440,9 @@ def _distance_search(layers: Mapping[str, gpd.GeoDataFrame], frame: pyproj.CRS
                 if here:
                     values[live] = indexes[category].distances_m(targets)
                 else:
-                    values[live] = regional_distances_m(work, remaining.work_crs,
-                                                        geoms[category], layers[category].crs)
+                    values[live] = regional_distances_m(
+                        work, remaining.work_crs, geoms[category], layers[category].crs
+                    )
             out[category] = values
         return out
 
@@ -398,8 +457,9 @@ def _in_shared_frame(geoms: np.ndarray, crs: object, frame: pyproj.CRS) -> bool:
     lon, lat = _crs.lonlat_points(gpd.GeoDataFrame(geometry=gpd.GeoSeries(geoms, crs=crs)))
     reach = _crs.feature_reach_m(geoms, pyproj.CRS(crs))
     live = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    return bool(_crs.within_of_centre(lon[live], lat[live], reach[live], frame,
-                                  SHARED_REACH_DEGREES).all())
+    return bool(
+        _crs.within_of_centre(lon[live], lat[live], reach[live], frame, SHARED_REACH_DEGREES).all()
+    )
 
 
 def _near_antimeridian(geoms: np.ndarray, crs: pyproj.CRS, radius_m: float) -> bool:
@@ -420,10 +480,17 @@ def _near_antimeridian(geoms: np.ndarray, crs: pyproj.CRS, radius_m: float) -> b
 
 
 @gc_paused()
-def _ranking(hazards: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoDataFrame],
-             order: Sequence[str], remaining: _priority._Remaining, zones: pd.DataFrame,
-             population: Raster | None, chosen: Mapping[str, float], radius: float,
-             distances: Mapping[str, np.ndarray] | None = None) -> gpd.GeoDataFrame:
+def _ranking(
+    hazards: gpd.GeoDataFrame,
+    layers: Mapping[str, gpd.GeoDataFrame],
+    order: Sequence[str],
+    remaining: _priority._Remaining,
+    zones: pd.DataFrame,
+    population: Raster | None,
+    chosen: Mapping[str, float],
+    radius: float,
+    distances: Mapping[str, np.ndarray] | None = None,
+) -> gpd.GeoDataFrame:
     table = remaining.attrs.copy()
     table[REMAINING_HA] = remaining.area_m2 / _crs.M2_PER_HA
     table = pd.concat([table, _zone_ha(zones, table[HAZARD_ID], _priority.CATEGORIES)], axis=1)
@@ -438,16 +505,18 @@ def _ranking(hazards: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoDataFrame],
     people = np.full(len(table), np.nan)
     if population is not None and live.any():
         work = remaining.work[live]
-        if (_in_shared_frame(work, remaining.work_crs, remaining.frame)
-                and not _near_antimeridian(work, remaining.work_crs, radius)):
+        if _in_shared_frame(work, remaining.work_crs, remaining.frame) and not _near_antimeridian(
+            work, remaining.work_crs, radius
+        ):
             targets, crs = remaining.geoms[live], remaining.frame
         else:
             # spread round the globe, or across ±180° in lon/lat: buffered where they are
             # (never near a frame's antipode) and cut at ±180°, so that a buffer reaching
             # across it is not read as one round the world in a lon/lat raster
             targets, crs = work, remaining.work_crs
-        buffers = _priority._true_buffers(targets, crs, np.full(targets.size, radius), crs,
-                                          frame=remaining.frame)
+        buffers = _priority._true_buffers(
+            targets, crs, np.full(targets.size, radius), crs, frame=remaining.frame
+        )
         people[live] = population_sum(gpd.GeoSeries(buffers, crs=crs), population)
     table[POPULATION] = people
 
@@ -457,8 +526,13 @@ def _ranking(hazards: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoDataFrame],
     table = pd.concat([table, scores], axis=1)
     table[PRIORITY_SCORE] = np.where(live, total, np.nan)
 
-    key = pd.DataFrame({"live": ~live, "score": -np.round(np.nan_to_num(total), 12),
-                        "id": table[HAZARD_ID].astype(str)})
+    key = pd.DataFrame(
+        {
+            "live": ~live,
+            "score": -np.round(np.nan_to_num(total), 12),
+            "id": table[HAZARD_ID].astype(str),
+        }
+    )
     ordered = key.sort_values(["live", "score", "id"], kind="stable").index
     table = table.loc[ordered].reset_index(drop=True)
     ranks = pd.array([pd.NA] * len(table), dtype="Int64")
@@ -468,8 +542,9 @@ def _ranking(hazards: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoDataFrame],
 
     geometry = hazards.set_index(HAZARD_ID).geometry
     geometry = geometry[~geometry.index.duplicated()]
-    out = gpd.GeoDataFrame(table, geometry=geometry.reindex(table[HAZARD_ID]).to_numpy(),
-                           crs=hazards.crs)
+    out = gpd.GeoDataFrame(
+        table, geometry=geometry.reindex(table[HAZARD_ID]).to_numpy(), crs=hazards.crs
+    )
     out.attrs.update(
         weights=dict(chosen),
         criteria=dict(_CRITERIA_TEXT),

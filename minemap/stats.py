@@ -61,11 +61,24 @@ OUTSIDE_DISTRICTS = "(outside districts)"
 _M2_PER_HA = _crs.M2_PER_HA
 #: progress_over_time computes at most this many periods (each is a full overlay pass).
 MAX_PERIODS = 1_000
-_PERIODS = (pd.offsets.MonthEnd, pd.offsets.MonthBegin, pd.offsets.QuarterEnd,
-            pd.offsets.QuarterBegin, pd.offsets.YearEnd, pd.offsets.YearBegin, pd.offsets.Week,
-            pd.offsets.Day)
-_PERIOD_DAYS = {pd.offsets.Day: 1, pd.offsets.Week: 7, pd.offsets.QuarterEnd: 91,
-                pd.offsets.QuarterBegin: 91, pd.offsets.YearEnd: 365, pd.offsets.YearBegin: 365}
+_PERIODS = (
+    pd.offsets.MonthEnd,
+    pd.offsets.MonthBegin,
+    pd.offsets.QuarterEnd,
+    pd.offsets.QuarterBegin,
+    pd.offsets.YearEnd,
+    pd.offsets.YearBegin,
+    pd.offsets.Week,
+    pd.offsets.Day,
+)
+_PERIOD_DAYS = {
+    pd.offsets.Day: 1,
+    pd.offsets.Week: 7,
+    pd.offsets.QuarterEnd: 91,
+    pd.offsets.QuarterBegin: 91,
+    pd.offsets.YearEnd: 365,
+    pd.offsets.YearBegin: 365,
+}
 #: Hectare figures smaller than this (1e-8 ha = 1 cm²) are floating-point residue: zero.
 RESIDUE_HA = 1e-8
 #: ... and so are figures below this fraction of the hazard area of their row.
@@ -142,11 +155,15 @@ def _district_layer(
     if district_column is None:
         district_column = "district" if "district" in columns else (columns[0] if columns else None)
     if district_column is None:
-        raise SchemaError(f"{districts.attrs.get('source', 'districts')}: the district layer has "
-                          "no attribute to name its districts; add a 'district' column.")
+        raise SchemaError(
+            f"{districts.attrs.get('source', 'districts')}: the district layer has "
+            "no attribute to name its districts; add a 'district' column."
+        )
     if district_column not in columns:
-        raise SchemaError(f"{districts.attrs.get('source', 'districts')}: no column "
-                          f"{district_column!r}; the layer has {columns}.")
+        raise SchemaError(
+            f"{districts.attrs.get('source', 'districts')}: no column "
+            f"{district_column!r}; the layer has {columns}."
+        )
     return districts, district_column
 
 
@@ -174,8 +191,7 @@ def _hazard_pieces(
     pieces, attrs = pieces[keep], attrs.loc[keep].reset_index(drop=True)
     source_row = np.flatnonzero(keep)  # the hazard row each piece comes from
     if districts is not None and district_column is not None:
-        dgeoms = flatten(_crs.to_crs_dense(districts.geometry, work_crs),
-                         np.arange(len(districts)))
+        dgeoms = flatten(_crs.to_crs_dense(districts.geometry, work_crs), np.arange(len(districts)))
         names = districts[district_column].astype(object).to_numpy()
         envelope = shapely.box(*shapely.total_bounds(pieces)).buffer(1.0, join_style="mitre")
         rest = shapely.difference(envelope, shapely.union_all(dgeoms))
@@ -194,24 +210,30 @@ def _hazard_pieces(
         if ha >= 0.005:
             warnings.warn(
                 f"{ha:.2f} ha of hazard area lie outside every district polygon; they are "
-                f"reported under {OUTSIDE_DISTRICTS!r}.", DataWarning, stacklevel=3)
+                f"reported under {OUTSIDE_DISTRICTS!r}.",
+                DataWarning,
+                stacklevel=3,
+            )
     return result
 
 
-def _check_measured(area_m2: np.ndarray, hazards: gpd.GeoDataFrame, source_row: np.ndarray
-                    ) -> None:
+def _check_measured(area_m2: np.ndarray, hazards: gpd.GeoDataFrame, source_row: np.ndarray) -> None:
     """Refuse, naming the file and features, any piece whose area could not be measured."""
     bad = ~np.isfinite(area_m2)
     if not bad.any():
         return
     rows = np.unique(source_row[bad])
-    ids = (hazards[HAZARD_ID].iloc[rows] if HAZARD_ID in hazards.columns
-           else pd.Series(hazards.index[rows]))
+    ids = (
+        hazards[HAZARD_ID].iloc[rows]
+        if HAZARD_ID in hazards.columns
+        else pd.Series(hazards.index[rows])
+    )
     raise CoordinateError(
         f"{hazards.attrs.get('source', 'hazards')}: the area of {rows.size} feature(s) cannot "
         f"be measured in {pyproj.CRS(hazards.crs).name} (ids {_validate.list_ids(ids)}): "
         "no equal-area frame holds them; check their coordinates and CRS, or split them into "
-        "smaller polygons.")
+        "smaller polygons."
+    )
 
 
 def _method_index(releases: gpd.GeoDataFrame) -> np.ndarray:
@@ -220,8 +242,11 @@ def _method_index(releases: gpd.GeoDataFrame) -> np.ndarray:
 
 
 def _release_work_pieces(
-    releases: gpd.GeoDataFrame, work_crs: pyproj.CRS, as_of: pd.Timestamp | None,
-    *, disjoint: bool = True,
+    releases: gpd.GeoDataFrame,
+    work_crs: pyproj.CRS,
+    as_of: pd.Timestamp | None,
+    *,
+    disjoint: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Release polygons in ``work_crs`` and the method index of each (0 = cleared).
 
@@ -258,13 +283,17 @@ def _released_work_m2(
 
     ``release_work`` are disjoint release pieces in the hazards' working CRS.
     """
-    released, outside, _ = _release_overlay(hazard, release_work, release_method,
-                                            keep_remaining=False)
+    released, outside, _ = _release_overlay(
+        hazard, release_work, release_method, keep_remaining=False
+    )
     return released, outside
 
 
 def _release_overlay(
-    hazard: _HazardPieces, release_work: np.ndarray, release_method: np.ndarray, *,
+    hazard: _HazardPieces,
+    release_work: np.ndarray,
+    release_method: np.ndarray,
+    *,
     keep_remaining: bool,
 ) -> tuple[np.ndarray, float, np.ndarray | None]:
     """Released m² per hazard piece and method, released m² outside hazards, and
@@ -300,12 +329,14 @@ def _release_overlay(
         # a piece under many release pieces (a stack): as they are disjoint, what each took
         # is its intersection with the piece, and the rest is the piece minus their union
         h = np.flatnonzero(heavy)
-        shared = polygonal_parts(robust(shapely.intersection, hazard.work[i[h]],
-                                        release_work[j[h]]))
+        shared = polygonal_parts(
+            robust(shapely.intersection, hazard.work[i[h]], release_work[j[h]])
+        )
         taken[h] = _crs.area_m2(shared, hazard.work_crs, hazard.frame)
         starts = h[rank[h] == 0]
-        unions = np.array([shapely.union_all(release_work[j[s:s + length[s]]])
-                           for s in starts], dtype=object)
+        unions = np.array(
+            [shapely.union_all(release_work[j[s : s + length[s]]]) for s in starts], dtype=object
+        )
         k = i[starts]
         current[k] = polygonal_parts(robust(shapely.difference, current[k], unions))
         current_m2[k] = _crs.area_m2(current[k], hazard.work_crs, hazard.frame)
@@ -328,8 +359,7 @@ def _release_overlay(
     # the same land measured as one piece or as several differs by rounding only, and what
     # a release took from a piece is the difference of two measurements of the piece
     noise = 1e-9 * release_area + 1e-12 * hazard.area_m2[np.unique(i)].sum()
-    return released, (outside if outside > noise else 0.0), (current if keep_remaining
-                                                              else None)
+    return released, (outside if outside > noise else 0.0), (current if keep_remaining else None)
 
 
 def _finish(table: pd.DataFrame) -> pd.DataFrame:
@@ -430,13 +460,17 @@ def land_release_summary(
     >>> table.set_index("threat_level")["hazard_ha"].round(2).to_dict()
     {'high': 100.08, 'medium': 0.0, 'low': 50.04, 'total': 150.12}
     """
-    table, _ = _summary_and_pieces(hazards, releases, by=by, as_of=as_of,
-                                   district_column=district_column, edges=edges)
+    table, _ = _summary_and_pieces(
+        hazards, releases, by=by, as_of=as_of, district_column=district_column, edges=edges
+    )
     if table.attrs[RELEASED_OUTSIDE_HA] > 0.005:
         warnings.warn(
             f"{table.attrs[RELEASED_OUTSIDE_HA]:.2f} ha of recorded release lie outside every "
             f"hazard area; they are not counted as released and are reported as "
-            f"{RELEASED_OUTSIDE_HA}.", DataWarning, stacklevel=2)
+            f"{RELEASED_OUTSIDE_HA}.",
+            DataWarning,
+            stacklevel=2,
+        )
     return table
 
 
@@ -479,8 +513,7 @@ def _summary_and_pieces(
         group_columns = by_columns
     frame = _crs.area_frame(hazards, releases, districts)
     carried = list(dict.fromkeys([*by_columns, *keep_columns]))
-    pieces = _hazard_pieces(hazards, frame, carried, districts, district_column,
-                            others=(releases,))
+    pieces = _hazard_pieces(hazards, frame, carried, districts, district_column, others=(releases,))
     outside = 0.0
     released = np.zeros((len(pieces.area_m2), len(RELEASE_METHODS)))
     remaining = None
@@ -488,8 +521,9 @@ def _summary_and_pieces(
     rmethod = np.empty(0, dtype=np.intp)
     if releases is not None:
         rgeoms, rmethod = _release_work_pieces(releases, pieces.work_crs, stamp)
-        released, outside, remaining = _release_overlay(pieces, rgeoms, rmethod,
-                                                        keep_remaining=keep_remaining)
+        released, outside, remaining = _release_overlay(
+            pieces, rgeoms, rmethod, keep_remaining=keep_remaining
+        )
     elif keep_remaining:
         remaining = pieces.work.copy()
 
@@ -523,8 +557,9 @@ def _group_table(data: pd.DataFrame, group_columns: Sequence[str]) -> pd.DataFra
         key = key if isinstance(key, tuple) else (key,)
         for column, value in zip(group_columns, key, strict=True):
             block.insert(len(group_columns) - 1 if False else 0, column, value)
-        blocks.append(block[[*group_columns, *[c for c in block.columns
-                                               if c not in group_columns]]])
+        blocks.append(
+            block[[*group_columns, *[c for c in block.columns if c not in group_columns]]]
+        )
     grand = _level_rows(data).iloc[[-1]].copy()
     for column in group_columns:
         grand.insert(0, column, "all")
@@ -580,26 +615,34 @@ def progress_over_time(
     """
     hazards = _io.with_edges(_as_hazards(hazards), edges)
     if releases is None:
-        raise SchemaError("progress_over_time needs release records (releases=); without them "
-                          "there is no progress to chart.")
+        raise SchemaError(
+            "progress_over_time needs release records (releases=); without them "
+            "there is no progress to chart."
+        )
     releases = _io.with_edges(_as_releases(releases), edges)
     alias = _FREQ_ALIASES.get(freq.upper(), freq) if isinstance(freq, str) else freq
     try:
         offset = pd.tseries.frequencies.to_offset(alias)
     except ValueError:
-        raise SchemaError(f"{option_hint('freq', repr(freq))} is not a period length; use "
-                          "M, Q or Y (or a pandas offset alias such as QE).") from None
+        raise SchemaError(
+            f"{option_hint('freq', repr(freq))} is not a period length; use "
+            "M, Q or Y (or a pandas offset alias such as QE)."
+        ) from None
     first = _as_timestamp(start) if start is not None else releases[RELEASE_DATE].min()
     last = _as_timestamp(end) if end is not None else releases[RELEASE_DATE].max()
     if offset.n <= 0 or not isinstance(offset, _PERIODS):
-        raise SchemaError(f"{option_hint('freq', repr(freq))} is not a period of a day or "
-                          "more; use M, Q or Y (or W for weeks, D for days).")
+        raise SchemaError(
+            f"{option_hint('freq', repr(freq))} is not a period of a day or "
+            "more; use M, Q or Y (or W for weeks, D for days)."
+        )
     span_days = max((last - first).days, 0)
     if span_days / max(offset.n * _PERIOD_DAYS.get(type(offset), 30), 1) > MAX_PERIODS:
-        raise SchemaError(f"{option_hint('freq', repr(freq))} over {first.date()}.."
-                          f"{last.date()} makes more than {MAX_PERIODS:,} periods; choose a "
-                          "longer period (M, Q or Y), or in Python a shorter span with "
-                          "start=/end=.")
+        raise SchemaError(
+            f"{option_hint('freq', repr(freq))} over {first.date()}.."
+            f"{last.date()} makes more than {MAX_PERIODS:,} periods; choose a "
+            "longer period (M, Q or Y), or in Python a shorter span with "
+            "start=/end=."
+        )
     ends = pd.date_range(first, last + offset, freq=offset).normalize()
     ends = ends[: int(np.searchsorted(ends, last, side="left")) + 1]
     frame = _crs.area_frame(hazards, releases)
@@ -614,8 +657,13 @@ def progress_over_time(
         rpieces = flatten(geoms[sel], method[sel])
         released, _ = _released_work_m2(pieces, rpieces, method[sel].astype(np.intp))
         sums = released.sum(axis=0) / _M2_PER_HA
-        rows.append({"period_end": period_end, HAZARD_HA: hazard_ha,
-                     **{METHOD_HA[m]: sums[k] for k, m in enumerate(RELEASE_METHODS)}})
+        rows.append(
+            {
+                "period_end": period_end,
+                HAZARD_HA: hazard_ha,
+                **{METHOD_HA[m]: sums[k] for k, m in enumerate(RELEASE_METHODS)},
+            }
+        )
     table = _finish(pd.DataFrame(rows, columns=["period_end", HAZARD_HA, *METHOD_HA.values()]))
     table["released_in_period_ha"] = table[RELEASED_HA].diff().fillna(table[RELEASED_HA])
     table.attrs.clear()

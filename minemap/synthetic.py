@@ -107,8 +107,26 @@ _METHOD_SHARES = (0.5, 0.3, 0.2)
 
 _FRONT, _ROAD, _SETTLEMENT, _CHILD = 0, 1, 2, 3
 _ROAD_CLASSES = ("primary", "secondary", "track")
-_SYLLABLES = ("ara", "bel", "dor", "gan", "kel", "lim", "mor", "nes", "oru", "pal", "sar",
-              "tuv", "var", "zel", "hal", "qor", "yen", "dul")
+_SYLLABLES = (
+    "ara",
+    "bel",
+    "dor",
+    "gan",
+    "kel",
+    "lim",
+    "mor",
+    "nes",
+    "oru",
+    "pal",
+    "sar",
+    "tuv",
+    "var",
+    "zel",
+    "hal",
+    "qor",
+    "yen",
+    "dul",
+)
 _SUFFIXES = ("ovo", "ka", "li", "dere", "kent", "abad", "tepe", "ino", "var", "su")
 
 
@@ -233,7 +251,7 @@ def _star_shapes(
     harmonic = np.arange(2, 5)
     amplitude = rng.normal(0.0, 1.4 * roughness, (len(part_owner), 3)) / harmonic
     lobes = rng.uniform(0.0, 2.0 * np.pi, (len(part_owner), 3))
-    log_rho = (amplitude[vertex_part] * np.cos(harmonic * theta[:, None] + lobes[vertex_part]))
+    log_rho = amplitude[vertex_part] * np.cos(harmonic * theta[:, None] + lobes[vertex_part])
     log_rho = log_rho.sum(axis=1) + rng.normal(0.0, roughness / 2, len(k))
     rho = np.clip(np.exp(log_rho), 0.5, 1.5)
     # extra parts: smaller, and far enough that the discs of radius 1.5 holding them are apart
@@ -264,8 +282,9 @@ def _star_polygons(
     stretch: np.ndarray | None = None,
 ) -> np.ndarray:
     """Single-part star-shaped polygons of exactly ``areas`` m², randomly rotated."""
-    shapes = _star_shapes(rng, len(centres), vertices=vertices, roughness=roughness,
-                          stretch=stretch)
+    shapes = _star_shapes(
+        rng, len(centres), vertices=vertices, roughness=roughness, stretch=stretch
+    )
     angles = rng.uniform(0.0, np.pi, len(centres))
     return shapes.build(np.asarray(centres, dtype=float), np.asarray(areas, float), angles)
 
@@ -439,15 +458,28 @@ def _make_landscape(rng: np.random.Generator, half: float) -> _Landscape:
     population = np.clip(np.round(rng.lognormal(np.log(600), 1.0, n_settlements)), 50, 60_000)
     area = population / rng.uniform(15.0, 40.0, n_settlements) * _M2_PER_HA
     settlements = _star_polygons(
-        rng, centres, area, vertices=(10, 20), roughness=0.15,
+        rng,
+        centres,
+        area,
+        vertices=(10, 20),
+        roughness=0.15,
         stretch=rng.uniform(1.0, 1.8, n_settlements),
     )
     radius = np.sqrt(area / np.pi)
     roads, classes = _make_roads(rng, primary, centres, radius)
     infra, kinds = _make_infrastructure(rng, roads, classes, centres, radius)
     return _Landscape(
-        half, fronts, roads, classes, settlements, centres, radius,
-        population.astype(np.int64), _settlement_names(rng, n_settlements), infra, kinds,
+        half,
+        fronts,
+        roads,
+        classes,
+        settlements,
+        centres,
+        radius,
+        population.astype(np.int64),
+        _settlement_names(rng, n_settlements),
+        infra,
+        kinds,
     )
 
 
@@ -551,9 +583,7 @@ def _plan_hazards(
     score = np.array([-0.5, 0.2, 0.5, 0.0])[origin] + rng.normal(0.0, 1.0, n)
     level = np.repeat(np.arange(3), _level_counts(n, targets))[np.argsort(np.argsort(score))]
     mean = targets.sum() / n * _M2_PER_HA
-    area = mean * np.clip(
-        rng.lognormal(-(_SIZE_SIGMA**2) / 2, _SIZE_SIGMA, n), 0.01, 60.0
-    )
+    area = mean * np.clip(rng.lognormal(-(_SIZE_SIGMA**2) / 2, _SIZE_SIGMA, n), 0.01, 60.0)
     for lv in range(3):
         mine = level == lv
         if mine.any():
@@ -592,8 +622,14 @@ def _make_anchors(rng: np.random.Generator, land: _Landscape, plan: _HazardPlan)
     weight = np.sqrt(land.population) / np.sqrt(land.population).sum()
     settlement_area = plan.area[plan.origin == _SETTLEMENT].sum() * weight
     return _Anchors(
-        anchor, direction, np.column_stack([aspect * across, across]), roads,
-        max(100.0, road_spread), land.settlement_centres, land.settlement_radius, weight,
+        anchor,
+        direction,
+        np.column_stack([aspect * across, across]),
+        roads,
+        max(100.0, road_spread),
+        land.settlement_centres,
+        land.settlement_radius,
+        weight,
         np.maximum(200.0, np.sqrt(settlement_area / _BAND_COVERAGE / np.pi)),
     )
 
@@ -749,8 +785,7 @@ def _make_hazards(
     cluster = np.full(n, -1)
     cluster[front] = rng.integers(0, max(1, round(len(front) / 12)), len(front))
     shapes = _star_shapes(rng, n, stretch=stretch, multi_share=_MULTI_SHARE)
-    plan = _HazardPlan(origin, level, area, np.zeros((n, 2)), np.zeros(n), parent, cluster,
-                       shapes)
+    plan = _HazardPlan(origin, level, area, np.zeros((n, 2)), np.zeros(n), parent, cluster, shapes)
     anchors = _make_anchors(rng, land, plan)
     _place(rng, plan, anchors, land.half, np.flatnonzero(origin != _CHILD))
     _place_children(rng, plan)
@@ -847,40 +882,56 @@ def _plan_releases(
     angle = rng.uniform(0.0, np.pi, len(chosen))
     strip = ~whole[chosen]
     cutter = np.full(len(chosen), None, dtype=object)
-    cutter[strip] = _bands(outline[chosen[strip]], centres[chosen[strip]], angle[strip],
-                           start_at[strip], width[chosen[strip]])
+    cutter[strip] = _bands(
+        outline[chosen[strip]],
+        centres[chosen[strip]],
+        angle[strip],
+        start_at[strip],
+        width[chosen[strip]],
+    )
     dates = _release_dates(rng, len(chosen), start, end)
     # later records partly overlapping an earlier one on the same hazard
-    again = rng.choice(len(chosen), min(round(_RERELEASE_SHARE * len(hazards)), len(chosen)),
-                       replace=False)
+    again = rng.choice(
+        len(chosen), min(round(_RERELEASE_SHARE * len(hazards)), len(chosen)), replace=False
+    )
     again_width = rng.uniform(0.2, 0.5, len(again))
     middle = start_at[again] + width[chosen[again]] * rng.uniform(0.2, 0.8, len(again))
     again_start = np.clip(middle - again_width / 2, 0.0, 1.0 - again_width)
-    again_cutter = _bands(outline[chosen[again]], centres[chosen[again]], angle[again],
-                          again_start, again_width)
+    again_cutter = _bands(
+        outline[chosen[again]], centres[chosen[again]], angle[again], again_start, again_width
+    )
     later = rng.integers(30, 541, len(again)).astype("timedelta64[D]")
     # small records straddling a hazard edge, and one to three outside every hazard
     n_straddle = max(2, round(_STRADDLE_SHARE * len(hazards))) if k else 0
-    free = np.concatenate([
-        _straddling(rng, outline, area, n_straddle),
-        _outside(rng, hazards, half, int(rng.integers(1, 4)) if k else 0),
-    ])
+    free = np.concatenate(
+        [
+            _straddling(rng, outline, area, n_straddle),
+            _outside(rng, hazards, half, int(rng.integers(1, 4)) if k else 0),
+        ]
+    )
     n_cut = len(chosen) + len(again)
     return _ReleasePlan(
         hazard=np.concatenate([chosen, chosen[again], np.full(len(free), -1)]),
         cutter=np.concatenate([cutter, again_cutter, np.full(len(free), None)]),
         free=np.concatenate([np.full(n_cut, None), free]),
         base=np.concatenate([np.full(len(chosen), -1), again, np.full(len(free), -1)]),
-        dates=np.concatenate([dates, np.minimum(dates[again] + later, end),
-                              _release_dates(rng, len(free), start, end)]),
-        score=np.concatenate([level[chosen] + rng.normal(0.0, 0.8, len(chosen)),
-                              np.full(len(again) + len(free), np.nan)]),
+        dates=np.concatenate(
+            [
+                dates,
+                np.minimum(dates[again] + later, end),
+                _release_dates(rng, len(free), start, end),
+            ]
+        ),
+        score=np.concatenate(
+            [
+                level[chosen] + rng.normal(0.0, 0.8, len(chosen)),
+                np.full(len(again) + len(free), np.nan),
+            ]
+        ),
     )
 
 
-def _release_geometries(
-    plan: _ReleasePlan, hazards: np.ndarray, project: _Projector
-) -> np.ndarray:
+def _release_geometries(plan: _ReleasePlan, hazards: np.ndarray, project: _Projector) -> np.ndarray:
     """Cut the planned releases out of the (projected, rounded) ``hazards``.
 
     Cutting after projection keeps every release vertex that lies on a hazard edge exactly
@@ -917,9 +968,7 @@ def _finish_releases(
     return geoms[kept], method[kept], plan.dates[kept]
 
 
-def _release_methods(
-    rng: np.random.Generator, plan: _ReleasePlan, areas: np.ndarray
-) -> np.ndarray:
+def _release_methods(rng: np.random.Generator, plan: _ReleasePlan, areas: np.ndarray) -> np.ndarray:
     """Methods by area share (cleared ≈ 50 %, reduced ≈ 30 %, cancelled ≈ 20 %).
 
     Main records get methods in order of ``score`` (high-threat land is more often
@@ -942,8 +991,9 @@ def _straddling(
     """Small polygons centred on a point of a hazard's outer edge."""
     which = rng.choice(len(outline), min(k, len(outline)), replace=False)
     edge = shapely.get_exterior_ring(outline[which])
-    at = shapely.get_coordinates(shapely.line_interpolate_point(edge, rng.random(len(which)),
-                                                                normalized=True))
+    at = shapely.get_coordinates(
+        shapely.line_interpolate_point(edge, rng.random(len(which)), normalized=True)
+    )
     size = area[which] * rng.uniform(0.05, 0.25, len(which))
     return _star_polygons(rng, at, np.maximum(size, 400.0), vertices=(8, 14))
 
@@ -1133,43 +1183,70 @@ def make_scenario(
     targets = np.array([high_ha, medium_ha, low_ha], dtype=float)
     first, last = _check_arguments(targets, n_hazards, start, end, release_share, n_districts)
     rng = np.random.default_rng(seed)
-    n = int(n_hazards) if n_hazards is not None else max(
-        int((targets > 0).sum()), int(round(targets.sum() / _MEAN_HAZARD_HA))
+    n = (
+        int(n_hazards)
+        if n_hazards is not None
+        else max(int((targets > 0).sum()), int(round(targets.sum() / _MEAN_HAZARD_HA)))
     )
     frame, target = _laea(centre), pyproj.CRS(crs)
     half = max(2_000.0, 0.5 * np.sqrt(targets.sum() * _M2_PER_HA / _COVERAGE))
     land = _make_landscape(rng, half)
     hazards, level = _make_hazards(rng, land, n, targets)
     plan = _plan_releases(rng, hazards, level, release_share, half, first, last)
-    envelope = _envelope(half, hazards, land.road_geoms, land.settlement_geoms, land.infra_points,
-                         plan.free[np.not_equal(plan.free, None)].astype(object))
+    envelope = _envelope(
+        half,
+        hazards,
+        land.road_geoms,
+        land.settlement_geoms,
+        land.infra_points,
+        plan.free[np.not_equal(plan.free, None)].astype(object),
+    )
     district_geoms, district_names = _make_districts(rng, n_districts, envelope)
 
     project = _Projector(frame, target, rounded=True)
     hazards = project(hazards, polygons="any")
-    releases, method, dates = _finish_releases(rng, plan, hazards, project,
-                                               _Projector(target, frame, rounded=False))
+    releases, method, dates = _finish_releases(
+        rng, plan, hazards, project, _Projector(target, frame, rounded=False)
+    )
     districts = project(district_geoms)
     return Scenario(
         hazards=_frame(
-            {HAZARD_ID: _ids("HZ", len(hazards)),
-             THREAT_LEVEL: np.array(THREAT_LEVELS, dtype=object)[level],
-             "district": _district_of(hazards, districts, district_names)},
-            hazards, target),
+            {
+                HAZARD_ID: _ids("HZ", len(hazards)),
+                THREAT_LEVEL: np.array(THREAT_LEVELS, dtype=object)[level],
+                "district": _district_of(hazards, districts, district_names),
+            },
+            hazards,
+            target,
+        ),
         releases=_frame(
-            {RELEASE_ID: _ids("RL", len(releases)),
-             METHOD: np.array(RELEASE_METHODS, dtype=object)[method],
-             RELEASE_DATE: pd.to_datetime(dates.astype("datetime64[s]"))},
-            releases, target),
-        roads=_frame({"road_id": _ids("RD", len(land.road_geoms)), "road_class": land.road_class},
-                     project(land.road_geoms), target),
+            {
+                RELEASE_ID: _ids("RL", len(releases)),
+                METHOD: np.array(RELEASE_METHODS, dtype=object)[method],
+                RELEASE_DATE: pd.to_datetime(dates.astype("datetime64[s]")),
+            },
+            releases,
+            target,
+        ),
+        roads=_frame(
+            {"road_id": _ids("RD", len(land.road_geoms)), "road_class": land.road_class},
+            project(land.road_geoms),
+            target,
+        ),
         infrastructure=_frame(
             {"infra_id": _ids("IN", len(land.infra_points)), "kind": land.infra_kind},
-            project(land.infra_points), target),
+            project(land.infra_points),
+            target,
+        ),
         residential=_frame(
-            {"settlement_id": _ids("ST", len(land.names)), "name": land.names,
-             "population": land.population},
-            project(land.settlement_geoms, polygons="single"), target),
+            {
+                "settlement_id": _ids("ST", len(land.names)),
+                "name": land.names,
+                "population": land.population,
+            },
+            project(land.settlement_geoms, polygons="single"),
+            target,
+        ),
         districts=_frame({"district": district_names}, districts, target),
     )
 
@@ -1253,8 +1330,10 @@ def write_scenario(
             if "gpkg" in formats:
                 staged.append(_stage_geopackage(scenario, Path(tmp) / "scenario.gpkg"))
             if "geojson" in formats:
-                staged += [_stage_geojson(layer, Path(tmp) / f"{name}.geojson")
-                           for name, layer in scenario.layers.items()]
+                staged += [
+                    _stage_geojson(layer, Path(tmp) / f"{name}.geojson")
+                    for name, layer in scenario.layers.items()
+                ]
             for temporary, name in staged:
                 os.replace(temporary, directory / name)
     except OSError as error:
@@ -1335,16 +1414,26 @@ def write_population_raster(
     transform = rasterio.Affine(resolution_m, 0.0, xmin, 0.0, -resolution_m, ymax)
     settlements = to_frame(np.asarray(scenario.residential.geometry.array))
     people = _population_grid(
-        settlements, scenario.residential["population"].to_numpy(dtype=float),
-        (height, width), transform, resolution_m,
+        settlements,
+        scenario.residential["population"].to_numpy(dtype=float),
+        (height, width),
+        transform,
+        resolution_m,
     )
-    inside = rasterio.features.rasterize([(region, 1)], out_shape=(height, width),
-                                         transform=transform, fill=0, dtype="uint8")
+    inside = rasterio.features.rasterize(
+        [(region, 1)], out_shape=(height, width), transform=transform, fill=0, dtype="uint8"
+    )
     values = np.where(inside == 1, people, RASTER_NODATA).astype(np.float32)
     profile = {
-        "driver": "GTiff", "width": width, "height": height, "count": 1, "dtype": "float32",
-        "crs": rasterio.crs.CRS.from_wkt(frame.to_wkt()), "transform": transform,
-        "nodata": RASTER_NODATA, "compress": "deflate",
+        "driver": "GTiff",
+        "width": width,
+        "height": height,
+        "count": 1,
+        "dtype": "float32",
+        "crs": rasterio.crs.CRS.from_wkt(frame.to_wkt()),
+        "transform": transform,
+        "nodata": RASTER_NODATA,
+        "compress": "deflate",
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tif")
@@ -1374,10 +1463,17 @@ def _population_grid(
     resolution_m: float,
 ) -> np.ndarray:
     """People per cell: settlements spread over their cells, plus a rural background."""
-    ids = rasterio.features.rasterize(
-        [(g, i + 1) for i, g in enumerate(settlements) if g is not None and not g.is_empty],
-        out_shape=shape, transform=transform, fill=0, dtype="int32",
-    ) if len(settlements) else np.zeros(shape, dtype=np.int32)
+    ids = (
+        rasterio.features.rasterize(
+            [(g, i + 1) for i, g in enumerate(settlements) if g is not None and not g.is_empty],
+            out_shape=shape,
+            transform=transform,
+            fill=0,
+            dtype="int32",
+        )
+        if len(settlements)
+        else np.zeros(shape, dtype=np.int32)
+    )
     cells = np.bincount(ids.ravel(), minlength=len(settlements) + 1)[1:]
     per_cell = np.r_[0.0, np.where(cells > 0, population / np.maximum(cells, 1), 0.0)]
     people = per_cell[ids]
@@ -1408,14 +1504,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--medium-ha", type=float, default=2_500.0)
     parser.add_argument("--low-ha", type=float, default=1_500.0)
     parser.add_argument("--n-hazards", type=int, default=None)
-    parser.add_argument("--resolution-m", type=float, default=100.0,
-                        help="cell size of population.tif in metres")
+    parser.add_argument(
+        "--resolution-m", type=float, default=100.0, help="cell size of population.tif in metres"
+    )
     args = parser.parse_args(argv)
-    scenario = make_scenario(seed=args.seed, high_ha=args.high_ha, medium_ha=args.medium_ha,
-                             low_ha=args.low_ha, n_hazards=args.n_hazards)
+    scenario = make_scenario(
+        seed=args.seed,
+        high_ha=args.high_ha,
+        medium_ha=args.medium_ha,
+        low_ha=args.low_ha,
+        n_hazards=args.n_hazards,
+    )
     paths = write_scenario(scenario, args.out)
-    paths.append(write_population_raster(scenario, args.out / "population.tif",
-                                         resolution_m=args.resolution_m))
+    paths.append(
+        write_population_raster(
+            scenario, args.out / "population.tif", resolution_m=args.resolution_m
+        )
+    )
     for path in paths:
         print(path)
     return 0

@@ -30,8 +30,13 @@ from pathlib import Path
 from minemap._errors import InputFileError, SchemaError
 from minemap.settings import RELEASE_METHODS, THREAT_LEVELS
 
-__all__ = ["METHOD_ALIASES", "THREAT_ALIASES", "canonical_word", "load_vocabulary",
-           "resolve_aliases"]
+__all__ = [
+    "METHOD_ALIASES",
+    "THREAT_ALIASES",
+    "canonical_word",
+    "load_vocabulary",
+    "resolve_aliases",
+]
 
 #: Built-in threat-level aliases (IMAS 04.10): CHA is confirmed (high), SHA suspected
 #: (medium unless the user maps it otherwise).
@@ -76,8 +81,13 @@ def canonical_word(value: object) -> str:
     return _SEPARATORS.sub(" ", str(value).strip().lower()).strip()
 
 
-def resolve_aliases(user_map: Mapping[str, str] | None, *, allowed: Sequence[str],
-                    builtin: Mapping[str, str], option: str) -> dict[str, str]:
+def resolve_aliases(
+    user_map: Mapping[str, str] | None,
+    *,
+    allowed: Sequence[str],
+    builtin: Mapping[str, str],
+    option: str,
+) -> dict[str, str]:
     """The lookup from a normalised word to a canonical value: built-ins, then the user's.
 
     Raises
@@ -90,8 +100,10 @@ def resolve_aliases(user_map: Mapping[str, str] | None, *, allowed: Sequence[str
     for key, target in (user_map or {}).items():
         value = canonical_word(target)
         if value not in allowed:
-            raise SchemaError(f"{option}: {key!r} maps to {target!r}, which is not one of "
-                              f"{', '.join(allowed)}; map it onto one of those.")
+            raise SchemaError(
+                f"{option}: {key!r} maps to {target!r}, which is not one of "
+                f"{', '.join(allowed)}; map it onto one of those."
+            )
         lookup[canonical_word(key)] = value
     return lookup
 
@@ -116,24 +128,30 @@ def load_vocabulary(path: str | os.PathLike) -> tuple[dict[str, str], dict[str, 
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SchemaError(f"{path.name} is not valid TOML ({exc}); write it as "
-                          '[threat_level] "Your word" = "high" and [method] "Your word" = '
-                          '"cleared".') from None
+        raise SchemaError(
+            f"{path.name} is not valid TOML ({exc}); write it as "
+            '[threat_level] "Your word" = "high" and [method] "Your word" = '
+            '"cleared".'
+        ) from None
     unknown = set(doc) - {"threat_level", "method"}
     if unknown:
-        raise SchemaError(f"{path.name}: unknown table(s) {sorted(unknown)}; use "
-                          "[threat_level] and [method].")
+        raise SchemaError(
+            f"{path.name}: unknown table(s) {sorted(unknown)}; use [threat_level] and [method]."
+        )
     maps: list[dict[str, str]] = []
     for table, allowed in (("threat_level", THREAT_LEVELS), ("method", RELEASE_METHODS)):
         entries = doc.get(table, {})
-        if not isinstance(entries, dict) or not all(isinstance(v, str)
-                                                    for v in entries.values()):
-            raise SchemaError(f"{path.name}: [{table}] must map words to one of "
-                              f"{', '.join(allowed)}, e.g. \"Zone rouge\" = \"{allowed[0]}\".")
+        if not isinstance(entries, dict) or not all(isinstance(v, str) for v in entries.values()):
+            raise SchemaError(
+                f"{path.name}: [{table}] must map words to one of "
+                f'{", ".join(allowed)}, e.g. "Zone rouge" = "{allowed[0]}".'
+            )
         for key, target in entries.items():
             if canonical_word(target) not in allowed:
-                raise SchemaError(f"{path.name}: [{table}] maps {key!r} to {target!r}, which is "
-                                  f"not one of {', '.join(allowed)}; map it onto one of "
-                                  "those.")
+                raise SchemaError(
+                    f"{path.name}: [{table}] maps {key!r} to {target!r}, which is "
+                    f"not one of {', '.join(allowed)}; map it onto one of "
+                    "those."
+                )
         maps.append({str(k): v for k, v in entries.items()})
     return maps[0], maps[1]

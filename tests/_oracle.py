@@ -81,8 +81,7 @@ def to_lonlat(geoms: Iterable[shapely.Geometry] | gpd.GeoSeries, crs: object) ->
     if src.is_geographic:
         dense = series
     else:
-        dense = gpd.GeoSeries(shapely.segmentize(np.asarray(series.array), STEP_METRES),
-                              crs=crs)
+        dense = gpd.GeoSeries(shapely.segmentize(np.asarray(series.array), STEP_METRES), crs=crs)
     out = dense.to_crs(4326)
     return [_split_at_antimeridian(g) for g in out.array]
 
@@ -94,11 +93,14 @@ def _split_at_antimeridian(geom: shapely.Geometry) -> shapely.Geometry:
     minx, _, maxx, _ = geom.bounds
     if maxx - minx <= 180.0:
         return geom
-    shifted = shapely.transform(geom, lambda xy: np.column_stack(
-        [np.where(xy[:, 0] < 0, xy[:, 0] + 360.0, xy[:, 0]), xy[:, 1]]))
+    shifted = shapely.transform(
+        geom,
+        lambda xy: np.column_stack([np.where(xy[:, 0] < 0, xy[:, 0] + 360.0, xy[:, 0]), xy[:, 1]]),
+    )
     east = shapely.intersection(shifted, shapely.box(0.0, -90.0, 180.0, 90.0))
     west = shapely.affinity.translate(
-        shapely.intersection(shifted, shapely.box(180.0, -90.0, 360.0, 90.0)), xoff=-360.0)
+        shapely.intersection(shifted, shapely.box(180.0, -90.0, 360.0, 90.0)), xoff=-360.0
+    )
     return union([east, west])
 
 
@@ -164,9 +166,13 @@ def summary(
     return out
 
 
-def summary_of_layers(hazards: gpd.GeoDataFrame, releases: gpd.GeoDataFrame | None = None,
-                      *, level_column: str = "threat_level", method_column: str = "method",
-                      ) -> dict:
+def summary_of_layers(
+    hazards: gpd.GeoDataFrame,
+    releases: gpd.GeoDataFrame | None = None,
+    *,
+    level_column: str = "threat_level",
+    method_column: str = "method",
+) -> dict:
     """:func:`summary` for raw layers in any CRS (levels and methods normalised)."""
     levels = [str(v).strip().lower() for v in hazards[level_column]]
     if releases is None:
@@ -193,8 +199,9 @@ def _rows(regions: dict, release_regions: dict) -> dict:
         region = regions.get(level, shapely.Polygon())
         row = {"hazard_ha": geod_area_ha(region)}
         for method in METHODS:
-            row[f"{method}_ha"] = geod_area_ha(shapely.intersection(region,
-                                                                    release_regions[method]))
+            row[f"{method}_ha"] = geod_area_ha(
+                shapely.intersection(region, release_regions[method])
+            )
         row["released_ha"] = sum(row[f"{m}_ha"] for m in METHODS)
         row["remaining_ha"] = row["hazard_ha"] - row["released_ha"]
         out[level] = row
@@ -219,8 +226,13 @@ def grouped_summary(
     out: dict = {}
     for group in sorted(set(groups), key=str):
         regions = {
-            level: union([p for p, g, lvl in zip(pieces, groups, levels, strict=True)
-                          if g == group and lvl == level])
+            level: union(
+                [
+                    p
+                    for p, g, lvl in zip(pieces, groups, levels, strict=True)
+                    if g == group and lvl == level
+                ]
+            )
             for level in LEVELS
         }
         out[group] = _rows(regions, rl)
@@ -243,9 +255,11 @@ def district_summary(
     out: dict = {}
     for name in sorted(set(names)):
         area = union([p for p, n in zip(dpieces, names, strict=True) if n == name])
-        out[name] = _rows({lvl: _polygonal(shapely.intersection(hz[lvl], area))
-                           for lvl in LEVELS}, rl)
+        out[name] = _rows(
+            {lvl: _polygonal(shapely.intersection(hz[lvl], area)) for lvl in LEVELS}, rl
+        )
     everywhere = union(list(districts_ll))
-    out[outside_name] = _rows({lvl: _polygonal(shapely.difference(hz[lvl], everywhere))
-                               for lvl in LEVELS}, rl)
+    out[outside_name] = _rows(
+        {lvl: _polygonal(shapely.difference(hz[lvl], everywhere)) for lvl in LEVELS}, rl
+    )
     return out

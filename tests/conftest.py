@@ -33,6 +33,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if importlib.util.find_spec("selenium") is None:
         missing.append("the selenium package")
     if missing:
-        raise pytest.UsageError(f"MINEMAP_REQUIRE_BROWSER=1 but {', '.join(missing)} is "
-                                "missing; install Debian's chromium and chromium-driver and "
-                                "the test extras (pip install -e '.[test]').")
+        raise pytest.UsageError(
+            f"MINEMAP_REQUIRE_BROWSER=1 but {', '.join(missing)} is "
+            "missing; install Debian's chromium and chromium-driver and "
+            "the test extras (pip install -e '.[test]')."
+        )

@@ -26,16 +26,32 @@ REL = oracle.REL
 ABS = oracle.ABS_HA
 
 HAZARDS = gpd.GeoDataFrame(
-    {"hazard_id": ["H1", "H2", "H3"], "threat_level": ["high", "medium", "Low"],
-     "district": ["Aghdam", "Aghdam", "Fuzuli"]},
-    geometry=[box(46.0, 39.0, 46.02, 39.02), box(46.01, 39.01, 46.03, 39.03),
-              box(46.05, 39.0, 46.07, 39.02)], crs=4326)
+    {
+        "hazard_id": ["H1", "H2", "H3"],
+        "threat_level": ["high", "medium", "Low"],
+        "district": ["Aghdam", "Aghdam", "Fuzuli"],
+    },
+    geometry=[
+        box(46.0, 39.0, 46.02, 39.02),
+        box(46.01, 39.01, 46.03, 39.03),
+        box(46.05, 39.0, 46.07, 39.02),
+    ],
+    crs=4326,
+)
 RELEASES = gpd.GeoDataFrame(
-    {"release_id": ["R1", "R2", "R3", "R4"],
-     "method": ["cleared", "reduced", "cancelled", "cleared"],
-     "release_date": ["2021-02-10", "2021-05-20", "2021-09-01", "2022-01-15"]},
-    geometry=[box(46.0, 39.0, 46.01, 39.02), box(46.005, 39.005, 46.025, 39.025),
-              box(46.05, 39.0, 46.06, 39.01), box(46.065, 39.015, 46.08, 39.02)], crs=4326)
+    {
+        "release_id": ["R1", "R2", "R3", "R4"],
+        "method": ["cleared", "reduced", "cancelled", "cleared"],
+        "release_date": ["2021-02-10", "2021-05-20", "2021-09-01", "2022-01-15"],
+    },
+    geometry=[
+        box(46.0, 39.0, 46.01, 39.02),
+        box(46.005, 39.005, 46.025, 39.025),
+        box(46.05, 39.0, 46.06, 39.01),
+        box(46.065, 39.015, 46.08, 39.02),
+    ],
+    crs=4326,
+)
 
 
 def write(gdf: gpd.GeoDataFrame, path: Path, **kwargs) -> Path:
@@ -81,12 +97,18 @@ def test_summary_table(scenario, capsys):
 
 
 def test_summary_json_schema_and_figures(scenario, capsys):
-    status, out, _ = run(["summary", scenario, "--released", scenario, "--format", "json"],
-                         capsys)
+    status, out, _ = run(["summary", scenario, "--released", scenario, "--format", "json"], capsys)
     assert status == 0
     doc = json.loads(out)
-    assert set(doc) == {"unit", "as_of", "rows", "released_outside_hazards_ha", "warnings",
-                        "area_frame", "edges"}
+    assert set(doc) == {
+        "unit",
+        "as_of",
+        "rows",
+        "released_outside_hazards_ha",
+        "warnings",
+        "area_frame",
+        "edges",
+    }
     assert doc["unit"] == "ha" and doc["as_of"] is None
     assert [row["threat_level"] for row in doc["rows"]] == ["high", "medium", "low", "total"]
     for row in doc["rows"]:
@@ -94,25 +116,33 @@ def test_summary_json_schema_and_figures(scenario, capsys):
         assert all(isinstance(row[c], float | int) for c in SUMMARY_COLUMNS)
     expected = expected_summary()
     for row in doc["rows"]:
-        for column in ("hazard_ha", "cleared_ha", "reduced_ha", "cancelled_ha",
-                       "released_ha", "remaining_ha"):
-            assert row[column] == pytest.approx(expected[row["threat_level"]][column],
-                                                rel=REL, abs=ABS), (row["threat_level"], column)
-    assert doc["released_outside_hazards_ha"] == pytest.approx(expected["outside"], rel=REL,
-                                                               abs=ABS)
+        for column in (
+            "hazard_ha",
+            "cleared_ha",
+            "reduced_ha",
+            "cancelled_ha",
+            "released_ha",
+            "remaining_ha",
+        ):
+            assert row[column] == pytest.approx(
+                expected[row["threat_level"]][column], rel=REL, abs=ABS
+            ), (row["threat_level"], column)
+    assert doc["released_outside_hazards_ha"] == pytest.approx(
+        expected["outside"], rel=REL, abs=ABS
+    )
     assert doc["released_outside_hazards_ha"] > 0
     assert any("outside every hazard area" in w for w in doc["warnings"])
     assert all("\n" not in w for w in doc["warnings"])
 
 
 def test_summary_json_matches_python_api(scenario, capsys):
-    status, out, _ = run(["summary", scenario, "--released", scenario, "--format", "json"],
-                         capsys)
+    status, out, _ = run(["summary", scenario, "--released", scenario, "--format", "json"], capsys)
     assert status == 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", minemap.DataWarning)
-        table = minemap.land_release_summary(minemap.read_hazards(scenario),
-                                             minemap.read_releases(scenario))
+        table = minemap.land_release_summary(
+            minemap.read_hazards(scenario), minemap.read_releases(scenario)
+        )
     rows = json.loads(out)["rows"]
     for row, (_, expected) in zip(rows, table.iterrows(), strict=True):
         for column in SUMMARY_COLUMNS:
@@ -120,21 +150,26 @@ def test_summary_json_matches_python_api(scenario, capsys):
 
 
 def test_summary_by_column(scenario, capsys):
-    status, out, _ = run(["summary", scenario, "--released", scenario, "--by", "district",
-                          "--format", "json"], capsys)
+    status, out, _ = run(
+        ["summary", scenario, "--released", scenario, "--by", "district", "--format", "json"],
+        capsys,
+    )
     assert status == 0
     rows = json.loads(out)["rows"]
     assert all(list(row)[:2] == ["district", "threat_level"] for row in rows)
     assert rows[-1]["district"] == "all" and rows[-1]["threat_level"] == "total"
     group_totals = [r for r in rows[:-1] if r["threat_level"] == "total"]
     assert {r["district"] for r in group_totals} == {"Aghdam", "Fuzuli"}
-    assert sum(r["hazard_ha"] for r in group_totals) == pytest.approx(rows[-1]["hazard_ha"],
-                                                                      abs=1e-3)
+    assert sum(r["hazard_ha"] for r in group_totals) == pytest.approx(
+        rows[-1]["hazard_ha"], abs=1e-3
+    )
 
 
 def test_summary_as_of(scenario, capsys):
-    status, out, _ = run(["summary", scenario, "--released", scenario, "--as-of",
-                            "2021-05-20", "--format", "json"], capsys)
+    status, out, _ = run(
+        ["summary", scenario, "--released", scenario, "--as-of", "2021-05-20", "--format", "json"],
+        capsys,
+    )
     assert status == 0
     doc = json.loads(out)
     assert doc["as_of"] == "2021-05-20"
@@ -142,8 +177,9 @@ def test_summary_as_of(scenario, capsys):
     total = doc["rows"][-1]
     for column in ("cleared_ha", "reduced_ha", "cancelled_ha", "released_ha"):
         assert total[column] == pytest.approx(expected["total"][column], rel=REL, abs=ABS)
-    assert doc["released_outside_hazards_ha"] == pytest.approx(expected["outside"], rel=REL,
-                                                               abs=ABS)
+    assert doc["released_outside_hazards_ha"] == pytest.approx(
+        expected["outside"], rel=REL, abs=ABS
+    )
 
 
 def test_summary_table_as_of_title(scenario, capsys):
@@ -153,13 +189,13 @@ def test_summary_table_as_of_title(scenario, capsys):
 
 
 def test_summary_csv(scenario, capsys):
-    status, out, _ = run(["summary", scenario, "--released", scenario, "--format", "csv"],
-                         capsys)
+    status, out, _ = run(["summary", scenario, "--released", scenario, "--format", "csv"], capsys)
     assert status == 0
     table = pd.read_csv(io.StringIO(out))
     assert table.columns.tolist() == ["threat_level", *SUMMARY_COLUMNS, "as_of"]
     assert table["hazard_ha"].iloc[-1] == pytest.approx(
-        expected_summary()["total"]["hazard_ha"], rel=REL)
+        expected_summary()["total"]["hazard_ha"], rel=REL
+    )
 
 
 def test_summary_without_releases(scenario, capsys):
@@ -171,16 +207,17 @@ def test_summary_without_releases(scenario, capsys):
 
 
 def test_summary_districts_file(scenario, tmp_path, capsys):
-    districts = gpd.GeoDataFrame({"district": ["West", "East"]},
-                                 geometry=[box(45.9, 38.9, 46.015, 39.1),
-                                           box(46.015, 38.9, 46.2, 39.1)], crs=4326)
+    districts = gpd.GeoDataFrame(
+        {"district": ["West", "East"]},
+        geometry=[box(45.9, 38.9, 46.015, 39.1), box(46.015, 38.9, 46.2, 39.1)],
+        crs=4326,
+    )
     path = write(districts, tmp_path / "districts.geojson")
     status, out, _ = run(["summary", scenario, "--districts", path, "--format", "json"], capsys)
     assert status == 0
     rows = json.loads(out)["rows"]
     assert {r["district"] for r in rows} == {"West", "East", "all"}
-    assert rows[-1]["hazard_ha"] == pytest.approx(expected_summary()["total"]["hazard_ha"],
-                                                  rel=REL)
+    assert rows[-1]["hazard_ha"] == pytest.approx(expected_summary()["total"]["hazard_ha"], rel=REL)
 
 
 @pytest.mark.parametrize("suffix,kind", [(".json", "json"), (".csv", "csv"), (".txt", "table")])
@@ -201,8 +238,9 @@ def test_output_file_is_written_whole(scenario, tmp_path, capsys, suffix, kind):
 
 
 def test_failed_command_leaves_existing_output_untouched(tmp_path, capsys):
-    bad = write(HAZARDS.assign(threat_level=["high", "severe", "low"]),
-                tmp_path / "hazards.geojson")
+    bad = write(
+        HAZARDS.assign(threat_level=["high", "severe", "low"]), tmp_path / "hazards.geojson"
+    )
     target = tmp_path / "summary.json"
     target.write_text("previous report\n")
     before = sorted(os.listdir(tmp_path))
@@ -216,8 +254,19 @@ def test_failed_write_leaves_existing_output_untouched(scenario, tmp_path, capsy
     target = tmp_path / "progress.csv"
     target.write_text("previous report\n")
     before = sorted(os.listdir(tmp_path))
-    status, _, err = run(["progress", scenario, "--released", scenario, "-o", target,
-                          "--chart", tmp_path / "missing" / "chart.png"], capsys)
+    status, _, err = run(
+        [
+            "progress",
+            scenario,
+            "--released",
+            scenario,
+            "-o",
+            target,
+            "--chart",
+            tmp_path / "missing" / "chart.png",
+        ],
+        capsys,
+    )
     assert status == 2 and err.splitlines()[-1].startswith("minemap: error:")
     assert target.read_text() == "previous report\n"
     assert sorted(os.listdir(tmp_path)) == before
@@ -237,15 +286,31 @@ def test_column_overrides_and_crs(tmp_path, capsys):
     rl_path = write(rl, tmp_path / "r.shp")
     hz_path.with_suffix(".prj").unlink()
     rl_path.with_suffix(".prj").unlink()
-    argv = ["summary", hz_path, "--released", rl_path, "--id-column", "code",
-            "--threat-column", "risk", "--release-id-column", "ref", "--method-column", "how",
-            "--date-column", "when", "--format", "json"]
+    argv = [
+        "summary",
+        hz_path,
+        "--released",
+        rl_path,
+        "--id-column",
+        "code",
+        "--threat-column",
+        "risk",
+        "--release-id-column",
+        "ref",
+        "--method-column",
+        "how",
+        "--date-column",
+        "when",
+        "--format",
+        "json",
+    ]
     status, _, err = run(argv, capsys)
     assert status == 2 and "--crs" in err
     status, out, _ = run([*argv, "--crs", "EPSG:4326"], capsys)
     assert status == 0
     assert json.loads(out)["rows"][-1]["released_ha"] == pytest.approx(
-        expected_summary()["total"]["released_ha"], rel=REL, abs=ABS)
+        expected_summary()["total"]["released_ha"], rel=REL, abs=ABS
+    )
 
 
 def test_crs_option_only_applies_to_layers_without_crs(tmp_path, capsys):
@@ -253,11 +318,25 @@ def test_crs_option_only_applies_to_layers_without_crs(tmp_path, capsys):
     rl_path = write(RELEASES, tmp_path / "releases.shp")
     rl_path.with_suffix(".prj").unlink()
     # Shapefile field names stop at 10 characters: release_date becomes release_da
-    status, out, err = run(["summary", hz_path, "--released", rl_path, "--crs", "EPSG:4326",
-                            "--date-column", "release_da", "--format", "json"], capsys)
+    status, out, err = run(
+        [
+            "summary",
+            hz_path,
+            "--released",
+            rl_path,
+            "--crs",
+            "EPSG:4326",
+            "--date-column",
+            "release_da",
+            "--format",
+            "json",
+        ],
+        capsys,
+    )
     assert status == 0, err
     assert json.loads(out)["rows"][-1]["hazard_ha"] == pytest.approx(
-        oracle.summary_of_layers(HAZARDS.to_crs(32638))["total"]["hazard_ha"], rel=REL)
+        oracle.summary_of_layers(HAZARDS.to_crs(32638))["total"]["hazard_ha"], rel=REL
+    )
 
 
 def test_layer_options(tmp_path, capsys):
@@ -268,19 +347,42 @@ def test_layer_options(tmp_path, capsys):
     write(RELEASES, path, layer="done_old")
     status, _, err = run(["summary", path, "--released", path], capsys)
     assert status == 2 and "--layer" in err
-    status, out, _ = run(["summary", path, "--layer", "zones", "--released", path,
-                          "--released-layer", "done", "--format", "json"], capsys)
+    status, out, _ = run(
+        [
+            "summary",
+            path,
+            "--layer",
+            "zones",
+            "--released",
+            path,
+            "--released-layer",
+            "done",
+            "--format",
+            "json",
+        ],
+        capsys,
+    )
     assert status == 0
     assert json.loads(out)["rows"][0]["hazard_ha"] > 0
 
 
 def test_allow_area_change(tmp_path, capsys):
     x0, y0, d = 46.0, 39.0, 0.01
-    poke = Polygon([(x0, y0), (x0 + d, y0), (x0 + d, y0 + d), (x0, y0 + d)],
-                   [[(x0 + d / 2, y0 + d / 5), (x0 + 1.5 * d, y0 + d / 5),
-                     (x0 + 1.5 * d, y0 + 0.8 * d), (x0 + d / 2, y0 + 0.8 * d)]])
-    path = write(gpd.GeoDataFrame({"hazard_id": ["P"], "threat_level": ["high"]},
-                                  geometry=[poke], crs=4326), tmp_path / "hazards.gpkg")
+    poke = Polygon(
+        [(x0, y0), (x0 + d, y0), (x0 + d, y0 + d), (x0, y0 + d)],
+        [
+            [
+                (x0 + d / 2, y0 + d / 5),
+                (x0 + 1.5 * d, y0 + d / 5),
+                (x0 + 1.5 * d, y0 + 0.8 * d),
+                (x0 + d / 2, y0 + 0.8 * d),
+            ]
+        ],
+    )
+    path = write(
+        gpd.GeoDataFrame({"hazard_id": ["P"], "threat_level": ["high"]}, geometry=[poke], crs=4326),
+        tmp_path / "hazards.gpkg",
+    )
     status, _, err = run(["summary", path], capsys)
     assert status == 2 and "--allow-area-change" in err
     status, out, err = run(["summary", path, "--allow-area-change", "--format", "json"], capsys)
@@ -294,8 +396,21 @@ def test_allow_area_change(tmp_path, capsys):
 
 def test_progress_table_csv_json_and_chart(scenario, tmp_path, capsys):
     chart = tmp_path / "progress.png"
-    status, out, _ = run(["progress", scenario, "--released", scenario, "--freq", "M",
-                          "--chart", chart, "--format", "csv"], capsys)
+    status, out, _ = run(
+        [
+            "progress",
+            scenario,
+            "--released",
+            scenario,
+            "--freq",
+            "M",
+            "--chart",
+            chart,
+            "--format",
+            "csv",
+        ],
+        capsys,
+    )
     assert status == 0
     table = pd.read_csv(io.StringIO(out))
     assert table["period_end"].iloc[0] == "2021-02-28"
@@ -304,8 +419,9 @@ def test_progress_table_csv_json_and_chart(scenario, tmp_path, capsys):
     assert chart.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".progress")]
 
-    status, out, _ = run(["progress", scenario, "--released", scenario, "--freq", "Y",
-                          "--format", "json"], capsys)
+    status, out, _ = run(
+        ["progress", scenario, "--released", scenario, "--freq", "Y", "--format", "json"], capsys
+    )
     assert status == 0
     doc = json.loads(out)
     assert doc["unit"] == "ha" and doc["freq"] == "YE-DEC"
@@ -313,8 +429,9 @@ def test_progress_table_csv_json_and_chart(scenario, tmp_path, capsys):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", minemap.DataWarning)
         end_2021 = minemap.land_release_summary(HAZARDS, RELEASES, as_of="2021-12-31")
-    assert doc["rows"][0]["released_ha"] == pytest.approx(end_2021["released_ha"].iloc[-1],
-                                                          abs=1e-4)
+    assert doc["rows"][0]["released_ha"] == pytest.approx(
+        end_2021["released_ha"].iloc[-1], abs=1e-4
+    )
 
     status, out, _ = run(["progress", scenario, "--released", scenario], capsys)
     assert status == 0
@@ -338,10 +455,11 @@ def _bad_inputs(tmp_path: Path) -> dict[str, list]:
     malformed.write_text('{"type": "FeatureCollection", "features": [', encoding="utf-8")
     no_prj = write(HAZARDS.rename(columns={"threat_level": "threat"}), tmp_path / "noprj.shp")
     no_prj.with_suffix(".prj").unlink()
-    metres = write(HAZARDS.set_geometry([box(5e5, 4.4e6, 5.01e5, 4.401e6)] * 3,
-                                        crs=4326), tmp_path / "metres.geojson")
-    points = write(HAZARDS.set_geometry([Point(46, 39)] * 3, crs=4326),
-                   tmp_path / "points.geojson")
+    metres = write(
+        HAZARDS.set_geometry([box(5e5, 4.4e6, 5.01e5, 4.401e6)] * 3, crs=4326),
+        tmp_path / "metres.geojson",
+    )
+    points = write(HAZARDS.set_geometry([Point(46, 39)] * 3, crs=4326), tmp_path / "points.geojson")
     bad_level = write(HAZARDS.assign(threat_level="severe"), tmp_path / "level.geojson")
     bad_date = write(RELEASES.assign(release_date="someday"), tmp_path / "dates.geojson")
     return {
@@ -354,15 +472,31 @@ def _bad_inputs(tmp_path: Path) -> dict[str, list]:
         "bad date": ["summary", good, "--released", bad_date],
         "bad as-of": ["summary", good, "--as-of", "soon"],
         "unknown by column": ["summary", good, "--by", "province"],
-        "bad freq": ["progress", good, "--released", write(RELEASES, tmp_path / "r.gpkg"),
-                     "--freq", "fortnightly"],
+        "bad freq": [
+            "progress",
+            good,
+            "--released",
+            write(RELEASES, tmp_path / "r.gpkg"),
+            "--freq",
+            "fortnightly",
+        ],
         "missing threat column": ["summary", good, "--threat-column", "risk"],
     }
 
 
-CASES = ["missing file", "malformed geojson", "no crs", "metres as degrees", "points",
-         "unknown level", "bad date", "bad as-of", "unknown by column", "bad freq",
-         "missing threat column"]
+CASES = [
+    "missing file",
+    "malformed geojson",
+    "no crs",
+    "metres as degrees",
+    "points",
+    "unknown level",
+    "bad date",
+    "bad as-of",
+    "unknown by column",
+    "bad freq",
+    "missing threat column",
+]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -380,8 +514,12 @@ def test_errors_exit_2_with_one_line(tmp_path, capsys, case):
 
 def test_errors_name_the_file(tmp_path, capsys):
     cases = _bad_inputs(tmp_path)
-    for case, name in [("malformed geojson", "malformed.geojson"), ("no crs", "noprj.shp"),
-                       ("points", "points.geojson"), ("bad date", "dates.geojson")]:
+    for case, name in [
+        ("malformed geojson", "malformed.geojson"),
+        ("no crs", "noprj.shp"),
+        ("points", "points.geojson"),
+        ("bad date", "dates.geojson"),
+    ]:
         status, _, err = run(cases[case], capsys)
         assert status == 2 and name in err, case
 
@@ -390,13 +528,27 @@ def test_errors_name_the_file(tmp_path, capsys):
 
 
 def test_console_script_subprocess(scenario):
-    exe = shutil.which("minemap", path=str(Path(sys.executable).parent)) or shutil.which(
-        "minemap")
+    exe = shutil.which("minemap", path=str(Path(sys.executable).parent)) or shutil.which("minemap")
     assert exe, "the minemap console script is not installed"
     env = {**os.environ, "MPLBACKEND": "Agg"}
-    done = subprocess.run([exe, "summary", str(scenario), "--released", str(scenario),
-                           "--as-of", "2021-05-20", "--format", "json"],
-                          capture_output=True, text=True, timeout=120, env=env, check=False)
+    done = subprocess.run(
+        [
+            exe,
+            "summary",
+            str(scenario),
+            "--released",
+            str(scenario),
+            "--as-of",
+            "2021-05-20",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
     assert doc["as_of"] == "2021-05-20" and doc["rows"][-1]["threat_level"] == "total"

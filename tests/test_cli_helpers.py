@@ -26,15 +26,27 @@ from minemap.cli.main import build_parser, command_modules
 CRS = 32638
 HAZARDS = gpd.GeoDataFrame(
     {"hazard_id": ["H1", "H2"], "threat_level": ["CHA", "SHA"]},
-    geometry=[box(500_000, 4_400_000, 501_000, 4_401_000),
-              box(502_000, 4_400_000, 503_000, 4_400_500)], crs=CRS)
+    geometry=[
+        box(500_000, 4_400_000, 501_000, 4_401_000),
+        box(502_000, 4_400_000, 503_000, 4_400_500),
+    ],
+    crs=CRS,
+)
 RELEASES = gpd.GeoDataFrame(
-    {"release_id": ["R1", "R2"], "method": ["Clearance", "Non-Technical Survey"],
-     "release_date": ["2021-06-30", "2022-02-01"]},
-    geometry=[box(500_000, 4_400_000, 500_500, 4_401_000),
-              box(502_000, 4_400_000, 503_000, 4_400_500)], crs=CRS)
-ROADS = gpd.GeoDataFrame({"road": ["A"]}, geometry=[
-    LineString([(499_000, 4_400_500), (504_000, 4_400_500)])], crs=CRS)
+    {
+        "release_id": ["R1", "R2"],
+        "method": ["Clearance", "Non-Technical Survey"],
+        "release_date": ["2021-06-30", "2022-02-01"],
+    },
+    geometry=[
+        box(500_000, 4_400_000, 500_500, 4_401_000),
+        box(502_000, 4_400_000, 503_000, 4_400_500),
+    ],
+    crs=CRS,
+)
+ROADS = gpd.GeoDataFrame(
+    {"road": ["A"]}, geometry=[LineString([(499_000, 4_400_500), (504_000, 4_400_500)])], crs=CRS
+)
 
 
 @pytest.fixture
@@ -91,8 +103,9 @@ def test_help_explains_every_option_and_shows_defaults(command, capsys):
 
 def test_output_onto_an_input_is_refused(project, tmp_path, capsys):
     before = project.read_bytes()
-    status, _, err = cli(["priority", project, "--released", project, "--roads", project,
-                          "-o", project], capsys)
+    status, _, err = cli(
+        ["priority", project, "--released", project, "--roads", project, "-o", project], capsys
+    )
     assert status == 2 and "would destroy that input" in one_error_line(err)
     assert project.read_bytes() == before
     geojson = write(HAZARDS, tmp_path / "hz.geojson")
@@ -115,14 +128,26 @@ def test_output_onto_an_input_through_a_symlink_or_another_spelling(project, tmp
 
 
 def test_two_outputs_on_one_file_are_refused(project, tmp_path, capsys):
-    status, _, err = cli(["progress", project, "--released", project, "-o", tmp_path / "p.csv",
-                          "--chart", tmp_path / "p.csv"], capsys)
+    status, _, err = cli(
+        [
+            "progress",
+            project,
+            "--released",
+            project,
+            "-o",
+            tmp_path / "p.csv",
+            "--chart",
+            tmp_path / "p.csv",
+        ],
+        capsys,
+    )
     assert status == 2 and "name the same file" in err
 
 
 @pytest.mark.parametrize("bad", ["missing folder", "parent is a file", "a folder"])
-def test_priority_checks_every_output_before_it_computes(project, tmp_path, capsys,
-                                                         monkeypatch, bad):
+def test_priority_checks_every_output_before_it_computes(
+    project, tmp_path, capsys, monkeypatch, bad
+):
     import minemap.cli.priority as command
 
     def never(*args, **kwargs):
@@ -131,18 +156,32 @@ def test_priority_checks_every_output_before_it_computes(project, tmp_path, caps
     monkeypatch.setattr(command, "priority_zones", never)
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    ranking = {"missing folder": out_dir / "no" / "r.csv",
-               "parent is a file": project / "r.csv",
-               "a folder": out_dir}[bad]
-    status, _, err = cli(["priority", project, "--roads", project, "-o",
-                          out_dir / "zones.gpkg", "--ranking", ranking], capsys)
+    ranking = {
+        "missing folder": out_dir / "no" / "r.csv",
+        "parent is a file": project / "r.csv",
+        "a folder": out_dir,
+    }[bad]
+    status, _, err = cli(
+        [
+            "priority",
+            project,
+            "--roads",
+            project,
+            "-o",
+            out_dir / "zones.gpkg",
+            "--ranking",
+            ranking,
+        ],
+        capsys,
+    )
     assert status == 2
     assert str(ranking) in one_error_line(err)
     assert listing(out_dir) == []
 
 
-def test_progress_writes_table_and_chart_together_or_neither(project, tmp_path, capsys,
-                                                             monkeypatch):
+def test_progress_writes_table_and_chart_together_or_neither(
+    project, tmp_path, capsys, monkeypatch
+):
     from matplotlib.figure import Figure
 
     def full_disk(self, *args, **kwargs):
@@ -152,19 +191,39 @@ def test_progress_writes_table_and_chart_together_or_neither(project, tmp_path, 
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     (out_dir / "p.csv").write_text("previous\n")
-    status, _, err = cli(["progress", project, "--released", project, "-o", out_dir / "p.csv",
-                          "--chart", out_dir / "c.png"], capsys)
+    status, _, err = cli(
+        [
+            "progress",
+            project,
+            "--released",
+            project,
+            "-o",
+            out_dir / "p.csv",
+            "--chart",
+            out_dir / "c.png",
+        ],
+        capsys,
+    )
     line = one_error_line(err)
     assert status == 2 and "c.png" in line and "disk is full" in line
     assert listing(out_dir) == ["p.csv"] and (out_dir / "p.csv").read_text() == "previous\n"
 
 
-def test_priority_into_an_existing_geopackage_replaces_only_its_layer(project, tmp_path,
-                                                                      capsys):
+def test_priority_into_an_existing_geopackage_replaces_only_its_layer(project, tmp_path, capsys):
     out = tmp_path / "results.gpkg"
     write(HAZARDS, out, layer="notes")
-    argv = ["priority", project, "--released", project, "--roads", project, "-o", out,
-            "--ranking", tmp_path / "r.csv"]
+    argv = [
+        "priority",
+        project,
+        "--released",
+        project,
+        "--roads",
+        project,
+        "-o",
+        out,
+        "--ranking",
+        tmp_path / "r.csv",
+    ]
     for _ in range(2):  # the second run replaces the zones the first one wrote
         status, _, err = cli(argv, capsys)
         assert status == 0, err
@@ -175,8 +234,9 @@ def test_priority_into_an_existing_geopackage_replaces_only_its_layer(project, t
 
 
 def test_dash_means_standard_output(project, capsys):
-    status, out, _ = cli(["summary", project, "--released", project, "-o", "-",
-                          "--format", "json"], capsys)
+    status, out, _ = cli(
+        ["summary", project, "--released", project, "-o", "-", "--format", "json"], capsys
+    )
     assert status == 0 and json.loads(out)["rows"][-1]["threat_level"] == "total"
 
 
@@ -184,15 +244,18 @@ def test_dash_means_standard_output(project, capsys):
 
 
 def test_error_hints_name_the_option_typed(project, tmp_path, capsys):
-    status, _, err = cli(["summary", project, "--released", project,
-                          "--released-layer", "nope"], capsys)
+    status, _, err = cli(
+        ["summary", project, "--released", project, "--released-layer", "nope"], capsys
+    )
     assert status == 2 and "--released-layer" in err and "--layer)" not in err
-    status, _, err = cli(["summary", project, "--released", project,
-                          "--date-column", "when"], capsys)
+    status, _, err = cli(
+        ["summary", project, "--released", project, "--date-column", "when"], capsys
+    )
     line = one_error_line(err)
     assert "date_column=" in line and "--date-column" in line
-    status, _, err = cli(["summary", project, "--released", project,
-                          "--method-column", "how"], capsys)
+    status, _, err = cli(
+        ["summary", project, "--released", project, "--method-column", "how"], capsys
+    )
     assert "--method-column" in err
     status, _, err = cli(["summary", project, "--threat-column", "risk"], capsys)
     assert "--threat-column (Python: threat_column=)" in err
@@ -218,12 +281,15 @@ def test_csv_without_crs_gets_the_csv_hint(tmp_path, capsys):
 def test_override_crs_fixes_a_file_that_declares_the_wrong_one(tmp_path, capsys):
     """Coordinates in UTM 38N (EPSG:32638) labelled as UTM 39N: the hectares differ."""
     mislabelled = write(HAZARDS.set_crs(32639, allow_override=True), tmp_path / "hz.gpkg")
-    status, out, err = cli(["summary", mislabelled, "--crs", "EPSG:32638", "--override-crs",
-                            "--format", "json"], capsys)
+    status, out, err = cli(
+        ["summary", mislabelled, "--crs", "EPSG:32638", "--override-crs", "--format", "json"],
+        capsys,
+    )
     assert status == 0, err
     expected = oracle.summary_of_layers(HAZARDS.assign(threat_level=["high", "medium"]))
     assert json.loads(out)["rows"][-1]["hazard_ha"] == pytest.approx(
-        expected["total"]["hazard_ha"], rel=oracle.REL)
+        expected["total"]["hazard_ha"], rel=oracle.REL
+    )
     status, _, err = cli(["summary", mislabelled, "--override-crs"], capsys)
     assert status == 2 and "--crs" in err
 
@@ -235,10 +301,13 @@ def test_vocabulary_file(tmp_path, capsys):
     line = one_error_line(err)
     assert status == 2 and "'Zone rouge'" in line and "--vocabulary" in line
     vocab = tmp_path / "vocabulary.toml"
-    vocab.write_text('[threat_level]\n"Zone rouge" = "high"\nSHA = "low"\n\n'
-                     '[method]\n"Déminage" = "cleared"\n', encoding="utf-8")
-    status, out, err = cli(["summary", hz, "--released", rl, "--vocabulary", vocab,
-                            "--format", "json"], capsys)
+    vocab.write_text(
+        '[threat_level]\n"Zone rouge" = "high"\nSHA = "low"\n\n[method]\n"Déminage" = "cleared"\n',
+        encoding="utf-8",
+    )
+    status, out, err = cli(
+        ["summary", hz, "--released", rl, "--vocabulary", vocab, "--format", "json"], capsys
+    )
     assert status == 0, err
     rows = {r["threat_level"]: r for r in json.loads(out)["rows"]}
     assert rows["high"]["hazard_ha"] > 0 and rows["low"]["hazard_ha"] > 0
@@ -259,20 +328,40 @@ def test_as_of_is_in_every_output(project, tmp_path, capsys):
     assert set(pd.read_csv(io.StringIO(out))["as_of"]) == {"2021-06-30"}
     status, out, _ = cli(base, capsys)
     assert "as of 2021-06-30" in out.splitlines()[0]
-    status, _, err = cli(["summary", project, "--released", project, "--as-of", "03/05/2022"],
-                         capsys)
+    status, _, err = cli(
+        ["summary", project, "--released", project, "--as-of", "03/05/2022"], capsys
+    )
     assert status == 2 and "YYYY-MM-DD" in one_error_line(err) and "--as-of" in err
-    status, out, err = cli(["priority", project, "--released", project, "--roads", project,
-                            "-o", tmp_path / "z.gpkg", "--ranking", tmp_path / "r.csv",
-                            "--as-of", "2021", "--format", "json"], capsys)
+    status, out, err = cli(
+        [
+            "priority",
+            project,
+            "--released",
+            project,
+            "--roads",
+            project,
+            "-o",
+            tmp_path / "z.gpkg",
+            "--ranking",
+            tmp_path / "r.csv",
+            "--as-of",
+            "2021",
+            "--format",
+            "json",
+        ],
+        capsys,
+    )
     assert status == 0, err
     assert json.loads(out)["as_of"] == "2021-12-31"
     assert set(pd.read_csv(tmp_path / "r.csv")["as_of"]) == {"2021-12-31"}
 
 
 def test_edges_geodesic_option(tmp_path, capsys):
-    wide = gpd.GeoDataFrame({"hazard_id": ["W"], "threat_level": ["high"]},
-                            geometry=[box(-120.0, 49.0, -100.0, 55.0)], crs=4326)
+    wide = gpd.GeoDataFrame(
+        {"hazard_id": ["W"], "threat_level": ["high"]},
+        geometry=[box(-120.0, 49.0, -100.0, 55.0)],
+        crs=4326,
+    )
     path = write(wide, tmp_path / "wide.gpkg")
     status, out, _ = cli(["summary", path, "--format", "json"], capsys)
     planar = json.loads(out)
@@ -287,13 +376,11 @@ def test_edges_geodesic_option(tmp_path, capsys):
 
 
 def test_zero_is_written_as_zero_and_csv_is_rounded_like_json(project, capsys):
-    status, out, _ = cli(["summary", project, "--released", project, "--format", "csv"],
-                         capsys)
+    status, out, _ = cli(["summary", project, "--released", project, "--format", "csv"], capsys)
     text = out
     assert "e-" not in text and "-0.0" not in text
     table = pd.read_csv(io.StringIO(text))
-    status, out, _ = cli(["summary", project, "--released", project, "--format", "json"],
-                         capsys)
+    status, out, _ = cli(["summary", project, "--released", project, "--format", "json"], capsys)
     rows = json.loads(out)["rows"]
     for column in ("hazard_ha", "cleared_ha", "remaining_ha", "percent_released"):
         assert table[column].tolist() == [row[column] for row in rows]
@@ -313,38 +400,37 @@ def test_terminal_text_neutralises_control_characters():
 
 
 def test_input_paths_include_every_file_option(project, tmp_path):
-    args = build_parser().parse_args(["priority", str(project), "--roads", "r.gpkg",
-                                      "--weights", "w.toml", "-o", "z.gpkg"])
+    args = build_parser().parse_args(
+        ["priority", str(project), "--roads", "r.gpkg", "--weights", "w.toml", "-o", "z.gpkg"]
+    )
     names = {p.name for p in helpers.input_paths(args)}
     assert names == {"project.gpkg", "r.gpkg", "w.toml"}
     assert os.fspath(tmp_path)  # tmp_path used for the fixture
 
 
 def test_text_cells_are_safe_in_spreadsheets(tmp_path, capsys):
-    hz = write(HAZARDS.assign(district=["=HYPERLINK(\"http://x\")", "-12"]),
-               tmp_path / "hz.gpkg")
+    hz = write(HAZARDS.assign(district=['=HYPERLINK("http://x")', "-12"]), tmp_path / "hz.gpkg")
     status, out, _ = cli(["summary", hz, "--by", "district", "--format", "csv"], capsys)
     assert status == 0
     table = pd.read_csv(io.StringIO(out), dtype=str)
-    assert "'=HYPERLINK(\"http://x\")" in set(table["district"])
+    assert '\'=HYPERLINK("http://x")' in set(table["district"])
     assert "-12" in set(table["district"])  # reads as a number: left alone
     assert not any(str(v).startswith(("=", "+", "@")) for v in table.to_numpy().ravel())
 
 
-def test_unknown_zones_format_is_refused_before_any_work(project, tmp_path, capsys,
-                                                         monkeypatch):
+def test_unknown_zones_format_is_refused_before_any_work(project, tmp_path, capsys, monkeypatch):
     import minemap.cli.priority as command
 
     monkeypatch.setattr(command, "priority_zones", lambda *a, **k: 1 / 0)
-    status, _, err = cli(["priority", project, "--roads", project, "-o",
-                          tmp_path / "zones.xyz"], capsys)
+    status, _, err = cli(
+        ["priority", project, "--roads", project, "-o", tmp_path / "zones.xyz"], capsys
+    )
     assert status == 2 and ".xyz is not a vector format" in one_error_line(err)
     assert listing(tmp_path) == ["project.gpkg"]
 
 
 def test_summary_by_threat_level_is_the_level_table(project, capsys):
-    status, out, err = cli(["summary", project, "--by", "threat_level", "--format", "json"],
-                           capsys)
+    status, out, err = cli(["summary", project, "--by", "threat_level", "--format", "json"], capsys)
     assert status == 0, err
     status, plain, _ = cli(["summary", project, "--format", "json"], capsys)
     assert json.loads(out)["rows"] == json.loads(plain)["rows"]
@@ -359,11 +445,11 @@ def test_points_from_a_csv_with_coordinate_columns(project, tmp_path, capsys):
     assert status == 2 and "--infrastructure-xy" in one_error_line(err)
     status, _, err = cli([*argv, "--infrastructure-xy", "Easting_m,Northing_m"], capsys)
     assert status == 2 and "--crs" in one_error_line(err)  # x/y need a CRS
-    status, _, err = cli([*argv, "--infrastructure-xy", "Easting_m", "--crs", "EPSG:32638"],
-                         capsys)
+    status, _, err = cli([*argv, "--infrastructure-xy", "Easting_m", "--crs", "EPSG:32638"], capsys)
     assert status == 2 and "--infrastructure-xy" in one_error_line(err)
-    status, out_text, err = cli([*argv, "--infrastructure-xy", "Easting_m,Northing_m", "--crs",
-                                 "EPSG:32638"], capsys)
+    status, out_text, err = cli(
+        [*argv, "--infrastructure-xy", "Easting_m,Northing_m", "--crs", "EPSG:32638"], capsys
+    )
     assert status == 0, err
     zones = json.loads(out_text)["zones"]
     assert {z["category"] for z in zones if z["zone_ha"] > 0} == {"infrastructure", "total"}
@@ -373,18 +459,25 @@ def test_priority_never_replaces_a_layer_it_did_not_write(project, tmp_path, cap
     out = tmp_path / "results.gpkg"
     write(HAZARDS, out, layer="hazards")
     before = out.read_bytes()
-    status, _, err = cli(["priority", project, "--roads", project, "-o", out,
-                          "--zones-layer", "hazards"], capsys)
+    status, _, err = cli(
+        ["priority", project, "--roads", project, "-o", out, "--zones-layer", "hazards"], capsys
+    )
     assert status == 2 and "holds other data" in one_error_line(err)
     assert out.read_bytes() == before
 
 
-@pytest.mark.parametrize(("command", "option", "name"), [
-    ("summary", "-o", "keep.gpkg"), ("progress", "-o", "keep.gpkg"),
-    ("map", "-o", "keep.gpkg"), ("map", "-o", "map.png"),
-    ("priority", "--ranking", "keep.gpkg"), ("progress", "--chart", "c.geojson")])
-def test_each_output_accepts_only_its_own_formats(project, tmp_path, capsys, command, option,
-                                                  name):
+@pytest.mark.parametrize(
+    ("command", "option", "name"),
+    [
+        ("summary", "-o", "keep.gpkg"),
+        ("progress", "-o", "keep.gpkg"),
+        ("map", "-o", "keep.gpkg"),
+        ("map", "-o", "map.png"),
+        ("priority", "--ranking", "keep.gpkg"),
+        ("progress", "--chart", "c.geojson"),
+    ],
+)
+def test_each_output_accepts_only_its_own_formats(project, tmp_path, capsys, command, option, name):
     target = tmp_path / name
     if name.endswith(".gpkg"):
         write(HAZARDS, target, layer="precious")
@@ -433,14 +526,17 @@ def test_trailing_slash_and_priority_to_stdout_are_refused(project, tmp_path, ca
 
 
 def test_no_escape_sequence_reaches_the_terminal(tmp_path, capsys):
-    hz = write(HAZARDS.assign(hazard_id=["\x1b[31mRED\x1b[0m\x07", "H2"],
-                              district=["=evil\x1b]0;title\x07", "ok"]), tmp_path / "hz.gpkg")
+    hz = write(
+        HAZARDS.assign(
+            hazard_id=["\x1b[31mRED\x1b[0m\x07", "H2"], district=["=evil\x1b]0;title\x07", "ok"]
+        ),
+        tmp_path / "hz.gpkg",
+    )
     roads = write(ROADS, tmp_path / "roads.gpkg")
     outputs = []
     outputs.append(cli(["summary", hz, "--by", "district"], capsys))
     outputs.append(cli(["priority", hz, "--roads", roads, "-o", tmp_path / "z.gpkg"], capsys))
-    bad = write(HAZARDS.assign(threat_level=["bogus\x1b[2J second", "high"]),
-                tmp_path / "bad.gpkg")
+    bad = write(HAZARDS.assign(threat_level=["bogus\x1b[2J second", "high"]), tmp_path / "bad.gpkg")
     outputs.append(cli(["summary", bad], capsys))
     for _status, out, err in outputs:
         assert "\x1b" not in out + err and "\x07" not in out + err
@@ -451,11 +547,14 @@ def test_no_escape_sequence_reaches_the_terminal(tmp_path, capsys):
 def test_errors_name_the_option_and_file_typed(project, tmp_path, capsys):
     status, _, err = cli(["summary", project, "--released", tmp_path / "nope.gpkg"], capsys)
     assert status == 2 and one_error_line(err).startswith(
-        f"minemap: error: --released {tmp_path / 'nope.gpkg'}")
+        f"minemap: error: --released {tmp_path / 'nope.gpkg'}"
+    )
     weights = tmp_path / "w.toml"
     weights.write_text("[weights]\nrivers = 1\n", encoding="utf-8")
-    status, _, err = cli(["priority", project, "--roads", project, "-o", tmp_path / "z.gpkg",
-                          "--weights", weights], capsys)
+    status, _, err = cli(
+        ["priority", project, "--roads", project, "-o", tmp_path / "z.gpkg", "--weights", weights],
+        capsys,
+    )
     assert status == 2 and f"--weights {weights}" in one_error_line(err)
     vocab = tmp_path / "v.toml"
     vocab.write_text('[threat_level]\n"Zone rouge" = "very high"\n', encoding="utf-8")
@@ -470,13 +569,20 @@ def test_errors_name_the_option_and_file_typed(project, tmp_path, capsys):
     assert "--override-crs True" not in line
 
 
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(spelling=st.lists(st.sampled_from(["absolute", "relative", "dot", "dotdot", "link",
-                                          "double-slash"]), min_size=1, max_size=3),
-       command=st.sampled_from(["summary", "priority", "progress-chart", "ranking"]))
-def test_any_spelling_of_an_input_as_output_is_refused(project, tmp_path, monkeypatch, capsys,
-                                                       spelling, command):
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    spelling=st.lists(
+        st.sampled_from(["absolute", "relative", "dot", "dotdot", "link", "double-slash"]),
+        min_size=1,
+        max_size=3,
+    ),
+    command=st.sampled_from(["summary", "priority", "progress-chart", "ranking"]),
+)
+def test_any_spelling_of_an_input_as_output_is_refused(
+    project, tmp_path, monkeypatch, capsys, spelling, command
+):
     """Property: whatever the spelling, an output that is an input is refused, input intact."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "sub").mkdir(exist_ok=True)
@@ -486,15 +592,21 @@ def test_any_spelling_of_an_input_as_output_is_refused(project, tmp_path, monkey
     path = str(project)
     for step in spelling:
         name = Path(path).name
-        path = {"absolute": str(tmp_path / name), "relative": name, "dot": f"./{name}",
-                "dotdot": f"sub/../{name}", "link": "alias.gpkg",
-                "double-slash": f"{tmp_path}//{name}"}[step]
+        path = {
+            "absolute": str(tmp_path / name),
+            "relative": name,
+            "dot": f"./{name}",
+            "dotdot": f"sub/../{name}",
+            "link": "alias.gpkg",
+            "double-slash": f"{tmp_path}//{name}",
+        }[step]
     before = project.read_bytes()
-    argv = {"summary": ["summary", project, "-o", path],
-            "priority": ["priority", project, "--roads", project, "-o", path],
-            "progress-chart": ["progress", project, "--released", project, "--chart", path],
-            "ranking": ["priority", project, "--roads", project, "-o", "z.gpkg", "--ranking",
-                        path]}[command]
+    argv = {
+        "summary": ["summary", project, "-o", path],
+        "priority": ["priority", project, "--roads", project, "-o", path],
+        "progress-chart": ["progress", project, "--released", project, "--chart", path],
+        "ranking": ["priority", project, "--roads", project, "-o", "z.gpkg", "--ranking", path],
+    }[command]
     status, _, err = cli(argv, capsys)
     assert status == 2 and "also an input" in one_error_line(err)
     assert project.read_bytes() == before
@@ -508,7 +620,8 @@ def test_legacy_encoding_option(tmp_path, capsys):
     status, _, err = cli(["summary", path, "--by", "district"], capsys)
     line = one_error_line(err)
     assert status == 2 and "--encoding" in line and "latin.geojson" in line
-    status, out, err = cli(["summary", path, "--by", "district", "--encoding", "latin-1",
-                            "--format", "json"], capsys)
+    status, out, err = cli(
+        ["summary", path, "--by", "district", "--encoding", "latin-1", "--format", "json"], capsys
+    )
     assert status == 0, err
     assert "Füzuli" in {row["district"] for row in json.loads(out)["rows"]}

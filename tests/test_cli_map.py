@@ -15,8 +15,12 @@ from minemap.cli import run
 @pytest.fixture()
 def files(tmp_path):
     paths = {}
-    for name, layer in (("hazards", _hazards()), ("releases", _releases()),
-                        ("roads", _roads()), ("districts", _districts())):
+    for name, layer in (
+        ("hazards", _hazards()),
+        ("releases", _releases()),
+        ("roads", _roads()),
+        ("districts", _districts()),
+    ):
         paths[name] = tmp_path / f"{name}.geojson"
         layer.to_file(paths[name], driver="GeoJSON")
     return paths
@@ -24,9 +28,23 @@ def files(tmp_path):
 
 def test_map_command_writes_offline_html(files, tmp_path, capsys):
     out = tmp_path / "map.html"
-    status = run(["map", str(files["hazards"]), "--released", str(files["releases"]),
-                  "--roads", str(files["roads"]), "--districts", str(files["districts"]),
-                  "-o", str(out), "--offline", "--title", "Field <team> map"])
+    status = run(
+        [
+            "map",
+            str(files["hazards"]),
+            "--released",
+            str(files["releases"]),
+            "--roads",
+            str(files["roads"]),
+            "--districts",
+            str(files["districts"]),
+            "-o",
+            str(out),
+            "--offline",
+            "--title",
+            "Field <team> map",
+        ]
+    )
     assert status == 0
     page = out.read_text(encoding="utf-8")
     assert "//" not in page
@@ -38,8 +56,22 @@ def test_map_command_writes_offline_html(files, tmp_path, capsys):
 
 def test_map_command_public_grid(files, tmp_path):
     out = tmp_path / "public.html"
-    assert run(["map", str(files["hazards"]), "--released", str(files["releases"]),
-                "-o", str(out), "--offline", "--public-grid", "500"]) == 0
+    assert (
+        run(
+            [
+                "map",
+                str(files["hazards"]),
+                "--released",
+                str(files["releases"]),
+                "-o",
+                str(out),
+                "--offline",
+                "--public-grid",
+                "500",
+            ]
+        )
+        == 0
+    )
     page = out.read_text(encoding="utf-8")
     assert '"n":"grid-high"' in page and '"n":"hazard-high"' not in page
 
@@ -62,8 +94,7 @@ def test_map_command_errors_are_one_line(files, tmp_path, capsys):
 
 def test_local_tiles_without_attribution_get_a_default(files, tmp_path, capsys):
     out = tmp_path / "map.html"
-    status = run(["map", str(files["hazards"]), "--tiles", "tiles/{z}/{x}/{y}.png", "-o",
-                  str(out)])
+    status = run(["map", str(files["hazards"]), "--tiles", "tiles/{z}/{x}/{y}.png", "-o", str(out)])
     assert status == 0, capsys.readouterr().err
     assert "--attribution" in out.read_text(encoding="utf-8")
 
@@ -76,31 +107,60 @@ def test_map_reads_openstreetmap_with_the_same_filters_as_priority(tmp_path, cap
     from minemap.io import read_features
 
     points = gpd.read_file(OSM_SAMPLE, layer="points", engine="pyogrio")
-    hazards = gpd.GeoDataFrame({"hazard_id": ["H1"], "threat_level": ["high"]},
-                               geometry=[points.union_all().centroid.buffer(0.003)], crs=4326)
+    hazards = gpd.GeoDataFrame(
+        {"hazard_id": ["H1"], "threat_level": ["high"]},
+        geometry=[points.union_all().centroid.buffer(0.003)],
+        crs=4326,
+    )
     hazards.to_file(tmp_path / "hz.gpkg")
     out = tmp_path / "map.html"
-    status = run(["map", str(tmp_path / "hz.gpkg"), "--roads", str(OSM_SAMPLE),
-                  "--infrastructure", str(OSM_SAMPLE), "--residential", str(OSM_SAMPLE),
-                  "--offline", "-o", str(out)])
+    status = run(
+        [
+            "map",
+            str(tmp_path / "hz.gpkg"),
+            "--roads",
+            str(OSM_SAMPLE),
+            "--infrastructure",
+            str(OSM_SAMPLE),
+            "--residential",
+            str(OSM_SAMPLE),
+            "--offline",
+            "-o",
+            str(out),
+        ]
+    )
     assert status == 0, capsys.readouterr().err
     page = out.read_text(encoding="utf-8")
-    counts = {kind: len(read_features(OSM_SAMPLE, kind=kind))
-              for kind in ("roads", "infrastructure", "residential")}
+    counts = {
+        kind: len(read_features(OSM_SAMPLE, kind=kind))
+        for kind in ("roads", "infrastructure", "residential")
+    }
     blocks = _data_blocks(page)
     for kind, count in counts.items():  # the map draws what priority would read
         assert sum(len(block["f"]) for block in blocks[kind]) == count, kind
     assert counts["infrastructure"] >= 1 and counts["roads"] > counts["infrastructure"]
-    status = run(["map", str(tmp_path / "hz.gpkg"), "--infrastructure", str(OSM_SAMPLE),
-                  "--infrastructure-tags", "amenity=hospital", "--offline", "-o", str(out)])
+    status = run(
+        [
+            "map",
+            str(tmp_path / "hz.gpkg"),
+            "--infrastructure",
+            str(OSM_SAMPLE),
+            "--infrastructure-tags",
+            "amenity=hospital",
+            "--offline",
+            "-o",
+            str(out),
+        ]
+    )
     assert status == 0
     assert "no infrastructure features" in capsys.readouterr().err
 
 
 def test_public_grid_beyond_its_budget_is_refused_before_any_work(files, tmp_path, capsys):
     out = tmp_path / "public.html"
-    status = run(["map", str(files["hazards"]), "--public-grid", "0.01", "--offline", "-o",
-                  str(out)])
+    status = run(
+        ["map", str(files["hazards"]), "--public-grid", "0.01", "--offline", "-o", str(out)]
+    )
     err = capsys.readouterr().err
     assert status == 2 and "--public-grid 0.01" in err and "cells" in err
     assert not out.exists()

@@ -22,32 +22,50 @@ def files(tmp_path):
     hazards = gpd.GeoDataFrame(
         {"hazard_id": ["H1", "H2", "H3"], "threat_level": ["high", "Medium", "low"]},
         geometry=[box(0, 0, 1000, 1000), box(800, 0, 2000, 1000), box(5000, 5000, 5500, 5500)],
-        crs=crs)
+        crs=crs,
+    )
     releases = gpd.GeoDataFrame(
         {"release_id": ["R1"], "method": ["cleared"], "release_date": ["2022-03-01"]},
-        geometry=[box(0, 0, 300, 300)], crs=crs)
-    roads = gpd.GeoDataFrame({"road_id": ["A"]},
-                             geometry=[LineString([(-500, 500), (2500, 500)])], crs=crs)
+        geometry=[box(0, 0, 300, 300)],
+        crs=crs,
+    )
+    roads = gpd.GeoDataFrame(
+        {"road_id": ["A"]}, geometry=[LineString([(-500, 500), (2500, 500)])], crs=crs
+    )
     infra = gpd.GeoDataFrame({"kind": ["school"]}, geometry=[Point(1500, 900)], crs=crs)
     res = gpd.GeoDataFrame({"name": ["V"]}, geometry=[box(-400, -400, 0, 0)], crs=crs)
     paths = {}
-    for name, gdf in (("hazards", hazards), ("releases", releases), ("roads", roads),
-                      ("infrastructure", infra), ("residential", res)):
+    for name, gdf in (
+        ("hazards", hazards),
+        ("releases", releases),
+        ("roads", roads),
+        ("infrastructure", infra),
+        ("residential", res),
+    ):
         paths[name] = tmp_path / f"{name}.gpkg"
         gdf.to_file(paths[name])
     return paths
 
 
 def args_for(files, tmp_path, *extra):
-    return [str(files["hazards"]), "--released", str(files["releases"]),
-            "--roads", str(files["roads"]), "--infrastructure", str(files["infrastructure"]),
-            "--residential", str(files["residential"]), "-o", str(tmp_path / "zones.gpkg"),
-            *extra]
+    return [
+        str(files["hazards"]),
+        "--released",
+        str(files["releases"]),
+        "--roads",
+        str(files["roads"]),
+        "--infrastructure",
+        str(files["infrastructure"]),
+        "--residential",
+        str(files["residential"]),
+        "-o",
+        str(tmp_path / "zones.gpkg"),
+        *extra,
+    ]
 
 
 def test_table_output_writes_zones_and_ranking(files, tmp_path, capsys):
-    status = run(["priority", *args_for(files, tmp_path, "--ranking",
-                                         str(tmp_path / "rank.csv"))])
+    status = run(["priority", *args_for(files, tmp_path, "--ranking", str(tmp_path / "rank.csv"))])
     out = capsys.readouterr().out
     assert status == 0
     assert "Priority zones" in out and "Weights: threat=3" in out
@@ -61,25 +79,43 @@ def test_table_output_writes_zones_and_ranking(files, tmp_path, capsys):
 def test_json_output(files, tmp_path, capsys):
     weights = tmp_path / "w.toml"
     weights.write_text("[weights]\nroads_ha = 7\n", encoding="utf-8")
-    status = run(["priority", *args_for(files, tmp_path, "--format", "json", "--distances",
-                                         "residential=300,roads=50", "--weights",
-                                         str(weights), "--top", "2")])
+    status = run(
+        [
+            "priority",
+            *args_for(
+                files,
+                tmp_path,
+                "--format",
+                "json",
+                "--distances",
+                "residential=300,roads=50",
+                "--weights",
+                str(weights),
+                "--top",
+                "2",
+            ),
+        ]
+    )
     assert status == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["unit"] == "ha" and doc["weights"]["roads_ha"] == 7.0
     assert doc["distances_m"] == {"residential": 300.0, "infrastructure": 250.0, "roads": 50.0}
     rows = {(r["category"], r["threat_level"]): r["zone_ha"] for r in doc["zones"]}
     assert rows[("total", "total")] == pytest.approx(
-        sum(v for (c, t), v in rows.items() if t == "total" and c != "total"))
+        sum(v for (c, t), v in rows.items() if t == "total" and c != "total")
+    )
     assert len(doc["ranking_top"]) == 2 and doc["ranking_top"][0]["rank"] == 1
     assert isinstance(doc["warnings"], list)
 
 
-@pytest.mark.parametrize("extra, message", [
-    (["--distances", "rivers=100"], "unknown priority category 'rivers'"),
-    (["--distances", "roads=-10"], "not a distance"),
-    (["--order", "roads,roads"], "twice"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--distances", "rivers=100"], "unknown priority category 'rivers'"),
+        (["--distances", "roads=-10"], "not a distance"),
+        (["--order", "roads,roads"], "twice"),
+    ],
+)
 def test_bad_options_exit_2_with_one_line(files, tmp_path, capsys, extra, message):
     assert run(["priority", *args_for(files, tmp_path, *extra)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -95,8 +131,10 @@ def test_roads_that_are_polygons_exit_2(files, tmp_path, capsys):
 
 
 def test_missing_population_raster_exits_2(files, tmp_path, capsys):
-    assert run(["priority", *args_for(files, tmp_path, "--population",
-                                       str(tmp_path / "nope.tif"))]) == 2
+    assert (
+        run(["priority", *args_for(files, tmp_path, "--population", str(tmp_path / "nope.tif"))])
+        == 2
+    )
     assert "nope.tif" in capsys.readouterr().err
 
 
@@ -104,12 +142,26 @@ def test_missing_population_raster_exits_2(files, tmp_path, capsys):
 def test_openstreetmap_pbf_roads(tmp_path, capsys):
     roads = gpd.read_file(OSM_SAMPLE, layer="points", engine="pyogrio")
     centre = roads.union_all().centroid
-    hazards = gpd.GeoDataFrame({"hazard_id": ["H1"], "threat_level": ["high"]},
-                               geometry=[centre.buffer(0.003)], crs=4326)
+    hazards = gpd.GeoDataFrame(
+        {"hazard_id": ["H1"], "threat_level": ["high"]}, geometry=[centre.buffer(0.003)], crs=4326
+    )
     hazards.to_file(tmp_path / "hz.gpkg")
-    status = run(["priority", str(tmp_path / "hz.gpkg"), "--roads", str(OSM_SAMPLE),
-                  "--residential", str(OSM_SAMPLE), "-o", str(tmp_path / "z.geojson"),
-                  "--format", "json", "--order", "roads,infrastructure,residential"])
+    status = run(
+        [
+            "priority",
+            str(tmp_path / "hz.gpkg"),
+            "--roads",
+            str(OSM_SAMPLE),
+            "--residential",
+            str(OSM_SAMPLE),
+            "-o",
+            str(tmp_path / "z.geojson"),
+            "--format",
+            "json",
+            "--order",
+            "roads,infrastructure,residential",
+        ]
+    )
     assert status == 0
     doc = json.loads(capsys.readouterr().out)
     totals = {r["category"]: r["zone_ha"] for r in doc["zones"] if r["threat_level"] == "total"}

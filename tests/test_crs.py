@@ -75,8 +75,10 @@ def test_large_projected_polygon_with_long_edges():
 
 def test_polygon_with_holes_and_multipolygon():
     shell = [(46.0, 39.0), (46.05, 39.0), (46.05, 39.04), (46.0, 39.04)]
-    holes = [box(46.01, 39.01, 46.02, 39.02).exterior.coords,
-             box(46.03, 39.02, 46.04, 39.03).exterior.coords]
+    holes = [
+        box(46.01, 39.01, 46.02, 39.02).exterior.coords,
+        box(46.03, 39.02, 46.04, 39.03).exterior.coords,
+    ]
     donut = Polygon(shell, holes)
     multi = MultiPolygon([donut, box(46.1, 39.0, 46.12, 39.01)])
     got = mcrs.area_ha(_series([donut, multi], 4326))
@@ -95,8 +97,7 @@ def test_multipolygon_with_clockwise_and_counter_clockwise_parts():
 
 @pytest.mark.parametrize(
     "geom",
-    [box(20.0, 70.0, 20.3, 70.1), box(-60.0, -75.1, -59.6, -75.0),
-     box(100.0, 69.8, 101.0, 70.2)],
+    [box(20.0, 70.0, 20.3, 70.1), box(-60.0, -75.1, -59.6, -75.0), box(100.0, 69.8, 101.0, 70.2)],
     ids=["70N", "75S", "70N-wide"],
 )
 def test_high_latitudes(geom):
@@ -112,16 +113,22 @@ def test_high_latitude_projected_polygon():
 
 
 def test_several_utm_zones_in_one_layer():
-    geoms = [box(41.0, 40.0, 41.05, 40.04), box(47.0, 40.0, 47.05, 40.04),
-             box(53.0, 40.0, 53.05, 40.04)]
+    geoms = [
+        box(41.0, 40.0, 41.05, 40.04),
+        box(47.0, 40.0, 47.05, 40.04),
+        box(53.0, 40.0, 53.05, 40.04),
+    ]
     got = mcrs.area_ha(_series(geoms, 4326))
     for value, geom in zip(got, geoms, strict=True):
         assert value == pytest.approx(oracle.geod_area_ha(geom), rel=REL)
 
 
 def test_features_on_both_sides_of_the_antimeridian():
-    geoms = [box(179.9, 10.0, 179.95, 10.05), box(-179.95, 10.0, -179.9, 10.05),
-             MultiPolygon([box(179.95, 10.0, 180.0, 10.05), box(-180.0, 10.0, -179.95, 10.05)])]
+    geoms = [
+        box(179.9, 10.0, 179.95, 10.05),
+        box(-179.95, 10.0, -179.9, 10.05),
+        MultiPolygon([box(179.95, 10.0, 180.0, 10.05), box(-180.0, 10.0, -179.95, 10.05)]),
+    ]
     series = _series(geoms, 4326)
     lon0, _ = _frame_centre(mcrs.area_frame(gpd.GeoDataFrame(geometry=series)))
     assert abs(abs(lon0) - 180.0) < 0.1
@@ -143,8 +150,7 @@ def test_multipolygon_split_at_antimeridian_alone_near_equator():
 
 @pytest.mark.parametrize("lat", [45.0, 70.0, -75.0])
 def test_multipolygon_split_at_antimeridian_alone(lat):
-    split = MultiPolygon([box(179.9, lat, 180.0, lat + 0.05),
-                          box(-180.0, lat, -179.9, lat + 0.05)])
+    split = MultiPolygon([box(179.9, lat, 180.0, lat + 0.05), box(-180.0, lat, -179.9, lat + 0.05)])
     got = mcrs.area_ha(_series([split], 4326))[0]
     assert got == pytest.approx(oracle.geod_area_ha(split), rel=REL)
 
@@ -158,8 +164,9 @@ def test_features_on_several_continents_in_one_layer():
         assert value == pytest.approx(oracle.geod_area_ha(geom), rel=REL)
 
 
-@pytest.mark.parametrize("epsg,lonlat", [(3851, (-176.5, -44.0)), (3832, (-179.9, -17.0)),
-                                         (32660, (179.5, 52.0))])
+@pytest.mark.parametrize(
+    "epsg,lonlat", [(3851, (-176.5, -44.0)), (3832, (-179.9, -17.0)), (32660, (179.5, 52.0))]
+)
 def test_projected_crs_at_the_antimeridian(epsg, lonlat):
     x, y = pyproj.Transformer.from_crs(4326, epsg, always_xy=True).transform(*lonlat)
     square = box(x, y, x + 1000, y + 1000)
@@ -169,11 +176,20 @@ def test_projected_crs_at_the_antimeridian(epsg, lonlat):
 
 def test_spike_and_sliver_polygons_match_oracle():
     # a valid polygon with a 5 km spike 1 m wide, and a 20 km sliver 0.5 m wide (UTM)
-    spike = Polygon([(500_000, 4_400_000), (501_000, 4_400_000), (501_000, 4_401_000),
-                     (500_501, 4_401_000), (500_500.5, 4_406_000), (500_500, 4_401_000),
-                     (500_000, 4_401_000)])
-    sliver = Polygon([(500_000, 4_410_000), (520_000, 4_410_000), (520_000, 4_410_000.5),
-                      (500_000, 4_410_000.5)])
+    spike = Polygon(
+        [
+            (500_000, 4_400_000),
+            (501_000, 4_400_000),
+            (501_000, 4_401_000),
+            (500_501, 4_401_000),
+            (500_500.5, 4_406_000),
+            (500_500, 4_401_000),
+            (500_000, 4_401_000),
+        ]
+    )
+    sliver = Polygon(
+        [(500_000, 4_410_000), (520_000, 4_410_000), (520_000, 4_410_000.5), (500_000, 4_410_000.5)]
+    )
     assert spike.is_valid and sliver.is_valid
     got = mcrs.area_ha(_series([spike, sliver], 32638))
     assert got[0] == pytest.approx(oracle.area_ha(spike, 32638), rel=REL)
@@ -288,8 +304,9 @@ def test_densify_keeps_a_bowtie_invalid_with_both_lobes():
 
 
 def test_densify_spike_and_sliver_keep_undensified_area():
-    spike = Polygon([(0, 0), (1000, 0), (1000, 1000), (501, 1000), (500.5, 6000), (500, 1000),
-                     (0, 1000)])
+    spike = Polygon(
+        [(0, 0), (1000, 0), (1000, 1000), (501, 1000), (500.5, 6000), (500, 1000), (0, 1000)]
+    )
     sliver = Polygon([(0, 0), (20_000, 0), (20_000, 0.5), (0, 0.5)])
     out = mcrs.densify(np.array([spike, sliver]), 10.0)
     assert out[0].area == pytest.approx(spike.area, rel=1e-12)
@@ -335,8 +352,15 @@ def _lat_band_area_ha(lon_width: float, lat1: float, lat2: float) -> float:
     return float(np.radians(lon_width) * b**2 / 2 * (zone(lat2) - zone(lat1))) / 1e4
 
 
-@pytest.mark.parametrize("cell", [(0.0, 0.0, 1.0, 1.0), (46.0, 39.0, 46.5, 39.5),
-                                  (20.0, 70.0, 20.3, 70.1), (-60.0, -75.1, -59.6, -75.0)])
+@pytest.mark.parametrize(
+    "cell",
+    [
+        (0.0, 0.0, 1.0, 1.0),
+        (46.0, 39.0, 46.5, 39.5),
+        (20.0, 70.0, 20.3, 70.1),
+        (-60.0, -75.1, -59.6, -75.0),
+    ],
+)
 def test_oracle_matches_closed_form_cell_area(cell):
     expected = _lat_band_area_ha(cell[2] - cell[0], cell[1], cell[3])
     assert oracle.geod_area_ha(box(*cell)) == pytest.approx(expected, rel=1e-6)
@@ -347,14 +371,16 @@ def test_oracle_ignores_orientation_and_never_cancels_parts():
     ccw, cw = box(0.0, 0.0, 0.1, 0.1, ccw=True), box(0.2, 0.0, 0.3, 0.1, ccw=False)
     assert oracle.geod_area_ha(cw) == pytest.approx(oracle.geod_area_ha(ccw), rel=1e-9)
     assert oracle.geod_area_ha(MultiPolygon([ccw, cw])) == pytest.approx(
-        2 * oracle.geod_area_ha(ccw), rel=1e-6)
+        2 * oracle.geod_area_ha(ccw), rel=1e-6
+    )
 
 
 def test_densify_leaves_geometries_with_only_short_edges_alone():
     fine = shapely.buffer(Point(0, 0), 5.0, quad_segs=64)  # 10 wide, edges ~0.12
     coarse = box(20, 0, 30, 2)
-    donut = Polygon(box(40, 0, 50, 10).exterior.coords,
-                    [box(41, 1, 41.2, 1.2).exterior.coords])  # short hole, long shell edges
+    donut = Polygon(
+        box(40, 0, 50, 10).exterior.coords, [box(41, 1, 41.2, 1.2).exterior.coords]
+    )  # short hole, long shell edges
     out = mcrs.densify(np.array([fine, coarse, donut], dtype=object), 0.5)
     assert out[0] is fine  # nothing to insert: the very same geometry
     assert _max_edge(out[1]) <= 0.5 + 1e-9 and _max_edge(out[2]) <= 0.5 + 1e-9
@@ -370,14 +396,17 @@ def test_transformer_is_cached_per_crs_pair_and_accepts_any_crs_input():
     assert mcrs.transformer(32638, 4326) is not a
 
 
-@pytest.mark.parametrize("epsg,x,y", [
-    (4326, 45.0, 60.0),          # lon/lat
-    (4326, -120.0, -78.0),       # far south
-    (32638, 500_000.0, 4_400_000.0),   # UTM, central meridian
-    (32638, 840_000.0, 4_900_000.0),   # UTM, far from it: scale and convergence
-    (2263, 990_000.0, 200_000.0),      # US feet
-    (3035, 4_800_000.0, 2_900_000.0),  # LAEA Europe, off its centre
-])
+@pytest.mark.parametrize(
+    "epsg,x,y",
+    [
+        (4326, 45.0, 60.0),  # lon/lat
+        (4326, -120.0, -78.0),  # far south
+        (32638, 500_000.0, 4_400_000.0),  # UTM, central meridian
+        (32638, 840_000.0, 4_900_000.0),  # UTM, far from it: scale and convergence
+        (2263, 990_000.0, 200_000.0),  # US feet
+        (3035, 4_800_000.0, 2_900_000.0),  # LAEA Europe, off its centre
+    ],
+)
 def test_local_metric_turns_small_offsets_into_geodesic_metres(epsg, x, y):
     crs = pyproj.CRS.from_epsg(epsg)
     metric = mcrs.local_metric(np.array([x]), np.array([y]), crs)[0]
@@ -392,8 +421,10 @@ def test_local_metric_turns_small_offsets_into_geodesic_metres(epsg, x, y):
         assert np.degrees(np.arctan2(east, north)) == pytest.approx(azimuth, abs=1e-3)
 
 
-GRADS_WKT = ('GEOGCS["GCS_Voirol_1875_Paris",DATUM["D_Voirol_1875",SPHEROID["Clarke_1880_IGN",'
-             '6378249.2,293.46602]],PRIMEM["Paris",2.33722917],UNIT["Grad",0.015707963267949]]')
+GRADS_WKT = (
+    'GEOGCS["GCS_Voirol_1875_Paris",DATUM["D_Voirol_1875",SPHEROID["Clarke_1880_IGN",'
+    '6378249.2,293.46602]],PRIMEM["Paris",2.33722917],UNIT["Grad",0.015707963267949]]'
+)
 
 
 @pytest.mark.parametrize("size", [0.01, 0.5, 3.0])
@@ -413,8 +444,9 @@ def test_geographic_crs_in_grads_is_measured_in_its_own_unit(size):
     assert got == pytest.approx(expected, rel=1e-4)
 
 
-@pytest.mark.parametrize("code", ["ESRI:54009", "ESRI:54030", "EPSG:8857", "EPSG:3035",
-                                  "EPSG:32638"])
+@pytest.mark.parametrize(
+    "code", ["ESRI:54009", "ESRI:54030", "EPSG:8857", "EPSG:3035", "EPSG:32638"]
+)
 @pytest.mark.parametrize("lat", [0.5, 40.0, 64.0])
 def test_small_features_in_any_projection_measure_true(code, lat):
     """Mollweide and Robinson (ESRI) are computed on a sphere by PROJ: their get_factors

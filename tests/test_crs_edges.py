@@ -27,8 +27,13 @@ from minemap import crs as mcrs
 
 GEOD = pyproj.Geod(ellps="WGS84")
 REL = 1e-4  # 0.01 %
-NATURAL_EARTH = (Path(pyogrio.__file__).parent / "tests" / "fixtures" / "naturalearth_lowres"
-                 / "naturalearth_lowres.shp")
+NATURAL_EARTH = (
+    Path(pyogrio.__file__).parent
+    / "tests"
+    / "fixtures"
+    / "naturalearth_lowres"
+    / "naturalearth_lowres.shp"
+)
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "areas.md"
 
 
@@ -48,8 +53,7 @@ def countries() -> gpd.GeoDataFrame:
 
 
 def summary_ha(geom: shapely.Geometry, crs: object, edges: str) -> float:
-    raw = gpd.GeoDataFrame({"hazard_id": ["c"], "threat_level": ["high"]}, geometry=[geom],
-                           crs=crs)
+    raw = gpd.GeoDataFrame({"hazard_id": ["c"], "threat_level": ["high"]}, geometry=[geom], crs=crs)
     table = minemap.land_release_summary(minemap.read_hazards(raw, edges=edges))
     assert table.attrs["edges"] == edges
     return float(table["hazard_ha"].iloc[-1])
@@ -59,8 +63,10 @@ def summary_ha(geom: shapely.Geometry, crs: object, edges: str) -> float:
 def country_figures(edges: str) -> dict[str, tuple[float, float]]:
     """{country: (minemap hectares with ``edges``, Geod hectares)} for every country."""
     ne = countries()
-    return {name: (summary_ha(geom, ne.crs, edges), geod_m2(geom) / 1e4)
-            for name, geom in zip(ne["name"], ne.geometry, strict=True)}
+    return {
+        name: (summary_ha(geom, ne.crs, edges), geod_m2(geom) / 1e4)
+        for name, geom in zip(ne["name"], ne.geometry, strict=True)
+    }
 
 
 # --------------------------------------------------------------------------- countries
@@ -122,8 +128,9 @@ def test_antarctica_geod_area_is_the_continent_not_an_artefact_of_the_pole_verti
         points.extend(GEOD.npts(x1, y1, x2, y2, n) if n > 0 else [])
         points.append((x2, y2))
     xy = np.array(points)
-    polar = pyproj.Transformer.from_crs(4326, "+proj=laea +lat_0=-90 +lon_0=0 +ellps=WGS84",
-                                        always_xy=True)
+    polar = pyproj.Transformer.from_crs(
+        4326, "+proj=laea +lat_0=-90 +lon_0=0 +ellps=WGS84", always_xy=True
+    )
     planar = Polygon(np.column_stack(polar.transform(xy[:, 0], xy[:, 1]))).area
     assert planar == pytest.approx(with_pole, rel=1e-7)
     # and geodesic_edges leaves that ring alone where it meets the pole
@@ -151,8 +158,10 @@ def test_geodesic_edges_across_the_antimeridian_are_short():
     out = mcrs.geodesic_edges(np.array([box]), 4326)[0]
     assert out.geom_type == "MultiPolygon" and out.bounds[0] == -180 and out.bounds[2] == 180
     # a hole across it, and a line
-    holed = Polygon([(170, -20), (-170, -20), (-170, -10), (170, -10)],
-                    [[(178, -16), (-178, -16), (-178, -14), (178, -14)]])
+    holed = Polygon(
+        [(170, -20), (-170, -20), (-170, -10), (170, -10)],
+        [[(178, -16), (-178, -16), (-178, -14), (178, -14)]],
+    )
     out = mcrs.geodesic_edges(np.array([holed]), 4326)[0]
     assert out.is_valid
     assert mcrs.area_m2(np.array([out]), 4326)[0] == pytest.approx(geod_m2(holed), rel=REL)
@@ -174,8 +183,9 @@ def test_geodesic_edges_on_projected_data_match_geod_on_the_vertices(lon, lat):
     x, y = to_utm.transform(lon, lat)
     poly = Polygon([(x, y), (x + 200e3, y + 20e3), (x + 150e3, y + 210e3), (x - 40e3, y + 170e3)])
     to_lonlat = pyproj.Transformer.from_crs(32633, 4326, always_xy=True)
-    vertices = shapely.transform(poly, lambda xy: np.column_stack(
-        to_lonlat.transform(xy[:, 0], xy[:, 1])))
+    vertices = shapely.transform(
+        poly, lambda xy: np.column_stack(to_lonlat.transform(xy[:, 0], xy[:, 1]))
+    )
     expected = geod_m2(vertices) / 1e4
     assert summary_ha(poly, 32633, "geodesic") == pytest.approx(expected, rel=REL)
     if lon == 27.0:  # far from the central meridian, straight UTM edges are not geodesics
@@ -186,13 +196,18 @@ def test_geodesic_edges_on_projected_data_match_geod_on_the_vertices(lon, lat):
 def test_inserted_vertices_lie_on_the_geodesic_at_most_a_step_apart(crs):
     line = LineString([(10.0, 50.0), (25.0, 58.0)])
     if crs != 4326:
-        line = shapely.transform(line, lambda xy: np.column_stack(pyproj.Transformer.from_crs(
-            4326, crs, always_xy=True).transform(xy[:, 0], xy[:, 1])))
+        line = shapely.transform(
+            line,
+            lambda xy: np.column_stack(
+                pyproj.Transformer.from_crs(4326, crs, always_xy=True).transform(xy[:, 0], xy[:, 1])
+            ),
+        )
     out = mcrs.geodesic_edges(np.array([line]), crs, step_m=5_000.0)[0]
     xy = np.asarray(out.coords)
     if crs != 4326:
-        xy = np.column_stack(pyproj.Transformer.from_crs(crs, 4326, always_xy=True).transform(
-            xy[:, 0], xy[:, 1]))
+        xy = np.column_stack(
+            pyproj.Transformer.from_crs(crs, 4326, always_xy=True).transform(xy[:, 0], xy[:, 1])
+        )
     a, b = xy[0], xy[-1]
     total = GEOD.inv(*a, *b)[2]
     assert len(xy) == int(np.ceil(total / 5_000.0)) + 1
@@ -205,8 +220,11 @@ def test_inserted_vertices_lie_on_the_geodesic_at_most_a_step_apart(crs):
 
 def test_short_edges_are_left_alone_quickly():
     rng = np.random.default_rng(0)
-    small = shapely.buffer(shapely.points(rng.uniform(40, 50, 100_000),
-                                          rng.uniform(35, 45, 100_000)), 0.005, quad_segs=4)
+    small = shapely.buffer(
+        shapely.points(rng.uniform(40, 50, 100_000), rng.uniform(35, 45, 100_000)),
+        0.005,
+        quad_segs=4,
+    )
     start = time.perf_counter()
     out = mcrs.geodesic_edges(small, 4326)
     elapsed = time.perf_counter() - start

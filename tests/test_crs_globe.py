@@ -28,8 +28,12 @@ def _lonlat_box(lon: float, lat: float, half: float) -> shapely.Geometry:
     """A lon/lat box centred on (lon, lat); cut at ±180° like Natural Earth's Fiji."""
     west, east = lon - half, lon + half
     if east > 180.0:
-        return MultiPolygon([box(west, lat - half, 180.0, lat + half),
-                             box(-180.0, lat - half, east - 360.0, lat + half)])
+        return MultiPolygon(
+            [
+                box(west, lat - half, 180.0, lat + half),
+                box(-180.0, lat - half, east - 360.0, lat + half),
+            ]
+        )
     return box(west, lat - half, east, lat + half)
 
 
@@ -71,8 +75,17 @@ def test_projected_world_crs_with_data_round_the_globe(crs):
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.floats(-179.0, 179.0), st.floats(-70.0, 70.0),
-                          st.sampled_from([0.03, 0.3, 1.0, 2.25])), min_size=2, max_size=5))
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(-179.0, 179.0),
+            st.floats(-70.0, 70.0),
+            st.sampled_from([0.03, 0.3, 1.0, 2.25]),
+        ),
+        min_size=2,
+        max_size=5,
+    )
+)
 def test_any_spread_of_boxes_is_measured_true(sites):
     geoms = [box(lon - half, lat - half, lon + half, lat + half) for lon, lat, half in sites]
     got = mcrs.area_ha(gpd.GeoSeries(geoms, crs=4326))
@@ -83,19 +96,34 @@ def test_any_spread_of_boxes_is_measured_true(sites):
 # --------------------------------------------------------------------------- whole Earth
 
 
-@pytest.mark.parametrize("geom", [box(-180.0, -90.0, 180.0, 90.0), box(0.0, -90.0, 360.0, 90.0),
-                                  box(-360.0, -90.0, 0.0, 90.0)])
+@pytest.mark.parametrize(
+    "geom",
+    [box(-180.0, -90.0, 180.0, 90.0), box(0.0, -90.0, 360.0, 90.0), box(-360.0, -90.0, 0.0, 90.0)],
+)
 def test_whole_earth_polygon_has_the_earths_area(geom):
     got = mcrs.area_ha(gpd.GeoSeries([geom], crs=4326))[0] * 1e4
     assert got == pytest.approx(EARTH_M2, rel=1e-7)
     # Geod's own figure for that ring is ~0 (its edges cancel); its four quarters are right
-    quarters = sum(oracle.geod_area_m2(q, step=0.01) for q in (
-        box(-180, -90, 0, 0), box(0, -90, 180, 0), box(-180, 0, 0, 90), box(0, 0, 180, 90)))
+    quarters = sum(
+        oracle.geod_area_m2(q, step=0.01)
+        for q in (
+            box(-180, -90, 0, 0),
+            box(0, -90, 180, 0),
+            box(-180, 0, 0, 90),
+            box(0, 0, 180, 90),
+        )
+    )
     assert got == pytest.approx(quarters, rel=REL)
 
 
-@pytest.mark.parametrize("geom", [box(-180.0, -10.0, 180.0, 10.0), box(-180.0, 60.0, 180.0, 90.0),
-                                  box(-180.0, -90.0, 180.0, 30.0)])
+@pytest.mark.parametrize(
+    "geom",
+    [
+        box(-180.0, -10.0, 180.0, 10.0),
+        box(-180.0, 60.0, 180.0, 90.0),
+        box(-180.0, -90.0, 180.0, 30.0),
+    ],
+)
 def test_rings_round_the_globe_and_polar_caps(geom):
     got = mcrs.area_ha(gpd.GeoSeries([geom], crs=4326))[0]
     west, south, east, north = geom.bounds
@@ -114,8 +142,15 @@ def test_whole_earth_with_a_hole():
 
 
 def test_canonical_lonlat_cuts_at_180_and_keeps_area():
-    geoms = np.array([box(179.0, 0.0, 181.0, 1.0), box(-181.0, 0.0, -179.0, 1.0),
-                      box(10.0, 0.0, 11.0, 1.0), None], dtype=object)
+    geoms = np.array(
+        [
+            box(179.0, 0.0, 181.0, 1.0),
+            box(-181.0, 0.0, -179.0, 1.0),
+            box(10.0, 0.0, 11.0, 1.0),
+            None,
+        ],
+        dtype=object,
+    )
     out = mcrs.canonical_lonlat(geoms, 4326)
     assert out[2] is geoms[2] and out[3] is None
     for g in out[:2]:

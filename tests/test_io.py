@@ -32,22 +32,36 @@ from minemap._errors import (
 REL = oracle.REL
 ABS = oracle.ABS_HA
 
-HAZARD_GEOMS = [box(46.0, 39.0, 46.01, 39.01), box(46.005, 39.0, 46.02, 39.012),
-                box(46.03, 39.0, 46.04, 39.01)]
+HAZARD_GEOMS = [
+    box(46.0, 39.0, 46.01, 39.01),
+    box(46.005, 39.0, 46.02, 39.012),
+    box(46.03, 39.0, 46.04, 39.01),
+]
 RELEASE_GEOMS = [box(46.0, 39.0, 46.006, 39.006), box(46.004, 39.004, 46.018, 39.008)]
 
 
 def hazards_gdf() -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"hazard_id": ["H1", "H2", "H3"],
-                             "threat_level": ["high", " Medium ", "LOW"],
-                             "district": ["A", "A", "B"]},
-                            geometry=HAZARD_GEOMS, crs=4326)
+    return gpd.GeoDataFrame(
+        {
+            "hazard_id": ["H1", "H2", "H3"],
+            "threat_level": ["high", " Medium ", "LOW"],
+            "district": ["A", "A", "B"],
+        },
+        geometry=HAZARD_GEOMS,
+        crs=4326,
+    )
 
 
 def releases_gdf() -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"release_id": ["R1", "R2"], "method": ["cleared", "reduced"],
-                             "release_date": ["2021-03-01", "2021-06-30"]},
-                            geometry=RELEASE_GEOMS, crs=4326)
+    return gpd.GeoDataFrame(
+        {
+            "release_id": ["R1", "R2"],
+            "method": ["cleared", "reduced"],
+            "release_date": ["2021-03-01", "2021-06-30"],
+        },
+        geometry=RELEASE_GEOMS,
+        crs=4326,
+    )
 
 
 def write(gdf: gpd.GeoDataFrame, path: Path, **kwargs) -> Path:
@@ -72,7 +86,8 @@ def _check_expected(hazards, releases):
     for level in ("high", "medium", "low", "total"):
         for column in ("hazard_ha", "cleared_ha", "reduced_ha", "released_ha"):
             assert table.loc[level, column] == pytest.approx(
-                EXPECTED[level][column], rel=REL, abs=ABS), (level, column)
+                EXPECTED[level][column], rel=REL, abs=ABS
+            ), (level, column)
 
 
 # --------------------------------------------------------------------------- formats
@@ -104,8 +119,7 @@ def _write_format(fmt: str, folder: Path) -> tuple[Path, Path, dict]:
     return folder / f"hazards.{fmt}", folder / f"releases.{fmt}", kwargs
 
 
-@pytest.mark.parametrize("fmt", ["gpkg", "geojson", "shp", "fgb", "parquet",
-                                 "csv"])
+@pytest.mark.parametrize("fmt", ["gpkg", "geojson", "shp", "fgb", "parquet", "csv"])
 def test_every_format_gives_the_same_hectares(tmp_path, fmt):
     hz_path, rl_path, kwargs = _write_format(fmt, tmp_path / fmt)
     hz_kw = kwargs.get("hazards", {k: v for k, v in kwargs.items() if k == "crs"})
@@ -116,7 +130,10 @@ def test_every_format_gives_the_same_hectares(tmp_path, fmt):
     hazards_by_id = hazards.set_index("hazard_id")
     assert sorted(hazards_by_id.index) == ["H1", "H2", "H3"]
     assert hazards_by_id.loc[["H1", "H2", "H3"], "threat_level"].tolist() == [
-        "high", "medium", "low"]
+        "high",
+        "medium",
+        "low",
+    ]
     dates = releases.set_index("release_id")["release_date"].dt.strftime("%Y-%m-%d")
     assert dates.loc[["R1", "R2"]].tolist() == ["2021-03-01", "2021-06-30"]
     assert hazards.crs.equals("EPSG:4326")
@@ -158,7 +175,8 @@ def test_csv_curved_geometry_is_linearised_with_a_repair_warning(tmp_path):
         'C1,high,"CURVEPOLYGON(CIRCULARSTRING(500000 4400000,500100 4400100,500200 4400000,'
         '500100 4399900,500000 4400000))"\n'
         'S1,low,"POLYGON((500300 4400000,500400 4400000,500400 4400100,500300 4400000))"\n',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     before = path.read_bytes()
     with pytest.warns(RepairWarning, match="1 curved geometry linearised"):
         out = minemap.read_hazards(path, crs="EPSG:32638")
@@ -229,12 +247,15 @@ def test_list_layers(tmp_path):
 
 def test_column_overrides(tmp_path):
     hz = hazards_gdf().rename(columns={"hazard_id": "code", "threat_level": "risk"})
-    rl = releases_gdf().rename(columns={"release_id": "ref", "method": "how",
-                                        "release_date": "when"})
-    hazards = minemap.read_hazards(write(hz, tmp_path / "h.geojson"), id_column="code",
-                                   threat_column="risk")
-    releases = minemap.read_releases(write(rl, tmp_path / "r.geojson"), id_column="ref",
-                                     method_column="how", date_column="when")
+    rl = releases_gdf().rename(
+        columns={"release_id": "ref", "method": "how", "release_date": "when"}
+    )
+    hazards = minemap.read_hazards(
+        write(hz, tmp_path / "h.geojson"), id_column="code", threat_column="risk"
+    )
+    releases = minemap.read_releases(
+        write(rl, tmp_path / "r.geojson"), id_column="ref", method_column="how", date_column="when"
+    )
     assert hazards.columns[:2].tolist() == ["hazard_id", "threat_level"]
     assert hazards["hazard_id"].tolist() == ["H1", "H2", "H3"]
     assert releases.columns[:3].tolist() == ["release_id", "method", "release_date"]
@@ -267,8 +288,11 @@ def test_folder_instead_of_file(tmp_path):
 
 def test_malformed_geojson(tmp_path):
     path = tmp_path / "hazards.geojson"
-    path.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", '
-                    '"properties": {"threat_level": "high"}, "geometry": }]}', encoding="utf-8")
+    path.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", '
+        '"properties": {"threat_level": "high"}, "geometry": }]}',
+        encoding="utf-8",
+    )
     with pytest.raises(FormatError) as excinfo:
         minemap.read_hazards(path)
     assert isinstance(excinfo.value, ValueError)
@@ -323,10 +347,13 @@ def test_wrong_source_type():
 
 def test_files_are_never_modified(tmp_path):
     hz = hazards_gdf()
-    hz.loc[0, "geometry"] = shapely.Polygon([(46.0, 39.0), (46.01, 39.01), (46.01, 39.0),
-                                             (46.0, 39.01)])  # bowtie: repaired on read
-    paths = [write(hz, tmp_path / "hazards.gpkg", layer="hazards"),
-             write(hz, tmp_path / "hazards.geojson")]
+    hz.loc[0, "geometry"] = shapely.Polygon(
+        [(46.0, 39.0), (46.01, 39.01), (46.01, 39.0), (46.0, 39.01)]
+    )  # bowtie: repaired on read
+    paths = [
+        write(hz, tmp_path / "hazards.gpkg", layer="hazards"),
+        write(hz, tmp_path / "hazards.geojson"),
+    ]
     before = {p: p.read_bytes() for p in paths}
     mtimes = {p: os.stat(p).st_mtime_ns for p in paths}
     listing = sorted(os.listdir(tmp_path))
@@ -358,8 +385,9 @@ def test_lat_lon_axis_order_crs_is_normalised():
 
 
 def test_read_features_kinds(tmp_path):
-    roads = gpd.GeoDataFrame({"name": ["a"]}, geometry=[LineString([(46, 39), (46.1, 39.1)])],
-                             crs=4326)
+    roads = gpd.GeoDataFrame(
+        {"name": ["a"]}, geometry=[LineString([(46, 39), (46.1, 39.1)])], crs=4326
+    )
     assert mio.read_features(roads, kind="roads").attrs["minemap"] == "roads"
     points = gpd.GeoDataFrame({"name": ["p"]}, geometry=[Point(46, 39)], crs=4326)
     with pytest.raises(GeometryTypeError) as excinfo:
@@ -371,8 +399,9 @@ def test_read_features_kinds(tmp_path):
 
 
 def test_read_features_drops_empty_with_warning():
-    roads = gpd.GeoDataFrame({"name": ["a", "b"]},
-                             geometry=[LineString([(46, 39), (46.1, 39.1)]), None], crs=4326)
+    roads = gpd.GeoDataFrame(
+        {"name": ["a", "b"]}, geometry=[LineString([(46, 39), (46.1, 39.1)]), None], crs=4326
+    )
     with pytest.warns(minemap.DataWarning, match="1 empty or null"):
         out = mio.read_features(roads, kind="roads")
     assert len(out) == 1
@@ -409,8 +438,7 @@ def test_write_atomic_into_missing_folder(tmp_path):
     assert "does not exist" in str(excinfo.value)
 
 
-@pytest.mark.parametrize("suffix", [".gpkg", ".geojson", ".parquet",
-                                    ".csv"])
+@pytest.mark.parametrize("suffix", [".gpkg", ".geojson", ".parquet", ".csv"])
 def test_write_layer_round_trip(tmp_path, suffix):
     hazards = minemap.read_hazards(hazards_gdf())
     path = mio.write_layer(hazards, tmp_path / f"out{suffix}", layer="hazards")
@@ -418,7 +446,8 @@ def test_write_layer_round_trip(tmp_path, suffix):
     back = minemap.read_hazards(path, crs="EPSG:4326" if suffix == ".csv" else None)
     assert back["hazard_id"].tolist() == ["H1", "H2", "H3"]
     assert minemap.land_release_summary(back)["hazard_ha"].iloc[-1] == pytest.approx(
-        EXPECTED["total"]["hazard_ha"], rel=REL)
+        EXPECTED["total"]["hazard_ha"], rel=REL
+    )
 
 
 # --------------------------------------------------------------------------- drivers
@@ -428,8 +457,11 @@ def test_files_are_opened_with_the_driver_their_extension_names(tmp_path):
     # a VRT (XML) named .geojson would make GDAL read another file (or a URL)
     real = write(hazards_gdf(), tmp_path / "real.gpkg", layer="hazards")
     vrt = tmp_path / "hazards.geojson"
-    vrt.write_text(f'<OGRVRTDataSource><OGRVRTLayer name="hazards"><SrcDataSource>{real}'
-                   "</SrcDataSource></OGRVRTLayer></OGRVRTDataSource>", encoding="utf-8")
+    vrt.write_text(
+        f'<OGRVRTDataSource><OGRVRTLayer name="hazards"><SrcDataSource>{real}'
+        "</SrcDataSource></OGRVRTLayer></OGRVRTDataSource>",
+        encoding="utf-8",
+    )
     with pytest.raises(FormatError) as excinfo:
         minemap.read_hazards(vrt)
     message = str(excinfo.value)

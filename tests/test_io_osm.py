@@ -22,8 +22,9 @@ from minemap.io.tags import match_tags, parse_other_tags, parse_tags, tag_values
 from minemap.priority import BUFFER_QUAD_SEGS, CATEGORIES, priority_zones
 
 OSM_SAMPLE = Path(pyogrio.__file__).parent / "tests" / "fixtures" / "sample.osm.pbf"
-needs_sample = pytest.mark.skipif(not OSM_SAMPLE.exists(),
-                                  reason="pyogrio wheel ships no sample.osm.pbf")
+needs_sample = pytest.mark.skipif(
+    not OSM_SAMPLE.exists(), reason="pyogrio wheel ships no sample.osm.pbf"
+)
 GEOD = pyproj.Geod(ellps="WGS84")
 WGS84 = pyproj.CRS.from_epsg(4326)
 
@@ -59,7 +60,10 @@ def write_extract(path: Path) -> Path:
         _node(102, 0.003, 0.001, amenity="bench"),
         _node(103, 0.004, 0.001, place="village", name="Xanlıq"),
         _node(104, 0.005, 0.001, man_made="water_well"),
-        _node(1, 0.0, 0.0), _node(2, 0.01, 0.0), _node(3, 0.0, 0.005), _node(4, 0.01, 0.005),
+        _node(1, 0.0, 0.0),
+        _node(2, 0.01, 0.0),
+        _node(3, 0.0, 0.005),
+        _node(4, 0.01, 0.005),
     ]
     ways = [
         _way(200, [1, 2], highway="primary", bridge="yes"),
@@ -76,12 +80,16 @@ def write_extract(path: Path) -> Path:
         square, refs = _square_nodes(first, dx, dy, side)
         nodes += square
         ways.append(_way(way, refs, **tags))
-    relation = ('<relation id="300"><member type="way" ref="204" role="outer"/>'
-                '<member type="way" ref="205" role="inner"/>'
-                '<tag k="type" v="multipolygon"/><tag k="building" v="apartments"/></relation>')
-    path.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6" '
-                    f'generator="minemap tests">{"".join(nodes + ways)}{relation}</osm>\n',
-                    encoding="utf-8")
+    relation = (
+        '<relation id="300"><member type="way" ref="204" role="outer"/>'
+        '<member type="way" ref="205" role="inner"/>'
+        '<tag k="type" v="multipolygon"/><tag k="building" v="apartments"/></relation>'
+    )
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6" '
+        f'generator="minemap tests">{"".join(nodes + ways)}{relation}</osm>\n',
+        encoding="utf-8",
+    )
     return path
 
 
@@ -98,11 +106,22 @@ def geodesic_ha(geom) -> float:
 def test_infrastructure_from_points_lines_and_polygons(extract):
     out = read_osm_features(extract, kind="infrastructure")
     by_id = out.set_index("osm_id")
-    assert sorted(by_id.index) == ["node/100", "node/101", "node/104", "way/200", "way/203",
-                                   "way/206"]
+    assert sorted(by_id.index) == [
+        "node/100",
+        "node/101",
+        "node/104",
+        "way/200",
+        "way/203",
+        "way/206",
+    ]
     assert by_id[OSM_CATEGORY].to_dict() == {
-        "node/100": "education", "node/101": "health", "node/104": "water",
-        "way/200": "bridges", "way/203": "education", "way/206": "power"}
+        "node/100": "education",
+        "node/101": "health",
+        "node/104": "water",
+        "way/200": "bridges",
+        "way/203": "education",
+        "way/206": "power",
+    }
     # amenity and healthcare of points were only in other_tags; now they are columns
     assert by_id.loc["node/100", "amenity"] == "school"
     assert by_id.loc["node/101", "healthcare"] == "clinic"
@@ -138,11 +157,15 @@ def test_bridge_no_is_not_a_bridge(extract):
 
 
 def test_user_tags_name_the_category(extract):
-    out = read_osm_features(extract, kind="infrastructure",
-                            tags="amenity=school,amenity=bench,power")
+    out = read_osm_features(
+        extract, kind="infrastructure", tags="amenity=school,amenity=bench,power"
+    )
     assert out.set_index("osm_id")[OSM_CATEGORY].to_dict() == {
-        "node/100": "amenity=school", "node/102": "amenity=bench", "way/203": "amenity=school",
-        "way/206": "power"}
+        "node/100": "amenity=school",
+        "node/102": "amenity=bench",
+        "way/203": "amenity=school",
+        "way/206": "power",
+    }
 
 
 def test_a_category_without_features_raises_naming_file_and_category(extract):
@@ -183,8 +206,9 @@ def _oracle_zones(hazard_ll, layers: dict, distances: dict) -> dict:
     fwd = pyproj.Transformer.from_crs(WGS84, _aeqd(c.x, c.y), always_xy=True)
 
     def local(geom):
-        return shapely.transform(shapely.segmentize(geom, 1e-5),
-                                 lambda xy: np.column_stack(fwd.transform(*xy.T)))
+        return shapely.transform(
+            shapely.segmentize(geom, 1e-5), lambda xy: np.column_stack(fwd.transform(*xy.T))
+        )
 
     hazard = local(hazard_ll)
     taken = shapely.Polygon()
@@ -193,8 +217,9 @@ def _oracle_zones(hazard_ll, layers: dict, distances: dict) -> dict:
         if category not in layers:
             continue
         geoms = [local(g) for g in layers[category].geometry]
-        cover = shapely.union_all([g.buffer(distances[category], quad_segs=BUFFER_QUAD_SEGS)
-                                   for g in geoms])
+        cover = shapely.union_all(
+            [g.buffer(distances[category], quad_segs=BUFFER_QUAD_SEGS) for g in geoms]
+        )
         zone = hazard.intersection(cover).difference(taken)
         taken = taken.union(cover)
         out[category] = zone.area / 1e4
@@ -205,13 +230,18 @@ def test_priority_zones_from_a_mixed_infrastructure_layer(extract):
     infrastructure = read_osm_features(extract, kind="infrastructure")
     residential = read_osm_features(extract, kind="residential")
     hazard = box(LON0 - 0.004, LAT0 - 0.004, LON0 + 0.014, LAT0 + 0.004)
-    hazards = gpd.GeoDataFrame({"hazard_id": ["H1"], "threat_level": ["high"]},
-                               geometry=[shapely.segmentize(hazard, 1e-4)], crs=4326)
+    hazards = gpd.GeoDataFrame(
+        {"hazard_id": ["H1"], "threat_level": ["high"]},
+        geometry=[shapely.segmentize(hazard, 1e-4)],
+        crs=4326,
+    )
     zones = priority_zones(hazards, infrastructure=infrastructure, residential=residential)
     got = zones.groupby("category")["zone_ha"].sum().to_dict()
-    expected = _oracle_zones(hazards.geometry.iloc[0],
-                             {"infrastructure": infrastructure, "residential": residential},
-                             {"infrastructure": 250.0, "residential": 500.0})
+    expected = _oracle_zones(
+        hazards.geometry.iloc[0],
+        {"infrastructure": infrastructure, "residential": residential},
+        {"infrastructure": 250.0, "residential": 500.0},
+    )
     assert got["residential"] > 0 and got["infrastructure"] > 0
     for category, value in expected.items():
         assert got.get(category, 0.0) == pytest.approx(value, rel=3e-3, abs=1e-3), category
@@ -227,7 +257,12 @@ def test_sample_roads_are_the_access_road_classes():
     roads = read_osm_features(OSM_SAMPLE, kind="roads")
     assert len(roads) == 26
     assert roads["highway"].value_counts().to_dict() == {
-        "residential": 20, "service": 3, "motorway": 1, "secondary": 1, "tertiary": 1}
+        "residential": 20,
+        "service": 3,
+        "motorway": 1,
+        "secondary": 1,
+        "tertiary": 1,
+    }
     every = read_osm_features(OSM_SAMPLE, kind="roads", tags="highway")
     assert len(every) == 36  # and 7 footways, 3 cycleways
     assert set(every["highway"]) - set(roads["highway"]) == {"footway", "cycleway"}
@@ -269,12 +304,14 @@ def test_sample_roads_and_buildings_give_priority_zones():
     back = pyproj.Transformer.from_crs(frame, WGS84, always_xy=True)
     local = shapely.segmentize(box(-400, -400, 400, 400), 5.0)
     hazard = shapely.transform(local, lambda xy: np.column_stack(back.transform(*xy.T)))
-    hazards = gpd.GeoDataFrame({"hazard_id": ["H1"], "threat_level": ["high"]},
-                               geometry=[hazard], crs=4326)
+    hazards = gpd.GeoDataFrame(
+        {"hazard_id": ["H1"], "threat_level": ["high"]}, geometry=[hazard], crs=4326
+    )
     zones = priority_zones(hazards, roads=roads, residential=buildings)
     got = zones.groupby("category")["zone_ha"].sum().to_dict()
-    expected = _oracle_zones(hazard, {"roads": roads, "residential": buildings},
-                             {"roads": 100.0, "residential": 500.0})
+    expected = _oracle_zones(
+        hazard, {"roads": roads, "residential": buildings}, {"roads": 100.0, "residential": 500.0}
+    )
     assert sum(got.values()) > 0
     for category, value in expected.items():
         assert got.get(category, 0.0) == pytest.approx(value, rel=3e-3, abs=1e-3), category
@@ -286,12 +323,21 @@ def test_sample_roads_and_buildings_give_priority_zones():
 
 
 def test_other_tags_round_trip_through_gdal(tmp_path):
-    tags = {"healthcare": "clinic", "description": 'say "hi", \\x => y\\', "a=>b": "c",
-            'k,"q': "v", "empty": "", "two lines": "a\nb"}
+    tags = {
+        "healthcare": "clinic",
+        "description": 'say "hi", \\x => y\\',
+        "a=>b": "c",
+        'k,"q': "v",
+        "empty": "",
+        "two lines": "a\nb",
+    }
     body = "".join(f"<tag k={quoteattr(k)} v={quoteattr(v)}/>" for k, v in tags.items())
     path = tmp_path / "one.osm"
-    path.write_text(f'<?xml version="1.0"?><osm version="0.6"><node id="1" lat="39" '
-                    f'lon="46">{body}</node></osm>', encoding="utf-8")
+    path.write_text(
+        f'<?xml version="1.0"?><osm version="0.6"><node id="1" lat="39" '
+        f'lon="46">{body}</node></osm>',
+        encoding="utf-8",
+    )
     raw, _, _ = mio.read_layer(path, layer="points")
     assert parse_other_tags(raw["other_tags"].iloc[0]) == tags
     assert tag_values(raw, "description").tolist() == [tags["description"]]
@@ -317,8 +363,12 @@ def test_tag_spec_forms_are_equivalent():
 
 
 def test_matching_values_lists_and_no():
-    frame = pd.DataFrame({"amenity": ["school;clinic", "bench", None, "no"],
-                          "other_tags": [None, None, '"amenity"=>"clinic"', None]})
+    frame = pd.DataFrame(
+        {
+            "amenity": ["school;clinic", "bench", None, "no"],
+            "other_tags": [None, None, '"amenity"=>"clinic"', None],
+        }
+    )
     assert match_tags(frame, "amenity=clinic").tolist() == [True, False, True, False]
     assert match_tags(frame, "amenity").tolist() == [True, True, True, False]
     assert match_tags(frame, "shop").tolist() == [False] * 4
@@ -326,8 +376,15 @@ def test_matching_values_lists_and_no():
 
 def test_default_tags_are_published_per_kind_and_category():
     assert set(DEFAULT_TAGS) == {"roads", "infrastructure", "residential"}
-    assert set(DEFAULT_TAGS["infrastructure"]) == {"health", "education", "water", "power",
-                                                   "bridges", "worship", "public"}
+    assert set(DEFAULT_TAGS["infrastructure"]) == {
+        "health",
+        "education",
+        "water",
+        "power",
+        "bridges",
+        "worship",
+        "public",
+    }
     roads = default_tags("roads")
     assert "highway=track" in str(roads) and "highway=motorway_link" in str(roads)
     assert "highway=footway" not in str(roads)
@@ -337,10 +394,14 @@ def test_default_tags_are_published_per_kind_and_category():
 
 def test_tags_on_an_ordinary_file(tmp_path):
     points = gpd.GeoDataFrame(
-        {"name": ["a", "b", "c"], "amenity": [None, "school", None],
-         "other_tags": ['"amenity"=>"clinic"', None, '"shop"=>"bakery"']},
+        {
+            "name": ["a", "b", "c"],
+            "amenity": [None, "school", None],
+            "other_tags": ['"amenity"=>"clinic"', None, '"shop"=>"bakery"'],
+        },
         geometry=[shapely.Point(46, 39), shapely.Point(46.1, 39), shapely.Point(46.2, 39)],
-        crs=4326)
+        crs=4326,
+    )
     path = tmp_path / "infrastructure.gpkg"
     pyogrio.write_dataframe(points, path, layer="infrastructure")
     out = mio.read_features(path, kind="infrastructure", tags="amenity=school,amenity=clinic")

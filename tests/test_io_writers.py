@@ -15,9 +15,11 @@ from shapely import box
 from minemap import io as mio
 from minemap._errors import OutputError
 
-LAYER = gpd.GeoDataFrame({"hazard_id": ["H1", "H2"], "threat_level": ["high", "low"]},
-                         geometry=[box(46.0, 39.0, 46.01, 39.01), box(46.02, 39.0, 46.03, 39.01)],
-                         crs=4326)
+LAYER = gpd.GeoDataFrame(
+    {"hazard_id": ["H1", "H2"], "threat_level": ["high", "low"]},
+    geometry=[box(46.0, 39.0, 46.01, 39.01), box(46.02, 39.0, 46.03, 39.01)],
+    crs=4326,
+)
 
 
 def listing(folder: Path) -> list[str]:
@@ -53,9 +55,14 @@ def test_unwritable_paths_are_one_output_error_naming_the_path(tmp_path, case):
     assert listing(tmp_path) == before
 
 
-@pytest.mark.parametrize(("code", "fragment"), [(errno.ENOSPC, "disk is full"),
-                                                (errno.EACCES, "no permission"),
-                                                (errno.EROFS, "no permission")])
+@pytest.mark.parametrize(
+    ("code", "fragment"),
+    [
+        (errno.ENOSPC, "disk is full"),
+        (errno.EACCES, "no permission"),
+        (errno.EROFS, "no permission"),
+    ],
+)
 def test_os_errors_while_writing_name_the_users_path(tmp_path, code, fragment):
     target = tmp_path / "report.json"
     target.write_text("previous\n")
@@ -205,10 +212,15 @@ def test_zipped_shapefile_output_reads_back_as_hazards(tmp_path):
     assert back.crs.equals(LAYER.crs)
 
 
-@pytest.mark.parametrize("members", [{"a.shp": None, "b.shp": None},
-                                     {"a.shp": None, "x.vrt": b"<OGRVRTDataSource/>"},
-                                     {"sub/a.shp": None},
-                                     {"a.shp": b"not a shapefile"}])
+@pytest.mark.parametrize(
+    "members",
+    [
+        {"a.shp": None, "b.shp": None},
+        {"a.shp": None, "x.vrt": b"<OGRVRTDataSource/>"},
+        {"sub/a.shp": None},
+        {"a.shp": b"not a shapefile"},
+    ],
+)
 def test_zipped_shapefile_holding_anything_else_is_refused(tmp_path, members):
     import zipfile
 

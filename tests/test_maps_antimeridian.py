@@ -28,38 +28,64 @@ def _lonlat_layers(lat: float) -> dict[str, gpd.GeoDataFrame]:
 
     d = 0.05
     hazards = gpd.GeoDataFrame(
-        {"hazard_id": ["H0", "H1", "H2", "H3"],
-         "threat_level": ["high", "medium", "low", "high"]},
-        geometry=[across(179.9, 180.1, lat, lat + d),
-                  box(-179.95, lat + 2 * d, -179.8, lat + 3 * d),
-                  box(179.7, lat - 2 * d, 179.8, lat - d), across(179.95, 180.2, lat - d, lat)],
-        crs=4326)
+        {"hazard_id": ["H0", "H1", "H2", "H3"], "threat_level": ["high", "medium", "low", "high"]},
+        geometry=[
+            across(179.9, 180.1, lat, lat + d),
+            box(-179.95, lat + 2 * d, -179.8, lat + 3 * d),
+            box(179.7, lat - 2 * d, 179.8, lat - d),
+            across(179.95, 180.2, lat - d, lat),
+        ],
+        crs=4326,
+    )
     releases = gpd.GeoDataFrame(
-        {"release_id": ["R0", "R1"], "method": ["cleared", "reduced"],
-         "release_date": ["2021-01-02", "2022-03-04"]},
-        geometry=[across(179.95, 180.05, lat, lat + d / 2), box(-179.9, lat + 2 * d,
-                                                                -179.85, lat + 3 * d)],
-        crs=4326)
-    priority = gpd.GeoDataFrame({"hazard_id": ["H0"]},
-                                geometry=[across(179.98, 180.08, lat + d / 2, lat + d)],
-                                crs=4326)
+        {
+            "release_id": ["R0", "R1"],
+            "method": ["cleared", "reduced"],
+            "release_date": ["2021-01-02", "2022-03-04"],
+        },
+        geometry=[
+            across(179.95, 180.05, lat, lat + d / 2),
+            box(-179.9, lat + 2 * d, -179.85, lat + 3 * d),
+        ],
+        crs=4326,
+    )
+    priority = gpd.GeoDataFrame(
+        {"hazard_id": ["H0"]}, geometry=[across(179.98, 180.08, lat + d / 2, lat + d)], crs=4326
+    )
     roads = gpd.GeoDataFrame(
         {"road_id": ["A1"]},
-        geometry=[shapely.MultiLineString([[(179.6, lat - 3 * d), (180.0, lat - 3 * d)],
-                                           [(-180.0, lat - 3 * d), (-179.7, lat - 3 * d)]])],
-        crs=4326)
-    infrastructure = gpd.GeoDataFrame({"kind": ["school", "clinic"]},
-                                      geometry=[shapely.Point(179.95, lat - 4 * d),
-                                                shapely.Point(-179.95, lat - 4 * d)], crs=4326)
-    residential = gpd.GeoDataFrame({"name": ["Village"]},
-                                   geometry=[across(179.97, 180.03, lat - 5 * d, lat - 4.5 * d)],
-                                   crs=4326)
-    districts = gpd.GeoDataFrame({"district": ["East"]},
-                                 geometry=[across(179.5, 180.5, lat - 6 * d, lat + 4 * d)],
-                                 crs=4326)
-    return {"hazards": hazards, "releases": releases, "priority": priority, "roads": roads,
-            "infrastructure": infrastructure, "residential": residential,
-            "districts": districts}
+        geometry=[
+            shapely.MultiLineString(
+                [
+                    [(179.6, lat - 3 * d), (180.0, lat - 3 * d)],
+                    [(-180.0, lat - 3 * d), (-179.7, lat - 3 * d)],
+                ]
+            )
+        ],
+        crs=4326,
+    )
+    infrastructure = gpd.GeoDataFrame(
+        {"kind": ["school", "clinic"]},
+        geometry=[shapely.Point(179.95, lat - 4 * d), shapely.Point(-179.95, lat - 4 * d)],
+        crs=4326,
+    )
+    residential = gpd.GeoDataFrame(
+        {"name": ["Village"]},
+        geometry=[across(179.97, 180.03, lat - 5 * d, lat - 4.5 * d)],
+        crs=4326,
+    )
+    districts = gpd.GeoDataFrame(
+        {"district": ["East"]}, geometry=[across(179.5, 180.5, lat - 6 * d, lat + 4 * d)], crs=4326
+    )
+    return {
+        "hazards": hazards,
+        "releases": releases,
+        "priority": priority,
+        "roads": roads,
+        "infrastructure": infrastructure,
+        "residential": residential,
+        "districts": districts,
+    }
 
 
 def _in(layers: dict[str, gpd.GeoDataFrame], crs: int) -> dict[str, gpd.GeoDataFrame]:
@@ -70,8 +96,9 @@ def _in(layers: dict[str, gpd.GeoDataFrame], crs: int) -> dict[str, gpd.GeoDataF
     for kind, layer in layers.items():
         moved = layer.to_crs(crs)
         if kind not in ("roads", "infrastructure"):
-            moved = moved.set_geometry([shapely.union_all(shapely.get_parts(g))
-                                        for g in moved.geometry], crs=crs)
+            moved = moved.set_geometry(
+                [shapely.union_all(shapely.get_parts(g)) for g in moved.geometry], crs=crs
+            )
         out[kind] = moved
     return out
 
@@ -79,16 +106,19 @@ def _in(layers: dict[str, gpd.GeoDataFrame], crs: int) -> dict[str, gpd.GeoDataF
 def _map(layers: dict[str, gpd.GeoDataFrame], **kwargs) -> str:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)
-        fmap = maps.hazard_map(layers["hazards"], layers["releases"], tiles=None,
-                               **{k: v for k, v in layers.items()
-                                  if k not in ("hazards", "releases")}, **kwargs)
+        fmap = maps.hazard_map(
+            layers["hazards"],
+            layers["releases"],
+            tiles=None,
+            **{k: v for k, v in layers.items() if k not in ("hazards", "releases")},
+            **kwargs,
+        )
     return maps.map_html(fmap, offline=True)
 
 
 def _fitted(page: str) -> tuple[float, float, float, float]:
     """(south, west, north, east) of the view the page fits."""
-    match = re.search(r'"bounds":\[\[([-\d.e]+),([-\d.e]+)\],\[([-\d.e]+),([-\d.e]+)\]\]',
-                      page)
+    match = re.search(r'"bounds":\[\[([-\d.e]+),([-\d.e]+)\],\[([-\d.e]+),([-\d.e]+)\]\]', page)
     assert match, "no fitted bounds in the page"
     return tuple(float(v) for v in match.groups())  # type: ignore[return-value]
 
@@ -104,7 +134,7 @@ def _drawn(page: str) -> dict[str, list[np.ndarray]]:
                     points = np.array(_geo.decode(encoded["v"], _geo.MERGED_DECIMALS))
                     cuts = np.r_[0, np.cumsum(_geo.decode_unsigned(encoded["c"]))]
                     for k in range(len(cuts) - 1):
-                        out.setdefault(name, []).append(points[cuts[k]:cuts[k + 1]][:, ::-1])
+                        out.setdefault(name, []).append(points[cuts[k] : cuts[k + 1]][:, ::-1])
                 continue
             for feature in block["f"]:
                 if block["t"] == "point":
@@ -112,8 +142,11 @@ def _drawn(page: str) -> dict[str, list[np.ndarray]]:
                 elif block["t"] == "line":
                     runs = [np.array(_geo.decode(c, decimals)) for c in feature[0].split(",")]
                 else:
-                    runs = [np.array(_geo.decode(r, decimals))
-                            for polygon in feature[0].split(",") for r in polygon.split(" ")]
+                    runs = [
+                        np.array(_geo.decode(r, decimals))
+                        for polygon in feature[0].split(",")
+                        for r in polygon.split(" ")
+                    ]
                 for run in runs:
                     out.setdefault(name, []).append(run[:, ::-1])
     return out
@@ -126,15 +159,33 @@ def _longest_edge(run: np.ndarray, closed: bool) -> float:
     return float(np.abs(np.diff(x)).max()) if x.size > 1 else 0.0
 
 
-LAYERS = {"hazard-high", "hazard-medium", "hazard-low", "released-cleared", "released-reduced",
-          "remaining", "priority", "roads", "infrastructure", "residential", "districts"}
+LAYERS = {
+    "hazard-high",
+    "hazard-medium",
+    "hazard-low",
+    "released-cleared",
+    "released-reduced",
+    "remaining",
+    "priority",
+    "roads",
+    "infrastructure",
+    "residential",
+    "districts",
+}
 
 
-@pytest.mark.parametrize(("lat", "crs", "budget"), [
-    (FIJI, 4326, 10_000), (FIJI, 3832, 10_000), (FIJI, 32760, 10_000),
-    (CHUKOTKA, 4326, 10_000), (CHUKOTKA, 32660, 10_000),
-    (FIJI, 3832, 1), (CHUKOTKA, 4326, 1),  # layers drawn merged
-])
+@pytest.mark.parametrize(
+    ("lat", "crs", "budget"),
+    [
+        (FIJI, 4326, 10_000),
+        (FIJI, 3832, 10_000),
+        (FIJI, 32760, 10_000),
+        (CHUKOTKA, 4326, 10_000),
+        (CHUKOTKA, 32660, 10_000),
+        (FIJI, 3832, 1),
+        (CHUKOTKA, 4326, 1),  # layers drawn merged
+    ],
+)
 def test_every_layer_draws_on_one_side_of_180(lat, crs, budget):
     page = _map(_in(_lonlat_layers(lat), crs), feature_budget=budget)
     drawn = _drawn(page)
@@ -151,8 +202,7 @@ def test_every_layer_draws_on_one_side_of_180(lat, crs, budget):
 
 def test_public_grid_across_180():
     layers = _in(_lonlat_layers(FIJI), 3832)
-    page = _map({"hazards": layers["hazards"], "releases": layers["releases"]},
-                public_grid_m=2000)
+    page = _map({"hazards": layers["hazards"], "releases": layers["releases"]}, public_grid_m=2000)
     drawn = _drawn(page)
     assert drawn and all(k.startswith("grid-") for k in drawn)
     for runs in drawn.values():
@@ -187,6 +237,10 @@ def test_central_longitude_and_wrap():
     assert _geo.wrap_longitudes(boxes, 0.0) is boxes  # nothing to move: no copy
     line = np.array([shapely.LineString([(179.9, 0), (-179.9, 0)])])
     assert shapely.get_coordinates(_geo.wrap_longitudes(line, -10.0))[:, 0].round(6).tolist() == [
-        -180.1, -179.9]
+        -180.1,
+        -179.9,
+    ]
     assert shapely.get_coordinates(_geo.wrap_longitudes(line, 170.0))[:, 0].round(6).tolist() == [
-        179.9, 180.1]
+        179.9,
+        180.1,
+    ]

@@ -30,8 +30,10 @@ def _missing() -> list[str]:
 
 
 if _missing():
-    why = (f"headless Chromium tests need {', '.join(_missing())} (Debian packages chromium "
-           "and chromium-driver, and pip's selenium); .ci/run installs them")
+    why = (
+        f"headless Chromium tests need {', '.join(_missing())} (Debian packages chromium "
+        "and chromium-driver, and pip's selenium); .ci/run installs them"
+    )
     if REQUIRED:
         pytest.fail(f"MINEMAP_REQUIRE_BROWSER=1: {why}", pytrace=False)
     pytest.skip(why, allow_module_level=True)
@@ -52,17 +54,27 @@ def driver(tmp_path_factory):
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
     profile = tmp_path_factory.mktemp("chromium-profile")
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update",
-                "--no-first-run", "--disable-sync", "--window-size=1200,800",
-                f"--user-data-dir={profile}"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--disable-sync",
+        "--window-size=1200,800",
+        f"--user-data-dir={profile}",
+    ):
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     chrome = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     # offline: the page must not need the network, so cut it off
     chrome.execute_cdp_cmd("Network.enable", {})
-    chrome.execute_cdp_cmd("Network.emulateNetworkConditions", {
-        "offline": True, "latency": 0, "downloadThroughput": 0, "uploadThroughput": 0})
+    chrome.execute_cdp_cmd(
+        "Network.emulateNetworkConditions",
+        {"offline": True, "latency": 0, "downloadThroughput": 0, "uploadThroughput": 0},
+    )
     chrome.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _GUARD})
     yield chrome
     chrome.quit()
@@ -92,21 +104,43 @@ def test_offline_map_draws_every_feature_without_errors(driver, fixture_map):
     assert errors == []
     assert driver.execute_script("return typeof L === 'object' && L.version") == "1.9.3"
     drawn = driver.execute_script("return window.minemap.drawn")
-    assert drawn == {"hazard-high": 2, "hazard-medium": 2, "hazard-low": 2,
-                     "released-cleared": 2, "released-reduced": 1, "released-cancelled": 1,
-                     "remaining": 6, "priority": 1, "roads": 1, "infrastructure": 2,
-                     "residential": 1, "districts": 2}
+    assert drawn == {
+        "hazard-high": 2,
+        "hazard-medium": 2,
+        "hazard-low": 2,
+        "released-cleared": 2,
+        "released-reduced": 1,
+        "released-cancelled": 1,
+        "remaining": 6,
+        "priority": 1,
+        "roads": 1,
+        "infrastructure": 2,
+        "residential": 1,
+        "districts": 2,
+    }
     # SVG renderer: one <path> per drawn shape (a circle marker per point)
     paths = driver.execute_script(
-        "return document.querySelectorAll('path.leaflet-interactive').length")
+        "return document.querySelectorAll('path.leaflet-interactive').length"
+    )
     assert paths == sum(drawn.values())
     assert driver.execute_script("return window.__alerts") == []
     assert driver.execute_script("return document.querySelectorAll('img').length") == 0
 
 
-_FULL_DRAWN = {"hazard-high": 2, "hazard-medium": 2, "hazard-low": 2, "released-cleared": 2,
-               "released-reduced": 1, "released-cancelled": 1, "remaining": 6, "priority": 1,
-               "roads": 1, "infrastructure": 2, "residential": 1, "districts": 2}
+_FULL_DRAWN = {
+    "hazard-high": 2,
+    "hazard-medium": 2,
+    "hazard-low": 2,
+    "released-cleared": 2,
+    "released-reduced": 1,
+    "released-cancelled": 1,
+    "remaining": 6,
+    "priority": 1,
+    "roads": 1,
+    "infrastructure": 2,
+    "residential": 1,
+    "districts": 2,
+}
 
 
 def test_map_saved_after_notebook_display_draws_every_layer(driver, tmp_path):
@@ -142,8 +176,11 @@ def test_notebook_output_draws_without_network(driver, tmp_path):
     _open(driver, path)
     assert driver.execute_script("return window.minemap.drawn") == _FULL_DRAWN
     # only the basemap's tiles fail (no network); no script error
-    errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"
-              and "tile.openstreetmap.org" not in e["message"]]
+    errors = [
+        e
+        for e in driver.get_log("browser")
+        if e["level"] == "SEVERE" and "tile.openstreetmap.org" not in e["message"]
+    ]
     assert errors == []
 
 
@@ -188,8 +225,9 @@ def test_large_merged_map_uses_canvas(driver, tmp_path):
     from test_maps_interactive import _hazards, _releases
 
     path = tmp_path / "merged.html"
-    maps.save_map(maps.hazard_map(_hazards(), _releases(), tiles=None, feature_budget=1), path,
-                  offline=True)
+    maps.save_map(
+        maps.hazard_map(_hazards(), _releases(), tiles=None, feature_budget=1), path, offline=True
+    )
     _open(driver, path)
     assert driver.execute_script("return document.querySelectorAll('canvas').length") >= 1
     assert driver.execute_script("return window.minemap.drawn['hazard-high']") == 1
@@ -204,7 +242,8 @@ def test_map_across_180_shows_its_data(driver, tmp_path):
     _open(driver, path)
     assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
     west, east = driver.execute_script(
-        "var b = window.minemap.map.getBounds(); return [b.getWest(), b.getEast()];")
+        "var b = window.minemap.map.getBounds(); return [b.getWest(), b.getEast()];"
+    )
     assert 178.5 < west < 179.7 and 180.2 < east < 181.5
     # every shape lies around 180° (none drawn a world away or across it)
     outside = driver.execute_script("""
@@ -268,6 +307,8 @@ def test_id_cells_do_not_wrap_in_tooltips(driver, fixture_map):
     for text, white_space, height, _line in styles:
         assert text and white_space == "nowrap"
         assert height < 24  # one line, even for "<img src=x onerror=alert(1)>"
+
+
 _MOVED = """
 var done = arguments[arguments.length - 1], map = window.minemap.map;
 map.once("moveend", function () {
@@ -288,8 +329,10 @@ def test_big_data_path_draws_tiles_pans_and_hit_tests(driver, tmp_path):
     assert driver.execute_script("return window.minemap.drawn['hazard-high']") == 1
     tiles = driver.execute_script("return window.minemap.tiles")
     assert tiles > 0
-    assert driver.execute_script(
-        "return document.querySelectorAll('canvas.minemap-tile').length") >= tiles
+    assert (
+        driver.execute_script("return document.querySelectorAll('canvas.minemap-tile').length")
+        >= tiles
+    )
     # hit testing on the rings: inside the big high-threat blob, and far from every hazard
     lon, lat = shapely.get_coordinates(hazards.geometry.iloc[0].centroid)[0]
     hit = "return window.minemap.hits(arguments[0], arguments[1], arguments[2])"

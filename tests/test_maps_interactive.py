@@ -38,63 +38,92 @@ def _hazards() -> gpd.GeoDataFrame:
     geoms = [box(LON + i * 1.5 * D, LAT, LON + i * 1.5 * D + D, LAT + D) for i in range(6)]
     geoms[1] = box(LON + 0.5 * D, LAT + 0.2 * D, LON + 2.2 * D, LAT + 0.8 * D)  # overlaps 0 and 2
     return gpd.GeoDataFrame(
-        {"hazard_id": [f"H{i}" if i else PAYLOADS[0] for i in range(6)],
-         "threat_level": ["high", "medium", "low", "high", "medium", "low"],
-         "name": PAYLOADS,
-         "surveyed": pd.to_datetime(["2020-01-02"] * 6)},
-        geometry=geoms, crs=4326)
+        {
+            "hazard_id": [f"H{i}" if i else PAYLOADS[0] for i in range(6)],
+            "threat_level": ["high", "medium", "low", "high", "medium", "low"],
+            "name": PAYLOADS,
+            "surveyed": pd.to_datetime(["2020-01-02"] * 6),
+        },
+        geometry=geoms,
+        crs=4326,
+    )
 
 
 def _releases() -> gpd.GeoDataFrame:
-    geoms = [box(LON, LAT, LON + 0.5 * D, LAT + D),
-             box(LON + 4.5 * D, LAT, LON + 5.0 * D, LAT + 0.5 * D),
-             box(LON + 6 * D, LAT, LON + 6.5 * D, LAT + 0.5 * D),
-             box(LON + 20 * D, LAT, LON + 20.2 * D, LAT + 0.2 * D)]  # outside every hazard
+    geoms = [
+        box(LON, LAT, LON + 0.5 * D, LAT + D),
+        box(LON + 4.5 * D, LAT, LON + 5.0 * D, LAT + 0.5 * D),
+        box(LON + 6 * D, LAT, LON + 6.5 * D, LAT + 0.5 * D),
+        box(LON + 20 * D, LAT, LON + 20.2 * D, LAT + 0.2 * D),
+    ]  # outside every hazard
     return gpd.GeoDataFrame(
-        {"release_id": ["R1", PAYLOADS[1], "R3", "R4"],
-         "method": ["cleared", "reduced", "cancelled", "cleared"],
-         "release_date": ["2021-03-04", "2022-05-06", "2023-07-08", "2023-08-09"],
-         "note": PAYLOADS[2:6]},
-        geometry=geoms, crs=4326)
+        {
+            "release_id": ["R1", PAYLOADS[1], "R3", "R4"],
+            "method": ["cleared", "reduced", "cancelled", "cleared"],
+            "release_date": ["2021-03-04", "2022-05-06", "2023-07-08", "2023-08-09"],
+            "note": PAYLOADS[2:6],
+        },
+        geometry=geoms,
+        crs=4326,
+    )
 
 
 def _roads() -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"road_id": ["A1"], "name": [PAYLOADS[3]]},
-                            geometry=[shapely.LineString([(LON, LAT - D), (LON + 9 * D, LAT - D)])],
-                            crs=4326)
+    return gpd.GeoDataFrame(
+        {"road_id": ["A1"], "name": [PAYLOADS[3]]},
+        geometry=[shapely.LineString([(LON, LAT - D), (LON + 9 * D, LAT - D)])],
+        crs=4326,
+    )
 
 
 def _infrastructure() -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"kind": ["school", PAYLOADS[4]]},
-                            geometry=[shapely.Point(LON + D, LAT - 2 * D),
-                                      shapely.Point(LON + 3 * D, LAT - 2 * D)], crs=4326)
+    return gpd.GeoDataFrame(
+        {"kind": ["school", PAYLOADS[4]]},
+        geometry=[shapely.Point(LON + D, LAT - 2 * D), shapely.Point(LON + 3 * D, LAT - 2 * D)],
+        crs=4326,
+    )
 
 
 def _residential() -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"name": ["Village"]},
-                            geometry=[box(LON + 7 * D, LAT - 3 * D, LON + 8 * D, LAT - 2 * D)],
-                            crs=4326)
+    return gpd.GeoDataFrame(
+        {"name": ["Village"]},
+        geometry=[box(LON + 7 * D, LAT - 3 * D, LON + 8 * D, LAT - 2 * D)],
+        crs=4326,
+    )
 
 
 def _districts() -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"district": ["North", PAYLOADS[2]]},
-                            geometry=[box(LON - D, LAT - 4 * D, LON + 5 * D, LAT + 2 * D),
-                                      box(LON + 5 * D, LAT - 4 * D, LON + 22 * D, LAT + 2 * D)],
-                            crs=4326)
+    return gpd.GeoDataFrame(
+        {"district": ["North", PAYLOADS[2]]},
+        geometry=[
+            box(LON - D, LAT - 4 * D, LON + 5 * D, LAT + 2 * D),
+            box(LON + 5 * D, LAT - 4 * D, LON + 22 * D, LAT + 2 * D),
+        ],
+        crs=4326,
+    )
 
 
 def _priority() -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"hazard_id": ["H3"], "reason": ["near road"],
-                             "distance_m": [120.0]},
-                            geometry=[box(LON + 4.5 * D, LAT, LON + 5.5 * D, LAT + 0.3 * D)],
-                            crs=4326)
+    return gpd.GeoDataFrame(
+        {"hazard_id": ["H3"], "reason": ["near road"], "distance_m": [120.0]},
+        geometry=[box(LON + 4.5 * D, LAT, LON + 5.5 * D, LAT + 0.3 * D)],
+        crs=4326,
+    )
 
 
 def full_map(**kwargs):
     kwargs.setdefault("tiles", None)
-    return maps.hazard_map(_hazards(), _releases(), priority=_priority(), roads=_roads(),
-                           infrastructure=_infrastructure(), residential=_residential(),
-                           districts=_districts(), title="Test <map>", **kwargs)
+    return maps.hazard_map(
+        _hazards(),
+        _releases(),
+        priority=_priority(),
+        roads=_roads(),
+        infrastructure=_infrastructure(),
+        residential=_residential(),
+        districts=_districts(),
+        title="Test <map>",
+        **kwargs,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -112,15 +141,33 @@ def _data_blocks(page: str) -> dict[str, list[dict]]:
 
 def test_returns_folium_map_with_every_layer(page):
     blocks = _data_blocks(page)
-    assert set(blocks) == {"hazard-high", "hazard-medium", "hazard-low", "released-cleared",
-                           "released-reduced", "released-cancelled", "remaining", "priority",
-                           "roads", "infrastructure", "residential", "districts"}
+    assert set(blocks) == {
+        "hazard-high",
+        "hazard-medium",
+        "hazard-low",
+        "released-cleared",
+        "released-reduced",
+        "released-cancelled",
+        "remaining",
+        "priority",
+        "roads",
+        "infrastructure",
+        "residential",
+        "districts",
+    }
     assert len(blocks["hazard-high"][0]["f"]) == 2
     assert len(blocks["released-cleared"][0]["f"]) == 2
     assert "L.control.layers(" in page
-    for label in ("Hazard: high threat", "Remaining hazard", "Released: cleared",
-                  "Priority zones", "Roads", "Infrastructure", "Residential areas",
-                  "District boundaries"):
+    for label in (
+        "Hazard: high threat",
+        "Remaining hazard",
+        "Released: cleared",
+        "Priority zones",
+        "Roads",
+        "Infrastructure",
+        "Residential areas",
+        "District boundaries",
+    ):
         assert label in page
     assert "L.control.scale(" in page
     assert "fitBounds(" in page
@@ -150,8 +197,8 @@ def test_legend_uses_palette_and_exact_hectares(page):
         assert entries[f"hazard-{level}"] == THREAT_COLOURS[level]
     for method in ("cleared", "reduced", "cancelled"):
         assert entries[f"released-{method}"] == METHOD_COLOURS[method]
-    legend = page[page.index('id="minemap-legend"'):]
-    legend = legend[:legend.index("</div></div>")]
+    legend = page[page.index('id="minemap-legend"') :]
+    legend = legend[: legend.index("</div></div>")]
     for level in ("high", "medium", "low"):
         assert f"{table.loc[level, 'hazard_ha']:,.2f} ha" in legend
     for column in ("cleared_ha", "reduced_ha", "cancelled_ha", "remaining_ha"):
@@ -188,8 +235,13 @@ def test_payloads_are_escaped_everywhere(page):
     assert "<img" not in page
     assert "${" not in page
     # and every payload survives intact as data
-    values = {row[1] for blocks in _data_blocks(page).values() for b in blocks for f in b["f"]
-              for row in (f[1] or [])}
+    values = {
+        row[1]
+        for blocks in _data_blocks(page).values()
+        for b in blocks
+        for f in b["f"]
+        for row in (f[1] or [])
+    }
     for payload in PAYLOADS:
         assert payload in values, payload
 
@@ -210,8 +262,10 @@ def test_offline_page_has_no_network_reference(page):
 def test_online_page_loads_only_leaflet():
     page = maps.map_html(maps.hazard_map(_hazards(), tiles=None))
     sources = re.findall(r'(?:src|href)="(https://[^"]+)"', page)
-    assert sources == ["https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js",
-                       "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css"]
+    assert sources == [
+        "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js",
+        "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css",
+    ]
 
 
 def test_web_tiles_dropped_offline_and_local_tiles_kept(tmp_path):
@@ -221,8 +275,10 @@ def test_web_tiles_dropped_offline_and_local_tiles_kept(tmp_path):
     offline = maps.map_html(fmap, offline=True)
     assert "openstreetmap" not in offline.lower()
     assert "tile.openstreetmap.org" in maps.map_html(fmap)  # the map itself is unchanged
-    local = maps.map_html(maps.hazard_map(_hazards(), tiles="tiles/{z}/{x}/{y}.png",
-                                          attribution="Local tiles"), offline=True)
+    local = maps.map_html(
+        maps.hazard_map(_hazards(), tiles="tiles/{z}/{x}/{y}.png", attribution="Local tiles"),
+        offline=True,
+    )
     assert "tiles\\/{z}\\/{x}\\/{y}.png" in local or "tiles/{z}/{x}/{y}.png" in local
 
 
@@ -253,10 +309,13 @@ def test_inputs_are_not_modified():
 
 
 def test_display_geometry_is_simplified_and_rounded():
-    ring = [(LON + 0.02 * np.cos(t), LAT + 0.02 * np.sin(t))
-            for t in np.linspace(0, 2 * np.pi, 2000, endpoint=False)]
-    hz = gpd.GeoDataFrame({"hazard_id": ["C"], "threat_level": ["high"]},
-                          geometry=[shapely.Polygon(ring)], crs=4326)
+    ring = [
+        (LON + 0.02 * np.cos(t), LAT + 0.02 * np.sin(t))
+        for t in np.linspace(0, 2 * np.pi, 2000, endpoint=False)
+    ]
+    hz = gpd.GeoDataFrame(
+        {"hazard_id": ["C"], "threat_level": ["high"]}, geometry=[shapely.Polygon(ring)], crs=4326
+    )
     page = maps.map_html(maps.hazard_map(hz, tiles=None, tolerance_m=5.0))
     code = _data_blocks(page)["hazard-high"][0]["f"][0][0]
     points = _map_geometry.decode(code)
@@ -264,7 +323,8 @@ def test_display_geometry_is_simplified_and_rounded():
     assert all(round(lat, 5) == lat for lat, _ in points)
     coarse = maps.map_html(maps.hazard_map(hz, tiles=None, tolerance_m=50.0))
     assert len(_map_geometry.decode(_data_blocks(coarse)["hazard-high"][0]["f"][0][0])) < len(
-        points)
+        points
+    )
 
 
 def test_feature_budget_merges_layers_and_keeps_figures():
@@ -274,7 +334,7 @@ def test_feature_budget_merges_layers_and_keeps_figures():
     blocks = _data_blocks(page)
     assert len(blocks["hazard-high"][0]["f"]) == 1  # one merged shape per class
     assert blocks["hazard-high"][0]["q"] == 10_000
-    assert "preferCanvas\": true" in page
+    assert 'preferCanvas": true' in page
     assert "merged" in page
     with pytest.warns(DataWarning):
         table = land_release_summary(hazards, _releases())
@@ -284,8 +344,9 @@ def test_feature_budget_merges_layers_and_keeps_figures():
 def test_size_budget_small_scale():
     synthetic = pytest.importorskip("minemap.synthetic")
     s = synthetic.make_scenario(seed=2)
-    page = maps.map_html(maps.hazard_map(s.hazards, s.releases, roads=s.roads, tiles=None),
-                         offline=True)
+    page = maps.map_html(
+        maps.hazard_map(s.hazards, s.releases, roads=s.roads, tiles=None), offline=True
+    )
     n = len(s.hazards) + len(s.releases)
     # per-feature layers: well under 1 kB per feature (explore() writes ~940 B per polygon)
     leaflet = len(_map_html.leaflet_inline()[0])
@@ -294,14 +355,16 @@ def test_size_budget_small_scale():
 
 def test_public_grid_has_no_original_vertices():
     hazards = _hazards()
-    page = maps.map_html(maps.hazard_map(hazards, _releases(), priority=_priority(),
-                                         tiles=None, public_grid_m=500), offline=True)
+    page = maps.map_html(
+        maps.hazard_map(hazards, _releases(), priority=_priority(), tiles=None, public_grid_m=500),
+        offline=True,
+    )
     blocks = _data_blocks(page)
-    assert {n for n in blocks if n.startswith("grid-")} == {"grid-high", "grid-medium",
-                                                           "grid-low"}
+    assert {n for n in blocks if n.startswith("grid-")} == {"grid-high", "grid-medium", "grid-low"}
     assert not {"hazard-high", "released-cleared", "remaining", "priority"} & set(blocks)
-    vertices = {(round(y, 5), round(x, 5)) for x, y in shapely.get_coordinates(
-        hazards.geometry.array)}
+    vertices = {
+        (round(y, 5), round(x, 5)) for x, y in shapely.get_coordinates(hazards.geometry.array)
+    }
     for block in blocks.values():
         for feature in block[0]["f"]:
             for polygon in feature[0].split(","):
@@ -310,8 +373,9 @@ def test_public_grid_has_no_original_vertices():
                         assert point not in vertices
     for hazard_id in ("H3", "H4"):
         assert hazard_id not in page
-    cells = [dict(f[1]) for name, b in blocks.items() if name.startswith("grid-")
-             for f in b[0]["f"]]
+    cells = [
+        dict(f[1]) for name, b in blocks.items() if name.startswith("grid-") for f in b[0]["f"]
+    ]
     total = sum(float(c["High threat"].split()[0].replace(",", "")) for c in cells)
     expected = land_release_summary(hazards).set_index("threat_level").loc["high", "hazard_ha"]
     assert total == pytest.approx(expected, abs=0.05)
@@ -348,8 +412,9 @@ def test_remaining_geometry_matches_remaining_hectares():
     from minemap.maps import _data as _map_data
 
     s = synthetic.make_scenario(seed=4, high_ha=150, medium_ha=250, low_ha=150)
-    figs = _map_data.figures(maps.interactive._as_hazards(s.hazards),
-                             maps.interactive._as_releases(s.releases))
+    figs = _map_data.figures(
+        maps.interactive._as_hazards(s.hazards), maps.interactive._as_releases(s.releases)
+    )
     remaining_ha = shapely.area(figs.remaining).sum() / 1e4
     expected = figs.table.set_index("threat_level").loc["total", "remaining_ha"]
     assert remaining_ha == pytest.approx(expected, rel=1e-5, abs=0.01)
@@ -366,8 +431,8 @@ def test_merged_thinning_keeps_every_ring_and_respects_tolerance():
     starts = np.array([0, ring.shape[0]])
     ends = np.array([ring.shape[0], coords.shape[0]])
     keep = _map_geometry.ring_keep(coords, starts, ends, 0.05)
-    assert keep[:ring.shape[0]].sum() < 100 and keep[ring.shape[0]:].all()
-    kept = shapely.LineString(coords[:ring.shape[0]][keep[:ring.shape[0]]])
+    assert keep[: ring.shape[0]].sum() < 100 and keep[ring.shape[0] :].all()
+    kept = shapely.LineString(coords[: ring.shape[0]][keep[: ring.shape[0]]])
     assert shapely.hausdorff_distance(kept, shapely.LineString(ring)) <= 0.05 + 1e-12
     assert _map_geometry.native_tolerance(4326, 111_320.0) == pytest.approx(1.0)
     assert _map_geometry.native_tolerance(32638, 20.0) == pytest.approx(20.0)

@@ -16,13 +16,16 @@ def _page() -> str:
 
 def _legend(page: str) -> str:
     start = page.index('<div id="minemap-legend"')
-    return page[start:page.index("</div></div>", start)]
+    return page[start : page.index("</div></div>", start)]
 
 
 def _legend_rows(page: str) -> dict[str, str]:
     """Legend entry key -> its symbol (the SVG markup)."""
-    return dict(re.findall(r'data-layer="([^"]+)" data-colour="#[0-9A-F]{6}"><td>(<svg.*?</svg>)',
-                           _legend(page)))
+    return dict(
+        re.findall(
+            r'data-layer="([^"]+)" data-colour="#[0-9A-F]{6}"><td>(<svg.*?</svg>)', _legend(page)
+        )
+    )
 
 
 def test_remaining_and_districts_have_different_symbols():
@@ -39,12 +42,20 @@ def test_legend_and_layer_control_list_classes_in_one_order():
     page = _page()
     legend = list(_legend_rows(page))
     control = re.findall(r'\\u003c/svg\\u003e ([^"]+)" : feature_group', page)
-    labels = {"hazard-high": "Hazard: high threat", "hazard-medium": "Hazard: medium threat",
-              "hazard-low": "Hazard: low threat", "remaining": "Remaining hazard",
-              "released-cleared": "Released: cleared", "released-reduced": "Released: reduced",
-              "released-cancelled": "Released: cancelled", "priority": "Priority zones",
-              "roads": "Roads", "infrastructure": "Infrastructure",
-              "residential": "Residential areas", "districts": "District boundaries"}
+    labels = {
+        "hazard-high": "Hazard: high threat",
+        "hazard-medium": "Hazard: medium threat",
+        "hazard-low": "Hazard: low threat",
+        "remaining": "Remaining hazard",
+        "released-cleared": "Released: cleared",
+        "released-reduced": "Released: reduced",
+        "released-cancelled": "Released: cancelled",
+        "priority": "Priority zones",
+        "roads": "Roads",
+        "infrastructure": "Infrastructure",
+        "residential": "Residential areas",
+        "districts": "District boundaries",
+    }
     assert [labels[k] for k in legend] == control
     assert legend == sorted(legend, key=LEGEND_ORDER.index)
 
@@ -69,8 +80,9 @@ def test_id_cells_are_flagged_and_never_wrap():
     priority_rows = {row[0]: row for row in blocks["priority"][0]["f"][0][1]}
     assert priority_rows["hazard_id"][2] == 1
     css = maps.interactive._html.RUNTIME_CSS
-    assert re.search(r"table\.minemap-tip th, table\.minemap-tip td \{ white-space: nowrap; \}",
-                     css)
+    assert re.search(
+        r"table\.minemap-tip th, table\.minemap-tip td \{ white-space: nowrap; \}", css
+    )
     assert 'td.className = "id"' in maps.interactive._html.RUNTIME_JS
 
 

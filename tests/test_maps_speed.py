@@ -32,14 +32,21 @@ def blob_hazards(n: int = 60, seed: int = 0) -> gpd.GeoDataFrame:
         lon, lat = LON + rng.uniform(0, 0.3), LAT + rng.uniform(0, 0.2)
         radius = 0.03 if k % 20 == 0 else rng.uniform(0.0005, 0.003)
         geoms.append(shapely.Polygon(_blob(lon, lat, radius, 80 if radius > 0.01 else 16, k)))
-    geoms[1] = shapely.Polygon(_blob(LON, LAT, 0.004, 24, 1),
-                               [_blob(LON, LAT, 0.001, 10, 2)[::-1]])
-    geoms[2] = shapely.MultiPolygon([shapely.Polygon(_blob(LON + 0.4, LAT, 0.002, 16, 3)),
-                                     shapely.Polygon(_blob(LON + 0.45, LAT, 0.002, 16, 4))])
-    return gpd.GeoDataFrame({"hazard_id": [f"B{k}" for k in range(n)],
-                             "threat_level": [("high", "medium", "low")[k % 3]
-                                              for k in range(n)]},
-                            geometry=geoms, crs=4326)
+    geoms[1] = shapely.Polygon(_blob(LON, LAT, 0.004, 24, 1), [_blob(LON, LAT, 0.001, 10, 2)[::-1]])
+    geoms[2] = shapely.MultiPolygon(
+        [
+            shapely.Polygon(_blob(LON + 0.4, LAT, 0.002, 16, 3)),
+            shapely.Polygon(_blob(LON + 0.45, LAT, 0.002, 16, 4)),
+        ]
+    )
+    return gpd.GeoDataFrame(
+        {
+            "hazard_id": [f"B{k}" for k in range(n)],
+            "threat_level": [("high", "medium", "low")[k % 3] for k in range(n)],
+        },
+        geometry=geoms,
+        crs=4326,
+    )
 
 
 def _decode_rings(encoded: dict, decimals: int = _geo.MERGED_DECIMALS) -> list[np.ndarray]:
@@ -47,15 +54,17 @@ def _decode_rings(encoded: dict, decimals: int = _geo.MERGED_DECIMALS) -> list[n
     counts = _geo.decode_unsigned(encoded["c"])
     cuts = np.r_[0, np.cumsum(counts)]
     assert cuts[-1] == len(points)
-    return [points[cuts[k]:cuts[k + 1]] for k in range(len(counts))]
+    return [points[cuts[k] : cuts[k + 1]] for k in range(len(counts))]
 
 
 def test_rings_round_trip_holes_and_parts():
     hazards = blob_hazards()
     geoms = np.asarray(hazards.geometry.array, dtype=object)
     rings = _geo.polygon_rings(geoms)
-    n_rings = int(shapely.get_num_interior_rings(shapely.get_parts(geoms)).sum()
-                  + shapely.get_num_geometries(geoms).sum())
+    n_rings = int(
+        shapely.get_num_interior_rings(shapely.get_parts(geoms)).sum()
+        + shapely.get_num_geometries(geoms).sum()
+    )
     assert rings.counts.size == n_rings
     assert set(rings.owner.tolist()) == set(range(len(hazards)))
     encoded = _geo.encode_rings(rings)
@@ -64,10 +73,14 @@ def test_rings_round_trip_holes_and_parts():
     expected = rings.take(_geo.spatial_order(rings))
     cuts = expected.offsets
     for k, ring in enumerate(decoded):
-        assert np.allclose(ring * 1e4, expected.xy[cuts[k]:cuts[k + 1]], atol=1e-6)
+        assert np.allclose(ring * 1e4, expected.xy[cuts[k] : cuts[k + 1]], atol=1e-6)
     # every original vertex is within rounding of the decoded rings (no thinning asked)
-    original = np.vstack([shapely.get_coordinates(ring)[:-1]  # closing vertices dropped
-                          for ring in shapely.get_rings(shapely.get_parts(geoms))])
+    original = np.vstack(
+        [
+            shapely.get_coordinates(ring)[:-1]  # closing vertices dropped
+            for ring in shapely.get_rings(shapely.get_parts(geoms))
+        ]
+    )
     got = np.vstack(decoded)
     assert np.abs(np.sort(got, axis=0) - np.sort(np.round(original, 4), axis=0)).max() < 1e-9
 
@@ -85,15 +98,17 @@ def test_rings_select_and_replace():
     assert (np.diff(swapped.owner) >= 0).all()
     four = swapped.select(np.arange(9) == 4)
     assert four.counts.tolist() == [4]
-    assert swapped.select(np.arange(9) != 4).xy.tolist() == rings.select(
-        np.arange(9) != 4).xy.tolist()
+    assert (
+        swapped.select(np.arange(9) != 4).xy.tolist() == rings.select(np.arange(9) != 4).xy.tolist()
+    )
 
 
 def test_levels_of_detail_hold_only_big_rings_thinned_within_tolerance():
     hazards = blob_hazards()
     tolerance = 20 / _geo.METRES_PER_DEGREE
-    rings = _geo.polygon_rings(np.asarray(hazards.geometry.array, dtype=object),
-                               tolerance=tolerance)
+    rings = _geo.polygon_rings(
+        np.asarray(hazards.geometry.array, dtype=object), tolerance=tolerance
+    )
     encoded = _geo.encode_rings(rings, tolerance)
     fine = _decode_rings(encoded)
     assert encoded["l"], "the large blobs need a coarser level"
@@ -109,12 +124,16 @@ def test_levels_of_detail_hold_only_big_rings_thinned_within_tolerance():
             span = (base.max(axis=0) - base.min(axis=0)).max()
             assert span >= 4 * level["t"]
             assert 3 <= len(ring) < len(base)
-            distance = shapely.hausdorff_distance(shapely.LinearRing(ring),
-                                                  shapely.LinearRing(base))
+            distance = shapely.hausdorff_distance(
+                shapely.LinearRing(ring), shapely.LinearRing(base)
+            )
             assert distance <= level["t"] + 2e-4
     # a ring too small for a level is not in it
-    small = [k for k, ring in enumerate(fine)
-             if (ring.max(axis=0) - ring.min(axis=0)).max() < 4 * encoded["l"][0]["t"]]
+    small = [
+        k
+        for k, ring in enumerate(fine)
+        if (ring.max(axis=0) - ring.min(axis=0)).max() < 4 * encoded["l"][0]["t"]
+    ]
     first = set(np.cumsum(_geo.decode_unsigned(encoded["l"][0]["i"])).tolist())
     assert small and not first & set(small)
 
@@ -141,8 +160,7 @@ def _blocks(page: str) -> dict[str, dict]:
 def test_merged_layers_use_canvas_encoding_and_stay_offline_and_deterministic():
     hazards = blob_hazards(120)
     first = maps.map_html(maps.hazard_map(hazards, tiles=None, feature_budget=10), offline=True)
-    second = maps.map_html(maps.hazard_map(hazards, tiles=None, feature_budget=10),
-                           offline=True)
+    second = maps.map_html(maps.hazard_map(hazards, tiles=None, feature_budget=10), offline=True)
     assert first == second
     assert "//" not in first and "http://" not in first and "https://" not in first
     blocks = _blocks(first)

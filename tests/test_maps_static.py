@@ -23,21 +23,33 @@ from minemap.stats import land_release_summary
 
 @pytest.fixture(scope="module")
 def figure():
-    return plot_map(_hazards(), _releases(), roads=_roads(), infrastructure=_infrastructure(),
-                    residential=_residential(), districts=_districts(), title="Report map")
+    return plot_map(
+        _hazards(),
+        _releases(),
+        roads=_roads(),
+        infrastructure=_infrastructure(),
+        residential=_residential(),
+        districts=_districts(),
+        title="Report map",
+    )
 
 
 def test_legend_palette_and_hectares(figure):
     legend = figure.axes[0].get_legend()
     labels = [t.get_text() for t in legend.get_texts()]
-    colours = {t.get_text().split(":")[0]: to_hex(h.get_facecolor()).upper()
-               for t, h in zip(legend.get_texts(), legend.legend_handles, strict=True)
-               if hasattr(h, "get_facecolor")}
+    colours = {
+        t.get_text().split(":")[0]: to_hex(h.get_facecolor()).upper()
+        for t, h in zip(legend.get_texts(), legend.legend_handles, strict=True)
+        if hasattr(h, "get_facecolor")
+    }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)
         table = land_release_summary(_hazards(), _releases()).set_index("threat_level")
-    for level, label in (("high", "High threat"), ("medium", "Medium threat"),
-                         ("low", "Low threat")):
+    for level, label in (
+        ("high", "High threat"),
+        ("medium", "Medium threat"),
+        ("low", "Low threat"),
+    ):
         assert f"{label}: {table.loc[level, 'hazard_ha']:,.2f} ha" in labels
         assert colours[label] == THREAT_COLOURS[level]
     assert colours["Cleared"] == METHOD_COLOURS["cleared"]
@@ -64,9 +76,16 @@ def test_saves_as_pdf(figure, tmp_path):
 def test_legend_stays_inside_the_figure(figsize):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    fig = plot_map(_hazards(), _releases(), roads=_roads(), infrastructure=_infrastructure(),
-                   residential=_residential(), districts=_districts(), title="Report map",
-                   figsize=figsize)
+    fig = plot_map(
+        _hazards(),
+        _releases(),
+        roads=_roads(),
+        infrastructure=_infrastructure(),
+        residential=_residential(),
+        districts=_districts(),
+        title="Report map",
+        figsize=figsize,
+    )
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
     box = fig.axes[0].get_legend().get_window_extent(canvas.get_renderer())
@@ -93,7 +112,16 @@ def test_legend_inside_given_axes_without_layout_engine():
 
 def test_legend_lists_classes_in_the_html_order(figure):
     labels = [t.get_text().split(":")[0] for t in figure.axes[0].get_legend().get_texts()]
-    assert labels == ["High threat", "Medium threat", "Low threat", "Remaining hazard",
-                      "Cleared", "Reduced (technical survey)",
-                      "Cancelled (non-technical survey)", "Roads", "Infrastructure",
-                      "Residential areas", "District boundaries"]
+    assert labels == [
+        "High threat",
+        "Medium threat",
+        "Low threat",
+        "Remaining hazard",
+        "Cleared",
+        "Reduced (technical survey)",
+        "Cancelled (non-technical survey)",
+        "Roads",
+        "Infrastructure",
+        "Residential areas",
+        "District boundaries",
+    ]

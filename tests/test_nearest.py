@@ -28,16 +28,23 @@ def brute_force_m(a: shapely.Geometry, b: shapely.Geometry) -> float:
     if a.intersects(b):
         return 0.0
     pa = shapely.get_coordinates(shapely.segmentize(shapely.boundary(a), 0.00005))
-    pb = shapely.get_coordinates(shapely.segmentize(b if isinstance(b, (Point, LineString))
-                                                    else shapely.boundary(b), 0.00005))
+    pb = shapely.get_coordinates(
+        shapely.segmentize(
+            b if isinstance(b, (Point, LineString)) else shapely.boundary(b), 0.00005
+        )
+    )
     ia, ib = np.meshgrid(np.arange(len(pa)), np.arange(len(pb)), indexing="ij")
-    return float(GEOD.inv(pa[ia.ravel(), 0], pa[ia.ravel(), 1],
-                          pb[ib.ravel(), 0], pb[ib.ravel(), 1])[2].min())
+    return float(
+        GEOD.inv(pa[ia.ravel(), 0], pa[ia.ravel(), 1], pb[ib.ravel(), 0], pb[ib.ravel(), 1])[
+            2
+        ].min()
+    )
 
 
 def distances(targets_ll, features_ll, frame_centre=(45.0, 40.0)):
-    frame = pyproj.CRS.from_proj4(f"+proj=laea +lon_0={frame_centre[0]} "
-                                  f"+lat_0={frame_centre[1]} +ellps=WGS84")
+    frame = pyproj.CRS.from_proj4(
+        f"+proj=laea +lon_0={frame_centre[0]} +lat_0={frame_centre[1]} +ellps=WGS84"
+    )
     index = FeatureIndex.build(np.array(features_ll, dtype=object), WGS84, frame)
     targets = _crs.project_dense(np.array(targets_ll, dtype=object), WGS84, frame)
     return index.distances_m(targets)
@@ -45,8 +52,9 @@ def distances(targets_ll, features_ll, frame_centre=(45.0, 40.0)):
 
 def test_segments_cut_lines_and_outlines_and_keep_points():
     square = box(0, 0, 2, 2).difference(box(0.5, 0.5, 1, 1))  # a hole: 4 + 4 edges
-    pieces, src = segments(np.array([LineString([(0, 0), (1, 0), (3, 0)]), Point(9, 9),
-                                     square], dtype=object))
+    pieces, src = segments(
+        np.array([LineString([(0, 0), (1, 0), (3, 0)]), Point(9, 9), square], dtype=object)
+    )
     kinds = shapely.get_type_id(pieces)
     assert (kinds[src == 1] == 0).all() and (src == 1).sum() == 1
     assert (src == 0).sum() == 2 and (src == 2).sum() == 8
@@ -58,11 +66,11 @@ def test_segments_cut_lines_and_outlines_and_keep_points():
 def test_distances_match_a_brute_force_geodesic_oracle(lon, lat):
     """Hazard squares at known offsets from a point, a road and a settlement, including a
     site ~1,200 km from the frame's centre."""
-    hazards = [local(box(0, 0, 300, 300), lon, lat),
-               local(Polygon([(1000, 0), (1400, 0), (1400, 500), (1200, 200), (1000, 500)]),
-                     lon, lat),
-               local(MultiPolygon([box(-900, -900, -700, -700), box(-600, -900, -500, -800)]),
-                     lon, lat)]
+    hazards = [
+        local(box(0, 0, 300, 300), lon, lat),
+        local(Polygon([(1000, 0), (1400, 0), (1400, 500), (1200, 200), (1000, 500)]), lon, lat),
+        local(MultiPolygon([box(-900, -900, -700, -700), box(-600, -900, -500, -800)]), lon, lat),
+    ]
     features = {
         "point": [local(Point(150, 700), lon, lat), local(Point(1200, 350), lon, lat)],
         "road": [local(LineString([(-2000, 1000), (2500, 1100)]), lon, lat)],
@@ -112,6 +120,9 @@ def test_many_targets_in_parallel_chunks_keep_their_order():
     hazards = list(_crs.project_dense(squares, frame, WGS84))
     road = local(LineString([(-30_000, 0), (30_000, 0)]), 45.0, 40.0)
     got = distances(hazards, [road])
-    expected = np.where((offsets[:, 1] < 0) & (offsets[:, 1] + 50 > 0), 0.0,
-                        np.minimum(np.abs(offsets[:, 1]), np.abs(offsets[:, 1] + 50)))
+    expected = np.where(
+        (offsets[:, 1] < 0) & (offsets[:, 1] + 50 > 0),
+        0.0,
+        np.minimum(np.abs(offsets[:, 1]), np.abs(offsets[:, 1] + 50)),
+    )
     assert np.allclose(got, expected, rtol=2e-3, atol=0.5)

@@ -26,8 +26,12 @@ def _arr(*geoms):
 def test_polygonal_parts_keeps_polygons_drops_lines_and_points():
     mixed = GeometryCollection([box(0, 0, 1, 1), LineString([(0, 0), (5, 5)]), Point(3, 3)])
     two = GeometryCollection([box(0, 0, 1, 1), box(2, 0, 3, 1), Point(9, 9)])
-    nested = GeometryCollection([MultiPolygon([box(0, 0, 1, 1), box(2, 2, 3, 3)]),
-                                 GeometryCollection([box(5, 5, 6, 6), Point(0, 0)])])
+    nested = GeometryCollection(
+        [
+            MultiPolygon([box(0, 0, 1, 1), box(2, 2, 3, 3)]),
+            GeometryCollection([box(5, 5, 6, 6), Point(0, 0)]),
+        ]
+    )
     out = _overlay.polygonal_parts(_arr(mixed, two, nested, LineString([(0, 0), (1, 1)]), None))
     assert out[0].geom_type == "Polygon" and out[0].area == 1.0
     assert out[1].geom_type == "MultiPolygon" and out[1].area == 2.0
@@ -77,11 +81,15 @@ def test_intersecting_pairs_match_brute_force_in_left_order():
     assert (np.diff(i) >= 0).all()
     ii, jj = shapely.STRtree(right).query(left, predicate="intersects")
     assert set(zip(i.tolist(), j.tolist(), strict=True)) == set(
-        zip(ii.tolist(), jj.tolist(), strict=True))
+        zip(ii.tolist(), jj.tolist(), strict=True)
+    )
     si, sj = _overlay.intersecting_pairs(left, left, same=True)
     assert (np.diff(si[: len(si) // 2]) >= 0).all()
-    expect = {(a, b) for a, b in zip(*shapely.STRtree(left).query(left, predicate="intersects"),
-                                     strict=True) if a != b}
+    expect = {
+        (a, b)
+        for a, b in zip(*shapely.STRtree(left).query(left, predicate="intersects"), strict=True)
+        if a != b
+    }
     assert set(zip(si.tolist(), sj.tolist(), strict=True)) == expect
 
 
@@ -160,8 +168,7 @@ def test_pairwise_intersection_area_containment_cover_and_partial():
 
 
 def test_pairwise_intersection_area_none():
-    i, j, area = _overlay.pairwise_intersection_area(_arr(box(0, 0, 1, 1)),
-                                                     _arr(box(5, 5, 6, 6)))
+    i, j, area = _overlay.pairwise_intersection_area(_arr(box(0, 0, 1, 1)), _arr(box(5, 5, 6, 6)))
     assert i.size == j.size == area.size == 0
 
 
@@ -223,8 +230,10 @@ def test_flatten_a_stack_with_neighbours_matches_one_by_one_differences(jitter):
     # a stack of 120 (identical or slightly shifted) among ordinary polygons, one of them
     # over the whole stack: every way of flattening gives the oracle's pieces
     stack = _stack(120, jitter=jitter)
-    around = np.array([box(5, 5, 12, 12), box(19, 19, 25, 25), box(0, 0, 30, 30),
-                       box(40, 40, 41, 41)], dtype=object)
+    around = np.array(
+        [box(5, 5, 12, 12), box(19, 19, 25, 25), box(0, 0, 30, 30), box(40, 40, 41, 41)],
+        dtype=object,
+    )
     geoms = np.concatenate([stack, around, stack[:5]])  # exact copies at the end too
     rng = np.random.default_rng(1)
     precedence = rng.integers(0, 3, len(geoms))

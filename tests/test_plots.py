@@ -15,13 +15,24 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 @pytest.fixture
 def progress() -> pd.DataFrame:
-    hz = gpd.GeoDataFrame({"hazard_id": ["H1"], "threat_level": ["high"]},
-                          geometry=[box(46.0, 39.0, 46.04, 39.02)], crs=4326)
-    rl = gpd.GeoDataFrame({"release_id": ["R1", "R2", "R3"],
-                           "method": ["reduced", "cleared", "cancelled"],
-                           "release_date": ["2021-01-10", "2021-04-10", "2021-08-10"]},
-                          geometry=[box(46.0, 39.0, 46.02, 39.02), box(46.0, 39.0, 46.01, 39.02),
-                                    box(46.03, 39.0, 46.04, 39.02)], crs=4326)
+    hz = gpd.GeoDataFrame(
+        {"hazard_id": ["H1"], "threat_level": ["high"]},
+        geometry=[box(46.0, 39.0, 46.04, 39.02)],
+        crs=4326,
+    )
+    rl = gpd.GeoDataFrame(
+        {
+            "release_id": ["R1", "R2", "R3"],
+            "method": ["reduced", "cleared", "cancelled"],
+            "release_date": ["2021-01-10", "2021-04-10", "2021-08-10"],
+        },
+        geometry=[
+            box(46.0, 39.0, 46.02, 39.02),
+            box(46.0, 39.0, 46.01, 39.02),
+            box(46.03, 39.0, 46.04, 39.02),
+        ],
+        crs=4326,
+    )
     return minemap.progress_over_time(hz, rl, freq="Q")
 
 
@@ -58,4 +69,3 @@ def test_plot_progress_does_not_modify_input(progress):
     keep = progress.copy()
     minemap.plot_progress(progress)
     pd.testing.assert_frame_equal(progress, keep)
-

@@ -18,9 +18,18 @@ X0, Y0 = 500_000.0, 4_400_000.0  # UTM 38N, 100 m cells
 
 def write_raster(path, data, *, crs="EPSG:32638", nodata=-1.0, transform=None):
     data = np.asarray(data, dtype="float32")
-    with rasterio.open(path, "w", driver="GTiff", width=data.shape[1], height=data.shape[0],
-                       count=1, dtype="float32", crs=crs, nodata=nodata,
-                       transform=transform or Affine(100, 0, X0, 0, -100, Y0)) as ds:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=data.shape[1],
+        height=data.shape[0],
+        count=1,
+        dtype="float32",
+        crs=crs,
+        nodata=nodata,
+        transform=transform or Affine(100, 0, X0, 0, -100, Y0),
+    ) as ds:
         ds.write(data, 1)
     return path
 
@@ -33,9 +42,14 @@ def raster(tmp_path):
 
 
 def test_partial_pixel_gets_its_share(raster):
-    g = gpd.GeoSeries([box(X0, Y0 - 30, X0 + 30, Y0),           # 0.09 of the 100 cell
-                       box(X0 + 50, Y0 - 100, X0 + 150, Y0),    # half of 100, half of 50
-                       box(X0, Y0 - 200, X0 + 200, Y0)], crs=32638)  # all; nodata skipped
+    g = gpd.GeoSeries(
+        [
+            box(X0, Y0 - 30, X0 + 30, Y0),  # 0.09 of the 100 cell
+            box(X0 + 50, Y0 - 100, X0 + 150, Y0),  # half of 100, half of 50
+            box(X0, Y0 - 200, X0 + 200, Y0),
+        ],
+        crs=32638,
+    )  # all; nodata skipped
     assert population_sum(g, raster) == pytest.approx([9.0, 75.0, 160.0], rel=1e-6)
 
 
@@ -46,8 +60,12 @@ def test_polygons_in_another_crs(raster):
 
 
 def test_raster_in_geographic_crs(tmp_path):
-    path = write_raster(tmp_path / "geo.tif", [[40, 80]], crs="EPSG:4326",
-                        transform=Affine(0.01, 0, 46.0, 0, -0.01, 40.0))
+    path = write_raster(
+        tmp_path / "geo.tif",
+        [[40, 80]],
+        crs="EPSG:4326",
+        transform=Affine(0.01, 0, 46.0, 0, -0.01, 40.0),
+    )
     # a quarter of the first cell, drawn in UTM
     quarter = gpd.GeoSeries([box(46.0, 39.995, 46.005, 40.0)], crs=4326)
     utm = quarter.to_crs(pyproj.CRS.from_epsg(32638))
@@ -69,8 +87,17 @@ def test_raster_without_nodata_is_refused(tmp_path):
 
 def test_raster_without_crs_is_refused(tmp_path):
     path = tmp_path / "nocrs.tif"
-    with rasterio.open(path, "w", driver="GTiff", width=1, height=1, count=1, dtype="float32",
-                       nodata=-1, transform=Affine(100, 0, X0, 0, -100, Y0)) as ds:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=1,
+        height=1,
+        count=1,
+        dtype="float32",
+        nodata=-1,
+        transform=Affine(100, 0, X0, 0, -100, Y0),
+    ) as ds:
         ds.write(np.ones((1, 1), dtype="float32"), 1)
     g = gpd.GeoSeries([box(X0, Y0 - 100, X0 + 100, Y0)], crs=32638)
     with pytest.raises(CRSError, match="nocrs.tif"):

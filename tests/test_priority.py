@@ -62,8 +62,9 @@ def oracle_buffer(geom, distance: float):
     frame = aeqd(c.x, c.y)
     fwd = pyproj.Transformer.from_crs(WGS84, frame, always_xy=True)
     back = pyproj.Transformer.from_crs(frame, WGS84, always_xy=True)
-    local = shapely.transform(shapely.segmentize(geom, 0.0005),
-                              lambda xy: np.column_stack(fwd.transform(*xy.T)))
+    local = shapely.transform(
+        shapely.segmentize(geom, 0.0005), lambda xy: np.column_stack(fwd.transform(*xy.T))
+    )
     buf = shapely.segmentize(local.buffer(distance, quad_segs=BUFFER_QUAD_SEGS), 5.0)
     return shapely.transform(buf, lambda xy: np.column_stack(back.transform(*xy.T)))
 
@@ -89,8 +90,9 @@ def oracle(hazards, releases, features, distances, order=CATEGORIES) -> dict:
         dist = [distances[category]] * len(gdf)
         if "buffer_m" in gdf:
             dist = [d if pd.notna(d) else distances[category] for d in gdf["buffer_m"]]
-        zone = shapely.union_all([oracle_buffer(g, d) for g, d in zip(gdf.geometry, dist,
-                                                                      strict=True)])
+        zone = shapely.union_all(
+            [oracle_buffer(g, d) for g, d in zip(gdf.geometry, dist, strict=True)]
+        )
         if taken is not None:
             zone = zone.difference(taken)
         taken = zone if taken is None else taken.union(zone)
@@ -110,20 +112,38 @@ LON, LAT = 46.6, 40.1
 def scene():
     """Two overlapping hazards of different levels, a release, all three categories
     overlapping each other."""
-    hazards = layer(to_lonlat([box(0, 0, 2000, 1500), box(1500, 500, 3000, 2000),
-                               box(-1500, -1500, -500, -500)], LON, LAT),
-                    hazard_id=["H1", "H2", "H3"], threat_level=["medium", "high", "low"])
-    releases = layer(to_lonlat([box(200, 200, 900, 700)], LON, LAT), release_id=["R1"],
-                     method=["cleared"], release_date=["2022-01-01"])
-    roads = layer(to_lonlat([LineString([(-2000, 750), (4000, 750)]),
-                             LineString([(-1000, -3000), (-1000, 3000)])], LON, LAT),
-                  road_id=["A", "B"])
-    infrastructure = layer(to_lonlat([Point(1200, 900), Point(2600, 1800)], LON, LAT),
-                           kind=["school", "clinic"])
-    residential = layer(to_lonlat([box(-300, 1400, 400, 1900)], LON, LAT),
-                        population=[800])
-    return hazards, releases, {"roads": roads, "infrastructure": infrastructure,
-                               "residential": residential}
+    hazards = layer(
+        to_lonlat(
+            [box(0, 0, 2000, 1500), box(1500, 500, 3000, 2000), box(-1500, -1500, -500, -500)],
+            LON,
+            LAT,
+        ),
+        hazard_id=["H1", "H2", "H3"],
+        threat_level=["medium", "high", "low"],
+    )
+    releases = layer(
+        to_lonlat([box(200, 200, 900, 700)], LON, LAT),
+        release_id=["R1"],
+        method=["cleared"],
+        release_date=["2022-01-01"],
+    )
+    roads = layer(
+        to_lonlat(
+            [LineString([(-2000, 750), (4000, 750)]), LineString([(-1000, -3000), (-1000, 3000)])],
+            LON,
+            LAT,
+        ),
+        road_id=["A", "B"],
+    )
+    infrastructure = layer(
+        to_lonlat([Point(1200, 900), Point(2600, 1800)], LON, LAT), kind=["school", "clinic"]
+    )
+    residential = layer(to_lonlat([box(-300, 1400, 400, 1900)], LON, LAT), population=[800])
+    return (
+        hazards,
+        releases,
+        {"roads": roads, "infrastructure": infrastructure, "residential": residential},
+    )
 
 
 # ------------------------------------------------------------------------------------------
@@ -132,8 +152,9 @@ def scene():
 
 
 def test_road_through_square_hazard_is_a_strip_of_known_area():
-    hazards = layer(to_lonlat([box(0, 0, 1000, 1000)], LON, LAT), hazard_id=["H1"],
-                    threat_level=["high"])
+    hazards = layer(
+        to_lonlat([box(0, 0, 1000, 1000)], LON, LAT), hazard_id=["H1"], threat_level=["high"]
+    )
     roads = layer(to_lonlat([LineString([(-500, 500), (1500, 500)])], LON, LAT))
     zones = priority_zones(hazards, roads=roads)
     assert zones["category"].tolist() == ["roads"]
@@ -143,8 +164,9 @@ def test_road_through_square_hazard_is_a_strip_of_known_area():
 
 
 def test_point_buffer_is_a_circle_of_true_radius():
-    hazards = layer(to_lonlat([box(-2000, -2000, 2000, 2000)], LON, LAT), hazard_id=["H1"],
-                    threat_level=["low"])
+    hazards = layer(
+        to_lonlat([box(-2000, -2000, 2000, 2000)], LON, LAT), hazard_id=["H1"], threat_level=["low"]
+    )
     point = layer(to_lonlat([Point(0, 0)], LON, LAT))
     zones = priority_zones(hazards, infrastructure=point)
     circle = np.pi * 250.0**2 / 1e4
@@ -152,10 +174,15 @@ def test_point_buffer_is_a_circle_of_true_radius():
 
 
 def test_release_removes_part_of_a_zone():
-    hazards = layer(to_lonlat([box(0, 0, 1000, 1000)], LON, LAT), hazard_id=["H1"],
-                    threat_level=["high"])
-    releases = layer(to_lonlat([box(0, 0, 500, 1000)], LON, LAT), release_id=["R1"],
-                     method=["reduced"], release_date=["2023-05-01"])
+    hazards = layer(
+        to_lonlat([box(0, 0, 1000, 1000)], LON, LAT), hazard_id=["H1"], threat_level=["high"]
+    )
+    releases = layer(
+        to_lonlat([box(0, 0, 500, 1000)], LON, LAT),
+        release_id=["R1"],
+        method=["reduced"],
+        release_date=["2023-05-01"],
+    )
     roads = layer(to_lonlat([LineString([(-500, 500), (1500, 500)])], LON, LAT))
     zones = priority_zones(hazards, releases, roads=roads)
     assert zones["zone_ha"].sum() == pytest.approx(10.0, rel=1e-3)
@@ -168,11 +195,15 @@ def test_hazards_in_utm_with_features_in_lonlat():
     utm = pyproj.CRS.from_epsg(32638)  # central meridian 45°E
     centre = pyproj.Transformer.from_crs(4326, utm, always_xy=True).transform(LON, LAT)
     x, y = centre
-    hazards = gpd.GeoDataFrame({"hazard_id": ["H1"], "threat_level": ["high"]},
-                               geometry=[box(x, y, x + 1000, y + 1000)], crs=utm)
+    hazards = gpd.GeoDataFrame(
+        {"hazard_id": ["H1"], "threat_level": ["high"]},
+        geometry=[box(x, y, x + 1000, y + 1000)],
+        crs=utm,
+    )
     scale = pyproj.Proj(utm).get_factors(LON, LAT).meridional_scale  # UTM metres per metre
-    road = layer(to_lonlat([LineString([(-500, 500 / scale), (1500 / scale, 500 / scale)])],
-                           LON, LAT))
+    road = layer(
+        to_lonlat([LineString([(-500, 500 / scale), (1500 / scale, 500 / scale)])], LON, LAT)
+    )
     zones = priority_zones(hazards, roads=road)
     expected = 200.0 * (1000.0 / scale) / 1e4  # a 200 m strip across a 1000 UTM-m square
     assert zones["zone_ha"].sum() == pytest.approx(expected, rel=2e-3)
@@ -182,11 +213,15 @@ def test_hazards_in_utm_with_features_in_lonlat():
 def test_zones_across_the_antimeridian():
     """Hazards and a road on both sides of 180°: each side gets its 200 m strip."""
     lat = 50.0
-    hazards = layer([box(179.99, lat, 180.0, lat + 0.009), box(-180.0, lat, -179.99, lat + 0.009)],
-                    hazard_id=["E", "W"], threat_level=["high", "high"])
+    hazards = layer(
+        [box(179.99, lat, 180.0, lat + 0.009), box(-180.0, lat, -179.99, lat + 0.009)],
+        hazard_id=["E", "W"],
+        threat_level=["high", "high"],
+    )
     mid = lat + 0.0045
-    roads = layer([LineString([(179.95, mid), (180.0, mid)]),
-                   LineString([(-180.0, mid), (-179.95, mid)])])
+    roads = layer(
+        [LineString([(179.95, mid), (180.0, mid)]), LineString([(-180.0, mid), (-179.95, mid)])]
+    )
     zones = priority_zones(hazards, roads=roads)
     width = GEOD.inv(179.99, mid, 180.0, mid)[2]
     got = zones.set_index("hazard_id")["zone_ha"]
@@ -197,14 +232,27 @@ def test_zones_across_the_antimeridian():
 def test_overlapping_and_duplicate_releases_remove_land_once():
     """Releases that overlap each other (and one recorded twice over a whole hazard) take
     their union off the zones, never more."""
-    hazards = layer(to_lonlat([box(0, 0, 1000, 1000), box(2000, 0, 2400, 1000)], LON, LAT),
-                    hazard_id=["H1", "H2"], threat_level=["high", "low"])
-    releases = layer(to_lonlat([box(0, 0, 400, 1000), box(300, 350, 600, 650),
-                                box(2000, 0, 2400, 1000), box(2000, 0, 2400, 1000),
-                                box(2100, 0, 2300, 1200)], LON, LAT),
-                     release_id=["R1", "R2", "R3", "R4", "R5"],
-                     method=["cleared", "reduced", "cleared", "cancelled", "reduced"],
-                     release_date=["2023-05-01"] * 5)
+    hazards = layer(
+        to_lonlat([box(0, 0, 1000, 1000), box(2000, 0, 2400, 1000)], LON, LAT),
+        hazard_id=["H1", "H2"],
+        threat_level=["high", "low"],
+    )
+    releases = layer(
+        to_lonlat(
+            [
+                box(0, 0, 400, 1000),
+                box(300, 350, 600, 650),
+                box(2000, 0, 2400, 1000),
+                box(2000, 0, 2400, 1000),
+                box(2100, 0, 2300, 1200),
+            ],
+            LON,
+            LAT,
+        ),
+        release_id=["R1", "R2", "R3", "R4", "R5"],
+        method=["cleared", "reduced", "cleared", "cancelled", "reduced"],
+        release_date=["2023-05-01"] * 5,
+    )
     roads = layer(to_lonlat([LineString([(-500, 500), (3000, 500)])], LON, LAT))
     zones = priority_zones(hazards, releases, roads=roads)
     assert zones["hazard_id"].tolist() == ["H1"]
@@ -214,13 +262,15 @@ def test_overlapping_and_duplicate_releases_remove_land_once():
 def test_hazard_wholly_in_first_category_has_no_later_zone():
     """A hazard inside a settlement's buffer is all residential; a road across it and a
     school next to it add nothing, and the hazard beside it still gets its road strip."""
-    hazards = layer(to_lonlat([box(0, 0, 200, 200), box(1000, 0, 1400, 200)], LON, LAT),
-                    hazard_id=["inside", "beside"], threat_level=["high", "low"])
+    hazards = layer(
+        to_lonlat([box(0, 0, 200, 200), box(1000, 0, 1400, 200)], LON, LAT),
+        hazard_id=["inside", "beside"],
+        threat_level=["high", "low"],
+    )
     residential = layer(to_lonlat([box(50, 50, 150, 150)], LON, LAT))
     roads = layer(to_lonlat([LineString([(-500, 100), (2000, 100)])], LON, LAT))
     school = layer(to_lonlat([Point(100, 300)], LON, LAT))
-    zones = priority_zones(hazards, roads=roads, infrastructure=school,
-                           residential=residential)
+    zones = priority_zones(hazards, roads=roads, infrastructure=school, residential=residential)
     rows = {(r.category, r.hazard_id): r.zone_ha for r in zones.itertuples()}
     assert set(rows) == {("residential", "inside"), ("roads", "beside")}
     assert rows[("residential", "inside")] == pytest.approx(4.0, rel=1e-3)  # 200 m × 200 m
@@ -235,8 +285,9 @@ def test_hazard_wholly_in_first_category_has_no_later_zone():
 def test_zones_match_independent_geodesic_computation(scene):
     hazards, releases, features = scene
     zones = priority_zones(hazards, releases, **features)
-    expected = oracle(hazards, releases, features,
-                      {"residential": 500, "infrastructure": 250, "roads": 100})
+    expected = oracle(
+        hazards, releases, features, {"residential": 500, "infrastructure": 250, "roads": 100}
+    )
     got = by_key(zones)
     assert sum(expected.values()) > 100
     for key, value in expected.items():
@@ -265,15 +316,20 @@ def test_zones_are_disjoint_and_within_remaining_area(scene):
 def test_order_decides_who_gets_overlaps(scene):
     hazards, releases, features = scene
     first = priority_zones(hazards, releases, **features)
-    swapped = priority_zones(hazards, releases, **features,
-                             order=("roads", "infrastructure", "residential"))
+    swapped = priority_zones(
+        hazards, releases, **features, order=("roads", "infrastructure", "residential")
+    )
     assert first["zone_ha"].sum() == pytest.approx(swapped["zone_ha"].sum(), rel=1e-6)
     roads_first = swapped.loc[swapped.category == "roads", "zone_ha"].sum()
     roads_last = first.loc[first.category == "roads", "zone_ha"].sum()
     assert roads_first > roads_last
-    expected = oracle(hazards, releases, features,
-                      {"residential": 500, "infrastructure": 250, "roads": 100},
-                      order=("roads", "infrastructure", "residential"))
+    expected = oracle(
+        hazards,
+        releases,
+        features,
+        {"residential": 500, "infrastructure": 250, "roads": 100},
+        order=("roads", "infrastructure", "residential"),
+    )
     for key, value in expected.items():
         assert by_key(swapped).get(key, 0.0) == pytest.approx(value, rel=2e-3, abs=1e-3)
 
@@ -304,7 +360,7 @@ def test_true_distances_across_several_utm_zones():
     zones = priority_zones(hazards, **features)
     distances = {"residential": 500, "infrastructure": 250, "roads": 100}
     for k, (lon, _) in enumerate(sites):
-        near = {c: f.cx[lon - 1: lon + 1, :] for c, f in features.items()}
+        near = {c: f.cx[lon - 1 : lon + 1, :] for c, f in features.items()}
         expected = oracle(hazards.iloc[[k]], None, near, distances)
         got = zones.loc[zones.hazard_id == f"H{k}"].groupby("category")["zone_ha"].sum()
         for (category, level), value in expected.items():
@@ -315,14 +371,17 @@ def test_true_distances_across_several_utm_zones():
 
 def test_row_order_does_not_change_zones(scene):
     hazards, releases, features = scene
-    hazards = pd.concat([hazards, hazards.iloc[[0]].assign(hazard_id="H0")],
-                        ignore_index=True)  # same-level duplicate geometry
+    hazards = pd.concat(
+        [hazards, hazards.iloc[[0]].assign(hazard_id="H0")], ignore_index=True
+    )  # same-level duplicate geometry
     a = priority_zones(hazards, releases, **features)
     b = priority_zones(hazards.iloc[::-1], releases.iloc[::-1], **features)
     key = ["category", "hazard_id"]
     pd.testing.assert_frame_equal(
         a.drop(columns="geometry").sort_values(key).reset_index(drop=True),
-        b.drop(columns="geometry").sort_values(key).reset_index(drop=True), rtol=1e-9)
+        b.drop(columns="geometry").sort_values(key).reset_index(drop=True),
+        rtol=1e-9,
+    )
     assert "H1" not in set(a.hazard_id) or "H0" in set(a.hazard_id)
 
 
@@ -362,12 +421,15 @@ def test_empty_feature_layer_is_refused(scene):
         priority_zones(hazards, roads=features["roads"].iloc[:0])
 
 
-@pytest.mark.parametrize("distances, message", [
-    ({"schools": 100}, "unknown priority category 'schools'"),
-    ({"roads": -5}, "not a distance"),
-    ({"roads": float("nan")}, "not a distance"),
-    ({"roads": "far"}, "not a distance"),
-])
+@pytest.mark.parametrize(
+    "distances, message",
+    [
+        ({"schools": 100}, "unknown priority category 'schools'"),
+        ({"roads": -5}, "not a distance"),
+        ({"roads": float("nan")}, "not a distance"),
+        ({"roads": "far"}, "not a distance"),
+    ],
+)
 def test_bad_distances(scene, distances, message):
     hazards, _, features = scene
     with pytest.raises(SchemaError, match=message):
@@ -392,10 +454,12 @@ def test_bad_order(scene):
 
 
 def test_parse_distances():
-    assert parse_distances("residential=500,roads=100") == {"residential": 500.0,
-                                                           "roads": 100.0}
-    for text, message in (("rivers=3", "unknown"), ("roads", "no '='"),
-                          ("roads=-1", "not a distance")):
+    assert parse_distances("residential=500,roads=100") == {"residential": 500.0, "roads": 100.0}
+    for text, message in (
+        ("rivers=3", "unknown"),
+        ("roads", "no '='"),
+        ("roads=-1", "not a distance"),
+    ):
         with pytest.raises(SchemaError, match=message):
             parse_distances(text)
 
@@ -403,8 +467,12 @@ def test_parse_distances():
 def test_no_features_gives_no_zones(scene):
     hazards, releases, _ = scene
     zones = priority_zones(hazards, releases)
-    assert len(zones) == 0 and list(zones.columns)[:4] == ["category", "threat_level",
-                                                            "hazard_id", "zone_ha"]
+    assert len(zones) == 0 and list(zones.columns)[:4] == [
+        "category",
+        "threat_level",
+        "hazard_id",
+        "zone_ha",
+    ]
 
 
 def true_distance_m(point_lonlat: shapely.Point, feature_lonlat: shapely.Geometry) -> float:
@@ -416,19 +484,22 @@ def true_distance_m(point_lonlat: shapely.Point, feature_lonlat: shapely.Geometr
     return float(shapely.distance(Point(0, 0), local))
 
 
-def buffer_vertex_distances(feature_lonlat, distance, target=WGS84, source=WGS84,
-                            split_lines=False, sample=40):
+def buffer_vertex_distances(
+    feature_lonlat, distance, target=WGS84, source=WGS84, split_lines=False, sample=40
+):
     frame = pyproj.CRS.from_proj4("+proj=laea +lat_0=45 +lon_0=50 +ellps=WGS84 +units=m")
     feature = np.array([feature_lonlat], dtype=object)
     if not source.equals(WGS84):
         feature = _crs.project_dense(feature, WGS84, source)
-    buffers = _true_buffers(feature, source, np.array([distance]), target, frame=frame,
-                            split_lines=split_lines)
+    buffers = _true_buffers(
+        feature, source, np.array([distance]), target, frame=frame, split_lines=split_lines
+    )
     outline = shapely.get_coordinates(shapely.boundary(shapely.union_all(buffers)))
     lonlat = _crs.transformer(target, WGS84).transform(outline[:, 0], outline[:, 1])
     pick = np.linspace(0, len(outline) - 1, sample).astype(int)
-    return np.array([true_distance_m(Point(lonlat[0][k], lonlat[1][k]), feature_lonlat)
-                     for k in pick])
+    return np.array(
+        [true_distance_m(Point(lonlat[0][k], lonlat[1][k]), feature_lonlat) for k in pick]
+    )
 
 
 CHORD = np.cos(np.pi / (4 * BUFFER_QUAD_SEGS))  # a segment's midpoint lies this far in
@@ -448,8 +519,9 @@ def test_long_road_buffer_is_true_along_its_length(lat):
     road = LineString([(44.0, lat), (44.3, lat + 0.25), (44.55, lat + 0.5)])
     pieces, _ = _split_lines(np.array([shapely.segmentize(road, 0.02)]), LINE_CHUNK_SEGMENTS)
     assert (_affine_frames(pieces, WGS84)[2] > AFFINE_TOLERANCE).any()  # must be cut again
-    got = buffer_vertex_distances(shapely.segmentize(road, 0.02), 100.0, split_lines=True,
-                                  sample=80)
+    got = buffer_vertex_distances(
+        shapely.segmentize(road, 0.02), 100.0, split_lines=True, sample=80
+    )
     assert got.max() <= 100.0 * (1 + AFFINE_TOLERANCE)
     assert got.min() >= 100.0 * (CHORD - AFFINE_TOLERANCE)
     got = buffer_vertex_distances(road, 100.0, split_lines=True, sample=80)
@@ -462,8 +534,7 @@ def test_long_road_buffer_is_true_along_its_length(lat):
 def test_buffers_from_a_projected_crs_into_another():
     """Features in UTM, buffers wanted in lon/lat: same true distances."""
     road = LineString([(45.0, 40.0), (45.02, 40.01)])
-    got = buffer_vertex_distances(road, 100.0, source=pyproj.CRS.from_epsg(32638),
-                                  split_lines=True)
+    got = buffer_vertex_distances(road, 100.0, source=pyproj.CRS.from_epsg(32638), split_lines=True)
     assert got.max() <= 100.0 * (1 + AFFINE_TOLERANCE)
     assert got.min() >= 100.0 * (CHORD - AFFINE_TOLERANCE)
 
@@ -477,8 +548,9 @@ def test_features_too_large_for_one_affine_frame_are_buffered_in_a_projection():
 
 
 def test_buffers_keep_input_order_and_leave_inputs_alone():
-    feats = np.array([Point(40.0, 40.0), LineString([(41, 40), (41.01, 40)]),
-                      Point(42.0, 40.0)], dtype=object)
+    feats = np.array(
+        [Point(40.0, 40.0), LineString([(41, 40), (41.01, 40)]), Point(42.0, 40.0)], dtype=object
+    )
     before = [g.wkb for g in feats]
     frame = pyproj.CRS.from_proj4("+proj=laea +lat_0=40 +lon_0=41 +ellps=WGS84 +units=m")
     out = _true_buffers(feats, WGS84, np.array([10.0, 20.0, 0.0]), WGS84, frame=frame)

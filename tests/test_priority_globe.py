@@ -24,8 +24,13 @@ DISTANCES = {"roads": 100.0, "infrastructure": 250.0, "residential": 500.0}
 
 def near(geoms, lon: float):
     """Longitudes written continuously around ``lon`` (179.5..180.5 near 180°)."""
-    return [shapely.transform(g, lambda xy: np.column_stack(
-        [lon + (xy[:, 0] - lon + 180.0) % 360.0 - 180.0, xy[:, 1]])) for g in geoms]
+    return [
+        shapely.transform(
+            g,
+            lambda xy: np.column_stack([lon + (xy[:, 0] - lon + 180.0) % 360.0 - 180.0, xy[:, 1]]),
+        )
+        for g in geoms
+    ]
 
 
 def local(geoms, lon: float, lat: float, step: float = 5.0) -> list:
@@ -37,8 +42,11 @@ def cluster(lon: float, lat: float, k: int, long_road: bool = False) -> dict:
     if long_road:  # one 120 km segment: too long for a local affine frame
         roads.append(LineString([(-60000, 1800), (60000, 1900)]))
     return {
-        "hazards": (local([box(0, 0, 2000, 1500), box(1500, 500, 3000, 2000)], lon, lat),
-                    [f"H{k}a", f"H{k}b"], ["medium", "high"]),
+        "hazards": (
+            local([box(0, 0, 2000, 1500), box(1500, 500, 3000, 2000)], lon, lat),
+            [f"H{k}a", f"H{k}b"],
+            ["medium", "high"],
+        ),
         "releases": local([box(200, 200, 900, 700)], lon, lat),
         "roads": local(roads, lon, lat, step=5.0 if not long_road else 1e9),
         "infrastructure": local([Point(1200, 900), Point(2600, 1800)], lon, lat),
@@ -49,15 +57,24 @@ def cluster(lon: float, lat: float, k: int, long_road: bool = False) -> dict:
 def scene(centres=CENTRES, long_road=False, cut=False):
     parts = [cluster(lon, lat, k, long_road) for k, (lon, lat) in enumerate(centres)]
     hz = [g for p in parts for g in p["hazards"][0]]
-    hazards = layer(hz, hazard_id=[i for p in parts for i in p["hazards"][1]],
-                    threat_level=[t for p in parts for t in p["hazards"][2]])
+    hazards = layer(
+        hz,
+        hazard_id=[i for p in parts for i in p["hazards"][1]],
+        threat_level=[t for p in parts for t in p["hazards"][2]],
+    )
     rel = [g for p in parts for g in p["releases"]]
-    releases = layer(rel, release_id=list(range(len(rel))), method=["cleared"] * len(rel),
-                     release_date=["2022-01-01"] * len(rel))
+    releases = layer(
+        rel,
+        release_id=list(range(len(rel))),
+        method=["cleared"] * len(rel),
+        release_date=["2022-01-01"] * len(rel),
+    )
     feats = {c: layer([g for p in parts for g in p[c]]) for c in CATEGORIES}
     if cut:  # the same places written in [-180°, 180°], cut along the antimeridian
+
         def canon(gdf):
             return gdf.set_geometry(_crs.canonical_lonlat(np.asarray(gdf.geometry.array), WGS84))
+
         hazards, releases = canon(hazards), canon(releases)
         feats = {c: canon(g) for c, g in feats.items()}
     return hazards, releases, feats
@@ -81,8 +98,9 @@ def oracle(hazards, releases, feats) -> dict:
         remaining[level] = geom.difference(released)
     out, taken = {}, None
     for category in CATEGORIES:
-        zone = shapely.union_all([unwrapped_buffer(g, DISTANCES[category])
-                                  for g in feats[category].geometry])
+        zone = shapely.union_all(
+            [unwrapped_buffer(g, DISTANCES[category]) for g in feats[category].geometry]
+        )
         if taken is not None:
             zone = zone.difference(taken)
         taken = zone if taken is None else taken.union(zone)
@@ -91,9 +109,11 @@ def oracle(hazards, releases, feats) -> dict:
     return out
 
 
-@pytest.fixture(scope="module", params=[(CENTRES, False), (CENTRES, True), (AT_ANTIPODE, False),
-                                        (AT_ANTIPODE, True)],
-                ids=["short-roads", "long-road", "antipode-short-roads", "antipode-long-road"])
+@pytest.fixture(
+    scope="module",
+    params=[(CENTRES, False), (CENTRES, True), (AT_ANTIPODE, False), (AT_ANTIPODE, True)],
+    ids=["short-roads", "long-road", "antipode-short-roads", "antipode-long-road"],
+)
 def expected(request):
     centres, long_road = request.param
     return centres, long_road, oracle(*scene(centres, long_road=long_road))
@@ -114,13 +134,15 @@ def test_large_feature_near_the_frame_antipode_is_buffered_true():
     """A frame whose antipode is on the feature: the buffer is made in a frame near it."""
     frame = pyproj.CRS.from_proj4("+proj=laea +lat_0=-50 +lon_0=0 +ellps=WGS84 +units=m")
     road = LineString([(179.4, 50.0), (180.6, 50.01)])  # 86 km, one segment
-    buffers = _true_buffers(np.array([road]), WGS84, np.array([100.0]), WGS84, frame=frame,
-                            split_lines=True)
+    buffers = _true_buffers(
+        np.array([road]), WGS84, np.array([100.0]), WGS84, frame=frame, split_lines=True
+    )
     got = sum(geodesic_ha(b) for b in shapely.get_parts(_crs.canonical_lonlat(buffers, WGS84)))
     want = geodesic_ha(shapely.union_all(near([oracle_buffer(road, 100.0)], 180.0)))
     assert got == pytest.approx(want, rel=1e-3)
     assert shapely.bounds(shapely.union_all(buffers))[[0, 2]].tolist() == pytest.approx(
-        [-180.0, 180.0])
+        [-180.0, 180.0]
+    )
 
 
 def true_distances(hazards, releases, feats) -> dict:
@@ -130,20 +152,22 @@ def true_distances(hazards, releases, feats) -> dict:
     released = shapely.union_all(list(releases.geometry))
     out = {}
     high = shapely.union_all(list(hazards.loc[hazards.threat_level == "high"].geometry))
-    for hid, level, geom in zip(hazards.hazard_id, hazards.threat_level, hazards.geometry,
-                                strict=True):
+    for hid, level, geom in zip(
+        hazards.hazard_id, hazards.threat_level, hazards.geometry, strict=True
+    ):
         piece = geom.difference(released)
         if level != "high":
             piece = piece.difference(high)
         c = piece.centroid
         frame = aeqd_at(c.x, c.y)
-        target = _crs.project_dense(np.array([shapely.segmentize(piece, 0.0005)]), WGS84,
-                                    frame)[0]
+        target = _crs.project_dense(np.array([shapely.segmentize(piece, 0.0005)]), WGS84, frame)[0]
         for category, gdf in feats.items():
-            close = [g for g in gdf.geometry if abs(g.centroid.x - c.x) < 5
-                     and abs(g.centroid.y - c.y) < 5]
-            local_ = _crs.project_dense(shapely.segmentize(np.array(close), 0.0005), WGS84,
-                                        frame)
+            close = [
+                g
+                for g in gdf.geometry
+                if abs(g.centroid.x - c.x) < 5 and abs(g.centroid.y - c.y) < 5
+            ]
+            local_ = _crs.project_dense(shapely.segmentize(np.array(close), 0.0005), WGS84, frame)
             out[(hid, category)] = float(shapely.distance(target, local_).min())
     return out
 
@@ -163,16 +187,21 @@ def test_ranking_distances_round_the_globe_are_true(cut, centres):
         got = ranking.loc[hid, f"{category}_distance_m"]
         assert got == pytest.approx(value, rel=2e-3, abs=0.5), (hid, category)
     assert ranking["remaining_ha"].sum() == pytest.approx(
-        sum(want_remaining_ha(*scene(centres)).values()), rel=1e-4)
+        sum(want_remaining_ha(*scene(centres)).values()), rel=1e-4
+    )
 
 
 def want_remaining_ha(hazards, releases, feats) -> dict:
     released = shapely.union_all(list(releases.geometry))
     high = shapely.union_all(list(hazards.loc[hazards.threat_level == "high"].geometry))
-    return {hid: geodesic_ha(g.difference(released) if lvl == "high"
-                             else g.difference(released).difference(high))
-            for hid, lvl, g in zip(hazards.hazard_id, hazards.threat_level, hazards.geometry,
-                                   strict=True)}
+    return {
+        hid: geodesic_ha(
+            g.difference(released) if lvl == "high" else g.difference(released).difference(high)
+        )
+        for hid, lvl, g in zip(
+            hazards.hazard_id, hazards.threat_level, hazards.geometry, strict=True
+        )
+    }
 
 
 @pytest.mark.parametrize("centres", [CENTRES, AT_ANTIPODE], ids=["spread", "antipode"])
@@ -189,8 +218,8 @@ def test_map_legend_hectares_round_the_globe_equal_the_figures(cut, centres):
     zones = priority_zones(hazards, releases, **feats)
     fmap = maps.hazard_map(hazards, releases, priority=zones, tiles=None, **feats)
     page = maps.map_html(fmap, offline=True)
-    legend = page[page.index('id="minemap-legend"'):]
-    legend = legend[:legend.index("</div></div>")]
+    legend = page[page.index('id="minemap-legend"') :]
+    legend = legend[: legend.index("</div></div>")]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)
         table = land_release_summary(hazards, releases).set_index("threat_level")
@@ -199,10 +228,9 @@ def test_map_legend_hectares_round_the_globe_equal_the_figures(cut, centres):
     for column in ("cleared_ha", "remaining_ha"):
         assert f"{table.loc['total', column]:,.2f} ha" in legend
     assert f"{zones['zone_ha'].sum():,.2f} ha" in legend
-    for row in re.findall(r'\["Area", "([0-9,.]+) ha"\]', page[:page.index("minemap-legend")]):
+    for row in re.findall(r'\["Area", "([0-9,.]+) ha"\]', page[: page.index("minemap-legend")]):
         assert row  # every tooltip area is a number
-    assert zones["zone_ha"].sum() == pytest.approx(
-        sum(oracle(*scene(centres)).values()), rel=1e-4)
+    assert zones["zone_ha"].sum() == pytest.approx(sum(oracle(*scene(centres)).values()), rel=1e-4)
 
 
 def test_population_round_the_globe_is_counted_where_the_hazards_are(tmp_path):
@@ -213,9 +241,18 @@ def test_population_round_the_globe_is_counted_where_the_hazards_are(tmp_path):
 
     path = tmp_path / "pop.tif"
     cell = 0.005
-    with rasterio.open(path, "w", driver="GTiff", width=20, height=20, count=1,
-                       dtype="float32", crs="EPSG:4326", nodata=-9999,
-                       transform=Affine(cell, 0, -180.0, 0, -cell, 0.07)) as ds:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=20,
+        height=20,
+        count=1,
+        dtype="float32",
+        crs="EPSG:4326",
+        nodata=-9999,
+        transform=Affine(cell, 0, -180.0, 0, -cell, 0.07),
+    ) as ds:
         ds.write(np.full((20, 20), 7.0, dtype="float32"), 1)
     extent = box(-180.0, 0.07 - 20 * cell, -180.0 + 20 * cell, 0.07)
     hazards, releases, feats = scene(AT_ANTIPODE, cut=True)
@@ -245,9 +282,18 @@ def test_population_of_hazards_at_180_alone_is_counted_where_they_are(tmp_path):
     from rasterio.transform import Affine
 
     path = tmp_path / "pop.tif"
-    with rasterio.open(path, "w", driver="GTiff", width=20, height=20, count=1,
-                       dtype="float32", crs="EPSG:4326", nodata=-9999,
-                       transform=Affine(0.005, 0, -180.0, 0, -0.005, 0.07)) as ds:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=20,
+        height=20,
+        count=1,
+        dtype="float32",
+        crs="EPSG:4326",
+        nodata=-9999,
+        transform=Affine(0.005, 0, -180.0, 0, -0.005, 0.07),
+    ) as ds:
         ds.write(np.full((20, 20), 7.0, dtype="float32"), 1)
     alone = scene(((180.0, 0.0),), cut=True)
     got = rank_hazards(alone[0], alone[1], population=path, **alone[2])

@@ -46,19 +46,31 @@ def scene():
     n = 12
     centres = rng.uniform(-6000, 6000, (n, 2))
     sizes = rng.uniform(200, 900, n)
-    hazards = layer([box(x, y, x + s, y + s) for (x, y), s in zip(centres, sizes, strict=True)],
-                    hazard_id=[f"H{k:02d}" for k in range(n)],
-                    threat_level=rng.choice(["high", "medium", "low"], n))
-    releases = layer([box(centres[0, 0], centres[0, 1], centres[0, 0] + sizes[0],
-                          centres[0, 1] + sizes[0])],  # releases H00 completely
-                     release_id=["R1"], method=["cleared"], release_date=["2022-01-01"])
+    hazards = layer(
+        [box(x, y, x + s, y + s) for (x, y), s in zip(centres, sizes, strict=True)],
+        hazard_id=[f"H{k:02d}" for k in range(n)],
+        threat_level=rng.choice(["high", "medium", "low"], n),
+    )
+    releases = layer(
+        [
+            box(centres[0, 0], centres[0, 1], centres[0, 0] + sizes[0], centres[0, 1] + sizes[0])
+        ],  # releases H00 completely
+        release_id=["R1"],
+        method=["cleared"],
+        release_date=["2022-01-01"],
+    )
     layers = {
-        "roads": layer([LineString([(-7000, 0), (7000, 500)]),
-                        LineString([(0, -7000), (300, 7000)])]),
+        "roads": layer(
+            [LineString([(-7000, 0), (7000, 500)]), LineString([(0, -7000), (300, 7000)])]
+        ),
         "infrastructure": layer([Point(2000, 2000), Point(-3000, 4000)]),
-        "residential": layer([box(-4000, -4000, -2500, -2800), box(3000, -1000, 3800, 0),
-                              box(centres[1, 0] - 700, centres[1, 1],
-                                  centres[1, 0] - 100, centres[1, 1] + 300)]),
+        "residential": layer(
+            [
+                box(-4000, -4000, -2500, -2800),
+                box(3000, -1000, 3800, 0),
+                box(centres[1, 0] - 700, centres[1, 1], centres[1, 0] - 100, centres[1, 1] + 300),
+            ]
+        ),
     }
     return hazards, releases, layers
 
@@ -72,10 +84,20 @@ def ranking(scene):
 def test_one_row_per_hazard_and_columns(scene, ranking):
     hazards, _, _ = scene
     assert sorted(ranking.hazard_id) == sorted(hazards.hazard_id)
-    for column in ("rank", "threat_level", "remaining_ha", "residential_ha",
-                   "infrastructure_ha", "roads_ha", "roads_distance_m",
-                   "infrastructure_distance_m", "residential_distance_m", "population",
-                   "priority_score", *(f"score_{c}" for c in CRITERIA)):
+    for column in (
+        "rank",
+        "threat_level",
+        "remaining_ha",
+        "residential_ha",
+        "infrastructure_ha",
+        "roads_ha",
+        "roads_distance_m",
+        "infrastructure_distance_m",
+        "residential_distance_m",
+        "population",
+        "priority_score",
+        *(f"score_{c}" for c in CRITERIA),
+    ):
         assert column in ranking.columns
     assert ranking.attrs["weights"] == DEFAULT_WEIGHTS
     assert ranking.crs.equals(hazards.crs)
@@ -96,11 +118,20 @@ def test_hazard_released_in_two_exact_halves_is_fully_released():
     cut = LineString([(LON - 1, LAT + 0.00364), (LON + 1, LAT + 0.0041)])
     halves = list(shapely.ops.split(hazard, cut).geoms)
     assert len(halves) == 2
-    hazards = gpd.GeoDataFrame({"hazard_id": ["H1", "H2"], "threat_level": ["high", "low"]},
-                               geometry=[hazard, other], crs=4326)
-    releases = gpd.GeoDataFrame({"release_id": ["R1", "R2"], "method": ["cleared", "reduced"],
-                                 "release_date": ["2024-01-01"] * 2},
-                                geometry=halves, crs=4326)
+    hazards = gpd.GeoDataFrame(
+        {"hazard_id": ["H1", "H2"], "threat_level": ["high", "low"]},
+        geometry=[hazard, other],
+        crs=4326,
+    )
+    releases = gpd.GeoDataFrame(
+        {
+            "release_id": ["R1", "R2"],
+            "method": ["cleared", "reduced"],
+            "release_date": ["2024-01-01"] * 2,
+        },
+        geometry=halves,
+        crs=4326,
+    )
     roads = layer([LineString([(-500, 250), (4000, 250)])])
     zones, ranking = priority_analysis(hazards, releases, roads=roads)
     row = ranking.set_index("hazard_id").loc["H1"]
@@ -117,8 +148,9 @@ def test_total_is_explained_by_its_columns(ranking):
     assert ((scores >= 0) & (scores <= 1)).all()
     assert ranking.loc[live, "priority_score"].is_monotonic_decreasing
     top = ranking.loc[live, "residential_ha"].max()
-    assert np.allclose(ranking.loc[live, "score_residential_ha"],
-                       ranking.loc[live, "residential_ha"] / top)
+    assert np.allclose(
+        ranking.loc[live, "score_residential_ha"], ranking.loc[live, "residential_ha"] / top
+    )
     threat = ranking.loc[live, "threat_level"].map({"high": 1, "medium": 0.5, "low": 0})
     assert np.allclose(ranking.loc[live, "score_threat"], threat)
 
@@ -130,38 +162,53 @@ def test_zone_hectares_match_priority_zones(scene, ranking):
     indexed = ranking.set_index("hazard_id")
     for category in sums.columns:
         assert np.allclose(indexed.loc[sums.index, f"{category}_ha"], sums[category])
-    assert indexed[["residential_ha", "infrastructure_ha", "roads_ha"]].sum(axis=1).le(
-        indexed["remaining_ha"] + 1e-9).all()
+    assert (
+        indexed[["residential_ha", "infrastructure_ha", "roads_ha"]]
+        .sum(axis=1)
+        .le(indexed["remaining_ha"] + 1e-9)
+        .all()
+    )
 
 
 @pytest.mark.parametrize("criterion", CRITERIA)
 def test_monotonic_in_each_weight(scene, ranking, criterion):
     hazards, releases, layers = scene
-    heavier = rank_hazards(hazards, releases, **layers,
-                           weights={criterion: DEFAULT_WEIGHTS[criterion] * 4 + 1})
+    heavier = rank_hazards(
+        hazards, releases, **layers, weights={criterion: DEFAULT_WEIGHTS[criterion] * 4 + 1}
+    )
     before = ranking.set_index("hazard_id")
     after = heavier.set_index("hazard_id")
     live = before.index[before["rank"].notna()]
     col = f"score_{criterion}"
     for a in live:
         for b in live:
-            if before.at[a, "rank"] < before.at[b, "rank"] and \
-                    before.at[a, col] >= before.at[b, col]:
+            if (
+                before.at[a, "rank"] < before.at[b, "rank"]
+                and before.at[a, col] >= before.at[b, col]
+            ):
                 assert after.at[a, "rank"] < after.at[b, "rank"], (a, b)
 
 
 def test_stable_under_row_order(scene, ranking):
     hazards, releases, layers = scene
-    shuffled = rank_hazards(hazards.sample(frac=1, random_state=3), releases,
-                            **{k: v.iloc[::-1] for k, v in layers.items()})
+    shuffled = rank_hazards(
+        hazards.sample(frac=1, random_state=3),
+        releases,
+        **{k: v.iloc[::-1] for k, v in layers.items()},
+    )
     pd.testing.assert_frame_equal(
         pd.DataFrame(ranking.drop(columns="geometry")),
-        pd.DataFrame(shuffled.drop(columns="geometry")), rtol=1e-9)
+        pd.DataFrame(shuffled.drop(columns="geometry")),
+        rtol=1e-9,
+    )
 
 
 def test_ties_broken_by_hazard_id():
-    hazards = layer([box(0, 0, 100, 100), box(5000, 0, 5100, 100), box(-5000, 0, -4900, 100)],
-                    hazard_id=["B", "C", "A"], threat_level=["low"] * 3)
+    hazards = layer(
+        [box(0, 0, 100, 100), box(5000, 0, 5100, 100), box(-5000, 0, -4900, 100)],
+        hazard_id=["B", "C", "A"],
+        threat_level=["low"] * 3,
+    )
     ranking = rank_hazards(hazards, weights={"remaining_ha": 0, "proximity": 0})
     assert ranking["hazard_id"].tolist() == ["A", "B", "C"]
 
@@ -172,8 +219,9 @@ def test_distances_are_geodesic_metres():
     ranking = rank_hazards(hazards, infrastructure=point)
     hz = hazards.geometry.iloc[0]
     nearest_on_hazard = shapely.ops.nearest_points(hz, point.geometry.iloc[0])[0]
-    _, _, expected = GEOD.inv(point.geometry.iloc[0].x, point.geometry.iloc[0].y,
-                              nearest_on_hazard.x, nearest_on_hazard.y)
+    _, _, expected = GEOD.inv(
+        point.geometry.iloc[0].x, point.geometry.iloc[0].y, nearest_on_hazard.x, nearest_on_hazard.y
+    )
     assert ranking["infrastructure_distance_m"].iloc[0] == pytest.approx(3000.0, abs=1.0)
     assert ranking["infrastructure_distance_m"].iloc[0] == pytest.approx(expected, abs=1.0)
     assert np.isnan(ranking["roads_distance_m"].iloc[0])
@@ -182,19 +230,32 @@ def test_distances_are_geodesic_metres():
 
 
 def test_population_from_raster(tmp_path):
-    hazards = layer([box(-50, -50, 50, 50), box(20_000, 0, 20_100, 100)],
-                    hazard_id=["H1", "H2"], threat_level=["low", "low"])
+    hazards = layer(
+        [box(-50, -50, 50, 50), box(20_000, 0, 20_100, 100)],
+        hazard_id=["H1", "H2"],
+        threat_level=["low", "low"],
+    )
     path = tmp_path / "pop.tif"
     lon0, lat0 = LON - 0.05, LAT + 0.05
-    with rasterio.open(path, "w", driver="GTiff", width=10, height=10, count=1,
-                       dtype="float32", crs="EPSG:4326", nodata=-9999,
-                       transform=Affine(0.01, 0, lon0, 0, -0.01, lat0)) as ds:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=10,
+        height=10,
+        count=1,
+        dtype="float32",
+        crs="EPSG:4326",
+        nodata=-9999,
+        transform=Affine(0.01, 0, lon0, 0, -0.01, lat0),
+    ) as ds:
         ds.write(np.full((10, 10), 7.0, dtype="float32"), 1)
     with pytest.warns(Warning, match="outside the population raster"):
         ranking = rank_hazards(hazards, population=path, population_radius_m=500)
     people = ranking.set_index("hazard_id")["population"]
-    cell_m2 = (GEOD.geometry_area_perimeter(
-        shapely.orient_polygons(box(LON, LAT, LON + 0.01, LAT + 0.01)))[0])
+    cell_m2 = GEOD.geometry_area_perimeter(
+        shapely.orient_polygons(box(LON, LAT, LON + 0.01, LAT + 0.01))
+    )[0]
     disc_m2 = 100 * 100 + 4 * 100 * 500 + np.pi * 500**2  # square grown by 500 m
     assert people["H1"] == pytest.approx(7.0 * disc_m2 / cell_m2, rel=0.003)
     assert people["H2"] == 0.0
@@ -231,10 +292,16 @@ def test_priority_analysis_equals_separate_calls(scene, ranking):
     hazards, releases, layers = scene
     zones, together = priority_analysis(hazards, releases, **layers)
     separate = priority_zones(hazards, releases, **layers)
-    pd.testing.assert_frame_equal(pd.DataFrame(zones.drop(columns="geometry")),
-                                  pd.DataFrame(separate.drop(columns="geometry")))
-    pd.testing.assert_frame_equal(pd.DataFrame(together.drop(columns="geometry")),
-                                  pd.DataFrame(ranking.drop(columns="geometry")))
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(zones.drop(columns="geometry")),
+        pd.DataFrame(separate.drop(columns="geometry")),
+    )
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(together.drop(columns="geometry")),
+        pd.DataFrame(ranking.drop(columns="geometry")),
+    )
     reused = rank_hazards(hazards, releases, zones=zones, **layers)
-    pd.testing.assert_frame_equal(pd.DataFrame(reused.drop(columns="geometry")),
-                                  pd.DataFrame(ranking.drop(columns="geometry")))
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(reused.drop(columns="geometry")),
+        pd.DataFrame(ranking.drop(columns="geometry")),
+    )

@@ -25,22 +25,34 @@ from minemap.settings import SUMMARY_COLUMNS
 
 REL = oracle.REL
 ABS = oracle.ABS_HA
-HA_COLUMNS = ("hazard_ha", "cleared_ha", "reduced_ha", "cancelled_ha", "released_ha",
-              "remaining_ha")
+HA_COLUMNS = (
+    "hazard_ha",
+    "cleared_ha",
+    "reduced_ha",
+    "cancelled_ha",
+    "released_ha",
+    "remaining_ha",
+)
 
 
 def hazards_gdf(geoms, levels, *, crs=4326, ids=None, **extra) -> gpd.GeoDataFrame:
     ids = ids or [f"H{i + 1}" for i in range(len(geoms))]
-    return gpd.GeoDataFrame({"hazard_id": ids, "threat_level": list(levels), **extra},
-                            geometry=list(geoms), crs=crs)
+    return gpd.GeoDataFrame(
+        {"hazard_id": ids, "threat_level": list(levels), **extra}, geometry=list(geoms), crs=crs
+    )
 
 
 def releases_gdf(geoms, methods, dates=None, *, crs=4326) -> gpd.GeoDataFrame:
     n = len(geoms)
-    return gpd.GeoDataFrame({"release_id": [f"R{i + 1}" for i in range(n)],
-                             "method": list(methods),
-                             "release_date": list(dates or ["2022-01-01"] * n)},
-                            geometry=list(geoms), crs=crs)
+    return gpd.GeoDataFrame(
+        {
+            "release_id": [f"R{i + 1}" for i in range(n)],
+            "method": list(methods),
+            "release_date": list(dates or ["2022-01-01"] * n),
+        },
+        geometry=list(geoms),
+        crs=crs,
+    )
 
 
 def summary(hazards, releases=None, **kwargs) -> pd.DataFrame:
@@ -56,7 +68,8 @@ def assert_rows(table: pd.DataFrame, expected: dict, *, abs_ha: float = ABS) -> 
     for level in (*oracle.LEVELS, "total"):
         for column in HA_COLUMNS:
             assert rows.loc[level, column] == pytest.approx(
-                expected[level][column], rel=REL, abs=abs_ha), (level, column)
+                expected[level][column], rel=REL, abs=abs_ha
+            ), (level, column)
 
 
 def assert_internal_consistency(table: pd.DataFrame) -> None:
@@ -76,7 +89,8 @@ def check(hazards, releases=None, *, abs_ha: float = ABS, **kwargs) -> pd.DataFr
     expected = oracle.summary_of_layers(hazards, releases)
     assert_rows(table, expected, abs_ha=abs_ha)
     assert table.attrs["released_outside_hazards_ha"] == pytest.approx(
-        expected["outside"], rel=REL, abs=abs_ha)
+        expected["outside"], rel=REL, abs=abs_ha
+    )
     assert_internal_consistency(table)
     return table
 
@@ -116,25 +130,42 @@ def test_single_utm_polygon_true_area_not_planar():
 
 
 def test_polygons_with_holes_and_multipolygons():
-    donut = Polygon(box(46.0, 39.0, 46.03, 39.03).exterior.coords,
-                    [box(46.01, 39.01, 46.02, 39.02).exterior.coords])
-    multi = MultiPolygon([box(46.05, 39.0, 46.06, 39.01),
-                          Polygon(box(46.07, 39.0, 46.09, 39.02).exterior.coords,
-                                  [box(46.075, 39.005, 46.085, 39.015).exterior.coords])])
+    donut = Polygon(
+        box(46.0, 39.0, 46.03, 39.03).exterior.coords,
+        [box(46.01, 39.01, 46.02, 39.02).exterior.coords],
+    )
+    multi = MultiPolygon(
+        [
+            box(46.05, 39.0, 46.06, 39.01),
+            Polygon(
+                box(46.07, 39.0, 46.09, 39.02).exterior.coords,
+                [box(46.075, 39.005, 46.085, 39.015).exterior.coords],
+            ),
+        ]
+    )
     hz = hazards_gdf([donut, multi], ["high", "low"])
     # a release over a hole counts only where there is hazard
-    rl = releases_gdf([box(46.005, 39.005, 46.025, 39.025),
-                       box(46.055, 39.0, 46.08, 39.02)], ["cleared", "reduced"])
+    rl = releases_gdf(
+        [box(46.005, 39.005, 46.025, 39.025), box(46.055, 39.0, 46.08, 39.02)],
+        ["cleared", "reduced"],
+    )
     check(hz, rl)
 
 
 def test_overlapping_hazards_across_levels_high_wins():
-    hz = hazards_gdf([box(46.0, 39.0, 46.02, 39.02), box(46.01, 39.01, 46.03, 39.03),
-                      box(46.015, 39.0, 46.025, 39.04)], ["low", "high", "medium"])
+    hz = hazards_gdf(
+        [
+            box(46.0, 39.0, 46.02, 39.02),
+            box(46.01, 39.01, 46.03, 39.03),
+            box(46.015, 39.0, 46.025, 39.04),
+        ],
+        ["low", "high", "medium"],
+    )
     table = check(hz)
     rows = table.set_index("threat_level")
     assert rows.loc["high", "hazard_ha"] == pytest.approx(
-        oracle.geod_area_ha(box(46.01, 39.01, 46.03, 39.03)), rel=REL)
+        oracle.geod_area_ha(box(46.01, 39.01, 46.03, 39.03)), rel=REL
+    )
 
 
 def test_overlapping_hazards_within_a_level_count_once():
@@ -147,21 +178,31 @@ def test_overlapping_hazards_within_a_level_count_once():
 
 def test_overlapping_releases_strongest_method_wins():
     hz = hazards_gdf([box(46.0, 39.0, 46.04, 39.02)], ["high"])
-    rl = releases_gdf([box(46.0, 39.0, 46.02, 39.02), box(46.01, 39.0, 46.03, 39.02),
-                       box(46.015, 39.005, 46.035, 39.015), box(46.0, 39.0, 46.005, 39.005)],
-                      ["cancelled", "reduced", "cleared", "cleared"])
+    rl = releases_gdf(
+        [
+            box(46.0, 39.0, 46.02, 39.02),
+            box(46.01, 39.0, 46.03, 39.02),
+            box(46.015, 39.005, 46.035, 39.015),
+            box(46.0, 39.0, 46.005, 39.005),
+        ],
+        ["cancelled", "reduced", "cleared", "cleared"],
+    )
     table = check(hz, rl)
     rows = table.set_index("threat_level")
     assert rows.loc["high", "released_ha"] == pytest.approx(
-        oracle.geod_area_ha(shapely.union_all(rl.geometry)), rel=REL)
+        oracle.geod_area_ha(shapely.union_all(rl.geometry)), rel=REL
+    )
     assert rows.loc["high", "cancelled_ha"] == pytest.approx(
-        oracle.geod_area_ha(box(46.0, 39.0, 46.01, 39.02)) -
-        oracle.geod_area_ha(box(46.0, 39.0, 46.005, 39.005)), rel=REL)
+        oracle.geod_area_ha(box(46.0, 39.0, 46.01, 39.02))
+        - oracle.geod_area_ha(box(46.0, 39.0, 46.005, 39.005)),
+        rel=REL,
+    )
 
 
 def test_release_over_overlapping_hazards_counts_once_under_the_winning_level():
-    hz = hazards_gdf([box(46.0, 39.0, 46.02, 39.02), box(46.01, 39.0, 46.03, 39.02)],
-                     ["medium", "high"])
+    hz = hazards_gdf(
+        [box(46.0, 39.0, 46.02, 39.02), box(46.01, 39.0, 46.03, 39.02)], ["medium", "high"]
+    )
     rl = releases_gdf([box(46.005, 39.0, 46.025, 39.01)], ["cleared"])
     check(hz, rl)
 
@@ -170,18 +211,20 @@ def test_release_partly_and_wholly_outside_hazards():
     hz = hazards_gdf([box(46.0, 39.0, 46.02, 39.02)], ["high"])
     partly = box(46.01, 39.01, 46.03, 39.03)
     wholly = box(46.05, 39.05, 46.06, 39.06)
-    rl = releases_gdf([partly, wholly, box(46.05, 39.05, 46.055, 39.055)],
-                      ["cleared", "reduced", "cleared"])
+    rl = releases_gdf(
+        [partly, wholly, box(46.05, 39.05, 46.055, 39.055)], ["cleared", "reduced", "cleared"]
+    )
     with pytest.warns(DataWarning, match="outside every hazard area") as record:
         table = minemap.land_release_summary(hz, rl)
     assert len(record) == 1
-    expected_outside = (oracle.geod_area_ha(shapely.difference(partly, hz.geometry[0])) +
-                        oracle.geod_area_ha(wholly))
-    assert table.attrs["released_outside_hazards_ha"] == pytest.approx(expected_outside,
-                                                                       rel=REL)
+    expected_outside = oracle.geod_area_ha(
+        shapely.difference(partly, hz.geometry[0])
+    ) + oracle.geod_area_ha(wholly)
+    assert table.attrs["released_outside_hazards_ha"] == pytest.approx(expected_outside, rel=REL)
     rows = table.set_index("threat_level")
     assert rows.loc["total", "released_ha"] == pytest.approx(
-        oracle.geod_area_ha(shapely.intersection(partly, hz.geometry[0])), rel=REL)
+        oracle.geod_area_ha(shapely.intersection(partly, hz.geometry[0])), rel=REL
+    )
     check(hz, rl)
 
 
@@ -210,14 +253,21 @@ def test_release_sharing_the_hazard_boundary_is_not_reported_outside():
 @pytest.fixture
 def dated():
     hz = hazards_gdf([box(46.0, 39.0, 46.04, 39.02)], ["high"])
-    rl = releases_gdf([box(46.0, 39.0, 46.01, 39.02), box(46.01, 39.0, 46.02, 39.02),
-                       box(46.02, 39.0, 46.03, 39.02)], ["cleared", "reduced", "cancelled"],
-                      ["2021-03-15", "2021-06-30", "2021-07-01"])
+    rl = releases_gdf(
+        [
+            box(46.0, 39.0, 46.01, 39.02),
+            box(46.01, 39.0, 46.02, 39.02),
+            box(46.02, 39.0, 46.03, 39.02),
+        ],
+        ["cleared", "reduced", "cancelled"],
+        ["2021-03-15", "2021-06-30", "2021-07-01"],
+    )
     return hz, rl
 
 
-@pytest.mark.parametrize("as_of", ["2021-06-30", pd.Timestamp("2021-06-30 23:59"),
-                                   np.datetime64("2021-06-30")])
+@pytest.mark.parametrize(
+    "as_of", ["2021-06-30", pd.Timestamp("2021-06-30 23:59"), np.datetime64("2021-06-30")]
+)
 def test_as_of_includes_a_release_dated_exactly_as_of(dated, as_of):
     hz, rl = dated
     table = summary(hz, rl, as_of=as_of)
@@ -249,8 +299,9 @@ def test_bad_as_of_is_refused(dated):
     assert isinstance(excinfo.value, ValueError)
 
 
-@pytest.mark.parametrize("as_of", ["03/05/2022", "5/1/2022", "2022/05/03", "30.06.2021",
-                                   "June 2021", "2021-13-01", ""])
+@pytest.mark.parametrize(
+    "as_of", ["03/05/2022", "5/1/2022", "2022/05/03", "30.06.2021", "June 2021", "2021-13-01", ""]
+)
 def test_as_of_accepts_iso_dates_only(dated, as_of):
     hz, rl = dated
     with pytest.raises(SchemaError, match="ISO date") as excinfo:
@@ -258,9 +309,15 @@ def test_as_of_accepts_iso_dates_only(dated, as_of):
     assert "YYYY-MM-DD" in str(excinfo.value) and "as_of=" in str(excinfo.value)
 
 
-@pytest.mark.parametrize("as_of", ["2021-06-30T01:00+05:00", "2021-06-30T23:30-08:00",
-                                   pd.Timestamp("2021-06-30 01:00", tz="Asia/Baku"),
-                                   pd.Timestamp("2021-06-30 23:00", tz="America/Bogota")])
+@pytest.mark.parametrize(
+    "as_of",
+    [
+        "2021-06-30T01:00+05:00",
+        "2021-06-30T23:30-08:00",
+        pd.Timestamp("2021-06-30 01:00", tz="Asia/Baku"),
+        pd.Timestamp("2021-06-30 23:00", tz="America/Bogota"),
+    ],
+)
 def test_as_of_with_time_and_offset_keeps_the_day_written(dated, as_of):
     """2021-06-30T01:00+05:00 is 29 June in UTC, but it was written on 30 June."""
     hz, rl = dated
@@ -299,14 +356,16 @@ def test_fully_released_hazard_is_exactly_zero_remaining(crs):
             x0, y0, w, h = 46 + rng.random(), 39 + rng.random(), 0.05 * rng.random(), 0.05
         else:
             x0, y0, w, h = 5e5 + 1e4 * rng.random(), 44e5, 3000 * rng.random() + 10, 3000
-        shape = Polygon([(x0, y0), (x0 + w, y0 + h * 0.1), (x0 + w * 1.1, y0 + h),
-                         (x0 - w * 0.1, y0 + h * 0.9)])
+        shape = Polygon(
+            [(x0, y0), (x0 + w, y0 + h * 0.1), (x0 + w * 1.1, y0 + h), (x0 - w * 0.1, y0 + h * 0.9)]
+        )
         hz = hazards_gdf([shape], ["high"], crs=crs)
         cuts = np.sort(np.concatenate([[x0 - w], x0 + rng.random(5) * w, [x0 + 2 * w]]))
-        parts = [shapely.intersection(shape, box(a, y0 - h, b, y0 + 2 * h))
-                 for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
-        rl = releases_gdf(parts, (["cleared", "reduced", "cancelled"] * 3)[:len(parts)],
-                          crs=crs)
+        parts = [
+            shapely.intersection(shape, box(a, y0 - h, b, y0 + 2 * h))
+            for a, b in zip(cuts[:-1], cuts[1:], strict=True)
+        ]
+        rl = releases_gdf(parts, (["cleared", "reduced", "cancelled"] * 3)[: len(parts)], crs=crs)
         table = summary(hz, rl)
         for level in ("high", "total"):
             row = table.set_index("threat_level").loc[level]
@@ -319,14 +378,21 @@ def test_fully_released_hazard_is_exactly_zero_remaining(crs):
 
 
 def test_summary_shows_in_plain_hectares_not_scientific_notation():
-    shape = Polygon([(500_000, 4_400_000), (501_234.5, 4_400_300), (501_300, 4_402_000),
-                     (499_900, 4_401_700)])
-    hz = hazards_gdf([shape, box(510_000, 4_400_000, 512_000, 4_401_000)], ["high", "low"],
-                     crs=32638)
+    shape = Polygon(
+        [(500_000, 4_400_000), (501_234.5, 4_400_300), (501_300, 4_402_000), (499_900, 4_401_700)]
+    )
+    hz = hazards_gdf(
+        [shape, box(510_000, 4_400_000, 512_000, 4_401_000)], ["high", "low"], crs=32638
+    )
     cuts = [499_000, 500_123.4, 500_777.7, 501_012.9, 502_000]
-    rl = releases_gdf([shapely.intersection(shape, box(a, 4_399_000, b, 4_403_000))
-                       for a, b in zip(cuts[:-1], cuts[1:], strict=True)],
-                      ["cleared", "reduced", "cancelled", "cleared"], crs=32638)
+    rl = releases_gdf(
+        [
+            shapely.intersection(shape, box(a, 4_399_000, b, 4_403_000))
+            for a, b in zip(cuts[:-1], cuts[1:], strict=True)
+        ],
+        ["cleared", "reduced", "cancelled", "cleared"],
+        crs=32638,
+    )
     table = summary(hz, rl)
     html = table._repr_html_()
     assert "e-" not in html and "e+" not in html
@@ -336,32 +402,54 @@ def test_summary_shows_in_plain_hectares_not_scientific_notation():
 # --------------------------------------------------------------------------- vocabulary
 
 
-@pytest.mark.parametrize(("word", "level"), [
-    ("CHA", "high"), ("Confirmed Hazardous Area", "high"), ("  high threat ", "high"),
-    ("SHA", "medium"), ("suspected_hazardous_area", "medium"), ("Low Threat", "low")])
+@pytest.mark.parametrize(
+    ("word", "level"),
+    [
+        ("CHA", "high"),
+        ("Confirmed Hazardous Area", "high"),
+        ("  high threat ", "high"),
+        ("SHA", "medium"),
+        ("suspected_hazardous_area", "medium"),
+        ("Low Threat", "low"),
+    ],
+)
 def test_imas_threat_terms_are_built_in(word, level):
     hz = hazards_gdf([box(46.0, 39.0, 46.01, 39.01)], [word])
     assert minemap.read_hazards(hz)["threat_level"].tolist() == [level]
 
 
-@pytest.mark.parametrize(("word", "method"), [
-    ("Clearance", "cleared"), ("Technical Survey", "reduced"), ("technical-survey", "reduced"),
-    ("Non-Technical Survey", "cancelled"), ("NON_TECHNICAL SURVEY", "cancelled"),
-    ("NTS", "cancelled"), ("canceled", "cancelled")])
+@pytest.mark.parametrize(
+    ("word", "method"),
+    [
+        ("Clearance", "cleared"),
+        ("Technical Survey", "reduced"),
+        ("technical-survey", "reduced"),
+        ("Non-Technical Survey", "cancelled"),
+        ("NON_TECHNICAL SURVEY", "cancelled"),
+        ("NTS", "cancelled"),
+        ("canceled", "cancelled"),
+    ],
+)
 def test_imas_release_terms_are_built_in(word, method):
     rl = releases_gdf([box(46.0, 39.0, 46.01, 39.01)], [word])
     assert minemap.read_releases(rl)["method"].tolist() == [method]
 
 
 def test_user_vocabulary_maps_other_words_and_overrides_built_ins():
-    hz = hazards_gdf([box(46.0, 39.0, 46.01, 39.01), box(46.02, 39.0, 46.03, 39.01),
-                      box(46.04, 39.0, 46.05, 39.01)], ["Zone rouge", "SHA", "Yüksək"])
-    out = minemap.read_hazards(hz, level_map={"zone rouge": "high", "SHA": "low",
-                                              "yüksək": "High"})
+    hz = hazards_gdf(
+        [
+            box(46.0, 39.0, 46.01, 39.01),
+            box(46.02, 39.0, 46.03, 39.01),
+            box(46.04, 39.0, 46.05, 39.01),
+        ],
+        ["Zone rouge", "SHA", "Yüksək"],
+    )
+    out = minemap.read_hazards(hz, level_map={"zone rouge": "high", "SHA": "low", "yüksək": "High"})
     assert out["threat_level"].tolist() == ["high", "low", "high"]
     rl = releases_gdf([box(46.0, 39.0, 46.01, 39.01)], ["Déminage"])
     assert minemap.read_releases(rl, method_map={"Déminage": "cleared"})["method"].tolist() == [
-        "cleared"]
+        "cleared"
+    ]
 
 
 def test_unknown_word_error_says_how_to_map_it():
@@ -400,8 +488,9 @@ def test_geodesic_edges_match_raw_geod_and_planar_edges_do_not():
 
 
 def test_geodesic_edges_read_once_are_not_applied_twice():
-    hz = minemap.read_hazards(hazards_gdf([box(-120.0, 49.0, -100.0, 55.0)], ["high"]),
-                              edges="geodesic")
+    hz = minemap.read_hazards(
+        hazards_gdf([box(-120.0, 49.0, -100.0, 55.0)], ["high"]), edges="geodesic"
+    )
     n = len(hz.geometry.iloc[0].exterior.coords)
     again = summary(hz, edges="geodesic")
     assert len(hz.geometry.iloc[0].exterior.coords) == n
@@ -417,18 +506,23 @@ def test_unknown_edges_is_refused():
 
 
 def test_by_hazard_column_groups_sum_to_grand_total():
-    geoms = [box(46.0, 39.0, 46.02, 39.02), box(46.01, 39.01, 46.03, 39.03),
-             box(46.025, 39.0, 46.04, 39.02), box(46.0, 39.025, 46.01, 39.035)]
+    geoms = [
+        box(46.0, 39.0, 46.02, 39.02),
+        box(46.01, 39.01, 46.03, 39.03),
+        box(46.025, 39.0, 46.04, 39.02),
+        box(46.0, 39.025, 46.01, 39.035),
+    ]
     levels = ["low", "high", "low", "medium"]
     groups = ["Aghdam", "Fuzuli", "Aghdam", "Fuzuli"]
     hz = hazards_gdf(geoms, levels, district=groups)
-    rl = releases_gdf([box(46.005, 39.005, 46.035, 39.015), box(46.0, 39.02, 46.01, 39.03)],
-                      ["cleared", "reduced"])
+    rl = releases_gdf(
+        [box(46.005, 39.005, 46.035, 39.015), box(46.0, 39.02, 46.01, 39.03)],
+        ["cleared", "reduced"],
+    )
     table = summary(hz, rl, by="district")
     assert table.columns.tolist() == ["district", "threat_level", *SUMMARY_COLUMNS]
     assert table.iloc[-1]["district"] == "all" and table.iloc[-1]["threat_level"] == "total"
-    expected = oracle.grouped_summary(geoms, levels, groups, list(rl.geometry),
-                                      list(rl["method"]))
+    expected = oracle.grouped_summary(geoms, levels, groups, list(rl.geometry), list(rl["method"]))
     for group, block in table.iloc[:-1].groupby("district"):
         assert_rows(block, expected[group])
     per_group_totals = table[(table["threat_level"] == "total") & (table["district"] != "all")]
@@ -441,13 +535,20 @@ def test_by_hazard_column_groups_sum_to_grand_total():
 
 
 def test_by_several_columns():
-    hz = hazards_gdf([box(46.0, 39.0, 46.01, 39.01), box(46.02, 39.0, 46.03, 39.01)],
-                     ["high", "low"], district=["A", "A"], village=["x", "y"])
+    hz = hazards_gdf(
+        [box(46.0, 39.0, 46.01, 39.01), box(46.02, 39.0, 46.03, 39.01)],
+        ["high", "low"],
+        district=["A", "A"],
+        village=["x", "y"],
+    )
     table = summary(hz, by=["district", "village"])
     assert table.columns[:3].tolist() == ["district", "village", "threat_level"]
     totals = table[table["threat_level"] == "total"]
-    assert totals[["district", "village"]].values.tolist() == [["A", "x"], ["A", "y"],
-                                                               ["all", "all"]]
+    assert totals[["district", "village"]].values.tolist() == [
+        ["A", "x"],
+        ["A", "y"],
+        ["all", "all"],
+    ]
 
 
 def test_by_unknown_column_is_refused():
@@ -466,39 +567,49 @@ def test_by_district_polygons_splits_hazards_across_boundaries():
     hz = hazards_gdf(hz_geoms, levels)
     districts = gpd.GeoDataFrame(
         {"district": ["West", "East"]},
-        geometry=[box(45.9, 38.9, 46.015, 39.1), box(46.015, 38.9, 46.04, 39.1)], crs=4326)
+        geometry=[box(45.9, 38.9, 46.015, 39.1), box(46.015, 38.9, 46.04, 39.1)],
+        crs=4326,
+    )
     rl = releases_gdf([box(46.01, 39.0, 46.045, 39.015)], ["cleared"])
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         table = minemap.land_release_summary(hz, rl, by=districts)
     messages = [str(w.message) for w in record if issubclass(w.category, DataWarning)]
     assert any("(outside districts)" in m for m in messages)
-    expected = oracle.district_summary(hz_geoms, levels, list(districts.geometry),
-                                       ["West", "East"], list(rl.geometry), ["cleared"])
+    expected = oracle.district_summary(
+        hz_geoms, levels, list(districts.geometry), ["West", "East"], list(rl.geometry), ["cleared"]
+    )
     assert set(table["district"]) == {"West", "East", "(outside districts)", "all"}
     for name, block in table.iloc[:-1].groupby("district"):
         assert_rows(block, expected[name])
-    outside = table[(table["district"] == "(outside districts)") &
-                    (table["threat_level"] == "total")]["hazard_ha"].iloc[0]
+    outside = table[
+        (table["district"] == "(outside districts)") & (table["threat_level"] == "total")
+    ]["hazard_ha"].iloc[0]
     assert outside == pytest.approx(
-        oracle.geod_area_ha(shapely.difference(hz_geoms[1], box(45.9, 38.9, 46.04, 39.1))),
-        rel=REL)
+        oracle.geod_area_ha(shapely.difference(hz_geoms[1], box(45.9, 38.9, 46.04, 39.1))), rel=REL
+    )
     assert table.iloc[-1]["hazard_ha"] == pytest.approx(
-        oracle.summary_of_layers(hz)["total"]["hazard_ha"], rel=REL)
+        oracle.summary_of_layers(hz)["total"]["hazard_ha"], rel=REL
+    )
     assert_internal_consistency(table)
 
 
 def test_by_districts_in_another_crs_with_a_named_column():
     hz = hazards_gdf([box(46.0, 39.0, 46.03, 39.02)], ["medium"])
     # districts drawn in UTM 38N: their straight edges are straight in UTM, not in lon/lat
-    districts = gpd.GeoDataFrame({"code": [1, 2], "name": ["W", "E"]},
-                                 geometry=[box(540_000, 4_200_000, 587_000, 4_400_000),
-                                           box(587_000, 4_200_000, 640_000, 4_400_000)],
-                                 crs=32638)
+    districts = gpd.GeoDataFrame(
+        {"code": [1, 2], "name": ["W", "E"]},
+        geometry=[
+            box(540_000, 4_200_000, 587_000, 4_400_000),
+            box(587_000, 4_200_000, 640_000, 4_400_000),
+        ],
+        crs=32638,
+    )
     table = minemap.land_release_summary(hz, by=districts, district_column="name")
     assert table.columns[0] == "name"
-    expected = oracle.district_summary(list(hz.geometry), ["medium"],
-                                       oracle.layer_lonlat(districts), ["W", "E"])
+    expected = oracle.district_summary(
+        list(hz.geometry), ["medium"], oracle.layer_lonlat(districts), ["W", "E"]
+    )
     for name, block in table.iloc[:-1].groupby("name"):
         assert_rows(block, expected[name])
     rows = table.set_index(["name", "threat_level"])
@@ -509,13 +620,16 @@ def test_by_districts_in_another_crs_with_a_named_column():
 def test_districts_sharing_hazard_boundaries_leave_nothing_outside():
     # same chord problem: ~9 m² used to land in a spurious "(outside districts)" group
     hz = hazards_gdf([box(46.0, 39.0, 46.035, 39.02)], ["high"])
-    districts = gpd.GeoDataFrame({"district": ["W", "E"]},
-                                 geometry=[box(46.0, 39.0, 46.02, 39.02),
-                                           box(46.02, 39.0, 46.035, 39.02)], crs=4326)
+    districts = gpd.GeoDataFrame(
+        {"district": ["W", "E"]},
+        geometry=[box(46.0, 39.0, 46.02, 39.02), box(46.02, 39.0, 46.035, 39.02)],
+        crs=4326,
+    )
     table = minemap.land_release_summary(hz, by=districts)  # warnings are errors here
     assert set(table["district"]) == {"W", "E", "all"}
-    expected = oracle.district_summary(list(hz.geometry), ["high"], list(districts.geometry),
-                                       ["W", "E"])
+    expected = oracle.district_summary(
+        list(hz.geometry), ["high"], list(districts.geometry), ["W", "E"]
+    )
     for name, block in table.iloc[:-1].groupby("district"):
         assert_rows(block, expected[name])
 
@@ -531,23 +645,34 @@ def test_by_districts_with_unknown_column_is_refused():
 
 
 def test_hazards_in_several_utm_zones_in_one_layer():
-    geoms = [box(41.0, 40.0, 41.05, 40.04), box(47.0, 40.0, 47.05, 40.04),
-             box(53.0, 40.0, 53.05, 40.04)]
+    geoms = [
+        box(41.0, 40.0, 41.05, 40.04),
+        box(47.0, 40.0, 47.05, 40.04),
+        box(53.0, 40.0, 53.05, 40.04),
+    ]
     hz = hazards_gdf(geoms, ["high", "medium", "low"])
-    rl = releases_gdf([box(41.0, 40.0, 41.02, 40.04), box(53.02, 40.02, 53.1, 40.1)],
-                      ["cleared", "reduced"])
+    rl = releases_gdf(
+        [box(41.0, 40.0, 41.02, 40.04), box(53.02, 40.02, 53.1, 40.1)], ["cleared", "reduced"]
+    )
     check(hz, rl)
 
 
 def test_projected_hazards_with_lonlat_releases():
     # hazards in UTM 38N (one of them east of its zone), releases in EPSG:4326
-    hz = hazards_gdf([box(500_000, 4_400_000, 503_000, 4_402_000),
-                      box(1_050_000, 4_430_000, 1_054_000, 4_433_000)], ["high", "low"],
-                     crs=32638)
+    hz = hazards_gdf(
+        [
+            box(500_000, 4_400_000, 503_000, 4_402_000),
+            box(1_050_000, 4_430_000, 1_054_000, 4_433_000),
+        ],
+        ["high", "low"],
+        crs=32638,
+    )
     hz_ll = oracle.layer_lonlat(hz)
     minx, miny, maxx, maxy = hz_ll[0].bounds
-    rel_geoms = [box(minx, miny, (minx + maxx) / 2, maxy),
-                 box(*hz_ll[1].centroid.buffer(0.02).bounds)]
+    rel_geoms = [
+        box(minx, miny, (minx + maxx) / 2, maxy),
+        box(*hz_ll[1].centroid.buffer(0.02).bounds),
+    ]
     rl = releases_gdf(rel_geoms, ["cleared", "cancelled"])
     table = check(hz, rl)
     assert table.attrs["released_outside_hazards_ha"] > 0
@@ -555,49 +680,67 @@ def test_projected_hazards_with_lonlat_releases():
 
 @pytest.mark.parametrize("lat", [70.0, -75.0])
 def test_high_latitudes(lat):
-    hz = hazards_gdf([box(20.0, lat, 20.3, lat + 0.1), box(20.2, lat + 0.05, 20.5, lat + 0.15)],
-                     ["high", "medium"])
+    hz = hazards_gdf(
+        [box(20.0, lat, 20.3, lat + 0.1), box(20.2, lat + 0.05, 20.5, lat + 0.15)],
+        ["high", "medium"],
+    )
     rl = releases_gdf([box(20.1, lat, 20.4, lat + 0.12)], ["reduced"])
     check(hz, rl)
 
 
 def test_across_the_antimeridian():
     split = MultiPolygon([box(179.9, 10.0, 180.0, 10.05), box(-180.0, 10.0, -179.9, 10.05)])
-    hz = hazards_gdf([box(179.9, 10.1, 179.95, 10.15), box(-179.95, 10.1, -179.9, 10.15), split],
-                     ["high", "medium", "low"])
-    rl = releases_gdf([MultiPolygon([box(179.97, 10.0, 180.0, 10.2),
-                                     box(-180.0, 10.0, -179.97, 10.2)]),
-                       box(-179.94, 10.12, -179.92, 10.14)], ["cleared", "reduced"])
+    hz = hazards_gdf(
+        [box(179.9, 10.1, 179.95, 10.15), box(-179.95, 10.1, -179.9, 10.15), split],
+        ["high", "medium", "low"],
+    )
+    rl = releases_gdf(
+        [
+            MultiPolygon([box(179.97, 10.0, 180.0, 10.2), box(-180.0, 10.0, -179.97, 10.2)]),
+            box(-179.94, 10.12, -179.92, 10.14),
+        ],
+        ["cleared", "reduced"],
+    )
     check(hz, rl)
 
 
 def test_projected_release_across_the_antimeridian_with_lonlat_hazards():
-    hz = hazards_gdf([box(179.9, -17.05, 179.99, -17.0), box(-179.99, -17.05, -179.9, -17.0),
-                      box(178.0, -17.05, 178.1, -17.0)], ["high", "high", "low"])
+    hz = hazards_gdf(
+        [
+            box(179.9, -17.05, 179.99, -17.0),
+            box(-179.99, -17.05, -179.9, -17.0),
+            box(178.0, -17.05, 178.1, -17.0),
+        ],
+        ["high", "high", "low"],
+    )
     # EPSG:3832 (PDC Mercator, centred on 150°E) is continuous across 180°
     to_pdc = pyproj.Transformer.from_crs(4326, 3832, always_xy=True)
     x0, y0 = to_pdc.transform(179.95, -17.04)
     x1, y1 = to_pdc.transform(-179.95, -17.01)
     rl = releases_gdf([box(x0, y0, x1, y1)], ["cleared"], crs=3832)
     table = check(hz, rl)
-    assert table.set_index("threat_level").loc["low", "cleared_ha"] == pytest.approx(0.0,
-                                                                                     abs=ABS)
+    assert table.set_index("threat_level").loc["low", "cleared_ha"] == pytest.approx(0.0, abs=ABS)
 
 
 def test_projected_district_across_the_antimeridian_with_lonlat_hazards():
-    hz_geoms = [box(179.9, -17.05, 179.99, -17.0), box(-179.99, -17.05, -179.9, -17.0),
-                box(178.0, -17.05, 178.1, -17.0)]
+    hz_geoms = [
+        box(179.9, -17.05, 179.99, -17.0),
+        box(-179.99, -17.05, -179.9, -17.0),
+        box(178.0, -17.05, 178.1, -17.0),
+    ]
     hz = hazards_gdf(hz_geoms, ["high", "high", "low"])
     to_pdc = pyproj.Transformer.from_crs(4326, 3832, always_xy=True)
     x0, y0 = to_pdc.transform(179.0, -18.0)
     x1, y1 = to_pdc.transform(-179.0, -16.0)
-    districts = gpd.GeoDataFrame({"district": ["Dateline"]}, geometry=[box(x0, y0, x1, y1)],
-                                 crs=3832)
+    districts = gpd.GeoDataFrame(
+        {"district": ["Dateline"]}, geometry=[box(x0, y0, x1, y1)], crs=3832
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)  # the low hazard is outside: expected
         table = minemap.land_release_summary(hz, by=districts)
-    expected = oracle.district_summary(hz_geoms, ["high", "high", "low"],
-                                       oracle.layer_lonlat(districts), ["Dateline"])
+    expected = oracle.district_summary(
+        hz_geoms, ["high", "high", "low"], oracle.layer_lonlat(districts), ["Dateline"]
+    )
     for name, block in table.iloc[:-1].groupby("district"):
         assert_rows(block, expected[name])
 
@@ -609,30 +752,46 @@ def test_antimeridian_split_multipolygon_alone_near_equator():
 
 def test_large_polygons_are_densified():
     # tens of km edges, overlapping, in lon/lat and in UTM
-    hz = hazards_gdf([box(46.0, 39.0, 46.4, 39.3),
-                      Polygon([(46.2, 39.1), (46.9, 39.2), (46.5, 39.6)])], ["high", "medium"])
+    hz = hazards_gdf(
+        [box(46.0, 39.0, 46.4, 39.3), Polygon([(46.2, 39.1), (46.9, 39.2), (46.5, 39.6)])],
+        ["high", "medium"],
+    )
     rl = releases_gdf([box(46.1, 39.05, 46.6, 39.25)], ["cleared"])
     table = check(hz, rl, abs_ha=0.01)
     assert table["hazard_ha"].iloc[-1] > 100_000
 
 
 def test_large_utm_polygons():
-    hz = hazards_gdf([Polygon([(400_000, 4_300_000), (470_000, 4_310_000),
-                               (430_000, 4_380_000)])], ["low"], crs=32638)
+    hz = hazards_gdf(
+        [Polygon([(400_000, 4_300_000), (470_000, 4_310_000), (430_000, 4_380_000)])],
+        ["low"],
+        crs=32638,
+    )
     rl = releases_gdf([box(420_000, 4_310_000, 450_000, 4_340_000)], ["reduced"], crs=32638)
     check(hz, rl, abs_ha=0.01)
 
 
 def test_spike_and_sliver_hazards():
-    spike = Polygon([(500_000, 4_400_000), (501_000, 4_400_000), (501_000, 4_401_000),
-                     (500_501, 4_401_000), (500_500.5, 4_405_000), (500_500, 4_401_000),
-                     (500_000, 4_401_000)])
-    sliver = Polygon([(502_000, 4_400_000), (520_000, 4_400_000), (520_000, 4_400_000.5),
-                      (502_000, 4_400_000.5)])
+    spike = Polygon(
+        [
+            (500_000, 4_400_000),
+            (501_000, 4_400_000),
+            (501_000, 4_401_000),
+            (500_501, 4_401_000),
+            (500_500.5, 4_405_000),
+            (500_500, 4_401_000),
+            (500_000, 4_401_000),
+        ]
+    )
+    sliver = Polygon(
+        [(502_000, 4_400_000), (520_000, 4_400_000), (520_000, 4_400_000.5), (502_000, 4_400_000.5)]
+    )
     hz = hazards_gdf([spike, sliver], ["high", "low"], crs=32638)
-    rl = releases_gdf([box(500_400, 4_400_500, 500_600, 4_403_000),
-                       box(510_000, 4_399_990, 511_000, 4_400_010)], ["cleared", "cleared"],
-                      crs=32638)
+    rl = releases_gdf(
+        [box(500_400, 4_400_500, 500_600, 4_403_000), box(510_000, 4_399_990, 511_000, 4_400_010)],
+        ["cleared", "cleared"],
+        crs=32638,
+    )
     table = check(hz, rl)
     rows = table.set_index("threat_level")
     assert rows.loc["low", "hazard_ha"] == pytest.approx(0.9, rel=2e-3)  # 18 km x 0.5 m
@@ -643,20 +802,33 @@ def test_spike_and_sliver_hazards():
 
 @pytest.fixture
 def history():
-    hz = hazards_gdf([box(46.0, 39.0, 46.04, 39.02), box(46.03, 39.0, 46.06, 39.02)],
-                     ["high", "low"])
+    hz = hazards_gdf(
+        [box(46.0, 39.0, 46.04, 39.02), box(46.03, 39.0, 46.06, 39.02)], ["high", "low"]
+    )
     rl = releases_gdf(
-        [box(46.0, 39.0, 46.02, 39.02), box(46.0, 39.0, 46.01, 39.01),
-         box(46.02, 39.0, 46.05, 39.01), box(46.04, 39.01, 46.07, 39.02),
-         box(46.0, 39.0, 46.03, 39.02)],
+        [
+            box(46.0, 39.0, 46.02, 39.02),
+            box(46.0, 39.0, 46.01, 39.01),
+            box(46.02, 39.0, 46.05, 39.01),
+            box(46.04, 39.01, 46.07, 39.02),
+            box(46.0, 39.0, 46.03, 39.02),
+        ],
         ["reduced", "cleared", "cancelled", "cleared", "cleared"],
-        ["2021-01-15", "2021-03-31", "2021-05-20", "2021-11-02", "2022-02-01"])
+        ["2021-01-15", "2021-03-31", "2021-05-20", "2021-11-02", "2022-02-01"],
+    )
     return hz, rl
 
 
-@pytest.mark.parametrize("freq,first,count", [("Q", "2021-03-31", 5), ("QE", "2021-03-31", 5),
-                                              ("M", "2021-01-31", 14), ("Y", "2021-12-31", 2),
-                                              ("YE", "2021-12-31", 2)])
+@pytest.mark.parametrize(
+    "freq,first,count",
+    [
+        ("Q", "2021-03-31", 5),
+        ("QE", "2021-03-31", 5),
+        ("M", "2021-01-31", 14),
+        ("Y", "2021-12-31", 2),
+        ("YE", "2021-12-31", 2),
+    ],
+)
 def test_progress_matches_summary_as_of_each_period_end(history, freq, first, count):
     hz, rl = history
     with warnings.catch_warnings():
@@ -699,8 +871,9 @@ def test_progress_start_and_end(history):
     hz, rl = history
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)
-        progress = minemap.progress_over_time(hz, rl, freq="Y", start="2020-01-01",
-                                              end="2022-12-31")
+        progress = minemap.progress_over_time(
+            hz, rl, freq="Y", start="2020-01-01", end="2022-12-31"
+        )
     assert progress["period_end"].dt.year.tolist() == [2020, 2021, 2022]
     assert progress["released_ha"].iloc[0] == 0.0
     assert progress.attrs["freq"] == "YE-DEC"

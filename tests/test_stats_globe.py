@@ -23,15 +23,23 @@ EARTH_HA = 4.0 * np.pi * 6_371_007.180918475**2 / 1e4
 
 
 def _hazards(geoms, levels):
-    return gpd.GeoDataFrame({"hazard_id": [f"H{i + 1}" for i in range(len(geoms))],
-                             "threat_level": list(levels)}, geometry=list(geoms), crs=4326)
+    return gpd.GeoDataFrame(
+        {"hazard_id": [f"H{i + 1}" for i in range(len(geoms))], "threat_level": list(levels)},
+        geometry=list(geoms),
+        crs=4326,
+    )
 
 
 def _releases(geoms, methods):
-    return gpd.GeoDataFrame({"release_id": [f"R{i + 1}" for i in range(len(geoms))],
-                             "method": list(methods),
-                             "release_date": ["2022-01-01"] * len(geoms)},
-                            geometry=list(geoms), crs=4326)
+    return gpd.GeoDataFrame(
+        {
+            "release_id": [f"R{i + 1}" for i in range(len(geoms))],
+            "method": list(methods),
+            "release_date": ["2022-01-01"] * len(geoms),
+        },
+        geometry=list(geoms),
+        crs=4326,
+    )
 
 
 def _summary(hazards, releases=None, **kwargs):
@@ -43,12 +51,20 @@ def _summary(hazards, releases=None, **kwargs):
 def _assert_matches(table, expected):
     rows = table.set_index("threat_level")
     for level in (*oracle.LEVELS, "total"):
-        for column in ("hazard_ha", "cleared_ha", "reduced_ha", "cancelled_ha",
-                       "released_ha", "remaining_ha"):
+        for column in (
+            "hazard_ha",
+            "cleared_ha",
+            "reduced_ha",
+            "cancelled_ha",
+            "released_ha",
+            "remaining_ha",
+        ):
             assert rows.loc[level, column] == pytest.approx(
-                expected[level][column], rel=REL, abs=ABS), (level, column)
+                expected[level][column], rel=REL, abs=ABS
+            ), (level, column)
     assert table.attrs["released_outside_hazards_ha"] == pytest.approx(
-        expected["outside"], rel=REL, abs=ABS)
+        expected["outside"], rel=REL, abs=ABS
+    )
 
 
 def _split(west, south, east, north):
@@ -81,10 +97,12 @@ def test_hazard_written_past_180_overlaps_a_release_written_west_of_it():
     table = _summary(hz, rl).set_index("threat_level")
     overlap = oracle.geod_area_ha(box(-179.8, 10.0, -179.5, 10.5))
     assert table.loc["high", "hazard_ha"] == pytest.approx(
-        oracle.geod_area_ha(_split(179.5, 10.0, 180.5, 11.0)), rel=REL)
+        oracle.geod_area_ha(_split(179.5, 10.0, 180.5, 11.0)), rel=REL
+    )
     assert table.loc["high", "cleared_ha"] == pytest.approx(overlap, rel=REL)
     assert table.loc["low", "hazard_ha"] == pytest.approx(
-        oracle.geod_area_ha(box(0.0, 10.0, 1.0, 11.0)), rel=REL)
+        oracle.geod_area_ha(box(0.0, 10.0, 1.0, 11.0)), rel=REL
+    )
 
 
 def test_whole_earth_hazard_with_a_release_and_a_smaller_hazard():
@@ -105,12 +123,15 @@ def test_ring_round_the_globe_as_a_hazard():
     ring = box(-180.0, -1.0, 180.0, 1.0)
     hz = _hazards([ring, box(179.0, 0.0, 180.0, 2.0)], ["medium", "high"])
     table = _summary(hz).set_index("threat_level")
-    band = sum(oracle.geod_area_ha(b, step=0.01) for b in
-               (box(-180.0, -1.0, 0.0, 1.0), box(0.0, -1.0, 180.0, 1.0)))
+    band = sum(
+        oracle.geod_area_ha(b, step=0.01)
+        for b in (box(-180.0, -1.0, 0.0, 1.0), box(0.0, -1.0, 180.0, 1.0))
+    )
     high = oracle.geod_area_ha(box(179.0, 0.0, 180.0, 2.0))
     assert table.loc["high", "hazard_ha"] == pytest.approx(high, rel=REL)
     assert table.loc["total", "hazard_ha"] == pytest.approx(
-        band + oracle.geod_area_ha(box(179.0, 1.0, 180.0, 2.0)), rel=REL)
+        band + oracle.geod_area_ha(box(179.0, 1.0, 180.0, 2.0)), rel=REL
+    )
 
 
 def test_a_piece_that_cannot_be_measured_is_one_error_naming_file_and_feature(monkeypatch):

@@ -23,8 +23,9 @@ from minemap._errors import DataWarning
 
 REL = oracle.REL
 ABS = oracle.ABS_HA
-SETTINGS = settings(max_examples=30, deadline=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=30, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 # grid cell: 100 m in UTM 38N around (500 km, 4400 km), 0.001° in lon/lat around (46°, 39°)
 ORIGINS = {32638: (500_000.0, 4_400_000.0, 100.0), 4326: (46.0, 39.0, 0.001)}
 
@@ -39,8 +40,12 @@ def shapes(draw, crs: int):
     if kind == "rotated":
         geom = affinity.rotate(geom, draw(st.integers(5, 85)), origin="centroid")
     elif kind == "holed" and w >= 3 and h >= 3:
-        inner = box(x0 + (i + 1) * cell, y0 + (j + 1) * cell, x0 + (i + w - 1) * cell,
-                    y0 + (j + h - 1) * cell)
+        inner = box(
+            x0 + (i + 1) * cell,
+            y0 + (j + 1) * cell,
+            x0 + (i + w - 1) * cell,
+            y0 + (j + h - 1) * cell,
+        )
         geom = shapely.Polygon(geom.exterior.coords, [inner.exterior.coords])
     return geom
 
@@ -51,16 +56,26 @@ def layouts(draw):
     n = draw(st.integers(1, 5))
     m = draw(st.integers(0, 5))
     hz = gpd.GeoDataFrame(
-        {"hazard_id": [f"H{k}" for k in range(n)],
-         "threat_level": draw(st.lists(st.sampled_from(oracle.LEVELS), min_size=n, max_size=n)),
-         "district": draw(st.lists(st.sampled_from("AB"), min_size=n, max_size=n))},
-        geometry=draw(st.lists(shapes(crs), min_size=n, max_size=n)), crs=crs)
+        {
+            "hazard_id": [f"H{k}" for k in range(n)],
+            "threat_level": draw(st.lists(st.sampled_from(oracle.LEVELS), min_size=n, max_size=n)),
+            "district": draw(st.lists(st.sampled_from("AB"), min_size=n, max_size=n)),
+        },
+        geometry=draw(st.lists(shapes(crs), min_size=n, max_size=n)),
+        crs=crs,
+    )
     rl = gpd.GeoDataFrame(
-        {"release_id": [f"R{k}" for k in range(m)],
-         "method": draw(st.lists(st.sampled_from(oracle.METHODS), min_size=m, max_size=m)),
-         "release_date": [f"2022-{mo:02d}-01" for mo in
-                          draw(st.lists(st.integers(1, 12), min_size=m, max_size=m))]},
-        geometry=draw(st.lists(shapes(crs), min_size=m, max_size=m)), crs=crs)
+        {
+            "release_id": [f"R{k}" for k in range(m)],
+            "method": draw(st.lists(st.sampled_from(oracle.METHODS), min_size=m, max_size=m)),
+            "release_date": [
+                f"2022-{mo:02d}-01"
+                for mo in draw(st.lists(st.integers(1, 12), min_size=m, max_size=m))
+            ],
+        },
+        geometry=draw(st.lists(shapes(crs), min_size=m, max_size=m)),
+        crs=crs,
+    )
     if m and draw(st.booleans()):
         # releases delivered in the other CRS (vertices transformed; edges straight there)
         rl = rl.to_crs(4326 if crs == 32638 else 32638)
@@ -77,8 +92,9 @@ def _check_invariants(table):
     assert table["percent_cleared"].between(0.0, 100.0).all()
     assert table["percent_released"].between(0.0, 100.0).all()
     assert (table["percent_cleared"] <= table["percent_released"] + 1e-9).all()
-    assert np.allclose(table["remaining_ha"], table["hazard_ha"] - table["released_ha"],
-                       rtol=0, atol=1e-9)
+    assert np.allclose(
+        table["remaining_ha"], table["hazard_ha"] - table["released_ha"], rtol=0, atol=1e-9
+    )
     assert (table["remaining_ha"] >= 0.0).all()
     assert (table["released_ha"] <= table["hazard_ha"] + 1e-9).all()
     for column in ("hazard_ha", "cleared_ha", "reduced_ha", "cancelled_ha", "released_ha"):
@@ -93,26 +109,34 @@ def test_summary_invariants(layout):
     _check_invariants(table)
     rows = table.set_index("threat_level")
     levels = rows.loc[list(oracle.LEVELS)]
-    for column in ("hazard_ha", "cleared_ha", "reduced_ha", "cancelled_ha", "released_ha",
-                   "remaining_ha"):
-        assert levels[column].sum() == pytest.approx(rows.loc["total", column], rel=1e-9,
-                                                     abs=1e-9)
+    for column in (
+        "hazard_ha",
+        "cleared_ha",
+        "reduced_ha",
+        "cancelled_ha",
+        "released_ha",
+        "remaining_ha",
+    ):
+        assert levels[column].sum() == pytest.approx(rows.loc["total", column], rel=1e-9, abs=1e-9)
     # overlaps count once: the union is never more than the sum of the parts
     individual = minemap.area_ha(hz.geometry).sum()
     assert rows.loc["total", "hazard_ha"] <= individual * (1 + 1e-9)
     expected = oracle.summary_of_layers(hz, rl)
-    assert rows.loc["total", "hazard_ha"] == pytest.approx(expected["total"]["hazard_ha"],
-                                                           rel=REL, abs=ABS)
+    assert rows.loc["total", "hazard_ha"] == pytest.approx(
+        expected["total"]["hazard_ha"], rel=REL, abs=ABS
+    )
     if rl is not None:
         # every released place is counted once: inside hazards, or outside them
-        inside_plus_outside = rows.loc["total", "released_ha"] + table.attrs[
-            "released_outside_hazards_ha"]
-        assert inside_plus_outside == pytest.approx(expected["release_union"], rel=REL,
-                                                    abs=ABS)
+        inside_plus_outside = (
+            rows.loc["total", "released_ha"] + table.attrs["released_outside_hazards_ha"]
+        )
+        assert inside_plus_outside == pytest.approx(expected["release_union"], rel=REL, abs=ABS)
         assert rows.loc["total", "released_ha"] == pytest.approx(
-            expected["total"]["released_ha"], rel=REL, abs=ABS)
+            expected["total"]["released_ha"], rel=REL, abs=ABS
+        )
         assert rows.loc["total", "cleared_ha"] == pytest.approx(
-            expected["total"]["cleared_ha"], rel=REL, abs=ABS)
+            expected["total"]["cleared_ha"], rel=REL, abs=ABS
+        )
 
 
 @settings(SETTINGS, max_examples=20)
@@ -125,10 +149,8 @@ def test_grouping_and_as_of_invariants(layout, month):
     plain = _summary(hz, rl, as_of=as_of)
     totals = grouped[(grouped["threat_level"] == "total") & (grouped["district"] != "all")]
     for column in ("hazard_ha", "released_ha", "cleared_ha"):
-        assert totals[column].sum() == pytest.approx(plain[column].iloc[-1], rel=1e-9,
-                                                     abs=1e-9)
-        assert grouped[column].iloc[-1] == pytest.approx(plain[column].iloc[-1], rel=1e-9,
-                                                         abs=1e-9)
+        assert totals[column].sum() == pytest.approx(plain[column].iloc[-1], rel=1e-9, abs=1e-9)
+        assert grouped[column].iloc[-1] == pytest.approx(plain[column].iloc[-1], rel=1e-9, abs=1e-9)
     # later as_of never releases less
     later = _summary(hz, rl)
     assert later["released_ha"].iloc[-1] >= plain["released_ha"].iloc[-1] - ABS

@@ -29,17 +29,31 @@ def _layers(n, jitter, seed=0, *, steady=0.0):
         shift = np.repeat(np.arange(n)[:, None] * steady, 2, axis=1)
     hz_geoms = [box(x0 + a, y0 + b, x0 + 800 + a, y0 + 800 + b) for a, b in shift]
     rl_geoms = [box(x0 + 300 + a, y0 + b, x0 + 1100 + a, y0 + 400 + b) for a, b in shift]
-    hz = gpd.GeoDataFrame({"hazard_id": [f"H{i}" for i in range(n)],
-                           "threat_level": rng.choice(["high", "medium", "low"], n)},
-                          geometry=hz_geoms, crs=32638)
-    rl = gpd.GeoDataFrame({"release_id": [f"R{i}" for i in range(n)],
-                           "method": rng.choice(["cleared", "reduced", "cancelled"], n),
-                           "release_date": ["2022-01-01"] * n}, geometry=rl_geoms, crs=32638)
+    hz = gpd.GeoDataFrame(
+        {
+            "hazard_id": [f"H{i}" for i in range(n)],
+            "threat_level": rng.choice(["high", "medium", "low"], n),
+        },
+        geometry=hz_geoms,
+        crs=32638,
+    )
+    rl = gpd.GeoDataFrame(
+        {
+            "release_id": [f"R{i}" for i in range(n)],
+            "method": rng.choice(["cleared", "reduced", "cancelled"], n),
+            "release_date": ["2022-01-01"] * n,
+        },
+        geometry=rl_geoms,
+        crs=32638,
+    )
     return hz, rl
 
 
-@pytest.mark.parametrize(("jitter", "steady"), [(0.0, 0.0), (2.0, 0.0), (0.0, 0.05)],
-                         ids=["identical", "jittered", "steady"])
+@pytest.mark.parametrize(
+    ("jitter", "steady"),
+    [(0.0, 0.0), (2.0, 0.0), (0.0, 0.05)],
+    ids=["identical", "jittered", "steady"],
+)
 def test_stacked_hazards_and_releases_match_the_oracle(jitter, steady):
     hz, rl = _layers(80, jitter, steady=steady)
     with warnings.catch_warnings():
@@ -50,6 +64,8 @@ def test_stacked_hazards_and_releases_match_the_oracle(jitter, steady):
     for level in (*oracle.LEVELS, "total"):
         for column in ("hazard_ha", "cleared_ha", "reduced_ha", "cancelled_ha", "released_ha"):
             assert rows.loc[level, column] == pytest.approx(
-                expected[level][column], rel=oracle.REL, abs=oracle.ABS_HA), (level, column)
+                expected[level][column], rel=oracle.REL, abs=oracle.ABS_HA
+            ), (level, column)
     assert table.attrs["released_outside_hazards_ha"] == pytest.approx(
-        expected["outside"], rel=oracle.REL, abs=oracle.ABS_HA)
+        expected["outside"], rel=oracle.REL, abs=oracle.ABS_HA
+    )

@@ -267,10 +267,12 @@ def test_infrastructure_lies_near_roads_or_settlements(scenario):
     utm = scenario.infrastructure.estimate_utm_crs()
     points = scenario.infrastructure.to_crs(utm).geometry
     near = shapely.union_all(
-        np.concatenate([
-            scenario.roads.to_crs(utm).geometry.to_numpy(),
-            scenario.residential.to_crs(utm).geometry.to_numpy(),
-        ])
+        np.concatenate(
+            [
+                scenario.roads.to_crs(utm).geometry.to_numpy(),
+                scenario.residential.to_crs(utm).geometry.to_numpy(),
+            ]
+        )
     )
     assert (points.distance(near) < 1_000).all()
 
@@ -306,12 +308,15 @@ def test_write_scenario_round_trips(small, tmp_path):
             assert len(read) == len(expected)
             assert read.crs == expected.crs
             # GeoPackage layers mixing Polygon and MultiPolygon are promoted to MultiPolygon
-            assert (read.geom_type.str.removeprefix("Multi")
-                    == expected.geom_type.str.removeprefix("Multi")).all()
+            assert (
+                read.geom_type.str.removeprefix("Multi")
+                == expected.geom_type.str.removeprefix("Multi")
+            ).all()
             np.testing.assert_allclose(
                 shapely.get_coordinates(read.geometry.to_numpy()),
                 shapely.get_coordinates(expected.geometry.to_numpy()),
-                rtol=0, atol=1e-12,
+                rtol=0,
+                atol=1e-12,
             )
             for column in expected.columns.drop("geometry"):
                 if pd.api.types.is_datetime64_dtype(expected[column]):
@@ -352,8 +357,25 @@ def test_population_raster(small, tmp_path):
 
 def test_module_can_be_run(tmp_path, capsys):
     out = tmp_path / "sample"
-    assert main(["--out", str(out), "--seed", "3", "--high-ha", "40", "--medium-ha", "60",
-                 "--low-ha", "20", "--n-hazards", "12"]) == 0
+    assert (
+        main(
+            [
+                "--out",
+                str(out),
+                "--seed",
+                "3",
+                "--high-ha",
+                "40",
+                "--medium-ha",
+                "60",
+                "--low-ha",
+                "20",
+                "--n-hazards",
+                "12",
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out.split()
     assert len(printed) == 8 and (out / "population.tif").exists()
     assert len(gpd.read_file(out / "scenario.gpkg", layer="hazards")) == 12

@@ -48,16 +48,22 @@ def _square(i: int = 0, size: float = D) -> Polygon:
 
 def hazards_gdf(geoms, *, levels=None, ids=None, crs=4326, **extra) -> gpd.GeoDataFrame:
     n = len(geoms)
-    data = {"hazard_id": ids or [f"H{i + 1}" for i in range(n)],
-            "threat_level": levels or ["high"] * n, **extra}
+    data = {
+        "hazard_id": ids or [f"H{i + 1}" for i in range(n)],
+        "threat_level": levels or ["high"] * n,
+        **extra,
+    }
     return gpd.GeoDataFrame(data, geometry=list(geoms), crs=crs)
 
 
 def releases_gdf(geoms, *, methods=None, dates=None, ids=None, crs=4326, **extra):
     n = len(geoms)
-    data = {"release_id": ids or [f"R{i + 1}" for i in range(n)],
-            "method": methods or ["cleared"] * n,
-            "release_date": dates or ["2022-01-01"] * n, **extra}
+    data = {
+        "release_id": ids or [f"R{i + 1}" for i in range(n)],
+        "method": methods or ["cleared"] * n,
+        "release_date": dates or ["2022-01-01"] * n,
+        **extra,
+    }
     return gpd.GeoDataFrame(data, geometry=list(geoms), crs=crs)
 
 
@@ -84,8 +90,9 @@ def test_geodataframe_without_crs_is_refused():
     raw = hazards_gdf([_square()], crs=None)
     with pytest.raises(CRSError) as excinfo:
         minemap.read_hazards(raw)
-    _assert_error(excinfo, ValueError, "GeoDataFrame", "no coordinate reference system",
-                  "crs='EPSG:4326'")
+    _assert_error(
+        excinfo, ValueError, "GeoDataFrame", "no coordinate reference system", "crs='EPSG:4326'"
+    )
 
 
 def test_geodataframe_without_crs_accepted_with_crs_argument():
@@ -96,16 +103,20 @@ def test_geodataframe_without_crs_accepted_with_crs_argument():
 
 
 def test_shapefile_without_prj_is_refused(tmp_path):
-    path = write(hazards_gdf([_square()]).rename(columns={"threat_level": "threat"}),
-                 tmp_path / "hazards.shp")
+    path = write(
+        hazards_gdf([_square()]).rename(columns={"threat_level": "threat"}),
+        tmp_path / "hazards.shp",
+    )
     path.with_suffix(".prj").unlink()
     with pytest.raises(CRSError) as excinfo:
         minemap.read_hazards(path, threat_column="threat")
-    _assert_error(excinfo, ValueError, "hazards.shp", "no coordinate reference system",
-                  "crs=", ".prj")
+    _assert_error(
+        excinfo, ValueError, "hazards.shp", "no coordinate reference system", "crs=", ".prj"
+    )
     out = minemap.read_hazards(path, threat_column="threat", crs="EPSG:4326")
     assert minemap.land_release_summary(out)["hazard_ha"].iloc[-1] == pytest.approx(
-        oracle.geod_area_ha(_square()), rel=REL)
+        oracle.geod_area_ha(_square()), rel=REL
+    )
 
 
 def test_unknown_crs_string_is_refused():
@@ -128,8 +139,9 @@ def test_projected_metres_labelled_as_lonlat_are_refused(tmp_path):
     path = write(raw, tmp_path / "hazards.geojson")
     with pytest.raises(CoordinateError) as excinfo:
         minemap.read_hazards(path)
-    _assert_error(excinfo, ValueError, "hazards.geojson", "'H2'", "projected metres",
-                  "crs='EPSG:32638'")
+    _assert_error(
+        excinfo, ValueError, "hazards.geojson", "'H2'", "projected metres", "crs='EPSG:32638'"
+    )
     assert "'H1'" not in str(excinfo.value)
 
 
@@ -139,8 +151,9 @@ def test_swapped_latitude_and_longitude_are_refused(tmp_path):
     path = write(raw, tmp_path / "hazards.geojson")
     with pytest.raises(CoordinateError) as excinfo:
         minemap.read_hazards(path)
-    _assert_error(excinfo, ValueError, "hazards.geojson", "'far-east'", "swapped",
-                  "x must be longitude")
+    _assert_error(
+        excinfo, ValueError, "hazards.geojson", "'far-east'", "swapped", "x must be longitude"
+    )
 
 
 def test_projected_layer_far_outside_its_crs_area_is_refused():
@@ -166,8 +179,14 @@ def test_nan_and_infinite_coordinates_are_refused(bad):
     raw = hazards_gdf([_square(), bad()])
     with pytest.raises(CoordinateError) as excinfo:
         minemap.read_hazards(raw)
-    _assert_error(excinfo, ValueError, "GeoDataFrame", "'H2'", "NaN or infinite",
-                  "fix or delete those vertices")
+    _assert_error(
+        excinfo,
+        ValueError,
+        "GeoDataFrame",
+        "'H2'",
+        "NaN or infinite",
+        "fix or delete those vertices",
+    )
 
 
 # shapely itself warns when it decodes NaN coordinates from the file
@@ -183,8 +202,12 @@ def test_nan_coordinates_in_a_file_are_refused(tmp_path):
 
 
 def test_empty_layer_is_refused(tmp_path):
-    path = write(hazards_gdf([_square()]).iloc[:0], tmp_path / "hazards.gpkg",
-                 layer="hazards", geometry_type="Polygon")
+    path = write(
+        hazards_gdf([_square()]).iloc[:0],
+        tmp_path / "hazards.gpkg",
+        layer="hazards",
+        geometry_type="Polygon",
+    )
     with pytest.raises(EmptyLayerError) as excinfo:
         minemap.read_hazards(path)
     _assert_error(excinfo, ValueError, "hazards.gpkg", "no features", "right file and layer")
@@ -218,29 +241,42 @@ def test_missing_threat_column_lists_existing_columns(tmp_path):
     path = write(raw, tmp_path / "hazards.geojson")
     with pytest.raises(SchemaError) as excinfo:
         minemap.read_hazards(path)
-    _assert_error(excinfo, ValueError, "hazards.geojson", "'threat_level'",
-                  "['hazard_id', 'level_name']", "threat_column=")
+    _assert_error(
+        excinfo,
+        ValueError,
+        "hazards.geojson",
+        "'threat_level'",
+        "['hazard_id', 'level_name']",
+        "threat_column=",
+    )
 
 
-@pytest.mark.parametrize("column,option", [("method", "method_column"),
-                                           ("release_date", "date_column")])
+@pytest.mark.parametrize(
+    "column,option", [("method", "method_column"), ("release_date", "date_column")]
+)
 def test_missing_release_column_lists_existing_columns(tmp_path, column, option):
     path = write(releases_gdf([_square()]).drop(columns=column), tmp_path / "releases.geojson")
     with pytest.raises(SchemaError) as excinfo:
         minemap.read_releases(path)
     others = [c for c in ("release_id", "method", "release_date") if c != column]
-    _assert_error(excinfo, ValueError, "releases.geojson", repr(column), str(others),
-                  f"{option}=")
+    _assert_error(excinfo, ValueError, "releases.geojson", repr(column), str(others), f"{option}=")
 
 
 def test_unknown_threat_level_lists_allowed_values(tmp_path):
-    raw = hazards_gdf([_square(0), _square(1), _square(2)],
-                      levels=["high", "severe", "Critical "])
+    raw = hazards_gdf([_square(0), _square(1), _square(2)], levels=["high", "severe", "Critical "])
     path = write(raw, tmp_path / "hazards.geojson")
     with pytest.raises(SchemaError) as excinfo:
         minemap.read_hazards(path)
-    _assert_error(excinfo, ValueError, "hazards.geojson", "'severe'", "'H2'", "'H3'",
-                  "high, medium, low", "threat_column=")
+    _assert_error(
+        excinfo,
+        ValueError,
+        "hazards.geojson",
+        "'severe'",
+        "'H2'",
+        "'H3'",
+        "high, medium, low",
+        "threat_column=",
+    )
     assert "'H1'" not in str(excinfo.value)
 
 
@@ -256,16 +292,27 @@ def test_unknown_method_lists_allowed_values(tmp_path):
     path = write(raw, tmp_path / "releases.geojson")
     with pytest.raises(SchemaError) as excinfo:
         minemap.read_releases(path)
-    _assert_error(excinfo, ValueError, "releases.geojson", "'demined'", "'R2'",
-                  "cleared, reduced, cancelled", "method_column=")
+    _assert_error(
+        excinfo,
+        ValueError,
+        "releases.geojson",
+        "'demined'",
+        "'R2'",
+        "cleared, reduced, cancelled",
+        "method_column=",
+    )
 
 
 def test_threat_level_and_method_case_and_spaces_are_ignored():
-    hz = minemap.read_hazards(hazards_gdf([_square(0), _square(1), _square(2)],
-                                          levels=[" High ", "MEDIUM", "low\t"]))
+    hz = minemap.read_hazards(
+        hazards_gdf([_square(0), _square(1), _square(2)], levels=[" High ", "MEDIUM", "low\t"])
+    )
     assert hz["threat_level"].tolist() == ["high", "medium", "low"]
-    rl = minemap.read_releases(releases_gdf([_square(0), _square(1), _square(2)],
-                                            methods=["Cleared", " REDUCED", "cancelled "]))
+    rl = minemap.read_releases(
+        releases_gdf(
+            [_square(0), _square(1), _square(2)], methods=["Cleared", " REDUCED", "cancelled "]
+        )
+    )
     assert rl["method"].tolist() == ["cleared", "reduced", "cancelled"]
 
 
@@ -283,8 +330,17 @@ def test_points_and_lines_in_a_polygon_layer_are_refused(tmp_path):
     path = write(raw, tmp_path / "hazards.gpkg", layer="hazards", geometry_type="Unknown")
     with pytest.raises(GeometryTypeError) as excinfo:
         minemap.read_hazards(path)
-    _assert_error(excinfo, ValueError, "hazards.gpkg", "1 points", "1 lines", "'H2'", "'H3'",
-                  "Polygon or MultiPolygon", "buffer points and lines")
+    _assert_error(
+        excinfo,
+        ValueError,
+        "hazards.gpkg",
+        "1 points",
+        "1 lines",
+        "'H2'",
+        "'H3'",
+        "Polygon or MultiPolygon",
+        "buffer points and lines",
+    )
 
 
 def test_geometry_collection_of_polygons_is_accepted_as_a_repair():
@@ -302,8 +358,15 @@ def test_unparseable_date_is_refused(tmp_path):
     path = write(raw, tmp_path / "releases.geojson")
     with pytest.raises(SchemaError) as excinfo:
         minemap.read_releases(path)
-    _assert_error(excinfo, ValueError, "releases.geojson", "'R2'", "'next spring'",
-                  "YYYY-MM-DD", "date_column=")
+    _assert_error(
+        excinfo,
+        ValueError,
+        "releases.geojson",
+        "'R2'",
+        "'next spring'",
+        "YYYY-MM-DD",
+        "date_column=",
+    )
 
 
 def test_missing_date_is_refused(tmp_path):
@@ -315,12 +378,17 @@ def test_missing_date_is_refused(tmp_path):
 
 
 def test_dates_are_parsed_to_days():
-    raw = releases_gdf([_square(i) for i in range(3)],
-                       dates=["2022-01-05", "2022-02-03T17:45:00", "2022-03-04 08:00"])
+    raw = releases_gdf(
+        [_square(i) for i in range(3)],
+        dates=["2022-01-05", "2022-02-03T17:45:00", "2022-03-04 08:00"],
+    )
     out = minemap.read_releases(raw)
     assert out["release_date"].dtype == "datetime64[ns]"
     assert [d.date().isoformat() for d in out["release_date"]] == [
-        "2022-01-05", "2022-02-03", "2022-03-04"]
+        "2022-01-05",
+        "2022-02-03",
+        "2022-03-04",
+    ]
 
 
 @pytest.mark.parametrize("text", ["03/04/2022", "2022", "4 March 2022"])
@@ -339,22 +407,22 @@ def test_datetime_column_with_timezone_is_accepted():
 
 def test_dates_mixing_timezone_offsets_are_parsed():
     # regression: pandas raised a bare ValueError ("Mixed timezones detected")
-    raw = releases_gdf([_square(0), _square(1)],
-                       dates=["2022-01-01", "2022-03-04T10:00:00+05:00"])
+    raw = releases_gdf([_square(0), _square(1)], dates=["2022-01-01", "2022-03-04T10:00:00+05:00"])
     out = minemap.read_releases(raw)
-    assert out["release_date"].tolist() == [pd.Timestamp("2022-01-01"),
-                                            pd.Timestamp("2022-03-04")]
+    assert out["release_date"].tolist() == [pd.Timestamp("2022-01-01"), pd.Timestamp("2022-03-04")]
 
 
 def test_release_date_with_offset_keeps_its_calendar_day():
     # regression: the date was converted to UTC before the day was taken, so
     # '2022-01-05T02:00:00+04:00' (5 January in Baku) became 4 January
-    raw = releases_gdf([_square(0), _square(1)],
-                       dates=["2022-01-05T02:00:00+04:00", "2022-01-05T23:30:00-03:00"])
+    raw = releases_gdf(
+        [_square(0), _square(1)], dates=["2022-01-05T02:00:00+04:00", "2022-01-05T23:30:00-03:00"]
+    )
     out = minemap.read_releases(raw)
     assert out["release_date"].tolist() == [pd.Timestamp("2022-01-05")] * 2
-    table = minemap.land_release_summary(hazards_gdf([_square(0), _square(1)]), out,
-                                         as_of="2022-01-04")
+    table = minemap.land_release_summary(
+        hazards_gdf([_square(0), _square(1)]), out, as_of="2022-01-04"
+    )
     assert table["released_ha"].iloc[-1] == 0.0
 
 
@@ -410,8 +478,12 @@ def _hazard_ha(hazards: gpd.GeoDataFrame) -> float:
 
 def test_bowtie_keeps_both_lobes():
     bowtie = Polygon([(X0, Y0), (X0 + D, Y0 + D), (X0 + D, Y0), (X0, Y0 + D)])
-    lobes = MultiPolygon([Polygon([(X0, Y0), (X0 + D / 2, Y0 + D / 2), (X0, Y0 + D)]),
-                          Polygon([(X0 + D, Y0), (X0 + D / 2, Y0 + D / 2), (X0 + D, Y0 + D)])])
+    lobes = MultiPolygon(
+        [
+            Polygon([(X0, Y0), (X0 + D / 2, Y0 + D / 2), (X0, Y0 + D)]),
+            Polygon([(X0 + D, Y0), (X0 + D / 2, Y0 + D / 2), (X0 + D, Y0 + D)]),
+        ]
+    )
     with pytest.warns(RepairWarning) as record:
         out = minemap.read_hazards(hazards_gdf([bowtie, _square(3)], ids=["bow", "ok"]))
     text = _repair_warning(record)
@@ -431,7 +503,8 @@ def test_hole_outside_shell_is_kept_as_its_own_place():
         out = minemap.read_hazards(hazards_gdf([bad]))
     assert "1 invalid polygon(s) made valid" in _repair_warning(record)
     assert _hazard_ha(out) == pytest.approx(
-        oracle.geod_area_ha(shell) + oracle.geod_area_ha(far_hole), rel=REL)
+        oracle.geod_area_ha(shell) + oracle.geod_area_ha(far_hole), rel=REL
+    )
 
 
 def test_z_coordinates_are_dropped():
@@ -441,7 +514,8 @@ def test_z_coordinates_are_dropped():
     assert "Z values dropped from 1 feature(s)" in _repair_warning(record)
     assert not out.has_z.any()
     assert _hazard_ha(out) == pytest.approx(
-        oracle.geod_area_ha(shapely.force_2d(z)) + oracle.geod_area_ha(_square(2)), rel=REL)
+        oracle.geod_area_ha(shapely.force_2d(z)) + oracle.geod_area_ha(_square(2)), rel=REL
+    )
 
 
 def test_empty_and_null_geometries_are_dropped_and_counted():
@@ -467,8 +541,13 @@ def test_several_repairs_give_one_warning_with_all_counts():
     with pytest.warns(RepairWarning) as record:
         minemap.read_hazards(raw)
     text = _repair_warning(record)
-    for part in ("1 invalid polygon(s)", "Z values dropped from 1", "1 empty or null geometry",
-                 "ha (", "The input file is unchanged"):
+    for part in (
+        "1 invalid polygon(s)",
+        "Z values dropped from 1",
+        "1 empty or null geometry",
+        "ha (",
+        "The input file is unchanged",
+    ):
         assert part in text
 
 
@@ -476,18 +555,31 @@ def _hole_across_shell() -> Polygon:
     # the hole pokes out of the shell: the rings enclose the shell plus the part of the hole
     # outside it (1.0 x side²), make_valid keeps shell minus hole (0.7 x side²): -30 %
     shell = [(X0, Y0), (X0 + D, Y0), (X0 + D, Y0 + D), (X0, Y0 + D)]
-    hole = [(X0 + 0.5 * D, Y0 + 0.2 * D), (X0 + 1.5 * D, Y0 + 0.2 * D),
-            (X0 + 1.5 * D, Y0 + 0.8 * D), (X0 + 0.5 * D, Y0 + 0.8 * D)]
+    hole = [
+        (X0 + 0.5 * D, Y0 + 0.2 * D),
+        (X0 + 1.5 * D, Y0 + 0.2 * D),
+        (X0 + 1.5 * D, Y0 + 0.8 * D),
+        (X0 + 0.5 * D, Y0 + 0.8 * D),
+    ]
     return Polygon(shell, [hole])
 
 
 def test_repair_changing_area_by_more_than_one_percent_is_refused(tmp_path):
-    path = write(hazards_gdf([_square(3), _hole_across_shell()], ids=["ok", "poke"]),
-                 tmp_path / "hazards.gpkg")
+    path = write(
+        hazards_gdf([_square(3), _hole_across_shell()], ids=["ok", "poke"]),
+        tmp_path / "hazards.gpkg",
+    )
     with pytest.raises(RepairError) as excinfo:
         minemap.read_hazards(path)
-    _assert_error(excinfo, ValueError, "hazards.gpkg", "'poke'", "1%",
-                  "allow_area_change=True", "fix those rings")
+    _assert_error(
+        excinfo,
+        ValueError,
+        "hazards.gpkg",
+        "'poke'",
+        "1%",
+        "allow_area_change=True",
+        "fix those rings",
+    )
     assert "'ok'" not in str(excinfo.value)
     before, after = map(float, re.findall(r"([\d.]+) ha", str(excinfo.value))[:2])
     assert after / before == pytest.approx(0.7, rel=1e-3)
@@ -518,8 +610,10 @@ def test_repair_error_threshold_via_enclosed_area(monkeypatch):
 def test_multipolygon_island_overlapping_a_hole_is_repaired_by_union():
     # regression: enclosed_area cut one part's hole out of another part's shell, so this
     # "enclosed" too little and the union repair was refused with RepairError
-    donut = Polygon(box(X0, Y0, X0 + D, Y0 + D).exterior.coords,
-                    [box(X0 + 0.2 * D, Y0 + 0.2 * D, X0 + 0.8 * D, Y0 + 0.8 * D).exterior.coords])
+    donut = Polygon(
+        box(X0, Y0, X0 + D, Y0 + D).exterior.coords,
+        [box(X0 + 0.2 * D, Y0 + 0.2 * D, X0 + 0.8 * D, Y0 + 0.8 * D).exterior.coords],
+    )
     island = box(X0 + 0.3 * D, Y0 + 0.3 * D, X0 + 0.81 * D, Y0 + 0.7 * D)  # pokes 1 % out
     multi = MultiPolygon([donut, island])
     assert not multi.is_valid
@@ -528,7 +622,8 @@ def test_multipolygon_island_overlapping_a_hole_is_repaired_by_union():
         out = minemap.read_hazards(hazards_gdf([multi]))
     assert "1 invalid polygon(s) made valid" in _repair_warning(record)
     assert _hazard_ha(out) == pytest.approx(
-        oracle.geod_area_ha(shapely.union(donut, island)), rel=REL)
+        oracle.geod_area_ha(shapely.union(donut, island)), rel=REL
+    )
 
 
 def test_enclosed_area_counts_each_place_once():
@@ -549,22 +644,44 @@ def test_enclosed_area_counts_each_place_once():
 
 def test_self_touching_ring_round_a_hole_is_a_hole_as_arcgis_writes_it():
     """A shell that touches itself to go round a hole the other way (valid in ArcGIS)."""
-    ring = [(0, 0), (0, 4), (4, 4), (4, 0), (0, 0),          # shell, clockwise
-            (1, 1), (3, 1), (3, 3), (1, 3), (1, 1), (0, 0)]  # hole, anticlockwise
+    ring = [
+        (0, 0),
+        (0, 4),
+        (4, 4),
+        (4, 0),
+        (0, 0),  # shell, clockwise
+        (1, 1),
+        (3, 1),
+        (3, 3),
+        (1, 3),
+        (1, 1),
+        (0, 0),
+    ]  # hole, anticlockwise
     arcgis = Polygon(ring)
     assert not arcgis.is_valid
     assert _validate.enclosed_area(arcgis) == pytest.approx(12.0)
     # the same loop wound the same way round twice encloses the inner square twice: filled
-    twice = Polygon([(0, 0), (0, 4), (4, 4), (4, 0), (0, 0), (1, 1), (1, 3), (3, 3), (3, 1),
-                     (1, 1), (0, 0)])
+    twice = Polygon(
+        [(0, 0), (0, 4), (4, 4), (4, 0), (0, 0), (1, 1), (1, 3), (3, 3), (3, 1), (1, 1), (0, 0)]
+    )
     assert _validate.enclosed_area(twice) == pytest.approx(16.0)
 
 
 def test_arcgis_self_touching_hole_is_repaired_without_complaint():
     x, y, d = X0, Y0, D
-    ring = [(x, y), (x, y + 4 * d), (x + 4 * d, y + 4 * d), (x + 4 * d, y), (x, y),
-            (x + d, y + d), (x + 3 * d, y + d), (x + 3 * d, y + 3 * d), (x + d, y + 3 * d),
-            (x + d, y + d), (x, y)]
+    ring = [
+        (x, y),
+        (x, y + 4 * d),
+        (x + 4 * d, y + 4 * d),
+        (x + 4 * d, y),
+        (x, y),
+        (x + d, y + d),
+        (x + 3 * d, y + d),
+        (x + 3 * d, y + 3 * d),
+        (x + d, y + 3 * d),
+        (x + d, y + d),
+        (x, y),
+    ]
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         out = minemap.read_hazards(hazards_gdf([Polygon(ring)]))
@@ -592,15 +709,20 @@ def test_list_ids_limits_and_counts():
 
 
 def test_degrees_labelled_as_a_projected_crs_are_refused():
-    raw = hazards_gdf([box(46.0, 39.0, 46.01, 39.01), box(46.02, 39.0, 46.03, 39.01)],
-                      crs=32638)
+    raw = hazards_gdf([box(46.0, 39.0, 46.01, 39.01), box(46.02, 39.0, 46.03, 39.01)], crs=32638)
     with pytest.raises(CoordinateError) as excinfo:
         minemap.read_hazards(raw)
     _assert_error(excinfo, ValueError, "look like degrees", "'H1'", "EPSG:4326")
 
 
-@pytest.mark.parametrize("crs", ["+proj=longlat +a=3396190 +b=3376200 +no_defs",
-                                 "IAU_2015:49900", "+proj=longlat +R=1737400 +no_defs"])
+@pytest.mark.parametrize(
+    "crs",
+    [
+        "+proj=longlat +a=3396190 +b=3376200 +no_defs",
+        "IAU_2015:49900",
+        "+proj=longlat +R=1737400 +no_defs",
+    ],
+)
 def test_a_crs_off_the_earth_is_refused(crs):
     raw = hazards_gdf([_square(0)], crs=None)
     with pytest.raises(CRSError, match="not on the Earth"):
@@ -610,6 +732,7 @@ def test_a_crs_off_the_earth_is_refused(crs):
 
 
 def test_a_sphere_of_the_earths_radius_is_accepted():
-    raw = hazards_gdf([_square(0)]).set_crs("+proj=longlat +R=6371000 +no_defs",
-                                            allow_override=True)
+    raw = hazards_gdf([_square(0)]).set_crs(
+        "+proj=longlat +R=6371000 +no_defs", allow_override=True
+    )
     assert len(minemap.read_hazards(raw)) == 1

@@ -34,8 +34,9 @@ def geod_area_m2(geom: shapely.Geometry, crs: object, step: float = 100.0) -> fl
     """Independent true area: densify in the own CRS, to lon/lat, orient, pyproj.Geod."""
     dense = shapely.segmentize(geom, step)
     to_lonlat = pyproj.Transformer.from_crs(crs, 4326, always_xy=True)
-    lonlat = shapely.transform(dense, lambda xy: np.column_stack(
-        to_lonlat.transform(xy[:, 0], xy[:, 1])))
+    lonlat = shapely.transform(
+        dense, lambda xy: np.column_stack(to_lonlat.transform(xy[:, 0], xy[:, 1]))
+    )
     area, _ = GEOD.geometry_area_perimeter(shapely.orient_polygons(lonlat))
     return abs(area)
 
@@ -48,14 +49,23 @@ def at(lon: float, lat: float, crs: object) -> tuple[float, float]:
 
 def quad(x: float, y: float, size: float) -> Polygon:
     """An irregular quadrilateral of about ``size`` metres a side, south-west corner at x, y."""
-    return Polygon([(x, y), (x + size, y + 0.1 * size), (x + 0.7 * size, y + size),
-                    (x - 0.2 * size, y + 0.6 * size)])
+    return Polygon(
+        [
+            (x, y),
+            (x + size, y + 0.1 * size),
+            (x + 0.7 * size, y + size),
+            (x - 0.2 * size, y + 0.6 * size),
+        ]
+    )
 
 
 def hazards(geoms, crs, ids=None) -> gpd.GeoDataFrame:
     n = len(geoms)
-    return gpd.GeoDataFrame({"hazard_id": ids or [f"H{i + 1}" for i in range(n)],
-                             "threat_level": ["high"] * n}, geometry=list(geoms), crs=crs)
+    return gpd.GeoDataFrame(
+        {"hazard_id": ids or [f"H{i + 1}" for i in range(n)], "threat_level": ["high"] * n},
+        geometry=list(geoms),
+        crs=crs,
+    )
 
 
 def total_ha(layer: gpd.GeoDataFrame) -> float:
@@ -98,9 +108,11 @@ def test_utm_33n_data_two_zones_past_its_zone_is_measured_right(lon, lat, size):
 
 @pytest.mark.parametrize(
     ("epsg", "lons", "lats"),
-    [(32633, (3.0, 27.0), (36.0, 55.0)),   # a large country kept in UTM 33N
-     (32635, (22.0, 40.0), (44.5, 52.0)),  # Ukraine in UTM 35N
-     (32636, (26.0, 45.0), (36.0, 42.0))],  # Turkey in UTM 36N
+    [
+        (32633, (3.0, 27.0), (36.0, 55.0)),  # a large country kept in UTM 33N
+        (32635, (22.0, 40.0), (44.5, 52.0)),  # Ukraine in UTM 35N
+        (32636, (26.0, 45.0), (36.0, 42.0)),
+    ],  # Turkey in UTM 36N
     ids=["33N-3E-27E", "Ukraine-35N", "Turkey-36N"],
 )
 def test_national_layer_across_several_zones_is_accepted_and_summed_right(epsg, lons, lats):
@@ -108,8 +120,10 @@ def test_national_layer_across_several_zones_is_accepted_and_summed_right(epsg, 
     lon = rng.uniform(*lons, 40)
     lat = rng.uniform(*lats, 40)
     lon[:2], lat[:2] = lons, lats  # both far corners
-    geoms = [quad(*at(a, b, epsg), s) for a, b, s in zip(lon, lat, rng.uniform(300, 5_000, 40),
-                                                           strict=True)]
+    geoms = [
+        quad(*at(a, b, epsg), s)
+        for a, b, s in zip(lon, lat, rng.uniform(300, 5_000, 40), strict=True)
+    ]
     assert shapely.union_all(geoms).area == pytest.approx(sum(g.area for g in geoms))
     expected = sum(geod_area_m2(g, epsg) for g in geoms) / 1e4
     assert total_ha(hazards(geoms, epsg)) == pytest.approx(expected, rel=REL)
@@ -117,20 +131,23 @@ def test_national_layer_across_several_zones_is_accepted_and_summed_right(epsg, 
 
 @pytest.mark.parametrize(
     ("epsg", "lon", "lat"),
-    [(2154, 3.0, 33.0),    # Lambert-93 (France, LCC) in the Algerian Sahara: 2.5 % scale error
-     (2154, 25.0, 46.0),   # Lambert-93 in Romania, along its standard parallels
-     (3035, 47.0, 40.0),   # LAEA Europe in Azerbaijan, east of its area of use
-     (27700, -12.0, 48.0),  # British National Grid west of its area of use
-     (27572, 3.0, 36.0)],  # NTF (Paris) Lambert zone II: grads from the Paris meridian
+    [
+        (2154, 3.0, 33.0),  # Lambert-93 (France, LCC) in the Algerian Sahara: 2.5 % scale error
+        (2154, 25.0, 46.0),  # Lambert-93 in Romania, along its standard parallels
+        (3035, 47.0, 40.0),  # LAEA Europe in Azerbaijan, east of its area of use
+        (27700, -12.0, 48.0),  # British National Grid west of its area of use
+        (27572, 3.0, 36.0),
+    ],  # NTF (Paris) Lambert zone II: grads from the Paris meridian
     ids=["L93-Sahara", "L93-Romania", "LAEA-Azerbaijan", "BNG-Atlantic", "NTF-Paris-grads"],
 )
 def test_other_projections_are_accepted_beyond_their_area_of_use(epsg, lon, lat):
     area_of_use = pyproj.CRS(epsg).area_of_use
-    assert not (area_of_use.west <= lon <= area_of_use.east
-                and area_of_use.south <= lat <= area_of_use.north)
+    assert not (
+        area_of_use.west <= lon <= area_of_use.east
+        and area_of_use.south <= lat <= area_of_use.north
+    )
     geom = quad(*at(lon, lat, epsg), 40_000.0)
-    assert total_ha(hazards([geom], epsg)) == pytest.approx(geod_area_m2(geom, epsg) / 1e4,
-                                                            rel=REL)
+    assert total_ha(hazards([geom], epsg)) == pytest.approx(geod_area_m2(geom, epsg) / 1e4, rel=REL)
 
 
 def test_crs_from_a_prj_or_proj_string_follows_the_epsg_rule():
@@ -151,8 +168,9 @@ def test_crs_without_any_area_of_use_needs_only_the_round_trip():
     frame = pyproj.CRS("+proj=laea +lat_0=40 +lon_0=46 +ellps=WGS84 +units=m +no_defs")
     x, y = at(-60.0, -20.0, frame)  # ~10,000 km from the centre
     geom = quad(x, y, 5_000.0)
-    assert total_ha(hazards([geom], frame)) == pytest.approx(geod_area_m2(geom, frame) / 1e4,
-                                                             rel=REL)
+    assert total_ha(hazards([geom], frame)) == pytest.approx(
+        geod_area_m2(geom, frame) / 1e4, rel=REL
+    )
     text = refusal(hazards([box(3e7, 0, 3e7 + 1e3, 1e3)], frame, ids=["beyond"]))
     assert "'beyond'" in text and "no longitude/latitude" in text
 
@@ -160,8 +178,9 @@ def test_crs_without_any_area_of_use_needs_only_the_round_trip():
 def test_web_mercator_is_accepted_anywhere_in_its_area_of_use():
     # 3857 stretches distances 5x at 78°N, but that is inside its area of use
     geom = quad(*at(20.0, 78.0, 3857), 20_000.0)
-    assert total_ha(hazards([geom], 3857)) == pytest.approx(geod_area_m2(geom, 3857, 20.0) / 1e4,
-                                                            rel=REL)
+    assert total_ha(hazards([geom], 3857)) == pytest.approx(
+        geod_area_m2(geom, 3857, 20.0) / 1e4, rel=REL
+    )
 
 
 # --------------------------------------------------------------------------- refused
@@ -171,8 +190,7 @@ def test_swapped_axes_are_refused_with_a_hint(tmp_path):
     x, y = at(16.0, 45.0, 32633)  # easting 578 km, northing 4,983 km
     good = box(x, y, x + 1e3, y + 1e3)
     swapped = box(y, x, y + 1e3, x + 1e3)
-    path = write(hazards([good, swapped], 32633, ids=["ok", "turned"]),
-                 tmp_path / "hazards.gpkg")
+    path = write(hazards([good, swapped], 32633, ids=["ok", "turned"]), tmp_path / "hazards.gpkg")
     text = refusal(path)
     assert "hazards.gpkg" in text and "'turned'" in text and "'ok'" not in text
     assert "swapped" in text and "UTM zone 33N" in text
@@ -219,8 +237,10 @@ def test_same_longitude_offset_is_accepted_nearer_the_pole():
 def test_southern_coordinates_labelled_northern_across_the_pole_are_refused():
     # UTM 33S northings 9,990..10,010 km (straddling the equator) read as UTM 33N run over the
     # north pole and down the other side of the globe
-    geoms = [box(500_000, 9_990_000, 501_000, 10_010_000), box(500_000, 9_700_000, 501_000,
-                                                                9_701_000)]
+    geoms = [
+        box(500_000, 9_990_000, 501_000, 10_010_000),
+        box(500_000, 9_700_000, 501_000, 9_701_000),
+    ]
     text = refusal(hazards(geoms, 32633, ids=["equator", "south"]))
     assert "'equator'" in text and "over a pole" in text and "'south'" not in text
 
@@ -247,8 +267,9 @@ def test_override_crs_is_the_fix():
     # swapped, they are refused; the fix the message names works
     turned = hazards([box(y, x, y + 1e3, x + 1e3)], 32633)
     refusal(turned)
-    fixed = turned.set_geometry(shapely.transform(turned.geometry.array,
-                                                  lambda xy: xy[:, ::-1]), crs=32633)
+    fixed = turned.set_geometry(
+        shapely.transform(turned.geometry.array, lambda xy: xy[:, ::-1]), crs=32633
+    )
     out = minemap.read_hazards(fixed, crs="EPSG:32638", override_crs=True)
     assert out.crs.equals(pyproj.CRS(32638))
 
@@ -259,15 +280,17 @@ def test_override_crs_is_the_fix():
 def _scattered(n: int, lons: tuple[float, float], seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     x, y = pyproj.Transformer.from_crs(4326, 32633, always_xy=True).transform(
-        rng.uniform(*lons, n), rng.uniform(40.0, 55.0, n))
+        rng.uniform(*lons, n), rng.uniform(40.0, 55.0, n)
+    )
     return shapely.buffer(shapely.points(x, y), rng.uniform(50.0, 500.0, n), quad_segs=4)
 
 
 def test_features_inside_the_zone_project_nothing(monkeypatch):
     judged = []
     real = _validate._judge_points
-    monkeypatch.setattr(_validate, "_judge_points",
-                        lambda x, *a, **k: judged.append(len(x)) or real(x, *a, **k))
+    monkeypatch.setattr(
+        _validate, "_judge_points", lambda x, *a, **k: judged.append(len(x)) or real(x, *a, **k)
+    )
     geoms = _scattered(20_000, (13.0, 17.0))
     _validate._domain(pyproj.CRS(32633))  # cached per CRS: built before counting
     judged.clear()
@@ -278,8 +301,9 @@ def test_features_inside_the_zone_project_nothing(monkeypatch):
 def test_features_beyond_the_zone_are_judged_once_per_cell(monkeypatch):
     judged = []
     real = _validate._judge_points
-    monkeypatch.setattr(_validate, "_judge_points",
-                        lambda x, *a, **k: judged.append(len(x)) or real(x, *a, **k))
+    monkeypatch.setattr(
+        _validate, "_judge_points", lambda x, *a, **k: judged.append(len(x)) or real(x, *a, **k)
+    )
     geoms = _scattered(100_000, (3.0, 27.0))
     _validate._domain(pyproj.CRS(32633))
     judged.clear()
@@ -294,9 +318,14 @@ def test_features_beyond_the_zone_are_judged_once_per_cell(monkeypatch):
 # --------------------------------------------------------------------------- lon/lat
 
 
-@pytest.mark.parametrize("geom", [box(179.5, -17.0, 181.5, -16.0),     # Fiji, written 179..182
-                                  box(-180.5, 65.0, -179.5, 66.0),     # Chukotka, west side
-                                  box(200.0, 10.0, 201.0, 11.0)])      # 0..360 convention
+@pytest.mark.parametrize(
+    "geom",
+    [
+        box(179.5, -17.0, 181.5, -16.0),  # Fiji, written 179..182
+        box(-180.5, 65.0, -179.5, 66.0),  # Chukotka, west side
+        box(200.0, 10.0, 201.0, 11.0),
+    ],
+)  # 0..360 convention
 def test_lonlat_data_written_past_180_is_accepted_and_measured_right(geom):
     layer = hazards([geom], 4326)
     geod = pyproj.Geod(ellps="WGS84")
@@ -305,11 +334,15 @@ def test_lonlat_data_written_past_180_is_accepted_and_measured_right(geom):
     assert total_ha(layer) == pytest.approx(expected, rel=1e-4)
 
 
-@pytest.mark.parametrize(("geom", "fragment"), [
-    (box(500_000, 4_400_000, 501_000, 4_401_000), "projected metres"),  # metres as degrees
-    (box(39.0, 95.0, 40.0, 96.0), "swapped"),                          # latitude past 90
-    (box(-200.0, 10.0, 200.0, 11.0), "swapped"),                       # wider than the globe
-    (box(361.0, 10.0, 362.0, 11.0), "swapped")])
+@pytest.mark.parametrize(
+    ("geom", "fragment"),
+    [
+        (box(500_000, 4_400_000, 501_000, 4_401_000), "projected metres"),  # metres as degrees
+        (box(39.0, 95.0, 40.0, 96.0), "swapped"),  # latitude past 90
+        (box(-200.0, 10.0, 200.0, 11.0), "swapped"),  # wider than the globe
+        (box(361.0, 10.0, 362.0, 11.0), "swapped"),
+    ],
+)
 def test_lonlat_outside_the_globe_is_refused(geom, fragment):
     with pytest.raises(CoordinateError) as excinfo:
         minemap.read_hazards(hazards([geom], 4326))

@@ -62,7 +62,7 @@ def naming(option: str, value: object = None) -> Iterator[None]:
         shown = "" if value is None else str(value)
         for repeated in (shown, Path(shown).name):  # the message often starts with the file
             if repeated and text.startswith(repeated):
-                text = text[len(repeated):].lstrip()
+                text = text[len(repeated) :].lstrip()
                 break
         prefix = f"{option} {shown}".rstrip()
         raise type(exc)(f"{prefix}{'' if text.startswith(':') else ': '}{text}") from None
@@ -79,29 +79,50 @@ def _vocabulary(args: argparse.Namespace) -> tuple[dict[str, str], dict[str, str
 def read_hazards(args: argparse.Namespace, level_map: dict[str, str]) -> gpd.GeoDataFrame:
     """HAZARDS as the shared input options describe it (options every reader shares, such
     as --crs, are spelled for messages by :func:`minemap.cli.main.run`)."""
-    with cli_spelling(layer="--layer", id_column="--id-column",
-                      threat_column="--threat-column"), naming("HAZARDS", args.hazards):
+    with (
+        cli_spelling(layer="--layer", id_column="--id-column", threat_column="--threat-column"),
+        naming("HAZARDS", args.hazards),
+    ):
         return _io.read_hazards(
-            args.hazards, layer=args.layer, crs=args.crs, override_crs=args.override_crs,
-            id_column=args.id_column, threat_column=args.threat_column, level_map=level_map,
-            edges=args.edges, encoding=args.encoding,
-            allow_area_change=args.allow_area_change)
+            args.hazards,
+            layer=args.layer,
+            crs=args.crs,
+            override_crs=args.override_crs,
+            id_column=args.id_column,
+            threat_column=args.threat_column,
+            level_map=level_map,
+            edges=args.edges,
+            encoding=args.encoding,
+            allow_area_change=args.allow_area_change,
+        )
 
 
-def read_releases(args: argparse.Namespace, method_map: dict[str, str]
-                  ) -> gpd.GeoDataFrame | None:
+def read_releases(args: argparse.Namespace, method_map: dict[str, str]) -> gpd.GeoDataFrame | None:
     """RELEASES (``--released``), or None when not given."""
     if not getattr(args, "released", None):
         return None
-    with cli_spelling(layer="--released-layer", id_column="--release-id-column",
-                      method_column="--method-column", date_column="--date-column"), \
-            naming("--released", args.released):
+    with (
+        cli_spelling(
+            layer="--released-layer",
+            id_column="--release-id-column",
+            method_column="--method-column",
+            date_column="--date-column",
+        ),
+        naming("--released", args.released),
+    ):
         return _io.read_releases(
-            args.released, layer=args.released_layer, crs=args.crs,
-            override_crs=args.override_crs, id_column=args.release_id_column,
-            method_column=args.method_column, date_column=args.date_column,
-            method_map=method_map, edges=args.edges, encoding=args.encoding,
-            allow_area_change=args.allow_area_change)
+            args.released,
+            layer=args.released_layer,
+            crs=args.crs,
+            override_crs=args.override_crs,
+            id_column=args.release_id_column,
+            method_column=args.method_column,
+            date_column=args.date_column,
+            method_map=method_map,
+            edges=args.edges,
+            encoding=args.encoding,
+            allow_area_change=args.allow_area_change,
+        )
 
 
 def read_inputs(args: argparse.Namespace) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
@@ -110,8 +131,9 @@ def read_inputs(args: argparse.Namespace) -> tuple[gpd.GeoDataFrame, gpd.GeoData
     return read_hazards(args, level_map), read_releases(args, method_map)
 
 
-def read_feature_option(args: argparse.Namespace, kind: str, *, option: str | None = None
-                        ) -> gpd.GeoDataFrame | None:
+def read_feature_option(
+    args: argparse.Namespace, kind: str, *, option: str | None = None
+) -> gpd.GeoDataFrame | None:
     """The layer given with ``--KIND`` (and ``--KIND-layer``, ``--KIND-tags``), or None."""
     option = option or kind
     path = getattr(args, option.replace("-", "_"), None)
@@ -121,20 +143,37 @@ def read_feature_option(args: argparse.Namespace, kind: str, *, option: str | No
     layer = getattr(args, f"{name}_layer", None)
     tags = getattr(args, f"{name}_tags", None)
     x_column, y_column = _xy_columns(getattr(args, f"{name}_xy", None), option)
-    with cli_spelling(layer=f"--{option}-layer", tags=f"--{option}-tags",
-                      x_column=f"--{option}-xy",
-                      y_column=f"--{option}-xy"), naming(f"--{option}", path):
+    with (
+        cli_spelling(
+            layer=f"--{option}-layer",
+            tags=f"--{option}-tags",
+            x_column=f"--{option}-xy",
+            y_column=f"--{option}-xy",
+        ),
+        naming(f"--{option}", path),
+    ):
         try:
-            return _io.read_features(path, kind=kind, layer=layer,  # type: ignore[arg-type]
-                                     crs=args.crs, override_crs=args.override_crs, tags=tags,
-                                     edges=args.edges, x_column=x_column, y_column=y_column,
-                                     encoding=args.encoding)
+            return _io.read_features(
+                path,
+                kind=kind,
+                layer=layer,  # type: ignore[arg-type]
+                crs=args.crs,
+                override_crs=args.override_crs,
+                tags=tags,
+                edges=args.edges,
+                x_column=x_column,
+                y_column=y_column,
+                encoding=args.encoding,
+            )
         except EmptyLayerError as exc:
             if Path(path).suffix.lower() not in _io.OSM_SUFFIXES:
                 raise
             # an extract without, say, clinics is a fact about the place, not an error
-            warnings.warn(f"--{option}: {one_line(str(exc))} The {kind} category is left out.",
-                          DataWarning, stacklevel=2)
+            warnings.warn(
+                f"--{option}: {one_line(str(exc))} The {kind} category is left out.",
+                DataWarning,
+                stacklevel=2,
+            )
             return None
 
 
@@ -143,20 +182,37 @@ def _xy_columns(text: str | None, option: str) -> tuple[str | None, str | None]:
         return None, None
     parts = [part.strip() for part in text.split(",")]
     if len(parts) != 2 or not all(parts):
-        raise SchemaError(f"--{option}-xy {text!r}: give two column names, x (or longitude) "
-                          f"first, e.g. --{option}-xy lon,lat.")
+        raise SchemaError(
+            f"--{option}-xy {text!r}: give two column names, x (or longitude) "
+            f"first, e.g. --{option}-xy lon,lat."
+        )
     return parts[0], parts[1]
 
 
 def input_paths(args: argparse.Namespace) -> list[Path]:
     """Every file the command reads (positional and ``--option FILE`` values)."""
-    return [Path(value) for name, value in vars(args).items()
-            if (name == "hazards" or name in INPUT_OPTIONS) and isinstance(value, str)]
+    return [
+        Path(value)
+        for name, value in vars(args).items()
+        if (name == "hazards" or name in INPUT_OPTIONS) and isinstance(value, str)
+    ]
 
 
 #: Options whose value is a file the command reads.
-INPUT_OPTIONS = frozenset({"released", "roads", "infrastructure", "residential", "districts",
-                           "priority", "population", "weights", "vocabulary", "capacity"})
+INPUT_OPTIONS = frozenset(
+    {
+        "released",
+        "roads",
+        "infrastructure",
+        "residential",
+        "districts",
+        "priority",
+        "population",
+        "weights",
+        "vocabulary",
+        "capacity",
+    }
+)
 
 
 # ------------------------------------------------------------------------------------------
@@ -184,8 +240,9 @@ def _same_file(a: Path, b: Path) -> bool:
 TEXT_SUFFIXES = ("", ".txt", ".csv", ".json")
 
 
-def plan_outputs(args: argparse.Namespace,
-                 outputs: Iterable[tuple[str, str | None, Sequence[str] | None]]) -> None:
+def plan_outputs(
+    args: argparse.Namespace, outputs: Iterable[tuple[str, str | None, Sequence[str] | None]]
+) -> None:
     """Check every output path before any work: writable, a file, the right format, no input.
 
     Parameters
@@ -211,18 +268,23 @@ def plan_outputs(args: argparse.Namespace,
         path = _io.resolve_output(str(value))
         for source in inputs:
             if _same_file(path, source):
-                raise OutputError(f"{value}: {option} is also an input ({source}); writing it "
-                                  "would destroy that input. Choose another output file.")
+                raise OutputError(
+                    f"{value}: {option} is also an input ({source}); writing it "
+                    "would destroy that input. Choose another output file."
+                )
         for other_option, other in seen:
             if _same_file(path, other):
-                raise OutputError(f"{value}: {option} and {other_option} name the same file; "
-                                  "give each output its own file.")
-        if (suffixes is not None and not _io.is_stream(path)
-                and path.suffix.lower() not in suffixes):
+                raise OutputError(
+                    f"{value}: {option} and {other_option} name the same file; "
+                    "give each output its own file."
+                )
+        if suffixes is not None and not _io.is_stream(path) and path.suffix.lower() not in suffixes:
             shown = ", ".join(s or "no extension" for s in suffixes)
-            raise OutputError(f"{value}: {option} writes {shown}, not "
-                              f"{path.suffix or 'a file without extension'}; change the "
-                              "name (an existing file of another kind is never overwritten).")
+            raise OutputError(
+                f"{value}: {option} writes {shown}, not "
+                f"{path.suffix or 'a file without extension'}; change the "
+                "name (an existing file of another kind is never overwritten)."
+            )
         _io.check_output_path(path)
         seen.append((option, path))
 

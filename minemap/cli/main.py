@@ -18,9 +18,15 @@ from minemap._errors import MinemapError, cli_spelling
 from minemap.cli.helpers import one_line, print_warnings, terminal_text
 
 #: How messages name the options every command spells the same way.
-_COMMON_SPELLING = {"as_of": "--as-of", "edges": "--edges", "crs": "--crs", "freq": "--freq",
-                    "encoding": "--encoding",
-                    "override_crs": "--override-crs", "allow_area_change": "--allow-area-change"}
+_COMMON_SPELLING = {
+    "as_of": "--as-of",
+    "edges": "--edges",
+    "crs": "--crs",
+    "freq": "--freq",
+    "encoding": "--encoding",
+    "override_crs": "--override-crs",
+    "allow_area_change": "--allow-area-change",
+}
 
 #: Modules of the package that hold shared plumbing, not commands.
 _NOT_COMMANDS = frozenset({"main", "options", "helpers"})
@@ -30,8 +36,11 @@ def command_modules() -> list[str]:
     """Names of the command modules, in the order ``--help`` lists them."""
     import minemap.cli as package
 
-    names = [info.name for info in pkgutil.iter_modules(package.__path__)
-             if not info.name.startswith("_") and info.name not in _NOT_COMMANDS]
+    names = [
+        info.name
+        for info in pkgutil.iter_modules(package.__path__)
+        if not info.name.startswith("_") and info.name not in _NOT_COMMANDS
+    ]
     return sorted(names)
 
 
@@ -50,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="minemap",
         description="Landmine contamination and land-release figures, priority zones and "
-                    "maps from your own geodata. 'minemap COMMAND --help' tells more.")
+        "maps from your own geodata. 'minemap COMMAND --help' tells more.",
+    )
     parser.add_argument("--version", action="version", version=f"minemap {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for register in _registrars():

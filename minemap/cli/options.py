@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-INPUT_FORMATS = ("GeoPackage, GeoJSON, Shapefile, FlatGeobuf, GeoParquet, or CSV with a WKT "
-                 "column")
+INPUT_FORMATS = "GeoPackage, GeoJSON, Shapefile, FlatGeobuf, GeoParquet, or CSV with a WKT column"
 
 
 class HelpFormatter(argparse.HelpFormatter):
@@ -18,123 +17,203 @@ class HelpFormatter(argparse.HelpFormatter):
     def _get_help_string(self, action: argparse.Action) -> str | None:
         text = action.help or ""
         default = action.default
-        if ("%(default)" in text or "default" in text.lower() or default is None
-                or default is False or default is argparse.SUPPRESS
-                or isinstance(action, argparse._HelpAction | argparse._VersionAction)):
+        if (
+            "%(default)" in text
+            or "default" in text.lower()
+            or default is None
+            or default is False
+            or default is argparse.SUPPRESS
+            or isinstance(action, argparse._HelpAction | argparse._VersionAction)
+        ):
             return text
         return f"{text} (default: %(default)s)"
 
 
-def add_command(subparsers: argparse._SubParsersAction, name: str, *, help: str,
-                description: str) -> argparse.ArgumentParser:
+def add_command(
+    subparsers: argparse._SubParsersAction, name: str, *, help: str, description: str
+) -> argparse.ArgumentParser:
     """Add a sub-command whose help shows defaults."""
-    return subparsers.add_parser(name, help=help, description=description,
-                                 formatter_class=HelpFormatter)
+    return subparsers.add_parser(
+        name, help=help, description=description, formatter_class=HelpFormatter
+    )
 
 
 def add_hazard_inputs(parser: argparse.ArgumentParser) -> None:
     """HAZARDS and how to read it (layer, CRS, columns, vocabulary, repairs)."""
-    parser.add_argument("hazards", metavar="HAZARDS",
-                        help=f"hazard areas: {INPUT_FORMATS}")
+    parser.add_argument("hazards", metavar="HAZARDS", help=f"hazard areas: {INPUT_FORMATS}")
     group = parser.add_argument_group("reading the inputs")
-    group.add_argument("--layer", metavar="NAME",
-                       help="layer of HAZARDS in a multi-layer file (default: a layer named "
-                            "'hazards', or the only layer)")
-    group.add_argument("--crs", metavar="CRS",
-                       help="CRS of input layers that declare none, e.g. EPSG:4326 or "
-                            "EPSG:32638 (a declared CRS is kept; see --override-crs)")
-    group.add_argument("--override-crs", action="store_true",
-                       help="use --crs even for layers that declare a CRS: for files whose "
-                            "declared CRS is wrong (the coordinates are not changed, only "
-                            "how they are read)")
-    group.add_argument("--id-column", default="hazard_id", metavar="NAME",
-                       help="hazard id column of HAZARDS")
-    group.add_argument("--threat-column", default="threat_level", metavar="NAME",
-                       help="threat level column of HAZARDS")
-    group.add_argument("--vocabulary", metavar="TOML",
-                       help="file mapping your threat levels and release methods onto "
-                            "minemap's (tables [threat_level] and [method], e.g. "
-                            "'Zone rouge' = \"high\"); the IMAS terms (CHA, SHA, clearance, "
-                            "technical survey, non-technical survey) are built in")
-    group.add_argument("--encoding", metavar="NAME",
-                       help="text encoding of Shapefiles, GeoJSON and CSV written in a legacy "
-                            "encoding, e.g. latin-1, cp1252, cp1251 (default: a Shapefile's "
-                            ".cpg, else UTF-8 or ISO-8859-1 by content; UTF-8 for GeoJSON and "
-                            "CSV)")
-    group.add_argument("--edges", choices=("planar", "geodesic"), default="planar",
-                       help="polygon edges are straight in the layer's own CRS (planar, as "
-                            "in most GIS) or great-circle arcs (geodesic, as PostGIS "
-                            "geography and Google Earth)")
-    group.add_argument("--allow-area-change", action="store_true",
-                       help="accept repairs that change a polygon's area by more than 1%%")
+    group.add_argument(
+        "--layer",
+        metavar="NAME",
+        help="layer of HAZARDS in a multi-layer file (default: a layer named "
+        "'hazards', or the only layer)",
+    )
+    group.add_argument(
+        "--crs",
+        metavar="CRS",
+        help="CRS of input layers that declare none, e.g. EPSG:4326 or "
+        "EPSG:32638 (a declared CRS is kept; see --override-crs)",
+    )
+    group.add_argument(
+        "--override-crs",
+        action="store_true",
+        help="use --crs even for layers that declare a CRS: for files whose "
+        "declared CRS is wrong (the coordinates are not changed, only "
+        "how they are read)",
+    )
+    group.add_argument(
+        "--id-column", default="hazard_id", metavar="NAME", help="hazard id column of HAZARDS"
+    )
+    group.add_argument(
+        "--threat-column",
+        default="threat_level",
+        metavar="NAME",
+        help="threat level column of HAZARDS",
+    )
+    group.add_argument(
+        "--vocabulary",
+        metavar="TOML",
+        help="file mapping your threat levels and release methods onto "
+        "minemap's (tables [threat_level] and [method], e.g. "
+        "'Zone rouge' = \"high\"); the IMAS terms (CHA, SHA, clearance, "
+        "technical survey, non-technical survey) are built in",
+    )
+    group.add_argument(
+        "--encoding",
+        metavar="NAME",
+        help="text encoding of Shapefiles, GeoJSON and CSV written in a legacy "
+        "encoding, e.g. latin-1, cp1252, cp1251 (default: a Shapefile's "
+        ".cpg, else UTF-8 or ISO-8859-1 by content; UTF-8 for GeoJSON and "
+        "CSV)",
+    )
+    group.add_argument(
+        "--edges",
+        choices=("planar", "geodesic"),
+        default="planar",
+        help="polygon edges are straight in the layer's own CRS (planar, as "
+        "in most GIS) or great-circle arcs (geodesic, as PostGIS "
+        "geography and Google Earth)",
+    )
+    group.add_argument(
+        "--allow-area-change",
+        action="store_true",
+        help="accept repairs that change a polygon's area by more than 1%%",
+    )
 
 
 def add_released(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
     """--released and how to read it."""
     group = parser.add_argument_group("land release")
-    group.add_argument("--released", metavar="RELEASES", required=required,
-                       help=f"land-release records (cleared, reduced, cancelled): "
-                            f"{INPUT_FORMATS}" + ("" if required else " (optional)"))
-    group.add_argument("--released-layer", metavar="NAME",
-                       help="layer of RELEASES (default: a layer named 'releases', or the "
-                            "only layer)")
-    group.add_argument("--release-id-column", default="release_id", metavar="NAME",
-                       help="release id column of RELEASES")
-    group.add_argument("--method-column", default="method", metavar="NAME",
-                       help="release method column of RELEASES")
-    group.add_argument("--date-column", default="release_date", metavar="NAME",
-                       help="release date column of RELEASES (ISO dates)")
+    group.add_argument(
+        "--released",
+        metavar="RELEASES",
+        required=required,
+        help=f"land-release records (cleared, reduced, cancelled): "
+        f"{INPUT_FORMATS}" + ("" if required else " (optional)"),
+    )
+    group.add_argument(
+        "--released-layer",
+        metavar="NAME",
+        help="layer of RELEASES (default: a layer named 'releases', or the only layer)",
+    )
+    group.add_argument(
+        "--release-id-column",
+        default="release_id",
+        metavar="NAME",
+        help="release id column of RELEASES",
+    )
+    group.add_argument(
+        "--method-column",
+        default="method",
+        metavar="NAME",
+        help="release method column of RELEASES",
+    )
+    group.add_argument(
+        "--date-column",
+        default="release_date",
+        metavar="NAME",
+        help="release date column of RELEASES (ISO dates)",
+    )
 
 
 def add_as_of(parser: argparse.ArgumentParser) -> None:
     """--as-of DATE."""
-    parser.add_argument("--as-of", metavar="YYYY-MM-DD",
-                        help="count only releases dated on or before this ISO date (a bare "
-                             "year YYYY means 31 December of that year; default: all)")
+    parser.add_argument(
+        "--as-of",
+        metavar="YYYY-MM-DD",
+        help="count only releases dated on or before this ISO date (a bare "
+        "year YYYY means 31 December of that year; default: all)",
+    )
 
 
 def add_feature_layer(parser: argparse.ArgumentParser, kind: str, what: str) -> None:
     """--KIND FILE and --KIND-layer NAME for a context or priority layer."""
-    formats = (INPUT_FORMATS if kind == "districts" else
-               f"{INPUT_FORMATS}, CSV with coordinate columns, or an OpenStreetMap .osm.pbf "
-               "extract")
+    formats = (
+        INPUT_FORMATS
+        if kind == "districts"
+        else f"{INPUT_FORMATS}, CSV with coordinate columns, or an OpenStreetMap .osm.pbf extract"
+    )
     parser.add_argument(f"--{kind}", metavar="FILE", help=f"{what}: {formats}")
-    parser.add_argument(f"--{kind}-layer", metavar="NAME",
-                        help=f"layer of --{kind} (default: a layer named '{kind}', or the "
-                             "only layer)")
+    parser.add_argument(
+        f"--{kind}-layer",
+        metavar="NAME",
+        help=f"layer of --{kind} (default: a layer named '{kind}', or the only layer)",
+    )
     if kind != "districts":
-        parser.add_argument(f"--{kind}-xy", metavar="X,Y",
-                            help=f"for a CSV of points: the columns holding longitude (or x) "
-                                 f"and latitude (or y) of --{kind} (default: detected from "
-                                 "names such as lon/lat, longitude/latitude, x/y, "
-                                 "easting/northing; x/y need --crs)")
+        parser.add_argument(
+            f"--{kind}-xy",
+            metavar="X,Y",
+            help=f"for a CSV of points: the columns holding longitude (or x) "
+            f"and latitude (or y) of --{kind} (default: detected from "
+            "names such as lon/lat, longitude/latitude, x/y, "
+            "easting/northing; x/y need --crs)",
+        )
 
 
-_TAG_EXAMPLES = {"roads": "highway (every road and path) or highway=primary,highway=secondary",
-                 "infrastructure": "amenity=school,amenity=clinic,healthcare",
-                 "residential": "building,place=village"}
+_TAG_EXAMPLES = {
+    "roads": "highway (every road and path) or highway=primary,highway=secondary",
+    "infrastructure": "amenity=school,amenity=clinic,healthcare",
+    "residential": "building,place=village",
+}
 
 
 def add_osm_tags(parser: argparse.ArgumentParser, kind: str) -> None:
     """--KIND-tags: which OpenStreetMap (or attribute) tags select features of KIND."""
-    parser.add_argument(f"--{kind}-tags", metavar="KEY[=VALUE],...",
-                        help=f"keep only --{kind} features with one of these tags or "
-                             "columns: KEY alone means any value but 'no', KEY=VALUE one "
-                             f"value, e.g. {_TAG_EXAMPLES.get(kind, 'name')} "
-                             "(.osm.pbf default: minemap's list for "
-                             f"{kind}, minemap.io.osm.DEFAULT_TAGS, listed in "
-                             "docs/priority.md; other files: all features)")
+    parser.add_argument(
+        f"--{kind}-tags",
+        metavar="KEY[=VALUE],...",
+        help=f"keep only --{kind} features with one of these tags or "
+        "columns: KEY alone means any value but 'no', KEY=VALUE one "
+        f"value, e.g. {_TAG_EXAMPLES.get(kind, 'name')} "
+        "(.osm.pbf default: minemap's list for "
+        f"{kind}, minemap.io.osm.DEFAULT_TAGS, listed in "
+        "docs/priority.md; other files: all features)",
+    )
 
 
-def add_output(parser: argparse.ArgumentParser, *, required: bool, metavar: str = "FILE",
-               what: str = "write here instead of standard output") -> None:
+def add_output(
+    parser: argparse.ArgumentParser,
+    *,
+    required: bool,
+    metavar: str = "FILE",
+    what: str = "write here instead of standard output",
+) -> None:
     """-o/--output."""
-    parser.add_argument("-o", "--output", metavar=metavar, required=required,
-                        help=what + ("" if required else " ('-' for standard output)"))
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar=metavar,
+        required=required,
+        help=what + ("" if required else " ('-' for standard output)"),
+    )
 
 
-def add_format(parser: argparse.ArgumentParser, choices: tuple[str, ...] = ("table", "json",
-                                                                           "csv")) -> None:
+def add_format(
+    parser: argparse.ArgumentParser, choices: tuple[str, ...] = ("table", "json", "csv")
+) -> None:
     """--format for tabular output."""
-    parser.add_argument("--format", choices=choices,
-                        help="output format (default: from the extension of -o, else table)")
+    parser.add_argument(
+        "--format",
+        choices=choices,
+        help="output format (default: from the extension of -o, else table)",
+    )

@@ -25,10 +25,23 @@ from minemap.priority import (
 )
 from minemap.ranking import rank_hazards, resolve_weights
 
-_SHOWN = ["rank", "hazard_id", "threat_level", "remaining_ha", "residential_ha",
-          "infrastructure_ha", "roads_ha", "nearest_feature_m", "population", "priority_score"]
-_WHAT = {"roads": "road lines", "infrastructure": "infrastructure (points, lines, polygons)",
-         "residential": "residential areas (polygons or points)"}
+_SHOWN = [
+    "rank",
+    "hazard_id",
+    "threat_level",
+    "remaining_ha",
+    "residential_ha",
+    "infrastructure_ha",
+    "roads_ha",
+    "nearest_feature_m",
+    "population",
+    "priority_score",
+]
+_WHAT = {
+    "roads": "road lines",
+    "infrastructure": "infrastructure (points, lines, polygons)",
+    "residential": "residential areas (polygons or points)",
+}
 
 
 def _order(text: str | None) -> tuple[str, ...]:
@@ -40,8 +53,10 @@ def _order(text: str | None) -> tuple[str, ...]:
 def _check_zones_output(args: argparse.Namespace) -> None:
     """Zones go to a file, in a vector format, never over a layer minemap did not write."""
     if helpers.is_stdout(args.output) or is_stream(args.output):
-        raise OutputError(f"{args.output}: priority zones are a vector layer written to a "
-                          "file; give -o zones.gpkg (or .geojson, .fgb, .parquet, .shp.zip, .csv).")
+        raise OutputError(
+            f"{args.output}: priority zones are a vector layer written to a "
+            "file; give -o zones.gpkg (or .geojson, .fgb, .parquet, .shp.zip, .csv)."
+        )
     path = check_layer_suffix(resolve_output(args.output))
     if path.suffix.lower() not in MULTI_LAYER_SUFFIXES or not path.is_file():
         return
@@ -51,12 +66,16 @@ def _check_zones_output(args: argparse.Namespace) -> None:
             return
         fields = set(pyogrio.read_info(path, layer=args.zones_layer)["fields"])
     except Exception:  # noqa: BLE001 - not a readable GeoPackage: the format check says so
-        raise OutputError(f"{args.output}: exists but is not a GeoPackage minemap can add a "
-                          "layer to; choose another file name.") from None
+        raise OutputError(
+            f"{args.output}: exists but is not a GeoPackage minemap can add a "
+            "layer to; choose another file name."
+        ) from None
     if not set(ZONE_COLUMNS) <= fields:
-        raise OutputError(f"{args.output}: its layer {args.zones_layer!r} holds other data, "
-                          "not priority zones; choose another layer name with --zones-layer "
-                          "or another file.")
+        raise OutputError(
+            f"{args.output}: its layer {args.zones_layer!r} holds other data, "
+            "not priority zones; choose another layer name with --zones-layer "
+            "or another file."
+        )
 
 
 def cmd_priority(args: argparse.Namespace, records: list[warnings.WarningMessage]) -> None:
@@ -66,8 +85,7 @@ def cmd_priority(args: argparse.Namespace, records: list[warnings.WarningMessage
     if not (args.roads or args.infrastructure or args.residential):
         raise SchemaError("give at least one of --roads, --infrastructure, --residential.")
     _check_zones_output(args)
-    helpers.plan_outputs(args, [("-o", args.output, None),
-                                ("--ranking", args.ranking, (".csv",))])
+    helpers.plan_outputs(args, [("-o", args.output, None), ("--ranking", args.ranking, (".csv",))])
     weights = None
     if args.weights:
         with helpers.naming("--weights", args.weights):
@@ -79,14 +97,26 @@ def cmd_priority(args: argparse.Namespace, records: list[warnings.WarningMessage
         if layer is not None:
             layers[kind] = layer
     if not layers:
-        raise SchemaError("none of --roads, --infrastructure, --residential has features to "
-                          "make zones from (see the warnings above); check the files and "
-                          "their --*-tags.")
-    zones = priority_zones(hazards, releases, distances_m=distances, order=order,
-                           as_of=args.as_of, **layers)
-    ranking = rank_hazards(hazards, releases, population=args.population, weights=weights,
-                           distances_m=distances, order=order, as_of=args.as_of,
-                           population_radius_m=args.population_radius, zones=zones, **layers)
+        raise SchemaError(
+            "none of --roads, --infrastructure, --residential has features to "
+            "make zones from (see the warnings above); check the files and "
+            "their --*-tags."
+        )
+    zones = priority_zones(
+        hazards, releases, distances_m=distances, order=order, as_of=args.as_of, **layers
+    )
+    ranking = rank_hazards(
+        hazards,
+        releases,
+        population=args.population,
+        weights=weights,
+        distances_m=distances,
+        order=order,
+        as_of=args.as_of,
+        population_radius_m=args.population_radius,
+        zones=zones,
+        **layers,
+    )
     table = pd.DataFrame(ranking.drop(columns=ranking.geometry.name))
     as_of = zones.attrs.get("as_of")
     with OutputSet() as outputs:
@@ -97,10 +127,17 @@ def cmd_priority(args: argparse.Namespace, records: list[warnings.WarningMessage
     top = table.loc[table["rank"].notna()].head(args.top)
     weights = ranking.attrs["weights"]  # the weights used, defaults filled in
     if args.format == "json":
-        doc = {"unit": "ha", "as_of": as_of, "zones": helpers.records(summary),
-               "distances_m": zones.attrs["distances_m"], "order": zones.attrs["order"],
-               "ranking_top": helpers.records(top.astype({"rank": int})), "weights": weights,
-               "area_frame": zones.attrs["area_frame"], "warnings": helpers.messages(records)}
+        doc = {
+            "unit": "ha",
+            "as_of": as_of,
+            "zones": helpers.records(summary),
+            "distances_m": zones.attrs["distances_m"],
+            "order": zones.attrs["order"],
+            "ranking_top": helpers.records(top.astype({"rank": int})),
+            "weights": weights,
+            "area_frame": zones.attrs["area_frame"],
+            "warnings": helpers.messages(records),
+        }
         helpers.emit(helpers.dump_json(doc), None)
         return
     shown = top[[c for c in _SHOWN if c in top.columns]].copy()
@@ -109,25 +146,30 @@ def cmd_priority(args: argparse.Namespace, records: list[warnings.WarningMessage
     shown["priority_score"] = shown["priority_score"].map(lambda v: f"{v:.4f}")
     distances_text = ", ".join(f"{k} {v:g} m" for k, v in zones.attrs["distances_m"].items())
     when = f" as of {as_of}" if as_of else ""
-    text = (f"Priority zones of the remaining hazard area{when} (hectares; {distances_text}; "
-            f"overlaps go to {' > '.join(zones.attrs['order'])})\n"
-            f"{helpers.format_table(summary)}\n\n"
-            f"Clearance ranking, top {len(shown)} of {int(ranking['rank'].notna().sum())} "
-            f"(1 = clear first)\n{helpers.format_table(shown)}\n\n"
-            f"Weights: {', '.join(f'{k}={v:g}' for k, v in weights.items())}\n"
-            f"Zones written to {args.output}"
-            + (f"; ranking to {args.ranking}" if args.ranking else "") + "\n")
+    text = (
+        f"Priority zones of the remaining hazard area{when} (hectares; {distances_text}; "
+        f"overlaps go to {' > '.join(zones.attrs['order'])})\n"
+        f"{helpers.format_table(summary)}\n\n"
+        f"Clearance ranking, top {len(shown)} of {int(ranking['rank'].notna().sum())} "
+        f"(1 = clear first)\n{helpers.format_table(shown)}\n\n"
+        f"Weights: {', '.join(f'{k}={v:g}' for k, v in weights.items())}\n"
+        f"Zones written to {args.output}"
+        + (f"; ranking to {args.ranking}" if args.ranking else "")
+        + "\n"
+    )
     helpers.emit(text, None)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``priority`` to the ``minemap`` command."""
     parser = options.add_command(
-        subparsers, "priority",
+        subparsers,
+        "priority",
         help="priority zones near roads, infrastructure and settlements, and a ranking",
         description="Remaining hazard area within a distance of roads, infrastructure and "
-                    "residential areas (each hectare once, under the first category of "
-                    "--order), and an explainable ranking of hazards (1 = clear first).")
+        "residential areas (each hectare once, under the first category of "
+        "--order), and an explainable ranking of hazards (1 = clear first).",
+    )
     options.add_hazard_inputs(parser)
     options.add_released(parser)
     options.add_as_of(parser)
@@ -136,29 +178,53 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         options.add_feature_layer(group, kind, _WHAT[kind])
         options.add_osm_tags(group, kind)
     rank = parser.add_argument_group("zones and ranking")
-    rank.add_argument("--population", metavar="RASTER",
-                      help="GeoTIFF of people per cell (with nodata) for the ranking")
-    rank.add_argument("--population-radius", type=float, default=1000.0, metavar="M",
-                      help="count people within this many metres of a hazard")
-    rank.add_argument("--distances", metavar="CATEGORY=M,...",
-                      help="e.g. residential=500,roads=100 (defaults: residential 500, "
-                           "infrastructure 250, roads 100)")
-    rank.add_argument("--order", metavar="A,B,C",
-                      help="precedence where zones overlap (default "
-                           "residential,infrastructure,roads)")
-    rank.add_argument("--weights", metavar="TOML",
-                      help="ranking weights file, [weights] criterion = number (default: "
-                           "minemap's weights, printed with the ranking; see docs/priority.md)")
-    options.add_output(parser, required=True, metavar="ZONES",
-                       what="zones output (.gpkg, .geojson, .fgb, .parquet, .shp.zip: a "
-                            "zipped Shapefile, .csv); "
-                            "into an existing GeoPackage, only the zones layer is replaced")
-    parser.add_argument("--zones-layer", default="priority_zones", metavar="NAME",
-                        help="layer name in ZONES")
-    parser.add_argument("--ranking", metavar="CSV",
-                        help="also write the full ranking here (with -o, or neither)")
-    parser.add_argument("--top", type=int, default=10, metavar="N",
-                        help="hazards of the ranking to print")
-    parser.add_argument("--format", choices=("table", "json"), default="table",
-                        help="what to print")
+    rank.add_argument(
+        "--population",
+        metavar="RASTER",
+        help="GeoTIFF of people per cell (with nodata) for the ranking",
+    )
+    rank.add_argument(
+        "--population-radius",
+        type=float,
+        default=1000.0,
+        metavar="M",
+        help="count people within this many metres of a hazard",
+    )
+    rank.add_argument(
+        "--distances",
+        metavar="CATEGORY=M,...",
+        help="e.g. residential=500,roads=100 (defaults: residential 500, "
+        "infrastructure 250, roads 100)",
+    )
+    rank.add_argument(
+        "--order",
+        metavar="A,B,C",
+        help="precedence where zones overlap (default residential,infrastructure,roads)",
+    )
+    rank.add_argument(
+        "--weights",
+        metavar="TOML",
+        help="ranking weights file, [weights] criterion = number (default: "
+        "minemap's weights, printed with the ranking; see docs/priority.md)",
+    )
+    options.add_output(
+        parser,
+        required=True,
+        metavar="ZONES",
+        what="zones output (.gpkg, .geojson, .fgb, .parquet, .shp.zip: a "
+        "zipped Shapefile, .csv); "
+        "into an existing GeoPackage, only the zones layer is replaced",
+    )
+    parser.add_argument(
+        "--zones-layer", default="priority_zones", metavar="NAME", help="layer name in ZONES"
+    )
+    parser.add_argument(
+        "--ranking", metavar="CSV", help="also write the full ranking here (with -o, or neither)"
+    )
+    parser.add_argument(
+        "--top", type=int, default=10, metavar="N", help="hazards of the ranking to print"
+    )
+    parser.add_argument(
+        "--format", choices=("table", "json"), default="table", help="what to print"
+    )
     parser.set_defaults(func=cmd_priority)

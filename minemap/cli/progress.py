@@ -18,14 +18,24 @@ _CHART_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 
 def cmd_progress(args: argparse.Namespace, records: list[warnings.WarningMessage]) -> None:
     """Read the layers, compute progress, write the table (and the chart) together."""
-    helpers.plan_outputs(args, [("-o", args.output, helpers.TEXT_SUFFIXES),
-                                ("--chart", args.chart, tuple(_CHART_FORMATS))])
+    helpers.plan_outputs(
+        args,
+        [
+            ("-o", args.output, helpers.TEXT_SUFFIXES),
+            ("--chart", args.chart, tuple(_CHART_FORMATS)),
+        ],
+    )
     hazards, releases = helpers.read_inputs(args)
     table = progress_over_time(hazards, releases, freq=args.freq)
     fmt = helpers.format_for(args)
     if fmt == "json":
-        doc = {"unit": "ha", "freq": table.attrs["freq"], "edges": args.edges,
-               "rows": helpers.records(table), "warnings": helpers.messages(records)}
+        doc = {
+            "unit": "ha",
+            "freq": table.attrs["freq"],
+            "edges": args.edges,
+            "rows": helpers.records(table),
+            "warnings": helpers.messages(records),
+        }
         text = helpers.dump_json(doc)
     elif fmt == "csv":
         text = helpers.csv_text(table)
@@ -44,18 +54,26 @@ def cmd_progress(args: argparse.Namespace, records: list[warnings.WarningMessage
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``progress`` to the ``minemap`` command."""
     parser = options.add_command(
-        subparsers, "progress", help="cumulative land release per period",
+        subparsers,
+        "progress",
+        help="cumulative land release per period",
         description="Cumulative cleared, reduced, cancelled and remaining hectares at the end "
-                    "of each month, quarter or year, with an optional chart.")
+        "of each month, quarter or year, with an optional chart.",
+    )
     options.add_hazard_inputs(parser)
     options.add_released(parser, required=True)
-    parser.add_argument("--freq", default="Q",
-                        help="period: M (month), Q (quarter) or Y (year), W or D; a pandas "
-                             "offset alias such as QE-JUN (quarters of a July-June year) works "
-                             "too; at most 1,000 periods")
+    parser.add_argument(
+        "--freq",
+        default="Q",
+        help="period: M (month), Q (quarter) or Y (year), W or D; a pandas "
+        "offset alias such as QE-JUN (quarters of a July-June year) works "
+        "too; at most 1,000 periods",
+    )
     options.add_format(parser)
     options.add_output(parser, required=False)
-    parser.add_argument("--chart", metavar="FILE",
-                        help="also save a chart (.png, .svg or .pdf); written together with "
-                             "-o, or neither is")
+    parser.add_argument(
+        "--chart",
+        metavar="FILE",
+        help="also save a chart (.png, .svg or .pdf); written together with -o, or neither is",
+    )
     parser.set_defaults(func=cmd_progress)

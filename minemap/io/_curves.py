@@ -28,7 +28,8 @@ CURVED_WKB_CODES = frozenset({8, 9, 10, 11, 12, 13, 14})
 
 CURVED_WKT = re.compile(
     r"^\s*(?:SRID=\d+;\s*)?(CIRCULARSTRING|COMPOUNDCURVE|CURVEPOLYGON|MULTICURVE|MULTISURFACE)",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 
 
 @contextlib.contextmanager
@@ -36,8 +37,9 @@ def gdal_options(**options: str) -> Iterator[None]:
     """Set GDAL configuration options for the duration of a block, then restore them."""
     # an option set in the environment is restored by unsetting it (GDAL then reads the
     # environment again), not by copying the environment's value into GDAL's options
-    previous = {key: None if key in os.environ else pyogrio.get_gdal_config_option(key)
-                for key in options}
+    previous = {
+        key: None if key in os.environ else pyogrio.get_gdal_config_option(key) for key in options
+    }
     pyogrio.set_gdal_config_options(options)
     try:
         yield
@@ -80,8 +82,9 @@ def count_curved_in_layer(path: str | os.PathLike, layer: str | None, **options:
 
 def curved_wkt(texts: Sequence[object]) -> np.ndarray:
     """Which WKT strings hold a curved geometry type."""
-    return np.array([isinstance(t, str) and CURVED_WKT.match(t) is not None for t in texts],
-                    dtype=bool)
+    return np.array(
+        [isinstance(t, str) and CURVED_WKT.match(t) is not None for t in texts], dtype=bool
+    )
 
 
 def linearise_wkt(texts: Sequence[str]) -> np.ndarray:
@@ -103,8 +106,9 @@ def linearise_wkt(texts: Sequence[str]) -> np.ndarray:
             for i, text in enumerate(texts):
                 handle.write(f'{i},"{str(text).replace(chr(34), chr(34) * 2)}"\n')
         with linearising():
-            frame = pyogrio.read_dataframe(f"CSV:{path}", GEOM_POSSIBLE_NAMES="WKT",
-                                           KEEP_GEOM_COLUMNS="NO", use_arrow=False)
+            frame = pyogrio.read_dataframe(
+                f"CSV:{path}", GEOM_POSSIBLE_NAMES="WKT", KEEP_GEOM_COLUMNS="NO", use_arrow=False
+            )
     out = np.full(len(texts), None, dtype=object)
     rows = frame["row"].astype(int).to_numpy()
     out[rows] = np.asarray(frame.geometry.array, dtype=object)

@@ -49,9 +49,11 @@ DRIVERS: dict[str, str] = {
     ".pbf": "OSM",
 }
 
-_FORMATS = ("GeoPackage (.gpkg), GeoJSON (.geojson, .json), Shapefile (.shp, or zipped: "
-            ".shp.zip, .shz), FlatGeobuf "
-            "(.fgb), GeoParquet (.parquet), CSV (.csv, .tsv) or OpenStreetMap (.osm, .osm.pbf)")
+_FORMATS = (
+    "GeoPackage (.gpkg), GeoJSON (.geojson, .json), Shapefile (.shp, or zipped: "
+    ".shp.zip, .shz), FlatGeobuf "
+    "(.fgb), GeoParquet (.parquet), CSV (.csv, .tsv) or OpenStreetMap (.osm, .osm.pbf)"
+)
 
 #: Drivers GDAL can be told to use with a prefix to the file name.
 _PREFIXES = {"GeoJSON": "GeoJSON:", "GPKG": "GPKG:", "CSV": "CSV:"}
@@ -109,8 +111,9 @@ def file_suffix(path: str | os.PathLike) -> str:
 
 
 #: What a zipped Shapefile may hold: the parts of one Shapefile, nothing else.
-_SHAPEFILE_PARTS = frozenset({".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx",
-                              ".qpj", ".xml"})
+_SHAPEFILE_PARTS = frozenset(
+    {".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".qpj", ".xml"}
+)
 
 
 def check_zipped_shapefile(path: Path) -> None:
@@ -125,21 +128,31 @@ def check_zipped_shapefile(path: Path) -> None:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
             shp = [n for n in names if n.lower().endswith(".shp")]
-            odd = [n for n in names if "/" in n or "\\" in n or n.startswith(".")
-                   or Path(n).suffix.lower() not in _SHAPEFILE_PARTS]
+            odd = [
+                n
+                for n in names
+                if "/" in n
+                or "\\" in n
+                or n.startswith(".")
+                or Path(n).suffix.lower() not in _SHAPEFILE_PARTS
+            ]
             if odd or len(shp) != 1:
                 raise FormatError(
                     f"{path.name}: a zipped Shapefile must hold the parts of exactly one "
                     f"Shapefile (.shp, .shx, .dbf, .prj, .cpg) at its top level; it holds "
-                    f"{names[:6]}; unzip it and pass the .shp, or zip one Shapefile again.")
+                    f"{names[:6]}; unzip it and pass the .shp, or zip one Shapefile again."
+                )
             with archive.open(shp[0]) as member:
                 head = member.read(4)
     except zipfile.BadZipFile:
-        raise FormatError(f"{path.name} is not a zip archive, as its extension says; pass "
-                          "the Shapefile's .shp, or zip it again.") from None
+        raise FormatError(
+            f"{path.name} is not a zip archive, as its extension says; pass "
+            "the Shapefile's .shp, or zip it again."
+        ) from None
     if head != b"\x00\x00\x27\x0a":
-        raise FormatError(f"{path.name}: {shp[0]} inside it is not a Shapefile; zip the real "
-                          "Shapefile again.")
+        raise FormatError(
+            f"{path.name}: {shp[0]} inside it is not a Shapefile; zip the real Shapefile again."
+        )
 
 
 def check_suffix(path: Path) -> str:
@@ -167,8 +180,10 @@ def check_encoding(encoding: str | None) -> str | None:
     try:
         name = codecs.lookup(str(encoding)).name
     except LookupError:
-        raise FormatError(f"unknown text encoding {encoding!r}; pass one such as "
-                          f"{option_hint('encoding', repr('latin-1'))} or 'cp1252'.") from None
+        raise FormatError(
+            f"unknown text encoding {encoding!r}; pass one such as "
+            f"{option_hint('encoding', repr('latin-1'))} or 'cp1252'."
+        ) from None
     if name.startswith("iso8859-"):
         return "ISO-8859-" + name.removeprefix("iso8859-")
     return name.upper()
@@ -183,15 +198,16 @@ def shapefile_encoding(path: Path) -> str | None:
     """
     if any(path.with_suffix(s).exists() for s in (".cpg", ".CPG")):
         return None
-    dbf = next((p for p in (path.with_suffix(".dbf"), path.with_suffix(".DBF")) if p.exists()),
-               None)
+    dbf = next(
+        (p for p in (path.with_suffix(".dbf"), path.with_suffix(".DBF")) if p.exists()), None
+    )
     if dbf is None:
         return None
     with open(dbf, "rb") as handle:
         data = handle.read()
     if len(data) > 29 and data[29] not in (0, 0x57):
         return None  # a code page's language driver id (0x57 means "ANSI", any of them)
-    records = data[int.from_bytes(data[8:10], "little"):] if len(data) > 10 else b""
+    records = data[int.from_bytes(data[8:10], "little") :] if len(data) > 10 else b""
     try:
         codecs_utf8_check(records)
     except UnicodeDecodeError:
@@ -233,12 +249,15 @@ def open_head(path: Path, size: int = 4096) -> bytes:
             "access or copy it somewhere you can read it."
         ) from None
     except OSError as exc:
-        raise InputFileError(f"{path} cannot be opened ({exc.strerror or exc}); check the "
-                             "path and that the disk is available.") from None
+        raise InputFileError(
+            f"{path} cannot be opened ({exc.strerror or exc}); check the "
+            "path and that the disk is available."
+        ) from None
 
 
-_XML_PROLOGUE = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*",
-                           re.DOTALL)
+_XML_PROLOGUE = re.compile(
+    rb"\A(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*", re.DOTALL
+)
 
 
 def check_osm_xml(path: Path, head: bytes) -> None:
@@ -250,7 +269,7 @@ def check_osm_xml(path: Path, head: bytes) -> None:
             "<!DOCTYPE ...> declaration or export the extract again."
         )
     prologue = _XML_PROLOGUE.match(head)
-    rest = head[prologue.end() if prologue else 0:]
+    rest = head[prologue.end() if prologue else 0 :]
     if not rest.startswith(b"<osm") or rest[4:5] not in (b" ", b">", b"\t", b"\r", b"\n"):
         raise FormatError(
             f"{path.name} does not hold OpenStreetMap XML data, as its extension says (its "
@@ -293,22 +312,24 @@ def _decode(path: Path, data: bytes | mmap.mmap, encoding: str | None) -> bytes 
         try:
             text = bytes(data).decode(encoding)
         except LookupError:
-            raise FormatError(f"{path.name}: unknown text encoding {encoding!r}; pass one "
-                              f"such as {option_hint('encoding', repr('latin-1'))}.") from None
+            raise FormatError(
+                f"{path.name}: unknown text encoding {encoding!r}; pass one "
+                f"such as {option_hint('encoding', repr('latin-1'))}."
+            ) from None
         except UnicodeDecodeError as err:
             raise FormatError(
                 f"{path.name} is not {encoding} text (byte {err.start}: "
-                f"{bytes(data[err.start:err.start + 4])!r}); pass the encoding it was written "
+                f"{bytes(data[err.start : err.start + 4])!r}); pass the encoding it was written "
                 f"in with {option_hint('encoding')}."
             ) from None
         return text.lstrip("\ufeff").encode("utf-8")
     try:
         codecs_utf8_check(data)
     except UnicodeDecodeError as err:
-        line = bytes(data[:err.start]).count(b"\n") + 1
+        line = bytes(data[: err.start]).count(b"\n") + 1
         raise FormatError(
             f"{path.name} is not UTF-8 text, as GeoJSON must be (line {line}, byte "
-            f"{err.start}: {bytes(data[err.start:err.start + 4])!r}); if it was written in "
+            f"{err.start}: {bytes(data[err.start : err.start + 4])!r}); if it was written in "
             f"another encoding, pass it, e.g. {option_hint('encoding', repr('latin-1'))}."
         ) from None
     return None
@@ -320,7 +341,7 @@ def codecs_utf8_check(data: bytes | mmap.mmap) -> None:
     step = 1 << 24
     for start in range(0, len(data), step):
         try:
-            decoder.decode(data[start:start + step], final=start + step >= len(data))
+            decoder.decode(data[start : start + step], final=start + step >= len(data))
         except UnicodeDecodeError as err:
             err.start += start
             raise
@@ -330,19 +351,22 @@ def codecs_utf8_check(data: bytes | mmap.mmap) -> None:
 def _check_crs_members(path: Path, data: bytes | mmap.mmap) -> None:
     decoder = json.JSONDecoder(object_pairs_hook=list)
     for match in _CRS_KEY.finditer(data):
-        window = bytes(data[match.end():match.end() + 65536]).decode("utf-8", "replace")
+        window = bytes(data[match.end() : match.end() + 65536]).decode("utf-8", "replace")
         try:
             value, _ = decoder.raw_decode(window)
         except (json.JSONDecodeError, RecursionError):
             value = "unreadable"
         if value != "unreadable" and not isinstance(value, list):
             continue  # a string, number or null: GDAL reads a CRS from an object only
-        kinds = [str(v).strip().lower() for k, v in value if k.lower() == "type"] if (
-            isinstance(value, list)) else ["unreadable"]
+        kinds = (
+            [str(v).strip().lower() for k, v in value if k.lower() == "type"]
+            if (isinstance(value, list))
+            else ["unreadable"]
+        )
         if kinds and all(kind in _LOCAL_CRS_TYPES for kind in kinds):
             continue
         raise FormatError(
-            f"{path.name}: its \"crs\" member is a {kinds[0] if kinds else 'typeless'!r} CRS, "
+            f'{path.name}: its "crs" member is a {kinds[0] if kinds else "typeless"!r} CRS, '
             "which GDAL would fetch from the network; minemap never fetches anything while "
             "reading: replace it with a CRS name such as "
             '{"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::32638"}}, or delete '

@@ -75,15 +75,23 @@ def _check_all_rows(path: Path, frame: pd.DataFrame, encoding: str | None) -> No
         try:
             records = [row[:1] for row in csv.reader(handle, delimiter=delimiter) if row]
         except csv.Error as err:
-            raise FormatError(f"{path.name} cannot be read as a CSV file ({err}); save it again "
-                              "from your spreadsheet as CSV (UTF-8).") from None
+            raise FormatError(
+                f"{path.name} cannot be read as a CSV file ({err}); save it again "
+                "from your spreadsheet as CSV (UTF-8)."
+            ) from None
         finally:
             csv.field_size_limit(limit)
     if len(records) == len(frame):
         return
     first = frame.iloc[:, 0].astype("string").fillna("").tolist() if len(frame.columns) else []
-    row = next((i for i, rec in enumerate(records)
-                if i >= len(first) or rec[0].strip() != str(first[i]).strip()), len(first))
+    row = next(
+        (
+            i
+            for i, rec in enumerate(records)
+            if i >= len(first) or rec[0].strip() != str(first[i]).strip()
+        ),
+        len(first),
+    )
     raise FormatError(
         f"{path.name}: row {row + 1} (counted from 1 below the header) could not be read: the "
         f"file has {len(records)} rows but only {len(frame)} were read; check that row for an "
@@ -147,18 +155,26 @@ def read_csv(
     name = path.name
     try:
         with _guard.reading():
-            frame = pyogrio.read_dataframe(_guard.gdal_path(path), read_geometry=False,
-                                           KEEP_GEOM_COLUMNS="YES", use_arrow=False,
-                                           encoding=encoding)
+            frame = pyogrio.read_dataframe(
+                _guard.gdal_path(path),
+                read_geometry=False,
+                KEEP_GEOM_COLUMNS="YES",
+                use_arrow=False,
+                encoding=encoding,
+            )
     except Exception as exc:  # noqa: BLE001 - any GDAL error means unreadable
-        raise FormatError(f"{name} cannot be read as a CSV file ({str(exc).strip()}); save it "
-                          "again from your spreadsheet as CSV (UTF-8).") from None
+        raise FormatError(
+            f"{name} cannot be read as a CSV file ({str(exc).strip()}); save it "
+            "again from your spreadsheet as CSV (UTF-8)."
+        ) from None
     frame = pd.DataFrame(frame)
     _check_all_rows(path, frame, encoding)
     columns = [str(c) for c in frame.columns]
     if (x_column is None) != (y_column is None):
-        raise SchemaError(f"{name}: name both coordinate columns, with "
-                          f"{option_hint('x_column')} and {option_hint('y_column')}.")
+        raise SchemaError(
+            f"{name}: name both coordinate columns, with "
+            f"{option_hint('x_column')} and {option_hint('y_column')}."
+        )
     wkt = next((c for n in WKT_NAMES for c in columns if c.strip().lower() == n), None)
     if x_column is None and wkt is not None:
         return _from_wkt(frame, wkt, name)
@@ -216,9 +232,9 @@ def read_csv(
     return gdf, 0
 
 
-def _coordinate_columns(columns: list[str], x_column: str | None, y_column: str | None,
-                        crs: object | None, name: str
-                        ) -> tuple[tuple[str, str], bool] | None:
+def _coordinate_columns(
+    columns: list[str], x_column: str | None, y_column: str | None, crs: object | None, name: str
+) -> tuple[tuple[str, str], bool] | None:
     """The (x, y) columns and whether they are named as longitude/latitude."""
     if x_column is not None and y_column is not None:
         chosen = []
@@ -226,12 +242,15 @@ def _coordinate_columns(columns: list[str], x_column: str | None, y_column: str 
             exact = [c for c in columns if c == wanted]
             loose = [c for c in columns if c.strip().lower() == str(wanted).strip().lower()]
             if not (exact or len(loose) == 1):
-                raise SchemaError(f"{name}: no column {wanted!r} for {option_hint(option)}; "
-                                  f"the file has {columns}.")
+                raise SchemaError(
+                    f"{name}: no column {wanted!r} for {option_hint(option)}; "
+                    f"the file has {columns}."
+                )
             chosen.append((exact or loose)[0])
         degrees = _LON | _LAT  # named as longitude/latitude, in either order
-        return (chosen[0], chosen[1]), (_normal(chosen[0]) in degrees
-                                        and _normal(chosen[1]) in degrees)
+        return (chosen[0], chosen[1]), (
+            _normal(chosen[0]) in degrees and _normal(chosen[1]) in degrees
+        )
 
     def one(family: frozenset[str]) -> str | None:
         found = [c for c in columns if _normal(c) in family]
@@ -267,8 +286,9 @@ def _numbers(values: pd.Series, column: str, name: str) -> np.ndarray:
     comma = text.str.match(_DECIMAL_COMMA)
     text = text.where(~comma, text.str.replace(",", ".", regex=False))
     dots = text.str.match(_DOTS_THEN_COMMA)
-    text = text.where(~dots, text.str.replace(".", "", regex=False).str.replace(",", ".",
-                                                                              regex=False))
+    text = text.where(
+        ~dots, text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    )
     commas = text.str.match(_COMMAS_THEN_DOT)
     text = text.where(~commas, text.str.replace(",", "", regex=False))
     numbers = pd.to_numeric(text.where(text != ""), errors="coerce").to_numpy(dtype=float)

@@ -105,9 +105,16 @@ def read_features(
     if isinstance(source, (str, os.PathLike)) and Path(source).suffix.lower() in OSM_SUFFIXES:
         return with_edges(read_osm_features(source, kind=kind, layer=layer, tags=tags), edges)
     kind = check_feature_kind(kind)
-    gdf, label, curved = read_layer(source, layer=layer, crs=crs, override_crs=override_crs,
-                                    default_layer=kind, x_column=x_column, y_column=y_column,
-                                    encoding=encoding)
+    gdf, label, curved = read_layer(
+        source,
+        layer=layer,
+        crs=crs,
+        override_crs=override_crs,
+        default_layer=kind,
+        x_column=x_column,
+        y_column=y_column,
+        encoding=encoding,
+    )
     if tags is not None:
         gdf = select_tags(gdf, tags, label=label, kind=kind)
     if id_column is not None:

@@ -32,42 +32,61 @@ _ROAD_CLASSES = ("motorway", "trunk", "primary", "secondary", "tertiary")
 #: bridleways or pedestrian streets: pass ``tags="highway"`` for every way), the essential
 #: infrastructure whose restoration return depends on, and where people live. Written in the
 #: ``tags=`` syntax of :mod:`minemap.io.tags` (``key`` is any value but ``no``).
-DEFAULT_TAGS: Mapping[str, Mapping[str, str]] = MappingProxyType({
-    "roads": MappingProxyType({
-        "roads": ",".join(
-            [f"highway={c}" for c in _ROAD_CLASSES]
-            + [f"highway={c}_link" for c in _ROAD_CLASSES]
-            + ["highway=unclassified", "highway=residential", "highway=living_street",
-               "highway=service", "highway=track", "highway=road"]),
-    }),
-    "infrastructure": MappingProxyType({
-        "health": "amenity=hospital,amenity=clinic,amenity=doctors,amenity=pharmacy,healthcare",
-        "education": "amenity=school,amenity=kindergarten,amenity=college,amenity=university",
-        "water": "amenity=drinking_water,amenity=water_point,man_made=water_well,"
-                 "man_made=water_tower,man_made=water_works,man_made=pumping_station,"
-                 "man_made=reservoir_covered,waterway=dam",
-        "power": "power=plant,power=substation,power=generator,power=line",
-        "bridges": "bridge,man_made=bridge",
-        "worship": "amenity=place_of_worship",
-        "public": "amenity=townhall,amenity=community_centre,amenity=police,"
-                  "amenity=fire_station,amenity=courthouse,amenity=post_office,"
-                  "office=government,building=public,building=government,building=civic",
-    }),
-    "residential": MappingProxyType({
-        "buildings": "building",
-        "residential": "landuse=residential",
-        "settlements": "place=city,place=town,place=village,place=hamlet,"
-                       "place=isolated_dwelling,place=farm,place=suburb,place=quarter,"
-                       "place=neighbourhood",
-    }),
-})
+DEFAULT_TAGS: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {
+        "roads": MappingProxyType(
+            {
+                "roads": ",".join(
+                    [f"highway={c}" for c in _ROAD_CLASSES]
+                    + [f"highway={c}_link" for c in _ROAD_CLASSES]
+                    + [
+                        "highway=unclassified",
+                        "highway=residential",
+                        "highway=living_street",
+                        "highway=service",
+                        "highway=track",
+                        "highway=road",
+                    ]
+                ),
+            }
+        ),
+        "infrastructure": MappingProxyType(
+            {
+                "health": "amenity=hospital,amenity=clinic,amenity=doctors,"
+                "amenity=pharmacy,healthcare",
+                "education": "amenity=school,amenity=kindergarten,"
+                "amenity=college,amenity=university",
+                "water": "amenity=drinking_water,amenity=water_point,man_made=water_well,"
+                "man_made=water_tower,man_made=water_works,man_made=pumping_station,"
+                "man_made=reservoir_covered,waterway=dam",
+                "power": "power=plant,power=substation,power=generator,power=line",
+                "bridges": "bridge,man_made=bridge",
+                "worship": "amenity=place_of_worship",
+                "public": "amenity=townhall,amenity=community_centre,amenity=police,"
+                "amenity=fire_station,amenity=courthouse,amenity=post_office,"
+                "office=government,building=public,building=government,building=civic",
+            }
+        ),
+        "residential": MappingProxyType(
+            {
+                "buildings": "building",
+                "residential": "landuse=residential",
+                "settlements": "place=city,place=town,place=village,place=hamlet,"
+                "place=isolated_dwelling,place=farm,place=suburb,place=quarter,"
+                "place=neighbourhood",
+            }
+        ),
+    }
+)
 
 #: The OGR layers of an extract each kind of feature is read from.
-OSM_LAYERS: Mapping[str, tuple[str, ...]] = MappingProxyType({
-    "roads": ("lines",),
-    "infrastructure": ("points", "lines", "multipolygons"),
-    "residential": ("points", "multipolygons"),
-})
+OSM_LAYERS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "roads": ("lines",),
+        "infrastructure": ("points", "lines", "multipolygons"),
+        "residential": ("points", "multipolygons"),
+    }
+)
 
 #: Column naming the category (of :data:`DEFAULT_TAGS`, or the matching ``tags=`` term) of
 #: each feature read from OpenStreetMap.
@@ -141,7 +160,8 @@ def read_osm_features(
     path = Path(path)
     flt = parse_tags(tags) if tags is not None else default_tags(kind)
     categories: Mapping[str, TagSpec | TagFilter] = (
-        DEFAULT_TAGS[kind] if tags is None else _term_categories(flt))
+        DEFAULT_TAGS[kind] if tags is None else _term_categories(flt)
+    )
     if path.suffix.lower() not in _readers.OSM_SUFFIXES:
         raw, label, curved = _readers.read_layer(path, layer=layer, default_layer=kind)
         raw = _readers.select_tags(raw, flt, label=label, kind=kind)
@@ -149,8 +169,10 @@ def read_osm_features(
         return _readers.check_features(raw, label=label, kind=kind, curved=curved)
     available = _readers.list_layers(path)
     if layer is not None and available and layer not in available:
-        raise SchemaError(f"{path.name}: no layer {layer!r}; an OpenStreetMap extract has "
-                          f"{available}. Pass one of those with {option_hint('layer')}.")
+        raise SchemaError(
+            f"{path.name}: no layer {layer!r}; an OpenStreetMap extract has "
+            f"{available}. Pass one of those with {option_hint('layer')}."
+        )
     layers = (layer,) if layer is not None else OSM_LAYERS[kind]
     parts = []
     for name in layers:
@@ -171,8 +193,9 @@ def read_osm_features(
             f"{', '.join(layers)}); check that the extract covers the area, or choose other "
             f"tags with {option_hint('tags')}."
         )
-    combined = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry",
-                                crs=parts[0].crs)
+    combined = gpd.GeoDataFrame(
+        pd.concat(parts, ignore_index=True), geometry="geometry", crs=parts[0].crs
+    )
     combined = _tag_columns(combined, flt, categories)
     return _readers.check_features(combined, label=path.name, kind=kind, id_column="osm_id")
 
@@ -190,8 +213,11 @@ def _term_categories(flt: TagFilter) -> dict[str, TagFilter]:
 def _osm_ids(frame: pd.DataFrame, layer: str) -> pd.Series:
     """``node/ID``, ``way/ID`` or ``relation/ID``: how openstreetmap.org names an object."""
     kind = {"points": "node", "lines": "way"}.get(layer, "relation")
-    ids = frame["osm_id"].astype(object) if "osm_id" in frame.columns else pd.Series(
-        [None] * len(frame), index=frame.index, dtype=object)
+    ids = (
+        frame["osm_id"].astype(object)
+        if "osm_id" in frame.columns
+        else pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    )
     types = pd.Series(kind, index=frame.index, dtype=object)
     if "osm_way_id" in frame.columns:
         way = frame["osm_way_id"].notna() & ids.isna()
@@ -201,8 +227,9 @@ def _osm_ids(frame: pd.DataFrame, layer: str) -> pd.Series:
     return text.where(ids.notna(), [f"row {i + 1}" for i in range(len(frame))])
 
 
-def _tag_columns(frame: gpd.GeoDataFrame, flt: TagFilter,
-                 categories: Mapping[str, TagSpec | TagFilter]) -> gpd.GeoDataFrame:
+def _tag_columns(
+    frame: gpd.GeoDataFrame, flt: TagFilter, categories: Mapping[str, TagSpec | TagFilter]
+) -> gpd.GeoDataFrame:
     """Add the category column and one column per tag key, in a readable order."""
     attrs = dict(frame.attrs)
     out = frame.copy()

@@ -55,7 +55,6 @@ Source = str | os.PathLike | gpd.GeoDataFrame
 FeatureKind = Literal["roads", "infrastructure", "residential", "districts", "any"]
 
 
-
 def _label(source: Source, layer: str | None) -> str:
     if isinstance(source, gpd.GeoDataFrame):
         return "GeoDataFrame" if layer is None else f"GeoDataFrame {layer}"
@@ -153,8 +152,10 @@ def _explain_unreadable(path: Path, exc: Exception, encoding: str | None = None)
             with open(path, encoding=encoding or "utf-8") as handle:
                 json.load(handle)
         except RecursionError:
-            return (f"{path.name} is nested too deeply to be GeoJSON (arrays or objects inside "
-                    "each other more than a thousand levels deep); re-export it from your GIS.")
+            return (
+                f"{path.name} is nested too deeply to be GeoJSON (arrays or objects inside "
+                "each other more than a thousand levels deep); re-export it from your GIS."
+            )
         except MemoryError:
             return f"{path.name} is too large to be read into memory; split it into smaller files."
         except json.JSONDecodeError as err:
@@ -172,8 +173,7 @@ def _explain_unreadable(path: Path, exc: Exception, encoding: str | None = None)
     )
 
 
-def _read_path(path: Path, layer: str | None, **options: object
-               ) -> tuple[gpd.GeoDataFrame, int]:
+def _read_path(path: Path, layer: str | None, **options: object) -> tuple[gpd.GeoDataFrame, int]:
     """Read a file into a GeoDataFrame; return it and the number of curved geometries."""
     with warnings.catch_warnings(), _guard.reading():
         # NaN coordinates make shapely warn while decoding; they are reported by validation
@@ -181,20 +181,29 @@ def _read_path(path: Path, layer: str | None, **options: object
         return _read_file(path, layer, **options)  # type: ignore[arg-type]
 
 
-def _read_file(path: Path, layer: str | None, *, x_column: str | None = None,
-               y_column: str | None = None, crs: object | None = None,
-               areas: str | None = None, encoding: str | None = None
-               ) -> tuple[gpd.GeoDataFrame, int]:
+def _read_file(
+    path: Path,
+    layer: str | None,
+    *,
+    x_column: str | None = None,
+    y_column: str | None = None,
+    crs: object | None = None,
+    areas: str | None = None,
+    encoding: str | None = None,
+) -> tuple[gpd.GeoDataFrame, int]:
     suffix = path.suffix.lower()
     curved = 0
     if suffix in CSV_SUFFIXES:
-        gdf, curved = read_csv(path, x_column=x_column, y_column=y_column, crs=crs, areas=areas,
-                               encoding=encoding)
+        gdf, curved = read_csv(
+            path, x_column=x_column, y_column=y_column, crs=crs, areas=areas, encoding=encoding
+        )
         return gdf, curved
     if x_column is not None or y_column is not None:
-        raise SchemaError(f"{path.name}: {option_hint('x_column')} and "
-                          f"{option_hint('y_column')} name the coordinate columns of a CSV "
-                          "file; this file holds its own geometry: leave them out.")
+        raise SchemaError(
+            f"{path.name}: {option_hint('x_column')} and "
+            f"{option_hint('y_column')} name the coordinate columns of a CSV "
+            "file; this file holds its own geometry: leave them out."
+        )
     recoded = None
     if suffix in {".geojson", ".json"}:
         recoded = _guard.check_geojson(path, encoding=encoding)
@@ -221,14 +230,14 @@ def _read_file(path: Path, layer: str | None, *, x_column: str | None = None,
     except Exception as exc:  # noqa: BLE001 - GDAL, Arrow and JSON errors all mean unreadable
         raise FormatError(_explain_unreadable(path, exc, encoding)) from None
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
-        raise GeometryTypeError(f"{path.name}: the layer has no geometry column; "
-                                "point minemap at a spatial layer.")
+        raise GeometryTypeError(
+            f"{path.name}: the layer has no geometry column; point minemap at a spatial layer."
+        )
     _check_text(gdf, path)
     return gdf, curved
 
 
-def _read_gdal(path: Path, layer: str | None, **options: str
-               ) -> tuple[gpd.GeoDataFrame, int]:
+def _read_gdal(path: Path, layer: str | None, **options: str) -> tuple[gpd.GeoDataFrame, int]:
     """Read through GDAL: Arrow for linear data; curves through GDAL's feature path.
 
     The declared geometry type is not trusted (GDAL reports some curved layers as linear):
@@ -253,8 +262,9 @@ def _check_text(gdf: gpd.GeoDataFrame, path: Path) -> None:
     column, the row and the fix, before it breaks a later step."""
     for column in gdf.columns:
         values = gdf[column]
-        if column == gdf.geometry.name or not isinstance(values.dtype,
-                                                          (pd.StringDtype, pd.ArrowDtype)):
+        if column == gdf.geometry.name or not isinstance(
+            values.dtype, (pd.StringDtype, pd.ArrowDtype)
+        ):
             continue  # Python objects are decoded text already
         try:
             array = pyarrow.array(values.array)
@@ -262,13 +272,19 @@ def _check_text(gdf: gpd.GeoDataFrame, path: Path) -> None:
         except (pyarrow.ArrowInvalid, pyarrow.ArrowTypeError, pyarrow.ArrowException):
             row = next((i for i, v in enumerate(array) if not _valid_utf8(v)), 0)
             if path.suffix.lower() in {".shp", ".geojson", ".json", ".csv", ".tsv"}:
-                fix = ("the file is in another encoding than it declares: pass the right one, "
-                       f"e.g. {option_hint('encoding', repr('latin-1'))}")
+                fix = (
+                    "the file is in another encoding than it declares: pass the right one, "
+                    f"e.g. {option_hint('encoding', repr('latin-1'))}"
+                )
             else:
-                fix = ("this format holds UTF-8 text only, so the file was written wrongly: "
-                       "fix the column's text in your GIS and export the layer again")
-            raise FormatError(f"{path.name}: column {column!r} holds text that is not UTF-8 "
-                              f"(row {row + 1}); {fix}.") from None
+                fix = (
+                    "this format holds UTF-8 text only, so the file was written wrongly: "
+                    "fix the column's text in your GIS and export the layer again"
+                )
+            raise FormatError(
+                f"{path.name}: column {column!r} holds text that is not UTF-8 "
+                f"(row {row + 1}); {fix}."
+            ) from None
 
 
 def _valid_utf8(value: object) -> bool:
@@ -339,23 +355,31 @@ def read_layer(
         suffix = path.suffix
         if not path.exists():
             raise InputFileError(
-                f"{path}: no such file; check the path (relative paths start at "
-                f"{Path.cwd()})."
+                f"{path}: no such file; check the path (relative paths start at {Path.cwd()})."
             )
         if path.is_dir():
             raise InputFileError(f"{path} is a folder; pass the data file inside it.")
         _check_signature(path)
         chosen = _choose_layer(path, layer, default_layer)
         label = _label(path, chosen)
-        gdf, curved = _read_path(path, chosen, x_column=x_column, y_column=y_column,
-                                 crs=crs, areas=areas, encoding=encoding)
+        gdf, curved = _read_path(
+            path,
+            chosen,
+            x_column=x_column,
+            y_column=y_column,
+            crs=crs,
+            areas=areas,
+            encoding=encoding,
+        )
     else:
         raise TypeError(f"expected a file path or a GeoDataFrame, got {type(source).__name__}")
     if gdf.geometry.name not in gdf.columns:
         raise GeometryTypeError(f"{label}: the layer has no geometry column.")
     gdf = _validate.assign_crs(gdf, label, crs, override=override_crs, suffix=suffix)
-    if gdf.crs.is_geographic and gdf.crs.axis_info[0].direction == "north" and (
-        not gdf.crs.equals("EPSG:4326")
+    if (
+        gdf.crs.is_geographic
+        and gdf.crs.axis_info[0].direction == "north"
+        and (not gdf.crs.equals("EPSG:4326"))
     ):
         gdf = gdf.to_crs("OGC:CRS84")
     _validate.check_not_empty(gdf, label)
@@ -370,7 +394,8 @@ def _ids(gdf: gpd.GeoDataFrame, id_column: str, label: str, canonical: str) -> p
             warnings.warn(
                 f"{label}: {rows.size} feature(s) have no {id_column} (rows "
                 f"{_validate.list_ids(rows)}); they are called 'row N' in messages.",
-                DataWarning, stacklevel=3,
+                DataWarning,
+                stacklevel=3,
             )
             ids = ids.astype(object).where(ids.notna(), [f"row {i + 1}" for i in range(len(ids))])
         return ids
@@ -379,7 +404,8 @@ def _ids(gdf: gpd.GeoDataFrame, id_column: str, label: str, canonical: str) -> p
     warnings.warn(
         f"{label}: no {id_column!r} column; features are called 'row N' (1-based file order). "
         f"Name the id column with {option_hint('id_column')}.",
-        DataWarning, stacklevel=3,
+        DataWarning,
+        stacklevel=3,
     )
     return pd.Series([f"row {i + 1}" for i in range(len(gdf))], index=gdf.index)
 
@@ -457,19 +483,33 @@ def read_hazards(
     >>> read_hazards(raw)["threat_level"].tolist()
     ['high']
     """
-    aliases = resolve_aliases(level_map, allowed=THREAT_LEVELS, builtin=THREAT_ALIASES,
-                              option="level_map")
-    gdf, label, curved = read_layer(source, layer=layer, crs=crs, override_crs=override_crs,
-                                    default_layer="hazards", areas="hazard areas",
-                                    encoding=encoding)
+    aliases = resolve_aliases(
+        level_map, allowed=THREAT_LEVELS, builtin=THREAT_ALIASES, option="level_map"
+    )
+    gdf, label, curved = read_layer(
+        source,
+        layer=layer,
+        crs=crs,
+        override_crs=override_crs,
+        default_layer="hazards",
+        areas="hazard areas",
+        encoding=encoding,
+    )
     _validate.require_columns(gdf, {threat_column: "threat_column"}, label)
     ids = _ids(gdf, id_column, label, HAZARD_ID)
     levels = _validate.normalise_vocabulary(
-        gdf[threat_column], allowed=THREAT_LEVELS, ids=ids, label=label, column=threat_column,
-        option="threat_column", aliases=aliases, map_option="level_map",
+        gdf[threat_column],
+        allowed=THREAT_LEVELS,
+        ids=ids,
+        label=label,
+        column=threat_column,
+        option="threat_column",
+        aliases=aliases,
+        map_option="level_map",
     )
-    gdf = _validate.polygon_layer(gdf, label=label, ids=ids,
-                                  allow_area_change=allow_area_change, curved=curved)
+    gdf = _validate.polygon_layer(
+        gdf, label=label, ids=ids, allow_area_change=allow_area_change, curved=curved
+    )
     _validate.check_ids(ids.loc[gdf.index], label, id_column)
     out = _canonical(gdf, {HAZARD_ID: ids.loc[gdf.index], THREAT_LEVEL: levels.loc[gdf.index]})
     out = with_edges(out.reset_index(drop=True), edges)
@@ -538,24 +578,45 @@ def read_releases(
     >>> str(read_releases(raw)["release_date"].iloc[0].date())
     '2022-05-01'
     """
-    aliases = resolve_aliases(method_map, allowed=RELEASE_METHODS, builtin=METHOD_ALIASES,
-                              option="method_map")
-    gdf, label, curved = read_layer(source, layer=layer, crs=crs, override_crs=override_crs,
-                                    default_layer="releases", areas="release areas",
-                                    encoding=encoding)
-    _validate.require_columns(gdf, {method_column: "method_column",
-                                    date_column: "date_column"}, label)
+    aliases = resolve_aliases(
+        method_map, allowed=RELEASE_METHODS, builtin=METHOD_ALIASES, option="method_map"
+    )
+    gdf, label, curved = read_layer(
+        source,
+        layer=layer,
+        crs=crs,
+        override_crs=override_crs,
+        default_layer="releases",
+        areas="release areas",
+        encoding=encoding,
+    )
+    _validate.require_columns(
+        gdf, {method_column: "method_column", date_column: "date_column"}, label
+    )
     ids = _ids(gdf, id_column, label, RELEASE_ID)
     methods = _validate.normalise_vocabulary(
-        gdf[method_column], allowed=RELEASE_METHODS, ids=ids, label=label,
-        column=method_column, option="method_column", aliases=aliases, map_option="method_map",
+        gdf[method_column],
+        allowed=RELEASE_METHODS,
+        ids=ids,
+        label=label,
+        column=method_column,
+        option="method_column",
+        aliases=aliases,
+        map_option="method_map",
     )
     dates = _validate.parse_dates(gdf[date_column], ids=ids, label=label, column=date_column)
-    gdf = _validate.polygon_layer(gdf, label=label, ids=ids,
-                                  allow_area_change=allow_area_change, curved=curved)
+    gdf = _validate.polygon_layer(
+        gdf, label=label, ids=ids, allow_area_change=allow_area_change, curved=curved
+    )
     _validate.check_ids(ids.loc[gdf.index], label, id_column)
-    out = _canonical(gdf, {RELEASE_ID: ids.loc[gdf.index], METHOD: methods.loc[gdf.index],
-                           RELEASE_DATE: dates.loc[gdf.index]})
+    out = _canonical(
+        gdf,
+        {
+            RELEASE_ID: ids.loc[gdf.index],
+            METHOD: methods.loc[gdf.index],
+            RELEASE_DATE: dates.loc[gdf.index],
+        },
+    )
     out = with_edges(out.reset_index(drop=True), edges)
     out.attrs.update(source=label, minemap="releases")
     return out
@@ -587,12 +648,16 @@ def with_edges(gdf: gpd.GeoDataFrame, edges: str | None) -> gpd.GeoDataFrame:
 
 _FEATURE_TYPES: dict[str, tuple[frozenset[str], str]] = {
     "roads": (_validate.LINE_TYPES, "lines"),
-    "infrastructure": (_validate.POINT_TYPES | _validate.LINE_TYPES | _validate.POLYGON_TYPES,
-                       "points, lines or polygons"),
+    "infrastructure": (
+        _validate.POINT_TYPES | _validate.LINE_TYPES | _validate.POLYGON_TYPES,
+        "points, lines or polygons",
+    ),
     "residential": (_validate.POLYGON_TYPES | _validate.POINT_TYPES, "polygons or points"),
     "districts": (_validate.POLYGON_TYPES, "polygons"),
-    "any": (_validate.POINT_TYPES | _validate.LINE_TYPES | _validate.POLYGON_TYPES,
-            "points, lines or polygons"),
+    "any": (
+        _validate.POINT_TYPES | _validate.LINE_TYPES | _validate.POLYGON_TYPES,
+        "points, lines or polygons",
+    ),
 }
 
 
@@ -603,8 +668,9 @@ def check_feature_kind(kind: object) -> FeatureKind:
     return kind  # type: ignore[return-value]
 
 
-def select_tags(gdf: gpd.GeoDataFrame, tags: TagSpec, *, label: str, kind: str,
-                where: str = "the layer") -> gpd.GeoDataFrame:
+def select_tags(
+    gdf: gpd.GeoDataFrame, tags: TagSpec, *, label: str, kind: str, where: str = "the layer"
+) -> gpd.GeoDataFrame:
     """The features of ``gdf`` carrying one of ``tags``; refuse an empty selection.
 
     Raises
@@ -628,12 +694,21 @@ def select_tags(gdf: gpd.GeoDataFrame, tags: TagSpec, *, label: str, kind: str,
     return out
 
 
-_TYPE_NAMES = {0: "Point", 1: "LineString", 2: "LineString", 3: "Polygon", 4: "MultiPoint",
-               5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection"}
+_TYPE_NAMES = {
+    0: "Point",
+    1: "LineString",
+    2: "LineString",
+    3: "Polygon",
+    4: "MultiPoint",
+    5: "MultiLineString",
+    6: "MultiPolygon",
+    7: "GeometryCollection",
+}
 
 
-def check_features(gdf: gpd.GeoDataFrame, *, label: str, kind: str,
-                   id_column: str | None = None, curved: int = 0) -> gpd.GeoDataFrame:
+def check_features(
+    gdf: gpd.GeoDataFrame, *, label: str, kind: str, id_column: str | None = None, curved: int = 0
+) -> gpd.GeoDataFrame:
     """Validate and repair a layer of features already read (by
     :func:`minemap.io.read_features`)."""
     kind = check_feature_kind(kind)
@@ -662,23 +737,31 @@ def check_features(gdf: gpd.GeoDataFrame, *, label: str, kind: str,
         gdf = _validate.polygon_layer(gdf, label=label, ids=ids, curved=curved)
     else:
         if missing.any():
-            warnings.warn(f"{label}: {int(missing.sum())} empty or null geometries dropped on "
-                          "read.", DataWarning, stacklevel=3)
+            warnings.warn(
+                f"{label}: {int(missing.sum())} empty or null geometries dropped on read.",
+                DataWarning,
+                stacklevel=3,
+            )
         others = ~missing & ~polygons
         if shapely.has_z(geoms[others]).any() or curved:
             flat = geoms.copy()
             flat[others] = shapely.force_2d(geoms[others])
             gdf = gdf.set_geometry(gpd.GeoSeries(flat, index=gdf.index, crs=gdf.crs))
             if curved and not polygons.any():
-                warnings.warn(f"{label}: repaired on read: {curved} curved "
-                              f"geometr{'y' if curved == 1 else 'ies'} linearised. The input "
-                              "file is unchanged.", RepairWarning, stacklevel=3)
+                warnings.warn(
+                    f"{label}: repaired on read: {curved} curved "
+                    f"geometr{'y' if curved == 1 else 'ies'} linearised. The input "
+                    "file is unchanged.",
+                    RepairWarning,
+                    stacklevel=3,
+                )
         keep = ~missing
         if polygons.any():
             # a layer mixing points or lines with polygons: the polygons are repaired alone
             attrs = dict(gdf.attrs)
-            repaired = _validate.polygon_layer(gdf.loc[polygons], label=label,
-                                               ids=ids[polygons], curved=curved)
+            repaired = _validate.polygon_layer(
+                gdf.loc[polygons], label=label, ids=ids[polygons], curved=curved
+            )
             keep = others.copy()
             keep[repaired.index.to_numpy()] = True
             geometry = gdf.geometry.copy()

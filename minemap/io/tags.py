@@ -106,13 +106,17 @@ def parse_tags(spec: TagSpec | TagFilter) -> TagFilter:
             elif isinstance(value, Iterable):
                 pairs.extend((str(key).strip(), str(v).strip()) for v in value)
             else:
-                raise SchemaError(f"{option_hint('tags')}: the value of {key!r} must be a tag "
-                                  f"value, a list of values or True, not {value!r}.")
+                raise SchemaError(
+                    f"{option_hint('tags')}: the value of {key!r} must be a tag "
+                    f"value, a list of values or True, not {value!r}."
+                )
     elif isinstance(spec, Iterable):
         items = spec
     else:
-        raise SchemaError(f"{option_hint('tags')} must be a string like 'amenity=school,"
-                          f"healthcare', a list of such terms or a mapping, not {spec!r}.")
+        raise SchemaError(
+            f"{option_hint('tags')} must be a string like 'amenity=school,"
+            f"healthcare', a list of such terms or a mapping, not {spec!r}."
+        )
     for item in items:
         for term in str(item).split(",") if not isinstance(spec, str) else [str(item)]:
             term = term.strip()
@@ -139,7 +143,8 @@ def parse_tags(spec: TagSpec | TagFilter) -> TagFilter:
 
 
 _HSTORE_PAIR = re.compile(
-    r'\s*"((?:[^"\\]|\\.)*)"\s*=>\s*(?:"((?:[^"\\]|\\.)*)"|(NULL))\s*(?:,|$)', re.DOTALL)
+    r'\s*"((?:[^"\\]|\\.)*)"\s*=>\s*(?:"((?:[^"\\]|\\.)*)"|(NULL))\s*(?:,|$)', re.DOTALL
+)
 _UNESCAPE = re.compile(r"\\(.)", re.DOTALL)
 
 
@@ -188,7 +193,8 @@ def tag_values(frame: pd.DataFrame, key: str) -> pd.Series:
         other = frame[OTHER_TAGS]
         needle = '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
         maybe = out.isna().to_numpy() & other.astype("string").str.contains(
-            needle, regex=False).fillna(False).to_numpy(dtype=bool)
+            needle, regex=False
+        ).fillna(False).to_numpy(dtype=bool)
         if maybe.any():
             out[maybe] = [parse_other_tags(t).get(key) for t in other[maybe]]
     return out
@@ -201,8 +207,7 @@ def _matches(values: pd.Series, accepted: frozenset[str] | None) -> np.ndarray:
     exact = np.array(text.isin(accepted).fillna(False), dtype=bool)
     listed = text.str.contains(";", regex=False).fillna(False).to_numpy(dtype=bool)
     if listed.any():
-        exact[listed] = [bool(accepted & {v.strip() for v in t.split(";")})
-                         for t in text[listed]]
+        exact[listed] = [bool(accepted & {v.strip() for v in t.split(";")}) for t in text[listed]]
     return exact
 
 

@@ -100,25 +100,32 @@ def _check_output_path(target: Path) -> Path:
         return target
     folder = _folder(target)
     if len(target.name.encode("utf-8")) > 240:  # room for the hidden temporary name
-        raise OutputError(f"{target.name[:40]}...: the file name is too long "
-                          f"({len(target.name)} characters); choose a shorter one.")
+        raise OutputError(
+            f"{target.name[:40]}...: the file name is too long "
+            f"({len(target.name)} characters); choose a shorter one."
+        )
     for parent in (folder, *folder.parents):
         if parent.exists():
             if not parent.is_dir():
-                raise OutputError(f"{target}: {parent} is a file, not a folder; choose another "
-                                  "output path.")
+                raise OutputError(
+                    f"{target}: {parent} is a file, not a folder; choose another output path."
+                )
             break
     if not folder.is_dir():
         raise OutputError(f"{target}: the folder {folder} does not exist; create it first.")
     if target.is_dir():
-        raise OutputError(f"{target} is a folder; give a file name, e.g. {target / 'out'}"
-                          f"{target.suffix or ''}.")
+        raise OutputError(
+            f"{target} is a folder; give a file name, e.g. {target / 'out'}{target.suffix or ''}."
+        )
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputError(f"{target}: no permission to write in the folder {folder}; choose "
-                          "a folder you can write to.")
+        raise OutputError(
+            f"{target}: no permission to write in the folder {folder}; choose "
+            "a folder you can write to."
+        )
     if target.exists() and not os.access(target, os.W_OK):
-        raise OutputError(f"{target}: the existing file is read-only; choose another name or "
-                          "make it writable.")
+        raise OutputError(
+            f"{target}: the existing file is read-only; choose another name or make it writable."
+        )
     return target
 
 
@@ -127,8 +134,7 @@ def _output_error(target: Path, exc: OSError) -> OutputError:
     if code in (errno.ENOSPC, errno.EDQUOT):
         why = "the disk is full; free some space or write elsewhere"
     elif code in (errno.EACCES, errno.EPERM, errno.EROFS):
-        why = (f"no permission to write in {_folder(target)}; choose a folder you can write "
-               "to")
+        why = f"no permission to write in {_folder(target)}; choose a folder you can write to"
     elif code == errno.ENAMETOOLONG:
         why = "the file name is too long for the file system; choose a shorter one"
     elif code == errno.EISDIR:
@@ -188,8 +194,9 @@ class OutputSet:
         try:
             if folder is not None:
                 remove_orphans(target)
-            handle, tmp_name = tempfile.mkstemp(prefix=_temp_prefix(target),
-                                                suffix=file_suffix(target), dir=folder)
+            handle, tmp_name = tempfile.mkstemp(
+                prefix=_temp_prefix(target), suffix=file_suffix(target), dir=folder
+            )
         except OSError as exc:
             raise _output_error(target, exc) from None
         os.close(handle)
@@ -347,10 +354,17 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
 #: Vector formats minemap writes, by extension, with the GDAL driver that writes them. A
 #: Shapefile is written zipped, as one file (``.shp.zip`` or ``.shz``): a plain ``.shp`` is
 #: several files that cannot be replaced together.
-LAYER_DRIVERS: dict[str, str] = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON",
-                                 ".fgb": "FlatGeobuf", ".shp.zip": "ESRI Shapefile",
-                                 ".shz": "ESRI Shapefile", ".parquet": "Parquet",
-                                 ".geoparquet": "Parquet", ".csv": "CSV"}
+LAYER_DRIVERS: dict[str, str] = {
+    ".gpkg": "GPKG",
+    ".geojson": "GeoJSON",
+    ".json": "GeoJSON",
+    ".fgb": "FlatGeobuf",
+    ".shp.zip": "ESRI Shapefile",
+    ".shz": "ESRI Shapefile",
+    ".parquet": "Parquet",
+    ".geoparquet": "Parquet",
+    ".csv": "CSV",
+}
 
 
 #: A text cell starting with one of these is a formula to a spreadsheet (OWASP CSV injection).
@@ -366,12 +380,15 @@ def check_layer_suffix(path: str | os.PathLike) -> Path:
             f"{target}: a Shapefile is several files (.shp, .shx, .dbf, .prj, ...) that cannot "
             "be replaced all at once, so a reader could see new shapes with old attributes; "
             f"write {target.with_suffix('.shp.zip').name} (the same Shapefile zipped into one "
-            f"file, read by QGIS, ArcGIS Pro and GDAL) or {target.with_suffix('.gpkg').name}.")
+            f"file, read by QGIS, ArcGIS Pro and GDAL) or {target.with_suffix('.gpkg').name}."
+        )
     if suffix not in LAYER_DRIVERS:
         known = ", ".join(sorted({s for s in LAYER_DRIVERS if s != ".json"}))
-        raise OutputError(f"{target}: {suffix or 'no extension'} is not a vector format "
-                          f"minemap writes; end the name in one of {known} (.gpkg is "
-                          "recommended: one file, several layers).")
+        raise OutputError(
+            f"{target}: {suffix or 'no extension'} is not a vector format "
+            f"minemap writes; end the name in one of {known} (.gpkg is "
+            "recommended: one file, several layers)."
+        )
     return target
 
 
@@ -405,8 +422,9 @@ def _cell_text(value: object) -> object:
         return "'" + value
 
 
-def layer_writer(gdf: gpd.GeoDataFrame, suffix: str, layer: str | None = None,
-                 name: str | None = None) -> Callable[[Path], None]:
+def layer_writer(
+    gdf: gpd.GeoDataFrame, suffix: str, layer: str | None = None, name: str | None = None
+) -> Callable[[Path], None]:
     """A ``writer(tmp_path)`` that writes ``gdf`` in the format its suffix names.
 
     ``name`` is the final file name: a zipped Shapefile names its parts after it.
@@ -432,21 +450,22 @@ def layer_writer(gdf: gpd.GeoDataFrame, suffix: str, layer: str | None = None,
         else:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                pyogrio.write_dataframe(gdf, tmp, layer=layer,
-                                        driver=LAYER_DRIVERS.get(suffix))
+                pyogrio.write_dataframe(gdf, tmp, layer=layer, driver=LAYER_DRIVERS.get(suffix))
 
     return write_to
 
 
-def add_layer(outputs: OutputSet, gdf: gpd.GeoDataFrame, path: str | os.PathLike, *,
-              layer: str | None = None) -> None:
+def add_layer(
+    outputs: OutputSet, gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, layer: str | None = None
+) -> None:
     """Stage ``gdf`` in ``outputs``; the format follows the file extension."""
     target = check_layer_suffix(path)
     outputs.add(target, layer_writer(gdf, file_suffix(target), layer, name=target.name))
 
 
-def write_layer(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, layer: str | None = None
-                ) -> Path:
+def write_layer(
+    gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, layer: str | None = None
+) -> Path:
     """Write a GeoDataFrame whole or not at all; the format follows the file extension.
 
     Writing a layer into an existing GeoPackage replaces that layer only and keeps the

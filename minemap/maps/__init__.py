@@ -24,5 +24,12 @@ from minemap.maps.interactive import (
 )
 from minemap.maps.static import plot_map
 
-__all__ = ["DEFAULT_TOLERANCE_M", "FEATURE_BUDGET", "hazard_map", "map_html", "plot_map",
-           "save_map", "settings"]
+__all__ = [
+    "DEFAULT_TOLERANCE_M",
+    "FEATURE_BUDGET",
+    "hazard_map",
+    "map_html",
+    "plot_map",
+    "save_map",
+    "settings",
+]

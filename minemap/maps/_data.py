@@ -25,8 +25,11 @@ from minemap.stats import _summary_and_pieces, _SummaryParts
 _M2_PER_HA = _crs.M2_PER_HA
 
 THREAT_LABELS = {"high": "High threat", "medium": "Medium threat", "low": "Low threat"}
-METHOD_LABELS = {"cleared": "Cleared", "reduced": "Reduced (technical survey)",
-                 "cancelled": "Cancelled (non-technical survey)"}
+METHOD_LABELS = {
+    "cleared": "Cleared",
+    "reduced": "Reduced (technical survey)",
+    "cancelled": "Cancelled (non-technical survey)",
+}
 #: Colours of the layers outside the threat and method palettes (Okabe–Ito and greys).
 PRIORITY_COLOUR = "#CC79A7"
 #: Edge of priority zones: dark enough to stand out over the high-threat vermillion.
@@ -38,10 +41,23 @@ RESIDENTIAL_COLOUR = "#999999"
 DISTRICT_COLOUR = "#707070"
 #: Order of the classes in every legend and layer control (the HTML map's and the static
 #: map's): threat levels high first, remaining and released, then priorities and context.
-LEGEND_ORDER = ("hazard-high", "hazard-medium", "hazard-low", "grid-high", "grid-medium",
-                "grid-low", "remaining", "released-cleared", "released-reduced",
-                "released-cancelled", "priority", "roads", "infrastructure", "residential",
-                "districts")
+LEGEND_ORDER = (
+    "hazard-high",
+    "hazard-medium",
+    "hazard-low",
+    "grid-high",
+    "grid-medium",
+    "grid-low",
+    "remaining",
+    "released-cleared",
+    "released-reduced",
+    "released-cancelled",
+    "priority",
+    "roads",
+    "infrastructure",
+    "residential",
+    "districts",
+)
 
 
 def value_text(value: object) -> str:
@@ -57,8 +73,11 @@ def value_text(value: object) -> str:
         if math.isnan(value):
             return ""
         return f"{value:,.6g}" if abs(value) < 1e15 else repr(value)
-    if value is pd.NaT or (not isinstance(value, (str, bytes, list, dict, tuple))
-                           and pd.api.types.is_scalar(value) and pd.isna(value)):
+    if value is pd.NaT or (
+        not isinstance(value, (str, bytes, list, dict, tuple))
+        and pd.api.types.is_scalar(value)
+        and pd.isna(value)
+    ):
         return ""
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
@@ -108,10 +127,14 @@ class Figures:
         live = self.work[~(shapely.is_missing(self.work) | shapely.is_empty(self.work))]
         if live.size == 0:
             return True
-        lon, lat = _crs.lonlat_points(gpd.GeoDataFrame(
-            geometry=gpd.GeoSeries(live, crs=self.work_crs)))
-        return bool(_crs.held_by_frame(lon, lat, _crs.feature_reach_m(live, self.work_crs),
-                                        self.frame).all())
+        lon, lat = _crs.lonlat_points(
+            gpd.GeoDataFrame(geometry=gpd.GeoSeries(live, crs=self.work_crs))
+        )
+        return bool(
+            _crs.held_by_frame(
+                lon, lat, _crs.feature_reach_m(live, self.work_crs), self.frame
+            ).all()
+        )
 
     @cached_property
     def pieces(self) -> np.ndarray:
@@ -129,8 +152,9 @@ class Figures:
         if remaining is None:
             remaining = self.work.copy()
         # a piece is touched when its remaining part is not the piece itself
-        touched = np.array([a is not b for a, b in zip(remaining, self.work, strict=True)],
-                           dtype=bool)
+        touched = np.array(
+            [a is not b for a, b in zip(remaining, self.work, strict=True)], dtype=bool
+        )
         return remaining, touched
 
     @property
@@ -149,8 +173,7 @@ class Figures:
         remaining = self.pieces.copy()
         touched = self.touched
         if touched.any():
-            remaining[touched] = _to_frame(self.remaining_work[touched], self.work_crs,
-                                           self.frame)
+            remaining[touched] = _to_frame(self.remaining_work[touched], self.work_crs, self.frame)
         return remaining
 
     def remaining_m2(self, index: np.ndarray) -> np.ndarray:
@@ -169,8 +192,9 @@ def figures(hazards: gpd.GeoDataFrame, releases: gpd.GeoDataFrame | None) -> Fig
     """
     # one pass gives the table and the pieces it was computed from; release outside every
     # hazard is shown as a legend note instead of a warning
-    table, parts = _summary_and_pieces(hazards, releases, keep_columns=[HAZARD_ID],
-                                       keep_remaining=True)
+    table, parts = _summary_and_pieces(
+        hazards, releases, keep_columns=[HAZARD_ID], keep_remaining=True
+    )
     return Figures(table, parts)
 
 

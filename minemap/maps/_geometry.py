@@ -226,8 +226,9 @@ def _encode_values(zigzag: np.ndarray, needed: np.ndarray) -> bytes:
     return out.tobytes()
 
 
-def _encode_runs(coords: np.ndarray, starts: np.ndarray, ends: np.ndarray, decimals: int
-                 ) -> list[str]:
+def _encode_runs(
+    coords: np.ndarray, starts: np.ndarray, ends: np.ndarray, decimals: int
+) -> list[str]:
     """Encode coordinate runs ``coords[starts[k]:ends[k]]`` as polyline strings (lat, lon)."""
     if starts.size == 0:
         return []
@@ -243,7 +244,7 @@ def _encode_runs(coords: np.ndarray, starts: np.ndarray, ends: np.ndarray, decim
     per_run = np.add.reduceat(sizes, 2 * first)
     cuts = np.r_[0, np.cumsum(per_run)]
     text = encoded.decode("ascii")
-    return [text[cuts[k]:cuts[k + 1]] for k in range(starts.size)]
+    return [text[cuts[k] : cuts[k + 1]] for k in range(starts.size)]
 
 
 def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -280,8 +281,9 @@ def _group_argmax(values: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -
     return hit[np.r_[True, owner[1:] != owner[:-1]]]
 
 
-def ring_keep(coords: np.ndarray, starts: np.ndarray, ends: np.ndarray, tolerance: float
-              ) -> np.ndarray:
+def ring_keep(
+    coords: np.ndarray, starts: np.ndarray, ends: np.ndarray, tolerance: float
+) -> np.ndarray:
     """Douglas-Peucker on many closed rings at once: which vertices to keep.
 
     ``coords[starts[k]:ends[k]]`` is ring ``k`` (closing vertex included). Every ring keeps
@@ -302,8 +304,9 @@ def ring_keep(coords: np.ndarray, starts: np.ndarray, ends: np.ndarray, toleranc
     y = np.ascontiguousarray(coords[:, 1], dtype=float)
     lengths = ends - starts
     ring = np.repeat(np.arange(starts.size), lengths)
-    keep[_group_argmax((x - x[starts][ring]) ** 2 + (y - y[starts][ring]) ** 2, starts,
-                       lengths)] = True
+    keep[
+        _group_argmax((x - x[starts][ring]) ** 2 + (y - y[starts][ring]) ** 2, starts, lengths)
+    ] = True
     limit = tolerance * tolerance
     candidates = np.flatnonzero(~keep)
     kept = np.flatnonzero(keep)
@@ -335,8 +338,9 @@ def ring_keep(coords: np.ndarray, starts: np.ndarray, ends: np.ndarray, toleranc
     return keep
 
 
-def encode_polygons(geoms: np.ndarray, decimals: int = DECIMALS, *, tolerance: float = 0.0
-                    ) -> list[str]:
+def encode_polygons(
+    geoms: np.ndarray, decimals: int = DECIMALS, *, tolerance: float = 0.0
+) -> list[str]:
     """Encode polygonal geometries: rings joined by spaces, polygons by commas.
 
     Closing vertices are dropped (Leaflet closes rings itself); empty geometries give ``""``.
@@ -371,8 +375,9 @@ def _encode_polygon_chunk(geoms: np.ndarray, decimals: int, tolerance: float) ->
     return _encode_polygon_parts(geoms, decimals, tolerance)
 
 
-def _encode_rings(coords: np.ndarray, ring_off: np.ndarray, decimals: int, tolerance: float
-                  ) -> list[str]:
+def _encode_rings(
+    coords: np.ndarray, ring_off: np.ndarray, decimals: int, tolerance: float
+) -> list[str]:
     """Encode closed rings ``coords[ring_off[k]:ring_off[k + 1]]`` (closing vertex dropped)."""
     ring_off = np.asarray(ring_off, dtype=np.int64)
     if tolerance > 0 and coords.shape[0]:
@@ -393,7 +398,7 @@ def _encode_polygon_parts(geoms: np.ndarray, decimals: int, tolerance: float) ->
     _, coords, (ring_off, poly_off) = shapely.to_ragged_array(parts, include_z=False)
     poly_off = np.asarray(poly_off, dtype=np.int64)
     rings = _encode_rings(coords, ring_off, decimals, tolerance)
-    polys = [" ".join(rings[poly_off[p]:poly_off[p + 1]]) for p in range(parts.size)]
+    polys = [" ".join(rings[poly_off[p] : poly_off[p + 1]]) for p in range(parts.size)]
     grouped: dict[int, list[str]] = {}
     for p, o in zip(polys, owner.tolist(), strict=True):
         grouped.setdefault(o, []).append(p)
@@ -492,14 +497,19 @@ class Rings:
         ``other.owner[r]`` indexes ``index`` (``other`` was made from ``geoms[index]``).
         """
         index = np.asarray(index, dtype=np.int64)
-        drop = np.zeros(max(int(self.owner.max(initial=-1)), int(index.max(initial=-1))) + 1,
-                        dtype=bool)
+        drop = np.zeros(
+            max(int(self.owner.max(initial=-1)), int(index.max(initial=-1))) + 1, dtype=bool
+        )
         drop[index] = True
         kept = self.select(~drop)
         owner = np.r_[kept.owner, index[other.owner]]
         order = np.argsort(owner, kind="stable")
-        merged = Rings(np.concatenate([kept.xy, other.xy]), np.r_[kept.counts, other.counts],
-                       owner, self.decimals)
+        merged = Rings(
+            np.concatenate([kept.xy, other.xy]),
+            np.r_[kept.counts, other.counts],
+            owner,
+            self.decimals,
+        )
         return merged.take(order)
 
     def take(self, order: np.ndarray) -> Rings:
@@ -509,16 +519,21 @@ class Rings:
         return Rings(self.xy[take], self.counts[order], self.owner[order], self.decimals)
 
 
-def polygon_rings(geoms: np.ndarray, decimals: int = MERGED_DECIMALS, *, tolerance: float = 0.0
-                  ) -> Rings:
+def polygon_rings(
+    geoms: np.ndarray, decimals: int = MERGED_DECIMALS, *, tolerance: float = 0.0
+) -> Rings:
     """Every ring of the polygonal ``geoms`` (lon/lat), thinned and rounded for drawing.
 
     A positive ``tolerance`` (degrees) thins every ring with :func:`ring_keep` (so each keeps
     at least three vertices); coordinates are then rounded to ``decimals`` decimal degrees.
     """
     geoms = np.asarray(geoms, dtype=object)
-    empty = Rings(np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int64),
-                  np.zeros(0, dtype=np.int64), decimals)
+    empty = Rings(
+        np.zeros((0, 2), dtype=np.int64),
+        np.zeros(0, dtype=np.int64),
+        np.zeros(0, dtype=np.int64),
+        decimals,
+    )
     live = np.flatnonzero(~shapely.is_empty(geoms) & ~shapely.is_missing(geoms))
     if live.size == 0:
         return empty
@@ -543,12 +558,13 @@ def polygon_rings(geoms: np.ndarray, decimals: int = MERGED_DECIMALS, *, toleran
 
 def _morton(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Z-order key of 16-bit cell coordinates (nearby cells get nearby keys)."""
+
     def spread(v: np.ndarray) -> np.ndarray:
         v = v.astype(np.uint64) & np.uint64(0xFFFF)
-        for shift, mask in ((8, 0x00FF00FF), (4, 0x0F0F0F0F), (2, 0x33333333),
-                            (1, 0x55555555)):
+        for shift, mask in ((8, 0x00FF00FF), (4, 0x0F0F0F0F), (2, 0x33333333), (1, 0x55555555)):
             v = (v | (v << np.uint64(shift))) & np.uint64(mask)
         return v
+
     return spread(x) | (spread(y) << np.uint64(1))
 
 
@@ -594,8 +610,9 @@ def decode_unsigned(text: str) -> list[int]:
     return values
 
 
-def encode_rings(rings: Rings, tolerance: float = 0.0,
-                 lod_factors: tuple[float, ...] = LOD_FACTORS) -> dict:
+def encode_rings(
+    rings: Rings, tolerance: float = 0.0, lod_factors: tuple[float, ...] = LOD_FACTORS
+) -> dict:
     """Encode a merged layer's rings for the page's canvas renderer.
 
     Returns ``{"v": vertices, "c": counts, "l": levels}``: ``v`` holds every vertex as
@@ -626,8 +643,7 @@ def encode_rings(rings: Rings, tolerance: float = 0.0,
         sub = rings.take(big)
         closed_off = np.r_[0, np.cumsum(sub.counts + 1)]
         first = sub.offsets[:-1]
-        closed = np.insert(sub.xy, np.r_[first[1:], sub.xy.shape[0]],
-                           sub.xy[first], axis=0) / scale
+        closed = np.insert(sub.xy, np.r_[first[1:], sub.xy.shape[0]], sub.xy[first], axis=0) / scale
         keep = ring_keep(closed, closed_off[:-1], closed_off[1:], level_tol)
         keep[closed_off[1:] - 1] = False
         counts = np.add.reduceat(keep.astype(np.int64), closed_off[:-1])
@@ -636,8 +652,12 @@ def encode_rings(rings: Rings, tolerance: float = 0.0,
             continue
         vertex = np.repeat(thinner, sub.counts + 1) & keep
         index = big[thinner]
-        out["l"].append({"t": round(level_tol, 9),
-                         "i": _unsigned(np.diff(index, prepend=0)),
-                         "c": _unsigned(counts[thinner]),
-                         "v": _chain(np.round(closed[vertex] * scale).astype(np.int64))})
+        out["l"].append(
+            {
+                "t": round(level_tol, 9),
+                "i": _unsigned(np.diff(index, prepend=0)),
+                "c": _unsigned(counts[thinner]),
+                "v": _chain(np.round(closed[vertex] * scale).astype(np.int64)),
+            }
+        )
     return out

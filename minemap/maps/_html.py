@@ -531,11 +531,15 @@ def _leaflet_files() -> tuple[str, str]:
     try:
         import xstatic.pkg.leaflet as xleaflet
     except ImportError:  # pragma: no cover - a declared dependency
-        raise OutputError("offline maps need the 'xstatic-leaflet' package (Leaflet's files); "
-                          "install it with: pip install xstatic-leaflet") from None
+        raise OutputError(
+            "offline maps need the 'xstatic-leaflet' package (Leaflet's files); "
+            "install it with: pip install xstatic-leaflet"
+        ) from None
     base = Path(xleaflet.BASE_DIR)
-    return ((base / "leaflet.js").read_text(encoding="utf-8"),
-            (base / "leaflet.css").read_text(encoding="utf-8"))
+    return (
+        (base / "leaflet.js").read_text(encoding="utf-8"),
+        (base / "leaflet.css").read_text(encoding="utf-8"),
+    )
 
 
 # Exact edits that take every URL out of Leaflet's code; each must match, so a different
@@ -556,14 +560,18 @@ def leaflet_inline() -> tuple[str, str]:
     """
     js, css = _leaflet_files()
     version = re.search(r"Leaflet (\d+\.\d+\.\d+)", js)
-    notice = (f"/* Leaflet {version.group(1) if version else ''} (c) 2010-2022 Vladimir "
-              "Agafonkin, (c) 2010-2011 CloudMade; BSD 2-Clause licence */\n")
+    notice = (
+        f"/* Leaflet {version.group(1) if version else ''} (c) 2010-2022 Vladimir "
+        "Agafonkin, (c) 2010-2011 CloudMade; BSD 2-Clause licence */\n"
+    )
     js = re.sub(r"^/\*.*?\*/\s*", "", js, count=1, flags=re.DOTALL)
     js = re.sub(r"\n//# sourceMappingURL=\S*\s*$", "\n", js)
     for old, new in _JS_EDITS:
         if old not in js:
-            raise OutputError(f"the installed Leaflet does not contain {old!r}; minemap cannot "
-                              "make it offline-safe. Install xstatic-leaflet 1.9.")
+            raise OutputError(
+                f"the installed Leaflet does not contain {old!r}; minemap cannot "
+                "make it offline-safe. Install xstatic-leaflet 1.9."
+            )
         js = js.replace(old, new)
     css = re.sub(r"/\*.*?\*/", "", css, flags=re.DOTALL)
     css = re.sub(r"url\(images/[^)]*\)", "none", css)
@@ -607,10 +615,11 @@ def check_offline(page: str, *, allowed: tuple[str, ...] = ()) -> None:
     match = _REMOTE_RE.search(page)
     if match:
         start = max(0, match.start() - 60)
-        context = " ".join(page[start:match.end() + 60].split())
+        context = " ".join(page[start : match.end() + 60].split())
         raise OutputError(
             "the offline map still refers to the network near: " + repr(context) + "; remove "
-            "the element that adds it (offline maps keep only Leaflet and minemap's layers).")
+            "the element that adds it (offline maps keep only Leaflet and minemap's layers)."
+        )
 
 
 def walk(element: object):

@@ -148,8 +148,10 @@ def notebook_mode(root: Element) -> str:
             break
     mode = _settings.notebook if mode is None else mode
     if mode not in NOTEBOOK_MODES:
-        raise SchemaError(f"notebook={mode!r}: give one of {', '.join(NOTEBOOK_MODES)} "
-                          "(see minemap.maps.settings.notebook).")
+        raise SchemaError(
+            f"notebook={mode!r}: give one of {', '.join(NOTEBOOK_MODES)} "
+            "(see minemap.maps.settings.notebook)."
+        )
     return mode
 
 
@@ -166,12 +168,16 @@ def notebook_html(root: Element) -> str:
     height = getattr(root, "height", None)
     if height is None:
         ratio = getattr(root, "ratio", "60%")
-        return (f'<div style="width:{width};"><div style="position:relative;width:100%;'
-                f'height:0;padding-bottom:{ratio};"><span style="color:#565656">Make this '
-                "Notebook Trusted to load map: File -&gt; Trust Notebook</span>"
-                f'<iframe srcdoc="{frame}" style="position:absolute;width:100%;height:100%;'
-                'left:0;top:0;border:none !important;" allowfullscreen '
-                "webkitallowfullscreen mozallowfullscreen></iframe></div></div>")
-    return (f'<iframe srcdoc="{frame}" width="{width}" height="{height}" '
-            'style="border:none !important;" allowfullscreen webkitallowfullscreen '
-            "mozallowfullscreen></iframe>")
+        return (
+            f'<div style="width:{width};"><div style="position:relative;width:100%;'
+            f'height:0;padding-bottom:{ratio};"><span style="color:#565656">Make this '
+            "Notebook Trusted to load map: File -&gt; Trust Notebook</span>"
+            f'<iframe srcdoc="{frame}" style="position:absolute;width:100%;height:100%;'
+            'left:0;top:0;border:none !important;" allowfullscreen '
+            "webkitallowfullscreen mozallowfullscreen></iframe></div></div>"
+        )
+    return (
+        f'<iframe srcdoc="{frame}" width="{width}" height="{height}" '
+        'style="border:none !important;" allowfullscreen webkitallowfullscreen '
+        "mozallowfullscreen></iframe>"
+    )

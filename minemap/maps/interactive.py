@@ -99,31 +99,65 @@ _THREAT_EDGE = {"high": "#8F3E00", "medium": "#9A6A00", "low": "#8C8420"}
 
 
 def _threat_style(level: str) -> dict:
-    return {"color": _THREAT_EDGE[level], "fillColor": THREAT_COLOURS[level],
-            **_THREAT_STYLE[level]}
+    return {
+        "color": _THREAT_EDGE[level],
+        "fillColor": THREAT_COLOURS[level],
+        **_THREAT_STYLE[level],
+    }
 
 
 def _method_style(method: str) -> dict:
     # nearly opaque with a white edge: released land reads as its own colour over hazard
     # fills and residential areas, never as a mix of them
-    return {"color": "#FFFFFF", "fillColor": METHOD_COLOURS[method], "weight": 1.2,
-            "fillOpacity": 0.85, "opacity": 1.0}
+    return {
+        "color": "#FFFFFF",
+        "fillColor": METHOD_COLOURS[method],
+        "weight": 1.2,
+        "fillOpacity": 0.85,
+        "opacity": 1.0,
+    }
 
 
-_REMAINING_STYLE = {"color": REMAINING_COLOUR, "weight": 1.2, "fill": False, "opacity": 0.85,
-                    "dashArray": "4 3"}
+_REMAINING_STYLE = {
+    "color": REMAINING_COLOUR,
+    "weight": 1.2,
+    "fill": False,
+    "opacity": 0.85,
+    "dashArray": "4 3",
+}
 # a heavy dark edge over a faint fill: zones stand out over every threat fill, and the
 # threat colour under them stays readable (a stronger pink over yellow reads as orange)
-_PRIORITY_STYLE = {"color": PRIORITY_EDGE, "fillColor": PRIORITY_COLOUR, "weight": 3.0,
-                   "fillOpacity": 0.12, "opacity": 1.0}
+_PRIORITY_STYLE = {
+    "color": PRIORITY_EDGE,
+    "fillColor": PRIORITY_COLOUR,
+    "weight": 3.0,
+    "fillOpacity": 0.12,
+    "opacity": 1.0,
+}
 _ROAD_STYLE = {"color": ROAD_COLOUR, "weight": 1.6, "opacity": 0.9}
-_INFRA_STYLE = {"color": "#FFFFFF", "fillColor": INFRASTRUCTURE_COLOUR, "weight": 0.8,
-                "fillOpacity": 0.9, "radius": 3.0, "opacity": 1.0}
-_RESIDENTIAL_STYLE = {"color": "#5A5A5A", "fillColor": RESIDENTIAL_COLOUR, "weight": 1.0,
-                      "fillOpacity": 0.3, "opacity": 1.0}
+_INFRA_STYLE = {
+    "color": "#FFFFFF",
+    "fillColor": INFRASTRUCTURE_COLOUR,
+    "weight": 0.8,
+    "fillOpacity": 0.9,
+    "radius": 3.0,
+    "opacity": 1.0,
+}
+_RESIDENTIAL_STYLE = {
+    "color": "#5A5A5A",
+    "fillColor": RESIDENTIAL_COLOUR,
+    "weight": 1.0,
+    "fillOpacity": 0.3,
+    "opacity": 1.0,
+}
 # dash-dot, wider and lighter than the remaining hazard's fine black dashes
-_DISTRICT_STYLE = {"color": DISTRICT_COLOUR, "weight": 2.5, "fill": False, "opacity": 0.9,
-                   "dashArray": "12 4 2 4"}
+_DISTRICT_STYLE = {
+    "color": DISTRICT_COLOUR,
+    "weight": 2.5,
+    "fill": False,
+    "opacity": 0.9,
+    "dashArray": "12 4 2 4",
+}
 
 
 def _ha(value: float) -> str:
@@ -259,14 +293,24 @@ def _geoms(gdf: gpd.GeoDataFrame) -> np.ndarray:
     return np.asarray(gdf.geometry.array, dtype=object)
 
 
-def _polygon_block(name: str, geoms: np.ndarray, crs: pyproj.CRS, tolerance: float,
-                   style: dict, rows: list[list[tuple[str, str]]] | None) -> dict:
+def _polygon_block(
+    name: str,
+    geoms: np.ndarray,
+    crs: pyproj.CRS,
+    tolerance: float,
+    style: dict,
+    rows: list[list[tuple[str, str]]] | None,
+) -> dict:
     """One shape and one tooltip per geometry (``geoms`` in ``crs``)."""
     shown = _geo.display_lonlat(geoms, crs, tolerance)
     encoded = _geo.encode_polygons(shown)
     tips = [_tip(r) for r in rows] if rows is not None else [None] * len(encoded)
-    return {"n": name, "t": "polygon", "s": style,
-            "f": [[g, t] for g, t in zip(encoded, tips, strict=True) if g]}
+    return {
+        "n": name,
+        "t": "polygon",
+        "s": style,
+        "f": [[g, t] for g, t in zip(encoded, tips, strict=True) if g],
+    }
 
 
 def _merged_rings(geoms: np.ndarray, crs: pyproj.CRS) -> _geo.Rings:
@@ -283,25 +327,35 @@ def _merged_rings(geoms: np.ndarray, crs: pyproj.CRS) -> _geo.Rings:
 _MERGED_TOLERANCE_DEG = MERGED_TOLERANCE_M / _geo.METRES_PER_DEGREE
 
 
-def _merged_block(name: str, rings: _geo.Rings, style: dict, rows: list[tuple[str, str]]
-                  ) -> dict:
+def _merged_block(name: str, rings: _geo.Rings, style: dict, rows: list[tuple[str, str]]) -> dict:
     """All rings of a class, drawn by the page's canvas renderer with one tooltip.
 
     ``"g"`` holds the rings in the compact encoding of :func:`_geo.encode_rings` (with
     coarser levels of detail for the page to choose by zoom); ``"f"`` the one tooltip.
     """
     merged_style = {**style, "weight": min(style.get("weight", 1.0), 0.6)}
-    return {"n": name, "t": "merged", "s": merged_style, "q": 10**rings.decimals,
-            "g": _geo.encode_rings(rings, _MERGED_TOLERANCE_DEG),
-            "f": [[None, rows]] if rings.counts.size else []}
+    return {
+        "n": name,
+        "t": "merged",
+        "s": merged_style,
+        "q": 10**rings.decimals,
+        "g": _geo.encode_rings(rings, _MERGED_TOLERANCE_DEG),
+        "f": [[None, rows]] if rings.counts.size else [],
+    }
 
 
 _FAMILIES = {"polygon": (3, 6), "line": (1, 2, 5), "point": (0, 4)}
 
 
-def _feature_blocks(name: str, gdf: gpd.GeoDataFrame, frame: pyproj.CRS, tolerance: float,
-                    style: dict, rows: list[list[tuple[str, str]]], budget: int
-                    ) -> tuple[list[dict], bool]:
+def _feature_blocks(
+    name: str,
+    gdf: gpd.GeoDataFrame,
+    frame: pyproj.CRS,
+    tolerance: float,
+    style: dict,
+    rows: list[list[tuple[str, str]]],
+    budget: int,
+) -> tuple[list[dict], bool]:
     """Blocks for a reference layer (one per geometry family present)."""
     geoms, crs = _geoms(gdf), gdf.crs
     types = shapely.get_type_id(geoms)
@@ -315,34 +369,47 @@ def _feature_blocks(name: str, gdf: gpd.GeoDataFrame, frame: pyproj.CRS, toleran
         if kind == "polygon":
             shown_style = {**style, "fill": True} if "fillColor" in style else style
             if merged:
-                summary = [("Layer", name), ("Features", f"{sel.size:,}"),
-                           ("Shown", f"merged (more than {budget:,} features)")]
-                blocks.append(_merged_block(name, _merged_rings(geoms[sel], crs), shown_style,
-                                            summary))
+                summary = [
+                    ("Layer", name),
+                    ("Features", f"{sel.size:,}"),
+                    ("Shown", f"merged (more than {budget:,} features)"),
+                ]
+                blocks.append(
+                    _merged_block(name, _merged_rings(geoms[sel], crs), shown_style, summary)
+                )
             else:
-                blocks.append(_polygon_block(name, geoms[sel], crs, tolerance, shown_style,
-                                             tips))
+                blocks.append(_polygon_block(name, geoms[sel], crs, tolerance, shown_style, tips))
             continue
         if kind == "line":
             decimals = _geo.MERGED_DECIMALS if merged else _geo.DECIMALS
-            shown = _geo.display_lonlat(geoms[sel], crs,
-                                        MERGED_TOLERANCE_M if merged else tolerance)
+            shown = _geo.display_lonlat(
+                geoms[sel], crs, MERGED_TOLERANCE_M if merged else tolerance
+            )
             encoded = _geo.encode_lines(shown, decimals)
             line_style = {k: v for k, v in style.items() if k != "radius"}
             if "fillColor" in line_style:
                 line_style = {"color": line_style["fillColor"], "weight": 1.6, "opacity": 0.9}
-            items = [[g, t] for g, t in zip(encoded, tips or [None] * len(encoded),
-                                           strict=True) if g]
+            items = [
+                [g, t] for g, t in zip(encoded, tips or [None] * len(encoded), strict=True) if g
+            ]
             if merged and items:
                 items = [[",".join(g for g, _ in items), None]]
-            blocks.append({"n": name, "t": "line", "s": line_style, "q": 10**decimals,
-                           "f": items})
+            blocks.append({"n": name, "t": "line", "s": line_style, "q": 10**decimals, "f": items})
         else:
             points = _geo.point_lists(_geo.to_lonlat(geoms[sel], crs))
             point_style = {"radius": 3.5, **style}
-            blocks.append({"n": name, "t": "point", "s": point_style,
-                           "f": [[p, t] for p, t in zip(points, tips or [None] * len(points),
-                                                        strict=True) if p]})
+            blocks.append(
+                {
+                    "n": name,
+                    "t": "point",
+                    "s": point_style,
+                    "f": [
+                        [p, t]
+                        for p, t in zip(points, tips or [None] * len(points), strict=True)
+                        if p
+                    ],
+                }
+            )
     return blocks, merged
 
 
@@ -357,20 +424,25 @@ def _as_layer(source: object, kind: str) -> gpd.GeoDataFrame | None:
 def _as_priority(source: object) -> gpd.GeoDataFrame | None:
     if source is None:
         return None
-    gdf = _as_layer(source, "any") if not (
-        isinstance(source, gpd.GeoDataFrame) and source.attrs.get("minemap") == "priority"
-    ) else source
+    gdf = (
+        _as_layer(source, "any")
+        if not (isinstance(source, gpd.GeoDataFrame) and source.attrs.get("minemap") == "priority")
+        else source
+    )
     assert gdf is not None
     types = shapely.get_type_id(np.asarray(gdf.geometry.array, dtype=object))
     if not np.isin(types, (3, 6)).all():
         label = gdf.attrs.get("source", "priority zones")
-        raise GeometryTypeError(f"{label}: priority zones must be polygons (the output of "
-                                "minemap's priority zones); point priority= at that layer.")
+        raise GeometryTypeError(
+            f"{label}: priority zones must be polygons (the output of "
+            "minemap's priority zones); point priority= at that layer."
+        )
     return gdf
 
 
-def _hazard_layers(hazards: gpd.GeoDataFrame, figures: Figures, tolerance: float,
-                   budget: int) -> list[_Layer]:
+def _hazard_layers(
+    hazards: gpd.GeoDataFrame, figures: Figures, tolerance: float, budget: int
+) -> list[_Layer]:
     table = figures.table.set_index(THREAT_LEVEL)
     merged = len(hazards) > budget
     record_ha = None if merged else _crs.area_ha(hazards.geometry, figures.frame)
@@ -383,24 +455,39 @@ def _hazard_layers(hazards: gpd.GeoDataFrame, figures: Figures, tolerance: float
         hazard_ha = float(table.loc[level, HAZARD_HA])
         if merged:
             sel = figures.piece_level == level
-            rows = [("Threat level", level), ("Hazard area", _ha(hazard_ha)),
-                    ("Hazard areas", f"{int((hazards[THREAT_LEVEL] == level).sum()):,}"),
-                    ("Shown", f"merged (more than {budget:,} hazards)")]
+            rows = [
+                ("Threat level", level),
+                ("Hazard area", _ha(hazard_ha)),
+                ("Hazard areas", f"{int((hazards[THREAT_LEVEL] == level).sum()):,}"),
+                ("Shown", f"merged (more than {budget:,} hazards)"),
+            ]
             block = _merged_block(name, _piece_rings(figures).select(sel), style, rows)
         else:
             sel = (hazards[THREAT_LEVEL] == level).to_numpy()
             idx = np.flatnonzero(sel)
-            rows_each = [[("Hazard", value_text(hazards[HAZARD_ID].iloc[k])),
-                          ("Threat level", level), ("Area", _ha(float(record_ha[k]))),
-                          *extra[k]] for k in idx]
-            block = _polygon_block(name, geoms[idx], hazards.crs, tolerance, style,
-                                   rows_each)
-        layers.append(_Layer(name, _swatch_name("fill", THREAT_COLOURS[level],
-                                                 f"Hazard: {THREAT_LABELS[level].lower()}",
-                                                 style),
-                             [block], ("fill", THREAT_COLOURS[level], THREAT_LABELS[level],
-                                       _ha(hazard_ha)), "Hazard areas by threat level",
-                             merged=merged, symbol=style))
+            rows_each = [
+                [
+                    ("Hazard", value_text(hazards[HAZARD_ID].iloc[k])),
+                    ("Threat level", level),
+                    ("Area", _ha(float(record_ha[k]))),
+                    *extra[k],
+                ]
+                for k in idx
+            ]
+            block = _polygon_block(name, geoms[idx], hazards.crs, tolerance, style, rows_each)
+        layers.append(
+            _Layer(
+                name,
+                _swatch_name(
+                    "fill", THREAT_COLOURS[level], f"Hazard: {THREAT_LABELS[level].lower()}", style
+                ),
+                [block],
+                ("fill", THREAT_COLOURS[level], THREAT_LABELS[level], _ha(hazard_ha)),
+                "Hazard areas by threat level",
+                merged=merged,
+                symbol=style,
+            )
+        )
     return layers
 
 
@@ -420,8 +507,10 @@ def _remaining_layer(figures: Figures, tolerance: float, budget: int) -> _Layer:
     live = np.flatnonzero(~shapely.is_empty(remaining))
     merged = live.size > budget
     if merged:
-        rows = [("Remaining hazard", _ha(total)),
-                ("Shown", f"merged (more than {budget:,} pieces)")]
+        rows = [
+            ("Remaining hazard", _ha(total)),
+            ("Shown", f"merged (more than {budget:,} pieces)"),
+        ]
         rings = _piece_rings(figures)
         touched = np.flatnonzero(figures.touched)
         if touched.size:
@@ -431,19 +520,31 @@ def _remaining_layer(figures: Figures, tolerance: float, budget: int) -> _Layer:
         block = _merged_block("remaining", rings.select(shown), _REMAINING_STYLE, rows)
     else:
         area = figures.remaining_m2(live) / _M2_PER_HA
-        rows_each = [[("Remaining hazard of", value_text(figures.piece_id[k])),
-                      ("Threat level", str(figures.piece_level[k])),
-                      ("Remaining", _ha(float(a)))] for k, a in zip(live, area, strict=True)]
-        block = _polygon_block("remaining", remaining[live], figures.work_crs, tolerance,
-                               _REMAINING_STYLE, rows_each)
-    return _Layer("remaining", _swatch_name("outline", REMAINING_COLOUR, "Remaining hazard",
-                                            _REMAINING_STYLE),
-                  [block], ("outline", REMAINING_COLOUR, "Remaining hazard", _ha(total)),
-                  "Remaining and released", merged=merged, symbol=_REMAINING_STYLE)
+        rows_each = [
+            [
+                ("Remaining hazard of", value_text(figures.piece_id[k])),
+                ("Threat level", str(figures.piece_level[k])),
+                ("Remaining", _ha(float(a))),
+            ]
+            for k, a in zip(live, area, strict=True)
+        ]
+        block = _polygon_block(
+            "remaining", remaining[live], figures.work_crs, tolerance, _REMAINING_STYLE, rows_each
+        )
+    return _Layer(
+        "remaining",
+        _swatch_name("outline", REMAINING_COLOUR, "Remaining hazard", _REMAINING_STYLE),
+        [block],
+        ("outline", REMAINING_COLOUR, "Remaining hazard", _ha(total)),
+        "Remaining and released",
+        merged=merged,
+        symbol=_REMAINING_STYLE,
+    )
 
 
-def _release_layers(releases: gpd.GeoDataFrame, figures: Figures, tolerance: float,
-                    budget: int) -> list[_Layer]:
+def _release_layers(
+    releases: gpd.GeoDataFrame, figures: Figures, tolerance: float, budget: int
+) -> list[_Layer]:
     totals = figures.table.set_index(THREAT_LEVEL).loc[TOTAL]
     merged = len(releases) > budget
     record_ha = None if merged else _crs.area_ha(releases.geometry, figures.frame)
@@ -456,47 +557,73 @@ def _release_layers(releases: gpd.GeoDataFrame, figures: Figures, tolerance: flo
         method_ha = float(totals[METHOD_HA[method]])
         if merged:
             sel = figures.release_method == k_method
-            rows = [("Method", method), ("Released inside hazard areas", _ha(method_ha)),
-                    ("Records", f"{int((releases[METHOD] == method).sum()):,}"),
-                    ("Shown", f"merged (more than {budget:,} records)")]
-            block = _merged_block(name, _merged_rings(figures.release_work[sel],
-                                                      figures.work_crs), style, rows)
+            rows = [
+                ("Method", method),
+                ("Released inside hazard areas", _ha(method_ha)),
+                ("Records", f"{int((releases[METHOD] == method).sum()):,}"),
+                ("Shown", f"merged (more than {budget:,} records)"),
+            ]
+            block = _merged_block(
+                name, _merged_rings(figures.release_work[sel], figures.work_crs), style, rows
+            )
         else:
             idx = np.flatnonzero((releases[METHOD] == method).to_numpy())
-            rows_each = [[("Release", value_text(releases[RELEASE_ID].iloc[k])),
-                          ("Method", method),
-                          ("Date", value_text(releases[RELEASE_DATE].iloc[k])),
-                          ("Area", _ha(float(record_ha[k]))), *extra[k]] for k in idx]
-            block = _polygon_block(name, geoms[idx], releases.crs, tolerance, style,
-                                   rows_each)
-        layers.append(_Layer(name, _swatch_name("fill", METHOD_COLOURS[method],
-                                                 f"Released: {method}", style),
-                             [block], ("fill", METHOD_COLOURS[method], METHOD_LABELS[method],
-                                       _ha(method_ha)), "Remaining and released",
-                             merged=merged, symbol=style))
+            rows_each = [
+                [
+                    ("Release", value_text(releases[RELEASE_ID].iloc[k])),
+                    ("Method", method),
+                    ("Date", value_text(releases[RELEASE_DATE].iloc[k])),
+                    ("Area", _ha(float(record_ha[k]))),
+                    *extra[k],
+                ]
+                for k in idx
+            ]
+            block = _polygon_block(name, geoms[idx], releases.crs, tolerance, style, rows_each)
+        layers.append(
+            _Layer(
+                name,
+                _swatch_name("fill", METHOD_COLOURS[method], f"Released: {method}", style),
+                [block],
+                ("fill", METHOD_COLOURS[method], METHOD_LABELS[method], _ha(method_ha)),
+                "Remaining and released",
+                merged=merged,
+                symbol=style,
+            )
+        )
     return layers
 
 
-def _priority_layer(priority: gpd.GeoDataFrame, frame: pyproj.CRS, tolerance: float,
-                    budget: int) -> _Layer:
+def _priority_layer(
+    priority: gpd.GeoDataFrame, frame: pyproj.CRS, tolerance: float, budget: int
+) -> _Layer:
     area_m2, total_m2 = zone_areas_m2(priority.geometry, frame)
     total = total_m2 / _M2_PER_HA
     merged = len(priority) > budget
     if merged:
-        rows = [("Priority zones", _ha(total)), ("Zones", f"{len(priority):,}"),
-                ("Shown", f"merged (more than {budget:,} zones)")]
-        block = _merged_block("priority", _merged_rings(_geoms(priority), priority.crs),
-                              _PRIORITY_STYLE, rows)
+        rows = [
+            ("Priority zones", _ha(total)),
+            ("Zones", f"{len(priority):,}"),
+            ("Shown", f"merged (more than {budget:,} zones)"),
+        ]
+        block = _merged_block(
+            "priority", _merged_rings(_geoms(priority), priority.crs), _PRIORITY_STYLE, rows
+        )
     else:
         area = area_m2 / _M2_PER_HA
         extra = _extra_rows(priority, set())
         rows_each = [[*extra[k], ("Area", _ha(float(area[k])))] for k in range(len(priority))]
-        block = _polygon_block("priority", _geoms(priority), priority.crs, tolerance,
-                               _PRIORITY_STYLE, rows_each)
-    return _Layer("priority", _swatch_name("fill", PRIORITY_COLOUR, "Priority zones",
-                                           _PRIORITY_STYLE), [block],
-                  ("fill", PRIORITY_COLOUR, "Priority zones", _ha(total)),
-                  "Priorities and context", merged=merged, symbol=_PRIORITY_STYLE)
+        block = _polygon_block(
+            "priority", _geoms(priority), priority.crs, tolerance, _PRIORITY_STYLE, rows_each
+        )
+    return _Layer(
+        "priority",
+        _swatch_name("fill", PRIORITY_COLOUR, "Priority zones", _PRIORITY_STYLE),
+        [block],
+        ("fill", PRIORITY_COLOUR, "Priority zones", _ha(total)),
+        "Priorities and context",
+        merged=merged,
+        symbol=_PRIORITY_STYLE,
+    )
 
 
 _REFERENCE = {
@@ -507,8 +634,9 @@ _REFERENCE = {
 }
 
 
-def _reference_layer(kind: str, gdf: gpd.GeoDataFrame, frame: pyproj.CRS, tolerance: float,
-                     budget: int) -> _Layer:
+def _reference_layer(
+    kind: str, gdf: gpd.GeoDataFrame, frame: pyproj.CRS, tolerance: float, budget: int
+) -> _Layer:
     label, swatch, colour, style = _REFERENCE[kind]
     rows = _extra_rows(gdf, set())
     blocks, merged = _feature_blocks(kind, gdf, frame, tolerance, style, rows, budget)
@@ -518,9 +646,15 @@ def _reference_layer(kind: str, gdf: gpd.GeoDataFrame, frame: pyproj.CRS, tolera
         value = _ha(float(_crs.area_ha(gdf.geometry[polygons], frame).sum()))
     else:
         value = f"{len(gdf):,} features"
-    return _Layer(kind, _swatch_name(swatch, colour, label, style), blocks,
-                  (swatch, colour, label, value), "Priorities and context", merged=merged,
-                  symbol=style)
+    return _Layer(
+        kind,
+        _swatch_name(swatch, colour, label, style),
+        blocks,
+        (swatch, colour, label, value),
+        "Priorities and context",
+        merged=merged,
+        symbol=style,
+    )
 
 
 #: A public grid map has at most this many cells (each is an overlay and a drawn square).
@@ -530,32 +664,38 @@ MAX_GRID_CELLS = 250_000
 def _public_layers(figures: Figures, cell_m: float) -> tuple[list[_Layer], np.ndarray]:
     """Contamination aggregated on a square grid: no original vertex leaves the frame."""
     if not (cell_m > 0 and math.isfinite(cell_m)):
-        raise SchemaError(f"public_grid_m={cell_m!r}: give the grid cell size in metres, "
-                          "e.g. 1000.")
+        raise SchemaError(
+            f"public_grid_m={cell_m!r}: give the grid cell size in metres, e.g. 1000."
+        )
     if not figures.held:
         raise SchemaError(
             f"{option_hint('public_grid_m', f'{cell_m:g}')}: the hazards are spread round "
             "the globe (more than 120° apart), and one square grid cannot hold them all; "
-            "make one public map per region.")
+            "make one public map per region."
+        )
     live = ~shapely.is_empty(figures.pieces)
     bounds = shapely.total_bounds(figures.pieces[live])
     count = (math.floor((bounds[2] - bounds[0]) / cell_m) + 2) * (
-        math.floor((bounds[3] - bounds[1]) / cell_m) + 2)
+        math.floor((bounds[3] - bounds[1]) / cell_m) + 2
+    )
     if count > MAX_GRID_CELLS:
-        smallest = math.sqrt((bounds[2] - bounds[0]) * (bounds[3] - bounds[1])
-                             / MAX_GRID_CELLS)
+        smallest = math.sqrt((bounds[2] - bounds[0]) * (bounds[3] - bounds[1]) / MAX_GRID_CELLS)
         raise SchemaError(
             f"{option_hint('public_grid_m', f'{cell_m:g}')} over "
             f"{(bounds[2] - bounds[0]) / 1e3:,.1f} x "
             f"{(bounds[3] - bounds[1]) / 1e3:,.1f} km makes about {count:,} cells, more than "
             f"{MAX_GRID_CELLS:,}; choose cells of at least {math.ceil(smallest):,} m (a public "
-            "map needs coarse cells anyway).")
+            "map needs coarse cells anyway)."
+        )
     cells = _geo.square_grid(tuple(bounds), cell_m)
     i, j, area = pairwise_intersection_area(figures.pieces, cells)
     level_index = {lvl: k for k, lvl in enumerate(THREAT_LEVELS)}
     per_cell = np.zeros((cells.size, len(THREAT_LEVELS)))
-    np.add.at(per_cell, (j, np.array([level_index[v] for v in figures.piece_level[i]],
-                                     dtype=np.intp)), area)
+    np.add.at(
+        per_cell,
+        (j, np.array([level_index[v] for v in figures.piece_level[i]], dtype=np.intp)),
+        area,
+    )
     ri, rj, rarea = pairwise_intersection_area(figures.remaining, cells)
     remaining = np.zeros(cells.size)
     np.add.at(remaining, rj, rarea)
@@ -566,18 +706,36 @@ def _public_layers(figures: Figures, cell_m: float) -> tuple[list[_Layer], np.nd
     for k in reversed(range(len(THREAT_LEVELS))):
         level = THREAT_LEVELS[k]
         sel = used[top == k]
-        rows = [[*[(THREAT_LABELS[lvl], _ha(per_cell[c, m] / _M2_PER_HA))
-                   for m, lvl in enumerate(THREAT_LEVELS)],
-                 ("Remaining", _ha(remaining[c] / _M2_PER_HA)),
-                 ("Released", _ha(max(hazard[c] - remaining[c], 0.0) / _M2_PER_HA)),
-                 ("Cell", f"{cell_m:,.0f} m grid")] for c in sel]
+        rows = [
+            [
+                *[
+                    (THREAT_LABELS[lvl], _ha(per_cell[c, m] / _M2_PER_HA))
+                    for m, lvl in enumerate(THREAT_LEVELS)
+                ],
+                ("Remaining", _ha(remaining[c] / _M2_PER_HA)),
+                ("Released", _ha(max(hazard[c] - remaining[c], 0.0) / _M2_PER_HA)),
+                ("Cell", f"{cell_m:,.0f} m grid"),
+            ]
+            for c in sel
+        ]
         style = {**_threat_style(level), "weight": 0.5}
         block = _polygon_block(f"grid-{level}", cells[sel], figures.frame, 0.0, style, rows)
         hazard_ha = float(figures.table.set_index(THREAT_LEVEL).loc[level, HAZARD_HA])
-        layers.append(_Layer(f"grid-{level}", _swatch_name(
-            "fill", THREAT_COLOURS[level], f"Grid cells: {THREAT_LABELS[level].lower()}", style),
-            [block], ("fill", THREAT_COLOURS[level], THREAT_LABELS[level], _ha(hazard_ha)),
-            "Hazard area by threat level", symbol=style))
+        layers.append(
+            _Layer(
+                f"grid-{level}",
+                _swatch_name(
+                    "fill",
+                    THREAT_COLOURS[level],
+                    f"Grid cells: {THREAT_LABELS[level].lower()}",
+                    style,
+                ),
+                [block],
+                ("fill", THREAT_COLOURS[level], THREAT_LABELS[level], _ha(hazard_ha)),
+                "Hazard area by threat level",
+                symbol=style,
+            )
+        )
     return layers, cells[used]
 
 
@@ -591,21 +749,28 @@ def _swatch(kind: str, colour: str, style: dict | None = None) -> str:
     edge = style.get("color", colour)
     width = min(float(style.get("weight", 1.0)), 3.0)
     dash = style.get("dashArray")
-    stroke = (f'stroke="{edge}" stroke-width="{width:g}" stroke-opacity='
-              f'"{float(style.get("opacity", 1.0)):g}"'
-              + (f' stroke-dasharray="{dash}"' if dash else ""))
+    stroke = (
+        f'stroke="{edge}" stroke-width="{width:g}" stroke-opacity='
+        f'"{float(style.get("opacity", 1.0)):g}"' + (f' stroke-dasharray="{dash}"' if dash else "")
+    )
     if kind == "fill":
-        shape = (f'<rect x="2" y="2" width="18" height="10" fill="{style.get("fillColor", colour)}"'
-                 f' fill-opacity="{float(style.get("fillOpacity", 1.0)):g}" {stroke}/>')
+        shape = (
+            f'<rect x="2" y="2" width="18" height="10" fill="{style.get("fillColor", colour)}"'
+            f' fill-opacity="{float(style.get("fillOpacity", 1.0)):g}" {stroke}/>'
+        )
     elif kind == "outline":
         shape = f'<rect x="2" y="2" width="18" height="10" fill="none" {stroke}/>'
     elif kind == "line":
         shape = f'<line x1="1" y1="7" x2="21" y2="7" {stroke}/>'
     else:
-        shape = (f'<circle cx="11" cy="7" r="4" fill="{style.get("fillColor", colour)}" '
-                 f'stroke="#FFFFFF" stroke-width="1"/>')
-    return (f'<svg class="minemap-swatch {kind}" width="22" height="14" viewBox="0 0 22 14" '
-            f'aria-hidden="true">{shape}</svg>')
+        shape = (
+            f'<circle cx="11" cy="7" r="4" fill="{style.get("fillColor", colour)}" '
+            f'stroke="#FFFFFF" stroke-width="1"/>'
+        )
+    return (
+        f'<svg class="minemap-swatch {kind}" width="22" height="14" viewBox="0 0 22 14" '
+        f'aria-hidden="true">{shape}</svg>'
+    )
 
 
 def _swatch_name(kind: str, colour: str, label: str, style: dict | None = None) -> str:
@@ -614,19 +779,20 @@ def _swatch_name(kind: str, colour: str, label: str, style: dict | None = None) 
 
 
 # ---------------------------------------------------------------------------------- legend
-def _legend_html(legend_id: str, title: str | None, layers: list[_Layer], notes: list[str]
-                 ) -> str:
+def _legend_html(legend_id: str, title: str | None, layers: list[_Layer], notes: list[str]) -> str:
     """The legend: sections of classes in the layer control's order, and a hide button.
 
     The button (a real ``<button>``, so it works from the keyboard) hides everything but
     the title; the runtime wires it up and starts the legend hidden on a small screen.
     """
-    parts = [f'<div id="{legend_id}" class="minemap-legend leaflet-control" role="region" '
-             'aria-label="Legend"><div class="minemap-legend-head">',
-             f"<h2>{_html.text(title or 'Legend')}</h2>",
-             f'<button type="button" class="minemap-legend-toggle" aria-expanded="true" '
-             f'aria-controls="{legend_id}-body">Hide legend</button></div>',
-             f'<div id="{legend_id}-body" class="minemap-legend-body">']
+    parts = [
+        f'<div id="{legend_id}" class="minemap-legend leaflet-control" role="region" '
+        'aria-label="Legend"><div class="minemap-legend-head">',
+        f"<h2>{_html.text(title or 'Legend')}</h2>",
+        f'<button type="button" class="minemap-legend-toggle" aria-expanded="true" '
+        f'aria-controls="{legend_id}-body">Hide legend</button></div>',
+        f'<div id="{legend_id}-body" class="minemap-legend-body">',
+    ]
     sections: dict[str, list[_Layer]] = {}
     for layer in sorted(layers, key=_control_rank):
         if layer.legend is not None:
@@ -638,7 +804,8 @@ def _legend_html(legend_id: str, title: str | None, layers: list[_Layer], notes:
             parts.append(
                 f'<tr class="minemap-legend-entry" data-layer="{_html.text(layer.key)}" '
                 f'data-colour="{colour}"><td>{_swatch(kind, colour, layer.symbol)}</td>'
-                f"<td>{_html.text(label)}</td><td class=\"ha\">{_html.text(value)}</td></tr>")
+                f'<td>{_html.text(label)}</td><td class="ha">{_html.text(value)}</td></tr>'
+            )
         parts.append("</table>")
     for note in notes:
         parts.append(f'<p class="note">{_html.text(note)}</p>')
@@ -711,22 +878,31 @@ def hazard_map(
     >>> type(m).__name__
     'Map'
     """
-    hazards = _as_hazards(hazards if isinstance(hazards, gpd.GeoDataFrame)
-                          else _io.read_hazards(hazards))
+    hazards = _as_hazards(
+        hazards if isinstance(hazards, gpd.GeoDataFrame) else _io.read_hazards(hazards)
+    )
     if releases is not None and not isinstance(releases, gpd.GeoDataFrame):
         releases = _io.read_releases(releases)
     releases = _as_releases(releases)
     if releases is not None and len(releases) == 0:
         releases = None
     if not (tolerance_m >= 0 and math.isfinite(tolerance_m)):
-        raise SchemaError(f"tolerance_m={tolerance_m!r}: give a display tolerance in metres "
-                          "(0 or more), e.g. 5.")
+        raise SchemaError(
+            f"tolerance_m={tolerance_m!r}: give a display tolerance in metres (0 or more), e.g. 5."
+        )
     if feature_budget < 1:
-        raise SchemaError(f"feature_budget={feature_budget!r}: give a positive number of "
-                          "features, e.g. 10000.")
-    context = {kind: _as_layer(src, kind) for kind, src in (
-        ("roads", roads), ("infrastructure", infrastructure), ("residential", residential),
-        ("districts", districts))}
+        raise SchemaError(
+            f"feature_budget={feature_budget!r}: give a positive number of features, e.g. 10000."
+        )
+    context = {
+        kind: _as_layer(src, kind)
+        for kind, src in (
+            ("roads", roads),
+            ("infrastructure", infrastructure),
+            ("residential", residential),
+            ("districts", districts),
+        )
+    }
     zones = _as_priority(priority)
     figs = _map_data.figures(hazards, releases)
     frame = figs.frame
@@ -739,45 +915,66 @@ def hazard_map(
     extent = np.concatenate(extent)
     centre = _geo.central_longitude(extent)
     with _geo.centred_on(centre):
-        layers, notes, cells = _layers(figs, releases, zones, context, hazards, tolerance_m,
-                                       feature_budget, public_grid_m)
-        bounds = (_geo.to_lonlat(cells, frame) if cells is not None
-                  else _geo.wrap_longitudes(extent, centre))
+        layers, notes, cells = _layers(
+            figs, releases, zones, context, hazards, tolerance_m, feature_budget, public_grid_m
+        )
+        bounds = (
+            _geo.to_lonlat(cells, frame)
+            if cells is not None
+            else _geo.wrap_longitudes(extent, centre)
+        )
     merged = any(layer.merged for layer in layers)
-    notes.insert(0, "Hectares: true (ellipsoidal) area from the full-resolution data; "
-                    "released land counts only inside hazard areas.")
+    notes.insert(
+        0,
+        "Hectares: true (ellipsoidal) area from the full-resolution data; "
+        "released land counts only inside hazard areas.",
+    )
     if figs.outside_ha > 0.005 and public_grid_m is None:
-        notes.append(f"Released outside hazard areas (not counted): {figs.outside_ha:,.2f} "
-                     "ha.")
+        notes.append(f"Released outside hazard areas (not counted): {figs.outside_ha:,.2f} ha.")
     if merged:
-        notes.append(f"Layers with more than {feature_budget:,} features are drawn merged "
-                     "per class; hover shows class totals.")
+        notes.append(
+            f"Layers with more than {feature_budget:,} features are drawn merged "
+            "per class; hover shows class totals."
+        )
 
-    fmap = _build_map(layers, bounds, title=title, tiles=tiles, attribution=attribution,
-                      canvas=merged or sum(len(b["f"]) for lyr in layers for b in lyr.blocks)
-                      > feature_budget, notes=notes)
+    fmap = _build_map(
+        layers,
+        bounds,
+        title=title,
+        tiles=tiles,
+        attribution=attribution,
+        canvas=merged or sum(len(b["f"]) for lyr in layers for b in lyr.blocks) > feature_budget,
+        notes=notes,
+    )
     fmap.minemap = {"summary": figs.table, RELEASED_OUTSIDE_HA: figs.outside_ha}
     return fmap
 
 
-def _layers(figs: Figures, releases: gpd.GeoDataFrame | None,
-            zones: gpd.GeoDataFrame | None, context: dict[str, gpd.GeoDataFrame | None],
-            hazards: gpd.GeoDataFrame, tolerance_m: float, feature_budget: int,
-            public_grid_m: float | None) -> tuple[list[_Layer], list[str], np.ndarray | None]:
+def _layers(
+    figs: Figures,
+    releases: gpd.GeoDataFrame | None,
+    zones: gpd.GeoDataFrame | None,
+    context: dict[str, gpd.GeoDataFrame | None],
+    hazards: gpd.GeoDataFrame,
+    tolerance_m: float,
+    feature_budget: int,
+    public_grid_m: float | None,
+) -> tuple[list[_Layer], list[str], np.ndarray | None]:
     """Every layer in drawing order, the legend notes and the public grid's cells."""
     frame = figs.frame
     layers: list[_Layer] = []
     for kind in ("districts", "residential"):
         if context[kind] is not None:
-            layers.append(_reference_layer(kind, context[kind], frame, tolerance_m,
-                                           feature_budget))
+            layers.append(_reference_layer(kind, context[kind], frame, tolerance_m, feature_budget))
     notes = []
     cells = None
     if public_grid_m is not None:
         grid_layers, cells = _public_layers(figs, float(public_grid_m))
         layers.extend(grid_layers)
-        notes.append(f"Public generalised map: contamination is shown as hectares per "
-                     f"{float(public_grid_m):,.0f} m grid cell; exact boundaries are withheld.")
+        notes.append(
+            f"Public generalised map: contamination is shown as hectares per "
+            f"{float(public_grid_m):,.0f} m grid cell; exact boundaries are withheld."
+        )
     else:
         layers.extend(_hazard_layers(hazards, figs, tolerance_m, feature_budget))
         if releases is not None:
@@ -787,26 +984,38 @@ def _layers(figs: Figures, releases: gpd.GeoDataFrame | None,
             layers.append(_priority_layer(zones, frame, tolerance_m, feature_budget))
     for kind in ("roads", "infrastructure"):
         if context[kind] is not None:
-            layers.append(_reference_layer(kind, context[kind], frame, tolerance_m,
-                                           feature_budget))
+            layers.append(_reference_layer(kind, context[kind], frame, tolerance_m, feature_budget))
     return layers, notes, cells
 
 
-def _build_map(layers: list[_Layer], bounds: np.ndarray, *, title: str | None,
-               tiles: str | None, attribution: str | None, canvas: bool,
-               notes: list[str]) -> folium.Map:
+def _build_map(
+    layers: list[_Layer],
+    bounds: np.ndarray,
+    *,
+    title: str | None,
+    tiles: str | None,
+    attribution: str | None,
+    canvas: bool,
+    notes: list[str],
+) -> folium.Map:
     xmin, ymin, xmax, ymax = (round(float(v), 5) for v in shapely.total_bounds(bounds))
-    fmap = folium.Map(location=[round((ymin + ymax) / 2, 5), round((xmin + xmax) / 2, 5)],
-                      zoom_start=10, tiles=None, prefer_canvas=canvas, control_scale=False,
-                      zoom_snap=0.25)
+    fmap = folium.Map(
+        location=[round((ymin + ymax) / 2, 5), round((xmin + xmax) / 2, 5)],
+        zoom_start=10,
+        tiles=None,
+        prefer_canvas=canvas,
+        control_scale=False,
+        zoom_snap=0.25,
+    )
     _page.Page().add_child(fmap)  # renders the same every time (see minemap.maps._page)
     fmap.default_js = [("leaflet", _LEAFLET_JS)]
     fmap.default_css = [("leaflet_css", _LEAFLET_CSS)]
     if title:
         fmap.get_root().title = _html.text(title)
     if tiles is not None:
-        folium.TileLayer(tiles, attr=attribution, name="Basemap", control=False,
-                         max_zoom=19).add_to(fmap)
+        folium.TileLayer(
+            tiles, attr=attribution, name="Basemap", control=False, max_zoom=19
+        ).add_to(fmap)
     legend_id = "minemap-legend"
     _Runtime(legend_id).add_to(fmap)
     for layer in layers:

@@ -80,8 +80,12 @@ def _legend(ax, handles: list) -> None:
     outside the axes is not guaranteed, so it goes inside them, in a framed box.
     """
     fig = ax.figure
-    options = {"handles": handles, "fontsize": "small", "title": "Hectares (true area)",
-               "title_fontsize": "small"}
+    options = {
+        "handles": handles,
+        "fontsize": "small",
+        "title": "Hectares (true area)",
+        "title_fontsize": "small",
+    }
     if fig.get_layout_engine() is None:
         ax.legend(loc="lower right", frameon=True, framealpha=0.9, **options)
         return
@@ -89,8 +93,13 @@ def _legend(ax, handles: list) -> None:
     if width >= 1.15 * height:
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, **options)
     else:
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.02), ncols=2 if width >= 7 else 1,
-                  frameon=False, **options)
+        ax.legend(
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.02),
+            ncols=2 if width >= 7 else 1,
+            frameon=False,
+            **options,
+        )
 
 
 def plot_map(
@@ -136,8 +145,9 @@ def plot_map(
     from matplotlib.lines import Line2D
     from matplotlib.patches import FancyArrow, Patch, Rectangle
 
-    hz = _as_hazards(hazards if isinstance(hazards, gpd.GeoDataFrame)
-                     else _io.read_hazards(hazards))
+    hz = _as_hazards(
+        hazards if isinstance(hazards, gpd.GeoDataFrame) else _io.read_hazards(hazards)
+    )
     if releases is not None and not isinstance(releases, gpd.GeoDataFrame):
         releases = _io.read_releases(releases)
     rl = _as_releases(releases)
@@ -170,45 +180,93 @@ def plot_map(
 
     dist = context(districts, "districts")
     if dist is not None:
-        _draw(ax, frame_geoms(dist), facecolor="none", edgecolor=DISTRICT_COLOUR,
-              linewidth=1.4, linestyle=_DISTRICT_DASH, zorder=1)
-        handles["districts"] = Line2D([], [], color=DISTRICT_COLOUR, linewidth=1.4,
-                                      linestyle=_DISTRICT_DASH, label="District boundaries")
+        _draw(
+            ax,
+            frame_geoms(dist),
+            facecolor="none",
+            edgecolor=DISTRICT_COLOUR,
+            linewidth=1.4,
+            linestyle=_DISTRICT_DASH,
+            zorder=1,
+        )
+        handles["districts"] = Line2D(
+            [],
+            [],
+            color=DISTRICT_COLOUR,
+            linewidth=1.4,
+            linestyle=_DISTRICT_DASH,
+            label="District boundaries",
+        )
     res = context(residential, "residential")
     if res is not None:
         geoms = frame_geoms(res)
         poly = np.isin(shapely.get_type_id(geoms), (3, 6))
-        _draw(ax, geoms[poly], facecolor=RESIDENTIAL_COLOUR, edgecolor="#5A5A5A",
-              alpha=0.4, linewidth=0.5, zorder=2)
+        _draw(
+            ax,
+            geoms[poly],
+            facecolor=RESIDENTIAL_COLOUR,
+            edgecolor="#5A5A5A",
+            alpha=0.4,
+            linewidth=0.5,
+            zorder=2,
+        )
         _draw(ax, geoms[~poly], color=RESIDENTIAL_COLOUR, markersize=6, zorder=2)
-        handles["residential"] = Patch(facecolor=RESIDENTIAL_COLOUR, edgecolor="#5A5A5A",
-                                       alpha=0.4, label="Residential areas")
+        handles["residential"] = Patch(
+            facecolor=RESIDENTIAL_COLOUR, edgecolor="#5A5A5A", alpha=0.4, label="Residential areas"
+        )
     for z, level in enumerate(reversed(THREAT_LEVELS)):
         sel = figs.piece_level == level
-        _draw(ax, _geo.simplify(figs.pieces[sel], tolerance),
-              facecolor=THREAT_COLOURS[level], edgecolor=THREAT_COLOURS[level],
-              linewidth=0.3 if level != "high" else 0.6, alpha=0.9, zorder=3 + z)
+        _draw(
+            ax,
+            _geo.simplify(figs.pieces[sel], tolerance),
+            facecolor=THREAT_COLOURS[level],
+            edgecolor=THREAT_COLOURS[level],
+            linewidth=0.3 if level != "high" else 0.6,
+            alpha=0.9,
+            zorder=3 + z,
+        )
     for level in THREAT_LEVELS:
         handles[f"hazard-{level}"] = Patch(
-            facecolor=THREAT_COLOURS[level], edgecolor="#333333",
-            label=f"{THREAT_LABELS[level]}: {ha_text(float(table.loc[level, HAZARD_HA]))}")
+            facecolor=THREAT_COLOURS[level],
+            edgecolor="#333333",
+            label=f"{THREAT_LABELS[level]}: {ha_text(float(table.loc[level, HAZARD_HA]))}",
+        )
     if rl is not None:
         for k, method in reversed(list(enumerate(RELEASE_METHODS))):
             sel = figs.release_method == k
-            _draw(ax, _geo.simplify(figs.release_geoms[sel], tolerance),
-                  facecolor=METHOD_COLOURS[method], edgecolor="white",
-                  linewidth=0.4, alpha=0.9, zorder=7)
+            _draw(
+                ax,
+                _geo.simplify(figs.release_geoms[sel], tolerance),
+                facecolor=METHOD_COLOURS[method],
+                edgecolor="white",
+                linewidth=0.4,
+                alpha=0.9,
+                zorder=7,
+            )
         for method in RELEASE_METHODS:
             if (rl[METHOD] == method).any():
                 handles[f"released-{method}"] = Patch(
-                    facecolor=METHOD_COLOURS[method], edgecolor="white", alpha=0.9,
+                    facecolor=METHOD_COLOURS[method],
+                    edgecolor="white",
+                    alpha=0.9,
                     label=f"{METHOD_LABELS[method]}: "
-                          f"{ha_text(float(table.loc[TOTAL, METHOD_HA[method]]))}")
-        _draw(ax, _geo.simplify(figs.remaining, tolerance), facecolor="none",
-              edgecolor=REMAINING_COLOUR, linewidth=0.5, linestyle=(0, (3, 2)), zorder=8)
+                    f"{ha_text(float(table.loc[TOTAL, METHOD_HA[method]]))}",
+                )
+        _draw(
+            ax,
+            _geo.simplify(figs.remaining, tolerance),
+            facecolor="none",
+            edgecolor=REMAINING_COLOUR,
+            linewidth=0.5,
+            linestyle=(0, (3, 2)),
+            zorder=8,
+        )
         handles["remaining"] = Patch(
-            facecolor="none", edgecolor=REMAINING_COLOUR, linestyle=(0, (3, 2)),
-            label=f"Remaining hazard: {ha_text(float(table.loc[TOTAL, REMAINING_HA]))}")
+            facecolor="none",
+            edgecolor=REMAINING_COLOUR,
+            linestyle=(0, (3, 2)),
+            label=f"Remaining hazard: {ha_text(float(table.loc[TOTAL, REMAINING_HA]))}",
+        )
     if priority is not None:
         from minemap.maps.interactive import _as_priority  # noqa: PLC0415 - shares the validation only
 
@@ -216,9 +274,12 @@ def plot_map(
         shown = frame_geoms(zones)
         _draw(ax, shown, facecolor=PRIORITY_COLOUR, edgecolor="none", alpha=0.15, zorder=9)
         _draw(ax, shown, facecolor="none", edgecolor=PRIORITY_EDGE, linewidth=1.6, zorder=9)
-        handles["priority"] = Patch(facecolor=_rgba(PRIORITY_COLOUR, 0.15),
-                                    edgecolor=PRIORITY_EDGE, linewidth=1.6,
-                                    label="Priority zones")
+        handles["priority"] = Patch(
+            facecolor=_rgba(PRIORITY_COLOUR, 0.15),
+            edgecolor=PRIORITY_EDGE,
+            linewidth=1.6,
+            label="Priority zones",
+        )
     rd = context(roads, "roads")
     if rd is not None:
         _draw(ax, frame_geoms(rd), color=ROAD_COLOUR, linewidth=0.8, zorder=10)
@@ -226,10 +287,22 @@ def plot_map(
     infra = context(infrastructure, "infrastructure")
     if infra is not None:
         geoms = frame_geoms(infra)
-        _draw(ax, shapely.point_on_surface(geoms), color=INFRASTRUCTURE_COLOUR, markersize=6,
-              zorder=11)
-        handles["infrastructure"] = Line2D([], [], color=INFRASTRUCTURE_COLOUR, marker="o",
-                                           linestyle="", markersize=4, label="Infrastructure")
+        _draw(
+            ax,
+            shapely.point_on_surface(geoms),
+            color=INFRASTRUCTURE_COLOUR,
+            markersize=6,
+            zorder=11,
+        )
+        handles["infrastructure"] = Line2D(
+            [],
+            [],
+            color=INFRASTRUCTURE_COLOUR,
+            marker="o",
+            linestyle="",
+            markersize=4,
+            label="Infrastructure",
+        )
 
     pad = 0.04 * span
     ax.set_xlim(xmin - pad, xmax + pad)
@@ -245,17 +318,44 @@ def plot_map(
     length = _nice_length(xmax - xmin)
     x0, y0 = xmin, ymin - pad * 0.6
     ax.add_patch(Rectangle((x0, y0), length, pad * 0.15, facecolor="black", zorder=20))
-    ax.add_patch(Rectangle((x0 + length / 2, y0), length / 2, pad * 0.15, facecolor="white",
-                           edgecolor="black", linewidth=0.6, zorder=21))
+    ax.add_patch(
+        Rectangle(
+            (x0 + length / 2, y0),
+            length / 2,
+            pad * 0.15,
+            facecolor="white",
+            edgecolor="black",
+            linewidth=0.6,
+            zorder=21,
+        )
+    )
     label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
-    ax.text(x0 + length, y0 + pad * 0.25, label, ha="center", va="bottom", fontsize=8,
-            zorder=22)
+    ax.text(x0 + length, y0 + pad * 0.25, label, ha="center", va="bottom", fontsize=8, zorder=22)
     ax.text(x0, y0 + pad * 0.25, "0", ha="center", va="bottom", fontsize=8, zorder=22)
     # north arrow (north is up along the frame's central meridian)
-    ax.add_patch(FancyArrow(xmax + pad * 0.5, ymax - pad * 1.6, 0, pad * 1.2,
-                            width=pad * 0.12, head_width=pad * 0.45, head_length=pad * 0.5,
-                            color="black", zorder=20, length_includes_head=True))
-    ax.text(xmax + pad * 0.5, ymax - pad * 0.2, "N", ha="center", va="bottom",
-            fontsize=11, fontweight="bold", zorder=22)
+    ax.add_patch(
+        FancyArrow(
+            xmax + pad * 0.5,
+            ymax - pad * 1.6,
+            0,
+            pad * 1.2,
+            width=pad * 0.12,
+            head_width=pad * 0.45,
+            head_length=pad * 0.5,
+            color="black",
+            zorder=20,
+            length_includes_head=True,
+        )
+    )
+    ax.text(
+        xmax + pad * 0.5,
+        ymax - pad * 0.2,
+        "N",
+        ha="center",
+        va="bottom",
+        fontsize=11,
+        fontweight="bold",
+        zorder=22,
+    )
     ax.set_title(title or "Hazard areas and land release")
     return fig

@@ -22,6 +22,7 @@ from minemap._errors import (
     InputFileError,
     MinemapError,
     MinemapWarning,
+    MissingDependencyError,
     OutputError,
     RepairError,
     RepairWarning,
@@ -42,6 +43,7 @@ _LAZY = {
     "plot_map": "minemap.maps",
     "priority_zones": "minemap.priority",
     "rank_hazards": "minemap.ranking",
+    "sample_data": "minemap.synthetic",
 }
 
 
@@ -65,6 +67,7 @@ __all__ = [
     "InputFileError",
     "MinemapError",
     "MinemapWarning",
+    "MissingDependencyError",
     "OutputError",
     "RepairError",
     "RepairWarning",
@@ -74,6 +77,7 @@ __all__ = [
     "plot_map",
     "priority_zones",
     "rank_hazards",
+    "sample_data",
     "save_map",
     "area_ha",
     "land_release_summary",

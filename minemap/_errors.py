@@ -52,6 +52,10 @@ class OutputError(MinemapError, OSError):
     """An output file cannot be written."""
 
 
+class MissingDependencyError(MinemapError, ImportError):
+    """An optional dependency is not installed; the message names the extra to install."""
+
+
 class MinemapWarning(UserWarning):
     """Base class of the warnings minemap emits."""
 

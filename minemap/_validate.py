@@ -307,7 +307,10 @@ def _area_of_use(crs: pyproj.CRS) -> tuple[float, float, float, float] | None:
             aou = pyproj.CRS.from_epsg(code).area_of_use if code is not None else None
         except pyproj.exceptions.CRSError:
             aou = None
-    return None if aou is None else tuple(float(v) for v in aou.bounds)
+    if aou is None:
+        return None
+    west, south, east, north = (float(v) for v in aou.bounds)
+    return west, south, east, north
 
 
 def _padded(area: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
@@ -323,10 +326,14 @@ def _padded(area: tuple[float, float, float, float]) -> tuple[float, float, floa
 
 @functools.lru_cache(maxsize=32)
 def _domain(crs: pyproj.CRS) -> _Domain:
-    geodetic = crs.geodetic_crs
+    geodetic = crs.geodetic_crs or crs  # an Earth CRS (check_earth) has a geodetic CRS
     per_unit = float(np.degrees(geodetic.axis_info[0].unit_conversion_factor or np.pi / 180))
     pm = geodetic.prime_meridian
-    pm_deg = float(np.degrees(pm.longitude * (pm.unit_conversion_factor or np.pi / 180)))
+    pm_deg = (
+        float(np.degrees(float(pm.longitude) * float(pm.unit_conversion_factor or np.pi / 180)))
+        if pm is not None
+        else 0.0
+    )
     published = _area_of_use(crs)
     if published is None:
         return _Domain(None, None, None, per_unit, pm_deg)

@@ -16,6 +16,7 @@ import numpy as np
 import pyproj
 import shapely
 
+from minemap._errors import CRSError
 from minemap._overlay import parallel, polygonal_parts
 
 #: Longest edge kept when densifying geographic coordinates, in degrees (~1.1 km).
@@ -280,8 +281,8 @@ def densify(geoms: np.ndarray, step: float) -> np.ndarray:
         sel = sel[_has_long_edge(geoms[sel], step)]
         if sel.size:
             out[sel] = _densify_family(geoms[sel], step)
-    for sel in np.flatnonzero(type_ids == 7):  # rare: collections, densify part by part
-        out[sel] = shapely.geometrycollections(list(densify(shapely.get_parts(geoms[sel]), step)))
+    for i in np.flatnonzero(type_ids == 7):  # rare: collections, densify part by part
+        out[i] = shapely.geometrycollections(list(densify(shapely.get_parts(geoms[i]), step)))
     return out
 
 
@@ -319,7 +320,7 @@ def project_dense(geoms: np.ndarray, source: object, target: object) -> np.ndarr
     numpy.ndarray
         New geometries in ``target``.
     """
-    dense = densify(np.asarray(geoms, dtype=object), max_segment_length(source))
+    dense = densify(np.asarray(geoms, dtype=object), max_segment_length(pyproj.CRS(source)))
     move = transformer(source, target)
 
     def project(xy: np.ndarray) -> np.ndarray:
@@ -428,6 +429,8 @@ LOCAL_MAX_METRES = 20_000.0
 def _radii(lat_deg: np.ndarray, crs: pyproj.CRS) -> tuple[np.ndarray, np.ndarray]:
     """Meridional and prime-vertical radii of curvature (metres) of ``crs``'s ellipsoid."""
     ellipsoid = crs.ellipsoid
+    if ellipsoid is None:  # refused on read (check_earth); a caller's own CRS may lack one
+        raise CRSError(f"{crs.name} has no ellipsoid; give a CRS of the Earth.")
     a = ellipsoid.semi_major_metre
     f = 1.0 / ellipsoid.inverse_flattening if ellipsoid.inverse_flattening else 0.0
     e2 = f * (2.0 - f)
@@ -602,7 +605,10 @@ def laea_frame(lon_0: float, lat_0: float) -> pyproj.CRS:
 
 def frame_centre(frame: pyproj.CRS) -> tuple[float, float]:
     """(longitude, latitude) in degrees of an azimuthal frame's centre."""
-    params = {p.name: p.value for p in frame.coordinate_operation.params}
+    operation = frame.coordinate_operation
+    if operation is None:
+        raise CRSError(f"{frame.name} is not a projection; an azimuthal frame was expected.")
+    params = {p.name: p.value for p in operation.params}
     return (
         float(params.get("Longitude of natural origin", 0.0)),
         float(params.get("Latitude of natural origin", 0.0)),

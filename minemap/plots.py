@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 import pandas as pd
 
+from minemap._extras import require
+
+if TYPE_CHECKING:  # matplotlib is the 'maps' extra, imported when a chart is drawn
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 from minemap.settings import (
     CANCELLED_HA,
     CLEARED_HA,
@@ -27,7 +34,9 @@ def period_labels(ends: pd.Series, freq: str | None) -> list[str]:
     return [d.date().isoformat() for d in ends]
 
 
-def plot_progress(progress: pd.DataFrame, *, title: str | None = None, ax=None):
+def plot_progress(
+    progress: pd.DataFrame, *, title: str | None = None, ax: Axes | None = None
+) -> Figure:
     """Chart cumulative land release over time, ready to paste into a report.
 
     Stacked areas show cumulative cleared, reduced and cancelled hectares; a line on the
@@ -57,6 +66,7 @@ def plot_progress(progress: pd.DataFrame, *, title: str | None = None, ax=None):
     >>> len(fig.axes)
     2
     """
+    require("matplotlib", extra="maps", purpose="the progress chart")
     import matplotlib
 
     if ax is None:
@@ -66,7 +76,7 @@ def plot_progress(progress: pd.DataFrame, *, title: str | None = None, ax=None):
         fig = Figure(figsize=(8, 4.5), layout="constrained")
         ax = fig.add_subplot()
     else:
-        fig = ax.figure
+        fig = cast("Figure", ax.figure)  # an axes of the caller's figure
     ends = pd.to_datetime(progress["period_end"])
     labels = period_labels(ends, progress.attrs.get("freq"))
     x = list(range(len(ends)))

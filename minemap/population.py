@@ -14,15 +14,12 @@ import os
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeAlias
 
 import geopandas as gpd
 import numpy as np
 import pyproj
-import rasterio
 import shapely
-from exactextract import exact_extract
-from exactextract.feature import GeoPandasFeatureSource
-from exactextract.raster import RasterioRasterSource
 
 from minemap import crs as _crs
 from minemap._errors import (
@@ -33,10 +30,18 @@ from minemap._errors import (
     InputFileError,
     SchemaError,
 )
+from minemap._extras import require
+
+require("rasterio", "exactextract", extra="population", purpose="population counts")
+
+import rasterio  # noqa: E402 - only once the extra is known to be installed
+from exactextract import exact_extract  # noqa: E402
+from exactextract.feature import GeoPandasFeatureSource  # noqa: E402
+from exactextract.raster import RasterioRasterSource  # noqa: E402
 
 __all__ = ["population_sum"]
 
-Raster = str | os.PathLike | rasterio.io.DatasetReader
+Raster: TypeAlias = str | os.PathLike | rasterio.io.DatasetReader
 
 
 @contextlib.contextmanager

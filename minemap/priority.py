@@ -40,9 +40,10 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -720,7 +721,7 @@ def _category_zones(
             zone[both] = polygonal_parts(robust(shapely.difference, zone[both], taken[both]))
         used[open_[full]] = True
         if last:
-            taken = None  # no later category needs it
+            taken = np.empty(0, dtype=object)  # no later category needs it: freed
         else:
             fresh = ~shapely.is_missing(zone) & shapely.is_missing(taken)
             taken[fresh] = zone[fresh]
@@ -732,7 +733,13 @@ def _category_zones(
     return zones
 
 
-def _prepare(hazards, releases, roads, infrastructure, residential):
+def _prepare(
+    hazards: gpd.GeoDataFrame,
+    releases: gpd.GeoDataFrame | None,
+    roads: gpd.GeoDataFrame | None,
+    infrastructure: gpd.GeoDataFrame | None,
+    residential: gpd.GeoDataFrame | None,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None, dict[str, gpd.GeoDataFrame]]:
     hazards = _as_hazards(hazards)
     releases = _as_releases(releases)
     layers = {
@@ -783,17 +790,25 @@ def _zone_frame(
 
 @gc_paused()
 def _analyse(
-    hazards,
-    releases,
-    roads,
-    infrastructure,
-    residential,
-    distances_m,
-    order,
-    distance_column,
-    as_of,
-    alongside=None,
-):
+    hazards: gpd.GeoDataFrame,
+    releases: gpd.GeoDataFrame | None,
+    roads: gpd.GeoDataFrame | None,
+    infrastructure: gpd.GeoDataFrame | None,
+    residential: gpd.GeoDataFrame | None,
+    distances_m: Mapping[str, float] | None,
+    order: Sequence[str],
+    distance_column: str | None,
+    as_of: object | None,
+    alongside: Callable[..., Callable[[_Remaining], Any]] | None = None,
+) -> tuple[
+    gpd.GeoDataFrame,
+    dict[str, gpd.GeoDataFrame],
+    dict[str, float],
+    tuple[str, ...],
+    _Remaining,
+    dict[str, np.ndarray],
+    Any,
+]:
     """Validated inputs, the remaining area and the zones.
 
     ``alongside``, if given, is the ranking's distance search: called with the feature

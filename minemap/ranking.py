@@ -34,6 +34,7 @@ import os
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -46,8 +47,10 @@ from minemap import priority as _priority
 from minemap._errors import FormatError, InputFileError, SchemaError
 from minemap._overlay import gc_paused
 from minemap.nearest import SHARED_REACH_DEGREES, FeatureIndex, regional_distances_m
-from minemap.population import Raster, population_sum
 from minemap.settings import HAZARD_ID, REMAINING_HA, THREAT_LEVEL
+
+if TYPE_CHECKING:  # population rasters need the 'population' extra, imported when given
+    from minemap.population import Raster
 
 __all__ = [
     "CRITERIA",
@@ -432,7 +435,7 @@ def _distance_search(
         live = remaining.area_m2 > 0
         work = remaining.work[live]
         here = shared and _in_shared_frame(work, remaining.work_crs, frame)
-        targets = remaining.geoms[live] if here else None
+        targets = remaining.geoms[live]
         out = {}
         for category in _priority.CATEGORIES:
             values = np.full(len(remaining.area_m2), np.nan)
@@ -517,6 +520,8 @@ def _ranking(
         buffers = _priority._true_buffers(
             targets, crs, np.full(targets.size, radius), crs, frame=remaining.frame
         )
+        from minemap.population import population_sum
+
         people[live] = population_sum(gpd.GeoSeries(buffers, crs=crs), population)
     table[POPULATION] = people
 

@@ -387,7 +387,7 @@ def _finish(table: pd.DataFrame) -> pd.DataFrame:
 def _by_columns(hazards: gpd.GeoDataFrame, by: object) -> list[str]:
     if by is None:
         return []
-    columns = [by] if isinstance(by, str) else list(by)
+    columns = [by] if isinstance(by, str) else list(by)  # type: ignore[call-overload]
     for column in columns:
         if column not in hazards.columns or column == hazards.geometry.name:
             existing = [c for c in hazards.columns if c != hazards.geometry.name]
@@ -628,8 +628,9 @@ def progress_over_time(
             f"{option_hint('freq', repr(freq))} is not a period length; use "
             "M, Q or Y (or a pandas offset alias such as QE)."
         ) from None
-    first = _as_timestamp(start) if start is not None else releases[RELEASE_DATE].min()
-    last = _as_timestamp(end) if end is not None else releases[RELEASE_DATE].max()
+    chosen_first, chosen_last = _as_timestamp(start), _as_timestamp(end)
+    first = chosen_first if chosen_first is not None else releases[RELEASE_DATE].min()
+    last = chosen_last if chosen_last is not None else releases[RELEASE_DATE].max()
     if offset.n <= 0 or not isinstance(offset, _PERIODS):
         raise SchemaError(
             f"{option_hint('freq', repr(freq))} is not a period of a day or "

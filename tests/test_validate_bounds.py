@@ -10,7 +10,6 @@ naming the file, the ids, the bounds and the fix.
 
 from __future__ import annotations
 
-import time
 import warnings
 
 import geopandas as gpd
@@ -307,12 +306,10 @@ def test_features_beyond_the_zone_are_judged_once_per_cell(monkeypatch):
     geoms = _scattered(100_000, (3.0, 27.0))
     _validate._domain(pyproj.CRS(32633))
     judged.clear()
-    start = time.perf_counter()
     _validate.check_bounds(geoms, pyproj.CRS(32633), pd.Series(range(len(geoms))), "x")
-    elapsed = time.perf_counter() - start
-    # 400,000 corners and 20,000 sampled vertices over ~1,900 x 1,700 km: ~33,000 cells
+    # 400,000 corners and 20,000 sampled vertices over ~1,900 x 1,700 km: ~33,000 cells (the
+    # work is counted, not timed: timing belongs to benchmarks/)
     assert len(judged) == 1 and judged[0] < 40_000
-    assert elapsed < 1.0
 
 
 # --------------------------------------------------------------------------- lon/lat

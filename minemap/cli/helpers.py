@@ -155,8 +155,8 @@ def read_feature_option(
         try:
             return _io.read_features(
                 path,
-                kind=kind,
-                layer=layer,  # type: ignore[arg-type]
+                kind=kind,  # type: ignore[arg-type]  # the option names a FeatureKind
+                layer=layer,
                 crs=args.crs,
                 override_crs=args.override_crs,
                 tags=tags,

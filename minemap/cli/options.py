@@ -146,7 +146,7 @@ def add_as_of(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_feature_layer(parser: argparse.ArgumentParser, kind: str, what: str) -> None:
+def add_feature_layer(parser: argparse._ActionsContainer, kind: str, what: str) -> None:
     """--KIND FILE and --KIND-layer NAME for a context or priority layer."""
     formats = (
         INPUT_FORMATS
@@ -177,7 +177,7 @@ _TAG_EXAMPLES = {
 }
 
 
-def add_osm_tags(parser: argparse.ArgumentParser, kind: str) -> None:
+def add_osm_tags(parser: argparse._ActionsContainer, kind: str) -> None:
     """--KIND-tags: which OpenStreetMap (or attribute) tags select features of KIND."""
     parser.add_argument(
         f"--{kind}-tags",

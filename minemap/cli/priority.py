@@ -7,6 +7,7 @@ One call each to :func:`minemap.priority.priority_zones` and
 from __future__ import annotations
 
 import argparse
+import importlib
 import warnings
 
 import pandas as pd
@@ -86,6 +87,8 @@ def cmd_priority(args: argparse.Namespace, records: list[warnings.WarningMessage
         raise SchemaError("give at least one of --roads, --infrastructure, --residential.")
     _check_zones_output(args)
     helpers.plan_outputs(args, [("-o", args.output, None), ("--ranking", args.ranking, (".csv",))])
+    if args.population is not None:  # needs the 'population' extra: say so before the work
+        importlib.import_module("minemap.population")
     weights = None
     if args.weights:
         with helpers.naming("--weights", args.weights):

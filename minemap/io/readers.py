@@ -13,7 +13,7 @@ import tempfile
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeAlias
 
 import geopandas as gpd
 import numpy as np
@@ -39,7 +39,7 @@ from minemap._errors import (
 from minemap._overlay import gc_paused
 from minemap.io import _curves, _guard
 from minemap.io.csv_points import CSV_SUFFIXES, read_csv
-from minemap.io.tags import TagSpec, check_keys, match_tags, parse_tags
+from minemap.io.tags import TagFilter, TagSpec, check_keys, match_tags, parse_tags
 from minemap.settings import (
     HAZARD_ID,
     METHOD,
@@ -51,7 +51,7 @@ from minemap.settings import (
 )
 from minemap.vocabulary import METHOD_ALIASES, THREAT_ALIASES, resolve_aliases
 
-Source = str | os.PathLike | gpd.GeoDataFrame
+Source: TypeAlias = str | os.PathLike | gpd.GeoDataFrame
 FeatureKind = Literal["roads", "infrastructure", "residential", "districts", "any"]
 
 
@@ -669,7 +669,12 @@ def check_feature_kind(kind: object) -> FeatureKind:
 
 
 def select_tags(
-    gdf: gpd.GeoDataFrame, tags: TagSpec, *, label: str, kind: str, where: str = "the layer"
+    gdf: gpd.GeoDataFrame,
+    tags: TagSpec | TagFilter,
+    *,
+    label: str,
+    kind: str,
+    where: str = "the layer",
 ) -> gpd.GeoDataFrame:
     """The features of ``gdf`` carrying one of ``tags``; refuse an empty selection.
 

@@ -234,7 +234,7 @@ def match_tags(frame: pd.DataFrame, spec: TagSpec | TagFilter) -> np.ndarray:
     >>> match_tags(frame, "highway=track,bridge").tolist()
     [True, False, True]
     """
-    return match_terms(frame, spec).any(axis=0)
+    return np.asarray(match_terms(frame, spec).any(axis=0), dtype=bool)
 
 
 def check_keys(frame: pd.DataFrame, spec: TagSpec | TagFilter, label: str) -> None:

@@ -216,7 +216,7 @@ class OutputSet:
 
     def add_text(self, path: str | os.PathLike, text: str) -> None:
         """Stage UTF-8 text."""
-        self.add(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        self.add(path, lambda tmp: _write_utf8(tmp, text))
 
     def commit(self) -> list[Path]:
         """Put every staged output in place; roll back all of them if one fails."""
@@ -348,7 +348,11 @@ def write_atomic(path: str | os.PathLike, writer: Callable[[Path], None]) -> Pat
 
 def write_text(path: str | os.PathLike, text: str) -> Path:
     """Write UTF-8 text atomically (see :func:`write_atomic`)."""
-    return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    return write_atomic(path, lambda tmp: _write_utf8(tmp, text))
+
+
+def _write_utf8(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
 
 
 #: Vector formats minemap writes, by extension, with the GDAL driver that writes them. A

@@ -14,15 +14,19 @@ for drawing. folium is imported only by this package.
 
 from __future__ import annotations
 
-from minemap.maps import settings
-from minemap.maps.interactive import (
+from minemap._extras import require
+
+require("folium", extra="maps", purpose="the map")
+
+from minemap.maps import settings  # noqa: E402 - only once folium is known to be there
+from minemap.maps.interactive import (  # noqa: E402
     DEFAULT_TOLERANCE_M,
     FEATURE_BUDGET,
     hazard_map,
     map_html,
     save_map,
 )
-from minemap.maps.static import plot_map
+from minemap.maps.static import plot_map  # noqa: E402
 
 __all__ = [
     "DEFAULT_TOLERANCE_M",

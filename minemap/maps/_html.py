@@ -20,6 +20,7 @@ from functools import cache
 from pathlib import Path
 
 from minemap._errors import OutputError
+from minemap._extras import require
 
 _SCRIPT_ESCAPES = {
     "<": "\\u003c",
@@ -528,13 +529,9 @@ table.minemap-tip td.long { white-space: pre-wrap; overflow-wrap: anywhere; min-
 @cache
 def _leaflet_files() -> tuple[str, str]:
     """Leaflet's minified JavaScript and CSS from the installed ``xstatic-leaflet`` package."""
-    try:
-        import xstatic.pkg.leaflet as xleaflet
-    except ImportError:  # pragma: no cover - a declared dependency
-        raise OutputError(
-            "offline maps need the 'xstatic-leaflet' package (Leaflet's files); "
-            "install it with: pip install xstatic-leaflet"
-        ) from None
+    require("xstatic.pkg.leaflet", extra="maps", purpose="offline maps (Leaflet's files)")
+    import xstatic.pkg.leaflet as xleaflet
+
     base = Path(xleaflet.BASE_DIR)
     return (
         (base / "leaflet.js").read_text(encoding="utf-8"),

@@ -13,6 +13,7 @@ import numpy as np
 import shapely
 
 from minemap import io as _io
+from minemap._extras import require
 from minemap.maps import _data as _map_data
 from minemap.maps import _geometry as _geo
 from minemap.maps._data import (
@@ -141,6 +142,7 @@ def plot_map(
     >>> fig.axes[0].get_legend() is not None
     True
     """
+    require("matplotlib", extra="maps", purpose="static maps")
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
     from matplotlib.patches import FancyArrow, Patch, Rectangle

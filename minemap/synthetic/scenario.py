@@ -43,16 +43,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
-import rasterio
-import rasterio.crs
-import rasterio.errors
-import rasterio.features
 import shapely
-from scipy import ndimage
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from minemap._errors import OutputError
+from minemap._extras import require
 from minemap.settings import (
     HAZARD_ID,
     METHOD,
@@ -62,6 +56,16 @@ from minemap.settings import (
     THREAT_LEVEL,
     THREAT_LEVELS,
 )
+
+require("scipy", "rasterio", extra="synthetic", purpose="the synthetic scenario generator")
+
+import rasterio  # noqa: E402 - only once the extra is known to be installed
+import rasterio.crs  # noqa: E402
+import rasterio.errors  # noqa: E402
+import rasterio.features  # noqa: E402
+from scipy import ndimage  # noqa: E402
+from scipy.sparse import coo_matrix  # noqa: E402
+from scipy.sparse.csgraph import connected_components  # noqa: E402
 
 __all__ = ["Scenario", "make_scenario", "write_population_raster", "write_scenario"]
 
@@ -941,7 +945,7 @@ def _release_geometries(plan: _ReleasePlan, hazards: np.ndarray, project: _Proje
     geoms = np.full(len(plan.hazard), None, dtype=object)
     cut = plan.hazard >= 0
     geoms[cut] = outline[plan.hazard[cut]]
-    band = cut & np.not_equal(plan.cutter, None)
+    band = cut & _present(plan.cutter)
     if band.any():
         cutters = project(plan.cutter[band].astype(object))
         geoms[band] = _largest_polygon(shapely.intersection(geoms[band], cutters))
@@ -959,7 +963,7 @@ def _finish_releases(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Release geometries (output CRS), method index and dates, in date order."""
     geoms = _release_geometries(plan, hazards, project)
-    kept = np.flatnonzero(np.not_equal(geoms, None))
+    kept = np.flatnonzero(_present(geoms))
     area = np.zeros(len(geoms))
     area[kept] = shapely.area(to_frame(geoms[kept]))
     method = _release_methods(rng, plan, area)
@@ -1079,13 +1083,18 @@ def _envelope(half: float, *layers: np.ndarray) -> shapely.Polygon:
     return shapely.box(xmin - pad, ymin - pad, xmax + pad, ymax + pad)
 
 
+def _present(values: np.ndarray) -> np.ndarray:
+    """Which entries of an object array are not ``None``."""
+    return np.fromiter((v is not None for v in values), dtype=bool, count=len(values))
+
+
 def _district_of(geoms: np.ndarray, districts: np.ndarray, names: np.ndarray) -> np.ndarray:
     """Name of the district holding each feature's representative point."""
     points = shapely.point_on_surface(geoms)
     found, district = shapely.STRtree(districts).query(points, predicate="intersects")
     out = np.full(len(geoms), None, dtype=object)
     out[found[::-1]] = names[district[::-1]]  # reversed: the first match wins
-    missing = np.flatnonzero(np.equal(out, None))
+    missing = np.flatnonzero(~_present(out))
     if missing.size:
         _, nearest = shapely.STRtree(districts).query_nearest(points[missing], all_matches=False)
         out[missing] = names[nearest]
@@ -1199,7 +1208,7 @@ def make_scenario(
         land.road_geoms,
         land.settlement_geoms,
         land.infra_points,
-        plan.free[np.not_equal(plan.free, None)].astype(object),
+        plan.free[_present(plan.free)].astype(object),
     )
     district_geoms, district_names = _make_districts(rng, n_districts, envelope)
 

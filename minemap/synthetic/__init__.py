@@ -1,0 +1,39 @@
+"""Synthetic scenarios: invented hazards, releases and features for tests, notebooks and the
+sample data. Nothing here describes a real minefield.
+
+* :mod:`minemap.synthetic.scenario`: :func:`make_scenario` draws a scenario,
+  :func:`write_scenario` and :func:`write_population_raster` write it
+  (``python -m minemap.synthetic --out DIR``).
+* :mod:`minemap.synthetic.sample`: :func:`sample_data` writes the sample scenario that the
+  repository ships as ``sample_data/``, so it is there after ``pip install`` too.
+
+Needs the ``synthetic`` extra (scipy, rasterio): ``pip install 'minemap[synthetic]'``.
+"""
+
+from __future__ import annotations
+
+from minemap.synthetic.sample import SAMPLE_FILES, SAMPLE_SEED, sample_data
+from minemap.synthetic.scenario import (
+    FORMATS,
+    LAYERS,
+    RASTER_NODATA,
+    Scenario,
+    main,
+    make_scenario,
+    write_population_raster,
+    write_scenario,
+)
+
+__all__ = [
+    "FORMATS",
+    "LAYERS",
+    "RASTER_NODATA",
+    "SAMPLE_FILES",
+    "SAMPLE_SEED",
+    "Scenario",
+    "main",
+    "make_scenario",
+    "sample_data",
+    "write_population_raster",
+    "write_scenario",
+]

@@ -1,0 +1,95 @@
+"""The sample data written from the package (``minemap.synthetic.sample``) is the repository's
+``sample_data/``, and writing it never replaces a file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyogrio
+import pytest
+import rasterio
+from geopandas.testing import assert_geodataframe_equal
+
+import minemap
+from minemap import OutputError
+from minemap.cli import run
+from minemap.synthetic import LAYERS, SAMPLE_FILES, sample_data
+
+SHIPPED = Path(__file__).resolve().parents[1] / "sample_data"
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory) -> Path:
+    return sample_data(tmp_path_factory.mktemp("sample") / "new folder")
+
+
+def test_every_file_is_written(written):
+    assert sorted(p.name for p in written.iterdir()) == sorted(SAMPLE_FILES)
+    assert "SYNTHETIC" in (written / "SYNTHETIC.txt").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_the_layers_equal_the_shipped_sample(written, layer):
+    shipped = pyogrio.read_dataframe(SHIPPED / "scenario.gpkg", layer=layer)
+    assert_geodataframe_equal(
+        pyogrio.read_dataframe(written / "scenario.gpkg", layer=layer), shipped
+    )
+    assert_geodataframe_equal(
+        pyogrio.read_dataframe(written / f"{layer}.geojson"),
+        pyogrio.read_dataframe(SHIPPED / f"{layer}.geojson"),
+    )
+
+
+def test_the_population_raster_equals_the_shipped_one(written):
+    with (
+        rasterio.open(written / "population.tif") as new,
+        rasterio.open(SHIPPED / "population.tif") as old,
+    ):
+        assert new.crs == old.crs
+        assert new.transform == old.transform
+        assert new.nodata == old.nodata
+        np.testing.assert_array_equal(new.read(), old.read())
+
+
+def test_nothing_is_replaced(written):
+    before = {p.name: p.read_bytes() for p in written.iterdir()}
+    with pytest.raises(OutputError, match=r"already holds scenario.gpkg, .*new or empty folder"):
+        sample_data(written)
+    assert {p.name: p.read_bytes() for p in written.iterdir()} == before
+
+
+def test_a_folder_with_other_files_keeps_them(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
+    folder = sample_data(tmp_path)
+    assert folder == tmp_path
+    assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted((*SAMPLE_FILES, "notes.txt"))
+    assert not list(tmp_path.parent.glob(".minemap-sample-*"))  # no staging folder left
+
+
+def test_a_file_is_not_a_folder(tmp_path):
+    (tmp_path / "f").write_text("x", encoding="utf-8")
+    with pytest.raises(OutputError, match=r"f is a file; give a folder"):
+        sample_data(tmp_path / "f")
+
+
+def test_the_default_folder_is_made_once_in_the_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    first = minemap.sample_data()
+    assert first == tmp_path / "minemap" / f"sample_data-{minemap.__version__}"
+    stamp = (first / "scenario.gpkg").stat().st_mtime_ns
+    assert minemap.sample_data() == first  # reused, not written again
+    assert (first / "scenario.gpkg").stat().st_mtime_ns == stamp
+
+
+def test_the_command_writes_and_refuses(tmp_path, capsys):
+    folder = tmp_path / "sample"
+    assert run(["sample-data", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == f"Synthetic sample data (not real minefields) in {folder}:"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(SAMPLE_FILES)
+    assert run(["sample-data", str(folder)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith(f"minemap: error: {folder} already holds scenario.gpkg")

@@ -185,3 +185,106 @@ def test_public_grid_with_the_shared_frames_antipode_on_a_cluster():
     assert grid.released_ha.sum() == pytest.approx(table.loc["total", "released_ha"], rel=1e-6)
     for level in THREAT_LEVELS:
         assert grid[f"{level}_ha"].sum() == pytest.approx(table.loc[level, "hazard_ha"], rel=1e-6)
+
+
+# ------------------------------------------------------------------------- static world map
+def _plot(hazards, releases):
+    from minemap.maps import plot_map
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        return plot_map(hazards, releases)
+
+
+def _polygons(ax) -> list[tuple[str, np.ndarray]]:
+    """(fill colour, vertices) of every drawn polygon ring with a fill."""
+    from matplotlib.collections import PatchCollection
+    from matplotlib.colors import to_hex
+
+    out = []
+    for coll in ax.collections:
+        if not isinstance(coll, PatchCollection) or not len(coll.get_facecolor()):
+            continue
+        colour = to_hex(coll.get_facecolor()[0]).upper()
+        out.extend((colour, path.vertices) for path in coll.get_paths())
+    return out
+
+
+def _world_check(hazards, fig) -> tuple[pyproj.Transformer, list]:
+    """Every threat level's place is drawn in its colour where it is; no drawn vertex is
+    anywhere else; nothing is NaN or beyond the world. Returns the view's transformer."""
+    from minemap.settings import THREAT_COLOURS
+
+    ax = fig.axes[0]
+    crs = ax.minemap["crs"]
+    assert crs.coordinate_operation.method_name == "Equal Earth"
+    to_view = pyproj.Transformer.from_crs(WGS84, crs, always_xy=True)
+    drawn = _polygons(ax)
+    half_width = pyproj.Transformer.from_crs(WGS84, "+proj=eqearth", always_xy=True).transform(
+        180.0, 0.0
+    )[0]
+    for lim in (*ax.get_xlim(), *ax.get_ylim()):
+        assert np.isfinite(lim) and abs(lim) < 1.1 * half_width
+    for _, vertices in drawn:
+        assert np.isfinite(vertices).all()
+    # drawn shapes are simplified by up to a 3000th of the view (far below a line's width)
+    tolerance = max(np.ptp(ax.get_xlim()), np.ptp(ax.get_ylim())) / 3000.0
+    for level, place in _by_level(hazards).items():
+        mine = shapely.union_all(
+            [shapely.Polygon(v) for c, v in drawn if c == THREAT_COLOURS[level].upper()]
+        )
+        for part in shapely.get_parts(place):
+            point = shapely.point_on_surface(part)
+            x, y = to_view.transform(point.x, point.y)
+            assert shapely.distance(mine, shapely.Point(x, y)) <= tolerance, (level, point)
+    hazard_ll = shapely.union_all(_canonical(hazards.geometry))
+    to_lonlat = pyproj.Transformer.from_crs(crs, WGS84, always_xy=True)
+    for colour, vertices in drawn:
+        if colour in {c.upper() for c in THREAT_COLOURS.values()}:
+            lon, lat = to_lonlat.transform(vertices[:, 0], vertices[:, 1])
+            away = shapely.distance(shapely.points(lon, lat), hazard_ll)
+            assert away.max() < 1e-6, colour
+            # and so is each edge: none runs across the map between two far places
+            middle = (vertices[1:] + vertices[:-1]) / 2.0
+            lon, lat = to_lonlat.transform(middle[:, 0], middle[:, 1])
+            assert shapely.distance(shapely.points(lon, lat), hazard_ll).max() < 0.2, colour
+    return to_view, drawn
+
+
+def test_static_map_round_the_globe_draws_every_hazard_where_it_is():
+    hazards, releases = _layers()
+    fig = _plot(hazards, releases)
+    to_view, drawn = _world_check(hazards, fig)
+    ax = fig.axes[0]
+    assert any("Equal Earth" in t.get_text() for t in ax.texts)
+    assert "N" not in [t.get_text() for t in ax.texts]  # no north arrow on a world map
+    # the cluster across 180° is drawn in one place, not at both edges of the map
+    x180, _ = to_view.transform(180.0, 50.0)
+    near = [v for _, v in drawn if abs(v[:, 1].mean() - to_view.transform(180.0, 50.0)[1]) < 5e4]
+    assert near and np.ptp(np.vstack(near)[:, 0]) < 100_000
+
+
+def test_static_map_cuts_what_crosses_its_edge():
+    """A ring of hazard round the globe crosses the map's edge: it is cut there and drawn
+    from edge to edge, every other hazard still where it is."""
+    hazards, releases = _layers()
+    ring = gpd.GeoDataFrame(
+        {"hazard_id": ["ring"], "threat_level": ["low"]},
+        geometry=[box(-180.0, -40.0, 180.0, -39.5)],
+        crs=4326,
+    )
+    hazards = gpd.GeoDataFrame(
+        {
+            "hazard_id": [*hazards.hazard_id, "ring"],
+            "threat_level": [*hazards.threat_level, "low"],
+        },
+        geometry=[*hazards.geometry, *ring.geometry],
+        crs=4326,
+    )
+    fig = _plot(hazards, releases)
+    to_view, drawn = _world_check(hazards, fig)
+    eqearth = pyproj.Transformer.from_crs(WGS84, "+proj=eqearth", always_xy=True)
+    edge, _ = eqearth.transform(180.0, -39.5)  # the map's edge where the ring is widest
+    xs = np.concatenate([v[:, 0] for _, v in drawn])
+    assert xs.max() == pytest.approx(abs(edge), rel=1e-6)
+    assert xs.min() == pytest.approx(-abs(edge), rel=1e-6)

@@ -304,12 +304,3 @@ def test_population_of_hazards_at_180_alone_is_counted_where_they_are(tmp_path):
     want = spread.set_index("hazard_id")["population"]  # checked against an oracle above
     assert got["H0a"] == pytest.approx(want["H4a"], rel=1e-3)
     assert got["H0b"] == pytest.approx(want["H4b"], rel=1e-3)
-
-
-def test_public_grid_of_data_spread_round_the_globe_is_refused_in_one_line():
-    from minemap import maps
-    from minemap._errors import SchemaError
-
-    hazards, releases, _ = scene(AT_ANTIPODE, cut=True)
-    with pytest.raises(SchemaError, match="spread round the globe.*one public map per region"):
-        maps.hazard_map(hazards, releases, tiles=None, public_grid_m=50_000)

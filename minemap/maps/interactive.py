@@ -28,13 +28,10 @@ from jinja2 import Template
 
 from minemap import crs as _crs
 from minemap import io as _io
-from minemap._errors import GeometryTypeError, SchemaError, option_hint
-from minemap._overlay import (
-    pairwise_intersection_area,
-)
+from minemap._errors import GeometryTypeError, SchemaError
 from minemap.maps import _data as _map_data
 from minemap.maps import _geometry as _geo
-from minemap.maps import _html, _page
+from minemap.maps import _grid, _html, _page
 from minemap.maps._data import (
     DISTRICT_COLOUR,
     INFRASTRUCTURE_COLOUR,
@@ -657,55 +654,22 @@ def _reference_layer(
     )
 
 
-#: A public grid map has at most this many cells (each is an overlay and a drawn square).
-MAX_GRID_CELLS = 250_000
-
-
-def _public_layers(figures: Figures, cell_m: float) -> tuple[list[_Layer], np.ndarray]:
-    """Contamination aggregated on a square grid: no original vertex leaves the frame."""
-    if not (cell_m > 0 and math.isfinite(cell_m)):
-        raise SchemaError(
-            f"public_grid_m={cell_m!r}: give the grid cell size in metres, e.g. 1000."
-        )
-    if not figures.held:
-        raise SchemaError(
-            f"{option_hint('public_grid_m', f'{cell_m:g}')}: the hazards are spread round "
-            "the globe (more than 120° apart), and one square grid cannot hold them all; "
-            "make one public map per region."
-        )
-    live = ~shapely.is_empty(figures.pieces)
-    bounds = shapely.total_bounds(figures.pieces[live])
-    count = (math.floor((bounds[2] - bounds[0]) / cell_m) + 2) * (
-        math.floor((bounds[3] - bounds[1]) / cell_m) + 2
-    )
-    if count > MAX_GRID_CELLS:
-        smallest = math.sqrt((bounds[2] - bounds[0]) * (bounds[3] - bounds[1]) / MAX_GRID_CELLS)
-        raise SchemaError(
-            f"{option_hint('public_grid_m', f'{cell_m:g}')} over "
-            f"{(bounds[2] - bounds[0]) / 1e3:,.1f} x "
-            f"{(bounds[3] - bounds[1]) / 1e3:,.1f} km makes about {count:,} cells, more than "
-            f"{MAX_GRID_CELLS:,}; choose cells of at least {math.ceil(smallest):,} m (a public "
-            "map needs coarse cells anyway)."
-        )
-    cells = _geo.square_grid(tuple(bounds), cell_m)
-    i, j, area = pairwise_intersection_area(figures.pieces, cells)
-    level_index = {lvl: k for k, lvl in enumerate(THREAT_LEVELS)}
-    per_cell = np.zeros((cells.size, len(THREAT_LEVELS)))
-    np.add.at(
-        per_cell,
-        (j, np.array([level_index[v] for v in figures.piece_level[i]], dtype=np.intp)),
-        area,
-    )
-    ri, rj, rarea = pairwise_intersection_area(figures.remaining, cells)
-    remaining = np.zeros(cells.size)
-    np.add.at(remaining, rj, rarea)
+def _public_layers(
+    figures: Figures, cell_m: float, tolerance_m: float
+) -> tuple[list[_Layer], _grid.Grid, np.ndarray]:
+    """Contamination aggregated on a square grid (:mod:`minemap.maps._grid`): no original
+    vertex leaves the frame. Returns the layers, the grid and its cells as drawn (lon/lat)."""
+    grid = _grid.public_grid(figures, cell_m)
+    shown = grid.display(tolerance_m)
+    per_cell = grid.level_m2
+    remaining = grid.remaining_m2
     hazard = per_cell.sum(axis=1)
-    used = np.flatnonzero(hazard > 0)
-    top = np.argmax(per_cell[used] > 0, axis=1)  # first (highest) level present
+    top = np.argmax(per_cell > 0, axis=1)  # first (highest) level present
+    table = figures.table.set_index(THREAT_LEVEL)
     layers = []
     for k in reversed(range(len(THREAT_LEVELS))):
         level = THREAT_LEVELS[k]
-        sel = used[top == k]
+        sel = np.flatnonzero(top == k)
         rows = [
             [
                 *[
@@ -719,8 +683,7 @@ def _public_layers(figures: Figures, cell_m: float) -> tuple[list[_Layer], np.nd
             for c in sel
         ]
         style = {**_threat_style(level), "weight": 0.5}
-        block = _polygon_block(f"grid-{level}", cells[sel], figures.frame, 0.0, style, rows)
-        hazard_ha = float(figures.table.set_index(THREAT_LEVEL).loc[level, HAZARD_HA])
+        block = _polygon_block(f"grid-{level}", shown[sel], _WGS84, 0.0, style, rows)
         layers.append(
             _Layer(
                 f"grid-{level}",
@@ -731,12 +694,17 @@ def _public_layers(figures: Figures, cell_m: float) -> tuple[list[_Layer], np.nd
                     style,
                 ),
                 [block],
-                ("fill", THREAT_COLOURS[level], THREAT_LABELS[level], _ha(hazard_ha)),
+                (
+                    "fill",
+                    THREAT_COLOURS[level],
+                    THREAT_LABELS[level],
+                    _ha(float(table.loc[level, HAZARD_HA])),
+                ),
                 "Hazard area by threat level",
                 symbol=style,
             )
         )
-    return layers, cells[used]
+    return layers, grid, shown
 
 
 def _swatch(kind: str, colour: str, style: dict | None = None) -> str:
@@ -905,7 +873,6 @@ def hazard_map(
     }
     zones = _as_priority(priority)
     figs = _map_data.figures(hazards, releases)
-    frame = figs.frame
 
     # one central longitude for every layer: data across 180° is drawn on one side of it
     extent = [_geo.project(figs.work, figs.work_crs, _WGS84)]
@@ -915,12 +882,12 @@ def hazard_map(
     extent = np.concatenate(extent)
     centre = _geo.central_longitude(extent)
     with _geo.centred_on(centre):
-        layers, notes, cells = _layers(
+        layers, notes, public = _layers(
             figs, releases, zones, context, hazards, tolerance_m, feature_budget, public_grid_m
         )
         bounds = (
-            _geo.to_lonlat(cells, frame)
-            if cells is not None
+            _geo.to_lonlat(public[1], _WGS84)
+            if public is not None
             else _geo.wrap_longitudes(extent, centre)
         )
     merged = any(layer.merged for layer in layers)
@@ -947,6 +914,8 @@ def hazard_map(
         notes=notes,
     )
     fmap.minemap = {"summary": figs.table, RELEASED_OUTSIDE_HA: figs.outside_ha}
+    if public is not None:
+        fmap.minemap["grid"] = public[0].table
     return fmap
 
 
@@ -959,18 +928,20 @@ def _layers(
     tolerance_m: float,
     feature_budget: int,
     public_grid_m: float | None,
-) -> tuple[list[_Layer], list[str], np.ndarray | None]:
-    """Every layer in drawing order, the legend notes and the public grid's cells."""
+) -> tuple[list[_Layer], list[str], tuple[_grid.Grid, np.ndarray] | None]:
+    """Every layer in drawing order, the legend notes, and the public grid with its cells
+    as drawn (lon/lat)."""
     frame = figs.frame
     layers: list[_Layer] = []
     for kind in ("districts", "residential"):
         if context[kind] is not None:
             layers.append(_reference_layer(kind, context[kind], frame, tolerance_m, feature_budget))
     notes = []
-    cells = None
+    public = None
     if public_grid_m is not None:
-        grid_layers, cells = _public_layers(figs, float(public_grid_m))
+        grid_layers, grid, cells = _public_layers(figs, float(public_grid_m), tolerance_m)
         layers.extend(grid_layers)
+        public = (grid, cells)
         notes.append(
             f"Public generalised map: contamination is shown as hectares per "
             f"{float(public_grid_m):,.0f} m grid cell; exact boundaries are withheld."
@@ -985,7 +956,7 @@ def _layers(
     for kind in ("roads", "infrastructure"):
         if context[kind] is not None:
             layers.append(_reference_layer(kind, context[kind], frame, tolerance_m, feature_budget))
-    return layers, notes, cells
+    return layers, notes, public
 
 
 def _build_map(

@@ -1,7 +1,10 @@
 """Static maps for PDF reports: the HTML map's palette, legend, scale bar and north arrow.
 
 The map is drawn in the equal-area frame the figures are measured in, so the scale bar is
-true to the data; legend hectares are the same exact figures as in the HTML map.
+true to the data; legend hectares are the same exact figures as in the HTML map. Data spread
+round the globe, which that frame cannot draw, is drawn in the Equal Earth projection
+centred on it, with a graticule instead of the scale bar and north arrow
+(:mod:`minemap.maps._world`).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from minemap import io as _io
 from minemap._extras import require
 from minemap.maps import _data as _map_data
 from minemap.maps import _geometry as _geo
+from minemap.maps import _world
 from minemap.maps._data import (
     DISTRICT_COLOUR,
     INFRASTRUCTURE_COLOUR,
@@ -145,7 +149,7 @@ def plot_map(
     require("matplotlib", extra="maps", purpose="static maps")
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
-    from matplotlib.patches import FancyArrow, Patch, Rectangle
+    from matplotlib.patches import Patch
 
     hz = _as_hazards(
         hazards if isinstance(hazards, gpd.GeoDataFrame) else _io.read_hazards(hazards)
@@ -154,7 +158,7 @@ def plot_map(
         releases = _io.read_releases(releases)
     rl = _as_releases(releases)
     figs = _map_data.figures(hz, rl)
-    frame = figs.frame
+    shown_in = _world.view(figs)
     table = figs.table.set_index(THREAT_LEVEL)
 
     if ax is None:
@@ -162,13 +166,14 @@ def plot_map(
         ax = fig.add_subplot()
     else:
         fig = ax.figure
-    live = ~shapely.is_empty(figs.pieces)
-    xmin, ymin, xmax, ymax = shapely.total_bounds(figs.pieces[live])
+    pieces = shown_in.pieces
+    live = ~shapely.is_empty(pieces)
+    xmin, ymin, xmax, ymax = shapely.total_bounds(pieces[live])
     span = max(xmax - xmin, ymax - ymin, 1.0)
     tolerance = span / 3000.0  # well below a printed line width
 
-    def frame_geoms(layer: gpd.GeoDataFrame) -> np.ndarray:
-        geoms = _geo.project(np.asarray(layer.geometry.array, dtype=object), layer.crs, frame)
+    def shown_geoms(layer: gpd.GeoDataFrame) -> np.ndarray:
+        geoms = shown_in.project(np.asarray(layer.geometry.array, dtype=object), layer.crs)
         return _geo.simplify(geoms, tolerance)
 
     handles: dict[str, object] = {}  # legend entries by layer key, ordered as in the HTML map
@@ -184,7 +189,7 @@ def plot_map(
     if dist is not None:
         _draw(
             ax,
-            frame_geoms(dist),
+            shown_geoms(dist),
             facecolor="none",
             edgecolor=DISTRICT_COLOUR,
             linewidth=1.4,
@@ -201,7 +206,7 @@ def plot_map(
         )
     res = context(residential, "residential")
     if res is not None:
-        geoms = frame_geoms(res)
+        geoms = shown_geoms(res)
         poly = np.isin(shapely.get_type_id(geoms), (3, 6))
         _draw(
             ax,
@@ -220,7 +225,7 @@ def plot_map(
         sel = figs.piece_level == level
         _draw(
             ax,
-            _geo.simplify(figs.pieces[sel], tolerance),
+            _geo.simplify(pieces[sel], tolerance),
             facecolor=THREAT_COLOURS[level],
             edgecolor=THREAT_COLOURS[level],
             linewidth=0.3 if level != "high" else 0.6,
@@ -238,7 +243,7 @@ def plot_map(
             sel = figs.release_method == k
             _draw(
                 ax,
-                _geo.simplify(figs.release_geoms[sel], tolerance),
+                _geo.simplify(shown_in.releases[sel], tolerance),
                 facecolor=METHOD_COLOURS[method],
                 edgecolor="white",
                 linewidth=0.4,
@@ -256,7 +261,7 @@ def plot_map(
                 )
         _draw(
             ax,
-            _geo.simplify(figs.remaining, tolerance),
+            _geo.simplify(shown_in.remaining, tolerance),
             facecolor="none",
             edgecolor=REMAINING_COLOUR,
             linewidth=0.5,
@@ -273,7 +278,7 @@ def plot_map(
         from minemap.maps.interactive import _as_priority  # noqa: PLC0415 - shares the validation only
 
         zones = _as_priority(priority)
-        shown = frame_geoms(zones)
+        shown = shown_geoms(zones)
         _draw(ax, shown, facecolor=PRIORITY_COLOUR, edgecolor="none", alpha=0.15, zorder=9)
         _draw(ax, shown, facecolor="none", edgecolor=PRIORITY_EDGE, linewidth=1.6, zorder=9)
         handles["priority"] = Patch(
@@ -284,11 +289,11 @@ def plot_map(
         )
     rd = context(roads, "roads")
     if rd is not None:
-        _draw(ax, frame_geoms(rd), color=ROAD_COLOUR, linewidth=0.8, zorder=10)
+        _draw(ax, shown_geoms(rd), color=ROAD_COLOUR, linewidth=0.8, zorder=10)
         handles["roads"] = Line2D([], [], color=ROAD_COLOUR, label="Roads")
     infra = context(infrastructure, "infrastructure")
     if infra is not None:
-        geoms = frame_geoms(infra)
+        geoms = shown_geoms(infra)
         _draw(
             ax,
             shapely.point_on_surface(geoms),
@@ -306,9 +311,12 @@ def plot_map(
             label="Infrastructure",
         )
 
-    pad = 0.04 * span
-    ax.set_xlim(xmin - pad, xmax + pad)
-    ax.set_ylim(ymin - pad, ymax + pad)
+    bounds = (xmin, ymin, xmax, ymax)
+    if shown_in.world:
+        bounds = _world_frame(ax, shown_in, bounds, pieces)
+    pad = 0.04 * max(bounds[2] - bounds[0], bounds[3] - bounds[1], 1.0)
+    ax.set_xlim(bounds[0] - pad, bounds[2] + pad)
+    ax.set_ylim(bounds[1] - pad, bounds[3] + pad)
     ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])
@@ -316,7 +324,19 @@ def plot_map(
     ax.set_ylabel("")
     ax.set_facecolor("#F4F3EF")
     _legend(ax, [handles[k] for k in sorted(handles, key=LEGEND_ORDER.index)])
-    # scale bar (metres in the equal-area frame, true at its centre)
+    if not shown_in.world:
+        _scale_bar_and_north_arrow(ax, bounds, pad)
+    ax.set_title(title or "Hazard areas and land release")
+    ax.minemap = {"summary": figs.table, "crs": shown_in.crs}
+    return fig
+
+
+def _scale_bar_and_north_arrow(ax, bounds: tuple[float, ...], pad: float) -> None:
+    """A scale bar below the map (metres in the equal-area frame, true at its centre) and a
+    north arrow beside it (north is up along the frame's central meridian)."""
+    from matplotlib.patches import FancyArrow, Rectangle
+
+    xmin, ymin, xmax, ymax = bounds
     length = _nice_length(xmax - xmin)
     x0, y0 = xmin, ymin - pad * 0.6
     ax.add_patch(Rectangle((x0, y0), length, pad * 0.15, facecolor="black", zorder=20))
@@ -334,7 +354,6 @@ def plot_map(
     label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
     ax.text(x0 + length, y0 + pad * 0.25, label, ha="center", va="bottom", fontsize=8, zorder=22)
     ax.text(x0, y0 + pad * 0.25, "0", ha="center", va="bottom", fontsize=8, zorder=22)
-    # north arrow (north is up along the frame's central meridian)
     ax.add_patch(
         FancyArrow(
             xmax + pad * 0.5,
@@ -359,5 +378,52 @@ def plot_map(
         fontweight="bold",
         zorder=22,
     )
-    ax.set_title(title or "Hazard areas and land release")
-    return fig
+
+
+#: On a world map, the view is at least this high for its width (Equal Earth's whole
+#: world is about 1 : 2.05), so data along one parallel is not drawn in a sliver.
+_WORLD_MIN_HEIGHT = 0.4
+
+
+def _meridian(lon: float) -> str:
+    """A meridian as text: 0°, 180°, 90°E, 179.75°W."""
+    lon = round(180.0 - (180.0 - lon) % 360.0, 2)  # in (-180, 180]
+    if lon in (0.0, 180.0):
+        return f"{lon:g}°"
+    return f"{abs(lon):g}°{'E' if lon > 0 else 'W'}"
+
+
+def _world_frame(
+    ax, shown_in: _world.View, bounds: tuple[float, ...], pieces: np.ndarray
+) -> tuple[float, ...]:
+    """The graticule, a marker on every hazard piece (at world scale most are far smaller
+    than a line's width) and a note naming the projection; returns the view's bounds."""
+    _draw(ax, shown_in.graticule(), color="#BDBDBD", linewidth=0.4, zorder=0.5)
+    for z, level in enumerate(reversed(THREAT_LEVELS)):
+        sel = (shown_in.figures.piece_level == level) & ~shapely.is_empty(pieces)
+        _draw(
+            ax,
+            shapely.point_on_surface(pieces[sel]),
+            color=THREAT_COLOURS[level],
+            markersize=9,
+            edgecolor="#333333",
+            linewidth=0.4,
+            zorder=3 + z,
+        )
+    ax.text(
+        0.01,
+        0.01,
+        f"Equal Earth projection (equal-area), central meridian {_meridian(shown_in.lon_0)}; "
+        f"graticule every {_world.GRATICULE_DEGREES:g}°",
+        transform=ax.transAxes,
+        fontsize=7,
+        ha="left",
+        va="bottom",
+        zorder=22,
+    )
+    xmin, ymin, xmax, ymax = bounds
+    low = _WORLD_MIN_HEIGHT * (xmax - xmin)
+    if ymax - ymin < low:
+        middle = (ymin + ymax) / 2.0
+        ymin, ymax = middle - low / 2.0, middle + low / 2.0
+    return xmin, ymin, xmax, ymax

@@ -347,7 +347,8 @@ def test_per_feature_distance_column(scene):
 
 def test_true_distances_across_several_utm_zones():
     """Data from 30°E to 75°E (eight UTM zones): each site's zone matches per-feature AEQD
-    buffers within 0.5 %, though the shared equal-area frame is ~1,700 km from the ends."""
+    buffers within 0.2 % (docs/priority.md), though the shared equal-area frame is ~1,700 km
+    from the ends."""
     sites = [(30.5, 44.0), (42.0, 41.0), (53.5, 38.5), (64.0, 45.0), (75.0, 42.0)]
     hz, roads, infra, ids = [], [], [], []
     for k, (lon, lat) in enumerate(sites):
@@ -365,7 +366,6 @@ def test_true_distances_across_several_utm_zones():
         got = zones.loc[zones.hazard_id == f"H{k}"].groupby("category")["zone_ha"].sum()
         for (category, level), value in expected.items():
             if level == "high":
-                assert got[category] == pytest.approx(value, rel=5e-3), (k, category)
                 assert got[category] == pytest.approx(value, rel=2e-3), (k, category)
 
 

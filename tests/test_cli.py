@@ -444,7 +444,8 @@ def test_progress_requires_releases(scenario, capsys):
     with pytest.raises(SystemExit) as excinfo:
         cli.run(["progress", str(scenario)])
     assert excinfo.value.code == 2
-    capsys.readouterr()
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1].endswith("the following arguments are required: --released")
 
 
 # --------------------------------------------------------------------------- errors

@@ -396,7 +396,7 @@ def test_read_features_kinds(tmp_path):
         mio.read_features(write(points, tmp_path / "roads.geojson"), kind="roads")
     assert "roads.geojson" in str(excinfo.value) and "'row 1'" in str(excinfo.value)
     assert len(mio.read_features(points, kind="infrastructure")) == 1
-    with pytest.raises(GeometryTypeError):
+    with pytest.raises(GeometryTypeError, match="districts must be polygons.*convert the geom"):
         mio.read_features(points, kind="districts")
 
 

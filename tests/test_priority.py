@@ -424,7 +424,7 @@ def test_roads_that_are_polygons_are_refused(scene):
 
 def test_empty_feature_layer_is_refused(scene):
     hazards, _, features = scene
-    with pytest.raises(EmptyLayerError):
+    with pytest.raises(EmptyLayerError, match="the layer has no features; check that you chose"):
         priority_zones(hazards, roads=features["roads"].iloc[:0])
 
 

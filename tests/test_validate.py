@@ -600,7 +600,7 @@ def test_repair_error_threshold_via_enclosed_area(monkeypatch):
     real = _validate.enclosed_area
     monkeypatch.setattr(_validate, "enclosed_area", lambda g: real(g) * 1.02)
     bowtie = Polygon([(X0, Y0), (X0 + D, Y0 + D), (X0 + D, Y0), (X0, Y0 + D)])
-    with pytest.raises(RepairError):
+    with pytest.raises(RepairError, match="allow_area_change=True"):
         minemap.read_hazards(hazards_gdf([bowtie]))
     monkeypatch.setattr(_validate, "enclosed_area", lambda g: real(g) * 1.005)
     with pytest.warns(RepairWarning):

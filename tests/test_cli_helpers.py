@@ -128,6 +128,19 @@ def test_output_onto_an_input_through_a_symlink_or_another_spelling(project, tmp
     assert project.read_bytes() == before
 
 
+def test_output_onto_an_input_through_a_hard_link_is_refused(project, tmp_path, capsys):
+    # another name for the same file on disk: only os.path.samefile tells them apart
+    hard = tmp_path / "hard.gpkg"
+    try:
+        os.link(project, hard)
+    except OSError as exc:
+        pytest.skip(f"no hard links here: {exc}")
+    before = project.read_bytes()
+    status, _, err = cli(["priority", project, "--roads", project, "-o", hard], capsys)
+    assert status == 2 and "also an input" in one_error_line(err)
+    assert project.read_bytes() == before
+
+
 def test_two_outputs_on_one_file_are_refused(project, tmp_path, capsys):
     status, _, err = cli(
         [

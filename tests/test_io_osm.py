@@ -148,6 +148,8 @@ def test_residential_buildings_places_and_a_multipolygon_relation(extract):
     inner = box(LON0 - 0.009, LAT0 - 0.009, LON0 - 0.008, LAT0 - 0.008)
     got = geodesic_ha(by_id.loc["relation/300", "geometry"])
     assert got == pytest.approx(geodesic_ha(outer) - geodesic_ha(inner), rel=1e-9)
+    # the fixture's size by hand (0.15 % of a 0.01° cell), a plausibility check of the test's
+    # own geodesic_ha, not a measurement: the line above holds minemap to 1e-9
     assert got == pytest.approx(0.15 / 100 * 111.0 * 85.4 * 100 * 0.01, rel=0.1)
 
 
@@ -244,7 +246,8 @@ def test_priority_zones_from_a_mixed_infrastructure_layer(extract):
     )
     assert got["residential"] > 0 and got["infrastructure"] > 0
     for category, value in expected.items():
-        assert got.get(category, 0.0) == pytest.approx(value, rel=3e-3, abs=1e-3), category
+        # zones match per-feature buffers within 0.2 % (docs/priority.md)
+        assert got.get(category, 0.0) == pytest.approx(value, rel=2e-3, abs=1e-3), category
 
 
 # ------------------------------------------------------------------------------------------
@@ -314,7 +317,8 @@ def test_sample_roads_and_buildings_give_priority_zones():
     )
     assert sum(got.values()) > 0
     for category, value in expected.items():
-        assert got.get(category, 0.0) == pytest.approx(value, rel=3e-3, abs=1e-3), category
+        # zones match per-feature buffers within 0.2 % (docs/priority.md)
+        assert got.get(category, 0.0) == pytest.approx(value, rel=2e-3, abs=1e-3), category
 
 
 # ------------------------------------------------------------------------------------------

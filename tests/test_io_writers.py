@@ -86,7 +86,10 @@ def test_output_set_writes_all_or_none(tmp_path):
     def failing(tmp: Path) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    with pytest.raises(OutputError), mio.OutputSet() as outputs:
+    with (
+        pytest.raises(OutputError, match=r"b\.bin: .*the disk is full.*Nothing was written"),
+        mio.OutputSet() as outputs,
+    ):
         outputs.add_text(tmp_path / "a.txt", "new a\n")
         outputs.add(tmp_path / "b.bin", failing)
     assert (tmp_path / "a.txt").read_text() == "old a\n"

@@ -108,7 +108,8 @@ def test_no_features_or_no_targets():
     index = FeatureIndex.build(np.array([Point(45, 40)]), WGS84, frame)
     assert index.distances_m(np.empty(0, dtype=object)).shape == (0,)
     got = index.distances_m(np.array([Polygon(), box(1000, 0, 1100, 100)], dtype=object))
-    assert np.isnan(got[0]) and got[1] == pytest.approx(1000.0, rel=5e-3)
+    # "accurate to well under a metre" (docs/priority.md): the frame is true at its centre
+    assert np.isnan(got[0]) and got[1] == pytest.approx(1000.0, abs=0.5)
 
 
 def test_many_targets_in_parallel_chunks_keep_their_order():

@@ -149,6 +149,10 @@ def scene():
 # ------------------------------------------------------------------------------------------
 # known answers
 # ------------------------------------------------------------------------------------------
+# Zone hectares hang on buffer distances as well as on measurement: a buffer's local frame is
+# true within 0.1 % (AFFINE_TOLERANCE), and zones match per-feature geodesic buffers within
+# 0.2 % (docs/priority.md). Strips are held to 0.1 %, zones against buffers to 0.2 %; where
+# the buffer's exact shape is known (a 64-sided circle) its area is held to 0.01 %.
 
 
 def test_road_through_square_hazard_is_a_strip_of_known_area():
@@ -169,8 +173,9 @@ def test_point_buffer_is_a_circle_of_true_radius():
     )
     point = layer(to_lonlat([Point(0, 0)], LON, LAT))
     zones = priority_zones(hazards, infrastructure=point)
-    circle = np.pi * 250.0**2 / 1e4
-    assert zones["zone_ha"].iloc[0] == pytest.approx(circle, rel=2e-3)
+    sides = 4 * BUFFER_QUAD_SEGS  # 0.16 % less than the circle
+    polygon = sides / 2 * 250.0**2 * np.sin(2 * np.pi / sides) / 1e4
+    assert zones["zone_ha"].iloc[0] == pytest.approx(polygon, rel=1e-4)
 
 
 def test_release_removes_part_of_a_zone():
@@ -200,13 +205,15 @@ def test_hazards_in_utm_with_features_in_lonlat():
         geometry=[box(x, y, x + 1000, y + 1000)],
         crs=utm,
     )
-    scale = pyproj.Proj(utm).get_factors(LON, LAT).meridional_scale  # UTM metres per metre
+    factors = pyproj.Proj(utm).get_factors(LON, LAT)
+    scale = factors.meridional_scale  # UTM metres per metre
+    slant = np.cos(np.radians(factors.meridian_convergence))  # the road crosses the grid at ~1°
     road = layer(
         to_lonlat([LineString([(-500, 500 / scale), (1500 / scale, 500 / scale)])], LON, LAT)
     )
     zones = priority_zones(hazards, roads=road)
-    expected = 200.0 * (1000.0 / scale) / 1e4  # a 200 m strip across a 1000 UTM-m square
-    assert zones["zone_ha"].sum() == pytest.approx(expected, rel=2e-3)
+    expected = 200.0 * (1000.0 / scale / slant) / 1e4  # a 200 m strip across the square
+    assert zones["zone_ha"].sum() == pytest.approx(expected, rel=1e-3)
     assert pyproj.CRS(zones.crs).equals(utm)
 
 
@@ -226,7 +233,7 @@ def test_zones_across_the_antimeridian():
     width = GEOD.inv(179.99, mid, 180.0, mid)[2]
     got = zones.set_index("hazard_id")["zone_ha"]
     for side in ("E", "W"):
-        assert got[side] == pytest.approx(200.0 * width / 1e4, rel=2e-3), side
+        assert got[side] == pytest.approx(200.0 * width / 1e4, rel=1e-3), side
 
 
 def test_overlapping_and_duplicate_releases_remove_land_once():
@@ -347,7 +354,8 @@ def test_per_feature_distance_column(scene):
 
 def test_true_distances_across_several_utm_zones():
     """Data from 30°E to 75°E (eight UTM zones): each site's zone matches per-feature AEQD
-    buffers within 0.5 %, though the shared equal-area frame is ~1,700 km from the ends."""
+    buffers within 0.2 % (docs/priority.md), though the shared equal-area frame is ~1,700 km
+    from the ends."""
     sites = [(30.5, 44.0), (42.0, 41.0), (53.5, 38.5), (64.0, 45.0), (75.0, 42.0)]
     hz, roads, infra, ids = [], [], [], []
     for k, (lon, lat) in enumerate(sites):
@@ -365,7 +373,6 @@ def test_true_distances_across_several_utm_zones():
         got = zones.loc[zones.hazard_id == f"H{k}"].groupby("category")["zone_ha"].sum()
         for (category, level), value in expected.items():
             if level == "high":
-                assert got[category] == pytest.approx(value, rel=5e-3), (k, category)
                 assert got[category] == pytest.approx(value, rel=2e-3), (k, category)
 
 
@@ -417,7 +424,7 @@ def test_roads_that_are_polygons_are_refused(scene):
 
 def test_empty_feature_layer_is_refused(scene):
     hazards, _, features = scene
-    with pytest.raises(EmptyLayerError):
+    with pytest.raises(EmptyLayerError, match="the layer has no features; check that you chose"):
         priority_zones(hazards, roads=features["roads"].iloc[:0])
 
 

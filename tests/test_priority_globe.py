@@ -272,7 +272,7 @@ def test_population_round_the_globe_is_counted_where_the_hazards_are(tmp_path):
         buffer = _crs.canonical_lonlat(np.array([unwrapped_buffer(piece, 1000.0)]), WGS84)[0]
         want = 7.0 * buffer.intersection(extent).area / cell**2
         assert want > 50
-        assert got[hid] == pytest.approx(want, rel=3e-3), hid
+        assert got[hid] == pytest.approx(want, rel=2e-3), hid  # buffers within 0.2 %
 
 
 def test_population_of_hazards_at_180_alone_is_counted_where_they_are(tmp_path):

@@ -173,7 +173,6 @@ def test_overlapping_hazards_within_a_level_count_once():
     table = check(hazards_gdf([a, b, a], ["high", "high", "high"]))
     total = table.set_index("threat_level").loc["total", "hazard_ha"]
     assert total == pytest.approx(oracle.geod_area_ha(box(46.0, 39.0, 46.03, 39.02)), rel=REL)
-    assert total < oracle.geod_area_ha(a) + oracle.geod_area_ha(b)
 
 
 def test_overlapping_releases_strongest_method_wins():
@@ -794,7 +793,9 @@ def test_spike_and_sliver_hazards():
     )
     table = check(hz, rl)
     rows = table.set_index("threat_level")
-    assert rows.loc["low", "hazard_ha"] == pytest.approx(0.9, rel=2e-3)  # 18 km x 0.5 m
+    # the sliver's planar size (18 km x 0.5 m), not a measurement: check() above holds it to
+    # the geodesic oracle at 0.01 %, and UTM's scale puts the true figure 0.08 % above 0.9 ha
+    assert rows.loc["low", "hazard_ha"] == pytest.approx(0.9, rel=2e-3)
 
 
 # --------------------------------------------------------------------------- progress
@@ -923,4 +924,4 @@ def test_release_a_hair_outside_its_hazard_is_reported_outside():
         table = minemap.land_release_summary(hz, rl)
     outside = table.attrs["released_outside_hazards_ha"]
     expected = oracle.summary_of_layers(hz, rl)["outside"]
-    assert expected > 0 and outside == pytest.approx(expected, rel=1e-3)
+    assert expected > 0 and outside == pytest.approx(expected, rel=REL)

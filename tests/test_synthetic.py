@@ -225,6 +225,8 @@ def test_release_share_and_method_mix_by_area(scenario):
     hazard_union = shapely.union_all(scenario.hazards.geometry.to_numpy())
     released = shapely.intersection(shapely.union_all(lonlat.geometry.to_numpy()), hazard_union)
     share = geodesic_ha(released) / geodesic_ha(hazard_union)
+    # the generator's aim for a realistic scenario, not a measurement promise: released
+    # shapes are random, so their shares only come near the aimed 45 % and 50/30/20 %
     assert share == pytest.approx(0.45, abs=0.08)
     by_method = {
         method: sum(geodesic_ha(g) for g in group.geometry)

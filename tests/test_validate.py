@@ -600,11 +600,26 @@ def test_repair_error_threshold_via_enclosed_area(monkeypatch):
     real = _validate.enclosed_area
     monkeypatch.setattr(_validate, "enclosed_area", lambda g: real(g) * 1.02)
     bowtie = Polygon([(X0, Y0), (X0 + D, Y0 + D), (X0 + D, Y0), (X0, Y0 + D)])
-    with pytest.raises(RepairError):
+    with pytest.raises(RepairError, match="allow_area_change=True"):
         minemap.read_hazards(hazards_gdf([bowtie]))
     monkeypatch.setattr(_validate, "enclosed_area", lambda g: real(g) * 1.005)
     with pytest.warns(RepairWarning):
         minemap.read_hazards(hazards_gdf([bowtie]))
+
+
+@pytest.mark.parametrize(("factor", "refused"), [(1.0105, True), (1.0095, False)])
+def test_repair_threshold_is_one_percent_not_more(monkeypatch, factor, refused):
+    # pins the README's "more than 1 %" itself: 1.04 % is refused, 0.94 % is repaired (a
+    # threshold of 1.5 % passed the test above, whose 2 % is refused either way)
+    real = _validate.enclosed_area
+    monkeypatch.setattr(_validate, "enclosed_area", lambda g: real(g) * factor)
+    bowtie = Polygon([(X0, Y0), (X0 + D, Y0 + D), (X0 + D, Y0), (X0, Y0 + D)])
+    if refused:
+        with pytest.raises(RepairError, match="more than 1%"):
+            minemap.read_hazards(hazards_gdf([bowtie]))
+    else:
+        with pytest.warns(RepairWarning, match="1 invalid polygon"):
+            minemap.read_hazards(hazards_gdf([bowtie]))
 
 
 def test_multipolygon_island_overlapping_a_hole_is_repaired_by_union():

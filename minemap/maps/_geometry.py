@@ -544,7 +544,9 @@ def polygon_rings(
         return empty
     _, coords, (ring_off, poly_off) = shapely.to_ragged_array(parts, include_z=False)
     ring_off = np.asarray(ring_off, dtype=np.int64)
-    rings_per_part = np.diff(np.asarray(poly_off, dtype=np.int64))
+    poly_off = np.asarray(poly_off, dtype=np.int64)
+    # what np.diff computes; numpy's stubs type np.diff of an int64 array as timedelta64
+    rings_per_part = poly_off[1:] - poly_off[:-1]
     owner = np.repeat(part_owner, rings_per_part)
     if tolerance > 0 and coords.shape[0]:
         kept = ring_keep(coords, ring_off[:-1], ring_off[1:], tolerance)

@@ -17,9 +17,10 @@ region, so no two regions' cells overlap; a cell on a region's edge is a partial
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TypeAlias
 
 import geopandas as gpd
 import numpy as np
@@ -236,7 +237,11 @@ def _squares(region: Region, cell_m: float) -> np.ndarray:
     return squares[np.unique(near[1])]
 
 
-def _areas(region: Region, cells: np.ndarray, measure) -> tuple[np.ndarray, np.ndarray]:
+#: How a pair of polygon arrays is measured: ``(i, j, area)`` of every overlapping pair.
+_Measure: TypeAlias = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
+
+
+def _areas(region: Region, cells: np.ndarray, measure: _Measure) -> tuple[np.ndarray, np.ndarray]:
     """Area (m²) of each threat level and of remaining hazard in each cell."""
     i, j, area = measure(region.pieces, cells)
     per_level = np.zeros((cells.size, len(THREAT_LEVELS)))
@@ -247,7 +252,7 @@ def _areas(region: Region, cells: np.ndarray, measure) -> tuple[np.ndarray, np.n
     return per_level, remaining
 
 
-def _lonlat_area(left: np.ndarray, right: np.ndarray) -> tuple:
+def _lonlat_area(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`minemap._overlay.pairwise_intersection_area` for lon/lat polygons: the
     shared pieces measured as the summary measures (:func:`minemap.crs.area_m2`)."""
     i, j, pieces = intersection_pieces(left, right)

@@ -16,11 +16,16 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from minemap._errors import OutputError
 from minemap._extras import require
+
+if TYPE_CHECKING:
+    from branca.element import Element
 
 _SCRIPT_ESCAPES = {
     "<": "\\u003c",
@@ -619,14 +624,14 @@ def check_offline(page: str, *, allowed: tuple[str, ...] = ()) -> None:
         )
 
 
-def walk(element: object):
+def walk(element: Element) -> Iterator[Element]:
     """``element`` and every element under it, in tree order."""
     yield element
     for child in list(getattr(element, "_children", {}).values()):
         yield from walk(child)
 
 
-def forget_rendered(root: object) -> None:
+def forget_rendered(root: Element) -> None:
     """Remove what an earlier render of a figure put into it, by name.
 
     For figures rendered by folium itself (minemap's own maps record what each render
@@ -644,7 +649,7 @@ def forget_rendered(root: object) -> None:
     for element in walk(root):
         if element is root:
             continue
-        names.add(element.get_name())  # type: ignore[attr-defined]
+        names.add(element.get_name())
         for name, _ in getattr(element, "default_js", []) + getattr(element, "default_css", []):
             names.add(name)
     for part in ("header", "html", "script"):
@@ -654,7 +659,7 @@ def forget_rendered(root: object) -> None:
                 del holder._children[key]
 
 
-def stabilise_ids(root: object) -> None:
+def stabilise_ids(root: Element) -> None:
     """Give every folium/branca element a stable id, numbered in tree order.
 
     folium names elements after a random uuid; numbering them in the order they were added
@@ -662,10 +667,10 @@ def stabilise_ids(root: object) -> None:
     """
     counter = 0
 
-    def visit(element: object) -> None:
+    def visit(element: Element) -> None:
         nonlocal counter
         counter += 1
-        element._id = f"{counter:04d}"  # type: ignore[attr-defined]
+        element._id = f"{counter:04d}"
         for child in list(getattr(element, "_children", {}).values()):
             visit(child)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import html as _htmllib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import folium
 from branca.element import Element, Figure
@@ -69,7 +70,7 @@ def forget_rendered(root: Element) -> None:
     setattr(root, _RENDERED, [])
 
 
-def render(root: Element, **kwargs) -> str:
+def render(root: Figure, **kwargs: Any) -> str:
     """Render ``root`` (a branca ``Figure``) from the tree its user built, every time."""
     forget_rendered(root)
     _html.stabilise_ids(root)
@@ -91,10 +92,10 @@ class Page(Figure):
         super().__init__()
         setattr(self, _RENDERED, [])
 
-    def render(self, **kwargs) -> str:
+    def render(self, **kwargs: Any) -> str:
         return render(self, **kwargs)
 
-    def _repr_html_(self, **kwargs) -> str:
+    def _repr_html_(self, **kwargs: Any) -> str:
         return notebook_html(self)
 
 
@@ -103,7 +104,7 @@ def _is_web(url: str) -> bool:
 
 
 @contextmanager
-def _without_web_tiles(root: Element):
+def _without_web_tiles(root: Element) -> Iterator[list[str]]:
     """Detach tile layers that load from the web, restoring them afterwards."""
     detached = []
     kept = []
@@ -122,7 +123,7 @@ def _without_web_tiles(root: Element):
             element._children = type(element._children)(children)
 
 
-def page_html(root: Element, *, offline: bool = False, inline: bool = False) -> str:
+def page_html(root: Figure, *, offline: bool = False, inline: bool = False) -> str:
     """The page of the figure ``root``.
 
     ``inline`` puts Leaflet's JavaScript and CSS into the page instead of linking them from
@@ -155,7 +156,7 @@ def notebook_mode(root: Element) -> str:
     return mode
 
 
-def notebook_html(root: Element) -> str:
+def notebook_html(root: Figure) -> str:
     """The figure ``root`` as notebook output: its page in an ``<iframe srcdoc>``.
 
     The frame is laid out as branca lays it out (``width``, ``height``, ``ratio`` of the

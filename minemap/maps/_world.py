@@ -51,7 +51,7 @@ class View:
     world: bool
     lon_0: float = 0.0
 
-    def project(self, geoms: np.ndarray, crs: object) -> np.ndarray:
+    def project(self, geoms: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
         """Geometries of ``crs`` in the view (display only)."""
         geoms = np.asarray(geoms, dtype=object)
         if not self.world:

@@ -17,13 +17,14 @@ import math
 import os
 import weakref
 from dataclasses import dataclass
+from typing import Any, cast
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pyproj
 import shapely
-from branca.element import MacroElement
+from branca.element import Figure, MacroElement
 from jinja2 import Template
 
 from minemap import crs as _crs
@@ -239,9 +240,12 @@ class _LayerControl(folium.LayerControl):
         super().__init__(position="topright", collapsed=False)
         self.order = order
 
-    def render(self, **kwargs):
+    # branca's stubs say Element.render returns the HTML, but MacroElement.render (which
+    # this calls, as folium's LayerControl.render does) puts it in the figure and returns None
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]
         self.reset()
         found = {}
+        assert self._parent is not None, "a layer control renders inside its map"
         for item in self._parent._children.values():
             if isinstance(item, folium.map.Layer) and item.control:
                 if item.overlay:
@@ -362,7 +366,8 @@ def _feature_blocks(
         sel = np.flatnonzero(np.isin(types, ids))
         if sel.size == 0:
             continue
-        tips = None if merged else [_tip(rows[k]) for k in sel]
+        picked = None if merged else [rows[k] for k in sel]
+        tips = None if picked is None else [_tip(r) for r in picked]
         if kind == "polygon":
             shown_style = {**style, "fill": True} if "fillColor" in style else style
             if merged:
@@ -375,7 +380,7 @@ def _feature_blocks(
                     _merged_block(name, _merged_rings(geoms[sel], crs), shown_style, summary)
                 )
             else:
-                blocks.append(_polygon_block(name, geoms[sel], crs, tolerance, shown_style, tips))
+                blocks.append(_polygon_block(name, geoms[sel], crs, tolerance, shown_style, picked))
             continue
         if kind == "line":
             decimals = _geo.MERGED_DECIMALS if merged else _geo.DECIMALS
@@ -386,7 +391,7 @@ def _feature_blocks(
             line_style = {k: v for k, v in style.items() if k != "radius"}
             if "fillColor" in line_style:
                 line_style = {"color": line_style["fillColor"], "weight": 1.6, "opacity": 0.9}
-            items = [
+            items: list[list[Any]] = [
                 [g, t] for g, t in zip(encoded, tips or [None] * len(encoded), strict=True) if g
             ]
             if merged and items:
@@ -442,15 +447,21 @@ def _hazard_layers(
 ) -> list[_Layer]:
     table = figures.table.set_index(THREAT_LEVEL)
     merged = len(hazards) > budget
-    record_ha = None if merged else _crs.area_ha(hazards.geometry, figures.frame)
-    geoms = None if merged else _geoms(hazards)
-    extra = None if merged else _extra_rows(hazards, {HAZARD_ID, THREAT_LEVEL})
+    each = (  # per record: area (ha), geometry, extra tooltip rows; none when merged
+        None
+        if merged
+        else (
+            _crs.area_ha(hazards.geometry, figures.frame),
+            _geoms(hazards),
+            _extra_rows(hazards, {HAZARD_ID, THREAT_LEVEL}),
+        )
+    )
     layers = []
     for level in reversed(THREAT_LEVELS):  # low first: high is drawn on top
         name = f"hazard-{level}"
         style = _threat_style(level)
         hazard_ha = float(table.loc[level, HAZARD_HA])
-        if merged:
+        if each is None:
             sel = figures.piece_level == level
             rows = [
                 ("Threat level", level),
@@ -460,6 +471,7 @@ def _hazard_layers(
             ]
             block = _merged_block(name, _piece_rings(figures).select(sel), style, rows)
         else:
+            record_ha, geoms, extra = each
             sel = (hazards[THREAT_LEVEL] == level).to_numpy()
             idx = np.flatnonzero(sel)
             rows_each = [
@@ -544,15 +556,21 @@ def _release_layers(
 ) -> list[_Layer]:
     totals = figures.table.set_index(THREAT_LEVEL).loc[TOTAL]
     merged = len(releases) > budget
-    record_ha = None if merged else _crs.area_ha(releases.geometry, figures.frame)
-    geoms = None if merged else _geoms(releases)
-    extra = None if merged else _extra_rows(releases, {RELEASE_ID, METHOD, RELEASE_DATE})
+    each = (  # per record: area (ha), geometry, extra tooltip rows; none when merged
+        None
+        if merged
+        else (
+            _crs.area_ha(releases.geometry, figures.frame),
+            _geoms(releases),
+            _extra_rows(releases, {RELEASE_ID, METHOD, RELEASE_DATE}),
+        )
+    )
     layers = []
     for k_method, method in reversed(list(enumerate(RELEASE_METHODS))):  # cleared on top
         name = f"released-{method}"
         style = _method_style(method)
         method_ha = float(totals[METHOD_HA[method]])
-        if merged:
+        if each is None:
             sel = figures.release_method == k_method
             rows = [
                 ("Method", method),
@@ -564,6 +582,7 @@ def _release_layers(
                 name, _merged_rings(figures.release_work[sel], figures.work_crs), style, rows
             )
         else:
+            record_ha, geoms, extra = each
             idx = np.flatnonzero((releases[METHOD] == method).to_numpy())
             rows_each = [
                 [
@@ -875,11 +894,11 @@ def hazard_map(
     figs = _map_data.figures(hazards, releases)
 
     # one central longitude for every layer: data across 180° is drawn on one side of it
-    extent = [_geo.project(figs.work, figs.work_crs, _WGS84)]
+    extents = [_geo.project(figs.work, figs.work_crs, _WGS84)]
     for layer in (releases, zones):
         if layer is not None:
-            extent.append(_geo.project(_geoms(layer), layer.crs, _WGS84))
-    extent = np.concatenate(extent)
+            extents.append(_geo.project(_geoms(layer), layer.crs, _WGS84))
+    extent = np.concatenate(extents)
     centre = _geo.central_longitude(extent)
     with _geo.centred_on(centre):
         layers, notes, public = _layers(
@@ -913,9 +932,10 @@ def hazard_map(
         canvas=merged or sum(len(b["f"]) for lyr in layers for b in lyr.blocks) > feature_budget,
         notes=notes,
     )
-    fmap.minemap = {"summary": figs.table, RELEASED_OUTSIDE_HA: figs.outside_ha}
+    info: dict[str, Any] = {"summary": figs.table, RELEASED_OUTSIDE_HA: figs.outside_ha}
     if public is not None:
-        fmap.minemap["grid"] = public[0].table
+        info["grid"] = public[0].table
+    setattr(fmap, "minemap", info)  # noqa: B010 - folium.Map declares no such attribute
     return fmap
 
 
@@ -978,11 +998,12 @@ def _build_map(
         control_scale=False,
         zoom_snap=0.25,
     )
-    _page.Page().add_child(fmap)  # renders the same every time (see minemap.maps._page)
+    page = _page.Page()  # renders the same every time (see minemap.maps._page)
+    page.add_child(fmap)
     fmap.default_js = [("leaflet", _LEAFLET_JS)]
     fmap.default_css = [("leaflet_css", _LEAFLET_CSS)]
     if title:
-        fmap.get_root().title = _html.text(title)
+        page.title = _html.text(title)
     if tiles is not None:
         folium.TileLayer(
             tiles, attr=attribution, name="Basemap", control=False, max_zoom=19
@@ -1017,7 +1038,8 @@ def map_html(fmap: folium.Map, *, offline: bool = False) -> str:
         The page; the same map always gives the same text, however often it has been
         rendered, saved or shown in a notebook before.
     """
-    return _page.page_html(fmap.get_root(), offline=offline)
+    # a folium Map is made inside a Figure and renders only inside one
+    return _page.page_html(cast(Figure, fmap.get_root()), offline=offline)
 
 
 def save_map(fmap: folium.Map, path: str | os.PathLike, *, offline: bool = False) -> str:

@@ -10,6 +10,7 @@ centred on it, with a graticule instead of the scale bar and north arrow
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import geopandas as gpd
 import numpy as np
@@ -47,7 +48,14 @@ from minemap.settings import (
 )
 from minemap.stats import _as_hazards, _as_releases
 
-Layer = gpd.GeoDataFrame | str | os.PathLike
+if TYPE_CHECKING:
+    from matplotlib.artist import Artist
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure, SubFigure
+
+    from minemap.io import FeatureKind
+
+Layer: TypeAlias = gpd.GeoDataFrame | str | os.PathLike
 
 
 def _nice_length(span: float) -> float:
@@ -60,7 +68,7 @@ def _nice_length(span: float) -> float:
     return float(power)
 
 
-def _draw(ax, geoms: np.ndarray, **style) -> None:
+def _draw(ax: Axes, geoms: np.ndarray, **style: Any) -> None:
     geoms = geoms[~shapely.is_empty(geoms)]
     if geoms.size:
         gpd.GeoSeries(geoms).plot(ax=ax, **style)
@@ -76,7 +84,7 @@ def _rgba(colour: str, alpha: float) -> tuple[float, float, float, float]:
     return to_rgba(colour, alpha)
 
 
-def _legend(ax, handles: list) -> None:
+def _legend(ax: Axes, handles: list[Artist]) -> None:
     """The legend, kept inside the figure.
 
     On a figure with a layout engine (every figure :func:`plot_map` makes is
@@ -84,6 +92,8 @@ def _legend(ax, handles: list) -> None:
     portrait one, and the engine makes room for it. On axes of a figure without one, room
     outside the axes is not guaranteed, so it goes inside them, in a framed box.
     """
+    from matplotlib.figure import SubFigure
+
     fig = ax.figure
     options = {
         "handles": handles,
@@ -94,7 +104,10 @@ def _legend(ax, handles: list) -> None:
     if fig.get_layout_engine() is None:
         ax.legend(loc="lower right", frameon=True, framealpha=0.9, **options)
         return
-    width, height = fig.get_size_inches()
+    if isinstance(fig, SubFigure):  # no size of its own: that of its box, in inches
+        width, height = fig.bbox.width / fig.dpi, fig.bbox.height / fig.dpi
+    else:
+        width, height = fig.get_size_inches()
     if width >= 1.15 * height:
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, **options)
     else:
@@ -118,8 +131,8 @@ def plot_map(
     districts: Layer | None = None,
     title: str | None = None,
     figsize: tuple[float, float] = (10.0, 8.0),
-    ax=None,
-):
+    ax: Axes | None = None,
+) -> Figure | SubFigure:
     """Draw a static map of hazards, release and priorities for a report.
 
     Parameters
@@ -161,6 +174,7 @@ def plot_map(
     shown_in = _world.view(figs)
     table = figs.table.set_index(THREAT_LEVEL)
 
+    fig: Figure | SubFigure
     if ax is None:
         fig = Figure(figsize=figsize, layout="constrained")
         ax = fig.add_subplot()
@@ -176,14 +190,14 @@ def plot_map(
         geoms = shown_in.project(np.asarray(layer.geometry.array, dtype=object), layer.crs)
         return _geo.simplify(geoms, tolerance)
 
-    handles: dict[str, object] = {}  # legend entries by layer key, ordered as in the HTML map
+    handles: dict[str, Artist] = {}  # legend entries by layer key, ordered as in the HTML map
 
-    def context(source: Layer | None, kind: str) -> gpd.GeoDataFrame | None:
+    def context(source: Layer | None, kind: FeatureKind) -> gpd.GeoDataFrame | None:
         if source is None:
             return None
         if isinstance(source, gpd.GeoDataFrame) and source.attrs.get("minemap") == kind:
             return source
-        return _io.read_features(source, kind=kind)  # type: ignore[arg-type]
+        return _io.read_features(source, kind=kind)
 
     dist = context(districts, "districts")
     if dist is not None:
@@ -311,7 +325,7 @@ def plot_map(
             label="Infrastructure",
         )
 
-    bounds = (xmin, ymin, xmax, ymax)
+    bounds: tuple[float, ...] = (xmin, ymin, xmax, ymax)
     if shown_in.world:
         bounds = _world_frame(ax, shown_in, bounds, pieces)
     pad = 0.04 * max(bounds[2] - bounds[0], bounds[3] - bounds[1], 1.0)
@@ -327,11 +341,11 @@ def plot_map(
     if not shown_in.world:
         _scale_bar_and_north_arrow(ax, bounds, pad)
     ax.set_title(title or "Hazard areas and land release")
-    ax.minemap = {"summary": figs.table, "crs": shown_in.crs}
+    setattr(ax, "minemap", {"summary": figs.table, "crs": shown_in.crs})  # noqa: B010 - not an Axes attribute
     return fig
 
 
-def _scale_bar_and_north_arrow(ax, bounds: tuple[float, ...], pad: float) -> None:
+def _scale_bar_and_north_arrow(ax: Axes, bounds: tuple[float, ...], pad: float) -> None:
     """A scale bar below the map (metres in the equal-area frame, true at its centre) and a
     north arrow beside it (north is up along the frame's central meridian)."""
     from matplotlib.patches import FancyArrow, Rectangle
@@ -394,7 +408,7 @@ def _meridian(lon: float) -> str:
 
 
 def _world_frame(
-    ax, shown_in: _world.View, bounds: tuple[float, ...], pieces: np.ndarray
+    ax: Axes, shown_in: _world.View, bounds: tuple[float, ...], pieces: np.ndarray
 ) -> tuple[float, ...]:
     """The graticule, a marker on every hazard piece (at world scale most are far smaller
     than a line's width) and a note naming the projection; returns the view's bounds."""

@@ -408,61 +408,176 @@ def flatten(geoms: np.ndarray, precedence: np.ndarray) -> np.ndarray:
     return out
 
 
-def merge_stacks(geoms: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Within each stack, merge the disjoint pieces that share a key into one polygon each.
+def flatten_merged(geoms: np.ndarray, precedence: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Make polygons disjoint as :func:`flatten` does, with each stack merged by precedence.
 
-    Flattening a stack shifted steadily in one direction leaves thin nested slivers whose
-    boxes all overlap: overlaying another layer with them piece by piece costs the square
-    of their number, and each place is still counted once when the pieces sharing a key
-    are merged (they are disjoint). With the flattening's precedence as key, the pieces of
-    one key are the coverage of that key less the earlier ones: a few polygons. Pieces
-    outside stacks (every piece of an ordinary layer) are returned unchanged, in their
-    order, and without stacks the input arrays themselves are returned.
+    Where only the precedence of a place matters (which threat level or method holds it,
+    not which polygon), a stack need not be cut into one sliver per polygon: the members of
+    a stack sharing a precedence are unioned first, one polygon each, and those few are
+    flattened with everything else. A stack shifted steadily in one direction costs about
+    what as many distinct polygons cost, not thousands of nested slivers. Each place gets
+    the same precedence as with :func:`flatten`; only which member carries it differs.
 
     Parameters
     ----------
     geoms : numpy.ndarray
-        Pairwise disjoint polygonal pieces, e.g. from :func:`flatten`.
-    keys : numpy.ndarray
-        Integer key per piece (e.g. a release method); only pieces with equal keys merge.
+        Polygonal shapely geometries in one planar frame.
+    precedence : numpy.ndarray
+        Sort key per geometry; lower wins. Geometries of equal precedence must be
+        interchangeable for the caller (e.g. carry the same attributes).
 
     Returns
     -------
     tuple of numpy.ndarray
-        ``(pieces, keys)``: the unchanged pieces first, then one polygon part per merged
-        polygon, each with its key.
+        ``(pieces, rows)``: non-empty, pairwise disjoint polygons whose union is the union
+        of ``geoms``, and for each the index of the geometry it belongs to (a merged piece
+        names its stack's first member of that precedence). Pieces outside stacks come
+        first, those of :func:`flatten` in the order of their geometries (empty ones
+        dropped), then the parts of merged pieces.
 
     Examples
     --------
     >>> from shapely import box
-    >>> slivers = np.array([box(0, 0, 100 + k / 10, 100 + k / 10) for k in range(40)])
-    >>> level = np.arange(40) // 20
-    >>> merged, keys = merge_stacks(flatten(slivers, level), level)
-    >>> keys.tolist(), round(float(shapely.area(merged).sum()), 6)
-    ([0, 1], 10795.21)
+    >>> steps = np.array([box(k / 10, k / 10, 100 + k / 10, 100 + k / 10) for k in range(40)])
+    >>> pieces, rows = flatten_merged(steps, np.arange(40) // 20)
+    >>> rows.tolist(), round(float(shapely.area(pieces).sum()), 6)
+    ([0, 20], 10779.61)
     """
     geoms = np.asarray(geoms, dtype=object)
-    keys = np.asarray(keys)
+    precedence = np.asarray(precedence)
     live = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     family = _stack_families(shapely.bounds(geoms), live)
-    stacked = family >= 0
-    if not stacked.any():
-        return geoms, keys
-    rest = np.flatnonzero(~stacked)
-    out, out_keys = [geoms[rest]], [keys[rest]]
-    rows = np.flatnonzero(stacked)
+    stacked = np.flatnonzero(family >= 0)
+    if stacked.size == 0:
+        pieces = flatten(geoms, precedence)
+        rows = np.flatnonzero(~shapely.is_empty(pieces))
+        return pieces[rows], rows
     groups = (
-        pd.DataFrame({"family": family[rows], "key": keys[rows]})
-        .groupby(["family", "key"], sort=True)
+        pd.DataFrame({"family": family[stacked], "precedence": precedence[stacked]})
+        .groupby(["family", "precedence"], sort=False)
         .indices
     )
-    for (_, key), members in groups.items():
-        union = polygonal_parts(np.array([shapely.union_all(geoms[rows[members]])], dtype=object))
-        parts = shapely.get_parts(union)
-        parts = parts[~shapely.is_empty(parts)]
-        out.append(parts)
-        out_keys.append(np.full(parts.size, key, dtype=keys.dtype))
-    return np.concatenate(out), np.concatenate(out_keys)
+    members = [stacked[m] for m in groups.values()]
+    workers = min(os.cpu_count() or 1, 8, len(members))
+    with ThreadPoolExecutor(workers) as pool:  # union_all releases the GIL
+        unions = list(
+            pool.map(lambda m: shapely.union_all(geoms[m]) if m.size > 1 else geoms[m[0]], members)
+        )
+    single = np.flatnonzero(live & (family < 0))
+    rows = np.concatenate([single, [m.min() for m in members]]).astype(np.intp)
+    reduced = np.concatenate([geoms[single], np.array(unions, dtype=object)])
+    merged = np.r_[np.zeros(single.size, dtype=bool), np.ones(len(members), dtype=bool)]
+    order = np.argsort(rows, kind="stable")  # ties between equal precedences by position
+    rows, reduced, merged = rows[order], reduced[order], merged[order]
+    pieces = flatten(reduced, precedence[rows])
+    # a merged piece can hold many parts far apart, and long staircases (two vertices per
+    # step): small pieces of each, so later overlays stay local
+    parts, index = shapely.get_parts(polygonal_parts(pieces[merged]), return_index=True)
+    parts, tile = subdivide(parts)
+    rows = np.concatenate([rows[~merged], rows[merged][index[tile]]])
+    pieces = np.concatenate([pieces[~merged], parts])
+    keep = ~shapely.is_empty(pieces)
+    return pieces[keep], rows[keep]
+
+
+#: :func:`subdivide` halves polygons until no piece has more vertices than this.
+PIECE_VERTICES = 256
+
+
+def subdivide(
+    geoms: np.ndarray, max_vertices: int = PIECE_VERTICES
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cut large polygons into pieces of at most ``max_vertices`` vertices each.
+
+    Each polygon with more vertices is cut in two across the middle of its box's longer
+    side, and so on. The pieces tile the polygon: no area is lost or counted twice, and
+    each later overlay with a small polygon meets the few pieces near it instead of
+    thousands of vertices (the union of a stack shifted steadily is a staircase with two
+    vertices per step). Cuts are fast rectangle clips; a polygon whose pieces come out
+    invalid, or do not add up to its area, is cut again with full intersections.
+
+    Parameters
+    ----------
+    geoms : numpy.ndarray
+        Polygonal shapely geometries.
+    max_vertices : int, default :data:`PIECE_VERTICES`
+        Largest number of vertices a piece keeps (a polygon cut 24 times over keeps the
+        rest).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(pieces, index)``: polygons (small inputs unchanged) and the input each came from.
+
+    Examples
+    --------
+    >>> steps = shapely.union_all([shapely.box(k, k, k + 100, k + 100) for k in range(200)])
+    >>> pieces, index = subdivide(np.array([steps]))
+    >>> int(shapely.get_num_coordinates(pieces).max()) <= 256, len(pieces) > 1
+    (True, True)
+    >>> round(float(shapely.area(pieces).sum() - steps.area), 6)
+    0.0
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    large = shapely.get_num_coordinates(geoms) > max_vertices
+    big, small = np.flatnonzero(large), np.flatnonzero(~large)
+    if big.size == 0:
+        return geoms.copy(), small
+    pieces, index = _halves(geoms[big], max_vertices, _clip_fast)
+    whole = shapely.area(geoms[big])
+    bad = np.abs(np.bincount(index, shapely.area(pieces), big.size) - whole) > 1e-12 * whole
+    bad[index[~shapely.is_valid(pieces)]] = True
+    if bad.any():
+        keep = ~bad[index]
+        again, again_index = _halves(geoms[big[bad]], max_vertices, _clip_exact)
+        pieces = np.concatenate([pieces[keep], again])
+        index = np.concatenate([index[keep], np.flatnonzero(bad)[again_index]])
+    return np.concatenate([geoms[small], pieces]), np.concatenate([small, big[index]])
+
+
+def _halves(
+    geoms: np.ndarray, max_vertices: int, clip: Callable[[np.ndarray, np.ndarray], np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Halve polygons by ``clip(geoms, boxes)`` until each piece is small enough."""
+    todo, index = geoms, np.arange(geoms.size)
+    done, done_index = [], []
+    for _ in range(24):
+        big = shapely.get_num_coordinates(todo) > max_vertices
+        done.append(todo[~big])
+        done_index.append(index[~big])
+        todo, index = todo[big], index[big]
+        if todo.size == 0:
+            break
+        x0, y0, x1, y1 = shapely.bounds(todo).T
+        wide = x1 - x0 >= y1 - y0
+        xm = np.where(wide, (x0 + x1) / 2.0, x1)
+        ym = np.where(wide, y1, (y0 + y1) / 2.0)
+        halves = np.concatenate(
+            [
+                np.column_stack([x0, y0, xm, ym]),
+                np.column_stack([np.where(wide, xm, x0), np.where(wide, y0, ym), x1, y1]),
+            ]
+        )
+        parts, k = shapely.get_parts(clip(np.r_[todo, todo], halves), return_index=True)
+        keep = ~shapely.is_empty(parts)
+        todo, index = parts[keep], np.r_[index, index][k[keep]]
+    done.append(todo)
+    done_index.append(index)
+    return np.concatenate(done), np.concatenate(done_index)
+
+
+def _clip_fast(geoms: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """Polygonal parts of each geometry in its box, by GEOS's rectangle clip (linear in
+    the vertices, but not sure to be valid)."""
+    out = np.empty(geoms.size, dtype=object)
+    for k, (geom, box) in enumerate(zip(geoms, boxes, strict=True)):
+        out[k] = shapely.clip_by_rect(geom, *box)
+    return polygonal_parts(out)
+
+
+def _clip_exact(geoms: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """Polygonal parts of each geometry in its box, by a full intersection."""
+    return polygonal_parts(robust(shapely.intersection, geoms, shapely.box(*boxes.T)))
 
 
 def _stack_families(bounds: np.ndarray, live: np.ndarray) -> np.ndarray:

@@ -26,12 +26,11 @@ from minemap import io as _io
 from minemap._errors import CoordinateError, DataWarning, SchemaError, option_hint
 from minemap._overlay import (
     HEAVY_TARGET,
-    clip_to,
     flatten,
+    flatten_merged,
     gc_paused,
     intersecting_pairs,
     intersection_pieces,
-    merge_stacks,
     polygonal_parts,
     robust,
     run_positions,
@@ -185,11 +184,15 @@ def _hazard_pieces(
     work_crs = _crs.work_crs(hazards, districts, *others, frame=frame)
     geoms = _crs.to_crs_dense(hazards.geometry, work_crs)
     rank = hazards[THREAT_LEVEL].map({lvl: i for i, lvl in enumerate(THREAT_LEVELS)}).to_numpy()
-    pieces = flatten(geoms, rank)
     attrs = hazards[[THREAT_LEVEL, *by_columns]].reset_index(drop=True)
-    keep = ~shapely.is_empty(pieces)
-    pieces, attrs = pieces[keep], attrs.loc[keep].reset_index(drop=True)
-    source_row = np.flatnonzero(keep)  # the hazard row each piece comes from
+    if _one_row_per_level(attrs):
+        # which hazard holds a place does not matter, only its level: stacks merge by level
+        pieces, source_row = flatten_merged(geoms, rank)
+    else:
+        pieces = flatten(geoms, rank)
+        source_row = np.flatnonzero(~shapely.is_empty(pieces))
+        pieces = pieces[source_row]
+    attrs = attrs.iloc[source_row].reset_index(drop=True)  # source_row: each piece's hazard
     if districts is not None and district_column is not None:
         dgeoms = flatten(_crs.to_crs_dense(districts.geometry, work_crs), np.arange(len(districts)))
         names = districts[district_column].astype(object).to_numpy()
@@ -215,6 +218,14 @@ def _hazard_pieces(
                 stacklevel=3,
             )
     return result
+
+
+def _one_row_per_level(attrs: pd.DataFrame) -> bool:
+    """Whether hazards of one threat level all carry the same attributes (as when no
+    column is carried besides the level), so that their pieces are interchangeable."""
+    if attrs.shape[1] == 1:
+        return True
+    return bool((attrs.drop_duplicates()[THREAT_LEVEL].value_counts() <= 1).all())
 
 
 def _check_measured(area_m2: np.ndarray, hazards: gpd.GeoDataFrame, source_row: np.ndarray) -> None:
@@ -262,9 +273,8 @@ def _release_work_pieces(
     if not disjoint:
         keep = ~shapely.is_empty(geoms) & ~shapely.is_missing(geoms)
         return geoms[keep], method[keep].astype(np.intp)
-    pieces = flatten(geoms, method)
-    keep = ~shapely.is_empty(pieces)
-    return pieces[keep], method[keep].astype(np.intp)
+    pieces, rows = flatten_merged(geoms, method)  # a place's method is all that matters
+    return pieces, method[rows].astype(np.intp)
 
 
 def _cap(released: np.ndarray, limit: np.ndarray) -> None:
@@ -308,10 +318,6 @@ def _release_overlay(
     released = np.zeros((n, len(RELEASE_METHODS)))
     if release_work.size == 0:
         return released, 0.0, (hazard.work.copy() if keep_remaining else None)
-    # slivers of a stack, merged by method: one overlay per hazard piece and method
-    given = release_work
-    release_work, release_method = merge_stacks(release_work, release_method)
-    stacked = release_work is not given  # merged polygons are large: clip them to each cut
     i, j = intersecting_pairs(hazard.work, release_work)
     order = np.lexsort((j, i))
     i, j = i[order], j[order]
@@ -333,22 +339,19 @@ def _release_overlay(
             robust(shapely.intersection, hazard.work[i[h]], release_work[j[h]])
         )
         taken[h] = _crs.area_m2(shared, hazard.work_crs, hazard.frame)
-        starts = h[rank[h] == 0]
-        unions = np.array(
-            [shapely.union_all(release_work[j[s : s + length[s]]]) for s in starts], dtype=object
-        )
-        k = i[starts]
-        current[k] = polygonal_parts(robust(shapely.difference, current[k], unions))
-        current_m2[k] = _crs.area_m2(current[k], hazard.work_crs, hazard.frame)
-    for r in range(int(rank.max()) + 1 if i.size else 0):
-        sel = np.flatnonzero((rank == r) & ~whole & ~heavy)
-        if sel.size == 0:
-            continue
+        if keep_remaining:
+            starts = h[rank[h] == 0]
+            unions = np.array(
+                [shapely.union_all(release_work[j[s : s + length[s]]]) for s in starts],
+                dtype=object,
+            )
+            k = i[starts]
+            current[k] = polygonal_parts(robust(shapely.difference, current[k], unions))
+    light = ~whole & ~heavy
+    for r in np.unique(rank[light]):
+        sel = np.flatnonzero(light & (rank == r))
         k = i[sel]
-        cutters = release_work[j[sel]]
-        if stacked:
-            cutters = clip_to(cutters, current[k])
-        cut = polygonal_parts(robust(shapely.difference, current[k], cutters))
+        cut = polygonal_parts(robust(shapely.difference, current[k], release_work[j[sel]]))
         cut_m2 = _crs.area_m2(cut, hazard.work_crs, hazard.frame)
         taken[sel] = np.clip(current_m2[k] - cut_m2, 0.0, None)
         current[k], current_m2[k] = cut, cut_m2
@@ -655,8 +658,8 @@ def progress_over_time(
     rows = []
     for period_end in ends:
         sel = dates <= np.datetime64(period_end)
-        rpieces = flatten(geoms[sel], method[sel])
-        released, _ = _released_work_m2(pieces, rpieces, method[sel].astype(np.intp))
+        rpieces, source = flatten_merged(geoms[sel], method[sel])
+        released, _ = _released_work_m2(pieces, rpieces, method[sel][source].astype(np.intp))
         sums = released.sum(axis=0) / _M2_PER_HA
         rows.append(
             {

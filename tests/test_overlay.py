@@ -258,3 +258,63 @@ def test_flatten_stacks_property(n, jitter, seed):
     precedence = np.random.default_rng(seed).integers(0, 3, n)
     got = flatten(geoms, precedence)
     _assert_same_pieces(got, oracle.flatten(list(geoms), list(precedence)))
+
+
+def test_flatten_merged_gives_each_place_the_precedence_flatten_gives():
+    # a steadily shifted stack (copy k moved by k/20 up and right) among neighbours
+    steps = np.array([box(10 + k / 20, 10 + k / 20, 20 + k / 20, 20 + k / 20) for k in range(90)])
+    around = _arr(
+        box(5, 5, 12, 12), box(-30, -30, 40, 40), box(50, 50, 51, 51), box(27, 27, 30, 30)
+    )
+    geoms = np.concatenate([steps, around])
+    precedence = np.random.default_rng(4).integers(0, 3, len(geoms))
+    pieces, rows = _overlay.flatten_merged(geoms, precedence)
+    expected = oracle.flatten(list(geoms), list(precedence))
+    assert not shapely.is_empty(pieces).any()
+    assert shapely.area(pieces).sum() == pytest.approx(shapely.union_all(geoms).area, rel=1e-12)
+    assert shapely.union_all(pieces).area == pytest.approx(shapely.union_all(geoms).area)
+    for p in range(3):
+        got = shapely.union_all(pieces[precedence[rows] == p])
+        want = shapely.union_all([e for e, q in zip(expected, precedence, strict=True) if q == p])
+        assert got.area == pytest.approx(want.area, rel=1e-9)
+        assert shapely.symmetric_difference(got, want).area < 1e-9
+    # the stack's members merged into a few pieces; the pieces apart are flatten's own
+    assert len(pieces) < 30
+    apart = rows >= 90
+    assert sorted(rows[apart].tolist()) == [
+        k for k in range(90, 94) if shapely.area(expected[k]) > 0
+    ]
+    for piece, row in zip(pieces[apart], rows[apart], strict=True):
+        assert shapely.symmetric_difference(piece, expected[row]).area < 1e-9
+
+
+def test_flatten_merged_without_stacks_is_flatten():
+    geoms = _arr(box(0, 0, 2, 2), box(1, 0, 3, 2), box(0, 0, 1, 1), Polygon())
+    pieces, rows = _overlay.flatten_merged(geoms, np.array([1, 0, 0, 0]))
+    assert rows.tolist() == [0, 1, 2]
+    assert shapely.area(pieces).tolist() == pytest.approx([1.0, 4.0, 1.0])
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(40, 90), st.sampled_from([0.0, 0.05, 2.0]), st.integers(0, 10_000))
+def test_flatten_merged_stacks_property(n, jitter, seed):
+    # identical, jittered and nested stacks: the region of each precedence is the
+    # oracle's, the pieces are disjoint and none has more than PIECE_VERTICES vertices
+    geoms = _stack(n, jitter=jitter, seed=seed)
+    if seed % 2:  # nested instead: each box shrinks towards the top right corner
+        step = jitter / 20
+        geoms = np.array([box(10 + k * step, 10 + k * step, 20, 20) for k in range(n)])
+    precedence = np.random.default_rng(seed).integers(0, 3, n)
+    pieces, rows = _overlay.flatten_merged(geoms, precedence)
+    expected = oracle.flatten(list(geoms), list(precedence))
+    assert shapely.area(pieces).sum() == pytest.approx(shapely.union_all(geoms).area, rel=1e-9)
+    assert shapely.get_num_coordinates(pieces).max() <= _overlay.PIECE_VERTICES
+    for p in range(3):
+        got = shapely.union_all(pieces[precedence[rows] == p])
+        want = shapely.union_all([e for e, q in zip(expected, precedence, strict=True) if q == p])
+        assert shapely.symmetric_difference(got, want).area < 1e-9
+
+
+def test_flatten_merged_of_nothing():
+    pieces, rows = _overlay.flatten_merged(np.empty(0, dtype=object), np.empty(0, dtype=int))
+    assert pieces.size == rows.size == 0

@@ -564,3 +564,16 @@ def test_buffers_keep_input_order_and_leave_inputs_alone():
     assert [g.wkb for g in feats] == before
     assert shapely.contains(out[0], feats[0]) and shapely.contains(out[1], feats[1])
     assert out[2].is_empty  # a point buffered by 0 m has no area
+
+
+def test_an_empty_feature_layer_is_named_by_its_kind():
+    hazards = gpd.GeoDataFrame(
+        {"hazard_id": ["H1"], "threat_level": ["high"]},
+        geometry=[shapely.box(66.0, 48.0, 66.01, 48.01)],
+        crs=4326,
+    )
+    roads = gpd.GeoDataFrame({"name": []}, geometry=gpd.GeoSeries([]), crs=4326)
+    with pytest.raises(
+        EmptyLayerError, match=r"^the roads GeoDataFrame: the layer has no features"
+    ):
+        priority_zones(hazards, roads=roads)

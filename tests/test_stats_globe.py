@@ -146,5 +146,7 @@ def test_a_piece_that_cannot_be_measured_is_one_error_naming_file_and_feature(mo
 
     monkeypatch.setattr(mcrs, "area_m2", failing)
     hz = _hazards([box(-180.0, -90.0, 180.0, 90.0), box(1.0, 1.0, 1.1, 1.1)], ["low", "high"])
-    with pytest.raises(CoordinateError, match=r"^GeoDataFrame: the area of 1 feature.*'H1'"):
+    with pytest.raises(
+        CoordinateError, match=r"^the hazards GeoDataFrame: the area of 1 feature.*'H1'"
+    ):
         _summary(hz)

@@ -55,9 +55,11 @@ Source: TypeAlias = str | os.PathLike | gpd.GeoDataFrame
 FeatureKind = Literal["roads", "infrastructure", "residential", "districts", "any"]
 
 
-def _label(source: Source, layer: str | None) -> str:
+def _label(source: Source, layer: str | None, kind: str | None = None) -> str:
     if isinstance(source, gpd.GeoDataFrame):
-        return "GeoDataFrame" if layer is None else f"GeoDataFrame {layer}"
+        if layer is not None:
+            return f"GeoDataFrame {layer}"
+        return f"the {kind} GeoDataFrame" if kind else "GeoDataFrame"
     name = Path(source).name
     return f"{name} (layer {layer!r})" if layer else name
 
@@ -348,7 +350,7 @@ def read_layer(
     """
     suffix = ""
     if isinstance(source, gpd.GeoDataFrame):
-        gdf, label, curved = source.copy(), _label(source, layer), 0
+        gdf, label, curved = source.copy(), _label(source, layer, default_layer), 0
     elif isinstance(source, (str, os.PathLike)):
         path = _guard.check_source(source)
         encoding = _guard.check_encoding(encoding)

@@ -15,8 +15,10 @@ file, the key and the fix.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from minemap.settings import THREAT_LEVELS
 
@@ -148,6 +150,141 @@ class Capacity:
         return any(
             not r.is_fixed for a in self.assets.values() for r in a.productivity_m2_per_day.values()
         )
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, source: str = "<python>") -> Capacity:
+        """A capacity from a dict shaped like the TOML file, every key and value checked.
+
+        Parameters
+        ----------
+        data : mapping
+            ``working_days_per_year``, ``assets`` (``{name: {count, productivity_m2_per_day,
+            kind, growth_per_year, changes}}``) and optionally ``release_mix``; the format is
+            described in ``docs/capacity.md`` and :mod:`minemap.planning.capacity_file`.
+        source : str, default "<python>"
+            Where the data came from, named in messages and kept as :attr:`source`.
+
+        Returns
+        -------
+        Capacity
+
+        Raises
+        ------
+        SchemaError
+            An unknown key, a missing one, or a value of the wrong type or out of range; the
+            one-line message names ``source``, the key path and the fix.
+
+        Examples
+        --------
+        >>> cap = Capacity.from_dict(
+        ...     {
+        ...         "working_days_per_year": 220,
+        ...         "assets": {
+        ...             "manual_team": {
+        ...                 "count": 100,
+        ...                 "productivity_m2_per_day": {
+        ...                     "high": {"low": 10, "high": 50},
+        ...                     "medium": 80,
+        ...                     "low": {"cleared": 120, "cancelled": 5000},
+        ...                 },
+        ...             }
+        ...         },
+        ...     }
+        ... )
+        >>> cap.assets["manual_team"].productivity("high", "reduced")
+        Range(low=10.0, mode=30.0, high=50.0)
+        >>> cap.assets["manual_team"].productivity("low", "reduced") is None
+        True
+        """
+        from minemap.planning.capacity_file import capacity_from_dict
+
+        return capacity_from_dict(data, source=source)
+
+    @classmethod
+    def from_toml(cls, path: str | os.PathLike[str]) -> Capacity:
+        """A capacity read from a TOML file (see ``docs/capacity.md``).
+
+        Parameters
+        ----------
+        path : path-like
+            The capacity file; ``minemap capacity-template`` writes a commented example.
+
+        Returns
+        -------
+        Capacity
+            With :attr:`source` the path as given.
+
+        Raises
+        ------
+        InputFileError
+            The file does not exist or cannot be read.
+        FormatError
+            The file is not UTF-8 or not valid TOML (the message gives line and column).
+        SchemaError
+            As :meth:`from_dict`.
+
+        Examples
+        --------
+        >>> import pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "capacity.toml"
+        >>> _ = path.write_text(
+        ...     "working_days_per_year = 220\\n"
+        ...     "[assets.manual_team]\\n"
+        ...     "count = 100\\n"
+        ...     "productivity_m2_per_day = { high = 50, medium = 80, low = 120 }\\n"
+        ... )
+        >>> Capacity.from_toml(path).assets["manual_team"].productivity("medium", "cleared")
+        Range(low=80.0, mode=80.0, high=80.0)
+        """
+        from minemap.planning.capacity_file import capacity_from_toml
+
+        return capacity_from_toml(path)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The TOML-shaped dict of this capacity: :meth:`from_dict` reads it back unchanged.
+
+        Integral numbers come out as ints; a level whose methods share one productivity is
+        written once; a fixed range is written as a number.
+
+        Examples
+        --------
+        >>> dogs = Asset("dogs", 4, {("high", "cleared"): Range(800, 850, 900)}, kind="dog")
+        >>> cap = Capacity(220, {"dogs": dogs})
+        >>> cap.to_dict()["assets"]["dogs"]["productivity_m2_per_day"]
+        {'high': {'cleared': {'low': 800, 'mode': 850, 'high': 900}}}
+        >>> Capacity.from_dict(cap.to_dict()) == cap
+        True
+        """
+        from minemap.planning.capacity_file import capacity_to_dict
+
+        return capacity_to_dict(self)
+
+    def check_levels(self, levels: Iterable[str]) -> None:
+        """Refuse a plan for threat levels that no asset can release.
+
+        Parameters
+        ----------
+        levels : iterable of str
+            The threat levels the remaining hazards hold.
+
+        Raises
+        ------
+        SchemaError
+            Naming each level for which no asset has a productivity above 0 for any method,
+            and the key to add.
+
+        Examples
+        --------
+        >>> cap = Capacity(220, {"t": Asset("t", 1, {("high", "cleared"): Range.fixed(50)})})
+        >>> cap.check_levels(["high"])
+        >>> cap.check_levels(["high", "low"])  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        minemap._errors.SchemaError: <python>: no asset has a productivity above 0 for 'low' land...
+        """
+        from minemap.planning.capacity_file import check_levels
+
+        check_levels(self, levels)
 
     def levels_without(self, method: str) -> list[str]:
         """Threat levels no asset can release by ``method`` (productivity missing or 0)."""

@@ -15,9 +15,7 @@ from minemap._errors import OutputError
 from minemap.cli import helpers, options
 
 
-def cmd_capacity_template(
-    args: argparse.Namespace, records: list[warnings.WarningMessage]
-) -> None:
+def cmd_capacity_template(args: argparse.Namespace, records: list[warnings.WarningMessage]) -> None:
     """Print the template, or write it to a new file."""
     from minemap.planning.template import capacity_template
 

@@ -624,3 +624,51 @@ def test_count_on_is_never_negative(asset_doc, day):
     cap = Capacity.from_dict({"working_days_per_year": 220, "assets": {"a": asset_doc}})
     count = cap.assets["a"].count_on(day, dt.date(2025, 1, 1))
     assert count >= 0 and math.isfinite(count)
+
+
+# ------------------------------------------------------------------------------------------
+# docs/capacity.md: its TOML examples load and its worked example adds up
+# ------------------------------------------------------------------------------------------
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "capacity.md"
+
+
+def _toml_blocks() -> list[str]:
+    import re
+
+    return re.findall(r"```toml\n(.*?)```", DOCS.read_text(encoding="utf-8"), flags=re.S)
+
+
+def test_docs_smallest_file_is_the_minimal_file():
+    assert tomllib.loads(_toml_blocks()[0]) == tomllib.loads(MINIMAL)
+
+
+def test_docs_examples_are_valid_toml():
+    for block in _toml_blocks():
+        tomllib.loads(block)
+
+
+def test_docs_worked_example():
+    (block,) = [b for b in _toml_blocks() if b.startswith("# National example")]
+    cap = Capacity.from_dict(tomllib.loads(block), source="docs")
+    counts = {name: a.count for name, a in cap.assets.items()}
+    assert counts == {
+        "manual_team": (2282 - 150 - 70 * 2 - 20 * 4) // 10,
+        "machine": 70,
+        "dog_team": 150 / 2,
+        "survey_team": 20,
+    }
+    cap.check_levels(THREAT_LEVELS)
+    days = cap.working_days_per_year
+    yearly = {
+        name: a.count * a.productivity("high", "cleared").mode * days
+        for name, a in cap.assets.items()
+        if a.productivity("high", "cleared") is not None
+    }
+    assert yearly["manual_team"] == 10_084_800
+    assert yearly["machine"] == pytest.approx(19_146_925, rel=1e-5)
+    assert yearly["dog_team"] == 14_025_000
+    assert sum(yearly.values()) / 10_000 == pytest.approx(4_330, abs=10)
+    template = Capacity.from_dict(tomllib.loads(capacity_template()))
+    for name, asset in cap.assets.items():  # the same productivity as the template
+        assert asset.productivity_m2_per_day == template.assets[name].productivity_m2_per_day

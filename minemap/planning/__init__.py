@@ -2,10 +2,29 @@
 
 * :mod:`minemap.planning.capacity`: :class:`Capacity`, :class:`Asset`, :class:`Range`: the
   assets a programme has and their productivity, from TOML or Python.
+* :mod:`minemap.planning.mix`: :func:`release_mix`, the share of released land per method
+  and threat level.
+* :mod:`minemap.planning.history`: :func:`historic_rate`, hectares released per year in
+  recent full calendar years.
+* :mod:`minemap.planning.schedule`: :func:`plan_clearance` and its :class:`Plan`.
+* :mod:`minemap.planning.scenarios`: :func:`compare_plans`.
+* :mod:`minemap.planning.chart`: :func:`plot_burndown` (needs the ``maps`` extra).
 """
 
 from __future__ import annotations
 
 from minemap.planning.capacity import Asset, Capacity, Range
+from minemap.planning.history import HistoricRate, historic_rate
+from minemap.planning.mix import release_mix
+from minemap.planning.schedule import Plan, plan_clearance
 
-__all__ = ["Asset", "Capacity", "Range"]
+__all__ = [
+    "Asset",
+    "Capacity",
+    "HistoricRate",
+    "Plan",
+    "Range",
+    "historic_rate",
+    "plan_clearance",
+    "release_mix",
+]

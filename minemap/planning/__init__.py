@@ -16,7 +16,17 @@ from __future__ import annotations
 from minemap.planning.capacity import Asset, Capacity, Range
 from minemap.planning.history import HistoricRate, historic_rate
 from minemap.planning.mix import release_mix
+from minemap.planning.scenarios import compare_plans
 from minemap.planning.schedule import Plan, plan_clearance
+
+
+def __getattr__(name: str) -> object:
+    if name == "plot_burndown":  # matplotlib is imported on first use
+        from minemap.planning.chart import plot_burndown
+
+        return plot_burndown
+    raise AttributeError(f"module 'minemap.planning' has no attribute {name!r}")
+
 
 __all__ = [
     "Asset",
@@ -24,7 +34,9 @@ __all__ = [
     "HistoricRate",
     "Plan",
     "Range",
+    "compare_plans",
     "historic_rate",
     "plan_clearance",
+    "plot_burndown",
     "release_mix",
 ]

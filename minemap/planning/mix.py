@@ -25,7 +25,7 @@ from minemap.settings import (
     TOTAL,
 )
 
-__all__ = ["BASIS", "SHARE", "release_mix", "mix_shares"]
+__all__ = ["BASIS", "SHARE", "history_hectares", "mix_shares", "mix_table", "release_mix"]
 
 #: Column naming where a level's shares came from.
 BASIS = "basis"
@@ -105,17 +105,34 @@ def release_mix(
     >>> mix["basis"].tolist()
     ['history', 'all levels', 'all levels', 'history']
     """
-    chosen = _check_override(override or {})
-    rows = pd.DataFrame({THREAT_LEVEL: [*THREAT_LEVELS, TOTAL]})
-    for m in RELEASE_METHODS:
-        rows[METHOD_HA[m]] = 0.0
+    return mix_table(history_hectares(hazards, releases, as_of=as_of), override)
+
+
+def history_hectares(
+    hazards: gpd.GeoDataFrame | None,
+    releases: gpd.GeoDataFrame | None,
+    *,
+    as_of: object | None = None,
+) -> np.ndarray:
+    """Released hectares ``[level or total, method]`` as the summary counts them."""
+    hectares = np.zeros((len(THREAT_LEVELS) + 1, len(RELEASE_METHODS)))
     if releases is not None and hazards is not None and len(releases):
         from minemap.stats import land_release_summary
 
         table = land_release_summary(hazards, releases, as_of=as_of).set_index(THREAT_LEVEL)
-        for m in RELEASE_METHODS:
-            rows[METHOD_HA[m]] = table[METHOD_HA[m]].reindex(rows[THREAT_LEVEL]).to_numpy()
-    hectares = rows[[METHOD_HA[m] for m in RELEASE_METHODS]].to_numpy(dtype=float)
+        rows = table.loc[[*THREAT_LEVELS, TOTAL], [METHOD_HA[m] for m in RELEASE_METHODS]]
+        hectares = rows.to_numpy(dtype=float)
+    return hectares
+
+
+def mix_table(
+    hectares: np.ndarray, override: Mapping[str, Mapping[str, float]] | None = None
+) -> pd.DataFrame:
+    """The mix table of :func:`release_mix` from released hectares ``[level|total, method]``."""
+    chosen = _check_override(override or {})
+    rows = pd.DataFrame({THREAT_LEVEL: [*THREAT_LEVELS, TOTAL]})
+    for j, m in enumerate(RELEASE_METHODS):
+        rows[METHOD_HA[m]] = hectares[:, j]
     rows[RELEASED_HA] = hectares.sum(axis=1)
     total = hectares[-1]
     if total.sum() > 0:

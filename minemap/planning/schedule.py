@@ -33,7 +33,7 @@ import pandas as pd
 from minemap._errors import SchemaError
 from minemap.planning.capacity import Capacity
 from minemap.planning.history import HistoricRate, historic_rate
-from minemap.planning.mix import mix_shares, release_mix
+from minemap.planning.mix import history_hectares, mix_shares, mix_table
 from minemap.settings import (
     HAZARD_ID,
     METHOD_HA,
@@ -91,6 +91,8 @@ class Plan:
     curve: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: P10 and P90 remaining-ha curves (with draws), same time points as ``curve``
     band: pd.DataFrame | None = None
+    #: calendar days per working day of the capacity (to turn curve offsets into dates)
+    calendar_days_per_working_day: float = 365.25 / 250
 
     def summary_json(self) -> dict[str, Any]:
         """The summary with dates as ISO strings and tables as lists of records."""
@@ -502,15 +504,57 @@ def plan_clearance(
     >>> plan.summary["total_asset_days"], plan.summary["completion_date"].isoformat()
     (2500.0, '2028-01-01')
     """
+    prepared = _prepare(hazards_or_ranking, releases, as_of=as_of, window_years=window_years)
+    return _plan(
+        prepared,
+        capacity,
+        start=start,
+        release_mix=release_mix,
+        draws=draws,
+        seed=seed,
+        name=name,
+    )
+
+
+@dataclass
+class _Prepared:
+    """What does not depend on the capacity: the queue, the history, the historic rate."""
+
+    queue: pd.DataFrame
+    hectares: np.ndarray  # released ha [level|total, method]
+    history: HistoricRate | None
+    as_of: object | None
+    window_years: int
+
+
+def _prepare(data: Any, releases: Any, *, as_of: object | None, window_years: int) -> _Prepared:
+    queue, geo = _queue(data, releases, as_of)
+    hectares = history_hectares(geo, releases, as_of=as_of)
+    history = None
+    if releases is not None and geo is not None and len(releases):
+        history = historic_rate(releases, geo, window_years=window_years, as_of=as_of)
+    return _Prepared(queue, hectares, history, as_of, window_years)
+
+
+def _plan(
+    prepared: _Prepared,
+    capacity: Capacity,
+    *,
+    start: object,
+    release_mix: Mapping[str, Mapping[str, float]] | None,
+    draws: int,
+    seed: int | None,
+    name: str,
+) -> Plan:
     start_day = _as_date(start, "start")
     if draws < 0:
         raise SchemaError(f"draws={draws} must be 0 or more.")
     if not capacity.assets:
         raise SchemaError(f"{capacity.source}: the capacity has no assets.")
-    queue, geo = _queue(hazards_or_ranking, releases, as_of)
+    queue, history, as_of = prepared.queue, prepared.history, prepared.as_of
     override = dict(capacity.release_mix or {})
     override.update(release_mix or {})
-    mix = release_mix_table(geo, releases, as_of, override)
+    mix = mix_table(prepared.hectares, override)
     shares = mix_shares(mix)
 
     offsets, counts, firsts = _periods(capacity, start_day)
@@ -573,9 +617,7 @@ def plan_clearance(
     curve = _curve(walk, cum, finish_wd, draw=0)
     summary["hectares_per_year"] = _per_year(curve, shares, start_day, per_day, total_days)
 
-    history: HistoricRate | None = None
-    if releases is not None and geo is not None:
-        history = historic_rate(releases, geo, window_years=window_years, as_of=as_of)
+    if history is not None:
         summary["historic_rate_ha_per_year"] = history.rate_ha_per_year
         years = remaining.sum() / history.rate_ha_per_year if history.rate_ha_per_year > 0 else None
         summary["completion_date_at_historic_rate"] = (
@@ -618,21 +660,23 @@ def plan_clearance(
         "release_mix": mix,
         "start": start_day,
         "as_of": None if as_of is None else str(as_of),
-        "historic_window_years": list(history.years) if history is not None else None,
+        "historic_rate": history.to_dict() if history is not None else None,
+        "historic_window_years": prepared.window_years,
         "allocation": "pooled queue: assets able to do a method share its work in proportion "
         "to units x productivity; the others wait",
         "draws": "per programme run (one productivity per asset, level and method)"
         if draws
         else None,
     }
-    return Plan(schedule, summary, assumptions, name=name, curve=curve, band=band)
-
-
-def release_mix_table(
-    geo: Any, releases: Any, as_of: object | None, override: Mapping[str, Mapping[str, float]]
-) -> pd.DataFrame:
-    """The mix a plan uses (history where there are hazards and releases, and overrides)."""
-    return release_mix(geo, releases, as_of=as_of, override=override)
+    return Plan(
+        schedule,
+        summary,
+        assumptions,
+        name=name,
+        curve=curve,
+        band=band,
+        calendar_days_per_working_day=per_day,
+    )
 
 
 def _productivity_bounds(capacity: Capacity) -> np.ndarray:

@@ -136,7 +136,10 @@ def historic_rate(
         As for :func:`minemap.land_release_summary`.
     window_years : int, default 2
         How many full calendar years, ending with the last one that ends on or before
-        ``as_of``; years before the first record are left out.
+        ``as_of``; years before the first record are left out, and so is the first
+        record's year unless that record is dated 1 January (records rarely start on it).
+        With no full year of records, the rate is the released hectares over the span from
+        the first record to ``as_of`` (``basis="span of records"``).
     as_of : date-like, optional
         Count records up to this day (default: the last release date).
 
@@ -151,7 +154,7 @@ def historic_rate(
     >>> hz = gpd.GeoDataFrame({"hazard_id": ["H1"], "threat_level": ["high"]},
     ...     geometry=[box(4.3e6, 3.2e6, 4.301e6, 3.201e6)], crs=3035)
     >>> rl = gpd.GeoDataFrame({"release_id": ["R1", "R2"], "method": ["cleared"] * 2,
-    ...     "release_date": ["2018-06-01", "2019-06-01"]},
+    ...     "release_date": ["2018-01-01", "2019-06-01"]},
     ...     geometry=[box(4.3e6, 3.2e6, 4.3002e6, 3.201e6),
     ...               box(4.3002e6, 3.2e6, 4.3006e6, 3.201e6)], crs=3035)
     >>> rate = historic_rate(rl, hz, as_of="2019-12-31")
@@ -162,16 +165,18 @@ def historic_rate(
 
     if window_years < 1:
         raise SchemaError(f"window_years={window_years} must be 1 or more.")
-    releases = _as_releases(releases)
     if releases is None or len(releases) == 0:
         raise SchemaError("historic_rate needs release records; there are none.")
+    releases = _as_releases(releases)
     dates = releases[RELEASE_DATE]
     stamp = _as_timestamp(as_of)
     if stamp is None:
         stamp = pd.Timestamp(dates.max())
     first = pd.Timestamp(dates.min())
     last_full = stamp.year if (stamp.month, stamp.day) == (12, 31) else stamp.year - 1
-    years = [y for y in range(last_full - window_years + 1, last_full + 1) if y >= first.year]
+    # the first record's year is a full year of records only if it starts on 1 January
+    first_full = first.year if (first.month, first.day) == (1, 1) else first.year + 1
+    years = [y for y in range(last_full - window_years + 1, last_full + 1) if y >= first_full]
     now = _released_to(hazards, releases, stamp.date().isoformat())
     remaining = float(now[REMAINING_HA])
     if not years:

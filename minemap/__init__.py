@@ -44,6 +44,10 @@ _LAZY = {
     "priority_zones": "minemap.priority",
     "rank_hazards": "minemap.ranking",
     "sample_data": "minemap.synthetic",
+    "plan_clearance": "minemap.planning",
+    "release_mix": "minemap.planning",
+    "historic_rate": "minemap.planning",
+    "compare_plans": "minemap.planning",
 }
 
 
@@ -73,7 +77,9 @@ __all__ = [
     "RepairWarning",
     "SchemaError",
     "area_frame",
+    "compare_plans",
     "hazard_map",
+    "historic_rate",
     "plot_map",
     "priority_zones",
     "rank_hazards",
@@ -81,9 +87,11 @@ __all__ = [
     "save_map",
     "area_ha",
     "land_release_summary",
+    "plan_clearance",
     "plot_progress",
     "progress_over_time",
     "read_features",
     "read_hazards",
     "read_releases",
+    "release_mix",
 ]

@@ -8,6 +8,7 @@ all or none (:class:`minemap.io.OutputSet`); an output is never the same file as
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import math
 import os
@@ -191,11 +192,13 @@ def _xy_columns(text: str | None, option: str) -> tuple[str | None, str | None]:
 
 def input_paths(args: argparse.Namespace) -> list[Path]:
     """Every file the command reads (positional and ``--option FILE`` values)."""
-    return [
-        Path(value)
-        for name, value in vars(args).items()
-        if (name == "hazards" or name in INPUT_OPTIONS) and isinstance(value, str)
-    ]
+    paths = []
+    for name, value in vars(args).items():
+        if not (name == "hazards" or name in INPUT_OPTIONS):
+            continue
+        values = value if isinstance(value, list) else [value]
+        paths += [Path(v) for v in values if isinstance(v, str)]
+    return paths
 
 
 #: Options whose value is a file the command reads.
@@ -211,6 +214,8 @@ INPUT_OPTIONS = frozenset(
         "weights",
         "vocabulary",
         "capacity",
+        "ranking_table",
+        "scenario_files",
     }
 )
 
@@ -321,6 +326,8 @@ def number(value: object) -> object:
         return None if math.isnan(value) else round(value, DECIMALS) + 0.0
     if isinstance(value, pd.Timestamp):
         return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
     if hasattr(value, "item"):
         return number(value.item())
     return value

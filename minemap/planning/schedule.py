@@ -209,6 +209,12 @@ def _queue(data: Any, releases: Any, as_of: object | None) -> tuple[pd.DataFrame
             "plan_clearance needs hazards (a GeoDataFrame of hazard areas) or a ranking from "
             "rank_hazards (or a table with hazard_id, threat_level and remaining_ha)."
         )
+    if geo is None and releases is not None:
+        raise SchemaError(
+            "releases were given with a table that has no hazard geometry, so the release mix "
+            "and the historic rate cannot be learnt from them: give the hazards (or the "
+            "GeoDataFrame rank_hazards returns), or leave releases out."
+        )
     unknown = sorted(set(out[THREAT_LEVEL]) - set(THREAT_LEVELS))
     if unknown:
         raise SchemaError(

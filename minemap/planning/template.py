@@ -73,6 +73,8 @@ growth_per_year = 0.0   # e.g. 0.05 for +5 % a year, compounding on each anniver
 
 [assets.manual_team.productivity_m2_per_day.high]
 cleared = { low = $manual_low, mode = $manual_mode, high = $manual_high }
+# confirmed (high-threat) areas are also reduced by technical survey at their edges
+reduced = { low = $manual_ts_low, mode = $manual_ts_mode, high = $manual_ts_high }
 
 [assets.manual_team.productivity_m2_per_day.medium]
 cleared = { low = $manual_low, mode = $manual_mode, high = $manual_high }
@@ -95,6 +97,7 @@ growth_per_year = 0.0
 
 [assets.machine.productivity_m2_per_day.high]
 cleared = { low = $machine_low, mode = $machine_mode, high = $machine_high }
+reduced = { low = $machine_low, mode = $machine_mode, high = $machine_high }
 
 [assets.machine.productivity_m2_per_day.medium]
 cleared = { low = $machine_low, mode = $machine_mode, high = $machine_high }
@@ -118,6 +121,7 @@ growth_per_year = 0.0
 
 [assets.dog_team.productivity_m2_per_day.high]
 cleared = { low = $dog_low, mode = $dog_mode, high = $dog_high }
+reduced = { low = $dog_ts_low, mode = $dog_ts_mode, high = $dog_ts_high }
 
 [assets.dog_team.productivity_m2_per_day.medium]
 cleared = { low = $dog_low, mode = $dog_mode, high = $dog_high }
@@ -128,12 +132,16 @@ cleared = { low = $dog_low, mode = $dog_mode, high = $dog_high }
 reduced = { low = $dog_ts_low, mode = $dog_ts_mode, high = $dog_ts_high }
 
 # --- Non-technical survey teams ------------------------------------------------------------
-# They cancel suspected land that no evidence points to, and do not work on confirmed
-# (high-threat) land. ASSUMPTION, no public average at hand: 5,000-50,000 m² a team-day.
+# They cancel suspected land that no evidence points to; on confirmed (high-threat) land only
+# where re-survey shows a record was wrong, more slowly. ASSUMPTION, no public average at
+# hand: 5,000-50,000 m² a team-day, 1,000-10,000 on high-threat land.
 [assets.survey_team]
 kind = "survey"
 count = 2               # teams
 growth_per_year = 0.0
+
+[assets.survey_team.productivity_m2_per_day.high]
+cancelled = { low = 1000, mode = 4000, high = 10000 }
 
 [assets.survey_team.productivity_m2_per_day.medium]
 cancelled = { low = 5000, mode = 20000, high = 50000 }

@@ -96,3 +96,17 @@ def test_every_extra_is_installable_by_name():
     assert {_name(d) for d in DISTRIBUTIONS.values()} <= {
         _name(r) for extra in ("maps", "population", "synthetic") for r in extras[extra]
     }
+
+
+def test_the_lower_bounds_are_the_versions_ci_tests():
+    pins = {}
+    for line in (REPO / ".ci" / "oldest.txt").read_text(encoding="utf-8").splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            name, version = line.split("==")
+            pins[_name(name)] = version
+    extras = PROJECT["optional-dependencies"]
+    declared = list(PROJECT["dependencies"])
+    declared += [r for extra in ("maps", "population", "synthetic") for r in extras[extra]]
+    bounds = {_name(r): r.split(">=")[1] for r in declared}
+    assert bounds == pins

@@ -445,7 +445,10 @@ def test_progress_requires_releases(scenario, capsys):
         cli.run(["progress", str(scenario)])
     assert excinfo.value.code == 2
     err = capsys.readouterr().err
-    assert err.splitlines()[-1].endswith("the following arguments are required: --released")
+    assert err == (  # one line, as every error is
+        "minemap: error: the following arguments are required: --released; "
+        "see 'minemap progress --help'.\n"
+    )
 
 
 # --------------------------------------------------------------------------- errors

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -104,6 +105,7 @@ def test_a_ranking_sets_the_order_and_the_categories(tmp_path, capsys):
     out = tmp_path / "schedule.csv"
     args = ["plan", SAMPLE, "--released", SAMPLE, "--capacity", str(cap), "--start", "2027-01-01"]
     assert run([*args, "--ranking", str(ranking), "-o", str(out)]) == 0
+    capsys.readouterr()
     with ranking.open(encoding="utf-8") as f:
         ranked = [r["hazard_id"] for r in csv.DictReader(f) if float(r["remaining_ha"]) > 0]
     with out.open(encoding="utf-8") as f:
@@ -158,20 +160,26 @@ def test_without_capacity_the_historic_rate_only(capsys):
         (["--ranking", SAMPLE], r"--ranking .*scenario.gpkg: a ranking is a .csv file"),
         (["--draws", "-1"], r"--draws -1: give 0 \(none\) to 100,000 draws"),
         (["--chart", "c.png"], r"--chart needs --capacity"),
+        (["--draws", "10", "--released", SAMPLE], r"--draws needs --capacity"),
+        (["--window-years", "0"], r"--window-years 0: give 1 or more full years"),
+        (["--draws", "1e3"], r"argument --draws: invalid int value: '1e3'; see 'minemap plan"),
         ([], r"give --capacity .* or --released"),
     ],
 )
 def test_bad_options_are_one_line(extra, message, square, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    if "--capacity" not in extra and "--chart" not in extra and extra:
+    if "--capacity" not in extra and "--chart" not in extra and "10" not in extra and extra:
         extra = [*extra, "--capacity", "cap.toml"]
-    assert run(["plan", square, *extra]) == 2
+    try:
+        code = run(["plan", square, *extra])
+    except SystemExit as exit_:  # argparse's own errors exit while parsing
+        code = exit_.code
+    assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1
-    assert err[0].startswith("minemap: error: ")
-    import re
-
-    assert re.search(message, err[0]), err[0]
+    errors = [line for line in err if line.startswith("minemap: error: ")]
+    assert errors == [err[-1]]  # one error line, last (after any warnings), no traceback
+    assert not [line for line in err if not line.startswith("minemap: ")]
+    assert re.search(message, err[-1]), err[-1]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cap.toml", "square.gpkg"]
 
 
@@ -181,3 +189,31 @@ def test_a_ranking_of_other_hazards_is_refused(square, tmp_path, capsys):
     cap = str(tmp_path / "cap.toml")
     assert run(["plan", square, "--capacity", cap, "--ranking", str(ranking)]) == 2
     assert "hazard 'H9' is not in HAZARDS" in capsys.readouterr().err
+
+
+def test_a_capacity_that_cannot_finish_is_named(square, tmp_path, capsys):
+    never = tmp_path / "never.toml"
+    never.write_text(ONE_TEAM_TYPE.replace("high = 100, ", ""), encoding="utf-8")
+    good = str(tmp_path / "cap.toml")
+    args = ["plan", square, "--start", "2027-01-01"]
+    assert run([*args, "--capacity", good, "--scenario", f"no high={never}"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith(f"minemap: error: --scenario {never}: no asset can release high-threat")
+
+
+def test_writing_files_still_shows_the_answer(square, tmp_path, capsys):
+    out, cap = tmp_path / "schedule.csv", str(tmp_path / "cap.toml")
+    args = ["plan", square, "--capacity", cap, "--start", "2027-01-01", "-o", str(out)]
+    assert run(args) == 0
+    shown = capsys.readouterr()
+    assert "completion             2028-01-01" in shown.out
+    assert shown.out.rstrip().endswith(f"Written: {out}")
+    assert "no --released: with no release history every remaining hectare" in shown.err
+    assert out.read_text(encoding="utf-8").startswith("order,hazard_id,threat_level,")
+
+
+def test_a_start_inside_the_records_is_warned(tmp_path, capsys):
+    assert run(["plan", SAMPLE, "--released", SAMPLE, "--start", "2020-01-01"]) == 0
+    err = capsys.readouterr().err
+    assert "--start 2020-01-01 is not after the last release record (2025-12-31)" in err
+    assert "give --as-of 2020-01-01" in err

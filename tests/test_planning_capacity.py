@@ -673,3 +673,10 @@ def test_docs_worked_example():
     template = Capacity.from_dict(tomllib.loads(capacity_template()))
     for name, asset in cap.assets.items():  # the same productivity as the template
         assert asset.productivity_m2_per_day == template.assets[name].productivity_m2_per_day
+
+
+def test_an_asset_takes_plain_numbers_and_refuses_anything_else():
+    asset = Asset("t", 10, {("high", "cleared"): 100})
+    assert asset.productivity("high", "cleared") == Range(100, 100, 100)
+    with pytest.raises(SchemaError, match=r"^asset 't': productivity \('high', 'cleared'\)"):
+        Asset("t", 10, {("high", "cleared"): "fast"})

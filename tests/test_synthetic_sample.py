@@ -54,7 +54,10 @@ def test_the_population_raster_equals_the_shipped_one(written):
 
 def test_nothing_is_replaced(written):
     before = {p.name: p.read_bytes() for p in written.iterdir()}
-    with pytest.raises(OutputError, match=r"already holds scenario.gpkg, .*new or empty folder"):
+    with pytest.raises(
+        OutputError,
+        match=r"already holds scenario.gpkg, .*give a new folder, or one without these files",
+    ):
         sample_data(written)
     assert {p.name: p.read_bytes() for p in written.iterdir()} == before
 
@@ -93,3 +96,10 @@ def test_the_command_writes_and_refuses(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
     assert err[0].startswith(f"minemap: error: {folder} already holds scenario.gpkg")
+
+
+def test_an_empty_folder_name_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(OutputError, match=r"needs a folder name"):
+        sample_data("")
+    assert list(tmp_path.iterdir()) == []

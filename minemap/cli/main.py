@@ -12,6 +12,7 @@ import pkgutil
 import sys
 import warnings
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from minemap import __version__
 from minemap._errors import MinemapError, cli_spelling
@@ -54,9 +55,17 @@ def _registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
     return found
 
 
+class _Parser(argparse.ArgumentParser):
+    """A parser whose errors are one line, as every other minemap error is."""
+
+    def error(self, message: str) -> NoReturn:
+        hint = f"see '{self.prog} --help'"
+        self.exit(2, f"minemap: error: {terminal_text(message)}; {hint}.\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``minemap`` command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="minemap",
         description="Landmine contamination and land-release figures, priority zones and "
         "maps from your own geodata. 'minemap COMMAND --help' tells more.",

@@ -16,12 +16,12 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from minemap._errors import FormatError, InputFileError, SchemaError
+from minemap._errors import DataWarning, FormatError, InputFileError, SchemaError
 from minemap.cli import helpers, options
 from minemap.io import OutputSet
 from minemap.planning import Capacity, Plan, compare_plans, historic_rate
 from minemap.planning.schedule import _jsonable
-from minemap.settings import HAZARD_ID, REMAINING_HA, THREAT_LEVEL
+from minemap.settings import HAZARD_ID, RELEASE_DATE, REMAINING_HA, THREAT_LEVEL
 from minemap.stats import progress_over_time
 
 _CHART_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
@@ -45,26 +45,38 @@ def cmd_plan(args: argparse.Namespace, records: list[warnings.WarningMessage]) -
         raise SchemaError(f"--draws {args.draws}: give 0 (none) to {MAX_DRAWS:,} draws.")
     if args.chart and not (args.capacity or args.scenario):
         raise SchemaError("--chart needs --capacity (or --scenario): the chart shows plans.")
+    if args.draws and not (args.capacity or args.scenario):
+        raise SchemaError(
+            "--draws needs --capacity (or --scenario): the draws are over its productivity ranges."
+        )
+    if args.window_years < 1:
+        raise SchemaError(f"--window-years {args.window_years}: give 1 or more full years.")
     scenarios = _capacities(args)
     start = _start(args.start)
     hazards, releases = helpers.read_inputs(args)
+    _check_history(releases, start, args.as_of, bool(scenarios))
     queue = _ranking(args.ranking_table, hazards) if args.ranking_table else hazards
     fmt = helpers.format_for(args)
     if not scenarios:
         doc, text, table = _historic_only(args, hazards, releases, start, fmt)
         plans: dict[str, Plan] = {}
     else:
-        with helpers.naming("--start", args.start):
-            table, plans = compare_plans(
-                scenarios,
-                queue,
-                start=start,
-                releases=releases,
-                as_of=args.as_of,
-                draws=args.draws,
-                seed=args.seed,
-                window_years=args.window_years,
-            )
+        tables, plans = [], {}
+        for name, (option, path, capacity) in scenarios.items():
+            with helpers.naming(option, path):  # a capacity that cannot finish is named
+                one, plan = compare_plans(
+                    {name: capacity},
+                    queue,
+                    start=start,
+                    releases=releases,
+                    as_of=args.as_of,
+                    draws=args.draws,
+                    seed=args.seed,
+                    window_years=args.window_years,
+                )
+            tables.append(one)
+            plans.update(plan)
+        table = pd.concat(tables, ignore_index=True)
         doc, text = _report(plans, table, fmt)
     doc["warnings"] = helpers.messages(records)
     if fmt == "json":
@@ -80,6 +92,17 @@ def cmd_plan(args: argparse.Namespace, records: list[warnings.WarningMessage]) -
             chart_format = _CHART_FORMATS.get(Path(args.chart).suffix.lower(), "png")
             outputs.add(args.chart, lambda tmp: fig.savefig(tmp, dpi=150, format=chart_format))
         helpers.emit(text, args.output, outputs)
+    if not helpers.is_stdout(args.output):  # the answer on screen, the files where asked
+        if fmt == "table":
+            shown = text
+        elif plans:
+            shown = _report(plans, table, "table")[1]
+        else:
+            shown = _short(doc)
+        written = ", ".join(
+            str(helpers.terminal_text(str(p))) for p in (args.output, args.chart) if p
+        )
+        print(f"{shown}\nWritten: {written}")
 
 
 def _scenario(text: str) -> tuple[str, str]:
@@ -92,18 +115,54 @@ def _scenario(text: str) -> tuple[str, str]:
     return name.strip(), path.strip()
 
 
-def _capacities(args: argparse.Namespace) -> dict[str, Capacity]:
-    found: dict[str, Capacity] = {}
+def _capacities(args: argparse.Namespace) -> dict[str, tuple[str, str, Capacity]]:
+    """Each capacity by scenario name, with the option and file it came from."""
+    found: dict[str, tuple[str, str, Capacity]] = {}
     if args.capacity:
         with helpers.naming("--capacity", args.capacity):
-            found["plan" if not args.scenario else "today"] = Capacity.from_toml(args.capacity)
+            capacity = Capacity.from_toml(args.capacity)
+        found["plan" if not args.scenario else "today"] = ("--capacity", args.capacity, capacity)
     for text in args.scenario or []:
         name, path = _scenario(text)
         if name in found:
             raise SchemaError(f"--scenario {text!r}: the name {name!r} is given twice.")
         with helpers.naming("--scenario", path):
-            found[name] = Capacity.from_toml(path)
+            found[name] = ("--scenario", path, Capacity.from_toml(path))
     return found
+
+
+def _check_history(
+    releases: pd.DataFrame | None, start: dt.date, as_of: str | None, planning: bool
+) -> None:
+    """Warn where the plan rests on a guess: no history, or a start inside the records."""
+    if releases is None:
+        if planning:
+            warnings.warn(
+                "no --released: with no release history every remaining hectare is planned "
+                "as clearance (the slowest method); give the release records to learn the mix.",
+                DataWarning,
+                stacklevel=2,
+            )
+        return
+    last = pd.to_datetime(releases[RELEASE_DATE]).max()
+    if as_of is None and pd.notna(last) and pd.Timestamp(start) <= last:
+        warnings.warn(
+            f"--start {start.isoformat()} is not after the last release record "
+            f"({last.date().isoformat()}): the plan takes the land remaining after every "
+            f"record; give --as-of {start.isoformat()} to plan from what remained then.",
+            DataWarning,
+            stacklevel=2,
+        )
+
+
+def _short(doc: dict[str, Any]) -> str:
+    summary = doc.get("summary") or {}
+    if "completion_date" in summary and summary["completion_date"]:
+        return f"Completion {summary['completion_date']} (start {summary['start']})."
+    if summary.get("completion_date_at_historic_rate"):
+        return f"At the historic rate: done {summary['completion_date_at_historic_rate']}."
+    rows = doc.get("scenarios") or []
+    return "; ".join(f"{r['scenario']}: {r['completion_date']}" for r in rows)
 
 
 def _start(text: str | None) -> dt.date:
@@ -250,7 +309,11 @@ def _report(plans: dict[str, Plan], table: pd.DataFrame, fmt: str) -> tuple[dict
     }
     if fmt == "csv":
         return doc, helpers.csv_text(table)
-    return doc, "Clearance scenarios\n" + helpers.format_table(table)
+    shown = table.copy()
+    for column, digits in (("years", 2), ("total_asset_days", 0)):
+        if column in shown.columns:
+            shown[column] = shown[column].round(digits)
+    return doc, "Clearance scenarios\n" + helpers.format_table(shown)
 
 
 def _plan_text(summary: dict[str, Any]) -> str:

@@ -41,6 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="FOLDER",
         nargs="?",
         default="minemap_sample_data",
-        help="a new or empty folder (files already there are never replaced)",
+        help="a new folder, or one without the sample's files (a file already there is "
+        "never replaced)",
     )
     parser.set_defaults(func=cmd_sample_data)

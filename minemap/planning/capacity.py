@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from minemap._errors import SchemaError
 from minemap.settings import THREAT_LEVELS
 
 __all__ = ["Asset", "Capacity", "Range"]
@@ -94,6 +95,21 @@ class Asset:
     kind: str = "manual"
     growth_per_year: float = 0.0
     changes: tuple[tuple[dt.date, float], ...] = ()
+
+    def __post_init__(self) -> None:
+        # a plain number is a range of zero width, as in a capacity file
+        table = {}
+        for key, value in self.productivity_m2_per_day.items():
+            if isinstance(value, Range):
+                table[key] = value
+            elif isinstance(value, int | float) and not isinstance(value, bool):
+                table[key] = Range.fixed(value)
+            else:
+                raise SchemaError(
+                    f"asset {self.name!r}: productivity {key} is {value!r}; give a number of "
+                    "m² a day or a Range(low, mode, high)."
+                )
+        object.__setattr__(self, "productivity_m2_per_day", table)
 
     def productivity(self, level: str, method: str) -> Range | None:
         """m² per unit and working day for ``level`` land released by ``method``, or None."""

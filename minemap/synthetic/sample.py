@@ -96,14 +96,16 @@ def sample_data(directory: str | os.PathLike[str] | None = None) -> Path:
         if folder.exists():  # an interrupted or foreign folder: start it afresh
             shutil.rmtree(folder)
     else:
+        if not str(directory).strip():
+            raise OutputError("the sample data needs a folder name; give e.g. sample_data.")
         folder = Path(directory)
         if folder.exists() and not folder.is_dir():
             raise OutputError(f"{folder} is a file; give a folder for the sample data.")
         taken = [name for name in SAMPLE_FILES if (folder / name).exists()]
         if taken:
             raise OutputError(
-                f"{folder} already holds {', '.join(taken)}; give a new or empty folder "
-                "(the sample data never replaces a file)."
+                f"{folder} already holds {', '.join(taken)}; give a new folder, or one "
+                "without these files (the sample data never replaces a file)."
             )
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)

@@ -241,6 +241,9 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
+#: Chart outputs (progress, plan) by extension, and the format matplotlib writes.
+CHART_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
+
 #: Extensions of tabular text outputs (summary, progress): none means a table.
 TEXT_SUFFIXES = ("", ".txt", ".csv", ".json")
 

@@ -16,15 +16,14 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from minemap._errors import DataWarning, FormatError, InputFileError, SchemaError
+from minemap._errors import DataWarning, FormatError, InputFileError, MinemapError, SchemaError
 from minemap.cli import helpers, options
 from minemap.io import OutputSet
 from minemap.planning import Capacity, Plan, compare_plans, historic_rate
-from minemap.planning.schedule import _jsonable
+from minemap.planning.schedule import json_ready
 from minemap.settings import HAZARD_ID, RELEASE_DATE, REMAINING_HA, THREAT_LEVEL
 from minemap.stats import progress_over_time
 
-_CHART_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 #: Columns a ranking CSV must have (as ``minemap priority --ranking`` writes it).
 _RANKING_COLUMNS = ("rank", HAZARD_ID, THREAT_LEVEL, REMAINING_HA)
 #: Most draws the command runs (each draw is a whole plan).
@@ -38,7 +37,7 @@ def cmd_plan(args: argparse.Namespace, records: list[warnings.WarningMessage]) -
         args,
         [
             ("-o", args.output, helpers.TEXT_SUFFIXES),
-            ("--chart", args.chart, tuple(_CHART_FORMATS)),
+            ("--chart", args.chart, tuple(helpers.CHART_FORMATS)),
         ],
     )
     if args.draws < 0 or args.draws > MAX_DRAWS:
@@ -61,22 +60,24 @@ def cmd_plan(args: argparse.Namespace, records: list[warnings.WarningMessage]) -
         doc, text, table = _historic_only(args, hazards, releases, start, fmt)
         plans: dict[str, Plan] = {}
     else:
-        tables, plans = [], {}
-        for name, (option, path, capacity) in scenarios.items():
-            with helpers.naming(option, path):  # a capacity that cannot finish is named
-                one, plan = compare_plans(
-                    {name: capacity},
-                    queue,
-                    start=start,
-                    releases=releases,
-                    as_of=args.as_of,
-                    draws=args.draws,
-                    seed=args.seed,
-                    window_years=args.window_years,
-                )
-            tables.append(one)
-            plans.update(plan)
-        table = pd.concat(tables, ignore_index=True)
+        capacities = {name: capacity for name, (_, _, capacity) in scenarios.items()}
+        try:
+            table, plans = compare_plans(
+                capacities,
+                queue,
+                start=start,
+                releases=releases,
+                as_of=args.as_of,
+                draws=args.draws,
+                seed=args.seed,
+                window_years=args.window_years,
+            )
+        except MinemapError as exc:  # a capacity that cannot finish: name its option
+            for option, path, capacity in scenarios.values():
+                if str(exc).startswith(f"{capacity.source}:"):
+                    with helpers.naming(option, path):
+                        raise
+            raise
         doc, text = _report(plans, table, fmt)
     doc["warnings"] = helpers.messages(records)
     if fmt == "json":
@@ -89,7 +90,7 @@ def cmd_plan(args: argparse.Namespace, records: list[warnings.WarningMessage]) -
                 progress_over_time(hazards, releases, freq="Y") if releases is not None else None
             )
             fig = plot_burndown(plans, releases_history=history)
-            chart_format = _CHART_FORMATS.get(Path(args.chart).suffix.lower(), "png")
+            chart_format = helpers.CHART_FORMATS.get(Path(args.chart).suffix.lower(), "png")
             outputs.add(args.chart, lambda tmp: fig.savefig(tmp, dpi=150, format=chart_format))
         helpers.emit(text, args.output, outputs)
     if not helpers.is_stdout(args.output):  # the answer on screen, the files where asked
@@ -258,8 +259,8 @@ def _historic_only(
         "completion_by_category": {},
     }
     doc = {
-        "summary": _jsonable(summary),
-        "assumptions": _jsonable(
+        "summary": json_ready(summary),
+        "assumptions": json_ready(
             {"start": start, "as_of": args.as_of, "historic_rate": rate.to_dict()}
         ),
     }
@@ -294,7 +295,7 @@ def _report(plans: dict[str, Plan], table: pd.DataFrame, fmt: str) -> tuple[dict
         (summary,) = summaries.values()
         doc: dict[str, Any] = {
             "summary": summary,
-            "assumptions": _jsonable(plan.assumptions),
+            "assumptions": json_ready(plan.assumptions),
             "schedule": helpers.records(plan.schedule),
         }
         if fmt == "csv":
@@ -303,7 +304,7 @@ def _report(plans: dict[str, Plan], table: pd.DataFrame, fmt: str) -> tuple[dict
     doc = {
         "scenarios": helpers.records(table),
         "plans": {
-            name: {"summary": summaries[name], "assumptions": _jsonable(plan.assumptions)}
+            name: {"summary": summaries[name], "assumptions": json_ready(plan.assumptions)}
             for name, plan in plans.items()
         },
     }

@@ -13,8 +13,6 @@ from minemap.cli import helpers, options
 from minemap.io import OutputSet
 from minemap.stats import progress_over_time
 
-_CHART_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
-
 
 def cmd_progress(args: argparse.Namespace, records: list[warnings.WarningMessage]) -> None:
     """Read the layers, compute progress, write the table (and the chart) together."""
@@ -22,7 +20,7 @@ def cmd_progress(args: argparse.Namespace, records: list[warnings.WarningMessage
         args,
         [
             ("-o", args.output, helpers.TEXT_SUFFIXES),
-            ("--chart", args.chart, tuple(_CHART_FORMATS)),
+            ("--chart", args.chart, tuple(helpers.CHART_FORMATS)),
         ],
     )
     hazards, releases = helpers.read_inputs(args)
@@ -46,7 +44,7 @@ def cmd_progress(args: argparse.Namespace, records: list[warnings.WarningMessage
             from minemap.plots import plot_progress
 
             fig = plot_progress(table)
-            chart_format = _CHART_FORMATS.get(Path(args.chart).suffix.lower(), "png")
+            chart_format = helpers.CHART_FORMATS.get(Path(args.chart).suffix.lower(), "png")
             outputs.add(args.chart, lambda tmp: fig.savefig(tmp, dpi=150, format=chart_format))
         helpers.emit(text, args.output, outputs)
 

@@ -96,16 +96,18 @@ class Plan:
 
     def summary_json(self) -> dict[str, Any]:
         """The summary with dates as ISO strings and tables as lists of records."""
-        return _jsonable(self.summary)
+        return json_ready(self.summary)
 
 
-def _jsonable(value: Any) -> Any:
+def json_ready(value: Any) -> Any:
+    """``value`` with dates as ISO strings, tables as lists of records and numpy numbers as
+    Python numbers, nested, for JSON (the plan's summary and assumptions)."""
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): json_ready(v) for k, v in value.items()}
     if isinstance(value, pd.DataFrame):
-        return [_jsonable(r) for r in value.to_dict(orient="records")]
+        return [json_ready(r) for r in value.to_dict(orient="records")]
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [json_ready(v) for v in value]
     if isinstance(value, (dt.date, pd.Timestamp)):
         return value.isoformat()[:10]
     if isinstance(value, np.integer):
@@ -412,8 +414,10 @@ def _check_feasible(
     prod: np.ndarray,
     last_counts: np.ndarray,
     last_day: dt.date,
+    source: str,
 ) -> None:
-    """A level that must be released by a method no asset does can never finish."""
+    """A level that must be released by a method no asset does can never finish; messages
+    start with the capacity's ``source``, as every capacity error does."""
     present = set(queue[THREAT_LEVEL])
     rate = np.einsum("a,dalm->dlm", last_counts, prod).min(axis=0)
     ever = prod.max(axis=0).max(axis=0)  # [level, method]
@@ -425,15 +429,17 @@ def _check_feasible(
                 continue
             if not ever[li, mi] > 0:
                 raise SchemaError(
-                    f"no asset can release {level}-threat land by {method} (productivity "
-                    f"missing or 0 for ({level!r}, {method!r})), yet {shares[li, mi]:.0%} of "
+                    f"{source}: no asset can release {level}-threat land by {method} (no "
+                    f"productivity_m2_per_day.{level}.{method} above 0), yet "
+                    f"{shares[li, mi]:.0%} of "
                     f"{level}-threat land is to be {method}: give an asset a productivity "
                     f"for it, or a release_mix for {level!r} without {method}."
                 )
             if not rate[li, mi] > 0:
                 raise SchemaError(
-                    f"from {last_day.isoformat()} no unit is left that can release {level}-threat "
-                    f"land by {method}, so that work never finishes: keep some such units in "
+                    f"{source}: from {last_day.isoformat()} no unit is left that can release "
+                    f"{level}-threat land by {method}, so that work never finishes: keep some "
+                    "such units in "
                     "the capacity's dated changes."
                 )
 
@@ -565,7 +571,9 @@ def _plan(
 
     offsets, counts, firsts = _periods(capacity, start_day)
     prod_mode = _productivity(capacity, 0, None)
-    _check_feasible(queue, shares, _productivity_bounds(capacity), counts[-1], firsts[-1])
+    _check_feasible(
+        queue, shares, _productivity_bounds(capacity), counts[-1], firsts[-1], capacity.source
+    )
     per_day = capacity.calendar_days_per_working_day
 
     level_index = queue[THREAT_LEVEL].map({lvl: i for i, lvl in enumerate(THREAT_LEVELS)})
@@ -582,7 +590,7 @@ def _plan(
     per_ha = np.stack([_days_per_ha(c, prod_mode, shares) for c in counts])  # [k, 1, level]
     walk = _walk(cum, offsets, per_ha, checkpoints)
     finish_wd, start_wd = _hazard_times(walk, cum, n)
-    _check_horizon(walk.checkpoints, start_day, per_day)
+    _check_horizon(walk.checkpoints, start_day, per_day, capacity.source)
 
     # the schedule
     schedule = queue.copy()
@@ -637,7 +645,7 @@ def _plan(
         prod = _productivity(capacity, draws, seed)
         per_ha_d = np.stack([_days_per_ha(c, prod, shares) for c in counts])
         walk_d = _walk(cum, offsets, per_ha_d, checkpoints)
-        _check_horizon(walk_d.checkpoints, start_day, per_day)
+        _check_horizon(walk_d.checkpoints, start_day, per_day, capacity.source)
         summary["draws"] = draws
         summary["seed"] = seed
         pct = np.percentile(walk_d.checkpoints, _PERCENTILES, axis=0) if n else None
@@ -730,11 +738,11 @@ def _hazard_times(walk: _Walk, cum: np.ndarray, n: int) -> tuple[np.ndarray, np.
     return finish, start
 
 
-def _check_horizon(reached: np.ndarray, start: dt.date, per_day: float) -> None:
+def _check_horizon(reached: np.ndarray, start: dt.date, per_day: float, source: str) -> None:
     limit = MAX_YEARS * 365.25 / per_day
     if reached.size and not (np.nan_to_num(reached, nan=np.inf) <= limit).all():
         raise SchemaError(
-            f"with this capacity the work does not finish within {MAX_YEARS} years of "
+            f"{source}: with this capacity the work does not finish within {MAX_YEARS} years of "
             f"{start.isoformat()}: add units or productivity (or stop the decline in counts)."
         )
 

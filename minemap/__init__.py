@@ -4,6 +4,8 @@ Read hazard areas and land-release records, get exact hectares and percentages p
 level, district and period, and chart progress::
 
     import minemap
+    project = minemap.open_project("sample_data/scenario.gpkg")
+    project.summary(by="district")            # or, layer by layer:
     hazards = minemap.read_hazards("sample_data/scenario.gpkg")
     releases = minemap.read_releases("sample_data/scenario.gpkg")
     minemap.land_release_summary(hazards, releases, by="district")
@@ -31,6 +33,7 @@ from minemap._errors import (
 from minemap.crs import area_frame, area_ha
 from minemap.io import read_features, read_hazards, read_releases
 from minemap.plots import plot_progress
+from minemap.project import Project, open_project
 from minemap.stats import land_release_summary, progress_over_time
 
 __version__ = "0.1.0"
@@ -73,12 +76,14 @@ __all__ = [
     "MinemapWarning",
     "MissingDependencyError",
     "OutputError",
+    "Project",
     "RepairError",
     "RepairWarning",
     "SchemaError",
     "area_frame",
     "compare_plans",
     "hazard_map",
+    "open_project",
     "historic_rate",
     "plot_map",
     "priority_zones",

@@ -1,0 +1,184 @@
+"""Projects (minemap.project): opening a GeoPackage or a folder, mapping names, display."""
+
+from __future__ import annotations
+
+import shutil
+import tomllib
+import warnings
+
+import pandas as pd
+import pytest
+
+import minemap
+from minemap._errors import InputFileError, SchemaError
+from minemap.planning import Capacity
+from minemap.planning.template import capacity_template
+from minemap.project import file_sha256
+
+OUTSIDE = r"37\.05 ha of recorded release lie outside every hazard area"
+
+
+def _quiet(call, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=OUTSIDE)
+        return call(*args, **kwargs)
+
+
+def test_a_folder_opens_every_layer_with_its_checksum(sample_data):
+    project = minemap.open_project(sample_data)
+    assert project.name == "sample_data"
+    assert sorted(project.features) == ["infrastructure", "residential", "roads"]
+    assert project.districts is not None and len(project.districts) == 4
+    assert str(project.population).endswith("population.tif")
+    sources = project.sources
+    assert list(sources) == [
+        "hazards",
+        "releases",
+        "roads",
+        "infrastructure",
+        "residential",
+        "districts",
+        "population",
+    ]
+    assert sources["hazards"].features == 220 and sources["hazards"].crs == "EPSG:4326"
+    assert sources["hazards"].sha256 == {
+        "hazards.geojson": file_sha256(sample_data / "hazards.geojson")
+    }
+
+
+def test_a_geopackage_gives_the_same_figures_as_the_folder(sample_data):
+    folder = _quiet(minemap.open_project(sample_data).summary)
+    package = _quiet(minemap.open_project(sample_data / "scenario.gpkg").summary)
+    pd.testing.assert_frame_equal(pd.DataFrame(folder), pd.DataFrame(package), rtol=1e-9)
+    direct = _quiet(
+        minemap.land_release_summary,
+        minemap.read_hazards(sample_data / "hazards.geojson"),
+        minemap.read_releases(sample_data / "releases.geojson"),
+    )
+    pd.testing.assert_frame_equal(pd.DataFrame(folder), direct, check_exact=True)
+
+
+def test_other_names_are_mapped(tmp_path, sample_data):
+    shutil.copy(sample_data / "hazards.geojson", tmp_path / "SHA_polygons.geojson")
+    shutil.copy(sample_data / "releases.geojson", tmp_path / "completed.geojson")
+    project = minemap.open_project(
+        tmp_path, layers={"hazards": "SHA_polygons", "releases": "completed.geojson"}
+    )
+    assert len(project.hazards) == 220 and len(project.releases) == 139
+    assert project.roads is None and project.population is None
+    with pytest.raises(InputFileError, match=r"layers=\{'roads': 'streets'\} names no file"):
+        minemap.open_project(tmp_path, layers={"hazards": "SHA_polygons", "roads": "streets"})
+    with pytest.raises(SchemaError, match="unknown kind 'road'"):
+        minemap.open_project(tmp_path, layers={"road": "x"})
+    gpkg = sample_data / "scenario.gpkg"
+    with pytest.raises(InputFileError, match="no such layer; the file has 'hazards'"):
+        minemap.open_project(gpkg, layers={"roads": "streets"})
+
+
+def test_reader_options_map_columns_and_vocabulary(tmp_path, sample_data):
+    hazards = minemap.read_hazards(sample_data / "hazards.geojson")
+    renamed = hazards.rename(columns={"threat_level": "risk"})
+    renamed["risk"] = renamed["risk"].map({"high": "CHA", "medium": "SHA", "low": "SHA-low"})
+    renamed.to_file(tmp_path / "hazards.geojson")
+    project = minemap.open_project(
+        tmp_path,
+        options={
+            "hazards": {
+                "threat_column": "risk",
+                "level_map": {"CHA": "high", "SHA": "medium", "SHA-low": "low"},
+            }
+        },
+    )
+    assert project.hazards.threat_level.value_counts().to_dict() == {
+        "medium": 100,
+        "high": 60,
+        "low": 60,
+    }
+
+
+def test_missing_hazards_are_a_clear_error(tmp_path):
+    with pytest.raises(InputFileError, match="no such file or folder"):
+        minemap.open_project(tmp_path / "nope")
+    with pytest.raises(InputFileError, match="no hazards found; the project needs a file named"):
+        minemap.open_project(tmp_path)
+
+
+def test_a_folder_with_one_geopackage_opens_it(tmp_path, sample_data):
+    shutil.copy(sample_data / "scenario.gpkg", tmp_path / "programme.gpkg")
+    project = minemap.open_project(tmp_path)
+    assert project.sources["hazards"].layer == "hazards"
+    assert len(project.releases) == 139
+
+
+def test_capacity_toml_in_the_folder_is_the_plans_capacity(tmp_path, sample_data):
+    for name in ("hazards.geojson", "releases.geojson"):
+        shutil.copy(sample_data / name, tmp_path / name)
+    (tmp_path / "capacity.toml").write_text(capacity_template(), encoding="utf-8")
+    project = minemap.open_project(tmp_path)
+    assert isinstance(project.capacity, Capacity)
+    assert "capacity" in project.sources
+    plan = _quiet(project.plan, start="2026-01-01")
+    assert plan.summary["completion_date"] > pd.Timestamp("2026-01-01").date()
+
+
+def test_each_figure_is_the_public_function_of_the_same_job(sample_data):
+    project = minemap.open_project(sample_data)
+    hazards, releases = project.hazards, project.releases
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(_quiet(project.progress)),
+        _quiet(minemap.progress_over_time, hazards, releases),
+    )
+    ranking = _quiet(project.ranking)
+    expected = _quiet(
+        minemap.rank_hazards,
+        hazards,
+        releases,
+        roads=project.roads,
+        infrastructure=project.infrastructure,
+        residential=project.residential,
+        population=project.population,
+    )
+    pd.testing.assert_frame_equal(
+        ranking.drop(columns="geometry"), expected.drop(columns="geometry")
+    )
+    table = _quiet(project.priority_hectares)
+    zones = _quiet(project.priorities)
+    assert table.set_index("category").loc["total", "total_ha"] == pytest.approx(
+        zones.zone_ha.sum(), rel=1e-12
+    )
+
+
+def test_a_plan_without_capacity_says_how_to_get_one(sample_data):
+    project = minemap.open_project(sample_data)
+    with pytest.raises(SchemaError, match="a plan needs a capacity.*capacity-template"):
+        project.plan()
+    capacity = Capacity.from_dict(tomllib.loads(capacity_template()))
+    plan = _quiet(project.plan, capacity, start="2026-01-01")
+    assert plan.schedule["rank"].notna().any()  # the ranking ordered the queue
+
+
+def test_hazards_only_project_explains_what_is_missing(sample_data):
+    project = minemap.Project(minemap.read_hazards(sample_data / "hazards.geojson"))
+    with pytest.raises(SchemaError, match="no releases layer"):
+        project.progress()
+    with pytest.raises(SchemaError, match="none of these layers"):
+        project.priorities()
+    assert project.sources["hazards"].path == "(in memory)"
+    assert len(project.sources["hazards"].sha256["content"]) == 64
+
+
+def test_display_in_a_notebook_formats_hectares_and_escapes_names(sample_data):
+    hazards = minemap.read_hazards(sample_data / "hazards.geojson")
+    project = minemap.Project(hazards, name="<script>x</script>")
+    page = project._repr_html_()
+    assert "&lt;script&gt;" in page and "<script>" not in page
+    assert "220 hazards (60 high, 100 medium, 60 low)" in page
+    table = project.summary()._repr_html_()
+    assert '<td class="num">5,500.0</td>' in table
+    assert repr(project).startswith("<minemap.Project '<script>x</script>': hazards (220)")
+
+
+def test_the_map_is_public_on_request(sample_data):
+    project = minemap.open_project(sample_data / "scenario.gpkg")
+    fmap = _quiet(project.map, public=True, public_grid_m=2000)
+    assert len(fmap.minemap["grid"]) > 0

@@ -32,6 +32,7 @@ DISTRIBUTIONS = {
     "rasterio": "rasterio",
     "exactextract": "exactextract",
     "scipy": "scipy",
+    "weasyprint": "weasyprint",
 }
 
 

@@ -2,80 +2,22 @@
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
 import pytest
 import shapely
+from _browser import chromium, require_browser
 
 from minemap import maps
 
 pytestmark = pytest.mark.browser
-
-#: In CI every missing piece (Chromium, ChromeDriver, selenium) is a failure, not a skip.
-REQUIRED = os.environ.get("MINEMAP_REQUIRE_BROWSER") == "1"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-
-
-def _missing() -> list[str]:
-    """What the browser tests need and this machine lacks."""
-    import importlib.util
-
-    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
-    if importlib.util.find_spec("selenium") is None:
-        missing.append("the selenium package")
-    return missing
-
-
-if _missing():
-    why = (
-        f"headless Chromium tests need {', '.join(_missing())} (Debian packages chromium "
-        "and chromium-driver, and pip's selenium); .ci/run installs them"
-    )
-    if REQUIRED:
-        pytest.fail(f"MINEMAP_REQUIRE_BROWSER=1: {why}", pytrace=False)
-    pytest.skip(why, allow_module_level=True)
-from selenium import webdriver  # noqa: E402 - only once it is known to be installed
-
-# record alert() calls and payload side effects before any page script runs
-_GUARD = """
-window.__alerts = [];
-window.alert = function (m) { window.__alerts.push(String(m)); };
-window.confirm = window.prompt = window.alert;
-"""
+require_browser()
 
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory):
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-sync",
-        "--window-size=1200,800",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    chrome = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    # offline: the page must not need the network, so cut it off
-    chrome.execute_cdp_cmd("Network.enable", {})
-    chrome.execute_cdp_cmd(
-        "Network.emulateNetworkConditions",
-        {"offline": True, "latency": 0, "downloadThroughput": 0, "uploadThroughput": 0},
-    )
-    chrome.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _GUARD})
+    chrome = chromium(tmp_path_factory.mktemp("chromium-profile"))
     yield chrome
     chrome.quit()
 

@@ -1,0 +1,197 @@
+"""``minemap report``: one self-contained HTML report (and an A4 PDF) of a programme.
+
+One call to :func:`minemap.report.build_report` on the layers read as every other command
+reads them; the HTML and the PDF are written together or not at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+from minemap._errors import SchemaError
+from minemap.cli import helpers, options
+from minemap.io import OutputSet
+from minemap.project import Project, describe_source
+from minemap.report import build_report
+
+#: Feature layers the report reads, with what ``--help`` calls them.
+_LAYERS = (
+    ("roads", "road lines, for priorities and the ranking"),
+    ("infrastructure", "infrastructure (points, lines, polygons)"),
+    ("residential", "residential areas (polygons or points)"),
+    ("districts", "district boundaries: figures per district"),
+)
+
+
+def _start(text: str | None) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise SchemaError(
+            f"--start {text!r} is not an ISO date; write it as YYYY-MM-DD (e.g. 2027-01-01)."
+        ) from None
+
+
+def _project(args: argparse.Namespace) -> Project:
+    """The project the options describe, each layer traced to its file."""
+    from minemap.planning import Capacity
+
+    hazards, releases = helpers.read_inputs(args)
+    layers = {kind: helpers.read_feature_option(args, kind) for kind, _ in _LAYERS}
+    capacity = None
+    if args.capacity:
+        with helpers.naming("--capacity", args.capacity):
+            capacity = Capacity.from_toml(args.capacity)
+    sources = {"hazards": describe_source("hazards", hazards, Path(args.hazards), args.layer)}
+    if releases is not None:
+        sources["releases"] = describe_source(
+            "releases", releases, Path(args.released), args.released_layer
+        )
+    for kind, frame in layers.items():
+        if frame is not None:
+            layer = getattr(args, f"{kind}_layer", None)
+            sources[kind] = describe_source(kind, frame, Path(getattr(args, kind)), layer)
+    name = args.title or Path(args.hazards).stem
+    return Project(
+        hazards,
+        releases,
+        population=args.population,
+        capacity=capacity,
+        sources=sources,
+        name=name,
+        **layers,
+    )
+
+
+def cmd_report(args: argparse.Namespace, records: list[warnings.WarningMessage]) -> None:
+    """Read the layers, build the report, write the HTML (and the PDF) together."""
+    outputs_planned: list[tuple[str, str, tuple[str, ...]]] = [
+        ("-o", args.output, (".html", ".htm"))
+    ]
+    if args.pdf:
+        outputs_planned.append(("--pdf", args.pdf, (".pdf",)))
+    helpers.plan_outputs(args, outputs_planned)
+    if helpers.is_stdout(args.output):
+        raise SchemaError("-o: give the report's file name, e.g. -o report.html.")
+    if args.pdf:  # needs the 'report' extra: say so before the work
+        from minemap._extras import require
+
+        require("weasyprint", extra="report", purpose="the PDF report (--pdf)")
+    if args.population is not None:
+        importlib.import_module("minemap.population")
+    if args.draws < 0 or args.draws > 100_000:
+        raise SchemaError(f"--draws {args.draws}: give 0 (none) to 100,000 draws.")
+    if args.draws and not args.capacity:
+        raise SchemaError("--draws needs --capacity: the draws are over its productivity ranges.")
+    if args.top < 1:
+        raise SchemaError(f"--top {args.top}: give 1 or more rows.")
+    if args.public_grid <= 0:
+        raise SchemaError(f"--public-grid {args.public_grid:g}: give a cell size in metres > 0.")
+    weights = None
+    if args.weights:
+        from minemap.ranking import resolve_weights
+
+        with helpers.naming("--weights", args.weights):
+            weights = resolve_weights(args.weights)
+    start = _start(args.start)
+    project = _project(args)
+    report = build_report(
+        project,
+        title=args.title,
+        as_of=args.as_of,
+        public=args.public,
+        public_grid_m=args.public_grid,
+        weights=weights,
+        start=start,
+        draws=args.draws,
+        seed=args.seed,
+        top=args.top,
+    )
+    pdf = report.pdf_bytes() if args.pdf else None
+    with OutputSet() as outputs:
+        outputs.add_text(args.output, report.html)
+        if args.pdf and pdf is not None:
+            outputs.add(args.pdf, _bytes_writer(pdf))
+    written = [args.output] + ([args.pdf] if args.pdf else [])
+    size_kb = len(report.html.encode("utf-8")) / 1024
+    kind = "public version, no hazard outline" if args.public else "self-contained, offline"
+    print(
+        f"Report written to {', '.join(str(helpers.terminal_text(p)) for p in written)} "
+        f"({size_kb:,.0f} KB HTML, {kind})."
+    )
+
+
+def _bytes_writer(data: bytes) -> Callable[[Path], None]:
+    def write(tmp: Path) -> None:
+        tmp.write_bytes(data)
+
+    return write
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``report`` to the ``minemap`` command."""
+    parser = options.add_command(
+        subparsers,
+        "report",
+        help="one self-contained HTML report (and PDF) of all the figures",
+        description="The summary by threat level and district, the progress chart, priority "
+        "hectares, the ranking's top, the plan's completion dates and burn-down chart, the "
+        "map and the assumptions with each input's SHA-256, in one HTML file that opens "
+        "offline and prints on A4; --pdf writes that print as a PDF.",
+    )
+    options.add_hazard_inputs(parser)
+    options.add_released(parser)
+    options.add_as_of(parser)
+    group = parser.add_argument_group("layers")
+    for kind, what in _LAYERS:
+        options.add_feature_layer(group, kind, what)
+        if kind != "districts":
+            options.add_osm_tags(group, kind)
+    group.add_argument(
+        "--population", metavar="RASTER", help="GeoTIFF of people per cell, for the ranking"
+    )
+    group.add_argument(
+        "--weights", metavar="TOML", help="ranking weights file (default: minemap's weights)"
+    )
+    plan = parser.add_argument_group("plan")
+    plan.add_argument(
+        "--capacity",
+        metavar="TOML",
+        help="clearance capacity ('minemap capacity-template' writes one); without it the "
+        "report gives the historic rate only",
+    )
+    plan.add_argument("--start", metavar="YYYY-MM-DD", help="first day of work (default: today)")
+    plan.add_argument(
+        "--draws",
+        type=int,
+        default=0,
+        help="Monte Carlo draws over the capacity's ranges, for P10/P50/P90 dates",
+    )
+    plan.add_argument("--seed", type=int, default=None, help="seed of the draws (reproducible)")
+    out = parser.add_argument_group("output")
+    out.add_argument(
+        "-o", "--output", metavar="FILE", required=True, help="the report, a .html file"
+    )
+    out.add_argument("--pdf", metavar="FILE", help="also write the A4 PDF (extra 'report')")
+    out.add_argument("--title", help="title of the report (default: the hazards file's name)")
+    out.add_argument(
+        "--public",
+        action="store_true",
+        help="public version: the map shows a generalised grid, never a hazard outline",
+    )
+    out.add_argument(
+        "--public-grid",
+        type=float,
+        default=1000.0,
+        metavar="M",
+        help="grid cell size of --public, metres",
+    )
+    out.add_argument("--top", type=int, default=15, help="rows of the ranking shown")
+    parser.set_defaults(func=cmd_report)

@@ -1,0 +1,83 @@
+"""``minemap report`` (``minemap.cli.report``): the HTML and PDF together, bad options as one
+line, never onto an input."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from minemap.cli import run
+from minemap.project import file_sha256
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
+GPKG = str(SAMPLE / "scenario.gpkg")
+
+
+def test_the_full_report_and_its_pdf_from_the_sample_data(tmp_path, capsys):
+    pypdf = pytest.importorskip("pypdf")
+    cap = tmp_path / "cap.toml"
+    assert run(["capacity-template", "-o", str(cap)]) == 0
+    html, pdf = tmp_path / "report.html", tmp_path / "report.pdf"
+    args = ["report", GPKG, "--released", GPKG, "--roads", GPKG, "--residential", GPKG]
+    args += ["--infrastructure", GPKG, "--districts", GPKG, "--population"]
+    args += [str(SAMPLE / "population.tif"), "--capacity", str(cap), "--start", "2026-01-01"]
+    args += ["--draws", "40", "--seed", "1", "-o", str(html), "--pdf", str(pdf)]
+    assert run(args) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith(f"Report written to {html}, {pdf} (")
+    assert "37.05 ha of recorded release lie outside every hazard area" in err
+    assert err.count("outside every hazard area") == 1
+    page = html.read_text(encoding="utf-8")
+    assert file_sha256(GPKG) in page
+    for section in ("release", "districts", "progress", "priorities", "plan", "map"):
+        assert f'<section id="{section}">' in page
+    reader = pypdf.PdfReader(io.BytesIO(pdf.read_bytes()))
+    text = " ".join(p.extract_text() for p in reader.pages)
+    assert "5,500.0" in text and "Clearance plan" in text
+
+
+def test_the_public_report(tmp_path, capsys):
+    out = tmp_path / "public.html"
+    args = ["report", GPKG, "--released", GPKG, "--public", "--public-grid", "2000"]
+    assert run([*args, "-o", str(out)]) == 0
+    assert "public version, no hazard outline" in capsys.readouterr().out
+    assert "Public version" in out.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["-o", "report.txt"], r"report.txt: -o writes .html, .htm, not .txt"),
+        (["-o", "r.html", "--pdf", "r.doc"], r"r.doc: --pdf writes .pdf, not .doc"),
+        (["-o", "r.html", "--draws", "5"], "--draws needs --capacity"),
+        (["-o", "r.html", "--top", "0"], "--top 0: give 1 or more rows"),
+        (["-o", "r.html", "--public-grid", "-5"], "--public-grid -5: give a cell size"),
+        (["-o", "r.html", "--start", "soon"], "--start 'soon' is not an ISO date"),
+        (["-o", "-"], "-o: give the report's file name"),
+    ],
+)
+def test_bad_options_are_one_line(tmp_path, capsys, monkeypatch, extra, message):
+    import re
+
+    monkeypatch.chdir(tmp_path)
+    assert run(["report", GPKG, *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert re.search(message, err), err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_never_onto_an_input(tmp_path, capsys):
+    import shutil
+
+    hazards = tmp_path / "hazards.html"
+    shutil.copy(SAMPLE / "hazards.geojson", tmp_path / "h.geojson")
+    hazards.write_text("not a report", encoding="utf-8")
+    code = run(
+        ["report", str(tmp_path / "h.geojson"), "--released", str(hazards), "-o", str(hazards)]
+    )
+    assert code == 2
+    assert hazards.read_text(encoding="utf-8") == "not a report"
+    assert "Traceback" not in capsys.readouterr().err

@@ -372,3 +372,24 @@ def test_json_summary():
     assert out["completion_date"] == "2028-01-01"
     assert isinstance(out["hectares_per_year"], list)
     assert out["p10"] <= out["p50"] <= out["p90"]
+
+
+def test_the_completion_table_and_notebook_display():
+    hazards = gpd.GeoDataFrame(
+        {"hazard_id": ["H1", "H2"], "threat_level": ["high", "low"]},
+        geometry=[box(x, 3_210_000, x + 500, 3_210_500) for x in (4_321_000, 4_322_000)],
+        crs=3035,
+    )
+    per_day = {"high": 100, "medium": 100, "low": 100}
+    capacity = Capacity.from_dict(
+        {
+            "working_days_per_year": 250,
+            "assets": {"team": {"count": 10, "productivity_m2_per_day": per_day}},
+        }
+    )
+    plan = plan_clearance(hazards, capacity, start="2027-01-01", name="<i>today</i>")
+    table = plan.completion_table()
+    assert table.threat_level.tolist() == ["high", "low", "medium", "all"]
+    assert table.completion.iloc[-1] == plan.summary["completion_date"]
+    page = plan._repr_html_()
+    assert "&lt;i&gt;today&lt;/i&gt;" in page and "50.0 ha from 2027-01-01" in page

@@ -98,6 +98,36 @@ class Plan:
         """The summary with dates as ISO strings and tables as lists of records."""
         return json_ready(self.summary)
 
+    def completion_table(self) -> pd.DataFrame:
+        """Completion date per threat level (with P10/P50/P90 after draws), then overall."""
+        summary = self.summary
+        percentiles = summary.get("percentiles_by_threat_level", {})
+        rows = []
+        for level, when in summary.get("completion_by_threat_level", {}).items():
+            row: dict[str, Any] = {"threat_level": level, "completion": when}
+            row.update(percentiles.get(level, {}))
+            rows.append(row)
+        overall: dict[str, Any] = {"threat_level": "all", "completion": summary["completion_date"]}
+        overall.update({p: summary[p] for p in ("p10", "p50", "p90") if p in summary})
+        rows.append(overall)
+        return pd.DataFrame(rows)
+
+    def _repr_html_(self) -> str:
+        import html
+
+        from minemap._display import format_value, table_html
+
+        summary = self.summary
+        head = (
+            f"<strong>{html.escape(self.name)}</strong>: "
+            f"{format_value('remaining_ha', summary['remaining_ha'])} ha from "
+            f"{format_value('start', summary['start'])}, done by "
+            f"{format_value('completion', summary['completion_date'])}"
+        )
+        if "p50" in summary:
+            head += f" (P50 over {summary['draws']:,} draws: {summary['p50']})"
+        return f"<div>{head}{table_html(self.completion_table())}</div>"
+
 
 def json_ready(value: Any) -> Any:
     """``value`` with dates as ISO strings, tables as lists of records and numpy numbers as

@@ -400,16 +400,8 @@ def _plan_section(section: Section, plan: Plan) -> None:
             f"Over {summary['draws']:,} draws of the productivity ranges: P10 "
             f"{_date(summary['p10'])}, P50 {_date(summary['p50'])}, P90 {_date(summary['p90'])}."
         )
-    rows = []
-    percentiles = summary.get("percentiles_by_threat_level", {})
-    for level, when in summary.get("completion_by_threat_level", {}).items():
-        row = {"threat_level": level, "completion": _date(when)}
-        for p in ("p10", "p50", "p90"):
-            if level in percentiles:
-                row[p] = _date(percentiles[level][p])
-        rows.append(row)
-    if rows:
-        section.blocks.append(table_html(pd.DataFrame(rows), caption="Completion by threat level"))
+    table = plan.completion_table()
+    section.blocks.append(table_html(table, caption="Completion by threat level"))
     categories = summary.get("completion_by_category")
     if categories:
         frame = pd.DataFrame(

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+README = REPO / "README.md"
 PAGES = [
     REPO / "README.md",
     REPO / "CONTRIBUTING.md",
@@ -248,3 +249,54 @@ def test_the_site_asks_nothing_of_the_web(hooks):
     assert config.extra["polyfills"] == ["local.js"]
     text = (REPO / "mkdocs.yml").read_text(encoding="utf-8")
     assert "font: false" in text and "- offline" in text
+
+
+# ------------------------------------------------------------------------------------------
+# the README: its ten-line example runs and prints what it shows; its command table is whole
+# ------------------------------------------------------------------------------------------
+
+
+def _section(text: str, heading: str) -> str:
+    start = text.index(f"\n{heading}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end >= 0 else None]
+
+
+def test_the_readme_python_example_runs_and_prints_what_it_shows(tmp_path, monkeypatch, capsys):
+    import minemap
+
+    section = _section(README.read_text(encoding="utf-8"), "## In ten lines of Python")
+    code, shown = re.findall(r"```(?:python|text)\n(.*?)```", section, re.DOTALL)[:2]
+    assert len(code.strip().splitlines()) <= 12
+    (tmp_path / "sample_data").symlink_to(REPO / "sample_data")
+    monkeypatch.chdir(tmp_path)
+    with pytest.warns(minemap.DataWarning, match="37.05 ha of recorded release"):
+        exec(compile(code, "README.md", "exec"), {})
+    printed = capsys.readouterr().out.splitlines()
+    expected = shown.splitlines()
+    assert printed[:5] == expected[:5]  # the summary, exactly
+    assert printed[5].split() == expected[5].split()  # the ranking's columns
+    assert [line.split()[:2] for line in printed[6:]] == [["0", "1"], ["1", "2"], ["2", "3"]]
+    page = (tmp_path / "map.html").read_text(encoding="utf-8")
+    assert "https://" not in page and "HZ-000120" in page  # offline, with the hazards
+
+
+def test_the_readme_command_table_lists_every_command():
+    from minemap.cli.main import command_modules
+
+    table = _section(README.read_text(encoding="utf-8"), "### Command line")
+    for name in command_modules():
+        assert f"| `minemap {name.replace('_', '-')} " in table, name
+
+
+def test_the_readme_keeps_its_two_set_up_commands():
+    text = README.read_text(encoding="utf-8")
+    assert (
+        'python3 -m venv .venv && . .venv/bin/activate && python -m pip install ".[all]" && '
+        "minemap summary sample_data/scenario.gpkg --released sample_data/scenario.gpkg && "
+        "minemap map sample_data/scenario.gpkg"
+    ) in text
+    assert (
+        'python3 -m venv .venv && . .venv/bin/activate && python -m pip install -e ".[test]" && '
+        "python -m pytest -n 2"
+    ) in text

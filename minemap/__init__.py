@@ -1,7 +1,7 @@
 """minemap: landmine contamination and land-release planning from your own geodata.
 
 Read hazard areas and land-release records, get exact hectares and percentages per threat
-level, district and period, and chart progress::
+level, district and period, and chart progress:
 
     import minemap
     project = minemap.open_project("sample_data/scenario.gpkg")

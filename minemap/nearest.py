@@ -97,6 +97,23 @@ class FeatureIndex:
 
     Build it with :meth:`build` (it does not depend on the hazards, so it can be made ahead)
     and query it with :meth:`distances_m`.
+
+    Examples
+    --------
+    A road running north along 44°E, and two hazards: one 0.01° (about 850 m) east of it,
+    one across it.
+
+    >>> import geopandas as gpd
+    >>> from shapely import LineString, box
+    >>> from minemap.crs import area_frame
+    >>> road = gpd.GeoSeries([LineString([(44.0, 40.0), (44.0, 40.1)])], crs=4326)
+    >>> frame = area_frame(road)
+    >>> index = FeatureIndex.build(road.values, road.crs, frame)
+    >>> hazards = gpd.GeoSeries(
+    ...     [box(44.01, 40.05, 44.02, 40.06), box(43.999, 40.0, 44.001, 40.01)], crs=4326
+    ... ).to_crs(frame)
+    >>> np.round(index.distances_m(hazards.values)).tolist()
+    [853.0, 0.0]
     """
 
     frame: pyproj.CRS

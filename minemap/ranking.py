@@ -4,21 +4,18 @@ Each remaining hazard gets one score per criterion, each in [0, 1], and a weight
 ``rank`` 1 means clear first. Every input of the total is a column of the result, and the
 weights used are in ``result.attrs["weights"]``, so anyone can recompute a rank by hand.
 
-Criteria (keys of the weights) and their normalised scores
------------------------------------------------------------
-``threat``
-    Threat level of the hazard: high 1, medium 0.5, low 0.
-``residential_ha``, ``infrastructure_ha``, ``roads_ha``
-    Remaining hectares of the hazard in each priority zone (:func:`minemap.priority_zones`),
-    divided by the largest value among the ranked hazards.
-``population``
-    People within ``population_radius_m`` of the remaining hazard (from a raster), divided
-    by the largest value.
-``remaining_ha``
-    Remaining hectares of the hazard (more land returned), divided by the largest value.
-``proximity``
-    ``1 − d / d_max`` where ``d`` is the true distance in metres from the remaining hazard to
-    the nearest road, infrastructure or residential feature.
+The criteria (keys of the weights) and their normalised scores:
+
+* ``threat``: threat level of the hazard: high 1, medium 0.5, low 0.
+* ``residential_ha``, ``infrastructure_ha``, ``roads_ha``: remaining hectares of the hazard
+  in each priority zone (:func:`minemap.priority_zones`), divided by the largest value
+  among the ranked hazards.
+* ``population``: people within ``population_radius_m`` of the remaining hazard (from a
+  raster), divided by the largest value.
+* ``remaining_ha``: remaining hectares of the hazard (more land returned), divided by the
+  largest value.
+* ``proximity``: ``1 − d / d_max`` where ``d`` is the true distance in metres from the
+  remaining hazard to the nearest road, infrastructure or residential feature.
 
 A criterion without data (no population raster, no feature layer) scores 0 for every hazard,
 so it cannot change the order. The total is ``Σ weight × score / Σ weight``, in [0, 1].
@@ -166,12 +163,8 @@ def resolve_weights(
 def load_weights(path: str | os.PathLike) -> dict[str, float]:
     """Read ranking weights from a TOML file.
 
-    The weights are either top-level keys or keys of a ``[weights]`` table::
-
-        [weights]
-        threat = 3
-        residential_ha = 3
-        population = 2
+    The weights are either top-level keys or keys of a ``[weights]`` table (see the
+    example below).
 
     Parameters
     ----------
@@ -182,6 +175,16 @@ def load_weights(path: str | os.PathLike) -> dict[str, float]:
     -------
     dict
         The weights as written (check and complete them with :func:`resolve_weights`).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "weights.toml"
+    >>> _ = path.write_text("[weights]\\nthreat = 3\\nresidential_ha = 3\\npopulation = 2\\n")
+    >>> load_weights(path)
+    {'threat': 3, 'residential_ha': 3, 'population': 2}
+    >>> resolve_weights(load_weights(path))["roads_ha"]  # left out: its default weight
+    1.0
     """
     path = Path(path)
     if not path.is_file():

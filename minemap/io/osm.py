@@ -150,11 +150,22 @@ def read_osm_features(
 
     Examples
     --------
-    >>> import pyogrio, pathlib
-    >>> pbf = pathlib.Path(pyogrio.__file__).parent / "tests/fixtures/sample.osm.pbf"
-    >>> roads = read_osm_features(pbf, kind="roads")  # doctest: +SKIP
-    >>> sorted(roads["highway"].unique())  # doctest: +SKIP
-    ['motorway', 'residential', 'secondary', 'service', ...]
+    A tiny extract in OpenStreetMap's XML format (an ``.osm.pbf`` extract reads the same
+    way): a primary road and a footway.
+
+    >>> import pathlib, tempfile
+    >>> osm = pathlib.Path(tempfile.mkdtemp()) / "village.osm"
+    >>> _ = osm.write_text(
+    ...     '<?xml version="1.0" encoding="UTF-8"?><osm version="0.6">'
+    ...     '<node id="1" lat="40.0" lon="44.0"/><node id="2" lat="40.0" lon="44.01"/>'
+    ...     '<node id="3" lat="40.005" lon="44.0"/><node id="4" lat="40.005" lon="44.01"/>'
+    ...     '<way id="10"><nd ref="1"/><nd ref="2"/><tag k="highway" v="primary"/></way>'
+    ...     '<way id="11"><nd ref="3"/><nd ref="4"/><tag k="highway" v="footway"/></way>'
+    ...     "</osm>"
+    ... )
+    >>> roads = read_osm_features(osm, kind="roads")
+    >>> roads[["osm_id", "highway"]].values.tolist()  # a footway is not in the roads' tags
+    [['way/10', 'primary']]
     """
     kind = _check_kind(kind)
     path = Path(path)

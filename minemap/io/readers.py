@@ -70,6 +70,19 @@ def list_layers(path: str | os.PathLike) -> list[str]:
     The file is opened as :func:`read_layer` opens it: only a format minemap reads, with the
     driver its extension names, after its contents are checked; an unreadable or refused
     file has no layers here (the reader says why).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import geopandas as gpd, shapely
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "scenario.gpkg"
+    >>> square = gpd.GeoDataFrame(
+    ...     {"hazard_id": ["H1"]}, geometry=[shapely.box(44.0, 40.0, 44.01, 40.01)], crs=4326
+    ... )
+    >>> for name in ("hazards", "releases"):
+    ...     square.to_file(path, layer=name)
+    >>> list_layers(path)
+    ['hazards', 'releases']
     """
     try:
         checked = _guard.check_source(path)
@@ -347,6 +360,19 @@ def read_layer(
     tuple
         ``(gdf, label, curved)``: the layer with a CRS, a label for messages, and how many
         curved geometries were linearised.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import geopandas as gpd, shapely
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "scenario.gpkg"
+    >>> square = gpd.GeoDataFrame(
+    ...     {"hazard_id": ["H1"]}, geometry=[shapely.box(44.0, 40.0, 44.01, 40.01)], crs=4326
+    ... )
+    >>> square.to_file(path, layer="hazards")
+    >>> gdf, label, curved = read_layer(path, layer="hazards")
+    >>> label, len(gdf), gdf.crs.to_epsg(), curved
+    ("scenario.gpkg (layer 'hazards')", 1, 4326, 0)
     """
     suffix = ""
     if isinstance(source, gpd.GeoDataFrame):
@@ -633,6 +659,18 @@ def with_edges(gdf: gpd.GeoDataFrame, edges: str | None) -> gpd.GeoDataFrame:
 
     ``'geodesic'`` adds vertices along each long edge's great-circle arc (once: a layer
     already marked geodesic is returned as it is); ``'planar'`` or None keep the geometry.
+
+    Examples
+    --------
+    A band one degree high along 49°N, with edges 20° long:
+
+    >>> import geopandas as gpd, shapely
+    >>> band = gpd.GeoDataFrame(geometry=[shapely.box(0, 49, 20, 50)], crs=4326)
+    >>> arcs = with_edges(band, "geodesic")
+    >>> arcs.attrs["edges"], len(arcs.get_coordinates()) > len(band.get_coordinates())
+    ('geodesic', True)
+    >>> with_edges(arcs, "geodesic") is arcs
+    True
     """
     if edges is None:
         return gdf

@@ -59,6 +59,17 @@ def check_output_path(path: str | os.PathLike) -> Path:
     OutputError
         The folder is missing or is a file, the path is a folder, or the folder or an
         existing file is not writable; the message names the path and the fix.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> check_output_path(folder / "summary.csv").name
+    'summary.csv'
+    >>> check_output_path(folder / "missing" / "summary.csv")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    minemap._errors.OutputError: .../missing/summary.csv: the folder ... does not exist; ...
     """
     target = Path(path)
     try:
@@ -74,6 +85,17 @@ def resolve_output(path: str | os.PathLike) -> Path:
 
     An output written to a symbolic link replaces the file the link points to (the link
     stays); a path ending in a slash names a folder and is refused.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "summary-2026-12.csv").write_text("threat_level,hazard_ha\\n")
+    >>> (folder / "latest.csv").symlink_to(folder / "summary-2026-12.csv")
+    >>> resolve_output(folder / "latest.csv").name
+    'summary-2026-12.csv'
+    >>> resolve_output(folder / "new.csv").name
+    'new.csv'
     """
     text = os.fspath(path)
     if text.endswith(("/", os.sep)) and text.strip("/" + os.sep):
@@ -85,7 +107,14 @@ def resolve_output(path: str | os.PathLike) -> Path:
 
 
 def is_stream(path: str | os.PathLike) -> bool:
-    """Whether ``path`` is a device, pipe or socket (written into, never replaced)."""
+    """Whether ``path`` is a device, pipe or socket (written into, never replaced).
+
+    Examples
+    --------
+    >>> import os
+    >>> is_stream(os.devnull), is_stream("summary.csv")
+    (True, False)
+    """
     try:
         mode = os.stat(path).st_mode
     except OSError:
@@ -340,6 +369,22 @@ def write_atomic(path: str | os.PathLike, writer: Callable[[Path], None]) -> Pat
     ------
     OutputError
         The output cannot be written; the message names ``path``.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "table.csv"
+    >>> write_atomic(path, lambda tmp: tmp.write_text("a,b\\n1,2\\n")).name
+    'table.csv'
+    >>> def fails(tmp):
+    ...     tmp.write_text("half a tab")
+    ...     raise RuntimeError("disk full")
+    >>> write_atomic(path, fails)
+    Traceback (most recent call last):
+    ...
+    RuntimeError: disk full
+    >>> path.read_text(), [p.name for p in path.parent.iterdir()]
+    ('a,b\\n1,2\\n', ['table.csv'])
     """
     with OutputSet() as outputs:
         outputs.add(path, writer)
@@ -347,7 +392,15 @@ def write_atomic(path: str | os.PathLike, writer: Callable[[Path], None]) -> Pat
 
 
 def write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write UTF-8 text atomically (see :func:`write_atomic`)."""
+    """Write UTF-8 text atomically (see :func:`write_atomic`).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = write_text(pathlib.Path(tempfile.mkdtemp()) / "note.txt", "Sample scenario\\n")
+    >>> path.read_text(encoding="utf-8")
+    'Sample scenario\\n'
+    """
     return write_atomic(path, lambda tmp: _write_utf8(tmp, text))
 
 
@@ -376,7 +429,17 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def check_layer_suffix(path: str | os.PathLike) -> Path:
-    """Refuse a layer output whose extension names no format minemap writes."""
+    """Refuse a layer output whose extension names no format minemap writes.
+
+    Examples
+    --------
+    >>> check_layer_suffix("zones.shp.zip").name
+    'zones.shp.zip'
+    >>> check_layer_suffix("zones.kml")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    minemap._errors.OutputError: zones.kml: .kml is not a vector format minemap writes; ...
+    """
     target = Path(path)
     suffix = file_suffix(target)
     if suffix == ".shp":
@@ -462,7 +525,24 @@ def layer_writer(
 def add_layer(
     outputs: OutputSet, gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, layer: str | None = None
 ) -> None:
-    """Stage ``gdf`` in ``outputs``; the format follows the file extension."""
+    """Stage ``gdf`` in ``outputs``; the format follows the file extension.
+
+    Examples
+    --------
+    A layer and a text file written together, or neither:
+
+    >>> import pathlib, tempfile
+    >>> import geopandas as gpd, shapely
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> zones = gpd.GeoDataFrame(
+    ...     {"hazard_id": ["H1"]}, geometry=[shapely.box(44.0, 40.0, 44.01, 40.01)], crs=4326
+    ... )
+    >>> with OutputSet() as outputs:
+    ...     add_layer(outputs, zones, folder / "zones.geojson")
+    ...     outputs.add_text(folder / "zones.txt", "1 zone\\n")
+    >>> sorted(p.name for p in folder.iterdir())
+    ['zones.geojson', 'zones.txt']
+    """
     target = check_layer_suffix(path)
     outputs.add(target, layer_writer(gdf, file_suffix(target), layer, name=target.name))
 
@@ -475,6 +555,21 @@ def write_layer(
     Writing a layer into an existing GeoPackage replaces that layer only and keeps the
     others. A Shapefile is written zipped into one file (``.shp.zip``); a plain ``.shp``
     (several files that cannot be replaced together) is refused.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import geopandas as gpd, shapely
+    >>> from minemap.io import list_layers
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "zones.gpkg"
+    >>> zones = gpd.GeoDataFrame(
+    ...     {"hazard_id": ["H1"]}, geometry=[shapely.box(44.0, 40.0, 44.01, 40.01)], crs=4326
+    ... )
+    >>> write_layer(zones, path, layer="hazards").name
+    'zones.gpkg'
+    >>> _ = write_layer(zones, path, layer="zones")
+    >>> list_layers(path)
+    ['hazards', 'zones']
     """
     with OutputSet() as outputs:
         add_layer(outputs, gdf, path, layer=layer)

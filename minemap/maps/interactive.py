@@ -1037,6 +1037,15 @@ def map_html(fmap: folium.Map, *, offline: bool = False) -> str:
     str
         The page; the same map always gives the same text, however often it has been
         rendered, saved or shown in a notebook before.
+
+    Examples
+    --------
+    >>> from minemap.synthetic import make_scenario
+    >>> s = make_scenario(seed=1, high_ha=100, medium_ha=200, low_ha=100)
+    >>> m = hazard_map(s.hazards, s.releases, tiles=None)
+    >>> page = map_html(m, offline=True)
+    >>> page.startswith("<!DOCTYPE html>"), "https://" in page, page == map_html(m, offline=True)
+    (True, False, True)
     """
     # a folium Map is made inside a Figure and renders only inside one
     return _page.page_html(cast(Figure, fmap.get_root()), offline=offline)

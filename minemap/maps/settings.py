@@ -1,5 +1,7 @@
 """Presentation settings of minemap's maps: set them once, e.g. at the top of a notebook.
 
+Examples
+--------
 >>> from minemap.maps import settings
 >>> settings.notebook
 'inline'

@@ -87,6 +87,21 @@ class Asset:
     changes : tuple of (datetime.date, float), default ()
         Dated counts: from that date on, the count is the given number (growth then applies
         from that date's anniversaries).
+
+    Examples
+    --------
+    A productivity is a :class:`Range` or a plain number (a range of zero width):
+
+    >>> team = Asset("manual_team", 100, {("high", "cleared"): Range(10, 30, 50),
+    ...                                   ("medium", "cleared"): 80})
+    >>> team.productivity("medium", "cleared")
+    Range(low=80.0, mode=80.0, high=80.0)
+    >>> team.productivity("low", "cancelled") is None  # this asset does not cancel land
+    True
+    >>> machines = Asset("machine", 5, {("high", "cleared"): 1500}, kind="machine",
+    ...                  changes=((dt.date(2028, 1, 1), 8),))
+    >>> machines.count_on(dt.date(2028, 6, 1), start=dt.date(2027, 1, 1))
+    8.0
     """
 
     name: str
@@ -148,6 +163,18 @@ class Capacity:
         (:func:`minemap.planning.release_mix`); shares of a level sum to 1.
     source : str, default "<python>"
         Where it came from (a file name), for messages and the plan's assumptions.
+
+    Examples
+    --------
+    >>> team = Asset("manual_team", 100, {("high", "cleared"): Range(10, 30, 50)})
+    >>> dogs = Asset("dog_team", 20, {("medium", "reduced"): 1000}, kind="dog")
+    >>> capacity = Capacity(220, {"manual_team": team, "dog_team": dogs})
+    >>> round(capacity.calendar_days_per_working_day, 3), capacity.has_ranges
+    (1.66, True)
+    >>> capacity.levels_without("cleared")
+    ['medium', 'low']
+
+    A capacity file is read with :meth:`from_toml`, a dict with :meth:`from_dict`.
     """
 
     working_days_per_year: float

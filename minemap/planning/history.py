@@ -45,6 +45,15 @@ class HistoricRate:
         The day the records are counted to.
     basis : str
         ``"full calendar years"`` or ``"span of records"``.
+
+    Examples
+    --------
+    :func:`historic_rate` makes one from the records; by hand:
+
+    >>> rate = HistoricRate(1_000.0, (2023, 2024), {2023: 900.0, 2024: 1_100.0},
+    ...                     remaining_ha=5_000.0, as_of=dt.date(2024, 12, 31))
+    >>> rate.years_to_finish, rate.completion_date().isoformat()
+    (5.0, '2029-12-31')
     """
 
     rate_ha_per_year: float

@@ -81,6 +81,23 @@ class Plan:
         ``percentiles_by_category``.
     assumptions : dict
         The capacity (as a dict), the release mix used, the historic window, start and as_of.
+
+    Examples
+    --------
+    :func:`plan_clearance` makes one:
+
+    >>> import pandas as pd
+    >>> from minemap.planning import Asset, Capacity, plan_clearance
+    >>> team = Asset("team", 10, {("high", "cleared"): 100, ("medium", "cleared"): 200})
+    >>> cap = Capacity(250, {"team": team},
+    ...                release_mix={"high": {"cleared": 1}, "medium": {"cleared": 1}})
+    >>> table = pd.DataFrame({"hazard_id": ["H1", "H2"], "threat_level": ["high", "medium"],
+    ...                       "remaining_ha": [25.0, 50.0]})
+    >>> plan = plan_clearance(table, cap, start="2027-01-01")
+    >>> plan.schedule["hazard_id"].tolist(), plan.schedule["finish_date"].astype(str).tolist()
+    (['H1', 'H2'], ['2028-01-01', '2028-12-31'])
+    >>> plan.summary["completion_date"].isoformat()
+    '2028-12-31'
     """
 
     schedule: pd.DataFrame

@@ -1502,7 +1502,32 @@ def _population_grid(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Make a scenario and write its layers and population raster (``python -m``)."""
+    """Make a scenario and write its layers and population raster (``python -m``).
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The command's arguments (default: ``sys.argv[1:]``); ``--help`` lists them.
+
+    Returns
+    -------
+    int
+        0; the paths written are printed, one a line.
+
+    Examples
+    --------
+    >>> import contextlib, io, pathlib, tempfile
+    >>> out = tempfile.mkdtemp()
+    >>> with contextlib.redirect_stdout(io.StringIO()) as printed:
+    ...     status = main(["--out", out, "--seed", "1", "--high-ha", "10", "--medium-ha", "10",
+    ...                    "--low-ha", "10", "--n-hazards", "6"])
+    >>> status
+    0
+    >>> names = sorted(pathlib.Path(line).name for line in printed.getvalue().splitlines())
+    >>> names  # doctest: +NORMALIZE_WHITESPACE
+    ['districts.geojson', 'hazards.geojson', 'infrastructure.geojson', 'population.tif',
+     'releases.geojson', 'residential.geojson', 'roads.geojson', 'scenario.gpkg']
+    """
     parser = argparse.ArgumentParser(
         prog="python -m minemap.synthetic",
         description="Write a SYNTHETIC land-release scenario (not real minefield data).",

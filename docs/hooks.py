@@ -55,11 +55,16 @@ REFERENCE_MODULES = (
     "minemap.population",
     "minemap.nearest",
     "minemap.plots",
+    "minemap.project",
+    "minemap.report",
     "minemap",
 )
 #: Objects exported lazily (by a module's ``__getattr__``), which the reference documents
 #: under the module that defines them.
-LAZY_DOCUMENTED = ("minemap.planning.chart.plot_burndown",)
+LAZY_DOCUMENTED = (
+    "minemap.planning.chart.plot_burndown",
+    "minemap.report.pdf.html_to_pdf",
+)
 
 
 # --- notebooks ----------------------------------------------------------------------------

@@ -79,6 +79,13 @@ class Source:
     sha256 : dict
         SHA-256 of every file the layer was read from (a Shapefile is several files), or of
         the content (``"content"``: geometry as WKB and attributes) when in memory.
+
+    Examples
+    --------
+    >>> import minemap
+    >>> source = minemap.open_project(minemap.sample_data()).sources["roads"]
+    >>> source.kind, source.features, source.crs, list(source.sha256)
+    ('roads', 30, 'EPSG:4326', ['roads.geojson'])
     """
 
     kind: str

@@ -53,6 +53,8 @@ PUBLIC_MODULES = (
     "minemap.population",
     "minemap.nearest",
     "minemap.plots",
+    "minemap.project",
+    "minemap.report",
 )
 #: Public objects whose docstring need not hold an example, with the reason.
 NO_EXAMPLE_NEEDED: dict[str, str] = {}

@@ -148,7 +148,7 @@ def test_district_figures_equal_the_district_summary(sample_report, sample_proje
         )
     rows = _cells(sample_report.html, "districts")
     totals = by_district[by_district.threat_level == "total"]
-    for _, expected in totals.iterrows():
+    for _, expected in totals.drop(columns="threat_level").iterrows():
         assert [format_value(str(c), v) for c, v in expected.items()] in rows
 
 
@@ -269,21 +269,40 @@ def test_write_report_writes_whole_and_never_onto_an_input(tmp_path, sample_data
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
-def test_the_pdf_has_the_same_figures_and_fits_a4(national_report):
+def _pdf(report):
     pypdf = pytest.importorskip("pypdf")
     import io
 
-    data = national_report.pdf_bytes()
-    reader = pypdf.PdfReader(io.BytesIO(data))
-    for page in reader.pages:
-        width, height = float(page.mediabox.width), float(page.mediabox.height)
-        assert (width, height) == pytest.approx((595.28, 841.89), abs=0.5)  # A4 in points
+    return pypdf.PdfReader(io.BytesIO(report.pdf_bytes()))
+
+
+def test_the_pdf_has_the_same_figures(national_report):
+    reader = _pdf(national_report)
     text = " ".join(page.extract_text() for page in reader.pages)
     text = re.sub(r"\s+", " ", text)
     summary = national_report.figures["summary"]
     for value in summary["hazard_ha"].tolist() + summary["cleared_ha"].tolist():
         assert format_value("hazard_ha", value) in text
     assert "147,988.0" in text and "74,644.8" in text
+
+
+def test_the_pdf_fits_a4(sample_report):
+    reader = _pdf(sample_report)
+    ends: list[float] = []
+
+    def visit(text, cm, tm, font, size):  # where a run of text ends, at ~0.45 em a character
+        if text.strip():
+            start = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+            ends.append(start + len(text.rstrip()) * 0.45 * size * tm[0] * cm[0])
+
+    for page in reader.pages:
+        width, height = float(page.mediabox.width), float(page.mediabox.height)
+        assert (width, height) == pytest.approx((595.28, 841.89), abs=0.5)  # A4 in points
+        page.extract_text(visitor_text=visit)
+    assert max(ends) < 595.28 - 14 / 25.4 * 72  # no text runs into the right margin (14 mm)
+    text = " ".join(page.extract_text() for page in reader.pages)
+    for words in ("Land release by threat level", "Clearance plan", "Assumptions and sources"):
+        assert words in text
 
 
 def test_the_pdf_never_fetches_anything():

@@ -180,7 +180,13 @@ def build_content(
             else "Hazard area grouped by the hazards' district attribute."
         )
         shown = by_district[by_district[THREAT_LEVEL] == TOTAL]
-        district.blocks.append(table_html(shown, caption="Totals per district (hectares)"))
+        district.blocks.append(
+            table_html(
+                shown,
+                columns=[c for c in shown.columns if c != THREAT_LEVEL],
+                caption="Totals per district (hectares)",
+            )
+        )
         district.blocks.append(
             table_html(
                 by_district[by_district[THREAT_LEVEL] != TOTAL],

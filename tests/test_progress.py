@@ -1,0 +1,176 @@
+"""Tests of minemap._progress: when bars are shown, what they draw, and that they cost
+nothing (a shared no-op bar) when they are not."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import pytest
+
+from minemap import _progress, settings
+
+
+class FakeTerminal(io.StringIO):
+    """A standard error that says it is a terminal and keeps what was drawn."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture(autouse=True)
+def _automatic(monkeypatch):
+    """Each test starts from the defaults: automatic, no environment override."""
+    monkeypatch.setattr(settings, "progress", None)
+    monkeypatch.delenv("MINEMAP_PROGRESS", raising=False)
+    monkeypatch.delenv("MINEMAP_PROGRESS_DELAY", raising=False)
+
+
+@pytest.fixture
+def terminal(monkeypatch) -> FakeTerminal:
+    """Standard error replaced by a fake terminal, outside the test run's detection."""
+    stream = FakeTerminal()
+    monkeypatch.setattr(_progress, "_stderr", lambda: stream)
+    monkeypatch.setattr(_progress, "_in_test_run", lambda: False)
+    return stream
+
+
+def wait_for(condition, seconds: float = 10.0) -> bool:
+    """Poll ``condition`` until it holds (a bar is drawn by a background thread)."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return condition()
+
+
+def test_silent_in_a_test_run_and_in_pipes(capsys):
+    assert not _progress.enabled()
+    with _progress.task("Work", total=3) as bar:
+        bar.update()
+    assert capsys.readouterr().err == ""
+
+
+def test_shown_on_a_terminal(terminal):
+    assert _progress.enabled()
+
+
+def test_hidden_when_standard_error_is_not_a_terminal(monkeypatch):
+    monkeypatch.setattr(_progress, "_in_test_run", lambda: False)
+    monkeypatch.setattr(_progress, "_stderr", io.StringIO)
+    assert not _progress.enabled()
+
+
+def test_the_environment_overrides_detection(monkeypatch, terminal):
+    monkeypatch.setenv("MINEMAP_PROGRESS", "0")
+    assert not _progress.enabled()
+    monkeypatch.setattr(_progress, "_stderr", io.StringIO)
+    monkeypatch.setenv("MINEMAP_PROGRESS", "1")
+    assert _progress.enabled()
+    monkeypatch.setenv("MINEMAP_PROGRESS", "maybe")  # not a choice: automatic
+    assert not _progress.enabled()
+
+
+def test_the_setting_overrides_the_environment(monkeypatch):
+    monkeypatch.setenv("MINEMAP_PROGRESS", "0")
+    monkeypatch.setattr(settings, "progress", True)
+    assert _progress.enabled()
+    monkeypatch.setenv("MINEMAP_PROGRESS", "1")
+    monkeypatch.setattr(settings, "progress", False)
+    assert not _progress.enabled()
+
+
+def test_quiet_overrides_everything(monkeypatch, terminal):
+    monkeypatch.setenv("MINEMAP_PROGRESS", "1")
+    monkeypatch.setattr(settings, "progress", True)
+    with _progress.quiet():
+        with _progress.quiet():
+            assert not _progress.enabled()
+        assert not _progress.enabled()
+        with _progress.task("Work", total=2) as bar:
+            bar.update(2)
+    assert _progress.enabled()
+    assert terminal.getvalue() == ""
+
+
+def test_a_hidden_task_is_one_shared_no_op_bar(capsys):
+    with _progress.task("Work", total=10) as first, _progress.task("More") as second:
+        assert first is second is _progress._NO_BAR
+        first.update(5)
+        first.set_description("still nothing")
+    assert capsys.readouterr().err == ""
+
+
+def test_a_bar_is_drawn_after_the_delay_and_erased(monkeypatch, terminal):
+    monkeypatch.setenv("MINEMAP_PROGRESS_DELAY", "0")
+    with _progress.task("Counting", total=4, unit="stage") as bar:
+        bar.update()
+        bar.set_description("Counting (second half)")
+        bar.update()
+    drawn = terminal.getvalue()
+    assert "Counting:" in drawn and "%|" in drawn and "0/4" in drawn
+    assert drawn.endswith("\r")  # erased when done (leave=False)
+    assert _progress._shown_depth == 0
+
+
+def test_quick_work_draws_nothing(terminal):
+    with _progress.task("Quick", total=3, unit="stage") as bar:
+        bar.update(3)
+    assert terminal.getvalue() == ""
+
+
+def test_a_bar_stuck_in_one_long_step_is_drawn_and_erased(monkeypatch, terminal):
+    monkeypatch.setenv("MINEMAP_PROGRESS_DELAY", "0.05")
+    with _progress.task("One long step", total=2, unit="stage"):
+        assert wait_for(lambda: "One long step" in terminal.getvalue())
+    drawn = terminal.getvalue()
+    assert "0/2" in drawn
+    assert drawn.endswith("\r")
+
+
+def test_tasks_inside_a_shown_task_draw_nothing_of_their_own(monkeypatch, terminal):
+    monkeypatch.setenv("MINEMAP_PROGRESS_DELAY", "0")
+    with _progress.task("Outer", total=2, unit="stage") as outer:
+        with _progress.task("Inner", total=5) as inner:
+            assert inner is _progress._NO_BAR
+            inner.update(5)
+        outer.update(2)
+    drawn = terminal.getvalue()
+    assert "Outer" in drawn and "Inner" not in drawn
+
+
+def test_a_failing_task_erases_its_bar_and_lets_the_error_through(monkeypatch, terminal):
+    monkeypatch.setenv("MINEMAP_PROGRESS_DELAY", "0")
+    with pytest.raises(ZeroDivisionError):
+        with _progress.task("Failing", total=3):
+            1 / 0  # noqa: B018
+    assert terminal.getvalue().endswith("\r")
+    assert _progress._shown_depth == 0
+    with _progress.task("Next", total=1) as bar:  # the next task shows again
+        assert bar is not _progress._NO_BAR
+
+
+def test_iterate_yields_every_item_and_counts_them(monkeypatch, terminal):
+    monkeypatch.setenv("MINEMAP_PROGRESS_DELAY", "0")
+    assert list(_progress.iterate(range(3), "Items", unit="item")) == [0, 1, 2]
+    drawn = terminal.getvalue()
+    assert "Items:" in drawn and "/3" in drawn
+    assert list(_progress.iterate(iter("ab"), "Letters")) == ["a", "b"]  # no length
+
+
+def test_iterate_stopped_early_closes_its_bar(monkeypatch, terminal):
+    monkeypatch.setenv("MINEMAP_PROGRESS_DELAY", "0")
+    items = _progress.iterate(range(10), "Items")
+    for item in items:
+        if item == 2:
+            break
+    items.close()
+    assert _progress._shown_depth == 0
+    assert terminal.getvalue().endswith("\r")
+
+
+@pytest.mark.parametrize("delay", ["soon", "-1", "nan"])
+def test_a_bad_delay_falls_back_to_the_default(monkeypatch, delay):
+    monkeypatch.setenv("MINEMAP_PROGRESS_DELAY", delay)
+    assert _progress._delay() == _progress.DELAY

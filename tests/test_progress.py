@@ -174,3 +174,27 @@ def test_iterate_stopped_early_closes_its_bar(monkeypatch, terminal):
 def test_a_bad_delay_falls_back_to_the_default(monkeypatch, delay):
     monkeypatch.setenv("MINEMAP_PROGRESS_DELAY", delay)
     assert _progress._delay() == _progress.DELAY
+
+
+@pytest.mark.filterwarnings("ignore:.*outside every hazard area")
+def test_bars_change_no_figure(monkeypatch, terminal, sample_data):
+    import pandas as pd
+
+    import minemap
+
+    hazards = minemap.read_hazards(sample_data / "hazards.geojson")
+    releases = minemap.read_releases(sample_data / "releases.geojson")
+    monkeypatch.setattr(settings, "progress", False)
+    plain = minemap.land_release_summary(hazards, releases, by="district")
+    periods = minemap.progress_over_time(hazards, releases, freq="Y")
+    assert terminal.getvalue() == ""
+    monkeypatch.setattr(settings, "progress", True)
+    monkeypatch.setenv("MINEMAP_PROGRESS_DELAY", "0")
+    pd.testing.assert_frame_equal(
+        minemap.land_release_summary(hazards, releases, by="district"), plain, check_exact=True
+    )
+    pd.testing.assert_frame_equal(
+        minemap.progress_over_time(hazards, releases, freq="Y"), periods, check_exact=True
+    )
+    drawn = terminal.getvalue()
+    assert "Land release summary" in drawn and "Progress over time" in drawn

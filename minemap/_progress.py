@@ -32,7 +32,7 @@ from typing import Any, Protocol, TypeVar
 
 from minemap import settings
 
-__all__ = ["DELAY", "Bar", "enabled", "iterate", "quiet", "task"]
+__all__ = ["DELAY", "NO_BAR", "Bar", "enabled", "iterate", "quiet", "task"]
 
 #: Seconds a task runs before its bar appears (``MINEMAP_PROGRESS_DELAY`` overrides it).
 DELAY = 1.0
@@ -70,7 +70,8 @@ class _NoBar:
         return None
 
 
-_NO_BAR = _NoBar()
+#: The bar of a task that shows nothing (also a default for helpers given a bar).
+NO_BAR: Bar = _NoBar()
 
 
 def _env_flag(name: str) -> bool | None:
@@ -242,7 +243,7 @@ def task(description: str, total: float | None = None, *, unit: str = "step") ->
     """
     global _shown_depth
     if _shown_depth or not enabled():
-        yield _NO_BAR
+        yield NO_BAR
         return
     with _lock:
         _shown_depth += 1
@@ -251,7 +252,7 @@ def task(description: str, total: float | None = None, *, unit: str = "step") ->
     except Exception:  # noqa: BLE001 - no bar is better than no result
         with _lock:
             _shown_depth -= 1
-        yield _NO_BAR
+        yield NO_BAR
         return
     done = False
     try:

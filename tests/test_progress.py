@@ -96,7 +96,7 @@ def test_quiet_overrides_everything(monkeypatch, terminal):
 
 def test_a_hidden_task_is_one_shared_no_op_bar(capsys):
     with _progress.task("Work", total=10) as first, _progress.task("More") as second:
-        assert first is second is _progress._NO_BAR
+        assert first is second is _progress.NO_BAR
         first.update(5)
         first.set_description("still nothing")
     assert capsys.readouterr().err == ""
@@ -133,7 +133,7 @@ def test_tasks_inside_a_shown_task_draw_nothing_of_their_own(monkeypatch, termin
     monkeypatch.setenv("MINEMAP_PROGRESS_DELAY", "0")
     with _progress.task("Outer", total=2, unit="stage") as outer:
         with _progress.task("Inner", total=5) as inner:
-            assert inner is _progress._NO_BAR
+            assert inner is _progress.NO_BAR
             inner.update(5)
         outer.update(2)
     drawn = terminal.getvalue()
@@ -148,7 +148,7 @@ def test_a_failing_task_erases_its_bar_and_lets_the_error_through(monkeypatch, t
     assert terminal.getvalue().endswith("\r")
     assert _progress._shown_depth == 0
     with _progress.task("Next", total=1) as bar:  # the next task shows again
-        assert bar is not _progress._NO_BAR
+        assert bar is not _progress.NO_BAR
 
 
 def test_iterate_yields_every_item_and_counts_them(monkeypatch, terminal):
@@ -181,20 +181,28 @@ def test_bars_change_no_figure(monkeypatch, terminal, sample_data):
     import pandas as pd
 
     import minemap
+    from minemap.ranking import priority_analysis
 
     hazards = minemap.read_hazards(sample_data / "hazards.geojson")
     releases = minemap.read_releases(sample_data / "releases.geojson")
+    roads = minemap.read_features(sample_data / "roads.geojson", kind="roads")
+
+    def figures() -> list[pd.DataFrame]:
+        zones, ranking = priority_analysis(hazards, releases, roads=roads)
+        return [
+            minemap.land_release_summary(hazards, releases, by="district"),
+            minemap.progress_over_time(hazards, releases, freq="Y"),
+            zones,
+            ranking,
+        ]
+
     monkeypatch.setattr(settings, "progress", False)
-    plain = minemap.land_release_summary(hazards, releases, by="district")
-    periods = minemap.progress_over_time(hazards, releases, freq="Y")
+    plain = figures()
     assert terminal.getvalue() == ""
     monkeypatch.setattr(settings, "progress", True)
     monkeypatch.setenv("MINEMAP_PROGRESS_DELAY", "0")
-    pd.testing.assert_frame_equal(
-        minemap.land_release_summary(hazards, releases, by="district"), plain, check_exact=True
-    )
-    pd.testing.assert_frame_equal(
-        minemap.progress_over_time(hazards, releases, freq="Y"), periods, check_exact=True
-    )
+    for shown, hidden in zip(figures(), plain, strict=True):
+        pd.testing.assert_frame_equal(shown, hidden, check_exact=True)
     drawn = terminal.getvalue()
-    assert "Land release summary" in drawn and "Progress over time" in drawn
+    for title in ("Land release summary", "Progress over time", "Priorities"):
+        assert title in drawn

@@ -206,3 +206,31 @@ def test_bars_change_no_figure(monkeypatch, terminal, sample_data):
     drawn = terminal.getvalue()
     for title in ("Land release summary", "Progress over time", "Priorities"):
         assert title in drawn
+
+
+def test_bars_change_no_plan(monkeypatch, terminal):
+    import pandas as pd
+
+    from minemap.planning import Asset, Capacity, Range, compare_plans, plan_clearance
+    from minemap.planning.schedule import json_ready
+
+    team = Asset("team", 10, {("high", "cleared"): Range(50, 100, 150)})
+    cap = Capacity(250, {"team": team}, release_mix={"high": {"cleared": 1}})
+    table = pd.DataFrame(
+        {"hazard_id": ["H1", "H2"], "threat_level": ["high", "high"], "remaining_ha": [25.0, 4.0]}
+    )
+
+    def plans() -> tuple:
+        plan = plan_clearance(table, cap, start="2027-01-01", draws=200, seed=3)
+        compared, _ = compare_plans({"a": cap}, table, start="2027-01-01", draws=50, seed=3)
+        return plan.schedule, plan.summary, compared
+
+    monkeypatch.setattr(settings, "progress", False)
+    plain = plans()
+    monkeypatch.setattr(settings, "progress", True)
+    monkeypatch.setenv("MINEMAP_PROGRESS_DELAY", "0")
+    schedule, summary, compared = plans()
+    pd.testing.assert_frame_equal(schedule, plain[0], check_exact=True)
+    assert json_ready(summary) == json_ready(plain[1])
+    pd.testing.assert_frame_equal(compared, plain[2], check_exact=True)
+    assert "Plan" in terminal.getvalue()

@@ -155,6 +155,16 @@ def _delay() -> float:
     return value if math.isfinite(value) and value >= 0 else DELAY
 
 
+def _fixed_width(stream: object) -> int | None:
+    """80 for a terminal that says it is 0 columns wide (a new pseudo-terminal, some CI
+    runners), where tqdm would draw nothing; None to follow the terminal's width."""
+    try:
+        columns = os.get_terminal_size(stream.fileno()).columns  # type: ignore[attr-defined]
+    except (AttributeError, ValueError, OSError):
+        return None
+    return None if columns else 80
+
+
 def _bar_class() -> Any:
     """tqdm's notebook widget in a Jupyter kernel with ipywidgets, its text bar elsewhere."""
     if _in_kernel() and importlib.util.find_spec("ipywidgets") is not None:
@@ -171,14 +181,17 @@ class _Shown:
 
     def __init__(self, description: str, total: float | None, unit: str) -> None:
         delay = _delay()
+        stream = _stderr()
+        width = _fixed_width(stream)
         options: dict[str, Any] = {
             "desc": description,
             "total": total,
             "unit": unit,
             "delay": delay,
             "leave": False,
-            "file": _stderr(),
-            "dynamic_ncols": True,
+            "file": stream,
+            "dynamic_ncols": width is None,
+            "ncols": width,
         }
         if unit == "stage":  # stages differ in length: no rate, no time left, only the count
             options["bar_format"] = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}]"

@@ -3,7 +3,13 @@ nothing (a shared no-op bar) when they are not."""
 
 from __future__ import annotations
 
+import fcntl
 import io
+import os
+import struct
+import subprocess
+import sys
+import termios
 import time
 
 import pytest
@@ -234,3 +240,112 @@ def test_bars_change_no_plan(monkeypatch, terminal):
     assert json_ready(summary) == json_ready(plain[1])
     pd.testing.assert_frame_equal(compared, plain[2], check_exact=True)
     assert "Plan" in terminal.getvalue()
+
+
+# --------------------------------------------------------------------------- the command line
+
+
+def command_stderr(
+    sample_data, *extra: str, terminal: bool = True, columns: int = 100, **env: str
+) -> tuple[int, str]:
+    """Run ``minemap summary`` on the sample data in a fresh process, its standard error on
+    a pseudo-terminal ``columns`` wide (or a pipe), with the progress environment of a
+    user's shell; return the exit status and everything written to standard error."""
+    environ = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"PYTEST_CURRENT_TEST", "MINEMAP_PROGRESS", "MINEMAP_PROGRESS_DELAY"}
+    }
+    environ.update({"MINEMAP_PROGRESS_DELAY": "0", **env})
+    argv = [
+        sys.executable,
+        "-m",
+        "minemap.cli",
+        *[a for a in extra if a in {"-q"}],
+        "summary",
+        str(sample_data / "hazards.geojson"),
+        "--released",
+        str(sample_data / "releases.geojson"),
+        *[a for a in extra if a not in {"-q"}],
+    ]
+    if not terminal:
+        done = subprocess.run(
+            argv, env=environ, stdin=subprocess.DEVNULL, capture_output=True, timeout=120
+        )
+        return done.returncode, done.stderr.decode("utf-8", "replace")
+    leader, follower = os.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    try:
+        process = subprocess.Popen(
+            argv,
+            env=environ,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=follower,
+        )
+    finally:
+        os.close(follower)
+    chunks = []
+    try:
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the command has exited and closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(leader)
+    return process.wait(timeout=120), b"".join(chunks).decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize("columns", [100, 0])  # 0: a terminal that tells no width
+def test_the_command_shows_bars_on_a_terminal(sample_data, columns):
+    status, err = command_stderr(sample_data, columns=columns)
+    assert status == 0
+    assert "%|" in err and "Land release summary" in err and "Reading hazards.geojson" in err
+    assert "outside every hazard area" in err  # warnings still print, after the bars
+
+
+def test_the_command_shows_no_bar_in_a_pipe(sample_data):
+    status, err = command_stderr(sample_data, terminal=False)
+    assert status == 0
+    assert "%|" not in err and "\r" not in err
+    assert "outside every hazard area" in err
+
+
+@pytest.mark.parametrize("quiet", ["-q", "--quiet"])
+def test_quiet_hides_the_bars_on_a_terminal(sample_data, quiet):
+    status, err = command_stderr(sample_data, quiet, MINEMAP_PROGRESS="1")
+    assert status == 0
+    assert "%|" not in err and "Land release summary" not in err
+    assert "outside every hazard area" in err
+
+
+def test_the_environment_decides_for_the_command(sample_data):
+    assert "%|" not in command_stderr(sample_data, MINEMAP_PROGRESS="0")[1]
+    assert "%|" in command_stderr(sample_data, terminal=False, MINEMAP_PROGRESS="1")[1]
+
+
+def test_the_command_in_process_prints_no_bar(sample_data, capsys):
+    from minemap.cli import run
+
+    argv = ["summary", str(sample_data / "hazards.geojson")]
+    assert run([*argv, "--released", str(sample_data / "releases.geojson")]) == 0
+    assert "%|" not in capsys.readouterr().err
+    assert run(["-q", *argv, "--format", "json"]) == 0
+    assert run([*argv, "-q"]) == 0
+    assert "%|" not in capsys.readouterr().err
+    assert _progress._quiet_depth == 0
+
+
+def test_every_command_takes_quiet():
+    from minemap.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["-q", "capacity-template"]).quiet
+    assert not parser.parse_args(["capacity-template"]).quiet
+    commands = next(a for a in parser._actions if a.dest == "command").choices
+    for name, command in commands.items():
+        assert any("--quiet" in a.option_strings for a in command._actions), name

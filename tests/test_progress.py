@@ -349,3 +349,40 @@ def test_every_command_takes_quiet():
     commands = next(a for a in parser._actions if a.dest == "command").choices
     for name, command in commands.items():
         assert any("--quiet" in a.option_strings for a in command._actions), name
+
+
+def fake_ipython(monkeypatch, shell_class: str) -> None:
+    """Make this process look like IPython with the given shell (a kernel: ZMQ)."""
+    import types
+
+    shell = type(shell_class, (), {})()
+    ipython = types.ModuleType("IPython")
+    ipython.get_ipython = lambda: shell  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "IPython", ipython)
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+
+
+def test_a_jupyter_kernel_shows_bars_without_a_terminal(monkeypatch):
+    monkeypatch.setattr(_progress, "_in_test_run", lambda: False)
+    monkeypatch.setattr(_progress, "_stderr", io.StringIO)
+    assert not _progress.enabled()
+    fake_ipython(monkeypatch, "TerminalInteractiveShell")  # IPython in a terminal: no kernel
+    assert not _progress.enabled()
+    fake_ipython(monkeypatch, "ZMQInteractiveShell")
+    assert _progress.enabled()
+
+
+def test_a_kernel_draws_a_widget_only_with_ipywidgets(monkeypatch):
+    from tqdm.notebook import tqdm as notebook_tqdm
+    from tqdm.std import tqdm as text_tqdm
+
+    fake_ipython(monkeypatch, "ZMQInteractiveShell")
+    find_spec = _progress.importlib.util.find_spec
+    monkeypatch.setattr(
+        _progress.importlib.util,
+        "find_spec",
+        lambda name, *a: object() if name == "ipywidgets" else find_spec(name, *a),
+    )
+    assert _progress._bar_class() is notebook_tqdm
+    monkeypatch.setattr(_progress.importlib.util, "find_spec", lambda name, *a: None)
+    assert _progress._bar_class() is text_tqdm  # text on standard error, no IProgress warning

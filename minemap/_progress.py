@@ -2,7 +2,7 @@
 
 The one module that knows about the progress library (tqdm). Computations open a
 :func:`task` per long operation and move it a few times (per stage, period, layer or
-chunk of draws, never per polygon); whether anything is shown is decided here:
+scenario, never per polygon); whether anything is shown is decided here:
 
 1. inside :func:`quiet` (the command line's ``--quiet``): never;
 2. :data:`minemap.settings.progress` if set (``True`` or ``False``);

@@ -51,6 +51,7 @@ import pandas as pd
 import pyproj
 import shapely
 
+from minemap import _progress
 from minemap import crs as _crs
 from minemap import io as _io
 from minemap._errors import SchemaError
@@ -698,7 +699,10 @@ def _feature_buffers(
 
 
 def _category_zones(
-    remaining: _Remaining, buffers: Mapping[str, np.ndarray], order: Sequence[str]
+    remaining: _Remaining,
+    buffers: Mapping[str, np.ndarray],
+    order: Sequence[str],
+    bar: _progress.Bar = _progress.NO_BAR,
 ) -> dict[str, np.ndarray]:
     """Zone geometry per category and remaining piece (``None`` where there is none).
 
@@ -712,6 +716,7 @@ def _category_zones(
     used = np.zeros(live.size, dtype=bool)  # wholly inside one earlier category's buffer
     present = [c for c in order if c in buffers]
     for category in present:
+        bar.set_description(f"{_TITLE} ({category} zones)")
         open_ = np.flatnonzero(~used)
         zone = np.full(live.size, None, dtype=object)
         last = category == present[-1]  # no later category needs to know what is covered
@@ -730,6 +735,7 @@ def _category_zones(
         per_piece = np.full(len(remaining.work), None, dtype=object)
         per_piece[live] = zone
         zones[category] = per_piece
+        bar.update()
     return zones
 
 
@@ -788,6 +794,16 @@ def _zone_frame(
     return gpd.GeoDataFrame(table, geometry=geometry, crs=crs)
 
 
+#: What the progress bar of the priority functions says.
+_TITLE = "Priorities"
+
+
+def _stage_count(*layers: object, after: int = 0) -> int:
+    """Stages of a progress bar over :func:`_analyse` given these feature ``layers``
+    (``None`` for a missing one), plus ``after`` stages of the caller's own."""
+    return 3 + sum(layer is not None for layer in layers) + after
+
+
 @gc_paused()
 def _analyse(
     hazards: gpd.GeoDataFrame,
@@ -800,6 +816,7 @@ def _analyse(
     distance_column: str | None,
     as_of: object | None,
     alongside: Callable[..., Callable[[_Remaining], Any]] | None = None,
+    bar: _progress.Bar = _progress.NO_BAR,
 ) -> tuple[
     gpd.GeoDataFrame,
     dict[str, gpd.GeoDataFrame],
@@ -815,13 +832,17 @@ def _analyse(
     layers and the equal-area frame while the remaining area is computed (to index the
     features), it returns a function of the remaining area that runs in a second thread
     while the zones are made; its result is returned last. The stages each run on all
-    cores, and overlapping them fills the time either spends on one core.
+    cores, and overlapping them fills the time either spends on one core. ``bar`` moves
+    once for the inputs, the remaining area, each category's zones and the search
+    (:func:`_stage_count`).
     """
     hazards, releases, layers = _prepare(hazards, releases, roads, infrastructure, residential)
     distances = _distances(distances_m)
     order = _order(order, list(layers))
     for category, layer in layers.items():  # a bad per-feature distance fails before any work
         _feature_distances(layer, category, distances[category], distance_column)
+    bar.update()
+    bar.set_description(f"{_TITLE} (remaining hazard area)")
     frame = _crs.area_frame(hazards, releases, *layers.values())
     work = _crs.work_crs(hazards, releases, frame=frame)
     with ThreadPoolExecutor(1) as side:
@@ -834,9 +855,13 @@ def _analyse(
             buffers = _feature_buffers(
                 layers, distances, distance_column, remaining.work_crs, frame
             )
+        bar.update()
         extra = side.submit(search.result(), remaining) if search is not None else None
-        zones = _category_zones(remaining, buffers, order)
+        zones = _category_zones(remaining, buffers, order, bar)
+        if extra is not None:
+            bar.set_description(f"{_TITLE} (nearest features)")
         found = extra.result() if extra is not None else None
+        bar.update()
     return hazards, layers, distances, order, remaining, zones, found
 
 
@@ -905,21 +930,25 @@ def priority_zones(
     >>> zones[["category", "hazard_id"]].values.tolist(), round(float(zones.zone_ha[0]), 1)
     ([['roads', 'H1']], 10.0)
     """
-    hazards, _, distances, order, remaining, zones, _ = _analyse(
-        hazards,
-        releases,
-        roads,
-        infrastructure,
-        residential,
-        distances_m,
-        order,
-        distance_column,
-        as_of,
-    )
-    out = _zones_output(remaining, zones, order, distances, pyproj.CRS(hazards.crs))
-    stamp = _as_timestamp(as_of)
-    out.attrs["as_of"] = None if stamp is None else stamp.date().isoformat()
-    return out
+    total = _stage_count(roads, infrastructure, residential, after=1)
+    with _progress.task(_TITLE, total, unit="stage") as bar:
+        hazards, _, distances, order, remaining, zones, _ = _analyse(
+            hazards,
+            releases,
+            roads,
+            infrastructure,
+            residential,
+            distances_m,
+            order,
+            distance_column,
+            as_of,
+            bar=bar,
+        )
+        bar.set_description(f"{_TITLE} (zone table)")
+        out = _zones_output(remaining, zones, order, distances, pyproj.CRS(hazards.crs))
+        stamp = _as_timestamp(as_of)
+        out.attrs["as_of"] = None if stamp is None else stamp.date().isoformat()
+        return out
 
 
 def _zones_output(

@@ -39,6 +39,7 @@ import pandas as pd
 import pyproj
 import shapely
 
+from minemap import _progress
 from minemap import crs as _crs
 from minemap import priority as _priority
 from minemap._errors import FormatError, InputFileError, SchemaError
@@ -317,35 +318,46 @@ def rank_hazards(
     """
     chosen = resolve_weights(weights)
     radius = _priority._check_distance(population_radius_m, "population_radius_m")
-    if zones is None:
-        hazards, layers, distances, order, remaining, zone_geoms, nearest = _priority._analyse(
-            hazards,
-            releases,
-            roads,
-            infrastructure,
-            residential,
-            distances_m,
-            order,
-            distance_column,
-            as_of,
-            alongside=_distance_search,
-        )
-        zones = _priority._zone_frame(remaining, zone_geoms, order, pyproj.CRS(hazards.crs))
-    else:
-        nearest = None
-        hazards, releases, layers = _priority._prepare(
-            hazards, releases, roads, infrastructure, residential
-        )
-        order = _priority._order(order, list(layers))
-        frame = _crs.area_frame(hazards, releases, *layers.values())
-        remaining = _priority._remaining(hazards, releases, frame, as_of)
-        missing = [c for c in _priority.ZONE_COLUMNS if c not in zones.columns]
-        if missing:
-            raise SchemaError(
-                f"zones= lacks columns {missing}; pass the result of "
-                "priority_zones() for the same inputs."
+    given = (roads, infrastructure, residential)
+    total = _priority._stage_count(*given, after=2) if zones is None else 3
+    with _progress.task(_priority._TITLE, total, unit="stage") as bar:
+        if zones is None:
+            hazards, layers, distances, order, remaining, zone_geoms, nearest = _priority._analyse(
+                hazards,
+                releases,
+                roads,
+                infrastructure,
+                residential,
+                distances_m,
+                order,
+                distance_column,
+                as_of,
+                alongside=_distance_search,
+                bar=bar,
             )
-    return _ranking(hazards, layers, order, remaining, zones, population, chosen, radius, nearest)
+            bar.set_description(f"{_priority._TITLE} (zone table)")
+            zones = _priority._zone_frame(remaining, zone_geoms, order, pyproj.CRS(hazards.crs))
+        else:
+            nearest = None
+            hazards, releases, layers = _priority._prepare(
+                hazards, releases, roads, infrastructure, residential
+            )
+            order = _priority._order(order, list(layers))
+            frame = _crs.area_frame(hazards, releases, *layers.values())
+            bar.update()
+            bar.set_description(f"{_priority._TITLE} (remaining hazard area)")
+            remaining = _priority._remaining(hazards, releases, frame, as_of)
+            missing = [c for c in _priority.ZONE_COLUMNS if c not in zones.columns]
+            if missing:
+                raise SchemaError(
+                    f"zones= lacks columns {missing}; pass the result of "
+                    "priority_zones() for the same inputs."
+                )
+        bar.update()
+        bar.set_description(f"{_priority._TITLE} (ranking)")
+        return _ranking(
+            hazards, layers, order, remaining, zones, population, chosen, radius, nearest
+        )
 
 
 def priority_analysis(
@@ -392,25 +404,31 @@ def priority_analysis(
     """
     chosen = resolve_weights(weights)
     radius = _priority._check_distance(population_radius_m, "population_radius_m")
-    hazards, layers, distances, order, remaining, zone_geoms, nearest = _priority._analyse(
-        hazards,
-        releases,
-        roads,
-        infrastructure,
-        residential,
-        distances_m,
-        order,
-        distance_column,
-        as_of,
-        alongside=_distance_search,
-    )
-    zones = _priority._zones_output(
-        remaining, zone_geoms, order, distances, pyproj.CRS(hazards.crs)
-    )
-    ranking = _ranking(
-        hazards, layers, order, remaining, zones, population, chosen, radius, nearest
-    )
-    return zones, ranking
+    total = _priority._stage_count(roads, infrastructure, residential, after=2)
+    with _progress.task(_priority._TITLE, total, unit="stage") as bar:
+        hazards, layers, distances, order, remaining, zone_geoms, nearest = _priority._analyse(
+            hazards,
+            releases,
+            roads,
+            infrastructure,
+            residential,
+            distances_m,
+            order,
+            distance_column,
+            as_of,
+            alongside=_distance_search,
+            bar=bar,
+        )
+        bar.set_description(f"{_priority._TITLE} (zone table)")
+        zones = _priority._zones_output(
+            remaining, zone_geoms, order, distances, pyproj.CRS(hazards.crs)
+        )
+        bar.update()
+        bar.set_description(f"{_priority._TITLE} (ranking)")
+        ranking = _ranking(
+            hazards, layers, order, remaining, zones, population, chosen, radius, nearest
+        )
+        return zones, ranking
 
 
 def _distance_search(

@@ -46,3 +46,8 @@ IDS_IN_MESSAGES = 5
 #: Colour-blind-safe palette (Okabe–Ito) shared by maps and plots.
 THREAT_COLOURS = {"high": "#D55E00", "medium": "#E69F00", "low": "#F0E442"}
 METHOD_COLOURS = {"cleared": "#009E73", "reduced": "#56B4E9", "cancelled": "#0072B2"}
+
+#: Progress bars for long work: ``True`` always, ``False`` never, ``None`` (the default)
+#: automatically, when standard error is a terminal or in a Jupyter notebook (the
+#: environment variable ``MINEMAP_PROGRESS=1`` or ``0`` decides when this is ``None``).
+progress: bool | None = None

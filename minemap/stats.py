@@ -20,7 +20,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from minemap import _validate
+from minemap import _progress, _validate
 from minemap import crs as _crs
 from minemap import io as _io
 from minemap._errors import CoordinateError, DataWarning, SchemaError, option_hint
@@ -500,47 +500,58 @@ def _summary_and_pieces(
     edges: str | None = None,
 ) -> tuple[pd.DataFrame, _SummaryParts]:
     """The summary table and the pieces it was computed from (no warnings emitted)."""
-    hazards = _io.with_edges(_as_hazards(hazards), edges)
-    releases = _as_releases(releases)
-    if releases is not None:
-        releases = _io.with_edges(releases, edges)
-    stamp = _as_timestamp(as_of)
-    districts = None
-    if isinstance(by, gpd.GeoDataFrame):
-        districts, district_column = _district_layer(by, district_column)
-        districts = _io.with_edges(districts, edges)
-        by_columns: list[str] = []
-        group_columns = [district_column]
-    else:
-        by_columns = _by_columns(hazards, by)
-        group_columns = by_columns
-    frame = _crs.area_frame(hazards, releases, districts)
-    carried = list(dict.fromkeys([*by_columns, *keep_columns]))
-    pieces = _hazard_pieces(hazards, frame, carried, districts, district_column, others=(releases,))
-    outside = 0.0
-    released = np.zeros((len(pieces.area_m2), len(RELEASE_METHODS)))
-    remaining = None
-    rgeoms = np.empty(0, dtype=object)
-    rmethod = np.empty(0, dtype=np.intp)
-    if releases is not None:
-        rgeoms, rmethod = _release_work_pieces(releases, pieces.work_crs, stamp)
-        released, outside, remaining = _release_overlay(
-            pieces, rgeoms, rmethod, keep_remaining=keep_remaining
+    stages = 2 if releases is None else 4
+    with _progress.task("Land release summary", stages, unit="stage") as bar:
+        hazards = _io.with_edges(_as_hazards(hazards), edges)
+        releases = _as_releases(releases)
+        if releases is not None:
+            releases = _io.with_edges(releases, edges)
+        stamp = _as_timestamp(as_of)
+        districts = None
+        if isinstance(by, gpd.GeoDataFrame):
+            districts, district_column = _district_layer(by, district_column)
+            districts = _io.with_edges(districts, edges)
+            by_columns: list[str] = []
+            group_columns = [district_column]
+        else:
+            by_columns = _by_columns(hazards, by)
+            group_columns = by_columns
+        bar.update()
+        bar.set_description("Land release summary (overlapping hazards)")
+        frame = _crs.area_frame(hazards, releases, districts)
+        carried = list(dict.fromkeys([*by_columns, *keep_columns]))
+        pieces = _hazard_pieces(
+            hazards, frame, carried, districts, district_column, others=(releases,)
         )
-    elif keep_remaining:
-        remaining = pieces.work.copy()
+        bar.update()
+        outside = 0.0
+        released = np.zeros((len(pieces.area_m2), len(RELEASE_METHODS)))
+        remaining = None
+        rgeoms = np.empty(0, dtype=object)
+        rmethod = np.empty(0, dtype=np.intp)
+        if releases is not None:
+            bar.set_description("Land release summary (overlapping releases)")
+            rgeoms, rmethod = _release_work_pieces(releases, pieces.work_crs, stamp)
+            bar.update()
+            bar.set_description("Land release summary (releases in hazards)")
+            released, outside, remaining = _release_overlay(
+                pieces, rgeoms, rmethod, keep_remaining=keep_remaining
+            )
+            bar.update()
+        elif keep_remaining:
+            remaining = pieces.work.copy()
 
-    data = pieces.attrs[[THREAT_LEVEL, *group_columns]].copy()
-    data[HAZARD_HA] = pieces.area_m2 / _M2_PER_HA
-    for k, method in enumerate(RELEASE_METHODS):
-        data[METHOD_HA[method]] = released[:, k] / _M2_PER_HA
-    table = _group_table(data, group_columns)
-    table.attrs.clear()
-    table.attrs[RELEASED_OUTSIDE_HA] = outside / _M2_PER_HA
-    table.attrs["as_of"] = None if stamp is None else stamp.date().isoformat()
-    table.attrs["area_frame"] = _crs.describe_frame(frame)
-    table.attrs["edges"] = hazards.attrs.get("edges", "planar")
-    return table, _SummaryParts(pieces, rgeoms, rmethod, remaining)
+        data = pieces.attrs[[THREAT_LEVEL, *group_columns]].copy()
+        data[HAZARD_HA] = pieces.area_m2 / _M2_PER_HA
+        for k, method in enumerate(RELEASE_METHODS):
+            data[METHOD_HA[method]] = released[:, k] / _M2_PER_HA
+        table = _group_table(data, group_columns)
+        table.attrs.clear()
+        table.attrs[RELEASED_OUTSIDE_HA] = outside / _M2_PER_HA
+        table.attrs["as_of"] = None if stamp is None else stamp.date().isoformat()
+        table.attrs["area_frame"] = _crs.describe_frame(frame)
+        table.attrs["edges"] = hazards.attrs.get("edges", "planar")
+        return table, _SummaryParts(pieces, rgeoms, rmethod, remaining)
 
 
 def _level_rows(data: pd.DataFrame) -> pd.DataFrame:
@@ -656,7 +667,7 @@ def progress_over_time(
     method = _method_index(releases)
     dates = releases[RELEASE_DATE].to_numpy()
     rows = []
-    for period_end in ends:
+    for period_end in _progress.iterate(ends, "Progress over time", unit="period"):
         sel = dates <= np.datetime64(period_end)
         rpieces, source = flatten_merged(geoms[sel], method[sel])
         released, _ = _released_work_m2(pieces, rpieces, method[sel][source].astype(np.intp))

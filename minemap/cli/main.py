@@ -7,6 +7,7 @@ Each module of :mod:`minemap.cli` that defines ``register(subparsers)`` is a com
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import pkgutil
 import sys
@@ -14,8 +15,9 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from minemap import __version__
+from minemap import __version__, _progress
 from minemap._errors import MinemapError, cli_spelling
+from minemap.cli import options
 from minemap.cli.helpers import one_line, print_warnings, terminal_text
 
 #: How messages name the options every command spells the same way.
@@ -71,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         "maps from your own geodata. 'minemap COMMAND --help' tells more.",
     )
     parser.add_argument("--version", action="version", version=f"minemap {__version__}")
+    options.add_quiet(parser)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for register in _registrars():
         register(sub)
@@ -81,7 +84,12 @@ def run(argv: Sequence[str] | None) -> int:
     """Run the CLI with ``argv``; return the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    with warnings.catch_warnings(record=True) as records, cli_spelling(**_COMMON_SPELLING):
+    quiet = _progress.quiet() if args.quiet else contextlib.nullcontext()
+    with (
+        warnings.catch_warnings(record=True) as records,
+        cli_spelling(**_COMMON_SPELLING),
+        quiet,
+    ):
         warnings.simplefilter("always")
         try:
             args.func(args, records)

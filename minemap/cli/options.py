@@ -29,13 +29,27 @@ class HelpFormatter(argparse.HelpFormatter):
         return f"{text} (default: %(default)s)"
 
 
+QUIET_HELP = (
+    "show no progress bars (shown on a terminal for long work); warnings, errors and "
+    "results still print"
+)
+
+
+def add_quiet(parser: argparse.ArgumentParser, *, default: object = False) -> None:
+    """-q/--quiet: no progress bars."""
+    parser.add_argument("-q", "--quiet", action="store_true", default=default, help=QUIET_HELP)
+
+
 def add_command(
     subparsers: argparse._SubParsersAction, name: str, *, help: str, description: str
 ) -> argparse.ArgumentParser:
-    """Add a sub-command whose help shows defaults."""
-    return subparsers.add_parser(
+    """Add a sub-command whose help shows defaults, and which takes -q/--quiet."""
+    parser = subparsers.add_parser(
         name, help=help, description=description, formatter_class=HelpFormatter
     )
+    # SUPPRESS: a command's default must not undo 'minemap -q COMMAND'
+    add_quiet(parser, default=argparse.SUPPRESS)
+    return parser
 
 
 def add_hazard_inputs(parser: argparse.ArgumentParser) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
+from minemap import _progress
 from minemap._validate import require_columns
 from minemap.io.osm import read_osm_features
 from minemap.io.readers import (
@@ -21,6 +22,7 @@ from minemap.io.readers import (
     check_feature_kind,
     check_features,
     read_layer,
+    reading_description,
     select_tags,
     with_edges,
 )
@@ -102,22 +104,24 @@ def read_features(
     >>> len(read_features(raw, kind="infrastructure", tags="amenity=school"))
     1
     """
-    if isinstance(source, (str, os.PathLike)) and Path(source).suffix.lower() in OSM_SUFFIXES:
-        return with_edges(read_osm_features(source, kind=kind, layer=layer, tags=tags), edges)
-    kind = check_feature_kind(kind)
-    gdf, label, curved = read_layer(
-        source,
-        layer=layer,
-        crs=crs,
-        override_crs=override_crs,
-        default_layer=kind,
-        x_column=x_column,
-        y_column=y_column,
-        encoding=encoding,
-    )
-    if tags is not None:
-        gdf = select_tags(gdf, tags, label=label, kind=kind)
-    if id_column is not None:
-        require_columns(gdf, {id_column: "id_column"}, label)
-    gdf = check_features(gdf, label=label, kind=kind, id_column=id_column, curved=curved)
-    return with_edges(gdf, edges)
+    with _progress.task(reading_description(source), 2, unit="stage") as bar:
+        if isinstance(source, (str, os.PathLike)) and Path(source).suffix.lower() in OSM_SUFFIXES:
+            return with_edges(read_osm_features(source, kind=kind, layer=layer, tags=tags), edges)
+        kind = check_feature_kind(kind)
+        gdf, label, curved = read_layer(
+            source,
+            layer=layer,
+            crs=crs,
+            override_crs=override_crs,
+            default_layer=kind,
+            x_column=x_column,
+            y_column=y_column,
+            encoding=encoding,
+        )
+        bar.update()
+        if tags is not None:
+            gdf = select_tags(gdf, tags, label=label, kind=kind)
+        if id_column is not None:
+            require_columns(gdf, {id_column: "id_column"}, label)
+        gdf = check_features(gdf, label=label, kind=kind, id_column=id_column, curved=curved)
+        return with_edges(gdf, edges)

@@ -23,7 +23,7 @@ import pyarrow.fs
 import pyogrio
 import shapely
 
-from minemap import _validate
+from minemap import _progress, _validate
 from minemap import crs as _crs
 from minemap._errors import (
     DataWarning,
@@ -414,6 +414,13 @@ def read_layer(
     return gdf.reset_index(drop=True), label, curved
 
 
+def reading_description(source: Source) -> str:
+    """What a progress bar says while ``source`` is read and checked."""
+    if isinstance(source, (str, os.PathLike)):
+        return f"Reading {Path(source).name}"
+    return "Checking the layer"
+
+
 def _ids(gdf: gpd.GeoDataFrame, id_column: str, label: str, canonical: str) -> pd.Series:
     if id_column in gdf.columns:
         ids = gdf[id_column]
@@ -514,35 +521,37 @@ def read_hazards(
     aliases = resolve_aliases(
         level_map, allowed=THREAT_LEVELS, builtin=THREAT_ALIASES, option="level_map"
     )
-    gdf, label, curved = read_layer(
-        source,
-        layer=layer,
-        crs=crs,
-        override_crs=override_crs,
-        default_layer="hazards",
-        areas="hazard areas",
-        encoding=encoding,
-    )
-    _validate.require_columns(gdf, {threat_column: "threat_column"}, label)
-    ids = _ids(gdf, id_column, label, HAZARD_ID)
-    levels = _validate.normalise_vocabulary(
-        gdf[threat_column],
-        allowed=THREAT_LEVELS,
-        ids=ids,
-        label=label,
-        column=threat_column,
-        option="threat_column",
-        aliases=aliases,
-        map_option="level_map",
-    )
-    gdf = _validate.polygon_layer(
-        gdf, label=label, ids=ids, allow_area_change=allow_area_change, curved=curved
-    )
-    _validate.check_ids(ids.loc[gdf.index], label, id_column)
-    out = _canonical(gdf, {HAZARD_ID: ids.loc[gdf.index], THREAT_LEVEL: levels.loc[gdf.index]})
-    out = with_edges(out.reset_index(drop=True), edges)
-    out.attrs.update(source=label, minemap="hazards")
-    return out
+    with _progress.task(reading_description(source), 2, unit="stage") as bar:
+        gdf, label, curved = read_layer(
+            source,
+            layer=layer,
+            crs=crs,
+            override_crs=override_crs,
+            default_layer="hazards",
+            areas="hazard areas",
+            encoding=encoding,
+        )
+        bar.update()
+        _validate.require_columns(gdf, {threat_column: "threat_column"}, label)
+        ids = _ids(gdf, id_column, label, HAZARD_ID)
+        levels = _validate.normalise_vocabulary(
+            gdf[threat_column],
+            allowed=THREAT_LEVELS,
+            ids=ids,
+            label=label,
+            column=threat_column,
+            option="threat_column",
+            aliases=aliases,
+            map_option="level_map",
+        )
+        gdf = _validate.polygon_layer(
+            gdf, label=label, ids=ids, allow_area_change=allow_area_change, curved=curved
+        )
+        _validate.check_ids(ids.loc[gdf.index], label, id_column)
+        out = _canonical(gdf, {HAZARD_ID: ids.loc[gdf.index], THREAT_LEVEL: levels.loc[gdf.index]})
+        out = with_edges(out.reset_index(drop=True), edges)
+        out.attrs.update(source=label, minemap="hazards")
+        return out
 
 
 def read_releases(
@@ -609,45 +618,47 @@ def read_releases(
     aliases = resolve_aliases(
         method_map, allowed=RELEASE_METHODS, builtin=METHOD_ALIASES, option="method_map"
     )
-    gdf, label, curved = read_layer(
-        source,
-        layer=layer,
-        crs=crs,
-        override_crs=override_crs,
-        default_layer="releases",
-        areas="release areas",
-        encoding=encoding,
-    )
-    _validate.require_columns(
-        gdf, {method_column: "method_column", date_column: "date_column"}, label
-    )
-    ids = _ids(gdf, id_column, label, RELEASE_ID)
-    methods = _validate.normalise_vocabulary(
-        gdf[method_column],
-        allowed=RELEASE_METHODS,
-        ids=ids,
-        label=label,
-        column=method_column,
-        option="method_column",
-        aliases=aliases,
-        map_option="method_map",
-    )
-    dates = _validate.parse_dates(gdf[date_column], ids=ids, label=label, column=date_column)
-    gdf = _validate.polygon_layer(
-        gdf, label=label, ids=ids, allow_area_change=allow_area_change, curved=curved
-    )
-    _validate.check_ids(ids.loc[gdf.index], label, id_column)
-    out = _canonical(
-        gdf,
-        {
-            RELEASE_ID: ids.loc[gdf.index],
-            METHOD: methods.loc[gdf.index],
-            RELEASE_DATE: dates.loc[gdf.index],
-        },
-    )
-    out = with_edges(out.reset_index(drop=True), edges)
-    out.attrs.update(source=label, minemap="releases")
-    return out
+    with _progress.task(reading_description(source), 2, unit="stage") as bar:
+        gdf, label, curved = read_layer(
+            source,
+            layer=layer,
+            crs=crs,
+            override_crs=override_crs,
+            default_layer="releases",
+            areas="release areas",
+            encoding=encoding,
+        )
+        bar.update()
+        _validate.require_columns(
+            gdf, {method_column: "method_column", date_column: "date_column"}, label
+        )
+        ids = _ids(gdf, id_column, label, RELEASE_ID)
+        methods = _validate.normalise_vocabulary(
+            gdf[method_column],
+            allowed=RELEASE_METHODS,
+            ids=ids,
+            label=label,
+            column=method_column,
+            option="method_column",
+            aliases=aliases,
+            map_option="method_map",
+        )
+        dates = _validate.parse_dates(gdf[date_column], ids=ids, label=label, column=date_column)
+        gdf = _validate.polygon_layer(
+            gdf, label=label, ids=ids, allow_area_change=allow_area_change, curved=curved
+        )
+        _validate.check_ids(ids.loc[gdf.index], label, id_column)
+        out = _canonical(
+            gdf,
+            {
+                RELEASE_ID: ids.loc[gdf.index],
+                METHOD: methods.loc[gdf.index],
+                RELEASE_DATE: dates.loc[gdf.index],
+            },
+        )
+        out = with_edges(out.reset_index(drop=True), edges)
+        out.attrs.update(source=label, minemap="releases")
+        return out
 
 
 #: Extensions of OpenStreetMap extracts, read with minemap's tag filters.

@@ -27,6 +27,7 @@ import shapely
 from branca.element import Figure, MacroElement
 from jinja2 import Template
 
+from minemap import _progress
 from minemap import crs as _crs
 from minemap import io as _io
 from minemap._errors import GeometryTypeError, SchemaError
@@ -865,78 +866,98 @@ def hazard_map(
     >>> type(m).__name__
     'Map'
     """
-    hazards = _as_hazards(
-        hazards if isinstance(hazards, gpd.GeoDataFrame) else _io.read_hazards(hazards)
-    )
-    if releases is not None and not isinstance(releases, gpd.GeoDataFrame):
-        releases = _io.read_releases(releases)
-    releases = _as_releases(releases)
-    if releases is not None and len(releases) == 0:
-        releases = None
-    if not (tolerance_m >= 0 and math.isfinite(tolerance_m)):
-        raise SchemaError(
-            f"tolerance_m={tolerance_m!r}: give a display tolerance in metres (0 or more), e.g. 5."
+    given = (roads, infrastructure, residential, districts, priority)
+    drawn = 1 if public_grid_m is not None else 2 + (releases is not None)
+    total = 3 + drawn + sum(layer is not None for layer in given)
+    with _progress.task("Map", total, unit="stage") as bar:
+        hazards = _as_hazards(
+            hazards if isinstance(hazards, gpd.GeoDataFrame) else _io.read_hazards(hazards)
         )
-    if feature_budget < 1:
-        raise SchemaError(
-            f"feature_budget={feature_budget!r}: give a positive number of features, e.g. 10000."
-        )
-    context = {
-        kind: _as_layer(src, kind)
-        for kind, src in (
-            ("roads", roads),
-            ("infrastructure", infrastructure),
-            ("residential", residential),
-            ("districts", districts),
-        )
-    }
-    zones = _as_priority(priority)
-    figs = _map_data.figures(hazards, releases)
+        if releases is not None and not isinstance(releases, gpd.GeoDataFrame):
+            releases = _io.read_releases(releases)
+        releases = _as_releases(releases)
+        if releases is not None and len(releases) == 0:
+            releases = None
+        if not (tolerance_m >= 0 and math.isfinite(tolerance_m)):
+            raise SchemaError(
+                f"tolerance_m={tolerance_m!r}: give a display tolerance in metres (0 or more), "
+                "e.g. 5."
+            )
+        if feature_budget < 1:
+            raise SchemaError(
+                f"feature_budget={feature_budget!r}: give a positive number of features, "
+                "e.g. 10000."
+            )
+        context = {
+            kind: _as_layer(src, kind)
+            for kind, src in (
+                ("roads", roads),
+                ("infrastructure", infrastructure),
+                ("residential", residential),
+                ("districts", districts),
+            )
+        }
+        zones = _as_priority(priority)
+        bar.update()
+        bar.set_description("Map (hectares and remaining land)")
+        figs = _map_data.figures(hazards, releases)
+        bar.update()
+        bar.set_description("Map (layers)")
 
-    # one central longitude for every layer: data across 180° is drawn on one side of it
-    extents = [_geo.project(figs.work, figs.work_crs, _WGS84)]
-    for layer in (releases, zones):
-        if layer is not None:
-            extents.append(_geo.project(_geoms(layer), layer.crs, _WGS84))
-    extent = np.concatenate(extents)
-    centre = _geo.central_longitude(extent)
-    with _geo.centred_on(centre):
-        layers, notes, public = _layers(
-            figs, releases, zones, context, hazards, tolerance_m, feature_budget, public_grid_m
+        # one central longitude for every layer: data across 180° is drawn on one side of it
+        extents = [_geo.project(figs.work, figs.work_crs, _WGS84)]
+        for layer in (releases, zones):
+            if layer is not None:
+                extents.append(_geo.project(_geoms(layer), layer.crs, _WGS84))
+        extent = np.concatenate(extents)
+        centre = _geo.central_longitude(extent)
+        with _geo.centred_on(centre):
+            layers, notes, public = _layers(
+                figs,
+                releases,
+                zones,
+                context,
+                hazards,
+                tolerance_m,
+                feature_budget,
+                public_grid_m,
+                bar,
+            )
+            bounds = (
+                _geo.to_lonlat(public[1], _WGS84)
+                if public is not None
+                else _geo.wrap_longitudes(extent, centre)
+            )
+        merged = any(layer.merged for layer in layers)
+        notes.insert(
+            0,
+            "Hectares: true (ellipsoidal) area from the full-resolution data; "
+            "released land counts only inside hazard areas.",
         )
-        bounds = (
-            _geo.to_lonlat(public[1], _WGS84)
-            if public is not None
-            else _geo.wrap_longitudes(extent, centre)
-        )
-    merged = any(layer.merged for layer in layers)
-    notes.insert(
-        0,
-        "Hectares: true (ellipsoidal) area from the full-resolution data; "
-        "released land counts only inside hazard areas.",
-    )
-    if figs.outside_ha > 0.005 and public_grid_m is None:
-        notes.append(f"Released outside hazard areas (not counted): {figs.outside_ha:,.2f} ha.")
-    if merged:
-        notes.append(
-            f"Layers with more than {feature_budget:,} features are drawn merged "
-            "per class; hover shows class totals."
-        )
+        if figs.outside_ha > 0.005 and public_grid_m is None:
+            notes.append(f"Released outside hazard areas (not counted): {figs.outside_ha:,.2f} ha.")
+        if merged:
+            notes.append(
+                f"Layers with more than {feature_budget:,} features are drawn merged "
+                "per class; hover shows class totals."
+            )
 
-    fmap = _build_map(
-        layers,
-        bounds,
-        title=title,
-        tiles=tiles,
-        attribution=attribution,
-        canvas=merged or sum(len(b["f"]) for lyr in layers for b in lyr.blocks) > feature_budget,
-        notes=notes,
-    )
-    info: dict[str, Any] = {"summary": figs.table, RELEASED_OUTSIDE_HA: figs.outside_ha}
-    if public is not None:
-        info["grid"] = public[0].table
-    setattr(fmap, "minemap", info)  # noqa: B010 - folium.Map declares no such attribute
-    return fmap
+        bar.set_description("Map (page)")
+        fmap = _build_map(
+            layers,
+            bounds,
+            title=title,
+            tiles=tiles,
+            attribution=attribution,
+            canvas=merged
+            or sum(len(b["f"]) for lyr in layers for b in lyr.blocks) > feature_budget,
+            notes=notes,
+        )
+        info: dict[str, Any] = {"summary": figs.table, RELEASED_OUTSIDE_HA: figs.outside_ha}
+        if public is not None:
+            info["grid"] = public[0].table
+        setattr(fmap, "minemap", info)  # noqa: B010 - folium.Map declares no such attribute
+        return fmap
 
 
 def _layers(
@@ -948,19 +969,22 @@ def _layers(
     tolerance_m: float,
     feature_budget: int,
     public_grid_m: float | None,
+    bar: _progress.Bar = _progress.NO_BAR,
 ) -> tuple[list[_Layer], list[str], tuple[_grid.Grid, np.ndarray] | None]:
     """Every layer in drawing order, the legend notes, and the public grid with its cells
-    as drawn (lon/lat)."""
+    as drawn (lon/lat); ``bar`` moves once per kind of layer."""
     frame = figs.frame
     layers: list[_Layer] = []
     for kind in ("districts", "residential"):
         if context[kind] is not None:
             layers.append(_reference_layer(kind, context[kind], frame, tolerance_m, feature_budget))
+            bar.update()
     notes = []
     public = None
     if public_grid_m is not None:
         grid_layers, grid, cells = _public_layers(figs, float(public_grid_m), tolerance_m)
         layers.extend(grid_layers)
+        bar.update()
         public = (grid, cells)
         notes.append(
             f"Public generalised map: contamination is shown as hectares per "
@@ -968,14 +992,19 @@ def _layers(
         )
     else:
         layers.extend(_hazard_layers(hazards, figs, tolerance_m, feature_budget))
+        bar.update()
         if releases is not None:
             layers.extend(_release_layers(releases, figs, tolerance_m, feature_budget))
+            bar.update()
         layers.append(_remaining_layer(figs, tolerance_m, feature_budget))
+        bar.update()
         if zones is not None:
             layers.append(_priority_layer(zones, frame, tolerance_m, feature_budget))
+            bar.update()
     for kind in ("roads", "infrastructure"):
         if context[kind] is not None:
             layers.append(_reference_layer(kind, context[kind], frame, tolerance_m, feature_budget))
+            bar.update()
     return layers, notes, public
 
 
@@ -1082,5 +1111,7 @@ def save_map(fmap: folium.Map, path: str | os.PathLike, *, offline: bool = False
     >>> "https://" in out.read_text(encoding="utf-8")
     False
     """
-    page = map_html(fmap, offline=offline)
-    return str(_io.write_text(path, page))
+    with _progress.task(f"Writing {os.path.basename(path)}", 2, unit="stage") as bar:
+        page = map_html(fmap, offline=offline)
+        bar.update()
+        return str(_io.write_text(path, page))

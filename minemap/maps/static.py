@@ -16,6 +16,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from minemap import _progress
 from minemap import io as _io
 from minemap._extras import require
 from minemap.maps import _data as _map_data
@@ -164,185 +165,203 @@ def plot_map(
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    hz = _as_hazards(
-        hazards if isinstance(hazards, gpd.GeoDataFrame) else _io.read_hazards(hazards)
-    )
-    if releases is not None and not isinstance(releases, gpd.GeoDataFrame):
-        releases = _io.read_releases(releases)
-    rl = _as_releases(releases)
-    figs = _map_data.figures(hz, rl)
-    shown_in = _world.view(figs)
-    table = figs.table.set_index(THREAT_LEVEL)
+    given = (districts, residential, releases, priority, roads, infrastructure)
+    total = 4 + sum(layer is not None for layer in given)  # inputs, figures, hazards, frame
+    with _progress.task("Static map", total, unit="stage") as bar:
+        hz = _as_hazards(
+            hazards if isinstance(hazards, gpd.GeoDataFrame) else _io.read_hazards(hazards)
+        )
+        if releases is not None and not isinstance(releases, gpd.GeoDataFrame):
+            releases = _io.read_releases(releases)
+        rl = _as_releases(releases)
+        bar.update()
+        bar.set_description("Static map (hectares and remaining land)")
+        figs = _map_data.figures(hz, rl)
+        bar.update()
+        bar.set_description("Static map (layers)")
+        shown_in = _world.view(figs)
+        table = figs.table.set_index(THREAT_LEVEL)
 
-    fig: Figure | SubFigure
-    if ax is None:
-        fig = Figure(figsize=figsize, layout="constrained")
-        ax = fig.add_subplot()
-    else:
-        fig = ax.figure
-    pieces = shown_in.pieces
-    live = ~shapely.is_empty(pieces)
-    xmin, ymin, xmax, ymax = shapely.total_bounds(pieces[live])
-    span = max(xmax - xmin, ymax - ymin, 1.0)
-    tolerance = span / 3000.0  # well below a printed line width
+        fig: Figure | SubFigure
+        if ax is None:
+            fig = Figure(figsize=figsize, layout="constrained")
+            ax = fig.add_subplot()
+        else:
+            fig = ax.figure
+        pieces = shown_in.pieces
+        live = ~shapely.is_empty(pieces)
+        xmin, ymin, xmax, ymax = shapely.total_bounds(pieces[live])
+        span = max(xmax - xmin, ymax - ymin, 1.0)
+        tolerance = span / 3000.0  # well below a printed line width
 
-    def shown_geoms(layer: gpd.GeoDataFrame) -> np.ndarray:
-        geoms = shown_in.project(np.asarray(layer.geometry.array, dtype=object), layer.crs)
-        return _geo.simplify(geoms, tolerance)
+        def shown_geoms(layer: gpd.GeoDataFrame) -> np.ndarray:
+            geoms = shown_in.project(np.asarray(layer.geometry.array, dtype=object), layer.crs)
+            return _geo.simplify(geoms, tolerance)
 
-    handles: dict[str, Artist] = {}  # legend entries by layer key, ordered as in the HTML map
+        handles: dict[str, Artist] = {}  # legend entries by layer key, ordered as in the HTML map
 
-    def context(source: Layer | None, kind: FeatureKind) -> gpd.GeoDataFrame | None:
-        if source is None:
-            return None
-        if isinstance(source, gpd.GeoDataFrame) and source.attrs.get("minemap") == kind:
-            return source
-        return _io.read_features(source, kind=kind)
+        def context(source: Layer | None, kind: FeatureKind) -> gpd.GeoDataFrame | None:
+            if source is None:
+                return None
+            if isinstance(source, gpd.GeoDataFrame) and source.attrs.get("minemap") == kind:
+                return source
+            return _io.read_features(source, kind=kind)
 
-    dist = context(districts, "districts")
-    if dist is not None:
-        _draw(
-            ax,
-            shown_geoms(dist),
-            facecolor="none",
-            edgecolor=DISTRICT_COLOUR,
-            linewidth=1.4,
-            linestyle=_DISTRICT_DASH,
-            zorder=1,
-        )
-        handles["districts"] = Line2D(
-            [],
-            [],
-            color=DISTRICT_COLOUR,
-            linewidth=1.4,
-            linestyle=_DISTRICT_DASH,
-            label="District boundaries",
-        )
-    res = context(residential, "residential")
-    if res is not None:
-        geoms = shown_geoms(res)
-        poly = np.isin(shapely.get_type_id(geoms), (3, 6))
-        _draw(
-            ax,
-            geoms[poly],
-            facecolor=RESIDENTIAL_COLOUR,
-            edgecolor="#5A5A5A",
-            alpha=0.4,
-            linewidth=0.5,
-            zorder=2,
-        )
-        _draw(ax, geoms[~poly], color=RESIDENTIAL_COLOUR, markersize=6, zorder=2)
-        handles["residential"] = Patch(
-            facecolor=RESIDENTIAL_COLOUR, edgecolor="#5A5A5A", alpha=0.4, label="Residential areas"
-        )
-    for z, level in enumerate(reversed(THREAT_LEVELS)):
-        sel = figs.piece_level == level
-        _draw(
-            ax,
-            _geo.simplify(pieces[sel], tolerance),
-            facecolor=THREAT_COLOURS[level],
-            edgecolor=THREAT_COLOURS[level],
-            linewidth=0.3 if level != "high" else 0.6,
-            alpha=0.9,
-            zorder=3 + z,
-        )
-    for level in THREAT_LEVELS:
-        handles[f"hazard-{level}"] = Patch(
-            facecolor=THREAT_COLOURS[level],
-            edgecolor="#333333",
-            label=f"{THREAT_LABELS[level]}: {ha_text(float(table.loc[level, HAZARD_HA]))}",
-        )
-    if rl is not None:
-        for k, method in reversed(list(enumerate(RELEASE_METHODS))):
-            sel = figs.release_method == k
+        dist = context(districts, "districts")
+        if dist is not None:
             _draw(
                 ax,
-                _geo.simplify(shown_in.releases[sel], tolerance),
-                facecolor=METHOD_COLOURS[method],
-                edgecolor="white",
-                linewidth=0.4,
-                alpha=0.9,
-                zorder=7,
+                shown_geoms(dist),
+                facecolor="none",
+                edgecolor=DISTRICT_COLOUR,
+                linewidth=1.4,
+                linestyle=_DISTRICT_DASH,
+                zorder=1,
             )
-        for method in RELEASE_METHODS:
-            if (rl[METHOD] == method).any():
-                handles[f"released-{method}"] = Patch(
+            handles["districts"] = Line2D(
+                [],
+                [],
+                color=DISTRICT_COLOUR,
+                linewidth=1.4,
+                linestyle=_DISTRICT_DASH,
+                label="District boundaries",
+            )
+            bar.update()
+        res = context(residential, "residential")
+        if res is not None:
+            geoms = shown_geoms(res)
+            poly = np.isin(shapely.get_type_id(geoms), (3, 6))
+            _draw(
+                ax,
+                geoms[poly],
+                facecolor=RESIDENTIAL_COLOUR,
+                edgecolor="#5A5A5A",
+                alpha=0.4,
+                linewidth=0.5,
+                zorder=2,
+            )
+            _draw(ax, geoms[~poly], color=RESIDENTIAL_COLOUR, markersize=6, zorder=2)
+            handles["residential"] = Patch(
+                facecolor=RESIDENTIAL_COLOUR,
+                edgecolor="#5A5A5A",
+                alpha=0.4,
+                label="Residential areas",
+            )
+            bar.update()
+        for z, level in enumerate(reversed(THREAT_LEVELS)):
+            sel = figs.piece_level == level
+            _draw(
+                ax,
+                _geo.simplify(pieces[sel], tolerance),
+                facecolor=THREAT_COLOURS[level],
+                edgecolor=THREAT_COLOURS[level],
+                linewidth=0.3 if level != "high" else 0.6,
+                alpha=0.9,
+                zorder=3 + z,
+            )
+        for level in THREAT_LEVELS:
+            handles[f"hazard-{level}"] = Patch(
+                facecolor=THREAT_COLOURS[level],
+                edgecolor="#333333",
+                label=f"{THREAT_LABELS[level]}: {ha_text(float(table.loc[level, HAZARD_HA]))}",
+            )
+        bar.update()
+        if rl is not None:
+            for k, method in reversed(list(enumerate(RELEASE_METHODS))):
+                sel = figs.release_method == k
+                _draw(
+                    ax,
+                    _geo.simplify(shown_in.releases[sel], tolerance),
                     facecolor=METHOD_COLOURS[method],
                     edgecolor="white",
+                    linewidth=0.4,
                     alpha=0.9,
-                    label=f"{METHOD_LABELS[method]}: "
-                    f"{ha_text(float(table.loc[TOTAL, METHOD_HA[method]]))}",
+                    zorder=7,
                 )
-        _draw(
-            ax,
-            _geo.simplify(shown_in.remaining, tolerance),
-            facecolor="none",
-            edgecolor=REMAINING_COLOUR,
-            linewidth=0.5,
-            linestyle=(0, (3, 2)),
-            zorder=8,
-        )
-        handles["remaining"] = Patch(
-            facecolor="none",
-            edgecolor=REMAINING_COLOUR,
-            linestyle=(0, (3, 2)),
-            label=f"Remaining hazard: {ha_text(float(table.loc[TOTAL, REMAINING_HA]))}",
-        )
-    if priority is not None:
-        from minemap.maps.interactive import _as_priority  # noqa: PLC0415 - shares the validation only
+            for method in RELEASE_METHODS:
+                if (rl[METHOD] == method).any():
+                    handles[f"released-{method}"] = Patch(
+                        facecolor=METHOD_COLOURS[method],
+                        edgecolor="white",
+                        alpha=0.9,
+                        label=f"{METHOD_LABELS[method]}: "
+                        f"{ha_text(float(table.loc[TOTAL, METHOD_HA[method]]))}",
+                    )
+            _draw(
+                ax,
+                _geo.simplify(shown_in.remaining, tolerance),
+                facecolor="none",
+                edgecolor=REMAINING_COLOUR,
+                linewidth=0.5,
+                linestyle=(0, (3, 2)),
+                zorder=8,
+            )
+            handles["remaining"] = Patch(
+                facecolor="none",
+                edgecolor=REMAINING_COLOUR,
+                linestyle=(0, (3, 2)),
+                label=f"Remaining hazard: {ha_text(float(table.loc[TOTAL, REMAINING_HA]))}",
+            )
+            bar.update()
+        if priority is not None:
+            from minemap.maps.interactive import _as_priority  # noqa: PLC0415 - shares the validation only
 
-        zones = _as_priority(priority)
-        shown = shown_geoms(zones)
-        _draw(ax, shown, facecolor=PRIORITY_COLOUR, edgecolor="none", alpha=0.15, zorder=9)
-        _draw(ax, shown, facecolor="none", edgecolor=PRIORITY_EDGE, linewidth=1.6, zorder=9)
-        handles["priority"] = Patch(
-            facecolor=_rgba(PRIORITY_COLOUR, 0.15),
-            edgecolor=PRIORITY_EDGE,
-            linewidth=1.6,
-            label="Priority zones",
-        )
-    rd = context(roads, "roads")
-    if rd is not None:
-        _draw(ax, shown_geoms(rd), color=ROAD_COLOUR, linewidth=0.8, zorder=10)
-        handles["roads"] = Line2D([], [], color=ROAD_COLOUR, label="Roads")
-    infra = context(infrastructure, "infrastructure")
-    if infra is not None:
-        geoms = shown_geoms(infra)
-        _draw(
-            ax,
-            shapely.point_on_surface(geoms),
-            color=INFRASTRUCTURE_COLOUR,
-            markersize=6,
-            zorder=11,
-        )
-        handles["infrastructure"] = Line2D(
-            [],
-            [],
-            color=INFRASTRUCTURE_COLOUR,
-            marker="o",
-            linestyle="",
-            markersize=4,
-            label="Infrastructure",
-        )
+            zones = _as_priority(priority)
+            shown = shown_geoms(zones)
+            _draw(ax, shown, facecolor=PRIORITY_COLOUR, edgecolor="none", alpha=0.15, zorder=9)
+            _draw(ax, shown, facecolor="none", edgecolor=PRIORITY_EDGE, linewidth=1.6, zorder=9)
+            handles["priority"] = Patch(
+                facecolor=_rgba(PRIORITY_COLOUR, 0.15),
+                edgecolor=PRIORITY_EDGE,
+                linewidth=1.6,
+                label="Priority zones",
+            )
+            bar.update()
+        rd = context(roads, "roads")
+        if rd is not None:
+            _draw(ax, shown_geoms(rd), color=ROAD_COLOUR, linewidth=0.8, zorder=10)
+            handles["roads"] = Line2D([], [], color=ROAD_COLOUR, label="Roads")
+            bar.update()
+        infra = context(infrastructure, "infrastructure")
+        if infra is not None:
+            geoms = shown_geoms(infra)
+            _draw(
+                ax,
+                shapely.point_on_surface(geoms),
+                color=INFRASTRUCTURE_COLOUR,
+                markersize=6,
+                zorder=11,
+            )
+            handles["infrastructure"] = Line2D(
+                [],
+                [],
+                color=INFRASTRUCTURE_COLOUR,
+                marker="o",
+                linestyle="",
+                markersize=4,
+                label="Infrastructure",
+            )
+            bar.update()
 
-    bounds: tuple[float, ...] = (xmin, ymin, xmax, ymax)
-    if shown_in.world:
-        bounds = _world_frame(ax, shown_in, bounds, pieces)
-    pad = 0.04 * max(bounds[2] - bounds[0], bounds[3] - bounds[1], 1.0)
-    ax.set_xlim(bounds[0] - pad, bounds[2] + pad)
-    ax.set_ylim(bounds[1] - pad, bounds[3] + pad)
-    ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_xlabel("")
-    ax.set_ylabel("")
-    ax.set_facecolor("#F4F3EF")
-    _legend(ax, [handles[k] for k in sorted(handles, key=LEGEND_ORDER.index)])
-    if not shown_in.world:
-        _scale_bar_and_north_arrow(ax, bounds, pad)
-    ax.set_title(title or "Hazard areas and land release")
-    setattr(ax, "minemap", {"summary": figs.table, "crs": shown_in.crs})  # noqa: B010 - not an Axes attribute
-    return fig
+        bar.set_description("Static map (frame and legend)")
+        bounds: tuple[float, ...] = (xmin, ymin, xmax, ymax)
+        if shown_in.world:
+            bounds = _world_frame(ax, shown_in, bounds, pieces)
+        pad = 0.04 * max(bounds[2] - bounds[0], bounds[3] - bounds[1], 1.0)
+        ax.set_xlim(bounds[0] - pad, bounds[2] + pad)
+        ax.set_ylim(bounds[1] - pad, bounds[3] + pad)
+        ax.set_aspect("equal")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        ax.set_facecolor("#F4F3EF")
+        _legend(ax, [handles[k] for k in sorted(handles, key=LEGEND_ORDER.index)])
+        if not shown_in.world:
+            _scale_bar_and_north_arrow(ax, bounds, pad)
+        ax.set_title(title or "Hazard areas and land release")
+        setattr(ax, "minemap", {"summary": figs.table, "crs": shown_in.crs})  # noqa: B010 - not an Axes attribute
+        return fig
 
 
 def _scale_bar_and_north_arrow(ax: Axes, bounds: tuple[float, ...], pad: float) -> None:

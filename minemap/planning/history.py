@@ -18,6 +18,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from minemap import _progress
 from minemap._errors import SchemaError
 from minemap.settings import RELEASE_DATE, RELEASED_HA, REMAINING_HA, THREAT_LEVEL, TOTAL
 
@@ -186,16 +187,21 @@ def historic_rate(
     # the first record's year is a full year of records only if it starts on 1 January
     first_full = first.year if (first.month, first.day) == (1, 1) else first.year + 1
     years = [y for y in range(last_full - window_years + 1, last_full + 1) if y >= first_full]
-    now = _released_to(hazards, releases, stamp.date().isoformat())
-    remaining = float(now[REMAINING_HA])
-    if not years:
-        span = max((stamp - first).days, 1) / 365.25
-        return HistoricRate(float(now[RELEASED_HA]) / span, (), {}, remaining, stamp.date(), SPAN)
-    cumulative = {
-        y: float(_released_to(hazards, releases, f"{y}-12-31")[RELEASED_HA])
-        for y in range(years[0] - 1, years[-1] + 1)
-    }
-    by_year = {y: cumulative[y] - cumulative[y - 1] for y in years}
-    return HistoricRate(
-        rate_per_year(by_year), tuple(years), by_year, remaining, stamp.date(), FULL_YEARS
-    )
+    passes = len(years) + 2 if years else 1  # one summary at as_of, one per year's end
+    with _progress.task("Historic release rate", passes, unit="stage") as bar:
+        now = _released_to(hazards, releases, stamp.date().isoformat())
+        bar.update()
+        remaining = float(now[REMAINING_HA])
+        if not years:
+            span = max((stamp - first).days, 1) / 365.25
+            return HistoricRate(
+                float(now[RELEASED_HA]) / span, (), {}, remaining, stamp.date(), SPAN
+            )
+        cumulative = {}
+        for y in range(years[0] - 1, years[-1] + 1):
+            cumulative[y] = float(_released_to(hazards, releases, f"{y}-12-31")[RELEASED_HA])
+            bar.update()
+        by_year = {y: cumulative[y] - cumulative[y - 1] for y in years}
+        return HistoricRate(
+            rate_per_year(by_year), tuple(years), by_year, remaining, stamp.date(), FULL_YEARS
+        )

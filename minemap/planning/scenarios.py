@@ -8,9 +8,10 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from minemap import _progress
 from minemap._errors import SchemaError
 from minemap.planning.capacity import Capacity
-from minemap.planning.schedule import Plan, _plan, _prepare
+from minemap.planning.schedule import _PREPARE_STAGES, Plan, _plan, _prepare
 from minemap.settings import THREAT_LEVELS
 
 __all__ = ["compare_plans"]
@@ -64,34 +65,40 @@ def compare_plans(
     """
     if not scenarios:
         raise SchemaError("compare_plans needs at least one scenario (name -> Capacity).")
-    prepared = _prepare(hazards_or_ranking, releases, as_of=as_of, window_years=window_years)
-    plans: dict[str, Plan] = {}
-    rows: list[dict[str, Any]] = []
-    for name, capacity in scenarios.items():
-        plan = _plan(
-            prepared,
-            capacity,
-            start=start,
-            release_mix=release_mix,
-            draws=draws,
-            seed=seed,
-            name=str(name),
+    stages = _PREPARE_STAGES + len(scenarios)
+    with _progress.task("Plan", stages, unit="stage") as bar:
+        prepared = _prepare(
+            hazards_or_ranking, releases, as_of=as_of, window_years=window_years, bar=bar
         )
-        plans[str(name)] = plan
-        s = plan.summary
-        row: dict[str, Any] = {
-            "scenario": str(name),
-            "completion_date": s["completion_date"],
-            "years": (s["completion_date"] - s["start"]).days / 365.25,
-        }
-        for level in THREAT_LEVELS:
-            row[f"completion_{level}"] = s["completion_by_threat_level"][level]
-        row["total_asset_days"] = s["total_asset_days"]
-        row["remaining_ha"] = s["remaining_ha"]
-        for p in ("p10", "p50", "p90"):
-            if p in s:
-                row[p] = s[p]
-        if "completion_date_at_historic_rate" in s:
-            row["completion_date_at_historic_rate"] = s["completion_date_at_historic_rate"]
-        rows.append(row)
+        plans: dict[str, Plan] = {}
+        rows: list[dict[str, Any]] = []
+        for name, capacity in scenarios.items():
+            bar.set_description(f"Plan (scenario {name})")
+            plan = _plan(
+                prepared,
+                capacity,
+                start=start,
+                release_mix=release_mix,
+                draws=draws,
+                seed=seed,
+                name=str(name),
+            )
+            plans[str(name)] = plan
+            s = plan.summary
+            row: dict[str, Any] = {
+                "scenario": str(name),
+                "completion_date": s["completion_date"],
+                "years": (s["completion_date"] - s["start"]).days / 365.25,
+            }
+            for level in THREAT_LEVELS:
+                row[f"completion_{level}"] = s["completion_by_threat_level"][level]
+            row["total_asset_days"] = s["total_asset_days"]
+            row["remaining_ha"] = s["remaining_ha"]
+            for p in ("p10", "p50", "p90"):
+                if p in s:
+                    row[p] = s[p]
+            if "completion_date_at_historic_rate" in s:
+                row["completion_date_at_historic_rate"] = s["completion_date_at_historic_rate"]
+            rows.append(row)
+            bar.update()
     return pd.DataFrame(rows), plans

@@ -30,6 +30,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from minemap import _progress
 from minemap._errors import SchemaError
 from minemap.planning.capacity import Capacity
 from minemap.planning.history import HistoricRate, historic_rate
@@ -563,16 +564,20 @@ def plan_clearance(
     >>> plan.summary["total_asset_days"], plan.summary["completion_date"].isoformat()
     (2500.0, '2028-01-01')
     """
-    prepared = _prepare(hazards_or_ranking, releases, as_of=as_of, window_years=window_years)
-    return _plan(
-        prepared,
-        capacity,
-        start=start,
-        release_mix=release_mix,
-        draws=draws,
-        seed=seed,
-        name=name,
-    )
+    with _progress.task("Plan", _PREPARE_STAGES + 1 + bool(draws), unit="stage") as bar:
+        prepared = _prepare(
+            hazards_or_ranking, releases, as_of=as_of, window_years=window_years, bar=bar
+        )
+        return _plan(
+            prepared,
+            capacity,
+            start=start,
+            release_mix=release_mix,
+            draws=draws,
+            seed=seed,
+            name=name,
+            bar=bar,
+        )
 
 
 @dataclass
@@ -586,12 +591,29 @@ class _Prepared:
     window_years: int
 
 
-def _prepare(data: Any, releases: Any, *, as_of: object | None, window_years: int) -> _Prepared:
+#: Steps of a progress bar over :func:`_prepare`.
+_PREPARE_STAGES = 3
+
+
+def _prepare(
+    data: Any,
+    releases: Any,
+    *,
+    as_of: object | None,
+    window_years: int,
+    bar: _progress.Bar = _progress.NO_BAR,
+) -> _Prepared:
+    bar.set_description("Plan (remaining land per hazard)")
     queue, geo = _queue(data, releases, as_of)
+    bar.update()
+    bar.set_description("Plan (release mix)")
     hectares = history_hectares(geo, releases, as_of=as_of)
+    bar.update()
+    bar.set_description("Plan (historic rate)")
     history = None
     if releases is not None and geo is not None and len(releases):
         history = historic_rate(releases, geo, window_years=window_years, as_of=as_of)
+    bar.update()
     return _Prepared(queue, hectares, history, as_of, window_years)
 
 
@@ -604,6 +626,7 @@ def _plan(
     draws: int,
     seed: int | None,
     name: str,
+    bar: _progress.Bar = _progress.NO_BAR,
 ) -> Plan:
     start_day = _as_date(start, "start")
     if draws < 0:
@@ -688,7 +711,9 @@ def _plan(
         )
 
     band = None
+    bar.update()
     if draws:
+        bar.set_description(f"Plan ({draws:,} Monte Carlo draws)")
         prod = _productivity(capacity, draws, seed)
         per_ha_d = np.stack([_days_per_ha(c, prod, shares) for c in counts])
         walk_d = _walk(cum, offsets, per_ha_d, checkpoints)
@@ -715,6 +740,7 @@ def _plan(
             key = "percentiles_by_threat_level" if kind == "level" else "percentiles_by_category"
             summary.setdefault(key, {})[label] = values
         band = _band(walk_d, cum, total_days)
+        bar.update()
 
     assumptions = {
         "capacity": _capacity_dict(capacity),

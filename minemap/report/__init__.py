@@ -19,7 +19,6 @@ True
 
 from __future__ import annotations
 
-import contextlib
 import html as _htmllib
 import os
 import warnings
@@ -30,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 
+from minemap import _progress
 from minemap._extras import require
 from minemap.io import OutputSet
 from minemap.report._content import Content, build_content
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 __all__ = ["Report", "build_report", "write_report"]
 
 #: Stages of a report, for the progress bar.
-_STAGES = 7
+_STAGES = 7  # summary, districts, progress, priorities, ranking, plan, map
 
 
 @dataclass
@@ -189,7 +189,10 @@ def build_report(
         project = Project(project)
     elif not isinstance(project, Project):
         project = open_project(project)
-    with contextlib.nullcontext() as bar, warnings.catch_warnings(record=True) as records:
+    with (
+        _progress.task("Report", total=_STAGES, unit="stage") as bar,
+        warnings.catch_warnings(record=True) as records,
+    ):
         warnings.simplefilter("always")
         content = build_content(
             project,

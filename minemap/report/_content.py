@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from minemap import _progress
 from minemap._display import format_value
 from minemap._display import table_html as _plain_table
 from minemap.settings import (
@@ -112,17 +113,22 @@ def build_content(
     top: int = 15,
     freq: str = "QE",
     include_map: bool = True,
-    progress: Any = None,
+    progress: _progress.Bar | None = None,
 ) -> Content:
     """Compute every section of the report for ``project`` (see
     :func:`minemap.report.build_report` for the options)."""
-    step = progress.update if progress is not None else (lambda n=1: None)
+    bar = progress if progress is not None else _progress.NO_BAR
+
+    def step(doing: str) -> None:
+        bar.update()
+        bar.set_description(f"Report: {doing}")
+
     figures: dict[str, Any] = {}
     sections: list[Section] = []
 
     # -- land release --------------------------------------------------------------------
     summary = project.summary(as_of=as_of)
-    step()
+    step("districts")
     as_of_used = summary.attrs.get("as_of")
     if as_of_used is None and project.releases is not None and len(project.releases):
         as_of_used = _date(project.releases[RELEASE_DATE].max())
@@ -194,7 +200,7 @@ def build_content(
             )
         )
         sections.append(district)
-    step()
+    step("progress")
 
     # -- progress ------------------------------------------------------------------------
     rate = None
@@ -227,7 +233,7 @@ def build_content(
                 f"({rate.basis}, {years})."
             )
         sections.append(section)
-    step()
+    step("priorities")
 
     # -- priorities and ranking ----------------------------------------------------------
     ranking = None
@@ -249,7 +255,7 @@ def build_content(
             + "."
         )
         section.blocks.append(table_html(table, caption="Remaining hectares by priority"))
-        step()
+        step("ranking")
         ranking = project.ranking(weights=weights)
         figures["ranking"] = ranking.drop(columns="geometry")
         used = [c for c in _RANKING_COLUMNS if c in ranking.columns]
@@ -275,7 +281,7 @@ def build_content(
             ("Ranking weights", ", ".join(f"{k} {w:g}" for k, w in weights_used.items()))
         )
         sections.append(section)
-    step()
+    step("plan")
 
     # -- plan ----------------------------------------------------------------------------
     section = Section("plan", "Clearance plan")
@@ -319,12 +325,12 @@ def build_content(
             "No capacity and no release history were given, so there is no plan."
         )
     sections.append(section)
-    step()
+    step("map")
 
     # -- map -----------------------------------------------------------------------------
     if include_map:
         sections.append(_map_section(project, public=public, public_grid_m=public_grid_m))
-    step()
+    step("assumptions")
 
     # -- assumptions ---------------------------------------------------------------------
     frame = summary.attrs.get("area_frame", "")

@@ -8,6 +8,7 @@ step reach the network or read a local file.
 
 from __future__ import annotations
 
+from minemap import _progress
 from minemap._errors import OutputError
 from minemap._extras import require
 
@@ -44,8 +45,11 @@ def html_to_pdf(page: str) -> bytes:
     level = logger.level
     logger.setLevel(logging.ERROR)
     try:
-        document = weasyprint.HTML(string=page, url_fetcher=fetcher, base_url=None)
-        return bytes(document.write_pdf())
+        with _progress.task("Printing the PDF", total=1, unit="stage") as bar:
+            document = weasyprint.HTML(string=page, url_fetcher=fetcher, base_url=None)
+            data = bytes(document.write_pdf())
+            bar.update()
+        return data
     except (ValueError, FatalURLFetchingError) as exc:  # a disallowed protocol
         raise OutputError(
             f"the report's PDF: {exc}; a report embeds everything it shows (data: URIs only)."

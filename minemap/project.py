@@ -22,6 +22,7 @@ import datetime as dt
 import hashlib
 import html
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +33,7 @@ import pandas as pd
 
 from minemap import io as _io
 from minemap._display import HectareTable, hectare_table, table_html
-from minemap._errors import InputFileError, SchemaError
+from minemap._errors import InputFileError, MinemapError, SchemaError
 from minemap.settings import THREAT_LEVEL
 
 if TYPE_CHECKING:
@@ -580,7 +581,7 @@ def open_project(
                 )
             frames[kind] = None
             continue
-        frame = _read(kind, path, layer, crs, reader_options.get(kind, {}))
+        frame = _read_layer(kind, path, layer, crs, reader_options.get(kind, {}))
         frames[kind] = frame
         sources[kind] = describe_source(kind, frame, path, layer)
     population = None
@@ -621,6 +622,28 @@ def _is_capacity(value: object) -> bool:
     from minemap.planning import Capacity
 
     return isinstance(value, Capacity)
+
+
+#: A reader option named in a message (``threat_column=``, ``crs='EPSG:4326'``).
+_OPTION_IN_MESSAGE = re.compile(r"\b[a-z_]+=")
+
+
+def _read_layer(
+    kind: str, path: Path, layer: str | None, crs: object | None, options: dict[str, Any]
+) -> gpd.GeoDataFrame:
+    """Read one layer; an error whose fix is a reader option also says where that option
+    goes in :func:`open_project` (``options={'hazards': {...}}``), since open_project takes
+    no ``threat_column=`` of its own."""
+    try:
+        return _read(kind, path, layer, crs, options)
+    except MinemapError as exc:
+        message = str(exc)
+        if isinstance(exc, InputFileError) or not _OPTION_IN_MESSAGE.search(message):
+            raise
+        raise type(exc)(
+            f"{message} With open_project, give such options for this layer as "
+            f"options={{{kind!r}: {{...}}}}."
+        ) from None
 
 
 def _read(

@@ -96,6 +96,22 @@ def test_reader_options_map_columns_and_vocabulary(tmp_path, sample_data):
     }
 
 
+def test_a_reader_error_says_where_its_option_goes(tmp_path, sample_data):
+    hazards = minemap.read_hazards(sample_data / "hazards.geojson")
+    hazards.rename(columns={"threat_level": "risk"}).to_file(tmp_path / "hazards.geojson")
+    message = (
+        r"no column 'threat_level'.*threat_column=\. With open_project, give such options for "
+        r"this layer as options=\{'hazards': \{\.\.\.\}\}\.$"
+    )
+    with pytest.raises(SchemaError, match=message):
+        minemap.open_project(tmp_path)
+    # an error without an option to give is left as it is
+    (tmp_path / "hazards.geojson").write_text("{", encoding="utf-8")
+    with pytest.raises(minemap.FormatError) as raised:
+        minemap.open_project(tmp_path)
+    assert "open_project" not in str(raised.value)
+
+
 def test_missing_hazards_are_a_clear_error(tmp_path):
     with pytest.raises(InputFileError, match="no such file or folder"):
         minemap.open_project(tmp_path / "nope")

@@ -19,14 +19,16 @@ tables) in Jupyter with hectares formatted.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import html
 import os
 import re
-from collections.abc import Mapping, Sequence
+import warnings
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import geopandas as gpd
 import pandas as pd
@@ -59,6 +61,29 @@ _RASTER_SUFFIXES = (".tif", ".tiff")
 _SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 #: Bytes read at a time when hashing an input.
 _CHUNK = 1 << 20
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _warns_at_caller(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Issue the warnings of a project's computation at the line that asked for it (a
+    notebook cell, a script), not at a line of this module: what a planner sees under a
+    cell is their own call."""
+
+    @functools.wraps(function)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        records: list[warnings.WarningMessage] = []
+        try:
+            with warnings.catch_warnings(record=True) as records:
+                warnings.simplefilter("always")
+                return function(*args, **kwargs)
+        finally:
+            for record in records:
+                warnings.warn(record.message, record.category, stacklevel=2)
+
+    return wrapper
 
 
 @dataclass(frozen=True)
@@ -254,6 +279,7 @@ class Project:
             return self.districts
         return by
 
+    @_warns_at_caller
     def summary(
         self, *, by: str | Sequence[str] | None = None, as_of: object | None = None
     ) -> HectareTable:
@@ -279,6 +305,7 @@ class Project:
             )
         return self.releases
 
+    @_warns_at_caller
     def progress(self, *, freq: str = "QE") -> HectareTable:
         """Cumulative figures at the end of every period (default quarterly); see
         :func:`minemap.progress_over_time`."""
@@ -287,12 +314,14 @@ class Project:
         table = progress_over_time(self.hazards, self._need_releases("progress"), freq=freq)
         return hectare_table(table, caption="Progress over time (hectares)")
 
+    @_warns_at_caller
     def progress_chart(self, *, freq: str = "QE", title: str | None = None) -> Figure:
         """The progress chart (:func:`minemap.plot_progress`)."""
         from minemap.plots import plot_progress
 
         return plot_progress(self.progress(freq=freq), title=title)
 
+    @_warns_at_caller
     def historic_rate(self, *, window_years: int = 2) -> HistoricRate:
         """Hectares released per year over the last years of records
         (:func:`minemap.planning.historic_rate`)."""
@@ -302,6 +331,7 @@ class Project:
             self._need_releases("a historic rate"), self.hazards, window_years=window_years
         )
 
+    @_warns_at_caller
     def priorities(self, **options: Any) -> gpd.GeoDataFrame:
         """Remaining hazard area near residential areas, infrastructure and roads
         (:func:`minemap.priority_zones`; ``options`` go to it)."""
@@ -314,12 +344,14 @@ class Project:
             )
         return priority_zones(self.hazards, self.releases, **self.features, **options)
 
+    @_warns_at_caller
     def priority_hectares(self, **options: Any) -> HectareTable:
         """Remaining hectares per priority category and threat level (a pivot of
         :meth:`priorities`), with a total row and column."""
         zones = self.priorities(**options)
         return hectare_table(priority_table(zones), caption="Remaining hectares by priority")
 
+    @_warns_at_caller
     def ranking(self, *, weights: object | None = None, **options: Any) -> gpd.GeoDataFrame:
         """The clearance ranking (:func:`minemap.rank_hazards`), with the project's feature
         layers and population raster."""
@@ -334,6 +366,7 @@ class Project:
             **options,
         )
 
+    @_warns_at_caller
     def plan(
         self,
         capacity: Capacity | str | os.PathLike | None = None,
@@ -371,6 +404,7 @@ class Project:
             **options,
         )
 
+    @_warns_at_caller
     def map(
         self, *, public: bool = False, public_grid_m: float = 1000.0, **options: Any
     ) -> folium.Map:
@@ -393,6 +427,7 @@ class Project:
             **options,
         )
 
+    @_warns_at_caller
     def report(
         self,
         path: str | os.PathLike,
@@ -502,6 +537,7 @@ def _resolve(
     return None, None
 
 
+@_warns_at_caller
 def open_project(
     source: str | os.PathLike,
     *,

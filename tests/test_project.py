@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import tomllib
 import warnings
@@ -110,6 +111,15 @@ def test_a_reader_error_says_where_its_option_goes(tmp_path, sample_data):
     with pytest.raises(minemap.FormatError) as raised:
         minemap.open_project(tmp_path)
     assert "open_project" not in str(raised.value)
+
+
+def test_warnings_point_at_the_line_that_asked_for_the_figure(sample_data):
+    project = minemap.open_project(sample_data)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        project.summary()  # a notebook shows this line under the warning, not minemap's own
+    assert [(w.category, w.filename) for w in caught] == [(minemap.DataWarning, __file__)]
+    assert re.search(OUTSIDE, str(caught[0].message))
 
 
 def test_missing_hazards_are_a_clear_error(tmp_path):

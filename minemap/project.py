@@ -19,20 +19,23 @@ tables) in Jupyter with hectares formatted.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import html
 import os
-from collections.abc import Mapping, Sequence
+import re
+import warnings
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import geopandas as gpd
 import pandas as pd
 
 from minemap import io as _io
 from minemap._display import HectareTable, hectare_table, table_html
-from minemap._errors import InputFileError, SchemaError
+from minemap._errors import InputFileError, MinemapError, SchemaError
 from minemap.settings import THREAT_LEVEL
 
 if TYPE_CHECKING:
@@ -58,6 +61,29 @@ _RASTER_SUFFIXES = (".tif", ".tiff")
 _SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 #: Bytes read at a time when hashing an input.
 _CHUNK = 1 << 20
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _warns_at_caller(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Issue the warnings of a project's computation at the line that asked for it (a
+    notebook cell, a script), not at a line of this module: what a planner sees under a
+    cell is their own call."""
+
+    @functools.wraps(function)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        records: list[warnings.WarningMessage] = []
+        try:
+            with warnings.catch_warnings(record=True) as records:
+                warnings.simplefilter("always")
+                return function(*args, **kwargs)
+        finally:
+            for record in records:
+                warnings.warn(record.message, record.category, stacklevel=2)
+
+    return wrapper
 
 
 @dataclass(frozen=True)
@@ -260,6 +286,7 @@ class Project:
             return self.districts
         return by
 
+    @_warns_at_caller
     def summary(
         self, *, by: str | Sequence[str] | None = None, as_of: object | None = None
     ) -> HectareTable:
@@ -285,6 +312,7 @@ class Project:
             )
         return self.releases
 
+    @_warns_at_caller
     def progress(self, *, freq: str = "QE") -> HectareTable:
         """Cumulative figures at the end of every period (default quarterly); see
         :func:`minemap.progress_over_time`."""
@@ -293,12 +321,14 @@ class Project:
         table = progress_over_time(self.hazards, self._need_releases("progress"), freq=freq)
         return hectare_table(table, caption="Progress over time (hectares)")
 
+    @_warns_at_caller
     def progress_chart(self, *, freq: str = "QE", title: str | None = None) -> Figure:
         """The progress chart (:func:`minemap.plot_progress`)."""
         from minemap.plots import plot_progress
 
         return plot_progress(self.progress(freq=freq), title=title)
 
+    @_warns_at_caller
     def historic_rate(self, *, window_years: int = 2) -> HistoricRate:
         """Hectares released per year over the last years of records
         (:func:`minemap.planning.historic_rate`)."""
@@ -308,6 +338,7 @@ class Project:
             self._need_releases("a historic rate"), self.hazards, window_years=window_years
         )
 
+    @_warns_at_caller
     def priorities(self, **options: Any) -> gpd.GeoDataFrame:
         """Remaining hazard area near residential areas, infrastructure and roads
         (:func:`minemap.priority_zones`; ``options`` go to it)."""
@@ -320,12 +351,14 @@ class Project:
             )
         return priority_zones(self.hazards, self.releases, **self.features, **options)
 
+    @_warns_at_caller
     def priority_hectares(self, **options: Any) -> HectareTable:
         """Remaining hectares per priority category and threat level (a pivot of
         :meth:`priorities`), with a total row and column."""
         zones = self.priorities(**options)
         return hectare_table(priority_table(zones), caption="Remaining hectares by priority")
 
+    @_warns_at_caller
     def ranking(self, *, weights: object | None = None, **options: Any) -> gpd.GeoDataFrame:
         """The clearance ranking (:func:`minemap.rank_hazards`), with the project's feature
         layers and population raster."""
@@ -340,6 +373,7 @@ class Project:
             **options,
         )
 
+    @_warns_at_caller
     def plan(
         self,
         capacity: Capacity | str | os.PathLike | None = None,
@@ -377,6 +411,7 @@ class Project:
             **options,
         )
 
+    @_warns_at_caller
     def map(
         self, *, public: bool = False, public_grid_m: float = 1000.0, **options: Any
     ) -> folium.Map:
@@ -399,6 +434,7 @@ class Project:
             **options,
         )
 
+    @_warns_at_caller
     def report(
         self,
         path: str | os.PathLike,
@@ -508,6 +544,7 @@ def _resolve(
     return None, None
 
 
+@_warns_at_caller
 def open_project(
     source: str | os.PathLike,
     *,
@@ -587,7 +624,7 @@ def open_project(
                 )
             frames[kind] = None
             continue
-        frame = _read(kind, path, layer, crs, reader_options.get(kind, {}))
+        frame = _read_layer(kind, path, layer, crs, reader_options.get(kind, {}))
         frames[kind] = frame
         sources[kind] = describe_source(kind, frame, path, layer)
     population = None
@@ -628,6 +665,28 @@ def _is_capacity(value: object) -> bool:
     from minemap.planning import Capacity
 
     return isinstance(value, Capacity)
+
+
+#: A reader option named in a message (``threat_column=``, ``crs='EPSG:4326'``).
+_OPTION_IN_MESSAGE = re.compile(r"\b[a-z_]+=")
+
+
+def _read_layer(
+    kind: str, path: Path, layer: str | None, crs: object | None, options: dict[str, Any]
+) -> gpd.GeoDataFrame:
+    """Read one layer; an error whose fix is a reader option also says where that option
+    goes in :func:`open_project` (``options={'hazards': {...}}``), since open_project takes
+    no ``threat_column=`` of its own."""
+    try:
+        return _read(kind, path, layer, crs, options)
+    except MinemapError as exc:
+        message = str(exc)
+        if isinstance(exc, InputFileError) or not _OPTION_IN_MESSAGE.search(message):
+            raise
+        raise type(exc)(
+            f"{message} With open_project, give such options for this layer as "
+            f"options={{{kind!r}: {{...}}}}."
+        ) from None
 
 
 def _read(

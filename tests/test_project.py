@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import tomllib
 import warnings
@@ -94,6 +95,31 @@ def test_reader_options_map_columns_and_vocabulary(tmp_path, sample_data):
         "high": 60,
         "low": 60,
     }
+
+
+def test_a_reader_error_says_where_its_option_goes(tmp_path, sample_data):
+    hazards = minemap.read_hazards(sample_data / "hazards.geojson")
+    hazards.rename(columns={"threat_level": "risk"}).to_file(tmp_path / "hazards.geojson")
+    message = (
+        r"no column 'threat_level'.*threat_column=\. With open_project, give such options for "
+        r"this layer as options=\{'hazards': \{\.\.\.\}\}\.$"
+    )
+    with pytest.raises(SchemaError, match=message):
+        minemap.open_project(tmp_path)
+    # an error without an option to give is left as it is
+    (tmp_path / "hazards.geojson").write_text("{", encoding="utf-8")
+    with pytest.raises(minemap.FormatError) as raised:
+        minemap.open_project(tmp_path)
+    assert "open_project" not in str(raised.value)
+
+
+def test_warnings_point_at_the_line_that_asked_for_the_figure(sample_data):
+    project = minemap.open_project(sample_data)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        project.summary()  # a notebook shows this line under the warning, not minemap's own
+    assert [(w.category, w.filename) for w in caught] == [(minemap.DataWarning, __file__)]
+    assert re.search(OUTSIDE, str(caught[0].message))
 
 
 def test_missing_hazards_are_a_clear_error(tmp_path):

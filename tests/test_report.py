@@ -17,7 +17,7 @@ from _oracle import REL, area_ha
 
 import minemap
 from minemap._display import format_value
-from minemap._errors import DataWarning, OutputError
+from minemap._errors import DataWarning, OutputError, SchemaError
 from minemap.planning import Capacity
 from minemap.planning.template import capacity_template
 from minemap.report import build_report, write_report
@@ -311,3 +311,10 @@ def test_the_pdf_never_fetches_anything():
     for src in ("file:///etc/passwd", "http://127.0.0.1:9/x.png", "https://example.org/x.css"):
         with pytest.raises(OutputError, match="data: URIs only"):
             html_to_pdf(f'<p>x</p><img src="{src}">')
+
+
+@pytest.mark.parametrize("top", [0, -1])
+def test_the_ranking_shows_at_least_one_row(top, sample_data):
+    # refused before any work: an empty "first 0 to clear" table, or all rows but the last
+    with pytest.raises(SchemaError, match=f"top={top}: give 1 or more rows"):
+        build_report(sample_data, top=top, include_map=False)

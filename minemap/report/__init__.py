@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 
 from minemap import _progress
+from minemap._errors import SchemaError
 from minemap._extras import require
 from minemap.io import OutputSet
 from minemap.report._content import Content, build_content
@@ -162,7 +163,7 @@ def build_report(
         Monte Carlo draws over the capacity's productivity ranges, for P10/P50/P90 dates
         and the burn-down band.
     top : int, default 15
-        Rows of the ranking shown.
+        Rows of the ranking shown (1 or more).
     freq : str, default "QE"
         Period of the progress table and chart (pandas frequency: "QE" quarters, "YE"
         years, "ME" months).
@@ -185,6 +186,8 @@ def build_report(
     """
     from minemap.project import Project, open_project
 
+    if top < 1:  # head(0) would show an empty table, head(-1) all rows but the last
+        raise SchemaError(f"top={top}: give 1 or more rows of the ranking to show.")
     if isinstance(project, gpd.GeoDataFrame):
         project = Project(project)
     elif not isinstance(project, Project):

@@ -71,9 +71,9 @@ def plot_progress(
 
     if ax is None:
         matplotlib.use(matplotlib.get_backend())
-        from matplotlib.figure import Figure
+        from minemap._figures import new_figure
 
-        fig = Figure(figsize=(8, 4.5), layout="constrained")
+        fig = new_figure(figsize=(8, 4.5), layout="constrained")
         ax = fig.add_subplot()
     else:
         fig = cast("Figure", ax.figure)  # an axes of the caller's figure

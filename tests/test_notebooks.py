@@ -139,6 +139,17 @@ def test_notebook_runs_from_a_fresh_kernel_without_network(path, tmp_path):
     _execute(nb, tmp_path)
     assert _errors(nb) == []
     assert all(c.execution_count for c in nb.cells if c.cell_type == "code"), "a cell did not run"
+    outputs = [o for c in nb.cells for o in c.get("outputs", [])]
+    as_text = [
+        o
+        for o in outputs
+        if o.get("data", {}).get("text/plain", "").startswith("<Figure size")
+        and "image/png" not in o["data"]
+    ]
+    assert as_text == [], "a chart printed as text, not drawn"
+    charts = {"02_progress_over_time": 2, "03_priorities_and_plan": 1}  # at least
+    images = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert len(images) >= charts.get(path.stem, 0), "the charts did not show"
 
 
 def test_the_kernel_has_no_network(tmp_path):

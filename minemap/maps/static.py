@@ -161,9 +161,10 @@ def plot_map(
     True
     """
     require("matplotlib", extra="maps", purpose="static maps")
-    from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
+
+    from minemap._figures import new_figure
 
     given = (districts, residential, releases, priority, roads, infrastructure)
     total = 4 + sum(layer is not None for layer in given)  # inputs, figures, hazards, frame
@@ -184,7 +185,7 @@ def plot_map(
 
         fig: Figure | SubFigure
         if ax is None:
-            fig = Figure(figsize=figsize, layout="constrained")
+            fig = new_figure(figsize=figsize, layout="constrained")
             ax = fig.add_subplot()
         else:
             fig = ax.figure

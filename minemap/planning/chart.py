@@ -79,11 +79,11 @@ def plot_burndown(
     ['plan']
     """
     require("matplotlib", extra="maps", purpose="the burn-down chart")
-    import matplotlib.pyplot as plt
+    from minemap._figures import new_figure
 
     plans = _plans(plans_or_plan)
     if ax is None:
-        fig, ax = plt.subplots(figsize=(9, 5), layout="constrained")
+        ax = new_figure(figsize=(9, 5), layout="constrained").add_subplot()
     figure: Any = ax.figure
     if releases_history is not None and len(releases_history):
         ax.plot(

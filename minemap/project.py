@@ -412,6 +412,43 @@ class Project:
         )
 
     @_warns_at_caller
+    def compare(
+        self,
+        scenarios: Mapping[str, Capacity | str | os.PathLike],
+        *,
+        start: object | None = None,
+        ranking: pd.DataFrame | None = None,
+        draws: int = 0,
+        seed: int | None = None,
+        **options: Any,
+    ) -> tuple[pd.DataFrame, dict[str, Plan]]:
+        """Plans for several capacities side by side (:func:`minemap.compare_plans`), in the
+        order :meth:`plan` uses; ``scenarios`` maps a name to a Capacity or a TOML file.
+
+        Returns the comparison table (one row per scenario) and the plans by name.
+        """
+        from minemap.planning import Capacity, compare_plans
+
+        capacities = {
+            name: value if isinstance(value, Capacity) else Capacity.from_toml(value)
+            for name, value in scenarios.items()
+        }
+        if not capacities:
+            raise SchemaError(f"{self.name}: compare needs at least one scenario.")
+        if ranking is None and self.features:
+            ranking = self.ranking()
+        table, plans = compare_plans(
+            capacities,
+            ranking if ranking is not None else self.hazards,
+            start=start if start is not None else dt.date.today(),
+            releases=self.releases,
+            draws=draws,
+            seed=seed,
+            **options,
+        )
+        return hectare_table(table, caption="Capacity scenarios"), plans
+
+    @_warns_at_caller
     def map(
         self, *, public: bool = False, public_grid_m: float = 1000.0, **options: Any
     ) -> folium.Map:
@@ -460,7 +497,8 @@ class Project:
             f"{len(self.hazards):,} hazards ({html.escape(counts)})"
             f"{table_html(rows)}<p>Figures: <code>.summary()</code>, "
             "<code>.progress()</code>, <code>.priority_hectares()</code>, "
-            "<code>.ranking()</code>, <code>.plan()</code>, <code>.map()</code>, "
+            "<code>.ranking()</code>, <code>.plan()</code>, <code>.compare()</code>, "
+            "<code>.map()</code>, "
             "<code>.report(path)</code>.</p></div>"
         )
 
@@ -578,6 +616,9 @@ def open_project(
         CRS for layers that carry none (a Shapefile without ``.prj``, a CSV).
     capacity : Capacity or path-like, optional
         The clearance capacity (default: ``capacity.toml`` in a folder, if there).
+        A GeoPackage project looks for no file beside it: give a population raster or a
+        capacity file next to a GeoPackage with ``layers={"population": "population.tif",
+        "capacity": "capacity.toml"}`` (or open the folder that holds them all).
     name : str, optional
         The project's title (default: the file or folder name).
 

@@ -208,3 +208,23 @@ def test_the_map_is_public_on_request(sample_data):
     project = minemap.open_project(sample_data / "scenario.gpkg")
     fmap = _quiet(project.map, public=True, public_grid_m=2000)
     assert len(fmap.minemap["grid"]) > 0
+
+
+def test_compare_scenarios_and_a_geopackage_with_its_raster_beside_it(sample_data, tmp_path):
+    capacity = Capacity.from_dict(tomllib.loads(capacity_template()))
+    project = minemap.open_project(
+        sample_data / "scenario.gpkg", layers={"population": "population.tif"}
+    )
+    assert str(project.population).endswith("population.tif")
+    cap_file = tmp_path / "today.toml"
+    cap_file.write_text(capacity_template(), encoding="utf-8")
+    table, plans = _quiet(
+        project.compare, {"today": cap_file, "same again": capacity}, start="2026-01-01"
+    )
+    assert sorted(plans) == ["same again", "today"]
+    assert len(table) == 2 and "<table" in table._repr_html_()
+    assert (
+        plans["today"].summary["completion_date"] == plans["same again"].summary["completion_date"]
+    )
+    with pytest.raises(SchemaError, match="at least one scenario"):
+        project.compare({})

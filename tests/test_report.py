@@ -220,6 +220,8 @@ def test_the_public_report_holds_no_hazard_geometry(sample_data):
         gaps = np.abs(points[:, None, :] - vertices[None, :, :]).max(axis=2)
         return int((gaps.min(axis=1) <= 5.1e-6).sum())  # the map rounds to 1e-5 degrees
 
+    assert "Ranking: the first 15 to clear" not in public.html  # ids and people per hazard
+    assert "HZ-000" not in public.html and "HZ-000" in full.html
     assert near_hazard_vertices(full.html) > 100  # the check finds outlines where they are
     assert near_hazard_vertices(public.html) == 0
     assert '"n":"hazard-' in html.unescape(full.html)

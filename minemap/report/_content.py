@@ -259,11 +259,17 @@ def build_content(
         ranking = project.ranking(weights=weights)
         figures["ranking"] = ranking.drop(columns="geometry")
         used = [c for c in _RANKING_COLUMNS if c in ranking.columns]
-        section.blocks.append(
-            table_html(
-                ranking.head(top), columns=used, caption=f"Ranking: the first {top} to clear"
+        if public:  # the ranking names hazards and their people; the public map names none
+            section.paragraphs.append(
+                "The ranking of individual hazards is left out of the public version (it "
+                "names each hazard and the people near it); its weights are below."
             )
-        )
+        else:
+            section.blocks.append(
+                table_html(
+                    ranking.head(top), columns=used, caption=f"Ranking: the first {top} to clear"
+                )
+            )
         weights_used = ranking.attrs.get("weights", {})
         section.blocks.append(
             table_html(

@@ -62,10 +62,26 @@ def check_not_empty(gdf: gpd.GeoDataFrame, label: str, *, after_repair: bool = F
 
 
 _CRS_FIXES = {
-    ".shp": "or give the Shapefile its .prj file (export it again from your GIS)",
-    ".csv": "a CSV file cannot declare a CRS, so name it every time",
+    ".shp": "Or give the Shapefile its .prj file (export it again from your GIS)",
+    ".csv": "A CSV file cannot declare a CRS, so name it every time",
     ".geojson": "GeoJSON is longitude/latitude (EPSG:4326) unless the file says otherwise",
 }
+
+
+def _crs_example(gdf: gpd.GeoDataFrame) -> str:
+    """A CRS to suggest for a layer with none: lon/lat if the coordinates can be degrees,
+    else a projected one (the coordinates are metres or feet)."""
+    with np.errstate(invalid="ignore"):
+        bounds = gdf.geometry.total_bounds if len(gdf) else np.full(4, np.nan)
+    if not np.isfinite(bounds).all():
+        return f"e.g. {option_hint('crs', repr('EPSG:4326'))}"
+    x0, y0, x1, y1 = bounds
+    if -180 <= x0 <= x1 <= 360 and -90 <= y0 <= y1 <= 90:
+        return f"e.g. {option_hint('crs', repr('EPSG:4326'))} (they look like degrees)"
+    return (
+        f"e.g. {option_hint('crs', repr('EPSG:32638'))} (they look like metres, so they are "
+        "in a projected CRS such as a UTM zone: name the one they were made in)"
+    )
 
 
 def assign_crs(
@@ -102,10 +118,10 @@ def assign_crs(
         check_earth(gdf.crs, label)
         return gdf
     if crs is None:
-        fix = _CRS_FIXES.get(suffix.lower(), "or fix the file so that it declares its CRS")
+        fix = _CRS_FIXES.get(suffix.lower(), "Or fix the file so that it declares its CRS")
         raise CRSError(
             f"{label}: the layer has no coordinate reference system (CRS); pass the CRS its "
-            f"coordinates are in, e.g. {option_hint('crs', repr('EPSG:4326'))}, {fix}."
+            f"coordinates are in, {_crs_example(gdf)}. {fix}."
         )
     try:
         wanted = pyproj.CRS.from_user_input(crs)
@@ -820,13 +836,14 @@ def normalise_vocabulary(
     if bad.any():
         found = pd.unique(values[bad].astype("string").fillna("<missing>"))
         example = next((str(v) for v in found if v != "<missing>"), "Your word")
+        choice = "<" + "|".join(allowed) + ">"  # the user says which; never a guess of ours
         raise SchemaError(
             f"{label}: column {column!r} holds {list_ids(found)} (ids {list_ids(ids[bad])}); "
             f"allowed values are {', '.join(allowed)} and the IMAS terms minemap knows "
-            "(case and spaces are ignored). Map other words with "
-            f"{map_option}={{{example!r}: {allowed[0]!r}}} (CLI: --vocabulary FILE.toml "
-            f'holding [{table}] "{example}" = "{allowed[0]}"), fix those values, or name '
-            f"another column with {option_hint(option)}."
+            "(case and spaces are ignored). Map other words to what they mean with "
+            f"{map_option}={{{example!r}: '{choice}'}} (CLI: --vocabulary FILE.toml "
+            f'holding [{table}] "{example}" = "{choice}"; write the one it means), fix '
+            f"those values, or name another column with {option_hint(option)}."
         )
     return text
 

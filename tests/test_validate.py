@@ -95,6 +95,25 @@ def test_geodataframe_without_crs_is_refused():
     )
 
 
+def test_a_layer_in_metres_without_crs_is_not_told_to_use_degrees():
+    import shapely
+
+    raw = hazards_gdf([shapely.box(500_000, 4_400_000, 501_000, 4_401_000)], crs=None)
+    with pytest.raises(CRSError) as excinfo:
+        minemap.read_hazards(raw)
+    message = str(excinfo.value)
+    assert "crs='EPSG:32638'" in message and "they look like metres" in message
+    assert "EPSG:4326" not in message
+
+
+def test_an_unknown_word_is_mapped_by_the_user_not_by_a_guess():
+    raw = hazards_gdf([_square()])
+    raw["threat_level"] = ["Zone jaune"]
+    with pytest.raises(SchemaError) as excinfo:
+        minemap.read_hazards(raw)
+    assert "level_map={'Zone jaune': '<high|medium|low>'}" in str(excinfo.value)
+
+
 def test_geodataframe_without_crs_accepted_with_crs_argument():
     raw = hazards_gdf([_square()], crs=None)
     out = minemap.read_hazards(raw, crs="EPSG:4326")

@@ -682,14 +682,18 @@ def with_edges(gdf: gpd.GeoDataFrame, edges: str | None) -> gpd.GeoDataFrame:
     ('geodesic', True)
     >>> with_edges(arcs, "geodesic") is arcs
     True
+    >>> with_edges(band, "planar").attrs, band.attrs  # the input is never changed
+    ({'edges': 'planar'}, {})
     """
     if edges is None:
         return gdf
     edges = _crs.check_edges(edges)
     if edges == "planar" or gdf.attrs.get("edges") == "geodesic":
-        if "edges" not in gdf.attrs:
-            gdf.attrs["edges"] = edges
-        return gdf
+        if "edges" in gdf.attrs:
+            return gdf
+        out = gdf.copy(deep=False)  # the caller's frame keeps its attrs as they were
+        out.attrs = {**gdf.attrs, "edges": edges}
+        return out
     attrs = dict(gdf.attrs)
     geoms = _crs.geodesic_edges(np.asarray(gdf.geometry.array, dtype=object), gdf.crs)
     out = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))

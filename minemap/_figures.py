@@ -17,11 +17,13 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
-def _figure_png(fig: Figure) -> bytes | None:
-    from IPython.core.pylabtools import print_figure
+def _figure_png(fig: Figure) -> bytes:
+    """The figure as PNG bytes, as a notebook shows it (trimmed to what is drawn)."""
+    import io
 
-    data = print_figure(fig, "png", bbox_inches="tight")
-    return data if isinstance(data, bytes) else None
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight")
+    return buffer.getvalue()
 
 
 def show_in_notebooks() -> None:

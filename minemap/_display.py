@@ -51,7 +51,11 @@ def format_value(column: str, value: object) -> str:
             return f"{number:.{PERCENT_DECIMALS}f}"
         if column.endswith("_m") or column == "population":
             return f"{number:,.0f}"
-        if isinstance(value, (int, np.integer)) or number.is_integer():
+        if isinstance(value, (int, np.integer)):
+            return f"{int(number):,}"
+        if column.endswith("_share") or column.endswith("score"):
+            return f"{number:.3f}"  # shares and scores in one column line up
+        if number.is_integer():
             return f"{int(number):,}"
         return f"{number:,.3f}".rstrip("0").rstrip(".")
     return str(value)

@@ -36,7 +36,7 @@ import pandas as pd
 from minemap import io as _io
 from minemap._display import HectareTable, hectare_table, table_html
 from minemap._errors import InputFileError, MinemapError, SchemaError
-from minemap.settings import THREAT_LEVEL
+from minemap.settings import RELEASE_DATE, THREAT_LEVEL
 
 if TYPE_CHECKING:
     import folium
@@ -252,6 +252,12 @@ class Project:
                 self.sources[kind] = describe_source(kind, frame, None, None)
         if self.population is not None and "population" not in self.sources:
             path = Path(self.population)
+            if not path.is_file():
+                what = "is a folder" if path.is_dir() else "no such file"
+                raise InputFileError(
+                    f"population {path}: {what}; give the population raster (a GeoTIFF of "
+                    "people per cell)."
+                )
             self.sources["population"] = Source(
                 "population", str(path), sha256={path.name: file_sha256(path)}
             )
@@ -259,6 +265,34 @@ class Project:
             self.sources["capacity"] = _capacity_source(self.capacity)
 
     # -- layers ------------------------------------------------------------------------------
+
+    def as_of(self, date: object) -> Project:
+        """The project as it stood on ``date``: the same layers, with only the release records
+        dated on or before it (an ISO date, or a bare year for 31 December).
+
+        Every figure of the returned project (summary, progress, priorities, ranking, plan,
+        map, report) then counts the land released by that day.
+
+        Examples
+        --------
+        >>> import minemap
+        >>> from minemap.synthetic import make_scenario
+        >>> s = make_scenario(seed=1, high_ha=100, medium_ha=200, low_ha=100)
+        >>> project = minemap.Project(s.hazards, s.releases)
+        >>> len(project.as_of(2022).releases) < len(project.releases)
+        True
+        """
+        from dataclasses import replace
+
+        from minemap.stats import _as_timestamp
+
+        day = _as_timestamp(date)
+        if self.releases is None or day is None:
+            return self
+        dates = pd.to_datetime(self.releases[RELEASE_DATE])
+        releases = self.releases.loc[(dates <= day).to_numpy()]
+        releases.attrs = dict(self.releases.attrs)
+        return replace(self, releases=releases, sources=dict(self.sources))
 
     @property
     def features(self) -> dict[str, gpd.GeoDataFrame]:
@@ -557,9 +591,10 @@ def _resolve(
                 return path, None
             found = _find_in_folder(base, str(mapped), suffixes)
             if found is None:
+                example = f"'{mapped}'" if given.suffix else f"'{mapped}{suffixes[1]}'"
                 raise InputFileError(
-                    f"{base}: layers={{'{kind}': '{mapped}'}} names no file there; give a "
-                    f"file name such as '{mapped}.geojson' or a path."
+                    f"{base}: layers={{'{kind}': '{mapped}'}} names no file there; give the "
+                    f"name of a file in that folder (such as {example}) or a path."
                 )
             return found, None
         found = _find_in_folder(base, kind, suffixes)
@@ -644,14 +679,11 @@ def open_project(
     base = Path(source)
     if not base.exists():
         raise InputFileError(f"{base}: no such file or folder.")
-    mapping = dict(layers or {})
-    unknown = sorted(set(mapping) - {*LAYER_KINDS, "population", "capacity"})
-    if unknown:
-        raise SchemaError(
-            f"layers: unknown kind {unknown[0]!r}; use one of "
-            f"{', '.join(LAYER_KINDS)}, population, capacity."
-        )
-    reader_options = {k: dict(v) for k, v in (options or {}).items()}
+    mapping = _kinds("layers", layers, {*LAYER_KINDS, "population", "capacity"})
+    reader_options = {
+        kind: _reader_options(kind, given)
+        for kind, given in _kinds("options", options, set(LAYER_KINDS)).items()
+    }
     frames: dict[str, gpd.GeoDataFrame | None] = {}
     sources: dict[str, Source] = {}
     for kind in LAYER_KINDS:
@@ -700,6 +732,50 @@ def open_project(
         sources=sources,
         name=name or (base.stem if base.is_file() else base.resolve().name),
     )
+
+
+def _kinds(name: str, given: object, allowed: set[str]) -> dict[str, Any]:
+    """``layers=`` or ``options=`` as a dict by kind, refusing anything else in one line."""
+    if given is None:
+        return {}
+    order = [k for k in (*LAYER_KINDS, "population", "capacity") if k in allowed]
+    if not isinstance(given, Mapping):
+        raise SchemaError(
+            f"{name}= takes a dict by kind, e.g. {name}={{'hazards': ...}}, not "
+            f"{type(given).__name__} {given!r:.60}; kinds: {', '.join(order)}."
+        )
+    unknown = sorted(str(k) for k in set(given) - allowed)
+    if unknown:
+        raise SchemaError(f"{name}=: unknown kind {unknown[0]!r}; use one of {', '.join(order)}.")
+    return dict(given)
+
+
+def _reader_options(kind: str, given: object) -> dict[str, Any]:
+    """One layer's reader options, checked against what its reader takes."""
+    import inspect
+
+    readers: dict[str, Callable[..., Any]] = {
+        "hazards": _io.read_hazards,
+        "releases": _io.read_releases,
+    }
+    reader = readers.get(kind, _io.read_features)
+    accepted = [
+        p.name
+        for p in inspect.signature(reader).parameters.values()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name != "kind"
+    ]
+    if not isinstance(given, Mapping):
+        raise SchemaError(
+            f"options={{'{kind}': ...}} takes a dict of reader options, e.g. "
+            f"{{'{kind}': {{'{accepted[1]}': ...}}}}, not {type(given).__name__}."
+        )
+    unknown = sorted(str(k) for k in set(given) - set(accepted))
+    if unknown:
+        raise SchemaError(
+            f"options={{'{kind}': ...}}: {unknown[0]!r} is not an option of "
+            f"{reader.__name__}; it takes {', '.join(accepted)}."
+        )
+    return dict(given)
 
 
 def _is_capacity(value: object) -> bool:

@@ -53,7 +53,7 @@ def test_the_public_report(tmp_path, capsys):
         (["-o", "r.html", "--pdf", "r.doc"], r"r.doc: --pdf writes .pdf, not .doc"),
         (["-o", "r.html", "--draws", "5"], "--draws needs --capacity"),
         (["-o", "r.html", "--top", "0"], "--top 0: give 1 or more rows"),
-        (["-o", "r.html", "--public-grid", "-5"], "--public-grid -5: give a cell size"),
+        (["-o", "r.html", "--public", "--public-grid", "-5"], "--public-grid -5: give a cell size"),
         (["-o", "r.html", "--start", "soon"], "--start 'soon' is not an ISO date"),
         (["-o", "-"], "-o: give the report's file name"),
     ],
@@ -81,3 +81,29 @@ def test_never_onto_an_input(tmp_path, capsys):
     assert code == 2
     assert hazards.read_text(encoding="utf-8") == "not a report"
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_the_inputs_table_names_the_layer_read(tmp_path, capsys):
+    out = tmp_path / "r.html"
+    assert run(["report", GPKG, "--released", GPKG, "--roads", GPKG, "-o", str(out)]) == 0
+    capsys.readouterr()
+    page = out.read_text(encoding="utf-8")
+    for layer in ("hazards", "releases", "roads"):
+        assert f"<td>scenario.gpkg</td><td>{layer}</td>" in page
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--population", "nope.tif"], "--population nope.tif: no such file; give the population"),
+        (["--population", "."], "--population .: is a folder"),
+        (["--public-grid", "500"], "--public-grid sets the cell size of --public"),
+        (["--public", "--public-grid", "1"], "--public-grid 1 (Python: public_grid_m=1) over"),
+    ],
+)
+def test_more_bad_options_are_one_line(tmp_path, capsys, monkeypatch, extra, message):
+    monkeypatch.chdir(tmp_path)
+    assert run(["report", GPKG, *extra, "-o", "r.html"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert message in err, err

@@ -228,3 +228,27 @@ def test_compare_scenarios_and_a_geopackage_with_its_raster_beside_it(sample_dat
     )
     with pytest.raises(SchemaError, match="at least one scenario"):
         project.compare({})
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ({"options": {"hazard": {}}}, "options=: unknown kind 'hazard'"),
+        ({"options": {"hazards": {"threat_col": "x"}}}, "'threat_col' is not an option of"),
+        ({"options": {"roads": {"threat_column": "x"}}}, "of read_features; it takes layer"),
+        ({"options": {"hazards": "x"}}, "takes a dict of reader options"),
+        ({"layers": "hazards.geojson"}, "layers= takes a dict by kind"),
+        ({"layers": {"hazards": "nope.geojson"}}, "(such as 'nope.geojson') or a path"),
+        ({"layers": {"population": "nope.tif"}}, "(such as 'nope.tif') or a path"),
+    ],
+)
+def test_mistakes_in_layers_and_options_are_one_clear_error(sample_data, given, message):
+    with pytest.raises((SchemaError, InputFileError)) as excinfo:
+        minemap.open_project(sample_data, **given)
+    assert message in str(excinfo.value)
+
+
+def test_a_missing_population_raster_is_named(sample_data, tmp_path):
+    hazards = minemap.read_hazards(sample_data / "hazards.geojson")
+    with pytest.raises(InputFileError, match="no such file; give the population raster"):
+        minemap.Project(hazards, population=tmp_path / "nope.tif")

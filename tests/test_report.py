@@ -320,3 +320,28 @@ def test_the_ranking_shows_at_least_one_row(top, sample_data):
     # refused before any work: an empty "first 0 to clear" table, or all rows but the last
     with pytest.raises(SchemaError, match=f"top={top}: give 1 or more rows"):
         build_report(sample_data, top=top, include_map=False)
+
+
+def test_as_of_holds_for_every_section(sample_project):
+    with pytest.warns(DataWarning):
+        report = build_report(sample_project, as_of="2023", start="2024-01-01", include_map=False)
+        then = sample_project.as_of("2023")
+        zones = then.priority_hectares()
+    figures = report.figures
+    remaining = figures["summary"].set_index("threat_level").loc["total", "remaining_ha"]
+    assert figures["progress"].period_end.max() <= pd.Timestamp("2023-12-31")
+    assert figures["plan"]["remaining_ha"] == pytest.approx(remaining, rel=1e-9)
+    assert figures["priority_hectares"].equals(pd.DataFrame(zones))
+    assert "figures as of 2023-12-31" in report.html
+
+
+def test_without_releases_the_report_says_so(sample_data):
+    hazards = minemap.read_hazards(sample_data / "hazards.geojson")
+    report = build_report(hazards, include_map=False)
+    assert "No land-release records were given" in report.html
+
+
+def test_draws_need_a_capacity(sample_data):
+    hazards = minemap.read_hazards(sample_data / "hazards.geojson")
+    with pytest.raises(SchemaError, match="draws=10 needs the project's capacity"):
+        build_report(hazards, draws=10)

@@ -13,10 +13,13 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from minemap._errors import SchemaError
+import geopandas as gpd
+
+from minemap._errors import InputFileError, SchemaError, cli_spelling
 from minemap.cli import helpers, options
 from minemap.io import OutputSet
-from minemap.project import Project, describe_source
+from minemap.io.readers import layer_of
+from minemap.project import Project, Source, describe_source
 from minemap.report import build_report
 
 #: Feature layers the report reads, with what ``--help`` calls them.
@@ -49,15 +52,17 @@ def _project(args: argparse.Namespace) -> Project:
     if args.capacity:
         with helpers.naming("--capacity", args.capacity):
             capacity = Capacity.from_toml(args.capacity)
-    sources = {"hazards": describe_source("hazards", hazards, Path(args.hazards), args.layer)}
+
+    def source(kind: str, frame: gpd.GeoDataFrame, path: str, layer: str | None) -> Source:
+        return describe_source(kind, frame, Path(path), layer_of(path, layer, kind))
+
+    sources = {"hazards": source("hazards", hazards, args.hazards, args.layer)}
     if releases is not None:
-        sources["releases"] = describe_source(
-            "releases", releases, Path(args.released), args.released_layer
-        )
+        sources["releases"] = source("releases", releases, args.released, args.released_layer)
     for kind, frame in layers.items():
         if frame is not None:
             layer = getattr(args, f"{kind}_layer", None)
-            sources[kind] = describe_source(kind, frame, Path(getattr(args, kind)), layer)
+            sources[kind] = source(kind, frame, getattr(args, kind), layer)
     name = args.title or Path(args.hazards).stem
     return Project(
         hazards,
@@ -86,14 +91,23 @@ def cmd_report(args: argparse.Namespace, records: list[warnings.WarningMessage])
         require("weasyprint", extra="report", purpose="the PDF report (--pdf)")
     if args.population is not None:
         importlib.import_module("minemap.population")
+        if not Path(args.population).is_file():
+            what = "is a folder" if Path(args.population).is_dir() else "no such file"
+            raise InputFileError(
+                f"--population {args.population}: {what}; give the population raster "
+                "(a GeoTIFF of people per cell)."
+            )
+    if args.public_grid is not None and not args.public:
+        raise SchemaError("--public-grid sets the cell size of --public; give --public too.")
     if args.draws < 0 or args.draws > 100_000:
         raise SchemaError(f"--draws {args.draws}: give 0 (none) to 100,000 draws.")
     if args.draws and not args.capacity:
         raise SchemaError("--draws needs --capacity: the draws are over its productivity ranges.")
     if args.top < 1:
         raise SchemaError(f"--top {args.top}: give 1 or more rows.")
-    if args.public_grid <= 0:
-        raise SchemaError(f"--public-grid {args.public_grid:g}: give a cell size in metres > 0.")
+    public_grid = 1000.0 if args.public_grid is None else args.public_grid
+    if public_grid <= 0:
+        raise SchemaError(f"--public-grid {public_grid:g}: give a cell size in metres > 0.")
     weights = None
     if args.weights:
         from minemap.ranking import resolve_weights
@@ -102,18 +116,19 @@ def cmd_report(args: argparse.Namespace, records: list[warnings.WarningMessage])
             weights = resolve_weights(args.weights)
     start = _start(args.start)
     project = _project(args)
-    report = build_report(
-        project,
-        title=args.title,
-        as_of=args.as_of,
-        public=args.public,
-        public_grid_m=args.public_grid,
-        weights=weights,
-        start=start,
-        draws=args.draws,
-        seed=args.seed,
-        top=args.top,
-    )
+    with cli_spelling(public_grid_m="--public-grid"):
+        report = build_report(
+            project,
+            title=args.title,
+            as_of=args.as_of,
+            public=args.public,
+            public_grid_m=public_grid,
+            weights=weights,
+            start=start,
+            draws=args.draws,
+            seed=args.seed,
+            top=args.top,
+        )
     pdf = report.pdf_bytes() if args.pdf else None
     with OutputSet() as outputs:
         outputs.add_text(args.output, report.html)
@@ -174,7 +189,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=0,
         help="Monte Carlo draws over the capacity's ranges, for P10/P50/P90 dates",
     )
-    plan.add_argument("--seed", type=int, default=None, help="seed of the draws (reproducible)")
+    plan.add_argument(
+        "--seed", type=int, default=None, help="seed of the draws (default: a fresh one each run)"
+    )
     out = parser.add_argument_group("output")
     out.add_argument(
         "-o", "--output", metavar="FILE", required=True, help="the report, a .html file"
@@ -189,9 +206,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     out.add_argument(
         "--public-grid",
         type=float,
-        default=1000.0,
+        default=None,
         metavar="M",
-        help="grid cell size of --public, metres",
+        help="grid cell size of --public, metres (default: 1000)",
     )
     out.add_argument("--top", type=int, default=15, help="rows of the ranking shown")
     parser.set_defaults(func=cmd_report)

@@ -119,6 +119,24 @@ def _choose_layer(path: Path, layer: str | None, default_layer: str | None) -> s
     )
 
 
+def layer_of(path: str | os.PathLike, layer: str | None, default_layer: str | None) -> str | None:
+    """The layer a reader reads from ``path`` when given ``layer`` (None for a one-layer
+    format), for telling users where a figure came from.
+
+    Examples
+    --------
+    >>> import minemap
+    >>> layer_of(minemap.sample_data() / "scenario.gpkg", None, "roads")
+    'roads'
+    >>> layer_of(minemap.sample_data() / "roads.geojson", None, "roads") is None
+    True
+    """
+    try:
+        return _choose_layer(Path(path), layer, default_layer)
+    except MinemapError:
+        return layer
+
+
 #: What the first bytes of a file must look like for the driver its extension names: GDAL
 #: picks a driver from the contents, so a ``.geojson`` that is really a VRT (XML) could make
 #: it read other files or URLs. Checked before GDAL opens the file.

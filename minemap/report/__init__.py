@@ -192,6 +192,11 @@ def build_report(
         project = Project(project)
     elif not isinstance(project, Project):
         project = open_project(project)
+    if draws and project.capacity is None:
+        raise SchemaError(
+            f"draws={draws} needs the project's capacity: the draws are over its "
+            "productivity ranges."
+        )
     with (
         _progress.task("Report", total=_STAGES, unit="stage") as bar,
         warnings.catch_warnings(record=True) as records,

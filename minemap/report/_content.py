@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ import pandas as pd
 from minemap import _progress
 from minemap._display import format_value
 from minemap._display import table_html as _plain_table
+from minemap._errors import DataWarning
 from minemap.settings import (
     CANCELLED_HA,
     CLEARED_HA,
@@ -127,6 +129,8 @@ def build_content(
     sections: list[Section] = []
 
     # -- land release --------------------------------------------------------------------
+    if as_of is not None:  # every section counts only the releases recorded by then
+        project = project.as_of(as_of)
     summary = project.summary(as_of=as_of)
     step("districts")
     as_of_used = summary.attrs.get("as_of")
@@ -151,6 +155,11 @@ def build_content(
         ("Released", _pct(total[PERCENT_RELEASED]), "%"),
     ]
     release = Section("release", "Land release by threat level")
+    if project.releases is None:
+        release.paragraphs.append(
+            "No land-release records were given, so nothing is counted as released; give "
+            "them (--released, or a releases layer) for cleared, reduced and cancelled land."
+        )
     release.paragraphs.append(
         f"Of {_ha(total[HAZARD_HA])} ha of hazard area, {_ha(total[RELEASED_HA])} ha "
         f"({_pct(total[PERCENT_RELEASED])}%) has been released: {_ha(total[CLEARED_HA])} ha "
@@ -235,6 +244,13 @@ def build_content(
         sections.append(section)
     step("priorities")
 
+    if project.population is not None and not project.features:
+        warnings.warn(
+            "the population raster is not used: it counts people near hazards for the "
+            "ranking, which needs roads, infrastructure or residential areas.",
+            DataWarning,
+            stacklevel=3,
+        )
     # -- priorities and ranking ----------------------------------------------------------
     ranking = None
     assumptions: list[tuple[str, str]] = []
@@ -358,7 +374,7 @@ def build_content(
             (
                 "Public version",
                 "hazard outlines are not shown: the map is generalised to "
-                f"{public_grid_m:g} m cells",
+                f"{public_grid_m:,.0f} m cells",
             )
         )
     section.blocks.append(
@@ -409,9 +425,15 @@ def build_content(
 
 def _plan_section(section: Section, plan: Plan) -> None:
     summary = plan.summary
+    order = (
+        "in the order of the ranking above"
+        if "rank" in plan.schedule.columns and plan.schedule["rank"].notna().any()
+        else "high threat first, then medium and low"
+    )
     section.paragraphs.append(
-        f"With the capacity given, starting {_date(summary['start'])}, the remaining "
-        f"{_ha(summary[REMAINING_HA])} ha would be done by {_date(summary['completion_date'])}."
+        f"With the capacity given, starting {_date(summary['start'])} and clearing {order}, "
+        f"the remaining {_ha(summary[REMAINING_HA])} ha would be done by "
+        f"{_date(summary['completion_date'])}."
     )
     if "p50" in summary:
         section.paragraphs.append(
@@ -422,8 +444,17 @@ def _plan_section(section: Section, plan: Plan) -> None:
     section.blocks.append(table_html(table, caption="Completion by threat level"))
     categories = summary.get("completion_by_category")
     if categories:
+        names = sorted(categories, key=lambda name: name == "(none)")  # outside zones last
+        percentiles = summary.get("percentiles_by_category", {})
         frame = pd.DataFrame(
-            {"priority": list(categories), "completion": [_date(v) for v in categories.values()]}
+            [
+                {
+                    "priority": name,
+                    "completion": _date(categories[name]),
+                    **{p: _date(d) for p, d in percentiles.get(name, {}).items()},
+                }
+                for name in names
+            ]
         )
         section.blocks.append(table_html(frame, caption="Completion by priority category"))
     if summary.get("completion_date_at_historic_rate") is not None:
@@ -461,8 +492,8 @@ def _map_section(project: Project, *, public: bool, public_grid_m: float) -> Sec
     section.screen_only.append(map_html(fmap, offline=True))
     if public:
         section.paragraphs.append(
-            f"Public version: remaining hazard area per {public_grid_m:g} m cell; no hazard "
-            "outline is shown."
+            f"Public version: hazard area per {public_grid_m:,.0f} m cell by threat level on "
+            "screen, remaining hazard area per cell on paper; no hazard outline is shown."
         )
         grid = fmap.minemap["grid"]  # type: ignore[attr-defined]
         figure = grid_figure(grid, title="Remaining hazard area per cell")

@@ -98,12 +98,14 @@ def test_the_inputs_table_names_the_layer_read(tmp_path, capsys):
         (["--population", "nope.tif"], "--population nope.tif: no such file; give the population"),
         (["--population", "."], "--population .: is a folder"),
         (["--public-grid", "500"], "--public-grid sets the cell size of --public"),
+        (["--title", "x"], "is a folder; give its hazards file (e.g. "),
         (["--public", "--public-grid", "1"], "--public-grid 1 (Python: public_grid_m=1) over"),
     ],
 )
 def test_more_bad_options_are_one_line(tmp_path, capsys, monkeypatch, extra, message):
     monkeypatch.chdir(tmp_path)
-    assert run(["report", GPKG, *extra, "-o", "r.html"]) == 2
+    hazards = str(SAMPLE) if extra == ["--title", "x"] else GPKG  # a folder for HAZARDS
+    assert run(["report", hazards, *extra, "-o", "r.html"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert message in err, err

@@ -85,6 +85,17 @@ def cmd_report(args: argparse.Namespace, records: list[warnings.WarningMessage])
     helpers.plan_outputs(args, outputs_planned)
     if helpers.is_stdout(args.output):
         raise SchemaError("-o: give the report's file name, e.g. -o report.html.")
+    if Path(args.hazards).is_dir():
+        folder = Path(args.hazards)
+        found = sorted(p.name for p in folder.glob("hazards.*")) + sorted(
+            p.name for p in folder.glob("*.gpkg")
+        )
+        example = f" (e.g. {folder / found[0]})" if found else ""
+        raise InputFileError(
+            f"HAZARDS {folder}: is a folder; give its hazards file{example} and the other "
+            "layers with --released, --roads, ... (in Python, minemap.open_project("
+            f"{str(folder)!r}).report(...) opens a whole folder)."
+        )
     if args.pdf:  # needs the 'report' extra: say so before the work
         from minemap._extras import require
 

@@ -11,9 +11,12 @@ from minemap._figures import new_figure
 
 
 @pytest.fixture
-def shell():
+def shell(monkeypatch):
     """An IPython shell as a kernel runs one, with pyplot's inline backend never loaded."""
     interactiveshell = pytest.importorskip("IPython.core.interactiveshell")
+    # run by another environment's Python (as CI's oldest-dependencies job is), IPython
+    # warns that VIRTUAL_ENV is not its own; a kernel has its own environment
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
     shell = interactiveshell.InteractiveShell.instance()
     yield shell
     interactiveshell.InteractiveShell.clear_instance()

@@ -220,6 +220,34 @@ INPUT_OPTIONS = frozenset(
 )
 
 
+#: Most Monte Carlo draws a command runs (each draw is a whole plan).
+MAX_DRAWS = 100_000
+
+
+def start_date(text: str | None) -> dt.date:
+    """``--start``: an ISO date, today when not given.
+
+    Examples
+    --------
+    >>> start_date("2027-01-01")
+    datetime.date(2027, 1, 1)
+    """
+    if text is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise SchemaError(
+            f"--start {text!r} is not an ISO date; write it as YYYY-MM-DD (e.g. 2027-01-01)."
+        ) from None
+
+
+def check_draws(draws: int) -> None:
+    """``--draws`` within 0 (none) and :data:`MAX_DRAWS`."""
+    if draws < 0 or draws > MAX_DRAWS:
+        raise SchemaError(f"--draws {draws}: give 0 (none) to {MAX_DRAWS:,} draws.")
+
+
 # ------------------------------------------------------------------------------------------
 # outputs
 # ------------------------------------------------------------------------------------------

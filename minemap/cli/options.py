@@ -231,3 +231,17 @@ def add_format(
         choices=choices,
         help="output format (default: from the extension of -o, else table)",
     )
+
+
+def add_draws(group: argparse._ActionsContainer) -> None:
+    """--start, --draws and --seed of a plan."""
+    group.add_argument("--start", metavar="YYYY-MM-DD", help="first day of work (default: today)")
+    group.add_argument(
+        "--draws",
+        type=int,
+        default=0,
+        help="Monte Carlo draws over the capacity's productivity ranges, for P10/P50/P90 dates",
+    )
+    group.add_argument(
+        "--seed", type=int, default=None, help="seed of the draws (default: a fresh one each run)"
+    )

@@ -26,8 +26,6 @@ from minemap.stats import progress_over_time
 
 #: Columns a ranking CSV must have (as ``minemap priority --ranking`` writes it).
 _RANKING_COLUMNS = ("rank", HAZARD_ID, THREAT_LEVEL, REMAINING_HA)
-#: Most draws the command runs (each draw is a whole plan).
-MAX_DRAWS = 100_000
 
 
 def cmd_plan(args: argparse.Namespace, records: list[warnings.WarningMessage]) -> None:
@@ -40,8 +38,7 @@ def cmd_plan(args: argparse.Namespace, records: list[warnings.WarningMessage]) -
             ("--chart", args.chart, tuple(helpers.CHART_FORMATS)),
         ],
     )
-    if args.draws < 0 or args.draws > MAX_DRAWS:
-        raise SchemaError(f"--draws {args.draws}: give 0 (none) to {MAX_DRAWS:,} draws.")
+    helpers.check_draws(args.draws)
     if args.chart and not (args.capacity or args.scenario):
         raise SchemaError("--chart needs --capacity (or --scenario): the chart shows plans.")
     if args.draws and not (args.capacity or args.scenario):
@@ -51,7 +48,7 @@ def cmd_plan(args: argparse.Namespace, records: list[warnings.WarningMessage]) -
     if args.window_years < 1:
         raise SchemaError(f"--window-years {args.window_years}: give 1 or more full years.")
     scenarios = _capacities(args)
-    start = _start(args.start)
+    start = helpers.start_date(args.start)
     hazards, releases = helpers.read_inputs(args)
     _check_history(releases, start, args.as_of, bool(scenarios))
     queue = _ranking(args.ranking_table, hazards) if args.ranking_table else hazards
@@ -164,17 +161,6 @@ def _short(doc: dict[str, Any]) -> str:
         return f"At the historic rate: done {summary['completion_date_at_historic_rate']}."
     rows = doc.get("scenarios") or []
     return "; ".join(f"{r['scenario']}: {r['completion_date']}" for r in rows)
-
-
-def _start(text: str | None) -> dt.date:
-    if text is None:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise SchemaError(
-            f"--start {text!r} is not an ISO date; write it as YYYY-MM-DD (e.g. 2027-01-01)."
-        ) from None
 
 
 def _ranking(path: str, hazards: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -377,14 +363,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="work in this order: the ranking CSV of 'minemap priority --ranking' "
         "(default: high, medium, low, then by hazard id)",
     )
-    group.add_argument("--start", metavar="YYYY-MM-DD", help="first day of work (default: today)")
-    group.add_argument(
-        "--draws",
-        type=int,
-        default=0,
-        help="Monte Carlo draws over the capacity's productivity ranges, for P10/P50/P90",
-    )
-    group.add_argument("--seed", type=int, default=None, help="seed of the draws (reproducible)")
+    options.add_draws(group)
     group.add_argument(
         "--window-years",
         type=int,

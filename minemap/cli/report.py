@@ -7,7 +7,6 @@ reads them; the HTML and the PDF are written together or not at all.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import importlib
 import warnings
 from collections.abc import Callable
@@ -29,17 +28,6 @@ _LAYERS = (
     ("residential", "residential areas (polygons or points)"),
     ("districts", "district boundaries: figures per district"),
 )
-
-
-def _start(text: str | None) -> dt.date | None:
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise SchemaError(
-            f"--start {text!r} is not an ISO date; write it as YYYY-MM-DD (e.g. 2027-01-01)."
-        ) from None
 
 
 def _project(args: argparse.Namespace) -> Project:
@@ -110,8 +98,7 @@ def cmd_report(args: argparse.Namespace, records: list[warnings.WarningMessage])
             )
     if args.public_grid is not None and not args.public:
         raise SchemaError("--public-grid sets the cell size of --public; give --public too.")
-    if args.draws < 0 or args.draws > 100_000:
-        raise SchemaError(f"--draws {args.draws}: give 0 (none) to 100,000 draws.")
+    helpers.check_draws(args.draws)
     if args.draws and not args.capacity:
         raise SchemaError("--draws needs --capacity: the draws are over its productivity ranges.")
     if args.top < 1:
@@ -125,7 +112,7 @@ def cmd_report(args: argparse.Namespace, records: list[warnings.WarningMessage])
 
         with helpers.naming("--weights", args.weights):
             weights = resolve_weights(args.weights)
-    start = _start(args.start)
+    start = helpers.start_date(args.start)
     project = _project(args)
     with cli_spelling(public_grid_m="--public-grid"):
         report = build_report(
@@ -193,16 +180,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="clearance capacity ('minemap capacity-template' writes one); without it the "
         "report gives the historic rate only",
     )
-    plan.add_argument("--start", metavar="YYYY-MM-DD", help="first day of work (default: today)")
-    plan.add_argument(
-        "--draws",
-        type=int,
-        default=0,
-        help="Monte Carlo draws over the capacity's ranges, for P10/P50/P90 dates",
-    )
-    plan.add_argument(
-        "--seed", type=int, default=None, help="seed of the draws (default: a fresh one each run)"
-    )
+    options.add_draws(plan)
     out = parser.add_argument_group("output")
     out.add_argument(
         "-o", "--output", metavar="FILE", required=True, help="the report, a .html file"

@@ -272,7 +272,7 @@ def build_content(
         )
         section.blocks.append(table_html(table, caption="Remaining hectares by priority"))
         step("ranking")
-        ranking = project.ranking(weights=weights)
+        ranking = project.ranking(weights=weights, zones=zones)  # the zones above, once
         figures["ranking"] = ranking.drop(columns="geometry")
         used = [c for c in _RANKING_COLUMNS if c in ranking.columns]
         if public:  # the ranking names hazards and their people; the public map names none

@@ -51,3 +51,24 @@ METHOD_COLOURS = {"cleared": "#009E73", "reduced": "#56B4E9", "cancelled": "#007
 #: automatically, when standard error is a terminal or in a Jupyter notebook (the
 #: environment variable ``MINEMAP_PROGRESS=1`` or ``0`` decides when this is ``None``).
 progress: bool | None = None
+
+# field evidence (minemap.io.evidence, minemap.evidence, minemap.readiness)
+#: Kinds of explosive device a find or an incident names (IMAS 04.10); ``unknown`` where the
+#: record does not say.
+DEVICE_TYPES: tuple[str, ...] = ("ap_mine", "at_mine", "uxo", "submunition", "ied", "unknown")
+INCIDENT_ID = "incident_id"
+INCIDENT_DATE = "incident_date"
+KILLED = "killed"
+INJURED = "injured"
+DEVICE_TYPE = "device_type"
+VICTIM_ACTIVITY = "victim_activity"
+FIND_ID = "find_id"
+FIND_DATE = "find_date"
+DEVICE_COUNT = "device_count"
+RECORD_ID = "record_id"
+RECORDED_DEVICES = "recorded_devices"
+SETTLEMENT_ID = "settlement_id"
+SETTLEMENT_NAME = "name"
+POPULATION = "population"
+DEVICES_PER_HA = "devices_per_ha"
+DISTANCE_M = "distance_m"

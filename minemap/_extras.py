@@ -1,7 +1,7 @@
 """Optional dependencies, imported where they are used, with one line naming the extra.
 
-The computation (reading, validation, summary, progress, priority zones, ranking) needs only
-the core dependencies. Maps and charts, the population raster and the synthetic generator
+The computation (reading, validation, summary, progress, priority zones, ranking, field
+evidence) needs only the core dependencies (scipy among them, for exact Poisson intervals). Maps and charts, the population raster and the synthetic generator
 pull heavier packages, declared as extras in ``pyproject.toml``:
 
 ========== ============================================ ====================================
@@ -10,7 +10,7 @@ extra      packages                                     what needs them
 maps       folium (branca, jinja2), xstatic-leaflet,    interactive and static maps, charts
            matplotlib
 population rasterio, exactextract                       ranking's population criterion
-synthetic  scipy, rasterio                              :mod:`minemap.synthetic`,
+synthetic  rasterio (scipy is a core dependency)          :mod:`minemap.synthetic`,
                                                         :func:`minemap.sample_data`
 all        every extra above
 ========== ============================================ ====================================
@@ -31,7 +31,6 @@ DISTRIBUTIONS = {
     "matplotlib": "matplotlib",
     "rasterio": "rasterio",
     "exactextract": "exactextract",
-    "scipy": "scipy",
     "weasyprint": "weasyprint",
 }
 

@@ -18,7 +18,7 @@ SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "scenario.gpkg"
 #: Makes the optional packages unimportable, as in an environment installed without extras.
 _BLOCK = """
 import sys
-BLOCKED = {"folium", "matplotlib", "xstatic", "rasterio", "exactextract", "scipy", "branca"}
+BLOCKED = {"folium", "matplotlib", "xstatic", "rasterio", "exactextract", "branca"}
 class Blocker:
     def find_spec(self, name, path=None, target=None):
         if name.split(".")[0] in BLOCKED:
@@ -74,7 +74,7 @@ def test_the_computation_runs_without_any_extra(tmp_path, capsys):
         "p = minemap.progress_over_time(h, r, freq='YE')\n"
         "print(round(float(t.set_index('threat_level').loc['total', 'hazard_ha'])))\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-        "{'folium', 'matplotlib', 'rasterio', 'scipy', 'exactextract'}))",
+        "{'folium', 'matplotlib', 'rasterio', 'exactextract'}))",
         tmp_path,
     )
     assert library.returncode == 0, library.stderr
@@ -110,6 +110,6 @@ def test_the_synthetic_generator_names_its_extra(tmp_path):
     )
     assert done.returncode == 1
     assert done.stderr.strip().splitlines()[-1] == (
-        "minemap._errors.MissingDependencyError: the synthetic scenario generator needs scipy, "
-        "rasterio, which are not installed; install it with: pip install 'minemap[synthetic]'"
+        "minemap._errors.MissingDependencyError: the synthetic scenario generator needs "
+        "rasterio, which is not installed; install it with: pip install 'minemap[synthetic]'"
     )

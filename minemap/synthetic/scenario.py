@@ -57,7 +57,7 @@ from minemap.settings import (
     THREAT_LEVELS,
 )
 
-require("scipy", "rasterio", extra="synthetic", purpose="the synthetic scenario generator")
+require("rasterio", extra="synthetic", purpose="the synthetic scenario generator")
 
 import rasterio  # noqa: E402 - only once the extra is known to be installed
 import rasterio.crs  # noqa: E402

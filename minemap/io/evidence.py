@@ -43,7 +43,8 @@ from __future__ import annotations
 import numbers
 import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -89,6 +90,8 @@ from minemap.vocabulary import DEVICE_ALIASES, resolve_aliases
 
 __all__ = ["read_finds", "read_incidents", "read_records", "read_settlements"]
 
+_T = TypeVar("_T")
+
 
 # ------------------------------------------------------------------------------------------
 # attributes
@@ -101,6 +104,23 @@ def _is_missing(value: object) -> bool:
     if isinstance(value, float | np.floating) and np.isnan(value):
         return True
     return isinstance(value, str) and not value.strip()
+
+
+def _each(values: pd.Series, parse: Callable[[object], _T]) -> list[_T]:
+    """``parse`` of every value, computed once per distinct value (columns repeat a few
+    values many times); ``True`` and ``1`` are told apart."""
+    cache: dict[tuple[type, object], _T] = {}
+    out = []
+    for value in values.astype(object):
+        key = (type(value), value)
+        try:
+            result = cache[key]
+        except KeyError:
+            result = cache[key] = parse(value)
+        except TypeError:  # unhashable
+            result = parse(value)
+        out.append(result)
+    return out
 
 
 def _optional(
@@ -130,7 +150,7 @@ def _event_dates(
         wall = values.dt.tz_localize(None) if values.dt.tz is not None else values
         parsed = wall.dt.normalize()
     else:
-        days = [_validate.day_of(v) for v in values.astype(object)]
+        days = _each(values, _validate.day_of)
         parsed = pd.Series(days, index=values.index, dtype="datetime64[ns]")
     bad = parsed.isna().to_numpy()
     if bad.any():
@@ -195,7 +215,7 @@ def _counts(
 ) -> pd.Series:
     """Whole counts of 0 or more (nullable ``Int64``); refuse anything else, and a missing
     value unless ``missing_ok``."""
-    parsed = [_whole(v) for v in values.astype(object)]
+    parsed = _each(values, _whole)
     bad = np.array([p is _BAD for p in parsed], dtype=bool)
     if bad.any():
         empty = ", and leave the cell empty where the record gives no count" if missing_ok else ""
@@ -231,7 +251,7 @@ def _device_types(
     if values is None:
         return pd.Series("unknown", index=gdf.index, dtype=object)
     raw = values.astype(object)
-    filled = raw.where(~raw.map(_is_missing), "unknown")
+    filled = raw.where(~np.array(_each(raw, _is_missing), dtype=bool), "unknown")
     return _validate.normalise_vocabulary(
         filled,
         allowed=DEVICE_TYPES,
@@ -248,7 +268,7 @@ def _text(values: pd.Series | None, index: pd.Index) -> pd.Series:
     """Text as written (``""`` where missing); never parsed or evaluated."""
     if values is None:
         return pd.Series("", index=index, dtype=object)
-    texts = ["" if _is_missing(v) else str(v) for v in values.astype(object)]
+    texts = _each(values, lambda v: "" if _is_missing(v) else str(v))
     return pd.Series(texts, index=values.index, dtype=object)
 
 

@@ -1,12 +1,13 @@
 """Readers and writers: files, OpenStreetMap extracts, CSV points, atomic output.
 
 Readers validate and repair once, on read (:mod:`minemap.io.readers`, :mod:`minemap.io.osm`,
-:mod:`minemap.io.csv_points`; tag filters in :mod:`minemap.io.tags`); writers write whole or
-not at all (:mod:`minemap.io.writers`).
+:mod:`minemap.io.csv_points`; field evidence in :mod:`minemap.io.evidence`; tag filters in
+:mod:`minemap.io.tags`); writers write whole or not at all (:mod:`minemap.io.writers`).
 """
 
 from __future__ import annotations
 
+from minemap.io.evidence import read_finds, read_incidents, read_records, read_settlements
 from minemap.io.features import read_features
 from minemap.io.osm import DEFAULT_TAGS, read_osm_features
 from minemap.io.readers import (
@@ -40,10 +41,14 @@ __all__ = [
     "Source",
     "list_layers",
     "read_features",
+    "read_finds",
     "read_hazards",
+    "read_incidents",
     "read_layer",
     "read_osm_features",
+    "read_records",
     "read_releases",
+    "read_settlements",
     "TagFilter",
     "parse_tags",
     "with_edges",

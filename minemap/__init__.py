@@ -31,7 +31,15 @@ from minemap._errors import (
     SchemaError,
 )
 from minemap.crs import area_frame, area_ha
-from minemap.io import read_features, read_hazards, read_releases
+from minemap.io import (
+    read_features,
+    read_finds,
+    read_hazards,
+    read_incidents,
+    read_records,
+    read_releases,
+    read_settlements,
+)
 from minemap.plots import plot_progress
 from minemap.project import Project, open_project
 from minemap.stats import land_release_summary, progress_over_time
@@ -96,7 +104,11 @@ __all__ = [
     "plot_progress",
     "progress_over_time",
     "read_features",
+    "read_finds",
     "read_hazards",
+    "read_incidents",
+    "read_records",
     "read_releases",
+    "read_settlements",
     "release_mix",
 ]

@@ -1,8 +1,9 @@
 """Optional dependencies, imported where they are used, with one line naming the extra.
 
 The computation (reading, validation, summary, progress, priority zones, ranking, field
-evidence) needs only the core dependencies (scipy among them, for exact Poisson intervals). Maps and charts, the population raster and the synthetic generator
-pull heavier packages, declared as extras in ``pyproject.toml``:
+evidence) needs only the core dependencies (scipy among them, for exact Poisson intervals).
+Maps and charts, the population raster and the synthetic generator pull heavier packages,
+declared as extras in ``pyproject.toml``:
 
 ========== ============================================ ====================================
 extra      packages                                     what needs them

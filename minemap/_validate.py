@@ -35,7 +35,7 @@ from minemap._errors import (
 )
 from minemap._overlay import gc_paused, parallel, polygonal_parts
 from minemap.settings import IDS_IN_MESSAGES, MAX_REPAIR_AREA_CHANGE
-from minemap.vocabulary import canonical_word
+from minemap.vocabulary import VOCABULARY_TABLES, canonical_word
 
 POLYGON_TYPES = frozenset({"Polygon", "MultiPolygon"})
 LINE_TYPES = frozenset({"LineString", "MultiLineString"})
@@ -821,7 +821,7 @@ def normalise_vocabulary(
     ``aliases`` (from :func:`minemap.vocabulary.resolve_aliases`) maps further words.
     """
     lookup = dict(aliases) if aliases is not None else {word: word for word in allowed}
-    table = "threat_level" if map_option == "level_map" else "method"
+    table = VOCABULARY_TABLES[map_option]
     unique = pd.unique(values.astype(object))
     mapped = {
         v: (

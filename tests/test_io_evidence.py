@@ -437,11 +437,6 @@ def test_an_unknown_device_word_is_refused_saying_how_to_map_it() -> None:
     assert "device_column=" in text and "the finds GeoDataFrame" in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="minemap._validate.normalise_vocabulary names the [method] table for every option "
-    "but level_map; it should read vocabulary.VOCABULARY_TABLES[map_option]",
-)
 def test_an_unknown_device_word_names_the_device_table_of_a_vocabulary_file() -> None:
     raw = finds_gdf().assign(device_type=["ap_mine", "Flugzeugbombe", "uxo"])
     with pytest.raises(SchemaError, match=r'\[device_type\] "Flugzeugbombe"'):

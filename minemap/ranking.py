@@ -16,6 +16,13 @@ The criteria (keys of the weights) and their normalised scores:
   largest value.
 * ``proximity``: ``1 − d / d_max`` where ``d`` is the true distance in metres from the
   remaining hazard to the nearest road, infrastructure or residential feature.
+* ``incidents``: incidents (casualty events) within ``evidence_radius_m`` true metres of
+  the remaining hazard, divided by the largest value: people are using that land now.
+* ``finds``: devices found within ``evidence_radius_m`` of the remaining hazard (inside its
+  released parts or next to it), divided by the largest value: evidence that the hazard
+  really holds devices.
+
+Incidents and device finds dated after ``as_of`` are left out, like releases.
 
 A criterion without data (no population raster, no feature layer) scores 0 for every hazard,
 so it cannot change the order. The total is ``Σ weight × score / Σ weight``, in [0, 1].
@@ -30,6 +37,7 @@ import math
 import os
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,7 +53,17 @@ from minemap import priority as _priority
 from minemap._errors import FormatError, InputFileError, SchemaError
 from minemap._overlay import gc_paused
 from minemap.nearest import SHARED_REACH_DEGREES, FeatureIndex, regional_distances_m
-from minemap.settings import HAZARD_ID, REMAINING_HA, THREAT_LEVEL
+from minemap.settings import (
+    DEVICE_COUNT,
+    FIND_DATE,
+    HAZARD_ID,
+    INCIDENT_DATE,
+    INJURED,
+    KILLED,
+    REMAINING_HA,
+    THREAT_LEVEL,
+)
+from minemap.stats import _as_timestamp
 
 if TYPE_CHECKING:  # population rasters need the 'population' extra, imported when given
     from minemap.population import Raster
@@ -68,6 +86,8 @@ CRITERIA: tuple[str, ...] = (
     "population",
     "remaining_ha",
     "proximity",
+    "incidents",
+    "finds",
 )
 #: Default weights: settlements and threat first, then infrastructure and people.
 DEFAULT_WEIGHTS: dict[str, float] = {
@@ -78,9 +98,14 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "population": 2.0,
     "remaining_ha": 1.0,
     "proximity": 1.0,
+    "incidents": 2.0,
+    "finds": 1.0,
 }
 #: Score of each threat level.
 THREAT_SCORES: dict[str, float] = {"high": 1.0, "medium": 0.5, "low": 0.0}
+
+#: Default radius around a remaining hazard within which incidents and finds count.
+EVIDENCE_RADIUS_M = 1_000.0
 
 RANK = "rank"
 PRIORITY_SCORE = "priority_score"
@@ -89,6 +114,9 @@ NEAREST_M = "nearest_feature_m"
 DISTANCE_M = {c: f"{c}_distance_m" for c in _priority.CATEGORIES}
 CATEGORY_HA = {c: f"{c}_ha" for c in _priority.CATEGORIES}
 SCORE = {c: f"score_{c}" for c in CRITERIA}
+INCIDENTS_NEARBY = "incidents_nearby"
+VICTIMS_NEARBY = "victims_nearby"
+DEVICES_NEARBY = "devices_found_nearby"
 
 
 # ------------------------------------------------------------------------------------------
@@ -223,6 +251,8 @@ def _scores(table: pd.DataFrame, ranked: np.ndarray) -> pd.DataFrame:
         ("roads_ha", CATEGORY_HA["roads"]),
         ("population", POPULATION),
         ("remaining_ha", REMAINING_HA),
+        ("incidents", INCIDENTS_NEARBY),
+        ("finds", DEVICES_NEARBY),
     ):
         values = np.zeros(len(table))
         if column in table:
@@ -269,6 +299,9 @@ def rank_hazards(
     population_radius_m: float = 1_000.0,
     as_of: object | None = None,
     zones: gpd.GeoDataFrame | None = None,
+    incidents: gpd.GeoDataFrame | None = None,
+    finds: gpd.GeoDataFrame | None = None,
+    evidence_radius_m: float = EVIDENCE_RADIUS_M,
 ) -> gpd.GeoDataFrame:
     """Rank hazards for clearance, with every criterion and score as a column.
 
@@ -290,6 +323,12 @@ def rank_hazards(
     zones : geopandas.GeoDataFrame, optional
         The result of :func:`minemap.priority_zones` for the same inputs, to avoid computing
         the zones twice.
+    incidents, finds : geopandas.GeoDataFrame, optional
+        Incident points and device finds (as returned by :func:`minemap.io.read_incidents`
+        and :func:`minemap.io.read_finds`; raw layers are validated first) for the
+        ``incidents`` and ``finds`` criteria; those dated after ``as_of`` are left out.
+    evidence_radius_m : float, default 1000
+        True metres around each remaining hazard within which incidents and finds count.
 
     Returns
     -------
@@ -299,9 +338,10 @@ def rank_hazards(
         ``residential_ha``, ``infrastructure_ha``, ``roads_ha``, ``roads_distance_m``,
         ``infrastructure_distance_m``, ``residential_distance_m`` (true metres to the nearest
         feature; NaN without features), ``nearest_feature_m``, ``population`` (NaN without a
-        raster), one ``score_<criterion>`` per criterion, ``priority_score`` and the hazard
-        geometry. ``attrs["weights"]`` holds the weights used; ``attrs["criteria"]`` the
-        meaning of each score.
+        raster), ``incidents_nearby``, ``victims_nearby`` (killed and injured in them) and
+        ``devices_found_nearby`` (NaN without the layer), one ``score_<criterion>`` per
+        criterion, ``priority_score`` and the hazard geometry. ``attrs["weights"]`` holds
+        the weights used; ``attrs["criteria"]`` the meaning of each score.
 
     Examples
     --------
@@ -318,6 +358,7 @@ def rank_hazards(
     """
     chosen = resolve_weights(weights)
     radius = _priority._check_distance(population_radius_m, "population_radius_m")
+    evidence = _Evidence.of(incidents, finds, evidence_radius_m, as_of)
     given = (roads, infrastructure, residential)
     total = _priority._stage_count(*given, after=2) if zones is None else 3
     with _progress.task(_priority._TITLE, total, unit="stage") as bar:
@@ -356,7 +397,7 @@ def rank_hazards(
         bar.update()
         bar.set_description(f"{_priority._TITLE} (ranking)")
         return _ranking(
-            hazards, layers, order, remaining, zones, population, chosen, radius, nearest
+            hazards, layers, order, remaining, zones, population, chosen, radius, nearest, evidence
         )
 
 
@@ -374,6 +415,9 @@ def priority_analysis(
     distance_column: str | None = _priority.BUFFER_COLUMN,
     population_radius_m: float = 1_000.0,
     as_of: object | None = None,
+    incidents: gpd.GeoDataFrame | None = None,
+    finds: gpd.GeoDataFrame | None = None,
+    evidence_radius_m: float = EVIDENCE_RADIUS_M,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Priority zones and the clearance ranking in one pass (what ``minemap priority`` runs).
 
@@ -383,7 +427,7 @@ def priority_analysis(
     Parameters
     ----------
     hazards, releases, roads, infrastructure, residential, population, weights, distances_m,
-    order, distance_column, population_radius_m, as_of
+    order, distance_column, population_radius_m, as_of, incidents, finds, evidence_radius_m
         As for :func:`rank_hazards`.
 
     Returns
@@ -404,6 +448,7 @@ def priority_analysis(
     """
     chosen = resolve_weights(weights)
     radius = _priority._check_distance(population_radius_m, "population_radius_m")
+    evidence = _Evidence.of(incidents, finds, evidence_radius_m, as_of)
     total = _priority._stage_count(roads, infrastructure, residential, after=2)
     with _progress.task(_priority._TITLE, total, unit="stage") as bar:
         hazards, layers, distances, order, remaining, zone_geoms, nearest = _priority._analyse(
@@ -426,7 +471,7 @@ def priority_analysis(
         bar.update()
         bar.set_description(f"{_priority._TITLE} (ranking)")
         ranking = _ranking(
-            hazards, layers, order, remaining, zones, population, chosen, radius, nearest
+            hazards, layers, order, remaining, zones, population, chosen, radius, nearest, evidence
         )
         return zones, ranking
 
@@ -503,6 +548,112 @@ def _near_antimeridian(geoms: np.ndarray, crs: pyproj.CRS, radius_m: float) -> b
     return bool(np.any((bounds[:, 0] < -180.0 + margin) | (bounds[:, 2] > 180.0 - margin)))
 
 
+def _radius_buffers(
+    remaining: _priority._Remaining, live: np.ndarray, radius: float
+) -> tuple[np.ndarray, pyproj.CRS]:
+    """True-metre buffers of ``radius`` round the live remaining pieces, and their CRS."""
+    work = remaining.work[live]
+    if _in_shared_frame(work, remaining.work_crs, remaining.frame) and not _near_antimeridian(
+        work, remaining.work_crs, radius
+    ):
+        targets, crs = remaining.geoms[live], remaining.frame
+    else:
+        # spread round the globe, or across ±180° in lon/lat: buffered where they are
+        # (never near a frame's antipode) and cut at ±180°, so that a buffer reaching
+        # across it is not read as one round the world in a lon/lat raster
+        targets, crs = work, remaining.work_crs
+    buffers = _priority._true_buffers(
+        targets, crs, np.full(targets.size, radius), crs, frame=remaining.frame
+    )
+    return buffers, pyproj.CRS(crs)
+
+
+def _points_within(
+    buffers: np.ndarray, crs: pyproj.CRS, points: gpd.GeoDataFrame, weights: np.ndarray
+) -> np.ndarray:
+    """Sum of ``weights`` of the points inside (or on the edge of) each buffer."""
+    out = np.zeros(len(buffers))
+    if len(points) == 0 or len(buffers) == 0:
+        return out
+    x, y = _crs.transformer(points.crs, crs).transform(
+        shapely.get_x(points.geometry.values), shapely.get_y(points.geometry.values)
+    )
+    inside = np.isfinite(x) & np.isfinite(y)  # a point at a frame's antipode is far away
+    where = shapely.points(x[inside], y[inside])
+    tree = shapely.STRtree(where)
+    buffer_i, point_j = tree.query(buffers, predicate="intersects")
+    np.add.at(out, buffer_i, np.asarray(weights, dtype=float)[inside][point_j])
+    return out
+
+
+@dataclass(frozen=True)
+class _Evidence:
+    """Incidents and device finds for the ``incidents`` and ``finds`` criteria."""
+
+    incidents: gpd.GeoDataFrame | None = None
+    finds: gpd.GeoDataFrame | None = None
+    radius: float = EVIDENCE_RADIUS_M
+
+    @classmethod
+    def of(
+        cls,
+        incidents: gpd.GeoDataFrame | None,
+        finds: gpd.GeoDataFrame | None,
+        radius_m: float,
+        as_of: object | None,
+    ) -> _Evidence:
+        """Checked layers, without the points dated after ``as_of``."""
+        radius = _priority._check_distance(radius_m, "evidence_radius_m")
+        day = _as_timestamp(as_of)
+        if incidents is not None:
+            if incidents.attrs.get("minemap") != "incidents":
+                from minemap.io.evidence import read_incidents
+
+                incidents = read_incidents(incidents)
+            if day is not None:
+                incidents = incidents.loc[incidents[INCIDENT_DATE] <= day]
+        if finds is not None:
+            if finds.attrs.get("minemap") != "finds":
+                from minemap.io.evidence import read_finds
+
+                finds = read_finds(finds)
+            if day is not None:
+                finds = finds.loc[finds[FIND_DATE] <= day]
+        return cls(incidents, finds, radius)
+
+    @property
+    def given(self) -> bool:
+        """Whether there is any evidence layer."""
+        return self.incidents is not None or self.finds is not None
+
+    def counts(self, remaining: _priority._Remaining, live: np.ndarray) -> dict[str, np.ndarray]:
+        """Per remaining piece: incidents, victims and devices found within the radius
+        (NaN for a layer not given; 0 for pieces with nothing left)."""
+        n = len(remaining.area_m2)
+        out = {c: np.full(n, np.nan) for c in (INCIDENTS_NEARBY, VICTIMS_NEARBY, DEVICES_NEARBY)}
+        layers = {
+            INCIDENTS_NEARBY: (self.incidents, None),
+            VICTIMS_NEARBY: (self.incidents, (KILLED, INJURED)),
+            DEVICES_NEARBY: (self.finds, (DEVICE_COUNT,)),
+        }
+        if not self.given:
+            return out
+        buffers, crs = _radius_buffers(remaining, live, self.radius) if live.any() else (None, None)
+        for column, (layer, weight_columns) in layers.items():
+            if layer is None:
+                continue
+            out[column][:] = 0.0
+            if buffers is None or crs is None:
+                continue
+            weights = (
+                np.ones(len(layer))
+                if weight_columns is None
+                else sum(layer[c].to_numpy(dtype=float) for c in weight_columns)
+            )
+            out[column][live] = _points_within(buffers, crs, layer, np.asarray(weights))
+        return out
+
+
 @gc_paused()
 def _ranking(
     hazards: gpd.GeoDataFrame,
@@ -514,6 +665,7 @@ def _ranking(
     chosen: Mapping[str, float],
     radius: float,
     distances: Mapping[str, np.ndarray] | None = None,
+    evidence: _Evidence | None = None,
 ) -> gpd.GeoDataFrame:
     table = remaining.attrs.copy()
     table[REMAINING_HA] = remaining.area_m2 / _crs.M2_PER_HA
@@ -528,23 +680,13 @@ def _ranking(
     table[NEAREST_M] = nearest
     people = np.full(len(table), np.nan)
     if population is not None and live.any():
-        work = remaining.work[live]
-        if _in_shared_frame(work, remaining.work_crs, remaining.frame) and not _near_antimeridian(
-            work, remaining.work_crs, radius
-        ):
-            targets, crs = remaining.geoms[live], remaining.frame
-        else:
-            # spread round the globe, or across ±180° in lon/lat: buffered where they are
-            # (never near a frame's antipode) and cut at ±180°, so that a buffer reaching
-            # across it is not read as one round the world in a lon/lat raster
-            targets, crs = work, remaining.work_crs
-        buffers = _priority._true_buffers(
-            targets, crs, np.full(targets.size, radius), crs, frame=remaining.frame
-        )
+        buffers, crs = _radius_buffers(remaining, live, radius)
         from minemap.population import population_sum
 
         people[live] = population_sum(gpd.GeoSeries(buffers, crs=crs), population)
     table[POPULATION] = people
+    for column, values in (evidence or _Evidence()).counts(remaining, live).items():
+        table[column] = values
 
     scores = _scores(table, live)
     weight = np.array([chosen[c] for c in CRITERIA])
@@ -575,6 +717,7 @@ def _ranking(
         weights=dict(chosen),
         criteria=dict(_CRITERIA_TEXT),
         population_radius_m=radius if population is not None else None,
+        evidence_radius_m=evidence.radius if evidence is not None and evidence.given else None,
         order=list(order),
         minemap="ranking",
     )
@@ -589,4 +732,6 @@ _CRITERIA_TEXT = {
     "population": "people within the population radius / largest such value",
     "remaining_ha": "remaining ha / largest such value",
     "proximity": "1 - metres to the nearest feature / largest such distance",
+    "incidents": "incidents within the evidence radius / largest such value",
+    "finds": "devices found within the evidence radius / largest such value",
 }

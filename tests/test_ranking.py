@@ -308,3 +308,97 @@ def test_priority_analysis_equals_separate_calls(scene, ranking):
         pd.DataFrame(reused.drop(columns="geometry")),
         pd.DataFrame(ranking.drop(columns="geometry")),
     )
+
+
+# ------------------------------------------------------------------------------------------
+# field evidence as criteria
+# ------------------------------------------------------------------------------------------
+
+
+def _points(kind, xy, **columns):
+    out = layer([Point(x, y) for x, y in xy], **columns)
+    out.attrs["minemap"] = kind
+    return out
+
+
+def _incidents(xy, dates, killed, injured):
+    return _points(
+        "incidents",
+        xy,
+        incident_id=[f"I{k}" for k in range(len(xy))],
+        incident_date=pd.to_datetime(dates),
+        killed=np.asarray(killed, dtype="int64"),
+        injured=np.asarray(injured, dtype="int64"),
+        device_type=["ap_mine"] * len(xy),
+        victim_activity=[""] * len(xy),
+    )
+
+
+def _finds(xy, dates, counts):
+    return _points(
+        "finds",
+        xy,
+        find_id=[f"F{k}" for k in range(len(xy))],
+        find_date=pd.to_datetime(dates),
+        device_type=["at_mine"] * len(xy),
+        device_count=np.asarray(counts, dtype="int64"),
+        release_id=[None] * len(xy),
+    )
+
+
+@pytest.fixture(scope="module")
+def two_hazards():
+    # two 500 m squares 20 km apart; east edges at x = 500 and x = 20,500 (local metres)
+    return layer(
+        [box(0, 0, 500, 500), box(20_000, 0, 20_500, 500)],
+        hazard_id=["H1", "H2"],
+        threat_level=["low", "low"],
+    )
+
+
+def test_incidents_within_the_radius_in_true_metres_decide_the_rank(two_hazards):
+    # 900 m east of H1's edge (inside 1 km), 1,100 m east of H2's edge (outside 1 km)
+    incidents = _incidents(
+        [(1400, 250), (21_600, 250), (21_600, 260)], ["2022-01-01"] * 3, [1, 0, 2], [2, 1, 0]
+    )
+    lon, lat = np.array(incidents.geometry.x), np.array(incidents.geometry.y)
+    edge = np.array(to_lonlat([Point(500, 250), Point(20_500, 250)]))
+    metres = GEOD.inv(shapely.get_x(edge), shapely.get_y(edge), lon[:2], lat[:2])[2]
+    assert metres[0] < 1000 < metres[1]
+
+    ranking = rank_hazards(two_hazards, incidents=incidents, weights={"incidents": 10})
+    by_id = ranking.set_index("hazard_id")
+    assert ranking["hazard_id"].tolist() == ["H1", "H2"]
+    assert by_id.loc["H1", "incidents_nearby"] == 1 and by_id.loc["H2", "incidents_nearby"] == 0
+    assert by_id.loc["H1", "victims_nearby"] == 3
+    assert by_id.loc["H1", "score_incidents"] == 1.0
+    assert ranking.attrs["evidence_radius_m"] == 1000.0
+    assert "incidents" in ranking.attrs["criteria"]
+    assert np.isnan(by_id["devices_found_nearby"]).all()  # no finds layer: no figure
+
+    wider = rank_hazards(
+        two_hazards, incidents=incidents, evidence_radius_m=1200, weights={"incidents": 10}
+    ).set_index("hazard_id")
+    assert wider.loc["H2", "incidents_nearby"] == 2 and wider.loc["H2", "victims_nearby"] == 3
+    assert wider.loc["H1", "incidents_nearby"] == 1
+
+
+def test_finds_count_devices_and_respect_as_of(two_hazards):
+    finds = _finds(
+        [(20_200, 250), (20_300, 300), (100, 100)],
+        ["2021-05-01", "2021-06-01", "2023-01-01"],
+        [3, 4, 5],
+    )
+    ranking = rank_hazards(two_hazards, finds=finds, weights={"finds": 10})
+    by_id = ranking.set_index("hazard_id")
+    assert by_id.loc["H2", "devices_found_nearby"] == 7
+    assert by_id.loc["H1", "devices_found_nearby"] == 5
+    assert ranking["hazard_id"].tolist() == ["H2", "H1"]
+    early = rank_hazards(two_hazards, finds=finds, as_of="2022-12-31").set_index("hazard_id")
+    assert early.loc["H1", "devices_found_nearby"] == 0  # found after the as-of date
+
+
+def test_evidence_weights_and_radius_are_checked(two_hazards):
+    with pytest.raises(SchemaError, match="evidence_radius_m"):
+        rank_hazards(two_hazards, finds=_finds([(0, 0)], ["2021-01-01"], [1]), evidence_radius_m=-5)
+    assert resolve_weights({"incidents": 0})["incidents"] == 0.0

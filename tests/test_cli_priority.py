@@ -166,3 +166,60 @@ def test_openstreetmap_pbf_roads(tmp_path, capsys):
     doc = json.loads(capsys.readouterr().out)
     totals = {r["category"]: r["zone_ha"] for r in doc["zones"] if r["threat_level"] == "total"}
     assert totals["roads"] > 0
+
+
+def test_incidents_and_finds_from_csv_files_rank_a_hazard_first(files, tmp_path, capsys):
+    # H3 (low threat, far from every feature) has two incidents and a find next to it
+    import pyproj
+
+    to_lonlat = pyproj.Transformer.from_crs(32638, 4326, always_xy=True)
+    lon, lat = to_lonlat.transform([5600, 5700], [5200, 5300])
+    (tmp_path / "incidents.csv").write_text(
+        "id,Date,killed,injured,lon,lat\n"
+        f"I1,2022-05-01,1,2,{lon[0]},{lat[0]}\nI2,2022-06-01,0,1,{lon[1]},{lat[1]}\n"
+    )
+    (tmp_path / "finds.csv").write_text(
+        f"find_id,find_date,device_type,device_count,lon,lat\nF1,2022-04-01,APM,3,{lon[0]},{lat[0]}\n"
+    )
+    extra = [
+        "--incidents",
+        str(tmp_path / "incidents.csv"),
+        "--incidents-columns",
+        "id=id,date=Date",
+        "--finds",
+        str(tmp_path / "finds.csv"),
+        "--ranking",
+        str(tmp_path / "rank.csv"),
+    ]
+    weights = tmp_path / "w.toml"
+    weights.write_text("[weights]\nincidents = 50\nfinds = 50\n")
+    status = run(["priority", *args_for(files, tmp_path, *extra, "--weights", str(weights))])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "incidents_nearby" in out and "(incidents and finds within 1000 m)" in out
+    ranking = pd.read_csv(tmp_path / "rank.csv").set_index("hazard_id")
+    assert ranking.loc["H3", "rank"] == 1
+    assert ranking.loc["H3", "incidents_nearby"] == 2 and ranking.loc["H3", "victims_nearby"] == 4
+    assert ranking.loc["H3", "devices_found_nearby"] == 3
+    assert ranking.loc["H1", "incidents_nearby"] == 0
+
+
+def test_evidence_columns_option_is_checked(files, tmp_path, capsys):
+    (tmp_path / "i.csv").write_text("incident_id,incident_date,killed,injured,lon,lat\n")
+    status = run(
+        [
+            "priority",
+            *args_for(
+                files,
+                tmp_path,
+                "--incidents",
+                str(tmp_path / "i.csv"),
+                "--incidents-columns",
+                "when=Date",
+            ),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "--incidents-columns 'when=Date': give KEY=NAME pairs" in err
+    assert not (tmp_path / "zones.gpkg").exists()

@@ -31,7 +31,7 @@ from minemap._errors import (
     cli_spelling,
 )
 from minemap.io.writers import STDOUT_NAMES, spreadsheet_safe
-from minemap.vocabulary import load_vocabulary
+from minemap.vocabulary import load_vocabularies, load_vocabulary
 
 #: Decimal places of hectares and percentages in JSON and CSV output (0.0001 ha = 1 m²).
 DECIMALS = 4
@@ -178,6 +178,67 @@ def read_feature_option(
             return None
 
 
+_EVIDENCE_READERS = {
+    "incidents": _io.read_incidents,
+    "finds": _io.read_finds,
+    "records": _io.read_records,
+    "settlements": _io.read_settlements,
+}
+
+
+def read_evidence_option(args: argparse.Namespace, kind: str) -> gpd.GeoDataFrame | None:
+    """The field-evidence layer given with ``--KIND`` (incidents, finds, records,
+    settlements; with ``--KIND-layer`` and ``--KIND-xy``), or None when not given."""
+    path = getattr(args, kind, None)
+    if not path:
+        return None
+    reader = _EVIDENCE_READERS[kind]
+    options: dict[str, object] = {
+        "layer": getattr(args, f"{kind}_layer", None),
+        "crs": args.crs,
+        "override_crs": args.override_crs,
+        "encoding": args.encoding,
+    }
+    options["x_column"], options["y_column"] = _xy_columns(getattr(args, f"{kind}_xy", None), kind)
+    options.update(_evidence_columns(getattr(args, f"{kind}_columns", None), kind))
+    if kind != "settlements":
+        vocabulary = getattr(args, "vocabulary", None)
+        if vocabulary:
+            with naming("--vocabulary", vocabulary):
+                options["device_map"] = load_vocabularies(vocabulary)["device_map"]
+    spelled = {f"{key}_column": f"--{kind}-columns {key}=NAME" for key in _column_keys(kind)}
+    with (
+        cli_spelling(
+            layer=f"--{kind}-layer", x_column=f"--{kind}-xy", y_column=f"--{kind}-xy", **spelled
+        ),
+        naming(f"--{kind}", path),
+    ):
+        return reader(path, **options)  # type: ignore[operator]
+
+
+def _column_keys(kind: str) -> tuple[str, ...]:
+    from minemap.cli.options import EVIDENCE_COLUMNS
+
+    return EVIDENCE_COLUMNS[kind]
+
+
+def _evidence_columns(text: str | None, kind: str) -> dict[str, str]:
+    """``--KIND-columns date=Date,killed=Dead`` as reader options (``date_column=...``)."""
+    if not text:
+        return {}
+    keys = _column_keys(kind)
+    out = {}
+    for part in text.split(","):
+        key, sep, name = (p.strip() for p in part.partition("="))
+        if not sep or not name or key not in keys:
+            raise SchemaError(
+                f"--{kind}-columns {text!r}: give KEY=NAME pairs separated by commas, KEY one "
+                f"of {', '.join(keys)}, e.g. --{kind}-columns {keys[1]}=Date."
+            )
+        out[f"{key}_column"] = name
+    return out
+
+
 def _xy_columns(text: str | None, option: str) -> tuple[str | None, str | None]:
     if not text:
         return None, None
@@ -216,6 +277,10 @@ INPUT_OPTIONS = frozenset(
         "capacity",
         "ranking_table",
         "scenario_files",
+        "incidents",
+        "finds",
+        "records",
+        "settlements",
     }
 )
 

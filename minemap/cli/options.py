@@ -87,10 +87,10 @@ def add_hazard_inputs(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--vocabulary",
         metavar="TOML",
-        help="file mapping your threat levels and release methods onto "
-        "minemap's (tables [threat_level] and [method], e.g. "
+        help="file mapping your threat levels, release methods and device types onto "
+        "minemap's (tables [threat_level], [method] and [device_type], e.g. "
         "'Zone rouge' = \"high\"); the IMAS terms (CHA, SHA, clearance, "
-        "technical survey, non-technical survey) are built in",
+        "technical survey, non-technical survey, APM, UXO, ...) are built in",
     )
     group.add_argument(
         "--encoding",
@@ -182,6 +182,52 @@ def add_feature_layer(parser: argparse._ActionsContainer, kind: str, what: str) 
             "names such as lon/lat, longitude/latitude, x/y, "
             "easting/northing; x/y need --crs)",
         )
+
+
+#: What each field-evidence layer holds, for its option's help.
+EVIDENCE_LAYERS = {
+    "incidents": "casualty incidents (points: date, killed, injured, device type, activity)",
+    "finds": "device finds (points: date, device type, count, release id)",
+    "records": "handed-over minefield records (perimeters or points, recorded devices)",
+    "settlements": "settlements (points or polygons: name, population)",
+}
+
+
+#: The columns of each field-evidence layer that --KIND-columns can name (KEY=NAME).
+EVIDENCE_COLUMNS = {
+    "incidents": ("id", "date", "killed", "injured", "device", "activity"),
+    "finds": ("id", "date", "device", "count", "release"),
+    "records": ("id", "count", "device"),
+    "settlements": ("id", "name", "population"),
+}
+
+
+def add_evidence_layer(parser: argparse._ActionsContainer, kind: str, what: str = "") -> None:
+    """--KIND FILE, --KIND-layer NAME, --KIND-xy X,Y and --KIND-columns KEY=NAME,... for a
+    field-evidence layer."""
+    parser.add_argument(
+        f"--{kind}",
+        metavar="FILE",
+        help=f"{what or EVIDENCE_LAYERS[kind]}: {INPUT_FORMATS}, or CSV with coordinate columns",
+    )
+    parser.add_argument(
+        f"--{kind}-layer",
+        metavar="NAME",
+        help=f"layer of --{kind} (default: a layer named '{kind}', or the only layer)",
+    )
+    parser.add_argument(
+        f"--{kind}-xy",
+        metavar="X,Y",
+        help=f"for a CSV of points: the columns holding longitude (or x) and latitude (or y) "
+        f"of --{kind} (default: detected from names such as lon/lat, x/y)",
+    )
+    keys = EVIDENCE_COLUMNS[kind]
+    parser.add_argument(
+        f"--{kind}-columns",
+        metavar="KEY=NAME,...",
+        help=f"your column names in --{kind}, KEY one of {', '.join(keys)}, e.g. "
+        f"{keys[1]}=Date (default: minemap's names, see docs/evidence.md)",
+    )
 
 
 _TAG_EXAMPLES = {

@@ -36,8 +36,11 @@ _SHOWN = [
     "roads_ha",
     "nearest_feature_m",
     "population",
+    "incidents_nearby",
+    "devices_found_nearby",
     "priority_score",
 ]
+_EVIDENCE_SHOWN = ("incidents_nearby", "devices_found_nearby")
 _WHAT = {
     "roads": "road lines",
     "infrastructure": "infrastructure (points, lines, polygons)",
@@ -118,6 +121,9 @@ def cmd_priority(args: argparse.Namespace, records: list[warnings.WarningMessage
         as_of=args.as_of,
         population_radius_m=args.population_radius,
         zones=zones,
+        incidents=helpers.read_evidence_option(args, "incidents"),
+        finds=helpers.read_evidence_option(args, "finds"),
+        evidence_radius_m=args.evidence_radius,
         **layers,
     )
     table = pd.DataFrame(ranking.drop(columns=ranking.geometry.name))
@@ -144,7 +150,12 @@ def cmd_priority(args: argparse.Namespace, records: list[warnings.WarningMessage
         helpers.emit(helpers.dump_json(doc), None)
         return
     shown = top[[c for c in _SHOWN if c in top.columns]].copy()
-    for column in ("nearest_feature_m", "population"):
+    shown = shown.drop(  # evidence columns only when the layer was given
+        columns=[c for c in _EVIDENCE_SHOWN if table[c].isna().all()]
+    )
+    for column in ("nearest_feature_m", "population", *_EVIDENCE_SHOWN):
+        if column not in shown:
+            continue
         shown[column] = shown[column].map(lambda v: "" if pd.isna(v) else f"{v:,.0f}")
     shown["priority_score"] = shown["priority_score"].map(lambda v: f"{v:.4f}")
     distances_text = ", ".join(f"{k} {v:g} m" for k, v in zones.attrs["distances_m"].items())
@@ -155,7 +166,13 @@ def cmd_priority(args: argparse.Namespace, records: list[warnings.WarningMessage
         f"{helpers.format_table(summary)}\n\n"
         f"Clearance ranking, top {len(shown)} of {int(ranking['rank'].notna().sum())} "
         f"(1 = clear first)\n{helpers.format_table(shown)}\n\n"
-        f"Weights: {', '.join(f'{k}={v:g}' for k, v in weights.items())}\n"
+        f"Weights: {', '.join(f'{k}={v:g}' for k, v in weights.items())}"
+        + (
+            f" (incidents and finds within {ranking.attrs['evidence_radius_m']:g} m)"
+            if ranking.attrs.get("evidence_radius_m")
+            else ""
+        )
+        + "\n"
         f"Zones written to {args.output}"
         + (f"; ranking to {args.ranking}" if args.ranking else "")
         + "\n"
@@ -192,6 +209,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=1000.0,
         metavar="M",
         help="count people within this many metres of a hazard",
+    )
+    options.add_evidence_layer(rank, "incidents")
+    options.add_evidence_layer(rank, "finds")
+    rank.add_argument(
+        "--evidence-radius",
+        type=float,
+        default=1000.0,
+        metavar="M",
+        help="count --incidents and --finds within this many metres of a hazard",
     )
     rank.add_argument(
         "--distances",

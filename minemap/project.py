@@ -36,7 +36,7 @@ import pandas as pd
 from minemap import io as _io
 from minemap._display import HectareTable, hectare_table, table_html
 from minemap._errors import InputFileError, MinemapError, SchemaError
-from minemap.settings import RELEASE_DATE, THREAT_LEVEL
+from minemap.settings import FIND_DATE, INCIDENT_DATE, RELEASE_DATE, THREAT_LEVEL
 
 if TYPE_CHECKING:
     import folium
@@ -54,7 +54,18 @@ LAYER_KINDS: tuple[str, ...] = (
     "infrastructure",
     "residential",
     "districts",
+    "incidents",
+    "finds",
+    "records",
+    "settlements",
 )
+#: Field-evidence layers and their readers.
+_EVIDENCE_READERS: dict[str, Callable[..., gpd.GeoDataFrame]] = {
+    "incidents": _io.read_incidents,
+    "finds": _io.read_finds,
+    "records": _io.read_records,
+    "settlements": _io.read_settlements,
+}
 #: File suffixes a folder's layers are looked for under, in order of preference.
 _VECTOR_SUFFIXES = (".gpkg", ".geojson", ".json", ".fgb", ".parquet", ".shp", ".zip", ".csv")
 _RASTER_SUFFIXES = (".tif", ".tiff")
@@ -211,6 +222,9 @@ class Project:
         Hazard areas, as :func:`minemap.read_hazards` returns them.
     releases, roads, infrastructure, residential, districts : geopandas.GeoDataFrame or None
         The other layers, when the project has them.
+    incidents, finds, records, settlements : geopandas.GeoDataFrame or None
+        Field evidence (:mod:`minemap.io.evidence`): casualty incidents, device finds,
+        handed-over minefield records and settlements, when the project has them.
     population : path-like or None
         A population raster (GeoTIFF), for the ranking's population criterion.
     capacity : minemap.planning.Capacity or None
@@ -240,6 +254,10 @@ class Project:
     infrastructure: gpd.GeoDataFrame | None = None
     residential: gpd.GeoDataFrame | None = None
     districts: gpd.GeoDataFrame | None = None
+    incidents: gpd.GeoDataFrame | None = None
+    finds: gpd.GeoDataFrame | None = None
+    records: gpd.GeoDataFrame | None = None
+    settlements: gpd.GeoDataFrame | None = None
     population: str | os.PathLike | None = None
     capacity: Capacity | None = None
     sources: dict[str, Source] = field(default_factory=dict)
@@ -267,8 +285,9 @@ class Project:
     # -- layers ------------------------------------------------------------------------------
 
     def as_of(self, date: object) -> Project:
-        """The project as it stood on ``date``: the same layers, with only the release records
-        dated on or before it (an ISO date, or a bare year for 31 December).
+        """The project as it stood on ``date``: the same layers, with only the release records,
+        incidents and device finds dated on or before it (an ISO date, or a bare year for
+        31 December).
 
         Every figure of the returned project (summary, progress, priorities, ranking, plan,
         map, report) then counts the land released by that day.
@@ -287,12 +306,29 @@ class Project:
         from minemap.stats import _as_timestamp
 
         day = _as_timestamp(date)
-        if self.releases is None or day is None:
+        if day is None:
             return self
-        dates = pd.to_datetime(self.releases[RELEASE_DATE])
-        releases = self.releases.loc[(dates <= day).to_numpy()]
-        releases.attrs = dict(self.releases.attrs)
-        return replace(self, releases=releases, sources=dict(self.sources))
+        dated = {}
+        for kind, column in (
+            ("releases", RELEASE_DATE),
+            ("incidents", INCIDENT_DATE),
+            ("finds", FIND_DATE),
+        ):
+            layer = getattr(self, kind)
+            if layer is not None:
+                kept = layer.loc[(pd.to_datetime(layer[column]) <= day).to_numpy()]
+                kept.attrs = dict(layer.attrs)
+                dated[kind] = kept
+        return replace(self, **dated, sources=dict(self.sources))
+
+    @property
+    def _evidence_points(self) -> dict[str, gpd.GeoDataFrame]:
+        """The incidents and finds layers the project has (for the ranking and the map)."""
+        return {
+            kind: getattr(self, kind)
+            for kind in ("incidents", "finds")
+            if getattr(self, kind) is not None
+        }
 
     @property
     def features(self) -> dict[str, gpd.GeoDataFrame]:
@@ -404,7 +440,7 @@ class Project:
             **self.features,
             population=self.population,
             weights=weights,  # type: ignore[arg-type]
-            **options,
+            **{**self._evidence_points, **options},
         )
 
     @_warns_at_caller
@@ -633,20 +669,21 @@ def open_project(
     ----------
     source : path-like
         A GeoPackage holding layers named ``hazards``, ``releases``, ``roads``,
-        ``infrastructure``, ``residential`` and ``districts`` (only ``hazards`` is required),
+        ``infrastructure``, ``residential``, ``districts`` and the field evidence
+        (``incidents``, ``finds``, ``records``, ``settlements``; only ``hazards`` is required),
         or a folder holding files with those names (any format minemap reads, e.g.
         ``hazards.geojson``, ``releases.shp``), a ``population.tif`` and a
         ``capacity.toml``.
     layers : mapping, optional
         Other names, by kind: ``{"hazards": "SHA_polygons", "releases": "tasks.shp"}``
         (layer names in a GeoPackage; file names or paths in a folder; a path to a file also
-        works for a GeoPackage project). Kinds: the six layers, ``population`` and
+        works for a GeoPackage project). Kinds: the ten layers, ``population`` and
         ``capacity``.
     options : mapping, optional
         Reader options by kind, for columns and vocabularies that differ, e.g.
         ``{"hazards": {"threat_column": "risk", "level_map": {"CHA": "high"}}}`` (see
         :func:`minemap.read_hazards`, :func:`minemap.read_releases`,
-        :func:`minemap.read_features`).
+        :func:`minemap.read_features`, :func:`minemap.read_incidents`, ...).
     crs : optional
         CRS for layers that carry none (a Shapefile without ``.prj``, a CSV).
     capacity : Capacity or path-like, optional
@@ -727,6 +764,10 @@ def open_project(
         infrastructure=frames["infrastructure"],
         residential=frames["residential"],
         districts=frames["districts"],
+        incidents=frames["incidents"],
+        finds=frames["finds"],
+        records=frames["records"],
+        settlements=frames["settlements"],
         population=population,
         capacity=chosen_capacity,  # type: ignore[arg-type]
         sources=sources,
@@ -758,7 +799,7 @@ def _reader_options(kind: str, given: object) -> dict[str, Any]:
         "hazards": _io.read_hazards,
         "releases": _io.read_releases,
     }
-    reader = readers.get(kind, _io.read_features)
+    reader = readers.get(kind) or _EVIDENCE_READERS.get(kind, _io.read_features)
     accepted = [
         p.name
         for p in inspect.signature(reader).parameters.values()
@@ -816,6 +857,8 @@ def _read(
         return _io.read_hazards(path, **options)
     if kind == "releases":
         return _io.read_releases(path, **options)
+    if kind in _EVIDENCE_READERS:
+        return _EVIDENCE_READERS[kind](path, **options)
     feature_kind = kind if kind != "districts" else "any"
     options.setdefault("kind", feature_kind)
     return _io.read_features(path, **options)

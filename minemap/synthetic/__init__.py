@@ -23,7 +23,7 @@ from minemap.synthetic.evidence import (
     field_evidence,
     write_field_evidence,
 )
-from minemap.synthetic.sample import SAMPLE_FILES, SAMPLE_SEED, sample_data
+from minemap.synthetic.sample import SAMPLE_EVIDENCE, SAMPLE_FILES, SAMPLE_SEED, sample_data
 from minemap.synthetic.scenario import (
     FORMATS,
     LAYERS,
@@ -42,6 +42,7 @@ __all__ = [
     "MINED_CHANCE",
     "RASTER_NODATA",
     "RECORD_TRUTHS",
+    "SAMPLE_EVIDENCE",
     "SAMPLE_FILES",
     "SAMPLE_SEED",
     "FieldEvidence",

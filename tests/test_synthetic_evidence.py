@@ -100,6 +100,7 @@ def test_layers_are_canonical(evidence, scenario, name):
     assert layer.columns[-1] == "geometry"
     assert layer.attrs["minemap"] == name
     assert name in layer.attrs["source"]
+    assert layer.attrs.get("edges") == ("planar" if name in ("records", "settlements") else None)
     assert layer.crs == scenario.hazards.crs
     assert layer.geometry.is_valid.all() and not layer.geometry.is_empty.any()
     assert layer.iloc[:, 0].is_unique

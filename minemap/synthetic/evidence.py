@@ -1048,6 +1048,8 @@ def _layer(
     }
     layer = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geoms, crs=crs), crs=crs)
     layer.attrs = {"minemap": kind, "source": f"synthetic {kind} (seed {seed})"}
+    if kind in ("records", "settlements"):  # polygons, whose edges are straight in the CRS
+        layer.attrs["edges"] = "planar"
     return layer
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyogrio
 import pytest
 import rasterio
@@ -14,7 +15,7 @@ from geopandas.testing import assert_geodataframe_equal
 import minemap
 from minemap import OutputError
 from minemap.cli import run
-from minemap.synthetic import LAYERS, SAMPLE_FILES, sample_data
+from minemap.synthetic import EVIDENCE_LAYERS, LAYERS, SAMPLE_FILES, sample_data
 
 SHIPPED = Path(__file__).resolve().parents[1] / "sample_data"
 
@@ -39,6 +40,21 @@ def test_the_layers_equal_the_shipped_sample(written, layer):
         pyogrio.read_dataframe(written / f"{layer}.geojson"),
         pyogrio.read_dataframe(SHIPPED / f"{layer}.geojson"),
     )
+
+
+@pytest.mark.parametrize("layer", EVIDENCE_LAYERS)
+def test_the_evidence_layers_equal_the_shipped_sample(written, layer):
+    assert_geodataframe_equal(
+        pyogrio.read_dataframe(written / "scenario.gpkg", layer=layer),
+        pyogrio.read_dataframe(SHIPPED / "scenario.gpkg", layer=layer),
+    )
+    name = "incidents.csv" if layer == "incidents" else f"{layer}.geojson"
+    if name.endswith(".csv"):  # written by minemap, not by GDAL: the very same bytes
+        assert (written / name).read_bytes() == (SHIPPED / name).read_bytes()
+    else:
+        assert_geodataframe_equal(
+            pyogrio.read_dataframe(written / name), pyogrio.read_dataframe(SHIPPED / name)
+        )
 
 
 def test_the_population_raster_equals_the_shipped_one(written):
@@ -103,3 +119,34 @@ def test_an_empty_folder_name_is_refused(tmp_path, monkeypatch):
     with pytest.raises(OutputError, match=r"needs a folder name"):
         sample_data("")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_readme_describes_the_shipped_evidence():
+    """The figures sample_data/README.md gives for the field evidence are the files'."""
+    text = " ".join((SHIPPED / "README.md").read_text(encoding="utf-8").split())
+    incidents = pd.read_csv(SHIPPED / "incidents.csv")
+    finds = pyogrio.read_dataframe(SHIPPED / "finds.geojson")
+    records = pyogrio.read_dataframe(SHIPPED / "records.geojson")
+    settlements = pyogrio.read_dataframe(SHIPPED / "settlements.geojson")
+    first, last = incidents.incident_date.min(), incidents.incident_date.max()
+    assert (
+        f"**incidents** — {len(incidents)} explosions that hurt people "
+        f"({incidents.killed.sum()} killed, {incidents.injured.sum()} injured in all), "
+        f"{first} to {last}"
+    ) in text
+    released = finds.release_id.notna()
+    assert (
+        f"**finds** — {len(finds)} device finds ({finds.device_count.sum()} devices), "
+        f"{finds.find_date.min():%Y-%m-%d} to {finds.find_date.max():%Y-%m-%d}. "
+        f"{released.sum()} lie in {finds.release_id.nunique()} of the release records"
+    ) in text
+    kinds = records.geom_type.value_counts()
+    assert (
+        f"**records** — {len(records)} minefield records, {kinds['Polygon']} recorded "
+        f"perimeters and {kinds['Point']} recorded locations"
+    ) in text
+    polygons = (settlements.geom_type == "Polygon").sum()
+    assert (
+        f"**settlements** — {len(settlements)} villages: the 28 residential areas "
+        f"({polygons} as polygons"
+    ) in text

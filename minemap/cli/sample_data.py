@@ -32,9 +32,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "sample-data",
         help="write the synthetic sample scenario",
         description="Write minemap's SYNTHETIC sample scenario (the repository's "
-        "sample_data/: a GeoPackage with six layers, the same layers as GeoJSON, and a "
-        "population raster) into FOLDER. Nothing is overwritten. Needs the 'synthetic' "
-        "extra.",
+        "sample_data/: a GeoPackage with ten layers - hazards, releases, roads, "
+        "infrastructure, residential areas, districts, incidents, device finds, minefield "
+        "records and settlements - the same layers as GeoJSON files and an incidents CSV, "
+        "and a population raster) into FOLDER. Nothing is overwritten. Needs the "
+        "'synthetic' extra.",
     )
     parser.add_argument(
         "folder",

@@ -12,18 +12,38 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TypedDict
 
 from minemap import __version__
 from minemap._errors import OutputError
+from minemap.synthetic.evidence import field_evidence, write_field_evidence
 from minemap.synthetic.scenario import make_scenario, write_population_raster, write_scenario
 
-__all__ = ["SAMPLE_FILES", "SAMPLE_SEED", "sample_data"]
+__all__ = ["SAMPLE_EVIDENCE", "SAMPLE_FILES", "SAMPLE_SEED", "sample_data"]
 
-#: The seed the sample scenario is drawn from (``python -m minemap.synthetic --seed 42``).
+#: The seed the sample scenario (``python -m minemap.synthetic --seed 42``) and its field
+#: evidence are drawn from.
 SAMPLE_SEED = 42
 
-#: The files of the sample scenario (the layers once as a GeoPackage, once as GeoJSON files,
-#: the population raster, and a notice that all of it is invented).
+
+class _EvidenceSizes(TypedDict):
+    n_finds: int
+    n_incidents: int
+    n_records: int
+    n_settlements: int
+
+
+#: How much field evidence the sample holds (options of :func:`field_evidence`).
+SAMPLE_EVIDENCE: _EvidenceSizes = {
+    "n_finds": 300,
+    "n_incidents": 60,
+    "n_records": 40,
+    "n_settlements": 60,
+}
+
+#: The files of the sample scenario (the layers once as a GeoPackage, once as GeoJSON files
+#: and, for incidents, a CSV file; the population raster; and a notice that all of it is
+#: invented).
 SAMPLE_FILES: tuple[str, ...] = (
     "scenario.gpkg",
     "hazards.geojson",
@@ -32,19 +52,24 @@ SAMPLE_FILES: tuple[str, ...] = (
     "infrastructure.geojson",
     "residential.geojson",
     "districts.geojson",
+    "incidents.csv",
+    "finds.geojson",
+    "records.geojson",
+    "settlements.geojson",
     "population.tif",
     "SYNTHETIC.txt",
 )
 
 _NOTICE = """\
 Everything in this folder is SYNTHETIC. It was drawn by minemap {version} from a seeded
-random generator (python -m minemap.synthetic --out DIR --seed {seed}). These are not real
-minefield locations, land releases, roads, settlements, facilities, populations or
-administrative boundaries. Do not use these files for any operational purpose.
+random generator (seed {seed}; "minemap sample-data DIR" writes it again). These are not real
+minefield locations, land releases, roads, settlements, facilities, populations,
+administrative boundaries, incidents, device finds or minefield records. Do not use these
+files for any operational purpose.
 
-scenario.gpkg holds six layers: hazards, releases, roads, infrastructure, residential and
-districts; the *.geojson files hold the same layers one per file; population.tif is people
-per 100 m cell.
+scenario.gpkg holds ten layers: hazards, releases, roads, infrastructure, residential,
+districts, incidents, finds, records and settlements; the *.geojson files and incidents.csv
+hold the same layers one per file; population.tif is people per 100 m cell.
 
 Try:
     minemap summary {folder}/scenario.gpkg --released {folder}/scenario.gpkg
@@ -123,6 +148,8 @@ def sample_data(directory: str | os.PathLike[str] | None = None) -> Path:
 def _write(staging: Path, folder: Path) -> None:
     scenario = make_scenario(seed=SAMPLE_SEED)
     write_scenario(scenario, staging)
+    evidence = field_evidence(scenario, seed=SAMPLE_SEED, **SAMPLE_EVIDENCE)
+    write_field_evidence(evidence, staging, geopackage="scenario.gpkg")
     write_population_raster(scenario, staging / "population.tif", resolution_m=100)
     notice = _NOTICE.format(version=__version__, seed=SAMPLE_SEED, folder=folder)
     (staging / "SYNTHETIC.txt").write_text(notice, encoding="utf-8")

@@ -39,8 +39,22 @@ def test_a_folder_opens_every_layer_with_its_checksum(sample_data):
         "infrastructure",
         "residential",
         "districts",
+        "incidents",
+        "finds",
+        "records",
+        "settlements",
         "population",
     ]
+    assert [sources[k].features for k in ("incidents", "finds", "records", "settlements")] == [
+        60,
+        300,
+        40,
+        60,
+    ]
+    assert project.incidents.attrs["minemap"] == "incidents"  # the CSV of lon/lat points
+    assert sources["incidents"].sha256 == {
+        "incidents.csv": file_sha256(sample_data / "incidents.csv")
+    }
     assert sources["hazards"].features == 220 and sources["hazards"].crs == "EPSG:4326"
     assert sources["hazards"].sha256 == {
         "hazards.geojson": file_sha256(sample_data / "hazards.geojson")
@@ -163,7 +177,10 @@ def test_each_figure_is_the_public_function_of_the_same_job(sample_data):
         infrastructure=project.infrastructure,
         residential=project.residential,
         population=project.population,
+        incidents=project.incidents,
+        finds=project.finds,
     )
+    assert ranking["devices_found_nearby"].sum() > 0  # the project's evidence counts
     pd.testing.assert_frame_equal(
         ranking.drop(columns="geometry"), expected.drop(columns="geometry")
     )

@@ -191,6 +191,7 @@ RUNTIME_JS = r"""
     map.fitBounds(bounds, {paddingTopLeft: [left, 12], paddingBottomRight: [right, 12],
                            animate: false});
   }
+  state.fit = fit;
   state.finish = function (map, view) {
     if (view && view.bounds) {
       fit(map, view.bounds);
@@ -481,8 +482,9 @@ CANVAS_JS = r"""
     state.layers[data.n] = group;
   };
   var finish = state.finish;
-  state.finish = function (map) {
+  state.finish = function (map, view) {
     var waiting = 0;
+    if (view && view.bounds) { state.fit(map, view.bounds); }
     function done() { waiting -= 1; if (waiting === 0) { finish(map); } }
     state.merged.forEach(function (m) {
       m.group.addLayer(m.layer);

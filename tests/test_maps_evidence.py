@@ -1,6 +1,6 @@
 """Tests of incidents and device finds on the maps (minemap.maps._points and its use by
-hazard_map): the page's data, escaping, the offline page, and the clustering and date
-filter in headless Chromium."""
+hazard_map and plot_map): the page's data, escaping, the offline page, the static map, and
+the clustering and date filter in headless Chromium."""
 
 from __future__ import annotations
 
@@ -340,6 +340,34 @@ def test_thousands_of_points_stay_small():
     assert took < 20
     legend = _legend_values(with_points)
     assert legend["finds"] == f"{int(finds.device_count.sum()):,} devices in 5,000 finds"
+
+
+# ---------------------------------------------------------------------------- static map
+def test_static_map_draws_every_point_with_totals():
+    pytest.importorskip("matplotlib")
+    incidents, finds = _incidents(), _finds()
+    fig = maps.plot_map(_hazards(), incidents=incidents, finds=finds)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "Incidents (4 incidents: 3 killed, 6 injured)" in labels
+    assert "Device finds (16 devices in 6 finds)" in labels
+    frame = ax.minemap["crs"]
+    drawn = [c.get_offsets() for c in ax.collections if len(c.get_offsets()) in (4, 6)]
+    to_frame = pyproj.Transformer.from_crs(4326, frame, always_xy=True)
+    for gdf in (incidents, finds):
+        x, y = to_frame.transform(
+            shapely.get_x(gdf.geometry.array), shapely.get_y(gdf.geometry.array)
+        )
+        expected = np.column_stack([x, y])
+        assert any(d.shape == expected.shape and np.allclose(d, expected, atol=0.5) for d in drawn)
+    # every point lies inside the view
+    xmin, xmax = ax.get_xlim()
+    ymin, ymax = ax.get_ylim()
+    for d in drawn:
+        assert ((d[:, 0] > xmin) & (d[:, 0] < xmax) & (d[:, 1] > ymin) & (d[:, 1] < ymax)).all()
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
 
 
 # ------------------------------------------------------------------------ in a browser

@@ -366,6 +366,9 @@ POINTS_JS = r"""
     marker.bindTooltip(function () { return state.tip(clusterRows(layer, c.members)); },
                        {direction: "top", offset: [0, -size / 2]});
     marker.on("click", function () { zoomTo(map, layer, c.members); });
+    marker.on("keypress", function (e) {
+      if (e.originalEvent && e.originalEvent.key === "Enter") { zoomTo(map, layer, c.members); }
+    });
     return marker;
   }
   function render(layer) {

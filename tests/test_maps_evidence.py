@@ -582,3 +582,41 @@ def test_browser_thousands_of_finds_draw_as_few_clusters(driver, tmp_path):
     labels = [int(t.replace(",", "")) for t in _labels(driver)]
     singles = shown["markers"]
     assert sum(labels) + singles == n  # one device per find: the labels add up
+
+
+@pytest.mark.browser
+def test_browser_map_shown_late_fits_its_view_once_it_has_a_size(driver, evidence_page):
+    """A map whose frame has no size when it opens (a hidden tab, a frame not laid out yet)
+    fits its view when the frame gets one, instead of breaking on a zoom of NaN."""
+    parent = evidence_page.parent / "hidden.html"
+    parent.write_text(
+        f'<!DOCTYPE html><iframe id="f" src="{evidence_page.name}" '
+        'style="display:none;width:900px;height:600px"></iframe>',
+        encoding="utf-8",
+    )
+    driver.get(parent.resolve().as_uri())
+    frame = driver.find_element("id", "f")
+    driver.switch_to.frame(frame)
+    end = time.monotonic() + 30  # a hidden frame gets no animation frames: no "ready"
+    while not driver.execute_script("return !!(window.minemap && window.minemap.points)"):
+        assert time.monotonic() < end, "the map never started"
+        time.sleep(0.05)
+    time.sleep(0.2)
+    assert driver.execute_script("return window.minemap.map.getSize().x") == 0
+    assert driver.execute_script("return window.minemap.map.getZoom()") == 10
+    driver.switch_to.default_content()
+    driver.execute_script("document.getElementById('f').style.display = 'block'")
+    driver.switch_to.frame(frame)
+    end = time.monotonic() + 10
+    while not driver.execute_script("return window.minemap.map.getSize().x > 0"):
+        assert time.monotonic() < end, "the frame never got its size"
+        time.sleep(0.05)
+    time.sleep(0.2)
+    zoom, inside = driver.execute_script("""
+        var map = window.minemap.map, b = map.getBounds(), out = true;
+        var p = window.minemap.points.finds;
+        for (var i = 0; i < p.n; i++) { out = out && b.contains([p.lat[i], p.lng[i]]); }
+        return [map.getZoom(), out];""")
+    assert zoom is not None and zoom > 10 and inside is True
+    assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
+    driver.switch_to.default_content()

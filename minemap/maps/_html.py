@@ -175,6 +175,10 @@ RUNTIME_JS = r"""
   };
   function fit(map, bounds) {
     var size = map.getSize(), left = 12, right = 12, legend = state.legend;
+    if (size.x < 64 || size.y < 64) {
+      map.once("resize", function () { fit(map, bounds); });
+      return;
+    }
     var control = map.getContainer().querySelector(".leaflet-control-layers");
     var controlWidth = control ? control.offsetWidth + 10 : 0;
     if (legend && legend.offsetWidth + controlWidth > 0.55 * size.x) {

@@ -526,6 +526,10 @@ def test_browser_clusters_render_and_follow_the_date_filter(driver, evidence_pag
     # switched off in the layer control, a layer's markers leave the page
     driver.execute_script("window.minemap.map.removeLayer(window.minemap.layers.finds)")
     assert driver.execute_script("return document.querySelectorAll('.minemap-circle').length") == 0
+    assert driver.execute_script(_AT_ZOOM)[1] == {"markers": 0, "clusters": 0, "points": 0}
+    # and come back, clustered for the view they come back to
+    driver.execute_script("window.minemap.map.addLayer(window.minemap.layers.finds)")
+    assert driver.execute_script(_SHOWN)[1] == {"markers": 3, "clusters": 1, "points": 6}
     assert _errors(driver) == []
 
 

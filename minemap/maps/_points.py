@@ -377,6 +377,8 @@ POINTS_JS = r"""
     var padY = (view.max.y - view.min.y) / 2;
     var shown = {markers: 0, clusters: 0, points: 0};
     layer.group.clearLayers();
+    layer.shown = shown;
+    if (!map.hasLayer(layer.group)) { return; }
     clusters(layer, zoom).forEach(function (c) {
       var x = c.x * scale, y = c.y * scale;
       if (x < view.min.x - padX || x > view.max.x + padX || y < view.min.y - padY ||
@@ -390,7 +392,6 @@ POINTS_JS = r"""
       }
       shown.points += c.members.length;
     });
-    layer.shown = shown;
   }
   function legend(layer) {
     var members = [];
@@ -428,6 +429,7 @@ POINTS_JS = r"""
     state.points[data.n] = layer;
     state.drawn[data.n] = layer.n;
     state.layers[data.n] = group;
+    group.on("add", function () { render(layer); });
     legend(layer);
     render(layer);
   };
@@ -469,6 +471,8 @@ POINTS_CSS = """
   border: 2px solid #fff; box-shadow: 0 0 0 1px rgba(0, 0, 0, 0.55); }
 .minemap-cluster { display: flex; align-items: center; justify-content: center; color: #fff;
   font-weight: 700; font-size: 12px; line-height: 1; font-variant-numeric: tabular-nums; }
+.minemap-legend tr[data-layer="incidents"] td.ha, .minemap-legend tr[data-layer="finds"] td.ha {
+  white-space: normal; }
 .minemap-circle { border-radius: 50%; }
 .minemap-square { border-radius: 2px; }
 .minemap-dates { border: 1px solid #ccc; border-radius: 4px; margin: 8px 0 4px 0;

@@ -40,7 +40,8 @@ INFRASTRUCTURE_COLOUR = "#1A1A1A"
 RESIDENTIAL_COLOUR = "#999999"
 DISTRICT_COLOUR = "#707070"
 #: Order of the classes in every legend and layer control (the HTML map's and the static
-#: map's): threat levels high first, remaining and released, then priorities and context.
+#: map's): threat levels high first, remaining and released, field evidence (incidents and
+#: device finds), then priorities and context.
 LEGEND_ORDER = (
     "hazard-high",
     "hazard-medium",
@@ -52,6 +53,8 @@ LEGEND_ORDER = (
     "released-cleared",
     "released-reduced",
     "released-cancelled",
+    "incidents",
+    "finds",
     "priority",
     "roads",
     "infrastructure",

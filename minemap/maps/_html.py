@@ -175,6 +175,10 @@ RUNTIME_JS = r"""
   };
   function fit(map, bounds) {
     var size = map.getSize(), left = 12, right = 12, legend = state.legend;
+    if (size.x < 64 || size.y < 64) {
+      map.once("resize", function () { fit(map, bounds); });
+      return;
+    }
     var control = map.getContainer().querySelector(".leaflet-control-layers");
     var controlWidth = control ? control.offsetWidth + 10 : 0;
     if (legend && legend.offsetWidth + controlWidth > 0.55 * size.x) {
@@ -191,6 +195,7 @@ RUNTIME_JS = r"""
     map.fitBounds(bounds, {paddingTopLeft: [left, 12], paddingBottomRight: [right, 12],
                            animate: false});
   }
+  state.fit = fit;
   state.finish = function (map, view) {
     if (view && view.bounds) {
       fit(map, view.bounds);
@@ -481,8 +486,9 @@ CANVAS_JS = r"""
     state.layers[data.n] = group;
   };
   var finish = state.finish;
-  state.finish = function (map) {
+  state.finish = function (map, view) {
     var waiting = 0;
+    if (view && view.bounds) { state.fit(map, view.bounds); }
     function done() { waiting -= 1; if (waiting === 0) { finish(map); } }
     state.merged.forEach(function (m) {
       m.group.addLayer(m.layer);

@@ -34,6 +34,7 @@ from minemap._errors import GeometryTypeError, SchemaError
 from minemap.maps import _data as _map_data
 from minemap.maps import _geometry as _geo
 from minemap.maps import _grid, _html, _page
+from minemap.maps import _points as _pts
 from minemap.maps._data import (
     DISTRICT_COLOUR,
     INFRASTRUCTURE_COLOUR,
@@ -190,20 +191,23 @@ def _tip(rows: list | None) -> list[list] | None:
 
 # --------------------------------------------------------------------------- folium pieces
 class _Runtime(MacroElement):
-    """The map's CSS and JavaScript, the legend's placement and the scale bar."""
+    """The map's CSS and JavaScript, the legend's placement and the scale bar; with
+    ``points``, the clustering of point layers and, with ``dates``, their date filter."""
 
     _template = Template("""
 {% macro header(this, kwargs) %}<style>{{ this.css }}</style>{% endmacro %}
 {% macro script(this, kwargs) %}{{ this.js }}
 minemap.setup({{ this._parent.get_name() }}, {{ this.legend_id|tojson }});
-{% endmacro %}""")
+{% if this.dates %}minemap.setupDates({{ this.legend_id|tojson }});
+{% endif %}{% endmacro %}""")
 
-    def __init__(self, legend_id: str) -> None:
+    def __init__(self, legend_id: str, *, points: bool = False, dates: bool = False) -> None:
         super().__init__()
         self._name = "MinemapRuntime"
-        self.css = _html.RUNTIME_CSS
-        self.js = _html.RUNTIME_JS + _html.CANVAS_JS
+        self.css = _html.RUNTIME_CSS + (_pts.POINTS_CSS if points else "")
+        self.js = _html.RUNTIME_JS + _html.CANVAS_JS + (_pts.POINTS_JS if points else "")
         self.legend_id = legend_id
+        self.dates = points and dates
 
 
 class _Finish(MacroElement):
@@ -674,6 +678,23 @@ def _reference_layer(
     )
 
 
+_EVIDENCE_SECTION = "Field evidence"
+
+
+def _point_layer(item: _pts.PointLayer) -> _Layer:
+    """The switchable layer of incidents or device finds (clustered by the page)."""
+    kind = "square" if item.shape == "square" else "point"
+    symbol = {"fillColor": item.colour}
+    return _Layer(
+        item.key,
+        _swatch_name(kind, item.colour, item.label, symbol),
+        [item.block],
+        (kind, item.colour, item.label, item.value),
+        _EVIDENCE_SECTION,
+        symbol=symbol,
+    )
+
+
 def _public_layers(
     figures: Figures, cell_m: float, tolerance_m: float
 ) -> tuple[list[_Layer], _grid.Grid, np.ndarray]:
@@ -750,6 +771,11 @@ def _swatch(kind: str, colour: str, style: dict | None = None) -> str:
         shape = f'<rect x="2" y="2" width="18" height="10" fill="none" {stroke}/>'
     elif kind == "line":
         shape = f'<line x1="1" y1="7" x2="21" y2="7" {stroke}/>'
+    elif kind == "square":
+        shape = (
+            f'<rect x="6.5" y="2.5" width="9" height="9" rx="1" fill="{colour}" '
+            f'stroke="#FFFFFF" stroke-width="1"/>'
+        )
     else:
         shape = (
             f'<circle cx="11" cy="7" r="4" fill="{style.get("fillColor", colour)}" '
@@ -767,11 +793,19 @@ def _swatch_name(kind: str, colour: str, label: str, style: dict | None = None) 
 
 
 # ---------------------------------------------------------------------------------- legend
-def _legend_html(legend_id: str, title: str | None, layers: list[_Layer], notes: list[str]) -> str:
+def _legend_html(
+    legend_id: str,
+    title: str | None,
+    layers: list[_Layer],
+    notes: list[str],
+    dates: tuple[str, str] | None = None,
+) -> str:
     """The legend: sections of classes in the layer control's order, and a hide button.
 
     The button (a real ``<button>``, so it works from the keyboard) hides everything but
     the title; the runtime wires it up and starts the legend hidden on a small screen.
+    ``dates`` (first and last, ISO) adds the date filter of the point layers under their
+    section.
     """
     parts = [
         f'<div id="{legend_id}" class="minemap-legend leaflet-control" role="region" '
@@ -795,6 +829,8 @@ def _legend_html(legend_id: str, title: str | None, layers: list[_Layer], notes:
                 f'<td>{_html.text(label)}</td><td class="ha">{_html.text(value)}</td></tr>'
             )
         parts.append("</table>")
+        if section == _EVIDENCE_SECTION and dates is not None:
+            parts.append(_pts.dates_html(legend_id, *dates))
     for note in notes:
         parts.append(f'<p class="note">{_html.text(note)}</p>')
     parts.append("</div></div>")
@@ -811,6 +847,8 @@ def hazard_map(
     infrastructure: gpd.GeoDataFrame | str | os.PathLike | None = None,
     residential: gpd.GeoDataFrame | str | os.PathLike | None = None,
     districts: gpd.GeoDataFrame | str | os.PathLike | None = None,
+    incidents: gpd.GeoDataFrame | str | os.PathLike | None = None,
+    finds: gpd.GeoDataFrame | str | os.PathLike | None = None,
     title: str | None = None,
     tiles: str | None = "OpenStreetMap",
     attribution: str | None = None,
@@ -830,6 +868,17 @@ def hazard_map(
         Priority zones (polygons); every attribute column is shown in its tooltip.
     roads, infrastructure, residential, districts : geopandas.GeoDataFrame or path, optional
         Context layers (as from :func:`minemap.read_features`).
+    incidents, finds : geopandas.GeoDataFrame or path, optional
+        Incidents and device finds (as from ``minemap.io.evidence.read_incidents`` and
+        ``read_finds``; other input is read with them). Each is a switchable layer of
+        markers, clustered on the page at every zoom level (a cluster shows how many
+        incidents, or how many devices found, it holds; a single marker's tooltip shows
+        its id, date, device type, figures and activity or release), with its totals in
+        the legend. A date filter in the legend shows only the points dated within the
+        chosen range (all dates at first); clusters and legend totals follow it. A public
+        map (``public_grid_m``) leaves both out: the exact position of a victim or a
+        device is what a public map must not give, and a count in a grid cell can still
+        point at one household's field.
     title : str, optional
         Shown at the top of the legend and as the page title.
     tiles : str or None, default "OpenStreetMap"
@@ -868,6 +917,8 @@ def hazard_map(
     """
     given = (roads, infrastructure, residential, districts, priority)
     drawn = 1 if public_grid_m is not None else 2 + (releases is not None)
+    if public_grid_m is None:  # a public map leaves incidents and finds out
+        drawn += (incidents is not None) + (finds is not None)
     total = 3 + drawn + sum(layer is not None for layer in given)
     with _progress.task("Map", total, unit="stage") as bar:
         hazards = _as_hazards(
@@ -898,6 +949,11 @@ def hazard_map(
             )
         }
         zones = _as_priority(priority)
+        evidence = {
+            kind: _pts.as_evidence(src, kind)
+            for kind, src in (("incidents", incidents), ("finds", finds))
+            if src is not None and public_grid_m is None
+        }
         bar.update()
         bar.set_description("Map (hectares and remaining land)")
         figs = _map_data.figures(hazards, releases)
@@ -906,7 +962,7 @@ def hazard_map(
 
         # one central longitude for every layer: data across 180° is drawn on one side of it
         extents = [_geo.project(figs.work, figs.work_crs, _WGS84)]
-        for layer in (releases, zones):
+        for layer in (releases, zones, *evidence.values()):
             if layer is not None:
                 extents.append(_geo.project(_geoms(layer), layer.crs, _WGS84))
         extent = np.concatenate(extents)
@@ -923,6 +979,10 @@ def hazard_map(
                 public_grid_m,
                 bar,
             )
+            points = [_pts.point_layer(gdf, kind) for kind, gdf in evidence.items()]
+            for item in points:
+                layers.append(_point_layer(item))
+                bar.update()
             bounds = (
                 _geo.to_lonlat(public[1], _WGS84)
                 if public is not None
@@ -941,6 +1001,14 @@ def hazard_map(
                 f"Layers with more than {feature_budget:,} features are drawn merged "
                 "per class; hover shows class totals."
             )
+        undated = _pts.undated_note(points)
+        if undated:
+            notes.append(undated)
+        if public_grid_m is not None and (incidents is not None or finds is not None):
+            notes.append(
+                "Incidents and device finds are left out of a public map: their exact "
+                "positions are withheld."
+            )
 
         bar.set_description("Map (page)")
         fmap = _build_map(
@@ -950,8 +1018,10 @@ def hazard_map(
             tiles=tiles,
             attribution=attribution,
             canvas=merged
-            or sum(len(b["f"]) for lyr in layers for b in lyr.blocks) > feature_budget,
+            or sum(len(b["f"]) for lyr in layers for b in lyr.blocks if b["t"] != "points")
+            > feature_budget,
             notes=notes,
+            dates=_pts.date_range(points),
         )
         info: dict[str, Any] = {"summary": figs.table, RELEASED_OUTSIDE_HA: figs.outside_ha}
         if public is not None:
@@ -1017,6 +1087,7 @@ def _build_map(
     attribution: str | None,
     canvas: bool,
     notes: list[str],
+    dates: tuple[str, str] | None = None,
 ) -> folium.Map:
     xmin, ymin, xmax, ymax = (round(float(v), 5) for v in shapely.total_bounds(bounds))
     fmap = folium.Map(
@@ -1038,14 +1109,15 @@ def _build_map(
             tiles, attr=attribution, name="Basemap", control=False, max_zoom=19
         ).add_to(fmap)
     legend_id = "minemap-legend"
-    _Runtime(legend_id).add_to(fmap)
+    points = any(b["t"] == "points" for layer in layers for b in layer.blocks)
+    _Runtime(legend_id, points=points, dates=dates is not None).add_to(fmap)
     for layer in layers:
         group = folium.FeatureGroup(name=layer.name, show=layer.show)
         for block in layer.blocks:
             group.add_child(_DataLayer(block))
         group.add_to(fmap)
     _LayerControl([layer.name for layer in sorted(layers, key=_control_rank)]).add_to(fmap)
-    _Legend(_legend_html(legend_id, title, layers, notes)).add_to(fmap)
+    _Legend(_legend_html(legend_id, title, layers, notes, dates)).add_to(fmap)
     _Finish([[ymin, xmin], [ymax, xmax]]).add_to(fmap)
     _html.stabilise_ids(fmap.get_root())
     return fmap

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 import geopandas as gpd
 import numpy as np
+import pyproj
 import shapely
 
 from minemap import _progress
@@ -21,6 +22,7 @@ from minemap import io as _io
 from minemap._extras import require
 from minemap.maps import _data as _map_data
 from minemap.maps import _geometry as _geo
+from minemap.maps import _points as _pts
 from minemap.maps import _world
 from minemap.maps._data import (
     DISTRICT_COLOUR,
@@ -57,6 +59,7 @@ if TYPE_CHECKING:
     from minemap.io import FeatureKind
 
 Layer: TypeAlias = gpd.GeoDataFrame | str | os.PathLike
+_WGS84 = pyproj.CRS.from_epsg(4326)
 
 
 def _nice_length(span: float) -> float:
@@ -130,6 +133,8 @@ def plot_map(
     infrastructure: Layer | None = None,
     residential: Layer | None = None,
     districts: Layer | None = None,
+    incidents: Layer | None = None,
+    finds: Layer | None = None,
     title: str | None = None,
     figsize: tuple[float, float] = (10.0, 8.0),
     ax: Axes | None = None,
@@ -140,6 +145,10 @@ def plot_map(
     ----------
     hazards, releases, priority, roads, infrastructure, residential, districts
         As for :func:`minemap.maps.hazard_map`.
+    incidents, finds : geopandas.GeoDataFrame or path, optional
+        Incidents (small squares) and device finds (small dots), as for
+        :func:`minemap.maps.hazard_map`; the legend gives their totals. Every point is
+        drawn (a static map has no clusters and no date filter).
     title : str, optional
         Figure title.
     figsize : (float, float), default (10, 8)
@@ -166,7 +175,7 @@ def plot_map(
 
     from minemap._figures import new_figure
 
-    given = (districts, residential, releases, priority, roads, infrastructure)
+    given = (districts, residential, releases, priority, roads, infrastructure, incidents, finds)
     total = 4 + sum(layer is not None for layer in given)  # inputs, figures, hazards, frame
     with _progress.task("Static map", total, unit="stage") as bar:
         hz = _as_hazards(
@@ -343,8 +352,42 @@ def plot_map(
                 label="Infrastructure",
             )
             bar.update()
+        evidence_xy = []
+        for kind, source in (("incidents", incidents), ("finds", finds)):
+            gdf = _pts.as_evidence(source, kind)
+            if gdf is None:
+                continue
+            item = _pts.point_layer(gdf, kind)
+            xy = shapely.get_coordinates(shown_in.project(item.lonlat, _WGS84))
+            marker = "s" if item.shape == "square" else "o"
+            ax.scatter(
+                xy[:, 0],
+                xy[:, 1],
+                s=22,
+                marker=marker,
+                color=item.colour,
+                edgecolors="white",
+                linewidths=0.5,
+                zorder=12,
+            )
+            handles[kind] = Line2D(
+                [],
+                [],
+                color=item.colour,
+                marker=marker,
+                markeredgecolor="white",
+                linestyle="",
+                markersize=5,
+                label=f"{item.label} ({item.value})",
+            )
+            evidence_xy.append(xy)
+            bar.update()
 
         bar.set_description("Static map (frame and legend)")
+        if evidence_xy:  # the view holds every incident and find too
+            every = np.concatenate(evidence_xy)
+            xmin, ymin = min(xmin, every[:, 0].min()), min(ymin, every[:, 1].min())
+            xmax, ymax = max(xmax, every[:, 0].max()), max(ymax, every[:, 1].max())
         bounds: tuple[float, ...] = (xmin, ymin, xmax, ymax)
         if shown_in.world:
             bounds = _world_frame(ax, shown_in, bounds, pieces)

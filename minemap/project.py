@@ -538,7 +538,7 @@ class Project:
             self.releases,
             districts=self.districts,
             **self.features,
-            **options,
+            **{**self._evidence_points, **options},
         )
 
     @_warns_at_caller

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 import pytest
 from test_maps_interactive import _data_blocks, _districts, _hazards, _releases, _roads
@@ -164,3 +165,30 @@ def test_public_grid_beyond_its_budget_is_refused_before_any_work(files, tmp_pat
     err = capsys.readouterr().err
     assert status == 2 and "--public-grid 0.01" in err and "cells" in err
     assert not out.exists()
+
+
+def test_map_command_draws_the_sample_incidents_and_finds(tmp_path, capsys):
+    sample = Path(__file__).resolve().parents[1] / "sample_data"
+    out = tmp_path / "map.html"
+    status = run(
+        [
+            "map",
+            str(sample / "hazards.geojson"),
+            "--released",
+            str(sample / "releases.geojson"),
+            "--incidents",
+            str(sample / "incidents.csv"),
+            "--finds",
+            str(sample / "finds.geojson"),
+            "--offline",
+            "-o",
+            str(out),
+        ]
+    )
+    assert status == 0, capsys.readouterr().err
+    page = out.read_text()
+    incidents = pd.read_csv(sample / "incidents.csv")
+    finds = gpd.read_file(sample / "finds.geojson")
+    assert f"{len(incidents)} incidents" in page
+    assert f"{int(finds['device_count'].sum())} devices in {len(finds)} finds" in page
+    assert "http://" not in page and "https://" not in page  # nothing fetched offline

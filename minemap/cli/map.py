@@ -55,6 +55,8 @@ def cmd_map(args: argparse.Namespace, records: list[warnings.WarningMessage]) ->
             tolerance_m=args.tolerance,
             feature_budget=args.feature_budget,
             public_grid_m=args.public_grid,
+            incidents=helpers.read_evidence_option(args, "incidents"),
+            finds=helpers.read_evidence_option(args, "finds"),
             **context,
         )
     page = map_html(fmap, offline=args.offline)
@@ -92,6 +94,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         options.add_feature_layer(group, kind, what)
         if kind != "districts":
             options.add_osm_tags(group, kind)
+    evidence = parser.add_argument_group(
+        "field evidence (clustered markers with a date filter; left out of --public-grid maps)"
+    )
+    options.add_evidence_layer(evidence, "incidents")
+    options.add_evidence_layer(evidence, "finds")
     options.add_output(
         parser,
         required=True,

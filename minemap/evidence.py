@@ -542,7 +542,8 @@ def _unit_table(
     unit_method = np.zeros(ids.size, dtype=np.intp)
     unit_method[where] = method
     slot = np.searchsorted(ids, find_units)
-    devices = np.bincount(slot, weights=find_devices, minlength=ids.size)
+    known = (slot < ids.size) & (ids[np.minimum(slot, ids.size - 1)] == find_units)
+    devices = np.bincount(slot[known], weights=find_devices[known], minlength=ids.size)
     record = ids // n_cells
     names = releases[RELEASE_ID].astype(str).to_numpy()
     label = np.where(record < len(names), names[np.minimum(record, len(names) - 1)], "")
@@ -816,6 +817,10 @@ def device_density(
         raise SchemaError(
             f"{option_hint('draws', repr(draws))} is not a number of draws; give a whole "
             f"number from 1 to {MAX_DRAWS:,}, e.g. 1000."
+        )
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise SchemaError(
+            f"{option_hint('seed', repr(seed))} is not a seed; give a whole number ≥ 0."
         )
     run = _density_pass(
         hazards,
@@ -1163,6 +1168,8 @@ def estimate_remaining_devices(
 # record accuracy
 # ------------------------------------------------------------------------------------------
 
+#: Records a notebook shows of a :class:`RecordAccuracy` (all are in ``.records``).
+_HTML_RECORDS = 20
 #: What each status and figure of :func:`record_accuracy` means.
 DEFINITIONS: dict[str, str] = {
     "record": (
@@ -1252,9 +1259,11 @@ class RecordAccuracy:
             f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>"
             for k, v in self.definitions.items()
         )
+        shown = self.records.head(_HTML_RECORDS)
+        caption = f"Records ({len(shown)} of {len(self.records):,} shown)"
         return (
             f"<div>{table_html(self.summary, caption='Record accuracy')}"
-            f"{table_html(self.records)}<dl>{terms}</dl></div>"
+            f"{table_html(shown, caption=caption)}<dl>{terms}</dl></div>"
         )
 
 

@@ -299,6 +299,33 @@ def test_no_find_hectares_are_the_release_records_that_found_nothing():
     )
 
 
+def test_no_find_hectares_when_most_records_found_something():
+    # the records without a find are measured (the smaller set); same definition
+    hz = hazards_of([cell(0, 0, 300, 100), cell(0, 200, 100, 300)], ["high", "low"])
+    rl = releases_of(
+        [cell(0, 0, 100, 100), cell(100, 0, 200, 100), cell(200, 0, 300, 100)]
+        + [cell(0, 200, 100, 300)],
+        ["cleared", "cleared", "cleared", "reduced"],
+    )
+    finds = make_finds([at(50, 50), at(150, 50), at(50, 250)])
+    table = evidence.device_density(hz, rl, finds)
+    cleared = row(table, "high", "cleared")
+    third = oracle.area_ha(cell(200, 0, 300, 100), UTM)
+    assert cleared["no_find_ha"] == pytest.approx(third, rel=oracle.REL)
+    assert row(table, "low", "reduced")["no_find_ha"] == 0.0
+    assert row(table, "total", "total")["no_find_ha"] == pytest.approx(third, rel=oracle.REL)
+
+
+def test_finds_in_another_crs_land_in_the_same_pieces(overlapping):
+    hz, rl = overlapping
+    points = [at(75, 50), at(175, 50), at(225, 50), at(275, 50)]
+    here = evidence.device_density(hz, rl, make_finds(points, counts=[1, 2, 3, 4]))
+    lonlat = gpd.GeoSeries(points, crs=UTM).to_crs(4326)
+    there = evidence.device_density(hz, rl, make_finds(list(lonlat), counts=[1, 2, 3, 4], crs=4326))
+    pd.testing.assert_frame_equal(here, there)
+    assert row(there, "low", "reduced")["devices"] == 3
+
+
 def test_one_record_over_two_levels_is_judged_per_level():
     hz = hazards_of([cell(0, 0, 100, 100), cell(100, 0, 200, 100)], ["high", "low"])
     rl = releases_of([cell(0, 0, 200, 100)], ["cleared"])
@@ -408,6 +435,7 @@ def test_inputs_are_not_modified(overlapping):
         ({"confidence": "high"}, "confidence='high'"),
         ({"interval": "normal"}, r"interval='normal' is not an interval method"),
         ({"draws": 0}, "draws=0 is not a number of draws"),
+        ({"seed": -1}, "seed=-1 is not a seed"),
     ],
 )
 def test_options_are_checked(overlapping, options, message):

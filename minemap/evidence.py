@@ -280,18 +280,19 @@ def _best(keys: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
 def _locate_finds(
     points: np.ndarray,
     hazard_work: np.ndarray,
-    precedence: np.ndarray,
+    level: np.ndarray,
+    group: np.ndarray,
     release_work: np.ndarray,
     release_method: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The hazard piece and release piece of the released piece holding each find.
 
-    ``precedence`` ranks hazard pieces (lower wins: threat level, then group). Returns
-    ``(hazard, release)`` per point: ``(-1, -1)`` outside every hazard, ``(h, -1)`` in hazard
-    land that no release holds. Pieces are closed sets; a point on a shared edge goes to the
-    released piece first, then to the lowest ``(precedence, method)``. Points inside one
-    hazard piece and one release piece (nearly all) need no overlay; only points on an
-    edge have their candidate pieces intersected.
+    ``level`` and ``group`` rank the hazard pieces (threat level index and group number).
+    Returns ``(hazard, release)`` per point: ``(-1, -1)`` outside every hazard, ``(h, -1)``
+    in hazard land that no release holds. Pieces are closed sets; a point on a shared edge
+    goes to a released piece first, then to the highest threat level, the strongest method
+    and the first group. Points inside one hazard piece and one release piece (nearly all)
+    need no overlay; only points on an edge have their candidate pieces intersected.
     """
     n = len(points)
     hazard = np.full(n, -1, dtype=np.intp)
@@ -310,8 +311,9 @@ def _locate_finds(
         r_inside = np.zeros(n, dtype=np.intp)
     h_count = np.bincount(hf, minlength=n)
     r_count = np.bincount(rf, minlength=n)
+    n_groups = int(group.max()) + 1
     # best hazard piece of each point (used where no released piece holds it)
-    best_h = _best(precedence[hp], hf, n)
+    best_h = _best(level[hp].astype(np.int64) * n_groups + group[hp], hf, n)
     in_hazard = best_h >= 0
     hazard[in_hazard] = hp[best_h[in_hazard]]
     simple = (h_count == 1) & (h_inside == 1) & (r_count == 1) & (r_inside == 1)
@@ -329,7 +331,7 @@ def _locate_finds(
         shared = polygonal_parts(robust(shapely.intersection, hazard_work[h], release_work[r]))
         holds = shapely.intersects(shared, points[f])
         f, h, r = f[holds], h[holds], r[holds]
-        key = precedence[h].astype(np.int64) * _N_METHODS + release_method[r]
+        key = (level[h].astype(np.int64) * _N_METHODS + release_method[r]) * n_groups + group[h]
         pick = _best(key, f, n)
         got = np.flatnonzero(pick >= 0)
         hazard[got] = h[pick[got]]
@@ -472,12 +474,13 @@ def _density_pass(
     level = pieces.attrs[THREAT_LEVEL].map({v: k for k, v in enumerate(THREAT_LEVELS)})
     level = level.to_numpy().astype(np.intp)
     cell = group * _N_LEVELS + level
-    precedence = level * n_groups + group  # highest level first, then the first group
 
     considered = _finds_as_of(finds, stamp)
     points = _crs.to_crs_dense(considered.geometry, pieces.work_crs)
     devices = considered[DEVICE_COUNT].to_numpy(dtype=np.int64)
-    h, r = _locate_finds(points, pieces.work, precedence, parts.release_work, parts.release_method)
+    h, r = _locate_finds(
+        points, pieces.work, level, group, parts.release_work, parts.release_method
+    )
     released = r >= 0
     outside = h < 0
     unreleased = (h >= 0) & ~released

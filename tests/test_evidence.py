@@ -253,6 +253,16 @@ def test_a_find_on_a_shared_edge_between_groups_counts_once():
     assert row(table, "medium", "cleared", district="all")["devices"] == 9
 
 
+def test_on_a_shared_edge_the_stronger_method_comes_before_the_group():
+    hz = hazards_of(
+        [cell(0, 0, 100, 100), cell(100, 0, 200, 100)], ["high", "high"], district=["A", "B"]
+    )
+    rl = releases_of([cell(0, 0, 100, 100), cell(100, 0, 200, 100)], ["reduced", "cleared"])
+    table = evidence.device_density(hz, rl, make_finds([at(100, 50)]), by="district")
+    assert row(table, "high", "cleared", district="B")["devices"] == 1
+    assert row(table, "high", "total", district="A")["devices"] == 0
+
+
 def test_finds_outside_every_hazard_are_counted_and_warned(overlapping):
     hz, rl = overlapping
     finds = make_finds([at(75, 50), at(1_000, 50), at(2_000, 2_000)], counts=[1, 2, 3])

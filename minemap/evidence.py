@@ -379,7 +379,6 @@ class _Units:
     method: np.ndarray
     area_ha: np.ndarray
     devices: np.ndarray
-    order_key: np.ndarray  # release id: resampling does not depend on row order
 
 
 @gc_paused()
@@ -539,7 +538,8 @@ def _unit_table(
     releases: gpd.GeoDataFrame,
     n_cells: int,
 ) -> _Units:
-    """One row per unit: its cell, method, released hectares and devices found."""
+    """One row per unit: its cell, method, released hectares and devices found, ordered by
+    release id (so that resampling does not depend on the row order of the releases)."""
     ids, where = np.unique(unit, return_inverse=True)
     area = np.bincount(where, weights=m2, minlength=ids.size) / _M2_PER_HA
     unit_method = np.zeros(ids.size, dtype=np.intp)
@@ -550,16 +550,13 @@ def _unit_table(
     record = ids // n_cells
     names = releases[RELEASE_ID].astype(str).to_numpy()
     label = np.where(record < len(names), names[np.minimum(record, len(names) - 1)], "")
-    # a stable order that does not depend on the row order of the releases
-    order_key = pd.Series(label).str.cat(pd.Series((ids % n_cells).astype(str)), sep="|")
-    order = np.argsort(order_key.to_numpy(dtype=str), kind="stable")
+    order = np.lexsort((ids % n_cells, label))
     keep = order[area[order] > 0]
     return _Units(
         cell=(ids % n_cells)[keep],
         method=unit_method[keep],
         area_ha=area[keep],
         devices=devices[keep],
-        order_key=order_key.to_numpy()[keep],
     )
 
 
@@ -649,7 +646,7 @@ def _density_table(
     else:
         assert run.units is not None
         bounds = [
-            _bootstrap(run.units, sel, run.n_groups, confidence, draws, [seed, k])
+            _bootstrap(run.units, sel, confidence, draws, [seed, k])
             for k, sel in enumerate(table["_sel"])
         ]
         table[DEVICES_PER_HA_LOW] = [b[0] for b in bounds]
@@ -661,7 +658,6 @@ def _density_table(
 def _bootstrap(
     units: _Units,
     sel: tuple[object, object, object],
-    n_groups: int,
     confidence: float,
     draws: int,
     seed: list[int],

@@ -975,17 +975,19 @@ def _estimate_rows(
 
 def _total_row(
     part: pd.DataFrame,
-    group: Mapping[str, object],
+    summary_row: pd.Series,
+    group_columns: Sequence[str],
     confidence: float,
     sources: Mapping[tuple[object, ...], tuple[float, float, str]],
 ) -> dict[str, object]:
-    """The total of some estimate rows: the sum of estimates, with the interval of a weighted
-    sum of the Poisson counts they come from (rows sharing a density add their weights)."""
-    row: dict[str, object] = dict(group)
+    """The total of some estimate rows (its summary row gives the group and the remaining
+    hectares): the sum of estimates, with the interval of a weighted sum of the Poisson
+    counts they come from (rows sharing a density add their weights)."""
+    row: dict[str, object] = {c: summary_row[c] for c in group_columns}
     row.update(
         {
             THREAT_LEVEL: TOTAL,
-            REMAINING_HA: float(part[REMAINING_HA].sum()),
+            REMAINING_HA: float(summary_row[REMAINING_HA]),
             DENSITY_DEVICES: math.nan,
             DENSITY_HA: math.nan,
             DEVICES_PER_HA: math.nan,
@@ -1135,16 +1137,18 @@ def estimate_remaining_devices(
     group_columns = list(summary.columns[: summary.columns.get_loc(THREAT_LEVEL)])
     sources = _density_sources(run, density, group_columns, method)
     rows = _estimate_rows(summary, group_columns, sources, confidence)
+    # the summary's blocks: each group's levels and total, then (grouped) the grand total
     blocks = []
+    for b in range(len(rows) // _N_LEVELS):
+        part = rows.iloc[_N_LEVELS * b : _N_LEVELS * (b + 1)]
+        total = summary.iloc[(_N_LEVELS + 1) * b + _N_LEVELS]
+        blocks += [
+            part,
+            pd.DataFrame([_total_row(part, total, group_columns, confidence, sources)]),
+        ]
     if group_columns:
-        for _, part in rows.groupby(group_columns, sort=False, dropna=False):
-            group = {c: part[c].iloc[0] for c in group_columns}
-            blocks.append(part)
-            blocks.append(pd.DataFrame([_total_row(part, group, confidence, sources)]))
-        grand = {c: "all" for c in group_columns}
-        blocks.append(pd.DataFrame([_total_row(rows, grand, confidence, sources)]))
-    else:
-        blocks = [rows, pd.DataFrame([_total_row(rows, {}, confidence, sources)])]
+        grand = _total_row(rows, summary.iloc[-1], group_columns, confidence, sources)
+        blocks.append(pd.DataFrame([grand]))
     table = pd.concat(blocks, ignore_index=True).drop(columns=["_source", "_weight"])
     table.attrs.clear()
     table.attrs["confidence"] = confidence
@@ -1442,9 +1446,10 @@ def record_accuracy(
     Notes
     -----
     A find counts for a record when its geodesic distance to the record (0 inside a
-    perimeter) is at most ``tolerance_m``: candidates are looked for in true-metre buffers
-    (:func:`minemap.priority._true_buffers`) a little wider than the tolerance, then
-    measured exactly. Released shares are measured in true hectares. No figure depends on
+    perimeter) is at most ``tolerance_m``: candidates are looked for in buffers of true
+    metres (made as for priority zones) a little wider than the tolerance, then measured
+    exactly. Any find counts, dated or not: finds come from clearance and survey. Released
+    shares are measured in true hectares, released land counted once. No figure depends on
     the order of the records.
 
     Examples

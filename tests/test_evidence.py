@@ -515,6 +515,7 @@ def test_remaining_devices_per_level(two_levels):
     assert table.loc["low", "reason"] == "no cleared land of this level"
     total = table.loc["total"]
     assert np.isnan(total["devices_estimate"]) and total["reason"] == "no estimate for low"
+    assert total["remaining_ha"] == summary.loc["total", "remaining_ha"]
 
 
 def test_the_total_interval_is_fay_feuer_not_a_sum_of_bounds(two_levels):
@@ -558,9 +559,23 @@ def test_an_ungrouped_density_serves_every_group(two_levels):
     table = evidence.estimate_remaining_devices(hz, rl, None, density=national, by="district")
     high = row(table.assign(method="-"), "high", "-", district="A")
     assert high["density_devices"] == 25
+    summary = minemap.land_release_summary(hz, rl, by="district")
+    assert table[["district", "threat_level"]].values.tolist() == (
+        summary[["district", "threat_level"]].values.tolist()
+    )
+    assert table["remaining_ha"].tolist() == summary["remaining_ha"].tolist()
     grand = table[(table.district == "all")].iloc[0]
     per_level = table[table.threat_level.isin(["high", "medium"])]
     assert grand["devices_estimate"] == pytest.approx(per_level["devices_estimate"].sum())
+    # both groups take the one national density: their counts are one, not two
+    weights = (
+        (per_level["remaining_ha"] / per_level["density_ha"])
+        .groupby(per_level["threat_level"])
+        .sum()
+    )
+    assert (grand["devices_low"], grand["devices_high"]) == pytest.approx(
+        fay_feuer([25, 4], [weights["high"], weights["medium"]]), rel=1e-9
+    )
 
 
 def test_the_density_method_can_be_chosen(two_levels):

@@ -788,6 +788,50 @@ def test_every_find_counts_once_and_densities_are_sane(scene, by):
     assert (table["no_find_ha"] <= table["released_ha"]).all()
 
 
+def expected_cell(point, hz, rl):
+    """(district, level, method) of a point inside every box it touches, by the area rules:
+    the highest level, the first hazard of it in row order, the strongest method."""
+    holding = hz[hz.contains(point)]
+    if holding.empty:
+        return "outside"
+    rank = holding["threat_level"].map(oracle.LEVELS.index)
+    first = holding.loc[rank == rank.min()].iloc[0]
+    methods = rl.loc[rl.contains(point), "method"]
+    if methods.empty:
+        return "unreleased"
+    method = min(methods, key=oracle.METHODS.index)
+    return (first["district"], first["threat_level"], method)
+
+
+@SETTINGS
+@given(scenes())
+def test_finds_inside_pieces_go_where_the_area_rules_say(scene):
+    hz, rl, finds = scene
+    # keep the finds off every edge: odd multiples of half a grid cell
+    inside = [
+        at(
+            GRID / 2 * (2 * round((p.x - X0) / GRID) + 1),
+            GRID / 2 * (2 * round((p.y - Y0) / GRID) + 1),
+        )
+        for p in finds.geometry
+    ]
+    finds = finds.set_geometry(inside)
+    table = quiet(evidence.device_density, hz, rl, finds, by="district")
+    expected: dict = {}
+    for point, count in zip(finds.geometry, finds["device_count"], strict=True):
+        key = expected_cell(point, hz, rl)
+        expected[key] = expected.get(key, 0) + count
+    assert table.attrs["devices_outside"] == expected.pop("outside", 0)
+    assert table.attrs["devices_in_unreleased"] == expected.pop("unreleased", 0)
+    cells = table[
+        (table.threat_level != "total") & (table.method != "total") & (table.district != "all")
+    ]
+    found = {
+        (r.district, r.threat_level, r.method): r.devices for r in cells.itertuples() if r.devices
+    }
+    assert found == {k: v for k, v in expected.items() if v}
+
+
 @SETTINGS
 @given(
     st.lists(

@@ -119,6 +119,17 @@ TYPE_AGREES = "type_agrees"
 NEAREST_FIND_M = "nearest_find_m"
 RELEASED_SHARE = "released_share"
 
+#: Columns of :func:`device_density` after the group columns, ``threat_level`` and ``method``.
+DENSITY_COLUMNS: tuple[str, ...] = (
+    RELEASED_HA,
+    DEVICES,
+    FINDS,
+    DEVICES_PER_HA,
+    DEVICES_PER_HA_LOW,
+    DEVICES_PER_HA_HIGH,
+    NO_FIND_HA,
+    PERCENT_NO_FIND,
+)
 #: Record statuses of :func:`record_accuracy`.
 STATUSES: tuple[str, ...] = ("confirmed", "inaccurate", "unverified")
 #: Interval methods of :func:`device_density`.
@@ -652,7 +663,7 @@ def _density_table(
         table[DEVICES_PER_HA_LOW] = [b[0] for b in bounds]
         table[DEVICES_PER_HA_HIGH] = [b[1] for b in bounds]
         table.loc[~positive, [DEVICES_PER_HA_LOW, DEVICES_PER_HA_HIGH]] = np.nan
-    return table.drop(columns="_sel")
+    return table[[*run.group_columns, THREAT_LEVEL, METHOD, *DENSITY_COLUMNS]]
 
 
 def _bootstrap(
@@ -752,10 +763,10 @@ def device_density(
         (then ``total``), one row per release method (then ``total``). Columns: the group
         columns, ``threat_level``, ``method``, ``released_ha`` (exactly the released hectares
         of :func:`minemap.land_release_summary`), ``devices`` (sum of ``device_count``),
-        ``finds`` (find records), ``no_find_ha``, ``devices_per_ha``,
-        ``percent_no_find``, ``devices_per_ha_low``, ``devices_per_ha_high``. Densities are
-        NaN where nothing was released. ``attrs`` holds ``interval`` (the method and its
-        assumption), ``confidence``, ``finds_total``, ``devices_total``,
+        ``finds`` (find records), ``devices_per_ha``, ``devices_per_ha_low``,
+        ``devices_per_ha_high``, ``no_find_ha`` and ``percent_no_find``. Densities and
+        percentages are NaN where nothing was released. ``attrs`` holds ``interval`` (the
+        method and its assumption), ``confidence``, ``finds_total``, ``devices_total``,
         ``finds_outside`` and ``devices_outside`` (outside every hazard),
         ``finds_in_unreleased`` and ``devices_in_unreleased`` (in hazard land no release
         holds), ``finds_after_as_of``, ``released_outside_hazards_ha``, ``as_of`` and

@@ -36,7 +36,7 @@ from __future__ import annotations
 import importlib
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -180,43 +180,25 @@ def _as_evidence(layer: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
     return read(layer)  # type: ignore[operator]
 
 
+def _number(value: object, name: str, ok: Callable[[float], bool], what: str, fix: str) -> float:
+    """``value`` as a float if ``ok`` accepts it; otherwise a SchemaError naming the option."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        number = math.nan
+    if isinstance(value, bool) or not (math.isfinite(number) and ok(number)):
+        raise SchemaError(f"{option_hint(name, repr(value))} is not {what}; {fix}")
+    return number
+
+
 def _check_confidence(confidence: object) -> float:
-    try:
-        value = float(confidence)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        value = math.nan
-    if isinstance(confidence, bool) or not 0.0 < value < 1.0:
-        raise SchemaError(
-            f"{option_hint('confidence', repr(confidence))} is not a confidence level; give "
-            "a number between 0 and 1, e.g. 0.95."
-        )
-    return value
-
-
-def _check_share(value: object, name: str) -> float:
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        number = math.nan
-    if isinstance(value, bool) or not 0.0 < number <= 1.0:
-        raise SchemaError(
-            f"{option_hint(name, repr(value))} is not a share; give a number above 0 and at "
-            "most 1, e.g. 0.5."
-        )
-    return number
-
-
-def _check_metres(value: object, name: str) -> float:
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        number = math.nan
-    if isinstance(value, bool) or not (math.isfinite(number) and number >= 0):
-        raise SchemaError(
-            f"{option_hint(name, repr(value))} is not a distance; give metres as a number "
-            "≥ 0, e.g. 50."
-        )
-    return number
+    return _number(
+        confidence,
+        "confidence",
+        lambda v: 0.0 < v < 1.0,
+        "a confidence level",
+        "give a number between 0 and 1, e.g. 0.95.",
+    )
 
 
 def _finds_as_of(finds: gpd.GeoDataFrame, stamp: pd.Timestamp | None) -> gpd.GeoDataFrame:
@@ -1484,8 +1466,16 @@ def record_accuracy(
     >>> [round(float(d), 1) for d in result.records["nearest_find_m"]]
     [40.0, 60.0]
     """
-    tolerance = _check_metres(tolerance_m, "tolerance_m")
-    share_needed = _check_share(min_released_share, "min_released_share")
+    tolerance = _number(
+        tolerance_m, "tolerance_m", lambda v: v >= 0, "a distance", "give metres ≥ 0, e.g. 50."
+    )
+    share_needed = _number(
+        min_released_share,
+        "min_released_share",
+        lambda v: 0.0 < v <= 1.0,
+        "a share",
+        "give a number above 0 and at most 1, e.g. 0.5.",
+    )
     chosen = _check_methods(methods)
     records = _as_evidence(records, "records")
     finds = _as_evidence(finds, "finds")

@@ -48,6 +48,7 @@ REFERENCE_MODULES = (
     "minemap.stats",
     "minemap.priority",
     "minemap.ranking",
+    "minemap.evidence",
     "minemap.planning",
     "minemap.maps",
     "minemap.synthetic",

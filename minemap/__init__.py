@@ -59,6 +59,9 @@ _LAZY = {
     "release_mix": "minemap.planning",
     "historic_rate": "minemap.planning",
     "compare_plans": "minemap.planning",
+    "device_density": "minemap.evidence",
+    "estimate_remaining_devices": "minemap.evidence",
+    "record_accuracy": "minemap.evidence",
 }
 
 
@@ -90,6 +93,9 @@ __all__ = [
     "SchemaError",
     "area_frame",
     "compare_plans",
+    "device_density",
+    "estimate_remaining_devices",
+    "record_accuracy",
     "hazard_map",
     "open_project",
     "historic_rate",

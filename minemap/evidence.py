@@ -33,7 +33,6 @@ resamples the release records instead (seeded), which keeps each record's device
 
 from __future__ import annotations
 
-import importlib
 import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -50,6 +49,7 @@ from minemap import _validate
 from minemap import crs as _crs
 from minemap._errors import DataWarning, SchemaError, option_hint
 from minemap._overlay import gc_paused, intersecting_pairs, polygonal_parts, robust
+from minemap.io.evidence import evidence_layer
 from minemap.nearest import FeatureIndex, regional_distances_m
 from minemap.priority import AFFINE_TOLERANCE, _affine_frames, _true_buffers
 from minemap.ranking import _in_shared_frame
@@ -173,11 +173,7 @@ _BOOTSTRAP_NOTE = (
 
 def _as_evidence(layer: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
     """The layer as its reader returns it (validated once; a read layer passes as it is)."""
-    if layer.attrs.get("minemap") == kind:
-        return layer
-    readers = importlib.import_module("minemap.io.evidence")
-    read: object = getattr(readers, f"read_{kind}")
-    return read(layer)  # type: ignore[operator]
+    return evidence_layer(layer, kind)
 
 
 def _number(value: object, name: str, ok: Callable[[float], bool], what: str, fix: str) -> float:

@@ -52,6 +52,7 @@ from minemap import crs as _crs
 from minemap import priority as _priority
 from minemap._errors import FormatError, InputFileError, SchemaError
 from minemap._overlay import gc_paused
+from minemap.io.evidence import evidence_layer
 from minemap.nearest import SHARED_REACH_DEGREES, FeatureIndex, regional_distances_m
 from minemap.settings import (
     DEVICE_COUNT,
@@ -606,17 +607,11 @@ class _Evidence:
         radius = _priority._check_distance(radius_m, "evidence_radius_m")
         day = _as_timestamp(as_of)
         if incidents is not None:
-            if incidents.attrs.get("minemap") != "incidents":
-                from minemap.io.evidence import read_incidents
-
-                incidents = read_incidents(incidents)
+            incidents = evidence_layer(incidents, "incidents")
             if day is not None:
                 incidents = incidents.loc[incidents[INCIDENT_DATE] <= day]
         if finds is not None:
-            if finds.attrs.get("minemap") != "finds":
-                from minemap.io.evidence import read_finds
-
-                finds = read_finds(finds)
+            finds = evidence_layer(finds, "finds")
             if day is not None:
                 finds = finds.loc[finds[FIND_DATE] <= day]
         return cls(incidents, finds, radius)

@@ -46,6 +46,7 @@ PUBLIC_MODULES = (
     "minemap.stats",
     "minemap.priority",
     "minemap.ranking",
+    "minemap.evidence",
     "minemap.planning",
     "minemap.maps",
     "minemap.synthetic",

@@ -402,3 +402,16 @@ def test_evidence_weights_and_radius_are_checked(two_hazards):
     with pytest.raises(SchemaError, match="evidence_radius_m"):
         rank_hazards(two_hazards, finds=_finds([(0, 0)], ["2021-01-01"], [1]), evidence_radius_m=-5)
     assert resolve_weights({"incidents": 0})["incidents"] == 0.0
+
+
+def test_raw_evidence_layers_are_validated_by_their_readers(two_hazards):
+    raw = gpd.GeoDataFrame(
+        {"incident_id": ["I1"], "incident_date": ["2099-01-01"], "killed": [1], "injured": [0]},
+        geometry=to_lonlat([Point(600, 250)]),
+        crs=4326,
+    )
+    with pytest.raises(SchemaError, match="I1"):  # a date in the future is refused
+        rank_hazards(two_hazards, incidents=raw)
+    raw["incident_date"] = ["2021-01-01"]
+    ranking = rank_hazards(two_hazards, incidents=raw).set_index("hazard_id")
+    assert ranking.loc["H1", "incidents_nearby"] == 1

@@ -88,7 +88,7 @@ from minemap.settings import (
 )
 from minemap.vocabulary import DEVICE_ALIASES, resolve_aliases
 
-__all__ = ["read_finds", "read_incidents", "read_records", "read_settlements"]
+__all__ = ["evidence_layer", "read_finds", "read_incidents", "read_records", "read_settlements"]
 
 _T = TypeVar("_T")
 
@@ -1005,3 +1005,49 @@ def read_settlements(
             kind="settlements",
         )
         return with_edges(out, edges)
+
+
+#: The reader of each kind of field-evidence layer.
+_READERS: dict[str, Callable[..., gpd.GeoDataFrame]] = {
+    "incidents": read_incidents,
+    "finds": read_finds,
+    "records": read_records,
+    "settlements": read_settlements,
+}
+
+
+def evidence_layer(source: Source, kind: str) -> gpd.GeoDataFrame:
+    """A field-evidence layer as its reader returns it: a layer already read passes as it is
+    (``attrs["minemap"] == kind``), anything else (a raw GeoDataFrame or a path) is read and
+    validated by the reader of ``kind``.
+
+    The computations (:mod:`minemap.evidence`, :mod:`minemap.readiness`, the ranking and the
+    map) call this, so a layer is validated once however many figures use it.
+
+    Parameters
+    ----------
+    source : path or geopandas.GeoDataFrame
+        The layer.
+    kind : {'incidents', 'finds', 'records', 'settlements'}
+        What it holds.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import Point
+    >>> raw = gpd.GeoDataFrame({"find_id": ["F1"], "find_date": ["2022-05-01"],
+    ...                         "device_type": ["APM"]}, geometry=[Point(46.0, 39.0)], crs=4326)
+    >>> finds = evidence_layer(raw, "finds")
+    >>> finds["device_type"].tolist(), evidence_layer(finds, "finds") is finds
+    (['ap_mine'], True)
+    """
+    reader = _READERS.get(kind)
+    if reader is None:
+        raise ValueError(f"kind must be one of {sorted(_READERS)}, not {kind!r}")
+    if isinstance(source, gpd.GeoDataFrame) and source.attrs.get("minemap") == kind:
+        return source
+    return reader(source)

@@ -16,7 +16,6 @@ changes, and starts from the full date range, where both agree.
 
 from __future__ import annotations
 
-import importlib
 import os
 from dataclasses import dataclass
 
@@ -55,7 +54,6 @@ CLUSTER_MAX_ZOOM = 18
 LISTED_MEMBERS = 5
 
 _EPOCH = pd.Timestamp("1970-01-01")
-_READERS = {"incidents": "read_incidents", "finds": "read_finds"}
 _LABELS = {"incidents": "Incidents", "finds": "Device finds"}
 
 
@@ -108,11 +106,9 @@ def as_evidence(
     (``attrs["minemap"] == kind``), else validated by :mod:`minemap.io.evidence`."""
     if source is None:
         return None
-    if isinstance(source, gpd.GeoDataFrame) and source.attrs.get("minemap") == kind:
-        return source
-    readers = importlib.import_module("minemap.io.evidence")
-    gdf: gpd.GeoDataFrame = getattr(readers, _READERS[kind])(source)
-    return gdf
+    from minemap.io.evidence import evidence_layer
+
+    return evidence_layer(source, kind)
 
 
 def _days(dates: pd.Series) -> tuple[list[int | None], list[str]]:

@@ -303,3 +303,28 @@ def test_the_readme_keeps_its_two_set_up_commands():
         'python3 -m venv .venv && . .venv/bin/activate && python -m pip install -e ".[test]" && '
         "python -m pytest -n 2"
     ) in text
+
+
+def _numbers(line: str) -> list[float]:
+    return [float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", line)]
+
+
+def test_the_evidence_page_example_prints_what_it_shows(capsys):
+    """docs/evidence.md compares a headline with an estimate: its figures must stay true
+    (to 1%, so that the oldest supported geometry libraries may differ in the last digits)."""
+    import warnings
+
+    page = (REPO / "docs" / "evidence.md").read_text(encoding="utf-8")
+    marker = page.index("<!-- the example below is run by tests/test_docs.py")
+    code, shown = re.findall(r"```(?:python|text)\n(.*?)```", page[marker:], re.DOTALL)[:2]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the stray finds outside every hazard are reported
+        exec(compile(code, "docs/evidence.md", "exec"), {})
+    printed = capsys.readouterr().out.splitlines()
+    expected = shown.splitlines()
+    assert len(printed) == len(expected)
+    for got, want in zip(printed, expected, strict=True):
+        assert got.split()[:1] == want.split()[:1]
+        assert _numbers(got) == pytest.approx(_numbers(want), rel=0.01), (got, want)
+    total = _numbers(expected[-1])
+    assert f"{round(total[1], -3) / 1000:,.0f},000 devices remaining" in page

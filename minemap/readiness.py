@@ -33,6 +33,23 @@ How the figures are made:
   distance to the settlement is within the radius. A hazard beyond a radius therefore has
   no hectares within it, even where the buffer's polygon reaches a few decimetres past the
   circle.
+
+How it is made fast (20,000 settlements, 5,000 incidents and 100,000 hazards with 50,000
+releases: 8-11 s on a shared two-core machine, 14 s of processor time, a quarter of it the
+remaining area itself; most of the rest is GEOS's fixed cost per overlay):
+
+* An STRtree pairs each settlement's largest buffer with the hazard pieces it meets; a
+  piece wholly inside a buffer (a prepared-geometry test) keeps its measured area, and only
+  pieces crossing the buffer's edge are overlaid. Smaller radii only look at the pairs the
+  larger one found area in.
+* The hazard area before release (for the percentages) is measured again only for the
+  pieces a release cut or removed: the others are the remaining pieces themselves.
+* The nearest-hazard search indexes only the pieces nearest some settlement in the
+  equal-area frame, not all of them.
+* Work that does not wait for the remaining area (buffers, incident counts, the hazard
+  pieces before release) runs in a second thread while it is computed, and the distance
+  search while the areas are measured: each stage runs on all cores, and overlapping them
+  fills the time either spends on one.
 """
 
 from __future__ import annotations

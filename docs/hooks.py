@@ -49,6 +49,7 @@ REFERENCE_MODULES = (
     "minemap.priority",
     "minemap.ranking",
     "minemap.evidence",
+    "minemap.readiness",
     "minemap.planning",
     "minemap.maps",
     "minemap.synthetic",

@@ -62,6 +62,9 @@ _LAZY = {
     "device_density": "minemap.evidence",
     "estimate_remaining_devices": "minemap.evidence",
     "record_accuracy": "minemap.evidence",
+    "settlement_readiness": "minemap.readiness",
+    "communities_at_risk": "minemap.readiness",
+    "ReadinessRule": "minemap.readiness",
 }
 
 
@@ -96,6 +99,9 @@ __all__ = [
     "device_density",
     "estimate_remaining_devices",
     "record_accuracy",
+    "settlement_readiness",
+    "communities_at_risk",
+    "ReadinessRule",
     "hazard_map",
     "open_project",
     "historic_rate",

@@ -54,14 +54,12 @@ remaining area itself; most of the rest is GEOS's fixed cost per overlay):
 
 from __future__ import annotations
 
-import importlib
 import math
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, TypeAlias
 
 import geopandas as gpd
@@ -74,6 +72,7 @@ from minemap import _validate
 from minemap import crs as _crs
 from minemap._errors import SchemaError, option_hint
 from minemap._overlay import gc_paused, intersecting_pairs, parallel, polygonal_parts, robust
+from minemap.io.evidence import evidence_layer
 from minemap.nearest import FeatureIndex, regional_distances_m
 from minemap.priority import BUFFER_QUAD_SEGS, _Remaining, _remaining, _true_buffers
 from minemap.ranking import _in_shared_frame
@@ -366,20 +365,11 @@ def _distance_words(value: float | None, otherwise: str) -> str:
 
 
 def _as_settlements(layer: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    if layer.attrs.get("minemap") == "settlements":
-        return layer
-    return _evidence_io().read_settlements(layer)
+    return evidence_layer(layer, "settlements")
 
 
 def _as_incidents(layer: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
-    if layer is None or layer.attrs.get("minemap") == "incidents":
-        return layer
-    return _evidence_io().read_incidents(layer)
-
-
-def _evidence_io() -> ModuleType:
-    """The field-evidence readers, imported when a layer needs validating."""
-    return importlib.import_module("minemap.io.evidence")
+    return None if layer is None else evidence_layer(layer, "incidents")
 
 
 # ------------------------------------------------------------------------------------------

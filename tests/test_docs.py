@@ -47,6 +47,7 @@ PUBLIC_MODULES = (
     "minemap.priority",
     "minemap.ranking",
     "minemap.evidence",
+    "minemap.readiness",
     "minemap.planning",
     "minemap.maps",
     "minemap.synthetic",

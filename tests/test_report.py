@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import math
 import re
 import tomllib
 import warnings
+from collections.abc import Iterator
 
 import geopandas as gpd
 import numpy as np
@@ -90,6 +92,20 @@ def capacity() -> Capacity:
 
 #: The sample data records 37.05 ha of release outside every hazard area, on purpose.
 OUTSIDE = r"37\.05 ha of recorded release lie outside every hazard area"
+#: ... and three stray finds outside every hazard (reported by the evidence section).
+STRAY_FINDS = r"3 find\(s\) \(3 devices\) lie outside every hazard area"
+
+
+@contextlib.contextmanager
+def sample_warnings() -> Iterator[None]:
+    """The sample data's deliberate warnings: the release outside hazards, and (where the
+    field evidence is computed) the stray finds; nothing else."""
+    with warnings.catch_warnings(record=True) as records:
+        warnings.simplefilter("always")
+        yield
+    messages = {str(r.message) for r in records}
+    assert any(re.match(OUTSIDE, m) for m in messages), messages
+    assert all(re.match(OUTSIDE, m) or re.search(STRAY_FINDS, m) for m in messages), messages
 
 
 @pytest.fixture(scope="module")
@@ -105,8 +121,11 @@ def sample_report(sample_project):
         warnings.simplefilter("always")
         report = build_report(sample_project, start="2026-01-01", draws=50, seed=3)
     messages = [str(r.message) for r in records]
-    # every step reads the same releases; the report says it once
-    assert len(messages) == len(set(messages)) == 1 and re.match(OUTSIDE, messages[0])
+    # every step reads the same releases and finds; the report says each thing once: the
+    # release outside every hazard, and the sample's stray finds outside every hazard
+    assert len(messages) == len(set(messages)) == 2
+    assert re.match(OUTSIDE, messages[0])
+    assert "outside every hazard" in messages[1] and "finds_outside" in messages[1]
     return report
 
 
@@ -142,7 +161,7 @@ def test_every_figure_of_the_summary_table_is_in_the_page(sample_report):
 
 
 def test_district_figures_equal_the_district_summary(sample_report, sample_project):
-    with pytest.warns(DataWarning, match=OUTSIDE):
+    with sample_warnings():
         by_district = minemap.land_release_summary(
             sample_project.hazards, sample_project.releases, by=sample_project.districts
         )
@@ -155,7 +174,16 @@ def test_district_figures_equal_the_district_summary(sample_report, sample_proje
 def test_the_report_has_every_section_chart_and_the_offline_map(sample_report):
     page = sample_report.html
     keys = [s.key for s in sample_report.content.sections]
-    assert keys == ["release", "districts", "progress", "priorities", "plan", "map", "assumptions"]
+    assert keys == [
+        "release",
+        "districts",
+        "progress",
+        "priorities",
+        "evidence",
+        "plan",
+        "map",
+        "assumptions",
+    ]
     assert page.count('<img class="chart"') == 2  # progress and burn-down
     assert page.count('<img class="chart print-only"') == 1  # the static map, for paper
     assert page.count('<iframe class="map screen-only"') == 1
@@ -208,9 +236,9 @@ def test_the_public_report_holds_no_hazard_geometry(sample_data):
     # a hazard vertex that is also a vertex of a published context layer is not a secret
     shared = np.abs(vertices[:, None, :] - context[None, :, :]).max(axis=2).min(axis=1) < 2e-5
     vertices = vertices[~shared]
-    with pytest.warns(DataWarning, match=OUTSIDE):
+    with sample_warnings():
         public = build_report(sample_data, public=True, public_grid_m=2000)
-    with pytest.warns(DataWarning, match=OUTSIDE):
+    with sample_warnings():
         full = build_report(sample_data)
     assert "Public version" in public.html
     assert "Remaining hazard area per grid cell" in public.html
@@ -239,7 +267,7 @@ def test_hostile_values_are_escaped_in_the_page(sample_data):
 
 
 def test_without_capacity_the_plan_section_says_what_to_give(sample_data):
-    with pytest.warns(DataWarning, match=OUTSIDE):
+    with sample_warnings():
         report = build_report(sample_data, include_map=False)
     plan = report.html.split('<section id="plan">', 1)[1].split("</section>", 1)[0]
     assert "No capacity was given" in plan and "capacity-template" in plan
@@ -265,7 +293,7 @@ def test_write_report_writes_whole_and_never_onto_an_input(tmp_path, sample_data
     with pytest.raises(OutputError, match="report is written as .html or .htm"):
         write_report(folder, tmp_path / "report.txt", include_map=False)
     assert (folder / "hazards.geojson").read_bytes() == before
-    with pytest.warns(DataWarning, match=OUTSIDE):
+    with sample_warnings():
         out = write_report(folder, tmp_path / "report.html", include_map=False)
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
@@ -345,3 +373,26 @@ def test_draws_need_a_capacity(sample_data):
     hazards = minemap.read_hazards(sample_data / "hazards.geojson")
     with pytest.raises(SchemaError, match="draws=10 needs the project's capacity"):
         build_report(hazards, draws=10)
+
+
+def test_the_evidence_section_escapes_settlement_and_record_values(sample_project):
+    from dataclasses import replace
+
+    settlements = sample_project.settlements.copy()
+    settlements.attrs = dict(sample_project.settlements.attrs)
+    settlements.loc[0, "name"] = "<img src=x onerror=alert(1)>"
+    settlements.loc[0, "population"] = 1e9  # first among the communities at risk
+    records = sample_project.records.copy()
+    records.attrs = dict(sample_project.records.attrs)
+    records.loc[0, "record_id"] = '<script>alert("r")</script>'
+    project = replace(sample_project, settlements=settlements, records=records, capacity=None)
+    with sample_warnings():
+        report = build_report(project, include_map=False)
+    section = report.html.split('<section id="evidence">', 1)[1].split("</section>", 1)[0]
+    assert "<img src=x" not in section and "&lt;img src=x onerror=alert(1)&gt;" in section
+    assert "<script>alert" not in section and "&lt;script&gt;alert" in section
+    assert "Definitions" in section and "unverified" in section
+    summary = report.figures["record_accuracy"]
+    assert int(summary["records"].iloc[0]) == len(records)
+    density = report.figures["device_density"]
+    assert density.attrs["finds_outside"] == 3

@@ -34,6 +34,7 @@ def report_file(tmp_path_factory, sample_data):
     project.capacity = Capacity.from_dict(tomllib.loads(capacity_template()))
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r"37\.05 ha of recorded release")
+        warnings.filterwarnings("ignore", message=r".*3 find\(s\) \(3 devices\) lie outside")
         report = build_report(project, start="2026-01-01", draws=30, seed=2)
     path = tmp_path_factory.mktemp("report") / "report.html"
     report.save(path)

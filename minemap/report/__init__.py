@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 __all__ = ["Report", "build_report", "write_report"]
 
 #: Stages of a report, for the progress bar.
-_STAGES = 7  # summary, districts, progress, priorities, ranking, plan, map
+_STAGES = 8  # summary, districts, progress, priorities, ranking, evidence, plan, map
 
 
 @dataclass

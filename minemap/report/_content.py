@@ -52,6 +52,8 @@ _RANKING_COLUMNS = (
     "roads_ha",
     "nearest_feature_m",
     "population",
+    "incidents_nearby",
+    "devices_found_nearby",
     "priority_score",
 )
 #: Tables of the report have word headers ("hazard (ha)", "% cleared").
@@ -274,7 +276,7 @@ def build_content(
         step("ranking")
         ranking = project.ranking(weights=weights, zones=zones)  # the zones above, once
         figures["ranking"] = ranking.drop(columns="geometry")
-        used = [c for c in _RANKING_COLUMNS if c in ranking.columns]
+        used = [c for c in _RANKING_COLUMNS if c in ranking.columns and ranking[c].notna().any()]
         if public:  # the ranking names hazards and their people; the public map names none
             section.paragraphs.append(
                 "The ranking of individual hazards is left out of the public version (it "
@@ -303,6 +305,14 @@ def build_content(
             ("Ranking weights", ", ".join(f"{k} {w:g}" for k, w in weights_used.items()))
         )
         sections.append(section)
+    step("evidence")
+
+    # -- field evidence ------------------------------------------------------------------
+    from minemap.report._evidence import evidence_section
+
+    evidence = evidence_section(project, as_of=as_of, public=public, figures=figures)
+    if evidence is not None:
+        sections.append(evidence)
     step("plan")
 
     # -- plan ----------------------------------------------------------------------------

@@ -379,5 +379,14 @@ def test_module_can_be_run(tmp_path, capsys):
         == 0
     )
     printed = capsys.readouterr().out.split()
-    assert len(printed) == 8 and (out / "population.tif").exists()
+    assert len(printed) == 12 and (out / "population.tif").exists()
     assert len(gpd.read_file(out / "scenario.gpkg", layer="hazards")) == 12
+    # the field evidence goes into the same GeoPackage, readable by its readers
+    import minemap
+
+    project = minemap.open_project(out)
+    assert project.finds is not None and project.settlements is not None
+    assert len(gpd.read_file(out / "scenario.gpkg", layer="incidents")) == len(project.incidents)
+    capsys.readouterr()
+    assert main(["--out", str(tmp_path / "bare"), "--n-hazards", "6", "--no-evidence"]) == 0
+    assert not (tmp_path / "bare" / "finds.geojson").exists()

@@ -1502,7 +1502,8 @@ def _population_grid(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Make a scenario and write its layers and population raster (``python -m``).
+    """Make a scenario and write its layers, population raster and field evidence
+    (``python -m``).
 
     Parameters
     ----------
@@ -1525,8 +1526,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     0
     >>> names = sorted(pathlib.Path(line).name for line in printed.getvalue().splitlines())
     >>> names  # doctest: +NORMALIZE_WHITESPACE
-    ['districts.geojson', 'hazards.geojson', 'infrastructure.geojson', 'population.tif',
-     'releases.geojson', 'residential.geojson', 'roads.geojson', 'scenario.gpkg']
+    ['districts.geojson', 'finds.geojson', 'hazards.geojson', 'incidents.csv',
+     'infrastructure.geojson', 'population.tif', 'records.geojson', 'releases.geojson',
+     'residential.geojson', 'roads.geojson', 'scenario.gpkg', 'settlements.geojson']
     """
     parser = argparse.ArgumentParser(
         prog="python -m minemap.synthetic",
@@ -1540,6 +1542,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--n-hazards", type=int, default=None)
     parser.add_argument(
         "--resolution-m", type=float, default=100.0, help="cell size of population.tif in metres"
+    )
+    parser.add_argument(
+        "--no-evidence",
+        action="store_true",
+        help="leave out the field evidence (incidents, finds, records, settlements)",
     )
     args = parser.parse_args(argv)
     scenario = make_scenario(
@@ -1555,6 +1562,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             scenario, args.out / "population.tif", resolution_m=args.resolution_m
         )
     )
+    if not args.no_evidence:
+        from minemap.synthetic.evidence import field_evidence, write_field_evidence
+
+        written = write_field_evidence(
+            field_evidence(scenario, seed=args.seed), args.out, geopackage="scenario.gpkg"
+        )
+        paths += [p for p in written if p not in paths]
     for path in paths:
         print(path)
     return 0

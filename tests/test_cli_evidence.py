@@ -546,6 +546,7 @@ def test_known_answers_of_a_hand_made_case(small: dict[str, Path]) -> None:
     assert status == 0
     assert "Minefield record accuracy: not computed (give --records FILE)." in out
     assert "reason (no estimate)" in out and "no cleared land of this level" in out
+    assert "25 devices in 10.00 ha" in out and "in 0.00 ha" not in out  # no density from none
 
 
 def test_hostile_names_and_ids_stay_text(small: dict[str, Path]) -> None:

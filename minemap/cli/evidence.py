@@ -272,7 +272,7 @@ def _remaining_section(remaining: pd.DataFrame) -> str:
     shown["devices per ha"] = remaining[DEVICES_PER_HA].map(_density_text)
     shown["density from"] = [
         ""
-        if math.isnan(devices) or math.isnan(hectares)
+        if math.isnan(devices) or not hectares > 0  # no land to take a density from
         else f"{devices:,.0f} devices in {hectares:,.2f} ha"
         for devices, hectares in zip(
             remaining["density_devices"], remaining[DENSITY_HA], strict=True

@@ -499,7 +499,11 @@ def _density_pass(
         unit, method, m2, area_is_found = _unit_areas(
             parts, cell, n_cells, record, np.unique(find_units), every=units == "all"
         )
-        area_m2 = np.bincount((unit % n_cells) * _N_METHODS + method, weights=m2, minlength=size)
+        # with every unit measured (for the bootstrap), only those with a find are found land
+        keep = np.isin(unit, find_units) if units == "all" else np.ones(unit.size, dtype=bool)
+        area_m2 = np.bincount(
+            (unit[keep] % n_cells) * _N_METHODS + method[keep], weights=m2[keep], minlength=size
+        )
         if units == "all":
             unit_table = _unit_table(
                 unit, method, m2, find_units, devices[released], dated, n_cells

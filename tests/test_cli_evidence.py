@@ -348,11 +348,6 @@ def test_bootstrap_by_district_as_of_matches_the_functions() -> None:
     assert_same(pd.DataFrame(doc["remaining"]["rows"]), remaining)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="minemap.evidence.device_density(interval='bootstrap') counts every release "
-    "record's land as land with a find, so no_find_ha comes out 0",
-)
 def test_bootstrap_gives_the_same_no_find_land_as_poisson(json_doc: dict[str, Any]) -> None:
     status, out, _ = invoke([*BASE, "--interval", "bootstrap", "--draws", "50", "--format", "json"])
     assert status == 0

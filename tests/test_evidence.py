@@ -884,3 +884,19 @@ def test_distances_are_geodesic(lat, lon, azimuth, metres):
     assert result.records["status"].iloc[0] == "unverified"
     wider = evidence.record_accuracy(records, finds, None, tolerance_m=metres * 1.001)
     assert wider.records["status"].iloc[0] == "confirmed"
+
+
+def test_the_bootstrap_finds_the_same_no_find_land_as_poisson(sample_data):
+    import warnings
+
+    import minemap
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the sample's release and finds outside hazards
+        project = minemap.open_project(sample_data)
+        poisson = minemap.device_density(project.hazards, project.releases, project.finds)
+        boot = minemap.device_density(
+            project.hazards, project.releases, project.finds, interval="bootstrap", draws=50
+        )
+    assert boot["no_find_ha"].to_numpy() == pytest.approx(poisson["no_find_ha"].to_numpy())
+    assert (poisson["no_find_ha"] > 0).any()

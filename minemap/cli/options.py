@@ -202,12 +202,24 @@ EVIDENCE_COLUMNS = {
 }
 
 
-def add_evidence_layer(parser: argparse._ActionsContainer, kind: str, what: str = "") -> None:
+#: An example of --KIND-columns for each layer.
+_COLUMN_EXAMPLES = {
+    "incidents": "date=Date,killed=Dead",
+    "finds": "date=Date,count=Devices",
+    "records": "count=Mines,device=Type",
+    "settlements": "name=Village,population=People",
+}
+
+
+def add_evidence_layer(
+    parser: argparse._ActionsContainer, kind: str, what: str = "", *, required: bool = False
+) -> None:
     """--KIND FILE, --KIND-layer NAME, --KIND-xy X,Y and --KIND-columns KEY=NAME,... for a
     field-evidence layer."""
     parser.add_argument(
         f"--{kind}",
         metavar="FILE",
+        required=required,
         help=f"{what or EVIDENCE_LAYERS[kind]}: {INPUT_FORMATS}, or CSV with coordinate columns",
     )
     parser.add_argument(
@@ -226,7 +238,7 @@ def add_evidence_layer(parser: argparse._ActionsContainer, kind: str, what: str 
         f"--{kind}-columns",
         metavar="KEY=NAME,...",
         help=f"your column names in --{kind}, KEY one of {', '.join(keys)}, e.g. "
-        f"{keys[1]}=Date (default: minemap's names, see docs/evidence.md)",
+        f"{_COLUMN_EXAMPLES[kind]} (default: minemap's names, see docs/evidence.md)",
     )
 
 

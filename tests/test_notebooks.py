@@ -71,18 +71,18 @@ class ThisPythonKernel(AsyncKernelManager):
         return KernelSpec(resource_dir=KERNEL_RESOURCES, **get_kernel_dict())
 
 
-def test_the_six_notebooks_are_there():
+def test_the_six_notebooks_are_there() -> None:
     assert [p.name for p in FOUND] == EXPECTED
 
 
-def test_the_notebooks_readme_describes_each_notebook():
+def test_the_notebooks_readme_describes_each_notebook() -> None:
     readme = (NOTEBOOKS / "README.md").read_text(encoding="utf-8")
     for name in EXPECTED:
         assert name in readme, name
 
 
 @pytest.mark.parametrize("path", FOUND, ids=lambda p: p.stem)
-def test_notebook_is_stored_valid_and_without_outputs(path):
+def test_notebook_is_stored_valid_and_without_outputs(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
     assert nb.metadata["kernelspec"]["name"] == "python3"
@@ -135,7 +135,7 @@ def _execute(nb: Any, tmp_path: Path, timeout: int = 600) -> None:
 
 
 @pytest.mark.parametrize("path", FOUND, ids=lambda p: p.stem)
-def test_notebook_runs_from_a_fresh_kernel_without_network(path, tmp_path):
+def test_notebook_runs_from_a_fresh_kernel_without_network(path: Path, tmp_path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
     _execute(nb, tmp_path)
     assert _errors(nb) == []
@@ -185,7 +185,7 @@ def _check_field_evidence(nb: Any) -> None:
     assert "Incidents" in maps[0] and "Device finds" in maps[0]
 
 
-def test_the_kernel_has_no_network(tmp_path):
+def test_the_kernel_has_no_network(tmp_path: Path) -> None:
     nb = nbformat.v4.new_notebook()
     probe = (
         "import socket\n"

@@ -258,3 +258,13 @@ def test_temporary_files_of_a_killed_run_are_removed_by_the_next_write(tmp_path)
     other.write_text("another target's")
     mio.write_text(target, "whole\n")
     assert listing(tmp_path) == sorted([alive.name, other.name, "report.csv"])
+
+
+def test_a_layer_written_into_an_existing_geopackage_keeps_its_permissions(tmp_path):
+    path = tmp_path / "shared.gpkg"
+    square = gpd.GeoDataFrame({"n": [1]}, geometry=[box(0, 0, 1, 1)], crs=32638)
+    mio.write_layer(square, path, layer="a")
+    os.chmod(path, 0o644)
+    mio.write_layer(square, path, layer="b")
+    assert sorted(pyogrio.list_layers(path)[:, 0]) == ["a", "b"]
+    assert oct(path.stat().st_mode & 0o777) == oct(0o644)

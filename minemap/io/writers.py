@@ -233,6 +233,7 @@ class OutputSet:
         try:
             if target.suffix.lower() in MULTI_LAYER_SUFFIXES and target.is_file():
                 shutil.copyfile(target, tmp)  # writing a layer keeps the other layers
+                shutil.copymode(target, tmp)  # ... and the file's permissions (not mkstemp's)
             else:
                 tmp.unlink()
             writer(tmp)

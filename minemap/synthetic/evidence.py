@@ -15,8 +15,9 @@ the scenario's CRS with coordinates rounded like the scenario's):
   *patches*: rows of a minefield (AP and AT mines), the footprint of a submunition strike,
   a small cache (IEDs and UXO) or UXO scattered over the whole piece. Each find lies inside
   its release and the hazard holding it, and is dated on or before the release date, within
-  the clearance period before it. About ``stray_share`` of the finds are UXO found outside
-  every hazard and release (``release_id`` None).
+  the clearance period before it. About ``stray_share`` of the finds are stray items (mostly
+  UXO, some submunitions and IEDs) found outside every hazard and release (``release_id``
+  None).
 * **incidents** -- explosions that hurt people: in hazards (farming, herding, collecting wood,
   demining), on roads (travel) and on settlements' outskirts (playing, collecting scrap).
   An incident on land that was later released happened before that release. Most incidents

@@ -34,9 +34,12 @@ resamples the release records instead (seeded), which keeps each record's device
 from __future__ import annotations
 
 import math
+import threading
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+import weakref
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -77,8 +80,11 @@ from minemap.settings import (
 from minemap.stats import (
     RESIDUE_HA,
     RESIDUE_RELATIVE,
+    _as_hazards,
     _as_releases,
     _as_timestamp,
+    _hazard_pieces,
+    _HazardPieces,
     _method_index,
     _release_work_pieces,
     _summary_and_pieces,
@@ -195,6 +201,166 @@ def _check_confidence(confidence: object) -> float:
         "a confidence level",
         "give a number between 0 and 1, e.g. 0.95.",
     )
+
+
+# ------------------------------------------------------------------------------------------
+# work shared between calls on the same layers
+# ------------------------------------------------------------------------------------------
+
+
+class _Snapshot:
+    """What a layer held when something was computed from it.
+
+    A layer holds the same as before when it is the same object, with the same geometry
+    objects in the same rows (shapely geometries are immutable) and equal attribute columns,
+    index, CRS and ``attrs``: a layer changed in place after the computation does not hold
+    the same. Checking costs a few milliseconds per 100,000 rows, not a new computation.
+    """
+
+    def __init__(self, layer: gpd.GeoDataFrame, forget: Callable[[Any], None]) -> None:
+        self.ref = weakref.ref(layer, forget)
+        # a copy of the geometry array: the layer's own can be written to in place
+        self.geoms = np.array(layer.geometry.array, dtype=object, copy=True)
+        self.ids = np.fromiter(map(id, self.geoms), dtype=np.int64, count=len(self.geoms))
+        self.columns = {
+            c: layer[c].to_numpy(copy=True) for c in layer.columns if c != layer.geometry.name
+        }
+        self.index = layer.index.copy()
+        self.crs = layer.crs
+        self.attrs = repr(layer.attrs)
+
+    def holds(self, layer: gpd.GeoDataFrame) -> bool:
+        if id(self.ref()) != id(layer) or len(layer) != len(self.geoms):
+            return False
+        geoms = np.asarray(layer.geometry.array, dtype=object)
+        ids = np.fromiter(map(id, geoms), dtype=np.int64, count=len(geoms))
+        names = [c for c in layer.columns if c != layer.geometry.name]
+        return (
+            np.array_equal(ids, self.ids)
+            and names == list(self.columns)
+            and all(
+                pd.Series(layer[c].to_numpy(), copy=False).equals(
+                    pd.Series(self.columns[c], copy=False)
+                )
+                for c in names
+            )
+            and layer.index.equals(self.index)
+            and layer.crs == self.crs
+            and repr(layer.attrs) == self.attrs
+        )
+
+
+class _Shared:
+    """The last result of one computation, kept for a call on the same layers.
+
+    A report asks for several figures of the same layers one after another (densities, then
+    remaining devices; readiness, then communities at risk), and each would otherwise redo
+    the overlays the one before it made. The result is kept while its layers live and hold
+    what they held (:class:`_Snapshot`), for the same options (``key``); it is dropped as
+    soon as one of its layers is garbage-collected, so no memory outlives the layers.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entry: tuple[list[_Snapshot | None], Hashable, object] | None = None
+
+    def get(self, layers: Sequence[gpd.GeoDataFrame | None], key: Hashable) -> Any:
+        """The kept result for these layers and options, or None."""
+        return self.find(layers, lambda kept: kept == key)
+
+    def find(self, layers: Sequence[gpd.GeoDataFrame | None], fits: Callable[[Any], bool]) -> Any:
+        """The kept result for these layers whose options ``fits`` accepts, or None."""
+        with self._lock:
+            entry = self._entry
+        if entry is None or not fits(entry[1]) or len(entry[0]) != len(layers):
+            return None
+        for snapshot, layer in zip(entry[0], layers, strict=True):
+            if (snapshot is None) != (layer is None):
+                return None
+            if snapshot is not None and not snapshot.holds(layer):
+                return None
+        return entry[2]
+
+    def put(self, layers: Sequence[gpd.GeoDataFrame | None], key: Hashable, value: object) -> None:
+        snapshots = [None if layer is None else _Snapshot(layer, self._forget) for layer in layers]
+        with self._lock:
+            self._entry = (snapshots, key, value)
+
+    def _forget(self, _: object = None) -> None:
+        with self._lock:
+            self._entry = None
+
+    def clear(self) -> None:
+        """Drop the kept result."""
+        self._forget()
+
+
+#: The last summary pass (hazard pieces and release pieces), shared by the density, the
+#: remaining devices and (its hazard pieces) the readiness figures.
+_SUMMARY = _Shared()
+
+
+def _forget_shared() -> None:
+    """Drop every result kept for later calls (for benchmarks and tests)."""
+    _SUMMARY.clear()
+
+
+def _shared_summary(
+    hazards: gpd.GeoDataFrame,
+    releases: gpd.GeoDataFrame | None,
+    *,
+    by: str | Sequence[str] | gpd.GeoDataFrame | None = None,
+    as_of: object | None = None,
+    district_column: str | None = None,
+    edges: str | None = None,
+) -> tuple[pd.DataFrame, _SummaryParts]:
+    """:func:`minemap.stats._summary_and_pieces` for these layers and options, computed
+    once for consecutive calls on the same layers (see :class:`_Shared`).
+
+    The table is a copy; the parts are shared and must not be changed.
+    """
+    districts = by if isinstance(by, gpd.GeoDataFrame) else None
+    grouping = (
+        None
+        if districts is not None or by is None
+        else ((by,) if isinstance(by, str) else tuple(by))
+    )
+    key = (grouping, str(_as_timestamp(as_of)), district_column, edges)
+    layers = (hazards, releases, districts)
+    found = _SUMMARY.get(layers, key)
+    if found is None:
+        found = _summary_and_pieces(
+            hazards,
+            releases,
+            by=by,
+            as_of=as_of,
+            district_column=district_column,
+            edges=edges,
+        )
+        _SUMMARY.put(layers, key, found)
+    summary, parts = found
+    return summary.copy(), parts
+
+
+def _shared_hazard_pieces(
+    hazards: gpd.GeoDataFrame, releases: gpd.GeoDataFrame | None
+) -> _HazardPieces:
+    """The hazard pieces of :func:`minemap.land_release_summary` without groups: hazards
+    made disjoint, a place under its highest threat level, in the hazards' working CRS and
+    measured in the equal-area frame of the hazards and releases.
+
+    Taken from the last summary of the same layers when there is one (they do not depend
+    on ``as_of``); shared, they must not be changed.
+    """
+    found = _SUMMARY.find(
+        (hazards, releases, None), lambda key: key[::2] == (None, None) and key[3] is None
+    )
+    if found is not None:
+        return found[1].pieces
+    hazards = _as_hazards(hazards)
+    releases = _as_releases(releases)
+    frame = _crs.area_frame(hazards, releases)
+    return _hazard_pieces(hazards, frame, [], None, None, others=(releases,))
 
 
 def _finds_as_of(finds: gpd.GeoDataFrame, stamp: pd.Timestamp | None) -> gpd.GeoDataFrame:
@@ -453,7 +619,7 @@ def _density_pass(
     finds = _as_evidence(finds, "finds")
     releases = _as_releases(releases)
     stamp = _as_timestamp(as_of)
-    summary, parts = _summary_and_pieces(
+    summary, parts = _shared_summary(
         hazards, releases, by=by, as_of=as_of, district_column=district_column, edges=edges
     )
     group_columns = list(summary.columns[: summary.columns.get_loc(THREAT_LEVEL)])
@@ -1120,7 +1286,7 @@ def estimate_remaining_devices(
         summary = run.summary
         _warn_outside(run, finds, stacklevel=2)
     else:
-        summary, _ = _summary_and_pieces(
+        summary, _ = _shared_summary(
             hazards, releases, by=by, as_of=as_of, district_column=district_column, edges=edges
         )
     group_columns = list(summary.columns[: summary.columns.get_loc(THREAT_LEVEL)])

@@ -80,11 +80,8 @@ from minemap.settings import (
 from minemap.stats import (
     RESIDUE_HA,
     RESIDUE_RELATIVE,
-    _as_hazards,
     _as_releases,
     _as_timestamp,
-    _hazard_pieces,
-    _HazardPieces,
     _method_index,
     _release_work_pieces,
     _summary_and_pieces,
@@ -250,6 +247,10 @@ class _Snapshot:
         )
 
 
+#: A layer :meth:`_Shared.find` accepts whatever it is.
+_ANY = object()
+
+
 class _Shared:
     """The last result of one computation, kept for a call on the same layers.
 
@@ -268,13 +269,16 @@ class _Shared:
         """The kept result for these layers and options, or None."""
         return self.find(layers, lambda kept: kept == key)
 
-    def find(self, layers: Sequence[gpd.GeoDataFrame | None], fits: Callable[[Any], bool]) -> Any:
-        """The kept result for these layers whose options ``fits`` accepts, or None."""
+    def find(self, layers: Sequence[object], fits: Callable[[Any], bool]) -> Any:
+        """The kept result for these layers (:data:`_ANY` for any) whose options ``fits``
+        accepts, or None."""
         with self._lock:
             entry = self._entry
         if entry is None or not fits(entry[1]) or len(entry[0]) != len(layers):
             return None
         for snapshot, layer in zip(entry[0], layers, strict=True):
+            if layer is _ANY:
+                continue
             if (snapshot is None) != (layer is None):
                 return None
             if snapshot is not None and not snapshot.holds(layer):
@@ -296,7 +300,8 @@ class _Shared:
 
 
 #: The last summary pass (hazard pieces and release pieces), shared by the density, the
-#: remaining devices and (its hazard pieces) the readiness figures.
+#: remaining devices, the record accuracy (its release pieces) and the readiness figures
+#: (its hazard pieces).
 _SUMMARY = _Shared()
 
 
@@ -342,25 +347,15 @@ def _shared_summary(
     return summary.copy(), parts
 
 
-def _shared_hazard_pieces(
-    hazards: gpd.GeoDataFrame, releases: gpd.GeoDataFrame | None
-) -> _HazardPieces:
-    """The hazard pieces of :func:`minemap.land_release_summary` without groups: hazards
-    made disjoint, a place under its highest threat level, in the hazards' working CRS and
-    measured in the equal-area frame of the hazards and releases.
-
-    Taken from the last summary of the same layers when there is one (they do not depend
-    on ``as_of``); shared, they must not be changed.
-    """
-    found = _SUMMARY.find(
-        (hazards, releases, None), lambda key: key[::2] == (None, None) and key[3] is None
-    )
-    if found is not None:
-        return found[1].pieces
-    hazards = _as_hazards(hazards)
-    releases = _as_releases(releases)
-    frame = _crs.area_frame(hazards, releases)
-    return _hazard_pieces(hazards, frame, [], None, None, others=(releases,))
+def _shared_release_pieces(
+    releases: gpd.GeoDataFrame, crs: pyproj.CRS
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The disjoint release pieces (and their method index) of the last summary of these
+    releases, when it took them all (no ``as_of``) into ``crs``; else None."""
+    found = _SUMMARY.find((_ANY, releases, _ANY), lambda key: key[1] == "None")
+    if found is None or not found[1].pieces.work_crs.equals(crs):
+        return None
+    return found[1].release_work, found[1].release_method
 
 
 def _finds_as_of(finds: gpd.GeoDataFrame, stamp: pd.Timestamp | None) -> gpd.GeoDataFrame:
@@ -1509,8 +1504,13 @@ def _released_share(
     share = np.zeros(n)
     if releases is None or n == 0:
         return share
-    chosen = releases.loc[releases[METHOD].isin(methods).to_numpy()]
-    ground, _ = _release_work_pieces(chosen, crs, None)  # disjoint: a place counts once
+    every = set(methods) >= set(RELEASE_METHODS)
+    kept = _shared_release_pieces(releases, crs) if every else None
+    if kept is not None:  # the summary's: all releases, in this CRS
+        ground = kept[0]
+    else:
+        chosen = releases.loc[releases[METHOD].isin(methods).to_numpy()]
+        ground, _ = _release_work_pieces(chosen, crs, None)  # disjoint: a place counts once
     if ground.size == 0:
         return share
     buffers = _true_buffers(geoms, crs, np.full(n, tolerance), crs, frame=frame)

@@ -74,12 +74,14 @@ from minemap import crs as _crs
 from minemap._errors import SchemaError, option_hint
 from minemap._overlay import gc_paused, parallel, polygonal_parts, robust
 from minemap.evidence import _forget_shared as _forget_evidence
-from minemap.evidence import _Shared, _shared_hazard_pieces
+from minemap.evidence import _Shared, _shared_summary
 from minemap.io.evidence import evidence_layer
 from minemap.nearest import FeatureIndex, regional_distances_m
 from minemap.priority import (
+    AFFINE_TOLERANCE,
     BUFFER_QUAD_SEGS,
     SLIVER_M2,
+    _affine_frames,
     _reproject,
     _subtract,
     _true_buffers,
@@ -434,7 +436,7 @@ class _Ground:
     working CRS.
 
     The pieces are those of :func:`minemap.land_release_summary` (shared with it, see
-    :func:`minemap.evidence._shared_hazard_pieces`); pieces and remains under
+    :func:`minemap.evidence._shared_summary`); pieces and remains under
     :data:`minemap.priority.SLIVER_M2` (1 cm²) are overlay residue, not land, as in
     :func:`minemap.priority_zones`: they count as none.
     """
@@ -460,15 +462,16 @@ class _Ground:
 def _ground(
     hazards: gpd.GeoDataFrame, releases: gpd.GeoDataFrame | None, as_of: pd.Timestamp | None
 ) -> _Ground:
-    pieces = _shared_hazard_pieces(hazards, releases)
+    _, parts = _shared_summary(hazards, releases, as_of=as_of)
+    pieces = parts.pieces
     whole, work_crs, frame = pieces.work, pieces.work_crs, pieces.frame
     remaining, changed = whole, np.empty(0, dtype=np.intp)
     if releases is not None:
-        # released land only has to go (the release records themselves, whichever method:
-        # cutting by disjoint pieces of overlapping records can leave needles of no area
-        # reaching across released land, which would stand for the nearest hazard)
-        cutters, _ = _release_work_pieces(releases, work_crs, as_of, disjoint=False)
-        remaining, changed = _subtract(whole, cutters)
+        # released land only has to go: the records as drawn, whichever method (the
+        # summary's disjoint pieces of overlapping records have computed edges, and cutting
+        # along them can leave other floating-point residue than cutting by the records)
+        drawn, _ = _release_work_pieces(releases, work_crs, as_of, disjoint=False)
+        remaining, changed = _subtract(whole, drawn)
     untouched = np.ones(len(whole), dtype=bool)
     untouched[changed] = False
     whole_m2 = np.where(pieces.area_m2 < SLIVER_M2, 0.0, pieces.area_m2)
@@ -568,6 +571,38 @@ class _Rings:
         return cls(x, y, start, count, origin, sign, np.cumsum(per) - per, per)
 
 
+def _convex_rings(vertex: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Which of ``n`` rings of ``m`` vertices each (``(n, m, 2)``, not closed) are convex, and
+    for those: vertices and edges counter-clockwise, centre (the vertices' mean), half
+    extents, the scaled distances from the centre to the nearest edge line and to the
+    farthest vertex, each vertex's angle about the centre from the first vertex's, and the
+    first vertex's angle (see :class:`_ConvexDiscs`)."""
+    rel = vertex - vertex[:, :1]
+    after = np.roll(rel, -1, axis=1)
+    twice = (rel[..., 0] * after[..., 1] - after[..., 0] * rel[..., 1]).sum(axis=1)
+    edge = after - rel
+    turn = edge[..., 0] * np.roll(edge[..., 1], -1, axis=1) - edge[..., 1] * np.roll(
+        edge[..., 0], -1, axis=1
+    )
+    ok = np.flatnonzero((twice != 0) & ((turn * np.sign(twice)[:, None]) >= 0).all(axis=1))
+    vertex = vertex[ok]
+    backwards = twice[ok] < 0  # clockwise rings are read backwards
+    vertex[backwards] = vertex[backwards, ::-1]
+    edge = np.roll(vertex, -1, axis=1) - vertex
+    centre = vertex.mean(axis=1)
+    half = (vertex.max(axis=1) - vertex.min(axis=1)) / 2.0
+    scaled = (vertex - centre[:, None]) / half[:, None]
+    outer = np.sqrt((scaled**2).sum(axis=2).max(axis=1))
+    step = edge / half[:, None]
+    reach = (step[..., 1] * scaled[..., 0] - step[..., 0] * scaled[..., 1]) / np.hypot(
+        step[..., 0], step[..., 1]
+    )
+    angle = np.arctan2(vertex[..., 1] - centre[:, 1:], vertex[..., 0] - centre[:, :1])
+    turned = np.mod(angle - angle[:, :1], _TAU)
+    turned[:, 0] = 0.0
+    return ok, vertex, edge, centre, half, reach.min(axis=1), turned, outer, angle[:, 0]
+
+
 @dataclass
 class _ConvexDiscs:
     """The discs that are one convex ring, as arrays of their edges (counter-clockwise).
@@ -596,49 +631,32 @@ class _ConvexDiscs:
     key: np.ndarray  # disc row * 16 + angle of each vertex from the disc's first (sorted)
 
     @classmethod
-    def of(cls, discs: np.ndarray) -> _ConvexDiscs:
-        simple = np.flatnonzero(
-            (shapely.get_type_id(discs) == 3) & (shapely.get_num_interior_rings(discs) == 0)
-        )
-        found = _Rings.of(discs[simple])
-        vertex = np.column_stack([found.x, found.y])
-        count, start = found.count, found.start
-        owner = np.repeat(np.arange(count.size), count)
-        after = _cyclic_next(start, count, len(vertex))
-        edge = vertex[after] - vertex
-        turn = edge[:, 0] * edge[after, 1] - edge[:, 1] * edge[after, 0]
-        area_sign = found.sign  # one outer ring each: the sign of its area
-        concave = np.bincount(owner, turn * area_sign[owner] < 0, count.size)
-        convex = (count >= 3) & (area_sign != 0) & (concave == 0)
-        keep = convex[owner]
-        vertex, owner, count = vertex[keep], owner[keep], count[convex]
+    def of(cls, n: int, groups: Sequence[tuple[np.ndarray, np.ndarray]]) -> _ConvexDiscs:
+        """The convex ones of ``n`` discs, given as groups ``(rows, vertices)`` of discs of
+        one vertex count (``vertices``: ``(len(rows), m, 2)``, rings not closed)."""
+        slot = np.full(n, -1, dtype=np.intp)
+        rows, found = [], []
+        for which, vertex in groups:
+            ok, *rest = _convex_rings(vertex)
+            rows.append(which[ok])
+            found.append(rest)
+        convex = np.concatenate(rows) if rows else np.empty(0, dtype=np.intp)
+        slot[convex] = np.arange(convex.size)
+        if convex.size == 0:
+            nothing, pairs = np.empty(0), np.empty((0, 2))
+            none = np.empty(0, dtype=np.intp)
+            return cls(slot, none, none, pairs, pairs, pairs, pairs, nothing, nothing,
+                       nothing, nothing)  # fmt: skip
+        count = np.concatenate([np.full(len(g[0]), g[0].shape[1]) for g in found])
         start = np.cumsum(count) - count
-        owner = np.repeat(np.arange(count.size), count)
-        at = np.arange(len(vertex)) - start[owner]
-        backwards = (area_sign < 0)[convex][owner]  # clockwise: read backwards
-        vertex = vertex[start[owner] + np.where(backwards, count[owner] - 1 - at, at)]
-        edge = vertex[_cyclic_next(start, count, len(vertex))] - vertex
-        slot = np.full(len(discs), -1, dtype=np.intp)
-        slot[simple[convex]] = np.arange(count.size)
-        if count.size == 0:
-            nothing = np.empty(0)
-            return cls(slot, start, count, vertex, edge, np.empty((0, 2)), np.empty((0, 2)),
-                       nothing, nothing, nothing, nothing)  # fmt: skip
-        low = np.minimum.reduceat(vertex, start)
-        high = np.maximum.reduceat(vertex, start)
-        centre = np.add.reduceat(vertex, start) / count[:, None]
-        half = (high - low) / 2.0
-        scaled = (vertex - centre[owner]) / half[owner]
-        outer = np.sqrt(np.maximum.reduceat((scaled**2).sum(axis=1), start))
-        step = edge / half[owner]
-        length = np.hypot(step[:, 0], step[:, 1])
-        reach = (step[:, 1] * scaled[:, 0] - step[:, 0] * scaled[:, 1]) / length
-        inner = np.minimum.reduceat(reach, start)
-        angle = np.arctan2(vertex[:, 1] - centre[owner, 1], vertex[:, 0] - centre[owner, 0])
-        turned = np.mod(angle - angle[start][owner], _TAU)
-        turned[start] = 0.0
-        key = owner * 16.0 + turned
-        return cls(slot, start, count, vertex, edge, centre, half, inner, outer, angle[start], key)
+        vertex, edge, turned = (
+            np.concatenate([g[k].reshape(-1, *g[k].shape[2:]) for g in found]) for k in (0, 1, 5)
+        )
+        centre, half, inner, outer, angle0 = (
+            np.concatenate([g[k] for g in found]) for k in (2, 3, 4, 6, 7)
+        )
+        key = np.repeat(np.arange(convex.size) * 16.0, count) + turned
+        return cls(slot, start, count, vertex, edge, centre, half, inner, outer, angle0, key)
 
     def _candidates(self, s: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(pair, edge) of the edges of disc row ``s[pair]`` facing ``box[pair]`` from the
@@ -652,8 +670,14 @@ class _ConvexDiscs:
         )
         middle = np.arctan2((y0 + y1) / 2.0 - c[:, 1], (x0 + x1) / 2.0 - c[:, 0])
         spread = np.mod(corner - middle[:, None] + math.pi, _TAU) - math.pi
-        low = np.mod(middle + spread.min(axis=1) - self.angle0[s], _TAU)
-        span = spread.max(axis=1) - spread.min(axis=1)
+        least = np.minimum(
+            np.minimum(spread[:, 0], spread[:, 1]), np.minimum(spread[:, 2], spread[:, 3])
+        )
+        most = np.maximum(
+            np.maximum(spread[:, 0], spread[:, 1]), np.maximum(spread[:, 2], spread[:, 3])
+        )
+        low = np.mod(middle + least - self.angle0[s], _TAU)
+        span = most - least
         high = low + span
         over = high >= _TAU  # the range runs past the first vertex
         first = np.searchsorted(self.key, s * 16.0 + low, side="right") - 1 - self.start[s]
@@ -680,7 +704,7 @@ class _ConvexDiscs:
         u = (box[:, [0, 2]] - c[:, :1]) / h[:, :1]
         v = (box[:, [1, 3]] - c[:, 1:]) / h[:, 1:]
         near = np.clip(0.0, u[:, 0], u[:, 1]) ** 2 + np.clip(0.0, v[:, 0], v[:, 1]) ** 2
-        far = np.abs(u).max(axis=1) ** 2 + np.abs(v).max(axis=1) ** 2
+        far = np.maximum(u[:, 0] ** 2, u[:, 1] ** 2) + np.maximum(v[:, 0] ** 2, v[:, 1] ** 2)
         inside = far < (self.inner[s] * (1.0 - _QUICK_MARGIN)) ** 2
         outside = near > (self.outer[s] * (1.0 + _QUICK_MARGIN)) ** 2
         rest = np.flatnonzero(~inside & ~outside)
@@ -702,7 +726,7 @@ class _ConvexDiscs:
             # the edge's segment meets the box: its line crosses the box, and their boxes
             # meet (widened by a billionth: rounding never drops an edge, and an edge too
             # many changes nothing)
-            pad = 1e-9 * (b[:, 2:] - b[:, :2]).max(axis=1)
+            pad = 1e-9 * np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])
             meets = (
                 cuts
                 & (highest >= 0)
@@ -720,6 +744,14 @@ class _ConvexDiscs:
             pairs.append(some[pair[meets]])
             edges.append(edge[meets])
         return inside, outside, np.concatenate(pairs), np.concatenate(edges)
+
+    def polygons(self, rows: np.ndarray) -> np.ndarray:
+        """The discs of ``rows`` as GEOS polygons."""
+        at = _ranges(self.start[rows], self.count[rows])
+        ring = shapely.linearrings(
+            self.vertex[at], indices=np.repeat(np.arange(rows.size), self.count[rows])
+        )
+        return np.asarray(shapely.polygons(ring), dtype=object)
 
 
 def _clip_moments(
@@ -762,27 +794,31 @@ def _clip_moments(
             x, y, owner = x[:size], y[:size], owner[:size]
         if size == 0:
             break
-        e = edge[first_edge[owner] + m]
-        a, d = discs.vertex[e], discs.edge[e]
-        side = d[:, 0] * (y - a[:, 1]) - d[:, 1] * (x - a[:, 0])
+        e = edge[first_edge[:jobs] + m]  # each ring's half-plane this round
+        ax, ay, dx, dy = discs.vertex[e, 0], discs.vertex[e, 1], discs.edge[e, 0], discs.edge[e, 1]
+        side = dx[owner] * (y - ay[owner]) - dy[owner] * (x - ax[owner])
         start = np.cumsum(count[:jobs]) - count[:jobs]
         after = _cyclic_next(start, count[:jobs], size)
         keep = side >= 0
         cross = np.flatnonzero(keep != keep[after])
-        emit = keep.astype(np.intp)
-        emit[cross] += 1
-        slot = np.cumsum(emit) - emit
-        new_x, new_y = np.empty(int(emit.sum())), np.empty(int(emit.sum()))
-        new_x[slot[keep]], new_y[slot[keep]] = x[keep], y[keep]
         b = after[cross]
         t = side[cross] / (side[cross] - side[b])
-        slot = slot[cross] + keep[cross]
-        new_x[slot] = x[cross] + t * (x[b] - x[cross])
-        new_y[slot] = y[cross] + t * (y[b] - y[cross])
-        owner = np.repeat(owner, emit)
+        # each vertex gives itself if kept, then where its edge crosses the line if it does
+        emit = np.zeros((size, 2), dtype=bool)
+        emit[:, 0] = keep
+        emit[cross, 1] = True
+        both = np.empty((size, 2))
+        both[:, 0] = x
+        both[cross, 1] = x[cross] + t * (x[b] - x[cross])
+        x = both[emit]
+        both[:, 0] = y
+        both[cross, 1] = y[cross] + t * (y[b] - y[cross])
+        y = both[emit]
+        emitted = keep.astype(np.intp)
+        emitted[cross] += 1
+        owner = np.repeat(owner, emitted)
         count = count.copy()
         count[:jobs] = np.bincount(owner, minlength=jobs)
-        x, y = new_x, new_y
     done.append((x, y, owner))
     x, y, owner = (np.concatenate([part[k] for part in done[::-1]]) for k in range(3))
     moments = _shoelace(x, y, owner, count, rings.origin[job])
@@ -815,13 +851,30 @@ def _local_size(crs: pyproj.CRS) -> float:
     return _crs.LOCAL_MAX_METRES / _crs.metres_per_unit(crs)
 
 
+#: Vertices of the polygon GEOS draws round a point (``4 × BUFFER_QUAD_SEGS`` sides, the
+#: first at angle 0, counter-clockwise), on the unit circle.
+_UNIT_CIRCLE = np.column_stack(
+    [
+        np.cos(np.arange(4 * BUFFER_QUAD_SEGS) * (math.pi / (2 * BUFFER_QUAD_SEGS))),
+        np.sin(np.arange(4 * BUFFER_QUAD_SEGS) * (math.pi / (2 * BUFFER_QUAD_SEGS))),
+    ]
+)
+
+
 @dataclass
 class _Discs:
-    """Each settlement's discs, one array per radius (largest first), prepared for the
-    many tests they meet, with their convex ones as edges (:class:`_ConvexDiscs`)."""
+    """Each settlement's discs, one per radius (largest first): their bounding boxes, the
+    convex ones as edges (:class:`_ConvexDiscs`) and the others as GEOS polygons.
 
-    geoms: list[np.ndarray]
+    A point's disc is the polygon :func:`_discs` draws (a regular polygon round the point
+    in its local affine frame of true metres, :func:`minemap.priority._affine_frames`),
+    drawn here for every radius at once from one frame. Polygon settlements, and points
+    whose disc crosses ±180° or is drawn in another CRS, are buffered by :func:`_discs`.
+    """
+
+    bounds: list[np.ndarray]  # per radius: (n, 4)
     convex: list[_ConvexDiscs]
+    geoms: list[np.ndarray]  # per radius: GEOS polygons (None where the disc is convex)
 
     @classmethod
     def make(
@@ -834,10 +887,42 @@ class _Discs:
     ) -> _Discs:
         """Discs of ``radii`` (largest first) around settlements ``geoms`` given in ``crs``,
         drawn in ``target``."""
-        discs = [_discs(geoms, crs, r, target, frame) for r in radii]
-        for disc in discs:
-            shapely.prepare(disc)
-        return cls(discs, [_ConvexDiscs.of(disc) for disc in discs])
+        n = len(geoms)
+        point = np.flatnonzero((shapely.get_type_id(geoms) == 0) & ~shapely.is_empty(geoms))
+        if not pyproj.CRS(crs).equals(target):
+            point = point[:0]  # drawn in their own CRS and projected: by _discs
+        centre, metric, error = _affine_frames(geoms[point], crs)
+        unit = np.einsum("nij,kj->nki", np.linalg.inv(metric), _UNIT_CIRCLE)  # (n, m, 2)
+        fits = np.isfinite(unit).all(axis=(1, 2)) & (error <= AFFINE_TOLERANCE)
+        if target.is_geographic and radii:  # discs reaching past ±180° are cut there: by _discs
+            half = 180.0 / _crs.degrees_per_unit(target)
+            reach = max(radii) * DISC_SCALE * np.abs(unit[..., 0]).max(axis=1, initial=0.0)
+            fits &= np.abs(centre[:, 0]) + reach < half
+        point, centre, unit = point[fits], centre[fits], unit[fits]
+        drawn = np.zeros(n, dtype=bool)
+        drawn[point] = True
+        out_bounds, out_convex, out_geoms = [], [], []
+        rest = np.flatnonzero(~drawn)
+        for r in radii:
+            groups = []
+            bounds = np.full((n, 4), np.nan)
+            polygons = np.full(n, None, dtype=object)
+            if point.size:
+                rings = centre[:, None, :] + (r * DISC_SCALE) * unit
+                bounds[point] = np.column_stack([rings.min(axis=1), rings.max(axis=1)])
+                groups.append((point, rings))
+            if rest.size:
+                polygons[rest] = _discs(geoms[rest], crs, r, target, frame)
+                bounds[rest] = shapely.bounds(polygons[rest])
+                groups += _vertex_groups(polygons[rest], rest)
+            convex = _ConvexDiscs.of(n, groups)
+            # measured from their edges; the others are not prepared: GEOS builds a prepared
+            # geometry's indexes on first use, and two threads may measure one disc
+            polygons[convex.slot >= 0] = None
+            out_bounds.append(bounds)
+            out_convex.append(convex)
+            out_geoms.append(polygons)
+        return cls(out_bounds, out_convex, out_geoms)
 
     def area_within(
         self, pieces: np.ndarray, piece_m2: np.ndarray, crs: pyproj.CRS, frame: pyproj.CRS
@@ -852,22 +937,25 @@ class _Discs:
         disc by its edges, in arrays (:class:`_ConvexDiscs`, :func:`_clip_moments`), the
         others by GEOS overlays (whose fixed cost per pair would be most of the time).
         """
-        if len(pieces) == 0 or len(self.geoms[0]) == 0:
+        if len(pieces) == 0 or len(self.bounds[0]) == 0:
             empty = np.empty(0, dtype=np.intp)
-            return empty, empty, np.zeros((0, len(self.geoms)))
-        s, k = shapely.STRtree(pieces).query(self.geoms[0])
+            return empty, empty, np.zeros((0, len(self.bounds)))
+        drawn = np.flatnonzero(np.isfinite(self.bounds[0]).all(axis=1))
+        found, k = shapely.STRtree(pieces).query(shapely.box(*self.bounds[0][drawn].T))
+        s = drawn[found]
         bounds = shapely.bounds(pieces)
-        small = (bounds[:, 2:] - bounds[:, :2]).max(axis=1) <= _local_size(crs)
+        small = np.maximum(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1]) <= _local_size(
+            crs
+        )
         box = bounds[k]
         rings: _Rings | None = None
-        m2 = np.zeros((s.size, len(self.geoms)))
+        m2 = np.zeros((s.size, len(self.bounds)))
         todo = np.arange(s.size)
-        for r, disc in enumerate(self.geoms):
+        for r, convex in enumerate(self.convex):
             if r > 0:  # boxes first
-                a, b = box[todo], shapely.bounds(disc)[s[todo]]
+                a, b = box[todo], self.bounds[r][s[todo]]
                 meets = (a[:, 0] <= b[:, 2]) & (a[:, 2] >= b[:, 0]) & (a[:, 1] <= b[:, 3])
                 todo = todo[meets & (a[:, 3] >= b[:, 1])]
-            convex = self.convex[r]
             rows = convex.slot[s[todo]]
             fast = (rows >= 0) & small[k[todo]]
             quick, slow = todo[fast], todo[~fast]
@@ -880,11 +968,25 @@ class _Discs:
                 moments = _clip_moments(rings, k[quick[cut]], pair, edge, convex)
                 m2[quick[cut], r] = np.minimum(_true_m2(moments, crs), piece_m2[k[quick[cut]]])
             if slow.size:
-                m2[slow, r] = _overlay_m2(
-                    disc[s[slow]], pieces[k[slow]], piece_m2[k[slow]], crs, frame
-                )
+                discs = self.geoms[r][s[slow]]
+                bare = np.flatnonzero(shapely.is_missing(discs))  # convex: drawn from its edges
+                discs[bare] = convex.polygons(convex.slot[s[slow[bare]]])
+                m2[slow, r] = _overlay_m2(discs, pieces[k[slow]], piece_m2[k[slow]], crs, frame)
             todo = todo[m2[todo, r] > 0]
         return s, k, m2
+
+
+def _vertex_groups(polygons: np.ndarray, rows: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Polygons without holes as groups ``(rows, vertices)`` of one vertex count each
+    (``vertices``: ``(len(rows), m, 2)``, rings not closed); others are left out."""
+    simple = (shapely.get_type_id(polygons) == 3) & (shapely.get_num_interior_rings(polygons) == 0)
+    size = np.where(simple, shapely.get_num_coordinates(polygons) - 1, 0)
+    groups = []
+    for m in np.unique(size[size >= 3]):
+        which = np.flatnonzero(size == m)
+        ring = shapely.get_coordinates(shapely.get_exterior_ring(polygons[which]))
+        groups.append((rows[which], ring.reshape(which.size, m + 1, 2)[:, :m]))
+    return groups
 
 
 def _overlay_m2(
@@ -894,8 +996,8 @@ def _overlay_m2(
     crs: pyproj.CRS,
     frame: pyproj.CRS,
 ) -> np.ndarray:
-    """m² of each piece within its disc, by GEOS: a piece wholly inside (a prepared-geometry
-    test) keeps its measured area, one not meeting the disc has none, others are overlaid."""
+    """m² of each piece within its disc, by GEOS: a piece wholly inside keeps its measured
+    area, one not meeting the disc has none, others are overlaid."""
     out = np.zeros(len(pieces))
     meet = np.flatnonzero(parallel(shapely.intersects, discs, pieces))
     inside = parallel(shapely.contains_properly, discs[meet], pieces[meet])

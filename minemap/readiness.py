@@ -571,36 +571,69 @@ class _Rings:
         return cls(x, y, start, count, origin, sign, np.cumsum(per) - per, per)
 
 
-def _convex_rings(vertex: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Which of ``n`` rings of ``m`` vertices each (``(n, m, 2)``, not closed) are convex, and
-    for those: vertices and edges counter-clockwise, centre (the vertices' mean), half
-    extents, the scaled distances from the centre to the nearest edge line and to the
-    farthest vertex, each vertex's angle about the centre from the first vertex's, and the
-    first vertex's angle (see :class:`_ConvexDiscs`)."""
-    rel = vertex - vertex[:, :1]
-    after = np.roll(rel, -1, axis=1)
-    twice = (rel[..., 0] * after[..., 1] - after[..., 0] * rel[..., 1]).sum(axis=1)
-    edge = after - rel
-    turn = edge[..., 0] * np.roll(edge[..., 1], -1, axis=1) - edge[..., 1] * np.roll(
-        edge[..., 0], -1, axis=1
-    )
-    ok = np.flatnonzero((twice != 0) & ((turn * np.sign(twice)[:, None]) >= 0).all(axis=1))
-    vertex = vertex[ok]
-    backwards = twice[ok] < 0  # clockwise rings are read backwards
-    vertex[backwards] = vertex[backwards, ::-1]
-    edge = np.roll(vertex, -1, axis=1) - vertex
-    centre = vertex.mean(axis=1)
-    half = (vertex.max(axis=1) - vertex.min(axis=1)) / 2.0
-    scaled = (vertex - centre[:, None]) / half[:, None]
-    outer = np.sqrt((scaled**2).sum(axis=2).max(axis=1))
-    step = edge / half[:, None]
-    reach = (step[..., 1] * scaled[..., 0] - step[..., 0] * scaled[..., 1]) / np.hypot(
-        step[..., 0], step[..., 1]
-    )
-    angle = np.arctan2(vertex[..., 1] - centre[:, 1:], vertex[..., 0] - centre[:, :1])
-    turned = np.mod(angle - angle[:, :1], _TAU)
-    turned[:, 0] = 0.0
-    return ok, vertex, edge, centre, half, reach.min(axis=1), turned, outer, angle[:, 0]
+@dataclass
+class _RingShapes:
+    """Convex rings of one vertex count (``(n, m, 2)`` vertices, counter-clockwise, not
+    closed), with what :class:`_ConvexDiscs` asks of them: edges, centre (the vertices'
+    mean), half extents, the scaled distances from the centre to the nearest edge line
+    (``inner``) and to the farthest vertex (``outer``), each vertex's angle about the centre
+    from the first vertex's (``turned``) and the first vertex's angle (``angle0``)."""
+
+    vertex: np.ndarray
+    edge: np.ndarray
+    centre: np.ndarray
+    half: np.ndarray
+    inner: np.ndarray
+    outer: np.ndarray
+    turned: np.ndarray
+    angle0: np.ndarray
+
+    @classmethod
+    def of(cls, vertex: np.ndarray) -> tuple[np.ndarray, _RingShapes]:
+        """Which of the rings ``vertex`` are convex, and their shapes."""
+        x, y = vertex[..., 0] - vertex[:, :1, 0], vertex[..., 1] - vertex[:, :1, 1]
+        x1, y1 = np.roll(x, -1, axis=1), np.roll(y, -1, axis=1)
+        twice = (x * y1 - x1 * y).sum(axis=1)
+        ex, ey = x1 - x, y1 - y
+        turn = ex * np.roll(ey, -1, axis=1) - ey * np.roll(ex, -1, axis=1)
+        ok = np.flatnonzero((twice != 0) & (turn * np.sign(twice)[:, None] >= 0).all(axis=1))
+        vertex = vertex[ok]
+        backwards = twice[ok] < 0  # clockwise rings are read backwards
+        vertex[backwards] = vertex[backwards, ::-1]
+        x, y = np.ascontiguousarray(vertex[..., 0]), np.ascontiguousarray(vertex[..., 1])
+        ex, ey = np.roll(x, -1, axis=1) - x, np.roll(y, -1, axis=1) - y
+        cx, cy = x.mean(axis=1), y.mean(axis=1)
+        hx, hy = (x.max(axis=1) - x.min(axis=1)) / 2.0, (y.max(axis=1) - y.min(axis=1)) / 2.0
+        sx, sy = (x - cx[:, None]) / hx[:, None], (y - cy[:, None]) / hy[:, None]
+        tx, ty = ex / hx[:, None], ey / hy[:, None]
+        reach = (ty * sx - tx * sy) / np.hypot(tx, ty)
+        angle = np.arctan2(y - cy[:, None], x - cx[:, None])
+        turned = np.mod(angle - angle[:, :1], _TAU)
+        turned[:, 0] = 0.0
+        return ok, cls(
+            vertex,
+            np.stack([ex, ey], axis=2),
+            np.column_stack([cx, cy]),
+            np.column_stack([hx, hy]),
+            reach.min(axis=1),
+            np.sqrt((sx * sx + sy * sy).max(axis=1)),
+            turned,
+            angle[:, 0],
+        )
+
+    def scaled(self, origin: np.ndarray, factor: float) -> _RingShapes:
+        """The rings scaled by ``factor`` about the origin and moved to ``origin``
+        (``(n, 2)``): only their size and place change."""
+        return _RingShapes(
+            origin[:, None, :] + factor * self.vertex,
+            factor * self.edge,
+            origin + factor * self.centre,
+            factor * self.half,
+            self.inner,
+            self.outer,
+            self.turned,
+            self.angle0,
+        )
 
 
 @dataclass
@@ -631,29 +664,26 @@ class _ConvexDiscs:
     key: np.ndarray  # disc row * 16 + angle of each vertex from the disc's first (sorted)
 
     @classmethod
-    def of(cls, n: int, groups: Sequence[tuple[np.ndarray, np.ndarray]]) -> _ConvexDiscs:
-        """The convex ones of ``n`` discs, given as groups ``(rows, vertices)`` of discs of
-        one vertex count (``vertices``: ``(len(rows), m, 2)``, rings not closed)."""
+    def of(cls, n: int, groups: Sequence[tuple[np.ndarray, _RingShapes]]) -> _ConvexDiscs:
+        """``n`` discs, of which the convex ones are given as groups ``(rows, shapes)`` of
+        one vertex count each."""
         slot = np.full(n, -1, dtype=np.intp)
-        rows, found = [], []
-        for which, vertex in groups:
-            ok, *rest = _convex_rings(vertex)
-            rows.append(which[ok])
-            found.append(rest)
-        convex = np.concatenate(rows) if rows else np.empty(0, dtype=np.intp)
+        convex = np.concatenate([g[0] for g in groups]) if groups else np.empty(0, np.intp)
         slot[convex] = np.arange(convex.size)
         if convex.size == 0:
             nothing, pairs = np.empty(0), np.empty((0, 2))
             none = np.empty(0, dtype=np.intp)
             return cls(slot, none, none, pairs, pairs, pairs, pairs, nothing, nothing,
                        nothing, nothing)  # fmt: skip
-        count = np.concatenate([np.full(len(g[0]), g[0].shape[1]) for g in found])
+        shapes = [g[1] for g in groups]
+        count = np.concatenate([np.full(len(g.vertex), g.vertex.shape[1]) for g in shapes])
         start = np.cumsum(count) - count
-        vertex, edge, turned = (
-            np.concatenate([g[k].reshape(-1, *g[k].shape[2:]) for g in found]) for k in (0, 1, 5)
-        )
+        vertex = np.concatenate([g.vertex.reshape(-1, 2) for g in shapes])
+        edge = np.concatenate([g.edge.reshape(-1, 2) for g in shapes])
+        turned = np.concatenate([g.turned.ravel() for g in shapes])
         centre, half, inner, outer, angle0 = (
-            np.concatenate([g[k] for g in found]) for k in (2, 3, 4, 6, 7)
+            np.concatenate([getattr(g, name) for g in shapes])
+            for name in ("centre", "half", "inner", "outer", "angle0")
         )
         key = np.repeat(np.arange(convex.size) * 16.0, count) + turned
         return cls(slot, start, count, vertex, edge, centre, half, inner, outer, angle0, key)
@@ -863,18 +893,22 @@ _UNIT_CIRCLE = np.column_stack(
 
 @dataclass
 class _Discs:
-    """Each settlement's discs, one per radius (largest first): their bounding boxes, the
-    convex ones as edges (:class:`_ConvexDiscs`) and the others as GEOS polygons.
+    """Each settlement's discs, one per radius (largest first): their bounding boxes, as
+    convex rings in arrays (:class:`_ConvexDiscs`) and, where that is not the disc itself,
+    as GEOS polygons.
 
     A point's disc is the polygon :func:`_discs` draws (a regular polygon round the point
     in its local affine frame of true metres, :func:`minemap.priority._affine_frames`),
     drawn here for every radius at once from one frame. Polygon settlements, and points
-    whose disc crosses ±180° or is drawn in another CRS, are buffered by :func:`_discs`.
+    whose disc crosses ±180° or is drawn in another CRS, are buffered by :func:`_discs`;
+    such a buffer is held as its convex hull and the *pockets* the hull holds beyond it
+    (for a piece, the disc's share is the hull's less the pockets').
     """
 
     bounds: list[np.ndarray]  # per radius: (n, 4)
-    convex: list[_ConvexDiscs]
+    convex: list[_ConvexDiscs]  # the disc, or its hull
     geoms: list[np.ndarray]  # per radius: GEOS polygons (None where the disc is convex)
+    pockets: list[np.ndarray]  # per radius: hull less disc (None where there is none)
 
     @classmethod
     def make(
@@ -898,31 +932,43 @@ class _Discs:
             half = 180.0 / _crs.degrees_per_unit(target)
             reach = max(radii) * DISC_SCALE * np.abs(unit[..., 0]).max(axis=1, initial=0.0)
             fits &= np.abs(centre[:, 0]) + reach < half
-        point, centre, unit = point[fits], centre[fits], unit[fits]
+        ok, shapes = _RingShapes.of(unit[fits])  # the disc of radius 1 m / DISC_SCALE
+        point, centre = point[fits][ok], centre[fits][ok]
+        low, high = shapes.vertex.min(axis=1), shapes.vertex.max(axis=1)
         drawn = np.zeros(n, dtype=bool)
         drawn[point] = True
-        out_bounds, out_convex, out_geoms = [], [], []
+        out = cls([], [], [], [])
         rest = np.flatnonzero(~drawn)
         for r in radii:
             groups = []
             bounds = np.full((n, 4), np.nan)
             polygons = np.full(n, None, dtype=object)
+            pockets = np.full(n, None, dtype=object)
             if point.size:
-                rings = centre[:, None, :] + (r * DISC_SCALE) * unit
-                bounds[point] = np.column_stack([rings.min(axis=1), rings.max(axis=1)])
-                groups.append((point, rings))
+                size = r * DISC_SCALE
+                bounds[point] = np.column_stack([centre + size * low, centre + size * high])
+                groups.append((point, shapes.scaled(centre, size)))
             if rest.size:
                 polygons[rest] = _discs(geoms[rest], crs, r, target, frame)
                 bounds[rest] = shapely.bounds(polygons[rest])
-                groups += _vertex_groups(polygons[rest], rest)
+                # one polygon each (a disc cut at ±180° is not): its hull, and the pockets
+                single = rest[shapely.get_type_id(polygons[rest]) == 3]
+                hull = shapely.convex_hull(polygons[single])
+                pockets[single] = polygonal_parts(
+                    robust(shapely.difference, hull, polygons[single])
+                )
+                groups += _vertex_groups(hull, single)
             convex = _ConvexDiscs.of(n, groups)
-            # measured from their edges; the others are not prepared: GEOS builds a prepared
-            # geometry's indexes on first use, and two threads may measure one disc
-            polygons[convex.slot >= 0] = None
-            out_bounds.append(bounds)
-            out_convex.append(convex)
-            out_geoms.append(polygons)
-        return cls(out_bounds, out_convex, out_geoms)
+            pockets[convex.slot < 0] = None
+            pockets[~shapely.is_missing(pockets)] = _nonempty(pockets[~shapely.is_missing(pockets)])
+            # the others are not prepared: GEOS builds a prepared geometry's indexes on first
+            # use, and two threads may measure one disc
+            polygons[(convex.slot >= 0) & shapely.is_missing(pockets)] = None
+            out.bounds.append(bounds)
+            out.convex.append(convex)
+            out.geoms.append(polygons)
+            out.pockets.append(pockets)
+        return out
 
     def area_within(
         self, pieces: np.ndarray, piece_m2: np.ndarray, crs: pyproj.CRS, frame: pyproj.CRS
@@ -967,6 +1013,8 @@ class _Discs:
                 cut, pair = np.unique(pair, return_inverse=True)
                 moments = _clip_moments(rings, k[quick[cut]], pair, edge, convex)
                 m2[quick[cut], r] = np.minimum(_true_m2(moments, crs), piece_m2[k[quick[cut]]])
+            if quick.size:  # a hull's share, less its pockets'
+                self._less_pockets(r, s, k, quick, pieces, box, m2, crs, frame)
             if slow.size:
                 discs = self.geoms[r][s[slow]]
                 bare = np.flatnonzero(shapely.is_missing(discs))  # convex: drawn from its edges
@@ -975,17 +1023,54 @@ class _Discs:
             todo = todo[m2[todo, r] > 0]
         return s, k, m2
 
+    def _less_pockets(
+        self,
+        r: int,
+        s: np.ndarray,
+        k: np.ndarray,
+        some: np.ndarray,
+        pieces: np.ndarray,
+        box: np.ndarray,
+        m2: np.ndarray,
+        crs: pyproj.CRS,
+        frame: pyproj.CRS,
+    ) -> None:
+        """Take from pairs ``some`` (measured within the hull) their pieces' m² in the
+        disc's pockets (GEOS overlays, for the pieces whose box meets a pocket)."""
+        pocket = self.pockets[r][s[some]]
+        some = some[~shapely.is_missing(pocket) & (m2[some, r] > 0)]
+        if some.size == 0:
+            return
+        a, b = box[some], shapely.bounds(self.pockets[r][s[some]])
+        meets = (a[:, 0] <= b[:, 2]) & (a[:, 2] >= b[:, 0]) & (a[:, 1] <= b[:, 3])
+        some = some[meets & (a[:, 3] >= b[:, 1])]
+        pocket, piece = self.pockets[r][s[some]], pieces[k[some]]
+        some = some[parallel(shapely.intersects, pocket, piece)]
+        pocket, piece = self.pockets[r][s[some]], pieces[k[some]]
+        within = _crs.area_m2(
+            polygonal_parts(robust(shapely.intersection, piece, pocket)), crs, frame
+        )
+        m2[some, r] = np.maximum(m2[some, r] - within, 0.0)
 
-def _vertex_groups(polygons: np.ndarray, rows: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Polygons without holes as groups ``(rows, vertices)`` of one vertex count each
-    (``vertices``: ``(len(rows), m, 2)``, rings not closed); others are left out."""
+
+def _nonempty(geoms: np.ndarray) -> np.ndarray:
+    """``geoms`` with empty ones as None."""
+    out = np.asarray(geoms, dtype=object).copy()
+    out[shapely.is_empty(out)] = None
+    return out
+
+
+def _vertex_groups(polygons: np.ndarray, rows: np.ndarray) -> list[tuple[np.ndarray, _RingShapes]]:
+    """The convex ones of polygons without holes, as groups ``(rows, shapes)`` of one
+    vertex count each; others are left out."""
     simple = (shapely.get_type_id(polygons) == 3) & (shapely.get_num_interior_rings(polygons) == 0)
     size = np.where(simple, shapely.get_num_coordinates(polygons) - 1, 0)
     groups = []
     for m in np.unique(size[size >= 3]):
         which = np.flatnonzero(size == m)
         ring = shapely.get_coordinates(shapely.get_exterior_ring(polygons[which]))
-        groups.append((rows[which], ring.reshape(which.size, m + 1, 2)[:, :m]))
+        ok, shapes = _RingShapes.of(ring.reshape(which.size, m + 1, 2)[:, :m])
+        groups.append((rows[which[ok]], shapes))
     return groups
 
 

@@ -38,7 +38,7 @@ import threading
 import warnings
 import weakref
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import geopandas as gpd
@@ -216,12 +216,10 @@ class _Snapshot:
 
     def __init__(self, layer: gpd.GeoDataFrame, forget: Callable[[Any], None]) -> None:
         self.ref = weakref.ref(layer, forget)
-        # a copy of the geometry array: the layer's own can be written to in place
+        # copies: the layer's own arrays can be written to in place
         self.geoms = np.array(layer.geometry.array, dtype=object, copy=True)
-        self.ids = np.fromiter(map(id, self.geoms), dtype=np.int64, count=len(self.geoms))
-        self.columns = {
-            c: layer[c].to_numpy(copy=True) for c in layer.columns if c != layer.geometry.name
-        }
+        self.ids = _ids(self.geoms)
+        self.columns = {c: _column(layer[c]) for c in layer.columns if c != layer.geometry.name}
         self.index = layer.index.copy()
         self.crs = layer.crs
         self.attrs = repr(layer.attrs)
@@ -229,22 +227,44 @@ class _Snapshot:
     def holds(self, layer: gpd.GeoDataFrame) -> bool:
         if id(self.ref()) != id(layer) or len(layer) != len(self.geoms):
             return False
-        geoms = np.asarray(layer.geometry.array, dtype=object)
-        ids = np.fromiter(map(id, geoms), dtype=np.int64, count=len(geoms))
         names = [c for c in layer.columns if c != layer.geometry.name]
         return (
-            np.array_equal(ids, self.ids)
+            np.array_equal(_ids(np.asarray(layer.geometry.array, dtype=object)), self.ids)
             and names == list(self.columns)
-            and all(
-                pd.Series(layer[c].to_numpy(), copy=False).equals(
-                    pd.Series(self.columns[c], copy=False)
-                )
-                for c in names
-            )
+            and all(_same_column(layer[c], self.columns[c]) for c in names)
             and layer.index.equals(self.index)
             and layer.crs == self.crs
             and repr(layer.attrs) == self.attrs
         )
+
+
+def _ids(values: np.ndarray) -> np.ndarray:
+    """The identity of each object (a snapshot keeps the objects, so no id is reused)."""
+    return np.fromiter(map(id, values), dtype=np.int64, count=len(values))
+
+
+def _column(column: pd.Series) -> tuple[object, np.ndarray | None]:
+    """A copy of a column's values, and for object columns the identity of each value."""
+    if column.dtype == object:
+        values = column.to_numpy(copy=True)
+        return values, _ids(values)
+    if isinstance(column.dtype, np.dtype):
+        return column.to_numpy(copy=True), None
+    return column.array.copy(), None  # an extension array (nullable integers, ...)
+
+
+def _same_column(column: pd.Series, kept: tuple[object, np.ndarray | None]) -> bool:
+    """Whether a column holds what :func:`_column` kept: the same objects (immutable
+    strings and numbers; an equal value in a new object counts as a change), or equal
+    values (NaN equal to NaN)."""
+    values, ids = kept
+    if ids is not None:
+        return column.dtype == object and np.array_equal(_ids(column.to_numpy()), ids)
+    if isinstance(values, np.ndarray):
+        if column.dtype != values.dtype:
+            return False
+        return bool(np.array_equal(column.to_numpy(), values, equal_nan=values.dtype.kind in "fc"))
+    return bool(column.dtype == values.dtype and column.array.equals(values))  # type: ignore[attr-defined]
 
 
 #: A layer :meth:`_Shared.find` accepts whatever it is.
@@ -305,9 +325,15 @@ class _Shared:
 _SUMMARY = _Shared()
 
 
+#: The last density pass (finds located in the released pieces), shared by the density
+#: and the remaining devices.
+_PASSES = _Shared()
+
+
 def _forget_shared() -> None:
     """Drop every result kept for later calls (for benchmarks and tests)."""
     _SUMMARY.clear()
+    _PASSES.clear()
 
 
 def _shared_summary(
@@ -605,7 +631,50 @@ def _density_pass(
     units: str,
 ) -> _Pass:
     """Summary, finds located in released pieces and (``units``: 'none', 'split' or 'all')
-    the released area of release records with and without a find."""
+    the released area of release records with and without a find.
+
+    Computed once for consecutive calls on the same layers and options (see
+    :class:`_Shared`); a pass with units serves a call that needs none.
+    """
+    districts = by if isinstance(by, gpd.GeoDataFrame) else None
+    grouping = (
+        None
+        if districts is not None or by is None
+        else ((by,) if isinstance(by, str) else tuple(by))
+    )
+    layers = (hazards, releases, finds, districts)
+    key = (grouping, str(_as_timestamp(as_of)), district_column, edges)
+    kept: dict[str, _Pass] = _PASSES.get(layers, key) or {}
+    run = kept.get(units) or (next(iter(kept.values())) if units == "none" and kept else None)
+    if run is None:
+        run = _new_pass(
+            hazards,
+            releases,
+            finds,
+            by=by,
+            as_of=as_of,
+            district_column=district_column,
+            edges=edges,
+            units=units,
+        )
+        kept = {**kept, units: run}
+        _PASSES.put(layers, key, kept)
+    return replace(run, summary=run.summary.copy())
+
+
+@gc_paused()
+def _new_pass(
+    hazards: gpd.GeoDataFrame,
+    releases: gpd.GeoDataFrame | None,
+    finds: gpd.GeoDataFrame,
+    *,
+    by: str | Sequence[str] | gpd.GeoDataFrame | None,
+    as_of: object | None,
+    district_column: str | None,
+    edges: str | None,
+    units: str,
+) -> _Pass:
+    """The pass of :func:`_density_pass`, computed."""
     if releases is None:
         raise SchemaError(
             "device densities need release records (releases=): devices are counted per "

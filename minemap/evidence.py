@@ -23,6 +23,13 @@ first. Every find therefore counts exactly once: in one released piece, in hazar
 (yet) released (``finds_in_unreleased``), or outside every hazard (``finds_outside``, with a
 :class:`~minemap.DataWarning`).
 
+Consecutive calls
+-----------------
+A report asks for the densities, then the devices remaining, of the same layers (and the
+readiness figures take the same hazard pieces). The land-release summary and the places of
+the finds are computed once and kept for the next call on the same layers, while the
+layers live and hold what they held: a layer changed in place is measured again.
+
 Intervals
 ---------
 The default interval of a density is the exact (Garwood) Poisson interval of the device

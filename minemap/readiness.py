@@ -12,9 +12,10 @@ planning mine risk education.
 How the figures are made:
 
 * The remaining hazard area is the one of :func:`minemap.priority_zones`: hazards flattened
-  so a place counts once, under its highest threat level, minus the land released (by any
-  method) on or before ``as_of``. The hazard area within a radius counts overlapping
-  hazards once as well, and release counts only inside hazards.
+  so a place counts once, under its highest threat level (the pieces of
+  :func:`minemap.land_release_summary`), minus the land released (by any method, the
+  records as drawn) on or before ``as_of``. The hazard area within a radius counts
+  overlapping hazards once as well, and release counts only inside hazards.
 * Each settlement is buffered by each radius in true metres, where it is
   (:func:`minemap.priority._true_buffers`; right across UTM zones and round the globe). A
   point's buffer is a polygon of ``4 × BUFFER_QUAD_SEGS`` sides whose **area equals the
@@ -22,10 +23,10 @@ How the figures are made:
   middles of its sides 0.04 % inside), so that hectares within a radius are true to a few
   hundredths of a percent however the circle is cut; a polygon's buffer has exact straight
   sides and rounded corners drawn inside their arcs (by at most 0.12 % of the radius). The
-  buffers are intersected with the hazard pieces in the hazards' working CRS (an STRtree
-  pairs each buffer with the pieces it meets; a piece wholly inside keeps its measured
-  area) and measured in true hectares (:func:`minemap.crs.area_m2`, as the summary
-  does).
+  hazard pieces within each buffer are measured in the hazards' working CRS: a piece wholly
+  inside keeps its measured area, a piece crossing the buffer's edge is cut by it and
+  measured in true hectares as :func:`minemap.crs.area_m2` measures a small feature (its
+  planar area times the ellipsoid's area per unit at its centroid).
 * Whether a hazard or an incident lies within a distance is decided on the **geodesic**
   distance itself, never on the buffer's outline: ``nearest_hazard_m`` is the geodesic
   length on the WGS 84 ellipsoid between the settlement's and the hazard's nearest points
@@ -34,22 +35,33 @@ How the figures are made:
   no hectares within it, even where the buffer's polygon reaches a few decimetres past the
   circle.
 
-How it is made fast (20,000 settlements, 5,000 incidents and 100,000 hazards with 50,000
-releases: 8-11 s on a shared two-core machine, 14 s of processor time, a quarter of it the
-remaining area itself; most of the rest is GEOS's fixed cost per overlay):
+How it is made fast (20,000 settlements, 5,000 incidents and the 100,000-hazard scenario
+with 51,849 releases: about 5-6 s on a shared two-core machine after the densities, 10 s
+of processor time; ``benchmarks/bench_evidence.py``):
 
-* An STRtree pairs each settlement's largest buffer with the hazard pieces it meets; a
-  piece wholly inside a buffer (a prepared-geometry test) keeps its measured area, and only
-  pieces crossing the buffer's edge are overlaid. Smaller radii only look at the pairs the
-  larger one found area in.
-* The hazard area before release (for the percentages) is measured again only for the
-  pieces a release cut or removed: the others are the remaining pieces themselves.
+* The hazard pieces are the land-release summary's, computed once for the figures of the
+  same layers (:func:`minemap.evidence._shared_summary`): after :func:`minemap.device_density`
+  nothing is flattened again, and the pieces before release (for the percentages) are the
+  summary's own. What each call measured is kept for the next call on the same layers
+  (:func:`communities_at_risk` after :func:`settlement_readiness` measures only its
+  incidents), while the layers live and hold what they held.
+* An STRtree pairs each settlement's largest disc with the pieces whose box meets it.
+  Discs round points are regular polygons in a local affine frame, hence convex: most
+  pieces are found wholly inside or outside from their box alone (the disc, scaled by its
+  extents, holds the circle of its nearest edge line and lies within that of its farthest
+  vertex), and the others are cut by the disc's edges whose segments meet their box (the
+  only ones that can cut them), every ring of every pair at once in arrays
+  (Sutherland-Hodgman) instead of one GEOS overlay per pair, whose fixed cost was most of
+  the time. A polygon settlement's buffer is its convex hull less the pockets the hull
+  holds beyond it; GEOS overlays only the pieces meeting a pocket. Smaller radii only look
+  at the pairs the larger one found area in.
+* The hazard area before release is measured again only for the pieces a release cut or
+  removed: the others are the remaining pieces themselves.
 * The nearest-hazard search indexes only the pieces nearest some settlement in the
   equal-area frame, not all of them.
-* Work that does not wait for the remaining area (buffers, incident counts, the hazard
-  pieces before release) runs in a second thread while it is computed, and the distance
-  search while the areas are measured: each stage runs on all cores, and overlapping them
-  fills the time either spends on one.
+* Work that does not wait for the remaining area (discs, incident counts) runs beside it,
+  and the distance search and the whole pieces' areas beside the remaining areas: each
+  stage runs on all cores, and overlapping them fills the time either spends on one.
 """
 
 from __future__ import annotations

@@ -564,10 +564,15 @@ class _Rings:
 
     @classmethod
     def of(cls, geoms: np.ndarray) -> _Rings:
-        if (shapely.get_type_id(geoms) == 3).all():
-            parts, part_of = geoms, np.arange(len(geoms))
-        else:
-            parts, part_of = shapely.get_parts(geoms, return_index=True)
+        types = shapely.get_type_id(geoms)
+        several = np.flatnonzero(types == 6)  # multipolygons: their parts, in order
+        parts, part_of = geoms, np.arange(len(geoms))
+        if several.size:
+            sub, sub_of = shapely.get_parts(geoms[several], return_index=True)
+            one = np.flatnonzero(types != 6)
+            part_of = np.concatenate([one, several[sub_of]])
+            order = np.argsort(part_of, kind="stable")
+            parts, part_of = np.concatenate([geoms[one], sub])[order], part_of[order]
         rings, ring_part = shapely.get_rings(parts, return_index=True)
         outer = np.ones(len(rings), dtype=bool)
         outer[1:] = ring_part[1:] != ring_part[:-1]
@@ -577,8 +582,7 @@ class _Rings:
         count = np.bincount(ring, minlength=len(rings))
         start = np.cumsum(count) - count
         origin = coords[np.flatnonzero(last) - count]  # first vertex of each ring
-        area = _shoelace(x, y, ring, count, origin)[0]
-        sign = np.where(outer, 1.0, -1.0) * np.sign(area)
+        sign = np.where(outer == shapely.is_ccw(rings), 1.0, -1.0)
         per = np.bincount(part_of[ring_part], minlength=len(geoms))
         return cls(x, y, start, count, origin, sign, np.cumsum(per) - per, per)
 

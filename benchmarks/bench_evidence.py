@@ -17,8 +17,8 @@ once per session) and then times the five calls one after another, as a report d
 call may use what an earlier call with the same layers computed. The table gives the
 median over ``--repeat`` runs of each call in that sequence and of their total, with its
 processor seconds (all threads: above the elapsed seconds when both cores work), and the
-largest peak memory (max RSS) of the runs. ``--alone`` also times each call on its own, in a process of its
-own, with nothing computed before it.
+largest peak memory (max RSS) of the runs. ``--alone`` also times each call on its own,
+in a process of its own, with nothing computed before it.
 
 Two data sets, both at the issue's size (100,000 finds, 5,000 incidents, 10,000 records and
 20,000 settlements):

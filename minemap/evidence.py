@@ -23,6 +23,13 @@ first. Every find therefore counts exactly once: in one released piece, in hazar
 (yet) released (``finds_in_unreleased``), or outside every hazard (``finds_outside``, with a
 :class:`~minemap.DataWarning`).
 
+Consecutive calls
+-----------------
+A report asks for the densities, then the devices remaining, of the same layers (and the
+readiness figures take the same hazard pieces). The land-release summary and the places of
+the finds are computed once and kept for the next call on the same layers, while the
+layers live and hold what they held: a layer changed in place is measured again.
+
 Intervals
 ---------
 The default interval of a density is the exact (Garwood) Poisson interval of the device
@@ -34,9 +41,12 @@ resamples the release records instead (seeded), which keeps each record's device
 from __future__ import annotations
 
 import math
+import threading
 import warnings
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+import weakref
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -195,6 +205,190 @@ def _check_confidence(confidence: object) -> float:
         "a confidence level",
         "give a number between 0 and 1, e.g. 0.95.",
     )
+
+
+# ------------------------------------------------------------------------------------------
+# work shared between calls on the same layers
+# ------------------------------------------------------------------------------------------
+
+
+class _Snapshot:
+    """What a layer held when something was computed from it.
+
+    A layer holds the same as before when it is the same object, with the same geometry
+    objects in the same rows (shapely geometries are immutable) and equal attribute columns,
+    index, CRS and ``attrs``: a layer changed in place after the computation does not hold
+    the same. Checking costs a few milliseconds per 100,000 rows, not a new computation.
+    """
+
+    def __init__(self, layer: gpd.GeoDataFrame, forget: Callable[[Any], None]) -> None:
+        self.ref = weakref.ref(layer, forget)
+        # copies: the layer's own arrays can be written to in place
+        self.geoms = np.array(layer.geometry.array, dtype=object, copy=True)
+        self.ids = _ids(self.geoms)
+        self.columns = {c: _column(layer[c]) for c in layer.columns if c != layer.geometry.name}
+        self.index = layer.index.copy()
+        self.crs = layer.crs
+        self.attrs = repr(layer.attrs)
+
+    def holds(self, layer: gpd.GeoDataFrame) -> bool:
+        if id(self.ref()) != id(layer) or len(layer) != len(self.geoms):
+            return False
+        names = [c for c in layer.columns if c != layer.geometry.name]
+        return (
+            np.array_equal(_ids(np.asarray(layer.geometry.array, dtype=object)), self.ids)
+            and names == list(self.columns)
+            and all(_same_column(layer[c], self.columns[c]) for c in names)
+            and layer.index.equals(self.index)
+            and layer.crs == self.crs
+            and repr(layer.attrs) == self.attrs
+        )
+
+
+def _ids(values: np.ndarray) -> np.ndarray:
+    """The identity of each object (a snapshot keeps the objects, so no id is reused)."""
+    return np.fromiter(map(id, values), dtype=np.int64, count=len(values))
+
+
+def _column(column: pd.Series) -> tuple[object, np.ndarray | None]:
+    """A copy of a column's values, and for object columns the identity of each value."""
+    if column.dtype == object:
+        values = column.to_numpy(copy=True)
+        return values, _ids(values)
+    if isinstance(column.dtype, np.dtype):
+        return column.to_numpy(copy=True), None
+    return column.array.copy(), None  # an extension array (nullable integers, ...)
+
+
+def _same_column(column: pd.Series, kept: tuple[object, np.ndarray | None]) -> bool:
+    """Whether a column holds what :func:`_column` kept: the same objects (immutable
+    strings and numbers; an equal value in a new object counts as a change), or equal
+    values (NaN equal to NaN)."""
+    values, ids = kept
+    if ids is not None:
+        return column.dtype == object and np.array_equal(_ids(column.to_numpy()), ids)
+    if isinstance(values, np.ndarray):
+        if column.dtype != values.dtype:
+            return False
+        return bool(np.array_equal(column.to_numpy(), values, equal_nan=values.dtype.kind in "fc"))
+    return bool(column.dtype == values.dtype and column.array.equals(values))  # type: ignore[attr-defined]
+
+
+#: A layer :meth:`_Shared.find` accepts whatever it is.
+_ANY = object()
+
+
+class _Shared:
+    """The last result of one computation, kept for a call on the same layers.
+
+    A report asks for several figures of the same layers one after another (densities, then
+    remaining devices; readiness, then communities at risk), and each would otherwise redo
+    the overlays the one before it made. The result is kept while its layers live and hold
+    what they held (:class:`_Snapshot`), for the same options (``key``); it is dropped as
+    soon as one of its layers is garbage-collected, so no memory outlives the layers.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entry: tuple[list[_Snapshot | None], Hashable, object] | None = None
+
+    def get(self, layers: Sequence[gpd.GeoDataFrame | None], key: Hashable) -> Any:
+        """The kept result for these layers and options, or None."""
+        return self.find(layers, lambda kept: kept == key)
+
+    def find(self, layers: Sequence[object], fits: Callable[[Any], bool]) -> Any:
+        """The kept result for these layers (:data:`_ANY` for any) whose options ``fits``
+        accepts, or None."""
+        with self._lock:
+            entry = self._entry
+        if entry is None or not fits(entry[1]) or len(entry[0]) != len(layers):
+            return None
+        for snapshot, layer in zip(entry[0], layers, strict=True):
+            if layer is _ANY:
+                continue
+            if (snapshot is None) != (layer is None):
+                return None
+            if snapshot is not None and not snapshot.holds(layer):
+                return None
+        return entry[2]
+
+    def put(self, layers: Sequence[gpd.GeoDataFrame | None], key: Hashable, value: object) -> None:
+        snapshots = [None if layer is None else _Snapshot(layer, self._forget) for layer in layers]
+        with self._lock:
+            self._entry = (snapshots, key, value)
+
+    def _forget(self, _: object = None) -> None:
+        with self._lock:
+            self._entry = None
+
+    def clear(self) -> None:
+        """Drop the kept result."""
+        self._forget()
+
+
+#: The last summary pass (hazard pieces and release pieces), shared by the density, the
+#: remaining devices, the record accuracy (its release pieces) and the readiness figures
+#: (its hazard pieces).
+_SUMMARY = _Shared()
+
+
+#: The last density pass (finds located in the released pieces), shared by the density
+#: and the remaining devices.
+_PASSES = _Shared()
+
+
+def _forget_shared() -> None:
+    """Drop every result kept for later calls (for benchmarks and tests)."""
+    _SUMMARY.clear()
+    _PASSES.clear()
+
+
+def _shared_summary(
+    hazards: gpd.GeoDataFrame,
+    releases: gpd.GeoDataFrame | None,
+    *,
+    by: str | Sequence[str] | gpd.GeoDataFrame | None = None,
+    as_of: object | None = None,
+    district_column: str | None = None,
+    edges: str | None = None,
+) -> tuple[pd.DataFrame, _SummaryParts]:
+    """:func:`minemap.stats._summary_and_pieces` for these layers and options, computed
+    once for consecutive calls on the same layers (see :class:`_Shared`).
+
+    The table is a copy; the parts are shared and must not be changed.
+    """
+    districts = by if isinstance(by, gpd.GeoDataFrame) else None
+    grouping = (
+        None
+        if districts is not None or by is None
+        else ((by,) if isinstance(by, str) else tuple(by))
+    )
+    key = (grouping, str(_as_timestamp(as_of)), district_column, edges)
+    layers = (hazards, releases, districts)
+    found = _SUMMARY.get(layers, key)
+    if found is None:
+        found = _summary_and_pieces(
+            hazards,
+            releases,
+            by=by,
+            as_of=as_of,
+            district_column=district_column,
+            edges=edges,
+        )
+        _SUMMARY.put(layers, key, found)
+    summary, parts = found
+    return summary.copy(), parts
+
+
+def _shared_release_pieces(
+    releases: gpd.GeoDataFrame, crs: pyproj.CRS
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The disjoint release pieces (and their method index) of the last summary of these
+    releases, when it took them all (no ``as_of``) into ``crs``; else None."""
+    found = _SUMMARY.find((_ANY, releases, _ANY), lambda key: key[1] == "None")
+    if found is None or not found[1].pieces.work_crs.equals(crs):
+        return None
+    return found[1].release_work, found[1].release_method
 
 
 def _finds_as_of(finds: gpd.GeoDataFrame, stamp: pd.Timestamp | None) -> gpd.GeoDataFrame:
@@ -444,7 +638,50 @@ def _density_pass(
     units: str,
 ) -> _Pass:
     """Summary, finds located in released pieces and (``units``: 'none', 'split' or 'all')
-    the released area of release records with and without a find."""
+    the released area of release records with and without a find.
+
+    Computed once for consecutive calls on the same layers and options (see
+    :class:`_Shared`); a pass with units serves a call that needs none.
+    """
+    districts = by if isinstance(by, gpd.GeoDataFrame) else None
+    grouping = (
+        None
+        if districts is not None or by is None
+        else ((by,) if isinstance(by, str) else tuple(by))
+    )
+    layers = (hazards, releases, finds, districts)
+    key = (grouping, str(_as_timestamp(as_of)), district_column, edges)
+    kept: dict[str, _Pass] = _PASSES.get(layers, key) or {}
+    run = kept.get(units) or (next(iter(kept.values())) if units == "none" and kept else None)
+    if run is None:
+        run = _new_pass(
+            hazards,
+            releases,
+            finds,
+            by=by,
+            as_of=as_of,
+            district_column=district_column,
+            edges=edges,
+            units=units,
+        )
+        kept = {**kept, units: run}
+        _PASSES.put(layers, key, kept)
+    return replace(run, summary=run.summary.copy())
+
+
+@gc_paused()
+def _new_pass(
+    hazards: gpd.GeoDataFrame,
+    releases: gpd.GeoDataFrame | None,
+    finds: gpd.GeoDataFrame,
+    *,
+    by: str | Sequence[str] | gpd.GeoDataFrame | None,
+    as_of: object | None,
+    district_column: str | None,
+    edges: str | None,
+    units: str,
+) -> _Pass:
+    """The pass of :func:`_density_pass`, computed."""
     if releases is None:
         raise SchemaError(
             "device densities need release records (releases=): devices are counted per "
@@ -453,7 +690,7 @@ def _density_pass(
     finds = _as_evidence(finds, "finds")
     releases = _as_releases(releases)
     stamp = _as_timestamp(as_of)
-    summary, parts = _summary_and_pieces(
+    summary, parts = _shared_summary(
         hazards, releases, by=by, as_of=as_of, district_column=district_column, edges=edges
     )
     group_columns = list(summary.columns[: summary.columns.get_loc(THREAT_LEVEL)])
@@ -1124,7 +1361,7 @@ def estimate_remaining_devices(
         summary = run.summary
         _warn_outside(run, finds, stacklevel=2)
     else:
-        summary, _ = _summary_and_pieces(
+        summary, _ = _shared_summary(
             hazards, releases, by=by, as_of=as_of, district_column=district_column, edges=edges
         )
     group_columns = list(summary.columns[: summary.columns.get_loc(THREAT_LEVEL)])
@@ -1347,8 +1584,13 @@ def _released_share(
     share = np.zeros(n)
     if releases is None or n == 0:
         return share
-    chosen = releases.loc[releases[METHOD].isin(methods).to_numpy()]
-    ground, _ = _release_work_pieces(chosen, crs, None)  # disjoint: a place counts once
+    every = set(methods) >= set(RELEASE_METHODS)
+    kept = _shared_release_pieces(releases, crs) if every else None
+    if kept is not None:  # the summary's: all releases, in this CRS
+        ground = kept[0]
+    else:
+        chosen = releases.loc[releases[METHOD].isin(methods).to_numpy()]
+        ground, _ = _release_work_pieces(chosen, crs, None)  # disjoint: a place counts once
     if ground.size == 0:
         return share
     buffers = _true_buffers(geoms, crs, np.full(n, tolerance), crs, frame=frame)

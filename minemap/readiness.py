@@ -12,9 +12,10 @@ planning mine risk education.
 How the figures are made:
 
 * The remaining hazard area is the one of :func:`minemap.priority_zones`: hazards flattened
-  so a place counts once, under its highest threat level, minus the land released (by any
-  method) on or before ``as_of``. The hazard area within a radius counts overlapping
-  hazards once as well, and release counts only inside hazards.
+  so a place counts once, under its highest threat level (the pieces of
+  :func:`minemap.land_release_summary`), minus the land released (by any method, the
+  records as drawn) on or before ``as_of``. The hazard area within a radius counts
+  overlapping hazards once as well, and release counts only inside hazards.
 * Each settlement is buffered by each radius in true metres, where it is
   (:func:`minemap.priority._true_buffers`; right across UTM zones and round the globe). A
   point's buffer is a polygon of ``4 × BUFFER_QUAD_SEGS`` sides whose **area equals the
@@ -22,10 +23,10 @@ How the figures are made:
   middles of its sides 0.04 % inside), so that hectares within a radius are true to a few
   hundredths of a percent however the circle is cut; a polygon's buffer has exact straight
   sides and rounded corners drawn inside their arcs (by at most 0.12 % of the radius). The
-  buffers are intersected with the hazard pieces in the hazards' working CRS (an STRtree
-  pairs each buffer with the pieces it meets; a piece wholly inside keeps its measured
-  area) and measured in true hectares (:func:`minemap.crs.area_m2`, as the summary
-  does).
+  hazard pieces within each buffer are measured in the hazards' working CRS: a piece wholly
+  inside keeps its measured area, a piece crossing the buffer's edge is cut by it and
+  measured in true hectares as :func:`minemap.crs.area_m2` measures a small feature (its
+  planar area times the ellipsoid's area per unit at its centroid).
 * Whether a hazard or an incident lies within a distance is decided on the **geodesic**
   distance itself, never on the buffer's outline: ``nearest_hazard_m`` is the geodesic
   length on the WGS 84 ellipsoid between the settlement's and the hazard's nearest points
@@ -34,31 +35,43 @@ How the figures are made:
   no hectares within it, even where the buffer's polygon reaches a few decimetres past the
   circle.
 
-How it is made fast (20,000 settlements, 5,000 incidents and 100,000 hazards with 50,000
-releases: 8-11 s on a shared two-core machine, 14 s of processor time, a quarter of it the
-remaining area itself; most of the rest is GEOS's fixed cost per overlay):
+How it is made fast (20,000 settlements, 5,000 incidents and the 100,000-hazard scenario
+with 51,849 releases: about 5-6 s on a shared two-core machine after the densities, 10 s
+of processor time; ``benchmarks/bench_evidence.py``):
 
-* An STRtree pairs each settlement's largest buffer with the hazard pieces it meets; a
-  piece wholly inside a buffer (a prepared-geometry test) keeps its measured area, and only
-  pieces crossing the buffer's edge are overlaid. Smaller radii only look at the pairs the
-  larger one found area in.
-* The hazard area before release (for the percentages) is measured again only for the
-  pieces a release cut or removed: the others are the remaining pieces themselves.
+* The hazard pieces are the land-release summary's, computed once for the figures of the
+  same layers (:func:`minemap.evidence._shared_summary`): after :func:`minemap.device_density`
+  nothing is flattened again, and the pieces before release (for the percentages) are the
+  summary's own. What each call measured is kept for the next call on the same layers
+  (:func:`communities_at_risk` after :func:`settlement_readiness` measures only its
+  incidents), while the layers live and hold what they held.
+* An STRtree pairs each settlement's largest disc with the pieces whose box meets it.
+  Discs round points are regular polygons in a local affine frame, hence convex: most
+  pieces are found wholly inside or outside from their box alone (the disc, scaled by its
+  extents, holds the circle of its nearest edge line and lies within that of its farthest
+  vertex), and the others are cut by the disc's edges whose segments meet their box (the
+  only ones that can cut them), every ring of every pair at once in arrays
+  (Sutherland-Hodgman) instead of one GEOS overlay per pair, whose fixed cost was most of
+  the time. A polygon settlement's buffer is its convex hull less the pockets the hull
+  holds beyond it; GEOS overlays only the pieces meeting a pocket. Smaller radii only look
+  at the pairs the larger one found area in.
+* The hazard area before release is measured again only for the pieces a release cut or
+  removed: the others are the remaining pieces themselves.
 * The nearest-hazard search indexes only the pieces nearest some settlement in the
   equal-area frame, not all of them.
-* Work that does not wait for the remaining area (buffers, incident counts, the hazard
-  pieces before release) runs in a second thread while it is computed, and the distance
-  search while the areas are measured: each stage runs on all cores, and overlapping them
-  fills the time either spends on one.
+* Work that does not wait for the remaining area (discs, incident counts) runs beside it,
+  and the distance search and the whole pieces' areas beside the remaining areas: each
+  stage runs on all cores, and overlapping them fills the time either spends on one.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -71,19 +84,34 @@ import shapely
 from minemap import _validate
 from minemap import crs as _crs
 from minemap._errors import SchemaError, option_hint
-from minemap._overlay import gc_paused, intersecting_pairs, parallel, polygonal_parts, robust
+from minemap._overlay import gc_paused, parallel, polygonal_parts, robust
+from minemap.evidence import _forget_shared as _forget_evidence
+from minemap.evidence import _Shared, _shared_summary
 from minemap.io.evidence import evidence_layer
 from minemap.nearest import FeatureIndex, regional_distances_m
-from minemap.priority import BUFFER_QUAD_SEGS, _Remaining, _remaining, _true_buffers
+from minemap.priority import (
+    AFFINE_TOLERANCE,
+    BUFFER_QUAD_SEGS,
+    SLIVER_M2,
+    _affine_frames,
+    _reproject,
+    _subtract,
+    _true_buffers,
+)
 from minemap.ranking import _in_shared_frame
 from minemap.settings import (
-    HAZARD_ID,
     INCIDENT_DATE,
     POPULATION,
     SETTLEMENT_ID,
     SETTLEMENT_NAME,
 )
-from minemap.stats import RESIDUE_HA, _as_hazards, _as_releases, _as_timestamp
+from minemap.stats import (
+    RESIDUE_HA,
+    _as_hazards,
+    _as_releases,
+    _as_timestamp,
+    _release_work_pieces,
+)
 
 if TYPE_CHECKING:  # population rasters need the 'population' extra, imported when given
     import rasterio
@@ -408,12 +436,495 @@ def _discs(
     return _true_buffers(geoms, crs, distance, target, frame=frame)
 
 
+# ------------------------------------------------------------------------------------------
+# the hazard land
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Ground:
+    """The hazard area in disjoint pieces (overlaps counted once), and what remains of each
+    piece once the land released on or before ``as_of`` is taken out, in the hazards'
+    working CRS.
+
+    The pieces are those of :func:`minemap.land_release_summary` (shared with it, see
+    :func:`minemap.evidence._shared_summary`); pieces and remains under
+    :data:`minemap.priority.SLIVER_M2` (1 cm²) are overlay residue, not land, as in
+    :func:`minemap.priority_zones`: they count as none.
+    """
+
+    whole: np.ndarray
+    whole_m2: np.ndarray
+    remaining: np.ndarray
+    remaining_m2: np.ndarray
+    untouched: np.ndarray  # no release cut the piece: what remains is the whole piece
+    work_crs: pyproj.CRS
+    frame: pyproj.CRS
+
+    @functools.cached_property
+    def remaining_in_frame(self) -> np.ndarray:
+        """The remaining pieces in the equal-area frame (empty where nothing remains)."""
+        out = np.full(len(self.remaining), shapely.Polygon(), dtype=object)
+        live = np.flatnonzero(self.remaining_m2 > 0)
+        if live.size:
+            out[live] = _reproject(self.remaining[live], self.work_crs, self.frame)
+        return out
+
+
+def _ground(
+    hazards: gpd.GeoDataFrame, releases: gpd.GeoDataFrame | None, as_of: pd.Timestamp | None
+) -> _Ground:
+    _, parts = _shared_summary(hazards, releases, as_of=as_of)
+    pieces = parts.pieces
+    whole, work_crs, frame = pieces.work, pieces.work_crs, pieces.frame
+    remaining, changed = whole, np.empty(0, dtype=np.intp)
+    if releases is not None:
+        # released land only has to go: the records as drawn, whichever method (the
+        # summary's disjoint pieces of overlapping records have computed edges, and cutting
+        # along them can leave other floating-point residue than cutting by the records)
+        drawn, _ = _release_work_pieces(releases, work_crs, as_of, disjoint=False)
+        remaining, changed = _subtract(whole, drawn)
+    untouched = np.ones(len(whole), dtype=bool)
+    untouched[changed] = False
+    whole_m2 = np.where(pieces.area_m2 < SLIVER_M2, 0.0, pieces.area_m2)
+    remaining_m2 = whole_m2.copy()
+    remaining_m2[changed] = _crs.area_m2(remaining[changed], work_crs, frame)
+    remaining_m2[remaining_m2 < SLIVER_M2] = 0.0
+    return _Ground(whole, whole_m2, remaining, remaining_m2, untouched, work_crs, frame)
+
+
+# ------------------------------------------------------------------------------------------
+# areas within discs
+# ------------------------------------------------------------------------------------------
+
+_TAU = 2.0 * math.pi
+#: Candidate edges of a disc are looked for over a box's angular range widened by this many
+#: edges on each side (rounding at the ends of the range never leaves one out).
+_EDGE_MARGIN = 1
+#: Relative margin of the quick inside and outside tests (the rest is measured exactly).
+_QUICK_MARGIN = 1e-9
+#: Pairs of pieces and discs are classified this many at a time (bounds the memory).
+_CHUNK = 65_536
+
+
+def _ranges(start: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """``start[i], start[i] + 1, ..., start[i] + count[i] - 1`` for each i, concatenated."""
+    count = np.asarray(count, dtype=np.intp)
+    first = np.cumsum(count) - count
+    return np.repeat(np.asarray(start, dtype=np.intp) - first, count) + np.arange(count.sum())
+
+
+def _ring_ends(index: np.ndarray) -> np.ndarray:
+    """Where each run of equal ``index`` values (a ring's coordinates) ends."""
+    out = np.ones(len(index), dtype=bool)
+    out[:-1] = index[1:] != index[:-1]
+    return out
+
+
+def _cyclic_next(start: np.ndarray, count: np.ndarray, total: int) -> np.ndarray:
+    """Index of the next vertex of each ring's vertex, round each ring
+    (``start``, ``count``: the rings' vertices in one array of ``total``)."""
+    out = np.arange(1, total + 1)
+    has = count > 0
+    out[(start + count - 1)[has]] = start[has]
+    return out
+
+
+def _shoelace(
+    x: np.ndarray, y: np.ndarray, ring: np.ndarray, count: np.ndarray, origin: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Signed area and first moments of rings (vertices by ring, not closed), summed about
+    each ring's ``origin`` so that no precision is lost to large coordinates."""
+    n = len(count)
+    start = np.cumsum(count) - count
+    after = _cyclic_next(start, count, len(x))
+    rx, ry = x - origin[ring, 0], y - origin[ring, 1]
+    cross = rx * ry[after] - rx[after] * ry
+    area = np.bincount(ring, cross, n) / 2.0
+    mx = np.bincount(ring, (rx + rx[after]) * cross, n) / 6.0 + origin[:, 0] * area
+    my = np.bincount(ring, (ry + ry[after]) * cross, n) / 6.0 + origin[:, 1] * area
+    return area, mx, my
+
+
+@dataclass
+class _Rings:
+    """The rings of polygonal geometries as vertex arrays (not closed), for cutting many at
+    once: ring ``r`` holds ``x, y[start[r] : start[r] + count[r]]``, geometry ``g`` rings
+    ``first[g] : first[g] + rings[g]``; ``sign`` is +1 for an outer ring drawn
+    counter-clockwise or a hole drawn clockwise (their area counts), -1 otherwise."""
+
+    x: np.ndarray
+    y: np.ndarray
+    start: np.ndarray
+    count: np.ndarray
+    origin: np.ndarray  # (rings, 2): each ring's first vertex
+    sign: np.ndarray
+    first: np.ndarray
+    rings: np.ndarray
+
+    @classmethod
+    def of(cls, geoms: np.ndarray) -> _Rings:
+        types = shapely.get_type_id(geoms)
+        several = np.flatnonzero(types == 6)  # multipolygons: their parts, in order
+        parts, part_of = geoms, np.arange(len(geoms))
+        if several.size:
+            sub, sub_of = shapely.get_parts(geoms[several], return_index=True)
+            one = np.flatnonzero(types != 6)
+            part_of = np.concatenate([one, several[sub_of]])
+            order = np.argsort(part_of, kind="stable")
+            parts, part_of = np.concatenate([geoms[one], sub])[order], part_of[order]
+        rings, ring_part = shapely.get_rings(parts, return_index=True)
+        outer = np.ones(len(rings), dtype=bool)
+        outer[1:] = ring_part[1:] != ring_part[:-1]
+        coords, index = shapely.get_coordinates(rings, return_index=True)
+        last = _ring_ends(index)
+        x, y, ring = coords[~last, 0], coords[~last, 1], index[~last]
+        count = np.bincount(ring, minlength=len(rings))
+        start = np.cumsum(count) - count
+        origin = coords[np.flatnonzero(last) - count]  # first vertex of each ring
+        sign = np.where(outer == shapely.is_ccw(rings), 1.0, -1.0)
+        per = np.bincount(part_of[ring_part], minlength=len(geoms))
+        return cls(x, y, start, count, origin, sign, np.cumsum(per) - per, per)
+
+
+@dataclass
+class _RingShapes:
+    """Convex rings of one vertex count (``(n, m, 2)`` vertices, counter-clockwise, not
+    closed), with what :class:`_ConvexDiscs` asks of them: edges, centre (the vertices'
+    mean), half extents, the scaled distances from the centre to the nearest edge line
+    (``inner``) and to the farthest vertex (``outer``), each vertex's angle about the centre
+    from the first vertex's (``turned``) and the first vertex's angle (``angle0``)."""
+
+    vertex: np.ndarray
+    edge: np.ndarray
+    centre: np.ndarray
+    half: np.ndarray
+    inner: np.ndarray
+    outer: np.ndarray
+    turned: np.ndarray
+    angle0: np.ndarray
+
+    @classmethod
+    def of(cls, vertex: np.ndarray) -> tuple[np.ndarray, _RingShapes]:
+        """Which of the rings ``vertex`` are convex, and their shapes."""
+        x, y = vertex[..., 0] - vertex[:, :1, 0], vertex[..., 1] - vertex[:, :1, 1]
+        x1, y1 = np.roll(x, -1, axis=1), np.roll(y, -1, axis=1)
+        twice = (x * y1 - x1 * y).sum(axis=1)
+        ex, ey = x1 - x, y1 - y
+        turn = ex * np.roll(ey, -1, axis=1) - ey * np.roll(ex, -1, axis=1)
+        ok = np.flatnonzero((twice != 0) & (turn * np.sign(twice)[:, None] >= 0).all(axis=1))
+        vertex = vertex[ok]
+        backwards = twice[ok] < 0  # clockwise rings are read backwards
+        vertex[backwards] = vertex[backwards, ::-1]
+        x, y = np.ascontiguousarray(vertex[..., 0]), np.ascontiguousarray(vertex[..., 1])
+        ex, ey = np.roll(x, -1, axis=1) - x, np.roll(y, -1, axis=1) - y
+        cx, cy = x.mean(axis=1), y.mean(axis=1)
+        hx, hy = (x.max(axis=1) - x.min(axis=1)) / 2.0, (y.max(axis=1) - y.min(axis=1)) / 2.0
+        sx, sy = (x - cx[:, None]) / hx[:, None], (y - cy[:, None]) / hy[:, None]
+        tx, ty = ex / hx[:, None], ey / hy[:, None]
+        reach = (ty * sx - tx * sy) / np.hypot(tx, ty)
+        angle = np.arctan2(y - cy[:, None], x - cx[:, None])
+        turned = np.mod(angle - angle[:, :1], _TAU)
+        turned[:, 0] = 0.0
+        return ok, cls(
+            vertex,
+            np.stack([ex, ey], axis=2),
+            np.column_stack([cx, cy]),
+            np.column_stack([hx, hy]),
+            reach.min(axis=1),
+            np.sqrt((sx * sx + sy * sy).max(axis=1)),
+            turned,
+            angle[:, 0],
+        )
+
+    def scaled(self, origin: np.ndarray, factor: float) -> _RingShapes:
+        """The rings scaled by ``factor`` about the origin and moved to ``origin``
+        (``(n, 2)``): only their size and place change."""
+        return _RingShapes(
+            origin[:, None, :] + factor * self.vertex,
+            factor * self.edge,
+            origin + factor * self.centre,
+            factor * self.half,
+            self.inner,
+            self.outer,
+            self.turned,
+            self.angle0,
+        )
+
+
+@dataclass
+class _ConvexDiscs:
+    """The discs that are one convex ring, as arrays of their edges (counter-clockwise).
+
+    A piece's bounding box tells most of how it meets such a disc. Scaled by the disc's
+    half extents about its centre, the disc holds the circle of its nearest edge line and
+    lies within the circle of its farthest vertex: a box inside the first lies inside the
+    disc, one outside the second outside it. For the others, the disc's edges whose segment
+    meets the box (found among the edges facing the box as seen from the centre) are the
+    only ones that can cut the piece, and the piece cut by their half-planes is the piece
+    within the disc (:func:`_clip_moments`). Discs round points are convex (regular
+    polygons mapped by a local affine frame); polygon settlements' buffers and discs cut
+    at ±180° usually are not, and are overlaid by GEOS.
+    """
+
+    slot: np.ndarray  # per disc: its row below, -1 when it is not one convex ring
+    start: np.ndarray  # per convex disc: its first vertex
+    count: np.ndarray  # ... and its number of vertices (= edges)
+    vertex: np.ndarray  # (m, 2): vertices, counter-clockwise
+    edge: np.ndarray  # (m, 2): from each vertex to the next
+    centre: np.ndarray  # (c, 2): the mean of each disc's vertices (inside it)
+    half: np.ndarray  # (c, 2): half the extent of each disc's bounding box
+    inner: np.ndarray  # scaled distance from the centre to the nearest edge line
+    outer: np.ndarray  # ... and to the farthest vertex
+    angle0: np.ndarray  # angle of each disc's first vertex about its centre
+    key: np.ndarray  # disc row * 16 + angle of each vertex from the disc's first (sorted)
+
+    @classmethod
+    def of(cls, n: int, groups: Sequence[tuple[np.ndarray, _RingShapes]]) -> _ConvexDiscs:
+        """``n`` discs, of which the convex ones are given as groups ``(rows, shapes)`` of
+        one vertex count each."""
+        slot = np.full(n, -1, dtype=np.intp)
+        convex = np.concatenate([g[0] for g in groups]) if groups else np.empty(0, np.intp)
+        slot[convex] = np.arange(convex.size)
+        if convex.size == 0:
+            nothing, pairs = np.empty(0), np.empty((0, 2))
+            none = np.empty(0, dtype=np.intp)
+            return cls(slot, none, none, pairs, pairs, pairs, pairs, nothing, nothing,
+                       nothing, nothing)  # fmt: skip
+        shapes = [g[1] for g in groups]
+        count = np.concatenate([np.full(len(g.vertex), g.vertex.shape[1]) for g in shapes])
+        start = np.cumsum(count) - count
+        vertex = np.concatenate([g.vertex.reshape(-1, 2) for g in shapes])
+        edge = np.concatenate([g.edge.reshape(-1, 2) for g in shapes])
+        turned = np.concatenate([g.turned.ravel() for g in shapes])
+        centre, half, inner, outer, angle0 = (
+            np.concatenate([getattr(g, name) for g in shapes])
+            for name in ("centre", "half", "inner", "outer", "angle0")
+        )
+        key = np.repeat(np.arange(convex.size) * 16.0, count) + turned
+        return cls(slot, start, count, vertex, edge, centre, half, inner, outer, angle0, key)
+
+    def _candidates(self, s: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(pair, edge) of the edges of disc row ``s[pair]`` facing ``box[pair]`` from the
+        disc's centre: the only ones whose segment can meet the box."""
+        c, n = self.centre[s], self.count[s]
+        x0, y0, x1, y1 = box.T
+        around = (x0 <= c[:, 0]) & (c[:, 0] <= x1) & (y0 <= c[:, 1]) & (c[:, 1] <= y1)
+        corner = np.arctan2(
+            np.column_stack([y0, y0, y1, y1]) - c[:, 1:],
+            np.column_stack([x0, x1, x0, x1]) - c[:, :1],
+        )
+        middle = np.arctan2((y0 + y1) / 2.0 - c[:, 1], (x0 + x1) / 2.0 - c[:, 0])
+        spread = np.mod(corner - middle[:, None] + math.pi, _TAU) - math.pi
+        least = np.minimum(
+            np.minimum(spread[:, 0], spread[:, 1]), np.minimum(spread[:, 2], spread[:, 3])
+        )
+        most = np.maximum(
+            np.maximum(spread[:, 0], spread[:, 1]), np.maximum(spread[:, 2], spread[:, 3])
+        )
+        low = np.mod(middle + least - self.angle0[s], _TAU)
+        span = most - least
+        high = low + span
+        over = high >= _TAU  # the range runs past the first vertex
+        first = np.searchsorted(self.key, s * 16.0 + low, side="right") - 1 - self.start[s]
+        last = np.searchsorted(self.key, s * 16.0 + high - _TAU * over, side="right") - 1
+        last += n * over - self.start[s]
+        take = last - first + 1 + 2 * _EDGE_MARGIN
+        every = around | (span >= math.pi) | (take >= n)
+        first = np.where(every, 0, first - _EDGE_MARGIN)
+        take = np.where(every, n, take)
+        pair = np.repeat(np.arange(s.size), take)
+        step = _ranges(np.zeros(s.size, dtype=np.intp), take)
+        return pair, self.start[s][pair] + (np.repeat(first, take) + step) % n[pair]
+
+    def split(
+        self, s: np.ndarray, box: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """How each piece (its bounding box ``box``) meets disc row ``s``.
+
+        Returns ``(inside, outside, pair, edge)``: which pieces lie wholly inside their
+        disc, which wholly outside, and for the others (pair, edge) of the disc's edges
+        whose segment meets the piece's box, by pair.
+        """
+        c, h = self.centre[s], self.half[s]
+        u = (box[:, [0, 2]] - c[:, :1]) / h[:, :1]
+        v = (box[:, [1, 3]] - c[:, 1:]) / h[:, 1:]
+        near = np.clip(0.0, u[:, 0], u[:, 1]) ** 2 + np.clip(0.0, v[:, 0], v[:, 1]) ** 2
+        far = np.maximum(u[:, 0] ** 2, u[:, 1] ** 2) + np.maximum(v[:, 0] ** 2, v[:, 1] ** 2)
+        inside = far < (self.inner[s] * (1.0 - _QUICK_MARGIN)) ** 2
+        outside = near > (self.outer[s] * (1.0 + _QUICK_MARGIN)) ** 2
+        rest = np.flatnonzero(~inside & ~outside)
+        pairs, edges = [np.empty(0, dtype=np.intp)], [np.empty(0, dtype=np.intp)]
+        for lo in range(0, rest.size, _CHUNK):
+            some = rest[lo : lo + _CHUNK]
+            pair, edge = self._candidates(s[some], box[some])
+            b = box[some][pair]
+            a, d = self.vertex[edge], self.edge[edge]
+            dx, dy = d[:, 0], d[:, 1]
+            # the box's corners farthest right (outside) and farthest left of the edge
+            lowest = dx * (np.where(dx >= 0, b[:, 1], b[:, 3]) - a[:, 1]) - dy * (
+                np.where(dy >= 0, b[:, 2], b[:, 0]) - a[:, 0]
+            )
+            highest = dx * (np.where(dx >= 0, b[:, 3], b[:, 1]) - a[:, 1]) - dy * (
+                np.where(dy >= 0, b[:, 0], b[:, 2]) - a[:, 0]
+            )
+            cuts = lowest < 0
+            # the edge's segment meets the box: its line crosses the box, and their boxes
+            # meet (widened by a billionth: rounding never drops an edge, and an edge too
+            # many changes nothing)
+            pad = 1e-9 * np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])
+            meets = (
+                cuts
+                & (highest >= 0)
+                & (np.minimum(a[:, 0], a[:, 0] + dx) <= b[:, 2] + pad)
+                & (np.maximum(a[:, 0], a[:, 0] + dx) >= b[:, 0] - pad)
+                & (np.minimum(a[:, 1], a[:, 1] + dy) <= b[:, 3] + pad)
+                & (np.maximum(a[:, 1], a[:, 1] + dy) >= b[:, 1] - pad)
+            )
+            some_out = np.bincount(pair, cuts, some.size) > 0
+            some_meet = np.bincount(pair, meets, some.size) > 0
+            # no edge leaves a corner of the box out: the box lies in the disc; a corner
+            # out and no edge in the box: the box lies outside it
+            inside[some[~some_out]] = True
+            outside[some[some_out & ~some_meet]] = True
+            pairs.append(some[pair[meets]])
+            edges.append(edge[meets])
+        return inside, outside, np.concatenate(pairs), np.concatenate(edges)
+
+    def polygons(self, rows: np.ndarray) -> np.ndarray:
+        """The discs of ``rows`` as GEOS polygons."""
+        at = _ranges(self.start[rows], self.count[rows])
+        ring = shapely.linearrings(
+            self.vertex[at], indices=np.repeat(np.arange(rows.size), self.count[rows])
+        )
+        return np.asarray(shapely.polygons(ring), dtype=object)
+
+
+def _clip_moments(
+    rings: _Rings, piece: np.ndarray, pair: np.ndarray, edge: np.ndarray, discs: _ConvexDiscs
+) -> np.ndarray:
+    """Planar area and first moments (``(3, n)``) of each pair's piece cut by its edges.
+
+    ``piece[p]`` is pair p's geometry in ``rings``, and ``(pair, edge)`` list the
+    half-planes (left of ``discs.edge``) that cut it, by pair. Every ring is cut by one
+    half-plane after another, all rings at once (Sutherland-Hodgman: a ring cut by a convex
+    region keeps its orientation, and where it leaves the region twice its parts are joined
+    along the edge by a path of no area); area and moments are the rings' shoelace sums,
+    holes subtracted.
+    """
+    n = len(piece)
+    out = np.zeros((3, n))
+    per_pair = np.bincount(pair, minlength=n)
+    order = np.flatnonzero(per_pair)
+    if order.size == 0:
+        return out
+    order = order[np.argsort(-per_pair[order], kind="stable")]  # most edges first
+    edge_start = np.cumsum(per_pair) - per_pair
+    rings_of = rings.rings[piece[order]]
+    job = _ranges(rings.first[piece[order]], rings_of)  # one job per ring, in ``order``
+    job_pair = np.repeat(np.arange(order.size), rings_of)
+    count = rings.count[job]
+    at = _ranges(rings.start[job], count)
+    x, y = rings.x[at], rings.y[at]
+    owner = np.repeat(np.arange(job.size), count)
+    jobs_before = np.cumsum(rings_of)
+    edges_of = per_pair[order]
+    first_edge = edge_start[order][job_pair]
+    done = []
+    for m in range(int(edges_of[0])):
+        active = int(np.count_nonzero(edges_of > m))  # pairs with an (m + 1)-th edge
+        jobs = int(jobs_before[active - 1])
+        size = int(count[:jobs].sum())
+        if size < len(x):  # the rings of pairs with no more edges are done
+            done.append((x[size:], y[size:], owner[size:]))
+            x, y, owner = x[:size], y[:size], owner[:size]
+        if size == 0:
+            break
+        e = edge[first_edge[:jobs] + m]  # each ring's half-plane this round
+        ax, ay, dx, dy = discs.vertex[e, 0], discs.vertex[e, 1], discs.edge[e, 0], discs.edge[e, 1]
+        side = dx[owner] * (y - ay[owner]) - dy[owner] * (x - ax[owner])
+        start = np.cumsum(count[:jobs]) - count[:jobs]
+        after = _cyclic_next(start, count[:jobs], size)
+        keep = side >= 0
+        cross = np.flatnonzero(keep != keep[after])
+        b = after[cross]
+        t = side[cross] / (side[cross] - side[b])
+        # each vertex gives itself if kept, then where its edge crosses the line if it does
+        emit = np.zeros((size, 2), dtype=bool)
+        emit[:, 0] = keep
+        emit[cross, 1] = True
+        both = np.empty((size, 2))
+        both[:, 0] = x
+        both[cross, 1] = x[cross] + t * (x[b] - x[cross])
+        x = both[emit]
+        both[:, 0] = y
+        both[cross, 1] = y[cross] + t * (y[b] - y[cross])
+        y = both[emit]
+        emitted = keep.astype(np.intp)
+        emitted[cross] += 1
+        owner = np.repeat(owner, emitted)
+        count = count.copy()
+        count[:jobs] = np.bincount(owner, minlength=jobs)
+    done.append((x, y, owner))
+    x, y, owner = (np.concatenate([part[k] for part in done[::-1]]) for k in range(3))
+    moments = _shoelace(x, y, owner, count, rings.origin[job])
+    for k in range(3):
+        out[k, order] = np.bincount(job_pair, rings.sign[job] * moments[k], order.size)
+    return out
+
+
+def _true_m2(moments: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
+    """True m² of small polygons from their planar area and first moments in ``crs``: the
+    planar area times the ellipsoid's area per unit² at the centroid, as
+    :func:`minemap.crs.area_m2` measures features under its local-scale size."""
+    planar = moments[0]
+    out = np.zeros(planar.size)
+    some = np.flatnonzero(planar > 0)
+    if some.size:
+        cx, cy = moments[1, some] / planar[some], moments[2, some] / planar[some]
+        metric = _crs.local_metric(cx, cy, crs)
+        out[some] = planar[some] * np.abs(
+            metric[:, 0, 0] * metric[:, 1, 1] - metric[:, 0, 1] * metric[:, 1, 0]
+        )
+    return out
+
+
+def _local_size(crs: pyproj.CRS) -> float:
+    """Largest bounding-box side (CRS units) of a feature :func:`minemap.crs.area_m2`
+    measures by local scale."""
+    if crs.is_geographic:
+        return _crs.LOCAL_MAX_DEGREES / _crs.degrees_per_unit(crs)
+    return _crs.LOCAL_MAX_METRES / _crs.metres_per_unit(crs)
+
+
+#: Vertices of the polygon GEOS draws round a point (``4 × BUFFER_QUAD_SEGS`` sides, the
+#: first at angle 0, counter-clockwise), on the unit circle.
+_UNIT_CIRCLE = np.column_stack(
+    [
+        np.cos(np.arange(4 * BUFFER_QUAD_SEGS) * (math.pi / (2 * BUFFER_QUAD_SEGS))),
+        np.sin(np.arange(4 * BUFFER_QUAD_SEGS) * (math.pi / (2 * BUFFER_QUAD_SEGS))),
+    ]
+)
+
+
 @dataclass
 class _Discs:
-    """Each settlement's discs, one array per radius (largest first), prepared for the
-    many tests they meet."""
+    """Each settlement's discs, one per radius (largest first): their bounding boxes, as
+    convex rings in arrays (:class:`_ConvexDiscs`) and, where that is not the disc itself,
+    as GEOS polygons.
 
-    geoms: list[np.ndarray]
+    A point's disc is the polygon :func:`_discs` draws (a regular polygon round the point
+    in its local affine frame of true metres, :func:`minemap.priority._affine_frames`),
+    drawn here for every radius at once from one frame. Polygon settlements, and points
+    whose disc crosses ±180° or is drawn in another CRS, are buffered by :func:`_discs`;
+    such a buffer is held as its convex hull and the *pockets* the hull holds beyond it
+    (for a piece, the disc's share is the hull's less the pockets').
+    """
+
+    bounds: list[np.ndarray]  # per radius: (n, 4)
+    convex: list[_ConvexDiscs]  # the disc, or its hull
+    geoms: list[np.ndarray]  # per radius: GEOS polygons (None where the disc is convex)
+    pockets: list[np.ndarray]  # per radius: hull less disc (None where there is none)
 
     @classmethod
     def make(
@@ -426,45 +937,176 @@ class _Discs:
     ) -> _Discs:
         """Discs of ``radii`` (largest first) around settlements ``geoms`` given in ``crs``,
         drawn in ``target``."""
-        discs = [_discs(geoms, crs, r, target, frame) for r in radii]
-        for disc in discs:
-            shapely.prepare(disc)
-        return cls(discs)
+        n = len(geoms)
+        point = np.flatnonzero((shapely.get_type_id(geoms) == 0) & ~shapely.is_empty(geoms))
+        if not pyproj.CRS(crs).equals(target):
+            point = point[:0]  # drawn in their own CRS and projected: by _discs
+        centre, metric, error = _affine_frames(geoms[point], crs)
+        unit = np.einsum("nij,kj->nki", np.linalg.inv(metric), _UNIT_CIRCLE)  # (n, m, 2)
+        fits = np.isfinite(unit).all(axis=(1, 2)) & (error <= AFFINE_TOLERANCE)
+        if target.is_geographic and radii:  # discs reaching past ±180° are cut there: by _discs
+            half = 180.0 / _crs.degrees_per_unit(target)
+            reach = max(radii) * DISC_SCALE * np.abs(unit[..., 0]).max(axis=1, initial=0.0)
+            fits &= np.abs(centre[:, 0]) + reach < half
+        ok, shapes = _RingShapes.of(unit[fits])  # the disc of radius 1 m / DISC_SCALE
+        point, centre = point[fits][ok], centre[fits][ok]
+        low, high = shapes.vertex.min(axis=1), shapes.vertex.max(axis=1)
+        drawn = np.zeros(n, dtype=bool)
+        drawn[point] = True
+        out = cls([], [], [], [])
+        rest = np.flatnonzero(~drawn)
+        for r in radii:
+            groups = []
+            bounds = np.full((n, 4), np.nan)
+            polygons = np.full(n, None, dtype=object)
+            pockets = np.full(n, None, dtype=object)
+            if point.size:
+                size = r * DISC_SCALE
+                bounds[point] = np.column_stack([centre + size * low, centre + size * high])
+                groups.append((point, shapes.scaled(centre, size)))
+            if rest.size:
+                polygons[rest] = _discs(geoms[rest], crs, r, target, frame)
+                bounds[rest] = shapely.bounds(polygons[rest])
+                # one polygon each (a disc cut at ±180° is not): its hull, and the pockets
+                single = rest[shapely.get_type_id(polygons[rest]) == 3]
+                hull = shapely.convex_hull(polygons[single])
+                pockets[single] = polygonal_parts(
+                    robust(shapely.difference, hull, polygons[single])
+                )
+                groups += _vertex_groups(hull, single)
+            convex = _ConvexDiscs.of(n, groups)
+            pockets[convex.slot < 0] = None
+            pockets[~shapely.is_missing(pockets)] = _nonempty(pockets[~shapely.is_missing(pockets)])
+            # the others are not prepared: GEOS builds a prepared geometry's indexes on first
+            # use, and two threads may measure one disc
+            polygons[(convex.slot >= 0) & shapely.is_missing(pockets)] = None
+            out.bounds.append(bounds)
+            out.convex.append(convex)
+            out.geoms.append(polygons)
+            out.pockets.append(pockets)
+        return out
 
     def area_within(
         self, pieces: np.ndarray, piece_m2: np.ndarray, crs: pyproj.CRS, frame: pyproj.CRS
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Pairs ``(s, k)`` of a settlement's largest disc and a piece it meets (an STRtree
-        finds them), and the m² of piece ``k`` within each disc of settlement ``s``, shape
-        ``(pairs, radii)``.
+        """Pairs ``(s, k)`` of a settlement's largest disc and a piece whose bounding box
+        meets it (an STRtree finds them), and the m² of piece ``k`` within each disc of
+        settlement ``s``, shape ``(pairs, radii)``.
 
         Each disc lies inside the one before, so a piece with no area within one has none
         within the next. A piece lying wholly inside a disc keeps its measured area
-        (``piece_m2``), one that does not meet it has none, and only the others are
-        overlaid (GEOS's fixed cost per overlay is most of the time).
+        (``piece_m2``), one outside it has none; the others are cut by the disc: a convex
+        disc by its edges, in arrays (:class:`_ConvexDiscs`, :func:`_clip_moments`), the
+        others by GEOS overlays (whose fixed cost per pair would be most of the time).
         """
-        s, k = intersecting_pairs(self.geoms[0], pieces)
-        box = shapely.bounds(pieces)[k]
-        pieces, piece_m2 = pieces[k], piece_m2[k]
-        m2 = np.zeros((s.size, len(self.geoms)))
+        if len(pieces) == 0 or len(self.bounds[0]) == 0:
+            empty = np.empty(0, dtype=np.intp)
+            return empty, empty, np.zeros((0, len(self.bounds)))
+        drawn = np.flatnonzero(np.isfinite(self.bounds[0]).all(axis=1))
+        found, k = shapely.STRtree(pieces).query(shapely.box(*self.bounds[0][drawn].T))
+        s = drawn[found]
+        bounds = shapely.bounds(pieces)
+        small = np.maximum(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1]) <= _local_size(
+            crs
+        )
+        box = bounds[k]
+        rings: _Rings | None = None
+        m2 = np.zeros((s.size, len(self.bounds)))
         todo = np.arange(s.size)
-        for r, disc in enumerate(self.geoms):
-            if todo.size == 0:
-                break
-            if r > 0:  # the largest disc's pairs are known to meet; boxes first, then shapes
-                a, b = box[todo], shapely.bounds(disc)[s[todo]]
+        for r, convex in enumerate(self.convex):
+            if r > 0:  # boxes first
+                a, b = box[todo], self.bounds[r][s[todo]]
                 meets = (a[:, 0] <= b[:, 2]) & (a[:, 2] >= b[:, 0]) & (a[:, 1] <= b[:, 3])
                 todo = todo[meets & (a[:, 3] >= b[:, 1])]
-                todo = todo[parallel(shapely.intersects, disc[s[todo]], pieces[todo])]
-            inside = parallel(shapely.contains_properly, disc[s[todo]], pieces[todo])
-            m2[todo[inside], r] = piece_m2[todo[inside]]
-            cut = todo[~inside]
-            clipped = robust(shapely.intersection, pieces[cut], disc[s[cut]])
-            m2[cut, r] = np.minimum(
-                _crs.area_m2(polygonal_parts(clipped), crs, frame), piece_m2[cut]
-            )
+            rows = convex.slot[s[todo]]
+            fast = (rows >= 0) & small[k[todo]]
+            quick, slow = todo[fast], todo[~fast]
+            inside, _, pair, edge = convex.split(rows[fast], box[quick])
+            m2[quick[inside], r] = piece_m2[k[quick[inside]]]
+            if pair.size:
+                if rings is None:
+                    rings = _Rings.of(pieces)
+                cut, pair = np.unique(pair, return_inverse=True)
+                moments = _clip_moments(rings, k[quick[cut]], pair, edge, convex)
+                m2[quick[cut], r] = np.minimum(_true_m2(moments, crs), piece_m2[k[quick[cut]]])
+            if quick.size:  # a hull's share, less its pockets'
+                self._less_pockets(r, s, k, quick, pieces, box, m2, crs, frame)
+            if slow.size:
+                discs = self.geoms[r][s[slow]]
+                bare = np.flatnonzero(shapely.is_missing(discs))  # convex: drawn from its edges
+                discs[bare] = convex.polygons(convex.slot[s[slow[bare]]])
+                m2[slow, r] = _overlay_m2(discs, pieces[k[slow]], piece_m2[k[slow]], crs, frame)
             todo = todo[m2[todo, r] > 0]
         return s, k, m2
+
+    def _less_pockets(
+        self,
+        r: int,
+        s: np.ndarray,
+        k: np.ndarray,
+        some: np.ndarray,
+        pieces: np.ndarray,
+        box: np.ndarray,
+        m2: np.ndarray,
+        crs: pyproj.CRS,
+        frame: pyproj.CRS,
+    ) -> None:
+        """Take from pairs ``some`` (measured within the hull) their pieces' m² in the
+        disc's pockets (GEOS overlays, for the pieces whose box meets a pocket)."""
+        pocket = self.pockets[r][s[some]]
+        some = some[~shapely.is_missing(pocket) & (m2[some, r] > 0)]
+        if some.size == 0:
+            return
+        a, b = box[some], shapely.bounds(self.pockets[r][s[some]])
+        meets = (a[:, 0] <= b[:, 2]) & (a[:, 2] >= b[:, 0]) & (a[:, 1] <= b[:, 3])
+        some = some[meets & (a[:, 3] >= b[:, 1])]
+        pocket, piece = self.pockets[r][s[some]], pieces[k[some]]
+        some = some[parallel(shapely.intersects, pocket, piece)]
+        pocket, piece = self.pockets[r][s[some]], pieces[k[some]]
+        within = _crs.area_m2(
+            polygonal_parts(robust(shapely.intersection, piece, pocket)), crs, frame
+        )
+        m2[some, r] = np.maximum(m2[some, r] - within, 0.0)
+
+
+def _nonempty(geoms: np.ndarray) -> np.ndarray:
+    """``geoms`` with empty ones as None."""
+    out = np.asarray(geoms, dtype=object).copy()
+    out[shapely.is_empty(out)] = None
+    return out
+
+
+def _vertex_groups(polygons: np.ndarray, rows: np.ndarray) -> list[tuple[np.ndarray, _RingShapes]]:
+    """The convex ones of polygons without holes, as groups ``(rows, shapes)`` of one
+    vertex count each; others are left out."""
+    simple = (shapely.get_type_id(polygons) == 3) & (shapely.get_num_interior_rings(polygons) == 0)
+    size = np.where(simple, shapely.get_num_coordinates(polygons) - 1, 0)
+    groups = []
+    for m in np.unique(size[size >= 3]):
+        which = np.flatnonzero(size == m)
+        ring = shapely.get_coordinates(shapely.get_exterior_ring(polygons[which]))
+        ok, shapes = _RingShapes.of(ring.reshape(which.size, m + 1, 2)[:, :m])
+        groups.append((rows[which[ok]], shapes))
+    return groups
+
+
+def _overlay_m2(
+    discs: np.ndarray,
+    pieces: np.ndarray,
+    piece_m2: np.ndarray,
+    crs: pyproj.CRS,
+    frame: pyproj.CRS,
+) -> np.ndarray:
+    """m² of each piece within its disc, by GEOS: a piece wholly inside keeps its measured
+    area, one not meeting the disc has none, others are overlaid."""
+    out = np.zeros(len(pieces))
+    meet = np.flatnonzero(parallel(shapely.intersects, discs, pieces))
+    inside = parallel(shapely.contains_properly, discs[meet], pieces[meet])
+    out[meet[inside]] = piece_m2[meet[inside]]
+    cut = meet[~inside]
+    clipped = robust(shapely.intersection, pieces[cut], discs[cut])
+    out[cut] = np.minimum(_crs.area_m2(polygonal_parts(clipped), crs, frame), piece_m2[cut])
+    return out
 
 
 def _per_settlement(s: np.ndarray, m2: np.ndarray, n: int) -> np.ndarray:
@@ -476,9 +1118,7 @@ def _per_settlement(s: np.ndarray, m2: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def _nearest_m(
-    geoms: np.ndarray, crs: pyproj.CRS, remaining: _Remaining, live: np.ndarray
-) -> np.ndarray:
+def _nearest_m(geoms: np.ndarray, crs: pyproj.CRS, ground: _Ground) -> np.ndarray:
     """Geodesic metres from each settlement to the nearest remaining hazard (NaN: none).
 
     In one region, the pieces nearest each settlement in the equal-area frame are found
@@ -488,13 +1128,14 @@ def _nearest_m(
     region (:func:`~minemap.nearest.regional_distances_m`).
     """
     out = np.full(len(geoms), np.nan)
+    live = np.flatnonzero(ground.remaining_m2 > 0)
     if len(geoms) == 0 or live.size == 0:
         return out
-    work, work_crs, frame = remaining.work[live], remaining.work_crs, remaining.frame
+    work, work_crs, frame = ground.remaining[live], ground.work_crs, ground.frame
     if not (_in_shared_frame(geoms, crs, frame) and _in_shared_frame(work, work_crs, frame)):
         return regional_distances_m(geoms, crs, work, work_crs)
     targets = _crs.project_dense(geoms, crs, frame)
-    pieces = remaining.geoms[live]
+    pieces = ground.remaining_in_frame[live]
     present = ~(shapely.is_missing(targets) | shapely.is_empty(targets))
     _, near = shapely.STRtree(pieces).query_nearest(targets[present], all_matches=True)
     near = np.unique(near)
@@ -561,41 +1202,59 @@ def _dated(
     return incidents.loc[keep]
 
 
+def _whole_within(ground: _Ground, discs: _Discs) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs ``(settlement, m² within each disc)`` of the hazard pieces a release cut or
+    removed, measured whole (see :func:`_hazard_within`)."""
+    pieces = np.flatnonzero((ground.whole_m2 > 0) & ~ground.untouched)
+    s, _, m2 = discs.area_within(
+        ground.whole[pieces], ground.whole_m2[pieces], ground.work_crs, ground.frame
+    )
+    return s, m2
+
+
 def _hazard_within(
-    whole: _Remaining,
-    remaining: _Remaining,
+    ground: _Ground,
     live: np.ndarray,
-    discs: _Discs,
     s: np.ndarray,
     k: np.ndarray,
     rem_m2: np.ndarray,
+    whole: tuple[np.ndarray, np.ndarray],
     n: int,
 ) -> np.ndarray:
     """Hazard hectares (released or not) within each disc of each settlement.
 
-    ``whole`` are the hazard pieces before release: the remaining pieces' own
-    (``_remaining`` without releases flattens the hazards the same way, into the same
-    pieces in the same order):
-    a piece no release touched holds the same area within a disc as its remaining part,
-    already measured (pairs ``s``, ``k`` over the ``live`` pieces, ``rem_m2``); only the
-    pieces a release cut or removed are measured again, whole.
+    A piece no release cut holds the same area within a disc as what remains of it,
+    already measured (pairs ``s``, ``k`` over the ``live`` remaining pieces, ``rem_m2``);
+    the pieces a release cut or removed were measured again, whole (``whole``, from
+    :func:`_whole_within`).
     """
-    todo = whole.area_m2 > 0
-    kept = np.zeros(len(todo), dtype=bool)
-    if len(whole.work) == len(remaining.work) and np.array_equal(
-        whole.attrs[HAZARD_ID].to_numpy(), remaining.attrs[HAZARD_ID].to_numpy()
-    ):
-        kept = todo & shapely.equals_exact(whole.work, remaining.work, tolerance=0.0)
-        todo &= ~kept
-    same = kept[live[k]]
-    pieces = np.flatnonzero(todo)
-    ws, _, whole_m2 = discs.area_within(
-        whole.work[pieces], whole.area_m2[pieces], remaining.work_crs, remaining.frame
-    )
+    same = ground.untouched[live[k]]
     total = _per_settlement(
-        np.concatenate([s[same], ws]), np.concatenate([rem_m2[same], whole_m2]), n
+        np.concatenate([s[same], whole[0]]), np.concatenate([rem_m2[same], whole[1]]), n
     )
     return np.fmax(total, _per_settlement(s, rem_m2, n))
+
+
+@dataclass
+class _Kept:
+    """Hectares within each radius and nearest distances measured for some settlements,
+    hazards and releases, kept for the next call on the same layers (see
+    :class:`minemap.evidence._Shared`): a report asks for readiness, then for the
+    communities at risk within one of the same radii."""
+
+    remaining_ha: dict[float, np.ndarray] = field(default_factory=dict)  # before masking
+    hazard_ha: dict[float, np.ndarray] = field(default_factory=dict)
+    nearest_m: np.ndarray | None = None
+
+
+#: What the last readiness measurement kept.
+_MEASURED = _Shared()
+
+
+def _forget_shared() -> None:
+    """Drop every result kept for later calls (for benchmarks and tests)."""
+    _MEASURED.clear()
+    _forget_evidence()
 
 
 @gc_paused()
@@ -614,13 +1273,24 @@ def _measure(
     geoms = _settlement_geoms(settlements)
     crs = pyproj.CRS(settlements.crs)
     n = len(geoms)
-    frame = _crs.area_frame(hazards, releases, settlements, incidents)
+    frame = _crs.area_frame(hazards, releases)  # the summary's (see _ground)
     work = _crs.work_crs(hazards, releases, frame=frame)
-    descending = radii[::-1]
-    with ThreadPoolExecutor(1) as side:
-        # what does not need the remaining area is done while it is computed: each stage
-        # runs on all cores, and overlapping them fills the time either spends on one
-        ahead = side.submit(_Discs.make, geoms, crs, descending, work, frame)
+    layers, key = (settlements, hazards, releases), str(as_of)
+    kept = _MEASURED.get(layers, key)
+    fresh = kept is None
+    if kept is None:
+        kept = _Kept()
+    hazard_too = with_hazard and releases is not None
+    missing = tuple(
+        r
+        for r in sorted(radii, reverse=True)
+        if r not in kept.remaining_ha or (hazard_too and r not in kept.hazard_ha)
+    )
+    with ThreadPoolExecutor(2) as side:
+        # what does not need the remaining area is done while it is computed, and the
+        # nearest hazards and the whole pieces' areas while the remaining areas are: each
+        # stage runs on all cores, and overlapping them fills the time either spends on one
+        ahead = side.submit(_Discs.make, geoms, crs, missing, work, frame) if missing else None
         counted = (
             side.submit(
                 _incident_counts,
@@ -633,35 +1303,46 @@ def _measure(
             if incidents is not None
             else None
         )
-        before = (
-            side.submit(_remaining, hazards, None, frame, None)
-            if with_hazard and releases is not None
-            else None
-        )
-        remaining = _remaining(hazards, releases, frame, as_of)
-        live = np.flatnonzero(remaining.area_m2 > 0)
-        near = side.submit(_nearest_m, geoms, crs, remaining, live)
-        discs = ahead.result()
-        if not remaining.work_crs.equals(work):  # pragma: no cover - one rule decides both
-            discs = _Discs.make(geoms, crs, descending, remaining.work_crs, frame)
-        s, k, rem_m2 = discs.area_within(
-            remaining.work[live], remaining.area_m2[live], remaining.work_crs, frame
-        )
-        remaining_ha = _per_settlement(s, rem_m2, n)
-        hazard_ha = remaining_ha.copy()
-        if before is not None:
-            hazard_ha = _hazard_within(before.result(), remaining, live, discs, s, k, rem_m2, n)
-        nearest = near.result()
+        if missing or kept.nearest_m is None:
+            ground = _ground(hazards, releases, as_of)
+            near = side.submit(_nearest_m, geoms, crs, ground) if kept.nearest_m is None else None
+        if ahead is not None:
+            discs = ahead.result()
+            if not ground.work_crs.equals(work):  # pragma: no cover - one rule decides both
+                discs = _Discs.make(geoms, crs, missing, ground.work_crs, ground.frame)
+            whole = side.submit(_whole_within, ground, discs) if hazard_too else None
+            live = np.flatnonzero(ground.remaining_m2 > 0)
+            s, k, rem_m2 = discs.area_within(
+                ground.remaining[live], ground.remaining_m2[live], ground.work_crs, ground.frame
+            )
+            remaining_ha = _per_settlement(s, rem_m2, n)
+            hazard_ha = (
+                _hazard_within(ground, live, s, k, rem_m2, whole.result(), n)
+                if whole is not None
+                else None
+            )
+            for at, r in enumerate(missing):
+                kept.remaining_ha[r] = remaining_ha[:, at]
+                if hazard_ha is not None:
+                    kept.hazard_ha[r] = hazard_ha[:, at]
+        if kept.nearest_m is None:
+            assert near is not None
+            kept.nearest_m = near.result()
         counts = counted.result() if counted is not None else None
+    if fresh:
+        _MEASURED.put(layers, key, kept)
 
+    nearest = kept.nearest_m
+    remaining_ha = np.column_stack([kept.remaining_ha[r] for r in radii]).reshape(n, len(radii))
+    hazard_ha = np.column_stack(
+        [(kept.hazard_ha if hazard_too else kept.remaining_ha)[r] for r in radii]
+    ).reshape(n, len(radii))
     # a hazard beyond a radius has nothing within it: what the buffer's outline holds past
     # the circle (decimetres) is no figure, and counts as neither hazard nor remaining
-    beyond = ~(nearest[:, None] <= np.asarray(descending)[None, :])
+    beyond = ~(nearest[:, None] <= np.asarray(radii)[None, :])
     hazard_ha = np.where(beyond, hazard_ha - remaining_ha, hazard_ha)
     hazard_ha[hazard_ha < RESIDUE_HA] = 0.0
-    hazard_ha = hazard_ha[:, ::-1]
-    remaining_ha[beyond] = 0.0
-    remaining_ha = remaining_ha[:, ::-1]
+    remaining_ha = np.where(beyond, 0.0, remaining_ha)
     return _Measured(radii, remaining_ha, hazard_ha, nearest, counts, frame)
 
 

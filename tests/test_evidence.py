@@ -900,3 +900,41 @@ def test_the_bootstrap_finds_the_same_no_find_land_as_poisson(sample_data):
         )
     assert boot["no_find_ha"].to_numpy() == pytest.approx(poisson["no_find_ha"].to_numpy())
     assert (poisson["no_find_ha"] > 0).any()
+
+
+# ------------------------------------------------------------------------------------------
+# what consecutive calls share
+# ------------------------------------------------------------------------------------------
+
+
+Layers = tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]
+
+
+def test_remaining_devices_after_densities_are_those_computed_alone(two_levels: Layers) -> None:
+    hz, rl, finds = two_levels
+    hz, rl = minemap.read_hazards(hz), minemap.read_releases(rl)
+    density = evidence.device_density(hz, rl, finds)
+    after = evidence.estimate_remaining_devices(hz, rl, finds)
+    evidence._forget_shared()
+    alone = evidence.estimate_remaining_devices(hz, rl, finds)
+    pd.testing.assert_frame_equal(after, alone, check_exact=True)
+    assert after.attrs == alone.attrs
+    again = evidence.device_density(hz, rl, finds)
+    pd.testing.assert_frame_equal(density, again, check_exact=True)
+
+
+def test_layers_changed_in_place_are_counted_again(two_levels: Layers) -> None:
+    # a result is kept for the next call on the same layers: never once one changed
+    hz, rl, finds = two_levels
+    hz, rl = minemap.read_hazards(hz), minemap.read_releases(rl)
+    before = row(evidence.device_density(hz, rl, finds), "high", "cleared")
+    finds.loc[0, "device_count"] = 40  # counted again: 40 devices, not 25
+    assert row(evidence.device_density(hz, rl, finds), "high", "cleared")["devices"] == 40
+    assert before["devices"] == 25
+    rl.loc[0, "method"] = "reduced"  # the first release was a technical survey after all
+    table = evidence.device_density(hz, rl, finds)
+    assert row(table, "high", "cleared")["released_ha"] == 0
+    assert row(table, "high", "reduced")["devices"] == 40
+    hz.loc[0, "geometry"] = cell(0, 0, 100, 100)  # the high hazard shrank to what was cleared
+    remaining = evidence.estimate_remaining_devices(hz, rl, finds, method="released")
+    assert remaining.set_index("threat_level").loc["high", "remaining_ha"] == 0

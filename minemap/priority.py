@@ -586,6 +586,13 @@ class _Remaining:
         live = np.flatnonzero(self.area_m2 > 0)
         if live.size:
             out[live] = _reproject(self.work[live], self.work_crs, self.frame)
+            # projecting can fold edges a hair apart onto each other; a buffer of such a
+            # self-intersecting ring drops part of the piece, so those pieces are repaired
+            bad = live[~shapely.is_valid(out[live])]
+            if bad.size:
+                out[bad] = polygonal_parts(
+                    shapely.make_valid(out[bad], method="structure", keep_collapsed=False)
+                )
         return out
 
 

@@ -415,3 +415,36 @@ def test_raw_evidence_layers_are_validated_by_their_readers(two_hazards):
     raw["incident_date"] = ["2021-01-01"]
     ranking = rank_hazards(two_hazards, incidents=raw).set_index("hazard_id")
     assert ranking.loc["H1", "incidents_nearby"] == 1
+
+
+def test_finds_near_sample_hazards_match_distances_to_their_remaining_pieces(sample_data):
+    # pieces whose projected rings fold onto themselves were once buffered short: every
+    # device within the radius of a remaining piece is counted (UTM distances, 2 m slack)
+    import warnings
+
+    import minemap
+    from minemap import priority as _priority
+    from minemap.crs import area_frame
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the sample's deliberate release and finds outside
+        project = minemap.open_project(sample_data)
+        ranking = rank_hazards(project.hazards, project.releases, finds=project.finds)
+    hazards, releases, _ = _priority._prepare(project.hazards, project.releases, None, None, None)
+    remaining = _priority._remaining(hazards, releases, area_frame(hazards, releases), None)
+    live = remaining.area_m2 > 0
+    utm = project.hazards.estimate_utm_crs()
+    pieces = gpd.GeoSeries(list(remaining.work[live]), crs=remaining.work_crs).to_crs(utm)
+    finds = project.finds.to_crs(utm)
+    devices = finds["device_count"].to_numpy()
+    near: dict[str, set[int]] = {}
+    edge: dict[str, bool] = {}
+    for hazard_id, piece in zip(remaining.attrs["hazard_id"][live], pieces, strict=True):
+        metres = finds.distance(piece).to_numpy()
+        near.setdefault(hazard_id, set()).update(np.flatnonzero(metres <= 1_000).tolist())
+        edge[hazard_id] = edge.get(hazard_id, False) or bool((abs(metres - 1_000) < 2).any())
+    got = ranking.set_index("hazard_id")["devices_found_nearby"]
+    checked = [h for h in near if not edge[h]]
+    assert len(checked) > 150
+    for hazard_id in checked:
+        assert got[hazard_id] == devices[sorted(near[hazard_id])].sum(), hazard_id

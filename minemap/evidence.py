@@ -70,6 +70,7 @@ from minemap.settings import (
     DEVICES_PER_HA,
     FIND_DATE,
     FIND_ID,
+    MAX_TOLERANCE_M,
     METHOD,
     METHOD_HA,
     RECORD_ID,
@@ -148,6 +149,8 @@ INTERVALS: tuple[str, ...] = ("poisson", "bootstrap")
 MIN_RELEASED_SHARE = 0.5
 #: Default tolerance around a record's perimeter, in metres.
 TOLERANCE_M = 50.0
+#: Fewest bootstrap draws accepted: fewer give an interval that moves from seed to seed.
+MIN_DRAWS = 100
 #: Largest number of bootstrap draws accepted.
 MAX_DRAWS = 100_000
 #: Candidate finds are looked for in buffers this much wider (relative) than the tolerance,
@@ -1041,11 +1044,11 @@ def device_density(
     if (
         isinstance(draws, bool)
         or not isinstance(draws, (int, np.integer))
-        or not 1 <= draws <= MAX_DRAWS
+        or not MIN_DRAWS <= draws <= MAX_DRAWS
     ):
         raise SchemaError(
             f"{option_hint('draws', repr(draws))} is not a number of draws; give a whole "
-            f"number from 1 to {MAX_DRAWS:,}, e.g. 1000."
+            f"number from {MIN_DRAWS} to {MAX_DRAWS:,}, e.g. 1000."
         )
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise SchemaError(
@@ -1709,7 +1712,11 @@ def record_accuracy(
     [40.0, 60.0]
     """
     tolerance = _number(
-        tolerance_m, "tolerance_m", lambda v: v >= 0, "a distance", "give metres ≥ 0, e.g. 50."
+        tolerance_m,
+        "tolerance_m",
+        lambda v: 0 <= v <= MAX_TOLERANCE_M,
+        "a tolerance",
+        f"give metres from 0 to {MAX_TOLERANCE_M:,.0f}, e.g. 50.",
     )
     share_needed = _number(
         min_released_share,

@@ -65,7 +65,7 @@ from minemap._overlay import (
     subtract_pairs,
 )
 from minemap._validate import list_ids
-from minemap.settings import HAZARD_ID, THREAT_LEVEL, THREAT_LEVELS
+from minemap.settings import HAZARD_ID, MAX_DISTANCE_M, THREAT_LEVEL, THREAT_LEVELS
 from minemap.stats import (
     _as_hazards,
     _as_releases,
@@ -148,6 +148,11 @@ def _check_distance(value: object, what: str) -> float:
     if not math.isfinite(number) or number < 0:
         raise SchemaError(
             f"{what}: {value!r} is not a distance; give metres as a number ≥ 0, e.g. 500."
+        )
+    if number > MAX_DISTANCE_M:
+        raise SchemaError(
+            f"{what}: {value!r} m is farther than minemap measures in true metres "
+            f"({MAX_DISTANCE_M:,.0f} m); give a shorter distance, e.g. 5000."
         )
     return number
 

@@ -101,6 +101,7 @@ from minemap.priority import (
 from minemap.ranking import _in_shared_frame
 from minemap.settings import (
     INCIDENT_DATE,
+    MAX_DISTANCE_M,
     POPULATION,
     SETTLEMENT_ID,
     SETTLEMENT_NAME,
@@ -212,6 +213,11 @@ def _distance(value: object, name: str) -> float:
         raise SchemaError(
             f"{option_hint(name, repr(value))} is not a distance; give metres as a "
             "number > 0, e.g. 500."
+        )
+    if number > MAX_DISTANCE_M:
+        raise SchemaError(
+            f"{option_hint(name, repr(value))} m is farther than minemap measures in true "
+            f"metres ({MAX_DISTANCE_M:,.0f} m); give a shorter distance, e.g. 5000."
         )
     return number
 

@@ -40,6 +40,11 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
 
 #: A repair may change a feature's area by at most this fraction unless allowed.
 MAX_REPAIR_AREA_CHANGE = 0.01
+#: Longest distance (radius, buffer, tolerance) accepted, in metres: farther than this a
+#: disc drawn in a local frame no longer measures true metres.
+MAX_DISTANCE_M = 100_000.0
+#: Widest tolerance accepted when records are matched to finds, in metres.
+MAX_TOLERANCE_M = 10_000.0
 #: How many offending feature ids an error message lists before "and N more".
 IDS_IN_MESSAGES = 5
 

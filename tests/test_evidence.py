@@ -445,6 +445,7 @@ def test_inputs_are_not_modified(overlapping):
         ({"confidence": "high"}, "confidence='high'"),
         ({"interval": "normal"}, r"interval='normal' is not an interval method"),
         ({"draws": 0}, "draws=0 is not a number of draws"),
+        ({"draws": 10}, "draws=10 is not a number of draws; give a whole number from 100"),
         ({"seed": -1}, "seed=-1 is not a seed"),
     ],
 )
@@ -707,8 +708,10 @@ def test_the_released_share_threshold_decides_inaccurate():
 
 def test_record_accuracy_options_are_checked():
     records, finds = make_records([at(0, 0)]), make_finds([at(0, 0)])
-    with pytest.raises(SchemaError, match="tolerance_m=-1 is not a distance"):
+    with pytest.raises(SchemaError, match="tolerance_m=-1 is not a tolerance"):
         evidence.record_accuracy(records, finds, None, tolerance_m=-1)
+    with pytest.raises(SchemaError, match="tolerance_m=1e\\+20 is not a tolerance.* 0 to 10,000"):
+        evidence.record_accuracy(records, finds, None, tolerance_m=1e20)
     with pytest.raises(SchemaError, match="min_released_share=0 is not a share"):
         evidence.record_accuracy(records, finds, None, min_released_share=0)
     with pytest.raises(SchemaError, match="must name release methods"):
@@ -896,7 +899,7 @@ def test_the_bootstrap_finds_the_same_no_find_land_as_poisson(sample_data):
         project = minemap.open_project(sample_data)
         poisson = minemap.device_density(project.hazards, project.releases, project.finds)
         boot = minemap.device_density(
-            project.hazards, project.releases, project.finds, interval="bootstrap", draws=50
+            project.hazards, project.releases, project.finds, interval="bootstrap", draws=200
         )
     assert boot["no_find_ha"].to_numpy() == pytest.approx(poisson["no_find_ha"].to_numpy())
     assert (poisson["no_find_ha"] > 0).any()

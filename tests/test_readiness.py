@@ -433,6 +433,10 @@ def test_bad_options_are_refused_with_the_fix() -> None:
         settlement_readiness(village, hazards, incident_since="2023")
     with pytest.raises(SchemaError, match="within_m=0 is not a distance"):
         communities_at_risk(village, hazards, within_m=0)
+    with pytest.raises(SchemaError, match=r"population_radius_m=1e\+30 m is farther than"):
+        communities_at_risk(village, hazards, population_radius_m=1e30)
+    with pytest.raises(SchemaError, match=r"radii_m=200000 m is farther than .*100,000 m"):
+        settlement_readiness(village, hazards, radii_m=[500, 200_000])
 
 
 # ------------------------------------------------------------------------------------------

@@ -874,6 +874,34 @@ def day_of(value: object) -> pd.Timestamp | None:
         return None
 
 
+#: Earliest day accepted on a release, an incident or a find: older is a slip of the keyboard
+#: (``0001-01-01`` is a common "no date" filler), and pandas holds no day before 1677.
+EARLIEST_DAY = pd.Timestamp("1900-01-01")
+
+
+def day_series(
+    days: Sequence[pd.Timestamp | None],
+    index: pd.Index,
+    *,
+    ids: pd.Series,
+    label: str,
+    column: str,
+    what: str,
+) -> pd.Series:
+    """Parsed days as a ``datetime64[ns]`` column (``NaT`` where missing); a day before
+    :data:`EARLIEST_DAY` is refused with the ids of its features."""
+    early = np.array([d is not None and d < EARLIEST_DAY for d in days], dtype=bool)
+    if early.any():
+        shown = pd.unique(pd.Series([d.isoformat()[:10] for d in np.asarray(days)[early]]))
+        raise SchemaError(
+            f"{label}: {int(early.sum())} {what}(s) are dated before "
+            f"{EARLIEST_DAY:%Y-%m-%d} in {column!r} (ids {list_ids(ids[early])}; dates "
+            f"{list_ids(shown)}); correct those dates (a filler such as 0001-01-01 is not a "
+            "date)."
+        )
+    return pd.Series(list(days), index=index, dtype="datetime64[ns]")
+
+
 def parse_dates(values: pd.Series, *, ids: pd.Series, label: str, column: str) -> pd.Series:
     """Parse release dates to calendar days; refuse missing or unparseable ones.
 
@@ -883,10 +911,19 @@ def parse_dates(values: pd.Series, *, ids: pd.Series, label: str, column: str) -
     if pd.api.types.is_datetime64_any_dtype(values):
         wall = values.dt.tz_localize(None) if values.dt.tz is not None else values
         parsed = wall.dt.normalize()
+        if (parsed < EARLIEST_DAY).any():
+            day_series(
+                list(parsed), parsed.index, ids=ids, label=label, column=column, what="release"
+            )
     else:
         lookup = {v: day_of(v) for v in pd.unique(values.astype(object))}
-        parsed = pd.Series(
-            [lookup[v] for v in values.astype(object)], index=values.index, dtype="datetime64[ns]"
+        parsed = day_series(
+            [lookup[v] for v in values.astype(object)],
+            values.index,
+            ids=ids,
+            label=label,
+            column=column,
+            what="release",
         )
     bad = parsed.isna()
     if bad.any():

@@ -349,7 +349,9 @@ def test_bootstrap_by_district_as_of_matches_the_functions() -> None:
 
 
 def test_bootstrap_gives_the_same_no_find_land_as_poisson(json_doc: dict[str, Any]) -> None:
-    status, out, _ = invoke([*BASE, "--interval", "bootstrap", "--draws", "200", "--format", "json"])
+    status, out, _ = invoke(
+        [*BASE, "--interval", "bootstrap", "--draws", "200", "--format", "json"]
+    )
     assert status == 0
     bootstrap = pd.DataFrame(json.loads(out)["density"]["rows"])
     poisson = pd.DataFrame(json_doc["density"]["rows"])

@@ -471,6 +471,28 @@ def test_future_dates_are_refused_naming_the_ids(kind: str, what: str) -> None:
     assert "correct those dates" in text
 
 
+@pytest.mark.parametrize(("kind", "what"), [("incidents", "incident"), ("finds", "find")])
+@pytest.mark.parametrize("value", ["0001-01-01", "1850-03-01", datetime.date(1, 1, 1)])
+def test_dates_before_1900_are_refused_naming_the_ids(kind: str, what: str, value: object) -> None:
+    # a "no date" filler once failed deep inside pandas (no day before 1677 fits)
+    read, make = READERS[kind]
+    raw = make()
+    raw[f"{what}_date"] = raw[f"{what}_date"].astype(object)
+    raw.loc[0, f"{what}_date"] = value
+    with pytest.raises(SchemaError) as excinfo:
+        read(raw)
+    text = str(excinfo.value)
+    assert f"1 {what}(s) are dated before 1900-01-01 in '{what}_date'" in text
+    assert f"'{raw[f'{what}_id'].iloc[0]}'" in text and f"'{str(value)[:4]}-" in text
+
+
+def test_a_datetime_column_before_1900_is_refused() -> None:
+    raw = incidents_gdf()
+    raw["incident_date"] = pd.to_datetime(["1850-01-01", "2021-01-01", "2021-02-01"])
+    with pytest.raises(SchemaError, match=r"dated before 1900-01-01.*'1850-01-01'"):
+        evidence.read_incidents(raw)
+
+
 def test_today_is_not_in_the_future() -> None:
     raw = incidents_gdf().assign(incident_date=datetime.date.today().isoformat())
     assert len(evidence.read_incidents(raw)) == 3

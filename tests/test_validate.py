@@ -396,6 +396,15 @@ def test_missing_date_is_refused(tmp_path):
     _assert_error(excinfo, ValueError, "releases.geojson", "'R2'", "missing", "YYYY-MM-DD")
 
 
+@pytest.mark.parametrize("value", ["0001-01-01", "1899-12-31"])
+def test_release_dates_before_1900_are_refused(tmp_path, value):
+    raw = releases_gdf([_square(0), _square(1)], dates=["2022-01-01", value])
+    path = write(raw, tmp_path / "releases.geojson")
+    with pytest.raises(SchemaError) as excinfo:
+        minemap.read_releases(path)
+    _assert_error(excinfo, ValueError, "releases.geojson", "'R2'", f"'{value}'", "before 1900")
+
+
 def test_dates_are_parsed_to_days():
     raw = releases_gdf(
         [_square(i) for i in range(3)],

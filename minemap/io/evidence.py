@@ -149,9 +149,15 @@ def _event_dates(
     if pd.api.types.is_datetime64_any_dtype(values):
         wall = values.dt.tz_localize(None) if values.dt.tz is not None else values
         parsed = wall.dt.normalize()
+        if (parsed < _validate.EARLIEST_DAY).any():
+            _validate.day_series(
+                list(parsed), parsed.index, ids=ids, label=label, column=column, what=what
+            )
     else:
         days = _each(values, _validate.day_of)
-        parsed = pd.Series(days, index=values.index, dtype="datetime64[ns]")
+        parsed = _validate.day_series(
+            days, values.index, ids=ids, label=label, column=column, what=what
+        )
     bad = parsed.isna().to_numpy()
     if bad.any():
         found = pd.unique(values[bad].astype("string").fillna("<missing>"))

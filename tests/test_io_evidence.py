@@ -90,7 +90,7 @@ def settlements_gdf() -> gpd.GeoDataFrame:
         {
             "settlement_id": ["S1", "S2", "S3"],
             "name": ["Aghdam", "Fuzuli", None],
-            "population": [28000, None, 350.5],
+            "population": [28000, None, 350],
         },
         geometry=[POINTS[0], VILLAGE, POINTS[1]],
         crs=4326,
@@ -194,7 +194,7 @@ def check_settlements(out: gpd.GeoDataFrame) -> None:
     assert list(out.columns[:3]) == ["settlement_id", "name", "population"]
     assert out["name"].tolist() == ["Aghdam", "Fuzuli", ""]
     assert out["population"].dtype == "float64"
-    assert out["population"].iloc[[0, 2]].tolist() == [28000.0, 350.5]
+    assert out["population"].iloc[[0, 2]].tolist() == [28000.0, 350.0]
     assert np.isnan(out["population"].iloc[1])
     assert out.geometry.iloc[0].equals(POINTS[0]) and out.geometry.iloc[2].equals(POINTS[1])
     assert out.geometry.iloc[1].normalize().equals(VILLAGE.normalize())
@@ -250,7 +250,7 @@ def test_settlements_and_record_locations_from_lon_lat_csv(tmp_path: Path) -> No
     towns = settlements_gdf().iloc[[0, 2]]
     out = evidence.read_settlements(write_lonlat_csv(towns, tmp_path / "towns.csv"))
     assert out["name"].tolist() == ["Aghdam", ""]
-    assert out["population"].tolist() == [28000.0, 350.5]
+    assert out["population"].tolist() == [28000.0, 350.0]
     assert xy(out) == [(POINTS[0].x, POINTS[0].y), (POINTS[1].x, POINTS[1].y)]
     spots = records_gdf().iloc[[1]]
     out = evidence.read_records(write_lonlat_csv(spots, tmp_path / "spots.csv"))
@@ -733,10 +733,23 @@ def test_negative_population_is_refused() -> None:
     assert "a population is 0 or more" in text
 
 
+@pytest.mark.parametrize("value", ["1.200", 2.5, "0.5"])
+def test_a_population_that_is_not_whole_is_refused(value: object) -> None:
+    # "1.200" is 1,200 people where a dot separates thousands, never 1.2 people
+    raw = settlements_gdf()
+    raw["population"] = raw["population"].astype(object)
+    raw.loc[1, "population"] = value
+    with pytest.raises(SchemaError) as excinfo:
+        evidence.read_settlements(raw)
+    text = str(excinfo.value)
+    assert "1 settlement(s) have a population that is not a whole number" in text
+    assert f"(ids 'S2'; values '{value}')" in text and "1200, not 1.200" in text
+
+
 def test_population_as_text_and_empty() -> None:
-    raw = settlements_gdf().assign(population=["1200", " 35.5 ", ""])
+    raw = settlements_gdf().assign(population=["1200", " 35.0 ", ""])
     out = evidence.read_settlements(raw)
-    assert out["population"].iloc[:2].tolist() == [1200.0, 35.5]
+    assert out["population"].iloc[:2].tolist() == [1200.0, 35.0]
     assert np.isnan(out["population"].iloc[2])
     out = evidence.read_settlements(settlements_gdf().drop(columns=["population", "name"]))
     assert out["population"].isna().all() and out["name"].tolist() == ["", "", ""]

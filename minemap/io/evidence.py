@@ -320,6 +320,17 @@ def _population(values: pd.Series, *, ids: pd.Series, label: str, column: str) -
             f"{_validate.list_ids(pd.unique(people[negative]))}); a population is 0 or more: "
             "correct those values, or leave them empty where unknown."
         )
+    # "1.200" is 1,200 people where a dot separates thousands: read as 1.2 it would be a
+    # wrong number, so a population that is not whole is refused, never guessed
+    fractional = np.isfinite(people) & (people != np.floor(people))
+    if fractional.any():
+        raise SchemaError(
+            f"{label}: {int(fractional.sum())} settlement(s) have a population that is not a "
+            f"whole number in {column!r} (ids {_validate.list_ids(ids[fractional])}; values "
+            f"{_validate.list_ids(pd.unique(values[fractional].astype(str)))}); write whole "
+            "numbers of people with no thousands separator (1200, not 1.200 or 1,200), "
+            "or leave them empty where unknown."
+        )
     return pd.Series(people, index=values.index, dtype="float64")
 
 

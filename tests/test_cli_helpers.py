@@ -558,6 +558,34 @@ def test_no_escape_sequence_reaches_the_terminal(tmp_path, capsys):
     assert outputs[2][0] == 2 and "\\x1b[2J" in outputs[2][2]
 
 
+class _Screen(io.StringIO):
+    """Standard output that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_csv_and_json_shown_on_a_terminal_carry_no_escape_sequence(tmp_path, monkeypatch, fmt):
+    hz = write(
+        HAZARDS.assign(district=["\x1b]0;title\x07\x1b[2J", "ok\rlie"]), tmp_path / "hz.gpkg"
+    )
+    screen = _Screen()
+    monkeypatch.setattr("sys.stdout", screen)
+    assert run(["summary", str(hz), "--by", "district", "--format", fmt]) == 0
+    shown = screen.getvalue()
+    assert "\x1b" not in shown and "\x07" not in shown and "\r" not in shown
+    assert "\\x1b]0;title" in shown or "\\u001b]0;title" in shown
+
+
+def test_csv_piped_or_written_keeps_the_values_exactly(tmp_path, monkeypatch):
+    hz = write(HAZARDS.assign(district=["\x1b[2J", "ok"]), tmp_path / "hz.gpkg")
+    piped = io.StringIO()
+    monkeypatch.setattr("sys.stdout", piped)
+    assert run(["summary", str(hz), "--by", "district", "--format", "csv"]) == 0
+    assert "\x1b[2J" in piped.getvalue()
+
+
 def test_errors_name_the_option_and_file_typed(project, tmp_path, capsys):
     status, _, err = cli(["summary", project, "--released", tmp_path / "nope.gpkg"], capsys)
     assert status == 2 and one_error_line(err).startswith(

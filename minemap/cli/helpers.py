@@ -391,9 +391,20 @@ def plan_outputs(
 
 
 def emit(text: str, output: str | None, outputs: _io.OutputSet | None = None) -> None:
-    """Write ``text`` to ``output`` (or stage it in ``outputs``), or to standard output."""
+    """Write ``text`` to ``output`` (or stage it in ``outputs``), or to standard output.
+
+    Text bound for a terminal (CSV or JSON printed to the screen) has its control characters
+    other than line breaks and tabs shown as ``\\xNN``, as in tables; piped or written to a
+    file it is kept exactly.
+    """
     text = text if text.endswith("\n") else text + "\n"
     if is_stdout(output):
+        isatty = getattr(sys.stdout, "isatty", None)
+        if isatty is not None and isatty():
+            text = "\n".join(
+                "\t".join(str(terminal_text(cell)) for cell in line.split("\t"))
+                for line in text.split("\n")
+            )
         sys.stdout.write(text)
     elif outputs is not None:
         outputs.add_text(str(output), text)

@@ -38,6 +38,22 @@ def test_the_full_report_and_its_pdf_from_the_sample_data(tmp_path, capsys):
     assert "5,500.0" in text and "Clearance plan" in text
 
 
+def test_field_evidence_layers_from_files_of_every_kind(tmp_path, capsys):
+    html = tmp_path / "report.html"
+    args = ["report", GPKG, "--released", GPKG, "--finds", GPKG, "--settlements", GPKG]
+    args += ["--incidents", str(SAMPLE / "incidents.csv"), "--records"]
+    args += [str(SAMPLE / "records.geojson"), "-o", str(html)]
+    assert run(args) == 0
+    err = capsys.readouterr().err
+    assert "scenario.gpkg (layer 'finds'): 3 find(s) (3 devices) lie outside" in err
+    page = html.read_text(encoding="utf-8")
+    assert '<section id="evidence">' in page
+    for name in ("incidents.csv", "records.geojson", file_sha256(SAMPLE / "incidents.csv")):
+        assert name in page  # each layer traced to its file
+    assert "Accuracy of the handed-over minefield records" in page
+    assert "Return readiness of settlements" in page
+
+
 def test_the_public_report(tmp_path, capsys):
     out = tmp_path / "public.html"
     args = ["report", GPKG, "--released", GPKG, "--public", "--public-grid", "2000"]

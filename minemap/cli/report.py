@@ -29,6 +29,10 @@ _LAYERS = (
     ("districts", "district boundaries: figures per district"),
 )
 
+#: Field-evidence layers the report reads (its "Field evidence" section, the ranking's
+#: incidents and finds criteria and the map's markers).
+_EVIDENCE = ("incidents", "finds", "records", "settlements")
+
 
 def _project(args: argparse.Namespace) -> Project:
     """The project the options describe, each layer traced to its file."""
@@ -36,6 +40,7 @@ def _project(args: argparse.Namespace) -> Project:
 
     hazards, releases = helpers.read_inputs(args)
     layers = {kind: helpers.read_feature_option(args, kind) for kind, _ in _LAYERS}
+    layers.update({kind: helpers.read_evidence_option(args, kind) for kind in _EVIDENCE})
     capacity = None
     if args.capacity:
         with helpers.naming("--capacity", args.capacity):
@@ -156,7 +161,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="one self-contained HTML report (and PDF) of all the figures",
         description="The summary by threat level and district, the progress chart, priority "
         "hectares, the ranking's top, the plan's completion dates and burn-down chart, the "
-        "map and the assumptions with each input's SHA-256, in one HTML file that opens "
+        "map, the field evidence (with --incidents, --finds, --records, --settlements) and "
+        "the assumptions with each input's SHA-256, in one HTML file that opens "
         "offline and prints on A4; --pdf writes that print as a PDF.",
     )
     options.add_hazard_inputs(parser)
@@ -170,6 +176,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     group.add_argument(
         "--population", metavar="RASTER", help="GeoTIFF of people per cell, for the ranking"
     )
+    evidence = parser.add_argument_group(
+        "field evidence",
+        "layers of the 'Field evidence' section (docs/evidence.md); incidents and finds are "
+        "also criteria of the ranking and markers on the map",
+    )
+    for kind in _EVIDENCE:
+        options.add_evidence_layer(evidence, kind)
     group.add_argument(
         "--weights", metavar="TOML", help="ranking weights file (default: minemap's weights)"
     )

@@ -1067,7 +1067,7 @@ def device_density(
     table = _density_table(
         run, confidence=confidence, interval=interval, draws=int(draws), seed=seed
     )
-    _warn_outside(run, finds, stacklevel=2)
+    _warn_outside(run, finds, stacklevel=3)
     _describe(table, run, confidence)
     table.attrs["interval"] = (
         f"{interval}: {_POISSON_NOTE if interval == 'poisson' else _BOOTSTRAP_NOTE}"
@@ -1362,7 +1362,7 @@ def estimate_remaining_devices(
             units="none",
         )
         summary = run.summary
-        _warn_outside(run, finds, stacklevel=2)
+        _warn_outside(run, finds, stacklevel=3)
     else:
         summary, _ = _shared_summary(
             hazards, releases, by=by, as_of=as_of, district_column=district_column, edges=edges

@@ -103,6 +103,8 @@ def test_explicit_columns_win_and_are_matched_case_insensitively(tmp_path):
         mio.read_features(path, kind="infrastructure", x_column="east", y_column="GPS N", crs=4326)
     with pytest.raises(SchemaError, match="both coordinate columns"):
         mio.read_features(path, kind="infrastructure", x_column="GPS E", crs=4326)
+    with pytest.raises(SchemaError, match=r"x_column= and y_column= both name 'GPS E'"):
+        mio.read_features(path, kind="infrastructure", x_column="GPS E", y_column="GPS E", crs=4326)
 
 
 def test_lon_lat_and_x_y_in_one_file_follow_the_crs(tmp_path):

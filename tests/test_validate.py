@@ -479,6 +479,18 @@ def test_missing_id_values_warn():
     assert out["hazard_id"].tolist() == ["A", "row 2"]
 
 
+def test_blank_id_values_from_a_csv_are_missing_ids(tmp_path):
+    path = tmp_path / "incidents.csv"
+    path.write_text(
+        "incident_id,incident_date,killed,injured,lon,lat\n"
+        ",2021-01-01,1,0,45,40\n  ,2021-01-02,0,1,45.1,40.1\nI3,2021-01-03,0,0,45.2,40.2\n",
+        encoding="utf-8",
+    )
+    with pytest.warns(DataWarning, match=r"2 feature\(s\) have no incident_id \(rows '1', '2'\)"):
+        out = minemap.read_incidents(path, crs="EPSG:4326")
+    assert out["incident_id"].tolist() == ["row 1", "row 2", "I3"]
+
+
 def test_ids_in_messages_use_the_id_column_override():
     raw = hazards_gdf([_square(0), _square(1)], levels=["high", "bad"], code=["X1", "X2"])
     with pytest.raises(SchemaError, match="'X2'"):

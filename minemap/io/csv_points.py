@@ -175,6 +175,11 @@ def read_csv(
             f"{name}: name both coordinate columns, with "
             f"{option_hint('x_column')} and {option_hint('y_column')}."
         )
+    if x_column is not None and x_column == y_column:
+        raise SchemaError(
+            f"{name}: {option_hint('x_column')} and {option_hint('y_column')} both name "
+            f"{x_column!r}; name the longitude (or x) column and the latitude (or y) column."
+        )
     wkt = next((c for n in WKT_NAMES for c in columns if c.strip().lower() == n), None)
     if x_column is None and wkt is not None:
         return _from_wkt(frame, wkt, name)

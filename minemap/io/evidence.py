@@ -22,7 +22,7 @@ Rules shared by the readers:
 
 * **Dates** are ISO 8601 days (``YYYY-MM-DD``); a missing date, or one after today (the
   latest calendar day anywhere on Earth), is refused with the ids.
-* **Counts** (killed, injured, devices) are whole numbers of 0 or more: ``3``, ``3.0`` and
+* **Counts** (killed, injured, devices) are whole numbers from 0 to a billion: ``3``, ``3.0`` and
   the text ``"3"`` are 3; ``2.5``, ``-1`` and ``"three"`` are refused. A missing count is
   refused, except a record's device count (``NA``: the record gives none). A layer without
   a killed or injured column counts 0 casualties, with a warning; a layer of finds without
@@ -183,7 +183,9 @@ def _event_dates(
 _MISSING = object()
 _BAD = object()
 _WHOLE_TEXT = re.compile(r"^\+?(\d+)(?:\.0*)?$")
-_MAX_COUNT = int(np.iinfo(np.int64).max)
+#: Largest count of one row (a billion devices or casualties is a typing slip; sums of
+#: counts this size stay exact in 64-bit integers).
+_MAX_COUNT = 1_000_000_000
 
 
 def _whole(value: object) -> object:
@@ -227,9 +229,9 @@ def _counts(
         empty = ", and leave the cell empty where the record gives no count" if missing_ok else ""
         raise SchemaError(
             f"{label}: column {column!r} holds {int(bad.sum())} value(s) that are not whole "
-            f"numbers of 0 or more (ids {_validate.list_ids(ids[bad])}; values "
-            f"{_validate.list_ids(pd.unique(values[bad].astype(str)))}); write each count as a "
-            f"whole number such as 0, 1 or 12{empty}, or name another column with "
+            f"numbers of 0 or more, up to {_MAX_COUNT:,} (ids {_validate.list_ids(ids[bad])}; "
+            f"values {_validate.list_ids(pd.unique(values[bad].astype(str)))}); write each count "
+            f"as a whole number such as 0, 1 or 12{empty}, or name another column with "
             f"{option_hint(option)}."
         )
     missing = np.array([p is _MISSING for p in parsed], dtype=bool)

@@ -439,18 +439,25 @@ def reading_description(source: Source) -> str:
     return "Checking the layer"
 
 
+def _is_blank(value: object) -> bool:
+    """Whether an id is text with nothing but spaces in it."""
+    return isinstance(value, str) and not value.strip()
+
+
 def _ids(gdf: gpd.GeoDataFrame, id_column: str, label: str, canonical: str) -> pd.Series:
     if id_column in gdf.columns:
         ids = gdf[id_column]
-        if ids.isna().any():
-            rows = np.flatnonzero(ids.isna().to_numpy()) + 1
+        # a CSV's empty cell arrives as "" (or spaces), not as a missing value
+        blank = ids.isna().to_numpy() | ids.map(_is_blank).to_numpy(dtype=bool)
+        if blank.any():
+            rows = np.flatnonzero(blank) + 1
             warnings.warn(
                 f"{label}: {rows.size} feature(s) have no {id_column} (rows "
                 f"{_validate.list_ids(rows)}); they are called 'row N' in messages.",
                 DataWarning,
                 stacklevel=3,
             )
-            ids = ids.astype(object).where(ids.notna(), [f"row {i + 1}" for i in range(len(ids))])
+            ids = ids.astype(object).where(~blank, [f"row {i + 1}" for i in range(len(ids))])
         return ids
     if id_column != canonical:
         _validate.require_columns(gdf, {id_column: "id_column"}, label)

@@ -14,6 +14,7 @@ import errno
 import glob
 import os
 import re
+import secrets
 import shutil
 import stat
 import tempfile
@@ -244,6 +245,31 @@ class OutputSet:
             raise
         self._staged.append(_Staged(target, tmp, stream=stream))
 
+    def add_folder(self, path: str | os.PathLike, writer: Callable[[Path], None]) -> None:
+        """Stage one output folder: ``writer(tmp_folder)`` fills a new, empty folder beside
+        ``path``; :meth:`commit` moves it into place, replacing a folder already there.
+
+        The caller decides whether a folder already at ``path`` may be replaced (see
+        :func:`minemap.io.parquet.write_partitioned`).
+        """
+        target = Path(path)
+        folder = _folder(target)
+        if not folder.is_dir():
+            raise OutputError(f"{target}: the folder {folder} does not exist; create it first.")
+        try:
+            remove_orphans(target)
+            tmp = _new_folder(folder, _temp_prefix(target))
+        except OSError as exc:
+            raise _output_error(target, exc) from None
+        try:
+            writer(tmp)
+        except BaseException as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if isinstance(exc, OSError) and not isinstance(exc, OutputError):
+                raise _output_error(target, exc) from None
+            raise
+        self._staged.append(_Staged(target, tmp))
+
     def add_text(self, path: str | os.PathLike, text: str) -> None:
         """Stage UTF-8 text."""
         self.add(path, lambda tmp: _write_utf8(tmp, text))
@@ -260,7 +286,11 @@ class OutputSet:
                 backup = None
                 if final.exists():
                     backup = final.with_name(f"{_temp_prefix(final)}previous")
-                    _link_or_copy(final, backup)
+                    if staged.tmp.is_dir():  # a folder is moved aside whole, then replaced
+                        _remove_any(backup)
+                        os.replace(final, backup)
+                    else:
+                        _link_or_copy(final, backup)
                 done.append((final, backup))
                 os.replace(staged.tmp, final)
             for staged in streams:  # cannot be taken back: written once all else is in place
@@ -270,16 +300,18 @@ class OutputSet:
         except BaseException as exc:
             for final, backup in reversed(done):
                 if backup is not None:
+                    if backup.is_dir():
+                        _remove_any(final)  # a folder cannot be replaced in one step
                     os.replace(backup, final)
                 else:
-                    _remove(final)
+                    _remove_any(final)
             self.discard()
             if isinstance(exc, OSError) and not isinstance(exc, OutputError):
                 raise _output_error(current, exc) from None
             raise
         for _final, backup in done:
             if backup is not None:
-                _remove(backup)
+                _remove_any(backup)
         self.discard()
         return [s.target for s in self._staged]
 
@@ -344,6 +376,26 @@ def _remove(path: Path) -> None:
         path.unlink()
     except FileNotFoundError:
         pass
+
+
+def _remove_any(path: Path) -> None:
+    """Remove a file, or a folder with what it holds (a staged or replaced output folder)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        _remove(path)
+
+
+def _new_folder(parent: Path, prefix: str) -> Path:
+    """A new empty folder in ``parent`` named ``prefix`` and a random part, with the
+    permissions ``mkdir`` gives (``mkdtemp`` would make it private to its owner)."""
+    while True:
+        candidate = parent / f"{prefix}{secrets.token_hex(4)}"
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            continue
+        return candidate
 
 
 def write_atomic(path: str | os.PathLike, writer: Callable[[Path], None]) -> Path:

@@ -466,3 +466,70 @@ def test_the_cli_names_the_folder_and_the_file_in_errors(folders, capsys):
     assert err.strip().startswith(f"minemap: error: --released {folders[1]}")
     assert "part-00009.parquet does not hold Parquet data" in err
     assert "Traceback" not in err
+
+
+# ------------------------------------------------------------------------------------------
+# layer outputs ending in '.parquet/' are written as partitioned GeoParquet
+# ------------------------------------------------------------------------------------------
+
+
+def _priority(folders, sample_data, output, capsys, *extra) -> tuple[int, str, str]:
+    argv = ["priority", folders[0], "--released", folders[1]]
+    argv += ["--roads", sample_data / "roads.geojson", "-o", output, *extra]
+    return _run(argv, capsys)
+
+
+def test_the_cli_writes_zones_as_a_partitioned_folder(folders, sample_data, tmp_path, capsys):
+    status, _, err = _priority(folders, sample_data, f"{tmp_path / 'zones.parquet'}/", capsys)
+    assert status == 0, err
+    assert is_partitioned(tmp_path / "zones.parquet")
+    status, _, err = _priority(folders, sample_data, tmp_path / "zones.gpkg", capsys)
+    assert status == 0, err
+    key = ["category", "hazard_id"]
+    from_folder = read_partitioned(tmp_path / "zones.parquet").sort_values(key)
+    from_file = _raw(tmp_path / "zones.gpkg", "priority_zones").sort_values(key)
+    assert from_folder[key].values.tolist() == from_file[key].values.tolist()
+    np.testing.assert_array_equal(from_folder["zone_ha"], from_file["zone_ha"])
+    assert shapely.equals(from_folder.geometry.values, from_file.geometry.values).all()
+    # written again: the partitioned layer is replaced, nothing is left beside it
+    status, _, err = _priority(folders, sample_data, f"{tmp_path / 'zones.parquet'}/", capsys)
+    assert status == 0, err
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_the_cli_never_writes_a_folder_over_an_input_or_other_files(
+    folders, sample_data, tmp_path, capsys
+):
+    status, _, err = _priority(folders, sample_data, f"{folders[0]}/", capsys)
+    assert status == 2 and "ends in '/', so it names a folder" in err  # no .parquet suffix
+    layer = write_partitioned(
+        _raw(sample_data / "scenario.gpkg", "hazards"), tmp_path / "h.parquet"
+    )
+    before = {p.name: p.read_bytes() for p in layer.iterdir()}
+    argv = ["priority", layer, "--roads", sample_data / "roads.geojson", "-o", f"{layer}/"]
+    status, _, err = _run(argv, capsys)
+    assert status == 2 and "is also an input" in err
+    argv[1] = layer / "part-00000.parquet"  # an input inside the output folder
+    status, _, err = _run(argv, capsys)
+    assert status == 2 and "is also an input" in err
+    assert {p.name: p.read_bytes() for p in layer.iterdir()} == before
+    (tmp_path / "docs.parquet").mkdir()
+    (tmp_path / "docs.parquet" / "report.docx").write_text("my report")
+    status, _, err = _priority(folders, sample_data, f"{tmp_path / 'docs.parquet'}/", capsys)
+    assert status == 2 and "holds other files than a partitioned GeoParquet layer" in err
+    assert (tmp_path / "docs.parquet" / "report.docx").read_text() == "my report"
+
+
+def test_only_a_layer_is_written_as_a_folder(tmp_path, capsys):
+    with pytest.raises(OutputError, match="only a layer is written as a folder"):
+        minemap.io.write_text(f"{tmp_path / 'notes.parquet'}/", "text")
+    assert list(tmp_path.iterdir()) == []
+    status, _, err = _run(["summary", tmp_path, "-o", f"{tmp_path / 'x.parquet'}/"], capsys)
+    assert status == 2 and "-o writes no extension" in err
+
+
+def test_write_layer_writes_a_folder_for_a_parquet_path_with_a_slash(layer, tmp_path):
+    minemap.io.write_layer(layer, f"{tmp_path / 'h.parquet'}/")
+    assert_geodataframe_equal(
+        read_partitioned(tmp_path / "h.parquet").sort_index(), layer, check_index_type=False
+    )

@@ -12,6 +12,7 @@ from minemap.io.evidence import read_finds, read_incidents, read_records, read_s
 from minemap.io.features import read_features
 from minemap.io.osm import DEFAULT_TAGS, read_osm_features
 from minemap.io.parquet import (
+    check_output_folder,
     is_partitioned,
     iter_partitions,
     partition_bounds,
@@ -46,6 +47,7 @@ __all__ = [
     "DEFAULT_TAGS",
     "OSM_SUFFIXES",
     "FeatureKind",
+    "check_output_folder",
     "is_partitioned",
     "iter_partitions",
     "partition_bounds",

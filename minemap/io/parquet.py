@@ -53,6 +53,8 @@ from minemap.io import _guard
 from minemap.io.writers import OutputSet
 
 __all__ = [
+    "add_partitioned",
+    "check_output_folder",
     "is_partitioned",
     "iter_partitions",
     "partition_bounds",
@@ -619,8 +621,45 @@ def _check_count(value: object, option: str) -> int | None:
     return int(value)
 
 
-def _check_target(gdf: gpd.GeoDataFrame, folder: str | os.PathLike, overwrite: bool) -> Path:
-    """The folder to write; refuse a file, an input, and a folder that holds other data."""
+def check_output_folder(
+    folder: str | os.PathLike, *, overwrite: bool = False, source: str | None = None
+) -> Path:
+    """Refuse a folder a partitioned layer cannot be written to, before any work.
+
+    Parameters
+    ----------
+    folder : path-like
+        Where the layer's files will be; its parent must exist. A symbolic link names the
+        folder it points to.
+    overwrite : bool, default False
+        Whether a non-empty folder may be replaced; even then only a folder holding a
+        partitioned layer (``.parquet`` files only) is ever replaced.
+    source : str, optional
+        A folder the data was read from (never written).
+
+    Returns
+    -------
+    pathlib.Path
+        The folder to write.
+
+    Raises
+    ------
+    OutputError
+        The path is a file, the source folder, a non-empty folder without ``overwrite``, a
+        folder holding other data, or its parent is missing.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> parent = pathlib.Path(tempfile.mkdtemp())
+    >>> check_output_folder(parent / "zones.parquet").name
+    'zones.parquet'
+    >>> _ = (parent / "notes.txt").write_text("field notes")
+    >>> check_output_folder(parent, overwrite=True)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    minemap._errors.OutputError: ...: the folder holds other files than a partitioned ...
+    """
     text = os.fspath(folder)
     try:
         _guard.check_source(text)
@@ -637,7 +676,9 @@ def _check_target(gdf: gpd.GeoDataFrame, folder: str | os.PathLike, overwrite: b
             f"{text} is a file, not a folder; a partitioned layer is a folder of files: give "
             f"a folder name, e.g. {target.with_suffix('')}.parquet/."
         )
-    source = gdf.attrs.get(FOLDER_ATTR)
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise OutputError(f"{text}: the folder {parent} does not exist; create it first.")
     if source and target.exists() and Path(source).resolve() == target.resolve():
         raise OutputError(
             f"{text}: the layer was read from this folder; writing it there would destroy that "
@@ -733,6 +774,46 @@ def write_partitioned(
     >>> sorted(p.name for p in folder.iterdir())
     ['part-00000.parquet', 'part-00001.parquet', 'part-00002.parquet']
     """
+    with OutputSet() as outputs:
+        target = add_partitioned(
+            outputs,
+            gdf,
+            folder,
+            rows_per_file=rows_per_file,
+            npartitions=npartitions,
+            overwrite=overwrite,
+        )
+    return target
+
+
+def add_partitioned(
+    outputs: OutputSet,
+    gdf: gpd.GeoDataFrame,
+    folder: str | os.PathLike,
+    *,
+    rows_per_file: int | None = None,
+    npartitions: int | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Stage a partitioned layer in ``outputs`` (written with the other outputs, or not at
+    all); the options are :func:`write_partitioned`'s.
+
+    Examples
+    --------
+    A partitioned layer and a text file written together, or neither:
+
+    >>> import pathlib, tempfile
+    >>> import geopandas as gpd, shapely
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> zones = gpd.GeoDataFrame(
+    ...     {"hazard_id": ["H1"]}, geometry=[shapely.box(44.0, 40.0, 44.01, 40.01)], crs=4326
+    ... )
+    >>> with OutputSet() as outputs:
+    ...     _ = add_partitioned(outputs, zones, folder / "zones.parquet")
+    ...     outputs.add_text(folder / "zones.txt", "1 zone\\n")
+    >>> sorted(p.name for p in folder.iterdir())
+    ['zones.parquet', 'zones.txt']
+    """
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise TypeError(f"expected a GeoDataFrame, got {type(gdf).__name__}")
     per_file = _check_count(rows_per_file, "rows_per_file")
@@ -752,7 +833,7 @@ def write_partitioned(
             f"the layer has a column named {COVERING!r}, the name of the bbox covering column "
             f"each file gets; rename it, e.g. gdf.rename(columns={{{COVERING!r}: 'bbox_text'}})."
         )
-    target = _check_target(gdf, folder, overwrite)
+    target = check_output_folder(folder, overwrite=overwrite, source=gdf.attrs.get(FOLDER_ATTR))
     count = files if files is not None else math.ceil(len(gdf) / (per_file or ROWS_PER_FILE))
     runs = np.array_split(_hilbert_order(gdf), max(1, min(count, len(gdf))))
 
@@ -766,6 +847,5 @@ def write_partitioned(
                 filesystem=pyarrow.fs.LocalFileSystem(),
             )
 
-    with OutputSet() as outputs:
-        outputs.add_folder(target, write)
+    outputs.add_folder(target, write)
     return target

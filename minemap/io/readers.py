@@ -1,8 +1,9 @@
 """Reading minemap's inputs: validated, repaired once, with canonical column names.
 
 Readers accept a path (GeoPackage, GeoJSON, Shapefile, FlatGeobuf, GeoParquet, CSV with a
-WKT column, OpenStreetMap ``.osm.pbf``) or a GeoDataFrame, validate it, repair what can be
-repaired once (with a warning), and return a new GeoDataFrame with canonical column names.
+WKT column, OpenStreetMap ``.osm.pbf``, or a folder of GeoParquet files: see
+:mod:`minemap.io.parquet`) or a GeoDataFrame, validate it, repair what can be repaired once
+(with a warning), and return a new GeoDataFrame with canonical column names.
 """
 
 from __future__ import annotations
@@ -377,7 +378,8 @@ def read_layer(
     Parameters
     ----------
     source : path or geopandas.GeoDataFrame
-        File to read, or a GeoDataFrame (copied, never modified).
+        File to read, a folder of GeoParquet files (a partitioned layer, read with
+        :func:`minemap.io.read_partitioned`), or a GeoDataFrame (copied, never modified).
     layer : str, optional
         Layer name for multi-layer files (GeoPackage, ``.osm.pbf``).
     crs : str, int or pyproj.CRS, optional

@@ -73,6 +73,11 @@ def check_output_path(path: str | os.PathLike) -> Path:
     minemap._errors.OutputError: .../missing/summary.csv: the folder ... does not exist; ...
     """
     target = Path(path)
+    if is_folder_output(path):
+        raise OutputError(
+            f"{os.fspath(path)}: ends in '/', so it names a folder; give a file name (only a "
+            "layer is written as a folder: a partitioned GeoParquet layer)."
+        )
     try:
         return _check_output_path(resolve_output(path))
     except OSError as exc:
@@ -99,12 +104,33 @@ def resolve_output(path: str | os.PathLike) -> Path:
     'new.csv'
     """
     text = os.fspath(path)
-    if text.endswith(("/", os.sep)) and text.strip("/" + os.sep):
+    if text.endswith(("/", os.sep)) and text.strip("/" + os.sep) and not is_folder_output(text):
         raise OutputError(f"{text}: ends in '/', so it names a folder; give a file name.")
     target = Path(text)
     if target.is_symlink():
         return Path(os.path.realpath(target))
     return target
+
+
+#: Extensions that, followed by a slash, make a layer output a folder of GeoParquet files.
+FOLDER_SUFFIXES = (".parquet", ".geoparquet")
+
+
+def is_folder_output(path: str | os.PathLike) -> bool:
+    """Whether a layer output path names a partitioned GeoParquet folder: a GeoParquet
+    extension followed by a slash (``zones.parquet/``; see :mod:`minemap.io.parquet`).
+
+    Examples
+    --------
+    >>> is_folder_output("zones.parquet/"), is_folder_output("zones.parquet")
+    (True, False)
+    >>> is_folder_output("out/")
+    False
+    """
+    text = os.fspath(path)
+    if not text.endswith(("/", os.sep)):
+        return False
+    return Path(text.rstrip("/" + os.sep)).suffix.lower() in FOLDER_SUFFIXES
 
 
 def is_stream(path: str | os.PathLike) -> bool:
@@ -580,6 +606,10 @@ def add_layer(
 ) -> None:
     """Stage ``gdf`` in ``outputs``; the format follows the file extension.
 
+    A path with a GeoParquet extension and a trailing slash (``zones.parquet/``) is written
+    as a partitioned GeoParquet folder (:func:`minemap.io.parquet.write_partitioned`),
+    replacing a partitioned layer already there (never a folder holding other files).
+
     Examples
     --------
     A layer and a text file written together, or neither:
@@ -596,6 +626,11 @@ def add_layer(
     >>> sorted(p.name for p in folder.iterdir())
     ['zones.geojson', 'zones.txt']
     """
+    if is_folder_output(path):
+        from minemap.io.parquet import add_partitioned  # it stages through OutputSet
+
+        add_partitioned(outputs, gdf, resolve_output(path), overwrite=True)
+        return
     target = check_layer_suffix(path)
     outputs.add(target, layer_writer(gdf, file_suffix(target), layer, name=target.name))
 

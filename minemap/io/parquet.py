@@ -24,6 +24,7 @@ from the local disk (never a URL), and a symbolic link leading out of the folder
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -202,6 +203,14 @@ def _layer_files(folder: Path) -> list[Path]:
     return parts
 
 
+@functools.lru_cache(maxsize=64)
+def _parse_crs(text: str) -> pyproj.CRS:
+    """A CRS from its GeoParquet JSON (PROJJSON or a string), parsed once per distinct text:
+    the files of one layer share it, and parsing takes tens of milliseconds."""
+    value = json.loads(text)
+    return pyproj.CRS.from_json_dict(value) if isinstance(value, dict) else pyproj.CRS(value)
+
+
 def _crs_of(geo: dict, primary: str, path: Path) -> pyproj.CRS | None:
     column = geo.get("columns", {}).get(primary)
     if not isinstance(column, dict):
@@ -214,8 +223,7 @@ def _crs_of(geo: dict, primary: str, path: Path) -> pyproj.CRS | None:
     if column["crs"] is None:
         return None
     try:
-        value = column["crs"]
-        return pyproj.CRS.from_json_dict(value) if isinstance(value, dict) else pyproj.CRS(value)
+        return _parse_crs(json.dumps(column["crs"], sort_keys=True))
     except pyproj.exceptions.CRSError:
         raise FormatError(
             f"{path.name}: its GeoParquet metadata holds a CRS pyproj cannot read; write the "
@@ -333,7 +341,7 @@ def _check_layer(folder: Path, parts: list[_Part]) -> None:
                 f"{first.path.name} has {first.primary!r}; the files of a partitioned layer "
                 "share one schema: write them again from one layer."
             )
-        if part.crs != first.crs and not (
+        if part.crs is not first.crs and not (
             part.crs is not None and first.crs is not None and part.crs.equals(first.crs)
         ):
             raise CRSError(

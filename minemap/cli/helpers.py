@@ -30,7 +30,7 @@ from minemap._errors import (
     SchemaError,
     cli_spelling,
 )
-from minemap.io.writers import STDOUT_NAMES, spreadsheet_safe
+from minemap.io.writers import STDOUT_NAMES, is_folder_output, spreadsheet_safe
 from minemap.vocabulary import load_vocabularies, load_vocabulary
 
 #: Decimal places of hectares and percentages in JSON and CSV output (0.0001 ha = 1 m²).
@@ -354,6 +354,9 @@ def plan_outputs(
         The output options, their paths and the extensions each accepts (None: any), e.g.
         ``[("-o", "zones.gpkg", None), ("--ranking", "r.csv", (".csv",))]``; a path of None
         is skipped, and ``-`` (standard output), a device or a pipe is written into as is.
+        A GeoParquet extension followed by a slash (``zones.parquet/``) names a partitioned
+        GeoParquet folder (:mod:`minemap.io.parquet`): it may replace a partitioned layer,
+        never a folder holding other files nor one holding an input.
 
     Raises
     ------
@@ -366,9 +369,10 @@ def plan_outputs(
     for option, value, suffixes in outputs:
         if value is None or is_stdout(value):
             continue
+        folder = is_folder_output(str(value))  # zones.parquet/: a partitioned layer
         path = _io.resolve_output(str(value))
         for source in inputs:
-            if _same_file(path, source):
+            if _same_file(path, source) or (folder and path.resolve() in source.resolve().parents):
                 raise OutputError(
                     f"{value}: {option} is also an input ({source}); writing it "
                     "would destroy that input. Choose another output file."
@@ -386,7 +390,10 @@ def plan_outputs(
                 f"{path.suffix or 'a file without extension'}; change the "
                 "name (an existing file of another kind is never overwritten)."
             )
-        _io.check_output_path(path)
+        if folder:
+            _io.check_output_folder(path, overwrite=True)
+        else:
+            _io.check_output_path(path)
         seen.append((option, path))
 
 

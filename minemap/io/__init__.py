@@ -2,7 +2,8 @@
 
 Readers validate and repair once, on read (:mod:`minemap.io.readers`, :mod:`minemap.io.osm`,
 :mod:`minemap.io.csv_points`; field evidence in :mod:`minemap.io.evidence`; tag filters in
-:mod:`minemap.io.tags`); writers write whole or not at all (:mod:`minemap.io.writers`).
+:mod:`minemap.io.tags`); writers write whole or not at all (:mod:`minemap.io.writers`); a
+layer larger than memory is a folder of GeoParquet files (:mod:`minemap.io.parquet`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,14 @@ from __future__ import annotations
 from minemap.io.evidence import read_finds, read_incidents, read_records, read_settlements
 from minemap.io.features import read_features
 from minemap.io.osm import DEFAULT_TAGS, read_osm_features
+from minemap.io.parquet import (
+    check_output_folder,
+    is_partitioned,
+    iter_partitions,
+    partition_bounds,
+    read_partitioned,
+    write_partitioned,
+)
 from minemap.io.readers import (
     OSM_SUFFIXES,
     FeatureKind,
@@ -38,6 +47,12 @@ __all__ = [
     "DEFAULT_TAGS",
     "OSM_SUFFIXES",
     "FeatureKind",
+    "check_output_folder",
+    "is_partitioned",
+    "iter_partitions",
+    "partition_bounds",
+    "read_partitioned",
+    "write_partitioned",
     "Source",
     "list_layers",
     "read_features",

@@ -372,3 +372,40 @@ def _check_crs_members(path: Path, data: bytes | mmap.mmap) -> None:
             '{"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::32638"}}, or delete '
             f"it and pass the CRS with {option_hint('crs')}."
         )
+
+
+#: The four bytes a Parquet file starts and ends with.
+PARQUET_MAGIC = b"PAR1"
+
+
+def check_parquet(path: Path) -> None:
+    """Refuse a file named ``.parquet`` that is not Parquet (``PAR1`` at both ends).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> fake = pathlib.Path(tempfile.mkdtemp()) / "hazards.parquet"
+    >>> _ = fake.write_text("<VRTDataset/>")
+    >>> check_parquet(fake)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    minemap._errors.FormatError: hazards.parquet does not hold Parquet data, ...
+    """
+    head = open_head(path, len(PARQUET_MAGIC))
+    tail = b""
+    try:
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size >= 2 * len(PARQUET_MAGIC):
+                handle.seek(size - len(PARQUET_MAGIC))
+                tail = handle.read(len(PARQUET_MAGIC))
+    except OSError:
+        open_head(path)  # raises the right InputFileError
+        raise
+    if head != PARQUET_MAGIC or tail != PARQUET_MAGIC:
+        what = "is truncated" if head == PARQUET_MAGIC else f"starts with {head!r}"
+        raise FormatError(
+            f"{path.name} does not hold Parquet data, as its extension says (it {what}); "
+            "minemap opens a file only with the format its extension names: export the "
+            "layer again as GeoParquet, or give the file its right extension."
+        )

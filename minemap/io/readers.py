@@ -1,8 +1,9 @@
 """Reading minemap's inputs: validated, repaired once, with canonical column names.
 
 Readers accept a path (GeoPackage, GeoJSON, Shapefile, FlatGeobuf, GeoParquet, CSV with a
-WKT column, OpenStreetMap ``.osm.pbf``) or a GeoDataFrame, validate it, repair what can be
-repaired once (with a warning), and return a new GeoDataFrame with canonical column names.
+WKT column, OpenStreetMap ``.osm.pbf``, or a folder of GeoParquet files: see
+:mod:`minemap.io.parquet`) or a GeoDataFrame, validate it, repair what can be repaired once
+(with a warning), and return a new GeoDataFrame with canonical column names.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from minemap._errors import (
 )
 from minemap._overlay import gc_paused
 from minemap.io import _curves, _guard
+from minemap.io import parquet as _parquet
 from minemap.io.csv_points import CSV_SUFFIXES, read_csv
 from minemap.io.tags import TagFilter, TagSpec, check_keys, match_tags, parse_tags
 from minemap.settings import (
@@ -162,6 +164,9 @@ def _check_signature(path: Path) -> None:
         _guard.gdal_path(path)  # refuses a path GDAL would read as another file
         _guard.check_zipped_shapefile(path)
         return
+    if path.suffix.lower() in {".parquet", ".geoparquet"}:
+        _guard.check_parquet(path)
+        return
     expected = _SIGNATURES.get(path.suffix.lower())
     if expected is None:
         return
@@ -212,6 +217,29 @@ def _read_path(path: Path, layer: str | None, **options: object) -> tuple[gpd.Ge
         # NaN coordinates make shapely warn while decoding; they are reported by validation
         warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
         return _read_file(path, layer, **options)  # type: ignore[arg-type]
+
+
+def _read_folder(path: Path, x_column: str | None, y_column: str | None) -> gpd.GeoDataFrame:
+    """A folder of GeoParquet files (:mod:`minemap.io.parquet`), read as one layer; any
+    other folder is refused as before."""
+    if not _parquet.is_partitioned(path):
+        raise InputFileError(
+            f"{path} is a folder; pass the data file inside it (a folder is read only when it "
+            "holds one layer as .parquet files and nothing else: a partitioned GeoParquet "
+            "layer)."
+        )
+    if x_column is not None or y_column is not None:
+        raise SchemaError(
+            f"{path.name}: {option_hint('x_column')} and "
+            f"{option_hint('y_column')} name the coordinate columns of a CSV "
+            "file; this folder holds its own geometry: leave them out."
+        )
+    with warnings.catch_warnings():
+        # NaN coordinates make shapely warn while decoding; they are reported by validation
+        warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
+        gdf = _parquet.read_partitioned(path)
+    _check_text(gdf, path)
+    return gdf
 
 
 def _read_file(
@@ -350,7 +378,8 @@ def read_layer(
     Parameters
     ----------
     source : path or geopandas.GeoDataFrame
-        File to read, or a GeoDataFrame (copied, never modified).
+        File to read, a folder of GeoParquet files (a partitioned layer, read with
+        :func:`minemap.io.read_partitioned`), or a GeoDataFrame (copied, never modified).
     layer : str, optional
         Layer name for multi-layer files (GeoPackage, ``.osm.pbf``).
     crs : str, int or pyproj.CRS, optional
@@ -404,19 +433,21 @@ def read_layer(
                 f"{path}: no such file; check the path (relative paths start at {Path.cwd()})."
             )
         if path.is_dir():
-            raise InputFileError(f"{path} is a folder; pass the data file inside it.")
-        _check_signature(path)
-        chosen = _choose_layer(path, layer, default_layer)
-        label = _label(path, chosen)
-        gdf, curved = _read_path(
-            path,
-            chosen,
-            x_column=x_column,
-            y_column=y_column,
-            crs=crs,
-            areas=areas,
-            encoding=encoding,
-        )
+            gdf, label, curved = _read_folder(path, x_column, y_column), path.name, 0
+            suffix = ".parquet"
+        else:
+            _check_signature(path)
+            chosen = _choose_layer(path, layer, default_layer)
+            label = _label(path, chosen)
+            gdf, curved = _read_path(
+                path,
+                chosen,
+                x_column=x_column,
+                y_column=y_column,
+                crs=crs,
+                areas=areas,
+                encoding=encoding,
+            )
     else:
         raise TypeError(f"expected a file path or a GeoDataFrame, got {type(source).__name__}")
     if gdf.geometry.name not in gdf.columns:

@@ -14,6 +14,7 @@ import errno
 import glob
 import os
 import re
+import secrets
 import shutil
 import stat
 import tempfile
@@ -72,6 +73,11 @@ def check_output_path(path: str | os.PathLike) -> Path:
     minemap._errors.OutputError: .../missing/summary.csv: the folder ... does not exist; ...
     """
     target = Path(path)
+    if is_folder_output(path):
+        raise OutputError(
+            f"{os.fspath(path)}: ends in '/', so it names a folder; give a file name (only a "
+            "layer is written as a folder: a partitioned GeoParquet layer)."
+        )
     try:
         return _check_output_path(resolve_output(path))
     except OSError as exc:
@@ -98,12 +104,33 @@ def resolve_output(path: str | os.PathLike) -> Path:
     'new.csv'
     """
     text = os.fspath(path)
-    if text.endswith(("/", os.sep)) and text.strip("/" + os.sep):
+    if text.endswith(("/", os.sep)) and text.strip("/" + os.sep) and not is_folder_output(text):
         raise OutputError(f"{text}: ends in '/', so it names a folder; give a file name.")
     target = Path(text)
     if target.is_symlink():
         return Path(os.path.realpath(target))
     return target
+
+
+#: Extensions that, followed by a slash, make a layer output a folder of GeoParquet files.
+FOLDER_SUFFIXES = (".parquet", ".geoparquet")
+
+
+def is_folder_output(path: str | os.PathLike) -> bool:
+    """Whether a layer output path names a partitioned GeoParquet folder: a GeoParquet
+    extension followed by a slash (``zones.parquet/``; see :mod:`minemap.io.parquet`).
+
+    Examples
+    --------
+    >>> is_folder_output("zones.parquet/"), is_folder_output("zones.parquet")
+    (True, False)
+    >>> is_folder_output("out/")
+    False
+    """
+    text = os.fspath(path)
+    if not text.endswith(("/", os.sep)):
+        return False
+    return Path(text.rstrip("/" + os.sep)).suffix.lower() in FOLDER_SUFFIXES
 
 
 def is_stream(path: str | os.PathLike) -> bool:
@@ -244,6 +271,31 @@ class OutputSet:
             raise
         self._staged.append(_Staged(target, tmp, stream=stream))
 
+    def add_folder(self, path: str | os.PathLike, writer: Callable[[Path], None]) -> None:
+        """Stage one output folder: ``writer(tmp_folder)`` fills a new, empty folder beside
+        ``path``; :meth:`commit` moves it into place, replacing a folder already there.
+
+        The caller decides whether a folder already at ``path`` may be replaced (see
+        :func:`minemap.io.parquet.write_partitioned`).
+        """
+        target = Path(path)
+        folder = _folder(target)
+        if not folder.is_dir():
+            raise OutputError(f"{target}: the folder {folder} does not exist; create it first.")
+        try:
+            remove_orphans(target)
+            tmp = _new_folder(folder, _temp_prefix(target))
+        except OSError as exc:
+            raise _output_error(target, exc) from None
+        try:
+            writer(tmp)
+        except BaseException as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if isinstance(exc, OSError) and not isinstance(exc, OutputError):
+                raise _output_error(target, exc) from None
+            raise
+        self._staged.append(_Staged(target, tmp))
+
     def add_text(self, path: str | os.PathLike, text: str) -> None:
         """Stage UTF-8 text."""
         self.add(path, lambda tmp: _write_utf8(tmp, text))
@@ -260,7 +312,11 @@ class OutputSet:
                 backup = None
                 if final.exists():
                     backup = final.with_name(f"{_temp_prefix(final)}previous")
-                    _link_or_copy(final, backup)
+                    if staged.tmp.is_dir():  # a folder is moved aside whole, then replaced
+                        _remove_any(backup)
+                        os.replace(final, backup)
+                    else:
+                        _link_or_copy(final, backup)
                 done.append((final, backup))
                 os.replace(staged.tmp, final)
             for staged in streams:  # cannot be taken back: written once all else is in place
@@ -270,16 +326,18 @@ class OutputSet:
         except BaseException as exc:
             for final, backup in reversed(done):
                 if backup is not None:
+                    if backup.is_dir():
+                        _remove_any(final)  # a folder cannot be replaced in one step
                     os.replace(backup, final)
                 else:
-                    _remove(final)
+                    _remove_any(final)
             self.discard()
             if isinstance(exc, OSError) and not isinstance(exc, OutputError):
                 raise _output_error(current, exc) from None
             raise
         for _final, backup in done:
             if backup is not None:
-                _remove(backup)
+                _remove_any(backup)
         self.discard()
         return [s.target for s in self._staged]
 
@@ -344,6 +402,26 @@ def _remove(path: Path) -> None:
         path.unlink()
     except FileNotFoundError:
         pass
+
+
+def _remove_any(path: Path) -> None:
+    """Remove a file, or a folder with what it holds (a staged or replaced output folder)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        _remove(path)
+
+
+def _new_folder(parent: Path, prefix: str) -> Path:
+    """A new empty folder in ``parent`` named ``prefix`` and a random part, with the
+    permissions ``mkdir`` gives (``mkdtemp`` would make it private to its owner)."""
+    while True:
+        candidate = parent / f"{prefix}{secrets.token_hex(4)}"
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            continue
+        return candidate
 
 
 def write_atomic(path: str | os.PathLike, writer: Callable[[Path], None]) -> Path:
@@ -528,6 +606,10 @@ def add_layer(
 ) -> None:
     """Stage ``gdf`` in ``outputs``; the format follows the file extension.
 
+    A path with a GeoParquet extension and a trailing slash (``zones.parquet/``) is written
+    as a partitioned GeoParquet folder (:func:`minemap.io.parquet.write_partitioned`),
+    replacing a partitioned layer already there (never a folder holding other files).
+
     Examples
     --------
     A layer and a text file written together, or neither:
@@ -544,6 +626,11 @@ def add_layer(
     >>> sorted(p.name for p in folder.iterdir())
     ['zones.geojson', 'zones.txt']
     """
+    if is_folder_output(path):
+        from minemap.io.parquet import add_partitioned  # it stages through OutputSet
+
+        add_partitioned(outputs, gdf, resolve_output(path), overwrite=True)
+        return
     target = check_layer_suffix(path)
     outputs.add(target, layer_writer(gdf, file_suffix(target), layer, name=target.name))
 

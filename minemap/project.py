@@ -173,6 +173,10 @@ def content_sha256(frame: gpd.GeoDataFrame) -> str:
 
 
 def _source_files(path: Path) -> list[Path]:
+    if path.is_dir():  # a partitioned GeoParquet layer: every part file
+        from minemap.io.parquet import _layer_files
+
+        return _layer_files(path)
     if path.suffix.lower() == ".shp":
         return [p for p in (path.with_suffix(s) for s in _SHAPEFILE_PARTS) if p.is_file()]
     return [path]

@@ -54,6 +54,27 @@ def test_field_evidence_layers_from_files_of_every_kind(tmp_path, capsys):
     assert "Return readiness of settlements" in page
 
 
+def test_a_report_from_partitioned_geoparquet_folders(tmp_path, capsys):
+    import warnings
+
+    import minemap
+    from minemap.io import write_partitioned
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the sample's release outside hazards
+        project = minemap.open_project(GPKG)
+    write_partitioned(project.hazards, tmp_path / "hazards", npartitions=3)
+    write_partitioned(project.releases, tmp_path / "releases", npartitions=2)
+    html = tmp_path / "report.html"
+    argv = ["report", str(tmp_path / "hazards"), "--released", str(tmp_path / "releases")]
+    assert run([*argv, "-o", str(html)]) == 0
+    capsys.readouterr()
+    page = html.read_text(encoding="utf-8")
+    # every part file is traced by its SHA-256
+    for part in sorted((tmp_path / "hazards").glob("part-*.parquet")):
+        assert file_sha256(part) in page
+
+
 def test_the_public_report(tmp_path, capsys):
     out = tmp_path / "public.html"
     args = ["report", GPKG, "--released", GPKG, "--public", "--public-grid", "2000"]

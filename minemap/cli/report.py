@@ -16,7 +16,7 @@ import geopandas as gpd
 
 from minemap._errors import InputFileError, SchemaError, cli_spelling
 from minemap.cli import helpers, options
-from minemap.io import OutputSet
+from minemap.io import OutputSet, is_partitioned
 from minemap.io.readers import layer_of
 from minemap.project import Project, Source, describe_source
 from minemap.report import build_report
@@ -78,7 +78,7 @@ def cmd_report(args: argparse.Namespace, records: list[warnings.WarningMessage])
     helpers.plan_outputs(args, outputs_planned)
     if helpers.is_stdout(args.output):
         raise SchemaError("-o: give the report's file name, e.g. -o report.html.")
-    if Path(args.hazards).is_dir():
+    if Path(args.hazards).is_dir() and not is_partitioned(Path(args.hazards)):
         folder = Path(args.hazards)
         found = sorted(p.name for p in folder.glob("hazards.*")) + sorted(
             p.name for p in folder.glob("*.gpkg")

@@ -116,7 +116,7 @@ def test_the_synthetic_generator_names_its_extra(tmp_path):
     )
 
 
-def test_the_dask_path_names_its_extra(tmp_path):
+def test_the_dask_path_names_its_extra(tmp_path: Path) -> None:
     done = _without_extras(
         "import geopandas as gpd, shapely, sys\n"
         "import minemap, minemap.partitioned as part\n"

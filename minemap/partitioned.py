@@ -92,7 +92,8 @@ def _components(bounds: np.ndarray) -> np.ndarray:
     finite = np.isfinite(bounds).all(axis=1)
     boxes = np.full(n, None, dtype=object)
     boxes[finite] = shapely.box(*bounds[finite].T)
-    i, j = shapely.STRtree(boxes).query(boxes, predicate="intersects")
+    # for boxes, the tree's own envelope test is the intersection test: no predicate needed
+    i, j = shapely.STRtree(boxes).query(boxes)
     graph = coo_matrix((np.ones(i.size, dtype=np.int8), (i, j)), shape=(n, n))
     _, labels = connected_components(graph, directed=False)
     return np.asarray(labels, dtype=np.intp)

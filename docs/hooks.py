@@ -59,6 +59,7 @@ REFERENCE_MODULES = (
     "minemap.plots",
     "minemap.project",
     "minemap.report",
+    "minemap.partitioned",
     "minemap",
 )
 #: Objects exported lazily (by a module's ``__getattr__``), which the reference documents
@@ -251,8 +252,9 @@ def documented() -> dict[int, str]:
 
 
 def _lookup(path: str, context: str) -> object | None:
-    """The object ``path`` names, read absolutely or inside the module ``context``."""
-    for base in (path, f"{context}.{path}"):
+    """The object ``path`` names, read absolutely, inside the module ``context``, or among
+    minemap's top-level names (``priority_zones`` is minemap's, not a Dask twin's)."""
+    for base in (path, f"{context}.{path}", f"minemap.{path}"):
         parts = base.split(".")
         for cut in range(len(parts), 0, -1):
             try:

@@ -13,6 +13,8 @@ maps       folium (branca, jinja2), xstatic-leaflet,    interactive and static m
 population rasterio, exactextract                       ranking's population criterion
 synthetic  rasterio (scipy is a core dependency)          :mod:`minemap.synthetic`,
                                                         :func:`minemap.sample_data`
+dask       dask, distributed, dask-geopandas            :mod:`minemap.partitioned` (summary
+                                                        and zones on a Dask cluster)
 all        every extra above
 ========== ============================================ ====================================
 """
@@ -33,6 +35,9 @@ DISTRIBUTIONS = {
     "rasterio": "rasterio",
     "exactextract": "exactextract",
     "weasyprint": "weasyprint",
+    "dask": "dask",
+    "distributed": "distributed",
+    "dask_geopandas": "dask-geopandas",
 }
 
 

@@ -57,6 +57,7 @@ PUBLIC_MODULES = (
     "minemap.plots",
     "minemap.project",
     "minemap.report",
+    "minemap.partitioned",
 )
 #: Public objects whose docstring need not hold an example, with the reason.
 NO_EXAMPLE_NEEDED: dict[str, str] = {}

@@ -18,7 +18,8 @@ SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "scenario.gpkg"
 #: Makes the optional packages unimportable, as in an environment installed without extras.
 _BLOCK = """
 import sys
-BLOCKED = {"folium", "matplotlib", "xstatic", "rasterio", "exactextract", "branca"}
+BLOCKED = {"folium", "matplotlib", "xstatic", "rasterio", "exactextract", "branca", "dask",
+           "distributed", "dask_geopandas"}
 class Blocker:
     def find_spec(self, name, path=None, target=None):
         if name.split(".")[0] in BLOCKED:
@@ -112,4 +113,24 @@ def test_the_synthetic_generator_names_its_extra(tmp_path):
     assert done.stderr.strip().splitlines()[-1] == (
         "minemap._errors.MissingDependencyError: the synthetic scenario generator needs "
         "rasterio, which is not installed; install it with: pip install 'minemap[synthetic]'"
+    )
+
+
+def test_the_dask_path_names_its_extra(tmp_path: Path) -> None:
+    done = _without_extras(
+        "import geopandas as gpd, shapely, sys\n"
+        "import minemap, minemap.partitioned as part\n"
+        "hz = gpd.GeoDataFrame({'hazard_id': ['H1'], 'threat_level': ['high']},\n"
+        "    geometry=[shapely.box(0, 0, 10, 10)], crs=32638)\n"
+        "print(part.partition_components(hz, npartitions=2).tolist())\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in {'dask', 'distributed'}))\n"
+        "part.land_release_summary(hz)",
+        tmp_path,
+    )
+    assert done.returncode == 1
+    assert done.stdout.split("\n")[:2] == ["[0]", "[]"]
+    assert done.stderr.strip().splitlines()[-1] == (
+        "minemap._errors.MissingDependencyError: running on a Dask cluster needs dask, "
+        "distributed, dask-geopandas, which are not installed; install it with: "
+        "pip install 'minemap[dask]'"
     )

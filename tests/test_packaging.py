@@ -78,7 +78,9 @@ def test_every_imported_package_is_declared():
     declared = {_name(r) for r in PROJECT["dependencies"]}
     extras = PROJECT["optional-dependencies"]
     optional = {
-        _name(r) for extra in ("maps", "population", "synthetic", "report") for r in extras[extra]
+        _name(r)
+        for extra in ("maps", "population", "synthetic", "report", "dask")
+        for r in extras[extra]
     }
     owners = importlib.metadata.packages_distributions()
     for module, files in _imported_packages().items():
@@ -94,9 +96,11 @@ def test_every_imported_package_is_declared():
 def test_every_extra_is_installable_by_name():
     extras = PROJECT["optional-dependencies"]
     assert {"maps", "population", "synthetic", "report", "all", "test", "dev"} <= set(extras)
-    assert extras["all"] == ["minemap[maps,population,synthetic,report]"]
+    assert extras["all"] == ["minemap[maps,population,synthetic,report,dask]"]
     assert {_name(d) for d in DISTRIBUTIONS.values()} <= {
-        _name(r) for extra in ("maps", "population", "synthetic", "report") for r in extras[extra]
+        _name(r)
+        for extra in ("maps", "population", "synthetic", "report", "dask")
+        for r in extras[extra]
     }
 
 
@@ -110,7 +114,7 @@ def test_the_lower_bounds_are_the_versions_ci_tests():
     extras = PROJECT["optional-dependencies"]
     declared = list(PROJECT["dependencies"])
     declared += [
-        r for extra in ("maps", "population", "synthetic", "report") for r in extras[extra]
+        r for extra in ("maps", "population", "synthetic", "report", "dask") for r in extras[extra]
     ]
     bounds = {_name(r): r.split(">=")[1] for r in declared}
     assert bounds == pins

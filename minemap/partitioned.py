@@ -1,0 +1,723 @@
+"""The summary and the priority zones on a Dask cluster, partitioned so the area rules hold.
+
+dask-geopandas has no overlay, and an overlay run partition by partition breaks the area
+rules wherever overlapping polygons sit in different partitions: a place under two hazards
+would count twice, a release straddling two partitions twice. minemap therefore partitions
+by its own rule: **groups of touching features are kept whole in one partition**.
+
+* Hazards and releases are grouped into connected components of intersecting *bounding
+  boxes* (a cheap superset of "touching": boxes that meet are linked, an STRtree finds the
+  pairs). Only the boxes are needed, so a table whose geometries do not fit in memory still
+  has boxes that do.
+* Components are packed into ``npartitions`` partitions balanced by vertex count, largest
+  first into the lightest partition (ties by first row, so the packing is deterministic).
+* Each partition runs the single-machine computation on its own hazards and releases
+  (priority features: those near the partition's hazards), on a Dask worker.
+* The partition results are combined: hectares are summed in partition order and the
+  derived columns (released, remaining, percentages) recomputed from the sums by the very
+  code the single-machine summary uses.
+
+No two features that overlap sit in different partitions, so overlaps and releases
+straddling a partition boundary are counted once by construction, and the figures equal
+the single-machine ones (to rounding). Dask is imported only here, through
+:func:`minemap._extras.require`: ``import minemap`` works without it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import os
+import threading
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from minemap import crs as _crs
+from minemap import priority as _priority
+from minemap import stats as _stats
+from minemap._errors import DataWarning, SchemaError, option_hint
+from minemap._extras import require
+from minemap.settings import (
+    HAZARD_HA,
+    HAZARD_ID,
+    METHOD_HA,
+    RELEASED_OUTSIDE_HA,
+    THREAT_LEVEL,
+    THREAT_LEVELS,
+    TOTAL,
+)
+
+__all__ = ["land_release_summary", "partition_components", "priority_zones"]
+
+_BOX_COLUMNS = ("minx", "miny", "maxx", "maxy")
+#: Partitions per worker thread when ``npartitions`` is not given: a few more partitions
+#: than threads even out partitions of unequal cost.
+PARTITIONS_PER_THREAD = 2
+#: Warnings are not thread-safe to catch: partitions that must silence one (a district
+#: layer's "outside every district", said once for the whole table) take turns.
+_QUIET = threading.Lock()
+
+
+# ------------------------------------------------------------------------------------------
+# the partitioning rule
+# ------------------------------------------------------------------------------------------
+
+
+def _box_table(layer: gpd.GeoDataFrame | None) -> pd.DataFrame:
+    """Bounding box and vertex count of each feature (all a partitioning needs)."""
+    columns = [*_BOX_COLUMNS, "vertices"]
+    if layer is None or len(layer) == 0:
+        return pd.DataFrame({c: np.empty(0) for c in columns})
+    geoms = np.asarray(layer.geometry.array, dtype=object)
+    bounds = shapely.bounds(geoms)
+    table = pd.DataFrame(bounds, columns=list(_BOX_COLUMNS))
+    table["vertices"] = shapely.get_num_coordinates(geoms).astype(float)
+    return table
+
+
+def _components(bounds: np.ndarray) -> np.ndarray:
+    """Component label of each box: boxes that intersect (or touch) are linked."""
+    n = len(bounds)
+    if n == 0:
+        return np.empty(0, dtype=np.intp)
+    finite = np.isfinite(bounds).all(axis=1)
+    boxes = np.full(n, None, dtype=object)
+    boxes[finite] = shapely.box(*bounds[finite].T)
+    # for boxes, the tree's own envelope test is the intersection test: no predicate needed
+    i, j = shapely.STRtree(boxes).query(boxes)
+    graph = coo_matrix((np.ones(i.size, dtype=np.int8), (i, j)), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    return np.asarray(labels, dtype=np.intp)
+
+
+def _pack(labels: np.ndarray, weights: np.ndarray, npartitions: int) -> np.ndarray:
+    """Partition of each row: whole components, heaviest first into the lightest partition."""
+    if labels.size == 0:
+        return np.empty(0, dtype=np.intp)
+    count = int(labels.max()) + 1
+    weight = np.bincount(labels, weights=weights, minlength=count)
+    first = np.full(count, labels.size)
+    np.minimum.at(first, labels, np.arange(labels.size))
+    order = np.lexsort((first, -weight))  # heaviest first, ties by first row
+    heap = [(0.0, p) for p in range(npartitions)]
+    target = np.empty(count, dtype=np.intp)
+    for component in order:
+        load, p = heapq.heappop(heap)
+        target[component] = p
+        heapq.heappush(heap, (load + float(weight[component]), p))
+    return target[labels]
+
+
+def _check_npartitions(npartitions: object) -> int:
+    if isinstance(npartitions, bool) or not isinstance(npartitions, int | np.integer):
+        raise SchemaError(
+            f"{option_hint('npartitions', repr(npartitions))} is not a whole number; give "
+            "the number of partitions, e.g. 8."
+        )
+    if npartitions < 1:
+        raise SchemaError(
+            f"{option_hint('npartitions', repr(npartitions))} must be at least 1; give the "
+            "number of partitions, e.g. 8."
+        )
+    return int(npartitions)
+
+
+def _assign(boxes: pd.DataFrame, npartitions: int) -> np.ndarray:
+    bounds = boxes[list(_BOX_COLUMNS)].to_numpy(dtype=float)
+    weights = np.maximum(boxes["vertices"].to_numpy(dtype=float), 1.0)
+    return _pack(_components(bounds), weights, npartitions)
+
+
+def partition_components(
+    hazards: gpd.GeoDataFrame,
+    releases: gpd.GeoDataFrame | None = None,
+    *,
+    npartitions: int,
+) -> np.ndarray:
+    """Partition number of each hazard and release, never splitting touching features.
+
+    Features whose bounding boxes intersect or touch, directly or through a chain of
+    others, form one component; components are packed whole into ``npartitions``
+    partitions, balanced by vertex count (largest first into the lightest partition).
+
+    Parameters
+    ----------
+    hazards : geopandas.GeoDataFrame
+        Hazard areas.
+    releases : geopandas.GeoDataFrame, optional
+        Land-release records, in the hazards' CRS.
+    npartitions : int
+        Number of partitions (some stay empty when there are fewer components).
+
+    Returns
+    -------
+    numpy.ndarray
+        One partition number in ``0 .. npartitions - 1`` per hazard row, followed by one per
+        release row.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import box
+    >>> hz = gpd.GeoDataFrame(geometry=[box(0, 0, 2, 2), box(1, 1, 3, 3), box(9, 9, 10, 10)],
+    ...                       crs=32638)
+    >>> rl = gpd.GeoDataFrame(geometry=[box(2.5, 2.5, 9.5, 9.5)], crs=32638)
+    >>> partition_components(hz, npartitions=2).tolist()
+    [0, 0, 1]
+    >>> partition_components(hz, rl, npartitions=2).tolist()  # the release links them
+    [0, 0, 0, 0]
+    """
+    npartitions = _check_npartitions(npartitions)
+    boxes = pd.concat([_box_table(hazards), _box_table(releases)], ignore_index=True)
+    return _assign(boxes, npartitions)
+
+
+# ------------------------------------------------------------------------------------------
+# the cluster
+# ------------------------------------------------------------------------------------------
+
+
+def _require() -> None:
+    require(
+        "dask",
+        "distributed",
+        "dask_geopandas",
+        extra="dask",
+        purpose="running on a Dask cluster",
+    )
+
+
+def _is_dask(layer: object) -> bool:
+    return hasattr(layer, "to_delayed") and hasattr(layer, "npartitions")
+
+
+@contextlib.contextmanager
+def _cluster(client: Any | None) -> Iterator[Any]:
+    """The client to use: the caller's, or one on a local cluster closed afterwards.
+
+    The local cluster runs one worker thread per core in this process
+    (``processes=False``): shapely, GEOS and PROJ release the GIL, so threads use every
+    core, and partitions need not be pickled between processes.
+    """
+    if client is not None:
+        yield client
+        return
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(
+        n_workers=os.cpu_count() or 1,
+        threads_per_worker=1,
+        processes=False,
+        dashboard_address=None,
+    )
+    try:
+        with Client(cluster) as local:
+            yield local
+    finally:
+        cluster.close()
+
+
+def _default_npartitions(client: Any) -> int:
+    threads = sum(client.nthreads().values()) or 1
+    return PARTITIONS_PER_THREAD * threads
+
+
+def _split(frame: pd.DataFrame, parts: np.ndarray, npartitions: int) -> tuple[Any, ...]:
+    """Rows of ``frame`` by their partition, ``npartitions`` frames (rows stay in order)."""
+    return tuple(frame.iloc[np.flatnonzero(parts == p)] for p in range(npartitions))
+
+
+def _concat(frames: Sequence[pd.DataFrame], attrs: Mapping[str, Any]) -> gpd.GeoDataFrame:
+    out = pd.concat(list(frames)) if len(frames) > 1 else frames[0]
+    out.attrs.update(attrs)
+    return out
+
+
+@contextlib.contextmanager
+def _warnings_to_driver(recorded: list[warnings.WarningMessage]) -> Iterator[None]:
+    """Record warnings (taking turns with other partitions), to be re-issued once."""
+    with _QUIET, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    recorded.extend(caught)
+
+
+def _validated_part(
+    frame: gpd.GeoDataFrame, check: Callable[[gpd.GeoDataFrame], gpd.GeoDataFrame]
+) -> tuple[gpd.GeoDataFrame, list[tuple[str, type[Warning]]]]:
+    """A partition of a Dask table validated on its worker, and the warnings it raised."""
+    if len(frame) == 0:  # nothing to validate (a partition holding only releases)
+        out = frame.copy()
+        out.attrs["minemap"] = "hazards" if check is _stats._as_hazards else "releases"
+        return out, []
+    recorded: list[warnings.WarningMessage] = []
+    with _warnings_to_driver(recorded):
+        out = check(frame)
+    return out, [(str(w.message), w.category) for w in recorded]
+
+
+def _first(pair: tuple[Any, Any]) -> Any:
+    return pair[0]
+
+
+def _second(pair: tuple[Any, Any]) -> Any:
+    return pair[1]
+
+
+class _Layers:
+    """Hazards and releases split into partitions of whole components, on the cluster.
+
+    A GeoDataFrame is validated here (as the single-machine functions do) and its
+    partitions are scattered to the workers; a ``dask_geopandas.GeoDataFrame`` is read
+    twice, partition by partition: once for the boxes, once to route each row to its
+    partition (each partition is validated on its worker).
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        hazards: Any,
+        releases: Any | None,
+        npartitions: int,
+    ) -> None:
+        import dask
+
+        self.client = client
+        self.npartitions = npartitions
+        self.notes: dict[int, list[Any]] = {p: [] for p in range(npartitions)}
+        sources = [(hazards, _stats._as_hazards), (releases, _stats._as_releases)]
+        lazy = [layer for layer, _ in sources if layer is not None and _is_dask(layer)]
+        eager = {
+            id(layer): check(layer)
+            for layer, check in sources
+            if layer is not None and not _is_dask(layer)
+        }
+        # boxes: computed partition by partition for Dask tables
+        box_parts: list[Any] = []
+        for layer, _ in sources:
+            if layer is None:
+                continue
+            if _is_dask(layer):
+                box_parts.extend(dask.delayed(_box_table)(p) for p in layer.to_delayed())
+            else:
+                box_parts.append(_box_table(eager[id(layer)]))
+        lazy_boxes = [b for b in box_parts if not isinstance(b, pd.DataFrame)]
+        computed = iter(client.gather(client.compute(lazy_boxes)) if lazy else [])
+        boxes = [b if isinstance(b, pd.DataFrame) else next(computed) for b in box_parts]
+        parts = _assign(pd.concat(boxes, ignore_index=True), npartitions)
+        sizes = [len(b) for b in boxes]
+        offsets = np.concatenate([[0], np.cumsum(sizes)])
+        self.hazards: list[Any] = []
+        self.releases: list[Any] = [None] * npartitions
+        self.counts = np.zeros(npartitions, dtype=np.intp)
+        k = 0
+        for layer, check in sources:
+            if layer is None:
+                continue
+            if _is_dask(layer):
+                inputs = layer.to_delayed()
+                routed = [
+                    dask.delayed(_split, nout=npartitions)(
+                        p, parts[offsets[k + m] : offsets[k + m + 1]], npartitions
+                    )
+                    for m, p in enumerate(inputs)
+                ]
+                n_in = len(inputs)
+                pieces = [
+                    dask.delayed(_validated_part)(
+                        dask.delayed(_concat)([r[p] for r in routed], {}), check
+                    )
+                    for p in range(npartitions)
+                ]
+                for p, q in enumerate(pieces):
+                    self.notes[p].append(dask.delayed(_second)(q))
+                frames = [dask.delayed(_first)(q) for q in pieces]
+                own = parts[offsets[k] : offsets[k + n_in]]
+            else:
+                n_in = 1
+                frame = eager[id(layer)]
+                own = parts[offsets[k] : offsets[k + 1]]
+                split = _split(frame, own, npartitions)
+                for piece in split:
+                    piece.attrs.update(frame.attrs)
+                frames = client.scatter(list(split))
+            if check is _stats._as_hazards:
+                self.hazards = frames
+                self.counts = np.bincount(own, minlength=npartitions)
+            else:
+                self.releases = frames
+                self.release_counts = np.bincount(own, minlength=npartitions)
+            k += n_in
+        self.parts = parts
+        self.eager = eager
+        self.has_releases = releases is not None
+        self.lazy = bool(lazy)
+
+    def run(self, tasks: Mapping[int, Any]) -> tuple[list[Any], list[Any]]:
+        """Results of the tasks of these partitions, and the warnings of their validation
+        (computed together, so each input partition is read once)."""
+        notes = [note for p in tasks for note in self.notes[p]]
+        done = self.client.gather(self.client.compute([*tasks.values(), *notes]))
+        return done[: len(tasks)], done[len(tasks) :]
+
+
+# ------------------------------------------------------------------------------------------
+# land-release summary
+# ------------------------------------------------------------------------------------------
+
+
+def _summary_part(
+    hazards: gpd.GeoDataFrame,
+    releases: gpd.GeoDataFrame | None,
+    options: Mapping[str, Any],
+    districts: gpd.GeoDataFrame | None,
+) -> tuple[pd.DataFrame, float]:
+    """One partition's summary: hectares per group and level, and release outside."""
+    by = districts if districts is not None else options.get("by")
+    kwargs = {**options, "by": by}
+    if districts is not None:  # "outside every district" is said once, for the whole table
+        recorded: list[warnings.WarningMessage] = []
+        with _warnings_to_driver(recorded):
+            table, _ = _stats._summary_and_pieces(hazards, releases, **kwargs)
+    else:
+        table, _ = _stats._summary_and_pieces(hazards, releases, **kwargs)
+    rows = table.loc[table[THREAT_LEVEL] != TOTAL].reset_index(drop=True)
+    return rows, float(table.attrs[RELEASED_OUTSIDE_HA])
+
+
+def _global_frame(layers: _Layers, hazards: Any, releases: Any, *others: Any) -> pyproj.CRS:
+    """The equal-area frame the single-machine function would choose for these layers."""
+    import dask
+
+    points = []
+    for layer in (hazards, releases, *others):
+        if layer is None:
+            continue
+        if _is_dask(layer):
+            parts = [dask.delayed(_crs.lonlat_points)(p) for p in layer.to_delayed()]
+            for lon, lat in layers.client.gather(layers.client.compute(parts)):
+                points.append((lon, lat))
+        else:
+            points.append(_crs.lonlat_points(layers.eager.get(id(layer), layer)))
+    lon = np.concatenate([p[0] for p in points]) if points else np.zeros(0)
+    lat = np.concatenate([p[1] for p in points]) if points else np.zeros(0)
+    cloud = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=4326)
+    return _crs.area_frame(cloud)
+
+
+def _reissue(notes: list[list[tuple[str, type[Warning]]]]) -> None:
+    for message, category in dict.fromkeys(m for part in notes for m in part):
+        warnings.warn(message, category, stacklevel=3)
+
+
+def land_release_summary(
+    hazards: Any,
+    releases: Any | None = None,
+    *,
+    client: Any | None = None,
+    npartitions: int | None = None,
+    **kwargs: Any,
+) -> pd.DataFrame:
+    """:func:`minemap.land_release_summary`, partitioned on a Dask cluster.
+
+    Parameters
+    ----------
+    hazards : geopandas.GeoDataFrame or dask_geopandas.GeoDataFrame
+        Hazard areas (validated as :func:`minemap.read_hazards` does; a Dask table is
+        validated partition by partition).
+    releases : geopandas.GeoDataFrame or dask_geopandas.GeoDataFrame, optional
+        Land-release records.
+    client : distributed.Client, optional
+        The cluster to run on; by default a ``LocalCluster`` with one worker thread per
+        core, made for the call and closed after it.
+    npartitions : int, optional
+        Partitions of whole touching groups (default two per worker thread).
+    **kwargs
+        The options of :func:`minemap.land_release_summary` (``by``, ``as_of``,
+        ``district_column``, ``edges``). A district layer given as ``by`` is sent whole
+        to every partition.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table :func:`minemap.land_release_summary` returns for the same data: same
+        rows, columns, dtypes and ``attrs``, the same hectares to rounding.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from distributed import Client, LocalCluster
+    >>> from shapely import box
+    >>> hz = gpd.GeoDataFrame({"hazard_id": ["H1", "H2"], "threat_level": ["high", "low"]},
+    ...     geometry=[box(5e5, 44e5, 501e3, 4401e3), box(5005e2, 44e5, 5015e2, 4401e3)],
+    ...     crs=32638)
+    >>> with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster:
+    ...     with Client(cluster) as client:
+    ...         table = land_release_summary(hz, client=client)
+    >>> table.set_index("threat_level")["hazard_ha"].round(2).to_dict()
+    {'high': 100.08, 'medium': 0.0, 'low': 50.04, 'total': 150.12}
+    """
+    _require()
+    import dask
+
+    unknown = sorted(set(kwargs) - {"by", "as_of", "district_column", "edges"})
+    if unknown:
+        raise TypeError(f"land_release_summary() got unexpected keyword argument {unknown[0]!r}")
+    options = dict(kwargs)
+    by = options.get("by")
+    districts = None
+    stamp = _stats._as_timestamp(options.get("as_of"))  # a bad date fails before any work
+    if isinstance(by, gpd.GeoDataFrame):
+        districts, options["district_column"] = _stats._district_layer(
+            by, options.get("district_column")
+        )
+        options.pop("by")
+        group_columns = [options["district_column"]]
+    else:
+        group_columns = _stats._by_columns(_columns_of(hazards), by)
+    with _cluster(client) as active:
+        n = _check_npartitions(
+            npartitions if npartitions is not None else _default_npartitions(active)
+        )
+        layers = _Layers(active, hazards, releases, n)
+        districts_d = dask.delayed(districts) if districts is not None else None
+        tasks = {
+            p: dask.delayed(_summary_part)(
+                layers.hazards[p], layers.releases[p], options, districts_d
+            )
+            for p in range(n)
+            if layers.counts[p] or (layers.has_releases and layers.release_counts[p])
+        }
+        results, notes = layers.run(tasks)
+        frame = _global_frame(layers, hazards, releases, districts)
+    _reissue(notes)
+    data = pd.concat([rows for rows, _ in results], ignore_index=True)
+    data = data[[THREAT_LEVEL, *group_columns, HAZARD_HA, *METHOD_HA.values()]]
+    table = _stats._group_table(data, group_columns)
+    table.attrs.clear()
+    table.attrs[RELEASED_OUTSIDE_HA] = float(sum(outside for _, outside in results))
+    table.attrs["as_of"] = None if stamp is None else stamp.date().isoformat()
+    table.attrs["area_frame"] = _crs.describe_frame(frame)
+    table.attrs["edges"] = _edges_of(layers, hazards, options.get("edges"))
+    if districts is not None:
+        column = group_columns[0]
+        rows = (table[column] == _stats.OUTSIDE_DISTRICTS) & (table[THREAT_LEVEL] == TOTAL)
+        outside = float(table.loc[rows, HAZARD_HA].sum())
+        if outside >= 0.005:
+            warnings.warn(
+                f"{outside:.2f} ha of hazard area lie outside every district polygon; they "
+                f"are reported under {_stats.OUTSIDE_DISTRICTS!r}.",
+                DataWarning,
+                stacklevel=2,
+            )
+    if table.attrs[RELEASED_OUTSIDE_HA] > 0.005:
+        warnings.warn(
+            f"{table.attrs[RELEASED_OUTSIDE_HA]:.2f} ha of recorded release lie outside every "
+            f"hazard area; they are not counted as released and are reported as "
+            f"{RELEASED_OUTSIDE_HA}.",
+            DataWarning,
+            stacklevel=2,
+        )
+    return table
+
+
+def _columns_of(hazards: Any) -> gpd.GeoDataFrame:
+    """An empty frame with the hazards' columns (for checking ``by`` before any work)."""
+    if _is_dask(hazards):
+        return hazards._meta
+    return hazards
+
+
+def _edges_of(layers: _Layers, hazards: Any, edges: str | None) -> str:
+    if edges is not None:
+        return _crs.check_edges(edges)
+    if _is_dask(hazards):
+        return str(hazards._meta.attrs.get("edges", "planar"))
+    return str(layers.eager[id(hazards)].attrs.get("edges", "planar"))
+
+
+# ------------------------------------------------------------------------------------------
+# priority zones
+# ------------------------------------------------------------------------------------------
+
+
+def _zones_part(
+    hazards: gpd.GeoDataFrame,
+    releases: gpd.GeoDataFrame | None,
+    layers: Mapping[str, gpd.GeoDataFrame],
+    options: Mapping[str, Any],
+) -> gpd.GeoDataFrame:
+    """One partition's priority zones, from the features near its hazards."""
+    bounds = shapely.total_bounds(np.asarray(hazards.geometry.array, dtype=object))
+    near = {
+        category: layer.iloc[_near(layer, bounds, pyproj.CRS(hazards.crs), options)]
+        for category, layer in layers.items()
+    }
+    for category, layer in near.items():
+        layer.attrs.update(layers[category].attrs)
+    return _priority.priority_zones(hazards, releases, **near, **options)
+
+
+def _reach_m(layer: gpd.GeoDataFrame, category: str, options: Mapping[str, Any]) -> float:
+    distances = _priority._distances(options.get("distances_m"))
+    column = options.get("distance_column", _priority.BUFFER_COLUMN)
+    each = _priority._feature_distances(layer, category, distances[category], column)
+    return float(each.max()) if each.size else 0.0
+
+
+#: Safety factor on the units per metre sampled over a partition's box (the scale varies
+#: smoothly between samples; 1.5 covers it with room to spare). Features farther than their
+#: distance from every hazard add nothing, so more features than needed changes nothing.
+_REACH_SAFETY = 1.5
+
+
+def _near(
+    layer: gpd.GeoDataFrame, bounds: np.ndarray, crs: pyproj.CRS, options: Mapping[str, Any]
+) -> np.ndarray:
+    """Rows of ``layer`` that can come within their distance of the box ``bounds``.
+
+    The box is expanded by the layer's largest distance, turned into units of ``crs`` with
+    the largest units per metre found on a grid over the box (times a safety factor); a
+    feature's box is taken in ``crs`` after densifying. Where the scale cannot be found
+    (near a pole, an expansion past ±180°) every feature is kept.
+    """
+    everything = np.arange(len(layer))
+    if len(layer) == 0 or not np.isfinite(bounds).all():
+        return everything
+    category = str(layer.attrs.get("minemap", ""))
+    reach = _reach_m(layer, category, options)
+    x0, y0, x1, y1 = bounds
+    xs, ys = np.meshgrid(np.linspace(x0, x1, 5), np.linspace(y0, y1, 5))
+    metric = _crs.local_metric(xs.ravel(), ys.ravel(), crs)
+    with np.errstate(all="ignore"):
+        per_m = np.linalg.norm(np.linalg.inv(metric), ord=2, axis=(1, 2))
+    if not np.isfinite(per_m).all():
+        return everything
+    pad = reach * float(per_m.max()) * _REACH_SAFETY
+    grown = np.array([x0 - pad, y0 - pad, x1 + pad, y1 + pad])
+    if crs.is_geographic and (grown[0] < -180.0 or grown[2] > 180.0 or abs(grown[1]) > 89.0):
+        return everything
+    boxes = shapely.box(*shapely.bounds(np.asarray(layer.geometry.array, dtype=object)).T)
+    boxes = _crs.project_dense(boxes, pyproj.CRS(layer.crs), crs)
+    fb = shapely.bounds(boxes)
+    hit = (fb[:, 0] <= grown[2]) & (fb[:, 2] >= grown[0])
+    hit &= (fb[:, 1] <= grown[3]) & (fb[:, 3] >= grown[1])
+    return np.flatnonzero(hit | ~np.isfinite(fb).all(axis=1))
+
+
+def priority_zones(
+    hazards: Any,
+    releases: Any | None = None,
+    *,
+    client: Any | None = None,
+    npartitions: int | None = None,
+    **kwargs: Any,
+) -> gpd.GeoDataFrame:
+    """:func:`minemap.priority_zones`, partitioned on a Dask cluster.
+
+    Parameters
+    ----------
+    hazards, releases : geopandas.GeoDataFrame or dask_geopandas.GeoDataFrame
+        As for :func:`land_release_summary` in this module.
+    client : distributed.Client, optional
+        The cluster to run on; by default a ``LocalCluster`` made for the call.
+    npartitions : int, optional
+        Partitions of whole touching groups (default two per worker thread).
+    **kwargs
+        The options of :func:`minemap.priority_zones` (``roads``, ``infrastructure``,
+        ``residential``, ``distances_m``, ``order``, ``distance_column``, ``as_of``).
+        Feature layers are GeoDataFrames; each partition receives the features that can
+        come within their distance of its hazards.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The zones :func:`minemap.priority_zones` returns for the same data: same rows in
+        the same order, same columns, CRS and ``attrs``, the same hectares to rounding.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from distributed import Client, LocalCluster
+    >>> from shapely import LineString, box
+    >>> hz = gpd.GeoDataFrame({"hazard_id": ["H1"], "threat_level": ["high"]},
+    ...                       geometry=[box(0, 0, 1000, 1000)], crs=32638)
+    >>> road = gpd.GeoDataFrame(geometry=[LineString([(-500, 500), (1500, 500)])], crs=32638)
+    >>> with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster:
+    ...     with Client(cluster) as client:
+    ...         zones = priority_zones(hz, roads=road, distances_m={"roads": 50}, client=client)
+    >>> zones[["category", "hazard_id"]].values.tolist(), round(float(zones.zone_ha[0]), 1)
+    ([['roads', 'H1']], 10.0)
+    """
+    _require()
+    import dask
+
+    known = {"roads", "infrastructure", "residential", "distances_m", "order"}
+    known |= {"distance_column", "as_of"}
+    unknown = sorted(set(kwargs) - known)
+    if unknown:
+        raise TypeError(f"priority_zones() got unexpected keyword argument {unknown[0]!r}")
+    features = {c: kwargs.get(c) for c in _priority.CATEGORIES}
+    options = {k: v for k, v in kwargs.items() if k not in features}
+    # options and feature layers are checked before any work, as the single machine does
+    layers = {
+        c: _priority._as_features(layer, c) for c, layer in features.items() if layer is not None
+    }
+    distances = _priority._distances(options.get("distances_m"))
+    order = _priority._order(options.get("order", _priority.CATEGORIES), list(layers))
+    column = options.get("distance_column", _priority.BUFFER_COLUMN)
+    for category, layer in layers.items():
+        _priority._feature_distances(layer, category, distances[category], column)
+    stamp = _stats._as_timestamp(options.get("as_of"))
+    with _cluster(client) as active:
+        n = _check_npartitions(
+            npartitions if npartitions is not None else _default_npartitions(active)
+        )
+        parts = _Layers(active, hazards, releases, n)
+        shared = dask.delayed(layers) if layers else {}
+        tasks = {
+            p: dask.delayed(_zones_part)(parts.hazards[p], parts.releases[p], shared, options)
+            for p in range(n)
+            if parts.counts[p]
+        }
+        results, notes = parts.run(tasks)
+        frame = _global_frame(parts, hazards, releases, *layers.values())
+        crs = pyproj.CRS(hazards._meta.crs if _is_dask(hazards) else parts.eager[id(hazards)].crs)
+    _reissue(notes)
+    zones = _ordered(results, order, crs)
+    zones.attrs.update(
+        distances_m={k: distances[k] for k in order},
+        order=list(order),
+        area_frame=_crs.describe_frame(frame),
+        minemap="zones",
+    )
+    zones.attrs["as_of"] = None if stamp is None else stamp.date().isoformat()
+    return zones
+
+
+def _ordered(
+    results: Sequence[gpd.GeoDataFrame], order: Sequence[str], crs: pyproj.CRS
+) -> gpd.GeoDataFrame:
+    """Partition zones in the single machine's order: category, threat level, hazard id."""
+    frames = [r for r in results if len(r)] or list(results[:1])
+    table = pd.concat(frames, ignore_index=True)
+    category = table[_priority.CATEGORY].map({c: i for i, c in enumerate(order)})
+    level = table[THREAT_LEVEL].map({lvl: i for i, lvl in enumerate(THREAT_LEVELS)})
+    keyed = table.assign(_c=category.to_numpy(), _t=level.to_numpy())
+    try:
+        keyed = keyed.sort_values(["_c", "_t", HAZARD_ID], kind="stable")
+    except TypeError:  # ids of mixed types, sorted as the single machine sorts them
+        keyed = keyed.assign(_id=keyed[HAZARD_ID].astype(str))
+        keyed = keyed.sort_values(["_c", "_t", "_id"], kind="stable")
+    out = gpd.GeoDataFrame(keyed[list(table.columns)].reset_index(drop=True), crs=crs)
+    out.attrs.clear()
+    return out

@@ -36,9 +36,11 @@ from minemap.io import (
     read_finds,
     read_hazards,
     read_incidents,
+    read_partitioned,
     read_records,
     read_releases,
     read_settlements,
+    write_partitioned,
 )
 from minemap.plots import plot_progress
 from minemap.project import Project, open_project
@@ -119,8 +121,10 @@ __all__ = [
     "read_finds",
     "read_hazards",
     "read_incidents",
+    "read_partitioned",
     "read_records",
     "read_releases",
     "read_settlements",
     "release_mix",
+    "write_partitioned",
 ]

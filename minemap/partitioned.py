@@ -43,13 +43,21 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from minemap import _validate
 from minemap import crs as _crs
 from minemap import nearest as _nearest
 from minemap import priority as _priority
 from minemap import ranking as _ranking
 from minemap import stats as _stats
-from minemap._errors import CoordinateError, DataWarning, SchemaError, option_hint
+from minemap._errors import (
+    CoordinateError,
+    DataWarning,
+    DuplicateIdWarning,
+    SchemaError,
+    option_hint,
+)
 from minemap._extras import require
+from minemap.io import readers as _readers
 from minemap.settings import (
     DEVICE_COUNT,
     HAZARD_HA,
@@ -57,6 +65,7 @@ from minemap.settings import (
     INJURED,
     KILLED,
     METHOD_HA,
+    RELEASE_ID,
     RELEASED_OUTSIDE_HA,
     REMAINING_HA,
     THREAT_LEVEL,
@@ -90,6 +99,32 @@ def _box_table(layer: gpd.GeoDataFrame | None) -> pd.DataFrame:
     table = pd.DataFrame(bounds, columns=list(_BOX_COLUMNS))
     table["vertices"] = shapely.get_num_coordinates(geoms).astype(float)
     return table
+
+
+def _boxes_and_ids(layer: gpd.GeoDataFrame, kind: str) -> tuple[pd.DataFrame, pd.Series | None]:
+    """Boxes of a Dask table's partition, and the ids its validation will check (those of
+    features with a geometry; ``None`` where the partition is already validated)."""
+    boxes = _box_table(layer)
+    column = _ID_COLUMNS[kind]
+    if layer.attrs.get("minemap") == kind or column not in layer.columns or len(layer) == 0:
+        return boxes, None
+    ids = layer[column].reset_index(drop=True)
+    blank = ids.isna().to_numpy() | ids.map(_readers._is_blank).to_numpy(dtype=bool)
+    kept = np.isfinite(boxes[list(_BOX_COLUMNS)].to_numpy(dtype=float)).all(axis=1)
+    return boxes, ids[kept & ~blank]
+
+
+_ID_COLUMNS = {"hazards": HAZARD_ID, "releases": RELEASE_ID}
+
+
+def _check_ids_across(ids: Sequence[pd.Series | None], meta: gpd.GeoDataFrame, kind: str) -> None:
+    """Duplicate ids of a Dask table, warned once as the reader warns for the whole table
+    (each partition, validated alone, sees only its own)."""
+    known = [i for i in ids if i is not None and len(i)]
+    if not known:
+        return
+    label = _readers._label(meta, None, kind)
+    _validate.check_ids(pd.concat(known, ignore_index=True), label, _ID_COLUMNS[kind])
 
 
 def _components(bounds: np.ndarray) -> np.ndarray:
@@ -270,7 +305,9 @@ def _validated_part(
     recorded: list[warnings.WarningMessage] = []
     with _warnings_to_driver(recorded):
         out = check(frame)
-    return out, [(str(w.message), w.category) for w in recorded]
+    # duplicate ids are warned for the whole table, from the ids gathered with the boxes
+    said = [w for w in recorded if not issubclass(w.category, DuplicateIdWarning)]
+    return out, [(str(w.message), w.category) for w in said]
 
 
 def _first(pair: tuple[Any, Any]) -> Any:
@@ -309,18 +346,29 @@ class _Layers:
             for layer, check in sources
             if layer is not None and not _is_dask(layer)
         }
-        # boxes: computed partition by partition for Dask tables
+        # boxes: computed partition by partition for Dask tables, with their ids
         box_parts: list[Any] = []
+        kinds = {id(hazards): "hazards", id(releases): "releases"}
         for layer, _ in sources:
             if layer is None:
                 continue
             if _is_dask(layer):
-                box_parts.extend(dask.delayed(_box_table)(p) for p in layer.to_delayed())
+                kind = kinds[id(layer)]
+                box_parts.extend(dask.delayed(_boxes_and_ids)(p, kind) for p in layer.to_delayed())
             else:
                 box_parts.append(_box_table(eager[id(layer)]))
         lazy_boxes = [b for b in box_parts if not isinstance(b, pd.DataFrame)]
         computed = iter(client.gather(client.compute(lazy_boxes)) if lazy else [])
-        boxes = [b if isinstance(b, pd.DataFrame) else next(computed) for b in box_parts]
+        boxes: list[pd.DataFrame] = []
+        for layer, _ in sources:
+            if layer is None:
+                continue
+            if not _is_dask(layer):
+                boxes.append(box_parts[len(boxes)])
+                continue
+            pairs = [next(computed) for _ in range(layer.npartitions)]
+            _check_ids_across([i for _, i in pairs], layer._meta, kinds[id(layer)])
+            boxes.extend(b for b, _ in pairs)
         parts = _assign(pd.concat(boxes, ignore_index=True), npartitions)
         sizes = [len(b) for b in boxes]
         offsets = np.concatenate([[0], np.cumsum(sizes)])

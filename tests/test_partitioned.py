@@ -20,6 +20,7 @@ import minemap
 from minemap import partitioned
 from minemap._errors import DataWarning, SchemaError
 from minemap.priority import priority_zones, zone_summary
+from minemap.ranking import rank_hazards
 from minemap.synthetic import make_scenario
 
 dask_geopandas = pytest.importorskip("dask_geopandas")
@@ -386,7 +387,7 @@ def test_the_ranking_equals_the_single_machine(
         **options,
     }
     hazards, releases = sample["hazards"], sample["releases"]
-    single = minemap.rank_hazards(hazards, releases, **kwargs)
+    single = rank_hazards(hazards, releases, **kwargs)
     dask = partitioned.rank_hazards(hazards, releases, client=client, npartitions=5, **kwargs)
     assert single["rank"].notna().sum() > 100
     assert single["population"].gt(0).any() and single["incidents_nearby"].gt(0).any()
@@ -399,7 +400,7 @@ def test_the_ranking_of_a_dask_input(client: Any, scenario: Any, layers: Any) ->
     lazy_h = dask_geopandas.from_geopandas(scenario.hazards.iloc[order], npartitions=7)
     lazy_r = dask_geopandas.from_geopandas(scenario.releases, npartitions=3)
     features = {"roads": scenario.roads, "residential": scenario.residential}
-    single = _quiet(minemap.rank_hazards, hazards.iloc[order], releases, **features)
+    single = _quiet(rank_hazards, hazards.iloc[order], releases, **features)
     dask = _quiet(
         partitioned.rank_hazards, lazy_h, lazy_r, client=client, npartitions=4, **features
     )
@@ -424,7 +425,7 @@ def test_the_nearest_road_may_lie_in_another_partition(client: Any) -> None:
     parts = partitioned.partition_components(hazards, npartitions=3)
     assert len(set(parts)) == 3
     kwargs = {"roads": road, "infrastructure": school}
-    single = minemap.rank_hazards(hazards, **kwargs)
+    single = rank_hazards(hazards, **kwargs)
     dask = partitioned.rank_hazards(hazards, client=client, npartitions=3, **kwargs)
     _same_ranking(single, dask)
     far = dask.set_index("hazard_id").loc["H00", "roads_distance_m"]
@@ -434,7 +435,7 @@ def test_the_nearest_road_may_lie_in_another_partition(client: Any) -> None:
 def test_a_fully_released_hazard_is_not_ranked(client: Any) -> None:
     hazards = _hazards([(0, 0, 1000, 1000), (5000, 0, 6000, 1000)], ["high", "low"])
     releases = _releases([(-10, -10, 1010, 1010)], ["cleared"])
-    single = minemap.rank_hazards(hazards, releases)
+    single = rank_hazards(hazards, releases)
     dask = partitioned.rank_hazards(hazards, releases, client=client, npartitions=2)
     _same_ranking(single, dask)
     assert dask["rank"].isna().sum() == 1
@@ -448,3 +449,25 @@ def test_a_bad_ranking_option_fails_before_any_work(client: Any, layers: Any) ->
         partitioned.rank_hazards(hazards, client=client, population_radius_m=-1)
     with pytest.raises(TypeError, match="zones"):
         partitioned.rank_hazards(hazards, client=client, zones=None)
+
+
+# ------------------------------------------------------------------------------------------
+# duplicate ids across a Dask table's partitions
+# ------------------------------------------------------------------------------------------
+
+
+def test_duplicate_ids_across_partitions_are_warned_as_the_reader_warns(client: Any) -> None:
+    boxes = [(1000.0 * k, 0.0, 1000.0 * k + 500, 500.0) for k in range(8)]
+    hazards = _hazards(boxes, ["high", "low"] * 4)
+    hazards["hazard_id"] = ["A", "B", "C", "A", "D", "B", "E", "F"]  # apart in the input
+    with pytest.warns(minemap.DuplicateIdWarning) as single:
+        minemap.read_hazards(hazards)
+    lazy = dask_geopandas.from_geopandas(hazards, npartitions=4)  # each pair split up
+    with pytest.warns(minemap.DuplicateIdWarning) as dask:
+        table = partitioned.land_release_summary(lazy, client=client, npartitions=3)
+    said = [str(w.message) for w in dask if issubclass(w.category, minemap.DuplicateIdWarning)]
+    assert said == [str(w.message) for w in single]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", minemap.DuplicateIdWarning)
+        single_table = minemap.land_release_summary(minemap.read_hazards(hazards))
+    _same_table(single_table, table)

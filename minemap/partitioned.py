@@ -414,6 +414,11 @@ class _Layers:
                 self.release_counts = np.bincount(own, minlength=npartitions)
             k += n_in
         self.parts = parts
+        # the hazards' boxes by partition (hazards come first in the box table)
+        n_hazards = int(offsets[len(hazards.to_delayed()) if _is_dask(hazards) else 1])
+        table = pd.concat(boxes, ignore_index=True) if boxes else pd.DataFrame()
+        self.hazard_boxes = table[list(_BOX_COLUMNS)].to_numpy(dtype=float)[:n_hazards]
+        self.hazard_parts = parts[:n_hazards]
         self.eager = eager
         self.has_releases = releases is not None
         self.lazy = bool(lazy)
@@ -545,13 +550,15 @@ def land_release_summary(
             npartitions if npartitions is not None else _default_npartitions(active)
         )
         layers = _Layers(active, hazards, releases, n)
-        districts_d = dask.delayed(districts) if districts is not None else None
-        tasks = {
-            p: dask.delayed(_summary_part)(
-                layers.hazards[p], layers.releases[p], options, districts_d
-            )
+        used = [
+            p
             for p in range(n)
             if layers.counts[p] or (layers.has_releases and layers.release_counts[p])
+        ]
+        near = _districts_by_partition(layers, hazards, districts, used)
+        tasks = {
+            p: dask.delayed(_summary_part)(layers.hazards[p], layers.releases[p], options, near[p])
+            for p in used
         }
         results, notes = layers.run(tasks)
         frame = _global_frame(layers, hazards, releases, districts)
@@ -584,6 +591,30 @@ def land_release_summary(
             stacklevel=2,
         )
     return table
+
+
+def _districts_by_partition(
+    layers: _Layers, hazards: Any, districts: gpd.GeoDataFrame | None, used: Sequence[int]
+) -> dict[int, gpd.GeoDataFrame | None]:
+    """The districts each partition needs: those whose box meets one of its hazards' boxes
+    (a district that meets no hazard adds no row). Each subset is sent to its partition."""
+    if districts is None:
+        return {p: None for p in used}
+    meta = hazards._meta if _is_dask(hazards) else layers.eager[id(hazards)]
+    crs = pyproj.CRS(meta.crs)
+    out: dict[int, gpd.GeoDataFrame | None] = {}
+    for p in used:
+        boxes = layers.hazard_boxes[layers.hazard_parts == p]
+        rows = np.empty(0, dtype=np.intp)
+        if len(boxes):
+            rows = _within_reach(districts, boxes, crs, _DISTRICT_MARGIN_M)
+        out[p] = _subset(districts, rows)
+    return out
+
+
+#: True metres by which a partition's hazard boxes are grown to pick its districts: boxes
+#: projected between CRSs are densified, not exact.
+_DISTRICT_MARGIN_M = 1.0
 
 
 def _columns_of(hazards: Any) -> gpd.GeoDataFrame:

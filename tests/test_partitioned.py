@@ -32,7 +32,7 @@ RTOL = 1e-9  # issue 16 asks for 0.01 %; the partitioned sums agree to rounding
 @pytest.fixture(scope="module")
 def client() -> Iterator[Any]:
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
     ) as cluster:
         with distributed.Client(cluster) as active:
             yield active
@@ -471,3 +471,37 @@ def test_duplicate_ids_across_partitions_are_warned_as_the_reader_warns(client: 
         warnings.simplefilter("ignore", minemap.DuplicateIdWarning)
         single_table = minemap.land_release_summary(minemap.read_hazards(hazards))
     _same_table(single_table, table)
+
+
+def test_each_partition_receives_only_the_districts_near_its_hazards(
+    client: Any, layers: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    hazards, releases = layers
+    # a 6 x 6 grid of districts over the hazards, with one cell left out (a gap)
+    x0, y0, x1, y1 = hazards.total_bounds
+    xs, ys = np.linspace(x0, x1, 7), np.linspace(y0, y1, 7)
+    cells = [shapely.box(xs[i], ys[j], xs[i + 1], ys[j + 1]) for i in range(6) for j in range(6)]
+    districts = gpd.GeoDataFrame(
+        {"district": [f"D{k:02d}" for k in range(36)]}, geometry=cells, crs=hazards.crs
+    ).drop(index=14)
+    original = partitioned._summary_part
+    log = tmp_path / "districts.txt"
+
+    def counting(*args: Any) -> Any:
+        # the task is pickled on its way to the workers: a file, not a list, records
+        with log.open("a") as out:
+            out.write(f"{len(args[-1])}\n")
+        return original(*args)
+
+    monkeypatch.setattr(partitioned, "_summary_part", counting)
+    dask = _quiet(
+        partitioned.land_release_summary,
+        hazards,
+        releases,
+        by=districts,
+        client=client,
+        npartitions=8,
+    )
+    _same_table(_quiet(minemap.land_release_summary, hazards, releases, by=districts), dask)
+    seen = [int(line) for line in log.read_text().split()]
+    assert seen and max(seen) < len(districts)  # no partition needed every district

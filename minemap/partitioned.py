@@ -471,8 +471,15 @@ def _global_frame(layers: _Layers, hazards: Any, releases: Any, *others: Any) ->
             points.append(_crs.lonlat_points(layers.eager.get(id(layer), layer)))
     lon = np.concatenate([p[0] for p in points]) if points else np.zeros(0)
     lat = np.concatenate([p[1] for p in points]) if points else np.zeros(0)
-    cloud = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=4326)
-    return _crs.area_frame(cloud)
+    # the centre :func:`minemap.crs.area_frame` takes from these points, without making
+    # them a GeoDataFrame first (a third of the caller's own work at 10,000 hazards)
+    keep = np.isfinite(lon) & np.isfinite(lat)
+    lon, lat = lon[keep], lat[keep]
+    if lon.size == 0:
+        lon, lat = np.zeros(1), np.zeros(1)
+    rad = np.radians(lon)
+    lon_0 = float(np.degrees(np.arctan2(np.sin(rad).mean(), np.cos(rad).mean())))
+    return _crs.laea_frame(lon_0, float(np.clip(lat.mean(), -90.0, 90.0)))
 
 
 def _reissue(notes: list[list[tuple[str, type[Warning]]]]) -> None:

@@ -528,7 +528,7 @@ def land_release_summary(
     >>> hz = gpd.GeoDataFrame({"hazard_id": ["H1", "H2"], "threat_level": ["high", "low"]},
     ...     geometry=[box(5e5, 44e5, 501e3, 4401e3), box(5005e2, 44e5, 5015e2, 4401e3)],
     ...     crs=32638)
-    >>> with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster:
+    >>> with LocalCluster(n_workers=1, processes=False, dashboard_address=":0") as cluster:
     ...     with Client(cluster) as client:
     ...         table = land_release_summary(hz, client=client)
     >>> table.set_index("threat_level")["hazard_ha"].round(2).to_dict()
@@ -746,7 +746,7 @@ def priority_zones(
     >>> hz = gpd.GeoDataFrame({"hazard_id": ["H1"], "threat_level": ["high"]},
     ...                       geometry=[box(0, 0, 1000, 1000)], crs=32638)
     >>> road = gpd.GeoDataFrame(geometry=[LineString([(-500, 500), (1500, 500)])], crs=32638)
-    >>> with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster:
+    >>> with LocalCluster(n_workers=1, processes=False, dashboard_address=":0") as cluster:
     ...     with Client(cluster) as client:
     ...         zones = priority_zones(hz, roads=road, distances_m={"roads": 50}, client=client)
     >>> zones[["category", "hazard_id"]].values.tolist(), round(float(zones.zone_ha[0]), 1)
@@ -1161,7 +1161,7 @@ def rank_hazards(
     >>> hz = gpd.GeoDataFrame({"hazard_id": ["H1", "H2"], "threat_level": ["low", "low"]},
     ...     geometry=[box(0, 0, 500, 500), box(0, 5000, 500, 5500)], crs=32638)
     >>> road = gpd.GeoDataFrame(geometry=[LineString([(-100, 250), (600, 250)])], crs=32638)
-    >>> with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster:
+    >>> with LocalCluster(n_workers=1, processes=False, dashboard_address=":0") as cluster:
     ...     with Client(cluster) as client:
     ...         ranking = rank_hazards(hz, roads=road, client=client, npartitions=2)
     >>> ranking[["rank", "hazard_id"]].values.tolist()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -19,6 +20,7 @@ import minemap
 from minemap import partitioned
 from minemap._errors import DataWarning, SchemaError
 from minemap.priority import priority_zones, zone_summary
+from minemap.ranking import rank_hazards
 from minemap.synthetic import make_scenario
 
 dask_geopandas = pytest.importorskip("dask_geopandas")
@@ -30,7 +32,7 @@ RTOL = 1e-9  # issue 16 asks for 0.01 %; the partitioned sums agree to rounding
 @pytest.fixture(scope="module")
 def client() -> Iterator[Any]:
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
     ) as cluster:
         with distributed.Client(cluster) as active:
             yield active
@@ -319,3 +321,187 @@ def test_partitions_never_split_touching_features(boxes: Any, npartitions: Any) 
     # and the packing is deterministic
     again = partitioned.partition_components(frame, npartitions=npartitions)
     assert (again == parts).all()
+
+
+# ------------------------------------------------------------------------------------------
+# the clearance ranking
+# ------------------------------------------------------------------------------------------
+
+SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
+
+
+def _same_ranking(single: gpd.GeoDataFrame, dask: gpd.GeoDataFrame) -> None:
+    assert list(dask.columns) == list(single.columns)
+    assert dask.dtypes.equals(single.dtypes)
+    assert dask["hazard_id"].tolist() == single["hazard_id"].tolist()
+    assert dask["rank"].equals(single["rank"])
+    pd.testing.assert_frame_equal(
+        single.drop(columns="geometry"),
+        dask.drop(columns="geometry"),
+        check_exact=False,
+        rtol=RTOL,
+        atol=1e-9,
+    )
+    assert dask.crs == single.crs
+    assert dask.geometry.geom_equals_exact(single.geometry, tolerance=0).all()
+    assert dask.attrs == single.attrs
+
+
+@pytest.fixture(scope="module")
+def sample() -> dict[str, Any]:
+    from minemap.io import read_finds, read_incidents
+
+    return {
+        "hazards": minemap.read_hazards(SAMPLE / "hazards.geojson"),
+        "releases": minemap.read_releases(SAMPLE / "releases.geojson"),
+        "features": {
+            kind: minemap.read_features(SAMPLE / f"{kind}.geojson", kind=kind)
+            for kind in ("roads", "infrastructure", "residential")
+        },
+        "incidents": read_incidents(SAMPLE / "incidents.csv"),
+        "finds": read_finds(SAMPLE / "finds.geojson"),
+    }
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"as_of": "2022-12-31", "weights": {"roads_ha": 4, "proximity": 3, "population": 0}},
+        {
+            "population_radius_m": 400,
+            "evidence_radius_m": 2500,
+            "order": ["roads", "residential", "infrastructure"],
+        },
+    ],
+)
+def test_the_ranking_equals_the_single_machine(
+    client: Any, sample: dict[str, Any], options: dict[str, Any]
+) -> None:
+    pytest.importorskip("exactextract")
+    kwargs = {
+        **sample["features"],
+        "population": SAMPLE / "population.tif",
+        "incidents": sample["incidents"],
+        "finds": sample["finds"],
+        **options,
+    }
+    hazards, releases = sample["hazards"], sample["releases"]
+    single = rank_hazards(hazards, releases, **kwargs)
+    dask = partitioned.rank_hazards(hazards, releases, client=client, npartitions=5, **kwargs)
+    assert single["rank"].notna().sum() > 100
+    assert single["population"].gt(0).any() and single["incidents_nearby"].gt(0).any()
+    _same_ranking(single, dask)
+
+
+def test_the_ranking_of_a_dask_input(client: Any, scenario: Any, layers: Any) -> None:
+    hazards, releases = layers
+    order = np.random.default_rng(1).permutation(len(scenario.hazards))
+    lazy_h = dask_geopandas.from_geopandas(scenario.hazards.iloc[order], npartitions=7)
+    lazy_r = dask_geopandas.from_geopandas(scenario.releases, npartitions=3)
+    features = {"roads": scenario.roads, "residential": scenario.residential}
+    single = _quiet(rank_hazards, hazards.iloc[order], releases, **features)
+    dask = _quiet(
+        partitioned.rank_hazards, lazy_h, lazy_r, client=client, npartitions=4, **features
+    )
+    _same_ranking(single, dask)
+
+
+def test_the_nearest_road_may_lie_in_another_partition(client: Any) -> None:
+    # hazards 60 km apart, each its own partition; the only road runs past the eastern one,
+    # so the western one's nearest feature is far outside its partition's area
+    hazards = _hazards(
+        [
+            (440_000, 4_400_000, 441_000, 4_401_000),
+            (500_000, 4_400_000, 501_000, 4_401_000),
+            (470_000, 4_430_000, 470_500, 4_430_500),
+        ],
+        ["high", "low", "medium"],
+    )
+    road = gpd.GeoDataFrame(
+        geometry=[shapely.LineString([(501_050, 4_390_000), (501_050, 4_410_000)])], crs=32638
+    )
+    school = gpd.GeoDataFrame(geometry=[shapely.Point(470_250, 4_432_000)], crs=32638)
+    parts = partitioned.partition_components(hazards, npartitions=3)
+    assert len(set(parts)) == 3
+    kwargs = {"roads": road, "infrastructure": school}
+    single = rank_hazards(hazards, **kwargs)
+    dask = partitioned.rank_hazards(hazards, client=client, npartitions=3, **kwargs)
+    _same_ranking(single, dask)
+    far = dask.set_index("hazard_id").loc["H00", "roads_distance_m"]
+    assert far == pytest.approx(60_050, rel=1e-3)  # found beyond every first reach
+
+
+def test_a_fully_released_hazard_is_not_ranked(client: Any) -> None:
+    hazards = _hazards([(0, 0, 1000, 1000), (5000, 0, 6000, 1000)], ["high", "low"])
+    releases = _releases([(-10, -10, 1010, 1010)], ["cleared"])
+    single = rank_hazards(hazards, releases)
+    dask = partitioned.rank_hazards(hazards, releases, client=client, npartitions=2)
+    _same_ranking(single, dask)
+    assert dask["rank"].isna().sum() == 1
+
+
+def test_a_bad_ranking_option_fails_before_any_work(client: Any, layers: Any) -> None:
+    hazards, _ = layers
+    with pytest.raises(SchemaError, match="unknown ranking weight"):
+        partitioned.rank_hazards(hazards, client=client, weights={"nope": 1})
+    with pytest.raises(SchemaError, match="population_radius_m"):
+        partitioned.rank_hazards(hazards, client=client, population_radius_m=-1)
+    with pytest.raises(TypeError, match="zones"):
+        partitioned.rank_hazards(hazards, client=client, zones=None)
+
+
+# ------------------------------------------------------------------------------------------
+# duplicate ids across a Dask table's partitions
+# ------------------------------------------------------------------------------------------
+
+
+def test_duplicate_ids_across_partitions_are_warned_as_the_reader_warns(client: Any) -> None:
+    boxes = [(1000.0 * k, 0.0, 1000.0 * k + 500, 500.0) for k in range(8)]
+    hazards = _hazards(boxes, ["high", "low"] * 4)
+    hazards["hazard_id"] = ["A", "B", "C", "A", "D", "B", "E", "F"]  # apart in the input
+    with pytest.warns(minemap.DuplicateIdWarning) as single:
+        minemap.read_hazards(hazards)
+    lazy = dask_geopandas.from_geopandas(hazards, npartitions=4)  # each pair split up
+    with pytest.warns(minemap.DuplicateIdWarning) as dask:
+        table = partitioned.land_release_summary(lazy, client=client, npartitions=3)
+    said = [str(w.message) for w in dask if issubclass(w.category, minemap.DuplicateIdWarning)]
+    assert said == [str(w.message) for w in single]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", minemap.DuplicateIdWarning)
+        single_table = minemap.land_release_summary(minemap.read_hazards(hazards))
+    _same_table(single_table, table)
+
+
+def test_each_partition_receives_only_the_districts_near_its_hazards(
+    client: Any, layers: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    hazards, releases = layers
+    # a 6 x 6 grid of districts over the hazards, with one cell left out (a gap)
+    x0, y0, x1, y1 = hazards.total_bounds
+    xs, ys = np.linspace(x0, x1, 7), np.linspace(y0, y1, 7)
+    cells = [shapely.box(xs[i], ys[j], xs[i + 1], ys[j + 1]) for i in range(6) for j in range(6)]
+    districts = gpd.GeoDataFrame(
+        {"district": [f"D{k:02d}" for k in range(36)]}, geometry=cells, crs=hazards.crs
+    ).drop(index=14)
+    original = partitioned._summary_part
+    log = tmp_path / "districts.txt"
+
+    def counting(*args: Any) -> Any:
+        # the task is pickled on its way to the workers: a file, not a list, records
+        with log.open("a") as out:
+            out.write(f"{len(args[-1])}\n")
+        return original(*args)
+
+    monkeypatch.setattr(partitioned, "_summary_part", counting)
+    dask = _quiet(
+        partitioned.land_release_summary,
+        hazards,
+        releases,
+        by=districts,
+        client=client,
+        npartitions=8,
+    )
+    _same_table(_quiet(minemap.land_release_summary, hazards, releases, by=districts), dask)
+    seen = [int(line) for line in log.read_text().split()]
+    assert seen and max(seen) < len(districts)  # no partition needed every district

@@ -260,7 +260,7 @@ def _cluster(client: Any | None) -> Iterator[Any]:
         n_workers=os.cpu_count() or 1,
         threads_per_worker=1,
         processes=False,
-        dashboard_address=None,
+        dashboard_address=":0",  # a free port: a busy 8787 never warns
     )
     try:
         with Client(cluster) as local:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -18,15 +17,21 @@ import numpy as np
 import pandas as pd
 import shapely
 
-#: Below this many pairs an operation runs in one thread; above it, in one chunk per core.
+from minemap._workers import in_context, worker_count
+
+#: Below this many pairs an operation runs in one thread; above it, in one chunk per worker.
 PARALLEL_THRESHOLD = 4_000
 
 
 def parallel(func: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarray:
-    """Apply a vectorised shapely function in chunks on all cores.
+    """Apply a vectorised shapely function in chunks, one per worker thread.
 
     Shapely releases the GIL inside its array functions, so threads give real parallelism
-    without copying geometries between processes.
+    without copying geometries between processes. The number of threads is
+    :func:`minemap._workers.worker_count`; with one worker (or few elements) ``func`` runs
+    in the caller's thread and no pool is started. ``func`` must be element-wise (each
+    output element depends on its own input elements only): the chunks are then joined
+    in order and the result is the same, bit for bit, whatever the number of workers.
 
     Parameters
     ----------
@@ -41,16 +46,16 @@ def parallel(func: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarray
         ``func(*arrays)``.
     """
     n = len(arrays[0])
-    workers = min(os.cpu_count() or 1, 8)
-    if n < PARALLEL_THRESHOLD or workers == 1:
+    workers = min(worker_count(), n)
+    if n < PARALLEL_THRESHOLD or workers <= 1:
         return func(*arrays)
     bounds = np.linspace(0, n, workers + 1).astype(int)
-    with ThreadPoolExecutor(workers) as pool:
-        parts = list(
-            pool.map(
-                lambda k: func(*(a[bounds[k] : bounds[k + 1]] for a in arrays)), range(workers)
-            )
-        )
+
+    def chunk(k: int) -> np.ndarray:
+        return func(*(a[bounds[k] : bounds[k + 1]] for a in arrays))
+
+    with ThreadPoolExecutor(workers) as pool:  # chunks see the caller's worker count
+        parts = list(pool.map(in_context(chunk), range(workers)))
     return np.concatenate(parts)
 
 
@@ -458,11 +463,16 @@ def flatten_merged(geoms: np.ndarray, precedence: np.ndarray) -> tuple[np.ndarra
         .indices
     )
     members = [stacked[m] for m in groups.values()]
-    workers = min(os.cpu_count() or 1, 8, len(members))
-    with ThreadPoolExecutor(workers) as pool:  # union_all releases the GIL
-        unions = list(
-            pool.map(lambda m: shapely.union_all(geoms[m]) if m.size > 1 else geoms[m[0]], members)
-        )
+
+    def union(m: np.ndarray) -> object:
+        return shapely.union_all(geoms[m]) if m.size > 1 else geoms[m[0]]
+
+    workers = min(worker_count(), len(members))
+    if workers <= 1:
+        unions = [union(m) for m in members]
+    else:
+        with ThreadPoolExecutor(workers) as pool:  # union_all releases the GIL
+            unions = list(pool.map(union, members))
     single = np.flatnonzero(live & (family < 0))
     rows = np.concatenate([single, [m.min() for m in members]]).astype(np.intp)
     reduced = np.concatenate([geoms[single], np.array(unions, dtype=object)])

@@ -35,6 +35,7 @@ from minemap._overlay import (
     robust,
     run_positions,
 )
+from minemap._workers import using_workers
 from minemap.settings import (
     CANCELLED_HA,
     CLEARED_HA,
@@ -410,6 +411,7 @@ def land_release_summary(
     as_of: object | None = None,
     district_column: str | None = None,
     edges: str | None = None,
+    workers: int | None = None,
 ) -> pd.DataFrame:
     """Hazard, released and remaining hectares per threat level (and group).
 
@@ -434,6 +436,9 @@ def land_release_summary(
         How polygon edges run between vertices: straight in the layer's own CRS
         (``'planar'``, the default for layers read by minemap) or along great-circle arcs
         (``'geodesic'``, as PostGIS ``geography``); default: as the layers were read.
+    workers : int, optional
+        Threads to use (default: every core this process may use); results are identical
+        whatever the number.
 
     Returns
     -------
@@ -463,9 +468,10 @@ def land_release_summary(
     >>> table.set_index("threat_level")["hazard_ha"].round(2).to_dict()
     {'high': 100.08, 'medium': 0.0, 'low': 50.04, 'total': 150.12}
     """
-    table, _ = _summary_and_pieces(
-        hazards, releases, by=by, as_of=as_of, district_column=district_column, edges=edges
-    )
+    with using_workers(workers):
+        table, _ = _summary_and_pieces(
+            hazards, releases, by=by, as_of=as_of, district_column=district_column, edges=edges
+        )
     if table.attrs[RELEASED_OUTSIDE_HA] > 0.005:
         warnings.warn(
             f"{table.attrs[RELEASED_OUTSIDE_HA]:.2f} ha of recorded release lie outside every "

@@ -266,9 +266,14 @@ def intersecting_pairs(
         pairs = parallel(query, left[order], order)
         back = np.argsort(pairs[:, 0], kind="stable")  # pairs by left index, as unsorted
         return pairs[back, 0].astype(np.intp), pairs[back, 1].astype(np.intp)
+
     # with itself: boxes first, then one exact test per unordered pair, on all cores
-    hit, j = tree.query(left[order])
-    i = order[hit]
+    def boxes(chunk: np.ndarray, index: np.ndarray) -> np.ndarray:
+        hit, j = tree.query(chunk)
+        return np.column_stack([index[hit], j])
+
+    pairs = parallel(boxes, left[order], order)
+    i, j = pairs[:, 0], pairs[:, 1]
     back = np.argsort(i, kind="stable")
     i, j = i[back], j[back]
     keep = i < j
@@ -301,7 +306,7 @@ def spatial_order(geoms: np.ndarray) -> np.ndarray:
     >>> spatial_order(np.array([box(9, 9, 10, 10), box(0, 0, 1, 1), box(0, 9, 1, 10)])).tolist()
     [1, 2, 0]
     """
-    bounds = shapely.bounds(np.asarray(geoms, dtype=object))
+    bounds = parallel(shapely.bounds, np.asarray(geoms, dtype=object))
     x = (bounds[:, 0] + bounds[:, 2]) / 2.0
     y = (bounds[:, 1] + bounds[:, 3]) / 2.0
     ok = np.isfinite(x) & np.isfinite(y)
@@ -374,7 +379,7 @@ def flatten(geoms: np.ndarray, precedence: np.ndarray) -> np.ndarray:
     live = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     # exact duplicates: the first copy in precedence order keeps the place
     ranked = order[live[order]]
-    bounds = shapely.bounds(geoms)
+    bounds = parallel(shapely.bounds, geoms)
     if ranked.size > 1:
         # only polygons with the same bounding box as another can be copies of it
         same_box = pd.DataFrame(bounds[ranked]).duplicated(keep=False).to_numpy()
@@ -451,7 +456,7 @@ def flatten_merged(geoms: np.ndarray, precedence: np.ndarray) -> tuple[np.ndarra
     geoms = np.asarray(geoms, dtype=object)
     precedence = np.asarray(precedence)
     live = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    family = _stack_families(shapely.bounds(geoms), live)
+    family = _stack_families(parallel(shapely.bounds, geoms), live)
     stacked = np.flatnonzero(family >= 0)
     if stacked.size == 0:
         pieces = flatten(geoms, precedence)

@@ -540,7 +540,8 @@ def _clip_union(
     if i.size == 0:
         return parts, full
     if find_covered:  # only a target whose box lies inside the cutter's box can be covered
-        inner, outer = shapely.bounds(targets)[i], shapely.bounds(cutters)[j]
+        inner = parallel(shapely.bounds, targets)[i]
+        outer = parallel(shapely.bounds, cutters)[j]
         test = np.flatnonzero(
             (inner[:, :2] >= outer[:, :2]).all(1) & (inner[:, 2:] <= outer[:, 2:]).all(1)
         )

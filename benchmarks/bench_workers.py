@@ -236,7 +236,7 @@ def main(argv: list[str] | None = None) -> None:
         f"{', '.join(f'{v:.1f}' for v in os.getloadavg())}",
         flush=True,
     )
-    rows = []
+    rows, best = [], []
     for name in names:
         result = measure(name, JOBS[name](n), counts, args.repeat)
         t1, t2 = (statistics.median(result["times"][w]) for w in counts)
@@ -244,6 +244,8 @@ def main(argv: list[str] | None = None) -> None:
         speedup = t1 / t2
         serial = amdahl_serial(speedup)
         rows.append((name, t1, t2, c1, c2, speedup, serial, result["share"], result["same"]))
+        b1, b2 = (min(result["times"][w]) for w in counts)
+        best.append((name, b1, b2))
     print(
         f"\n{n:,} hazards, median of {args.repeat} runs each, alternating\n"
         f"{'function':>9} | {'1 worker s':>10} {'2 workers s':>11} | {'cpu 1 s':>7} "
@@ -257,6 +259,14 @@ def main(argv: list[str] | None = None) -> None:
             f"{serial:>8.3f} | {amdahl_speedup(serial, 8):>6.1f}x "
             f"{amdahl_speedup(serial, 16):>7.1f}x | {'yes' if same else 'NO'}"
         )
+    print(
+        "\nBest runs (the least disturbed by other work on the machine):\n"
+        + "\n".join(
+            f"{name:>9} | {b1:>10.2f} {b2:>11.2f} | speed-up {b1 / b2:.2f}x, serial "
+            f"{amdahl_serial(b1 / b2):.3f}"
+            for name, b1, b2 in best
+        )
+    )
     print(
         "\nFrom the code's structure (one-worker runs; share of time in chunked sections; "
         "needs no idle core):\n"

@@ -35,7 +35,7 @@ from minemap._overlay import (
     robust,
     run_positions,
 )
-from minemap._workers import using_workers
+from minemap._workers import SidePool, using_workers
 from minemap.settings import (
     CANCELLED_HA,
     CLEARED_HA,
@@ -526,19 +526,31 @@ def _summary_and_pieces(
         bar.set_description("Land release summary (overlapping hazards)")
         frame = _crs.area_frame(hazards, releases, districts)
         carried = list(dict.fromkeys([*by_columns, *keep_columns]))
-        pieces = _hazard_pieces(
-            hazards, frame, carried, districts, district_column, others=(releases,)
-        )
-        bar.update()
-        outside = 0.0
-        released = np.zeros((len(pieces.area_m2), len(RELEASE_METHODS)))
-        remaining = None
-        rgeoms = np.empty(0, dtype=object)
-        rmethod = np.empty(0, dtype=np.intp)
-        if releases is not None:
-            bar.set_description("Land release summary (overlapping releases)")
-            rgeoms, rmethod = _release_work_pieces(releases, pieces.work_crs, stamp)
+        work = _crs.work_crs(hazards, districts, releases, frame=frame)
+        with SidePool() as side:
+            # the releases are flattened beside the hazards (neither needs the other): each
+            # runs on all workers, and overlapping them fills the time either spends on one
+            ahead = (
+                side.submit(_release_work_pieces, releases, work, stamp)
+                if releases is not None
+                else None
+            )
+            pieces = _hazard_pieces(
+                hazards, frame, carried, districts, district_column, others=(releases,)
+            )
             bar.update()
+            outside = 0.0
+            released = np.zeros((len(pieces.area_m2), len(RELEASE_METHODS)))
+            remaining = None
+            rgeoms = np.empty(0, dtype=object)
+            rmethod = np.empty(0, dtype=np.intp)
+            if ahead is not None:
+                bar.set_description("Land release summary (overlapping releases)")
+                rgeoms, rmethod = ahead.result()
+                if not pieces.work_crs.equals(work):  # pragma: no cover - one rule decides both
+                    rgeoms, rmethod = _release_work_pieces(releases, pieces.work_crs, stamp)
+                bar.update()
+        if releases is not None:
             bar.set_description("Land release summary (releases in hazards)")
             released, outside, remaining = _release_overlay(
                 pieces, rgeoms, rmethod, keep_remaining=keep_remaining

@@ -59,6 +59,29 @@ def parallel(func: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarray
     return np.concatenate(parts)
 
 
+def same_polygon(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Whether each pair is the same geometry, vertex for vertex (element-wise).
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> same_polygon(np.array([box(0, 0, 1, 1)] * 2), np.array([box(0, 0, 1, 1), box(0, 0, 1, 2)]))
+    array([ True, False])
+    """
+    return np.asarray(shapely.equals_exact(a, b, tolerance=0.0), dtype=bool)
+
+
+def present(geoms: np.ndarray) -> np.ndarray:
+    """Whether each geometry is there and not empty (element-wise).
+
+    Examples
+    --------
+    >>> present(np.array([shapely.box(0, 0, 1, 1), shapely.Polygon(), None])).tolist()
+    [True, False, False]
+    """
+    return ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+
+
 class gc_paused(contextlib.ContextDecorator):  # noqa: N801  (used like a function)
     """Pause Python's cyclic garbage collector for a computation, then restore it.
 
@@ -376,7 +399,7 @@ def flatten(geoms: np.ndarray, precedence: np.ndarray) -> np.ndarray:
     position = np.empty(n, dtype=np.intp)
     position[order] = np.arange(n)
     out = geoms.copy()
-    live = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    live = parallel(present, geoms)
     # exact duplicates: the first copy in precedence order keeps the place
     ranked = order[live[order]]
     bounds = parallel(shapely.bounds, geoms)
@@ -455,7 +478,7 @@ def flatten_merged(geoms: np.ndarray, precedence: np.ndarray) -> tuple[np.ndarra
     """
     geoms = np.asarray(geoms, dtype=object)
     precedence = np.asarray(precedence)
-    live = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    live = parallel(present, geoms)
     family = _stack_families(parallel(shapely.bounds, geoms), live)
     stacked = np.flatnonzero(family >= 0)
     if stacked.size == 0:
@@ -723,7 +746,7 @@ def pairwise_intersection_area(
     a, b = left[i], right[j]
     area = np.empty(i.size)
     # identical polygons (a release recorded over a whole hazard) need no overlay
-    same = shapely.equals_exact(a, b, tolerance=0.0)
+    same = parallel(same_polygon, a, b)
     area[same] = shapely.area(a[same])
     rest = ~same
     area[rest] = shapely.area(polygonal_parts(robust(shapely.intersection, a[rest], b[rest])))
@@ -747,7 +770,7 @@ def intersection_pieces(
     a, b = left[i], right[j]
     pieces = np.empty(i.size, dtype=object)
     # identical polygons (a release recorded over a whole hazard) need no overlay
-    same = shapely.equals_exact(a, b, tolerance=0.0)
+    same = parallel(same_polygon, a, b)
     pieces[same] = a[same]
     rest = ~same
     pieces[rest] = polygonal_parts(robust(shapely.intersection, a[rest], b[rest]))

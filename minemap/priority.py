@@ -61,6 +61,7 @@ from minemap._overlay import (
     polygonal_parts,
     robust,
     run_positions,
+    same_polygon,
     subtract_pairs,
 )
 from minemap._validate import list_ids
@@ -642,7 +643,7 @@ def _subtract(targets: np.ndarray, cutters: np.ndarray) -> tuple[np.ndarray, np.
     sort = np.lexsort((j, i))
     i, j = i[sort], j[sort]
     gone = np.zeros(len(out), dtype=bool)
-    gone[i[shapely.equals_exact(out[i], cutters[j], tolerance=0.0)]] = True
+    gone[i[parallel(same_polygon, out[i], cutters[j])]] = True
     changed = np.unique(i)
     out[gone] = shapely.Polygon()
     keep = ~gone[i]  # a vanished target needs no more cuts

@@ -31,9 +31,11 @@ from minemap._overlay import (
     gc_paused,
     intersecting_pairs,
     intersection_pieces,
+    parallel,
     polygonal_parts,
     robust,
     run_positions,
+    same_polygon,
 )
 from minemap._workers import SidePool, using_workers
 from minemap.settings import (
@@ -326,7 +328,7 @@ def _release_overlay(
     current_m2 = hazard.area_m2.copy()
     taken = np.zeros(i.size)
     single = np.bincount(i, minlength=n)[i] == 1
-    whole = single & shapely.equals_exact(hazard.work[i], release_work[j], tolerance=0.0)
+    whole = single & parallel(same_polygon, hazard.work[i], release_work[j])
     taken[whole] = current_m2[i[whole]]
     current[i[whole]] = shapely.Polygon()
     current_m2[i[whole]] = 0.0

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -18,15 +17,21 @@ import numpy as np
 import pandas as pd
 import shapely
 
-#: Below this many pairs an operation runs in one thread; above it, in one chunk per core.
+from minemap._workers import in_context, worker_count
+
+#: Below this many pairs an operation runs in one thread; above it, in one chunk per worker.
 PARALLEL_THRESHOLD = 4_000
 
 
 def parallel(func: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarray:
-    """Apply a vectorised shapely function in chunks on all cores.
+    """Apply a vectorised shapely function in chunks, one per worker thread.
 
     Shapely releases the GIL inside its array functions, so threads give real parallelism
-    without copying geometries between processes.
+    without copying geometries between processes. The number of threads is
+    :func:`minemap._workers.worker_count`; with one worker (or few elements) ``func`` runs
+    in the caller's thread and no pool is started. ``func`` must be element-wise (each
+    output element depends on its own input elements only): the chunks are then joined
+    in order and the result is the same, bit for bit, whatever the number of workers.
 
     Parameters
     ----------
@@ -41,17 +46,40 @@ def parallel(func: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarray
         ``func(*arrays)``.
     """
     n = len(arrays[0])
-    workers = min(os.cpu_count() or 1, 8)
-    if n < PARALLEL_THRESHOLD or workers == 1:
+    workers = min(worker_count(), n)
+    if n < PARALLEL_THRESHOLD or workers <= 1:
         return func(*arrays)
     bounds = np.linspace(0, n, workers + 1).astype(int)
-    with ThreadPoolExecutor(workers) as pool:
-        parts = list(
-            pool.map(
-                lambda k: func(*(a[bounds[k] : bounds[k + 1]] for a in arrays)), range(workers)
-            )
-        )
+
+    def chunk(k: int) -> np.ndarray:
+        return func(*(a[bounds[k] : bounds[k + 1]] for a in arrays))
+
+    with ThreadPoolExecutor(workers) as pool:  # chunks see the caller's worker count
+        parts = list(pool.map(in_context(chunk), range(workers)))
     return np.concatenate(parts)
+
+
+def same_polygon(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Whether each pair is the same geometry, vertex for vertex (element-wise).
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> same_polygon(np.array([box(0, 0, 1, 1)] * 2), np.array([box(0, 0, 1, 1), box(0, 0, 1, 2)]))
+    array([ True, False])
+    """
+    return np.asarray(shapely.equals_exact(a, b, tolerance=0.0), dtype=bool)
+
+
+def present(geoms: np.ndarray) -> np.ndarray:
+    """Whether each geometry is there and not empty (element-wise).
+
+    Examples
+    --------
+    >>> present(np.array([shapely.box(0, 0, 1, 1), shapely.Polygon(), None])).tolist()
+    [True, False, False]
+    """
+    return ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
 
 
 class gc_paused(contextlib.ContextDecorator):  # noqa: N801  (used like a function)
@@ -261,9 +289,14 @@ def intersecting_pairs(
         pairs = parallel(query, left[order], order)
         back = np.argsort(pairs[:, 0], kind="stable")  # pairs by left index, as unsorted
         return pairs[back, 0].astype(np.intp), pairs[back, 1].astype(np.intp)
+
     # with itself: boxes first, then one exact test per unordered pair, on all cores
-    hit, j = tree.query(left[order])
-    i = order[hit]
+    def boxes(chunk: np.ndarray, index: np.ndarray) -> np.ndarray:
+        hit, j = tree.query(chunk)
+        return np.column_stack([index[hit], j])
+
+    pairs = parallel(boxes, left[order], order)
+    i, j = pairs[:, 0], pairs[:, 1]
     back = np.argsort(i, kind="stable")
     i, j = i[back], j[back]
     keep = i < j
@@ -296,7 +329,7 @@ def spatial_order(geoms: np.ndarray) -> np.ndarray:
     >>> spatial_order(np.array([box(9, 9, 10, 10), box(0, 0, 1, 1), box(0, 9, 1, 10)])).tolist()
     [1, 2, 0]
     """
-    bounds = shapely.bounds(np.asarray(geoms, dtype=object))
+    bounds = parallel(shapely.bounds, np.asarray(geoms, dtype=object))
     x = (bounds[:, 0] + bounds[:, 2]) / 2.0
     y = (bounds[:, 1] + bounds[:, 3]) / 2.0
     ok = np.isfinite(x) & np.isfinite(y)
@@ -366,10 +399,10 @@ def flatten(geoms: np.ndarray, precedence: np.ndarray) -> np.ndarray:
     position = np.empty(n, dtype=np.intp)
     position[order] = np.arange(n)
     out = geoms.copy()
-    live = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    live = parallel(present, geoms)
     # exact duplicates: the first copy in precedence order keeps the place
     ranked = order[live[order]]
-    bounds = shapely.bounds(geoms)
+    bounds = parallel(shapely.bounds, geoms)
     if ranked.size > 1:
         # only polygons with the same bounding box as another can be copies of it
         same_box = pd.DataFrame(bounds[ranked]).duplicated(keep=False).to_numpy()
@@ -445,8 +478,8 @@ def flatten_merged(geoms: np.ndarray, precedence: np.ndarray) -> tuple[np.ndarra
     """
     geoms = np.asarray(geoms, dtype=object)
     precedence = np.asarray(precedence)
-    live = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    family = _stack_families(shapely.bounds(geoms), live)
+    live = parallel(present, geoms)
+    family = _stack_families(parallel(shapely.bounds, geoms), live)
     stacked = np.flatnonzero(family >= 0)
     if stacked.size == 0:
         pieces = flatten(geoms, precedence)
@@ -458,11 +491,16 @@ def flatten_merged(geoms: np.ndarray, precedence: np.ndarray) -> tuple[np.ndarra
         .indices
     )
     members = [stacked[m] for m in groups.values()]
-    workers = min(os.cpu_count() or 1, 8, len(members))
-    with ThreadPoolExecutor(workers) as pool:  # union_all releases the GIL
-        unions = list(
-            pool.map(lambda m: shapely.union_all(geoms[m]) if m.size > 1 else geoms[m[0]], members)
-        )
+
+    def union(m: np.ndarray) -> object:
+        return shapely.union_all(geoms[m]) if m.size > 1 else geoms[m[0]]
+
+    workers = min(worker_count(), len(members))
+    if workers <= 1:
+        unions = [union(m) for m in members]
+    else:
+        with ThreadPoolExecutor(workers) as pool:  # union_all releases the GIL
+            unions = list(pool.map(union, members))
     single = np.flatnonzero(live & (family < 0))
     rows = np.concatenate([single, [m.min() for m in members]]).astype(np.intp)
     reduced = np.concatenate([geoms[single], np.array(unions, dtype=object)])
@@ -708,7 +746,7 @@ def pairwise_intersection_area(
     a, b = left[i], right[j]
     area = np.empty(i.size)
     # identical polygons (a release recorded over a whole hazard) need no overlay
-    same = shapely.equals_exact(a, b, tolerance=0.0)
+    same = parallel(same_polygon, a, b)
     area[same] = shapely.area(a[same])
     rest = ~same
     area[rest] = shapely.area(polygonal_parts(robust(shapely.intersection, a[rest], b[rest])))
@@ -732,7 +770,7 @@ def intersection_pieces(
     a, b = left[i], right[j]
     pieces = np.empty(i.size, dtype=object)
     # identical polygons (a release recorded over a whole hazard) need no overlay
-    same = shapely.equals_exact(a, b, tolerance=0.0)
+    same = parallel(same_polygon, a, b)
     pieces[same] = a[same]
     rest = ~same
     pieces[rest] = polygonal_parts(robust(shapely.intersection, a[rest], b[rest]))

@@ -41,7 +41,6 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,9 +61,11 @@ from minemap._overlay import (
     polygonal_parts,
     robust,
     run_positions,
+    same_polygon,
     subtract_pairs,
 )
 from minemap._validate import list_ids
+from minemap._workers import SidePool, using_workers
 from minemap.settings import HAZARD_ID, MAX_DISTANCE_M, THREAT_LEVEL, THREAT_LEVELS
 from minemap.stats import (
     _as_hazards,
@@ -540,7 +541,8 @@ def _clip_union(
     if i.size == 0:
         return parts, full
     if find_covered:  # only a target whose box lies inside the cutter's box can be covered
-        inner, outer = shapely.bounds(targets)[i], shapely.bounds(cutters)[j]
+        inner = parallel(shapely.bounds, targets)[i]
+        outer = parallel(shapely.bounds, cutters)[j]
         test = np.flatnonzero(
             (inner[:, :2] >= outer[:, :2]).all(1) & (inner[:, 2:] <= outer[:, 2:]).all(1)
         )
@@ -641,7 +643,7 @@ def _subtract(targets: np.ndarray, cutters: np.ndarray) -> tuple[np.ndarray, np.
     sort = np.lexsort((j, i))
     i, j = i[sort], j[sort]
     gone = np.zeros(len(out), dtype=bool)
-    gone[i[shapely.equals_exact(out[i], cutters[j], tolerance=0.0)]] = True
+    gone[i[parallel(same_polygon, out[i], cutters[j])]] = True
     changed = np.unique(i)
     out[gone] = shapely.Polygon()
     keep = ~gone[i]  # a vanished target needs no more cuts
@@ -857,7 +859,7 @@ def _analyse(
     bar.set_description(f"{_TITLE} (remaining hazard area)")
     frame = _crs.area_frame(hazards, releases, *layers.values())
     work = _crs.work_crs(hazards, releases, frame=frame)
-    with ThreadPoolExecutor(1) as side:
+    with SidePool() as side:  # with one worker, each stage runs in turn in this thread
         # work that does not depend on the remaining area is done while it is computed
         ahead = side.submit(_feature_buffers, layers, distances, distance_column, work, frame)
         search = side.submit(alongside, layers, frame) if alongside is not None else None
@@ -888,6 +890,7 @@ def priority_zones(
     order: Sequence[str] = CATEGORIES,
     distance_column: str | None = BUFFER_COLUMN,
     as_of: object | None = None,
+    workers: int | None = None,
 ) -> gpd.GeoDataFrame:
     """The remaining hazard area within a given distance of each priority category.
 
@@ -913,6 +916,9 @@ def priority_zones(
         use the category distance); ``None`` to ignore such a column.
     as_of : date-like, optional
         Count only releases dated on or before this date.
+    workers : int, optional
+        Threads to use (default: every core this process may use); results are identical
+        whatever the number.
 
     Returns
     -------
@@ -943,7 +949,7 @@ def priority_zones(
     ([['roads', 'H1']], 10.0)
     """
     total = _stage_count(roads, infrastructure, residential, after=1)
-    with _progress.task(_TITLE, total, unit="stage") as bar:
+    with using_workers(workers), _progress.task(_TITLE, total, unit="stage") as bar:
         hazards, _, distances, order, remaining, zones, _ = _analyse(
             hazards,
             releases,

@@ -362,18 +362,25 @@ class Project:
 
     @_warns_at_caller
     def summary(
-        self, *, by: str | Sequence[str] | None = None, as_of: object | None = None
+        self,
+        *,
+        by: str | Sequence[str] | None = None,
+        as_of: object | None = None,
+        workers: int | None = None,
     ) -> HectareTable:
         """Hectares and percentages per threat level (and ``by``), as of a date.
 
         ``by="district"`` splits the area by the districts layer's polygons when the project
         has one (exact even where a hazard crosses a boundary), else by the hazards'
         ``district`` column. See
-        :func:`minemap.land_release_summary` for the columns and the area rules.
+        :func:`minemap.land_release_summary` for the columns, the area rules and
+        ``workers`` (threads to use; the other methods pass it on in their options too).
         """
         from minemap.stats import land_release_summary
 
-        table = land_release_summary(self.hazards, self.releases, by=self._by(by), as_of=as_of)
+        table = land_release_summary(
+            self.hazards, self.releases, by=self._by(by), as_of=as_of, workers=workers
+        )
         when = f" as of {table.attrs['as_of']}" if table.attrs.get("as_of") else ""
         return hectare_table(table, caption=f"Land release{when} (hectares)")
 

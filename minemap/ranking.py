@@ -52,6 +52,7 @@ from minemap import crs as _crs
 from minemap import priority as _priority
 from minemap._errors import FormatError, InputFileError, SchemaError
 from minemap._overlay import gc_paused
+from minemap._workers import using_workers
 from minemap.io.evidence import evidence_layer
 from minemap.nearest import SHARED_REACH_DEGREES, FeatureIndex, regional_distances_m
 from minemap.settings import (
@@ -303,6 +304,7 @@ def rank_hazards(
     incidents: gpd.GeoDataFrame | None = None,
     finds: gpd.GeoDataFrame | None = None,
     evidence_radius_m: float = EVIDENCE_RADIUS_M,
+    workers: int | None = None,
 ) -> gpd.GeoDataFrame:
     """Rank hazards for clearance, with every criterion and score as a column.
 
@@ -330,6 +332,9 @@ def rank_hazards(
         ``incidents`` and ``finds`` criteria; those dated after ``as_of`` are left out.
     evidence_radius_m : float, default 1000
         True metres around each remaining hazard within which incidents and finds count.
+    workers : int, optional
+        Threads to use (default: every core this process may use); results are identical
+        whatever the number.
 
     Returns
     -------
@@ -362,7 +367,7 @@ def rank_hazards(
     evidence = _Evidence.of(incidents, finds, evidence_radius_m, as_of)
     given = (roads, infrastructure, residential)
     total = _priority._stage_count(*given, after=2) if zones is None else 3
-    with _progress.task(_priority._TITLE, total, unit="stage") as bar:
+    with using_workers(workers), _progress.task(_priority._TITLE, total, unit="stage") as bar:
         if zones is None:
             hazards, layers, distances, order, remaining, zone_geoms, nearest = _priority._analyse(
                 hazards,
@@ -419,6 +424,7 @@ def priority_analysis(
     incidents: gpd.GeoDataFrame | None = None,
     finds: gpd.GeoDataFrame | None = None,
     evidence_radius_m: float = EVIDENCE_RADIUS_M,
+    workers: int | None = None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Priority zones and the clearance ranking in one pass (what ``minemap priority`` runs).
 
@@ -428,7 +434,8 @@ def priority_analysis(
     Parameters
     ----------
     hazards, releases, roads, infrastructure, residential, population, weights, distances_m,
-    order, distance_column, population_radius_m, as_of, incidents, finds, evidence_radius_m
+    order, distance_column, population_radius_m, as_of, incidents, finds, evidence_radius_m,
+    workers
         As for :func:`rank_hazards`.
 
     Returns
@@ -451,7 +458,7 @@ def priority_analysis(
     radius = _priority._check_distance(population_radius_m, "population_radius_m")
     evidence = _Evidence.of(incidents, finds, evidence_radius_m, as_of)
     total = _priority._stage_count(roads, infrastructure, residential, after=2)
-    with _progress.task(_priority._TITLE, total, unit="stage") as bar:
+    with using_workers(workers), _progress.task(_priority._TITLE, total, unit="stage") as bar:
         hazards, layers, distances, order, remaining, zone_geoms, nearest = _priority._analyse(
             hazards,
             releases,

@@ -70,7 +70,6 @@ import functools
 import math
 import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
@@ -85,6 +84,7 @@ from minemap import _validate
 from minemap import crs as _crs
 from minemap._errors import SchemaError, option_hint
 from minemap._overlay import gc_paused, parallel, polygonal_parts, robust
+from minemap._workers import SidePool
 from minemap.evidence import _forget_shared as _forget_evidence
 from minemap.evidence import _Shared, _shared_summary
 from minemap.io.evidence import evidence_layer
@@ -1292,7 +1292,7 @@ def _measure(
         for r in sorted(radii, reverse=True)
         if r not in kept.remaining_ha or (hazard_too and r not in kept.hazard_ha)
     )
-    with ThreadPoolExecutor(2) as side:
+    with SidePool(2) as side:  # with one worker, each stage runs in turn in this thread
         # what does not need the remaining area is done while it is computed, and the
         # nearest hazards and the whole pieces' areas while the remaining areas are: each
         # stage runs on all cores, and overlapping them fills the time either spends on one

@@ -22,6 +22,7 @@ def cmd_map(args: argparse.Namespace, records: list[warnings.WarningMessage]) ->
     """Read the layers, build the map and save it whole or not at all."""
     from minemap.maps import hazard_map, map_html
 
+    workers = options.workers(args)
     helpers.plan_outputs(args, [("-o", args.output, (".html", ".htm"))])
     hazards, releases = helpers.read_inputs(args)
     context = {}
@@ -57,6 +58,7 @@ def cmd_map(args: argparse.Namespace, records: list[warnings.WarningMessage]) ->
             public_grid_m=args.public_grid,
             incidents=helpers.read_evidence_option(args, "incidents"),
             finds=helpers.read_evidence_option(args, "finds"),
+            workers=workers,
             **context,
         )
     page = map_html(fmap, offline=args.offline)
@@ -145,4 +147,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="public generalised map: contamination as hectares per grid cell "
         "of this size; no exact boundary in the file",
     )
+    options.add_workers(parser)
     parser.set_defaults(func=cmd_map)

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import argparse
 
+from minemap._errors import cli_spelling
+from minemap._workers import resolve_workers
+
 INPUT_FORMATS = "GeoPackage, GeoJSON, Shapefile, FlatGeobuf, GeoParquet, or CSV with a WKT column"
 
 
@@ -303,3 +306,31 @@ def add_draws(group: argparse._ActionsContainer) -> None:
     group.add_argument(
         "--seed", type=int, default=None, help="seed of the draws (default: a fresh one each run)"
     )
+
+
+def _whole_number_or_text(text: str) -> int | str:
+    """An integer if ``text`` spells one; else the text, for the library to refuse by name."""
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+def add_workers(parser: argparse._ActionsContainer) -> None:
+    """--workers N: how many threads the computation uses."""
+    parser.add_argument(
+        "--workers",
+        type=_whole_number_or_text,
+        metavar="N",
+        help="threads to use (default: every core this process may use); the figures are "
+        "the same whatever N",
+    )
+
+
+def workers(args: argparse.Namespace) -> int:
+    """The number of threads --workers asks for, checked before any input is read.
+
+    A bad value fails with the library's one-line message, naming --workers.
+    """
+    with cli_spelling(workers="--workers"):
+        return resolve_workers(args.workers)

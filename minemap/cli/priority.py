@@ -84,6 +84,7 @@ def _check_zones_output(args: argparse.Namespace) -> None:
 
 def cmd_priority(args: argparse.Namespace, records: list[warnings.WarningMessage]) -> None:
     """Compute zones and the ranking, write both, print a summary."""
+    workers = options.workers(args)
     distances = parse_distances(args.distances) if args.distances else None
     order = _order(args.order)
     if not (args.roads or args.infrastructure or args.residential):
@@ -109,7 +110,13 @@ def cmd_priority(args: argparse.Namespace, records: list[warnings.WarningMessage
             "their --*-tags."
         )
     zones = priority_zones(
-        hazards, releases, distances_m=distances, order=order, as_of=args.as_of, **layers
+        hazards,
+        releases,
+        distances_m=distances,
+        order=order,
+        as_of=args.as_of,
+        workers=workers,
+        **layers,
     )
     ranking = rank_hazards(
         hazards,
@@ -124,6 +131,7 @@ def cmd_priority(args: argparse.Namespace, records: list[warnings.WarningMessage
         incidents=helpers.read_evidence_option(args, "incidents"),
         finds=helpers.read_evidence_option(args, "finds"),
         evidence_radius_m=args.evidence_radius,
+        workers=workers,
         **layers,
     )
     table = pd.DataFrame(ranking.drop(columns=ranking.geometry.name))
@@ -256,4 +264,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--format", choices=("table", "json"), default="table", help="what to print"
     )
+    options.add_workers(parser)
     parser.set_defaults(func=cmd_priority)

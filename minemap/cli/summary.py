@@ -16,6 +16,7 @@ from minemap.stats import land_release_summary
 
 def cmd_summary(args: argparse.Namespace, records: list[warnings.WarningMessage]) -> None:
     """Read the layers, compute the summary, write it as a table, JSON or CSV."""
+    workers = options.workers(args)
     helpers.plan_outputs(args, [("-o", args.output, helpers.TEXT_SUFFIXES)])
     hazards, releases = helpers.read_inputs(args)
     if args.as_of and releases is None:
@@ -28,7 +29,12 @@ def cmd_summary(args: argparse.Namespace, records: list[warnings.WarningMessage]
     if args.districts:
         by = helpers.read_feature_option(args, "districts")
     table = land_release_summary(
-        hazards, releases, by=by, as_of=args.as_of, district_column=args.district_column
+        hazards,
+        releases,
+        by=by,
+        as_of=args.as_of,
+        district_column=args.district_column,
+        workers=workers,
     )
     outside = float(table.attrs[RELEASED_OUTSIDE_HA])
     as_of = table.attrs["as_of"]
@@ -88,4 +94,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     options.add_format(parser)
     options.add_output(parser, required=False)
+    options.add_workers(parser)
     parser.set_defaults(func=cmd_summary)

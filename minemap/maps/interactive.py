@@ -31,6 +31,7 @@ from minemap import _progress
 from minemap import crs as _crs
 from minemap import io as _io
 from minemap._errors import GeometryTypeError, SchemaError
+from minemap._workers import using_workers
 from minemap.maps import _data as _map_data
 from minemap.maps import _geometry as _geo
 from minemap.maps import _grid, _html, _page
@@ -855,6 +856,7 @@ def hazard_map(
     tolerance_m: float = DEFAULT_TOLERANCE_M,
     feature_budget: int = FEATURE_BUDGET,
     public_grid_m: float | None = None,
+    workers: int | None = None,
 ) -> folium.Map:
     """Build an interactive map of hazard areas, land release and priorities.
 
@@ -897,6 +899,9 @@ def hazard_map(
         Generalised public map: contamination is shown only as hectares per square grid
         cell of this size (metres); no hazard, release or priority boundary, and no hazard
         vertex, goes into the map.
+    workers : int, optional
+        Threads to use (default: every core this process may use); results are identical
+        whatever the number.
 
     Returns
     -------
@@ -920,7 +925,7 @@ def hazard_map(
     if public_grid_m is None:  # a public map leaves incidents and finds out
         drawn += (incidents is not None) + (finds is not None)
     total = 3 + drawn + sum(layer is not None for layer in given)
-    with _progress.task("Map", total, unit="stage") as bar:
+    with using_workers(workers), _progress.task("Map", total, unit="stage") as bar:
         hazards = _as_hazards(
             hazards if isinstance(hazards, gpd.GeoDataFrame) else _io.read_hazards(hazards)
         )

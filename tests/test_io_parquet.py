@@ -325,7 +325,7 @@ def test_a_folder_holding_other_data_is_never_replaced(layer, tmp_path):
     folder = tmp_path / "documents"
     folder.mkdir()
     (folder / "report.docx").write_text("my report")
-    with pytest.raises(OutputError, match=r"holds other files .*\(report\.docx\)"):
+    with pytest.raises(OutputError, match=r"holds other entries .*\(report\.docx\)"):
         write_partitioned(layer, folder, overwrite=True)
     assert (folder / "report.docx").read_text() == "my report"
 
@@ -516,7 +516,7 @@ def test_the_cli_never_writes_a_folder_over_an_input_or_other_files(
     (tmp_path / "docs.parquet").mkdir()
     (tmp_path / "docs.parquet" / "report.docx").write_text("my report")
     status, _, err = _priority(folders, sample_data, f"{tmp_path / 'docs.parquet'}/", capsys)
-    assert status == 2 and "holds other files than a partitioned GeoParquet layer" in err
+    assert status == 2 and "holds other entries than a partitioned GeoParquet layer" in err
     assert (tmp_path / "docs.parquet" / "report.docx").read_text() == "my report"
 
 
@@ -524,7 +524,9 @@ def test_only_a_layer_is_written_as_a_folder(tmp_path, capsys):
     with pytest.raises(OutputError, match="only a layer is written as a folder"):
         minemap.io.write_text(f"{tmp_path / 'notes.parquet'}/", "text")
     assert list(tmp_path.iterdir()) == []
-    status, _, err = _run(["summary", tmp_path, "-o", f"{tmp_path / 'x.parquet'}/"], capsys)
+    (tmp_path / "in").mkdir()
+    argv = ["summary", tmp_path / "in", "-o", f"{tmp_path / 'x.parquet'}/"]
+    status, _, err = _run(argv, capsys)
     assert status == 2 and "-o writes no extension" in err
 
 
@@ -533,3 +535,101 @@ def test_write_layer_writes_a_folder_for_a_parquet_path_with_a_slash(layer, tmp_
     assert_geodataframe_equal(
         read_partitioned(tmp_path / "h.parquet").sort_index(), layer, check_index_type=False
     )
+
+
+# ------------------------------------------------------------------------------------------
+# replacing a folder: only a layer's own files are ever deleted
+# ------------------------------------------------------------------------------------------
+
+
+def _tree(folder: Path) -> dict[str, bytes | None]:
+    return {
+        str(p.relative_to(folder)): (p.read_bytes() if p.is_file() else None)
+        for p in folder.rglob("*")
+    }
+
+
+def test_a_folder_of_hidden_files_is_never_replaced(layer, tmp_path):
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "id_ed25519").write_text("secret key")
+    (home / ".bashrc").write_text("export PATH")
+    before = _tree(home)
+    with pytest.raises(OutputError, match="exists and is not empty"):
+        write_partitioned(layer, home)
+    with pytest.raises(OutputError, match=r"other entries .*\(\.bashrc, \.ssh\)"):
+        write_partitioned(layer, home, overwrite=True)
+    assert _tree(home) == before
+
+
+def test_hidden_entries_inside_a_layer_folder_keep_it_from_being_replaced(layer, tmp_path):
+    folder = write_partitioned(layer, tmp_path / "h.parquet", npartitions=2)
+    (folder / ".git").mkdir()
+    (folder / ".git" / "HEAD").write_text("ref: refs/heads/main")
+    before = _tree(folder)
+    with pytest.raises(OutputError, match=r"other entries .*\(\.git\)"):
+        write_partitioned(layer, folder, overwrite=True)
+    with pytest.raises(OutputError, match=r"other entries .*\(\.git\)"):
+        minemap.io.write_layer(layer, f"{folder}/")
+    assert _tree(folder) == before
+
+
+def test_a_layer_folder_with_marker_files_is_replaced(layer, tmp_path):
+    folder = write_partitioned(layer, tmp_path / "h.parquet", npartitions=2)
+    (folder / "_SUCCESS").write_text("")
+    write_partitioned(layer.iloc[:4], folder, npartitions=1, overwrite=True)
+    assert sorted(p.name for p in folder.iterdir()) == ["part-00000.parquet"]
+
+
+@pytest.mark.parametrize("name", [".", "", "./", ".."])
+def test_the_current_folder_is_never_the_output(layer, tmp_path, monkeypatch, name):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(OutputError, match="name the new layer's own folder"):
+        write_partitioned(layer, name, overwrite=True)
+    assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------------------------------------
+# nothing is written inside a layer folder
+# ------------------------------------------------------------------------------------------
+
+
+def test_no_output_is_written_inside_a_partitioned_layer(layer, tmp_path):
+    folder = write_partitioned(layer, tmp_path / "hz.parquet", npartitions=2)
+    before = _tree(folder)
+    again = read_partitioned(folder)
+    high = again[again["threat_level"] == "high"]
+    with pytest.raises(OutputError, match="inside the folder hz.parquet, an input layer"):
+        minemap.io.write_layer(high, folder / "high.parquet")
+    with pytest.raises(OutputError, match=r"inside the partitioned GeoParquet layer hz\.parquet/"):
+        minemap.io.write_layer(layer, folder / "high.parquet")
+    with pytest.raises(OutputError, match=r"inside the partitioned GeoParquet layer hz\.parquet/"):
+        minemap.io.write_text(folder / "notes.txt", "field notes")
+    with pytest.raises(OutputError, match="inside the folder hz.parquet, an input layer"):
+        write_partitioned(high, folder / "zones.parquet")
+    with pytest.raises(OutputError, match=r"inside the partitioned GeoParquet layer hz\.parquet/"):
+        write_partitioned(layer, folder / "zones.parquet")
+    assert _tree(folder) == before
+    assert len(read_partitioned(folder)) == len(layer)
+
+
+def test_the_cli_never_writes_inside_an_input_folder(folders, sample_data, tmp_path, capsys):
+    layer = write_partitioned(
+        _raw(sample_data / "scenario.gpkg", "hazards"), tmp_path / "hz.parquet"
+    )
+    before = _tree(layer)
+    for output in (f"{layer / 'zones.parquet'}/", layer / "zones.parquet", layer / "z.gpkg"):
+        argv = ["priority", f"{layer}/", "--roads", sample_data / "roads.geojson", "-o", output]
+        status, _, err = _run(argv, capsys)
+        assert status == 2 and "is inside the input folder" in err, err
+    # a folder with no GeoParquet name, as input: nothing written inside it either
+    argv = ["priority", folders[0], "--roads", sample_data / "roads.geojson"]
+    status, _, err = _run([*argv, "-o", folders[0] / "z.gpkg"], capsys)
+    assert status == 2 and "is inside the input folder" in err, err
+    assert _tree(layer) == before
+
+
+def test_a_file_output_named_like_a_layer_folder_suggests_the_slash(layer, tmp_path):
+    folder = write_partitioned(layer, tmp_path / "zones.parquet", npartitions=2)
+    with pytest.raises(OutputError, match=r"zones\.parquet/\) to replace .*zones-new\.parquet"):
+        minemap.io.write_layer(layer, folder)

@@ -51,10 +51,11 @@ from minemap._errors import (
     option_hint,
 )
 from minemap.io import _guard
-from minemap.io.writers import OutputSet
+from minemap.io.writers import FOLDER_SUFFIXES, OutputSet
 
 __all__ = [
     "add_partitioned",
+    "check_not_in_layer",
     "check_output_folder",
     "is_partitioned",
     "iter_partitions",
@@ -666,7 +667,7 @@ def check_output_folder(
     >>> check_output_folder(parent, overwrite=True)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    minemap._errors.OutputError: ...: the folder holds other files than a partitioned ...
+    minemap._errors.OutputError: ...: the folder holds other entries than a partitioned ...
     """
     text = os.fspath(folder)
     try:
@@ -679,6 +680,12 @@ def check_output_folder(
     target = Path(text)
     if target.is_symlink():
         target = Path(os.path.realpath(target))
+    if Path(os.path.normpath(text)).name in ("", ".", ".."):
+        raise OutputError(
+            f"{text!r}: name the new layer's own folder, e.g. "
+            f"{os.path.join(text or '.', 'zones.parquet')}/; minemap never writes a layer "
+            "over the current folder or one of its parents."
+        )
     if target.exists() and not target.is_dir():
         raise OutputError(
             f"{text} is a file, not a folder; a partitioned layer is a folder of files: give "
@@ -692,21 +699,83 @@ def check_output_folder(
             f"{text}: the layer was read from this folder; writing it there would destroy that "
             "input. Write to a new folder, then replace the old one if you wish."
         )
-    if target.is_dir() and any(not _ignored(p.name) for p in target.iterdir()):
-        if not overwrite:
+    check_not_in_layer(target, sources=[source] if source else [])
+    if target.is_dir():
+        try:
+            entries = sorted(os.scandir(target), key=lambda e: e.name)
+        except OSError as exc:
+            raise OutputError(
+                f"{text}: the folder cannot be listed ({exc.strerror or exc}); check its "
+                "permissions or choose a new folder."
+            ) from None
+        if entries and not overwrite:
             raise OutputError(
                 f"{text}: the folder exists and is not empty; pass "
                 f"{option_hint('overwrite', 'True')} to replace the partitioned layer it holds, "
                 "or choose a new folder."
             )
-        if not is_partitioned(target):
-            _, others = _entries(target)
+        strangers = [e.name for e in entries if not _replaceable(e)]
+        if strangers:
+            shown = ", ".join(strangers[:5]) + (", ..." if len(strangers) > 5 else "")
             raise OutputError(
-                f"{text}: the folder holds other files than a partitioned GeoParquet layer "
-                f"({', '.join(others[:5])}); minemap replaces only a folder of .parquet files: "
-                "choose a new folder."
+                f"{text}: the folder holds other entries than a partitioned GeoParquet layer "
+                f"({shown}); minemap replaces only a folder of .parquet files: choose a new "
+                "folder."
             )
     return target
+
+
+#: Marker files other writers (Spark, Dask, Arrow) leave in a layer folder.
+_MARKERS = frozenset({"_SUCCESS", "_metadata", "_common_metadata"})
+
+
+def check_not_in_layer(
+    path: str | os.PathLike, *, sources: Sequence[str | os.PathLike] = ()
+) -> None:
+    """Refuse an output inside a layer folder: one of ``sources`` (folders the data was read
+    from), or a partitioned layer (:func:`is_partitioned`) whose name ends in ``.parquet``
+    or ``.geoparquet``. A file or folder written there would become part of that layer (or
+    make it unreadable).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> layer = pathlib.Path(tempfile.mkdtemp()) / "hazards.parquet"
+    >>> layer.mkdir()
+    >>> _ = (layer / "part-00000.parquet").write_bytes(b"")
+    >>> check_not_in_layer(layer.parent / "zones.gpkg")  # beside the layer: fine
+    >>> check_not_in_layer(layer / "zones.parquet")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    minemap._errors.OutputError: ...zones.parquet: it is inside the partitioned GeoParquet ...
+    """
+    target = Path(os.path.abspath(path)).resolve()
+    for source in sources:
+        folder = Path(source).resolve()
+        if folder in target.parents:
+            raise OutputError(
+                f"{os.fspath(path)}: it is inside the folder {folder.name}, an input layer; "
+                "writing there would change that input. Write beside the folder instead."
+            )
+    parent = target.parent
+    if parent.name.lower().endswith(FOLDER_SUFFIXES) and is_partitioned(parent):
+        raise OutputError(
+            f"{os.fspath(path)}: it is inside the partitioned GeoParquet layer {parent.name}/, "
+            "where it would be read as part of that layer; write beside the folder instead."
+        )
+
+
+def _replaceable(entry: os.DirEntry) -> bool:
+    """Whether replacing a layer folder may delete this entry: a regular ``.parquet`` part
+    file (not hidden, not a link) or a marker file."""
+    try:
+        regular = entry.is_file(follow_symlinks=False)
+    except OSError:
+        return False
+    if not regular:
+        return False
+    name = entry.name
+    return name in _MARKERS or (not _ignored(name) and name.lower().endswith(_SUFFIX))
 
 
 def _hilbert_order(gdf: gpd.GeoDataFrame) -> np.ndarray:

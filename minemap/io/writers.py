@@ -79,7 +79,12 @@ def check_output_path(path: str | os.PathLike) -> Path:
             "layer is written as a folder: a partitioned GeoParquet layer)."
         )
     try:
-        return _check_output_path(resolve_output(path))
+        checked = _check_output_path(resolve_output(path))
+        if not is_stream(checked):
+            from minemap.io.parquet import check_not_in_layer  # it imports this module
+
+            check_not_in_layer(checked)
+        return checked
     except OSError as exc:
         if isinstance(exc, OutputError):
             raise
@@ -170,6 +175,12 @@ def _check_output_path(target: Path) -> Path:
     if not folder.is_dir():
         raise OutputError(f"{target}: the folder {folder} does not exist; create it first.")
     if target.is_dir():
+        if target.suffix.lower() in FOLDER_SUFFIXES:  # a partitioned layer: never write inside
+            raise OutputError(
+                f"{target} is a folder (a partitioned GeoParquet layer?); end the path with a "
+                f"slash ({target}/) to replace the layer it holds, or give another file name, "
+                f"e.g. {target.with_name(target.stem + '-new' + target.suffix)}."
+            )
         raise OutputError(
             f"{target} is a folder; give a file name, e.g. {target / 'out'}{target.suffix or ''}."
         )
@@ -632,6 +643,10 @@ def add_layer(
         add_partitioned(outputs, gdf, resolve_output(path), overwrite=True)
         return
     target = check_layer_suffix(path)
+    if gdf.attrs.get("parquet_folder"):  # read from a partitioned layer: never write inside
+        from minemap.io.parquet import check_not_in_layer
+
+        check_not_in_layer(resolve_output(target), sources=[gdf.attrs["parquet_folder"]])
     outputs.add(target, layer_writer(gdf, file_suffix(target), layer, name=target.name))
 
 

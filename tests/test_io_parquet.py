@@ -191,7 +191,9 @@ def test_columns_reads_the_named_columns_and_the_geometry(layer, tmp_path):
         read_partitioned(folder, columns=["nope"])
 
 
-@pytest.mark.parametrize("bbox", [(1, 2, 3), (3, 0, 1, 1), (0, 0, math.nan, 1), "0,0,1,1"])
+@pytest.mark.parametrize(
+    "bbox", [(1, 2, 3), (3, 0, 1, 1), (0, 0, math.nan, 1), "0,0,1,1", (0, 0, 10**400, 0)]
+)
 def test_a_bad_bbox_is_refused(layer, tmp_path, bbox):
     folder = write_partitioned(layer, tmp_path / "h", npartitions=2)
     with pytest.raises(SchemaError, match="four finite numbers"):
@@ -633,3 +635,87 @@ def test_a_file_output_named_like_a_layer_folder_suggests_the_slash(layer, tmp_p
     folder = write_partitioned(layer, tmp_path / "zones.parquet", npartitions=2)
     with pytest.raises(OutputError, match=r"zones\.parquet/\) to replace .*zones-new\.parquet"):
         minemap.io.write_layer(layer, folder)
+
+
+# ------------------------------------------------------------------------------------------
+# GeoParquet metadata of the wrong shape: refused in one line, never a traceback
+# ------------------------------------------------------------------------------------------
+
+
+def _edit_geo(path: Path, edit) -> None:
+    table = pq.read_table(path)
+    metadata = dict(table.schema.metadata)
+    geo = json.loads(metadata[b"geo"])
+    edit(geo)
+    metadata[b"geo"] = json.dumps(geo).encode()
+    pq.write_table(table.replace_schema_metadata(metadata), path)
+
+
+def _set(*keys_value):
+    *keys, value = keys_value
+
+    def edit(geo: dict) -> None:
+        node = geo
+        for key in keys[:-1]:
+            node = node[key]
+        node[keys[-1]] = value
+
+    return edit
+
+
+BAD_GEO = {
+    "columns is text": _set("columns", "x"),
+    "primary column a list": _set("primary_column", ["geometry"]),
+    "covering is text": _set("columns", "geometry", "covering", "x"),
+    "covering xmin empty": _set("columns", "geometry", "covering", {"bbox": {"xmin": []}}),
+    "covering names no column": _set(
+        "columns",
+        "geometry",
+        "covering",
+        {"bbox": {k: ["nope", k] for k in ("xmin", "ymin", "xmax", "ymax")}},
+    ),
+    "bbox of text": _set("columns", "geometry", "bbox", ["a", "b", "c", "d"]),
+    "bbox of nulls": _set("columns", "geometry", "bbox", [None, None, None, None]),
+    "bbox of three": _set("columns", "geometry", "bbox", [1, 2, 3]),
+    "bbox overflowing": _set("columns", "geometry", "bbox", [0, 0, 10**400, 0]),
+}
+
+
+@pytest.mark.parametrize("edit", BAD_GEO.values(), ids=BAD_GEO.keys())
+def test_geoparquet_metadata_of_the_wrong_shape_is_refused(layer, tmp_path, edit):
+    folder = write_partitioned(layer, tmp_path / "h.parquet", npartitions=2)
+    _edit_geo(folder / "part-00001.parquet", edit)
+    for read in (read_partitioned, partition_bounds, minemap.read_hazards):
+        with pytest.raises(FormatError, match=r"^h\.parquet: part-00001\.parquet: its GeoParquet"):
+            read(folder)
+
+
+def test_a_bbox_without_covering_in_metadata_gives_the_file_extent(layer, tmp_path):
+    folder = write_partitioned(layer, tmp_path / "h.parquet", npartitions=1)
+    _edit_geo(folder / "part-00000.parquet", _set("columns", "geometry", "covering", None))
+    _edit_geo(folder / "part-00000.parquet", _set("columns", "geometry", "bbox", [1, 2, 3, 4]))
+    assert partition_bounds(folder)[["xmin", "ymin", "xmax", "ymax"]].iloc[0].tolist() == [
+        1,
+        2,
+        3,
+        4,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("frame", "match"),
+    [
+        (pd.DataFrame({"a": [1]}), "is a DataFrame, not a GeoDataFrame"),
+        ("not a frame", "is a str, not a GeoDataFrame"),
+    ],
+)
+def test_what_is_not_a_geodataframe_is_refused_clearly(tmp_path, frame, match):
+    with pytest.raises(SchemaError, match=match):
+        write_partitioned(frame, tmp_path / "h.parquet")
+
+
+def test_column_names_that_are_not_text_are_refused(layer, tmp_path):
+    odd = layer.rename(columns={"devices": 7})
+    with pytest.raises(SchemaError, match=r"column names must be text.*\[7\]"):
+        write_partitioned(odd, tmp_path / "h.parquet")
+    assert not (tmp_path / "h.parquet").exists()

@@ -153,10 +153,11 @@ class _Part:
     def covering(self) -> str | None:
         """The bbox covering column's name, if the file declares one."""
         column = self.geo.get("columns", {}).get(self.primary, {})
-        spec = column.get("covering", {}).get("bbox") if isinstance(column, dict) else None
+        covering = column.get("covering") if isinstance(column, dict) else None
+        spec = covering.get("bbox") if isinstance(covering, dict) else None
         if not isinstance(spec, dict) or not isinstance(spec.get("xmin"), list):
             return None
-        return str(spec["xmin"][0])
+        return str(spec["xmin"][0])  # its shape is checked by _check_geo
 
 
 def _layer_files(folder: Path) -> list[Path]:
@@ -289,6 +290,7 @@ def _inspect(path: Path) -> _Part:
             "naming its geometry column); write it with geopandas (GeoDataFrame.to_parquet) "
             "or GDAL."
         )
+    _check_geo(geo, schema, path)
     primary = str(geo.get("primary_column", "geometry"))
     if primary not in schema.names:
         raise FormatError(
@@ -302,9 +304,72 @@ def _inspect(path: Path) -> _Part:
         bounds = _statistics_bounds(metadata, part.covering)
     if bounds is None:
         box = geo["columns"][primary].get("bbox")
-        if isinstance(box, list) and len(box) == 4:
-            bounds = (float(box[0]), float(box[1]), float(box[2]), float(box[3]))
+        if box is not None:
+            half = len(box) // 2  # 2D or 3D, finite: checked by _check_geo
+            bounds = (float(box[0]), float(box[1]), float(box[half]), float(box[half + 1]))
     return _Part(path, schema, geo, crs, metadata.num_rows, bounds)
+
+
+_BOX_KEYS = ("xmin", "ymin", "xmax", "ymax")
+
+
+def _check_geo(geo: dict, schema: pyarrow.Schema, path: Path) -> None:
+    """Refuse GeoParquet metadata of the wrong shape, naming the folder, the file and the
+    entry (what is read from it later may then be taken as it is)."""
+
+    def refuse(what: str) -> FormatError:
+        return FormatError(
+            f"{path.parent.name}: {path.name}: its GeoParquet metadata has {what}; write the "
+            "file again with geopandas or GDAL."
+        )
+
+    primary = geo.get("primary_column", "geometry")
+    if not isinstance(primary, str) or not primary:
+        raise refuse(f"a primary_column that is not a column name ({primary!r:.40})")
+    columns = geo.get("columns")
+    if not isinstance(columns, dict) or not isinstance(columns.get(primary), dict):
+        raise refuse(f"no description of its geometry column {primary!r} under 'columns'")
+    column = columns[primary]
+    box = column.get("bbox")
+    if box is not None and not (
+        isinstance(box, list)
+        and len(box) in (4, 6)
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in box)
+        and all(math.isfinite(_as_float(v)) for v in box)
+        and box[0] <= box[len(box) // 2]
+        and box[1] <= box[len(box) // 2 + 1]
+    ):
+        raise refuse(f"a bbox that is not 4 or 6 finite numbers, minimum first ({box!r:.60})")
+    covering = column.get("covering")
+    if covering is None:
+        return
+    spec = covering.get("bbox") if isinstance(covering, dict) else None
+    found = [spec.get(key) if isinstance(spec, dict) else None for key in _BOX_KEYS]
+    paths: list[list[str]] = [
+        p
+        for p in found
+        if isinstance(p, list) and len(p) == 2 and all(isinstance(n, str) for n in p)
+    ]
+    if len(paths) != len(_BOX_KEYS) or len({p[0] for p in paths}) != 1:
+        raise refuse(
+            f"a covering that is not one bbox struct column ({covering!r:.60}); GeoParquet "
+            "1.1 gives covering.bbox.xmin = [column, 'xmin'], and so on"
+        )
+    name = paths[0][0]
+    kind = schema.field(name).type if name in schema.names else None
+    fields = {f.name: f.type for f in kind} if kind and pyarrow.types.is_struct(kind) else {}
+    for key, (_, field) in zip(_BOX_KEYS, paths, strict=True):
+        if field not in fields or not pyarrow.types.is_floating(fields[field]):
+            raise refuse(
+                f"a covering {key} ({name}.{field}) that is not a number column of the file"
+            )
+
+
+def _as_float(value: float) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
 
 
 def _data_fields(part: _Part) -> dict[str, pyarrow.DataType]:
@@ -385,7 +450,7 @@ def _check_bbox(bbox: Sequence[float] | None) -> tuple[float, float, float, floa
         return None
     try:
         values = tuple(float(v) for v in bbox)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         values = ()
     if (
         len(values) != 4
@@ -892,7 +957,16 @@ def add_partitioned(
     ['zones.parquet', 'zones.txt']
     """
     if not isinstance(gdf, gpd.GeoDataFrame):
-        raise TypeError(f"expected a GeoDataFrame, got {type(gdf).__name__}")
+        raise SchemaError(
+            f"the layer to write is a {type(gdf).__name__}, not a GeoDataFrame; make one "
+            "first, e.g. geopandas.GeoDataFrame(frame, geometry='geometry', crs='EPSG:32638')."
+        )
+    odd = [c for c in gdf.columns if not isinstance(c, str)]
+    if odd:
+        raise SchemaError(
+            f"the layer's column names must be text for GeoParquet, not {odd[:5]}; rename "
+            f"them, e.g. gdf.rename(columns={{{odd[0]!r}: {str(odd[0])!r}}})."
+        )
     per_file = _check_count(rows_per_file, "rows_per_file")
     files = _check_count(npartitions, "npartitions")
     if per_file is not None and files is not None:

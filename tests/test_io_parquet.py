@@ -12,6 +12,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pyogrio
 import pytest
@@ -719,3 +720,42 @@ def test_column_names_that_are_not_text_are_refused(layer, tmp_path):
     with pytest.raises(SchemaError, match=r"column names must be text.*\[7\]"):
         write_partitioned(odd, tmp_path / "h.parquet")
     assert not (tmp_path / "h.parquet").exists()
+
+
+# ------------------------------------------------------------------------------------------
+# a bbox read: files without covering column, covering values that lie
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["WKB", "geoarrow"])
+@pytest.mark.parametrize("box", BOXES)
+def test_files_without_covering_column_are_filtered_row_by_row(layer, tmp_path, box, encoding):
+    folder = tmp_path / "plain.parquet"
+    folder.mkdir()
+    for number, rows in enumerate(np.array_split(np.arange(len(layer)), 3)):
+        layer.iloc[rows].to_parquet(
+            folder / f"part-{number}.parquet", geometry_encoding=encoding.lower()
+        )
+    got = read_partitioned(folder, bbox=box)
+    expected = layer[_meets(layer, box)]
+    assert sorted(got["hazard_id"]) == sorted(expected["hazard_id"])
+    assert "bbox" not in got.columns
+    streamed = [i for part in iter_partitions(folder, bbox=box) for i in part["hazard_id"]]
+    assert sorted(streamed) == sorted(expected["hazard_id"])
+
+
+def test_a_covering_value_that_lies_is_refused_not_a_row_dropped(layer, tmp_path):
+    folder = write_partitioned(layer, tmp_path / "h.parquet", npartitions=1)
+    path = folder / "part-00000.parquet"
+    table = pq.read_table(path)
+    cover = table["bbox"].to_pylist()
+    victim = 7
+    cover[victim] = {k: v + 50_000.0 for k, v in cover[victim].items()}  # stale: elsewhere
+    field = table.schema.get_field_index("bbox")
+    table = table.set_column(field, "bbox", pa.array(cover, type=table["bbox"].type))
+    pq.write_table(table, path)
+    row = layer.iloc[victim]
+    box = tuple(row.geometry.bounds)
+    with pytest.raises(FormatError, match=r"h\.parquet: part-00000\.parquet: its bbox covering"):
+        read_partitioned(folder, bbox=box)
+    assert len(read_partitioned(folder)) == len(layer)  # without a bbox, every row is read

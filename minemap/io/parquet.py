@@ -491,13 +491,21 @@ def _meets(bounds: tuple[float, ...] | None, box: tuple[float, ...]) -> bool:
 def _read_part(
     part: _Part, folder: Path, box: tuple[float, ...] | None, columns: list[str] | None
 ) -> gpd.GeoDataFrame:
+    """One file's rows (those whose geometry's bounding box meets ``box``, if given).
+
+    The row groups are chosen by the statistics of the bbox covering column (all of them
+    when the file has none), the rows by their geometries' own bounds, so a covering value
+    that lies never drops a row of a row group that is read; one that disagrees with its
+    geometry is refused."""
     try:
-        gdf = gpd.read_parquet(
-            os.path.abspath(part.path),
-            bbox=box,
-            columns=columns,
-            filesystem=pyarrow.fs.LocalFileSystem(),
-        )
+        if _all_wkb(part, columns):
+            gdf = _read_wkb(part, box, columns)
+        else:  # GeoArrow-encoded geometries: geopandas decodes them, the whole file
+            gdf = gpd.read_parquet(
+                os.path.abspath(part.path), columns=columns, filesystem=pyarrow.fs.LocalFileSystem()
+            )
+            if part.covering in gdf.columns:
+                gdf = gdf.drop(columns=part.covering)
     except MinemapError:
         raise
     except Exception as exc:  # noqa: BLE001 - Arrow and GeoParquet errors mean unreadable
@@ -506,8 +514,112 @@ def _read_part(
             f"({str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__})"
             "; write the file again."
         ) from None
+    if box is not None:
+        gdf = _rows_meeting(gdf, box, part, folder)
     gdf.attrs.update({"source": folder.name, FOLDER_ATTR: str(folder.resolve())})
     return gdf
+
+
+def _geometry_columns(part: _Part, names: Sequence[str]) -> list[str]:
+    described = part.geo["columns"]
+    return [n for n in names if n in described and isinstance(described[n], dict)]
+
+
+def _all_wkb(part: _Part, columns: list[str] | None) -> bool:
+    """Whether every geometry column to read is WKB (decoded here, with the parsed CRS)."""
+    names = columns if columns is not None else part.schema.names
+    for name in _geometry_columns(part, names):
+        kind = _plain_type(part.schema.field(name).type)
+        encoding = part.geo["columns"][name].get("encoding", "WKB")
+        if str(encoding).upper() != "WKB" or kind != pyarrow.binary():
+            return False
+    return True
+
+
+def _group_bounds(
+    metadata: pq.FileMetaData, group: int, covering: str
+) -> tuple[float, float, float, float] | None:
+    """A row group's extent from its covering column's statistics, or None if unknown."""
+    row_group = metadata.row_group(group)
+    found: dict[str, float] = {}
+    for index in range(row_group.num_columns):
+        column = row_group.column(index)
+        prefix, _, key = column.path_in_schema.partition(".")
+        if prefix != covering or key not in _BOX_KEYS:
+            continue
+        stats = column.statistics
+        if stats is None or not stats.has_min_max:
+            return None
+        found[key] = float(stats.min if key.endswith("min") else stats.max)
+    if len(found) < 4:
+        return None
+    return (found["xmin"], found["ymin"], found["xmax"], found["ymax"])
+
+
+def _read_wkb(
+    part: _Part, box: tuple[float, ...] | None, columns: list[str] | None
+) -> gpd.GeoDataFrame:
+    """Read a file whose geometries are WKB: only the row groups that may meet ``box``,
+    the geometries decoded with the CRS parsed once for the layer."""
+    names = list(columns) if columns is not None else list(part.schema.names)
+    names = [n for n in names if n != part.covering]
+    if box is not None and part.covering is not None:
+        names.append(part.covering)  # to check it against the geometries
+    with open(part.path, "rb") as handle:
+        pfile = pq.ParquetFile(handle)
+        groups = list(range(pfile.metadata.num_row_groups))
+        if box is not None and part.covering is not None:
+            groups = [
+                g for g in groups if _meets(_group_bounds(pfile.metadata, g, part.covering), box)
+            ]
+        table = pfile.read_row_groups(groups, columns=names, use_pandas_metadata=True)
+    geometry = _geometry_columns(part, table.column_names)
+    order = list(table.slice(0, 0).to_pandas().columns)
+    frame = table.drop_columns(geometry).to_pandas()
+    for name in sorted(geometry, key=order.index):
+        crs = part.crs if name == part.primary else _crs_of(part.geo, name, part.path)
+        values = gpd.GeoSeries.from_wkb(
+            table[name].to_numpy(zero_copy_only=False), index=frame.index, crs=crs
+        )
+        frame.insert(order.index(name), name, values)
+    return gpd.GeoDataFrame(frame, geometry=part.primary, crs=part.crs)
+
+
+def _rows_meeting(
+    gdf: gpd.GeoDataFrame, box: tuple[float, ...], part: _Part, folder: Path
+) -> gpd.GeoDataFrame:
+    """The rows whose geometry's bounding box meets ``box`` (touching counts), after
+    checking that the covering column read with them holds their geometries."""
+    bounds = shapely.bounds(np.asarray(gdf.geometry.array, dtype=object))
+    if part.covering is not None and part.covering in gdf.columns:
+        cover = gdf[part.covering]
+        given = np.array(
+            [[(v or {}).get(k, np.nan) for k in _BOX_KEYS] for v in cover], dtype=float
+        ).reshape(-1, 4)
+        present = ~np.isnan(bounds).any(axis=1)
+        with np.errstate(invalid="ignore"):
+            holds = (
+                (given[:, 0] <= bounds[:, 0])
+                & (given[:, 1] <= bounds[:, 1])
+                & (given[:, 2] >= bounds[:, 2])
+                & (given[:, 3] >= bounds[:, 3])
+            )
+        wrong = present & ~holds
+        if wrong.any():
+            raise FormatError(
+                f"{folder.name}: {part.path.name}: its bbox covering column does not hold the "
+                f"geometry of {int(wrong.sum())} row(s) (first at index {gdf.index[wrong][0]!r}),"
+                " so a bbox filter would miss rows; write the file again."
+            )
+        gdf = gdf.drop(columns=part.covering)
+    with np.errstate(invalid="ignore"):
+        meets = (
+            (bounds[:, 0] <= box[2])
+            & (bounds[:, 1] <= box[3])
+            & (bounds[:, 2] >= box[0])
+            & (bounds[:, 3] >= box[1])
+        )
+    return gdf[meets]
 
 
 def iter_partitions(

@@ -611,10 +611,21 @@ def _capacity_source(capacity: Capacity) -> Source:
     return Source("capacity", str(source), sha256=hashes)
 
 
+def _is_layer(path: Path, suffixes: Sequence[str]) -> bool:
+    """A file, or (for a vector layer) a partitioned GeoParquet folder."""
+    if path.is_file():
+        return True
+    if suffixes is not _VECTOR_SUFFIXES or not path.is_dir():
+        return False
+    from minemap.io.parquet import is_partitioned
+
+    return is_partitioned(path)
+
+
 def _find_in_folder(folder: Path, name: str, suffixes: Sequence[str]) -> Path | None:
     for suffix in suffixes:
         candidate = folder / f"{name}{suffix}"
-        if candidate.is_file():
+        if _is_layer(candidate, suffixes):
             return candidate
     return None
 
@@ -627,7 +638,7 @@ def _resolve(
         if mapped is not None:
             given = Path(mapped)
             path = given if given.is_absolute() else base / given
-            if path.is_file():
+            if _is_layer(path, suffixes):
                 return path, None
             found = _find_in_folder(base, str(mapped), suffixes)
             if found is None:
@@ -643,7 +654,7 @@ def _resolve(
             return _resolve(packages[0], kind, None, suffixes)  # a folder with one GeoPackage
         return found, None
     # one multi-layer file (a GeoPackage)
-    if mapped is not None and Path(mapped).suffix and Path(mapped).is_file():
+    if mapped is not None and Path(mapped).suffix and _is_layer(Path(mapped), suffixes):
         return Path(mapped), None
     layers = _io.list_layers(base)
     layer = str(mapped) if mapped is not None else kind

@@ -296,9 +296,9 @@ def test_a_symbolic_link_leading_outside_the_folder_is_refused(layer, tmp_path):
     ):
         read_partitioned(folder)
     (folder / "part-00002.parquet").unlink()
-    (folder / "part-00002.parquet").symlink_to(folder / "part-00001.parquet")  # inside: read
-    second = len(gpd.read_parquet(folder / "part-00001.parquet"))
-    assert len(read_partitioned(folder)) == len(layer) + second
+    layer.iloc[:2].to_parquet(folder / ".kept.parquet", write_covering_bbox=True)
+    (folder / "part-00002.parquet").symlink_to(folder / ".kept.parquet")  # inside: read
+    assert len(read_partitioned(folder)) == len(layer) + 2
 
 
 # ------------------------------------------------------------------------------------------
@@ -759,3 +759,33 @@ def test_a_covering_value_that_lies_is_refused_not_a_row_dropped(layer, tmp_path
     with pytest.raises(FormatError, match=r"h\.parquet: part-00000\.parquet: its bbox covering"):
         read_partitioned(folder, bbox=box)
     assert len(read_partitioned(folder)) == len(layer)  # without a bbox, every row is read
+
+
+# ------------------------------------------------------------------------------------------
+# folders that are not one layer: named, never read twice
+# ------------------------------------------------------------------------------------------
+
+
+def test_a_stray_file_in_a_layer_folder_is_named_by_the_readers(layer, tmp_path):
+    folder = write_partitioned(layer, tmp_path / "h.parquet", npartitions=2)
+    (folder / "notes.txt").write_text("field notes")
+    with pytest.raises(FormatError, match=r"other entries than \.parquet files \(notes\.txt\)"):
+        minemap.read_hazards(folder)
+
+
+@pytest.mark.parametrize("name", ["weird.gpkg", "weird.csv", "weird.shp.zip"])
+def test_a_folder_named_as_another_format_is_not_a_layer(layer, tmp_path, name):
+    folder = write_partitioned(layer, tmp_path / "h.parquet", npartitions=2).rename(tmp_path / name)
+    assert not is_partitioned(folder)
+    for read in (read_partitioned, minemap.read_hazards):
+        with pytest.raises(FormatError, match=r"is not read as a partitioned GeoParquet layer"):
+            read(folder)
+    assert len(read_partitioned(folder.rename(tmp_path / "plain"))) == len(layer)
+
+
+@pytest.mark.skipif(os.name == "nt", reason="symbolic links need privileges on Windows")
+def test_a_link_to_another_part_of_the_folder_is_refused(layer, tmp_path):
+    folder = write_partitioned(layer, tmp_path / "h.parquet", npartitions=2)
+    (folder / "part-00002.parquet").symlink_to("part-00000.parquet")
+    with pytest.raises(FormatError, match=r"part-00002\.parquet is a symbolic link to part-0000"):
+        read_partitioned(folder)

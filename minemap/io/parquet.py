@@ -100,6 +100,17 @@ def _entries(folder: Path) -> tuple[list[Path], list[str]]:
     return parts, others
 
 
+#: Extensions of other formats: a folder named so (``hazards.gpkg/``) is not read as a
+#: partitioned GeoParquet layer, whatever it holds.
+_OTHER_FORMATS = frozenset(
+    {*_guard.DRIVERS, ".zip", ".tif", ".tiff", ".toml", ".txt", ".xlsx", ".kml", ".gml"}
+) - {".parquet", ".geoparquet"}
+
+
+def _named_as_other_format(folder: Path) -> bool:
+    return folder.suffix.lower() in _OTHER_FORMATS or folder.name.lower().endswith(".shp.zip")
+
+
 def is_partitioned(path: str | os.PathLike) -> bool:
     """Whether ``path`` is a folder holding ``.parquet`` files and nothing else (hidden
     files aside): a layer :func:`read_partitioned` reads.
@@ -121,7 +132,7 @@ def is_partitioned(path: str | os.PathLike) -> bool:
     """
     folder = Path(path)
     try:
-        if not folder.is_dir():
+        if not folder.is_dir() or _named_as_other_format(folder):
             return False
         parts, others = _entries(folder)
     except OSError:
@@ -172,6 +183,12 @@ def _layer_files(folder: Path) -> list[Path]:
             f"{text} is not a folder; pass a folder of GeoParquet files, or read the file "
             "with the readers (minemap.read_hazards, ...)."
         )
+    if _named_as_other_format(folder):
+        raise FormatError(
+            f"{folder.name}: a folder named {folder.suffix} is not read as a partitioned "
+            "GeoParquet layer; name the folder with .parquet (or no extension), e.g. "
+            f"{folder.with_suffix('.parquet').name}/."
+        )
     root = folder.resolve()
     try:
         parts, others = _entries(folder)
@@ -190,8 +207,20 @@ def _layer_files(folder: Path) -> list[Path]:
             f"{folder.name}: the folder holds other entries than .parquet files ({shown}), so "
             "it is not one partitioned GeoParquet layer; move them out of the folder."
         )
+    seen: dict[Path, str] = {}
     for part in parts:
         real = Path(os.path.realpath(part))
+        if real in seen:
+            link, target = (
+                (seen[real], part.name)
+                if (folder / seen[real]).is_symlink()
+                else (part.name, seen[real])
+            )
+            raise FormatError(
+                f"{folder.name}: {link} is a symbolic link to {target}, another file of the "
+                "folder, so its rows would be read twice; remove the link."
+            )
+        seen[real] = part.name
         if root not in real.parents:
             raise InputFileError(
                 f"{folder.name}: {part.name} is a symbolic link to {real}, outside the folder; "

@@ -51,7 +51,7 @@ from minemap._errors import (
     option_hint,
 )
 from minemap.io import _guard
-from minemap.io.writers import FOLDER_SUFFIXES, OutputSet
+from minemap.io.writers import FOLDER_SUFFIXES, OutputSet, remove_orphans
 
 __all__ = [
     "add_partitioned",
@@ -900,6 +900,13 @@ def check_output_folder(
     parent = target.parent if str(target.parent) else Path(".")
     if not parent.is_dir():
         raise OutputError(f"{text}: the folder {parent} does not exist; create it first.")
+    try:
+        remove_orphans(target)  # puts back a layer a killed run had moved aside
+    except OSError as exc:
+        raise OutputError(
+            f"{text}: what a killed run left beside the folder cannot be cleaned up "
+            f"({exc.strerror or exc}); check the permissions of {parent}."
+        ) from None
     if source and target.exists() and Path(source).resolve() == target.resolve():
         raise OutputError(
             f"{text}: the layer was read from this folder; writing it there would destroy that "

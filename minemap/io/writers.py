@@ -372,13 +372,19 @@ def remove_orphans(target: Path) -> list[Path]:
 
     A kill (power cut, ``kill -9``) between staging an output and putting it in place leaves
     its hidden temporary file; the next write to the same target removes every such file
-    whose process is gone. Files of a run still alive are left alone.
+    whose process is gone. Files of a run still alive are left alone. A kill between moving
+    a replaced folder aside (``.NAME.minemap-PID-previous``) and moving the new one in
+    leaves no folder at ``target``: the old one is then put back, never removed.
     """
     removed = []
     pattern = re.compile(re.escape(f".{target.name}.minemap-") + r"(\d+)-")
-    for candidate in _folder(target).glob(f".{glob.escape(target.name)}.minemap-*"):
+    candidates = _folder(target).glob(f".{glob.escape(target.name)}.minemap-*")
+    for candidate in sorted(candidates, key=_newest_first):
         match = pattern.match(candidate.name)
         if match is None or _alive(int(match.group(1))):
+            continue
+        if candidate.name.endswith("-previous") and not os.path.lexists(target):
+            os.replace(candidate, target)  # the old output, moved aside by a killed run
             continue
         if candidate.is_dir():
             shutil.rmtree(candidate, ignore_errors=True)
@@ -386,6 +392,13 @@ def remove_orphans(target: Path) -> list[Path]:
             _remove(candidate)
         removed.append(candidate)
     return removed
+
+
+def _newest_first(path: Path) -> float:
+    try:
+        return -path.lstat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def _alive(pid: int) -> bool:

@@ -16,10 +16,14 @@ row groups that lie elsewhere without decoding a geometry (:func:`read_partition
 :func:`iter_partitions`), and the folder's extent per file is known from the files'
 statistics alone (:func:`partition_bounds`).
 
-Files whose name starts with ``.`` or ``_`` (``_SUCCESS``, ``_metadata``) are ignored, as
-Arrow, Spark and Dask do; anything else that is not a ``.parquet`` file makes the folder
-something other than a layer. Each file is opened as Parquet only (``PAR1`` at both ends),
-from the local disk (never a URL), and a symbolic link leading out of the folder is refused.
+Files whose name starts with ``.`` or ``_`` (``_SUCCESS``, ``_metadata``) are ignored when
+reading, as Arrow, Spark and Dask do; anything else that is not a ``.parquet`` file makes the
+folder something other than a layer, and so does a folder named as another format
+(``hazards.gpkg/``). Each file is opened as Parquet only (``PAR1`` at both ends), from the
+local disk (never a URL); a symbolic link leading out of the folder, or to another part of
+it, is refused. A folder is replaced only when it holds part files and markers alone, and
+nothing is written inside a layer folder (:func:`check_output_folder`,
+:func:`check_not_in_layer`).
 """
 
 from __future__ import annotations
@@ -847,8 +851,9 @@ def check_output_folder(
         Where the layer's files will be; its parent must exist. A symbolic link names the
         folder it points to.
     overwrite : bool, default False
-        Whether a non-empty folder may be replaced; even then only a folder holding a
-        partitioned layer (``.parquet`` files only) is ever replaced.
+        Whether a non-empty folder (hidden entries count) may be replaced; even then only a
+        folder whose every entry is a regular ``.parquet`` part file or a ``_SUCCESS``/
+        ``_metadata`` marker is ever replaced.
     source : str, optional
         A folder the data was read from (never written).
 
@@ -860,8 +865,9 @@ def check_output_folder(
     Raises
     ------
     OutputError
-        The path is a file, the source folder, a non-empty folder without ``overwrite``, a
-        folder holding other data, or its parent is missing.
+        The path is a file, the current folder, the source folder or inside it, inside a
+        partitioned layer, a non-empty folder without ``overwrite``, a folder holding other
+        entries, or its parent is missing.
 
     Examples
     --------

@@ -174,6 +174,11 @@ class _Part:
             return None
         return str(spec["xmin"][0])  # its shape is checked by _check_geo
 
+    def covering_fields(self) -> list[str]:
+        """The covering struct's fields holding xmin, ymin, xmax and ymax, in that order."""
+        spec = self.geo["columns"][self.primary]["covering"]["bbox"]
+        return [str(spec[key][1]) for key in _BOX_KEYS]
+
 
 def _layer_files(folder: Path) -> list[Path]:
     """The ``.parquet`` files of a layer folder, checked for where they lead."""
@@ -530,9 +535,10 @@ def _read_part(
     when the file has none), the rows by their geometries' own bounds, so a covering value
     that lies never drops a row of a row group that is read; one that disagrees with its
     geometry is refused."""
+    cover = None
     try:
         if _all_wkb(part, columns):
-            gdf = _read_wkb(part, box, columns)
+            gdf, cover = _read_wkb(part, box, columns)
         else:  # GeoArrow-encoded geometries: geopandas decodes them, the whole file
             gdf = gpd.read_parquet(
                 os.path.abspath(part.path), columns=columns, filesystem=pyarrow.fs.LocalFileSystem()
@@ -548,7 +554,7 @@ def _read_part(
             "; write the file again."
         ) from None
     if box is not None:
-        gdf = _rows_meeting(gdf, box, part, folder)
+        gdf = _rows_meeting(gdf, box, cover, part, folder)
     gdf.attrs.update({"source": folder.name, FOLDER_ATTR: str(folder.resolve())})
     return gdf
 
@@ -591,9 +597,10 @@ def _group_bounds(
 
 def _read_wkb(
     part: _Part, box: tuple[float, ...] | None, columns: list[str] | None
-) -> gpd.GeoDataFrame:
+) -> tuple[gpd.GeoDataFrame, np.ndarray | None]:
     """Read a file whose geometries are WKB: only the row groups that may meet ``box``,
-    the geometries decoded with the CRS parsed once for the layer."""
+    the geometries decoded with the CRS parsed once for the layer; with ``box``, also the
+    covering values of the rows read (n x 4, NaN where null)."""
     names = list(columns) if columns is not None else list(part.schema.names)
     names = [n for n in names if n != part.covering]
     if box is not None and part.covering is not None:
@@ -606,6 +613,17 @@ def _read_wkb(
                 g for g in groups if _meets(_group_bounds(pfile.metadata, g, part.covering), box)
             ]
         table = pfile.read_row_groups(groups, columns=names, use_pandas_metadata=True)
+    cover = None
+    if part.covering is not None and part.covering in table.column_names:
+        struct = table[part.covering].combine_chunks()
+        cover = np.column_stack(
+            [
+                np.asarray(struct.field(f).to_numpy(zero_copy_only=False), dtype=float)
+                for f in part.covering_fields()
+            ]
+        ).reshape(-1, 4)
+        cover[np.asarray(struct.is_null(), dtype=bool)] = np.nan
+        table = table.drop_columns([part.covering])
     geometry = _geometry_columns(part, table.column_names)
     order = list(table.slice(0, 0).to_pandas().columns)
     frame = table.drop_columns(geometry).to_pandas()
@@ -615,20 +633,20 @@ def _read_wkb(
             table[name].to_numpy(zero_copy_only=False), index=frame.index, crs=crs
         )
         frame.insert(order.index(name), name, values)
-    return gpd.GeoDataFrame(frame, geometry=part.primary, crs=part.crs)
+    return gpd.GeoDataFrame(frame, geometry=part.primary, crs=part.crs), cover
 
 
 def _rows_meeting(
-    gdf: gpd.GeoDataFrame, box: tuple[float, ...], part: _Part, folder: Path
+    gdf: gpd.GeoDataFrame,
+    box: tuple[float, ...],
+    given: np.ndarray | None,
+    part: _Part,
+    folder: Path,
 ) -> gpd.GeoDataFrame:
     """The rows whose geometry's bounding box meets ``box`` (touching counts), after
-    checking that the covering column read with them holds their geometries."""
+    checking that the covering values read with them (``given``) hold their geometries."""
     bounds = shapely.bounds(np.asarray(gdf.geometry.array, dtype=object))
-    if part.covering is not None and part.covering in gdf.columns:
-        cover = gdf[part.covering]
-        given = np.array(
-            [[(v or {}).get(k, np.nan) for k in _BOX_KEYS] for v in cover], dtype=float
-        ).reshape(-1, 4)
+    if given is not None:
         present = ~np.isnan(bounds).any(axis=1)
         with np.errstate(invalid="ignore"):
             holds = (
@@ -644,7 +662,6 @@ def _rows_meeting(
                 f"geometry of {int(wrong.sum())} row(s) (first at index {gdf.index[wrong][0]!r}),"
                 " so a bbox filter would miss rows; write the file again."
             )
-        gdf = gdf.drop(columns=part.covering)
     with np.errstate(invalid="ignore"):
         meets = (
             (bounds[:, 0] <= box[2])

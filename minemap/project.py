@@ -67,7 +67,17 @@ _EVIDENCE_READERS: dict[str, Callable[..., gpd.GeoDataFrame]] = {
     "settlements": _io.read_settlements,
 }
 #: File suffixes a folder's layers are looked for under, in order of preference.
-_VECTOR_SUFFIXES = (".gpkg", ".geojson", ".json", ".fgb", ".parquet", ".shp", ".zip", ".csv")
+_VECTOR_SUFFIXES = (
+    ".gpkg",
+    ".geojson",
+    ".json",
+    ".fgb",
+    ".parquet",
+    ".shp",
+    ".zip",
+    ".csv",
+    ".geoparquet",
+)
 _RASTER_SUFFIXES = (".tif", ".tiff")
 _SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 #: Bytes read at a time when hashing an input.

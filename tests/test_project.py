@@ -322,3 +322,11 @@ def test_layers_may_name_a_partitioned_folder(sample_data, tmp_path):
     (folder / "national.parquet" / "notes.txt").write_text("field notes")
     with pytest.raises(InputFileError, match="names no file there"):
         _quiet(minemap.open_project, folder, layers={"hazards": "national.parquet"})
+
+
+def test_a_partitioned_folder_named_geoparquet_is_found(sample_data, tmp_path):
+    folder = _partitioned_project(sample_data, tmp_path)
+    (folder / "hazards.parquet").rename(folder / "hazards.geoparquet")
+    project = _quiet(minemap.open_project, folder)
+    assert project.sources["hazards"].path == str(folder / "hazards.geoparquet")
+    assert len(project.sources["hazards"].sha256) == 3

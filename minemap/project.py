@@ -697,8 +697,8 @@ def open_project(
         ``infrastructure``, ``residential``, ``districts`` and the field evidence
         (``incidents``, ``finds``, ``records``, ``settlements``; only ``hazards`` is required),
         or a folder holding files with those names (any format minemap reads, e.g.
-        ``hazards.geojson``, ``releases.shp``), a ``population.tif`` and a
-        ``capacity.toml``.
+        ``hazards.geojson``, ``releases.shp``, or a partitioned GeoParquet folder such as
+        ``hazards.parquet/``), a ``population.tif`` and a ``capacity.toml``.
     layers : mapping, optional
         Other names, by kind: ``{"hazards": "SHA_polygons", "releases": "tasks.shp"}``
         (layer names in a GeoPackage; file names or paths in a folder; a path to a file also

@@ -31,6 +31,7 @@ from minemap._errors import (
     SchemaError,
 )
 from minemap._extras import require
+from minemap.io import _guard
 
 require("rasterio", "exactextract", extra="population", purpose="population counts")
 
@@ -44,23 +45,60 @@ __all__ = ["population_sum"]
 Raster: TypeAlias = str | os.PathLike | rasterio.io.DatasetReader
 
 
+#: Extensions of the population rasters minemap reads: GeoTIFF only.
+RASTER_SUFFIXES = (".tif", ".tiff")
+
+#: The first bytes of a TIFF (little- or big-endian) and of a BigTIFF.
+_TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
+
+
+def _check_tiff(path: Path) -> None:
+    """Refuse a raster that is not a GeoTIFF by its extension and by its first bytes (a VRT
+    or another GDAL format renamed ``.tif`` could make GDAL read other files or URLs)."""
+    if path.suffix.lower() not in RASTER_SUFFIXES:
+        raise FormatError(
+            f"{path.name}: minemap reads population rasters as GeoTIFF (.tif, .tiff) only; "
+            f"convert it, e.g. gdal_translate -of GTiff {path.name} population.tif."
+        )
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4)
+    except OSError as exc:
+        raise InputFileError(
+            f"{path.name}: the population raster cannot be opened ({exc.strerror or exc}); "
+            "check its permissions."
+        ) from None
+    if head not in _TIFF_MAGIC:
+        raise FormatError(
+            f"{path.name} does not hold GeoTIFF data, as its extension says (it starts with "
+            f"{head!r}); minemap opens a raster only as the format its extension names: "
+            "export it again as a GeoTIFF."
+        )
+
+
 @contextlib.contextmanager
 def _opened(raster: Raster) -> Iterator[tuple[rasterio.io.DatasetReader, str]]:
     if isinstance(raster, rasterio.io.DatasetReader):
         yield raster, Path(raster.name).name
         return
-    path = Path(raster)
+    path = Path(_guard.check_source(raster))
     if not path.exists():
         raise InputFileError(f"{path}: no such population raster; check the path.")
+    if path.is_dir():
+        raise InputFileError(f"{path} is a folder; give the population raster's GeoTIFF file.")
+    _check_tiff(path)
+    # GDAL reads under the options that keep it off the network and from other files, for
+    # as long as the raster is read (exactextract reads it in blocks, later)
+    options = {**_guard.READ_OPTIONS, "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR"}
     try:
-        dataset = rasterio.open(path)
-    except rasterio.errors.RasterioIOError as exc:
-        raise FormatError(
-            f"{path.name} cannot be read as a raster ({str(exc).strip()}); give a "
+        with rasterio.Env(**options), rasterio.open(path, driver="GTiff") as dataset:
+            yield dataset, path.name
+    except rasterio.errors.RasterioError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputFileError(
+            f"{path.name}: the population raster cannot be read ({reason[:200]}); give a "
             "GeoTIFF of people per cell."
         ) from None
-    with dataset:
-        yield dataset, path.name
 
 
 def _check(dataset: rasterio.io.DatasetReader, name: str) -> pyproj.CRS:

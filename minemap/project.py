@@ -67,7 +67,17 @@ _EVIDENCE_READERS: dict[str, Callable[..., gpd.GeoDataFrame]] = {
     "settlements": _io.read_settlements,
 }
 #: File suffixes a folder's layers are looked for under, in order of preference.
-_VECTOR_SUFFIXES = (".gpkg", ".geojson", ".json", ".fgb", ".parquet", ".shp", ".zip", ".csv")
+_VECTOR_SUFFIXES = (
+    ".gpkg",
+    ".geojson",
+    ".json",
+    ".fgb",
+    ".parquet",
+    ".shp",
+    ".zip",
+    ".csv",
+    ".geoparquet",
+)
 _RASTER_SUFFIXES = (".tif", ".tiff")
 _SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 #: Bytes read at a time when hashing an input.
@@ -618,10 +628,21 @@ def _capacity_source(capacity: Capacity) -> Source:
     return Source("capacity", str(source), sha256=hashes)
 
 
+def _is_layer(path: Path, suffixes: Sequence[str]) -> bool:
+    """A file, or (for a vector layer) a partitioned GeoParquet folder."""
+    if path.is_file():
+        return True
+    if suffixes is not _VECTOR_SUFFIXES or not path.is_dir():
+        return False
+    from minemap.io.parquet import is_partitioned
+
+    return is_partitioned(path)
+
+
 def _find_in_folder(folder: Path, name: str, suffixes: Sequence[str]) -> Path | None:
     for suffix in suffixes:
         candidate = folder / f"{name}{suffix}"
-        if candidate.is_file():
+        if _is_layer(candidate, suffixes):
             return candidate
     return None
 
@@ -634,7 +655,7 @@ def _resolve(
         if mapped is not None:
             given = Path(mapped)
             path = given if given.is_absolute() else base / given
-            if path.is_file():
+            if _is_layer(path, suffixes):
                 return path, None
             found = _find_in_folder(base, str(mapped), suffixes)
             if found is None:
@@ -650,7 +671,7 @@ def _resolve(
             return _resolve(packages[0], kind, None, suffixes)  # a folder with one GeoPackage
         return found, None
     # one multi-layer file (a GeoPackage)
-    if mapped is not None and Path(mapped).suffix and Path(mapped).is_file():
+    if mapped is not None and Path(mapped).suffix and _is_layer(Path(mapped), suffixes):
         return Path(mapped), None
     layers = _io.list_layers(base)
     layer = str(mapped) if mapped is not None else kind
@@ -683,8 +704,8 @@ def open_project(
         ``infrastructure``, ``residential``, ``districts`` and the field evidence
         (``incidents``, ``finds``, ``records``, ``settlements``; only ``hazards`` is required),
         or a folder holding files with those names (any format minemap reads, e.g.
-        ``hazards.geojson``, ``releases.shp``), a ``population.tif`` and a
-        ``capacity.toml``.
+        ``hazards.geojson``, ``releases.shp``, or a partitioned GeoParquet folder such as
+        ``hazards.parquet/``), a ``population.tif`` and a ``capacity.toml``.
     layers : mapping, optional
         Other names, by kind: ``{"hazards": "SHA_polygons", "releases": "tasks.shp"}``
         (layer names in a GeoPackage; file names or paths in a folder; a path to a file also

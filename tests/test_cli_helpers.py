@@ -667,3 +667,19 @@ def test_legacy_encoding_option(tmp_path, capsys):
     )
     assert status == 0, err
     assert "Füzuli" in {row["district"] for row in json.loads(out)["rows"]}
+
+
+def test_plan_outputs_refuses_an_output_inside_an_input_folder(tmp_path):
+    import argparse
+
+    from minemap._errors import OutputError
+
+    layer = tmp_path / "hz.parquet"
+    layer.mkdir()
+    (layer / "part-00000.parquet").write_bytes(b"PAR1")
+    args = argparse.Namespace(hazards=f"{layer}/", roads=None)
+    for output in (f"{layer / 'zones.parquet'}/", str(layer / "zones.parquet")):
+        with pytest.raises(OutputError, match=r"-o is inside the input folder .*hz\.parquet"):
+            helpers.plan_outputs(args, [("-o", output, None)])
+    helpers.plan_outputs(args, [("-o", str(tmp_path / "zones.parquet"), None)])  # beside it
+    assert sorted(p.name for p in layer.iterdir()) == ["part-00000.parquet"]

@@ -12,6 +12,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pyogrio
 import pytest
@@ -191,7 +192,9 @@ def test_columns_reads_the_named_columns_and_the_geometry(layer, tmp_path):
         read_partitioned(folder, columns=["nope"])
 
 
-@pytest.mark.parametrize("bbox", [(1, 2, 3), (3, 0, 1, 1), (0, 0, math.nan, 1), "0,0,1,1"])
+@pytest.mark.parametrize(
+    "bbox", [(1, 2, 3), (3, 0, 1, 1), (0, 0, math.nan, 1), "0,0,1,1", (0, 0, 10**400, 0)]
+)
 def test_a_bad_bbox_is_refused(layer, tmp_path, bbox):
     folder = write_partitioned(layer, tmp_path / "h", npartitions=2)
     with pytest.raises(SchemaError, match="four finite numbers"):
@@ -293,9 +296,9 @@ def test_a_symbolic_link_leading_outside_the_folder_is_refused(layer, tmp_path):
     ):
         read_partitioned(folder)
     (folder / "part-00002.parquet").unlink()
-    (folder / "part-00002.parquet").symlink_to(folder / "part-00001.parquet")  # inside: read
-    second = len(gpd.read_parquet(folder / "part-00001.parquet"))
-    assert len(read_partitioned(folder)) == len(layer) + second
+    layer.iloc[:2].to_parquet(folder / ".kept.parquet", write_covering_bbox=True)
+    (folder / "part-00002.parquet").symlink_to(folder / ".kept.parquet")  # inside: read
+    assert len(read_partitioned(folder)) == len(layer) + 2
 
 
 # ------------------------------------------------------------------------------------------
@@ -325,7 +328,7 @@ def test_a_folder_holding_other_data_is_never_replaced(layer, tmp_path):
     folder = tmp_path / "documents"
     folder.mkdir()
     (folder / "report.docx").write_text("my report")
-    with pytest.raises(OutputError, match=r"holds other files .*\(report\.docx\)"):
+    with pytest.raises(OutputError, match=r"holds other entries .*\(report\.docx\)"):
         write_partitioned(layer, folder, overwrite=True)
     assert (folder / "report.docx").read_text() == "my report"
 
@@ -516,7 +519,7 @@ def test_the_cli_never_writes_a_folder_over_an_input_or_other_files(
     (tmp_path / "docs.parquet").mkdir()
     (tmp_path / "docs.parquet" / "report.docx").write_text("my report")
     status, _, err = _priority(folders, sample_data, f"{tmp_path / 'docs.parquet'}/", capsys)
-    assert status == 2 and "holds other files than a partitioned GeoParquet layer" in err
+    assert status == 2 and "holds other entries than a partitioned GeoParquet layer" in err
     assert (tmp_path / "docs.parquet" / "report.docx").read_text() == "my report"
 
 
@@ -524,7 +527,9 @@ def test_only_a_layer_is_written_as_a_folder(tmp_path, capsys):
     with pytest.raises(OutputError, match="only a layer is written as a folder"):
         minemap.io.write_text(f"{tmp_path / 'notes.parquet'}/", "text")
     assert list(tmp_path.iterdir()) == []
-    status, _, err = _run(["summary", tmp_path, "-o", f"{tmp_path / 'x.parquet'}/"], capsys)
+    (tmp_path / "in").mkdir()
+    argv = ["summary", tmp_path / "in", "-o", f"{tmp_path / 'x.parquet'}/"]
+    status, _, err = _run(argv, capsys)
     assert status == 2 and "-o writes no extension" in err
 
 
@@ -533,3 +538,254 @@ def test_write_layer_writes_a_folder_for_a_parquet_path_with_a_slash(layer, tmp_
     assert_geodataframe_equal(
         read_partitioned(tmp_path / "h.parquet").sort_index(), layer, check_index_type=False
     )
+
+
+# ------------------------------------------------------------------------------------------
+# replacing a folder: only a layer's own files are ever deleted
+# ------------------------------------------------------------------------------------------
+
+
+def _tree(folder: Path) -> dict[str, bytes | None]:
+    return {
+        str(p.relative_to(folder)): (p.read_bytes() if p.is_file() else None)
+        for p in folder.rglob("*")
+    }
+
+
+def test_a_folder_of_hidden_files_is_never_replaced(layer, tmp_path):
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "id_ed25519").write_text("secret key")
+    (home / ".bashrc").write_text("export PATH")
+    before = _tree(home)
+    with pytest.raises(OutputError, match="exists and is not empty"):
+        write_partitioned(layer, home)
+    with pytest.raises(OutputError, match=r"other entries .*\(\.bashrc, \.ssh\)"):
+        write_partitioned(layer, home, overwrite=True)
+    assert _tree(home) == before
+
+
+def test_hidden_entries_inside_a_layer_folder_keep_it_from_being_replaced(layer, tmp_path):
+    folder = write_partitioned(layer, tmp_path / "h.parquet", npartitions=2)
+    (folder / ".git").mkdir()
+    (folder / ".git" / "HEAD").write_text("ref: refs/heads/main")
+    before = _tree(folder)
+    with pytest.raises(OutputError, match=r"other entries .*\(\.git\)"):
+        write_partitioned(layer, folder, overwrite=True)
+    with pytest.raises(OutputError, match=r"other entries .*\(\.git\)"):
+        minemap.io.write_layer(layer, f"{folder}/")
+    assert _tree(folder) == before
+
+
+def test_a_layer_folder_with_marker_files_is_replaced(layer, tmp_path):
+    folder = write_partitioned(layer, tmp_path / "h.parquet", npartitions=2)
+    (folder / "_SUCCESS").write_text("")
+    write_partitioned(layer.iloc[:4], folder, npartitions=1, overwrite=True)
+    assert sorted(p.name for p in folder.iterdir()) == ["part-00000.parquet"]
+
+
+@pytest.mark.parametrize("name", [".", "", "./", ".."])
+def test_the_current_folder_is_never_the_output(layer, tmp_path, monkeypatch, name):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(OutputError, match="name the new layer's own folder"):
+        write_partitioned(layer, name, overwrite=True)
+    assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------------------------------------
+# nothing is written inside a layer folder
+# ------------------------------------------------------------------------------------------
+
+
+def test_no_output_is_written_inside_a_partitioned_layer(layer, tmp_path):
+    folder = write_partitioned(layer, tmp_path / "hz.parquet", npartitions=2)
+    before = _tree(folder)
+    again = read_partitioned(folder)
+    high = again[again["threat_level"] == "high"]
+    with pytest.raises(OutputError, match="inside the folder hz.parquet, an input layer"):
+        minemap.io.write_layer(high, folder / "high.parquet")
+    with pytest.raises(OutputError, match=r"inside the partitioned GeoParquet layer hz\.parquet/"):
+        minemap.io.write_layer(layer, folder / "high.parquet")
+    with pytest.raises(OutputError, match=r"inside the partitioned GeoParquet layer hz\.parquet/"):
+        minemap.io.write_text(folder / "notes.txt", "field notes")
+    with pytest.raises(OutputError, match="inside the folder hz.parquet, an input layer"):
+        write_partitioned(high, folder / "zones.parquet")
+    with pytest.raises(OutputError, match=r"inside the partitioned GeoParquet layer hz\.parquet/"):
+        write_partitioned(layer, folder / "zones.parquet")
+    assert _tree(folder) == before
+    assert len(read_partitioned(folder)) == len(layer)
+
+
+def test_the_cli_never_writes_inside_an_input_folder(folders, sample_data, tmp_path, capsys):
+    layer = write_partitioned(
+        _raw(sample_data / "scenario.gpkg", "hazards"), tmp_path / "hz.parquet"
+    )
+    before = _tree(layer)
+    for output in (f"{layer / 'zones.parquet'}/", layer / "zones.parquet", layer / "z.gpkg"):
+        argv = ["priority", f"{layer}/", "--roads", sample_data / "roads.geojson", "-o", output]
+        status, _, err = _run(argv, capsys)
+        assert status == 2 and "is inside the input folder" in err, err
+    # a folder with no GeoParquet name, as input: nothing written inside it either
+    argv = ["priority", folders[0], "--roads", sample_data / "roads.geojson"]
+    status, _, err = _run([*argv, "-o", folders[0] / "z.gpkg"], capsys)
+    assert status == 2 and "is inside the input folder" in err, err
+    assert _tree(layer) == before
+
+
+def test_a_file_output_named_like_a_layer_folder_suggests_the_slash(layer, tmp_path):
+    folder = write_partitioned(layer, tmp_path / "zones.parquet", npartitions=2)
+    with pytest.raises(OutputError, match=r"zones\.parquet/\) to replace .*zones-new\.parquet"):
+        minemap.io.write_layer(layer, folder)
+
+
+# ------------------------------------------------------------------------------------------
+# GeoParquet metadata of the wrong shape: refused in one line, never a traceback
+# ------------------------------------------------------------------------------------------
+
+
+def _edit_geo(path: Path, edit) -> None:
+    table = pq.read_table(path)
+    metadata = dict(table.schema.metadata)
+    geo = json.loads(metadata[b"geo"])
+    edit(geo)
+    metadata[b"geo"] = json.dumps(geo).encode()
+    pq.write_table(table.replace_schema_metadata(metadata), path)
+
+
+def _set(*keys_value):
+    *keys, value = keys_value
+
+    def edit(geo: dict) -> None:
+        node = geo
+        for key in keys[:-1]:
+            node = node[key]
+        node[keys[-1]] = value
+
+    return edit
+
+
+BAD_GEO = {
+    "columns is text": _set("columns", "x"),
+    "primary column a list": _set("primary_column", ["geometry"]),
+    "covering is text": _set("columns", "geometry", "covering", "x"),
+    "covering xmin empty": _set("columns", "geometry", "covering", {"bbox": {"xmin": []}}),
+    "covering names no column": _set(
+        "columns",
+        "geometry",
+        "covering",
+        {"bbox": {k: ["nope", k] for k in ("xmin", "ymin", "xmax", "ymax")}},
+    ),
+    "bbox of text": _set("columns", "geometry", "bbox", ["a", "b", "c", "d"]),
+    "bbox of nulls": _set("columns", "geometry", "bbox", [None, None, None, None]),
+    "bbox of three": _set("columns", "geometry", "bbox", [1, 2, 3]),
+    "bbox overflowing": _set("columns", "geometry", "bbox", [0, 0, 10**400, 0]),
+}
+
+
+@pytest.mark.parametrize("edit", BAD_GEO.values(), ids=BAD_GEO.keys())
+def test_geoparquet_metadata_of_the_wrong_shape_is_refused(layer, tmp_path, edit):
+    folder = write_partitioned(layer, tmp_path / "h.parquet", npartitions=2)
+    _edit_geo(folder / "part-00001.parquet", edit)
+    for read in (read_partitioned, partition_bounds, minemap.read_hazards):
+        with pytest.raises(FormatError, match=r"^h\.parquet: part-00001\.parquet: its GeoParquet"):
+            read(folder)
+
+
+def test_a_bbox_without_covering_in_metadata_gives_the_file_extent(layer, tmp_path):
+    folder = write_partitioned(layer, tmp_path / "h.parquet", npartitions=1)
+    _edit_geo(folder / "part-00000.parquet", _set("columns", "geometry", "covering", None))
+    _edit_geo(folder / "part-00000.parquet", _set("columns", "geometry", "bbox", [1, 2, 3, 4]))
+    assert partition_bounds(folder)[["xmin", "ymin", "xmax", "ymax"]].iloc[0].tolist() == [
+        1,
+        2,
+        3,
+        4,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("frame", "match"),
+    [
+        (pd.DataFrame({"a": [1]}), "is a DataFrame, not a GeoDataFrame"),
+        ("not a frame", "is a str, not a GeoDataFrame"),
+    ],
+)
+def test_what_is_not_a_geodataframe_is_refused_clearly(tmp_path, frame, match):
+    with pytest.raises(SchemaError, match=match):
+        write_partitioned(frame, tmp_path / "h.parquet")
+
+
+def test_column_names_that_are_not_text_are_refused(layer, tmp_path):
+    odd = layer.rename(columns={"devices": 7})
+    with pytest.raises(SchemaError, match=r"column names must be text.*\[7\]"):
+        write_partitioned(odd, tmp_path / "h.parquet")
+    assert not (tmp_path / "h.parquet").exists()
+
+
+# ------------------------------------------------------------------------------------------
+# a bbox read: files without covering column, covering values that lie
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["WKB", "geoarrow"])
+@pytest.mark.parametrize("box", BOXES)
+def test_files_without_covering_column_are_filtered_row_by_row(layer, tmp_path, box, encoding):
+    folder = tmp_path / "plain.parquet"
+    folder.mkdir()
+    for number, rows in enumerate(np.array_split(np.arange(len(layer)), 3)):
+        layer.iloc[rows].to_parquet(
+            folder / f"part-{number}.parquet", geometry_encoding=encoding.lower()
+        )
+    got = read_partitioned(folder, bbox=box)
+    expected = layer[_meets(layer, box)]
+    assert sorted(got["hazard_id"]) == sorted(expected["hazard_id"])
+    assert "bbox" not in got.columns
+    streamed = [i for part in iter_partitions(folder, bbox=box) for i in part["hazard_id"]]
+    assert sorted(streamed) == sorted(expected["hazard_id"])
+
+
+def test_a_covering_value_that_lies_is_refused_not_a_row_dropped(layer, tmp_path):
+    folder = write_partitioned(layer, tmp_path / "h.parquet", npartitions=1)
+    path = folder / "part-00000.parquet"
+    table = pq.read_table(path)
+    cover = table["bbox"].to_pylist()
+    victim = 7
+    cover[victim] = {k: v + 50_000.0 for k, v in cover[victim].items()}  # stale: elsewhere
+    field = table.schema.get_field_index("bbox")
+    table = table.set_column(field, "bbox", pa.array(cover, type=table["bbox"].type))
+    pq.write_table(table, path)
+    row = layer.iloc[victim]
+    box = tuple(row.geometry.bounds)
+    with pytest.raises(FormatError, match=r"h\.parquet: part-00000\.parquet: its bbox covering"):
+        read_partitioned(folder, bbox=box)
+    assert len(read_partitioned(folder)) == len(layer)  # without a bbox, every row is read
+
+
+# ------------------------------------------------------------------------------------------
+# folders that are not one layer: named, never read twice
+# ------------------------------------------------------------------------------------------
+
+
+def test_a_stray_file_in_a_layer_folder_is_named_by_the_readers(layer, tmp_path):
+    folder = write_partitioned(layer, tmp_path / "h.parquet", npartitions=2)
+    (folder / "notes.txt").write_text("field notes")
+    with pytest.raises(FormatError, match=r"other entries than \.parquet files \(notes\.txt\)"):
+        minemap.read_hazards(folder)
+
+
+@pytest.mark.parametrize("name", ["weird.gpkg", "weird.csv", "weird.shp.zip"])
+def test_a_folder_named_as_another_format_is_not_a_layer(layer, tmp_path, name):
+    folder = write_partitioned(layer, tmp_path / "h.parquet", npartitions=2).rename(tmp_path / name)
+    assert not is_partitioned(folder)
+    for read in (read_partitioned, minemap.read_hazards):
+        with pytest.raises(FormatError, match=r"is not read as a partitioned GeoParquet layer"):
+            read(folder)
+    assert len(read_partitioned(folder.rename(tmp_path / "plain"))) == len(layer)
+
+
+@pytest.mark.skipif(os.name == "nt", reason="symbolic links need privileges on Windows")
+def test_a_link_to_another_part_of_the_folder_is_refused(layer, tmp_path):
+    folder = write_partitioned(layer, tmp_path / "h.parquet", npartitions=2)
+    (folder / "part-00002.parquet").symlink_to("part-00000.parquet")
+    with pytest.raises(FormatError, match=r"part-00002\.parquet is a symbolic link to part-0000"):
+        read_partitioned(folder)

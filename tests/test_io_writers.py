@@ -268,3 +268,27 @@ def test_a_layer_written_into_an_existing_geopackage_keeps_its_permissions(tmp_p
     mio.write_layer(square, path, layer="b")
     assert sorted(pyogrio.list_layers(path)[:, 0]) == ["a", "b"]
     assert oct(path.stat().st_mode & 0o777) == oct(0o644)
+
+
+def test_a_layer_folder_moved_aside_by_a_killed_run_is_put_back(tmp_path):
+    import subprocess
+    import sys
+
+    from minemap.io import read_partitioned, write_partitioned
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    old = gpd.GeoDataFrame({"v": [1, 2, 3]}, geometry=[box(i, 0, i + 1, 1) for i in range(3)])
+    old = old.set_crs(32638)
+    target = write_partitioned(old, tmp_path / "zones.parquet", npartitions=2)
+    # killed between its two renames: the old layer moved aside, the new one still staged
+    target.rename(tmp_path / f".zones.parquet.minemap-{dead.pid}-previous")
+    staged = tmp_path / f".zones.parquet.minemap-{dead.pid}-0a1b2c3d"
+    staged.mkdir()
+    (staged / "part-00000.parquet").write_bytes(b"half written")
+    with pytest.raises(OutputError, match="exists and is not empty"):
+        write_partitioned(old.iloc[:1], target)  # the old layer is back, so it is refused
+    assert listing(tmp_path) == ["zones.parquet"]
+    assert sorted(read_partitioned(target)["v"]) == [1, 2, 3]
+    mio.write_layer(old.iloc[:1], f"{target}/")  # and it can be replaced as ever
+    assert read_partitioned(target)["v"].tolist() == [1]

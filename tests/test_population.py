@@ -10,7 +10,14 @@ import rasterio
 from affine import Affine
 from shapely import box
 
-from minemap._errors import CoordinateError, CRSError, DataWarning, SchemaError
+from minemap._errors import (
+    CoordinateError,
+    CRSError,
+    DataWarning,
+    FormatError,
+    InputFileError,
+    SchemaError,
+)
 from minemap.population import population_sum
 
 X0, Y0 = 500_000.0, 4_400_000.0  # UTM 38N, 100 m cells
@@ -111,3 +118,70 @@ def test_no_overlap_is_refused_partial_overlap_warns(raster):
     mixed = gpd.GeoSeries([box(0, 0, 10, 10), box(X0, Y0 - 100, X0 + 100, Y0)], crs=32638)
     with pytest.warns(DataWarning, match="1 of 2 areas"):
         assert population_sum(mixed, raster).tolist() == pytest.approx([0.0, 100.0])
+
+
+# ------------------------------------------------------------------------------------------
+# a raster is opened as the GeoTIFF its extension promises, never reaching out
+# ------------------------------------------------------------------------------------------
+
+
+def _vrt(source: str) -> str:
+    return (
+        '<VRTDataset rasterXSize="2" rasterYSize="2"><SRS>EPSG:32638</SRS>'
+        f"<GeoTransform>{X0}, 100, 0, {Y0}, 0, -100</GeoTransform>"
+        '<VRTRasterBand dataType="Float32" band="1"><NoDataValue>-1</NoDataValue>'
+        f'<SimpleSource><SourceFilename relativeToVRT="0">{source}</SourceFilename>'
+        "<SourceBand>1</SourceBand></SimpleSource></VRTRasterBand></VRTDataset>"
+    )
+
+
+def test_a_vrt_named_tif_pointing_at_a_url_is_refused_without_a_request(tmp_path):
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.settimeout(0.5)
+    port = listener.getsockname()[1]
+    connections: list[object] = []
+
+    def accept() -> None:
+        try:
+            connection, address = listener.accept()
+        except OSError:  # the timeout: nobody came
+            return
+        connections.append(address)
+        connection.close()  # a regression fails at once instead of hanging
+        listener.close()
+
+    thread = threading.Thread(target=accept)
+    thread.start()
+    path = tmp_path / "pop.tif"
+    path.write_text(_vrt(f"/vsicurl/http://127.0.0.1:{port}/pop.tif"))
+    try:
+        with pytest.raises(FormatError, match=r"^pop\.tif does not hold GeoTIFF data"):
+            population_sum(gpd.GeoSeries([box(X0, Y0 - 200, X0 + 200, Y0)], crs=32638), path)
+    finally:
+        thread.join()
+        listener.close()
+    assert connections == []
+
+
+def test_a_vrt_named_tif_pointing_at_another_local_file_is_refused(raster, tmp_path):
+    path = tmp_path / "disguised.tif"
+    path.write_text(_vrt(str(raster)))
+    with pytest.raises(FormatError, match=r"^disguised\.tif does not hold GeoTIFF data"):
+        population_sum(gpd.GeoSeries([box(X0, Y0 - 200, X0 + 200, Y0)], crs=32638), path)
+
+
+def test_a_raster_of_another_format_or_a_broken_tiff_is_refused_in_one_line(raster, tmp_path):
+    polygons = gpd.GeoSeries([box(X0, Y0 - 200, X0 + 200, Y0)], crs=32638)
+    other = tmp_path / "pop.vrt"
+    other.write_text(_vrt(str(raster)))
+    with pytest.raises(FormatError, match=r"^pop\.vrt: .*GeoTIFF \(\.tif, \.tiff\) only"):
+        population_sum(polygons, other)
+    broken = tmp_path / "broken.tif"
+    broken.write_bytes(raster.read_bytes()[:40])
+    with pytest.raises(InputFileError, match=r"^broken\.tif: the population raster cannot be"):
+        population_sum(polygons, broken)

@@ -269,3 +269,64 @@ def test_a_missing_population_raster_is_named(sample_data, tmp_path):
     hazards = minemap.read_hazards(sample_data / "hazards.geojson")
     with pytest.raises(InputFileError, match="no such file; give the population raster"):
         minemap.Project(hazards, population=tmp_path / "nope.tif")
+
+
+# ------------------------------------------------------------------------------------------
+# partitioned GeoParquet folders are layers of a folder project
+# ------------------------------------------------------------------------------------------
+
+
+def _partitioned_project(sample_data, tmp_path):
+    import geopandas as gpd
+
+    from minemap.io import write_partitioned
+
+    folder = tmp_path / "programme"
+    folder.mkdir()
+    for kind, parts in (("hazards", 3), ("releases", 2)):
+        layer = gpd.read_file(sample_data / f"{kind}.geojson")
+        write_partitioned(layer, folder / f"{kind}.parquet", npartitions=parts)
+    return folder
+
+
+def test_a_folder_project_finds_partitioned_layers(sample_data, tmp_path):
+    folder = _partitioned_project(sample_data, tmp_path)
+    project = _quiet(minemap.open_project, folder)
+    plain = _quiet(
+        minemap.open_project,
+        sample_data,
+        layers={"hazards": "hazards.geojson", "releases": "releases.geojson"},
+    )
+    pd.testing.assert_frame_equal(_quiet(project.summary), _quiet(plain.summary))
+    source = project.sources["hazards"]
+    parts = sorted((folder / "hazards.parquet").iterdir())
+    assert source.path == str(folder / "hazards.parquet")
+    assert source.features == len(plain.hazards)
+    assert source.sha256 == {p.name: file_sha256(p) for p in parts}
+    assert len(source.sha256) == 3
+
+
+def test_layers_may_name_a_partitioned_folder(sample_data, tmp_path):
+    folder = _partitioned_project(sample_data, tmp_path)
+    (folder / "hazards.parquet").rename(folder / "national.parquet")
+    with pytest.raises(InputFileError, match="no hazards found"):
+        _quiet(minemap.open_project, folder)
+    project = _quiet(minemap.open_project, folder, layers={"hazards": "national.parquet"})
+    assert project.sources["hazards"].path.endswith("national.parquet")
+    gpkg = sample_data / "scenario.gpkg"
+    project = _quiet(
+        minemap.open_project, gpkg, layers={"hazards": str(folder / "national.parquet")}
+    )
+    assert len(project.sources["hazards"].sha256) == 3
+    # a folder that is not a partitioned layer is no layer
+    (folder / "national.parquet" / "notes.txt").write_text("field notes")
+    with pytest.raises(InputFileError, match="names no file there"):
+        _quiet(minemap.open_project, folder, layers={"hazards": "national.parquet"})
+
+
+def test_a_partitioned_folder_named_geoparquet_is_found(sample_data, tmp_path):
+    folder = _partitioned_project(sample_data, tmp_path)
+    (folder / "hazards.parquet").rename(folder / "hazards.geoparquet")
+    project = _quiet(minemap.open_project, folder)
+    assert project.sources["hazards"].path == str(folder / "hazards.geoparquet")
+    assert len(project.sources["hazards"].sha256) == 3

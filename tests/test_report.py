@@ -396,3 +396,28 @@ def test_the_evidence_section_escapes_settlement_and_record_values(sample_projec
     assert int(summary["records"].iloc[0]) == len(records)
     density = report.figures["device_density"]
     assert density.attrs["finds_outside"] == 3
+
+
+def test_a_partitioned_input_is_one_row_naming_its_folder_with_each_files_hash(
+    sample_data, tmp_path
+):
+    from minemap.io import write_partitioned
+    from minemap.project import file_sha256
+
+    folder = tmp_path / "programme"
+    folder.mkdir()
+    hazards = gpd.read_file(sample_data / "hazards.geojson")
+    layer = write_partitioned(hazards, folder / "hazards.parquet", npartitions=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        report = build_report(minemap.open_project(folder), include_map=False)
+    (entry,) = [row for row in report.figures["inputs"] if row["kind"] == "hazards"]
+    parts = sorted(layer.iterdir())
+    assert entry["file"] == "hazards.parquet/"
+    assert entry["features"] == len(hazards)
+    assert entry["files"] == {p.name: file_sha256(p) for p in parts}
+    page = report.html
+    assert page.count(f"<td>{len(hazards)}</td>") == 1  # the count once, not per file
+    for part in parts:
+        assert f"· {part.name}" in page and file_sha256(part) in page
+    assert "hazards.parquet/" in page

@@ -377,6 +377,11 @@ def plan_outputs(
                     f"{value}: {option} is also an input ({source}); writing it "
                     "would destroy that input. Choose another output file."
                 )
+            if source.is_dir() and source.resolve() in path.resolve().parents:
+                raise OutputError(
+                    f"{value}: {option} is inside the input folder {source}; writing there "
+                    "would change that input layer. Write beside the folder instead."
+                )
         for other_option, other in seen:
             if _same_file(path, other):
                 raise OutputError(

@@ -16,10 +16,14 @@ row groups that lie elsewhere without decoding a geometry (:func:`read_partition
 :func:`iter_partitions`), and the folder's extent per file is known from the files'
 statistics alone (:func:`partition_bounds`).
 
-Files whose name starts with ``.`` or ``_`` (``_SUCCESS``, ``_metadata``) are ignored, as
-Arrow, Spark and Dask do; anything else that is not a ``.parquet`` file makes the folder
-something other than a layer. Each file is opened as Parquet only (``PAR1`` at both ends),
-from the local disk (never a URL), and a symbolic link leading out of the folder is refused.
+Files whose name starts with ``.`` or ``_`` (``_SUCCESS``, ``_metadata``) are ignored when
+reading, as Arrow, Spark and Dask do; anything else that is not a ``.parquet`` file makes the
+folder something other than a layer, and so does a folder named as another format
+(``hazards.gpkg/``). Each file is opened as Parquet only (``PAR1`` at both ends), from the
+local disk (never a URL); a symbolic link leading out of the folder, or to another part of
+it, is refused. A folder is replaced only when it holds part files and markers alone, and
+nothing is written inside a layer folder (:func:`check_output_folder`,
+:func:`check_not_in_layer`).
 """
 
 from __future__ import annotations
@@ -51,10 +55,11 @@ from minemap._errors import (
     option_hint,
 )
 from minemap.io import _guard
-from minemap.io.writers import OutputSet
+from minemap.io.writers import FOLDER_SUFFIXES, OutputSet, remove_orphans
 
 __all__ = [
     "add_partitioned",
+    "check_not_in_layer",
     "check_output_folder",
     "is_partitioned",
     "iter_partitions",
@@ -99,6 +104,17 @@ def _entries(folder: Path) -> tuple[list[Path], list[str]]:
     return parts, others
 
 
+#: Extensions of other formats: a folder named so (``hazards.gpkg/``) is not read as a
+#: partitioned GeoParquet layer, whatever it holds.
+_OTHER_FORMATS = frozenset(
+    {*_guard.DRIVERS, ".zip", ".tif", ".tiff", ".toml", ".txt", ".xlsx", ".kml", ".gml"}
+) - {".parquet", ".geoparquet"}
+
+
+def _named_as_other_format(folder: Path) -> bool:
+    return folder.suffix.lower() in _OTHER_FORMATS or folder.name.lower().endswith(".shp.zip")
+
+
 def is_partitioned(path: str | os.PathLike) -> bool:
     """Whether ``path`` is a folder holding ``.parquet`` files and nothing else (hidden
     files aside): a layer :func:`read_partitioned` reads.
@@ -120,7 +136,7 @@ def is_partitioned(path: str | os.PathLike) -> bool:
     """
     folder = Path(path)
     try:
-        if not folder.is_dir():
+        if not folder.is_dir() or _named_as_other_format(folder):
             return False
         parts, others = _entries(folder)
     except OSError:
@@ -152,10 +168,16 @@ class _Part:
     def covering(self) -> str | None:
         """The bbox covering column's name, if the file declares one."""
         column = self.geo.get("columns", {}).get(self.primary, {})
-        spec = column.get("covering", {}).get("bbox") if isinstance(column, dict) else None
+        covering = column.get("covering") if isinstance(column, dict) else None
+        spec = covering.get("bbox") if isinstance(covering, dict) else None
         if not isinstance(spec, dict) or not isinstance(spec.get("xmin"), list):
             return None
-        return str(spec["xmin"][0])
+        return str(spec["xmin"][0])  # its shape is checked by _check_geo
+
+    def covering_fields(self) -> list[str]:
+        """The covering struct's fields holding xmin, ymin, xmax and ymax, in that order."""
+        spec = self.geo["columns"][self.primary]["covering"]["bbox"]
+        return [str(spec[key][1]) for key in _BOX_KEYS]
 
 
 def _layer_files(folder: Path) -> list[Path]:
@@ -169,6 +191,12 @@ def _layer_files(folder: Path) -> list[Path]:
         raise InputFileError(
             f"{text} is not a folder; pass a folder of GeoParquet files, or read the file "
             "with the readers (minemap.read_hazards, ...)."
+        )
+    if _named_as_other_format(folder):
+        raise FormatError(
+            f"{folder.name}: a folder named {folder.suffix} is not read as a partitioned "
+            "GeoParquet layer; name the folder with .parquet (or no extension), e.g. "
+            f"{folder.with_suffix('.parquet').name}/."
         )
     root = folder.resolve()
     try:
@@ -188,8 +216,20 @@ def _layer_files(folder: Path) -> list[Path]:
             f"{folder.name}: the folder holds other entries than .parquet files ({shown}), so "
             "it is not one partitioned GeoParquet layer; move them out of the folder."
         )
+    seen: dict[Path, str] = {}
     for part in parts:
         real = Path(os.path.realpath(part))
+        if real in seen:
+            link, target = (
+                (seen[real], part.name)
+                if (folder / seen[real]).is_symlink()
+                else (part.name, seen[real])
+            )
+            raise FormatError(
+                f"{folder.name}: {link} is a symbolic link to {target}, another file of the "
+                "folder, so its rows would be read twice; remove the link."
+            )
+        seen[real] = part.name
         if root not in real.parents:
             raise InputFileError(
                 f"{folder.name}: {part.name} is a symbolic link to {real}, outside the folder; "
@@ -288,6 +328,7 @@ def _inspect(path: Path) -> _Part:
             "naming its geometry column); write it with geopandas (GeoDataFrame.to_parquet) "
             "or GDAL."
         )
+    _check_geo(geo, schema, path)
     primary = str(geo.get("primary_column", "geometry"))
     if primary not in schema.names:
         raise FormatError(
@@ -301,9 +342,72 @@ def _inspect(path: Path) -> _Part:
         bounds = _statistics_bounds(metadata, part.covering)
     if bounds is None:
         box = geo["columns"][primary].get("bbox")
-        if isinstance(box, list) and len(box) == 4:
-            bounds = (float(box[0]), float(box[1]), float(box[2]), float(box[3]))
+        if box is not None:
+            half = len(box) // 2  # 2D or 3D, finite: checked by _check_geo
+            bounds = (float(box[0]), float(box[1]), float(box[half]), float(box[half + 1]))
     return _Part(path, schema, geo, crs, metadata.num_rows, bounds)
+
+
+_BOX_KEYS = ("xmin", "ymin", "xmax", "ymax")
+
+
+def _check_geo(geo: dict, schema: pyarrow.Schema, path: Path) -> None:
+    """Refuse GeoParquet metadata of the wrong shape, naming the folder, the file and the
+    entry (what is read from it later may then be taken as it is)."""
+
+    def refuse(what: str) -> FormatError:
+        return FormatError(
+            f"{path.parent.name}: {path.name}: its GeoParquet metadata has {what}; write the "
+            "file again with geopandas or GDAL."
+        )
+
+    primary = geo.get("primary_column", "geometry")
+    if not isinstance(primary, str) or not primary:
+        raise refuse(f"a primary_column that is not a column name ({primary!r:.40})")
+    columns = geo.get("columns")
+    if not isinstance(columns, dict) or not isinstance(columns.get(primary), dict):
+        raise refuse(f"no description of its geometry column {primary!r} under 'columns'")
+    column = columns[primary]
+    box = column.get("bbox")
+    if box is not None and not (
+        isinstance(box, list)
+        and len(box) in (4, 6)
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in box)
+        and all(math.isfinite(_as_float(v)) for v in box)
+        and box[0] <= box[len(box) // 2]
+        and box[1] <= box[len(box) // 2 + 1]
+    ):
+        raise refuse(f"a bbox that is not 4 or 6 finite numbers, minimum first ({box!r:.60})")
+    covering = column.get("covering")
+    if covering is None:
+        return
+    spec = covering.get("bbox") if isinstance(covering, dict) else None
+    found = [spec.get(key) if isinstance(spec, dict) else None for key in _BOX_KEYS]
+    paths: list[list[str]] = [
+        p
+        for p in found
+        if isinstance(p, list) and len(p) == 2 and all(isinstance(n, str) for n in p)
+    ]
+    if len(paths) != len(_BOX_KEYS) or len({p[0] for p in paths}) != 1:
+        raise refuse(
+            f"a covering that is not one bbox struct column ({covering!r:.60}); GeoParquet "
+            "1.1 gives covering.bbox.xmin = [column, 'xmin'], and so on"
+        )
+    name = paths[0][0]
+    kind = schema.field(name).type if name in schema.names else None
+    fields = {f.name: f.type for f in kind} if kind and pyarrow.types.is_struct(kind) else {}
+    for key, (_, field) in zip(_BOX_KEYS, paths, strict=True):
+        if field not in fields or not pyarrow.types.is_floating(fields[field]):
+            raise refuse(
+                f"a covering {key} ({name}.{field}) that is not a number column of the file"
+            )
+
+
+def _as_float(value: float) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
 
 
 def _data_fields(part: _Part) -> dict[str, pyarrow.DataType]:
@@ -384,7 +488,7 @@ def _check_bbox(bbox: Sequence[float] | None) -> tuple[float, float, float, floa
         return None
     try:
         values = tuple(float(v) for v in bbox)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         values = ()
     if (
         len(values) != 4
@@ -425,13 +529,22 @@ def _meets(bounds: tuple[float, ...] | None, box: tuple[float, ...]) -> bool:
 def _read_part(
     part: _Part, folder: Path, box: tuple[float, ...] | None, columns: list[str] | None
 ) -> gpd.GeoDataFrame:
+    """One file's rows (those whose geometry's bounding box meets ``box``, if given).
+
+    The row groups are chosen by the statistics of the bbox covering column (all of them
+    when the file has none), the rows by their geometries' own bounds, so a covering value
+    that lies never drops a row of a row group that is read; one that disagrees with its
+    geometry is refused."""
+    cover = None
     try:
-        gdf = gpd.read_parquet(
-            os.path.abspath(part.path),
-            bbox=box,
-            columns=columns,
-            filesystem=pyarrow.fs.LocalFileSystem(),
-        )
+        if _all_wkb(part, columns):
+            gdf, cover = _read_wkb(part, box, columns)
+        else:  # GeoArrow-encoded geometries: geopandas decodes them, the whole file
+            gdf = gpd.read_parquet(
+                os.path.abspath(part.path), columns=columns, filesystem=pyarrow.fs.LocalFileSystem()
+            )
+            if part.covering in gdf.columns:
+                gdf = gdf.drop(columns=part.covering)
     except MinemapError:
         raise
     except Exception as exc:  # noqa: BLE001 - Arrow and GeoParquet errors mean unreadable
@@ -440,8 +553,123 @@ def _read_part(
             f"({str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__})"
             "; write the file again."
         ) from None
+    if box is not None:
+        gdf = _rows_meeting(gdf, box, cover, part, folder)
     gdf.attrs.update({"source": folder.name, FOLDER_ATTR: str(folder.resolve())})
     return gdf
+
+
+def _geometry_columns(part: _Part, names: Sequence[str]) -> list[str]:
+    described = part.geo["columns"]
+    return [n for n in names if n in described and isinstance(described[n], dict)]
+
+
+def _all_wkb(part: _Part, columns: list[str] | None) -> bool:
+    """Whether every geometry column to read is WKB (decoded here, with the parsed CRS)."""
+    names = columns if columns is not None else part.schema.names
+    for name in _geometry_columns(part, names):
+        kind = _plain_type(part.schema.field(name).type)
+        encoding = part.geo["columns"][name].get("encoding", "WKB")
+        if str(encoding).upper() != "WKB" or kind != pyarrow.binary():
+            return False
+    return True
+
+
+def _group_bounds(
+    metadata: pq.FileMetaData, group: int, covering: str
+) -> tuple[float, float, float, float] | None:
+    """A row group's extent from its covering column's statistics, or None if unknown."""
+    row_group = metadata.row_group(group)
+    found: dict[str, float] = {}
+    for index in range(row_group.num_columns):
+        column = row_group.column(index)
+        prefix, _, key = column.path_in_schema.partition(".")
+        if prefix != covering or key not in _BOX_KEYS:
+            continue
+        stats = column.statistics
+        if stats is None or not stats.has_min_max:
+            return None
+        found[key] = float(stats.min if key.endswith("min") else stats.max)
+    if len(found) < 4:
+        return None
+    return (found["xmin"], found["ymin"], found["xmax"], found["ymax"])
+
+
+def _read_wkb(
+    part: _Part, box: tuple[float, ...] | None, columns: list[str] | None
+) -> tuple[gpd.GeoDataFrame, np.ndarray | None]:
+    """Read a file whose geometries are WKB: only the row groups that may meet ``box``,
+    the geometries decoded with the CRS parsed once for the layer; with ``box``, also the
+    covering values of the rows read (n x 4, NaN where null)."""
+    names = list(columns) if columns is not None else list(part.schema.names)
+    names = [n for n in names if n != part.covering]
+    if box is not None and part.covering is not None:
+        names.append(part.covering)  # to check it against the geometries
+    with open(part.path, "rb") as handle:
+        pfile = pq.ParquetFile(handle)
+        groups = list(range(pfile.metadata.num_row_groups))
+        if box is not None and part.covering is not None:
+            groups = [
+                g for g in groups if _meets(_group_bounds(pfile.metadata, g, part.covering), box)
+            ]
+        table = pfile.read_row_groups(groups, columns=names, use_pandas_metadata=True)
+    cover = None
+    if part.covering is not None and part.covering in table.column_names:
+        struct = table[part.covering].combine_chunks()
+        cover = np.column_stack(
+            [
+                np.asarray(struct.field(f).to_numpy(zero_copy_only=False), dtype=float)
+                for f in part.covering_fields()
+            ]
+        ).reshape(-1, 4)
+        cover[np.asarray(struct.is_null(), dtype=bool)] = np.nan
+        table = table.drop_columns([part.covering])
+    geometry = _geometry_columns(part, table.column_names)
+    order = list(table.slice(0, 0).to_pandas().columns)
+    frame = table.drop_columns(geometry).to_pandas()
+    for name in sorted(geometry, key=order.index):
+        crs = part.crs if name == part.primary else _crs_of(part.geo, name, part.path)
+        values = gpd.GeoSeries.from_wkb(
+            table[name].to_numpy(zero_copy_only=False), index=frame.index, crs=crs
+        )
+        frame.insert(order.index(name), name, values)
+    return gpd.GeoDataFrame(frame, geometry=part.primary, crs=part.crs), cover
+
+
+def _rows_meeting(
+    gdf: gpd.GeoDataFrame,
+    box: tuple[float, ...],
+    given: np.ndarray | None,
+    part: _Part,
+    folder: Path,
+) -> gpd.GeoDataFrame:
+    """The rows whose geometry's bounding box meets ``box`` (touching counts), after
+    checking that the covering values read with them (``given``) hold their geometries."""
+    bounds = shapely.bounds(np.asarray(gdf.geometry.array, dtype=object))
+    if given is not None:
+        present = ~np.isnan(bounds).any(axis=1)
+        with np.errstate(invalid="ignore"):
+            holds = (
+                (given[:, 0] <= bounds[:, 0])
+                & (given[:, 1] <= bounds[:, 1])
+                & (given[:, 2] >= bounds[:, 2])
+                & (given[:, 3] >= bounds[:, 3])
+            )
+        wrong = present & ~holds
+        if wrong.any():
+            raise FormatError(
+                f"{folder.name}: {part.path.name}: its bbox covering column does not hold the "
+                f"geometry of {int(wrong.sum())} row(s) (first at index {gdf.index[wrong][0]!r}),"
+                " so a bbox filter would miss rows; write the file again."
+            )
+    with np.errstate(invalid="ignore"):
+        meets = (
+            (bounds[:, 0] <= box[2])
+            & (bounds[:, 1] <= box[3])
+            & (bounds[:, 2] >= box[0])
+            & (bounds[:, 3] >= box[1])
+        )
+    return gdf[meets]
 
 
 def iter_partitions(
@@ -640,8 +868,9 @@ def check_output_folder(
         Where the layer's files will be; its parent must exist. A symbolic link names the
         folder it points to.
     overwrite : bool, default False
-        Whether a non-empty folder may be replaced; even then only a folder holding a
-        partitioned layer (``.parquet`` files only) is ever replaced.
+        Whether a non-empty folder (hidden entries count) may be replaced; even then only a
+        folder whose every entry is a regular ``.parquet`` part file or a ``_SUCCESS``/
+        ``_metadata`` marker is ever replaced.
     source : str, optional
         A folder the data was read from (never written).
 
@@ -653,8 +882,9 @@ def check_output_folder(
     Raises
     ------
     OutputError
-        The path is a file, the source folder, a non-empty folder without ``overwrite``, a
-        folder holding other data, or its parent is missing.
+        The path is a file, the current folder, the source folder or inside it, inside a
+        partitioned layer, a non-empty folder without ``overwrite``, a folder holding other
+        entries, or its parent is missing.
 
     Examples
     --------
@@ -666,7 +896,7 @@ def check_output_folder(
     >>> check_output_folder(parent, overwrite=True)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    minemap._errors.OutputError: ...: the folder holds other files than a partitioned ...
+    minemap._errors.OutputError: ...: the folder holds other entries than a partitioned ...
     """
     text = os.fspath(folder)
     try:
@@ -679,6 +909,12 @@ def check_output_folder(
     target = Path(text)
     if target.is_symlink():
         target = Path(os.path.realpath(target))
+    if Path(os.path.normpath(text)).name in ("", ".", ".."):
+        raise OutputError(
+            f"{text!r}: name the new layer's own folder, e.g. "
+            f"{os.path.join(text or '.', 'zones.parquet')}/; minemap never writes a layer "
+            "over the current folder or one of its parents."
+        )
     if target.exists() and not target.is_dir():
         raise OutputError(
             f"{text} is a file, not a folder; a partitioned layer is a folder of files: give "
@@ -687,26 +923,95 @@ def check_output_folder(
     parent = target.parent if str(target.parent) else Path(".")
     if not parent.is_dir():
         raise OutputError(f"{text}: the folder {parent} does not exist; create it first.")
+    try:
+        remove_orphans(target)  # puts back a layer a killed run had moved aside
+    except OSError as exc:
+        raise OutputError(
+            f"{text}: what a killed run left beside the folder cannot be cleaned up "
+            f"({exc.strerror or exc}); check the permissions of {parent}."
+        ) from None
     if source and target.exists() and Path(source).resolve() == target.resolve():
         raise OutputError(
             f"{text}: the layer was read from this folder; writing it there would destroy that "
             "input. Write to a new folder, then replace the old one if you wish."
         )
-    if target.is_dir() and any(not _ignored(p.name) for p in target.iterdir()):
-        if not overwrite:
+    check_not_in_layer(target, sources=[source] if source else [])
+    if target.is_dir():
+        try:
+            entries = sorted(os.scandir(target), key=lambda e: e.name)
+        except OSError as exc:
+            raise OutputError(
+                f"{text}: the folder cannot be listed ({exc.strerror or exc}); check its "
+                "permissions or choose a new folder."
+            ) from None
+        if entries and not overwrite:
             raise OutputError(
                 f"{text}: the folder exists and is not empty; pass "
                 f"{option_hint('overwrite', 'True')} to replace the partitioned layer it holds, "
                 "or choose a new folder."
             )
-        if not is_partitioned(target):
-            _, others = _entries(target)
+        strangers = [e.name for e in entries if not _replaceable(e)]
+        if strangers:
+            shown = ", ".join(strangers[:5]) + (", ..." if len(strangers) > 5 else "")
             raise OutputError(
-                f"{text}: the folder holds other files than a partitioned GeoParquet layer "
-                f"({', '.join(others[:5])}); minemap replaces only a folder of .parquet files: "
-                "choose a new folder."
+                f"{text}: the folder holds other entries than a partitioned GeoParquet layer "
+                f"({shown}); minemap replaces only a folder of .parquet files: choose a new "
+                "folder."
             )
     return target
+
+
+#: Marker files other writers (Spark, Dask, Arrow) leave in a layer folder.
+_MARKERS = frozenset({"_SUCCESS", "_metadata", "_common_metadata"})
+
+
+def check_not_in_layer(
+    path: str | os.PathLike, *, sources: Sequence[str | os.PathLike] = ()
+) -> None:
+    """Refuse an output inside a layer folder: one of ``sources`` (folders the data was read
+    from), or a partitioned layer (:func:`is_partitioned`) whose name ends in ``.parquet``
+    or ``.geoparquet``. A file or folder written there would become part of that layer (or
+    make it unreadable).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> layer = pathlib.Path(tempfile.mkdtemp()) / "hazards.parquet"
+    >>> layer.mkdir()
+    >>> _ = (layer / "part-00000.parquet").write_bytes(b"")
+    >>> check_not_in_layer(layer.parent / "zones.gpkg")  # beside the layer: fine
+    >>> check_not_in_layer(layer / "zones.parquet")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    minemap._errors.OutputError: ...zones.parquet: it is inside the partitioned GeoParquet ...
+    """
+    target = Path(os.path.abspath(path)).resolve()
+    for source in sources:
+        folder = Path(source).resolve()
+        if folder in target.parents:
+            raise OutputError(
+                f"{os.fspath(path)}: it is inside the folder {folder.name}, an input layer; "
+                "writing there would change that input. Write beside the folder instead."
+            )
+    parent = target.parent
+    if parent.name.lower().endswith(FOLDER_SUFFIXES) and is_partitioned(parent):
+        raise OutputError(
+            f"{os.fspath(path)}: it is inside the partitioned GeoParquet layer {parent.name}/, "
+            "where it would be read as part of that layer; write beside the folder instead."
+        )
+
+
+def _replaceable(entry: os.DirEntry) -> bool:
+    """Whether replacing a layer folder may delete this entry: a regular ``.parquet`` part
+    file (not hidden, not a link) or a marker file."""
+    try:
+        regular = entry.is_file(follow_symlinks=False)
+    except OSError:
+        return False
+    if not regular:
+        return False
+    name = entry.name
+    return name in _MARKERS or (not _ignored(name) and name.lower().endswith(_SUFFIX))
 
 
 def _hilbert_order(gdf: gpd.GeoDataFrame) -> np.ndarray:
@@ -823,7 +1128,16 @@ def add_partitioned(
     ['zones.parquet', 'zones.txt']
     """
     if not isinstance(gdf, gpd.GeoDataFrame):
-        raise TypeError(f"expected a GeoDataFrame, got {type(gdf).__name__}")
+        raise SchemaError(
+            f"the layer to write is a {type(gdf).__name__}, not a GeoDataFrame; make one "
+            "first, e.g. geopandas.GeoDataFrame(frame, geometry='geometry', crs='EPSG:32638')."
+        )
+    odd = [c for c in gdf.columns if not isinstance(c, str)]
+    if odd:
+        raise SchemaError(
+            f"the layer's column names must be text for GeoParquet, not {odd[:5]}; rename "
+            f"them, e.g. gdf.rename(columns={{{odd[0]!r}: {str(odd[0])!r}}})."
+        )
     per_file = _check_count(rows_per_file, "rows_per_file")
     files = _check_count(npartitions, "npartitions")
     if per_file is not None and files is not None:

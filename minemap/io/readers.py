@@ -223,6 +223,12 @@ def _read_folder(path: Path, x_column: str | None, y_column: str | None) -> gpd.
     """A folder of GeoParquet files (:mod:`minemap.io.parquet`), read as one layer; any
     other folder is refused as before."""
     if not _parquet.is_partitioned(path):
+        try:
+            holds_parts = bool(_parquet._entries(path)[0])
+        except OSError:
+            holds_parts = False
+        if holds_parts:
+            _parquet.read_partitioned(path)  # raises, naming the entry or the folder's name
         raise InputFileError(
             f"{path} is a folder; pass the data file inside it (a folder is read only when it "
             "holds one layer as .parquet files and nothing else: a partitioned GeoParquet "

@@ -79,7 +79,12 @@ def check_output_path(path: str | os.PathLike) -> Path:
             "layer is written as a folder: a partitioned GeoParquet layer)."
         )
     try:
-        return _check_output_path(resolve_output(path))
+        checked = _check_output_path(resolve_output(path))
+        if not is_stream(checked):
+            from minemap.io.parquet import check_not_in_layer  # it imports this module
+
+            check_not_in_layer(checked)
+        return checked
     except OSError as exc:
         if isinstance(exc, OutputError):
             raise
@@ -170,6 +175,12 @@ def _check_output_path(target: Path) -> Path:
     if not folder.is_dir():
         raise OutputError(f"{target}: the folder {folder} does not exist; create it first.")
     if target.is_dir():
+        if target.suffix.lower() in FOLDER_SUFFIXES:  # a partitioned layer: never write inside
+            raise OutputError(
+                f"{target} is a folder (a partitioned GeoParquet layer?); end the path with a "
+                f"slash ({target}/) to replace the layer it holds, or give another file name, "
+                f"e.g. {target.with_name(target.stem + '-new' + target.suffix)}."
+            )
         raise OutputError(
             f"{target} is a folder; give a file name, e.g. {target / 'out'}{target.suffix or ''}."
         )
@@ -361,13 +372,19 @@ def remove_orphans(target: Path) -> list[Path]:
 
     A kill (power cut, ``kill -9``) between staging an output and putting it in place leaves
     its hidden temporary file; the next write to the same target removes every such file
-    whose process is gone. Files of a run still alive are left alone.
+    whose process is gone. Files of a run still alive are left alone. A kill between moving
+    a replaced folder aside (``.NAME.minemap-PID-previous``) and moving the new one in
+    leaves no folder at ``target``: the old one is then put back, never removed.
     """
     removed = []
     pattern = re.compile(re.escape(f".{target.name}.minemap-") + r"(\d+)-")
-    for candidate in _folder(target).glob(f".{glob.escape(target.name)}.minemap-*"):
+    candidates = _folder(target).glob(f".{glob.escape(target.name)}.minemap-*")
+    for candidate in sorted(candidates, key=_newest_first):
         match = pattern.match(candidate.name)
         if match is None or _alive(int(match.group(1))):
+            continue
+        if candidate.name.endswith("-previous") and not os.path.lexists(target):
+            os.replace(candidate, target)  # the old output, moved aside by a killed run
             continue
         if candidate.is_dir():
             shutil.rmtree(candidate, ignore_errors=True)
@@ -375,6 +392,13 @@ def remove_orphans(target: Path) -> list[Path]:
             _remove(candidate)
         removed.append(candidate)
     return removed
+
+
+def _newest_first(path: Path) -> float:
+    try:
+        return -path.lstat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def _alive(pid: int) -> bool:
@@ -632,6 +656,10 @@ def add_layer(
         add_partitioned(outputs, gdf, resolve_output(path), overwrite=True)
         return
     target = check_layer_suffix(path)
+    if gdf.attrs.get("parquet_folder"):  # read from a partitioned layer: never write inside
+        from minemap.io.parquet import check_not_in_layer
+
+        check_not_in_layer(resolve_output(target), sources=[gdf.attrs["parquet_folder"]])
     outputs.add(target, layer_writer(gdf, file_suffix(target), layer, name=target.name))
 
 

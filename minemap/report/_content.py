@@ -13,6 +13,7 @@ import datetime as dt
 import functools
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -39,7 +40,7 @@ from minemap.settings import (
 
 if TYPE_CHECKING:
     from minemap.planning import Plan
-    from minemap.project import Project
+    from minemap.project import Project, Source
 
 #: Columns of the ranking's top table, when present.
 _RANKING_COLUMNS = (
@@ -394,23 +395,23 @@ def build_content(
             css_class="minemap-table wrap",
         )
     )
-    inputs = []
+    inputs, table_rows = [], []
     for source in project.sources.values():
-        for name, digest in source.sha256.items() or {"": ""}.items():
-            inputs.append(
-                {
-                    "kind": source.kind,
-                    "file": name or source.path,
-                    "layer": source.layer or "",
-                    "features": source.features,
-                    "crs": source.crs,
-                    "sha256": digest,
-                }
-            )
+        entry = _input_entry(source)
+        inputs.append(entry)
+        files = entry.pop("files")
+        table_rows.append(entry)
+        if len(files) > 1:  # a folder of part files, a Shapefile: one row per file, below
+            table_rows += [
+                {"kind": "", "file": f"· {name}", "layer": "", "features": "", "crs": ""}
+                | {"sha256": digest}
+                for name, digest in files.items()
+            ]
+        entry["files"] = files
     figures["inputs"] = inputs
     section.blocks.append(
         table_html(
-            pd.DataFrame(inputs),
+            pd.DataFrame(table_rows, columns=_INPUT_COLUMNS),
             caption="Inputs and their SHA-256",
             css_class="minemap-table sources",
         )
@@ -520,3 +521,25 @@ def _map_section(project: Project, *, public: bool, public_grid_m: float) -> Sec
         )
         section.print_only.append((png_data_uri(drawn), "Hazards, releases and features"))
     return section
+
+
+_INPUT_COLUMNS = ["kind", "file", "layer", "features", "crs", "sha256"]
+
+
+def _input_entry(source: Source) -> dict[str, Any]:
+    """One input layer as the report lists it: its file, or its folder (a partitioned
+    GeoParquet layer) or Shapefile with every file's SHA-256 under ``files``; its feature
+    count once."""
+    files = dict(source.sha256)
+    single = len(files) <= 1
+    path = Path(source.path)
+    name = next(iter(files), "") if single else path.name + ("/" if path.is_dir() else "")
+    return {
+        "kind": source.kind,
+        "file": name or source.path,
+        "layer": source.layer or "",
+        "features": source.features,
+        "crs": source.crs,
+        "sha256": next(iter(files.values()), "") if single else f"{len(files)} files, below",
+        "files": files,
+    }

@@ -31,7 +31,9 @@ holding confirmed ones, a vertex every 25 m, independent releases). Ways:
 
 Each minemap, Dask and plain measurement runs in a fresh Python process (peak memory =
 its peak resident set, Linux's VmHWM), after one warm-up run of the same way on the
-1,000-hazard data of the same scenario; times are medians of ``--repeat`` runs. Hectare
+1,000-hazard data of the same scenario; times are medians of ``--repeat`` runs. "CPU s"
+is the processor time of the measured job, all threads (for Dask: the driver's and the
+workers'): on a shared machine the clock also counts waiting for a core. Hectare
 differences are relative to minemap's figures (per threat level, cleared and released).
 
 Run::
@@ -120,6 +122,15 @@ def _dask(hz: Path, rl: Path, client: Any) -> dict[str, float]:
     return {"seconds": time.perf_counter() - start, **_figures(table)}
 
 
+def _cpu_s() -> float:
+    """Processor seconds this process has used, all threads: on a machine shared with
+    other work the clock also counts waiting for a core."""
+    import resource
+
+    use = resource.getrusage(resource.RUSAGE_SELF)
+    return use.ru_utime + use.ru_stime
+
+
 def worker(way: str, scenario: str, n: int) -> None:
     """One measurement in this fresh process; prints a JSON line."""
     import warnings
@@ -140,7 +151,9 @@ def worker(way: str, scenario: str, n: int) -> None:
         client = Client(cluster)
         startup = time.perf_counter() - start
         _dask(*paths(scenario, WARM, partitioned=True), client)
+        cpu = _cpu_s() + sum(client.run(_cpu_s).values())
         result: dict[str, Any] = _dask(*paths(scenario, n, partitioned=True), client)
+        result["cpu_s"] = _cpu_s() + sum(client.run(_cpu_s).values()) - cpu
         workers_mib = client.run(_peak_mib)
         result["startup_s"] = startup
         result["peak_mib"] = _peak_mib() + sum(workers_mib.values())
@@ -157,7 +170,9 @@ def worker(way: str, scenario: str, n: int) -> None:
                 return _minemap(hz, rl, 1 if way == "minemap-1" else None)
 
         run(*paths(scenario, WARM))
+        cpu = _cpu_s()
         result = run(*paths(scenario, n))
+        result["cpu_s"] = _cpu_s() - cpu
         result["peak_mib"] = _peak_mib()
     print(json.dumps(result))
 
@@ -344,13 +359,15 @@ def _row(
     runs = entry.get("runs") or []
     if t is None:
         text = entry.get("note", "n/a")
-        return f"| {scenario} | {n:,} | {releases:,} | {way} | {text} | | | | |"
+        return f"| {scenario} | {n:,} | {releases:,} | {way} | {text} | | | | | |"
     peak = max((r["peak_mib"] for r in runs if r.get("peak_mib") is not None), default=None)
     speed = f"{plain_s / t:.1f}x" if plain_s else "–"
     diff = f"{100 * _diff(runs[0], ref):.1e} %" if ref is not None else "–"
     mib = f"{peak:,.0f}" if peak is not None else "–"
+    cpus = [r["cpu_s"] for r in runs if r.get("cpu_s") is not None]
+    cpu = f"{statistics.median(cpus):.2f}" if cpus else "–"
     return (
-        f"| {scenario} | {n:,} | {releases:,} | {way} | {t:.2f} | {len(runs)} | {mib} | "
+        f"| {scenario} | {n:,} | {releases:,} | {way} | {t:.2f} | {cpu} | {len(runs)} | {mib} | "
         f"{speed} | {diff} |"
     )
 
@@ -431,9 +448,9 @@ def main() -> None:
     )
     results: dict[str, Any] = {}
     lines = [
-        "| scenario | hazards | releases | way | time s (median) | runs | peak MiB | "
+        "| scenario | hazards | releases | way | time s (median) | CPU s | runs | peak MiB | "
         "speed-up vs plain | max rel. Δha vs minemap |",
-        "|---|---:|---:|---|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     print("\n".join(lines), flush=True)
     for scenario in args.scenarios:

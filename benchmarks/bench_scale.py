@@ -440,7 +440,7 @@ def main() -> None:
         return
     if args.quick:
         args.sizes, args.national_sizes = [10_000], [10_000]
-    pg_note = postgis_ready(args.postgis) if "postgis" in args.ways else None
+    pg_note = postgis_ready(args.postgis) if "postgis" in args.ways else "PostGIS not among --ways"
     one_worker = has_workers()
     print(
         f"{os.cpu_count()} cores seen; minemap workers= option: "

@@ -373,7 +373,9 @@ def _row(
 
 
 def targets(results: dict) -> list[str]:
-    """The issue's targets next to the measured figures (minemap with all cores)."""
+    """The issue's targets next to the measured figures (minemap with all cores): the
+    times at 10^5 and 10^6 are set on the blob data, the factors on the national shape
+    and against PostGIS."""
     lines = []
 
     def verdict(ok: bool) -> str:
@@ -386,12 +388,12 @@ def targets(results: dict) -> list[str]:
             continue
         runs = entry["ways"]["minemap"]["runs"]
         peak = max(r["peak_mib"] for r in runs)
-        if n == 100_000:
+        if n == 100_000 and scenario != "national":
             lines.append(
                 f"- {scenario} 10^5: {mm:.2f} s (target < {TARGET_1E5_S:.0f} s): "
                 f"{verdict(mm < TARGET_1E5_S)}"
             )
-        if n == 1_000_000:
+        if n == 1_000_000 and scenario != "national":
             lines.append(
                 f"- {scenario} 10^6: {mm:.1f} s, {peak:,.0f} MiB (target < {TARGET_1E6_S:.0f} s "
                 f"and < 4 GiB): {verdict(mm < TARGET_1E6_S and peak < TARGET_1E6_MIB)}"

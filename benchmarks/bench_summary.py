@@ -31,6 +31,9 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _plain import run_plain  # noqa: E402
+
 DATA = Path(__file__).resolve().parent / "_data"
 AZ_HIGH, AZ_MEDIUM, AZ_LOW = 147_988.0, 405_342.0, 270_228.0  # medium + low = 675,570 ha
 LEVELS = ("high", "medium", "low")
@@ -75,44 +78,6 @@ def run_minemap(hz: Path, rl: Path) -> dict[str, float]:
         **per_level,
         "cleared_ha": float(rows.loc["total", "cleared_ha"]),
         "released_ha": float(rows.loc["total", "released_ha"]),
-    }
-
-
-def run_plain(hz: Path, rl: Path) -> dict[str, float]:
-    import geopandas as gpd
-    import pandas as pd
-
-    start = time.perf_counter()
-    hazards = gpd.read_parquet(hz)
-    releases = gpd.read_parquet(rl)
-    utm = hazards.estimate_utm_crs()
-    hazards, releases = hazards.to_crs(utm), releases.to_crs(utm)
-    levels = hazards.dissolve("threat_level")
-    high = levels.geometry.get("high")
-    medium = levels.geometry.get("medium").difference(high)
-    low = levels.geometry.get("low").difference(high.union(levels.geometry.get("medium")))
-    flat = gpd.GeoDataFrame({"threat_level": list(LEVELS)}, geometry=[high, medium, low], crs=utm)
-    methods = releases.dissolve("method")
-    cleared = methods.geometry.get("cleared")
-    reduced = methods.geometry.get("reduced").difference(cleared)
-    cancelled = methods.geometry.get("cancelled").difference(
-        cleared.union(methods.geometry.get("reduced"))
-    )
-    released = gpd.GeoDataFrame(
-        {"method": ["cleared", "reduced", "cancelled"]},
-        geometry=[cleared, reduced, cancelled],
-        crs=utm,
-    )
-    both = gpd.overlay(flat, released, how="intersection")
-    both["ha"] = both.area / 1e4
-    by_method = both.groupby("method")["ha"].sum()
-    seconds = time.perf_counter() - start
-    ha = dict(zip(flat["threat_level"], flat.area / 1e4, strict=True))
-    return {
-        "seconds": seconds,
-        **{f"{lvl}_ha": float(ha[lvl]) for lvl in LEVELS},
-        "cleared_ha": float(by_method.get("cleared", 0.0)),
-        "released_ha": float(pd.Series(by_method).sum()),
     }
 
 

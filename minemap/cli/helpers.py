@@ -377,7 +377,7 @@ def plan_outputs(
                     f"{value}: {option} is also an input ({source}); writing it "
                     "would destroy that input. Choose another output file."
                 )
-            if source.is_dir() and source.resolve() in path.resolve().parents:
+            if _io.parquet.is_partitioned(source) and source.resolve() in path.resolve().parents:
                 raise OutputError(
                     f"{value}: {option} is inside the input folder {source}; writing there "
                     "would change that input layer. Write beside the folder instead."

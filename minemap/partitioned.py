@@ -28,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import heapq
-import os
 import re
 import threading
 import warnings
@@ -49,6 +48,7 @@ from minemap import nearest as _nearest
 from minemap import priority as _priority
 from minemap import ranking as _ranking
 from minemap import stats as _stats
+from minemap._engine import is_dask_collection
 from minemap._errors import (
     CoordinateError,
     DataWarning,
@@ -57,6 +57,7 @@ from minemap._errors import (
     option_hint,
 )
 from minemap._extras import require
+from minemap._workers import available_cores
 from minemap.io import readers as _readers
 from minemap.settings import (
     DEVICE_COUNT,
@@ -239,10 +240,6 @@ def _require() -> None:
     )
 
 
-def _is_dask(layer: object) -> bool:
-    return hasattr(layer, "to_delayed") and hasattr(layer, "npartitions")
-
-
 @contextlib.contextmanager
 def _cluster(client: Any | None) -> Iterator[Any]:
     """The client to use: the caller's, or one on a local cluster closed afterwards.
@@ -257,7 +254,7 @@ def _cluster(client: Any | None) -> Iterator[Any]:
     from distributed import Client, LocalCluster
 
     cluster = LocalCluster(
-        n_workers=os.cpu_count() or 1,
+        n_workers=available_cores(),
         threads_per_worker=1,
         processes=False,
         dashboard_address=":0",  # a free port: a busy 8787 never warns
@@ -267,6 +264,12 @@ def _cluster(client: Any | None) -> Iterator[Any]:
             yield local
     finally:
         cluster.close()
+
+
+def _whole(layer: Any) -> Any:
+    """A layer sent whole to every partition (features, evidence, districts): a Dask table
+    is computed into one GeoDataFrame first."""
+    return layer.compute() if is_dask_collection(layer) else layer
 
 
 def _default_npartitions(client: Any) -> int:
@@ -340,11 +343,11 @@ class _Layers:
         self.npartitions = npartitions
         self.notes: dict[int, list[Any]] = {p: [] for p in range(npartitions)}
         sources = [(hazards, _stats._as_hazards), (releases, _stats._as_releases)]
-        lazy = [layer for layer, _ in sources if layer is not None and _is_dask(layer)]
+        lazy = [layer for layer, _ in sources if layer is not None and is_dask_collection(layer)]
         eager = {
             id(layer): check(layer)
             for layer, check in sources
-            if layer is not None and not _is_dask(layer)
+            if layer is not None and not is_dask_collection(layer)
         }
         # boxes: computed partition by partition for Dask tables, with their ids
         box_parts: list[Any] = []
@@ -352,7 +355,7 @@ class _Layers:
         for layer, _ in sources:
             if layer is None:
                 continue
-            if _is_dask(layer):
+            if is_dask_collection(layer):
                 kind = kinds[id(layer)]
                 box_parts.extend(dask.delayed(_boxes_and_ids)(p, kind) for p in layer.to_delayed())
             else:
@@ -363,7 +366,7 @@ class _Layers:
         for layer, _ in sources:
             if layer is None:
                 continue
-            if not _is_dask(layer):
+            if not is_dask_collection(layer):
                 boxes.append(box_parts[len(boxes)])
                 continue
             pairs = [next(computed) for _ in range(layer.npartitions)]
@@ -379,7 +382,7 @@ class _Layers:
         for layer, check in sources:
             if layer is None:
                 continue
-            if _is_dask(layer):
+            if is_dask_collection(layer):
                 inputs = layer.to_delayed()
                 routed = [
                     dask.delayed(_split, nout=npartitions)(
@@ -415,7 +418,7 @@ class _Layers:
             k += n_in
         self.parts = parts
         # the hazards' boxes by partition (hazards come first in the box table)
-        n_hazards = int(offsets[len(hazards.to_delayed()) if _is_dask(hazards) else 1])
+        n_hazards = int(offsets[len(hazards.to_delayed()) if is_dask_collection(hazards) else 1])
         table = pd.concat(boxes, ignore_index=True) if boxes else pd.DataFrame()
         self.hazard_boxes = table[list(_BOX_COLUMNS)].to_numpy(dtype=float)[:n_hazards]
         self.hazard_parts = parts[:n_hazards]
@@ -463,7 +466,7 @@ def _global_frame(layers: _Layers, hazards: Any, releases: Any, *others: Any) ->
     for layer in (hazards, releases, *others):
         if layer is None:
             continue
-        if _is_dask(layer):
+        if is_dask_collection(layer):
             parts = [dask.delayed(_crs.lonlat_points)(p) for p in layer.to_delayed()]
             for lon, lat in layers.client.gather(layers.client.compute(parts)):
                 points.append((lon, lat))
@@ -541,7 +544,7 @@ def land_release_summary(
     if unknown:
         raise TypeError(f"land_release_summary() got unexpected keyword argument {unknown[0]!r}")
     options = dict(kwargs)
-    by = options.get("by")
+    by = options["by"] = _whole(options.get("by"))
     districts = None
     stamp = _stats._as_timestamp(options.get("as_of"))  # a bad date fails before any work
     if isinstance(by, gpd.GeoDataFrame):
@@ -607,7 +610,7 @@ def _districts_by_partition(
     (a district that meets no hazard adds no row). Each subset is sent to its partition."""
     if districts is None:
         return {p: None for p in used}
-    meta = hazards._meta if _is_dask(hazards) else layers.eager[id(hazards)]
+    meta = hazards._meta if is_dask_collection(hazards) else layers.eager[id(hazards)]
     crs = pyproj.CRS(meta.crs)
     out: dict[int, gpd.GeoDataFrame | None] = {}
     for p in used:
@@ -626,7 +629,7 @@ _DISTRICT_MARGIN_M = 1.0
 
 def _columns_of(hazards: Any) -> gpd.GeoDataFrame:
     """An empty frame with the hazards' columns (for checking ``by`` before any work)."""
-    if _is_dask(hazards):
+    if is_dask_collection(hazards):
         return hazards._meta
     return hazards
 
@@ -634,7 +637,7 @@ def _columns_of(hazards: Any) -> gpd.GeoDataFrame:
 def _edges_of(layers: _Layers, hazards: Any, edges: str | None) -> str:
     if edges is not None:
         return _crs.check_edges(edges)
-    if _is_dask(hazards):
+    if is_dask_collection(hazards):
         return str(hazards._meta.attrs.get("edges", "planar"))
     return str(layers.eager[id(hazards)].attrs.get("edges", "planar"))
 
@@ -760,7 +763,7 @@ def priority_zones(
     unknown = sorted(set(kwargs) - known)
     if unknown:
         raise TypeError(f"priority_zones() got unexpected keyword argument {unknown[0]!r}")
-    features = {c: kwargs.get(c) for c in _priority.CATEGORIES}
+    features = {c: _whole(kwargs.get(c)) for c in _priority.CATEGORIES}
     options = {k: v for k, v in kwargs.items() if k not in features}
     # options and feature layers are checked before any work, as the single machine does
     layers = {
@@ -785,7 +788,9 @@ def priority_zones(
         }
         results, notes = parts.run(tasks)
         frame = _global_frame(parts, hazards, releases, *layers.values())
-        crs = pyproj.CRS(hazards._meta.crs if _is_dask(hazards) else parts.eager[id(hazards)].crs)
+        crs = pyproj.CRS(
+            hazards._meta.crs if is_dask_collection(hazards) else parts.eager[id(hazards)].crs
+        )
     _reissue(notes)
     zones = _ordered(results, order, crs)
     zones.attrs.update(
@@ -1180,14 +1185,14 @@ def rank_hazards(
     )
     as_of = kwargs.get("as_of")
     evidence = _ranking._Evidence.of(
-        kwargs.get("incidents"),
-        kwargs.get("finds"),
+        _whole(kwargs.get("incidents")),
+        _whole(kwargs.get("finds")),
         kwargs.get("evidence_radius_m", _ranking.EVIDENCE_RADIUS_M),
         as_of,
     )
     features: dict[str, gpd.GeoDataFrame] = {}
     for category in _priority.CATEGORIES:
-        layer = _priority._as_features(kwargs.get(category), category)
+        layer = _priority._as_features(_whole(kwargs.get(category)), category)
         if layer is not None:
             features[category] = layer
     distances = _priority._distances(kwargs.get("distances_m"))
@@ -1249,7 +1254,7 @@ def rank_hazards(
         regional = None
         if features and not choices["distances"]:
             regional = active.gather([active.submit(_live_work, s, pure=False) for s in stages])
-        if _is_dask(hazards):
+        if is_dask_collection(hazards):
             shapes = active.gather([active.submit(_stage_geometry, s, pure=False) for s in stages])
             crs = pyproj.CRS(hazards._meta.crs)
         else:

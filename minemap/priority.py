@@ -50,7 +50,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from minemap import _progress
+from minemap import _engine, _progress
 from minemap import crs as _crs
 from minemap import io as _io
 from minemap._errors import SchemaError
@@ -891,6 +891,9 @@ def priority_zones(
     distance_column: str | None = BUFFER_COLUMN,
     as_of: object | None = None,
     workers: int | None = None,
+    engine: str | None = None,
+    client: Any | None = None,
+    npartitions: int | None = None,
 ) -> gpd.GeoDataFrame:
     """The remaining hazard area within a given distance of each priority category.
 
@@ -919,6 +922,15 @@ def priority_zones(
     workers : int, optional
         Threads to use (default: every core this process may use); results are identical
         whatever the number.
+    engine : {'local', 'dask'}, optional
+        Where to run: ``'local'``, this process on ``workers`` threads, or ``'dask'``, a
+        Dask cluster through :func:`minemap.partitioned.priority_zones` (touching hazards and
+        releases kept whole in one partition; the same figures). Default: Dask when a layer
+        is a ``dask_geopandas.GeoDataFrame`` or ``client`` is given.
+    client : distributed.Client, optional
+        The Dask cluster to run on (default: a ``LocalCluster`` made for the call).
+    npartitions : int, optional
+        Dask partitions (default two per worker thread of the cluster).
 
     Returns
     -------
@@ -948,6 +960,31 @@ def priority_zones(
     >>> zones[["category", "hazard_id"]].values.tolist(), round(float(zones.zone_ha[0]), 1)
     ([['roads', 'H1']], 10.0)
     """
+    layers = {
+        "hazards": hazards,
+        "releases": releases,
+        "roads": roads,
+        "infrastructure": infrastructure,
+        "residential": residential,
+    }
+    if _engine.use_dask(
+        "priority_zones", engine, layers, client=client, npartitions=npartitions, workers=workers
+    ):
+        from minemap import partitioned
+
+        return partitioned.priority_zones(
+            hazards,
+            releases,
+            client=client,
+            npartitions=npartitions,
+            roads=roads,
+            infrastructure=infrastructure,
+            residential=residential,
+            distances_m=distances_m,
+            order=order,
+            distance_column=distance_column,
+            as_of=as_of,
+        )
     total = _stage_count(roads, infrastructure, residential, after=1)
     with using_workers(workers), _progress.task(_TITLE, total, unit="stage") as bar:
         hazards, _, distances, order, remaining, zones, _ = _analyse(

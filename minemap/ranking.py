@@ -39,7 +39,7 @@ import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -47,7 +47,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from minemap import _progress
+from minemap import _engine, _progress
 from minemap import crs as _crs
 from minemap import priority as _priority
 from minemap._errors import FormatError, InputFileError, SchemaError
@@ -305,6 +305,9 @@ def rank_hazards(
     finds: gpd.GeoDataFrame | None = None,
     evidence_radius_m: float = EVIDENCE_RADIUS_M,
     workers: int | None = None,
+    engine: str | None = None,
+    client: Any | None = None,
+    npartitions: int | None = None,
 ) -> gpd.GeoDataFrame:
     """Rank hazards for clearance, with every criterion and score as a column.
 
@@ -335,6 +338,16 @@ def rank_hazards(
     workers : int, optional
         Threads to use (default: every core this process may use); results are identical
         whatever the number.
+    engine : {'local', 'dask'}, optional
+        Where to run: ``'local'``, this process on ``workers`` threads, or ``'dask'``, a
+        Dask cluster through :func:`minemap.partitioned.rank_hazards` (touching hazards and
+        releases kept whole in one partition; the same figures). Default: Dask when a layer
+        is a ``dask_geopandas.GeoDataFrame`` or ``client`` is given.
+    client : distributed.Client, optional
+        The Dask cluster to run on (default: a ``LocalCluster`` made for the call). On
+        Dask, ``zones`` is not taken: each partition computes its own.
+    npartitions : int, optional
+        Dask partitions (default two per worker thread of the cluster).
 
     Returns
     -------
@@ -362,6 +375,45 @@ def rank_hazards(
     >>> ranking.attrs["weights"]["roads_ha"]
     5.0
     """
+    layers = {
+        "hazards": hazards,
+        "releases": releases,
+        "roads": roads,
+        "infrastructure": infrastructure,
+        "residential": residential,
+        "zones": zones,
+        "incidents": incidents,
+        "finds": finds,
+    }
+    if _engine.use_dask(
+        "rank_hazards", engine, layers, client=client, npartitions=npartitions, workers=workers
+    ):
+        if zones is not None:
+            raise SchemaError(
+                "rank_hazards(): zones= is not taken on the Dask engine (each partition "
+                "computes its own zones); leave it out, or run with engine='local'."
+            )
+        from minemap import partitioned
+
+        return partitioned.rank_hazards(
+            hazards,
+            releases,
+            client=client,
+            npartitions=npartitions,
+            roads=roads,
+            infrastructure=infrastructure,
+            residential=residential,
+            population=population,
+            weights=weights,
+            distances_m=distances_m,
+            order=order,
+            distance_column=distance_column,
+            population_radius_m=population_radius_m,
+            as_of=as_of,
+            incidents=incidents,
+            finds=finds,
+            evidence_radius_m=evidence_radius_m,
+        )
     chosen = resolve_weights(weights)
     radius = _priority._check_distance(population_radius_m, "population_radius_m")
     evidence = _Evidence.of(incidents, finds, evidence_radius_m, as_of)

@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -20,7 +21,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from minemap import _progress, _validate
+from minemap import _engine, _progress, _validate
 from minemap import crs as _crs
 from minemap import io as _io
 from minemap._errors import CoordinateError, DataWarning, SchemaError, option_hint
@@ -414,6 +415,9 @@ def land_release_summary(
     district_column: str | None = None,
     edges: str | None = None,
     workers: int | None = None,
+    engine: str | None = None,
+    client: Any | None = None,
+    npartitions: int | None = None,
 ) -> pd.DataFrame:
     """Hazard, released and remaining hectares per threat level (and group).
 
@@ -441,6 +445,15 @@ def land_release_summary(
     workers : int, optional
         Threads to use (default: every core this process may use); results are identical
         whatever the number.
+    engine : {'local', 'dask'}, optional
+        Where to run: ``'local'``, this process on ``workers`` threads, or ``'dask'``, a
+        Dask cluster through :func:`minemap.partitioned.land_release_summary` (touching
+        hazards and releases kept whole in one partition; the same figures). Default:
+        Dask when a layer is a ``dask_geopandas.GeoDataFrame`` or ``client`` is given.
+    client : distributed.Client, optional
+        The Dask cluster to run on (default: a ``LocalCluster`` made for the call).
+    npartitions : int, optional
+        Dask partitions (default two per worker thread of the cluster).
 
     Returns
     -------
@@ -470,6 +483,27 @@ def land_release_summary(
     >>> table.set_index("threat_level")["hazard_ha"].round(2).to_dict()
     {'high': 100.08, 'medium': 0.0, 'low': 50.04, 'total': 150.12}
     """
+    layers = {"hazards": hazards, "releases": releases, "by": by}
+    if _engine.use_dask(
+        "land_release_summary",
+        engine,
+        layers,
+        client=client,
+        npartitions=npartitions,
+        workers=workers,
+    ):
+        from minemap import partitioned
+
+        return partitioned.land_release_summary(
+            hazards,
+            releases,
+            client=client,
+            npartitions=npartitions,
+            by=by,
+            as_of=as_of,
+            district_column=district_column,
+            edges=edges,
+        )
     with using_workers(workers):
         table, _ = _summary_and_pieces(
             hazards, releases, by=by, as_of=as_of, district_column=district_column, edges=edges

@@ -32,7 +32,7 @@ _COMMON_SPELLING = {
 }
 
 #: Modules of the package that hold shared plumbing, not commands.
-_NOT_COMMANDS = frozenset({"main", "options", "helpers"})
+_NOT_COMMANDS = frozenset({"main", "options", "helpers", "engine"})
 
 
 def command_modules() -> list[str]:

@@ -14,7 +14,7 @@ import pandas as pd
 import pyogrio
 
 from minemap._errors import OutputError, SchemaError
-from minemap.cli import helpers, options
+from minemap.cli import engine, helpers, options
 from minemap.io import OutputSet, add_layer, check_layer_suffix, is_stream, resolve_output
 from minemap.io.writers import MULTI_LAYER_SUFFIXES
 from minemap.priority import (
@@ -84,7 +84,7 @@ def _check_zones_output(args: argparse.Namespace) -> None:
 
 def cmd_priority(args: argparse.Namespace, records: list[warnings.WarningMessage]) -> None:
     """Compute zones and the ranking, write both, print a summary."""
-    workers = options.workers(args)
+    engine.check(args)
     distances = parse_distances(args.distances) if args.distances else None
     order = _order(args.order)
     if not (args.roads or args.infrastructure or args.residential):
@@ -109,31 +109,34 @@ def cmd_priority(args: argparse.Namespace, records: list[warnings.WarningMessage
             "make zones from (see the warnings above); check the files and "
             "their --*-tags."
         )
-    zones = priority_zones(
-        hazards,
-        releases,
-        distances_m=distances,
-        order=order,
-        as_of=args.as_of,
-        workers=workers,
-        **layers,
-    )
-    ranking = rank_hazards(
-        hazards,
-        releases,
-        population=args.population,
-        weights=weights,
-        distances_m=distances,
-        order=order,
-        as_of=args.as_of,
-        population_radius_m=args.population_radius,
-        zones=zones,
-        incidents=helpers.read_evidence_option(args, "incidents"),
-        finds=helpers.read_evidence_option(args, "finds"),
-        evidence_radius_m=args.evidence_radius,
-        workers=workers,
-        **layers,
-    )
+    incidents = helpers.read_evidence_option(args, "incidents")
+    finds = helpers.read_evidence_option(args, "finds")
+    with engine.run_options(args) as run:
+        zones = priority_zones(
+            hazards,
+            releases,
+            distances_m=distances,
+            order=order,
+            as_of=args.as_of,
+            **run,
+            **layers,
+        )
+        ranking = rank_hazards(
+            hazards,
+            releases,
+            population=args.population,
+            weights=weights,
+            distances_m=distances,
+            order=order,
+            as_of=args.as_of,
+            population_radius_m=args.population_radius,
+            zones=None if "client" in run else zones,  # each Dask partition makes its own
+            incidents=incidents,
+            finds=finds,
+            evidence_radius_m=args.evidence_radius,
+            **run,
+            **layers,
+        )
     table = pd.DataFrame(ranking.drop(columns=ranking.geometry.name))
     as_of = zones.attrs.get("as_of")
     with OutputSet() as outputs:
@@ -264,5 +267,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--format", choices=("table", "json"), default="table", help="what to print"
     )
-    options.add_workers(parser)
+    engine.add_engine(parser)
     parser.set_defaults(func=cmd_priority)

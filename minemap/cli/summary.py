@@ -9,14 +9,14 @@ import argparse
 import warnings
 
 from minemap._errors import DataWarning
-from minemap.cli import helpers, options
+from minemap.cli import engine, helpers, options
 from minemap.settings import RELEASED_OUTSIDE_HA
 from minemap.stats import land_release_summary
 
 
 def cmd_summary(args: argparse.Namespace, records: list[warnings.WarningMessage]) -> None:
     """Read the layers, compute the summary, write it as a table, JSON or CSV."""
-    workers = options.workers(args)
+    engine.check(args)
     helpers.plan_outputs(args, [("-o", args.output, helpers.TEXT_SUFFIXES)])
     hazards, releases = helpers.read_inputs(args)
     if args.as_of and releases is None:
@@ -28,14 +28,15 @@ def cmd_summary(args: argparse.Namespace, records: list[warnings.WarningMessage]
     by: object = args.by
     if args.districts:
         by = helpers.read_feature_option(args, "districts")
-    table = land_release_summary(
-        hazards,
-        releases,
-        by=by,
-        as_of=args.as_of,
-        district_column=args.district_column,
-        workers=workers,
-    )
+    with engine.run_options(args) as run:
+        table = land_release_summary(
+            hazards,
+            releases,
+            by=by,
+            as_of=args.as_of,
+            district_column=args.district_column,
+            **run,
+        )
     outside = float(table.attrs[RELEASED_OUTSIDE_HA])
     as_of = table.attrs["as_of"]
     fmt = helpers.format_for(args)
@@ -94,5 +95,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     options.add_format(parser)
     options.add_output(parser, required=False)
-    options.add_workers(parser)
+    engine.add_engine(parser)
     parser.set_defaults(func=cmd_summary)

@@ -30,12 +30,15 @@ timed; the server's memory is not measured.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
 import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import IO
 
 LEVEL_RANK = {"high": 3, "medium": 2, "low": 1}
 METHOD_RANK = {"cleared": 3, "reduced": 2, "cancelled": 1}
@@ -109,53 +112,116 @@ def ready(dsn: str | None) -> str | None:
     return None
 
 
+def _ranks(kind: str) -> tuple[str, str, dict[str, int]]:
+    """The rank column, its source column and its ranks for one layer."""
+    if kind == "hz":
+        return "lvl", "threat_level", LEVEL_RANK
+    return "m", "method", METHOD_RANK
+
+
+def _check_lonlat(path: Path) -> None:
+    import pyarrow.parquet as pq
+    import pyproj
+
+    geo = json.loads(pq.read_schema(path).metadata[b"geo"])
+    crs = geo["columns"][geo["primary_column"]].get("crs")
+    if crs is not None and pyproj.CRS.from_user_input(crs).to_epsg() != 4326:
+        raise ValueError(f"{path}: the PostGIS load expects EPSG:4326 data")
+
+
+def _copy_rows(out: IO[str], path: Path, source: str, ranks: dict[str, int]) -> None:
+    """Write the layer as CSV rows (row number, rank, hex EWKB), batch by batch."""
+    import pyarrow.parquet as pq
+    import shapely
+
+    start = 0
+    for batch in pq.ParquetFile(path).iter_batches(100_000, columns=[source, "geometry"]):
+        values = [str(v).strip().lower() for v in batch.column(source).to_pylist()]
+        unknown = sorted({v for v in values if v not in ranks})
+        if unknown:
+            raise ValueError(f"{path}: unknown {source} {unknown[:3]}")
+        geoms = shapely.from_wkb(batch.column("geometry").to_numpy(zero_copy_only=False))
+        wkb = shapely.to_wkb(shapely.set_srid(geoms, 4326), hex=True, include_srid=True)
+        rows = zip(range(start, start + len(values)), values, wkb, strict=True)
+        out.writelines(f"{i},{ranks[v]},{g}\n" for i, v, g in rows)
+        start += len(values)
+
+
 def load(dsn: str, name: str, hazards: Path, releases: Path) -> tuple[str, str]:
     """COPY both layers (hex EWKB, lon/lat) into ``minemap_bench.hz_<name>`` and
     ``rl_<name>`` with row numbers as ids, a GiST index each and ``ANALYZE`` (not timed).
-    Threat levels and methods become ranks (3 = high / cleared)."""
-    import geopandas as gpd
-    import pandas as pd
-    import shapely
-
+    Threat levels and methods become ranks (3 = high / cleared). The files are streamed
+    in batches, so memory stays bounded whatever their size."""
     names = []
     for kind, path in (("hz", hazards), ("rl", releases)):
         table = f"{kind}_{name}"
         names.append(table)
-        layer = gpd.read_parquet(path).to_crs(4326)
-        if kind == "hz":
-            rank = layer["threat_level"].str.strip().str.lower().map(LEVEL_RANK)
-            column = "lvl"
-        else:
-            rank = layer["method"].str.strip().str.lower().map(METHOD_RANK)
-            column = "m"
-        if rank.isna().any():
-            raise ValueError(f"{path}: {int(rank.isna().sum())} rows with an unknown {column}")
-        wkb = shapely.to_wkb(
-            shapely.set_srid(layer.geometry.to_numpy(), 4326), hex=True, include_srid=True
+        column, source, ranks = _ranks(kind)
+        _check_lonlat(path)
+        done = _psql(
+            dsn,
+            "-c",
+            f"SET client_min_messages = warning; CREATE SCHEMA IF NOT EXISTS {SCHEMA}; "
+            f"DROP TABLE IF EXISTS {SCHEMA}.{table}; CREATE TABLE {SCHEMA}.{table} "
+            f"(id integer PRIMARY KEY, {column} integer NOT NULL, geom geometry(Geometry, 4326))",
         )
-        csv = pd.DataFrame({"id": range(len(layer)), column: rank, "geom": wkb}).to_csv(
-            index=False, header=False
+        if done.returncode != 0:
+            raise RuntimeError(f"creating {table} in PostGIS failed: {done.stderr.strip()}")
+        copy = subprocess.Popen(
+            _command(dsn, "-c", f"COPY {SCHEMA}.{table} FROM STDIN WITH (FORMAT csv)"),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
         )
-        steps = (
-            f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}; DROP TABLE IF EXISTS {SCHEMA}.{table}; "
-            f"CREATE TABLE {SCHEMA}.{table} "
-            f"(id integer PRIMARY KEY, {column} integer NOT NULL, geom geometry(Geometry, 4326));",
-            f"COPY {SCHEMA}.{table} FROM STDIN WITH (FORMAT csv)",
+        assert copy.stdin is not None and copy.stderr is not None
+        with contextlib.suppress(BrokenPipeError):  # psql stopped: its message follows
+            try:
+                _copy_rows(copy.stdin, path, source, ranks)
+            finally:
+                copy.stdin.close()
+        err = copy.stderr.read()
+        if copy.wait() != 0:
+            raise RuntimeError(f"loading {table} into PostGIS failed: {err.strip()}")
+        done = _psql(
+            dsn,
+            "-c",
             f"CREATE INDEX ON {SCHEMA}.{table} USING gist (geom); ANALYZE {SCHEMA}.{table};",
         )
-        for step in steps:
-            done = _psql(dsn, "-c", step, stdin=csv if step.startswith("COPY") else None)
-            if done.returncode != 0:
-                raise RuntimeError(f"loading {table} into PostGIS failed: {done.stderr.strip()}")
+        if done.returncode != 0:
+            raise RuntimeError(f"indexing {table} in PostGIS failed: {done.stderr.strip()}")
     return names[0], names[1]
+
+
+def server_cpu_s(dsn: str) -> float | None:
+    """Processor seconds used so far by a server on this machine: its postmaster, every
+    live child (sessions, parallel workers) and every child it has reaped (from
+    ``/proc``); None when the server is elsewhere or ``/proc`` is not readable."""
+    done = _psql(dsn, "-c", "SHOW data_directory")
+    try:
+        pid = int((Path(done.stdout.strip()) / "postmaster.pid").read_text().split()[0])
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # ended meanwhile
+            if stat.parent.name == str(pid) or fields[1] == str(pid):
+                total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+    except (OSError, ValueError, IndexError):
+        return None
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 Row = tuple[str, int, int, float]
 
 
-def run(dsn: str, tables: tuple[str, str], *, sessions: int = 2) -> tuple[float, list[Row]]:
-    """The analyst's SQL on loaded tables: the wall clock of both steps and the rows
-    (kind, level rank, method rank, m²)."""
+def run(
+    dsn: str, tables: tuple[str, str], *, sessions: int = 2
+) -> tuple[float, float | None, list[Row]]:
+    """The analyst's SQL on loaded tables: the wall clock of both steps, the server's
+    processor seconds for them (None if not measurable) and the rows (kind, level rank,
+    method rank, m²)."""
     hz, rl = tables
     names = {"hz": hz, "rl": rl, "hp": f"hp_{hz[3:]}", "rp": f"rp_{hz[3:]}", "n": sessions}
     settings = SETTINGS.format(schema=SCHEMA, workers=sessions)
@@ -164,6 +230,7 @@ def run(dsn: str, tables: tuple[str, str], *, sessions: int = 2) -> tuple[float,
         raise RuntimeError(f"the PostGIS piece tables failed: {done.stderr.strip()[:300]}")
     scripts = [_script(settings + PIECES.format(**names, k=k)) for k in range(sessions)]
     scripts.append(_script(settings + HECTARES.format(**names)))
+    cpu = server_cpu_s(dsn)
     try:
         start = time.perf_counter()
         running = [
@@ -181,6 +248,8 @@ def run(dsn: str, tables: tuple[str, str], *, sessions: int = 2) -> tuple[float,
             raise RuntimeError(f"the PostGIS pieces failed: {errors[0].strip()[:300]}")
         done = _psql(dsn, "-f", scripts[-1])
         seconds = time.perf_counter() - start
+        after = server_cpu_s(dsn)
+        cpu = None if cpu is None or after is None else after - cpu
     finally:
         for path in scripts:
             os.unlink(path)
@@ -192,4 +261,4 @@ def run(dsn: str, tables: tuple[str, str], *, sessions: int = 2) -> tuple[float,
         if len(fields) == 4 and fields[0] in ("hazard", "released"):
             rows.append((fields[0], int(fields[1]), int(fields[2]), float(fields[3])))
     _psql(dsn, "-c", f"DROP TABLE IF EXISTS {SCHEMA}.{names['hp']}, {SCHEMA}.{names['rp']}")
-    return seconds, rows
+    return seconds, cpu, rows

@@ -30,9 +30,11 @@ holding confirmed ones, a vertex every 25 m, independent releases). Ways:
     step runs in ``--postgis-sessions`` concurrent sessions (default: the cores seen;
     PostgreSQL keeps a correlated subquery out of its parallel workers), the final query
     on PostgreSQL's parallel workers; ``jit`` is off. Loading (``COPY`` of EWKB, a GiST
-    index, ``ANALYZE``) is not timed, nor is the server's memory. PostGIS measures on the
-    spheroid with geodesic edges, minemap in an equal-area frame with edges straight in
-    longitude and latitude: with edges of tens of metres the two agree to about 1e-7.
+    index, ``ANALYZE``) is not timed, nor is the server's memory; "CPU s" is the server's
+    (its processes and the children it reaped, read from ``/proc`` when it runs on this
+    machine). PostGIS measures on the spheroid with geodesic edges, minemap in an
+    equal-area frame with edges straight in longitude and latitude: with edges of tens of
+    metres the two agree to about 1e-7.
 
     ``benchmarks/postgis_server.sh start`` makes and starts a throwaway server for it
     (PostgreSQL with PostGIS installed, e.g. Debian's ``postgresql-15-postgis-3``): a
@@ -231,7 +233,7 @@ def postgis_load(dsn: str, scenario: str, n: int) -> tuple[str, str]:
 
 def postgis_run(dsn: str, tables: tuple[str, str], *, sessions: int = 2) -> dict[str, float]:
     """The analyst's SQL (``_postgis.run``), timed from the client, as hectares."""
-    seconds, rows = _postgis.run(dsn, tables, sessions=sessions)
+    seconds, cpu, rows = _postgis.run(dsn, tables, sessions=sessions)
     level = {v: k for k, v in _postgis.LEVEL_RANK.items()}
     method = {v: k for k, v in _postgis.METHOD_RANK.items()}
     out = dict.fromkeys(KEYS, 0.0)
@@ -243,7 +245,7 @@ def postgis_run(dsn: str, tables: tuple[str, str], *, sessions: int = 2) -> dict
             out["released_ha"] += ha
             if method[m] == "cleared":
                 out["cleared_ha"] += ha
-    return {"seconds": seconds, **out}
+    return {"seconds": seconds, **({} if cpu is None else {"cpu_s": cpu}), **out}
 
 
 # --- the table -------------------------------------------------------------------------------

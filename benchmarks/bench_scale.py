@@ -22,12 +22,25 @@ holding confirmed ones, a vertex every 25 m, independent releases). Ways:
     dissolved multipolygons exploded before ``overlay``, areas in an equal-area frame),
     one run, stopped after ``--plain-timeout`` seconds ("did not finish").
 ``postgis``
-    a skilled analyst's SQL on a PostGIS server (``--postgis DSN``, run with ``psql``):
-    each hazard minus the union of its higher-precedence neighbours (higher level, or the
-    same level and a smaller id) found through the GiST index, the same for releases
-    (stronger method first), then ``ST_Area(geography)`` of the pieces and of their
-    intersections. Loading (``COPY`` of EWKB, indexes, ``ANALYZE``) is not timed; the
-    server's memory is not measured.
+    a skilled analyst's SQL on a PostGIS server (``--postgis DSN``, run with ``psql``; see
+    ``_postgis.py``): each hazard minus the union of its higher-precedence neighbours
+    (higher level, or the same level and a smaller row number) found through the GiST
+    index, the same for releases (stronger method first), then ``ST_Area(geography)`` of
+    the hazard pieces and of their intersections with the release pieces. The per-polygon
+    step runs in ``--postgis-sessions`` concurrent sessions (default: the cores seen;
+    PostgreSQL keeps a correlated subquery out of its parallel workers), the final query
+    on PostgreSQL's parallel workers; ``jit`` is off. Loading (``COPY`` of EWKB, a GiST
+    index, ``ANALYZE``) is not timed, nor is the server's memory; "CPU s" is the server's
+    (its processes and the children it reaped, read from ``/proc`` when it runs on this
+    machine). PostGIS measures on the spheroid with geodesic edges, minemap in an
+    equal-area frame with edges straight in longitude and latitude: with edges of tens of
+    metres the two agree to about 1e-7.
+
+    ``benchmarks/postgis_server.sh start`` makes and starts a throwaway server for it
+    (PostgreSQL with PostGIS installed, e.g. Debian's ``postgresql-15-postgis-3``): a
+    cluster under ``/tmp/minemap-postgis`` listening on 127.0.0.1 only, a database
+    ``minemap_bench`` with the extension, and prints the DSN to pass; ``stop`` stops it,
+    ``destroy`` also deletes it. It never touches a system cluster.
 
 Each minemap, Dask and plain measurement runs in a fresh Python process (peak memory =
 its peak resident set, Linux's VmHWM), after one warm-up run of the same way on the
@@ -42,7 +55,10 @@ Run::
     python benchmarks/bench_scale.py --sizes 10000 100000 --repeat 3
     python benchmarks/bench_scale.py --sizes 1000000 --scenarios blobs-independent \\
         --ways minemap dask --repeat 1
-    python benchmarks/bench_scale.py --quick --postgis "dbname=bench host=localhost"
+    DSN=$(benchmarks/postgis_server.sh start)
+    python benchmarks/bench_scale.py --scenarios blobs-shared blobs-independent national \\
+        --sizes 10000 100000 --national-sizes 75000 --ways minemap postgis --postgis "$DSN"
+    benchmarks/postgis_server.sh stop
 """
 
 from __future__ import annotations
@@ -50,16 +66,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _postgis  # noqa: E402
 import scale_data  # noqa: E402
 from _plain import LEVELS, run_plain  # noqa: E402
 
@@ -205,133 +220,32 @@ def measure(way: str, scenario: str, n: int, repeat: int, timeout: float | None)
 
 # --- PostGIS ---------------------------------------------------------------------------------
 
-POSTGIS_SQL = """
-\\set ON_ERROR_STOP on
-SET search_path = minemap_bench, public;
-CREATE TEMP TABLE hp AS
-SELECT h.id, h.lvl, COALESCE(ST_Difference(h.geom, (
-    SELECT ST_Union(o.geom) FROM {hz} o
-    WHERE o.geom && h.geom AND (o.lvl > h.lvl OR (o.lvl = h.lvl AND o.id < h.id))
-      AND ST_Intersects(o.geom, h.geom))), h.geom) AS geom
-FROM {hz} h;
-CREATE TEMP TABLE rp AS
-SELECT r.id, r.m, COALESCE(ST_Difference(r.geom, (
-    SELECT ST_Union(o.geom) FROM {rl} o
-    WHERE o.geom && r.geom AND (o.m > r.m OR (o.m = r.m AND o.id < r.id))
-      AND ST_Intersects(o.geom, r.geom))), r.geom) AS geom
-FROM {rl} r;
-CREATE INDEX ON rp USING gist (geom);
-ANALYZE rp;
-SELECT 'hazard', lvl, 0, SUM(ST_Area(geom::geography)) FROM hp GROUP BY lvl
-UNION ALL
-SELECT 'released', hp.lvl, rp.m,
-       SUM(ST_Area(ST_CollectionExtract(ST_Intersection(hp.geom, rp.geom), 3)::geography))
-FROM hp JOIN rp ON hp.geom && rp.geom AND ST_Intersects(hp.geom, rp.geom)
-GROUP BY hp.lvl, rp.m;
-"""
-LEVEL_RANK = {"high": 3, "medium": 2, "low": 1}
-METHOD_RANK = {"cleared": 3, "reduced": 2, "cancelled": 1}
-
-
-def _psql(dsn: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        ["psql", dsn, "-X", "-q", "-A", "-t", "-F", "\t", "-v", "ON_ERROR_STOP=1", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-    )
-
 
 def postgis_ready(dsn: str | None) -> str | None:
     """None when the server answers with PostGIS, else why the baseline is skipped."""
-    if dsn is None:
-        return "PostGIS baseline skipped: no --postgis DSN given"
-    if shutil.which("psql") is None:
-        return "PostGIS baseline skipped: psql is not installed"
-    done = _psql(dsn, "-c", "CREATE EXTENSION IF NOT EXISTS postgis; SELECT postgis_version();")
-    if done.returncode != 0:
-        first = done.stderr.strip().splitlines()[:1] or ["no answer"]
-        return f"PostGIS baseline skipped: {first[0][:160]}"
-    return None
+    return _postgis.ready(dsn)
 
 
 def postgis_load(dsn: str, scenario: str, n: int) -> tuple[str, str]:
-    """COPY both layers (EWKB) into tables of their own with GiST indexes (not timed)."""
-    import geopandas as gpd
-    import pandas as pd
-    import shapely
-
-    names = []
-    for kind, path in zip(("hz", "rl"), paths(scenario, n), strict=True):
-        table = f"{kind}_{scenario.replace('-', '_')}_{n}"
-        names.append(table)
-        layer = gpd.read_parquet(path)
-        if kind == "hz":
-            rank = layer["threat_level"].str.strip().str.lower().map(LEVEL_RANK)
-            column = "lvl"
-        else:
-            rank = layer["method"].map(METHOD_RANK)
-            column = "m"
-        wkb = shapely.to_wkb(
-            shapely.set_srid(layer.geometry.to_numpy(), 4326), hex=True, include_srid=True
-        )
-        csv = pd.DataFrame({"id": range(len(layer)), column: rank, "geom": wkb}).to_csv(
-            index=False, header=False
-        )
-        setup = (
-            "CREATE SCHEMA IF NOT EXISTS minemap_bench; "
-            f"DROP TABLE IF EXISTS minemap_bench.{table}; "
-            f"CREATE TABLE minemap_bench.{table} "
-            f"(id integer PRIMARY KEY, {column} integer, geom geometry(Geometry, 4326));"
-        )
-        for args, stdin in (
-            (("-c", setup), None),
-            (("-c", f"COPY minemap_bench.{table} FROM STDIN WITH (FORMAT csv)"), csv),
-            (
-                (
-                    "-c",
-                    f"CREATE INDEX ON minemap_bench.{table} USING gist (geom); "
-                    f"ANALYZE minemap_bench.{table};",
-                ),
-                None,
-            ),
-        ):
-            done = _psql(dsn, *args, stdin=stdin)
-            if done.returncode != 0:
-                raise RuntimeError(f"loading {table} into PostGIS failed: {done.stderr.strip()}")
-    return names[0], names[1]
+    """Load the scenario's two layers into PostGIS (not timed); their table names."""
+    return _postgis.load(dsn, f"{scenario.replace('-', '_')}_{n}", *paths(scenario, n))
 
 
-def postgis_run(dsn: str, tables: tuple[str, str]) -> dict[str, float]:
-    """The analyst's SQL, timed from the client (one psql session, the temporary tables
-    and the final query)."""
-    sql = POSTGIS_SQL.format(hz=tables[0], rl=tables[1])
-    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as handle:
-        handle.write(sql)
-    try:
-        start = time.perf_counter()
-        done = _psql(dsn, "-f", handle.name)
-        seconds = time.perf_counter() - start
-    finally:
-        os.unlink(handle.name)
-    if done.returncode != 0:
-        raise RuntimeError(f"the PostGIS query failed: {done.stderr.strip()[:300]}")
-    level = {v: k for k, v in LEVEL_RANK.items()}
-    method = {v: k for k, v in METHOD_RANK.items()}
+def postgis_run(dsn: str, tables: tuple[str, str], *, sessions: int = 2) -> dict[str, float]:
+    """The analyst's SQL (``_postgis.run``), timed from the client, as hectares."""
+    seconds, cpu, rows = _postgis.run(dsn, tables, sessions=sessions)
+    level = {v: k for k, v in _postgis.LEVEL_RANK.items()}
+    method = {v: k for k, v in _postgis.METHOD_RANK.items()}
     out = dict.fromkeys(KEYS, 0.0)
-    for line in done.stdout.strip().splitlines():
-        fields = line.split("\t")
-        if len(fields) != 4 or fields[0] not in ("hazard", "released"):
-            continue  # a command tag or notice, not a row
-        kind, lvl, m, m2 = fields
-        ha = float(m2) / 1e4
+    for kind, lvl, m, m2 in rows:
+        ha = m2 / 1e4
         if kind == "hazard":
-            out[f"{level[int(lvl)]}_ha"] += ha
+            out[f"{level[lvl]}_ha"] += ha
         else:
             out["released_ha"] += ha
-            if method[int(m)] == "cleared":
+            if method[m] == "cleared":
                 out["cleared_ha"] += ha
-    return {"seconds": seconds, **out}
+    return {"seconds": seconds, **({} if cpu is None else {"cpu_s": cpu}), **out}
 
 
 # --- the table -------------------------------------------------------------------------------
@@ -434,6 +348,12 @@ def main() -> None:
     parser.add_argument("--plain-repeat", type=int, default=1)
     parser.add_argument("--plain-timeout", type=float, default=600.0)
     parser.add_argument("--postgis", metavar="DSN", help="a PostgreSQL server with PostGIS")
+    parser.add_argument(
+        "--postgis-sessions",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="concurrent sessions for the per-polygon SQL (default: the cores seen)",
+    )
     parser.add_argument("--save", type=Path, metavar="FILE.json", help="the raw numbers")
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -477,7 +397,10 @@ def main() -> None:
                         continue
                     tables = postgis_load(args.postgis, scenario, n)
                     ways[way] = {
-                        "runs": [postgis_run(args.postgis, tables) for _ in range(args.repeat)]
+                        "runs": [
+                            postgis_run(args.postgis, tables, sessions=args.postgis_sessions)
+                            for _ in range(args.repeat)
+                        ]
                     }
                 elif way == "plain":
                     ways[way] = measure(way, scenario, n, args.plain_repeat, args.plain_timeout)

@@ -12,12 +12,15 @@ import contextlib
 import gc
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 import shapely
 
-from minemap._workers import in_context, worker_count
+from minemap._workers import in_context, using_workers, worker_count
+
+_R = TypeVar("_R")
 
 #: Below this many pairs an operation runs in one thread; above it, in one chunk per worker.
 PARALLEL_THRESHOLD = 4_000
@@ -171,6 +174,11 @@ def run_positions(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def subtract_pairs(targets: np.ndarray, i: np.ndarray, others: np.ndarray) -> np.ndarray:
     """``targets[i[k]] − others[k]`` for every pair, several per target, in array rounds.
 
+    The targets are shared out between the workers (:func:`by_target`), each cutting its
+    own in rounds: a target is cut by the same polygons in the same order whatever the
+    number of workers, and the rounds that few targets reach (the last cuts of the most
+    overlapped polygons) no longer run on one core while the others wait.
+
     Parameters
     ----------
     targets : numpy.ndarray
@@ -186,9 +194,26 @@ def subtract_pairs(targets: np.ndarray, i: np.ndarray, others: np.ndarray) -> np
         A copy of ``targets`` with every pair's polygon removed; touched targets are reduced
         to their polygon parts.
     """
-    out = np.asarray(targets, dtype=object).copy()
+    targets = np.asarray(targets, dtype=object)
+    out = targets.copy()
     if i.size == 0:
         return out
+
+    def cut(k: np.ndarray, cutters: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return _subtract_rounds(targets, k, cutters)  # reads only, and each target once
+
+    for touched, pieces in by_target(cut, i, others):  # written once all are done
+        out[touched] = pieces
+    return out
+
+
+def _subtract_rounds(
+    targets: np.ndarray, i: np.ndarray, others: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The targets ``i`` names (sorted) and each minus its pairs' polygons, in rounds."""
+    touched = np.unique(i)
+    k = np.searchsorted(touched, i)
+    current = targets[touched].copy()
     rank, length = run_positions(i)
     heavy = length > HEAVY_TARGET
     if heavy.any():
@@ -197,14 +222,77 @@ def subtract_pairs(targets: np.ndarray, i: np.ndarray, others: np.ndarray) -> np
         unions = np.array(
             [shapely.union_all(others[s : s + length[s]]) for s in starts], dtype=object
         )
-        out[i[starts]] = robust(shapely.difference, out[i[starts]], unions)
+        current[k[starts]] = robust(shapely.difference, current[k[starts]], unions)
     light = ~heavy
     for r in range(int(rank[light].max()) + 1 if light.any() else 0):
         sel = light & (rank == r)
-        out[i[sel]] = robust(shapely.difference, out[i[sel]], others[sel])
-    touched = np.unique(i)
-    out[touched] = polygonal_parts(out[touched])
-    return out
+        current[k[sel]] = robust(shapely.difference, current[k[sel]], others[sel])
+    return touched, polygonal_parts(current)
+
+
+#: :func:`by_target` cuts the pairs into this many slices per worker, so that a worker
+#: whose slice holds the costlier targets does not leave the others waiting.
+SLICES_PER_WORKER = 4
+
+
+def target_slices(i: np.ndarray, parts: int) -> list[slice]:
+    """At most ``parts`` slices of the grouped pair index ``i``, about equal in pairs, each
+    cut where the target changes (all pairs of one target fall in one slice).
+
+    Examples
+    --------
+    >>> target_slices(np.array([0, 0, 0, 1, 2, 2, 3, 3]), 2)
+    [slice(0, 4, None), slice(4, 8, None)]
+    """
+    if i.size == 0:
+        return []
+    starts = np.r_[np.flatnonzero(i[1:] != i[:-1]) + 1, i.size]
+    want = np.linspace(0, i.size, parts + 1)[1:-1]
+    cuts = starts[np.searchsorted(starts, want)]
+    edges = np.unique(np.r_[0, cuts, i.size])
+    return [slice(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+
+
+def by_target(func: Callable[..., _R], i: np.ndarray, *arrays: np.ndarray) -> list[_R]:
+    """``func(i, *arrays)`` on slices of the pairs that keep each target whole, on all workers.
+
+    Work done target by target in several rounds (each round one shapely array call) runs
+    on all cores only while a round holds many pairs; the last rounds, reached by a few
+    targets, run on one. Here each worker takes whole targets and does all of their
+    rounds, with one worker inside (no nested pools). ``func`` must treat each target on
+    its own; the results, one per slice in pair order, are then the same whatever the
+    number of workers.
+
+    Parameters
+    ----------
+    func : callable
+        Called as ``func(i[s], *(a[s] for a in arrays))`` for each slice ``s``.
+    i : numpy.ndarray
+        Target index of each pair, grouped by target.
+    *arrays : numpy.ndarray
+        Per-pair arrays sliced with ``i``.
+
+    Returns
+    -------
+    list
+        ``func``'s result for each slice, in order (one slice with one worker or few pairs).
+
+    Examples
+    --------
+    >>> by_target(lambda i, v: int(v.sum()), np.array([0, 0, 1]), np.array([1, 2, 3]))
+    [6]
+    """
+    workers = min(worker_count(), i.size)
+    if workers <= 1 or i.size < PARALLEL_THRESHOLD:
+        return [func(i, *arrays)]
+    slices = target_slices(i, SLICES_PER_WORKER * workers)
+
+    def run(s: slice) -> _R:
+        with using_workers(1):
+            return func(i[s], *(a[s] for a in arrays))
+
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(run, slices))
 
 
 def polygonal_parts(geoms: np.ndarray) -> np.ndarray:

@@ -226,8 +226,68 @@ def _subtract_rounds(
     light = ~heavy
     for r in range(int(rank[light].max()) + 1 if light.any() else 0):
         sel = light & (rank == r)
-        current[k[sel]] = robust(shapely.difference, current[k[sel]], others[sel])
+        current[k[sel]] = minus(current[k[sel]], others[sel])
     return touched, polygonal_parts(current)
+
+
+def minus(targets: np.ndarray, cutters: np.ndarray) -> np.ndarray:
+    """``targets − cutters`` pairwise; a cutter strictly inside its target is made a hole.
+
+    A polygon lying in the interior of another, touching none of its rings (a confirmed
+    area inside a suspected one), leaves a hole in it: the difference is the target with
+    the cutter's ring added to its holes, which needs no overlay (a containment test costs
+    a tenth of one). Only simple cases take this way (a Polygon target, a Polygon cutter
+    without holes); the others are overlaid (:func:`robust`). The result is the same set,
+    with the same vertices, as the overlay's; the hole runs against the shell, as GEOS
+    writes them.
+
+    Parameters
+    ----------
+    targets, cutters : numpy.ndarray
+        Equally long arrays of polygonal geometries.
+
+    Returns
+    -------
+    numpy.ndarray
+        The differences.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> targets = np.array([box(0, 0, 10, 10)] * 2)
+    >>> cut = minus(targets, np.array([box(4, 4, 5, 5), box(8, 8, 12, 9)]))
+    >>> [int(g.area) for g in cut], [len(g.interiors) for g in cut]
+    ([99, 98], [1, 0])
+    """
+    targets = np.asarray(targets, dtype=object)
+    cutters = np.asarray(cutters, dtype=object)
+    simple = np.flatnonzero(
+        (shapely.get_type_id(targets) == 3)
+        & (shapely.get_type_id(cutters) == 3)
+        & (shapely.get_num_interior_rings(cutters) == 0)
+    )
+    inside = np.zeros(targets.size, dtype=bool)
+    inside[simple] = shapely.contains_properly(targets[simple], cutters[simple])
+    out = np.empty(targets.size, dtype=object)
+    h = np.flatnonzero(inside)
+    if h.size:
+        out[h] = _with_holes(targets[h], cutters[h])
+    rest = np.flatnonzero(~inside)
+    if rest.size:
+        out[rest] = robust(shapely.difference, targets[rest], cutters[rest])
+    return out
+
+
+def _with_holes(targets: np.ndarray, cutters: np.ndarray) -> np.ndarray:
+    """Each target polygon with its cutter's exterior ring added as one more hole."""
+    rings, index = shapely.get_rings(targets, return_index=True)
+    holes = shapely.get_exterior_ring(cutters)
+    flip = shapely.is_ccw(holes) == shapely.is_ccw(shapely.get_exterior_ring(targets))
+    holes[flip] = shapely.reverse(holes[flip])
+    rings = np.concatenate([rings, holes])
+    index = np.concatenate([index, np.arange(targets.size)])
+    order = np.argsort(index, kind="stable")  # a target's shell, its holes, then the new one
+    return shapely.polygons(rings[order], indices=index[order])
 
 
 #: :func:`by_target` cuts the pairs into this many slices per worker, so that a worker

@@ -380,3 +380,43 @@ def test_by_target_gives_each_slice_whole_targets_in_order_on_one_worker_each(mo
     assert {count for _, _, count in parts} == {1}  # no pools inside a worker
     with using_workers(1):
         assert len(_overlay.by_target(lambda k: k, i)) == 1
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(5, 40), st.integers(0, 10_000))
+def test_minus_equals_the_overlay_and_makes_holes_of_cutters_inside(n, seed):
+    rng = np.random.default_rng(seed)
+    targets = _crowd(n, seed)
+    # cutters: some strictly inside their target (holes), some crossing it, some outside,
+    # some with holes of their own, and targets already holding a hole
+    x0, y0, x1, y1 = shapely.bounds(targets).T
+    t = rng.uniform(0.1, 0.4, (n, 2))
+    inner = shapely.box(x0 + t[:, 0], y0 + t[:, 1], x1 - t[:, 1], y1 - t[:, 0])
+    crossing = shapely.box(x0 - 1, y0 + 0.5, x0 + 1, y1 - 0.5)
+    holed = shapely.difference(inner, shapely.buffer(shapely.centroid(inner), 0.05))
+    kind = rng.integers(0, 4, n)
+    cutters = np.where(
+        kind == 0, inner, np.where(kind == 1, crossing, np.where(kind == 2, holed, targets[::-1]))
+    )
+    corner = shapely.get_point(shapely.get_exterior_ring(targets), 0)
+    targets = np.where(
+        (rng.random(n) < 0.5) & (kind != 0),
+        shapely.difference(targets, shapely.buffer(corner, 0.3)),
+        targets,
+    )
+    got = _overlay.minus(targets, cutters)
+    want = shapely.difference(targets, cutters)
+    assert shapely.is_valid(got).all()
+    assert shapely.area(got) == pytest.approx(shapely.area(want), rel=1e-12, abs=1e-12)
+    assert (shapely.area(shapely.symmetric_difference(got, want)) < 1e-9).all()
+    holes = shapely.get_num_interior_rings(got) > shapely.get_num_interior_rings(targets)
+    assert (holes[kind == 0]).all()  # each cutter strictly inside became a hole
+
+
+def test_minus_keeps_the_holes_a_target_has():
+    target = shapely.difference(box(0, 0, 10, 10), box(1, 1, 2, 2))
+    (got,) = _overlay.minus(_arr(target), _arr(box(5, 5, 6, 7)))
+    assert len(got.interiors) == 2 and got.area == pytest.approx(97.0)
+    assert got.equals(shapely.difference(target, box(5, 5, 6, 7)))
+    # as GEOS writes them: holes run against the shell
+    assert {ring.is_ccw for ring in got.interiors} == {not got.exterior.is_ccw}

@@ -24,6 +24,9 @@ _R = TypeVar("_R")
 
 #: Below this many pairs an operation runs in one thread; above it, in one chunk per worker.
 PARALLEL_THRESHOLD = 4_000
+#: :func:`parallel` and :func:`by_target` cut work into this many chunks per worker, so
+#: that a worker whose chunk holds the costlier geometries does not leave others waiting.
+SLICES_PER_WORKER = 4
 
 
 def parallel(func: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarray:
@@ -31,7 +34,8 @@ def parallel(func: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarray
 
     Shapely releases the GIL inside its array functions, so threads give real parallelism
     without copying geometries between processes. The number of threads is
-    :func:`minemap._workers.worker_count`; with one worker (or few elements) ``func`` runs
+    :func:`minemap._workers.worker_count`, each taking chunks (:data:`SLICES_PER_WORKER`
+    per worker) as it finishes the last; with one worker (or few elements) ``func`` runs
     in the caller's thread and no pool is started. ``func`` must be element-wise (each
     output element depends on its own input elements only): the chunks are then joined
     in order and the result is the same, bit for bit, whatever the number of workers.
@@ -52,13 +56,16 @@ def parallel(func: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarray
     workers = min(worker_count(), n)
     if n < PARALLEL_THRESHOLD or workers <= 1:
         return func(*arrays)
-    bounds = np.linspace(0, n, workers + 1).astype(int)
+    # a few chunks per worker: one that meets the costlier geometries (or a core that a
+    # neighbour's work slows) does not leave the other workers waiting at the end
+    chunks = min(SLICES_PER_WORKER * workers, n)
+    bounds = np.linspace(0, n, chunks + 1).astype(int)
 
     def chunk(k: int) -> np.ndarray:
         return func(*(a[bounds[k] : bounds[k + 1]] for a in arrays))
 
     with ThreadPoolExecutor(workers) as pool:  # chunks see the caller's worker count
-        parts = list(pool.map(in_context(chunk), range(workers)))
+        parts = list(pool.map(in_context(chunk), range(chunks)))
     return np.concatenate(parts)
 
 
@@ -288,11 +295,6 @@ def _with_holes(targets: np.ndarray, cutters: np.ndarray) -> np.ndarray:
     index = np.concatenate([index, np.arange(targets.size)])
     order = np.argsort(index, kind="stable")  # a target's shell, its holes, then the new one
     return shapely.polygons(rings[order], indices=index[order])
-
-
-#: :func:`by_target` cuts the pairs into this many slices per worker, so that a worker
-#: whose slice holds the costlier targets does not leave the others waiting.
-SLICES_PER_WORKER = 4
 
 
 def target_slices(i: np.ndarray, parts: int) -> list[slice]:

@@ -346,6 +346,8 @@ def _release_overlay(
 #: Releases whose intersections with a hazard piece leave less than this fraction of it
 #: (in the plane of the work CRS) cover the piece between them.
 COVERED_FRACTION = 1e-9
+#: Release-hazard overlays are measured this many at a time (what memory they hold).
+_PAIR_BLOCK = 100_000
 
 
 def _taken_m2(
@@ -353,25 +355,28 @@ def _taken_m2(
 ) -> np.ndarray:
     """m² of hazard piece ``i[k]`` that release piece ``j[k]`` holds, for every pair.
 
-    Each pair is one intersection, independent of every other, so all of them run as one
-    array call on all cores. A pair in ``whole`` (the release is the piece) takes the
-    piece's area. Each part is measured where it lies (:func:`minemap.crs.area_m2`), and
-    the measures of parts of a piece add up to the measure of the piece only to second
-    order: where releases cover a piece between them, their shares are scaled to add up
-    to exactly its area, so a piece released along its edges has nothing left.
+    Each pair is one intersection, independent of every other: they run as array calls
+    on all cores, a block of :data:`_PAIR_BLOCK` pairs at a time. A pair in ``whole`` (the
+    release is the piece) takes the piece's area. Each part is measured where it lies
+    (:func:`minemap.crs.area_m2`), and the measures of parts of a piece add up to the
+    measure of the piece only to second order: where releases cover a piece between them,
+    their shares are scaled to add up to exactly its area, so a piece released along its
+    edges has nothing left.
     """
     n = len(hazard.area_m2)
     taken = np.zeros(i.size)
     planar = np.zeros(i.size)
+    piece = parallel(shapely.area, hazard.work)
     taken[whole] = hazard.area_m2[i[whole]]
-    planar[whole] = shapely.area(hazard.work[i[whole]])
+    planar[whole] = piece[i[whole]]
     rest = np.flatnonzero(~whole)
-    shared = polygonal_parts(
-        robust(shapely.intersection, hazard.work[i[rest]], release_work[j[rest]])
-    )
-    taken[rest] = _crs.area_m2(shared, hazard.work_crs, hazard.frame)
-    planar[rest] = shapely.area(shared)
-    piece = shapely.area(hazard.work)
+    for start in range(0, rest.size, _PAIR_BLOCK):  # only a block's overlays held at once
+        k = rest[start : start + _PAIR_BLOCK]
+        shared = polygonal_parts(
+            robust(shapely.intersection, hazard.work[i[k]], release_work[j[k]])
+        )
+        taken[k] = _crs.area_m2(shared, hazard.work_crs, hazard.frame)
+        planar[k] = parallel(shapely.area, shared)
     covered = np.bincount(i, planar, n) >= (1.0 - COVERED_FRACTION) * piece
     total = np.bincount(i, taken, n)
     fix = covered & (total > 0)

@@ -326,13 +326,13 @@ def _release_overlay(
     i, j = intersecting_pairs(hazard.work, release_work)
     order = np.lexsort((j, i))
     i, j = i[order], j[order]
-    single = np.bincount(i, minlength=n)[i] == 1
-    whole = single & parallel(same_polygon, hazard.work[i], release_work[j])
+    same = parallel(same_polygon, hazard.work[i], release_work[j])
     remaining = None
     if keep_remaining:
+        whole = same & (np.bincount(i, minlength=n)[i] == 1)
         taken, remaining = _cut_in_rounds(hazard, release_work, i, j, whole)
     else:
-        taken = _taken_m2(hazard, release_work, i, j, whole)
+        taken = _taken_m2(hazard, release_work, i, j, same)
     np.add.at(released, (i, release_method[j]), taken)
     _cap(released, hazard.area_m2)
     release_area = _crs.area_m2(release_work, hazard.work_crs, hazard.frame).sum()
@@ -351,13 +351,15 @@ _PAIR_BLOCK = 100_000
 
 
 def _taken_m2(
-    hazard: _HazardPieces, release_work: np.ndarray, i: np.ndarray, j: np.ndarray, whole: np.ndarray
+    hazard: _HazardPieces, release_work: np.ndarray, i: np.ndarray, j: np.ndarray, same: np.ndarray
 ) -> np.ndarray:
     """m² of hazard piece ``i[k]`` that release piece ``j[k]`` holds, for every pair.
 
     Each pair is one intersection, independent of every other: they run as array calls
-    on all cores, a block of :data:`_PAIR_BLOCK` pairs at a time. A pair in ``whole`` (the
-    release is the piece) takes the piece's area. Each part is measured where it lies
+    on all cores, a block of :data:`_PAIR_BLOCK` pairs at a time. A pair in ``same`` (the
+    release is the piece, vertex for vertex) needs none: it takes the piece's area, and
+    the other releases that meet the piece only touch it (release pieces are disjoint).
+    Each part is measured where it lies
     (:func:`minemap.crs.area_m2`), and the measures of parts of a piece add up to the
     measure of the piece only to second order: where releases cover a piece between them,
     their shares are scaled to add up to exactly its area, so a piece released along its
@@ -367,9 +369,13 @@ def _taken_m2(
     taken = np.zeros(i.size)
     planar = np.zeros(i.size)
     piece = parallel(shapely.area, hazard.work)
+    whole = np.flatnonzero(same)
+    whole = whole[np.unique(i[whole], return_index=True)[1]]  # one per piece, to be sure
     taken[whole] = hazard.area_m2[i[whole]]
     planar[whole] = piece[i[whole]]
-    rest = np.flatnonzero(~whole)
+    owned = np.zeros(n, dtype=bool)
+    owned[i[whole]] = True
+    rest = np.flatnonzero(~owned[i])
     for start in range(0, rest.size, _PAIR_BLOCK):  # only a block's overlays held at once
         k = rest[start : start + _PAIR_BLOCK]
         shared = polygonal_parts(

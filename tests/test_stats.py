@@ -973,3 +973,17 @@ def test_figures_alone_equal_the_figures_of_the_cut_pieces(seed, n, as_of):
     remaining_m2 = minemap.crs.area_m2(parts.remaining_work, parts.pieces.work_crs)
     total = alone.set_index("threat_level").loc["total", "remaining_ha"]
     assert remaining_m2.sum() / 1e4 == pytest.approx(total, rel=1e-7, abs=1e-6)
+
+
+def test_a_release_recorded_as_the_hazard_itself_beside_a_touching_one():
+    # R1 is H1 vertex for vertex (no overlay needed); R2 touches H1 along an edge and
+    # covers part of H2: it takes nothing from H1
+    h1, h2 = box(44.0, 40.0, 44.01, 40.01), box(44.01, 40.0, 44.02, 40.01)
+    table = check(
+        hazards_gdf([h1, h2], ["high", "low"]),
+        releases_gdf([h1, box(44.01, 40.0, 44.015, 40.01)], ["cleared", "reduced"]),
+    )
+    rows = table.set_index("threat_level")
+    assert rows.loc["high", "percent_cleared"] == 100.0
+    assert rows.loc["high", "reduced_ha"] == 0.0
+    assert rows.loc["low", "percent_released"] == pytest.approx(50.0, rel=1e-6)

@@ -12,15 +12,21 @@ import contextlib
 import gc
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 import shapely
 
-from minemap._workers import in_context, worker_count
+from minemap._workers import in_context, using_workers, worker_count
+
+_R = TypeVar("_R")
 
 #: Below this many pairs an operation runs in one thread; above it, in one chunk per worker.
 PARALLEL_THRESHOLD = 4_000
+#: :func:`parallel` and :func:`by_target` cut work into this many chunks per worker, so
+#: that a worker whose chunk holds the costlier geometries does not leave others waiting.
+SLICES_PER_WORKER = 4
 
 
 def parallel(func: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarray:
@@ -28,7 +34,8 @@ def parallel(func: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarray
 
     Shapely releases the GIL inside its array functions, so threads give real parallelism
     without copying geometries between processes. The number of threads is
-    :func:`minemap._workers.worker_count`; with one worker (or few elements) ``func`` runs
+    :func:`minemap._workers.worker_count`, each taking chunks (:data:`SLICES_PER_WORKER`
+    per worker) as it finishes the last; with one worker (or few elements) ``func`` runs
     in the caller's thread and no pool is started. ``func`` must be element-wise (each
     output element depends on its own input elements only): the chunks are then joined
     in order and the result is the same, bit for bit, whatever the number of workers.
@@ -49,13 +56,16 @@ def parallel(func: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarray
     workers = min(worker_count(), n)
     if n < PARALLEL_THRESHOLD or workers <= 1:
         return func(*arrays)
-    bounds = np.linspace(0, n, workers + 1).astype(int)
+    # a few chunks per worker: one that meets the costlier geometries (or a core that a
+    # neighbour's work slows) does not leave the other workers waiting at the end
+    chunks = min(SLICES_PER_WORKER * workers, n)
+    bounds = np.linspace(0, n, chunks + 1).astype(int)
 
     def chunk(k: int) -> np.ndarray:
         return func(*(a[bounds[k] : bounds[k + 1]] for a in arrays))
 
     with ThreadPoolExecutor(workers) as pool:  # chunks see the caller's worker count
-        parts = list(pool.map(in_context(chunk), range(workers)))
+        parts = list(pool.map(in_context(chunk), range(chunks)))
     return np.concatenate(parts)
 
 
@@ -171,6 +181,11 @@ def run_positions(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def subtract_pairs(targets: np.ndarray, i: np.ndarray, others: np.ndarray) -> np.ndarray:
     """``targets[i[k]] − others[k]`` for every pair, several per target, in array rounds.
 
+    The targets are shared out between the workers (:func:`by_target`), each cutting its
+    own in rounds: a target is cut by the same polygons in the same order whatever the
+    number of workers, and the rounds that few targets reach (the last cuts of the most
+    overlapped polygons) no longer run on one core while the others wait.
+
     Parameters
     ----------
     targets : numpy.ndarray
@@ -186,9 +201,26 @@ def subtract_pairs(targets: np.ndarray, i: np.ndarray, others: np.ndarray) -> np
         A copy of ``targets`` with every pair's polygon removed; touched targets are reduced
         to their polygon parts.
     """
-    out = np.asarray(targets, dtype=object).copy()
+    targets = np.asarray(targets, dtype=object)
+    out = targets.copy()
     if i.size == 0:
         return out
+
+    def cut(k: np.ndarray, cutters: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return _subtract_rounds(targets, k, cutters)  # reads only, and each target once
+
+    for touched, pieces in by_target(cut, i, others):  # written once all are done
+        out[touched] = pieces
+    return out
+
+
+def _subtract_rounds(
+    targets: np.ndarray, i: np.ndarray, others: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The targets ``i`` names (sorted) and each minus its pairs' polygons, in rounds."""
+    touched = np.unique(i)
+    k = np.searchsorted(touched, i)
+    current = targets[touched].copy()
     rank, length = run_positions(i)
     heavy = length > HEAVY_TARGET
     if heavy.any():
@@ -197,14 +229,132 @@ def subtract_pairs(targets: np.ndarray, i: np.ndarray, others: np.ndarray) -> np
         unions = np.array(
             [shapely.union_all(others[s : s + length[s]]) for s in starts], dtype=object
         )
-        out[i[starts]] = robust(shapely.difference, out[i[starts]], unions)
+        current[k[starts]] = robust(shapely.difference, current[k[starts]], unions)
     light = ~heavy
     for r in range(int(rank[light].max()) + 1 if light.any() else 0):
         sel = light & (rank == r)
-        out[i[sel]] = robust(shapely.difference, out[i[sel]], others[sel])
-    touched = np.unique(i)
-    out[touched] = polygonal_parts(out[touched])
+        current[k[sel]] = minus(current[k[sel]], others[sel])
+    return touched, polygonal_parts(current)
+
+
+def minus(targets: np.ndarray, cutters: np.ndarray) -> np.ndarray:
+    """``targets − cutters`` pairwise; a cutter strictly inside its target is made a hole.
+
+    A polygon lying in the interior of another, touching none of its rings (a confirmed
+    area inside a suspected one), leaves a hole in it: the difference is the target with
+    the cutter's ring added to its holes, which needs no overlay (a containment test costs
+    a tenth of one). Only simple cases take this way (a Polygon target, a Polygon cutter
+    without holes); the others are overlaid (:func:`robust`). The result is the same set,
+    with the same vertices, as the overlay's; the hole runs against the shell, as GEOS
+    writes them.
+
+    Parameters
+    ----------
+    targets, cutters : numpy.ndarray
+        Equally long arrays of polygonal geometries.
+
+    Returns
+    -------
+    numpy.ndarray
+        The differences.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> targets = np.array([box(0, 0, 10, 10)] * 2)
+    >>> cut = minus(targets, np.array([box(4, 4, 5, 5), box(8, 8, 12, 9)]))
+    >>> [int(g.area) for g in cut], [len(g.interiors) for g in cut]
+    ([99, 98], [1, 0])
+    """
+    targets = np.asarray(targets, dtype=object)
+    cutters = np.asarray(cutters, dtype=object)
+    simple = np.flatnonzero(
+        (shapely.get_type_id(targets) == 3)
+        & (shapely.get_type_id(cutters) == 3)
+        & (shapely.get_num_interior_rings(cutters) == 0)
+    )
+    inside = np.zeros(targets.size, dtype=bool)
+    inside[simple] = shapely.contains_properly(targets[simple], cutters[simple])
+    out = np.empty(targets.size, dtype=object)
+    h = np.flatnonzero(inside)
+    if h.size:
+        out[h] = _with_holes(targets[h], cutters[h])
+    rest = np.flatnonzero(~inside)
+    if rest.size:
+        out[rest] = robust(shapely.difference, targets[rest], cutters[rest])
     return out
+
+
+def _with_holes(targets: np.ndarray, cutters: np.ndarray) -> np.ndarray:
+    """Each target polygon with its cutter's exterior ring added as one more hole."""
+    rings, index = shapely.get_rings(targets, return_index=True)
+    holes = shapely.get_exterior_ring(cutters)
+    flip = shapely.is_ccw(holes) == shapely.is_ccw(shapely.get_exterior_ring(targets))
+    holes[flip] = shapely.reverse(holes[flip])
+    rings = np.concatenate([rings, holes])
+    index = np.concatenate([index, np.arange(targets.size)])
+    order = np.argsort(index, kind="stable")  # a target's shell, its holes, then the new one
+    return shapely.polygons(rings[order], indices=index[order])
+
+
+def target_slices(i: np.ndarray, parts: int) -> list[slice]:
+    """At most ``parts`` slices of the grouped pair index ``i``, about equal in pairs, each
+    cut where the target changes (all pairs of one target fall in one slice).
+
+    Examples
+    --------
+    >>> target_slices(np.array([0, 0, 0, 1, 2, 2, 3, 3]), 2)
+    [slice(0, 4, None), slice(4, 8, None)]
+    """
+    if i.size == 0:
+        return []
+    starts = np.r_[np.flatnonzero(i[1:] != i[:-1]) + 1, i.size]
+    want = np.linspace(0, i.size, parts + 1)[1:-1]
+    cuts = starts[np.searchsorted(starts, want)]
+    edges = np.unique(np.r_[0, cuts, i.size])
+    return [slice(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+
+
+def by_target(func: Callable[..., _R], i: np.ndarray, *arrays: np.ndarray) -> list[_R]:
+    """``func(i, *arrays)`` on slices of the pairs that keep each target whole, on all workers.
+
+    Work done target by target in several rounds (each round one shapely array call) runs
+    on all cores only while a round holds many pairs; the last rounds, reached by a few
+    targets, run on one. Here each worker takes whole targets and does all of their
+    rounds, with one worker inside (no nested pools). ``func`` must treat each target on
+    its own; the results, one per slice in pair order, are then the same whatever the
+    number of workers.
+
+    Parameters
+    ----------
+    func : callable
+        Called as ``func(i[s], *(a[s] for a in arrays))`` for each slice ``s``.
+    i : numpy.ndarray
+        Target index of each pair, grouped by target.
+    *arrays : numpy.ndarray
+        Per-pair arrays sliced with ``i``.
+
+    Returns
+    -------
+    list
+        ``func``'s result for each slice, in order (one slice with one worker or few pairs).
+
+    Examples
+    --------
+    >>> by_target(lambda i, v: int(v.sum()), np.array([0, 0, 1]), np.array([1, 2, 3]))
+    [6]
+    """
+    workers = min(worker_count(), i.size)
+    if workers <= 1 or i.size < PARALLEL_THRESHOLD:
+        return [func(i, *arrays)]
+    slices = target_slices(i, SLICES_PER_WORKER * workers)
+
+    def run(s: slice) -> _R:
+        with using_workers(1):
+            return func(i[s], *(a[s] for a in arrays))
+
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(run, slices))
 
 
 def polygonal_parts(geoms: np.ndarray) -> np.ndarray:

@@ -555,8 +555,8 @@ def area_m2(geoms: np.ndarray, crs: pyproj.CRS, frame: pyproj.CRS | None = None)
     out = np.zeros(len(geoms))
     if len(geoms) == 0:
         return out
-    planar = shapely.area(geoms)
-    bounds = shapely.bounds(geoms)
+    planar = parallel(shapely.area, geoms)
+    bounds = parallel(shapely.bounds, geoms)
     size = np.fmax(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1])
     # degrees per unit of a geographic CRS's axes: 1, or 0.9 for grads
     per_unit = degrees_per_unit(crs) if crs.is_geographic else 1.0

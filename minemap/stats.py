@@ -27,6 +27,7 @@ from minemap import io as _io
 from minemap._errors import CoordinateError, DataWarning, SchemaError, option_hint
 from minemap._overlay import (
     HEAVY_TARGET,
+    by_target,
     flatten,
     flatten_merged,
     gc_paused,
@@ -313,10 +314,11 @@ def _release_overlay(
     """Released m² per hazard piece and method, released m² outside hazards, and
     (with ``keep_remaining``) each hazard piece minus its releases, in the work CRS.
 
-    One overlay per pair: releases are cut out of each hazard piece one after another (in
-    array rounds), and since release pieces are disjoint, what a release took from a piece
-    is the area the piece lost in that cut. The cuts also leave the remaining geometry.
-    A release recorded over exactly a whole piece needs no overlay at all.
+    A release recorded over exactly a whole piece needs no overlay at all. For the figures
+    alone, what a release took from a piece is their intersection (release pieces are
+    disjoint): one overlay per pair, each independent of the others (:func:`_taken_m2`).
+    With ``keep_remaining`` the releases are cut out of each piece one after another
+    instead (:func:`_cut_in_rounds`), which also leaves the remaining geometry.
     """
     n = len(hazard.area_m2)
     released = np.zeros((n, len(RELEASE_METHODS)))
@@ -325,40 +327,13 @@ def _release_overlay(
     i, j = intersecting_pairs(hazard.work, release_work)
     order = np.lexsort((j, i))
     i, j = i[order], j[order]
-    current = hazard.work.copy()
-    current_m2 = hazard.area_m2.copy()
-    taken = np.zeros(i.size)
-    single = np.bincount(i, minlength=n)[i] == 1
-    whole = single & parallel(same_polygon, hazard.work[i], release_work[j])
-    taken[whole] = current_m2[i[whole]]
-    current[i[whole]] = shapely.Polygon()
-    current_m2[i[whole]] = 0.0
-    rank, length = run_positions(i)
-    heavy = (length > HEAVY_TARGET) & ~whole
-    if heavy.any():
-        # a piece under many release pieces (a stack): as they are disjoint, what each took
-        # is its intersection with the piece, and the rest is the piece minus their union
-        h = np.flatnonzero(heavy)
-        shared = polygonal_parts(
-            robust(shapely.intersection, hazard.work[i[h]], release_work[j[h]])
-        )
-        taken[h] = _crs.area_m2(shared, hazard.work_crs, hazard.frame)
-        if keep_remaining:
-            starts = h[rank[h] == 0]
-            unions = np.array(
-                [shapely.union_all(release_work[j[s : s + length[s]]]) for s in starts],
-                dtype=object,
-            )
-            k = i[starts]
-            current[k] = polygonal_parts(robust(shapely.difference, current[k], unions))
-    light = ~whole & ~heavy
-    for r in np.unique(rank[light]):
-        sel = np.flatnonzero(light & (rank == r))
-        k = i[sel]
-        cut = polygonal_parts(robust(shapely.difference, current[k], release_work[j[sel]]))
-        cut_m2 = _crs.area_m2(cut, hazard.work_crs, hazard.frame)
-        taken[sel] = np.clip(current_m2[k] - cut_m2, 0.0, None)
-        current[k], current_m2[k] = cut, cut_m2
+    same = parallel(same_polygon, hazard.work[i], release_work[j])
+    remaining = None
+    if keep_remaining:
+        whole = same & (np.bincount(i, minlength=n)[i] == 1)
+        taken, remaining = _cut_in_rounds(hazard, release_work, i, j, whole)
+    else:
+        taken = _taken_m2(hazard, release_work, i, j, same)
     np.add.at(released, (i, release_method[j]), taken)
     _cap(released, hazard.area_m2)
     release_area = _crs.area_m2(release_work, hazard.work_crs, hazard.frame).sum()
@@ -366,7 +341,112 @@ def _release_overlay(
     # the same land measured as one piece or as several differs by rounding only, and what
     # a release took from a piece is the difference of two measurements of the piece
     noise = 1e-9 * release_area + 1e-12 * hazard.area_m2[np.unique(i)].sum()
-    return released, (outside if outside > noise else 0.0), (current if keep_remaining else None)
+    return released, (outside if outside > noise else 0.0), remaining
+
+
+#: Releases whose intersections with a hazard piece leave less than this fraction of it
+#: (in the plane of the work CRS) cover the piece between them.
+COVERED_FRACTION = 1e-9
+#: Release-hazard overlays are measured this many at a time (what memory they hold).
+_PAIR_BLOCK = 100_000
+
+
+def _taken_m2(
+    hazard: _HazardPieces, release_work: np.ndarray, i: np.ndarray, j: np.ndarray, same: np.ndarray
+) -> np.ndarray:
+    """m² of hazard piece ``i[k]`` that release piece ``j[k]`` holds, for every pair.
+
+    Each pair is one intersection, independent of every other: they run as array calls
+    on all cores, a block of :data:`_PAIR_BLOCK` pairs at a time. A pair in ``same`` (the
+    release is the piece, vertex for vertex) needs none: it takes the piece's area, and
+    the other releases that meet the piece only touch it (release pieces are disjoint).
+    Each part is measured where it lies
+    (:func:`minemap.crs.area_m2`), and the measures of parts of a piece add up to the
+    measure of the piece only to second order: where releases cover a piece between them,
+    their shares are scaled to add up to exactly its area, so a piece released along its
+    edges has nothing left.
+    """
+    n = len(hazard.area_m2)
+    taken = np.zeros(i.size)
+    planar = np.zeros(i.size)
+    piece = parallel(shapely.area, hazard.work)
+    whole = np.flatnonzero(same)
+    whole = whole[np.unique(i[whole], return_index=True)[1]]  # one per piece, to be sure
+    taken[whole] = hazard.area_m2[i[whole]]
+    planar[whole] = piece[i[whole]]
+    owned = np.zeros(n, dtype=bool)
+    owned[i[whole]] = True
+    rest = np.flatnonzero(~owned[i])
+    for start in range(0, rest.size, _PAIR_BLOCK):  # only a block's overlays held at once
+        k = rest[start : start + _PAIR_BLOCK]
+        shared = polygonal_parts(
+            robust(shapely.intersection, hazard.work[i[k]], release_work[j[k]])
+        )
+        taken[k] = _crs.area_m2(shared, hazard.work_crs, hazard.frame)
+        planar[k] = parallel(shapely.area, shared)
+    covered = np.bincount(i, planar, n) >= (1.0 - COVERED_FRACTION) * piece
+    total = np.bincount(i, taken, n)
+    fix = covered & (total > 0)
+    scale = np.ones(n)
+    scale[fix] = hazard.area_m2[fix] / total[fix]
+    return taken * scale[i]
+
+
+def _cut_in_rounds(
+    hazard: _HazardPieces, release_work: np.ndarray, i: np.ndarray, j: np.ndarray, whole: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """m² each release took from its piece, and each piece minus its releases.
+
+    Releases are cut out of each hazard piece one after another, in array rounds; what a
+    release took is the area the piece lost in its cut. The pieces are shared out between
+    the workers (:func:`minemap._overlay.by_target`), each doing all rounds of its own.
+    """
+    taken = np.zeros(i.size)
+    taken[whole] = hazard.area_m2[i[whole]]
+    remaining = hazard.work.copy()
+    remaining[i[whole]] = shapely.Polygon()
+    rest = np.flatnonzero(~whole)
+
+    def cut(k: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        touched = np.unique(k)
+        at = np.searchsorted(touched, k)
+        current = hazard.work[touched].copy()
+        current_m2 = hazard.area_m2[touched].copy()
+        got = np.zeros(k.size)
+        rank, length = run_positions(k)
+        heavy = length > HEAVY_TARGET
+        if heavy.any():
+            # a piece under many release pieces (a stack): as they are disjoint, what each
+            # took is its intersection with the piece, and the rest is the piece minus
+            # their union
+            h = np.flatnonzero(heavy)
+            shared = polygonal_parts(
+                robust(shapely.intersection, hazard.work[k[h]], release_work[r[h]])
+            )
+            got[h] = _crs.area_m2(shared, hazard.work_crs, hazard.frame)
+            starts = h[rank[h] == 0]
+            unions = np.array(
+                [shapely.union_all(release_work[r[s : s + length[s]]]) for s in starts],
+                dtype=object,
+            )
+            c = at[starts]
+            current[c] = polygonal_parts(robust(shapely.difference, current[c], unions))
+        light = ~heavy
+        for step in np.unique(rank[light]):
+            sel = np.flatnonzero(light & (rank == step))
+            c = at[sel]
+            left = polygonal_parts(robust(shapely.difference, current[c], release_work[r[sel]]))
+            left_m2 = _crs.area_m2(left, hazard.work_crs, hazard.frame)
+            got[sel] = np.clip(current_m2[c] - left_m2, 0.0, None)
+            current[c], current_m2[c] = left, left_m2
+        return touched, current, got
+
+    parts = by_target(cut, i[rest], j[rest])
+    for touched, current, _ in parts:
+        remaining[touched] = current
+    if parts:
+        taken[rest] = np.concatenate([got for _, _, got in parts])
+    return taken, remaining
 
 
 def _finish(table: pd.DataFrame) -> pd.DataFrame:

@@ -14,6 +14,7 @@ from shapely import GeometryCollection, LineString, MultiPolygon, Point, Polygon
 
 from minemap import _overlay
 from minemap._overlay import flatten
+from minemap._workers import using_workers, worker_count
 
 
 def _arr(*geoms):
@@ -318,3 +319,104 @@ def test_flatten_merged_stacks_property(n, jitter, seed):
 def test_flatten_merged_of_nothing():
     pieces, rows = _overlay.flatten_merged(np.empty(0, dtype=object), np.empty(0, dtype=int))
     assert pieces.size == rows.size == 0
+
+
+# --------------------------------------------------------------------------- by target
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(1, 6), min_size=1, max_size=40), st.integers(1, 9))
+def test_target_slices_cover_the_pairs_in_order_and_keep_each_target_whole(runs, parts):
+    i = np.repeat(np.arange(len(runs)), runs)
+    slices = _overlay.target_slices(i, parts)
+    assert 1 <= len(slices) <= parts
+    assert np.concatenate([i[s] for s in slices]).tolist() == i.tolist()
+    for a, b in zip(slices[:-1], slices[1:], strict=False):
+        assert a.stop == b.start and i[a.stop - 1] != i[b.start]
+
+
+def _crowd(n, seed):
+    rng = np.random.default_rng(seed)
+    corner = rng.uniform(0, 30, (n, 2))
+    size = rng.uniform(2, 9, (n, 2))
+    return np.array(
+        [shapely.box(x, y, x + w, y + h) for (x, y), (w, h) in zip(corner, size, strict=True)],
+        dtype=object,
+    )
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(20, 80), st.integers(0, 10_000))
+def test_subtract_pairs_is_the_same_to_the_bit_whatever_the_workers(n, seed):
+    geoms = _crowd(n, seed)
+    i, j = _overlay.intersecting_pairs(geoms, geoms, same=True)
+    keep = j < i
+    i, j = i[keep], j[keep]
+    order = np.lexsort((j, i))
+    i, j = i[order], j[order]
+    results = {}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_overlay, "PARALLEL_THRESHOLD", 2)  # cut even these few pairs in slices
+        for workers in (1, 2, 3):
+            with using_workers(workers):
+                cut = _overlay.subtract_pairs(geoms, i, geoms[j])
+            results[workers] = shapely.to_wkb(cut).tolist()
+    assert results[1] == results[2] == results[3]
+    expected = [
+        shapely.difference(g, shapely.union_all(geoms[j[i == k]])) for k, g in enumerate(geoms)
+    ]
+    got = shapely.from_wkb(results[2])
+    assert shapely.area(got) == pytest.approx(shapely.area(expected), rel=1e-9, abs=1e-9)
+
+
+def test_by_target_gives_each_slice_whole_targets_in_order_on_one_worker_each(monkeypatch):
+    monkeypatch.setattr(_overlay, "PARALLEL_THRESHOLD", 2)
+    i = np.repeat(np.arange(30), 3)
+    with using_workers(3):
+        parts = _overlay.by_target(lambda k, v: (k.copy(), v.sum(), worker_count()), i, i * 2)
+    assert len(parts) > 3  # several slices per worker
+    assert np.concatenate([k for k, _, _ in parts]).tolist() == i.tolist()
+    assert sum(total for _, total, _ in parts) == 2 * i.sum()
+    assert {count for _, _, count in parts} == {1}  # no pools inside a worker
+    with using_workers(1):
+        assert len(_overlay.by_target(lambda k: k, i)) == 1
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(5, 40), st.integers(0, 10_000))
+def test_minus_equals_the_overlay_and_makes_holes_of_cutters_inside(n, seed):
+    rng = np.random.default_rng(seed)
+    targets = _crowd(n, seed)
+    # cutters: some strictly inside their target (holes), some crossing it, some outside,
+    # some with holes of their own, and targets already holding a hole
+    x0, y0, x1, y1 = shapely.bounds(targets).T
+    t = rng.uniform(0.1, 0.4, (n, 2))
+    inner = shapely.box(x0 + t[:, 0], y0 + t[:, 1], x1 - t[:, 1], y1 - t[:, 0])
+    crossing = shapely.box(x0 - 1, y0 + 0.5, x0 + 1, y1 - 0.5)
+    holed = shapely.difference(inner, shapely.buffer(shapely.centroid(inner), 0.05))
+    kind = rng.integers(0, 4, n)
+    cutters = np.where(
+        kind == 0, inner, np.where(kind == 1, crossing, np.where(kind == 2, holed, targets[::-1]))
+    )
+    corner = shapely.get_point(shapely.get_exterior_ring(targets), 0)
+    targets = np.where(
+        (rng.random(n) < 0.5) & (kind != 0),
+        shapely.difference(targets, shapely.buffer(corner, 0.3)),
+        targets,
+    )
+    got = _overlay.minus(targets, cutters)
+    want = shapely.difference(targets, cutters)
+    assert shapely.is_valid(got).all()
+    assert shapely.area(got) == pytest.approx(shapely.area(want), rel=1e-12, abs=1e-12)
+    assert (shapely.area(shapely.symmetric_difference(got, want)) < 1e-9).all()
+    holes = shapely.get_num_interior_rings(got) > shapely.get_num_interior_rings(targets)
+    assert (holes[kind == 0]).all()  # each cutter strictly inside became a hole
+
+
+def test_minus_keeps_the_holes_a_target_has():
+    target = shapely.difference(box(0, 0, 10, 10), box(1, 1, 2, 2))
+    (got,) = _overlay.minus(_arr(target), _arr(box(5, 5, 6, 7)))
+    assert len(got.interiors) == 2 and got.area == pytest.approx(97.0)
+    assert got.equals(shapely.difference(target, box(5, 5, 6, 7)))
+    # as GEOS writes them: holes run against the shell
+    assert {ring.is_ccw for ring in got.interiors} == {not got.exterior.is_ccw}

@@ -17,11 +17,14 @@ import pyproj
 import pytest
 import shapely
 from geopandas.testing import assert_geodataframe_equal
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely import MultiPolygon, Polygon, box
 
 import minemap
 from minemap._errors import DataWarning, SchemaError
 from minemap.settings import SUMMARY_COLUMNS
+from minemap.synthetic import make_scenario
 
 REL = oracle.REL
 ABS = oracle.ABS_HA
@@ -925,3 +928,62 @@ def test_release_a_hair_outside_its_hazard_is_reported_outside():
     outside = table.attrs["released_outside_hazards_ha"]
     expected = oracle.summary_of_layers(hz, rl)["outside"]
     assert expected > 0 and outside == pytest.approx(expected, rel=REL)
+
+
+# --------------------------------------------------------------------------- figures alone
+
+
+def test_releases_tiling_a_hazard_leave_nothing_of_it():
+    # four releases digitised on their own (no vertex of the hazard's) tile the hazard:
+    # measured part by part, their shares still add up to exactly the hazard's area
+    hazard = Polygon([(44.0, 40.0), (44.013, 40.0), (44.02, 40.011), (44.0, 40.012)])
+    cuts = [
+        box(43.99, 39.99, 44.0071, 40.0057),
+        box(44.0071, 39.99, 44.03, 40.0057),
+        box(43.99, 40.0057, 44.0071, 40.02),
+        box(44.0071, 40.0057, 44.03, 40.02),
+    ]
+    table = check(
+        hazards_gdf([hazard], ["high"]),
+        releases_gdf(cuts, ["cleared", "reduced", "cleared", "cancelled"]),
+    )
+    high = table.set_index("threat_level").loc["high"]
+    assert high["remaining_ha"] == 0.0 and high["percent_released"] == 100.0
+    assert high["released_ha"] == high["hazard_ha"]
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.integers(0, 10_000), st.integers(10, 40), st.sampled_from([None, "2021-06-30"]))
+def test_figures_alone_equal_the_figures_of_the_cut_pieces(seed, n, as_of):
+    # the summary measures what each release holds of a piece by one intersection; the map
+    # cuts releases out of each piece in turn to keep what remains: the same hectares, to
+    # the second-order term of measuring a part where it lies (about 1e-8 of the area)
+    s = make_scenario(seed=seed, n_hazards=n, high_ha=4.0 * n, medium_ha=10.0 * n, low_ha=8.0 * n)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        alone, _ = minemap.stats._summary_and_pieces(s.hazards, s.releases, as_of=as_of)
+        cut, parts = minemap.stats._summary_and_pieces(
+            s.hazards, s.releases, as_of=as_of, keep_remaining=True
+        )
+    for column in HA_COLUMNS:
+        assert np.allclose(alone[column], cut[column], rtol=1e-7, atol=1e-6), column
+    assert alone.attrs["released_outside_hazards_ha"] == pytest.approx(
+        cut.attrs["released_outside_hazards_ha"], rel=1e-7, abs=1e-6
+    )
+    remaining_m2 = minemap.crs.area_m2(parts.remaining_work, parts.pieces.work_crs)
+    total = alone.set_index("threat_level").loc["total", "remaining_ha"]
+    assert remaining_m2.sum() / 1e4 == pytest.approx(total, rel=1e-7, abs=1e-6)
+
+
+def test_a_release_recorded_as_the_hazard_itself_beside_a_touching_one():
+    # R1 is H1 vertex for vertex (no overlay needed); R2 touches H1 along an edge and
+    # covers part of H2: it takes nothing from H1
+    h1, h2 = box(44.0, 40.0, 44.01, 40.01), box(44.01, 40.0, 44.02, 40.01)
+    table = check(
+        hazards_gdf([h1, h2], ["high", "low"]),
+        releases_gdf([h1, box(44.01, 40.0, 44.015, 40.01)], ["cleared", "reduced"]),
+    )
+    rows = table.set_index("threat_level")
+    assert rows.loc["high", "percent_cleared"] == 100.0
+    assert rows.loc["high", "reduced_ha"] == 0.0
+    assert rows.loc["low", "percent_released"] == pytest.approx(50.0, rel=1e-6)

@@ -41,6 +41,7 @@ import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -149,7 +150,8 @@ def measure(name: str, run: Callable[[int], pd.DataFrame], counts: list[int], re
 class ParallelShare:
     """Time spent in the kernel's chunked sections, from the outside.
 
-    Every call of :func:`minemap._overlay.parallel` large enough to be cut into chunks
+    Every call of :func:`minemap._overlay.parallel` or :func:`~minemap._overlay.by_target`
+    large enough to be cut into chunks
     (and the stack unions of ``flatten_merged``, which run in a pool too) is timed; with
     one worker, the rest of the run is what a second core cannot shorten, except stages
     that the side pools overlap (so ``1 - share`` bounds the serial fraction from above).
@@ -165,10 +167,18 @@ class ParallelShare:
         from minemap import _overlay
 
         self._patched = []
-        real = _overlay.parallel
+        for attribute in ("parallel", "by_target"):
+            real = getattr(_overlay, attribute)
+            timed = self._timed(real, _overlay.PARALLEL_THRESHOLD)
+            for name, module in list(sys.modules.items()):
+                if name.startswith("minemap") and getattr(module, attribute, None) is real:
+                    self._patched.append((module, attribute, real))
+                    setattr(module, attribute, timed)
+        return self
 
+    def _timed(self, real: Callable[..., Any], threshold: int) -> Callable[..., Any]:
         def timed(func, *arrays):
-            if self._depth or len(arrays[0]) < _overlay.PARALLEL_THRESHOLD:
+            if self._depth or len(arrays[0]) < threshold:
                 return real(func, *arrays)
             self._depth += 1
             start = time.perf_counter()
@@ -178,15 +188,11 @@ class ParallelShare:
                 self.seconds += time.perf_counter() - start
                 self._depth -= 1
 
-        for name, module in list(sys.modules.items()):
-            if name.startswith("minemap") and getattr(module, "parallel", None) is real:
-                self._patched.append((module, real))
-                module.parallel = timed  # type: ignore[attr-defined]
-        return self
+        return timed
 
     def __exit__(self, *exc: object) -> None:
-        for module, real in self._patched:
-            module.parallel = real  # type: ignore[attr-defined]
+        for module, attribute, real in self._patched:
+            setattr(module, attribute, real)
 
 
 def parallel_share(run: Callable[[int], pd.DataFrame], repeat: int) -> float:

@@ -93,7 +93,8 @@ def _opened(raster: Raster) -> Iterator[tuple[rasterio.io.DatasetReader, str]]:
     try:
         with rasterio.Env(**options), rasterio.open(path, driver="GTiff") as dataset:
             yield dataset, path.name
-    except rasterio.errors.RasterioError as exc:
+    # RasterioIOError is not a RasterioError before rasterio 1.4
+    except (rasterio.errors.RasterioError, rasterio.errors.RasterioIOError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputFileError(
             f"{path.name}: the population raster cannot be read ({reason[:200]}); give a "

@@ -612,7 +612,12 @@ def _read_wkb(
             groups = [
                 g for g in groups if _meets(_group_bounds(pfile.metadata, g, part.covering), box)
             ]
-        table = pfile.read_row_groups(groups, columns=names, use_pandas_metadata=True)
+        if groups:
+            table = pfile.read_row_groups(groups, columns=names, use_pandas_metadata=True)
+        elif pfile.metadata.num_row_groups:  # none meets the box (pyarrow 19 refuses [])
+            table = pfile.read_row_group(0, columns=names, use_pandas_metadata=True).slice(0, 0)
+        else:
+            table = pfile.read(columns=names, use_pandas_metadata=True)
     cover = None
     if part.covering is not None and part.covering in table.column_names:
         struct = table[part.covering].combine_chunks()

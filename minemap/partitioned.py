@@ -1351,25 +1351,7 @@ def _ranked(
         out[column] = table[column].to_numpy(dtype=float)
     live = out[REMAINING_HA].to_numpy(dtype=float) > 0
 
-    scores = _ranking._scores(out, live)
-    weight = np.array([chosen[c] for c in _ranking.CRITERIA])
-    columns = [_ranking.SCORE[c] for c in _ranking.CRITERIA]
-    total = scores[columns].to_numpy() @ weight / weight.sum()
-    out = pd.concat([out, scores], axis=1)
-    out[_ranking.PRIORITY_SCORE] = np.where(live, total, np.nan)
-    key = pd.DataFrame(
-        {
-            "live": ~live,
-            "score": -np.round(np.nan_to_num(total), 12),
-            "id": out[HAZARD_ID].astype(str),
-        }
-    )
-    ordered = key.sort_values(["live", "score", "id"], kind="stable").index
-    out = out.loc[ordered].reset_index(drop=True)
-    ranks = pd.array([pd.NA] * len(out), dtype="Int64")
-    n_live = int(live.sum())
-    ranks[:n_live] = np.arange(1, n_live + 1)
-    out.insert(0, _ranking.RANK, ranks)
+    out = _ranking._scored_in_order(out, live, chosen)
 
     frames = [s for s in shapes if len(s)] or list(shapes[:1])
     lookup = pd.concat(frames) if len(frames) > 1 else frames[0]

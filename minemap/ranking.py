@@ -244,6 +244,32 @@ def _scaled(values: np.ndarray) -> np.ndarray:
     return values / top if top > 0 else np.zeros_like(values)
 
 
+def _scored_in_order(
+    table: pd.DataFrame, live: np.ndarray, chosen: Mapping[str, float]
+) -> pd.DataFrame:
+    """``table`` with every criterion's score and the weighted ``priority_score``, best
+    first (ties by hazard id; hazards with nothing left last, unranked), ``rank`` in front."""
+    scores = _scores(table, live)
+    weight = np.array([chosen[c] for c in CRITERIA])
+    total = scores[[SCORE[c] for c in CRITERIA]].to_numpy() @ weight / weight.sum()
+    table = pd.concat([table, scores], axis=1)
+    table[PRIORITY_SCORE] = np.where(live, total, np.nan)
+    key = pd.DataFrame(
+        {
+            "live": ~live,
+            "score": -np.round(np.nan_to_num(total), 12),
+            "id": table[HAZARD_ID].astype(str),
+        }
+    )
+    ordered = key.sort_values(["live", "score", "id"], kind="stable").index
+    table = table.loc[ordered].reset_index(drop=True)
+    ranks = pd.array([pd.NA] * len(table), dtype="Int64")
+    n_live = int(live.sum())
+    ranks[:n_live] = np.arange(1, n_live + 1)
+    table.insert(0, RANK, ranks)
+    return table
+
+
 def _scores(table: pd.DataFrame, ranked: np.ndarray) -> pd.DataFrame:
     scores = pd.DataFrame(index=table.index)
     scores[SCORE["threat"]] = table[THREAT_LEVEL].map(THREAT_SCORES).astype(float).to_numpy()
@@ -742,25 +768,7 @@ def _ranking(
     for column, values in (evidence or _Evidence()).counts(remaining, live).items():
         table[column] = values
 
-    scores = _scores(table, live)
-    weight = np.array([chosen[c] for c in CRITERIA])
-    total = scores[[SCORE[c] for c in CRITERIA]].to_numpy() @ weight / weight.sum()
-    table = pd.concat([table, scores], axis=1)
-    table[PRIORITY_SCORE] = np.where(live, total, np.nan)
-
-    key = pd.DataFrame(
-        {
-            "live": ~live,
-            "score": -np.round(np.nan_to_num(total), 12),
-            "id": table[HAZARD_ID].astype(str),
-        }
-    )
-    ordered = key.sort_values(["live", "score", "id"], kind="stable").index
-    table = table.loc[ordered].reset_index(drop=True)
-    ranks = pd.array([pd.NA] * len(table), dtype="Int64")
-    n_live = int(live.sum())
-    ranks[:n_live] = np.arange(1, n_live + 1)
-    table.insert(0, RANK, ranks)
+    table = _scored_in_order(table, live, chosen)
 
     geometry = hazards.set_index(HAZARD_ID).geometry
     geometry = geometry[~geometry.index.duplicated()]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +16,18 @@ SAMPLE_DATA = REPO / "sample_data"
 def sample_data() -> Path:
     """Folder of the shipped synthetic sample data."""
     return SAMPLE_DATA
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    """A Dask client on a 2-worker LocalCluster of threads, for one test module (the
+    module skips itself where the ``dask`` extra is missing)."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
+    ) as cluster:
+        with distributed.Client(cluster) as active:
+            yield active
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,6 @@ engine's figures, follows a Dask input or a client, and refuses options that do 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
 from typing import Any
 
 import geopandas as gpd
@@ -20,15 +19,6 @@ from minemap.synthetic import make_scenario
 
 dask_geopandas = pytest.importorskip("dask_geopandas")
 distributed = pytest.importorskip("distributed")
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[Any]:
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
-    ) as cluster:
-        with distributed.Client(cluster) as active:
-            yield active
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ one, however the data is cut, and the partitioning never splits touching feature
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,15 +26,6 @@ dask_geopandas = pytest.importorskip("dask_geopandas")
 distributed = pytest.importorskip("distributed")
 
 RTOL = 1e-9  # issue 16 asks for 0.01 %; the partitioned sums agree to rounding
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[Any]:
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
-    ) as cluster:
-        with distributed.Client(cluster) as active:
-            yield active
 
 
 @pytest.fixture(scope="module")

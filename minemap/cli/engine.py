@@ -87,7 +87,8 @@ def _connect(address: str) -> Any:
 
 @contextlib.contextmanager
 def run_options(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
-    """The keyword arguments that run a computation where the options ask.
+    """The keyword arguments that run a computation where the options ask (the options
+    checked first by :func:`check`, before any input is read).
 
     Yields
     ------
@@ -95,7 +96,6 @@ def run_options(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
         ``{"workers": N}`` for the local engine; ``{"engine": "dask", "client": client}``
         for Dask, with the client (and its local cluster) closed when the block ends.
     """
-    check(args)
     if _chosen(args) == "local":
         yield {"workers": options.workers(args)}
         return

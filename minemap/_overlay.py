@@ -62,7 +62,8 @@ def parallel(func: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarray
     bounds = np.linspace(0, n, chunks + 1).astype(int)
 
     def chunk(k: int) -> np.ndarray:
-        return func(*(a[bounds[k] : bounds[k + 1]] for a in arrays))
+        # each thread gets copies, not views: see minemap._workers.private
+        return func(*(a[bounds[k] : bounds[k + 1]].copy() for a in arrays))
 
     with ThreadPoolExecutor(workers) as pool:  # chunks see the caller's worker count
         parts = list(pool.map(in_context(chunk), range(chunks)))

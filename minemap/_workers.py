@@ -25,6 +25,9 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
+import numpy as np
+import pandas as pd
+
 from minemap._errors import SchemaError, option_hint
 
 _T = TypeVar("_T")
@@ -171,12 +174,59 @@ def in_context(func: Callable[..., _T]) -> Callable[..., _T]:
     return run
 
 
+def private(value: _T) -> _T:
+    """``value`` with its geometry arrays copied, for one thread to use alone.
+
+    Shapely marks every object array it is given read-only for the length of the call and
+    then restores the flag (its ``multithreading_enabled`` decorator; shapely issue #2410).
+    Two threads passing the same array at once can leave it read-only for good, and a
+    thread passing a view of an array another thread holds read-only fails with "cannot
+    set WRITEABLE flag to True of this array". A thread (or a Dask task that shares a
+    worker's memory with others) that works on its own copy meets neither. The copy holds
+    pointers to the same geometries: no geometry is cloned.
+
+    Frames, series and object arrays are copied; dicts, lists and tuples are rebuilt around
+    private copies of their members; anything else (numbers, CRSs, and objects that cache
+    what they compute, which a copy would compute again) is returned as it is.
+
+    Parameters
+    ----------
+    value : object
+        What another thread is given.
+
+    Returns
+    -------
+    object
+        The same kind of value, sharing no array with ``value``.
+
+    Examples
+    --------
+    >>> arr = np.array([None, None], dtype=object)
+    >>> mine = private({"a": arr, "n": 3})
+    >>> mine["a"] is arr, np.shares_memory(mine["a"], arr), mine["n"]
+    (False, False, 3)
+    """
+    out: Any
+    if isinstance(value, (pd.DataFrame, pd.Series)):
+        out = value.copy(deep=True)
+    elif isinstance(value, np.ndarray):
+        out = value.copy() if value.dtype == object else value
+    elif isinstance(value, dict):
+        out = {key: private(item) for key, item in value.items()}
+    elif isinstance(value, (list, tuple)) and type(value) in (list, tuple):
+        out = type(value)(private(item) for item in value)
+    else:
+        out = value
+    return out
+
+
 class SidePool:
     """A one-thread pool for overlapping independent stages, honouring the worker count.
 
     With two workers or more, :meth:`submit` runs the function in a second thread (in the
-    caller's context); with one, it runs it at once in the caller's thread and returns a
-    finished future, so no thread is started. Use it as a context manager.
+    caller's context) on :func:`private` copies of its arguments, so the caller's thread can
+    go on using the same layers; with one, it runs it at once in the caller's thread and
+    returns a finished future, so no thread is started. Use it as a context manager.
 
     Examples
     --------
@@ -201,7 +251,7 @@ class SidePool:
     def submit(self, func: Callable[..., _T], *args: Any, **kwargs: Any) -> Future[_T]:
         """Run ``func(*args, **kwargs)``: in the side thread, or at once with one worker."""
         if self._pool is not None:
-            return self._pool.submit(in_context(func), *args, **kwargs)
+            return self._pool.submit(in_context(func), *private(args), **private(kwargs))
         future: Future[_T] = Future()
         try:
             future.set_result(func(*args, **kwargs))

@@ -57,7 +57,7 @@ from minemap._errors import (
     option_hint,
 )
 from minemap._extras import require
-from minemap._workers import available_cores
+from minemap._workers import available_cores, private
 from minemap.io import readers as _readers
 from minemap.settings import (
     DEVICE_COUNT,
@@ -446,6 +446,7 @@ def _summary_part(
     districts: gpd.GeoDataFrame | None,
 ) -> tuple[pd.DataFrame, float]:
     """One partition's summary: hectares per group and level, and release outside."""
+    districts = private(districts)  # tasks on one worker share its memory
     by = districts if districts is not None else options.get("by")
     kwargs = {**options, "by": by}
     if districts is not None:  # "outside every district" is said once, for the whole table
@@ -654,6 +655,7 @@ def _zones_part(
     options: Mapping[str, Any],
 ) -> gpd.GeoDataFrame:
     """One partition's priority zones, from the features near its hazards."""
+    layers = private(dict(layers))  # every task gets the same layers: each uses its own copy
     bounds = shapely.total_bounds(np.asarray(hazards.geometry.array, dtype=object))
     near = {
         category: layer.iloc[_near(layer, bounds, pyproj.CRS(hazards.crs), options)]
@@ -928,6 +930,7 @@ def _rank_stage(
     """Remaining area and zones of one partition, as :func:`minemap.priority._analyse`
     makes them, but in the equal-area frame of the whole data (so distances and buffers
     are those of the single machine)."""
+    features = private(dict(features))  # every task gets the same layers: each uses its own
     order = options["order"]
     distances = options["distances"]
     column = options["distance_column"]
@@ -1038,6 +1041,11 @@ def _rank_rows(
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """One partition's raw criteria (no scores), rows as its remaining area's; and what
     its population count said."""
+    features = private(dict(features))  # shared by every task, as the evidence layers are
+    if evidence is not None:
+        evidence = dataclasses.replace(
+            evidence, incidents=private(evidence.incidents), finds=private(evidence.finds)
+        )
     remaining, live = stage.remaining, stage.live
     table = remaining.attrs.copy()
     table[REMAINING_HA] = remaining.area_m2 / _crs.M2_PER_HA

@@ -33,6 +33,7 @@ from minemap._workers import (
     MAX_WORKERS,
     SidePool,
     available_cores,
+    private,
     resolve_workers,
     using_workers,
     worker_count,
@@ -176,6 +177,64 @@ def test_side_pool_with_two_workers_runs_beside_in_the_callers_count():
     with using_workers(2), SidePool() as side:
         where = side.submit(lambda: (threading.get_ident(), worker_count())).result()
     assert where[0] != here and where[1] == 2
+
+
+# ------------------------------------------------------------------------------------------
+# no array shared between threads (shapely's read-only flag, shapely issue #2410)
+# ------------------------------------------------------------------------------------------
+
+
+def _locked_while(owner: np.ndarray, func):
+    """``func`` run while ``owner`` is read-only, as another thread's shapely call leaves it."""
+
+    def run(*arrays):
+        owner.flags.writeable = False
+        try:
+            return func(*arrays)
+        finally:
+            owner.flags.writeable = True
+
+    return run
+
+
+def test_parallel_chunks_survive_another_thread_holding_the_array():
+    # a chunk that is a view of the caller's array fails in shapely while another thread
+    # holds that array read-only; each chunk is a copy of its own
+    n = _overlay.PARALLEL_THRESHOLD + 100
+    owner = np.array([box(k, 0, k + 2, 1 + k % 3) for k in range(n)], dtype=object)
+    with using_workers(2):
+        out = _overlay.parallel(_locked_while(owner, shapely.area), owner)
+    assert out.tolist() == shapely.area(owner).tolist()
+    assert owner.flags.writeable
+
+
+def test_side_pool_gives_the_side_thread_copies_of_frames_and_arrays():
+    frame = gpd.GeoDataFrame({"k": [1, 2]}, geometry=[box(0, 0, 1, 1), box(1, 1, 2, 2)], crs=32638)
+    arr = np.asarray(frame.geometry.array, dtype=object)
+
+    def seen(layers, geoms, *, n):
+        got = np.asarray(layers["a"].geometry.array, dtype=object)
+        return np.shares_memory(got, arr), np.shares_memory(geoms, arr), n
+
+    with using_workers(2), SidePool() as side:
+        shared = side.submit(seen, {"a": frame}, arr, n=3).result()
+    assert shared == (False, False, 3)
+
+
+def test_private_copies_frames_series_and_object_arrays_only():
+    frame = gpd.GeoDataFrame(geometry=[box(0, 0, 1, 1)], crs=32638)
+    frame.attrs["minemap"] = "roads"
+    numbers = np.arange(3.0)
+    crs = frame.crs
+    mine = private({"f": frame, "s": frame.geometry, "x": [numbers, (crs, 4)]})
+    assert mine["f"] is not frame and mine["f"].attrs == {"minemap": "roads"}
+    assert mine["f"].geometry.equals(frame.geometry)
+    geoms = np.asarray(frame.geometry.array, dtype=object)
+    for copy in (mine["f"], mine["s"]):
+        assert not np.shares_memory(np.asarray(copy.geometry.array, dtype=object), geoms)
+    assert mine["x"][0] is numbers  # numbers are not locked by shapely: not copied
+    assert mine["x"][1] == (crs, 4) and isinstance(mine["x"][1], tuple)
+    assert private(None) is None
 
 
 def test_the_computations_with_one_worker_start_no_thread(no_pools):

@@ -48,6 +48,11 @@ class RepairError(MinemapError, ValueError):
     """Repairing a feature would change its area by more than the allowed tolerance."""
 
 
+class DatabaseError(MinemapError, ConnectionError):
+    """A database cannot be reached, refuses the login, or lacks the table or column asked
+    for. Messages never hold a password."""
+
+
 class OutputError(MinemapError, OSError):
     """An output file cannot be written."""
 

@@ -38,6 +38,7 @@ DISTRIBUTIONS = {
     "dask": "dask",
     "distributed": "distributed",
     "dask_geopandas": "dask-geopandas",
+    "psycopg": "psycopg",
 }
 
 

@@ -30,6 +30,32 @@ def client() -> Iterator[Any]:
             yield active
 
 
+@pytest.fixture(scope="session")
+def postgis() -> Iterator[Any]:
+    """A throwaway PostGIS server on loopback for this test process (see tests/_postgis.py).
+
+    Skips where PostgreSQL or PostGIS is not installed, or psycopg is missing, except with
+    ``MINEMAP_REQUIRE_POSTGIS=1`` (CI), where that fails the test."""
+    import importlib.util
+    import os
+
+    from _postgis import Server, find_binaries
+
+    required = os.environ.get("MINEMAP_REQUIRE_POSTGIS") == "1"
+    bin_, why = find_binaries()
+    if importlib.util.find_spec("psycopg") is None:
+        bin_, why = None, "psycopg is not installed (pip install -e '.[postgis]')"
+    if bin_ is None:
+        if required:
+            pytest.fail(f"MINEMAP_REQUIRE_POSTGIS=1 but {why}")
+        pytest.skip(f"no local PostGIS server can be started: {why}")
+    server = Server(bin_)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture(autouse=True)
 def _headless_matplotlib(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MPLBACKEND", "Agg")

@@ -3,7 +3,8 @@
 Readers validate and repair once, on read (:mod:`minemap.io.readers`, :mod:`minemap.io.osm`,
 :mod:`minemap.io.csv_points`; field evidence in :mod:`minemap.io.evidence`; tag filters in
 :mod:`minemap.io.tags`); writers write whole or not at all (:mod:`minemap.io.writers`); a
-layer larger than memory is a folder of GeoParquet files (:mod:`minemap.io.parquet`).
+layer larger than memory is a folder of GeoParquet files (:mod:`minemap.io.parquet`); a
+PostGIS table or query is read in chunks with a spatial filter (:mod:`minemap.io.postgis`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from minemap.io.parquet import (
     read_partitioned,
     write_partitioned,
 )
+from minemap.io.postgis import PostGIS, display_url, is_database_url
 from minemap.io.readers import (
     OSM_SUFFIXES,
     FeatureKind,
@@ -54,6 +56,9 @@ __all__ = [
     "read_partitioned",
     "write_partitioned",
     "Source",
+    "PostGIS",
+    "display_url",
+    "is_database_url",
     "list_layers",
     "read_features",
     "read_finds",

@@ -8,6 +8,7 @@ WKT column, OpenStreetMap ``.osm.pbf``, or a folder of GeoParquet files: see
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tempfile
@@ -40,6 +41,7 @@ from minemap._errors import (
 from minemap._overlay import gc_paused
 from minemap.io import _curves, _guard
 from minemap.io import parquet as _parquet
+from minemap.io import postgis as _postgis
 from minemap.io.csv_points import CSV_SUFFIXES, read_csv
 from minemap.io.tags import TagFilter, TagSpec, check_keys, match_tags, parse_tags
 from minemap.settings import (
@@ -53,7 +55,7 @@ from minemap.settings import (
 )
 from minemap.vocabulary import METHOD_ALIASES, THREAT_ALIASES, resolve_aliases
 
-Source: TypeAlias = str | os.PathLike | gpd.GeoDataFrame
+Source: TypeAlias = str | os.PathLike | gpd.GeoDataFrame | _postgis.PostGIS
 FeatureKind = Literal["roads", "infrastructure", "residential", "districts", "any"]
 
 
@@ -62,6 +64,8 @@ def _label(source: Source, layer: str | None, kind: str | None = None) -> str:
         if layer is not None:
             return f"GeoDataFrame {layer}"
         return f"the {kind} GeoDataFrame" if kind else "GeoDataFrame"
+    if isinstance(source, _postgis.PostGIS):
+        return source.label
     name = Path(source).name
     return f"{name} (layer {layer!r})" if layer else name
 
@@ -374,6 +378,9 @@ def read_layer(
     y_column: str | None = None,
     areas: str | None = None,
     encoding: str | None = None,
+    table: str | None = None,
+    sql: str | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
 ) -> tuple[gpd.GeoDataFrame, str, int]:
     """Read a vector layer without validating its attributes.
 
@@ -383,9 +390,11 @@ def read_layer(
 
     Parameters
     ----------
-    source : path or geopandas.GeoDataFrame
+    source : path, database URL, PostGIS or geopandas.GeoDataFrame
         File to read, a folder of GeoParquet files (a partitioned layer, read with
-        :func:`minemap.io.read_partitioned`), or a GeoDataFrame (copied, never modified).
+        :func:`minemap.io.read_partitioned`), a PostGIS database (a ``postgresql://`` URL
+        with ``table`` or ``sql``, or a :class:`minemap.io.PostGIS`), or a GeoDataFrame
+        (copied, never modified).
     layer : str, optional
         Layer name for multi-layer files (GeoPackage, ``.osm.pbf``).
     crs : str, int or pyproj.CRS, optional
@@ -407,6 +416,11 @@ def read_layer(
         ``.cpg`` (or header) declares, ISO-8859-1 when it declares none, as GDAL does; GeoJSON
         and CSV as UTF-8. GeoPackage, FlatGeobuf, GeoParquet and OpenStreetMap files are
         always UTF-8 (``encoding`` does not apply to them).
+    table, sql : str, optional
+        For a database URL: the table (``name`` or ``schema.name``) or a ``SELECT`` query.
+    bbox : sequence of 4 floats, optional
+        For a database: read only the rows whose geometry's box meets ``(lon_min, lat_min,
+        lon_max, lat_max)`` (degrees), found by the table's spatial index.
 
     Returns
     -------
@@ -428,7 +442,11 @@ def read_layer(
     ("scenario.gpkg (layer 'hazards')", 1, 4326, 0)
     """
     suffix = ""
-    if isinstance(source, gpd.GeoDataFrame):
+    database = _database_source(source, layer, table, sql, bbox)
+    if database is not None:
+        gdf, curved = _postgis.read_postgis(database, crs=crs)
+        label = database.label
+    elif isinstance(source, gpd.GeoDataFrame):
         gdf, label, curved = source.copy(), _label(source, layer, default_layer), 0
     elif isinstance(source, (str, os.PathLike)):
         path = _guard.check_source(source)
@@ -469,8 +487,48 @@ def read_layer(
     return gdf.reset_index(drop=True), label, curved
 
 
+def _database_source(
+    source: Source,
+    layer: str | None,
+    table: str | None,
+    sql: str | None,
+    bbox: tuple[float, float, float, float] | None,
+) -> _postgis.PostGIS | None:
+    """The database source ``source`` names with ``table``/``sql``/``bbox``, or None for a
+    file or a GeoDataFrame (where those options are refused)."""
+    if isinstance(source, _postgis.PostGIS):
+        if table is not None or sql is not None:
+            raise SchemaError(f"{source.label}: give the table or query once, in PostGIS(...).")
+        if bbox is not None:
+            return dataclasses.replace(source, bbox=bbox)
+        return source
+    if _postgis.is_database_url(source):
+        assert isinstance(source, str)
+        if table is None and sql is None:
+            table = layer
+        if table is None and sql is None:
+            there = ", ".join(repr(t) for t in _postgis.iter_tables(source)) or "none"
+            raise SchemaError(
+                f"{_postgis.display_url(source)}: name the table to read with table= "
+                f"(--table) or give a query with sql= (--sql); tables with a geometry "
+                f"column: {there}."
+            )
+        return _postgis.PostGIS(source, table=table, sql=sql, bbox=bbox)
+    given = [n for n, v in (("table", table), ("sql", sql), ("bbox", bbox)) if v is not None]
+    if given:
+        raise SchemaError(
+            f"{given[0]}= is for a database source (a postgresql:// URL), not a file or a "
+            "GeoDataFrame; leave it out, or give the database URL."
+        )
+    return None
+
+
 def reading_description(source: Source) -> str:
     """What a progress bar says while ``source`` is read and checked."""
+    if isinstance(source, _postgis.PostGIS):
+        return f"Reading {source.label}"
+    if _postgis.is_database_url(source):
+        return "Reading the database"
     if isinstance(source, (str, os.PathLike)):
         return f"Reading {Path(source).name}"
     return "Checking the layer"
@@ -528,14 +586,18 @@ def read_hazards(
     edges: str = "planar",
     allow_area_change: bool = False,
     encoding: str | None = None,
+    table: str | None = None,
+    sql: str | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
 ) -> gpd.GeoDataFrame:
     """Read, validate and repair a layer of hazard areas.
 
     Parameters
     ----------
-    source : path or geopandas.GeoDataFrame
+    source : path, database URL, PostGIS or geopandas.GeoDataFrame
         Hazard polygons (GeoPackage, GeoJSON, Shapefile, FlatGeobuf, GeoParquet, CSV with
-        WKT) or a GeoDataFrame.
+        WKT), a PostGIS table or query (a ``postgresql://`` URL with ``table``/``sql``, or a
+        :class:`minemap.io.PostGIS`) or a GeoDataFrame.
     layer : str, optional
         Layer of a multi-layer file; a layer called ``hazards`` is used by default.
     crs : str, int or pyproj.CRS, optional
@@ -560,6 +622,12 @@ def read_hazards(
         ``'latin-1'`` (see :func:`read_layer`); by default a Shapefile's declared encoding
         (ISO-8859-1 when it declares none), UTF-8 for the others.
 
+    table, sql : str, optional
+        For a database URL (``postgresql://...``): the table (``name`` or ``schema.name``)
+        or a ``SELECT`` query (see :mod:`minemap.io.postgis`).
+    bbox : sequence of 4 floats, optional
+        For a database: only rows whose geometry's box meets ``(lon_min, lat_min,
+        lon_max, lat_max)``, found by the table's spatial index.
     Returns
     -------
     geopandas.GeoDataFrame
@@ -592,6 +660,9 @@ def read_hazards(
             default_layer="hazards",
             areas="hazard areas",
             encoding=encoding,
+            table=table,
+            sql=sql,
+            bbox=bbox,
         )
         bar.update()
         _validate.require_columns(gdf, {threat_column: "threat_column"}, label)
@@ -629,13 +700,16 @@ def read_releases(
     edges: str = "planar",
     allow_area_change: bool = False,
     encoding: str | None = None,
+    table: str | None = None,
+    sql: str | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
 ) -> gpd.GeoDataFrame:
     """Read, validate and repair a layer of land-release records.
 
     Parameters
     ----------
-    source : path or geopandas.GeoDataFrame
-        Release polygons or a GeoDataFrame.
+    source : path, database URL, PostGIS or geopandas.GeoDataFrame
+        Release polygons: a file, a PostGIS table or query, or a GeoDataFrame.
     layer : str, optional
         Layer of a multi-layer file; a layer called ``releases`` is used by default.
     crs : str, int or pyproj.CRS, optional
@@ -661,6 +735,12 @@ def read_releases(
         ``'latin-1'`` (see :func:`read_layer`); by default a Shapefile's declared encoding
         (ISO-8859-1 when it declares none), UTF-8 for the others.
 
+    table, sql : str, optional
+        For a database URL (``postgresql://...``): the table (``name`` or ``schema.name``)
+        or a ``SELECT`` query (see :mod:`minemap.io.postgis`).
+    bbox : sequence of 4 floats, optional
+        For a database: only rows whose geometry's box meets ``(lon_min, lat_min,
+        lon_max, lat_max)``, found by the table's spatial index.
     Returns
     -------
     geopandas.GeoDataFrame
@@ -689,6 +769,9 @@ def read_releases(
             default_layer="releases",
             areas="release areas",
             encoding=encoding,
+            table=table,
+            sql=sql,
+            bbox=bbox,
         )
         bar.update()
         _validate.require_columns(

@@ -127,8 +127,8 @@ class Server:
             "start",
         )
 
-    def psql(self, command: str, database: str = "postgres") -> str:
-        """Run SQL as the superuser over the local socket."""
+    def psql(self, command: str, database: str = DATABASE, *, user: str = USER) -> str:
+        """Run SQL over the local socket, as :data:`USER` unless ``user`` says otherwise."""
         return self._run(
             str(self.bin / "psql"),
             "-h",
@@ -136,7 +136,7 @@ class Server:
             "-p",
             str(self.port),
             "-U",
-            "postgres",
+            user,
             "-d",
             database,
             "-XtAq",
@@ -147,9 +147,9 @@ class Server:
 
     def _create(self) -> None:
         quoted = PASSWORD.replace("'", "''")
-        self.psql(f"CREATE ROLE {USER} LOGIN PASSWORD '{quoted}';")
-        self.psql(f"CREATE DATABASE {DATABASE} OWNER {USER};")
-        self.psql("CREATE EXTENSION postgis;", DATABASE)
+        self.psql(f"CREATE ROLE {USER} LOGIN PASSWORD '{quoted}';", "postgres", user="postgres")
+        self.psql(f"CREATE DATABASE {DATABASE} OWNER {USER};", "postgres", user="postgres")
+        self.psql("CREATE EXTENSION postgis;", DATABASE, user="postgres")
 
     def stop(self) -> None:
         """Stop the server and remove its folder."""

@@ -79,7 +79,7 @@ def test_every_imported_package_is_declared():
     extras = PROJECT["optional-dependencies"]
     optional = {
         _name(r)
-        for extra in ("maps", "population", "synthetic", "report", "dask")
+        for extra in ("maps", "population", "synthetic", "report", "dask", "postgis")
         for r in extras[extra]
     }
     owners = importlib.metadata.packages_distributions()
@@ -96,10 +96,10 @@ def test_every_imported_package_is_declared():
 def test_every_extra_is_installable_by_name():
     extras = PROJECT["optional-dependencies"]
     assert {"maps", "population", "synthetic", "report", "all", "test", "dev"} <= set(extras)
-    assert extras["all"] == ["minemap[maps,population,synthetic,report,dask]"]
+    assert extras["all"] == ["minemap[maps,population,synthetic,report,dask,postgis]"]
     assert {_name(d) for d in DISTRIBUTIONS.values()} <= {
         _name(r)
-        for extra in ("maps", "population", "synthetic", "report", "dask")
+        for extra in ("maps", "population", "synthetic", "report", "dask", "postgis")
         for r in extras[extra]
     }
 
@@ -114,7 +114,9 @@ def test_the_lower_bounds_are_the_versions_ci_tests():
     extras = PROJECT["optional-dependencies"]
     declared = list(PROJECT["dependencies"])
     declared += [
-        r for extra in ("maps", "population", "synthetic", "report", "dask") for r in extras[extra]
+        r
+        for extra in ("maps", "population", "synthetic", "report", "dask", "postgis")
+        for r in extras[extra]
     ]
     bounds = {_name(r): r.split(">=")[1] for r in declared}
     assert bounds == pins

@@ -299,15 +299,16 @@ def _find_table(cur: Any, source: PostGIS) -> tuple[str, str]:
     name, schema = _relation(source)
     if schema is None:
         cur.execute(
-            "SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE c.relname = %s AND c.relkind IN ('r', 'v', 'm', 'p', 'f') "
-            "AND pg_table_is_visible(c.oid)",
+            "SELECT n.nspname, c.oid FROM pg_class c JOIN pg_namespace n "
+            "ON n.oid = c.relnamespace WHERE c.relname = %s "
+            "AND c.relkind IN ('r', 'v', 'm', 'p', 'f') AND pg_table_is_visible(c.oid)",
             (name,),
         )
     else:
         cur.execute(
-            "SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE c.relname = %s AND n.nspname = %s AND c.relkind IN ('r', 'v', 'm', 'p', 'f')",
+            "SELECT n.nspname, c.oid FROM pg_class c JOIN pg_namespace n "
+            "ON n.oid = c.relnamespace WHERE c.relname = %s AND n.nspname = %s "
+            "AND c.relkind IN ('r', 'v', 'm', 'p', 'f')",
             (name, schema),
         )
     row = cur.fetchone()
@@ -317,6 +318,19 @@ def _find_table(cur: Any, source: PostGIS) -> tuple[str, str]:
             f"{source.label}: no such table or view; tables with a geometry column: {there}."
         )
     return str(row[0]), name
+
+
+def _primary_key(cur: Any, schema: str, name: str) -> list[str]:
+    """The primary key's columns of a table, in key order (none for views)."""
+    cur.execute(
+        "SELECT a.attname FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+        "WHERE c.relname = %s AND n.nspname = %s AND i.indisprimary "
+        "ORDER BY array_position(i.indkey::int2[], a.attnum)",
+        (name, schema),
+    )
+    return [str(r[0]) for r in cur.fetchall()]
 
 
 def _spatial_tables(cur: Any) -> list[str]:
@@ -434,9 +448,10 @@ def _query(
     columns: list[str],
     geom: _Geometry,
     box: tuple[float, float, float, float] | None,
+    order: Sequence[str] = (),
 ) -> tuple[Any, list[Any]]:
     """The SELECT of the attributes, the geometry as EWKB (curves linearised) and whether
-    it was curved, with the bbox condition."""
+    it was curved, with the bbox condition, in the order of ``order``'s columns."""
     from psycopg import sql
 
     g = sql.Identifier(geom.name)
@@ -457,6 +472,10 @@ def _query(
             g, sql.SQL("::geography") if geom.geography else sql.SQL("")
         )
         params = [*box, geom.srid]
+    if order:  # a table's rows have no order of their own: its key gives one, run after run
+        select += sql.SQL(" ORDER BY {}").format(
+            sql.SQL(", ").join(sql.Identifier(c) for c in order)
+        )
     return select, params
 
 
@@ -558,7 +577,8 @@ def _read(
     layer_crs = _crs_of(cur, geom.srid, source.label) if geom.srid else _user_crs(crs, source.label)
     box = _bbox_in(source, layer_crs) if source.bbox is not None else None
     names = [n for n, _ in columns if n != geom.name]
-    query, params = _query(relation, names, geom, box)
+    order = _primary_key(cur, *table) if table is not None else []
+    query, params = _query(relation, names, geom, box, order)
     frames: list[pd.DataFrame] = []
     geoms: list[np.ndarray] = []
     curved = 0

@@ -340,3 +340,26 @@ def test_a_source_needs_a_table_or_a_query_not_both():
         PostGIS("postgresql://h/db", table="t", sql="SELECT 1")
     with pytest.raises(DatabaseError, match="postgresql://"):
         PostGIS("hazards.gpkg", table="t")
+
+
+def test_a_region_reads_the_rows_meeting_it(db, sample_data):
+    raw = gpd.read_file(sample_data / "scenario.gpkg", layer="hazards")
+    districts = gpd.read_file(sample_data / "scenario.gpkg", layer="districts")
+    one = districts.iloc[[0]].to_crs(raw.estimate_utm_crs())  # given in another CRS
+    got = read_hazards(PostGIS(db.url, table="hazards", region=one))
+    meets = raw.intersects(districts.geometry.iloc[0])
+    assert 0 < len(got) < len(raw)
+    assert sorted(got["hazard_id"]) == sorted(raw.loc[meets, "hazard_id"])
+
+
+@pytest.mark.parametrize(
+    ("region", "message"),
+    [
+        (box(0, 0, 1, 1), "GeoDataFrame or GeoSeries"),
+        (gpd.GeoSeries([box(0, 0, 1, 1)]), "no CRS"),
+        (gpd.GeoSeries([shapely.Point(0, 0)], crs=4326), "polygons only"),
+    ],
+)
+def test_a_bad_region_is_one_line(region, message):
+    with pytest.raises((SchemaError, CRSError), match=message):
+        PostGIS("postgresql://h/db", table="t", region=region)

@@ -180,7 +180,7 @@ def _first_line(text: str) -> str:
     return lines[-1] if lines else "no reason given"
 
 
-@dataclasses.dataclass(frozen=True, repr=False)
+@dataclasses.dataclass(frozen=True, repr=False, eq=False)
 class PostGIS:
     """A table or a query of a PostGIS database, to read as a layer.
 
@@ -202,6 +202,9 @@ class PostGIS:
         are read (by the table's spatial index).
     bbox_crs : str, int or pyproj.CRS, default EPSG:4326
         CRS of ``bbox`` (longitude, latitude by default).
+    region : geopandas.GeoDataFrame or geopandas.GeoSeries, optional
+        Polygons, e.g. one district: only rows whose geometry meets their union are read
+        (found by the table's spatial index, then ``ST_Intersects``).
     chunk_rows : int, default :data:`CHUNK_ROWS`
         Rows fetched at a time.
 
@@ -220,6 +223,7 @@ class PostGIS:
     geometry: str | None = None
     bbox: tuple[float, float, float, float] | None = None
     bbox_crs: Any = "EPSG:4326"
+    region: gpd.GeoDataFrame | gpd.GeoSeries | None = None
     chunk_rows: int = CHUNK_ROWS
 
     def __post_init__(self) -> None:
@@ -238,6 +242,8 @@ class PostGIS:
                 raise SchemaError(f"{display_url(self.url)}: {name} must be non-empty text.")
         if self.bbox is not None:
             object.__setattr__(self, "bbox", _check_bbox(self.bbox))
+        if self.region is not None:
+            object.__setattr__(self, "region", _check_region(self.region))
         if isinstance(self.chunk_rows, bool) or not isinstance(self.chunk_rows, int):
             raise SchemaError("chunk_rows must be a whole number of rows, e.g. 20000.")
         if self.chunk_rows < 1:
@@ -252,6 +258,35 @@ class PostGIS:
     def __repr__(self) -> str:
         what = f"table={self.table!r}" if self.table is not None else f"sql={self.sql!r}"
         return f"PostGIS({display_url(self.url)!r}, {what})"
+
+
+def _check_region(region: object) -> gpd.GeoSeries:
+    """The region's polygons as a GeoSeries with a CRS, or one line saying what is wrong."""
+    if not isinstance(region, (gpd.GeoDataFrame, gpd.GeoSeries)):
+        raise SchemaError(
+            f"region must be a GeoDataFrame or GeoSeries of polygons (e.g. one district), "
+            f"not {type(region).__name__}."
+        )
+    geoms = region.geometry if isinstance(region, gpd.GeoDataFrame) else region
+    if geoms.crs is None:
+        raise CRSError("region has no CRS; set one (region.set_crs(...)).")
+    polygonal = geoms.geom_type.isin(["Polygon", "MultiPolygon"]) & ~geoms.is_empty
+    if not polygonal.any() or not polygonal.all():
+        raise SchemaError("region must hold polygons only (e.g. district boundaries).")
+    return gpd.GeoSeries(np.asarray(geoms.array, dtype=object), crs=geoms.crs)
+
+
+def _region_in(source: PostGIS, crs: pyproj.CRS) -> bytes:
+    """The region's union in the column's CRS (edges densified first), as WKB."""
+    from minemap import crs as _crs
+
+    assert source.region is not None
+    geoms = np.asarray(source.region.array, dtype=object)
+    moved = _crs.project_dense(geoms, pyproj.CRS(source.region.crs), crs)
+    union = shapely.make_valid(shapely.union_all(moved))
+    if union.is_empty or not np.isfinite(union.bounds).all():
+        raise CRSError(f"{source.label}: the region cannot be expressed in {crs.name}.")
+    return bytes(shapely.to_wkb(union))
 
 
 def _check_bbox(bbox: object) -> tuple[float, float, float, float]:
@@ -449,9 +484,11 @@ def _query(
     geom: _Geometry,
     box: tuple[float, float, float, float] | None,
     order: Sequence[str] = (),
+    region: bytes | None = None,
 ) -> tuple[Any, list[Any]]:
     """The SELECT of the attributes, the geometry as EWKB (curves linearised) and whether
-    it was curved, with the bbox condition, in the order of ``order``'s columns."""
+    it was curved, with the bbox and region conditions, in the order of ``order``'s
+    columns."""
     from psycopg import sql
 
     g = sql.Identifier(geom.name)
@@ -467,11 +504,19 @@ def _query(
         rel=relation,
     )
     params: list[Any] = []
+    conditions = []
+    cast = sql.SQL("::geography") if geom.geography else sql.SQL("")
     if box is not None:  # the column itself on the left, so its GiST index answers
-        select += sql.SQL(" WHERE {} && ST_MakeEnvelope(%s, %s, %s, %s, %s){}").format(
-            g, sql.SQL("::geography") if geom.geography else sql.SQL("")
+        conditions.append(sql.SQL("{} && ST_MakeEnvelope(%s, %s, %s, %s, %s){}").format(g, cast))
+        params += [*box, geom.srid]
+    if region is not None:
+        shape = sql.SQL("ST_GeomFromWKB(%s, %s){}").format(cast)
+        conditions.append(
+            sql.SQL("{g} && {shape} AND ST_Intersects({g}, {shape})").format(g=g, shape=shape)
         )
-        params = [*box, geom.srid]
+        params += [region, geom.srid, region, geom.srid]
+    if conditions:
+        select += sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions)
     if order:  # a table's rows have no order of their own: its key gives one, run after run
         select += sql.SQL(" ORDER BY {}").format(
             sql.SQL(", ").join(sql.Identifier(c) for c in order)
@@ -576,9 +621,10 @@ def _read(
     # the column's own CRS (a crs= that differs is the reader's override to apply)
     layer_crs = _crs_of(cur, geom.srid, source.label) if geom.srid else _user_crs(crs, source.label)
     box = _bbox_in(source, layer_crs) if source.bbox is not None else None
+    region = _region_in(source, layer_crs) if source.region is not None else None
     names = [n for n, _ in columns if n != geom.name]
     order = _primary_key(cur, *table) if table is not None else []
-    query, params = _query(relation, names, geom, box, order)
+    query, params = _query(relation, names, geom, box, order, region)
     frames: list[pd.DataFrame] = []
     geoms: list[np.ndarray] = []
     curved = 0
@@ -610,6 +656,8 @@ def _read(
             f"{source.label}: no row lies in the bbox {source.bbox}; check the box (xmin, "
             "ymin, xmax, ymax, in longitude and latitude unless bbox_crs says otherwise)."
         )
+    if not geoms and region is not None:
+        raise EmptyLayerError(f"{source.label}: no row meets the region.")
     attrs = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({n: [] for n in names})
     values = np.concatenate(geoms) if geoms else np.empty(0, dtype=object)
     gdf = gpd.GeoDataFrame(_dates(attrs), geometry=gpd.GeoSeries(values, crs=layer_crs))

@@ -509,3 +509,21 @@ def test_a_public_curved_layer_is_checked_once_linearised():
     assert curved == 1  # read as GDAL linearises it: a polygon of some 7° by 4°
     assert found[["row", "id", "check"]].to_numpy().tolist() == [[1, "row 1", "implausible_area"]]
     assert found["area_m2"].iloc[0] == pytest.approx(m2(raw.geometry.iloc[0]), rel=oracle.REL)
+
+
+def test_release_outside_adds_up_to_the_summary_figure(sample_data):
+    """On the shipped sample, the released_outside areas sum to what the land-release
+    summary reports as released outside hazards (the same rule, two computations)."""
+    import minemap
+
+    path = sample_data / "scenario.gpkg"
+    raw_hazards, _, _ = read_layer(path, layer="hazards")
+    raw_releases, _, _ = read_layer(path, layer="releases")
+    found = check_layers(raw_hazards, raw_releases).findings
+    outside = found.loc[found["check"] == "released_outside", "area_m2"].sum()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the summary warns about that release
+        table = minemap.land_release_summary(
+            minemap.read_hazards(path), minemap.read_releases(path)
+        )
+    assert outside / 1e4 == pytest.approx(table.attrs["released_outside_hazards_ha"], rel=1e-3)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -289,14 +290,13 @@ def _geometry_findings(layer: _Layer) -> list[dict[str, object]]:
             text = f"{match['what']} {_where(match['x'], match['y'], layer.crs)}"
         else:
             text = str(reason)
-        out.append(
-            layer.finding(
-                k,
-                "invalid",
-                f"invalid geometry (GEOS: {text}); fix the ring in a GIS (e.g. QGIS Fix "
-                "geometries) or let minemap repair it on read",
+        if str(reason).startswith("Invalid Coordinate"):
+            fix = "a vertex is NaN or infinite: fix or delete that vertex in a GIS"
+        else:
+            fix = (
+                "fix the ring in a GIS (e.g. QGIS Fix geometries) or let minemap repair it on read"
             )
-        )
+        out.append(layer.finding(k, "invalid", f"invalid geometry (GEOS: {text}); {fix}"))
     return out
 
 
@@ -620,6 +620,36 @@ def check_layers(
     >>> round(float(findings["area_m2"].iloc[1]), -2)  # the 0.001° strip, in true m²
     96200.0
     """
+    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+        # NaN coordinates make shapely warn; they are reported as invalid geometry
+        warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
+        return _check(
+            hazards,
+            releases,
+            id_column=id_column,
+            threat_column=threat_column,
+            release_id_column=release_id_column,
+            level_map=level_map,
+            min_area_m2=min_area_m2,
+            max_area_m2=max_area_m2,
+            overlap_tolerance_m2=overlap_tolerance_m2,
+            outside_tolerance_m2=outside_tolerance_m2,
+        )
+
+
+def _check(
+    hazards: gpd.GeoDataFrame,
+    releases: gpd.GeoDataFrame | None,
+    *,
+    id_column: str | None,
+    threat_column: str | None,
+    release_id_column: str | None,
+    level_map: Mapping[str, str] | None,
+    min_area_m2: float,
+    max_area_m2: float,
+    overlap_tolerance_m2: float,
+    outside_tolerance_m2: float,
+) -> QualityReport:
     _check_limits(
         min_area_m2=min_area_m2,
         max_area_m2=max_area_m2,

@@ -527,3 +527,33 @@ def test_release_outside_adds_up_to_the_summary_figure(sample_data):
             minemap.read_hazards(path), minemap.read_releases(path)
         )
     assert outside / 1e4 == pytest.approx(table.attrs["released_outside_hazards_ha"], rel=1e-3)
+
+
+def test_odd_geometries_are_reported_never_a_crash():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # shapely warns about the NaN
+        nan_vertex = shapely.from_wkt("POLYGON ((46 39, NaN 39, 46.01 39.01, 46 39))")
+    geoms = [
+        shapely.GeometryCollection([box(46.0, 39.0, 46.01, 39.01)]),
+        Polygon([(46.2, 39, 5), (46.21, 39, 5), (46.21, 39.01, 5), (46.2, 39, 5)]),  # with Z
+        nan_vertex,
+        shapely.from_wkt("POLYGON ((46.3 39, 46.31 39, 46.3 39, 46.3 39))"),  # no area
+        box(46.2, 39.0, 46.21, 39.01),  # the Z polygon's footprint, of another level
+    ]
+    layer = gpd.GeoDataFrame(
+        {"hazard_id": list("abcde"), "threat_level": ["low", "high", "low", "low", "low"]},
+        geometry=geoms,
+        crs=4326,
+    )
+    found = check_layers(layer).findings
+    assert found[["id", "check"]].to_numpy().tolist() == [
+        ["a", "not_polygon"],
+        ["c", "invalid"],
+        ["d", "invalid"],
+        ["b", "overlap_different_level"],
+    ]
+    assert "NaN or infinite" in found["detail"].iloc[1]
+    assert "Too few points" in found["detail"].iloc[2]
+    triangle = Polygon([(46.2, 39), (46.21, 39), (46.21, 39.01)])
+    assert found["area_m2"].iloc[3] == pytest.approx(m2(triangle), rel=oracle.REL)
+    assert check_layers(layer.iloc[:0]).summary() == "no findings in 0 hazards"

@@ -60,6 +60,7 @@ REFERENCE_MODULES = (
     "minemap.project",
     "minemap.report",
     "minemap.partitioned",
+    "minemap.quality",
     "minemap",
 )
 #: Objects exported lazily (by a module's ``__getattr__``), which the reference documents

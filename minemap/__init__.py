@@ -16,6 +16,7 @@ from __future__ import annotations
 from minemap._errors import (
     CoordinateError,
     CRSError,
+    DatabaseError,
     DataWarning,
     DuplicateIdWarning,
     EmptyLayerError,
@@ -67,6 +68,8 @@ _LAZY = {
     "settlement_readiness": "minemap.readiness",
     "communities_at_risk": "minemap.readiness",
     "ReadinessRule": "minemap.readiness",
+    "check_layers": "minemap.quality",
+    "QualityReport": "minemap.quality",
 }
 
 
@@ -92,7 +95,10 @@ __all__ = [
     "MinemapWarning",
     "MissingDependencyError",
     "OutputError",
+    "DatabaseError",
     "Project",
+    "QualityReport",
+    "check_layers",
     "RepairError",
     "RepairWarning",
     "SchemaError",

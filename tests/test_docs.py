@@ -58,6 +58,7 @@ PUBLIC_MODULES = (
     "minemap.project",
     "minemap.report",
     "minemap.partitioned",
+    "minemap.quality",
 )
 #: Public objects whose docstring need not hold an example, with the reason.
 NO_EXAMPLE_NEEDED: dict[str, str] = {}

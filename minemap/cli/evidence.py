@@ -638,7 +638,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "Hectares follow the summary's rules: each place once, under its highest threat "
         "level and strongest method, only inside hazards.",
     )
-    options.add_hazard_inputs(parser)
+    options.add_hazard_inputs(parser, table_option="--hazards-table")  # --table: the output
     options.add_released(parser, required=True)
     options.add_as_of(parser)
     evidence = parser.add_argument_group("field evidence")

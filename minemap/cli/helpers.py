@@ -19,7 +19,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import pyproj
 
 from minemap import io as _io
 from minemap._errors import (
@@ -30,11 +32,185 @@ from minemap._errors import (
     SchemaError,
     cli_spelling,
 )
+from minemap.io import postgis as _postgis
 from minemap.io.writers import STDOUT_NAMES, is_folder_output, spreadsheet_safe
 from minemap.vocabulary import load_vocabularies, load_vocabulary
 
 #: Decimal places of hectares and percentages in JSON and CSV output (0.0001 ha = 1 m²).
 DECIMALS = 4
+
+
+# ------------------------------------------------------------------------------------------
+# sources: files, or tables of a database (--db)
+# ------------------------------------------------------------------------------------------
+
+#: Options (besides HAZARDS) that name a table instead of a file when --db is given.
+TABLE_OPTIONS = frozenset(
+    {
+        "released",
+        "roads",
+        "infrastructure",
+        "residential",
+        "districts",
+        "priority",
+        "incidents",
+        "finds",
+        "records",
+        "settlements",
+    }
+)
+
+#: Safety factor on the degrees per metre of a feature layer's box (see :func:`reach_bbox`).
+REACH_SAFETY = 1.5
+#: Fewest metres per degree of latitude (at the equator, on WGS 84) and per degree of
+#: longitude on the equator: a box grown by metres over these never falls short.
+_M_PER_DEG_LAT = 110_574.0
+_M_PER_DEG_LON = 111_319.0
+
+
+def database_url(args: argparse.Namespace) -> str | None:
+    """The ``--db`` URL, or None when the inputs are files."""
+    url = getattr(args, "db", None)
+    return url or None
+
+
+def check_sources(args: argparse.Namespace) -> None:
+    """Refuse a contradictory choice of inputs: --table, --sql and --bbox without --db, or
+    HAZARDS given twice (or not at all), in one line before anything is read."""
+    url = database_url(args)
+    table, query = getattr(args, "db_table", None), getattr(args, "sql", None)
+    table_option = getattr(args, "db_table_option", "--table")
+    hazards = getattr(args, "hazards", None)
+    if url is None:
+        chosen = ((table_option, table), ("--sql", query), ("--bbox", args.bbox))
+        given = [o for o, v in chosen if v]
+        if given:
+            raise SchemaError(
+                f"{given[0]} reads from a database: give the database with --db URL "
+                "(postgresql://USER@HOST:PORT/DBNAME), or leave it out to read files."
+            )
+        if not hazards:
+            raise SchemaError("give HAZARDS, the file of hazard areas.")
+        return
+    if not _postgis.is_database_url(url):
+        raise SchemaError(
+            "--db: give a PostgreSQL URL, postgresql://USER@HOST:PORT/DBNAME (the password "
+            "is best kept in PGPASSWORD or ~/.pgpass)."
+        )
+    named = [o for o, v in (("HAZARDS", hazards), (table_option, table), ("--sql", query)) if v]
+    if len(named) != 1:
+        raise SchemaError(
+            f"with --db, give the hazards once: as HAZARDS (a table name), {table_option} NAME or "
+            f"--sql QUERY{'' if not named else ', not ' + ' and '.join(named)}."
+        )
+    if args.bbox:
+        bbox(args)
+
+
+def bbox(args: argparse.Namespace) -> tuple[float, float, float, float] | None:
+    """``--bbox XMIN,YMIN,XMAX,YMAX`` as four numbers (longitude, latitude), or None.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> bbox(argparse.Namespace(bbox="46.5, 39.5,47,40"))
+    (46.5, 39.5, 47.0, 40.0)
+    """
+    text = getattr(args, "bbox", None)
+    if not text:
+        return None
+    try:
+        values = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 4 or not all(math.isfinite(v) for v in values):
+        raise SchemaError(
+            f"--bbox {text!r}: give four numbers XMIN,YMIN,XMAX,YMAX in longitude and "
+            "latitude, e.g. --bbox 46.5,39.5,47,40."
+        )
+    x0, y0, x1, y1 = values
+    if x0 > x1 or y0 > y1:
+        raise SchemaError(f"--bbox {text!r}: XMIN must not exceed XMAX, nor YMIN YMAX.")
+    return (x0, y0, x1, y1)
+
+
+def input_source(
+    args: argparse.Namespace,
+    value: str,
+    *,
+    box: tuple[float, float, float, float] | None = None,
+) -> str | _postgis.PostGIS:
+    """What an input argument names: the file ``value``, or with ``--db`` the table
+    ``value`` of that database (read only where it meets ``box``, lon/lat, when given).
+
+    Examples
+    --------
+    >>> import argparse
+    >>> input_source(argparse.Namespace(db=None), "roads.geojson")
+    'roads.geojson'
+    >>> input_source(argparse.Namespace(db="postgresql://analyst:pw@db.example.org/imsma"),
+    ...              "public.roads")
+    PostGIS('postgresql://analyst@db.example.org/imsma', table='public.roads')
+    """
+    url = database_url(args)
+    if url is None:
+        return value
+    return _postgis.PostGIS(url, table=value, bbox=box)
+
+
+def hazards_source(args: argparse.Namespace) -> str | _postgis.PostGIS:
+    """The hazards: HAZARDS (a file, or a table with --db), --table or --sql."""
+    url = database_url(args)
+    if url is not None and getattr(args, "sql", None):
+        return _postgis.PostGIS(url, sql=args.sql, bbox=bbox(args))
+    name = args.hazards or getattr(args, "db_table", None)
+    return input_source(args, str(name), box=bbox(args))
+
+
+def hazards_name(args: argparse.Namespace) -> str:
+    """How the hazards input is named in titles: the file's stem, the table or 'query'."""
+    if database_url(args) is None:
+        return Path(args.hazards).stem
+    if getattr(args, "sql", None):
+        return "query"
+    return str(args.hazards or args.db_table)
+
+
+def reach_bbox(layer: gpd.GeoDataFrame, reach_m: float) -> tuple[float, float, float, float] | None:
+    """The box, in longitude and latitude, holding every place within ``reach_m`` metres
+    of ``layer``: its extent grown by ``reach_m`` in degrees at the box's poleward edge,
+    times :data:`REACH_SAFETY`. None where the box would pass a pole (beyond ±89°) or
+    ±180° of longitude: then nothing is filtered.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> square = gpd.GeoDataFrame(geometry=[shapely.box(46.0, 39.0, 46.1, 39.1)], crs=4326)
+    >>> [round(v, 4) for v in reach_bbox(square, 1000.0)]
+    [45.9826, 38.9864, 46.1174, 39.1136]
+    """
+    if len(layer) == 0:
+        return None
+    reach_m = float(reach_m) if math.isfinite(reach_m) and reach_m > 0 else 0.0
+    x0, y0, x1, y1 = layer.total_bounds
+    if not np.isfinite([x0, y0, x1, y1]).all():
+        return None
+    crs = pyproj.CRS(layer.crs)
+    wgs84 = pyproj.CRS.from_epsg(4326)
+    if not crs.equals(wgs84, ignore_axis_order=True) and not crs.equals("OGC:CRS84"):
+        move = pyproj.Transformer.from_crs(crs, wgs84, always_xy=True)
+        x0, y0, x1, y1 = move.transform_bounds(x0, y0, x1, y1, densify_pts=21)
+        if not np.isfinite([x0, y0, x1, y1]).all():
+            return None
+    pad_lat = reach_m * REACH_SAFETY / _M_PER_DEG_LAT
+    edge = max(abs(y0), abs(y1)) + pad_lat
+    if edge >= 89.0:
+        return None
+    pad_lon = reach_m * REACH_SAFETY / (_M_PER_DEG_LON * math.cos(math.radians(edge)))
+    grown = (x0 - pad_lon, y0 - pad_lat, x1 + pad_lon, y1 + pad_lat)
+    if grown[0] < -180.0 or grown[2] > 180.0:
+        return None
+    return (float(grown[0]), float(grown[1]), float(grown[2]), float(grown[3]))
 
 
 # ------------------------------------------------------------------------------------------
@@ -80,12 +256,14 @@ def _vocabulary(args: argparse.Namespace) -> tuple[dict[str, str], dict[str, str
 def read_hazards(args: argparse.Namespace, level_map: dict[str, str]) -> gpd.GeoDataFrame:
     """HAZARDS as the shared input options describe it (options every reader shares, such
     as --crs, are spelled for messages by :func:`minemap.cli.main.run`)."""
+    check_sources(args)
+    source = hazards_source(args)
     with (
         cli_spelling(layer="--layer", id_column="--id-column", threat_column="--threat-column"),
-        naming("HAZARDS", args.hazards),
+        naming(_hazards_option(args), args.hazards or getattr(args, "db_table", None)),
     ):
         return _io.read_hazards(
-            args.hazards,
+            source,
             layer=args.layer,
             crs=args.crs,
             override_crs=args.override_crs,
@@ -112,7 +290,7 @@ def read_releases(args: argparse.Namespace, method_map: dict[str, str]) -> gpd.G
         naming("--released", args.released),
     ):
         return _io.read_releases(
-            args.released,
+            input_source(args, args.released, box=bbox(args)),
             layer=args.released_layer,
             crs=args.crs,
             override_crs=args.override_crs,
@@ -126,6 +304,12 @@ def read_releases(args: argparse.Namespace, method_map: dict[str, str]) -> gpd.G
         )
 
 
+def _hazards_option(args: argparse.Namespace) -> str:
+    if database_url(args) is not None and not args.hazards:
+        return "--sql" if getattr(args, "sql", None) else str(args.db_table_option)
+    return "HAZARDS"
+
+
 def read_inputs(args: argparse.Namespace) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
     """HAZARDS and RELEASES (the --vocabulary file is read once for both)."""
     level_map, method_map = _vocabulary(args)
@@ -133,17 +317,50 @@ def read_inputs(args: argparse.Namespace) -> tuple[gpd.GeoDataFrame, gpd.GeoData
 
 
 def read_feature_option(
-    args: argparse.Namespace, kind: str, *, option: str | None = None
+    args: argparse.Namespace,
+    kind: str,
+    *,
+    option: str | None = None,
+    near: gpd.GeoDataFrame | None = None,
+    reach_m: float = 0.0,
 ) -> gpd.GeoDataFrame | None:
-    """The layer given with ``--KIND`` (and ``--KIND-layer``, ``--KIND-tags``), or None."""
+    """The layer given with ``--KIND`` (and ``--KIND-layer``, ``--KIND-tags``), or None.
+
+    With ``--db`` and ``near`` (the hazards), only the features that can come within
+    ``reach_m`` metres of ``near`` are read: a box of :func:`reach_bbox` goes into the SQL,
+    so the table's spatial index answers and a national table is not read whole. Where no
+    feature lies in the box, or the features carry their own distance (a ``buffer_m``
+    column, which the box cannot know), the table is read whole, so figures never change.
+    """
     option = option or kind
-    path = getattr(args, option.replace("-", "_"), None)
+    name = option.replace("-", "_")
+    path = getattr(args, name, None)
     if not path:
         return None
+    box = reach_bbox(near, reach_m) if near is not None and database_url(args) else None
+    try:
+        layer = _read_feature(args, kind, option, path, box)
+    except EmptyLayerError:
+        if box is None:
+            raise
+        return _read_feature(args, kind, option, path, None)  # nothing near: read it all
+    if box is not None and layer is not None and "buffer_m" in layer.columns:
+        return _read_feature(args, kind, option, path, None)
+    return layer
+
+
+def _read_feature(
+    args: argparse.Namespace,
+    kind: str,
+    option: str,
+    path: str,
+    box: tuple[float, float, float, float] | None,
+) -> gpd.GeoDataFrame | None:
     name = option.replace("-", "_")
     layer = getattr(args, f"{name}_layer", None)
     tags = getattr(args, f"{name}_tags", None)
     x_column, y_column = _xy_columns(getattr(args, f"{name}_xy", None), option)
+    source = input_source(args, path, box=box)
     with (
         cli_spelling(
             layer=f"--{option}-layer",
@@ -155,7 +372,7 @@ def read_feature_option(
     ):
         try:
             return _io.read_features(
-                path,
+                source,
                 kind=kind,  # type: ignore[arg-type]  # the option names a FeatureKind
                 layer=layer,
                 crs=args.crs,
@@ -167,7 +384,7 @@ def read_feature_option(
                 encoding=args.encoding,
             )
         except EmptyLayerError as exc:
-            if Path(path).suffix.lower() not in _io.OSM_SUFFIXES:
+            if not isinstance(source, str) or Path(path).suffix.lower() not in _io.OSM_SUFFIXES:
                 raise
             # an extract without, say, clinics is a fact about the place, not an error
             warnings.warn(
@@ -186,12 +403,37 @@ _EVIDENCE_READERS = {
 }
 
 
-def read_evidence_option(args: argparse.Namespace, kind: str) -> gpd.GeoDataFrame | None:
+def read_evidence_option(
+    args: argparse.Namespace,
+    kind: str,
+    *,
+    near: gpd.GeoDataFrame | None = None,
+    reach_m: float = 0.0,
+) -> gpd.GeoDataFrame | None:
     """The field-evidence layer given with ``--KIND`` (incidents, finds, records,
-    settlements; with ``--KIND-layer`` and ``--KIND-xy``), or None when not given."""
+    settlements; with ``--KIND-layer`` and ``--KIND-xy``), or None when not given.
+
+    With ``--db`` and ``near``, only rows that can lie within ``reach_m`` metres of
+    ``near`` are read (as for :func:`read_feature_option`); the whole table where none do.
+    """
     path = getattr(args, kind, None)
     if not path:
         return None
+    box = reach_bbox(near, reach_m) if near is not None and database_url(args) else None
+    try:
+        return _read_evidence(args, kind, path, box)
+    except EmptyLayerError:
+        if box is None:
+            raise
+        return _read_evidence(args, kind, path, None)
+
+
+def _read_evidence(
+    args: argparse.Namespace,
+    kind: str,
+    path: str,
+    box: tuple[float, float, float, float] | None,
+) -> gpd.GeoDataFrame:
     reader = _EVIDENCE_READERS[kind]
     options: dict[str, object] = {
         "layer": getattr(args, f"{kind}_layer", None),
@@ -213,7 +455,7 @@ def read_evidence_option(args: argparse.Namespace, kind: str) -> gpd.GeoDataFram
         ),
         naming(f"--{kind}", path),
     ):
-        return reader(path, **options)  # type: ignore[operator]
+        return reader(input_source(args, path, box=box), **options)  # type: ignore[operator]
 
 
 def _column_keys(kind: str) -> tuple[str, ...]:
@@ -252,10 +494,16 @@ def _xy_columns(text: str | None, option: str) -> tuple[str | None, str | None]:
 
 
 def input_paths(args: argparse.Namespace) -> list[Path]:
-    """Every file the command reads (positional and ``--option FILE`` values)."""
+    """Every file the command reads (positional and ``--option FILE`` values); with
+    ``--db``, HAZARDS and the layer options name tables, not files, and are left out."""
+    if hasattr(args, "db"):  # a command reading HAZARDS (see options.add_hazard_inputs)
+        check_sources(args)
+    tables = database_url(args) is not None
     paths = []
     for name, value in vars(args).items():
         if not (name == "hazards" or name in INPUT_OPTIONS):
+            continue
+        if tables and (name == "hazards" or name in TABLE_OPTIONS):
             continue
         values = value if isinstance(value, list) else [value]
         paths += [Path(v) for v in values if isinstance(v, str)]

@@ -17,6 +17,10 @@ CONTEXT_LAYERS = (
     ("districts", "district boundaries"),
 )
 
+#: Metres around the hazards within which context layers are read from a database (the
+#: map's view of them; more than the largest default priority distance).
+CONTEXT_MARGIN_M = 5_000.0
+
 
 def cmd_map(args: argparse.Namespace, records: list[warnings.WarningMessage]) -> None:
     """Read the layers, build the map and save it whole or not at all."""
@@ -27,10 +31,16 @@ def cmd_map(args: argparse.Namespace, records: list[warnings.WarningMessage]) ->
     hazards, releases = helpers.read_inputs(args)
     context = {}
     for kind, _what in CONTEXT_LAYERS:
-        layer = helpers.read_feature_option(args, kind)
+        # from a database, only the context around the hazards is read
+        layer = helpers.read_feature_option(args, kind, near=hazards, reach_m=CONTEXT_MARGIN_M)
         if layer is not None:
             context[kind] = layer
-    if args.priority and not args.priority_layer and "priority_zones" in list_layers(args.priority):
+    if (
+        args.priority
+        and not args.priority_layer
+        and helpers.database_url(args) is None
+        and "priority_zones" in list_layers(args.priority)
+    ):
         args.priority_layer = "priority_zones"
     priority = helpers.read_feature_option(args, "any", option="priority")
     if priority is not None:

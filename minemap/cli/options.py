@@ -55,9 +55,16 @@ def add_command(
     return parser
 
 
-def add_hazard_inputs(parser: argparse.ArgumentParser) -> None:
-    """HAZARDS and how to read it (layer, CRS, columns, vocabulary, repairs)."""
-    parser.add_argument("hazards", metavar="HAZARDS", help=f"hazard areas: {INPUT_FORMATS}")
+def add_hazard_inputs(parser: argparse.ArgumentParser, *, table_option: str = "--table") -> None:
+    """HAZARDS and how to read it (layer, CRS, columns, vocabulary, repairs), and the
+    database options (:func:`add_database`)."""
+    parser.add_argument(
+        "hazards",
+        metavar="HAZARDS",
+        nargs="?",
+        help=f"hazard areas: {INPUT_FORMATS}; with --db, a table (name or schema.name)",
+    )
+    add_database(parser, table_option=table_option)
     group = parser.add_argument_group("reading the inputs")
     group.add_argument(
         "--layer",
@@ -115,6 +122,46 @@ def add_hazard_inputs(parser: argparse.ArgumentParser) -> None:
         "--allow-area-change",
         action="store_true",
         help="accept repairs that change a polygon's area by more than 1%%",
+    )
+
+
+DATABASE_HELP = (
+    "read the inputs from this PostGIS database, postgresql://USER@HOST:PORT/DBNAME: HAZARDS, "
+    "--released, --roads and the other input layers then name tables (name or schema.name), "
+    "not files; keep the password in PGPASSWORD or ~/.pgpass (it is never shown); outputs "
+    "are still files (see 'minemap export')"
+)
+
+
+def add_database(parser: argparse.ArgumentParser, *, table_option: str = "--table") -> None:
+    """--db URL, --table NAME, --sql QUERY and --bbox X0,Y0,X1,Y1: the inputs from PostGIS.
+
+    A command whose own --table means something else spells the hazards table otherwise
+    (``table_option``, e.g. ``--hazards-table``).
+    """
+    group = parser.add_argument_group(
+        "database inputs (PostGIS)",
+        "big tables are read in chunks; layers of features (roads, infrastructure, "
+        "residential, districts) are read only near the hazards, by the table's spatial index",
+    )
+    group.add_argument("--db", metavar="URL", help=DATABASE_HELP)
+    parser.set_defaults(db_table_option=table_option)
+    group.add_argument(
+        table_option,
+        dest="db_table",
+        metavar="NAME",
+        help="with --db: the hazards table (instead of HAZARDS), name or schema.name",
+    )
+    group.add_argument(
+        "--sql",
+        metavar="QUERY",
+        help="with --db: a SELECT query giving the hazards (instead of HAZARDS), run read-only",
+    )
+    group.add_argument(
+        "--bbox",
+        metavar="XMIN,YMIN,XMAX,YMAX",
+        help="with --db: read only hazards and releases whose box meets this one "
+        "(longitude and latitude, degrees), e.g. 46.5,39.5,47,40",
     )
 
 

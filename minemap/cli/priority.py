@@ -9,7 +9,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import warnings
+from typing import Any
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 
@@ -19,12 +22,13 @@ from minemap.io import OutputSet, add_layer, check_layer_suffix, is_stream, reso
 from minemap.io.writers import MULTI_LAYER_SUFFIXES
 from minemap.priority import (
     CATEGORIES,
+    DEFAULT_DISTANCES_M,
     ZONE_COLUMNS,
     parse_distances,
     priority_zones,
     zone_summary,
 )
-from minemap.ranking import rank_hazards, resolve_weights
+from minemap.ranking import DISTANCE_M, rank_hazards, resolve_weights
 
 _SHOWN = [
     "rank",
@@ -82,35 +86,27 @@ def _check_zones_output(args: argparse.Namespace) -> None:
         )
 
 
-def cmd_priority(args: argparse.Namespace, records: list[warnings.WarningMessage]) -> None:
-    """Compute zones and the ranking, write both, print a summary."""
-    engine.check(args)
-    distances = parse_distances(args.distances) if args.distances else None
-    order = _order(args.order)
-    if not (args.roads or args.infrastructure or args.residential):
-        raise SchemaError("give at least one of --roads, --infrastructure, --residential.")
-    _check_zones_output(args)
-    helpers.plan_outputs(args, [("-o", args.output, None), ("--ranking", args.ranking, (".csv",))])
-    if args.population is not None:  # needs the 'population' extra: say so before the work
-        importlib.import_module("minemap.population")
-    weights = None
-    if args.weights:
-        with helpers.naming("--weights", args.weights):
-            weights = resolve_weights(args.weights)
-    hazards, releases = helpers.read_inputs(args)
-    layers = {}
-    for kind in CATEGORIES:
-        layer = helpers.read_feature_option(args, kind)
-        if layer is not None:
-            layers[kind] = layer
-    if not layers:
-        raise SchemaError(
-            "none of --roads, --infrastructure, --residential has features to "
-            "make zones from (see the warnings above); check the files and "
-            "their --*-tags."
-        )
-    incidents = helpers.read_evidence_option(args, "incidents")
-    finds = helpers.read_evidence_option(args, "finds")
+#: Room on the nearest distances found before a second read (they are geodesic metres;
+#: the box is grown with a safety factor of its own, see helpers.reach_bbox).
+_REACH_MARGIN = 1.01
+
+
+def _distance(distances: dict[str, float] | None, kind: str) -> float:
+    """The distance of a category, in metres (the default unless --distances sets it)."""
+    return float((distances or DEFAULT_DISTANCES_M).get(kind, DEFAULT_DISTANCES_M[kind]))
+
+
+def _compute(
+    args: argparse.Namespace,
+    hazards: gpd.GeoDataFrame,
+    releases: gpd.GeoDataFrame | None,
+    layers: dict[str, gpd.GeoDataFrame],
+    evidence: dict[str, gpd.GeoDataFrame | None],
+    distances: dict[str, float] | None,
+    order: tuple[str, ...],
+    weights: Any,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Priority zones and the ranking."""
     with engine.run_options(args) as run:
         zones = priority_zones(
             hazards,
@@ -131,12 +127,65 @@ def cmd_priority(args: argparse.Namespace, records: list[warnings.WarningMessage
             as_of=args.as_of,
             population_radius_m=args.population_radius,
             zones=None if "client" in run else zones,  # each Dask partition makes its own
-            incidents=incidents,
-            finds=finds,
+            incidents=evidence["incidents"],
+            finds=evidence["finds"],
             evidence_radius_m=args.evidence_radius,
             **run,
             **layers,
         )
+    return zones, ranking
+
+
+def cmd_priority(args: argparse.Namespace, records: list[warnings.WarningMessage]) -> None:
+    """Compute zones and the ranking, write both, print a summary."""
+    engine.check(args)
+    distances = parse_distances(args.distances) if args.distances else None
+    order = _order(args.order)
+    if not (args.roads or args.infrastructure or args.residential):
+        raise SchemaError("give at least one of --roads, --infrastructure, --residential.")
+    _check_zones_output(args)
+    helpers.plan_outputs(args, [("-o", args.output, None), ("--ranking", args.ranking, (".csv",))])
+    if args.population is not None:  # needs the 'population' extra: say so before the work
+        importlib.import_module("minemap.population")
+    weights = None
+    if args.weights:
+        with helpers.naming("--weights", args.weights):
+            weights = resolve_weights(args.weights)
+    hazards, releases = helpers.read_inputs(args)
+    # from a database, features are read only within their distance of the hazards
+    reach = {kind: _distance(distances, kind) for kind in CATEGORIES}
+    layers = {}
+    for kind in CATEGORIES:
+        layer = helpers.read_feature_option(args, kind, near=hazards, reach_m=reach[kind])
+        if layer is not None:
+            layers[kind] = layer
+    if not layers:
+        raise SchemaError(
+            "none of --roads, --infrastructure, --residential has features to "
+            "make zones from (see the warnings above); check the files and "
+            "their --*-tags."
+        )
+    evidence = {
+        kind: helpers.read_evidence_option(args, kind, near=hazards, reach_m=args.evidence_radius)
+        for kind in ("incidents", "finds")
+    }
+    zones, ranking = _compute(args, hazards, releases, layers, evidence, distances, order, weights)
+    if helpers.database_url(args) is not None:
+        # A hazard's nearest feature may lie beyond the box read. The distances found are
+        # upper bounds of the true ones, so reading again within the largest of them holds
+        # every true nearest feature: the second figures are exact.
+        far = {}
+        for kind in layers:
+            found = ranking[DISTANCE_M[kind]].to_numpy(dtype=float)
+            found = found[np.isfinite(found)]
+            if found.size and found.max() > reach[kind]:
+                far[kind] = float(found.max()) * _REACH_MARGIN + 1.0
+        for kind, metres in far.items():
+            layers[kind] = helpers.read_feature_option(args, kind, near=hazards, reach_m=metres)
+        if far:
+            zones, ranking = _compute(
+                args, hazards, releases, layers, evidence, distances, order, weights
+            )
     table = pd.DataFrame(ranking.drop(columns=ranking.geometry.name))
     as_of = zones.attrs.get("as_of")
     with OutputSet() as outputs:

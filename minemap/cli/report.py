@@ -7,6 +7,7 @@ reads them; the HTML and the PDF are written together or not at all.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib
 import warnings
 from collections.abc import Callable
@@ -39,7 +40,12 @@ def _project(args: argparse.Namespace) -> Project:
     from minemap.planning import Capacity
 
     hazards, releases = helpers.read_inputs(args)
-    layers = {kind: helpers.read_feature_option(args, kind) for kind, _ in _LAYERS}
+    # from a database, districts are read where they meet the hazards; roads, infrastructure
+    # and residential areas whole, as the ranking's nearest feature may lie anywhere
+    layers = {
+        kind: helpers.read_feature_option(args, kind, near=hazards if kind == "districts" else None)
+        for kind, _ in _LAYERS
+    }
     layers.update({kind: helpers.read_evidence_option(args, kind) for kind in _EVIDENCE})
     capacity = None
     if args.capacity:
@@ -47,6 +53,9 @@ def _project(args: argparse.Namespace) -> Project:
             capacity = Capacity.from_toml(args.capacity)
 
     def source(kind: str, frame: gpd.GeoDataFrame, path: str, layer: str | None) -> Source:
+        if helpers.database_url(args) is not None:  # a table: its label, the content's hash
+            traced = describe_source(kind, frame, None)
+            return dataclasses.replace(traced, path=str(frame.attrs.get("source", kind)))
         return describe_source(kind, frame, Path(path), layer_of(path, layer, kind))
 
     sources = {"hazards": source("hazards", hazards, args.hazards, args.layer)}
@@ -56,7 +65,7 @@ def _project(args: argparse.Namespace) -> Project:
         if frame is not None:
             layer = getattr(args, f"{kind}_layer", None)
             sources[kind] = source(kind, frame, getattr(args, kind), layer)
-    name = args.title or Path(args.hazards).stem
+    name = args.title or helpers.hazards_name(args)
     return Project(
         hazards,
         releases,
@@ -78,7 +87,11 @@ def cmd_report(args: argparse.Namespace, records: list[warnings.WarningMessage])
     helpers.plan_outputs(args, outputs_planned)
     if helpers.is_stdout(args.output):
         raise SchemaError("-o: give the report's file name, e.g. -o report.html.")
-    if Path(args.hazards).is_dir() and not is_partitioned(Path(args.hazards)):
+    if (
+        helpers.database_url(args) is None
+        and Path(args.hazards).is_dir()
+        and not is_partitioned(Path(args.hazards))
+    ):
         folder = Path(args.hazards)
         found = sorted(p.name for p in folder.glob("hazards.*")) + sorted(
             p.name for p in folder.glob("*.gpkg")

@@ -27,7 +27,8 @@ def cmd_summary(args: argparse.Namespace, records: list[warnings.WarningMessage]
         )
     by: object = args.by
     if args.districts:
-        by = helpers.read_feature_option(args, "districts")
+        # from a database, only the districts that meet the hazards' extent are read
+        by = helpers.read_feature_option(args, "districts", near=hazards)
     with engine.run_options(args) as run:
         table = land_release_summary(
             hazards,

@@ -1,7 +1,9 @@
 """Reading field evidence: casualty incidents, device finds, minefield records, settlements.
 
 Each reader takes a file (GeoPackage, GeoJSON, Shapefile, FlatGeobuf, GeoParquet, CSV with a
-WKT column or with coordinate columns such as lon/lat) or a GeoDataFrame, validates it,
+WKT column or with coordinate columns such as lon/lat), a PostGIS table or query (a
+``postgresql://`` URL with ``table=`` or ``sql=``, optionally ``bbox=``; see
+:mod:`minemap.io.postgis`) or a GeoDataFrame, validates it,
 repairs what can be repaired once (with a warning) and returns a new GeoDataFrame with the
 canonical columns first (names in :mod:`minemap.settings`), the file's other columns after
 them, and ``attrs["minemap"]`` set to the kind of layer:
@@ -500,14 +502,18 @@ def read_incidents(
     x_column: str | None = None,
     y_column: str | None = None,
     encoding: str | None = None,
+    table: str | None = None,
+    sql: str | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
 ) -> gpd.GeoDataFrame:
     """Read and validate a layer of casualty incidents (explosive-ordnance accidents).
 
     Parameters
     ----------
-    source : path or geopandas.GeoDataFrame
+    source : path, database URL, PostGIS or geopandas.GeoDataFrame
         Incident points: GeoPackage, GeoJSON, Shapefile, FlatGeobuf, GeoParquet, a CSV with
-        lon/lat (or x/y) columns or a WKT column, or a GeoDataFrame (copied, never modified).
+        lon/lat (or x/y) columns or a WKT column, a PostGIS table or query, or a GeoDataFrame
+        (copied, never modified).
     layer : str, optional
         Layer of a multi-layer file; a layer called ``incidents`` is used by default.
     crs : str, int or pyproj.CRS, optional
@@ -539,6 +545,12 @@ def read_incidents(
     encoding : str, optional
         Text encoding of a Shapefile, GeoJSON or CSV written in a legacy encoding, e.g.
         ``'latin-1'`` (see :func:`minemap.io.read_layer`).
+    table, sql : str, optional
+        For a database URL (``postgresql://...``): the table (``name`` or ``schema.name``)
+        or a ``SELECT`` query (see :mod:`minemap.io.postgis`).
+    bbox : sequence of 4 floats, optional
+        For a database: only rows whose geometry's box meets ``(lon_min, lat_min,
+        lon_max, lat_max)``, found by the table's spatial index.
 
     Returns
     -------
@@ -577,6 +589,9 @@ def read_incidents(
             x_column=x_column,
             y_column=y_column,
             encoding=encoding,
+            table=table,
+            sql=sql,
+            bbox=bbox,
         )
         bar.update()
         _validate.require_columns(gdf, {date_column: "date_column"}, label)
@@ -652,14 +667,18 @@ def read_finds(
     x_column: str | None = None,
     y_column: str | None = None,
     encoding: str | None = None,
+    table: str | None = None,
+    sql: str | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
 ) -> gpd.GeoDataFrame:
     """Read and validate a layer of device finds (items found and destroyed during release).
 
     Parameters
     ----------
-    source : path or geopandas.GeoDataFrame
+    source : path, database URL, PostGIS or geopandas.GeoDataFrame
         Find points: GeoPackage, GeoJSON, Shapefile, FlatGeobuf, GeoParquet, a CSV with
-        lon/lat (or x/y) columns or a WKT column, or a GeoDataFrame (copied, never modified).
+        lon/lat (or x/y) columns or a WKT column, a PostGIS table or query, or a GeoDataFrame
+        (copied, never modified).
     layer : str, optional
         Layer of a multi-layer file; a layer called ``finds`` is used by default.
     crs : str, int or pyproj.CRS, optional
@@ -692,6 +711,12 @@ def read_finds(
     encoding : str, optional
         Text encoding of a Shapefile, GeoJSON or CSV written in a legacy encoding, e.g.
         ``'latin-1'`` (see :func:`minemap.io.read_layer`).
+    table, sql : str, optional
+        For a database URL (``postgresql://...``): the table (``name`` or ``schema.name``)
+        or a ``SELECT`` query (see :mod:`minemap.io.postgis`).
+    bbox : sequence of 4 floats, optional
+        For a database: only rows whose geometry's box meets ``(lon_min, lat_min,
+        lon_max, lat_max)``, found by the table's spatial index.
 
     Returns
     -------
@@ -729,6 +754,9 @@ def read_finds(
             x_column=x_column,
             y_column=y_column,
             encoding=encoding,
+            table=table,
+            sql=sql,
+            bbox=bbox,
         )
         bar.update()
         _validate.require_columns(gdf, {date_column: "date_column"}, label)
@@ -790,6 +818,9 @@ def read_records(
     x_column: str | None = None,
     y_column: str | None = None,
     encoding: str | None = None,
+    table: str | None = None,
+    sql: str | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
 ) -> gpd.GeoDataFrame:
     """Read and validate a layer of handed-over minefield records.
 
@@ -798,10 +829,10 @@ def read_records(
 
     Parameters
     ----------
-    source : path or geopandas.GeoDataFrame
+    source : path, database URL, PostGIS or geopandas.GeoDataFrame
         Record polygons or points: GeoPackage, GeoJSON, Shapefile, FlatGeobuf, GeoParquet, a
-        CSV with a WKT column (or lon/lat columns for locations), or a GeoDataFrame (copied,
-        never modified).
+        CSV with a WKT column (or lon/lat columns for locations), a PostGIS table or query,
+        or a GeoDataFrame (copied, never modified).
     layer : str, optional
         Layer of a multi-layer file; a layer called ``records`` is used by default.
     crs : str, int or pyproj.CRS, optional
@@ -830,6 +861,12 @@ def read_records(
     encoding : str, optional
         Text encoding of a Shapefile, GeoJSON or CSV written in a legacy encoding, e.g.
         ``'latin-1'`` (see :func:`minemap.io.read_layer`).
+    table, sql : str, optional
+        For a database URL (``postgresql://...``): the table (``name`` or ``schema.name``)
+        or a ``SELECT`` query (see :mod:`minemap.io.postgis`).
+    bbox : sequence of 4 floats, optional
+        For a database: only rows whose geometry's box meets ``(lon_min, lat_min,
+        lon_max, lat_max)``, found by the table's spatial index.
 
     Returns
     -------
@@ -866,6 +903,9 @@ def read_records(
             x_column=x_column,
             y_column=y_column,
             encoding=encoding,
+            table=table,
+            sql=sql,
+            bbox=bbox,
         )
         bar.update()
         ids = _ids(gdf, id_column, label, RECORD_ID)
@@ -923,15 +963,18 @@ def read_settlements(
     x_column: str | None = None,
     y_column: str | None = None,
     encoding: str | None = None,
+    table: str | None = None,
+    sql: str | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
 ) -> gpd.GeoDataFrame:
     """Read and validate a layer of settlements (villages and towns people return to).
 
     Parameters
     ----------
-    source : path or geopandas.GeoDataFrame
+    source : path, database URL, PostGIS or geopandas.GeoDataFrame
         Settlement points or outlines: GeoPackage, GeoJSON, Shapefile, FlatGeobuf,
-        GeoParquet, a CSV with lon/lat (or x/y) columns or a WKT column, or a GeoDataFrame
-        (copied, never modified). A layer may mix points and polygons.
+        GeoParquet, a CSV with lon/lat (or x/y) columns or a WKT column, a PostGIS table or
+        query, or a GeoDataFrame (copied, never modified). A layer may mix points and polygons.
     layer : str, optional
         Layer of a multi-layer file; a layer called ``settlements`` is used by default.
     crs : str, int or pyproj.CRS, optional
@@ -958,6 +1001,12 @@ def read_settlements(
     encoding : str, optional
         Text encoding of a Shapefile, GeoJSON or CSV written in a legacy encoding, e.g.
         ``'latin-1'`` (see :func:`minemap.io.read_layer`).
+    table, sql : str, optional
+        For a database URL (``postgresql://...``): the table (``name`` or ``schema.name``)
+        or a ``SELECT`` query (see :mod:`minemap.io.postgis`).
+    bbox : sequence of 4 floats, optional
+        For a database: only rows whose geometry's box meets ``(lon_min, lat_min,
+        lon_max, lat_max)``, found by the table's spatial index.
 
     Returns
     -------
@@ -993,6 +1042,9 @@ def read_settlements(
             x_column=x_column,
             y_column=y_column,
             encoding=encoding,
+            table=table,
+            sql=sql,
+            bbox=bbox,
         )
         bar.update()
         ids = _ids(gdf, id_column, label, SETTLEMENT_ID)
@@ -1045,7 +1097,7 @@ def evidence_layer(source: Source, kind: str) -> gpd.GeoDataFrame:
 
     Parameters
     ----------
-    source : path or geopandas.GeoDataFrame
+    source : path, database URL, PostGIS or geopandas.GeoDataFrame
         The layer.
     kind : {'incidents', 'finds', 'records', 'settlements'}
         What it holds.

@@ -2,7 +2,9 @@
 
 :func:`read_features` is the one entry point: an OpenStreetMap extract goes through
 :mod:`minemap.io.osm` with its tag filters, every other file or GeoDataFrame through the
-common reader (:mod:`minemap.io.readers`), with the same validation.
+common reader (:mod:`minemap.io.readers`), with the same validation; so does a PostGIS
+table or query (:mod:`minemap.io.postgis`), read in chunks and, with ``bbox=``, only where
+it meets the box.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import geopandas as gpd
 from minemap import _progress
 from minemap._validate import require_columns
 from minemap.io.osm import read_osm_features
+from minemap.io.postgis import is_database_url
 from minemap.io.readers import (
     OSM_SUFFIXES,
     FeatureKind,
@@ -44,14 +47,18 @@ def read_features(
     x_column: str | None = None,
     y_column: str | None = None,
     encoding: str | None = None,
+    table: str | None = None,
+    sql: str | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a layer of priority features: roads, infrastructure, residential areas, districts.
 
     Parameters
     ----------
-    source : path or geopandas.GeoDataFrame
+    source : path, database URL, PostGIS or geopandas.GeoDataFrame
         Any supported vector file, a CSV with a WKT column or coordinate columns (points),
-        or an OpenStreetMap ``.osm.pbf``/``.osm`` extract.
+        an OpenStreetMap ``.osm.pbf``/``.osm`` extract, or a PostGIS table or query (a
+        ``postgresql://`` URL with ``table``/``sql``, or a :class:`minemap.io.PostGIS`).
     kind : {'roads', 'infrastructure', 'residential', 'districts', 'any'}
         What the layer holds; decides which geometry types are accepted (roads: lines;
         infrastructure: any; residential: polygons or points; districts: polygons). A
@@ -83,6 +90,12 @@ def read_features(
     encoding : str, optional
         Text encoding of a Shapefile, GeoJSON or CSV written in a legacy encoding, e.g.
         ``'latin-1'`` (see :func:`minemap.io.read_layer`); OpenStreetMap extracts are UTF-8.
+    table, sql : str, optional
+        For a database URL (``postgresql://...``): the table (``name`` or ``schema.name``)
+        or a ``SELECT`` query (see :mod:`minemap.io.postgis`).
+    bbox : sequence of 4 floats, optional
+        For a database: only rows whose geometry's box meets ``(lon_min, lat_min,
+        lon_max, lat_max)``, found by the table's spatial index.
 
     Returns
     -------
@@ -105,7 +118,11 @@ def read_features(
     1
     """
     with _progress.task(reading_description(source), 2, unit="stage") as bar:
-        if isinstance(source, (str, os.PathLike)) and Path(source).suffix.lower() in OSM_SUFFIXES:
+        if (
+            isinstance(source, (str, os.PathLike))
+            and not is_database_url(source)
+            and Path(source).suffix.lower() in OSM_SUFFIXES
+        ):
             return with_edges(read_osm_features(source, kind=kind, layer=layer, tags=tags), edges)
         kind = check_feature_kind(kind)
         gdf, label, curved = read_layer(
@@ -117,6 +134,9 @@ def read_features(
             x_column=x_column,
             y_column=y_column,
             encoding=encoding,
+            table=table,
+            sql=sql,
+            bbox=bbox,
         )
         bar.update()
         if tags is not None:

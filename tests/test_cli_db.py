@@ -1,0 +1,210 @@
+"""``--db URL`` on the commands: HAZARDS, --released and the layer options name tables of a
+PostGIS database (a throwaway server, tests/_postgis.py), and give what the files give."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+from _postgis import PASSWORD, load
+
+import minemap
+from minemap import cli
+from minemap.io import postgis as _postgis
+
+SCENARIO = minemap.sample_data() / "scenario.gpkg"
+LAYERS = ("hazards", "releases", "roads", "infrastructure", "residential", "districts")
+
+
+@pytest.fixture(scope="module")
+def db(postgis):
+    for layer in LAYERS:
+        load(postgis.url, gpd.read_file(SCENARIO, layer=layer), layer)
+    return postgis
+
+
+def run(argv, capsys):
+    status = cli.run([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def _secret_free(*texts: str) -> None:
+    for text in texts:
+        assert PASSWORD not in text
+        assert quote(PASSWORD, safe="") not in text
+
+
+def test_summary_from_tables_equals_the_geopackage(db, capsys):
+    status, from_db, err = run(
+        [
+            "summary",
+            "--db",
+            db.url,
+            "hazards",
+            "--released",
+            "releases",
+            "--districts",
+            "districts",
+        ],
+        capsys,
+    )
+    assert status == 0, err
+    status, from_file, _ = run(
+        ["summary", SCENARIO, "--released", SCENARIO, "--districts", SCENARIO], capsys
+    )
+    assert status == 0
+    assert from_db == from_file
+    _secret_free(from_db, err)
+
+
+def test_priority_from_tables_equals_the_geopackage(db, capsys, tmp_path):
+    common = ["--format", "json", "--ranking"]
+    status, out_db, err = run(
+        ["priority", "--db", db.url, "hazards", "--released", "releases", "--roads", "roads",
+         "--infrastructure", "infrastructure", "--residential", "residential",
+         "-o", tmp_path / "db.gpkg", *common, tmp_path / "db.csv"],
+        capsys,
+    )  # fmt: skip
+    assert status == 0, err
+    status, out_file, _ = run(
+        ["priority", SCENARIO, "--released", SCENARIO, "--roads", SCENARIO,
+         "--infrastructure", SCENARIO, "--residential", SCENARIO,
+         "-o", tmp_path / "file.gpkg", *common, tmp_path / "file.csv"],
+        capsys,
+    )  # fmt: skip
+    assert status == 0
+    a, b = json.loads(out_db), json.loads(out_file)
+    assert a["zones"] == b["zones"] and a["ranking_top"] == b["ranking_top"]
+    pd.testing.assert_frame_equal(
+        pd.read_csv(tmp_path / "db.csv"), pd.read_csv(tmp_path / "file.csv")
+    )
+    _secret_free(out_db, err)
+
+
+def test_map_from_tables_holds_no_password(db, capsys, tmp_path):
+    status, out, err = run(
+        ["map", "--db", db.url, "hazards", "--released", "releases", "--roads", "roads",
+         "--districts", "districts", "-o", tmp_path / "map.html"],
+        capsys,
+    )  # fmt: skip
+    assert status == 0, err
+    html = (tmp_path / "map.html").read_text()
+    _secret_free(html, out, err)
+    assert f"{db.url.split('@')[0]}@" not in html  # no URL with its user:password part
+    status, _, _ = run(
+        ["map", SCENARIO, "--released", SCENARIO, "--roads", SCENARIO, "--districts", SCENARIO,
+         "-o", tmp_path / "file.html"],
+        capsys,
+    )  # fmt: skip
+    hazards = gpd.read_file(SCENARIO, layer="hazards")
+    assert all(h in html for h in hazards["hazard_id"])
+
+
+@pytest.mark.parametrize("where", ["url", "PGPASSWORD"])
+def test_a_wrong_password_is_one_line_without_the_password(db, capsys, monkeypatch, where):
+    wrong = "Wr0ng-" + PASSWORD
+    if where == "url":
+        url = db.url_without_password.replace("@", f":{quote(wrong, safe='')}@")
+    else:
+        monkeypatch.setenv("PGPASSWORD", wrong)
+        url = db.url_without_password
+    status, out, err = run(["summary", "--db", url, "hazards"], capsys)
+    assert status == 2
+    assert err.count("\n") == 1 and "cannot connect" in err and "password" in err
+    for text in (out, err):
+        assert wrong not in text and quote(wrong, safe="") not in text
+    _secret_free(out, err)
+
+
+def test_a_missing_table_lists_the_tables(db, capsys):
+    status, out, err = run(["summary", "--db", db.url, "hazards", "--released", "gone"], capsys)
+    assert status == 2 and err.count("\n") == 1
+    assert "--released gone" in err and "no such table" in err
+    assert all(repr(layer) in err for layer in LAYERS)
+    _secret_free(out, err)
+
+
+def test_a_column_without_srid_needs_crs(db, capsys):
+    load(db.url, gpd.read_file(SCENARIO, layer="hazards"), "hazards_nosrid", srid=0)
+    status, _, err = run(["summary", "--db", db.url, "--table", "hazards_nosrid"], capsys)
+    assert status == 2 and err.count("\n") == 1
+    assert "no SRID" in err and "UpdateGeometrySRID" in err and "--crs" in err
+    status, with_crs, err = run(
+        ["summary", "--db", db.url, "--table", "hazards_nosrid", "--crs", "EPSG:4326"], capsys
+    )
+    assert status == 0, err
+    assert with_crs == run(["summary", SCENARIO], capsys)[1]
+
+
+def test_sql_and_bbox_read_what_they_select(db, capsys, tmp_path):
+    hazards = gpd.read_file(SCENARIO, layer="hazards")
+    high = hazards.loc[hazards["threat_level"] == "high"]
+    high.to_file(tmp_path / "high.gpkg", layer="hazards")
+    query = "SELECT * FROM hazards WHERE threat_level = 'high'"
+    status, out, err = run(["summary", "--db", db.url, "--sql", query], capsys)
+    assert status == 0, err
+    assert out == run(["summary", tmp_path / "high.gpkg"], capsys)[1]
+
+    x0, y0, x1, y1 = hazards.total_bounds
+    box = (x0, y0, (x0 + x1) / 2, (y0 + y1) / 2)
+    meets = hazards.loc[hazards.envelope.intersects(shapely.box(*box))]  # boxes, as && does
+    assert 0 < len(meets) < len(hazards)
+    meets.to_file(tmp_path / "west.gpkg", layer="hazards")
+    status, out, err = run(
+        ["summary", "--db", db.url, "hazards", "--bbox", ",".join(map(str, box))], capsys
+    )
+    assert status == 0, err
+    assert out == run(["summary", tmp_path / "west.gpkg"], capsys)[1]
+
+
+def test_table_options_need_db_and_hazards_once(db, capsys):
+    status, _, err = run(["summary", SCENARIO, "--table", "hazards"], capsys)
+    assert status == 2 and "--db" in err
+    status, _, err = run(["summary", "--db", db.url, "hazards", "--table", "hazards"], capsys)
+    assert status == 2 and "once" in err
+    status, _, err = run(["summary", "--db", db.url, "hazards", "--bbox", "1,2,3"], capsys)
+    assert status == 2 and "--bbox" in err
+
+
+def test_feature_tables_are_read_near_the_hazards_only(db, capsys, monkeypatch, tmp_path):
+    roads = gpd.read_file(SCENARIO, layer="roads")
+    far = shapely.LineString([(roads.total_bounds[2] + 2, 40.0), (roads.total_bounds[2] + 2.1, 40)])
+    more = pd.concat(
+        [roads, gpd.GeoDataFrame({"road_id": ["FAR"], "road_class": ["track"]}, geometry=[far],
+                                 crs=roads.crs)],
+        ignore_index=True,
+    )  # fmt: skip
+    load(db.url, more, "roads_far")
+    more.to_file(tmp_path / "roads.gpkg", layer="roads")
+    read_ids: list[str] = []
+    real = _postgis.read_postgis
+
+    def spy(source, **kwargs):
+        gdf, curved = real(source, **kwargs)
+        if source.table == "roads_far":
+            read_ids.extend(gdf["road_id"])
+        return gdf, curved
+
+    monkeypatch.setattr(_postgis, "read_postgis", spy)
+    status, out_db, err = run(
+        ["priority", "--db", db.url, "hazards", "--roads", "roads_far",
+         "-o", tmp_path / "db.gpkg", "--format", "json", "--ranking", tmp_path / "db.csv"],
+        capsys,
+    )  # fmt: skip
+    assert status == 0, err
+    assert "FAR" not in read_ids and set(read_ids) <= set(roads["road_id"])
+    status, out_file, _ = run(
+        ["priority", SCENARIO, "--roads", tmp_path / "roads.gpkg",
+         "-o", tmp_path / "file.gpkg", "--format", "json", "--ranking", tmp_path / "file.csv"],
+        capsys,
+    )  # fmt: skip
+    assert status == 0
+    assert json.loads(out_db)["zones"] == json.loads(out_file)["zones"]
+    pd.testing.assert_frame_equal(
+        pd.read_csv(tmp_path / "db.csv"), pd.read_csv(tmp_path / "file.csv")
+    )

@@ -208,3 +208,22 @@ def test_feature_tables_are_read_near_the_hazards_only(db, capsys, monkeypatch, 
     pd.testing.assert_frame_equal(
         pd.read_csv(tmp_path / "db.csv"), pd.read_csv(tmp_path / "file.csv")
     )
+
+
+def test_check_of_tables_lists_the_same_findings_as_the_geopackage(db, capsys, tmp_path):
+    """minemap check where the data lives: the same findings by id from the tables."""
+    found = {}
+    for name, argv in {
+        "db": ["--db", db.url, "--table", "hazards", "--released", "releases"],
+        "file": [SCENARIO, "--released", SCENARIO],
+    }.items():
+        out = tmp_path / f"{name}.csv"
+        status, _, err = run(["check", *argv, "-o", out], capsys)
+        assert status == 0, err  # the sample holds warnings only
+        _secret_free(err)
+        frame = pd.read_csv(out)
+        found[name] = frame.sort_values(["layer", "check", "id"], ignore_index=True)
+    assert len(found["file"])
+    pd.testing.assert_frame_equal(
+        found["db"].drop(columns=["row"]), found["file"].drop(columns=["row"])
+    )

@@ -53,7 +53,7 @@ def _read(args: argparse.Namespace) -> _Inputs:
     """HAZARDS and --released as they are stored: nothing validated, nothing repaired."""
     with cli_spelling(layer="--layer"), helpers.naming("HAZARDS", args.hazards):
         hazards, label, _ = _io.read_layer(
-            args.hazards,
+            helpers.hazards_source(args),
             layer=args.layer,
             crs=args.crs,
             override_crs=args.override_crs,
@@ -66,7 +66,7 @@ def _read(args: argparse.Namespace) -> _Inputs:
         return _Inputs(hazards, label, None, None)
     with cli_spelling(layer="--released-layer"), helpers.naming("--released", args.released):
         releases, released_label, _ = _io.read_layer(
-            args.released,
+            helpers.input_source(args, args.released, box=helpers.bbox(args)),
             layer=args.released_layer,
             crs=args.crs,
             override_crs=args.override_crs,
@@ -119,6 +119,7 @@ def _text(report: QualityReport, inputs: _Inputs, fmt: str, records: list) -> st
 
 def cmd_check(args: argparse.Namespace, records: list[warnings.WarningMessage]) -> None:
     """Read the layers raw, run the checks, write the findings; exit 1 on errors found."""
+    helpers.check_sources(args)
     helpers.plan_outputs(args, [("-o", args.output, helpers.TEXT_SUFFIXES)])
     with cli_spelling(**_SPELLING):
         level_map = _level_map(args)
@@ -157,7 +158,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "hazard, implausible areas, unknown threat levels. Nothing is repaired. Exit status: "
         "0 when no finding is an error, 1 when one is, 2 when an input cannot be read.",
     )
-    parser.add_argument("hazards", metavar="HAZARDS", help=f"hazard areas: {options.INPUT_FORMATS}")
+    parser.add_argument(
+        "hazards",
+        metavar="HAZARDS",
+        nargs="?",
+        help=f"hazard areas: {options.INPUT_FORMATS}; with --db, a table",
+    )
+    options.add_database(parser)
     group = parser.add_argument_group("reading the inputs")
     group.add_argument(
         "--layer",

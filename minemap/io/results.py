@@ -613,7 +613,9 @@ def _write_gpkg_table(path: Path, name: str, frame: pd.DataFrame, description: s
                 geometry=gpd.GeoSeries(frame.geometry.array, index=plain.index),
                 crs=frame.crs,
             )
-            pyogrio.write_dataframe(geo, path, layer=name, driver="GPKG", layer_options=options)
+            pyogrio.write_dataframe(  # each row keeps its type (no Polygon made Multi)
+                geo, path, layer=name, driver="GPKG", layer_options=options, promote_to_multi=False
+            )
         else:
             pyogrio.write_dataframe(plain, path, layer=name, driver="GPKG", layer_options=options)
 

@@ -490,10 +490,10 @@ def write_results(
         raise SchemaError("replace must be True or False.")
     written_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     if isinstance(target, str) and is_database_url(target):
-        chosen = _schema_of(target, schema)
+        libpq, chosen = split_schema(target, schema=schema)
         described = describe_inputs(inputs or {})
         return _write_postgis(
-            tables, names, target, chosen, run_id, str(run), written_at,
+            tables, names, libpq, chosen, run_id, str(run), written_at,
             _jsonable(parameters or {}), described, replace,
         )  # fmt: skip
     if schema is not None:
@@ -724,28 +724,48 @@ def _runs_row(
 # ------------------------------------------------------------------------------------------
 
 
-def _schema_of(url: str, schema: str | None) -> str:
-    from urllib.parse import parse_qs, urlsplit
+def split_schema(url: str, *, schema: str | None = None) -> tuple[str, str]:
+    """A target URL as libpq reads it (without ``schema=``) and the schema to write to.
 
-    given = parse_qs(urlsplit(url.strip()).query).get("schema")
+    Parameters
+    ----------
+    url : str
+        ``postgresql://user@host:port/dbname``, optionally with ``?schema=NAME``.
+    schema : str, optional
+        The schema, when the URL names none (or the same one).
+
+    Returns
+    -------
+    tuple of str
+        ``(url, schema)``; the schema is ``public`` when neither names one.
+
+    Raises
+    ------
+    SchemaError
+        If the URL and ``schema`` name different schemas, or the schema is empty.
+
+    Examples
+    --------
+    >>> split_schema("postgresql://analyst@db.example.org/imsma?schema=results&sslmode=require")
+    ('postgresql://analyst@db.example.org/imsma?sslmode=require', 'results')
+    >>> split_schema("postgresql://analyst@db.example.org/imsma")[1]
+    'public'
+    """
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(url.strip())
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    given = [v for k, v in query if k == "schema"]
+    libpq = urlunsplit(parts._replace(query=urlencode([(k, v) for k, v in query if k != "schema"])))
     if schema is not None and given and given[-1] != schema:
         raise SchemaError(
-            f"{display_url(_without_schema(url))}: the URL says schema {given[-1]!r} and "
-            f"schema= says {schema!r}; give one of them."
+            f"{display_url(libpq)}: the URL says schema {given[-1]!r} and schema= says "
+            f"{schema!r}; give one of them."
         )
     chosen = schema if schema is not None else (given[-1] if given else DEFAULT_SCHEMA)
     if not isinstance(chosen, str) or not chosen.strip():
         raise SchemaError("schema must be non-empty text, e.g. schema='results'.")
-    return chosen
-
-
-def _without_schema(url: str) -> str:
-    """The URL without its ``schema=`` parameter (libpq does not know it)."""
-    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
-    parts = urlsplit(url.strip())
-    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "schema"]
-    return urlunsplit(parts._replace(query=urlencode(kept)))
+    return libpq, chosen
 
 
 def _pg_type(values: pd.Series) -> str:
@@ -868,10 +888,9 @@ def _write_postgis(
     import psycopg
     from psycopg import sql
 
-    libpq = _without_schema(url)
-    where = f"{display_url(libpq)} schema {schema!r}"
+    where = f"{display_url(url)} schema {schema!r}"
     current = RUNS_TABLE
-    with connect(libpq, read_only=False) as conn:
+    with connect(url, read_only=False) as conn:
         try:
             with conn.transaction(), conn.cursor() as cur:
                 cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"minemap:{schema}",))
@@ -895,7 +914,7 @@ def _write_postgis(
             raise DatabaseError(
                 f"{where}: writing table {current!r} failed ({reason}); nothing was changed."
             ) from None
-    target = f"{display_url(libpq)}?schema={schema}"
+    target = f"{display_url(url)}?schema={schema}"
     rows = {result: len(frame) for result, frame in tables.items()}
     return WrittenRun(target, "postgis", run_id, dict(names), rows, written_at)
 

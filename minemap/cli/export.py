@@ -37,9 +37,10 @@ def _check_target(args: argparse.Namespace) -> str:
     with helpers.naming("--run"):
         table_name(args.run, "priority_zones")  # the longest name it gives
     if is_database_url(args.to):  # a refused login is said before the work, not after
-        with connect(split_schema(args.to)[0], read_only=True):
+        url, schema = split_schema(args.to)
+        with connect(url, read_only=True):
             pass
-        return display_url(args.to)
+        return f"{display_url(url)}?schema={schema}"
     helpers.plan_outputs(args, [("--to", args.to, (".gpkg",))])
     return str(args.to)
 

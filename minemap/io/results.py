@@ -80,6 +80,16 @@ class WrittenRun:
         Result name → rows written.
     written_at : str
         When, in UTC (ISO 8601).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import pandas as pd
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "results.gpkg"
+    >>> summary = pd.DataFrame({"threat_level": ["high", "low"], "hazard_ha": [12.5, 3.0]})
+    >>> written = write_results({"summary": summary}, path, run="q2")
+    >>> written.kind, written.tables, written.rows
+    ('gpkg', {'summary': 'q2_summary'}, {'summary': 2})
     """
 
     target: str

@@ -1,0 +1,974 @@
+"""Writing a run's results (summary, priority zones, ranking, plan, evidence) to a GeoPackage
+or a PostGIS schema, in one transaction, with their provenance.
+
+A *run* is one call of :func:`write_results`: a name, the result tables, the parameters and
+the inputs they came from. Each result is written as the table ``<run>_<result>``, where both
+parts are made identifier-safe by :func:`table_name` (lower case; every character other than
+``a-z``, ``0-9`` and ``_`` becomes ``_``; a name starting with a digit gets ``r_`` in front;
+at most 63 characters, PostgreSQL's limit). Re-running a run replaces that run's own tables
+and nothing else; a table of that name that another run or a user made is never overwritten.
+
+Where a figure came from is written where both GIS and SQL users look:
+
+- the table ``minemap_runs``, one row per run (replaced on re-run): the run, the time written
+  (UTC), the minemap version, the parameters, the inputs (each file with its SHA-256, each
+  database table with its row count) and the tables written, as JSON text;
+- on every result table: the GeoPackage's ``gpkg_contents.description`` (shown by QGIS as the
+  layer's abstract) or PostGIS's ``COMMENT ON TABLE``, the same facts as JSON, with the
+  table's own attributes (``as_of``, ``area_frame``, ``weights``, ...).
+
+A GeoPackage is written as a copy of the existing file (or a new one) beside it and moved into
+place in one step (:class:`minemap.io.OutputSet`); PostGIS is written in one ``BEGIN ...
+COMMIT``. A failure half-way leaves the target exactly as it was. Identifiers are quoted with
+:class:`psycopg.sql.Identifier` and values are bound parameters or ``COPY`` rows; a password
+in the URL or in ``PGPASSWORD`` appears in no message and in no table.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import math
+import os
+import re
+import sqlite3
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from minemap._errors import DatabaseError, OutputError, SchemaError
+from minemap.io.postgis import PostGIS, connect, display_url, is_database_url, scrub
+from minemap.io.writers import OutputSet, check_output_path, resolve_output
+
+#: The table holding one row per run.
+RUNS_TABLE = "minemap_runs"
+
+#: Longest table name (PostgreSQL truncates identifiers beyond 63 bytes).
+MAX_NAME = 63
+
+#: PostGIS schema written to when the URL names none.
+DEFAULT_SCHEMA = "public"
+
+_RESULT_NAME = re.compile(r"[^a-z0-9_]+")
+
+
+@dataclasses.dataclass(frozen=True)
+class WrittenRun:
+    """What :func:`write_results` wrote.
+
+    Attributes
+    ----------
+    target : str
+        The GeoPackage's path, or the database URL without password and the schema
+        (``postgresql://user@host:5432/db?schema=results``).
+    kind : {"gpkg", "postgis"}
+        What the target is.
+    run : str
+        The run's identifier-safe name, the prefix of its tables.
+    tables : dict
+        Result name → table written.
+    rows : dict
+        Result name → rows written.
+    written_at : str
+        When, in UTC (ISO 8601).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import pandas as pd
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "results.gpkg"
+    >>> summary = pd.DataFrame({"threat_level": ["high", "low"], "hazard_ha": [12.5, 3.0]})
+    >>> written = write_results({"summary": summary}, path, run="q2")
+    >>> written.kind, written.tables, written.rows
+    ('gpkg', {'summary': 'q2_summary'}, {'summary': 2})
+    """
+
+    target: str
+    kind: Literal["gpkg", "postgis"]
+    run: str
+    tables: dict[str, str]
+    rows: dict[str, int]
+    written_at: str
+
+
+# ------------------------------------------------------------------------------------------
+# names and provenance
+# ------------------------------------------------------------------------------------------
+
+
+def table_name(run: str, result: str) -> str:
+    """The table a run's result is written to: ``<run>_<result>``, identifier-safe.
+
+    Lower case; each run of characters other than ``a-z``, ``0-9`` and ``_`` becomes one
+    ``_``; ``r_`` in front of a leading digit.
+
+    Parameters
+    ----------
+    run : str
+        The run's name.
+    result : str
+        The result's name (``summary``, ``priority_zones``, ...).
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    SchemaError
+        If the name would be empty or longer than 63 characters.
+
+    Examples
+    --------
+    >>> table_name("Monthly 2026-05", "summary")
+    'monthly_2026_05_summary'
+    >>> table_name("2026", "ranking")
+    'r_2026_ranking'
+    """
+    prefix = _safe(run, "run")
+    name = f"{prefix}_{_safe(result, 'result')}"
+    if len(name) > MAX_NAME:
+        raise SchemaError(
+            f"table name {name!r} (run {run!r}, result {result!r}) is longer than {MAX_NAME} "
+            "characters; choose a shorter run name (--run)."
+        )
+    return name
+
+
+def _safe(text: object, what: str) -> str:
+    if not isinstance(text, str):
+        raise SchemaError(f"the {what} name must be text, not {text!r}.")
+    safe = _RESULT_NAME.sub("_", text.strip().lower()).strip("_")
+    if not safe:
+        raise SchemaError(
+            f"the {what} name {text!r} has no letter or digit; give one such as 'monthly_2026_05'."
+        )
+    return f"r_{safe}" if safe[0].isdigit() else safe
+
+
+def _checksum(path: Path) -> str:
+    digest = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        with open(file, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def describe_inputs(inputs: Mapping[str, object]) -> dict[str, dict[str, object]]:
+    """Provenance of each input: a file's path and SHA-256, or a database table's (or
+    query's) row count, never a password.
+
+    Parameters
+    ----------
+    inputs : mapping
+        Input name → file path or :class:`~minemap.io.PostGIS` source.
+
+    Returns
+    -------
+    dict
+        Input name → ``{"path", "sha256", "bytes"}`` or ``{"database", "table" or "sql",
+        "rows"}``.
+
+    Raises
+    ------
+    InputFileError, DatabaseError
+        If a file is missing or a database cannot be read.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "hazards.csv"
+    >>> _ = path.write_text("hazard_id,threat_level,WKT\\n")
+    >>> described = describe_inputs({"hazards": path})["hazards"]
+    >>> described["bytes"], len(described["sha256"])
+    (27, 64)
+    """
+    from minemap._errors import InputFileError
+
+    described: dict[str, dict[str, object]] = {}
+    for name, source in inputs.items():
+        if isinstance(source, PostGIS):
+            described[str(name)] = _database_input(source)
+            continue
+        if not isinstance(source, (str, os.PathLike)) or is_database_url(source):
+            raise SchemaError(
+                f"inputs[{name!r}]: give a file path or a PostGIS source "
+                "(minemap.io.PostGIS(url, table=...)), not {type(source).__name__}."
+            )
+        path = Path(source)
+        if not path.exists():
+            raise InputFileError(f"{path}: input {name!r} does not exist; give the file read.")
+        size = (
+            sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+            if path.is_dir()
+            else path.stat().st_size
+        )
+        described[str(name)] = {"path": str(path), "sha256": _checksum(path), "bytes": size}
+    return described
+
+
+def _database_input(source: PostGIS) -> dict[str, object]:
+    import psycopg
+    from psycopg import sql
+
+    from minemap.io.postgis import _find_table
+
+    with connect(source.url) as conn, conn.cursor() as cur:
+        try:
+            if source.table is not None:
+                schema, name = _find_table(cur, source)
+                cur.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(schema, name)))
+            else:
+                assert source.sql is not None
+                query = sql.SQL(source.sql.strip().rstrip(";"))
+                cur.execute(sql.SQL("SELECT count(*) FROM ({}) AS minemap_q").format(query))
+            row = cur.fetchone()
+        except psycopg.Error as exc:
+            reason = _last_line(scrub(str(exc), source.url))
+            raise DatabaseError(f"{source.label}: cannot count its rows ({reason}).") from None
+    described: dict[str, object] = {"database": display_url(source.url)}
+    if source.table is not None:
+        described["table"] = source.table
+    else:
+        described["sql"] = source.sql
+    described["rows"] = int(row[0]) if row else 0
+    return described
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "no reason given"
+
+
+def _jsonable(value: Any) -> Any:
+    """A value as JSON can hold it: frames as records, dates as ISO text, NaN as null."""
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, pd.DataFrame):
+        frame = (
+            value.drop(columns=value.geometry.name)
+            if isinstance(value, gpd.GeoDataFrame)
+            else value
+        )
+        return [_jsonable(r) for r in frame.to_dict(orient="records")]
+    if isinstance(value, np.generic):
+        return _jsonable(value.item())
+    if isinstance(value, float):
+        return None if not math.isfinite(value) else value
+    if isinstance(value, (dt.date, dt.datetime, pd.Timestamp)):
+        return None if value is pd.NaT else value.isoformat()
+    if value is None or isinstance(value, (str, int, bool)):
+        return value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _jsonable(dataclasses.asdict(value))
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return str(value)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(_jsonable(value), ensure_ascii=False, sort_keys=True)
+
+
+# ------------------------------------------------------------------------------------------
+# the tables to write
+# ------------------------------------------------------------------------------------------
+
+
+def _tables(results: Mapping[str, object]) -> dict[str, pd.DataFrame]:
+    """Result name → frame; a clearance plan (:class:`minemap.planning.Plan`) gives its
+    schedule (``<name>``) and its hectares per year (``<name>_per_year``)."""
+    if not isinstance(results, Mapping) or not results:
+        raise SchemaError(
+            "results must be a non-empty mapping of name → table, e.g. "
+            "{'summary': land_release_summary(hazards, releases)}."
+        )
+    tables: dict[str, pd.DataFrame] = {}
+    for name, value in results.items():
+        if isinstance(value, pd.DataFrame):
+            tables[str(name)] = _with_index(value)
+        elif isinstance(getattr(value, "schedule", None), pd.DataFrame):
+            schedule = value.schedule.copy()  # type: ignore[attr-defined]
+            summary = dict(getattr(value, "summary", {}) or {})
+            per_year = summary.pop("hectares_per_year", None)
+            schedule.attrs = {
+                **schedule.attrs,
+                "summary": summary,
+                "assumptions": getattr(value, "assumptions", {}),
+            }
+            tables[str(name)] = schedule
+            if isinstance(per_year, pd.DataFrame):
+                tables[f"{name}_per_year"] = per_year
+        else:
+            raise SchemaError(
+                f"results[{name!r}] is a {type(value).__name__}; give a DataFrame, a "
+                "GeoDataFrame or a clearance plan."
+            )
+    for name, frame in tables.items():
+        if len(frame.columns) == 0:
+            raise SchemaError(f"results[{name!r}] has no column to write; drop it or add one.")
+    return tables
+
+
+def _with_index(frame: pd.DataFrame) -> pd.DataFrame:
+    """A named index (e.g. district) as columns; a plain row number is not written."""
+    if isinstance(frame.index, pd.MultiIndex) or frame.index.name is not None:
+        out = frame.reset_index()
+        out.attrs = dict(frame.attrs)
+        return out
+    return frame
+
+
+def _names(run: str, tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
+    names = {result: table_name(run, result) for result in tables}
+    seen: dict[str, str] = {}
+    for result, name in names.items():
+        if name == RUNS_TABLE:
+            raise SchemaError(
+                f"result {result!r} of run {run!r} would be named {RUNS_TABLE}; rename it."
+            )
+        if name in seen:
+            raise SchemaError(
+                f"results {seen[name]!r} and {result!r} would both be written to {name!r}; "
+                "rename one of them."
+            )
+        seen[name] = result
+    return names
+
+
+def _is_geo(frame: pd.DataFrame) -> bool:
+    return isinstance(frame, gpd.GeoDataFrame) and frame._geometry_column_name in frame.columns
+
+
+def _plain_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Attribute columns as the targets store them: a copy, nested values as JSON text,
+    extension integers with missing values as floats, other objects as text."""
+    out = pd.DataFrame(
+        {c: frame[c] for c in frame.columns if not (_is_geo(frame) and c == frame.geometry.name)}
+    )
+    out.columns = [str(c) for c in out.columns]
+    for column in out.columns:
+        values = out[column]
+        if pd.api.types.is_bool_dtype(values) and values.isna().any():
+            out[column] = values.astype(object).where(values.notna(), None)
+        elif pd.api.types.is_integer_dtype(values) and values.isna().any():
+            out[column] = values.astype("float64")
+        elif pd.api.types.is_integer_dtype(values) and not isinstance(values.dtype, np.dtype):
+            out[column] = values.astype("int64")
+        elif pd.api.types.is_float_dtype(values) and not isinstance(values.dtype, np.dtype):
+            out[column] = values.astype("float64")
+        elif values.dtype == object:
+            present = values.dropna()
+            if len(present) and all(isinstance(v, (dict, list, tuple)) for v in present):
+                out[column] = values.map(lambda v: None if v is None else _json(v))
+            elif len(present) and all(isinstance(v, dt.date) for v in present):
+                out[column] = pd.to_datetime(values)
+            elif not all(isinstance(v, (str, bool, int, float)) for v in present):
+                out[column] = values.map(lambda v: None if _missing(v) else str(v))
+    return out
+
+
+def _missing(value: object) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _provenance(
+    run: str,
+    run_name: str,
+    written_at: str,
+    parameters: Mapping[str, object],
+    inputs: Mapping[str, object],
+    frame: pd.DataFrame | None = None,
+) -> dict[str, object]:
+    from minemap import __version__
+
+    doc: dict[str, object] = {
+        "run": run,
+        "run_name": run_name,
+        "written_at": written_at,
+        "minemap_version": __version__,
+        "parameters": parameters,
+        "inputs": inputs,
+    }
+    if frame is not None:
+        doc["attrs"] = {k: v for k, v in frame.attrs.items() if k != "minemap"}
+    return doc
+
+
+# ------------------------------------------------------------------------------------------
+# the public function
+# ------------------------------------------------------------------------------------------
+
+
+def write_results(
+    results: Mapping[str, object],
+    target: str | os.PathLike,
+    *,
+    run: str = "minemap",
+    parameters: Mapping[str, object] | None = None,
+    inputs: Mapping[str, object] | None = None,
+    schema: str | None = None,
+    replace: bool = True,
+) -> WrittenRun:
+    """Write a run's result tables to a GeoPackage or a PostGIS schema, all or none.
+
+    Parameters
+    ----------
+    results : mapping
+        Result name → DataFrame or GeoDataFrame (what :func:`minemap.land_release_summary`,
+        :func:`minemap.priority_zones`, :func:`minemap.rank_hazards` and the evidence
+        functions return), or a clearance plan (:func:`minemap.planning.plan_clearance`:
+        its schedule as ``<name>``, its hectares per year as ``<name>_per_year``). Each
+        table's ``attrs`` (``as_of``, ``area_frame``, ``weights``, ...) go into its
+        provenance. GeoDataFrames keep their CRS and geometry types; DataFrames become
+        attribute-only tables.
+    target : str or path-like
+        A GeoPackage path (``results.gpkg``, made if missing, other tables kept) or a
+        database URL (``postgresql://user@host:5432/dbname``, optionally
+        ``?schema=NAME``).
+    run : str, default "minemap"
+        The run's name; tables are named ``<run>_<result>`` (see :func:`table_name`).
+    parameters : mapping, optional
+        The run's parameters (as_of, distances, weights, ...), stored as JSON.
+    inputs : mapping, optional
+        Input name → file path or :class:`~minemap.io.PostGIS` source; stored with each
+        file's SHA-256 or each table's row count (:func:`describe_inputs`). A GeoPackage
+        target must not be one of them.
+    schema : str, optional
+        PostGIS schema (made if missing; default: the URL's ``?schema=``, else
+        ``public``). Not for GeoPackages.
+    replace : bool, default True
+        Replace the run's tables if the run was written before; False refuses to.
+
+    Returns
+    -------
+    WrittenRun
+        The tables and row counts written.
+
+    Raises
+    ------
+    SchemaError
+        Bad results, names or options.
+    OutputError
+        The GeoPackage cannot be written, is an input, or holds a table of that name that
+        this run did not write.
+    DatabaseError
+        The database cannot be reached or refuses the write (nothing is changed).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import geopandas as gpd, pandas as pd, shapely
+    >>> summary = pd.DataFrame({"threat_level": ["high"], "hazard_ha": [12.5]})
+    >>> zones = gpd.GeoDataFrame(
+    ...     {"hazard_id": ["H1"], "zone_ha": [1.2]},
+    ...     geometry=[shapely.box(44.0, 40.0, 44.01, 40.01)], crs=4326,
+    ... )
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "results.gpkg"
+    >>> written = write_results({"summary": summary, "zones": zones}, path, run="may")
+    >>> written.tables
+    {'summary': 'may_summary', 'zones': 'may_zones'}
+    >>> from minemap.io import list_layers
+    >>> sorted(list_layers(path))
+    ['may_summary', 'may_zones', 'minemap_runs']
+    """
+    tables = _tables(results)
+    run_id = _safe(run, "run")
+    names = _names(run, tables)
+    if parameters is not None and not isinstance(parameters, Mapping):
+        raise SchemaError("parameters must be a mapping of name → value (stored as JSON).")
+    if not isinstance(replace, bool):
+        raise SchemaError("replace must be True or False.")
+    written_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    if isinstance(target, str) and is_database_url(target):
+        libpq, chosen = split_schema(target, schema=schema)
+        described = describe_inputs(inputs or {})
+        return _write_postgis(
+            tables, names, libpq, chosen, run_id, str(run), written_at,
+            _jsonable(parameters or {}), described, replace,
+        )  # fmt: skip
+    if schema is not None:
+        raise SchemaError("schema= is for a PostGIS target; a GeoPackage has no schemas.")
+    path = _gpkg_target(target, inputs or {})
+    described = describe_inputs(inputs or {})
+    return _write_gpkg(
+        tables, names, path, Path(target), run_id, str(run), written_at,
+        _jsonable(parameters or {}), described, replace,
+    )  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------
+# GeoPackage
+# ------------------------------------------------------------------------------------------
+
+
+def _gpkg_target(target: str | os.PathLike, inputs: Mapping[str, object]) -> Path:
+    if not isinstance(target, (str, os.PathLike)):
+        raise SchemaError(
+            f"target must be a .gpkg path or a postgresql:// URL, not {type(target).__name__}."
+        )
+    if Path(target).suffix.lower() != ".gpkg":
+        raise OutputError(
+            f"{os.fspath(target)}: results are written to a GeoPackage (.gpkg) or a "
+            "postgresql:// URL; give e.g. results.gpkg."
+        )
+    path = check_output_path(target)
+    real = resolve_output(path)
+    for name, source in inputs.items():
+        if isinstance(source, (str, os.PathLike)) and not is_database_url(source):
+            if Path(source).exists() and real.exists() and os.path.samefile(real, source):
+                raise OutputError(
+                    f"{os.fspath(target)}: is also the input {name!r}; writing it would "
+                    "change that input. Choose another file."
+                )
+    if real.exists():
+        try:
+            with sqlite3.connect(f"file:{real}?mode=ro", uri=True) as db:
+                db.execute("SELECT table_name FROM gpkg_contents LIMIT 1").fetchall()
+            db.close()
+        except sqlite3.Error:
+            raise OutputError(
+                f"{os.fspath(target)}: exists but is not a GeoPackage; choose another file name "
+                "(an existing file of another kind is never overwritten)."
+            ) from None
+    return path
+
+
+def _gpkg_state(path: Path) -> tuple[set[str], dict[str, list[str]]]:
+    """The tables of a GeoPackage and each run's tables (from ``minemap_runs``)."""
+    if not path.exists():
+        return set(), {}
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        present = {str(r[0]) for r in db.execute("SELECT table_name FROM gpkg_contents")}
+        owned: dict[str, list[str]] = {}
+        if RUNS_TABLE in present:
+            for run_id, tables in db.execute(f"SELECT run, tables FROM {RUNS_TABLE}"):  # noqa: S608 - a constant
+                owned[str(run_id)] = _owned_tables(tables)
+    finally:
+        db.close()
+    return present, owned
+
+
+def _owned_tables(text: object) -> list[str]:
+    """The table names in a ``minemap_runs.tables`` value (JSON text, or jsonb as a dict)."""
+    try:
+        doc = text if isinstance(text, dict) else json.loads(str(text))
+    except (TypeError, ValueError):
+        return []
+    if not isinstance(doc, dict):
+        return []
+    return [str(v.get("table")) for v in doc.values() if isinstance(v, dict) and v.get("table")]
+
+
+def _check_owner(
+    where: str,
+    run_id: str,
+    run_name: str,
+    names: Mapping[str, str],
+    present: set[str],
+    owned: Mapping[str, list[str]],
+    replace: bool,
+) -> list[str]:
+    """The run's earlier tables to drop; refuse a name another run or a user holds."""
+    if run_id in owned and not replace:
+        raise OutputError(
+            f"{where}: run {run_name!r} was written before; pass replace=True (--replace) to "
+            "replace its tables, or choose another run name."
+        )
+    mine = set(owned.get(run_id, []))
+    others = {t: r for r, ts in owned.items() if r != run_id for t in ts}
+    for name in names.values():
+        if name in others:
+            raise OutputError(
+                f"{where}: table {name!r} belongs to run {others[name]!r}; choose another run "
+                "name (--run) so that run is kept."
+            )
+        if name in present and name not in mine:
+            raise OutputError(
+                f"{where}: a table {name!r} exists that minemap did not write for run "
+                f"{run_name!r}; choose another run name (--run) so it is kept."
+            )
+    return sorted((mine & present) - set(names.values()))
+
+
+def _write_gpkg_table(path: Path, name: str, frame: pd.DataFrame, description: str) -> None:
+    """Write one table into the GeoPackage at ``path`` (replacing one of that name)."""
+    plain = _plain_columns(frame)
+    options = {"DESCRIPTION": description}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if _is_geo(frame):
+            geo = gpd.GeoDataFrame(
+                plain,
+                geometry=gpd.GeoSeries(frame.geometry.array, index=plain.index),
+                crs=frame.crs,
+            )
+            pyogrio.write_dataframe(  # each row keeps its type (no Polygon made Multi)
+                geo, path, layer=name, driver="GPKG", layer_options=options, promote_to_multi=False
+            )
+        else:
+            pyogrio.write_dataframe(plain, path, layer=name, driver="GPKG", layer_options=options)
+
+
+def _drop_gpkg_tables(path: Path, names: list[str]) -> None:
+    """Remove tables (and their spatial index and metadata rows) from a GeoPackage."""
+    if not names or not path.exists():
+        return
+    db = sqlite3.connect(path)
+    try:
+        for name in names:
+            rows = db.execute(
+                "SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?", (name,)
+            ).fetchall()
+            for (column,) in rows:
+                db.execute(
+                    f'DROP TABLE IF EXISTS "{_sqlite_ident("rtree_" + name + "_" + column)}"'
+                )
+            db.execute(f'DROP TABLE IF EXISTS "{_sqlite_ident(name)}"')
+            for meta in (
+                "gpkg_geometry_columns",
+                "gpkg_extensions",
+                "gpkg_ogr_contents",
+                "gpkg_contents",
+            ):
+                try:
+                    db.execute(f"DELETE FROM {meta} WHERE table_name = ?", (name,))  # noqa: S608 - fixed names
+                except sqlite3.OperationalError:  # the file has no such metadata table
+                    pass
+        db.commit()
+    finally:
+        db.close()
+
+
+def _sqlite_ident(name: str) -> str:
+    """A name inside double quotes in SQLite (its quotes doubled)."""
+    return name.replace('"', '""')
+
+
+def _runs_rows_gpkg(path: Path) -> pd.DataFrame:
+    if path.exists() and RUNS_TABLE in set(pyogrio.list_layers(path)[:, 0]):
+        return pyogrio.read_dataframe(path, layer=RUNS_TABLE, read_geometry=False)
+    return pd.DataFrame()
+
+
+def _write_gpkg(
+    tables: Mapping[str, pd.DataFrame],
+    names: Mapping[str, str],
+    path: Path,
+    shown: Path,
+    run_id: str,
+    run_name: str,
+    written_at: str,
+    parameters: Any,
+    inputs: dict[str, dict[str, object]],
+    replace: bool,
+) -> WrittenRun:
+    where = os.fspath(shown)
+    present, owned = _gpkg_state(resolve_output(path))
+    drop = _check_owner(where, run_id, run_name, names, present, owned, replace)
+    rows = {result: len(frame) for result, frame in tables.items()}
+
+    def write(tmp: Path) -> None:
+        _drop_gpkg_tables(tmp, drop)
+        for result, frame in tables.items():
+            doc = _provenance(run_id, run_name, written_at, parameters, inputs, frame)
+            _write_gpkg_table(tmp, names[result], frame, _json(doc))
+        runs = _runs_rows_gpkg(tmp)
+        row = _runs_row(run_id, run_name, written_at, parameters, inputs, tables, names)
+        if len(runs):
+            runs = runs.loc[runs["run"].astype(str) != run_id]
+        runs = pd.concat([runs, pd.DataFrame([row])], ignore_index=True)
+        doc = {"minemap": "one row per run written to this file; see docs/results.md"}
+        _write_gpkg_table(tmp, RUNS_TABLE, runs, _json(doc))
+
+    with OutputSet() as outputs:
+        outputs.add(path, write)
+    return WrittenRun(where, "gpkg", run_id, dict(names), rows, written_at)
+
+
+def _runs_row(
+    run_id: str,
+    run_name: str,
+    written_at: str,
+    parameters: Any,
+    inputs: Mapping[str, object],
+    tables: Mapping[str, pd.DataFrame],
+    names: Mapping[str, str],
+) -> dict[str, object]:
+    from minemap import __version__
+
+    written = {r: {"table": names[r], "rows": len(f)} for r, f in tables.items()}
+    return {
+        "run": run_id,
+        "run_name": run_name,
+        "written_at": written_at,
+        "minemap_version": __version__,
+        "parameters": _json(parameters),
+        "inputs": _json(inputs),
+        "tables": _json(written),
+    }
+
+
+# ------------------------------------------------------------------------------------------
+# PostGIS
+# ------------------------------------------------------------------------------------------
+
+
+def split_schema(url: str, *, schema: str | None = None) -> tuple[str, str]:
+    """A target URL as libpq reads it (without ``schema=``) and the schema to write to.
+
+    Parameters
+    ----------
+    url : str
+        ``postgresql://user@host:port/dbname``, optionally with ``?schema=NAME``.
+    schema : str, optional
+        The schema, when the URL names none (or the same one).
+
+    Returns
+    -------
+    tuple of str
+        ``(url, schema)``; the schema is ``public`` when neither names one.
+
+    Raises
+    ------
+    SchemaError
+        If the URL and ``schema`` name different schemas, or the schema is empty.
+
+    Examples
+    --------
+    >>> split_schema("postgresql://analyst@db.example.org/imsma?schema=results&sslmode=require")
+    ('postgresql://analyst@db.example.org/imsma?sslmode=require', 'results')
+    >>> split_schema("postgresql://analyst@db.example.org/imsma")[1]
+    'public'
+    """
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(url.strip())
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    given = [v for k, v in query if k == "schema"]
+    libpq = urlunsplit(parts._replace(query=urlencode([(k, v) for k, v in query if k != "schema"])))
+    if schema is not None and given and given[-1] != schema:
+        raise SchemaError(
+            f"{display_url(libpq)}: the URL says schema {given[-1]!r} and schema= says "
+            f"{schema!r}; give one of them."
+        )
+    chosen = schema if schema is not None else (given[-1] if given else DEFAULT_SCHEMA)
+    if not isinstance(chosen, str) or not chosen.strip():
+        raise SchemaError("schema must be non-empty text, e.g. schema='results'.")
+    return libpq, chosen
+
+
+def _pg_type(values: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(values):
+        return "boolean"
+    if pd.api.types.is_integer_dtype(values):
+        return "bigint"
+    if pd.api.types.is_float_dtype(values):
+        return "double precision"
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return "timestamptz" if getattr(values.dtype, "tz", None) is not None else "timestamp"
+    return "text"
+
+
+def _pg_value(value: object) -> object:
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if _missing(value):
+        return None
+    return value
+
+
+def _srid(frame: gpd.GeoDataFrame, name: str) -> int:
+    if frame.crs is None:
+        return 0
+    code = frame.crs.to_epsg()
+    if code is None:
+        raise SchemaError(
+            f"table {name!r}: its CRS ({frame.crs.name}) has no EPSG code for an SRID; "
+            "reproject it first (e.g. to_crs(4326))."
+        )
+    return int(code)
+
+
+def _geometry_type(frame: gpd.GeoDataFrame) -> str:
+    kinds = {str(k) for k in frame.geometry.dropna().geom_type.unique()}
+    return kinds.pop() if len(kinds) == 1 else "Geometry"
+
+
+def _load_pg_table(cur: Any, schema: str, name: str, frame: pd.DataFrame, comment: str) -> None:
+    """Create ``schema.name`` from ``frame`` (rows by COPY), its GiST index and comment."""
+    from psycopg import sql
+
+    plain = _plain_columns(frame)
+    ident = sql.Identifier(schema, name)
+    columns = [
+        sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(_pg_type(plain[c])))
+        for c in plain.columns
+    ]
+    names = list(plain.columns)
+    geo = _is_geo(frame)
+    if geo:
+        geom = "geom" if "geom" not in names else f"{frame.geometry.name}_geom"
+        srid = _srid(frame, name)
+        kind = _geometry_type(frame)
+        columns.append(
+            sql.SQL("{} geometry({}, {})").format(
+                sql.Identifier(geom), sql.SQL(kind), sql.Literal(srid)
+            )
+        )
+        names.append(geom)
+    cur.execute(sql.SQL("CREATE TABLE {} ({})").format(ident, sql.SQL(", ").join(columns)))
+    data = [[_pg_value(v) for v in plain[c].tolist()] for c in plain.columns]
+    if geo:
+        values = np.asarray(frame.geometry.array, dtype=object)
+        values = shapely.set_srid(values, srid)
+        data.append(list(shapely.to_wkb(values, hex=True, include_srid=True)))
+    copy = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        ident, sql.SQL(", ").join(sql.Identifier(n) for n in names)
+    )
+    with cur.copy(copy) as out:
+        for row in zip(*data, strict=True) if data else []:
+            out.write_row(row)
+        if not data:  # no column at all: rows carry nothing to copy
+            pass
+    if geo:
+        cur.execute(
+            sql.SQL("CREATE INDEX ON {} USING gist ({})").format(ident, sql.Identifier(geom))
+        )
+    cur.execute(sql.SQL("COMMENT ON TABLE {} IS {}").format(ident, sql.Literal(comment)))
+
+
+def _pg_state(cur: Any, schema: str) -> tuple[set[str], dict[str, list[str]]]:
+    cur.execute(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = %s AND c.relkind IN ('r', 'v', 'm', 'p', 'f')",
+        (schema,),
+    )
+    present = {str(r[0]) for r in cur.fetchall()}
+    owned: dict[str, list[str]] = {}
+    if RUNS_TABLE in present:
+        from psycopg import sql
+
+        cur.execute(
+            sql.SQL("SELECT run, tables FROM {}").format(sql.Identifier(schema, RUNS_TABLE))
+        )
+        for run_id, tables in cur.fetchall():
+            owned[str(run_id)] = _owned_tables(tables)
+    return present, owned
+
+
+def _write_postgis(
+    tables: Mapping[str, pd.DataFrame],
+    names: Mapping[str, str],
+    url: str,
+    schema: str,
+    run_id: str,
+    run_name: str,
+    written_at: str,
+    parameters: Any,
+    inputs: dict[str, dict[str, object]],
+    replace: bool,
+) -> WrittenRun:
+    import psycopg
+    from psycopg import sql
+
+    where = f"{display_url(url)} schema {schema!r}"
+    current = RUNS_TABLE
+    with connect(url, read_only=False) as conn:
+        try:
+            with conn.transaction(), conn.cursor() as cur:
+                cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"minemap:{schema}",))
+                cur.execute(
+                    sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
+                )
+                present, owned = _pg_state(cur, schema)
+                drop = _check_owner(where, run_id, run_name, names, present, owned, replace)
+                for name in [*drop, *(n for n in names.values() if n in present)]:
+                    cur.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(schema, name)))
+                for result, frame in tables.items():
+                    current = names[result]
+                    doc = _provenance(run_id, run_name, written_at, parameters, inputs, frame)
+                    _load_pg_table(cur, schema, current, frame, _json(doc))
+                current = RUNS_TABLE
+                _record_run_pg(
+                    cur, schema, run_id, run_name, written_at, parameters, inputs, tables, names
+                )
+        except psycopg.Error as exc:
+            reason = _last_line(scrub(str(exc), url))
+            raise DatabaseError(
+                f"{where}: writing table {current!r} failed ({reason}); nothing was changed."
+            ) from None
+    target = f"{display_url(url)}?schema={schema}"
+    rows = {result: len(frame) for result, frame in tables.items()}
+    return WrittenRun(target, "postgis", run_id, dict(names), rows, written_at)
+
+
+def _record_run_pg(
+    cur: Any,
+    schema: str,
+    run_id: str,
+    run_name: str,
+    written_at: str,
+    parameters: Any,
+    inputs: Mapping[str, object],
+    tables: Mapping[str, pd.DataFrame],
+    names: Mapping[str, str],
+) -> None:
+    from psycopg import sql
+
+    ident = sql.Identifier(schema, RUNS_TABLE)
+    cur.execute(
+        sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {} (run text PRIMARY KEY, run_name text, "
+            "written_at timestamptz, minemap_version text, parameters jsonb, inputs jsonb, "
+            "tables jsonb)"
+        ).format(ident)
+    )
+    cur.execute(
+        sql.SQL("COMMENT ON TABLE {} IS {}").format(
+            ident, sql.Literal("minemap: one row per run written to this schema")
+        )
+    )
+    row = _runs_row(run_id, run_name, written_at, parameters, inputs, tables, names)
+    cur.execute(sql.SQL("DELETE FROM {} WHERE run = %s").format(ident), (run_id,))
+    cur.execute(
+        sql.SQL(
+            "INSERT INTO {} (run, run_name, written_at, minemap_version, parameters, inputs, "
+            "tables) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+        ).format(ident),
+        (
+            row["run"],
+            row["run_name"],
+            row["written_at"],
+            row["minemap_version"],
+            row["parameters"],
+            row["inputs"],
+            row["tables"],
+        ),
+    )

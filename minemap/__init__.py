@@ -42,6 +42,7 @@ from minemap.io import (
     read_releases,
     read_settlements,
     write_partitioned,
+    write_results,
 )
 from minemap.plots import plot_progress
 from minemap.project import Project, open_project
@@ -133,4 +134,5 @@ __all__ = [
     "read_settlements",
     "release_mix",
     "write_partitioned",
+    "write_results",
 ]

@@ -227,3 +227,20 @@ def test_check_of_tables_lists_the_same_findings_as_the_geopackage(db, capsys, t
     pd.testing.assert_frame_equal(
         found["db"].drop(columns=["row"]), found["file"].drop(columns=["row"])
     )
+
+
+def test_export_from_tables_records_them_with_row_counts(db, capsys, tmp_path):
+    import pyogrio
+
+    target = tmp_path / "results.gpkg"
+    status, out, err = run(
+        ["export", "--db", db.url, "hazards", "--released", "releases", "--to", target], capsys
+    )
+    assert status == 0, err
+    _secret_free(out, err)
+    runs = pyogrio.read_dataframe(target, layer="minemap_runs")
+    inputs = json.loads(runs["inputs"].iloc[0])
+    assert inputs["HAZARDS"]["table"] == "hazards" and inputs["--released"]["table"] == "releases"
+    assert inputs["HAZARDS"]["rows"] == len(gpd.read_file(SCENARIO, layer="hazards"))
+    assert inputs["HAZARDS"]["database"] == db.url_without_password
+    _secret_free(target.read_bytes().decode("latin-1"))

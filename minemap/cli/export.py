@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import warnings
+from pathlib import Path
 
 from minemap._errors import DataWarning
 from minemap.cli import engine, helpers, options
@@ -92,7 +93,10 @@ def cmd_export(args: argparse.Namespace, records: list[warnings.WarningMessage])
         "weights": results["ranking"].attrs["weights"],
         "feature_layers": sorted(layers),
     }
-    inputs = {str(path): path for path in helpers.input_paths(args)}
+    inputs = {  # files by path (with their SHA-256), tables by name (with row counts)
+        (str(source) if isinstance(source, Path) else option): source
+        for option, source in helpers.input_sources(args).items()
+    }
     written = write_results(
         results, args.to, run=args.run, parameters=parameters, inputs=inputs,
         replace=not args.keep,

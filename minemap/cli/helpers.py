@@ -510,6 +510,40 @@ def input_paths(args: argparse.Namespace) -> list[Path]:
     return paths
 
 
+def input_sources(args: argparse.Namespace) -> dict[str, Path | _postgis.PostGIS]:
+    """Every input the command reads, by the option naming it: files as paths, and with
+    ``--db`` the tables (and the hazards' query) as database sources, for provenance.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> sources = input_sources(argparse.Namespace(
+    ...     db="postgresql://analyst:pw@db.example.org/imsma", hazards="hazards", db_table=None,
+    ...     sql=None, bbox=None, released="releases", vocabulary="words.toml"))
+    >>> {k: str(v) if k == "--vocabulary" else v.label for k, v in sources.items()}
+    ... # doctest: +NORMALIZE_WHITESPACE
+    {'HAZARDS': "postgresql://analyst@db.example.org/imsma table 'hazards'",
+     '--released': "postgresql://analyst@db.example.org/imsma table 'releases'",
+     '--vocabulary': 'words.toml'}
+    """
+    found: dict[str, Path | _postgis.PostGIS] = {}
+    if database_url(args) is not None:
+        source = hazards_source(args)
+        found["HAZARDS"] = source if isinstance(source, _postgis.PostGIS) else Path(source)
+    elif isinstance(getattr(args, "hazards", None), str):
+        found["HAZARDS"] = Path(args.hazards)
+    for name, value in vars(args).items():
+        if name not in INPUT_OPTIONS or not isinstance(value, (str, list)):
+            continue
+        option = "--" + name.replace("_", "-")
+        values = value if isinstance(value, list) else [value]
+        for k, item in enumerate(v for v in values if isinstance(v, str)):
+            key = option if len(values) == 1 else f"{option} {k + 1}"
+            source = input_source(args, item) if name in TABLE_OPTIONS else item
+            found[key] = source if isinstance(source, _postgis.PostGIS) else Path(source)
+    return found
+
+
 #: Options whose value is a file the command reads.
 INPUT_OPTIONS = frozenset(
     {

@@ -4,7 +4,9 @@ Readers validate and repair once, on read (:mod:`minemap.io.readers`, :mod:`mine
 :mod:`minemap.io.csv_points`; field evidence in :mod:`minemap.io.evidence`; tag filters in
 :mod:`minemap.io.tags`); writers write whole or not at all (:mod:`minemap.io.writers`); a
 layer larger than memory is a folder of GeoParquet files (:mod:`minemap.io.parquet`); a
-PostGIS table or query is read in chunks with a spatial filter (:mod:`minemap.io.postgis`).
+PostGIS table or query is read in chunks with a spatial filter (:mod:`minemap.io.postgis`);
+a run's result tables go to a GeoPackage or a PostGIS schema in one transaction
+(:mod:`minemap.io.results`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,13 @@ from minemap.io.readers import (
     read_layer,
     read_releases,
     with_edges,
+)
+from minemap.io.results import (
+    WrittenRun,
+    describe_inputs,
+    split_schema,
+    table_name,
+    write_results,
 )
 from minemap.io.tags import TagFilter, parse_tags
 from minemap.io.writers import (
@@ -82,4 +91,9 @@ __all__ = [
     "write_atomic",
     "write_layer",
     "write_text",
+    "WrittenRun",
+    "describe_inputs",
+    "split_schema",
+    "table_name",
+    "write_results",
 ]

@@ -242,7 +242,9 @@ def _database_input(source: PostGIS) -> dict[str, object]:
         described["table"] = source.table
     else:
         described["sql"] = source.sql
-    described["rows"] = int(row[0]) if row else 0
+    described["rows"] = int(row[0]) if row else 0  # the table's, whatever part was read
+    if source.bbox is not None:
+        described["bbox"] = list(source.bbox)
     return described
 
 

@@ -20,18 +20,6 @@ from minemap.priority import CATEGORIES, parse_distances, priority_zones
 from minemap.ranking import rank_hazards, resolve_weights
 from minemap.stats import land_release_summary
 
-_WHAT = {
-    "roads": "road lines",
-    "infrastructure": "infrastructure (points, lines, polygons)",
-    "residential": "residential areas (polygons or points)",
-}
-
-
-def _order(text: str | None) -> tuple[str, ...]:
-    if not text:
-        return CATEGORIES
-    return tuple(part.strip() for part in text.split(",") if part.strip())
-
 
 def _check_target(args: argparse.Namespace) -> str:
     """The target as messages show it, checked before any input is read."""
@@ -51,7 +39,7 @@ def cmd_export(args: argparse.Namespace, records: list[warnings.WarningMessage])
     engine.check(args)
     _check_target(args)
     distances = parse_distances(args.distances) if args.distances else None
-    order = _order(args.order)
+    order = options.category_order(args.order, CATEGORIES)
     weights = None
     if args.weights:
         with helpers.naming("--weights", args.weights):
@@ -127,9 +115,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     options.add_released(parser)
     options.add_as_of(parser)
     group = parser.add_argument_group("priority features (optional)")
-    for kind in CATEGORIES[::-1]:
-        options.add_feature_layer(group, kind, _WHAT[kind])
-        options.add_osm_tags(group, kind)
+    options.add_priority_features(group)
     rank = parser.add_argument_group("zones and ranking")
     rank.add_argument(
         "--distances",

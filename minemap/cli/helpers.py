@@ -117,21 +117,7 @@ def bbox(args: argparse.Namespace) -> tuple[float, float, float, float] | None:
     (46.5, 39.5, 47.0, 40.0)
     """
     text = getattr(args, "bbox", None)
-    if not text:
-        return None
-    try:
-        values = tuple(float(part) for part in text.split(","))
-    except ValueError:
-        values = ()
-    if len(values) != 4 or not all(math.isfinite(v) for v in values):
-        raise SchemaError(
-            f"--bbox {text!r}: give four numbers XMIN,YMIN,XMAX,YMAX in longitude and "
-            "latitude, e.g. --bbox 46.5,39.5,47,40."
-        )
-    x0, y0, x1, y1 = values
-    if x0 > x1 or y0 > y1:
-        raise SchemaError(f"--bbox {text!r}: XMIN must not exceed XMAX, nor YMIN YMAX.")
-    return (x0, y0, x1, y1)
+    return _postgis.check_bbox(text, option="--bbox") if text else None
 
 
 def input_source(

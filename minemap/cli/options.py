@@ -210,6 +210,34 @@ def add_as_of(parser: argparse.ArgumentParser) -> None:
     )
 
 
+#: What each priority category's layer holds, for its option's help.
+PRIORITY_FEATURES = {
+    "roads": "road lines",
+    "infrastructure": "infrastructure (points, lines, polygons)",
+    "residential": "residential areas (polygons or points)",
+}
+
+
+def add_priority_features(group: argparse._ActionsContainer) -> None:
+    """--roads, --infrastructure, --residential (each with its layer, column and OSM tags)."""
+    for kind in reversed(PRIORITY_FEATURES):  # residential, infrastructure, roads
+        add_feature_layer(group, kind, PRIORITY_FEATURES[kind])
+        add_osm_tags(group, kind)
+
+
+def category_order(text: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    """``--order``'s comma-separated categories, or ``default`` when not given.
+
+    Examples
+    --------
+    >>> category_order(" residential, roads ,", ("roads",))
+    ('residential', 'roads')
+    """
+    if not text:
+        return default
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
 def add_feature_layer(parser: argparse._ActionsContainer, kind: str, what: str) -> None:
     """--KIND FILE and --KIND-layer NAME for a context or priority layer."""
     formats = (

@@ -45,17 +45,6 @@ _SHOWN = [
     "priority_score",
 ]
 _EVIDENCE_SHOWN = ("incidents_nearby", "devices_found_nearby")
-_WHAT = {
-    "roads": "road lines",
-    "infrastructure": "infrastructure (points, lines, polygons)",
-    "residential": "residential areas (polygons or points)",
-}
-
-
-def _order(text: str | None) -> tuple[str, ...]:
-    if not text:
-        return CATEGORIES
-    return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
 def _check_zones_output(args: argparse.Namespace) -> None:
@@ -140,7 +129,7 @@ def cmd_priority(args: argparse.Namespace, records: list[warnings.WarningMessage
     """Compute zones and the ranking, write both, print a summary."""
     engine.check(args)
     distances = parse_distances(args.distances) if args.distances else None
-    order = _order(args.order)
+    order = options.category_order(args.order, CATEGORIES)
     if not (args.roads or args.infrastructure or args.residential):
         raise SchemaError("give at least one of --roads, --infrastructure, --residential.")
     _check_zones_output(args)
@@ -254,9 +243,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     options.add_released(parser)
     options.add_as_of(parser)
     group = parser.add_argument_group("priority features")
-    for kind in CATEGORIES[::-1]:
-        options.add_feature_layer(group, kind, _WHAT[kind])
-        options.add_osm_tags(group, kind)
+    options.add_priority_features(group)
     rank = parser.add_argument_group("zones and ranking")
     rank.add_argument(
         "--population",

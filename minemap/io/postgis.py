@@ -241,7 +241,7 @@ class PostGIS:
             if value is not None and (not isinstance(value, str) or not value.strip()):
                 raise SchemaError(f"{display_url(self.url)}: {name} must be non-empty text.")
         if self.bbox is not None:
-            object.__setattr__(self, "bbox", _check_bbox(self.bbox))
+            object.__setattr__(self, "bbox", check_bbox(self.bbox))
         if self.region is not None:
             object.__setattr__(self, "region", _check_region(self.region))
         if isinstance(self.chunk_rows, bool) or not isinstance(self.chunk_rows, int):
@@ -289,19 +289,28 @@ def _region_in(source: PostGIS, crs: pyproj.CRS) -> bytes:
     return bytes(shapely.to_wkb(union))
 
 
-def _check_bbox(bbox: object) -> tuple[float, float, float, float]:
+def check_bbox(bbox: object, *, option: str = "bbox") -> tuple[float, float, float, float]:
+    """``bbox`` as four finite numbers ``(xmin, ymin, xmax, ymax)``, or one line saying why
+    not (naming ``option``, e.g. ``--bbox``); a comma-separated text is read too.
+
+    Examples
+    --------
+    >>> check_bbox("46.5, 39.5,47,40")
+    (46.5, 39.5, 47.0, 40.0)
+    """
+    parts = bbox.split(",") if isinstance(bbox, str) else bbox
     try:
-        values = tuple(float(v) for v in bbox)  # type: ignore[attr-defined]
+        values = tuple(float(v) for v in parts)  # type: ignore[attr-defined]
     except (TypeError, ValueError):
         values = ()
     if len(values) != 4 or not all(np.isfinite(values)):
         raise SchemaError(
-            f"bbox must be four numbers xmin, ymin, xmax, ymax, not {bbox!r}; "
-            "e.g. bbox=(46.5, 39.5, 47.0, 40.0) (--bbox 46.5,39.5,47,40)."
+            f"{option} {bbox!r}: give four numbers xmin, ymin, xmax, ymax, e.g. "
+            "bbox=(46.5, 39.5, 47.0, 40.0) (--bbox 46.5,39.5,47,40)."
         )
     x0, y0, x1, y1 = values
     if x0 > x1 or y0 > y1:
-        raise SchemaError(f"bbox {values}: xmin must not exceed xmax, nor ymin ymax.")
+        raise SchemaError(f"{option} {bbox!r}: xmin must not exceed xmax, nor ymin ymax.")
     return (x0, y0, x1, y1)
 
 

@@ -393,27 +393,72 @@ def _missing(value: object) -> bool:
         return False
 
 
-def _provenance(
-    run: str,
-    run_name: str,
-    written_at: str,
-    parameters: Mapping[str, object],
-    inputs: Mapping[str, object],
-    frame: pd.DataFrame | None = None,
-) -> dict[str, object]:
-    from minemap import __version__
+@dataclasses.dataclass(frozen=True)
+class _Run:
+    """What one call writes: its id and name, when, with which parameters and inputs, the
+    table each result goes to, and whether an earlier run of that name may be replaced."""
 
-    doc: dict[str, object] = {
-        "run": run,
-        "run_name": run_name,
-        "written_at": written_at,
-        "minemap_version": __version__,
-        "parameters": parameters,
-        "inputs": inputs,
-    }
-    if frame is not None:
-        doc["attrs"] = {k: v for k, v in frame.attrs.items() if k != "minemap"}
-    return doc
+    run_id: str
+    run_name: str
+    written_at: str
+    parameters: Mapping[str, object]
+    inputs: Mapping[str, object]
+    names: Mapping[str, str]
+    replace: bool
+
+    def provenance(self, frame: pd.DataFrame | None = None) -> dict[str, object]:
+        """The facts every table carries (and its own attrs, for a result table)."""
+        from minemap import __version__
+
+        doc: dict[str, object] = {
+            "run": self.run_id,
+            "run_name": self.run_name,
+            "written_at": self.written_at,
+            "minemap_version": __version__,
+            "parameters": self.parameters,
+            "inputs": self.inputs,
+        }
+        if frame is not None:
+            doc["attrs"] = {k: v for k, v in frame.attrs.items() if k != "minemap"}
+        return doc
+
+    def runs_row(self, tables: Mapping[str, pd.DataFrame]) -> dict[str, object]:
+        """The run's row of :data:`RUNS_TABLE` (parameters, inputs and tables as JSON)."""
+        doc = self.provenance()
+        written = {r: {"table": self.names[r], "rows": len(f)} for r, f in tables.items()}
+        return {
+            "run": doc["run"],
+            "run_name": doc["run_name"],
+            "written_at": doc["written_at"],
+            "minemap_version": doc["minemap_version"],
+            "parameters": _json(self.parameters),
+            "inputs": _json(self.inputs),
+            "tables": _json(written),
+        }
+
+    def tables_to_drop(
+        self, where: str, present: set[str], owned: Mapping[str, list[str]]
+    ) -> list[str]:
+        """The run's earlier tables to drop; refuse a name another run or a user holds."""
+        if self.run_id in owned and not self.replace:
+            raise OutputError(
+                f"{where}: run {self.run_name!r} was written before; pass replace=True "
+                "(--replace) to replace its tables, or choose another run name."
+            )
+        mine = set(owned.get(self.run_id, []))
+        others = {t: r for r, ts in owned.items() if r != self.run_id for t in ts}
+        for name in self.names.values():
+            if name in others:
+                raise OutputError(
+                    f"{where}: table {name!r} belongs to run {others[name]!r}; choose another "
+                    "run name (--run) so that run is kept."
+                )
+            if name in present and name not in mine:
+                raise OutputError(
+                    f"{where}: a table {name!r} exists that minemap did not write for run "
+                    f"{self.run_name!r}; choose another run name (--run) so it is kept."
+                )
+        return sorted((mine & present) - set(self.names.values()))
 
 
 # ------------------------------------------------------------------------------------------
@@ -501,21 +546,25 @@ def write_results(
     if not isinstance(replace, bool):
         raise SchemaError("replace must be True or False.")
     written_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-    if isinstance(target, str) and is_database_url(target):
-        libpq, chosen = split_schema(target, schema=schema)
-        described = describe_inputs(inputs or {})
-        return _write_postgis(
-            tables, names, libpq, chosen, run_id, str(run), written_at,
-            _jsonable(parameters or {}), described, replace,
-        )  # fmt: skip
-    if schema is not None:
+    database = isinstance(target, str) and is_database_url(target)
+    if database:
+        libpq, chosen = split_schema(str(target), schema=schema)
+    elif schema is not None:
         raise SchemaError("schema= is for a PostGIS target; a GeoPackage has no schemas.")
-    path = _gpkg_target(target, inputs or {})
-    described = describe_inputs(inputs or {})
-    return _write_gpkg(
-        tables, names, path, Path(target), run_id, str(run), written_at,
-        _jsonable(parameters or {}), described, replace,
-    )  # fmt: skip
+    else:
+        path = _gpkg_target(target, inputs or {})
+    this = _Run(
+        run_id,
+        str(run),
+        written_at,
+        _jsonable(parameters or {}),
+        describe_inputs(inputs or {}),
+        names,
+        replace,
+    )
+    if database:
+        return _write_postgis(tables, this, libpq, chosen)
+    return _write_gpkg(tables, this, path, Path(target))
 
 
 # ------------------------------------------------------------------------------------------
@@ -582,37 +631,6 @@ def _owned_tables(text: object) -> list[str]:
     return [str(v.get("table")) for v in doc.values() if isinstance(v, dict) and v.get("table")]
 
 
-def _check_owner(
-    where: str,
-    run_id: str,
-    run_name: str,
-    names: Mapping[str, str],
-    present: set[str],
-    owned: Mapping[str, list[str]],
-    replace: bool,
-) -> list[str]:
-    """The run's earlier tables to drop; refuse a name another run or a user holds."""
-    if run_id in owned and not replace:
-        raise OutputError(
-            f"{where}: run {run_name!r} was written before; pass replace=True (--replace) to "
-            "replace its tables, or choose another run name."
-        )
-    mine = set(owned.get(run_id, []))
-    others = {t: r for r, ts in owned.items() if r != run_id for t in ts}
-    for name in names.values():
-        if name in others:
-            raise OutputError(
-                f"{where}: table {name!r} belongs to run {others[name]!r}; choose another run "
-                "name (--run) so that run is kept."
-            )
-        if name in present and name not in mine:
-            raise OutputError(
-                f"{where}: a table {name!r} exists that minemap did not write for run "
-                f"{run_name!r}; choose another run name (--run) so it is kept."
-            )
-    return sorted((mine & present) - set(names.values()))
-
-
 def _write_gpkg_table(path: Path, name: str, frame: pd.DataFrame, description: str) -> None:
     """Write one table into the GeoPackage at ``path`` (replacing one of that name)."""
     plain = _plain_columns(frame)
@@ -674,61 +692,28 @@ def _runs_rows_gpkg(path: Path) -> pd.DataFrame:
 
 
 def _write_gpkg(
-    tables: Mapping[str, pd.DataFrame],
-    names: Mapping[str, str],
-    path: Path,
-    shown: Path,
-    run_id: str,
-    run_name: str,
-    written_at: str,
-    parameters: Any,
-    inputs: dict[str, dict[str, object]],
-    replace: bool,
+    tables: Mapping[str, pd.DataFrame], this: _Run, path: Path, shown: Path
 ) -> WrittenRun:
     where = os.fspath(shown)
     present, owned = _gpkg_state(resolve_output(path))
-    drop = _check_owner(where, run_id, run_name, names, present, owned, replace)
+    drop = this.tables_to_drop(where, present, owned)
+    names = this.names
     rows = {result: len(frame) for result, frame in tables.items()}
 
     def write(tmp: Path) -> None:
         _drop_gpkg_tables(tmp, drop)
         for result, frame in tables.items():
-            doc = _provenance(run_id, run_name, written_at, parameters, inputs, frame)
-            _write_gpkg_table(tmp, names[result], frame, _json(doc))
+            _write_gpkg_table(tmp, names[result], frame, _json(this.provenance(frame)))
         runs = _runs_rows_gpkg(tmp)
-        row = _runs_row(run_id, run_name, written_at, parameters, inputs, tables, names)
         if len(runs):
-            runs = runs.loc[runs["run"].astype(str) != run_id]
-        runs = pd.concat([runs, pd.DataFrame([row])], ignore_index=True)
+            runs = runs.loc[runs["run"].astype(str) != this.run_id]
+        runs = pd.concat([runs, pd.DataFrame([this.runs_row(tables)])], ignore_index=True)
         doc = {"minemap": "one row per run written to this file; see docs/results.md"}
         _write_gpkg_table(tmp, RUNS_TABLE, runs, _json(doc))
 
     with OutputSet() as outputs:
         outputs.add(path, write)
-    return WrittenRun(where, "gpkg", run_id, dict(names), rows, written_at)
-
-
-def _runs_row(
-    run_id: str,
-    run_name: str,
-    written_at: str,
-    parameters: Any,
-    inputs: Mapping[str, object],
-    tables: Mapping[str, pd.DataFrame],
-    names: Mapping[str, str],
-) -> dict[str, object]:
-    from minemap import __version__
-
-    written = {r: {"table": names[r], "rows": len(f)} for r, f in tables.items()}
-    return {
-        "run": run_id,
-        "run_name": run_name,
-        "written_at": written_at,
-        "minemap_version": __version__,
-        "parameters": _json(parameters),
-        "inputs": _json(inputs),
-        "tables": _json(written),
-    }
+    return WrittenRun(where, "gpkg", this.run_id, dict(names), rows, this.written_at)
 
 
 # ------------------------------------------------------------------------------------------
@@ -886,16 +871,7 @@ def _pg_state(cur: Any, schema: str) -> tuple[set[str], dict[str, list[str]]]:
 
 
 def _write_postgis(
-    tables: Mapping[str, pd.DataFrame],
-    names: Mapping[str, str],
-    url: str,
-    schema: str,
-    run_id: str,
-    run_name: str,
-    written_at: str,
-    parameters: Any,
-    inputs: dict[str, dict[str, object]],
-    replace: bool,
+    tables: Mapping[str, pd.DataFrame], this: _Run, url: str, schema: str
 ) -> WrittenRun:
     import psycopg
     from psycopg import sql
@@ -910,17 +886,14 @@ def _write_postgis(
                     sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
                 )
                 present, owned = _pg_state(cur, schema)
-                drop = _check_owner(where, run_id, run_name, names, present, owned, replace)
-                for name in [*drop, *(n for n in names.values() if n in present)]:
+                drop = this.tables_to_drop(where, present, owned)
+                for name in [*drop, *(n for n in this.names.values() if n in present)]:
                     cur.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(schema, name)))
                 for result, frame in tables.items():
-                    current = names[result]
-                    doc = _provenance(run_id, run_name, written_at, parameters, inputs, frame)
-                    _load_pg_table(cur, schema, current, frame, _json(doc))
+                    current = this.names[result]
+                    _load_pg_table(cur, schema, current, frame, _json(this.provenance(frame)))
                 current = RUNS_TABLE
-                _record_run_pg(
-                    cur, schema, run_id, run_name, written_at, parameters, inputs, tables, names
-                )
+                _record_run_pg(cur, schema, this.runs_row(tables))
         except psycopg.Error as exc:
             reason = _last_line(scrub(str(exc), url))
             raise DatabaseError(
@@ -928,20 +901,10 @@ def _write_postgis(
             ) from None
     target = f"{display_url(url)}?schema={schema}"
     rows = {result: len(frame) for result, frame in tables.items()}
-    return WrittenRun(target, "postgis", run_id, dict(names), rows, written_at)
+    return WrittenRun(target, "postgis", this.run_id, dict(this.names), rows, this.written_at)
 
 
-def _record_run_pg(
-    cur: Any,
-    schema: str,
-    run_id: str,
-    run_name: str,
-    written_at: str,
-    parameters: Any,
-    inputs: Mapping[str, object],
-    tables: Mapping[str, pd.DataFrame],
-    names: Mapping[str, str],
-) -> None:
+def _record_run_pg(cur: Any, schema: str, row: Mapping[str, object]) -> None:
     from psycopg import sql
 
     ident = sql.Identifier(schema, RUNS_TABLE)
@@ -957,8 +920,7 @@ def _record_run_pg(
             ident, sql.Literal("minemap: one row per run written to this schema")
         )
     )
-    row = _runs_row(run_id, run_name, written_at, parameters, inputs, tables, names)
-    cur.execute(sql.SQL("DELETE FROM {} WHERE run = %s").format(ident), (run_id,))
+    cur.execute(sql.SQL("DELETE FROM {} WHERE run = %s").format(ident), (row["run"],))
     cur.execute(
         sql.SQL(
             "INSERT INTO {} (run, run_name, written_at, minemap_version, parameters, inputs, "

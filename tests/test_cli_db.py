@@ -244,3 +244,37 @@ def test_export_from_tables_records_them_with_row_counts(db, capsys, tmp_path):
     assert inputs["HAZARDS"]["rows"] == len(gpd.read_file(SCENARIO, layer="hazards"))
     assert inputs["HAZARDS"]["database"] == db.url_without_password
     _secret_free(target.read_bytes().decode("latin-1"))
+
+
+def test_district_reads_only_the_hazards_meeting_it(db, capsys):
+    districts = gpd.read_file(SCENARIO, layer="districts")
+    hazards = gpd.read_file(SCENARIO, layer="hazards")
+    name = str(districts["district"].iloc[0])
+    status, out, err = run(
+        ["summary", "--db", db.url, "hazards", "--districts", "districts",
+         "--district", name, "--format", "json"],
+        capsys,
+    )  # fmt: skip
+    assert status == 0, err
+    rows = json.loads(out)["rows"]
+    meets = hazards.intersects(districts.geometry.iloc[0])
+    read = minemap.read_hazards(SCENARIO)
+    expected = minemap.land_release_summary(read.loc[meets.to_numpy()], by=districts)
+    got = {(r["district"], r["threat_level"]): r["hazard_ha"] for r in rows}
+    want = {(r.district, r.threat_level): r.hazard_ha for r in expected.itertuples()}
+    assert got.keys() == want.keys()
+    for key, value in want.items():
+        assert got[key] == pytest.approx(value, abs=5e-5)  # JSON keeps 4 decimals
+    assert 0 < meets.sum() < len(hazards)
+
+
+def test_district_errors_are_one_line(db, capsys):
+    status, _, err = run(
+        ["summary", "--db", db.url, "hazards", "--districts", "districts", "--district", "Nowhere"],
+        capsys,
+    )
+    assert status == 2 and "no district of that name" in err and err.count("\n") == 1
+    status, _, err = run(["summary", "--db", db.url, "hazards", "--district", "A"], capsys)
+    assert status == 2 and "give the district polygons with --districts" in err
+    status, _, err = run(["check", "--db", db.url, "hazards", "--district", "A"], capsys)
+    assert status == 2 and "give the area with --bbox" in err

@@ -66,7 +66,9 @@ def _read(args: argparse.Namespace) -> _Inputs:
         return _Inputs(hazards, label, None, None)
     with cli_spelling(layer="--released-layer"), helpers.naming("--released", args.released):
         releases, released_label, _ = _io.read_layer(
-            helpers.input_source(args, args.released, box=helpers.bbox(args)),
+            helpers.input_source(
+                args, args.released, box=helpers.bbox(args), region=helpers.district_region(args)
+            ),
             layer=args.released_layer,
             crs=args.crs,
             override_crs=args.override_crs,

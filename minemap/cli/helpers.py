@@ -82,7 +82,12 @@ def check_sources(args: argparse.Namespace) -> None:
     table_option = getattr(args, "db_table_option", "--table")
     hazards = getattr(args, "hazards", None)
     if url is None:
-        chosen = ((table_option, table), ("--sql", query), ("--bbox", args.bbox))
+        chosen = (
+            (table_option, table),
+            ("--sql", query),
+            ("--bbox", args.bbox),
+            ("--district", getattr(args, "district", None)),
+        )
         given = [o for o, v in chosen if v]
         if given:
             raise SchemaError(
@@ -105,6 +110,16 @@ def check_sources(args: argparse.Namespace) -> None:
         )
     if args.bbox:
         bbox(args)
+    if getattr(args, "district", None) and not getattr(args, "districts", None):
+        if not hasattr(args, "districts"):
+            raise SchemaError(
+                "--district needs district polygons (--districts), which this command does "
+                "not take; give the area with --bbox instead."
+            )
+        raise SchemaError(
+            "--district names a district of --districts: give the district polygons with "
+            "--districts (a table of the database, or a file)."
+        )
 
 
 def bbox(args: argparse.Namespace) -> tuple[float, float, float, float] | None:
@@ -125,9 +140,11 @@ def input_source(
     value: str,
     *,
     box: tuple[float, float, float, float] | None = None,
+    region: gpd.GeoSeries | None = None,
 ) -> str | _postgis.PostGIS:
     """What an input argument names: the file ``value``, or with ``--db`` the table
-    ``value`` of that database (read only where it meets ``box``, lon/lat, when given).
+    ``value`` of that database (read only where it meets ``box``, lon/lat, and ``region``,
+    when given).
 
     Examples
     --------
@@ -141,16 +158,48 @@ def input_source(
     url = database_url(args)
     if url is None:
         return value
-    return _postgis.PostGIS(url, table=value, bbox=box)
+    return _postgis.PostGIS(url, table=value, bbox=box, region=region)
+
+
+def district_region(args: argparse.Namespace) -> gpd.GeoSeries | None:
+    """The polygons of ``--district NAME`` (from ``--districts``), or None without it.
+
+    The districts are read whole (a district layer is small) and the name looked up in
+    ``--district-column`` (by default ``district``, or the first text column).
+    """
+    name = getattr(args, "district", None)
+    if not name:
+        return None
+    kept = getattr(args, "_district_region", None)
+    if kept is not None:
+        return kept
+    from minemap.stats import _district_layer
+
+    layer = read_feature_option(args, "districts")
+    assert layer is not None  # check_sources refused --district without --districts
+    with naming("--district", name):
+        layer, column = _district_layer(layer, getattr(args, "district_column", None))
+    names = layer[column].astype(str)
+    chosen = layer.loc[names == name]
+    if chosen.empty:
+        known = ", ".join(repr(n) for n in sorted(set(names))[:20])
+        raise SchemaError(
+            f"--district {name!r}: no district of that name in column {column!r} of "
+            f"--districts; the districts are {known}."
+        )
+    region = chosen.geometry
+    args._district_region = region
+    return region
 
 
 def hazards_source(args: argparse.Namespace) -> str | _postgis.PostGIS:
-    """The hazards: HAZARDS (a file, or a table with --db), --table or --sql."""
+    """The hazards: HAZARDS (a file, or a table with --db), --table or --sql, read only
+    within ``--bbox`` and ``--district`` when given."""
     url = database_url(args)
     if url is not None and getattr(args, "sql", None):
-        return _postgis.PostGIS(url, sql=args.sql, bbox=bbox(args))
+        return _postgis.PostGIS(url, sql=args.sql, bbox=bbox(args), region=district_region(args))
     name = args.hazards or getattr(args, "db_table", None)
-    return input_source(args, str(name), box=bbox(args))
+    return input_source(args, str(name), box=bbox(args), region=district_region(args))
 
 
 def hazards_name(args: argparse.Namespace) -> str:
@@ -276,7 +325,7 @@ def read_releases(args: argparse.Namespace, method_map: dict[str, str]) -> gpd.G
         naming("--released", args.released),
     ):
         return _io.read_releases(
-            input_source(args, args.released, box=bbox(args)),
+            input_source(args, args.released, box=bbox(args), region=district_region(args)),
             layer=args.released_layer,
             crs=args.crs,
             override_crs=args.override_crs,

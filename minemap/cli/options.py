@@ -163,6 +163,12 @@ def add_database(parser: argparse.ArgumentParser, *, table_option: str = "--tabl
         help="with --db: read only hazards and releases whose box meets this one "
         "(longitude and latitude, degrees), e.g. 46.5,39.5,47,40",
     )
+    group.add_argument(
+        "--district",
+        metavar="NAME",
+        help="with --db and --districts: read only hazards and releases that meet this "
+        "district (its name in the districts' name column)",
+    )
 
 
 def add_released(parser: argparse.ArgumentParser, *, required: bool = False) -> None:

@@ -745,6 +745,12 @@ def open_project(
     >>> project.name
     'scenario'
     """
+    if _io.is_database_url(source):
+        raise InputFileError(
+            f"{_io.display_url(str(source))}: a project opens a GeoPackage or a folder; read "
+            "a database's tables with minemap.read_hazards(url, table=...) and the other "
+            "readers, and pass the layers to Project(...)."
+        )
     base = Path(source)
     if not base.exists():
         raise InputFileError(f"{base}: no such file or folder.")

@@ -363,3 +363,26 @@ def test_a_region_reads_the_rows_meeting_it(db, sample_data):
 def test_a_bad_region_is_one_line(region, message):
     with pytest.raises((SchemaError, CRSError), match=message):
         PostGIS("postgresql://h/db", table="t", region=region)
+
+
+def test_a_schema_in_the_url_holds_unqualified_tables(db, sample_data):
+    db.psql("CREATE SCHEMA IF NOT EXISTS survey;")
+    load(db.url, gpd.read_file(sample_data / "scenario.gpkg", layer="hazards"), "survey.zones")
+    got = read_hazards(db.url + "?schema=survey", table="zones")
+    assert len(got) == len(read_hazards(db.url, table="hazards"))
+    # a search path without PostGIS's schema (public) still reads
+    from urllib.parse import quote
+
+    path = db.url + "?options=" + quote("-csearch_path=survey", safe="")
+    assert len(read_hazards(path, table="zones")) == len(got)
+
+
+def test_server_errors_give_the_servers_own_words(db):
+    with pytest.raises(DatabaseError, match='relation "hazardz" does not exist') as err:
+        read_hazards(db.url, sql="SELECT * FROM hazardz")
+    assert "^" not in str(err.value) and "LINE" not in str(err.value)
+    with pytest.raises(DatabaseError, match="syntax error"):  # not a query
+        read_hazards(db.url, sql="DELETE FROM hazards RETURNING *")
+    db.psql("CREATE SEQUENCE IF NOT EXISTS counter;")
+    with pytest.raises(DatabaseError, match="read-only transaction"):  # a query that writes
+        read_hazards(db.url, sql="SELECT *, nextval('counter') AS n FROM hazards")

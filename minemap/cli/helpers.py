@@ -32,6 +32,7 @@ from minemap._errors import (
     SchemaError,
     cli_spelling,
 )
+from minemap.io import _guard
 from minemap.io import postgis as _postgis
 from minemap.io.writers import STDOUT_NAMES, is_folder_output, spreadsheet_safe
 from minemap.vocabulary import load_vocabularies, load_vocabulary
@@ -81,6 +82,12 @@ def check_sources(args: argparse.Namespace) -> None:
     table, query = getattr(args, "db_table", None), getattr(args, "sql", None)
     table_option = getattr(args, "db_table_option", "--table")
     hazards = getattr(args, "hazards", None)
+    for option, value in _input_values(args):
+        if _postgis.is_database_url(value):
+            raise SchemaError(
+                f"{option} {_postgis.scrub(value, value)}: give a database with --db URL, and "
+                "name its tables where files go (HAZARDS, --released, ...)."
+            )
     if url is None:
         chosen = (
             (table_option, table),
@@ -156,9 +163,23 @@ def input_source(
     PostGIS('postgresql://analyst@db.example.org/imsma', table='public.roads')
     """
     url = database_url(args)
-    if url is None:
+    if url is None or is_file_name(value):
         return value
     return _postgis.PostGIS(url, table=value, bbox=box, region=region)
+
+
+def is_file_name(value: str) -> bool:
+    """Whether an input argument names a file even with ``--db``: it has a folder in it or
+    ends with an extension minemap reads (a table is ``name`` or ``schema.name``).
+
+    Examples
+    --------
+    >>> is_file_name("roads.osm.pbf"), is_file_name("data/roads"), is_file_name("gis.roads")
+    (True, True, False)
+    """
+    if "/" in value or os.sep in value:
+        return True
+    return _guard.file_suffix(Path(value)) in _guard.DRIVERS
 
 
 def district_region(args: argparse.Namespace) -> gpd.GeoSeries | None:
@@ -272,6 +293,9 @@ def naming(option: str, value: object = None) -> Iterator[None]:
     except MinemapError as exc:
         text = str(exc)
         shown = "" if value is None else str(value)
+        if _postgis.is_database_url(shown):  # never the password
+            text = _postgis.scrub(text, shown)
+            shown = _postgis.scrub(shown, shown)
         for repeated in (shown, Path(shown).name):  # the message often starts with the file
             if repeated and text.startswith(repeated):
                 text = text[len(repeated) :].lstrip()
@@ -528,9 +552,21 @@ def _xy_columns(text: str | None, option: str) -> tuple[str | None, str | None]:
     return parts[0], parts[1]
 
 
+def _input_values(args: argparse.Namespace) -> Iterator[tuple[str, str]]:
+    """``(option, value)`` of every input argument given (HAZARDS and the input options)."""
+    for name, value in vars(args).items():
+        if name != "hazards" and name not in INPUT_OPTIONS:
+            continue
+        option = "HAZARDS" if name == "hazards" else "--" + name.replace("_", "-")
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str):
+                yield option, item
+
+
 def input_paths(args: argparse.Namespace) -> list[Path]:
     """Every file the command reads (positional and ``--option FILE`` values); with
-    ``--db``, HAZARDS and the layer options name tables, not files, and are left out."""
+    ``--db``, HAZARDS and the layer options name tables (left out) unless they name a file
+    (:func:`is_file_name`)."""
     if hasattr(args, "db"):  # a command reading HAZARDS (see options.add_hazard_inputs)
         check_sources(args)
     tables = database_url(args) is not None
@@ -538,10 +574,11 @@ def input_paths(args: argparse.Namespace) -> list[Path]:
     for name, value in vars(args).items():
         if not (name == "hazards" or name in INPUT_OPTIONS):
             continue
-        if tables and (name == "hazards" or name in TABLE_OPTIONS):
-            continue
         values = value if isinstance(value, list) else [value]
-        paths += [Path(v) for v in values if isinstance(v, str)]
+        for item in values:
+            table = tables and (name == "hazards" or name in TABLE_OPTIONS)
+            if isinstance(item, str) and not (table and not is_file_name(item)):
+                paths.append(Path(item))
     return paths
 
 

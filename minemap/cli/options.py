@@ -126,10 +126,11 @@ def add_hazard_inputs(parser: argparse.ArgumentParser, *, table_option: str = "-
 
 
 DATABASE_HELP = (
-    "read the inputs from this PostGIS database, postgresql://USER@HOST:PORT/DBNAME: HAZARDS, "
-    "--released, --roads and the other input layers then name tables (name or schema.name), "
-    "not files; keep the password in PGPASSWORD or ~/.pgpass (it is never shown); outputs "
-    "are still files (see 'minemap export')"
+    "read the inputs from this PostGIS database, postgresql://USER@HOST:PORT/DBNAME "
+    "(?schema=NAME for tables outside public): HAZARDS, --released and the other input "
+    "layers then name tables (name or schema.name); a value with a folder or a file "
+    "extension (roads.osm.pbf, data/roads) is still a file. Keep the password in PGPASSWORD "
+    "or ~/.pgpass (it is never shown)"
 )
 
 
@@ -141,8 +142,8 @@ def add_database(parser: argparse.ArgumentParser, *, table_option: str = "--tabl
     """
     group = parser.add_argument_group(
         "database inputs (PostGIS)",
-        "big tables are read in chunks; layers of features (roads, infrastructure, "
-        "residential, districts) are read only near the hazards, by the table's spatial index",
+        "big tables are read in chunks; layers read alongside the hazards (features, "
+        "districts) are read only near them, by the table's spatial index",
     )
     group.add_argument("--db", metavar="URL", help=DATABASE_HELP)
     parser.set_defaults(db_table_option=table_option)

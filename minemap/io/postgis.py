@@ -60,8 +60,30 @@ def is_database_url(source: object) -> bool:
 
 
 def _libpq_url(url: str) -> str:
-    """The URL as libpq reads it: SQLAlchemy's ``+driver`` removed."""
-    return _SCHEMES.sub(lambda m: f"{m.group(1)}://", url.strip(), count=1)
+    """The URL as libpq reads it: SQLAlchemy's ``+driver`` and minemap's ``schema=``
+    removed."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    plain = _SCHEMES.sub(lambda m: f"{m.group(1)}://", url.strip(), count=1)
+    parts = urlsplit(plain)
+    if "schema" not in parts.query:
+        return plain
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "schema"]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def url_schema(url: str) -> str | None:
+    """The schema a URL names with ``?schema=NAME`` (minemap's, not libpq's), or None.
+
+    Examples
+    --------
+    >>> url_schema("postgresql://analyst@db.example.org/imsma?schema=survey&sslmode=require")
+    'survey'
+    """
+    from urllib.parse import parse_qsl, urlsplit
+
+    given = [v for k, v in parse_qsl(urlsplit(url.strip()).query) if k == "schema"]
+    return given[-1] if given and given[-1].strip() else None
 
 
 def _parts(url: str) -> dict[str, str]:
@@ -167,17 +189,27 @@ def connect(url: str, *, read_only: bool = True) -> psycopg.Connection[Any]:
             _libpq_url(url), connect_timeout=CONNECT_TIMEOUT_S, application_name="minemap"
         )
     except psycopg.Error as exc:
-        reason = _first_line(scrub(str(exc), url))
-        raise DatabaseError(
-            f"{where}: cannot connect ({reason}); {_connect_hint(reason)}."
-        ) from None
+        why = reason(exc, url)
+        raise DatabaseError(f"{where}: cannot connect ({why}); {_connect_hint(why)}.") from None
     conn.read_only = read_only
     return conn
 
 
-def _first_line(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else "no reason given"
+def reason(exc: Exception, url: str) -> str:
+    """The server's own words for an error, on one line and without the password: the
+    primary message of a server error (not its ``LINE 1:`` and caret lines), or the first
+    line of a connection failure.
+
+    Examples
+    --------
+    >>> reason(ValueError("bad login to postgresql://u:s3cret@h/d"), "postgresql://u:s3cret@h/d")
+    'bad login to postgresql://u@h/d'
+    """
+    diag = getattr(exc, "diag", None)
+    primary = getattr(diag, "message_primary", None) if diag is not None else None
+    text = str(primary) if primary else str(exc)
+    lines = [line.strip() for line in scrub(text, url).strip().splitlines() if line.strip()]
+    return lines[0] if lines else "no reason given"
 
 
 @dataclasses.dataclass(frozen=True, repr=False, eq=False)
@@ -335,7 +367,7 @@ def _relation(source: PostGIS) -> tuple[str, str | None]:
     if "." in text and not text.startswith('"'):
         schema, name = text.split(".", 1)
         return name, schema
-    return text.strip('"'), None
+    return text.strip('"'), url_schema(source.url)
 
 
 def _find_table(cur: Any, source: PostGIS) -> tuple[str, str]:
@@ -390,12 +422,23 @@ def _spatial_tables(cur: Any) -> list[str]:
 
 
 def _check_postgis(cur: Any, source: PostGIS) -> None:
-    cur.execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'")
-    if cur.fetchone() is None:
+    """Refuse a database without PostGIS; put PostGIS's schema on this transaction's
+    search path (a URL's ``options=-csearch_path=...`` may leave it off)."""
+    cur.execute(
+        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+        "WHERE e.extname = 'postgis'"
+    )
+    row = cur.fetchone()
+    if row is None:
         raise DatabaseError(
             f"{display_url(source.url)}: the database has no PostGIS; run "
             "'CREATE EXTENSION postgis;' in it (as its owner)."
         )
+    cur.execute(
+        "SELECT set_config('search_path', current_setting('search_path') || ', ' || "
+        "quote_ident(%s), true)",
+        (str(row[0]),),
+    )
 
 
 def _columns(cur: Any, relation: Any) -> list[tuple[str, str]]:
@@ -592,9 +635,9 @@ def read_postgis(source: PostGIS, *, crs: object | None = None) -> tuple[gpd.Geo
             import psycopg
 
             if isinstance(exc, psycopg.Error):
-                reason = _first_line(scrub(str(exc), source.url))
+                why = reason(exc, source.url)
                 raise DatabaseError(
-                    f"{source.label}: the database refused the read ({reason})."
+                    f"{source.label}: the database refused the read ({why})."
                 ) from None
             raise
 

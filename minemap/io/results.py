@@ -46,7 +46,7 @@ import pyogrio
 import shapely
 
 from minemap._errors import DatabaseError, OutputError, SchemaError
-from minemap.io.postgis import PostGIS, connect, display_url, is_database_url, scrub
+from minemap.io.postgis import PostGIS, connect, display_url, is_database_url, reason
 from minemap.io.writers import OutputSet, check_output_path, resolve_output
 
 #: The table holding one row per run.
@@ -235,8 +235,8 @@ def _database_input(source: PostGIS) -> dict[str, object]:
                 cur.execute(sql.SQL("SELECT count(*) FROM ({}) AS minemap_q").format(query))
             row = cur.fetchone()
         except psycopg.Error as exc:
-            reason = _last_line(scrub(str(exc), source.url))
-            raise DatabaseError(f"{source.label}: cannot count its rows ({reason}).") from None
+            why = reason(exc, source.url)
+            raise DatabaseError(f"{source.label}: cannot count its rows ({why}).") from None
     described: dict[str, object] = {"database": display_url(source.url)}
     if source.table is not None:
         described["table"] = source.table
@@ -246,11 +246,6 @@ def _database_input(source: PostGIS) -> dict[str, object]:
     if source.bbox is not None:
         described["bbox"] = list(source.bbox)
     return described
-
-
-def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else "no reason given"
 
 
 def _jsonable(value: Any) -> Any:
@@ -443,7 +438,8 @@ class _Run:
         if self.run_id in owned and not self.replace:
             raise OutputError(
                 f"{where}: run {self.run_name!r} was written before; pass replace=True "
-                "(--replace) to replace its tables, or choose another run name."
+                "(on the command line, leave out --keep) to replace its tables, or choose "
+                "another run name."
             )
         mine = set(owned.get(self.run_id, []))
         others = {t: r for r, ts in owned.items() if r != self.run_id for t in ts}
@@ -895,9 +891,9 @@ def _write_postgis(
                 current = RUNS_TABLE
                 _record_run_pg(cur, schema, this.runs_row(tables))
         except psycopg.Error as exc:
-            reason = _last_line(scrub(str(exc), url))
+            why = reason(exc, url)
             raise DatabaseError(
-                f"{where}: writing table {current!r} failed ({reason}); nothing was changed."
+                f"{where}: writing table {current!r} failed ({why}); nothing was changed."
             ) from None
     target = f"{display_url(url)}?schema={schema}"
     rows = {result: len(frame) for result, frame in tables.items()}

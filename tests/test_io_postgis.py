@@ -3,6 +3,7 @@ equal those read from files; errors are one line and never hold a password."""
 
 from __future__ import annotations
 
+import re
 import tracemalloc
 import warnings
 
@@ -166,7 +167,7 @@ def test_a_million_row_table_is_read_through_its_index_in_bounded_memory(postgis
     with psycopg.connect(postgis.url) as conn:
         relation = psycopg.sql.Identifier("public", "national")
         geom = pg._Geometry("geom", False, 4326)
-        query, params = pg._query(relation, ["hazard_id", "threat_level"], geom, bbox)
+        query, params = pg._query(lambda bound: relation, ["hazard_id", "threat_level"], geom, bbox)
         plan = "\n".join(r[0] for r in conn.execute(psycopg.sql.SQL("EXPLAIN ") + query, params))
     assert "national_geom_idx" in plan
     tracemalloc.start()
@@ -386,3 +387,56 @@ def test_server_errors_give_the_servers_own_words(db):
     db.psql("CREATE SEQUENCE IF NOT EXISTS counter;")
     with pytest.raises(DatabaseError, match="read-only transaction"):  # a query that writes
         read_hazards(db.url, sql="SELECT *, nextval('counter') AS n FROM hazards")
+
+
+def _exists(db, table: str) -> bool:
+    with psycopg.connect(db.url) as conn:
+        return conn.execute("SELECT to_regclass(%s)", (table,)).fetchone()[0] is not None
+
+
+@pytest.mark.parametrize("bbox", [None, (60.0, 40.0, 70.0, 50.0)])
+def test_a_query_cannot_break_out_into_statements_of_its_own(db, bbox):
+    db.psql("CREATE TABLE IF NOT EXISTS victim (x int);")
+    escape = "SELECT * FROM hazards) q; COMMIT; DROP TABLE victim; SELECT * FROM (SELECT 1"
+    with pytest.raises(DatabaseError, match="refused"):
+        read_hazards(db.url, sql=escape, bbox=bbox)
+    assert _exists(db, "victim")
+    with pytest.raises(DatabaseError, match="refused"):
+        read_hazards(db.url, sql="SELECT * FROM hazards; CREATE TABLE pwned AS SELECT 1")
+    assert not _exists(db, "pwned")
+
+
+@pytest.mark.parametrize("bbox", [None, (60.0, 40.0, 70.0, 50.0)])
+def test_a_query_keeps_its_percent_signs_and_trailing_comment(db, bbox):
+    everything = read_hazards(db.url, table="hazards")
+    got = read_hazards(
+        db.url, sql="SELECT * FROM hazards WHERE hazard_id LIKE 'HZ-%' -- all of them\n;", bbox=bbox
+    )
+    assert len(got) == len(everything)
+
+
+def test_a_query_with_no_rows_says_so(db):
+    with pytest.raises(EmptyLayerError):
+        read_hazards(db.url, sql="SELECT * FROM hazards WHERE false")
+
+
+def test_the_no_srid_fix_is_sql_that_works(db, sample_data):
+    load(db.url, gpd.read_file(sample_data / "scenario.gpkg", layer="hazards"), "fixme", srid=0)
+    with pytest.raises(CRSError) as err:
+        read_hazards(db.url, table="fixme")
+    fix = re.search(r"\((SELECT UpdateGeometrySRID\([^)]*\))", str(err.value)).group(1)
+    db.psql(fix + ";")
+    assert read_hazards(db.url, table="fixme").crs.to_epsg() == 4326
+
+
+@pytest.mark.parametrize(
+    "bbox", [(60.0, 47.9, 72.0, 48.0), (-179.0, -89.0, 179.0, 89.0), (-179.9, -90.0, 179.9, 90.0)]
+)
+def test_a_geography_column_meets_the_same_bbox_as_geometry(db, bbox):
+    db.psql(
+        "CREATE TABLE IF NOT EXISTS geog_box AS SELECT hazard_id, threat_level, "
+        "geom::geography AS area FROM hazards;"
+    )
+    a = read_hazards(db.url, table="hazards", bbox=bbox)
+    b = read_hazards(db.url, table="geog_box", bbox=bbox)
+    assert sorted(a["hazard_id"]) == sorted(b["hazard_id"])

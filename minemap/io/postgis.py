@@ -21,7 +21,7 @@ import datetime as dt
 import decimal
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -192,6 +192,9 @@ def connect(url: str, *, read_only: bool = True) -> psycopg.Connection[Any]:
         why = reason(exc, url)
         raise DatabaseError(f"{where}: cannot connect ({why}); {_connect_hint(why)}.") from None
     conn.read_only = read_only
+    if read_only:  # every later transaction too, whatever a statement does to this one
+        conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        conn.commit()
     return conn
 
 
@@ -441,11 +444,29 @@ def _check_postgis(cur: Any, source: PostGIS) -> None:
     )
 
 
+def query_relation(text: str, *, bound: bool) -> Any:
+    """A user's ``SELECT`` as a subquery to compose into minemap's SQL.
+
+    It goes on lines of its own (a trailing ``-- comment`` stays inside), without a final
+    ``;``. With ``bound`` (the statement it goes into has bound parameters), its ``%`` are
+    doubled so that psycopg does not take them for placeholders. Every statement holding it
+    runs as ONE statement of the extended protocol (bound parameters, a prepared statement or
+    a cursor's ``DECLARE``), so a text that closes the parenthesis and adds statements of its
+    own (``...) q; COMMIT; DROP TABLE ...``) is refused by the server.
+    """
+    from psycopg import sql
+
+    body = text.strip()
+    while body.endswith(";"):
+        body = body[:-1].rstrip()
+    return sql.SQL("(\n{}\n)").format(sql.SQL(body.replace("%", "%%") if bound else body))
+
+
 def _columns(cur: Any, relation: Any) -> list[tuple[str, str]]:
     """``(name, type name)`` of each column of ``relation`` (a composed SQL object)."""
     from psycopg import sql
 
-    cur.execute(sql.SQL("SELECT * FROM {} AS minemap_q LIMIT 0").format(relation))
+    cur.execute(sql.SQL("SELECT * FROM {} AS minemap_q LIMIT 0").format(relation), prepare=True)
     described = [(d.name, d.type_code) for d in cur.description]
     types = _type_names(cur, [code for _, code in described])
     return [(name, types.get(code, "")) for name, code in described]
@@ -531,7 +552,7 @@ def _bbox_in(source: PostGIS, crs: pyproj.CRS) -> tuple[float, float, float, flo
 
 
 def _query(
-    relation: Any,
+    relation: Callable[[bool], Any],
     columns: list[str],
     geom: _Geometry,
     box: tuple[float, float, float, float] | None,
@@ -540,7 +561,8 @@ def _query(
 ) -> tuple[Any, list[Any]]:
     """The SELECT of the attributes, the geometry as EWKB (curves linearised) and whether
     it was curved, with the bbox and region conditions, in the order of ``order``'s
-    columns."""
+    columns. ``relation(bound)`` gives the table or the user's query (see
+    :func:`query_relation`)."""
     from psycopg import sql
 
     g = sql.Identifier(geom.name)
@@ -553,18 +575,22 @@ def _query(
         attrs=sql.SQL(", ").join(sql.Identifier(c) for c in columns),
         comma=sql.SQL(", ") if columns else sql.SQL(""),
         geom=as_geometry,
-        rel=relation,
+        rel=relation(box is not None or region is not None),
     )
     params: list[Any] = []
     conditions = []
-    cast = sql.SQL("::geography") if geom.geography else sql.SQL("")
-    if box is not None:  # the column itself on the left, so its GiST index answers
-        conditions.append(sql.SQL("{} && ST_MakeEnvelope(%s, %s, %s, %s, %s){}").format(g, cast))
+    # the column itself on the left, so its GiST index answers; a geography column is
+    # compared as geometry (a geography's box has geodesic edges: another set of rows),
+    # which an index on (column::geometry) answers
+    if box is not None:
+        conditions.append(sql.SQL("{} && ST_MakeEnvelope(%s, %s, %s, %s, %s)").format(as_geometry))
         params += [*box, geom.srid]
     if region is not None:
-        shape = sql.SQL("ST_GeomFromWKB(%s, %s){}").format(cast)
+        shape = sql.SQL("ST_GeomFromWKB(%s, %s)")
         conditions.append(
-            sql.SQL("{g} && {shape} AND ST_Intersects({g}, {shape})").format(g=g, shape=shape)
+            sql.SQL("{g} && {shape} AND ST_Intersects({g}, {shape})").format(
+                g=as_geometry, shape=shape
+            )
         )
         params += [region, geom.srid, region, geom.srid]
     if conditions:
@@ -646,29 +672,38 @@ def _read(
     conn: Any, cur: Any, source: PostGIS, crs: object | None, sql: Any
 ) -> tuple[gpd.GeoDataFrame, int]:
     _check_postgis(cur, source)
-    table = None
-    if source.table is not None:
-        table = _find_table(cur, source)
-        relation = sql.Identifier(*table)
-    else:
+    table = _find_table(cur, source) if source.table is not None else None
+
+    def relation(bound: bool) -> Any:
+        if table is not None:
+            return sql.Identifier(*table)
         assert source.sql is not None
-        relation = sql.SQL("({})").format(sql.SQL(source.sql.strip().rstrip(";")))
-    columns = _columns(cur, relation)
+        return query_relation(source.sql, bound=bound)
+
+    columns = _columns(cur, relation(False))
     geom = _geometry_column(cur, source, columns, table)
     if geom.srid == 0:  # not declared: the rows say, or crs= does
         cur.execute(
             sql.SQL(
                 "SELECT ST_SRID({g}) FROM {r} AS minemap_q WHERE {g} IS NOT NULL LIMIT 1"
-            ).format(g=sql.Identifier(geom.name), r=relation)
+            ).format(g=sql.Identifier(geom.name), r=relation(False)),
+            prepare=True,
         )
         row = cur.fetchone()
-        geom.srid = int(row[0]) if row is not None else 0
+        if row is None:
+            raise EmptyLayerError(
+                f"{source.label}: no row has a geometry; check the {'table' if table else 'query'}."
+            )
+        geom.srid = int(row[0])
     if geom.srid == 0 and crs is None:
-        where = f"{table[0]}.{table[1]}" if table else "the query"
+        fix = (
+            f"SELECT UpdateGeometrySRID('{table[0]}', '{table[1]}', '{geom.name}', 4326)"
+            if table
+            else f"ST_SetSRID({geom.name}, 4326) in the query"
+        )
         raise CRSError(
             f"{source.label}: geometry column {geom.name!r} has no SRID; declare it in the "
-            f"database (SELECT UpdateGeometrySRID('{where}', '{geom.name}', 4326) for "
-            "lon/lat) or give its CRS with crs= (--crs)."
+            f"database ({fix} for lon/lat) or give its CRS with crs= (--crs)."
         )
     # the column's own CRS (a crs= that differs is the reader's override to apply)
     layer_crs = _crs_of(cur, geom.srid, source.label) if geom.srid else _user_crs(crs, source.label)

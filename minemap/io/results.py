@@ -46,7 +46,14 @@ import pyogrio
 import shapely
 
 from minemap._errors import DatabaseError, OutputError, SchemaError
-from minemap.io.postgis import PostGIS, connect, display_url, is_database_url, reason
+from minemap.io.postgis import (
+    PostGIS,
+    connect,
+    display_url,
+    is_database_url,
+    query_relation,
+    reason,
+)
 from minemap.io.writers import OutputSet, check_output_path, resolve_output
 
 #: The table holding one row per run.
@@ -231,8 +238,10 @@ def _database_input(source: PostGIS) -> dict[str, object]:
                 cur.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(schema, name)))
             else:
                 assert source.sql is not None
-                query = sql.SQL(source.sql.strip().rstrip(";"))
-                cur.execute(sql.SQL("SELECT count(*) FROM ({}) AS minemap_q").format(query))
+                query = query_relation(source.sql, bound=False)
+                cur.execute(
+                    sql.SQL("SELECT count(*) FROM {} AS minemap_q").format(query), prepare=True
+                )
             row = cur.fetchone()
         except psycopg.Error as exc:
             why = reason(exc, source.url)

@@ -278,3 +278,23 @@ def test_district_errors_are_one_line(db, capsys):
     assert status == 2 and "give the district polygons with --districts" in err
     status, _, err = run(["check", "--db", db.url, "hazards", "--district", "A"], capsys)
     assert status == 2 and "give the area with --bbox" in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["summary", "{url}"],
+        ["summary", "--db", "{url}", "hazards", "--released", "{url}"],
+        ["summary", SCENARIO, "--roads", "{url}"],
+        ["check", "{url}"],
+        ["map", SCENARIO, "--roads", "{url}", "-o", "m.html"],
+    ],
+)
+def test_a_url_where_a_file_goes_is_never_echoed_with_its_password(db, capsys, argv, tmp_path):
+    argv = [a.replace("{url}", db.url) if isinstance(a, str) else a for a in argv]
+    try:
+        status, out, err = run(argv, capsys)
+    except SystemExit as exc:  # argparse's own refusal
+        status, (out, err) = int(exc.code), capsys.readouterr()
+    assert status == 2 and err.startswith("minemap: error:") and err.count("\n") == 1
+    _secret_free(out, err)

@@ -440,3 +440,26 @@ def test_a_geography_column_meets_the_same_bbox_as_geometry(db, bbox):
     a = read_hazards(db.url, table="hazards", bbox=bbox)
     b = read_hazards(db.url, table="geog_box", bbox=bbox)
     assert sorted(a["hazard_id"]) == sorted(b["hazard_id"])
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://analyst:S3cret/x@127.0.0.1:1/minemap_test",
+        "postgresql://analyst:Tr0ub4dor@horse@127.0.0.1:5432/minemap_test",
+        "postgresql://127.0.0.1:5432/?dbname=user%3Danalyst%20password%3DS3cretPW",
+    ],
+)
+def test_a_url_libpq_would_misread_is_refused_without_its_password(url):
+    with pytest.raises(DatabaseError, match="cannot be read; .*percent-encoded") as err:
+        PostGIS(url, table="hazards")
+    for secret in ("S3cret", "Tr0ub4dor", "horse", "S3cretPW"):
+        assert secret not in str(err.value)
+
+
+def test_a_short_password_is_hidden_whole_not_guessed_from_garbled_words(monkeypatch):
+    monkeypatch.setenv("PGPASSWORD", "test")
+    said = pg.scrub(
+        'password authentication failed for user "minemap_test" (test)', "postgresql://h/d"
+    )
+    assert said == 'password authentication failed for user "minemap_test" (***)'

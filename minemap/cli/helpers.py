@@ -866,8 +866,8 @@ def dump_json(doc: dict[str, object]) -> str:
 
 
 def one_line(message: str) -> str:
-    """A message on one line."""
-    return " ".join(str(message).split())
+    """A message on one line, any database URL in it without its password."""
+    return " ".join(_postgis.hide_urls(str(message)).split())
 
 
 def messages(records_: list[warnings.WarningMessage]) -> list[str]:
@@ -885,4 +885,4 @@ def messages(records_: list[warnings.WarningMessage]) -> list[str]:
 def print_warnings(records_: list[warnings.WarningMessage]) -> None:
     """Print each distinct warning on one line of stderr."""
     for message in messages(records_):
-        print(f"minemap: warning: {terminal_text(message)}", file=sys.stderr)
+        print(f"minemap: warning: {terminal_text(_postgis.hide_urls(message))}", file=sys.stderr)

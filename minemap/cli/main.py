@@ -62,7 +62,7 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         hint = f"see '{self.prog} --help'"
-        self.exit(2, f"minemap: error: {terminal_text(message)}; {hint}.\n")
+        self.exit(2, f"minemap: error: {terminal_text(one_line(message))}; {hint}.\n")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -62,14 +62,24 @@ def is_database_url(source: object) -> bool:
 def _libpq_url(url: str) -> str:
     """The URL as libpq reads it: SQLAlchemy's ``+driver`` and minemap's ``schema=``
     removed."""
-    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
     plain = _SCHEMES.sub(lambda m: f"{m.group(1)}://", url.strip(), count=1)
-    parts = urlsplit(plain)
-    if "schema" not in parts.query:
-        return plain
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "schema"]
-    return urlunsplit(parts._replace(query=urlencode(query)))
+    return without_query_key(plain, "schema")
+
+
+def without_query_key(url: str, key: str) -> str:
+    """``url`` without its ``key=...`` query parameters; the others are kept as written
+    (not decoded and encoded again: ``%20`` stays ``%20``).
+
+    Examples
+    --------
+    >>> without_query_key("postgresql://h/db?schema=r&options=-c%20x%3D1", "schema")
+    'postgresql://h/db?options=-c%20x%3D1'
+    """
+    base, mark, query = url.partition("?")
+    if not mark:
+        return url
+    kept = [item for item in query.split("&") if item.split("=", 1)[0] != key and item]
+    return base + ("?" + "&".join(kept) if kept else "")
 
 
 def url_schema(url: str) -> str | None:
@@ -91,14 +101,28 @@ def _parts(url: str) -> dict[str, str]:
     require("psycopg", extra="postgis", purpose="reading from and writing to PostGIS")
     import psycopg.conninfo
 
+    unreadable = DatabaseError(
+        "the database URL cannot be read; write it as postgresql://USER@HOST:PORT/DBNAME, "
+        "with characters such as @ / : ? # in the password percent-encoded (%40 %2F %3A %3F "
+        "%23), or keep the password in PGPASSWORD or ~/.pgpass."
+    )
     try:
-        return {k: str(v) for k, v in psycopg.conninfo.conninfo_to_dict(_libpq_url(url)).items()}
+        parts = {k: str(v) for k, v in psycopg.conninfo.conninfo_to_dict(_libpq_url(url)).items()}
     except psycopg.ProgrammingError:
-        raise DatabaseError(
-            "the database URL cannot be read; write it as "
-            "postgresql://USER@HOST:PORT/DBNAME (the password is best kept in PGPASSWORD "
-            "or ~/.pgpass)."
-        ) from None
+        raise unreadable from None
+    # a password with an unencoded @ or / is read by libpq as a host, a port or a database
+    # name (and the host sent to DNS); a database name with '=' holds connection settings
+    written = re.match(r"^[a-z0-9+]+://([^/?#]*)", url.strip(), re.IGNORECASE)
+    netloc = written.group(1) if written else ""
+    dbname, host = parts.get("dbname", ""), parts.get("host", "")
+    if (
+        netloc.count("@") > 1
+        or "=" in dbname
+        or "@" in dbname + host
+        or not re.fullmatch(r"[0-9,]*", parts.get("port", ""))
+    ):
+        raise unreadable
+    return parts
 
 
 def display_url(url: str) -> str:
@@ -115,21 +139,55 @@ def display_url(url: str) -> str:
     host = parts.get("host", "") or parts.get("hostaddr", "")
     port = parts.get("port", "")
     where = (f"{user}@" if user else "") + host + (f":{port}" if port else "")
-    return f"postgresql://{where}/{parts.get('dbname', '')}"
+    shown = f"postgresql://{where}/{parts.get('dbname', '')}"
+    return _hide(shown, _secrets(url))
 
 
 def _secrets(url: str) -> list[str]:
     """Every password that could reach a message: the URL's and PGPASSWORD."""
     found = []
     try:
-        found.append(_parts(url).get("password", ""))
-    except DatabaseError:
+        require("psycopg", extra="postgis", purpose="reading from and writing to PostGIS")
+        import psycopg.conninfo
+
+        found.append(str(psycopg.conninfo.conninfo_to_dict(_libpq_url(url)).get("password") or ""))
+    except Exception:  # noqa: BLE001 - an unreadable URL: the written form below still counts
         pass
     found.append(os.environ.get("PGPASSWORD", ""))
     match = re.match(r"^[a-z0-9+]+://[^:/@]*:([^@]*)@", url.strip(), re.IGNORECASE)
     if match:  # as written, before percent-decoding
         found.append(match.group(1))
-    return [s for s in found if s]
+    return [str(s) for s in found if s]
+
+
+_ANY_URL = re.compile(r"(?:postgres|postgresql)(?:\+[a-z0-9_]+)?://[^\s'\"]+", re.IGNORECASE)
+
+
+def hide_urls(text: str) -> str:
+    """``text`` with every database URL in it shown as :func:`display_url` shows it (or as
+    "the database URL" where it cannot be read): the last guard of what is printed.
+
+    Examples
+    --------
+    >>> hide_urls("unrecognized arguments: --roads postgresql://u:s3cret@h/db")
+    'unrecognized arguments: --roads postgresql://u@h/db'
+    """
+
+    def shown(match: re.Match[str]) -> str:
+        try:
+            return display_url(match.group(0))
+        except Exception:  # noqa: BLE001 - unreadable, or no psycopg: show nothing of it
+            return "the database URL"
+
+    return _ANY_URL.sub(shown, text)
+
+
+def _hide(text: str, secrets: Sequence[str]) -> str:
+    """``text`` with each secret replaced by ``***`` where it stands as a whole word (so a
+    short password is neither shown nor guessed from the words it garbles)."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = re.sub(rf"(?<![\w]){re.escape(secret)}(?![\w])", "***", text)
+    return text
 
 
 def scrub(text: str, url: str) -> str:
@@ -144,9 +202,7 @@ def scrub(text: str, url: str) -> str:
         text = text.replace(url, display_url(url))
     except DatabaseError:
         text = text.replace(url, "the database URL")
-    for secret in _secrets(url):
-        text = text.replace(secret, "***")
-    return text
+    return _hide(text, _secrets(url))
 
 
 def _connect_hint(message: str) -> str:
@@ -155,7 +211,7 @@ def _connect_hint(message: str) -> str:
         return "check the user and password (in the URL, the PGPASSWORD variable or ~/.pgpass)"
     if "does not exist" in lowered and "database" in lowered:
         return "check the database name at the end of the URL"
-    if "timeout" in lowered or "timed out" in lowered:
+    if "timeout expired" in lowered or "timed out" in lowered:
         return f"the server did not answer within {CONNECT_TIMEOUT_S} s: check host and port"
     return "check the host and port, and that the server is running and accepts connections"
 
@@ -267,6 +323,7 @@ class PostGIS:
                 "a database source needs a URL starting postgresql:// "
                 "(e.g. postgresql://user@host:5432/dbname)."
             )
+        _parts(self.url)  # a URL libpq would misread is refused here, before any use
         if (self.table is None) == (self.sql is None):
             raise SchemaError(
                 f"{display_url(self.url)}: give a table (table=, --table) or a query "

@@ -298,3 +298,32 @@ def test_a_url_where_a_file_goes_is_never_echoed_with_its_password(db, capsys, a
         status, (out, err) = int(exc.code), capsys.readouterr()
     assert status == 2 and err.startswith("minemap: error:") and err.count("\n") == 1
     _secret_free(out, err)
+
+
+@pytest.mark.parametrize(
+    "area", [["--districts", "dd", "--district", "D1"], ["--bbox", "66.0,48.0,66.01,48.01"]]
+)
+def test_an_area_keeps_the_releases_of_the_hazards_it_chose(db, capsys, area):
+    """A hazard meeting the area is read whole, and so is every release inside it, also
+    where the release lies outside the area itself."""
+    db.psql(
+        "DROP TABLE IF EXISTS dd, hh, rr; "
+        "CREATE TABLE dd AS SELECT 'D1'::text AS district, "
+        "ST_MakeEnvelope(66.0, 48.0, 66.01, 48.01, 4326)::geometry(Polygon, 4326) AS geom; "
+        "CREATE TABLE hh AS SELECT 'H1'::text AS hazard_id, 'high'::text AS threat_level, "
+        "ST_MakeEnvelope(66.005, 48.0, 66.02, 48.01, 4326)::geometry(Polygon, 4326) AS geom; "
+        "CREATE TABLE rr (release_id text, method text, release_date date, "
+        "geom geometry(Polygon, 4326)); INSERT INTO rr VALUES "
+        "('R1', 'cleared', '2022-01-01', ST_MakeEnvelope(66.012, 48.0, 66.02, 48.01, 4326)), "
+        "('R2', 'cleared', '2022-01-01', ST_MakeEnvelope(66.005, 48.0, 66.006, 48.01, 4326));"
+    )
+
+    def released(argv):
+        status, out, err = run(["summary", "--db", db.url, "hh", "--released", "rr", *argv,
+                                "--format", "json"], capsys)  # fmt: skip
+        assert status == 0, err
+        rows = [r for r in json.loads(out)["rows"] if r["threat_level"] == "total"]
+        return max(r["released_ha"] for r in rows)  # the grand total (and per district)
+
+    whole = released([])
+    assert whole > 60 and released(area) == pytest.approx(whole, abs=1e-4)

@@ -66,9 +66,7 @@ def _read(args: argparse.Namespace) -> _Inputs:
         return _Inputs(hazards, label, None, None)
     with cli_spelling(layer="--released-layer"), helpers.naming("--released", args.released):
         releases, released_label, _ = _io.read_layer(
-            helpers.input_source(
-                args, args.released, box=helpers.bbox(args), region=helpers.district_region(args)
-            ),
+            helpers.input_source(args, args.released, box=helpers.releases_box(args, hazards)),
             layer=args.released_layer,
             crs=args.crs,
             override_crs=args.override_crs,

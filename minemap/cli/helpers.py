@@ -335,8 +335,25 @@ def read_hazards(args: argparse.Namespace, level_map: dict[str, str]) -> gpd.Geo
         )
 
 
-def read_releases(args: argparse.Namespace, method_map: dict[str, str]) -> gpd.GeoDataFrame | None:
-    """RELEASES (``--released``), or None when not given."""
+def releases_box(
+    args: argparse.Namespace, hazards: gpd.GeoDataFrame | None
+) -> tuple[float, float, float, float] | None:
+    """Where releases are read from a database when ``--bbox`` or ``--district`` chose the
+    hazards: the extent of the hazards read (each is read whole, so a release inside one
+    but outside the box or the district still counts), or None to read every release."""
+    chosen = bbox(args) is not None or bool(getattr(args, "district", None))
+    if database_url(args) is None or not chosen or hazards is None or len(hazards) == 0:
+        return None
+    return reach_bbox(hazards, 0.0)
+
+
+def read_releases(
+    args: argparse.Namespace,
+    method_map: dict[str, str],
+    hazards: gpd.GeoDataFrame | None = None,
+) -> gpd.GeoDataFrame | None:
+    """RELEASES (``--released``), or None when not given; from a database, only those near
+    ``hazards`` when an area chose them (:func:`releases_box`)."""
     if not getattr(args, "released", None):
         return None
     with (
@@ -349,7 +366,7 @@ def read_releases(args: argparse.Namespace, method_map: dict[str, str]) -> gpd.G
         naming("--released", args.released),
     ):
         return _io.read_releases(
-            input_source(args, args.released, box=bbox(args), region=district_region(args)),
+            input_source(args, args.released, box=releases_box(args, hazards)),
             layer=args.released_layer,
             crs=args.crs,
             override_crs=args.override_crs,
@@ -372,7 +389,8 @@ def _hazards_option(args: argparse.Namespace) -> str:
 def read_inputs(args: argparse.Namespace) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
     """HAZARDS and RELEASES (the --vocabulary file is read once for both)."""
     level_map, method_map = _vocabulary(args)
-    return read_hazards(args, level_map), read_releases(args, method_map)
+    hazards = read_hazards(args, level_map)
+    return hazards, read_releases(args, method_map, hazards)
 
 
 def read_feature_option(

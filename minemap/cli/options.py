@@ -161,14 +161,14 @@ def add_database(parser: argparse.ArgumentParser, *, table_option: str = "--tabl
     group.add_argument(
         "--bbox",
         metavar="XMIN,YMIN,XMAX,YMAX",
-        help="with --db: read only hazards and releases whose box meets this one "
-        "(longitude and latitude, degrees), e.g. 46.5,39.5,47,40",
+        help="with --db: read only the hazards whose box meets this one (longitude and "
+        "latitude, degrees), e.g. 46.5,39.5,47,40, each whole, and the releases near them",
     )
     group.add_argument(
         "--district",
         metavar="NAME",
-        help="with --db and --districts: read only hazards and releases that meet this "
-        "district (its name in the districts' name column)",
+        help="with --db and --districts: read only the hazards that meet this district (its "
+        "name in the districts' name column), each whole, and the releases near them",
     )
 
 

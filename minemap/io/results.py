@@ -53,6 +53,8 @@ from minemap.io.postgis import (
     is_database_url,
     query_relation,
     reason,
+    url_schema,
+    without_query_key,
 )
 from minemap.io.writers import OutputSet, check_output_path, resolve_output
 
@@ -753,18 +755,14 @@ def split_schema(url: str, *, schema: str | None = None) -> tuple[str, str]:
     >>> split_schema("postgresql://analyst@db.example.org/imsma")[1]
     'public'
     """
-    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
-    parts = urlsplit(url.strip())
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    given = [v for k, v in query if k == "schema"]
-    libpq = urlunsplit(parts._replace(query=urlencode([(k, v) for k, v in query if k != "schema"])))
-    if schema is not None and given and given[-1] != schema:
+    libpq = without_query_key(url.strip(), "schema")
+    given = url_schema(url)
+    if schema is not None and given is not None and given != schema:
         raise SchemaError(
-            f"{display_url(libpq)}: the URL says schema {given[-1]!r} and schema= says "
+            f"{display_url(libpq)}: the URL says schema {given!r} and schema= says "
             f"{schema!r}; give one of them."
         )
-    chosen = schema if schema is not None else (given[-1] if given else DEFAULT_SCHEMA)
+    chosen = schema if schema is not None else (given if given is not None else DEFAULT_SCHEMA)
     if not isinstance(chosen, str) or not chosen.strip():
         raise SchemaError("schema must be non-empty text, e.g. schema='results'.")
     return libpq, chosen

@@ -327,3 +327,16 @@ def test_an_area_keeps_the_releases_of_the_hazards_it_chose(db, capsys, area):
 
     whole = released([])
     assert whole > 60 and released(area) == pytest.approx(whole, abs=1e-4)
+
+
+def test_export_never_replaces_a_table_it_read(db, capsys):
+    status, _, err = run(
+        ["export", "--db", db.url, "hazards", "--to", db.url, "--run", "loop"], capsys
+    )
+    assert status == 0, err
+    db.psql("COMMENT ON TABLE loop_ranking IS 'my input';")
+    status, _, err = run(
+        ["export", "--db", db.url, "loop_ranking", "--to", db.url, "--run", "loop"], capsys
+    )
+    assert status == 2 and "an output never replaces an input" in err
+    assert db.psql("SELECT obj_description('loop_ranking'::regclass);").strip() == "my input"

@@ -583,3 +583,47 @@ def test_postgis_schema_option_and_url_must_agree(postgis: Any, computed: dict[s
         write_results(computed["results"], postgis.url + "?schema=a", schema="b")
     with pytest.raises(SchemaError, match="schema must be non-empty"):
         write_results(computed["results"], postgis.url, schema=" ")
+
+
+def test_two_runs_written_to_one_geopackage_at_once_both_land(tmp_path, monkeypatch):
+    import threading
+    import time
+
+    target = tmp_path / "shared.gpkg"
+    table = pd.DataFrame({"threat_level": ["high"], "hazard_ha": [1.5]})
+    write_results({"summary": table}, target, run="base")
+    real = results_module._write_gpkg_table
+
+    def slow(path, name, frame, description):
+        real(path, name, frame, description)
+        if name.startswith("slow_"):
+            time.sleep(1.0)  # the other run starts meanwhile
+
+    monkeypatch.setattr(results_module, "_write_gpkg_table", slow)
+    slow_run = threading.Thread(
+        target=write_results, args=({"summary": table}, target), kwargs={"run": "slow"}
+    )
+    slow_run.start()
+    time.sleep(0.3)
+    write_results({"summary": table}, target, run="fast")
+    slow_run.join()
+    layers = set(pyogrio.list_layers(target)[:, 0])
+    assert {"base_summary", "slow_summary", "fast_summary", RUNS_TABLE} <= layers
+    runs = pyogrio.read_dataframe(target, layer=RUNS_TABLE, read_geometry=False)
+    assert sorted(runs["run"]) == ["base", "fast", "slow"]
+
+
+@pytest.mark.parametrize("name", ["res#1.gpkg", "q?x.gpkg", "100%.gpkg"])
+def test_a_geopackage_name_with_uri_characters_is_written_twice(tmp_path, name):
+    table = pd.DataFrame({"threat_level": ["high"], "hazard_ha": [1.5]})
+    target = tmp_path / name
+    write_results({"summary": table}, target, run="a")
+    write_results({"summary": table}, target, run="b")
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == [name]
+
+
+@pytest.mark.parametrize("run", ["gpkg", "SQLite test", "rtree_hazards", "pg_stats"])
+def test_reserved_prefixes_get_r(tmp_path, run):
+    table = pd.DataFrame({"threat_level": ["high"], "hazard_ha": [1.5]})
+    written = write_results({"summary": table}, tmp_path / "out.gpkg", run=run)
+    assert written.tables["summary"].startswith("r_")

@@ -26,6 +26,7 @@ in the URL or in ``PGPASSWORD`` appears in no message and in no table.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
@@ -35,7 +36,7 @@ import os
 import re
 import sqlite3
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -118,7 +119,8 @@ def table_name(run: str, result: str) -> str:
     """The table a run's result is written to: ``<run>_<result>``, identifier-safe.
 
     Lower case; each run of characters other than ``a-z``, ``0-9`` and ``_`` becomes one
-    ``_``; ``r_`` in front of a leading digit.
+    ``_``; ``r_`` in front of a leading digit and of the prefixes GeoPackage, SQLite and
+    PostgreSQL keep for themselves (``gpkg``, ``sqlite``, ``rtree``, ``pg_``).
 
     Parameters
     ----------
@@ -142,9 +144,16 @@ def table_name(run: str, result: str) -> str:
     'monthly_2026_05_summary'
     >>> table_name("2026", "ranking")
     'r_2026_ranking'
+    >>> table_name("GPKG test", "summary")
+    'r_gpkg_test_summary'
     """
     prefix = _safe(run, "run")
     name = f"{prefix}_{_safe(result, 'result')}"
+    if name == RUNS_TABLE:
+        raise SchemaError(
+            f"run {run!r} and result {result!r} make {RUNS_TABLE!r}, the table of runs; "
+            "choose another run name (--run)."
+        )
     if len(name) > MAX_NAME:
         raise SchemaError(
             f"table name {name!r} (run {run!r}, result {result!r}) is longer than {MAX_NAME} "
@@ -161,7 +170,8 @@ def _safe(text: object, what: str) -> str:
         raise SchemaError(
             f"the {what} name {text!r} has no letter or digit; give one such as 'monthly_2026_05'."
         )
-    return f"r_{safe}" if safe[0].isdigit() else safe
+    reserved = safe[0].isdigit() or safe.startswith(("gpkg", "sqlite", "rtree", "pg_"))
+    return f"r_{safe}" if reserved else safe
 
 
 def _checksum(path: Path) -> str:
@@ -570,6 +580,7 @@ def write_results(
         replace,
     )
     if database:
+        _check_not_an_input(inputs or {}, libpq, chosen, names)
         return _write_postgis(tables, this, libpq, chosen)
     return _write_gpkg(tables, this, path, Path(target))
 
@@ -600,7 +611,7 @@ def _gpkg_target(target: str | os.PathLike, inputs: Mapping[str, object]) -> Pat
                 )
     if real.exists():
         try:
-            with sqlite3.connect(f"file:{real}?mode=ro", uri=True) as db:
+            with sqlite3.connect(_read_only_uri(real), uri=True) as db:
                 db.execute("SELECT table_name FROM gpkg_contents LIMIT 1").fetchall()
             db.close()
         except sqlite3.Error:
@@ -611,11 +622,18 @@ def _gpkg_target(target: str | os.PathLike, inputs: Mapping[str, object]) -> Pat
     return path
 
 
+def _read_only_uri(path: Path) -> str:
+    """SQLite's URI opening ``path`` read-only (``#``, ``?`` and ``%`` in it quoted)."""
+    from urllib.parse import quote
+
+    return f"file:{quote(os.path.abspath(path))}?mode=ro"
+
+
 def _gpkg_state(path: Path) -> tuple[set[str], dict[str, list[str]]]:
     """The tables of a GeoPackage and each run's tables (from ``minemap_runs``)."""
     if not path.exists():
         return set(), {}
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    db = sqlite3.connect(_read_only_uri(path), uri=True)
     try:
         present = {str(r[0]) for r in db.execute("SELECT table_name FROM gpkg_contents")}
         owned: dict[str, list[str]] = {}
@@ -702,6 +720,46 @@ def _write_gpkg(
     tables: Mapping[str, pd.DataFrame], this: _Run, path: Path, shown: Path
 ) -> WrittenRun:
     where = os.fspath(shown)
+    with _one_writer(path):  # another run read the same file before: it waits its turn
+        return _write_gpkg_locked(tables, this, path, where)
+
+
+@contextlib.contextmanager
+def _one_writer(path: Path) -> Iterator[None]:
+    """Hold the GeoPackage ``path`` for this writer alone, from reading the runs it holds to
+    moving the new file into place: two runs writing the same file at once both land.
+
+    The lock is an exclusive ``flock`` on a hidden ``.NAME.minemap-lock`` beside it, removed
+    by its holder before it lets go; a writer that was waiting on a removed lock file tries
+    again on the new one. Where ``fcntl`` is missing (Windows), writers are not serialised.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    lock = resolve_output(path).parent / f".{path.name}.minemap-lock"
+    while True:
+        handle = os.open(lock, os.O_CREAT | os.O_RDWR, 0o600)
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            current = os.stat(lock).st_ino == os.fstat(handle).st_ino
+        except FileNotFoundError:
+            current = False
+        if current:
+            break
+        os.close(handle)  # the lock file this writer waited on was removed: a new one
+    try:
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(lock)
+        os.close(handle)  # closing releases the lock
+
+
+def _write_gpkg_locked(
+    tables: Mapping[str, pd.DataFrame], this: _Run, path: Path, where: str
+) -> WrittenRun:
     present, owned = _gpkg_state(resolve_output(path))
     drop = this.tables_to_drop(where, present, owned)
     names = this.names
@@ -905,6 +963,27 @@ def _write_postgis(
     target = f"{display_url(url)}?schema={schema}"
     rows = {result: len(frame) for result, frame in tables.items()}
     return WrittenRun(target, "postgis", this.run_id, dict(this.names), rows, this.written_at)
+
+
+def _check_not_an_input(
+    inputs: Mapping[str, object], url: str, schema: str, names: Mapping[str, str]
+) -> None:
+    """Refuse to write a table that an input was read from (the same server, database,
+    schema and name): an output never replaces an input."""
+    where = display_url(url)
+    for source in inputs.values():
+        if not isinstance(source, PostGIS) or source.table is None:
+            continue
+        if display_url(source.url) != where:
+            continue
+        text = source.table.strip()
+        read_schema, _, name = text.rpartition(".") if "." in text else ("", "", text)
+        read_schema = read_schema or url_schema(source.url) or DEFAULT_SCHEMA
+        if read_schema == schema and name.strip('"') in names.values():
+            raise OutputError(
+                f"{where} schema {schema!r}: table {name!r} is an input of this run; an "
+                "output never replaces an input: choose another run name (--run) or schema."
+            )
 
 
 def _record_run_pg(cur: Any, schema: str, row: Mapping[str, object]) -> None:

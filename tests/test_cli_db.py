@@ -340,3 +340,17 @@ def test_export_never_replaces_a_table_it_read(db, capsys):
     )
     assert status == 2 and "an output never replaces an input" in err
     assert db.psql("SELECT obj_description('loop_ranking'::regclass);").strip() == "my input"
+
+
+def test_a_report_from_tables_names_them_and_not_the_password(db, capsys, tmp_path):
+    import html
+
+    out = tmp_path / "report.html"
+    status, _, err = run(
+        ["report", "--db", db.url, "hazards", "--released", "releases", "-o", out], capsys
+    )
+    assert status == 0, err
+    page = html.unescape(out.read_text(encoding="utf-8"))
+    _secret_free(page, err)
+    assert f"{db.url_without_password} table 'hazards'" in page
+    assert f"{db.url_without_password} table 'releases'" in page

@@ -18,6 +18,7 @@ import geopandas as gpd
 from minemap._errors import InputFileError, SchemaError, cli_spelling
 from minemap.cli import helpers, options
 from minemap.io import OutputSet, is_partitioned
+from minemap.io.postgis import PostGIS
 from minemap.io.readers import layer_of
 from minemap.project import Project, Source, describe_source
 from minemap.report import build_report
@@ -53,9 +54,13 @@ def _project(args: argparse.Namespace) -> Project:
             capacity = Capacity.from_toml(args.capacity)
 
     def source(kind: str, frame: gpd.GeoDataFrame, path: str, layer: str | None) -> Source:
-        if helpers.database_url(args) is not None:  # a table: its label, the content's hash
+        read = (
+            helpers.hazards_source(args) if kind == "hazards" else helpers.input_source(args, path)
+        )
+        if isinstance(read, PostGIS):  # a table (or query): named, with its content's hash
             traced = describe_source(kind, frame, None)
-            return dataclasses.replace(traced, path=str(frame.attrs.get("source", kind)))
+            digest = next(iter(traced.sha256.values()))
+            return dataclasses.replace(traced, path=read.label, sha256={read.label: digest})
         return describe_source(kind, frame, Path(path), layer_of(path, layer, kind))
 
     sources = {"hazards": source("hazards", hazards, args.hazards, args.layer)}

@@ -354,3 +354,45 @@ def test_a_report_from_tables_names_them_and_not_the_password(db, capsys, tmp_pa
     _secret_free(page, err)
     assert f"{db.url_without_password} table 'hazards'" in page
     assert f"{db.url_without_password} table 'releases'" in page
+
+
+def test_load_puts_every_layer_of_a_geopackage_in_tables_minemap_reads_back(postgis, capsys):
+    from minemap.io import read_hazards, read_releases
+
+    target = postgis.url + "?schema=loaded"
+    status, out, err = run(["load", SCENARIO, "--to", target], capsys)
+    assert status == 0, err
+    _secret_free(out, err)
+    layers = [str(n) for n in gpd.list_layers(SCENARIO)["name"]]
+    for layer in layers:
+        assert f"  {layer}: " in out
+    hazards = read_hazards(postgis.url + "?schema=loaded", table="hazards")
+    from_file = read_hazards(SCENARIO)
+    # rows come back in the file's order (the key), with the key as one more column
+    pd.testing.assert_frame_equal(hazards.drop(columns="fid"), from_file)
+    with pytest.warns(minemap.DataWarning):
+        pd.testing.assert_frame_equal(
+            minemap.land_release_summary(
+                hazards, read_releases(postgis.url + "?schema=loaded", table="releases")
+            ),
+            minemap.land_release_summary(from_file, read_releases(SCENARIO)),
+        )
+    comment = postgis.psql("SELECT obj_description('loaded.hazards'::regclass);")
+    assert "scenario.gpkg" in comment and "sha256" in comment
+    # a second load is refused, nothing changed; --replace replaces
+    status, _, err = run(["load", SCENARIO, "--to", target, "--layer", "roads"], capsys)
+    assert status == 2 and "exist; pass replace=True (--replace)" in err
+    status, out, _ = run(
+        ["load", SCENARIO, "--to", target, "--layer", "roads", "--replace"], capsys
+    )
+    assert status == 0 and "roads:" in out
+
+
+def test_a_load_that_fails_half_way_leaves_no_table(postgis):
+    from minemap.io.postgis_load import write_tables
+
+    good = gpd.read_file(SCENARIO, layer="roads")
+    odd = good.to_crs("+proj=aeqd +lat_0=48 +lon_0=66 +units=m")  # no EPSG code: no SRID
+    with pytest.raises(minemap.SchemaError, match="no EPSG code"):
+        write_tables({"roads_ok": good, "roads_odd": odd}, postgis.url + "?schema=halfway")
+    assert postgis.psql("SELECT to_regclass('halfway.roads_ok') IS NULL;").strip() == "t"

@@ -23,6 +23,7 @@ from minemap.io.parquet import (
     write_partitioned,
 )
 from minemap.io.postgis import PostGIS, display_url, is_database_url
+from minemap.io.postgis_load import write_tables
 from minemap.io.readers import (
     OSM_SUFFIXES,
     FeatureKind,
@@ -96,4 +97,5 @@ __all__ = [
     "split_schema",
     "table_name",
     "write_results",
+    "write_tables",
 ]

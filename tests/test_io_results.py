@@ -21,7 +21,7 @@ import shapely
 import minemap
 from minemap._errors import DatabaseError, OutputError, SchemaError
 from minemap.io import PostGIS, read_hazards, read_releases
-from minemap.io import results as results_module
+from minemap.io import _results_gpkg, _results_postgis
 from minemap.io.postgis import read_postgis
 from minemap.io.results import RUNS_TABLE, table_name, write_results
 
@@ -250,7 +250,7 @@ def test_gpkg_interrupted_write_leaves_target_unchanged(
     target = tmp_path / "results.gpkg"
     write_results(computed["results"], target, run="before")
     before = target.read_bytes()
-    real = results_module._write_gpkg_table
+    real = _results_gpkg._write_gpkg_table
     calls = []
 
     def failing(path: Path, name: str, frame: pd.DataFrame, description: str) -> None:
@@ -259,7 +259,7 @@ def test_gpkg_interrupted_write_leaves_target_unchanged(
             raise OSError(28, "No space left on device")
         real(path, name, frame, description)
 
-    monkeypatch.setattr(results_module, "_write_gpkg_table", failing)
+    monkeypatch.setattr(_results_gpkg, "_write_gpkg_table", failing)
     with pytest.raises(OutputError, match="disk is full") as caught:
         write_results(computed["results"], target, run="before")
     assert "\n" not in str(caught.value) and str(target) in str(caught.value)
@@ -483,7 +483,7 @@ def test_postgis_interrupted_write_leaves_target_unchanged(
     write_results(computed["results"], url, run="keep")
     write_results(computed["results"], url, run="again")
     before = _schema_state(postgis, "interrupted")
-    real = results_module._load_pg_table
+    real = _results_postgis._load_pg_table
     calls = []
 
     def failing(cur: Any, schema: str, name: str, frame: pd.DataFrame, comment: str) -> None:
@@ -492,7 +492,7 @@ def test_postgis_interrupted_write_leaves_target_unchanged(
             cur.execute("SELECT 1/0")  # the database refuses half-way
         real(cur, schema, name, frame, comment)
 
-    monkeypatch.setattr(results_module, "_load_pg_table", failing)
+    monkeypatch.setattr(_results_postgis, "_load_pg_table", failing)
     with pytest.raises(
         DatabaseError, match="writing table 'again_priority_zones' failed"
     ) as caught:
@@ -592,14 +592,14 @@ def test_two_runs_written_to_one_geopackage_at_once_both_land(tmp_path, monkeypa
     target = tmp_path / "shared.gpkg"
     table = pd.DataFrame({"threat_level": ["high"], "hazard_ha": [1.5]})
     write_results({"summary": table}, target, run="base")
-    real = results_module._write_gpkg_table
+    real = _results_gpkg._write_gpkg_table
 
     def slow(path, name, frame, description):
         real(path, name, frame, description)
         if name.startswith("slow_"):
             time.sleep(1.0)  # the other run starts meanwhile
 
-    monkeypatch.setattr(results_module, "_write_gpkg_table", slow)
+    monkeypatch.setattr(_results_gpkg, "_write_gpkg_table", slow)
     slow_run = threading.Thread(
         target=write_results, args=({"summary": table}, target), kwargs={"run": "slow"}
     )

@@ -117,17 +117,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     group = parser.add_argument_group("priority features (optional)")
     options.add_priority_features(group)
     rank = parser.add_argument_group("zones and ranking")
-    rank.add_argument(
-        "--distances",
-        metavar="CATEGORY=M,...",
-        help="e.g. residential=500,roads=100 (defaults: residential 500, "
-        "infrastructure 250, roads 100)",
-    )
-    rank.add_argument(
-        "--order",
-        metavar="A,B,C",
-        help="precedence where zones overlap (default residential,infrastructure,roads)",
-    )
+    options.add_zone_options(rank)
     rank.add_argument(
         "--weights",
         metavar="TOML",

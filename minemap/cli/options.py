@@ -232,6 +232,21 @@ def add_priority_features(group: argparse._ActionsContainer) -> None:
         add_osm_tags(group, kind)
 
 
+def add_zone_options(group: argparse._ActionsContainer) -> None:
+    """--distances and --order: how far each category's zone reaches, which wins overlaps."""
+    group.add_argument(
+        "--distances",
+        metavar="CATEGORY=M,...",
+        help="e.g. residential=500,roads=100 (defaults: residential 500, "
+        "infrastructure 250, roads 100)",
+    )
+    group.add_argument(
+        "--order",
+        metavar="A,B,C",
+        help="precedence where zones overlap (default residential,infrastructure,roads)",
+    )
+
+
 def category_order(text: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
     """``--order``'s comma-separated categories, or ``default`` when not given.
 

@@ -266,17 +266,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="M",
         help="count --incidents and --finds within this many metres of a hazard",
     )
-    rank.add_argument(
-        "--distances",
-        metavar="CATEGORY=M,...",
-        help="e.g. residential=500,roads=100 (defaults: residential 500, "
-        "infrastructure 250, roads 100)",
-    )
-    rank.add_argument(
-        "--order",
-        metavar="A,B,C",
-        help="precedence where zones overlap (default residential,infrastructure,roads)",
-    )
+    options.add_zone_options(rank)
     rank.add_argument(
         "--weights",
         metavar="TOML",

@@ -621,13 +621,13 @@ def read_hazards(
         Text encoding of a Shapefile, GeoJSON or CSV written in a legacy encoding, e.g.
         ``'latin-1'`` (see :func:`read_layer`); by default a Shapefile's declared encoding
         (ISO-8859-1 when it declares none), UTF-8 for the others.
-
     table, sql : str, optional
         For a database URL (``postgresql://...``): the table (``name`` or ``schema.name``)
         or a ``SELECT`` query (see :mod:`minemap.io.postgis`).
     bbox : sequence of 4 floats, optional
         For a database: only rows whose geometry's box meets ``(lon_min, lat_min,
         lon_max, lat_max)``, found by the table's spatial index.
+
     Returns
     -------
     geopandas.GeoDataFrame
@@ -734,13 +734,13 @@ def read_releases(
         Text encoding of a Shapefile, GeoJSON or CSV written in a legacy encoding, e.g.
         ``'latin-1'`` (see :func:`read_layer`); by default a Shapefile's declared encoding
         (ISO-8859-1 when it declares none), UTF-8 for the others.
-
     table, sql : str, optional
         For a database URL (``postgresql://...``): the table (``name`` or ``schema.name``)
         or a ``SELECT`` query (see :mod:`minemap.io.postgis`).
     bbox : sequence of 4 floats, optional
         For a database: only rows whose geometry's box meets ``(lon_min, lat_min,
         lon_max, lat_max)``, found by the table's spatial index.
+
     Returns
     -------
     geopandas.GeoDataFrame

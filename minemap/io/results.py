@@ -26,7 +26,6 @@ in the URL or in ``PGPASSWORD`` appears in no message and in no table.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
@@ -34,17 +33,13 @@ import json
 import math
 import os
 import re
-import sqlite3
-import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
-import shapely
 
 from minemap._errors import DatabaseError, OutputError, SchemaError
 from minemap.io.postgis import (
@@ -57,7 +52,6 @@ from minemap.io.postgis import (
     url_schema,
     without_query_key,
 )
-from minemap.io.writers import OutputSet, check_output_path, resolve_output
 
 #: The table holding one row per run.
 RUNS_TABLE = "minemap_runs"
@@ -563,13 +557,15 @@ def write_results(
     if not isinstance(replace, bool):
         raise SchemaError("replace must be True or False.")
     written_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    from minemap.io import _results_gpkg, _results_postgis  # each imports this module
+
     database = isinstance(target, str) and is_database_url(target)
     if database:
         libpq, chosen = split_schema(str(target), schema=schema)
     elif schema is not None:
         raise SchemaError("schema= is for a PostGIS target; a GeoPackage has no schemas.")
     else:
-        path = _gpkg_target(target, inputs or {})
+        path = _results_gpkg._gpkg_target(target, inputs or {})
     this = _Run(
         run_id,
         str(run),
@@ -580,69 +576,9 @@ def write_results(
         replace,
     )
     if database:
-        _check_not_an_input(inputs or {}, libpq, chosen, names)
-        return _write_postgis(tables, this, libpq, chosen)
-    return _write_gpkg(tables, this, path, Path(target))
-
-
-# ------------------------------------------------------------------------------------------
-# GeoPackage
-# ------------------------------------------------------------------------------------------
-
-
-def _gpkg_target(target: str | os.PathLike, inputs: Mapping[str, object]) -> Path:
-    if not isinstance(target, (str, os.PathLike)):
-        raise SchemaError(
-            f"target must be a .gpkg path or a postgresql:// URL, not {type(target).__name__}."
-        )
-    if Path(target).suffix.lower() != ".gpkg":
-        raise OutputError(
-            f"{os.fspath(target)}: results are written to a GeoPackage (.gpkg) or a "
-            "postgresql:// URL; give e.g. results.gpkg."
-        )
-    path = check_output_path(target)
-    real = resolve_output(path)
-    for name, source in inputs.items():
-        if isinstance(source, (str, os.PathLike)) and not is_database_url(source):
-            if Path(source).exists() and real.exists() and os.path.samefile(real, source):
-                raise OutputError(
-                    f"{os.fspath(target)}: is also the input {name!r}; writing it would "
-                    "change that input. Choose another file."
-                )
-    if real.exists():
-        try:
-            with sqlite3.connect(_read_only_uri(real), uri=True) as db:
-                db.execute("SELECT table_name FROM gpkg_contents LIMIT 1").fetchall()
-            db.close()
-        except sqlite3.Error:
-            raise OutputError(
-                f"{os.fspath(target)}: exists but is not a GeoPackage; choose another file name "
-                "(an existing file of another kind is never overwritten)."
-            ) from None
-    return path
-
-
-def _read_only_uri(path: Path) -> str:
-    """SQLite's URI opening ``path`` read-only (``#``, ``?`` and ``%`` in it quoted)."""
-    from urllib.parse import quote
-
-    return f"file:{quote(os.path.abspath(path))}?mode=ro"
-
-
-def _gpkg_state(path: Path) -> tuple[set[str], dict[str, list[str]]]:
-    """The tables of a GeoPackage and each run's tables (from ``minemap_runs``)."""
-    if not path.exists():
-        return set(), {}
-    db = sqlite3.connect(_read_only_uri(path), uri=True)
-    try:
-        present = {str(r[0]) for r in db.execute("SELECT table_name FROM gpkg_contents")}
-        owned: dict[str, list[str]] = {}
-        if RUNS_TABLE in present:
-            for run_id, tables in db.execute(f"SELECT run, tables FROM {RUNS_TABLE}"):  # noqa: S608 - a constant
-                owned[str(run_id)] = _owned_tables(tables)
-    finally:
-        db.close()
-    return present, owned
+        _results_postgis._check_not_an_input(inputs or {}, libpq, chosen, names)
+        return _results_postgis._write_postgis(tables, this, libpq, chosen)
+    return _results_gpkg._write_gpkg(tables, this, path, Path(target))
 
 
 def _owned_tables(text: object) -> list[str]:
@@ -654,136 +590,6 @@ def _owned_tables(text: object) -> list[str]:
     if not isinstance(doc, dict):
         return []
     return [str(v.get("table")) for v in doc.values() if isinstance(v, dict) and v.get("table")]
-
-
-def _write_gpkg_table(path: Path, name: str, frame: pd.DataFrame, description: str) -> None:
-    """Write one table into the GeoPackage at ``path`` (replacing one of that name)."""
-    plain = _plain_columns(frame)
-    options = {"DESCRIPTION": description}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        if _is_geo(frame):
-            geo = gpd.GeoDataFrame(
-                plain,
-                geometry=gpd.GeoSeries(frame.geometry.array, index=plain.index),
-                crs=frame.crs,
-            )
-            pyogrio.write_dataframe(  # each row keeps its type (no Polygon made Multi)
-                geo, path, layer=name, driver="GPKG", layer_options=options, promote_to_multi=False
-            )
-        else:
-            pyogrio.write_dataframe(plain, path, layer=name, driver="GPKG", layer_options=options)
-
-
-def _drop_gpkg_tables(path: Path, names: list[str]) -> None:
-    """Remove tables (and their spatial index and metadata rows) from a GeoPackage."""
-    if not names or not path.exists():
-        return
-    db = sqlite3.connect(path)
-    try:
-        for name in names:
-            rows = db.execute(
-                "SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?", (name,)
-            ).fetchall()
-            for (column,) in rows:
-                db.execute(
-                    f'DROP TABLE IF EXISTS "{_sqlite_ident("rtree_" + name + "_" + column)}"'
-                )
-            db.execute(f'DROP TABLE IF EXISTS "{_sqlite_ident(name)}"')
-            for meta in (
-                "gpkg_geometry_columns",
-                "gpkg_extensions",
-                "gpkg_ogr_contents",
-                "gpkg_contents",
-            ):
-                try:
-                    db.execute(f"DELETE FROM {meta} WHERE table_name = ?", (name,))  # noqa: S608 - fixed names
-                except sqlite3.OperationalError:  # the file has no such metadata table
-                    pass
-        db.commit()
-    finally:
-        db.close()
-
-
-def _sqlite_ident(name: str) -> str:
-    """A name inside double quotes in SQLite (its quotes doubled)."""
-    return name.replace('"', '""')
-
-
-def _runs_rows_gpkg(path: Path) -> pd.DataFrame:
-    if path.exists() and RUNS_TABLE in set(pyogrio.list_layers(path)[:, 0]):
-        return pyogrio.read_dataframe(path, layer=RUNS_TABLE, read_geometry=False)
-    return pd.DataFrame()
-
-
-def _write_gpkg(
-    tables: Mapping[str, pd.DataFrame], this: _Run, path: Path, shown: Path
-) -> WrittenRun:
-    where = os.fspath(shown)
-    with _one_writer(path):  # another run read the same file before: it waits its turn
-        return _write_gpkg_locked(tables, this, path, where)
-
-
-@contextlib.contextmanager
-def _one_writer(path: Path) -> Iterator[None]:
-    """Hold the GeoPackage ``path`` for this writer alone, from reading the runs it holds to
-    moving the new file into place: two runs writing the same file at once both land.
-
-    The lock is an exclusive ``flock`` on a hidden ``.NAME.minemap-lock`` beside it, removed
-    by its holder before it lets go; a writer that was waiting on a removed lock file tries
-    again on the new one. Where ``fcntl`` is missing (Windows), writers are not serialised.
-    """
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        yield
-        return
-    lock = resolve_output(path).parent / f".{path.name}.minemap-lock"
-    while True:
-        handle = os.open(lock, os.O_CREAT | os.O_RDWR, 0o600)
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            current = os.stat(lock).st_ino == os.fstat(handle).st_ino
-        except FileNotFoundError:
-            current = False
-        if current:
-            break
-        os.close(handle)  # the lock file this writer waited on was removed: a new one
-    try:
-        yield
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(lock)
-        os.close(handle)  # closing releases the lock
-
-
-def _write_gpkg_locked(
-    tables: Mapping[str, pd.DataFrame], this: _Run, path: Path, where: str
-) -> WrittenRun:
-    present, owned = _gpkg_state(resolve_output(path))
-    drop = this.tables_to_drop(where, present, owned)
-    names = this.names
-    rows = {result: len(frame) for result, frame in tables.items()}
-
-    def write(tmp: Path) -> None:
-        _drop_gpkg_tables(tmp, drop)
-        for result, frame in tables.items():
-            _write_gpkg_table(tmp, names[result], frame, _json(this.provenance(frame)))
-        runs = _runs_rows_gpkg(tmp)
-        if len(runs):
-            runs = runs.loc[runs["run"].astype(str) != this.run_id]
-        runs = pd.concat([runs, pd.DataFrame([this.runs_row(tables)])], ignore_index=True)
-        doc = {"minemap": "one row per run written to this file; see docs/results.md"}
-        _write_gpkg_table(tmp, RUNS_TABLE, runs, _json(doc))
-
-    with OutputSet() as outputs:
-        outputs.add(path, write)
-    return WrittenRun(where, "gpkg", this.run_id, dict(names), rows, this.written_at)
-
-
-# ------------------------------------------------------------------------------------------
-# PostGIS
-# ------------------------------------------------------------------------------------------
 
 
 def split_schema(url: str, *, schema: str | None = None) -> tuple[str, str]:
@@ -824,197 +630,3 @@ def split_schema(url: str, *, schema: str | None = None) -> tuple[str, str]:
     if not isinstance(chosen, str) or not chosen.strip():
         raise SchemaError("schema must be non-empty text, e.g. schema='results'.")
     return libpq, chosen
-
-
-def _pg_type(values: pd.Series) -> str:
-    if pd.api.types.is_bool_dtype(values):
-        return "boolean"
-    if pd.api.types.is_integer_dtype(values):
-        return "bigint"
-    if pd.api.types.is_float_dtype(values):
-        return "double precision"
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return "timestamptz" if getattr(values.dtype, "tz", None) is not None else "timestamp"
-    return "text"
-
-
-def _pg_value(value: object) -> object:
-    if value is None or value is pd.NaT:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if _missing(value):
-        return None
-    return value
-
-
-def _srid(frame: gpd.GeoDataFrame, name: str) -> int:
-    if frame.crs is None:
-        return 0
-    code = frame.crs.to_epsg()
-    if code is None:
-        raise SchemaError(
-            f"table {name!r}: its CRS ({frame.crs.name}) has no EPSG code for an SRID; "
-            "reproject it first (e.g. to_crs(4326))."
-        )
-    return int(code)
-
-
-def _geometry_type(frame: gpd.GeoDataFrame) -> str:
-    kinds = {str(k) for k in frame.geometry.dropna().geom_type.unique()}
-    return kinds.pop() if len(kinds) == 1 else "Geometry"
-
-
-def _load_pg_table(cur: Any, schema: str, name: str, frame: pd.DataFrame, comment: str) -> None:
-    """Create ``schema.name`` from ``frame`` (rows by COPY), its GiST index and comment."""
-    from psycopg import sql
-
-    plain = _plain_columns(frame)
-    ident = sql.Identifier(schema, name)
-    columns = [
-        sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(_pg_type(plain[c])))
-        for c in plain.columns
-    ]
-    names = list(plain.columns)
-    geo = _is_geo(frame)
-    if geo:
-        geom = "geom" if "geom" not in names else f"{frame.geometry.name}_geom"
-        srid = _srid(frame, name)
-        kind = _geometry_type(frame)
-        columns.append(
-            sql.SQL("{} geometry({}, {})").format(
-                sql.Identifier(geom), sql.SQL(kind), sql.Literal(srid)
-            )
-        )
-        names.append(geom)
-    cur.execute(sql.SQL("CREATE TABLE {} ({})").format(ident, sql.SQL(", ").join(columns)))
-    data = [[_pg_value(v) for v in plain[c].tolist()] for c in plain.columns]
-    if geo:
-        values = np.asarray(frame.geometry.array, dtype=object)
-        values = shapely.set_srid(values, srid)
-        data.append(list(shapely.to_wkb(values, hex=True, include_srid=True)))
-    copy = sql.SQL("COPY {} ({}) FROM STDIN").format(
-        ident, sql.SQL(", ").join(sql.Identifier(n) for n in names)
-    )
-    with cur.copy(copy) as out:
-        for row in zip(*data, strict=True) if data else []:
-            out.write_row(row)
-        if not data:  # no column at all: rows carry nothing to copy
-            pass
-    if geo:
-        cur.execute(
-            sql.SQL("CREATE INDEX ON {} USING gist ({})").format(ident, sql.Identifier(geom))
-        )
-    cur.execute(sql.SQL("COMMENT ON TABLE {} IS {}").format(ident, sql.Literal(comment)))
-
-
-def _pg_state(cur: Any, schema: str) -> tuple[set[str], dict[str, list[str]]]:
-    cur.execute(
-        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE n.nspname = %s AND c.relkind IN ('r', 'v', 'm', 'p', 'f')",
-        (schema,),
-    )
-    present = {str(r[0]) for r in cur.fetchall()}
-    owned: dict[str, list[str]] = {}
-    if RUNS_TABLE in present:
-        from psycopg import sql
-
-        cur.execute(
-            sql.SQL("SELECT run, tables FROM {}").format(sql.Identifier(schema, RUNS_TABLE))
-        )
-        for run_id, tables in cur.fetchall():
-            owned[str(run_id)] = _owned_tables(tables)
-    return present, owned
-
-
-def _write_postgis(
-    tables: Mapping[str, pd.DataFrame], this: _Run, url: str, schema: str
-) -> WrittenRun:
-    import psycopg
-    from psycopg import sql
-
-    where = f"{display_url(url)} schema {schema!r}"
-    current = RUNS_TABLE
-    with connect(url, read_only=False) as conn:
-        try:
-            with conn.transaction(), conn.cursor() as cur:
-                cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"minemap:{schema}",))
-                cur.execute(
-                    sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
-                )
-                present, owned = _pg_state(cur, schema)
-                drop = this.tables_to_drop(where, present, owned)
-                for name in [*drop, *(n for n in this.names.values() if n in present)]:
-                    cur.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(schema, name)))
-                for result, frame in tables.items():
-                    current = this.names[result]
-                    _load_pg_table(cur, schema, current, frame, _json(this.provenance(frame)))
-                current = RUNS_TABLE
-                _record_run_pg(cur, schema, this.runs_row(tables))
-        except psycopg.Error as exc:
-            why = reason(exc, url)
-            raise DatabaseError(
-                f"{where}: writing table {current!r} failed ({why}); nothing was changed."
-            ) from None
-    target = f"{display_url(url)}?schema={schema}"
-    rows = {result: len(frame) for result, frame in tables.items()}
-    return WrittenRun(target, "postgis", this.run_id, dict(this.names), rows, this.written_at)
-
-
-def _check_not_an_input(
-    inputs: Mapping[str, object], url: str, schema: str, names: Mapping[str, str]
-) -> None:
-    """Refuse to write a table that an input was read from (the same server, database,
-    schema and name): an output never replaces an input."""
-    where = display_url(url)
-    for source in inputs.values():
-        if not isinstance(source, PostGIS) or source.table is None:
-            continue
-        if display_url(source.url) != where:
-            continue
-        text = source.table.strip()
-        read_schema, _, name = text.rpartition(".") if "." in text else ("", "", text)
-        read_schema = read_schema or url_schema(source.url) or DEFAULT_SCHEMA
-        if read_schema == schema and name.strip('"') in names.values():
-            raise OutputError(
-                f"{where} schema {schema!r}: table {name!r} is an input of this run; an "
-                "output never replaces an input: choose another run name (--run) or schema."
-            )
-
-
-def _record_run_pg(cur: Any, schema: str, row: Mapping[str, object]) -> None:
-    from psycopg import sql
-
-    ident = sql.Identifier(schema, RUNS_TABLE)
-    cur.execute(
-        sql.SQL(
-            "CREATE TABLE IF NOT EXISTS {} (run text PRIMARY KEY, run_name text, "
-            "written_at timestamptz, minemap_version text, parameters jsonb, inputs jsonb, "
-            "tables jsonb)"
-        ).format(ident)
-    )
-    cur.execute(
-        sql.SQL("COMMENT ON TABLE {} IS {}").format(
-            ident, sql.Literal("minemap: one row per run written to this schema")
-        )
-    )
-    cur.execute(sql.SQL("DELETE FROM {} WHERE run = %s").format(ident), (row["run"],))
-    cur.execute(
-        sql.SQL(
-            "INSERT INTO {} (run, run_name, written_at, minemap_version, parameters, inputs, "
-            "tables) VALUES (%s, %s, %s, %s, %s, %s, %s)"
-        ).format(ident),
-        (
-            row["run"],
-            row["run_name"],
-            row["written_at"],
-            row["minemap_version"],
-            row["parameters"],
-            row["inputs"],
-            row["tables"],
-        ),
-    )

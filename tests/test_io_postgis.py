@@ -463,3 +463,15 @@ def test_a_short_password_is_hidden_whole_not_guessed_from_garbled_words(monkeyp
         'password authentication failed for user "minemap_test" (test)', "postgresql://h/d"
     )
     assert said == 'password authentication failed for user "minemap_test" (***)'
+
+
+def test_quoted_schema_and_table_names_with_dots(db, sample_data):
+    load(db.url, gpd.read_file(sample_data / "scenario.gpkg", layer="hazards"), "tmp_xy")
+    db.psql(
+        'CREATE SCHEMA IF NOT EXISTS "My Schema"; ALTER TABLE tmp_xy SET SCHEMA "My Schema"; '
+        'ALTER TABLE "My Schema".tmp_xy RENAME TO "x.y";'
+    )
+    got = read_hazards(db.url, table='"My Schema"."x.y"')
+    assert len(got) == len(read_hazards(db.url, table="hazards"))
+    with pytest.raises(SchemaError, match="not a table name"):
+        read_hazards(db.url, table="a.b.c")

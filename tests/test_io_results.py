@@ -20,8 +20,7 @@ import shapely
 
 import minemap
 from minemap._errors import DatabaseError, OutputError, SchemaError
-from minemap.io import PostGIS, read_hazards, read_releases
-from minemap.io import _results_gpkg, _results_postgis
+from minemap.io import PostGIS, _results_gpkg, _results_postgis, read_hazards, read_releases
 from minemap.io.postgis import read_postgis
 from minemap.io.results import RUNS_TABLE, table_name, write_results
 

@@ -421,13 +421,51 @@ class _Geometry:
 
 
 def _relation(source: PostGIS) -> tuple[str, str | None]:
-    """``(name, schema)`` of the table, from ``name`` or ``schema.name``."""
+    """``(name, schema)`` of the table: ``name``, ``schema.name``, or either part in double
+    quotes as SQL writes it (``"My Schema"."x.y"``, ``""`` for a quote inside)."""
     assert source.table is not None
-    text = source.table.strip()
-    if "." in text and not text.startswith('"'):
-        schema, name = text.split(".", 1)
-        return name, schema
-    return text.strip('"'), url_schema(source.url)
+    parts = split_name(source.table)
+    if len(parts) == 1:
+        return parts[0], url_schema(source.url)
+    if len(parts) == 2:
+        return parts[1], parts[0]
+    raise SchemaError(
+        f"{source.label}: {source.table!r} is not a table name; write name or schema.name, "
+        'with double quotes around a part holding a dot ("My Schema"."x.y").'
+    )
+
+
+def split_name(text: str) -> list[str]:
+    """The dot-separated parts of a table name, double-quoted parts taken as written.
+
+    Examples
+    --------
+    >>> split_name('"My Schema"."x.y"'), split_name("survey.hazards"), split_name('a""b')
+    (['My Schema', 'x.y'], ['survey', 'hazards'], ['a""b'])
+    """
+    parts: list[str] = []
+    current, quoted, k = "", False, 0
+    text = text.strip()
+    while k < len(text):
+        char = text[k]
+        if quoted:
+            if char == '"' and text[k + 1 : k + 2] == '"':
+                current, k = current + '"', k + 2
+                continue
+            if char == '"':
+                quoted = False
+            else:
+                current += char
+        elif char == '"' and not current:
+            quoted = True
+        elif char == ".":
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+        k += 1
+    parts.append(current)
+    return parts
 
 
 def _find_table(cur: Any, source: PostGIS) -> tuple[str, str]:
@@ -449,7 +487,7 @@ def _find_table(cur: Any, source: PostGIS) -> tuple[str, str]:
         )
     row = cur.fetchone()
     if row is None:
-        there = ", ".join(repr(t) for t in _spatial_tables(cur)) or "none"
+        there = _some(_spatial_tables(cur))
         raise DatabaseError(
             f"{source.label}: no such table or view; tables with a geometry column: {there}."
         )
@@ -478,7 +516,23 @@ def _spatial_tables(cur: Any) -> list[str]:
     except Exception:  # noqa: BLE001 - no PostGIS: the caller's message says what is missing
         cur.connection.rollback()
         return []
-    return [n if s == "public" else f"{s}.{n}" for s, n in cur.fetchall()][:20]
+    return [
+        _shown_name(n) if s == "public" else f"{_shown_name(s)}.{_shown_name(n)}"
+        for s, n in cur.fetchall()
+    ]
+
+
+def _shown_name(part: str) -> str:
+    """A name part as it is written back to minemap: in double quotes unless plain."""
+    if re.fullmatch(r"[a-z_][a-z0-9_$]*", part):
+        return part
+    return '"' + part.replace('"', '""') + '"'
+
+
+def _some(names: list[str], most: int = 20) -> str:
+    """The first ``most`` names, quoted, and how many more there are."""
+    shown = ", ".join(repr(t) for t in names[:most]) or "none"
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
 def _check_postgis(cur: Any, source: PostGIS) -> None:

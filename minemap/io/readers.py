@@ -507,7 +507,7 @@ def _database_source(
         if table is None and sql is None:
             table = layer
         if table is None and sql is None:
-            there = ", ".join(repr(t) for t in _postgis.iter_tables(source)) or "none"
+            there = _postgis._some(list(_postgis.iter_tables(source)))
             raise SchemaError(
                 f"{_postgis.display_url(source)}: name the table to read with table= "
                 f"(--table) or give a query with sql= (--sql); tables with a geometry "

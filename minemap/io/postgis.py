@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import decimal
+import difflib
 import os
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -487,7 +488,9 @@ def _find_table(cur: Any, source: PostGIS) -> tuple[str, str]:
         )
     row = cur.fetchone()
     if row is None:
-        there = _some(_spatial_tables(cur))
+        names = _spatial_tables(cur)
+        close = difflib.get_close_matches(source.table or "", names, n=3, cutoff=0.6)
+        there = _some(close + [n for n in names if n not in close])  # the likeliest first
         raise DatabaseError(
             f"{source.label}: no such table or view; tables with a geometry column: {there}."
         )

@@ -15,10 +15,7 @@ import pandas as pd
 import pyogrio
 
 from minemap._errors import OutputError, SchemaError
-from minemap.io.postgis import (
-    is_database_url,
-)
-from minemap.io.results import (
+from minemap.io._results_run import (
     RUNS_TABLE,
     WrittenRun,
     _is_geo,
@@ -26,6 +23,9 @@ from minemap.io.results import (
     _owned_tables,
     _plain_columns,
     _Run,
+)
+from minemap.io.postgis import (
+    is_database_url,
 )
 from minemap.io.writers import OutputSet, check_output_path, resolve_output
 

@@ -13,14 +13,7 @@ import pandas as pd
 import shapely
 
 from minemap._errors import DatabaseError, OutputError, SchemaError
-from minemap.io.postgis import (
-    PostGIS,
-    connect,
-    display_url,
-    reason,
-    url_schema,
-)
-from minemap.io.results import (
+from minemap.io._results_run import (
     DEFAULT_SCHEMA,
     RUNS_TABLE,
     WrittenRun,
@@ -30,6 +23,13 @@ from minemap.io.results import (
     _owned_tables,
     _plain_columns,
     _Run,
+)
+from minemap.io.postgis import (
+    PostGIS,
+    connect,
+    display_url,
+    reason,
+    url_schema,
 )
 
 

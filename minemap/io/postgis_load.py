@@ -18,8 +18,9 @@ import pandas as pd
 
 from minemap._errors import DatabaseError, OutputError, SchemaError
 from minemap.io._results_postgis import _load_pg_table
+from minemap.io._results_run import _json
 from minemap.io.postgis import connect, display_url, reason
-from minemap.io.results import _json, _safe, split_schema
+from minemap.io.results import _safe, split_schema
 
 #: The primary key column each loaded table gets (``minemap_fid`` when a layer has an
 #: ``fid`` column of its own).

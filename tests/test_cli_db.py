@@ -396,3 +396,31 @@ def test_a_load_that_fails_half_way_leaves_no_table(postgis):
     with pytest.raises(minemap.SchemaError, match="no EPSG code"):
         write_tables({"roads_ok": good, "roads_odd": odd}, postgis.url + "?schema=halfway")
     assert postgis.psql("SELECT to_regclass('halfway.roads_ok') IS NULL;").strip() == "t"
+
+
+def test_a_layer_option_for_a_table_is_refused_not_ignored(db, capsys):
+    status, _, err = run(
+        ["summary", "--db", db.url, "hazards", "--released", "releases", "--released-layer", "x"],
+        capsys,
+    )
+    assert (
+        status == 2
+        and "--released-layer 'x': with --db, --released 'releases' names a table" in err
+    )
+    status, _, err = run(["summary", "--db", db.url, "hazards", "--layer", "hazards"], capsys)
+    assert status == 2 and "--layer 'hazards'" in err
+    # a file given beside the tables keeps its layer option
+    status, out, err = run(
+        [
+            "summary",
+            "--db",
+            db.url,
+            "hazards",
+            "--released",
+            SCENARIO,
+            "--released-layer",
+            "releases",
+        ],
+        capsys,
+    )
+    assert status == 0, err

@@ -117,6 +117,7 @@ def check_sources(args: argparse.Namespace) -> None:
         )
     if args.bbox:
         bbox(args)
+    _check_layer_options(args)
     if getattr(args, "district", None) and not getattr(args, "districts", None):
         if not hasattr(args, "districts"):
             raise SchemaError(
@@ -568,6 +569,20 @@ def _xy_columns(text: str | None, option: str) -> tuple[str | None, str | None]:
             f"first, e.g. --{option}-xy lon,lat."
         )
     return parts[0], parts[1]
+
+
+def _check_layer_options(args: argparse.Namespace) -> None:
+    """With ``--db``, refuse ``--layer``/``--KIND-layer`` for an input that names a table
+    (a table has no layers): one line, instead of an option silently ignored."""
+    for option, value in _input_values(args):
+        name = "layer" if option == "HAZARDS" else f"{option[2:].replace('-', '_')}_layer"
+        given = getattr(args, name, None)
+        if given and not is_file_name(value):
+            flag = "--" + name.replace("_", "-")
+            raise SchemaError(
+                f"{flag} {given!r}: with --db, {option} {value!r} names a table, which has "
+                f"no layers; leave {flag} out (or give a file, e.g. data/{value}.gpkg)."
+            )
 
 
 def _input_values(args: argparse.Namespace) -> Iterator[tuple[str, str]]:

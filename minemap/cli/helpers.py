@@ -8,6 +8,7 @@ all or none (:class:`minemap.io.OutputSet`); an output is never the same file as
 from __future__ import annotations
 
 import argparse
+import collections
 import datetime as dt
 import json
 import math
@@ -82,7 +83,7 @@ def check_sources(args: argparse.Namespace) -> None:
     table, query = getattr(args, "db_table", None), getattr(args, "sql", None)
     table_option = getattr(args, "db_table_option", "--table")
     hazards = getattr(args, "hazards", None)
-    for option, value in _input_values(args):
+    for _, option, value in _input_values(args):
         if _postgis.is_database_url(value):
             raise SchemaError(
                 f"{option} {_postgis.scrub(value, value)}: give a database with --db URL, and "
@@ -574,26 +575,34 @@ def _xy_columns(text: str | None, option: str) -> tuple[str | None, str | None]:
 def _check_layer_options(args: argparse.Namespace) -> None:
     """With ``--db``, refuse ``--layer``/``--KIND-layer`` for an input that names a table
     (a table has no layers): one line, instead of an option silently ignored."""
-    for option, value in _input_values(args):
-        name = "layer" if option == "HAZARDS" else f"{option[2:].replace('-', '_')}_layer"
-        given = getattr(args, name, None)
-        if given and not is_file_name(value):
-            flag = "--" + name.replace("_", "-")
+    for name, option, value in _input_values(args):
+        layer = "layer" if name == "hazards" else f"{name}_layer"
+        given = getattr(args, layer, None)
+        if given and _names_table(args, name, value):
+            flag = "--" + layer.replace("_", "-")
             raise SchemaError(
                 f"{flag} {given!r}: with --db, {option} {value!r} names a table, which has "
                 f"no layers; leave {flag} out (or give a file, e.g. data/{value}.gpkg)."
             )
 
 
-def _input_values(args: argparse.Namespace) -> Iterator[tuple[str, str]]:
-    """``(option, value)`` of every input argument given (HAZARDS and the input options)."""
+def _input_values(args: argparse.Namespace) -> Iterator[tuple[str, str, str]]:
+    """``(name, option, value)`` of every input argument given (HAZARDS and the input
+    options; an option given several times, once per value)."""
     for name, value in vars(args).items():
         if name != "hazards" and name not in INPUT_OPTIONS:
             continue
         option = "HAZARDS" if name == "hazards" else "--" + name.replace("_", "-")
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, str):
-                yield option, item
+                yield name, option, item
+
+
+def _names_table(args: argparse.Namespace, name: str, value: str) -> bool:
+    """Whether the input argument ``name`` with ``value`` names a table of ``--db``: HAZARDS
+    and the layer options do, unless the value names a file (:func:`is_file_name`)."""
+    layer = name == "hazards" or name in TABLE_OPTIONS
+    return database_url(args) is not None and layer and not is_file_name(value)
 
 
 def input_paths(args: argparse.Namespace) -> list[Path]:
@@ -602,17 +611,7 @@ def input_paths(args: argparse.Namespace) -> list[Path]:
     (:func:`is_file_name`)."""
     if hasattr(args, "db"):  # a command reading HAZARDS (see options.add_hazard_inputs)
         check_sources(args)
-    tables = database_url(args) is not None
-    paths = []
-    for name, value in vars(args).items():
-        if not (name == "hazards" or name in INPUT_OPTIONS):
-            continue
-        values = value if isinstance(value, list) else [value]
-        for item in values:
-            table = tables and (name == "hazards" or name in TABLE_OPTIONS)
-            if isinstance(item, str) and not (table and not is_file_name(item)):
-                paths.append(Path(item))
-    return paths
+    return [Path(v) for name, _, v in _input_values(args) if not _names_table(args, name, v)]
 
 
 def input_sources(args: argparse.Namespace) -> dict[str, Path | _postgis.PostGIS]:
@@ -632,20 +631,17 @@ def input_sources(args: argparse.Namespace) -> dict[str, Path | _postgis.PostGIS
      '--vocabulary': 'words.toml'}
     """
     found: dict[str, Path | _postgis.PostGIS] = {}
-    if database_url(args) is not None:
+    if database_url(args) is not None:  # the hazards may be --table or --sql, not HAZARDS
         source = hazards_source(args)
         found["HAZARDS"] = source if isinstance(source, _postgis.PostGIS) else Path(source)
-    elif isinstance(getattr(args, "hazards", None), str):
-        found["HAZARDS"] = Path(args.hazards)
-    for name, value in vars(args).items():
-        if name not in INPUT_OPTIONS or not isinstance(value, (str, list)):
-            continue
-        option = "--" + name.replace("_", "-")
-        values = value if isinstance(value, list) else [value]
-        for k, item in enumerate(v for v in values if isinstance(v, str)):
-            key = option if len(values) == 1 else f"{option} {k + 1}"
-            source = input_source(args, item) if name in TABLE_OPTIONS else item
-            found[key] = source if isinstance(source, _postgis.PostGIS) else Path(source)
+    given = [(n, o, v) for n, o, v in _input_values(args) if n != "hazards" or not found]
+    times = collections.Counter(option for _, option, _ in given)
+    seen: collections.Counter[str] = collections.Counter()
+    for name, option, value in given:
+        seen[option] += 1
+        key = option if times[option] == 1 else f"{option} {seen[option]}"
+        source = input_source(args, value) if _names_table(args, name, value) else value
+        found[key] = source if isinstance(source, _postgis.PostGIS) else Path(source)
     return found
 
 

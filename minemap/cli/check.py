@@ -158,30 +158,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "hazard, implausible areas, unknown threat levels. Nothing is repaired. Exit status: "
         "0 when no finding is an error, 1 when one is, 2 when an input cannot be read.",
     )
-    parser.add_argument(
-        "hazards",
-        metavar="HAZARDS",
-        nargs="?",
-        help=f"hazard areas: {options.INPUT_FORMATS}; with --db, a table",
-    )
-    options.add_database(parser)
-    group = parser.add_argument_group("reading the inputs")
-    group.add_argument(
-        "--layer",
-        metavar="NAME",
-        help="layer of HAZARDS in a multi-layer file (default: a layer named "
-        "'hazards', or the only layer)",
-    )
-    group.add_argument(
-        "--crs",
-        metavar="CRS",
-        help="CRS of input layers that declare none, e.g. EPSG:4326 or EPSG:32638",
-    )
-    group.add_argument(
-        "--override-crs",
-        action="store_true",
-        help="use --crs even for layers that declare a CRS (for a wrongly declared one)",
-    )
+    group = options.add_hazard_source(parser)
     group.add_argument(
         "--id-column",
         metavar="NAME",

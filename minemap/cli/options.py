@@ -55,9 +55,11 @@ def add_command(
     return parser
 
 
-def add_hazard_inputs(parser: argparse.ArgumentParser, *, table_option: str = "--table") -> None:
-    """HAZARDS and how to read it (layer, CRS, columns, vocabulary, repairs), and the
-    database options (:func:`add_database`)."""
+def add_hazard_source(
+    parser: argparse.ArgumentParser, *, table_option: str = "--table"
+) -> argparse._ArgumentGroup:
+    """HAZARDS (a file, or a table with ``--db``: :func:`add_database`), its ``--layer`` and
+    ``--crs``/``--override-crs``; returns the "reading the inputs" group for more options."""
     parser.add_argument(
         "hazards",
         metavar="HAZARDS",
@@ -85,6 +87,13 @@ def add_hazard_inputs(parser: argparse.ArgumentParser, *, table_option: str = "-
         "declared CRS is wrong (the coordinates are not changed, only "
         "how they are read)",
     )
+    return group
+
+
+def add_hazard_inputs(parser: argparse.ArgumentParser, *, table_option: str = "--table") -> None:
+    """HAZARDS and how to read it (layer, CRS, columns, vocabulary, repairs), and the
+    database options (:func:`add_database`)."""
+    group = add_hazard_source(parser, table_option=table_option)
     group.add_argument(
         "--id-column", default="hazard_id", metavar="NAME", help="hazard id column of HAZARDS"
     )

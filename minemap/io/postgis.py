@@ -766,11 +766,9 @@ def read_postgis(source: PostGIS, *, crs: object | None = None) -> tuple[gpd.Geo
     CRSError
         If the column has no SRID and ``crs`` is not given.
     """
-    from psycopg import sql
-
     with connect(source.url) as conn, conn.cursor() as cur:
         try:
-            return _read(conn, cur, source, crs, sql)
+            return _read(conn, cur, source, crs)
         except Exception as exc:
             import psycopg
 
@@ -782,9 +780,9 @@ def read_postgis(source: PostGIS, *, crs: object | None = None) -> tuple[gpd.Geo
             raise
 
 
-def _read(
-    conn: Any, cur: Any, source: PostGIS, crs: object | None, sql: Any
-) -> tuple[gpd.GeoDataFrame, int]:
+def _read(conn: Any, cur: Any, source: PostGIS, crs: object | None) -> tuple[gpd.GeoDataFrame, int]:
+    from psycopg import sql
+
     _check_postgis(cur, source)
     table = _find_table(cur, source) if source.table is not None else None
 

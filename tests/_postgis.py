@@ -222,3 +222,14 @@ def _missing(value: Any) -> bool:
     import pandas as pd
 
     return value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value))
+
+
+def wrong_logins(server: Server, monkeypatch: Any, secret: str) -> Any:
+    """Yield a URL twice, each with the wrong password ``secret``: once in the URL (with
+    ``PGPASSWORD`` unset), once in ``PGPASSWORD`` (the URL without a password)."""
+    from urllib.parse import quote
+
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    yield server.url.replace(quote(PASSWORD, safe=""), quote(secret, safe=""))
+    monkeypatch.setenv("PGPASSWORD", secret)
+    yield server.url_without_password

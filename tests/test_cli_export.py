@@ -148,15 +148,10 @@ def test_export_wrong_password_says_so_without_the_password(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from _postgis import PASSWORD
+    from _postgis import PASSWORD, wrong_logins
 
     secret = "n0t-the-'pw\"; --"
-    bad = postgis.url.replace(quote(PASSWORD, safe=""), quote(secret, safe=""))
-    for url, env in ((bad, None), (postgis.url_without_password, secret)):
-        if env is None:
-            monkeypatch.delenv("PGPASSWORD", raising=False)
-        else:
-            monkeypatch.setenv("PGPASSWORD", env)
+    for url in wrong_logins(postgis, monkeypatch, secret):
         assert run(_argv(sample_data, url + "?schema=cli_denied")) == 2
         out, err = capsys.readouterr()
         assert out == ""

@@ -529,15 +529,10 @@ def test_postgis_rerun_replaces_only_its_own_tables(postgis: Any, computed: dict
 def test_postgis_wrong_password_is_one_line_without_the_password(
     postgis: Any, computed: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from _postgis import PASSWORD, USER
+    from _postgis import PASSWORD, USER, wrong_logins
 
     secret = "Wr0ng-'\"pass; DROP"
-    bad = postgis.url.replace(quote(PASSWORD, safe=""), quote(secret, safe=""))
-    for url, env in ((bad, None), (postgis.url_without_password, secret)):
-        if env is None:
-            monkeypatch.delenv("PGPASSWORD", raising=False)
-        else:
-            monkeypatch.setenv("PGPASSWORD", env)
+    for url in wrong_logins(postgis, monkeypatch, secret):
         with pytest.raises(DatabaseError) as caught:
             write_results(computed["results"], url + "?schema=denied", run="x")
         message = str(caught.value)

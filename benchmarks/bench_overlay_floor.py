@@ -102,9 +102,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000])
     parser.add_argument("--national-sizes", type=int, nargs="*", default=[])
-    parser.add_argument(
-        "--scenarios", nargs="+", default=["blobs-shared", "blobs-independent"]
-    )
+    parser.add_argument("--scenarios", nargs="+", default=["blobs-shared", "blobs-independent"])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -928,7 +928,7 @@ def _warn_outside(run: _Pass, finds: gpd.GeoDataFrame, stacklevel: int) -> None:
             f"{finds.attrs.get('source', 'finds')}: {counts['finds_outside']:,} find(s) "
             f"({counts['devices_outside']:,} devices) lie outside every hazard area (ids "
             f"{_validate.list_ids(run.outside_ids)}); they are in no density and are counted "
-            "in attrs['finds_outside']; check their coordinates and CRS, or the hazard layer.",
+            "apart, as finds_outside; check their coordinates and CRS, or the hazard layer.",
             DataWarning,
             stacklevel=stacklevel,
         )

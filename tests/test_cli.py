@@ -97,6 +97,14 @@ def test_summary_table(scenario, capsys):
     assert "minemap: warning:" in err  # R4 is partly outside every hazard
 
 
+def test_summary_without_releases_says_nothing_of_release(scenario, capsys):
+    status, out, _ = run(["summary", scenario], capsys)
+    assert status == 0
+    lines = out.splitlines()
+    assert [line.split()[0] for line in lines[2:6]] == ["high", "medium", "low", "total"]
+    assert len(lines) == 6 and "Released outside" not in out
+
+
 def test_summary_json_schema_and_figures(scenario, capsys):
     status, out, _ = run(["summary", scenario, "--released", scenario, "--format", "json"], capsys)
     assert status == 0

@@ -60,8 +60,10 @@ def cmd_summary(args: argparse.Namespace, records: list[warnings.WarningMessage]
         text = (
             f"Land release summary{when} (hectares; true ellipsoidal area{edges})\n"
             f"{helpers.format_table(table)}\n"
-            f"Released outside hazard areas (not counted above): {outside + 0.0:,.2f} ha\n"
         )
+        if releases is not None:  # without releases there is nothing to be outside
+            text += f"Released outside hazard areas (not counted above): {outside + 0.0:,.2f} ha\n"
+
     helpers.emit(text, args.output)
 
 

@@ -366,6 +366,7 @@ def test_help_explains_every_option() -> None:
     assert status == 0
     text = flat(out)
     assert "--released RELEASES" in text and "--finds FILE device finds, required" in text
+    assert "[--finds FILE]" not in text  # the usage line shows it as required, as it is
     assert "--table {density,remaining,records,records-summary}" in text
     assert "(default: poisson)" in text and "(default: 0.95)" in text
     assert "bootstrap draws (default 1,000)" in text and "(default 50)" in text
@@ -375,8 +376,8 @@ def test_finds_and_releases_are_required() -> None:
     status, out, err = invoke(["evidence", GPKG, "--released", GPKG])
     assert status == 2 and out == ""
     assert error_line(err) == (
-        "minemap: error: minemap evidence needs --finds FILE: the device finds whose devices "
-        "per hectare released it counts (see 'minemap evidence --help')."
+        "minemap: error: the following arguments are required: --finds; "
+        "see 'minemap evidence --help'."
     )
     status, _, err = invoke(["evidence", GPKG, "--finds", GPKG])
     assert status == 2

@@ -479,8 +479,8 @@ def test_settlements_are_required(sample: Sample, capsys: Capsys) -> None:
     status, _, err = run(["readiness", sample["gpkg"], "--released", sample["gpkg"]], capsys)
     assert status == 2
     assert err == (
-        "minemap: error: give --settlements FILE: the settlements (points or polygons with "
-        "settlement_id, name and population) to measure round.\n"
+        "minemap: error: the following arguments are required: --settlements; "
+        "see 'minemap readiness --help'.\n"
     )
 
 
@@ -522,6 +522,7 @@ def test_help_explains_every_option(capsys: Capsys) -> None:
     text = " ".join(out.split())
     assert "--at-risk list the communities at risk, most people first" in text
     assert "(default: 500,1000,2000)" in text and "(default: 25)" in text
+    assert "[--settlements FILE]" not in text and " --settlements FILE " in text
     parser = build_parser()
     commands = next(a for a in parser._actions if a.dest == "command")
     sub = commands.choices["readiness"]  # type: ignore[index]

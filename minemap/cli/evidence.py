@@ -536,11 +536,6 @@ def _csv_text(
 
 def _check_options(args: argparse.Namespace, fmt: str) -> None:
     """Refuse what cannot work and warn of options that do nothing, before any work."""
-    if not args.finds:
-        raise SchemaError(
-            "minemap evidence needs --finds FILE: the device finds whose devices per "
-            "hectare released it counts (see 'minemap evidence --help')."
-        )
     if args.by and args.districts:
         raise SchemaError(
             f"--by {args.by!r} and --districts {args.districts}: give one way of grouping, "
@@ -646,6 +641,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         evidence,
         "finds",
         "device finds, required (points: date, device type, count, release id)",
+        required=True,
     )
     options.add_evidence_layer(evidence, "records")
     group = parser.add_argument_group("grouping")

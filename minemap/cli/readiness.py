@@ -154,11 +154,6 @@ def _count(text: str) -> int:
 
 def _check_options(args: argparse.Namespace) -> None:
     """Refuse options that do not go together; warn of those that do nothing."""
-    if not args.settlements:
-        raise SchemaError(
-            "give --settlements FILE: the settlements (points or polygons with "
-            "settlement_id, name and population) to measure round."
-        )
     only, what = (
         (_READINESS_ONLY, "return readiness") if args.at_risk else (_AT_RISK_ONLY, "--at-risk")
     )
@@ -551,7 +546,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     options.add_as_of(parser)
     evidence = parser.add_argument_group("field evidence")
     options.add_evidence_layer(
-        evidence, "settlements", "settlements, required (points or polygons: name, population)"
+        evidence,
+        "settlements",
+        "settlements, required (points or polygons: name, population)",
+        required=True,
     )
     options.add_evidence_layer(evidence, "incidents")
     evidence.add_argument(

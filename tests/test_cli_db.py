@@ -424,3 +424,71 @@ def test_a_layer_option_for_a_table_is_refused_not_ignored(db, capsys):
         capsys,
     )
     assert status == 0, err
+
+
+def _report_roads(db, table: str, tmp_path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The hazards and the roads ``minemap report --db ... --roads TABLE`` reads."""
+    from minemap.cli import helpers, report
+    from minemap.cli.main import build_parser
+
+    args = build_parser().parse_args(
+        ["report", "--db", db.url, "hazards", "--roads", table, "-o", str(tmp_path / "r.html")]
+    )
+    hazards, _ = helpers.read_inputs(args)
+    roads = report._features(args, "roads", hazards)
+    assert roads is not None
+    return hazards, roads
+
+
+def _road(name: str, *points: tuple[float, float]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"road_id": [name], "road_class": ["track"]},
+        geometry=[shapely.LineString(points)],
+        crs=4326,
+    )
+
+
+def test_a_report_reads_road_tables_near_the_hazards_with_the_same_ranking(db, tmp_path):
+    """Roads far from every hazard stay in the table; the ranking is the whole table's."""
+    roads = gpd.read_file(SCENARIO, layer="roads")
+    x1 = roads.total_bounds[2]
+    whole = pd.concat([roads, _road("FAR", (x1 + 2, 48.0), (x1 + 2.1, 48.0))], ignore_index=True)
+    load(db.url, whole, "roads_report")
+    hazards, read = _report_roads(db, "roads_report", tmp_path)
+    assert set(read["road_id"]) == set(roads["road_id"])
+    releases = gpd.read_file(SCENARIO, layer="releases")
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(minemap.rank_hazards(hazards, releases, roads=read)).drop(columns="geometry"),
+        pd.DataFrame(minemap.rank_hazards(hazards, releases, roads=whole)).drop(columns="geometry"),
+    )
+
+
+def test_a_report_reads_again_where_a_nearest_road_lies_beyond_the_first_box(db, tmp_path):
+    """One road west of every hazard inside the first box, a nearer one for the eastern
+    hazards just beyond it (0.01 degrees east of the last hazard): the second read, within
+    the reach that surely holds every nearest road, brings the eastern one in."""
+    x0, y0, x1, y1 = gpd.read_file(SCENARIO, layer="hazards").total_bounds
+    whole = pd.concat(
+        [
+            _road("WEST", (x0 + 0.001, y0), (x0 + 0.001, y1)),
+            _road("EAST", (x1 + 0.01, y0), (x1 + 0.01, y1)),
+            _road("FAR", (x1 + 2, 48.0), (x1 + 2.1, 48.0)),
+        ],
+        ignore_index=True,
+    )
+    load(db.url, whole, "roads_beyond")
+    hazards, read = _report_roads(db, "roads_beyond", tmp_path)
+    assert sorted(read["road_id"]) == ["EAST", "WEST"]
+    from minemap.cli.helpers import reach_bbox
+
+    first = reach_bbox(hazards, minemap.priority.DEFAULT_DISTANCES_M["roads"])
+    assert first is not None and first[2] < x1 + 0.01  # EAST lies beyond the first read
+    releases = gpd.read_file(SCENARIO, layer="releases")
+    ranked = minemap.rank_hazards(hazards, releases, roads=read)
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(ranked).drop(columns="geometry"),
+        pd.DataFrame(minemap.rank_hazards(hazards, releases, roads=whole)).drop(columns="geometry"),
+    )
+    # EAST is the nearest road of some hazards: without it their distances would differ
+    alone = minemap.rank_hazards(hazards, releases, roads=whole.iloc[[0]])
+    assert not alone["roads_distance_m"].equals(ranked["roads_distance_m"])

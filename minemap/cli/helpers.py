@@ -271,6 +271,48 @@ def reach_bbox(layer: gpd.GeoDataFrame, reach_m: float) -> tuple[float, float, f
     return (float(grown[0]), float(grown[1]), float(grown[2]), float(grown[3]))
 
 
+#: Most metres per degree of latitude (at the poles, on WGS 84).
+_M_PER_DEG_LAT_MAX = 111_694.0
+
+
+def nearest_reach_m(hazards: gpd.GeoDataFrame, features: gpd.GeoDataFrame) -> float:
+    """Metres within which every place of every hazard has its nearest feature.
+
+    For each hazard, its true distance to the nearest of ``features`` plus the hazard's
+    own diameter (the diagonal of its longitude-latitude box, in metres that never fall
+    short) bounds the distance from any of its points, and from any part of it, to the
+    nearest feature of a larger layer that holds ``features``: a layer read within this
+    reach of the hazards (:func:`reach_bbox`) holds every such nearest feature. ``inf``
+    when no hazard has a feature to measure to.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> square = gpd.GeoDataFrame(geometry=[shapely.box(46.0, 39.0, 46.01, 39.01)], crs=4326)
+    >>> road = gpd.GeoDataFrame(geometry=[shapely.Point(46.02, 39.005)], crs=4326)
+    >>> round(nearest_reach_m(square, road))  # 865 m away, at most 1,413 m across, 1 % more
+    2303
+    """
+    from minemap.nearest import regional_distances_m
+
+    geoms = np.asarray(hazards.geometry.array, dtype=object)
+    found = regional_distances_m(
+        geoms, hazards.crs, np.asarray(features.geometry.array, dtype=object), features.crs
+    )
+    if not np.isfinite(found).any():
+        return math.inf
+    box = hazards.geometry.to_crs(4326).bounds.to_numpy()
+    low = np.where(
+        (box[:, 1] <= 0.0) & (box[:, 3] >= 0.0),
+        0.0,
+        np.minimum(np.abs(box[:, 1]), np.abs(box[:, 3])),
+    )
+    tall = (box[:, 3] - box[:, 1]) * _M_PER_DEG_LAT_MAX
+    wide = (box[:, 2] - box[:, 0]) * _M_PER_DEG_LON * np.cos(np.radians(low))
+    across = np.hypot(tall, wide)
+    return float(np.nanmax(found + across)) * 1.01 + 1.0
+
+
 # ------------------------------------------------------------------------------------------
 # reading
 # ------------------------------------------------------------------------------------------

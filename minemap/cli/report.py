@@ -20,6 +20,7 @@ from minemap.cli import helpers, options
 from minemap.io import OutputSet, is_partitioned
 from minemap.io.postgis import PostGIS
 from minemap.io.readers import layer_of
+from minemap.priority import DEFAULT_DISTANCES_M
 from minemap.project import Project, Source, describe_source
 from minemap.report import build_report
 
@@ -41,12 +42,7 @@ def _project(args: argparse.Namespace) -> Project:
     from minemap.planning import Capacity
 
     hazards, releases = helpers.read_inputs(args)
-    # from a database, districts are read where they meet the hazards; roads, infrastructure
-    # and residential areas whole, as the ranking's nearest feature may lie anywhere
-    layers = {
-        kind: helpers.read_feature_option(args, kind, near=hazards if kind == "districts" else None)
-        for kind, _ in _LAYERS
-    }
+    layers = {kind: _features(args, kind, hazards) for kind, _ in _LAYERS}
     layers.update({kind: helpers.read_evidence_option(args, kind) for kind in _EVIDENCE})
     capacity = None
     if args.capacity:
@@ -80,6 +76,30 @@ def _project(args: argparse.Namespace) -> Project:
         name=name,
         **layers,
     )
+
+
+def _features(
+    args: argparse.Namespace, kind: str, hazards: gpd.GeoDataFrame
+) -> gpd.GeoDataFrame | None:
+    """The ``--KIND`` layer; from a database, only its features near the hazards.
+
+    Districts are read where they meet the hazards. Roads, infrastructure and residential
+    areas are read within their priority distance first; as the ranking also needs each
+    hazard's nearest feature, wherever it lies, they are read again within
+    :func:`helpers.nearest_reach_m` of the hazards when that is farther (a table with no
+    feature near the hazards is read whole), so the figures are those of the whole table.
+    """
+    if kind == "districts":
+        return helpers.read_feature_option(args, kind, near=hazards)
+    if helpers.database_url(args) is None:
+        return helpers.read_feature_option(args, kind)
+    reach = DEFAULT_DISTANCES_M[kind]
+    layer = helpers.read_feature_option(args, kind, near=hazards, reach_m=reach)
+    if layer is not None and len(layer):
+        need = helpers.nearest_reach_m(hazards, layer)
+        if need > reach:
+            layer = helpers.read_feature_option(args, kind, near=hazards, reach_m=need)
+    return layer
 
 
 def cmd_report(args: argparse.Namespace, records: list[warnings.WarningMessage]) -> None:

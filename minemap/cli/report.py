@@ -20,7 +20,7 @@ from minemap.cli import helpers, options
 from minemap.io import OutputSet, is_partitioned
 from minemap.io.postgis import PostGIS
 from minemap.io.readers import layer_of
-from minemap.priority import DEFAULT_DISTANCES_M
+from minemap.priority import BUFFER_COLUMN, DEFAULT_DISTANCES_M
 from minemap.project import Project, Source, describe_source
 from minemap.report import build_report
 
@@ -95,7 +95,7 @@ def _features(
         return helpers.read_feature_option(args, kind)
     reach = DEFAULT_DISTANCES_M[kind]
     layer = helpers.read_feature_option(args, kind, near=hazards, reach_m=reach)
-    if layer is not None and len(layer):
+    if layer is not None and len(layer) and BUFFER_COLUMN not in layer.columns:  # else whole
         need = helpers.nearest_reach_m(hazards, layer)
         if need > reach:
             layer = helpers.read_feature_option(args, kind, near=hazards, reach_m=need)

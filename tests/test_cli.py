@@ -105,6 +105,29 @@ def test_summary_without_releases_says_nothing_of_release(scenario, capsys):
     assert len(lines) == 6 and "Released outside" not in out
 
 
+@pytest.mark.parametrize(
+    "command, option",
+    [
+        (["summary"], "--released"),
+        (["evidence", "--released", "{s}"], "--finds"),
+        (["readiness"], "--settlements"),
+    ],
+)
+@pytest.mark.parametrize("blank", ["", "  "])
+def test_an_empty_input_option_is_refused_in_one_line(scenario, capsys, command, option, blank):
+    """An unset shell variable (``--released "$RELEASES"``) names nothing: refused, never
+    read on as if the layer were not there."""
+    argv = [command[0], scenario, *(a.format(s=scenario) for a in command[1:]), option, blank]
+    with pytest.raises(SystemExit) as excinfo:
+        run(argv, capsys)
+    out, err = capsys.readouterr()
+    assert excinfo.value.code == 2 and out == ""
+    assert err == (
+        f"minemap: error: argument {option}: an empty value names nothing; give the file (or, "
+        f"with --db, the table); see 'minemap {command[0]} --help'.\n"
+    )
+
+
 def test_summary_json_schema_and_figures(scenario, capsys):
     status, out, _ = run(["summary", scenario, "--released", scenario, "--format", "json"], capsys)
     assert status == 0

@@ -683,3 +683,19 @@ def test_plan_outputs_refuses_an_output_inside_an_input_folder(tmp_path):
             helpers.plan_outputs(args, [("-o", output, None)])
     helpers.plan_outputs(args, [("-o", str(tmp_path / "zones.parquet"), None)])  # beside it
     assert sorted(p.name for p in layer.iterdir()) == ["part-00000.parquet"]
+
+
+def test_reach_bbox_of_a_projected_layer_across_the_antimeridian_filters_nothing():
+    """A UTM zone 60 square across 180°E comes back from pyproj as a box with xmin > xmax;
+    no one box holds it, so nothing is filtered (the database reads the table whole)."""
+    import shapely
+
+    from minemap.cli.helpers import reach_bbox
+
+    utm60 = "EPSG:32660"
+    across = gpd.GeoDataFrame(geometry=[shapely.Point(179.99, 65.0)], crs=4326).to_crs(utm60)
+    square = gpd.GeoDataFrame(geometry=across.buffer(500.0, cap_style="square"), crs=utm60)
+    assert reach_bbox(square, 100.0) is None
+    inside = gpd.GeoDataFrame(geometry=[shapely.Point(177.0, 65.0)], crs=4326).to_crs(utm60)
+    box = reach_bbox(gpd.GeoDataFrame(geometry=inside.buffer(500.0), crs=utm60), 100.0)
+    assert box is not None and box[0] < 177.0 < box[2] and box[1] < 65.0 < box[3]

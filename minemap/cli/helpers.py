@@ -258,7 +258,8 @@ def reach_bbox(layer: gpd.GeoDataFrame, reach_m: float) -> tuple[float, float, f
     if not crs.equals(wgs84, ignore_axis_order=True) and not crs.equals("OGC:CRS84"):
         move = pyproj.Transformer.from_crs(crs, wgs84, always_xy=True)
         x0, y0, x1, y1 = move.transform_bounds(x0, y0, x1, y1, densify_pts=21)
-        if not np.isfinite([x0, y0, x1, y1]).all():
+        # a box across ±180° comes back with x0 > x1: no one box holds it
+        if not np.isfinite([x0, y0, x1, y1]).all() or x0 > x1:
             return None
     pad_lat = reach_m * REACH_SAFETY / _M_PER_DEG_LAT
     edge = max(abs(y0), abs(y1)) + pad_lat

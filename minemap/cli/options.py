@@ -181,12 +181,33 @@ def add_database(parser: argparse.ArgumentParser, *, table_option: str = "--tabl
     )
 
 
+def input_name(text: str) -> str:
+    """The value of an input option (a file, or with ``--db`` a table), refused when blank:
+    an empty ``--released ""`` (an unset shell variable) names nothing, and reading on
+    without it would give figures without the layer.
+
+    Examples
+    --------
+    >>> input_name("releases.gpkg")
+    'releases.gpkg'
+    >>> input_name("  ")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    argparse.ArgumentTypeError: an empty value names nothing; give the file (or, ...)
+    """
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "an empty value names nothing; give the file (or, with --db, the table)"
+        )
+    return text
+
+
 def add_released(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
     """--released and how to read it."""
     group = parser.add_argument_group("land release")
     group.add_argument(
         "--released",
         metavar="RELEASES",
+        type=input_name,
         required=required,
         help=f"land-release records (cleared, reduced, cancelled): "
         f"{INPUT_FORMATS}" + ("" if required else " (optional)"),
@@ -328,6 +349,7 @@ def add_evidence_layer(
     parser.add_argument(
         f"--{kind}",
         metavar="FILE",
+        type=input_name,
         required=required,
         help=f"{what or EVIDENCE_LAYERS[kind]}: {INPUT_FORMATS}, or CSV with coordinate columns",
     )

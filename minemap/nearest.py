@@ -3,7 +3,9 @@
 The nearest feature and the two nearest points are found in the equal-area frame of
 :func:`minemap.crs.area_frame`; the distance reported is the geodesic length between those
 two points on the WGS 84 ellipsoid (0 where the hazard touches or overlaps a feature, or
-lies inside a polygon feature).
+lies inside a polygon feature). The frame stretches distances unevenly away from its centre
+(by about 1 % at 10°), so the features it puts only a little farther than the nearest one
+are measured on the ellipsoid too, and the nearest there is kept.
 
 How it is made fast:
 
@@ -49,6 +51,14 @@ SHARED_REACH_DEGREES = 30.0
 REGION_DEGREES = 30.0
 
 _GEOD = pyproj.Geod(ellps="WGS84")
+#: A piece that could be nearer on the ground than the one found in the frame by no more
+#: than this many metres, and no more than :data:`TIE_RELATIVE` of the distance, is not
+#: looked for (see :meth:`FeatureIndex._geodesic_nearest`).
+TIE_M = 0.01
+#: The same bound as a fraction of the distance (0.01 %).
+TIE_RELATIVE = 1e-4
+#: Radius of the sphere of equal area to the WGS 84 ellipsoid (the frames' scale model).
+_EARTH_RADIUS_M = 6_371_007.2
 _WGS84 = pyproj.CRS.from_epsg(4326)
 
 
@@ -189,15 +199,53 @@ class FeatureIndex:
         out[np.isfinite(gap)] = 0.0
         apart = np.flatnonzero(gap > 0)
         if apart.size:
-            lines = parallel(shapely.shortest_line, targets[apart], self.pieces[nearest[apart]])
-            ends = shapely.get_coordinates(lines).reshape(-1, 2, 2)
-            back = _crs.transformer(self.frame, _WGS84)
-            lon0, lat0 = back.transform(ends[:, 0, 0], ends[:, 0, 1])
-            lon1, lat1 = back.transform(ends[:, 1, 0], ends[:, 1, 1])
-            out[apart] = _GEOD.inv(lon0, lat0, lon1, lat1)[2]
+            out[apart] = self._geodesic_nearest(targets[apart], gap[apart], nearest[apart])
         if self.polygons is not None:  # a hazard inside a settlement is at distance 0
             inside, _ = self.polygons.query(targets[order], predicate="intersects")
             out[order[inside]] = 0.0
+        return out
+
+    def _geodesic_nearest(
+        self, targets: np.ndarray, gap: np.ndarray, nearest: np.ndarray
+    ) -> np.ndarray:
+        """Geodesic metres from each target to its nearest piece, ``gap`` (> 0) being the
+        planar distance in the frame to the piece ``nearest`` found there.
+
+        The frame stretches distances by direction and place (an azimuthal frame by up to
+        ``1 / cos²(θ/2)`` between its radial and its tangential scale, θ away from its
+        centre), so a piece a little farther in the plane can be nearer on the ground: every
+        piece within ``gap`` grown by that ratio (plus a quarter) is measured, and the least
+        geodesic distance is kept. Where that band is thinner than :data:`TIE_M` and than
+        :data:`TIE_RELATIVE` of ``gap`` (data within a few degrees of the frame's centre), a
+        piece in it would be nearer by less than that, and only the piece found is measured.
+        """
+        b = np.abs(shapely.bounds(targets))
+        corner = np.hypot(np.maximum(b[:, 0], b[:, 2]), np.maximum(b[:, 1], b[:, 3]))
+        # an azimuthal equal-area frame puts θ at 2 R sin(θ / 2) from its centre
+        half = np.arcsin(np.clip((corner + gap) / (2.0 * _EARTH_RADIUS_M), 0.0, 1.0))
+        slack = 1.25 * (1.0 / np.cos(half) ** 2 - 1.0) + 1e-9
+        reach = gap * (1.0 + slack)
+        # where the band is thin, a piece in it is at most its width nearer: not looked for
+        look = np.flatnonzero(reach - gap >= np.maximum(TIE_M, TIE_RELATIVE * gap))
+
+        def candidates(chunk: np.ndarray, within: np.ndarray, index: np.ndarray) -> np.ndarray:
+            i, j = self.tree.query(chunk, predicate="dwithin", distance=within)
+            return np.column_stack([index[i], j])
+
+        rows = np.arange(len(targets))
+        pairs = parallel(candidates, targets[look], reach[look], rows[look]).astype(np.intp)
+        # the band holds the piece found; a target whose search came back empty keeps it
+        alone = np.bincount(pairs[:, 0], minlength=len(targets)) == 0
+        i = np.concatenate([rows[alone], pairs[:, 0]])
+        j = np.concatenate([nearest[alone], pairs[:, 1]])
+        lines = parallel(shapely.shortest_line, targets[i], self.pieces[j])
+        ends = shapely.get_coordinates(lines).reshape(-1, 2, 2)
+        back = _crs.transformer(self.frame, _WGS84)
+        lon0, lat0 = back.transform(ends[:, 0, 0], ends[:, 0, 1])
+        lon1, lat1 = back.transform(ends[:, 1, 0], ends[:, 1, 1])
+        metres = _GEOD.inv(lon0, lat0, lon1, lat1)[2]
+        out = np.full(len(targets), np.inf)
+        np.minimum.at(out, i, metres)
         return out
 
 

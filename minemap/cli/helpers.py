@@ -471,6 +471,29 @@ def read_feature_option(
     return layer
 
 
+def read_near_features(
+    args: argparse.Namespace, kind: str, hazards: gpd.GeoDataFrame, reach_m: float
+) -> gpd.GeoDataFrame | None:
+    """The ``--KIND`` layer for zones and a ranking of ``hazards``; from a database, only the
+    features they can need.
+
+    Those within ``reach_m`` (the zone's distance) are read first; as a ranking also needs
+    each hazard's nearest feature wherever it lies, the table is read again within
+    :func:`nearest_reach_m` of the hazards when that is farther, so every such nearest
+    feature is read (the distances then agree with the whole table's to millimetres: the
+    search frame is centred on the features read). A table with no feature near the
+    hazards, or with its own ``buffer_m`` distances, is read whole (:func:`read_feature_option`).
+    """
+    if database_url(args) is None:
+        return read_feature_option(args, kind)
+    layer = read_feature_option(args, kind, near=hazards, reach_m=reach_m)
+    if layer is not None and len(layer) and "buffer_m" not in layer.columns:  # else whole
+        need = nearest_reach_m(hazards, layer)
+        if need > reach_m:
+            layer = read_feature_option(args, kind, near=hazards, reach_m=need)
+    return layer
+
+
 def _read_feature(
     args: argparse.Namespace,
     kind: str,

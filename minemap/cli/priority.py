@@ -12,7 +12,6 @@ import warnings
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pyogrio
 
@@ -28,7 +27,7 @@ from minemap.priority import (
     priority_zones,
     zone_summary,
 )
-from minemap.ranking import DISTANCE_M, rank_hazards, resolve_weights
+from minemap.ranking import rank_hazards, resolve_weights
 
 _SHOWN = [
     "rank",
@@ -73,11 +72,6 @@ def _check_zones_output(args: argparse.Namespace) -> None:
             "not priority zones; choose another layer name with --zones-layer "
             "or another file."
         )
-
-
-#: Room on the nearest distances found before a second read (they are geodesic metres;
-#: the box is grown with a safety factor of its own, see helpers.reach_bbox).
-_REACH_MARGIN = 1.01
 
 
 def _distance(distances: dict[str, float] | None, kind: str) -> float:
@@ -141,11 +135,10 @@ def cmd_priority(args: argparse.Namespace, records: list[warnings.WarningMessage
         with helpers.naming("--weights", args.weights):
             weights = resolve_weights(args.weights)
     hazards, releases = helpers.read_inputs(args)
-    # from a database, features are read only within their distance of the hazards
-    reach = {kind: _distance(distances, kind) for kind in CATEGORIES}
+    # from a database, features are read only where zones and the ranking can need them
     layers = {}
     for kind in CATEGORIES:
-        layer = helpers.read_feature_option(args, kind, near=hazards, reach_m=reach[kind])
+        layer = helpers.read_near_features(args, kind, hazards, _distance(distances, kind))
         if layer is not None:
             layers[kind] = layer
     if not layers:
@@ -159,22 +152,6 @@ def cmd_priority(args: argparse.Namespace, records: list[warnings.WarningMessage
         for kind in ("incidents", "finds")
     }
     zones, ranking = _compute(args, hazards, releases, layers, evidence, distances, order, weights)
-    if helpers.database_url(args) is not None:
-        # A hazard's nearest feature may lie beyond the box read. The distances found are
-        # upper bounds of the true ones, so reading again within the largest of them holds
-        # every true nearest feature: the second figures are exact.
-        far = {}
-        for kind in layers:
-            found = ranking[DISTANCE_M[kind]].to_numpy(dtype=float)
-            found = found[np.isfinite(found)]
-            if found.size and found.max() > reach[kind]:
-                far[kind] = float(found.max()) * _REACH_MARGIN + 1.0
-        for kind, metres in far.items():
-            layers[kind] = helpers.read_feature_option(args, kind, near=hazards, reach_m=metres)
-        if far:
-            zones, ranking = _compute(
-                args, hazards, releases, layers, evidence, distances, order, weights
-            )
     table = pd.DataFrame(ranking.drop(columns=ranking.geometry.name))
     as_of = zones.attrs.get("as_of")
     with OutputSet() as outputs:

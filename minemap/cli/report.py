@@ -20,7 +20,7 @@ from minemap.cli import helpers, options
 from minemap.io import OutputSet, is_partitioned
 from minemap.io.postgis import PostGIS
 from minemap.io.readers import layer_of
-from minemap.priority import BUFFER_COLUMN, DEFAULT_DISTANCES_M
+from minemap.priority import DEFAULT_DISTANCES_M
 from minemap.project import Project, Source, describe_source
 from minemap.report import build_report
 
@@ -81,27 +81,12 @@ def _project(args: argparse.Namespace) -> Project:
 def _features(
     args: argparse.Namespace, kind: str, hazards: gpd.GeoDataFrame
 ) -> gpd.GeoDataFrame | None:
-    """The ``--KIND`` layer; from a database, only its features near the hazards.
-
-    Districts are read where they meet the hazards. Roads, infrastructure and residential
-    areas are read within their priority distance first; as the ranking also needs each
-    hazard's nearest feature, wherever it lies, they are read again within
-    :func:`helpers.nearest_reach_m` of the hazards when that is farther (a table with no
-    feature near the hazards is read whole), so every hazard's nearest feature is read; the
-    distances agree with the whole table's to millimetres (the search frame is centred on
-    the data read).
-    """
+    """The ``--KIND`` layer; from a database, districts where they meet the hazards, the
+    feature layers as zones within their default distance and the ranking need them
+    (:func:`helpers.read_near_features`)."""
     if kind == "districts":
         return helpers.read_feature_option(args, kind, near=hazards)
-    if helpers.database_url(args) is None:
-        return helpers.read_feature_option(args, kind)
-    reach = DEFAULT_DISTANCES_M[kind]
-    layer = helpers.read_feature_option(args, kind, near=hazards, reach_m=reach)
-    if layer is not None and len(layer) and BUFFER_COLUMN not in layer.columns:  # else whole
-        need = helpers.nearest_reach_m(hazards, layer)
-        if need > reach:
-            layer = helpers.read_feature_option(args, kind, near=hazards, reach_m=need)
-    return layer
+    return helpers.read_near_features(args, kind, hazards, DEFAULT_DISTANCES_M[kind])
 
 
 def cmd_report(args: argparse.Namespace, records: list[warnings.WarningMessage]) -> None:

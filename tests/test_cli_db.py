@@ -494,3 +494,27 @@ def test_a_report_reads_again_where_a_nearest_road_lies_beyond_the_first_box(db,
     # EAST is the nearest road of some hazards: without it their distances would differ
     alone = minemap.rank_hazards(hazards, releases, roads=whole.iloc[[0]])
     assert not alone["roads_distance_m"].equals(ranked["roads_distance_m"])
+
+
+def test_a_report_lists_a_table_read_near_the_hazards_as_the_rows_read(db, capsys, tmp_path):
+    """The input table names what the figures used: the rows of a road table within the
+    hazards' reach, with their count and hash, and says so; tables read whole say nothing."""
+    import html
+    import re
+
+    roads = gpd.read_file(SCENARIO, layer="roads")
+    x1 = roads.total_bounds[2]
+    whole = pd.concat([roads, _road("FAR", (x1 + 2, 48.0), (x1 + 2.1, 48.0))], ignore_index=True)
+    load(db.url, whole, "roads_listed")
+    out = tmp_path / "report.html"
+    status, _, err = run(
+        ["report", "--db", db.url, "hazards", "--roads", "roads_listed", "-o", out], capsys
+    )
+    assert status == 0, err
+    page = html.unescape(out.read_text(encoding="utf-8"))
+    row = re.search(r"table 'roads_listed', rows whose box meets ([^<]*)</td>(.*?)</tr>", page)
+    assert row is not None, "the roads row does not say which rows were read"
+    assert "(EPSG:4326)" in row.group(1)
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", row.group(2))
+    assert str(len(roads)) in cells  # the rows read, not the table's len(roads) + 1
+    assert f"{db.url_without_password} table 'hazards'<" in page  # read whole: no remark

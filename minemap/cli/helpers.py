@@ -410,8 +410,9 @@ def read_releases(
         ),
         naming("--released", args.released),
     ):
-        return _io.read_releases(
-            input_source(args, args.released, box=releases_box(args, hazards)),
+        box = releases_box(args, hazards)
+        releases = _io.read_releases(
+            input_source(args, args.released, box=box),
             layer=args.released_layer,
             crs=args.crs,
             override_crs=args.override_crs,
@@ -423,6 +424,7 @@ def read_releases(
             encoding=args.encoding,
             allow_area_change=args.allow_area_change,
         )
+    return with_selection(releases, args, args.released, box)
 
 
 def _hazards_option(args: argparse.Namespace) -> str:
@@ -468,6 +470,20 @@ def read_feature_option(
         return _read_feature(args, kind, option, path, None)  # nothing near: read it all
     if box is not None and layer is not None and "buffer_m" in layer.columns:
         return _read_feature(args, kind, option, path, None)
+    return with_selection(layer, args, path, box)
+
+
+def with_selection(
+    layer: gpd.GeoDataFrame | None,
+    args: argparse.Namespace,
+    path: str,
+    box: tuple[float, float, float, float] | None,
+) -> gpd.GeoDataFrame | None:
+    """``layer`` with ``attrs['selection']`` saying which rows of the table were read, when
+    it was read from a database within ``box`` (the report lists what was read)."""
+    source = input_source(args, path, box=box) if box is not None else None
+    if layer is not None and isinstance(source, _postgis.PostGIS) and source.selection:
+        layer.attrs["selection"] = source.selection
     return layer
 
 
@@ -566,7 +582,7 @@ def read_evidence_option(
         return None
     box = reach_bbox(near, reach_m) if near is not None and database_url(args) else None
     try:
-        return _read_evidence(args, kind, path, box)
+        return with_selection(_read_evidence(args, kind, path, box), args, path, box)
     except EmptyLayerError:
         if box is None:
             raise

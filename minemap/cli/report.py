@@ -56,7 +56,11 @@ def _project(args: argparse.Namespace) -> Project:
         if isinstance(read, PostGIS):  # a table (or query): named, with its content's hash
             traced = describe_source(kind, frame, None)
             digest = next(iter(traced.sha256.values()))
-            return dataclasses.replace(traced, path=read.label, sha256={read.label: digest})
+            # rows read near the hazards (or in the chosen area) are what the figures used:
+            # the report says so rather than pass them off as the whole table
+            selection = read.selection or frame.attrs.get("selection")
+            label = f"{read.label}, {selection}" if selection else read.label
+            return dataclasses.replace(traced, path=label, sha256={label: digest})
         return describe_source(kind, frame, Path(path), layer_of(path, layer, kind))
 
     sources = {"hazards": source("hazards", hazards, args.hazards, args.layer)}

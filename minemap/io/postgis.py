@@ -348,6 +348,32 @@ class PostGIS:
         what = f"table {self.table!r}" if self.table is not None else "query"
         return f"{display_url(self.url)} {what}"
 
+    @property
+    def selection(self) -> str | None:
+        """Which rows are read, when not all of them: the ``bbox`` and ``region`` conditions
+        in words (for provenance: a report lists what was read, not the whole table), or
+        None.
+
+        Examples
+        --------
+        >>> PostGIS("postgresql://h/db", table="roads", bbox=(46.5, 39.5, 47, 40)).selection
+        'rows whose box meets 46.5, 39.5, 47, 40 (EPSG:4326)'
+        >>> PostGIS("postgresql://h/db", table="roads").selection is None
+        True
+        """
+        parts = []
+        if self.bbox is not None:
+            corners = ", ".join(f"{v:.6g}" for v in self.bbox)
+            try:
+                crs = pyproj.CRS.from_user_input(self.bbox_crs)
+                name = f"EPSG:{crs.to_epsg()}" if crs.to_epsg() else str(crs.name)
+            except pyproj.exceptions.CRSError:
+                name = str(self.bbox_crs)
+            parts.append(f"rows whose box meets {corners} ({name})")
+        if self.region is not None:
+            parts.append(f"rows meeting a region of {len(self.region)} polygon(s)")
+        return "; ".join(parts) or None
+
     def __repr__(self) -> str:
         what = f"table={self.table!r}" if self.table is not None else f"sql={self.sql!r}"
         return f"PostGIS({display_url(self.url)!r}, {what})"

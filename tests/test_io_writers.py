@@ -1,4 +1,4 @@
-"""Tests of minemap.io.writers: outputs whole or not at all, failures named plainly."""
+"""Tests of minemap.io.staging and minemap.io.writers: outputs whole or not at all."""
 
 from __future__ import annotations
 

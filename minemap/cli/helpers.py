@@ -35,7 +35,8 @@ from minemap._errors import (
 )
 from minemap.io import _guard
 from minemap.io import postgis as _postgis
-from minemap.io.writers import STDOUT_NAMES, is_folder_output, spreadsheet_safe
+from minemap.io.staging import STDOUT_NAMES, is_folder_output
+from minemap.io.writers import spreadsheet_safe
 from minemap.vocabulary import load_vocabularies, load_vocabulary
 
 #: Decimal places of hectares and percentages in JSON and CSV output (0.0001 ha = 1 m²).

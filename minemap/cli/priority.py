@@ -18,7 +18,7 @@ import pyogrio
 from minemap._errors import OutputError, SchemaError
 from minemap.cli import engine, helpers, options
 from minemap.io import OutputSet, add_layer, check_layer_suffix, is_stream, resolve_output
-from minemap.io.writers import MULTI_LAYER_SUFFIXES
+from minemap.io.staging import MULTI_LAYER_SUFFIXES
 from minemap.priority import (
     CATEGORIES,
     DEFAULT_DISTANCES_M,

@@ -23,7 +23,7 @@ from minemap._errors import DataWarning, OutputError, SchemaError, cli_spelling
 from minemap.cli import helpers, options
 from minemap.io import OutputSet, add_layer, check_layer_suffix, is_stream, resolve_output
 from minemap.io._guard import file_suffix
-from minemap.io.writers import MULTI_LAYER_SUFFIXES
+from minemap.io.staging import MULTI_LAYER_SUFFIXES
 from minemap.readiness import (
     DEFAULT_RADII_M,
     NEAREST_HAZARD_M,

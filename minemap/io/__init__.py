@@ -41,18 +41,20 @@ from minemap.io.results import (
     table_name,
     write_results,
 )
-from minemap.io.tags import TagFilter, parse_tags
-from minemap.io.writers import (
+from minemap.io.staging import (
     OutputSet,
-    add_layer,
-    check_layer_suffix,
     check_output_path,
     is_stream,
     resolve_output,
-    spreadsheet_safe,
     write_atomic,
-    write_layer,
     write_text,
+)
+from minemap.io.tags import TagFilter, parse_tags
+from minemap.io.writers import (
+    add_layer,
+    check_layer_suffix,
+    spreadsheet_safe,
+    write_layer,
 )
 
 __all__ = [

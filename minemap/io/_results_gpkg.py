@@ -27,7 +27,7 @@ from minemap.io._results_run import (
 from minemap.io.postgis import (
     is_database_url,
 )
-from minemap.io.writers import OutputSet, check_output_path, resolve_output
+from minemap.io.staging import OutputSet, check_output_path, resolve_output
 
 
 def _gpkg_target(target: str | os.PathLike, inputs: Mapping[str, object]) -> Path:

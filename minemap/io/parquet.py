@@ -55,7 +55,15 @@ from minemap._errors import (
     option_hint,
 )
 from minemap.io import _guard
-from minemap.io.writers import FOLDER_SUFFIXES, OutputSet, remove_orphans
+from minemap.io.layer_folders import (
+    PART_SUFFIX,
+    check_not_in_layer,
+    folder_entries,
+    ignored_entry,
+    is_partitioned,
+    named_as_other_format,
+)
+from minemap.io.staging import OutputSet, remove_orphans
 
 __all__ = [
     "add_partitioned",
@@ -82,67 +90,6 @@ COVERING = "bbox"
 
 #: ``attrs`` key of a frame read by :func:`read_partitioned`: the folder it came from.
 FOLDER_ATTR = "parquet_folder"
-
-_SUFFIX = ".parquet"
-
-
-def _ignored(name: str) -> bool:
-    """Hidden files and the ``_SUCCESS``/``_metadata`` files other writers leave."""
-    return name.startswith((".", "_"))
-
-
-def _entries(folder: Path) -> tuple[list[Path], list[str]]:
-    """The ``.parquet`` entries of ``folder`` (sorted) and the names of the other entries."""
-    parts, others = [], []
-    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-        if _ignored(entry.name):
-            continue
-        if entry.name.lower().endswith(_SUFFIX):
-            parts.append(Path(entry.path))
-        else:
-            others.append(entry.name)
-    return parts, others
-
-
-#: Extensions of other formats: a folder named so (``hazards.gpkg/``) is not read as a
-#: partitioned GeoParquet layer, whatever it holds.
-_OTHER_FORMATS = frozenset(
-    {*_guard.DRIVERS, ".zip", ".tif", ".tiff", ".toml", ".txt", ".xlsx", ".kml", ".gml"}
-) - {".parquet", ".geoparquet"}
-
-
-def _named_as_other_format(folder: Path) -> bool:
-    return folder.suffix.lower() in _OTHER_FORMATS or folder.name.lower().endswith(".shp.zip")
-
-
-def is_partitioned(path: str | os.PathLike) -> bool:
-    """Whether ``path`` is a folder holding ``.parquet`` files and nothing else (hidden
-    files aside): a layer :func:`read_partitioned` reads.
-
-    The files themselves are not opened; :func:`read_partitioned` checks them.
-
-    Examples
-    --------
-    >>> import pathlib, tempfile
-    >>> folder = pathlib.Path(tempfile.mkdtemp())
-    >>> is_partitioned(folder)  # empty
-    False
-    >>> _ = (folder / "part-00000.parquet").write_bytes(b"")
-    >>> is_partitioned(folder)
-    True
-    >>> _ = (folder / "notes.txt").write_text("field notes")
-    >>> is_partitioned(folder)
-    False
-    """
-    folder = Path(path)
-    try:
-        if not folder.is_dir() or _named_as_other_format(folder):
-            return False
-        parts, others = _entries(folder)
-    except OSError:
-        return False
-    return bool(parts) and not others
-
 
 # ------------------------------------------------------------------------------------------
 # reading
@@ -192,7 +139,7 @@ def _layer_files(folder: Path) -> list[Path]:
             f"{text} is not a folder; pass a folder of GeoParquet files, or read the file "
             "with the readers (minemap.read_hazards, ...)."
         )
-    if _named_as_other_format(folder):
+    if named_as_other_format(folder):
         raise FormatError(
             f"{folder.name}: a folder named {folder.suffix} is not read as a partitioned "
             "GeoParquet layer; name the folder with .parquet (or no extension), e.g. "
@@ -200,7 +147,7 @@ def _layer_files(folder: Path) -> list[Path]:
         )
     root = folder.resolve()
     try:
-        parts, others = _entries(folder)
+        parts, others = folder_entries(folder)
     except OSError as exc:
         raise InputFileError(
             f"{text}: the folder cannot be listed ({exc.strerror or exc}); check its permissions."
@@ -970,42 +917,6 @@ def check_output_folder(
 _MARKERS = frozenset({"_SUCCESS", "_metadata", "_common_metadata"})
 
 
-def check_not_in_layer(
-    path: str | os.PathLike, *, sources: Sequence[str | os.PathLike] = ()
-) -> None:
-    """Refuse an output inside a layer folder: one of ``sources`` (folders the data was read
-    from), or a partitioned layer (:func:`is_partitioned`) whose name ends in ``.parquet``
-    or ``.geoparquet``. A file or folder written there would become part of that layer (or
-    make it unreadable).
-
-    Examples
-    --------
-    >>> import pathlib, tempfile
-    >>> layer = pathlib.Path(tempfile.mkdtemp()) / "hazards.parquet"
-    >>> layer.mkdir()
-    >>> _ = (layer / "part-00000.parquet").write_bytes(b"")
-    >>> check_not_in_layer(layer.parent / "zones.gpkg")  # beside the layer: fine
-    >>> check_not_in_layer(layer / "zones.parquet")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    minemap._errors.OutputError: ...zones.parquet: it is inside the partitioned GeoParquet ...
-    """
-    target = Path(os.path.abspath(path)).resolve()
-    for source in sources:
-        folder = Path(source).resolve()
-        if folder in target.parents:
-            raise OutputError(
-                f"{os.fspath(path)}: it is inside the folder {folder.name}, an input layer; "
-                "writing there would change that input. Write beside the folder instead."
-            )
-    parent = target.parent
-    if parent.name.lower().endswith(FOLDER_SUFFIXES) and is_partitioned(parent):
-        raise OutputError(
-            f"{os.fspath(path)}: it is inside the partitioned GeoParquet layer {parent.name}/, "
-            "where it would be read as part of that layer; write beside the folder instead."
-        )
-
-
 def _replaceable(entry: os.DirEntry) -> bool:
     """Whether replacing a layer folder may delete this entry: a regular ``.parquet`` part
     file (not hidden, not a link) or a marker file."""
@@ -1016,7 +927,7 @@ def _replaceable(entry: os.DirEntry) -> bool:
     if not regular:
         return False
     name = entry.name
-    return name in _MARKERS or (not _ignored(name) and name.lower().endswith(_SUFFIX))
+    return name in _MARKERS or (not ignored_entry(name) and name.lower().endswith(PART_SUFFIX))
 
 
 def _hilbert_order(gdf: gpd.GeoDataFrame) -> np.ndarray:

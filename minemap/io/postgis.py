@@ -31,6 +31,7 @@ import pandas as pd
 import pyproj
 import shapely
 
+from minemap import _validate
 from minemap._errors import CRSError, DatabaseError, EmptyLayerError, FormatError, SchemaError
 from minemap._extras import require
 
@@ -516,7 +517,7 @@ def _find_table(cur: Any, source: PostGIS) -> tuple[str, str]:
     if row is None:
         names = _spatial_tables(cur)
         close = difflib.get_close_matches(source.table or "", names, n=3, cutoff=0.6)
-        there = _some(close + [n for n in names if n not in close])  # the likeliest first
+        there = some_names(close + [n for n in names if n not in close])  # the likeliest first
         raise DatabaseError(
             f"{source.label}: no such table or view; tables with a geometry column: {there}."
         )
@@ -558,10 +559,17 @@ def _shown_name(part: str) -> str:
     return '"' + part.replace('"', '""') + '"'
 
 
-def _some(names: list[str], most: int = 20) -> str:
-    """The first ``most`` names, quoted, and how many more there are."""
-    shown = ", ".join(repr(t) for t in names[:most]) or "none"
-    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
+def some_names(names: Sequence[str], most: int = 20) -> str:
+    """The first ``most`` names, quoted, and how many more there are ("none" for none).
+
+    Examples
+    --------
+    >>> some_names(["roads", "hazards"]), some_names([])
+    ("'roads', 'hazards'", 'none')
+    >>> some_names([f"t{k}" for k in range(25)]).endswith("'t19' and 5 more")
+    True
+    """
+    return _validate.list_ids(list(names), limit=most) or "none"
 
 
 def _check_postgis(cur: Any, source: PostGIS) -> None:

@@ -43,6 +43,7 @@ from minemap.io import _curves, _guard
 from minemap.io import parquet as _parquet
 from minemap.io import postgis as _postgis
 from minemap.io.csv_points import CSV_SUFFIXES, read_csv
+from minemap.io.layer_folders import folder_entries, is_partitioned
 from minemap.io.tags import TagFilter, TagSpec, check_keys, match_tags, parse_tags
 from minemap.settings import (
     HAZARD_ID,
@@ -226,9 +227,9 @@ def _read_path(path: Path, layer: str | None, **options: object) -> tuple[gpd.Ge
 def _read_folder(path: Path, x_column: str | None, y_column: str | None) -> gpd.GeoDataFrame:
     """A folder of GeoParquet files (:mod:`minemap.io.parquet`), read as one layer; any
     other folder is refused as before."""
-    if not _parquet.is_partitioned(path):
+    if not is_partitioned(path):
         try:
-            holds_parts = bool(_parquet._entries(path)[0])
+            holds_parts = bool(folder_entries(path)[0])
         except OSError:
             holds_parts = False
         if holds_parts:
@@ -507,7 +508,7 @@ def _database_source(
         if table is None and sql is None:
             table = layer
         if table is None and sql is None:
-            there = _postgis._some(list(_postgis.iter_tables(source)))
+            there = _postgis.some_names(list(_postgis.iter_tables(source)))
             raise SchemaError(
                 f"{_postgis.display_url(source)}: name the table to read with table= "
                 f"(--table) or give a query with sql= (--sql); tables with a geometry "

@@ -14,6 +14,7 @@ Needs the ``synthetic`` extra (scipy, rasterio): ``pip install 'minemap[syntheti
 
 from __future__ import annotations
 
+from minemap.synthetic.command import main
 from minemap.synthetic.evidence import (
     EVIDENCE_LAYERS,
     MINED_CHANCE,
@@ -29,7 +30,6 @@ from minemap.synthetic.scenario import (
     LAYERS,
     RASTER_NODATA,
     Scenario,
-    main,
     make_scenario,
     write_population_raster,
     write_scenario,

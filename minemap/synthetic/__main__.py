@@ -1,5 +1,5 @@
 """``python -m minemap.synthetic --out DIR``: write a synthetic scenario."""
 
-from minemap.synthetic.scenario import main
+from minemap.synthetic.command import main
 
 raise SystemExit(main())

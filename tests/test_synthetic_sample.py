@@ -93,6 +93,18 @@ def test_a_file_is_not_a_folder(tmp_path):
         sample_data(tmp_path / "f")
 
 
+@pytest.mark.parametrize("inside", ["", "sample"])
+def test_a_partitioned_layer_folder_never_takes_the_sample(tmp_path, inside):
+    """Neither the files nor a folder of them go into a partitioned GeoParquet layer: it
+    would no longer read as one."""
+    layer = tmp_path / "zones.parquet"
+    layer.mkdir()
+    (layer / "part-00000.parquet").write_bytes(b"PAR1")
+    with pytest.raises(OutputError, match=r"inside the partitioned GeoParquet layer zones"):
+        sample_data(layer / inside if inside else layer)
+    assert [p.name for p in layer.iterdir()] == ["part-00000.parquet"]
+
+
 def test_the_default_folder_is_made_once_in_the_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     first = minemap.sample_data()

@@ -16,6 +16,7 @@ from typing import TypedDict
 
 from minemap import __version__
 from minemap._errors import OutputError
+from minemap.io.layer_folders import check_not_in_layer
 from minemap.synthetic.evidence import field_evidence, write_field_evidence
 from minemap.synthetic.scenario import make_scenario, write_population_raster, write_scenario
 
@@ -126,6 +127,10 @@ def sample_data(directory: str | os.PathLike[str] | None = None) -> Path:
         folder = Path(directory)
         if folder.exists() and not folder.is_dir():
             raise OutputError(f"{folder} is a file; give a folder for the sample data.")
+        # a partitioned GeoParquet layer holds only its parts: neither the files nor a
+        # folder of them may go inside one (it would stop being readable as a layer)
+        check_not_in_layer(folder)
+        check_not_in_layer(folder / SAMPLE_FILES[0])
         taken = [name for name in SAMPLE_FILES if (folder / name).exists()]
         if taken:
             raise OutputError(

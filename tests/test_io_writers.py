@@ -149,6 +149,18 @@ def test_write_layer_formats_round_trip(tmp_path, suffix):
     assert listing(tmp_path) == [f"out{suffix}"]
 
 
+@pytest.mark.parametrize("suffix", [".gpkg", ".geojson", ".fgb"])
+def test_a_layer_written_without_a_name_is_named_after_its_file(tmp_path, suffix):
+    """Not after the hidden staging file: GeoPackage refused that name, GeoJSON and
+    FlatGeobuf kept it (so the bytes differed on every run)."""
+    path = mio.write_layer(LAYER, tmp_path / f"zones 2026{suffix}")
+    assert [str(n) for n in pyogrio.list_layers(path)[:, 0]] == ["zones 2026"]
+    first = path.read_bytes()
+    mio.write_layer(LAYER, path)
+    assert suffix == ".gpkg" or path.read_bytes() == first
+    assert listing(tmp_path) == [f"zones 2026{suffix}"]
+
+
 def test_plain_shapefile_output_is_refused_with_the_zipped_alternative(tmp_path):
     with pytest.raises(OutputError) as excinfo:
         mio.write_layer(LAYER, tmp_path / "zones.shp")
@@ -192,6 +204,12 @@ def test_csv_layer_output_is_spreadsheet_safe(tmp_path):
     path = mio.write_layer(layer, tmp_path / "zones.csv")
     text = path.read_text()
     assert "'=1+1" in text and "'@SUM(A1)" in text
+
+
+def test_a_csv_header_cell_never_runs_as_a_formula(tmp_path):
+    path = mio.write_layer(LAYER.assign(**{"=cmd|' /C calc'!A0": 1}), tmp_path / "zones.csv")
+    header = path.read_text().splitlines()[0]
+    assert "'=cmd" in header and ",=cmd" not in header
 
 
 def test_unknown_layer_extension_is_refused(tmp_path):

@@ -82,18 +82,22 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
 
     A text value starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
     leading apostrophe (the OWASP rule for CSV injection); numbers, and text that reads
-    as a number (``-12.5``), are left as they are.
+    as a number (``-12.5``), are left as they are. Column names are cells of the header
+    row, and get the same treatment (a ``--by`` column can be named anything).
 
     Examples
     --------
     >>> spreadsheet_safe(pd.DataFrame({"v": ["=HYPERLINK(1)", "-12.5", "ok", 3]}))["v"].tolist()
     ["'=HYPERLINK(1)", '-12.5', 'ok', 3]
+    >>> list(spreadsheet_safe(pd.DataFrame({"@SUM(A1)": [1], "hazard_ha": [2.0]})).columns)
+    ["'@SUM(A1)", 'hazard_ha']
     """
     out = frame.copy()
     for column in out.columns:
         if out[column].dtype != object and not pd.api.types.is_string_dtype(out[column]):
             continue
         out[column] = out[column].map(_cell_text)
+    out.columns = [_cell_text(c) for c in out.columns]
     return out
 
 
@@ -140,6 +144,21 @@ def layer_writer(
     return write_to
 
 
+def default_layer_name(path: str | os.PathLike) -> str:
+    """The layer name a file gets when none is given: its name without the extension (never
+    the hidden staging file's name, which GeoPackage refuses and GeoJSON would keep).
+
+    Examples
+    --------
+    >>> default_layer_name("out/zones 2026.gpkg"), default_layer_name("zones.shp.zip")
+    ('zones 2026', 'zones')
+    >>> default_layer_name("run.2026-12.gpkg")
+    'run.2026-12'
+    """
+    name = Path(path).name
+    return name[: len(name) - len(file_suffix(Path(name)))].lstrip(".") or "layer"
+
+
 def add_layer(
     outputs: OutputSet, gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, layer: str | None = None
 ) -> None:
@@ -171,6 +190,7 @@ def add_layer(
     target = check_layer_suffix(path)
     if gdf.attrs.get("parquet_folder"):  # read from a partitioned layer: never write inside
         check_not_in_layer(resolve_output(target), sources=[gdf.attrs["parquet_folder"]])
+    layer = layer or default_layer_name(target)
     outputs.add(target, layer_writer(gdf, file_suffix(target), layer, name=target.name))
 
 

@@ -243,7 +243,45 @@ def test_export_from_tables_records_them_with_row_counts(db, capsys, tmp_path):
     assert inputs["HAZARDS"]["table"] == "hazards" and inputs["--released"]["table"] == "releases"
     assert inputs["HAZARDS"]["rows"] == len(gpd.read_file(SCENARIO, layer="hazards"))
     assert inputs["HAZARDS"]["database"] == db.url_without_password
+    assert "selection" not in inputs["HAZARDS"] and "selection" not in inputs["--released"]
     _secret_free(target.read_bytes().decode("latin-1"))
+
+
+def test_export_records_which_rows_of_each_table_it_read(db, capsys, tmp_path):
+    """With --bbox, the hazards read are those in the box, and the releases those within
+    the hazards' box: the provenance says so beside the table's rows."""
+    import pyogrio
+
+    x0, y0, x1, y1 = gpd.read_file(SCENARIO, layer="hazards").total_bounds
+    box = f"{x0},{y0},{(x0 + x1) / 2},{(y0 + y1) / 2}"
+    target = tmp_path / "results.gpkg"
+    status, _, err = run(
+        ["export", "--db", db.url, "hazards", "--released", "releases", "--bbox", box,
+         "--roads", "roads", "--to", target],
+        capsys,
+    )  # fmt: skip
+    assert status == 0, err
+    inputs = json.loads(pyogrio.read_dataframe(target, layer="minemap_runs")["inputs"].iloc[0])
+    corners = ", ".join(repr(float(v)) for v in box.split(","))
+    assert inputs["HAZARDS"]["selection"] == f"rows whose box meets {corners} (EPSG:4326)"
+    assert inputs["HAZARDS"]["rows"] == len(gpd.read_file(SCENARIO, layer="hazards"))
+    assert inputs["--released"]["selection"].startswith("rows whose box meets ")
+    assert "selection" not in inputs["--roads"]  # read whole
+
+
+def test_a_report_names_the_district_its_hazards_were_read_in(db, capsys, tmp_path):
+    import html
+
+    name = str(gpd.read_file(SCENARIO, layer="districts")["district"].iloc[0])
+    out = tmp_path / "report.html"
+    status, _, err = run(
+        ["report", "--db", db.url, "hazards", "--districts", "districts", "--district", name,
+         "-o", out],
+        capsys,
+    )  # fmt: skip
+    assert status == 0, err
+    page = html.unescape(out.read_text(encoding="utf-8"))
+    assert f"table 'hazards', rows meeting the region {name!r}<" in page
 
 
 def test_district_reads_only_the_hazards_meeting_it(db, capsys):
@@ -518,3 +556,23 @@ def test_a_report_lists_a_table_read_near_the_hazards_as_the_rows_read(db, capsy
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", row.group(2))
     assert str(len(roads)) in cells  # the rows read, not the table's len(roads) + 1
     assert f"{db.url_without_password} table 'hazards'<" in page  # read whole: no remark
+
+
+def test_a_road_table_with_nothing_near_is_read_whole_once(db, tmp_path, monkeypatch):
+    """No road within the zone distance: the table is read whole (the fallback), and not
+    read again within the nearest-road reach; nothing says only part of it was read."""
+    from minemap.cli import helpers
+
+    x1 = gpd.read_file(SCENARIO, layer="roads").total_bounds[2]
+    load(db.url, _road("FAR", (x1 + 2, 48.0), (x1 + 2.1, 48.0)), "roads_only_far")
+    boxes = []
+    real = helpers._read_feature
+
+    def counted(args, kind, option, path, box):
+        boxes.append(box)
+        return real(args, kind, option, path, box)
+
+    monkeypatch.setattr(helpers, "_read_feature", counted)
+    _, read = _report_roads(db, "roads_only_far", tmp_path)
+    assert list(read["road_id"]) == ["FAR"] and "selection" not in read.attrs
+    assert len(boxes) == 2 and boxes[0] is not None and boxes[1] is None

@@ -144,6 +144,19 @@ def test_a_bbox_with_no_rows_says_so(db):
         read_hazards(db.url, table="hazards", bbox=(0, 0, 1, 1))
 
 
+def test_a_bbox_and_a_region_that_share_no_row_say_both(db, sample_data):
+    """Rows lie in the box and rows meet the region, none does both: the message names
+    both conditions (it blamed the box alone)."""
+    raw = gpd.read_file(sample_data / "scenario.gpkg", layer="hazards")
+    x0, y0, x1, y1 = raw.total_bounds
+    west = (x0, y0, x0 + (x1 - x0) / 3, y1)
+    east = gpd.GeoSeries([shapely.box(x1 - (x1 - x0) / 3, y0, x1, y1)], crs=raw.crs)
+    assert len(read_hazards(PostGIS(db.url, table="hazards", bbox=west)))
+    assert len(read_hazards(PostGIS(db.url, table="hazards", region=east)))
+    with pytest.raises(EmptyLayerError, match=r"in the bbox .* and meets the region; .* overlaps"):
+        read_hazards(PostGIS(db.url, table="hazards", bbox=west, region=east))
+
+
 @pytest.mark.parametrize("bbox", [(1, 2, 3), (3, 0, 1, 1), ("a", 0, 1, 1), (0, 0, np.nan, 1)])
 def test_a_bad_bbox_is_one_line(db, bbox):
     with pytest.raises(SchemaError, match="bbox"):

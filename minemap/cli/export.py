@@ -81,9 +81,9 @@ def cmd_export(args: argparse.Namespace, records: list[warnings.WarningMessage])
         "weights": results["ranking"].attrs["weights"],
         "feature_layers": sorted(layers),
     }
-    inputs = {  # files by path (with their SHA-256), tables by name (with row counts)
+    inputs = {  # files by path (with their SHA-256), tables by name (rows, and which read)
         (str(source) if isinstance(source, Path) else option): source
-        for option, source in helpers.input_sources(args).items()
+        for option, source in helpers.input_sources(args, hazards).items()
     }
     written = write_results(
         results, args.to, run=args.run, parameters=parameters, inputs=inputs,

@@ -211,7 +211,7 @@ def district_region(args: argparse.Namespace) -> gpd.GeoSeries | None:
             f"--district {name!r}: no district of that name in column {column!r} of "
             f"--districts; the districts are {known}."
         )
-    region = chosen.geometry
+    region = chosen.geometry.rename(name)  # provenance quotes the district by its name
     args._district_region = region
     return region
 
@@ -504,7 +504,7 @@ def read_near_features(
     if database_url(args) is None:
         return read_feature_option(args, kind)
     layer = read_feature_option(args, kind, near=hazards, reach_m=reach_m)
-    if layer is not None and len(layer) and "buffer_m" not in layer.columns:  # else whole
+    if layer is not None and len(layer) and layer.attrs.get("selection"):  # else read whole
         need = nearest_reach_m(hazards, layer)
         if need > reach_m:
             layer = read_feature_option(args, kind, near=hazards, reach_m=need)
@@ -697,9 +697,14 @@ def input_paths(args: argparse.Namespace) -> list[Path]:
     return [Path(v) for name, _, v in _input_values(args) if not _names_table(args, name, v)]
 
 
-def input_sources(args: argparse.Namespace) -> dict[str, Path | _postgis.PostGIS]:
+def input_sources(
+    args: argparse.Namespace, hazards: gpd.GeoDataFrame | None = None
+) -> dict[str, Path | _postgis.PostGIS]:
     """Every input the command reads, by the option naming it: files as paths, and with
-    ``--db`` the tables (and the hazards' query) as database sources, for provenance.
+    ``--db`` the tables (and the hazards' query) as database sources, for provenance. The
+    hazards' source carries ``--bbox`` and ``--district``, and given the ``hazards`` read,
+    the releases' source carries the box they were read in (:func:`releases_box`): the
+    sources say which rows were read (:attr:`minemap.io.PostGIS.selection`).
 
     Examples
     --------
@@ -723,7 +728,8 @@ def input_sources(args: argparse.Namespace) -> dict[str, Path | _postgis.PostGIS
     for name, option, value in given:
         seen[option] += 1
         key = option if times[option] == 1 else f"{option} {seen[option]}"
-        source = input_source(args, value) if _names_table(args, name, value) else value
+        box = releases_box(args, hazards) if name == "released" else None
+        source = input_source(args, value, box=box) if _names_table(args, name, value) else value
         found[key] = source if isinstance(source, _postgis.PostGIS) else Path(source)
     return found
 

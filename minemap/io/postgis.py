@@ -352,27 +352,37 @@ class PostGIS:
     @property
     def selection(self) -> str | None:
         """Which rows are read, when not all of them: the ``bbox`` and ``region`` conditions
-        in words (for provenance: a report lists what was read, not the whole table), or
-        None.
+        in words, the box's numbers exactly as queried (for provenance: a report lists what
+        was read, not the whole table), or None.
+
+        A region named by its series' ``name`` (as ``--district NAME`` names it) is quoted
+        by name.
 
         Examples
         --------
-        >>> PostGIS("postgresql://h/db", table="roads", bbox=(46.5, 39.5, 47, 40)).selection
-        'rows whose box meets 46.5, 39.5, 47, 40 (EPSG:4326)'
+        >>> PostGIS("postgresql://h/db", table="roads", bbox=(46.5, 39.5, 47, 40.1234567)).selection
+        'rows whose box meets 46.5, 39.5, 47.0, 40.1234567 (EPSG:4326)'
         >>> PostGIS("postgresql://h/db", table="roads").selection is None
         True
         """
         parts = []
         if self.bbox is not None:
-            corners = ", ".join(f"{v:.6g}" for v in self.bbox)
+            corners = ", ".join(repr(float(v)) for v in self.bbox)
             try:
                 crs = pyproj.CRS.from_user_input(self.bbox_crs)
-                name = f"EPSG:{crs.to_epsg()}" if crs.to_epsg() else str(crs.name)
+                epsg = crs.to_epsg(min_confidence=100)
+                named = str(crs.name) if crs.name and crs.name != "unknown" else None
+                name = f"EPSG:{epsg}" if epsg else named or str(self.bbox_crs)
             except pyproj.exceptions.CRSError:
                 name = str(self.bbox_crs)
             parts.append(f"rows whose box meets {corners} ({name})")
         if self.region is not None:
-            parts.append(f"rows meeting a region of {len(self.region)} polygon(s)")
+            called = self.region.name  # a district's name; not a geometry column's
+            if isinstance(called, str) and called and called != "geometry":
+                parts.append(f"rows meeting the region {called!r}")
+            else:
+                count = int(shapely.get_num_geometries(np.asarray(self.region.array)).sum())
+                parts.append(f"rows meeting a region of {count} polygon{'s' * (count != 1)}")
         return "; ".join(parts) or None
 
     def __repr__(self) -> str:
@@ -393,7 +403,8 @@ def _check_region(region: object) -> gpd.GeoSeries:
     polygonal = geoms.geom_type.isin(["Polygon", "MultiPolygon"]) & ~geoms.is_empty
     if not polygonal.any() or not polygonal.all():
         raise SchemaError("region must hold polygons only (e.g. district boundaries).")
-    return gpd.GeoSeries(np.asarray(geoms.array, dtype=object), crs=geoms.crs)
+    name = region.name if isinstance(region, gpd.GeoSeries) else None
+    return gpd.GeoSeries(np.asarray(geoms.array, dtype=object), crs=geoms.crs, name=name)
 
 
 def _region_in(source: PostGIS, crs: pyproj.CRS) -> bytes:
@@ -885,9 +896,11 @@ def _read(conn: Any, cur: Any, source: PostGIS, crs: object | None) -> tuple[gpd
             "transform them to one (ST_Transform) before reading."
         )
     if not geoms and box is not None:
+        both = " and meets the region" if region is not None else ""
         raise EmptyLayerError(
-            f"{source.label}: no row lies in the bbox {source.bbox}; check the box (xmin, "
-            "ymin, xmax, ymax, in longitude and latitude unless bbox_crs says otherwise)."
+            f"{source.label}: no row lies in the bbox {source.bbox}{both}; check the box "
+            "(xmin, ymin, xmax, ymax, in longitude and latitude unless bbox_crs says "
+            "otherwise)" + (" and that it overlaps the region." if both else ".")
         )
     if not geoms and region is not None:
         raise EmptyLayerError(f"{source.label}: no row meets the region.")

@@ -137,7 +137,8 @@ def _checksum(path: Path) -> str:
 
 def describe_inputs(inputs: Mapping[str, object]) -> dict[str, dict[str, object]]:
     """Provenance of each input: a file's path and SHA-256, or a database table's (or
-    query's) row count, never a password.
+    query's) row count and, when only part of it is read (a bbox, a region), which part
+    (``selection``, :attr:`minemap.io.PostGIS.selection`); never a password.
 
     Parameters
     ----------
@@ -217,6 +218,8 @@ def _database_input(source: PostGIS) -> dict[str, object]:
     described["rows"] = int(row[0]) if row else 0  # the table's, whatever part was read
     if source.bbox is not None:
         described["bbox"] = list(source.bbox)
+    if source.selection is not None:  # the part read: the box, the district by its name
+        described["selection"] = source.selection
     return described
 
 

@@ -488,3 +488,18 @@ def test_quoted_schema_and_table_names_with_dots(db, sample_data):
     assert len(got) == len(read_hazards(db.url, table="hazards"))
     with pytest.raises(SchemaError, match="not a table name"):
         read_hazards(db.url, table="a.b.c")
+
+
+def test_a_label_names_the_schema_a_url_chooses():
+    """Two tables of the same name in different schemas never read as one in a report."""
+    chosen = PostGIS(
+        "postgresql://analyst:pw@db.example.org/imsma?schema=survey%202026", table="hazards"
+    )
+    assert (
+        chosen.label
+        == "postgresql://analyst@db.example.org/imsma table 'hazards' in schema 'survey 2026'"
+    )
+    named = PostGIS(
+        "postgresql://analyst@db.example.org/imsma?schema=survey", table="public.hazards"
+    )
+    assert named.label == "postgresql://analyst@db.example.org/imsma table 'public.hazards'"

@@ -347,6 +347,9 @@ class PostGIS:
     def label(self) -> str:
         """How messages name this source (never with a password)."""
         what = f"table {self.table!r}" if self.table is not None else "query"
+        schema = url_schema(self.url)  # display_url leaves out every URL parameter
+        if schema and self.table is not None and len(split_name(self.table)) == 1:
+            what = f"table {self.table!r} in schema {schema!r}"
         return f"{display_url(self.url)} {what}"
 
     @property

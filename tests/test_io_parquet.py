@@ -584,6 +584,20 @@ def test_a_layer_folder_with_marker_files_is_replaced(layer, tmp_path):
     assert sorted(p.name for p in folder.iterdir()) == ["part-00000.parquet"]
 
 
+def test_a_layer_folder_with_system_leftovers_is_replaced(layer, tmp_path):
+    """What the reader skips beside the parts (a Finder's .DS_Store, Spark's checksums) no
+    longer keeps the writer from replacing the layer; any other hidden file still does."""
+    folder = write_partitioned(layer, tmp_path / "h.parquet", npartitions=2)
+    for name in (".DS_Store", "._part-00000.parquet", ".part-00000.parquet.crc"):
+        (folder / name).write_bytes(b"\0")
+    assert len(read_partitioned(folder)) == len(layer)  # the reader skips them
+    minemap.io.write_layer(layer.iloc[:4], f"{folder}/")
+    assert sorted(p.name for p in folder.iterdir()) == ["part-00000.parquet"]
+    (folder / ".notes").write_text("mine")
+    with pytest.raises(OutputError, match=r"other entries .*\(\.notes\)"):
+        minemap.io.write_layer(layer, f"{folder}/")
+
+
 @pytest.mark.parametrize("name", [".", "", "./", ".."])
 def test_the_current_folder_is_never_the_output(layer, tmp_path, monkeypatch, name):
     monkeypatch.chdir(tmp_path)

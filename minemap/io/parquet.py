@@ -821,8 +821,9 @@ def check_output_folder(
         folder it points to.
     overwrite : bool, default False
         Whether a non-empty folder (hidden entries count) may be replaced; even then only a
-        folder whose every entry is a regular ``.parquet`` part file or a ``_SUCCESS``/
-        ``_metadata`` marker is ever replaced.
+        folder whose every entry is a regular ``.parquet`` part file, a ``_SUCCESS``/
+        ``_metadata`` marker or a hidden leftover of a system or a writer (``.DS_Store``,
+        ``._name``, ``.name.crc``) is ever replaced.
     source : str, optional
         A folder the data was read from (never written).
 
@@ -919,7 +920,8 @@ _MARKERS = frozenset({"_SUCCESS", "_metadata", "_common_metadata"})
 
 def _replaceable(entry: os.DirEntry) -> bool:
     """Whether replacing a layer folder may delete this entry: a regular ``.parquet`` part
-    file (not hidden, not a link) or a marker file."""
+    file (not hidden, not a link), a marker file, or a hidden file a system or a writer
+    leaves beside the parts (:func:`_leftover`), which the reader skips too."""
     try:
         regular = entry.is_file(follow_symlinks=False)
     except OSError:
@@ -927,7 +929,27 @@ def _replaceable(entry: os.DirEntry) -> bool:
     if not regular:
         return False
     name = entry.name
-    return name in _MARKERS or (not ignored_entry(name) and name.lower().endswith(PART_SUFFIX))
+    if name in _MARKERS or _leftover(name):
+        return True
+    return not ignored_entry(name) and name.lower().endswith(PART_SUFFIX)
+
+
+def _leftover(name: str) -> bool:
+    """A hidden file that only describes the folder or its parts: macOS's ``.DS_Store`` and
+    ``._name`` forks, and the ``.name.crc`` checksums Hadoop and Spark write.
+
+    Examples
+    --------
+    >>> [_leftover(n) for n in (".DS_Store", "._part-00000.parquet", ".part-0.parquet.crc")]
+    [True, True, True]
+    >>> [_leftover(n) for n in (".notes", "notes.crc", ".git")]
+    [False, False, False]
+    """
+    return (
+        name == ".DS_Store"
+        or name.startswith("._")
+        or (name.startswith(".") and name.lower().endswith(".crc"))
+    )
 
 
 def _hilbert_order(gdf: gpd.GeoDataFrame) -> np.ndarray:

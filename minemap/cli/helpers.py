@@ -411,9 +411,9 @@ def read_releases(
         ),
         naming("--released", args.released),
     ):
-        box = releases_box(args, hazards)
+        source = input_source(args, args.released, box=releases_box(args, hazards))
         releases = _io.read_releases(
-            input_source(args, args.released, box=box),
+            source,
             layer=args.released_layer,
             crs=args.crs,
             override_crs=args.override_crs,
@@ -425,7 +425,7 @@ def read_releases(
             encoding=args.encoding,
             allow_area_change=args.allow_area_change,
         )
-    return with_selection(releases, args, args.released, box)
+    return with_selection(releases, source)
 
 
 def _hazards_option(args: argparse.Namespace) -> str:
@@ -471,18 +471,15 @@ def read_feature_option(
         return _read_feature(args, kind, option, path, None)  # nothing near: read it all
     if box is not None and layer is not None and "buffer_m" in layer.columns:
         return _read_feature(args, kind, option, path, None)
-    return with_selection(layer, args, path, box)
+    return layer
 
 
 def with_selection(
-    layer: gpd.GeoDataFrame | None,
-    args: argparse.Namespace,
-    path: str,
-    box: tuple[float, float, float, float] | None,
+    layer: gpd.GeoDataFrame | None, source: str | _postgis.PostGIS
 ) -> gpd.GeoDataFrame | None:
     """``layer`` with ``attrs['selection']`` saying which rows of the table were read, when
-    it was read from a database within ``box`` (the report lists what was read)."""
-    source = input_source(args, path, box=box) if box is not None else None
+    ``source`` (the one it was read from) reads only part of a table (the report lists what
+    was read, :attr:`minemap.io.PostGIS.selection`)."""
     if layer is not None and isinstance(source, _postgis.PostGIS) and source.selection:
         layer.attrs["selection"] = source.selection
     return layer
@@ -533,7 +530,7 @@ def _read_feature(
         naming(f"--{option}", path),
     ):
         try:
-            return _io.read_features(
+            layer = _io.read_features(
                 source,
                 kind=kind,  # type: ignore[arg-type]  # the option names a FeatureKind
                 layer=layer,
@@ -545,6 +542,7 @@ def _read_feature(
                 y_column=y_column,
                 encoding=args.encoding,
             )
+            return with_selection(layer, source)
         except EmptyLayerError as exc:
             if not isinstance(source, str) or Path(path).suffix.lower() not in _io.OSM_SUFFIXES:
                 raise
@@ -583,7 +581,7 @@ def read_evidence_option(
         return None
     box = reach_bbox(near, reach_m) if near is not None and database_url(args) else None
     try:
-        return with_selection(_read_evidence(args, kind, path, box), args, path, box)
+        return _read_evidence(args, kind, path, box)
     except EmptyLayerError:
         if box is None:
             raise
@@ -617,7 +615,10 @@ def _read_evidence(
         ),
         naming(f"--{kind}", path),
     ):
-        return reader(input_source(args, path, box=box), **options)  # type: ignore[operator]
+        source = input_source(args, path, box=box)
+        layer = reader(source, **options)  # type: ignore[operator]
+        with_selection(layer, source)
+        return layer
 
 
 def _column_keys(kind: str) -> tuple[str, ...]:

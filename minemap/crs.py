@@ -519,6 +519,42 @@ def _projected_areal_scale(x: np.ndarray, y: np.ndarray, crs: pyproj.CRS) -> np.
     return 1.0 / true_per_unit
 
 
+def local_size_limit(crs: pyproj.CRS) -> float:
+    """The largest box side (in ``crs`` units) of a feature measured where it lies
+    (:func:`local_area_m2`): :data:`LOCAL_MAX_DEGREES` or :data:`LOCAL_MAX_METRES`.
+
+    Examples
+    --------
+    >>> local_size_limit(pyproj.CRS(4326)), local_size_limit(pyproj.CRS(32638))
+    (0.1, 20000.0)
+    """
+    crs = pyproj.CRS(crs)
+    if crs.is_geographic:
+        return LOCAL_MAX_DEGREES / degrees_per_unit(crs)
+    return LOCAL_MAX_METRES / metres_per_unit(crs)
+
+
+def local_area_m2(
+    planar: np.ndarray, cx: np.ndarray, cy: np.ndarray, crs: pyproj.CRS
+) -> np.ndarray:
+    """True area in m² of small features from their planar area and centroid in ``crs``.
+
+    The planar area times the ellipsoid's area per unit at the centroid (see
+    :func:`area_m2`); only for features whose box side is at most
+    :func:`local_size_limit`.
+
+    Examples
+    --------
+    >>> round(float(local_area_m2(np.array([1e6]), np.array([5e5]), np.array([44e5]), 32638)[0]))
+    1000800
+    """
+    crs = pyproj.CRS(crs)
+    if crs.is_geographic:
+        per_unit = degrees_per_unit(crs)  # degrees per unit of the axes: 1, or 0.9 for grads
+        return planar * per_unit**2 * _geographic_scale(np.asarray(cy) * per_unit, crs)
+    return planar / _projected_areal_scale(cx, cy, crs)
+
+
 def area_m2(geoms: np.ndarray, crs: pyproj.CRS, frame: pyproj.CRS | None = None) -> np.ndarray:
     """True ellipsoidal area of polygons given in ``crs``, in square metres.
 
@@ -558,21 +594,11 @@ def area_m2(geoms: np.ndarray, crs: pyproj.CRS, frame: pyproj.CRS | None = None)
     planar = parallel(shapely.area, geoms)
     bounds = parallel(shapely.bounds, geoms)
     size = np.fmax(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1])
-    # degrees per unit of a geographic CRS's axes: 1, or 0.9 for grads
-    per_unit = degrees_per_unit(crs) if crs.is_geographic else 1.0
-    if crs.is_geographic:
-        limit = LOCAL_MAX_DEGREES / per_unit
-    else:
-        limit = LOCAL_MAX_METRES / metres_per_unit(crs)
     has_area = planar > 0
-    small = has_area & (size <= limit)
+    small = has_area & (size <= local_size_limit(crs))
     if small.any():
         centre = parallel(shapely.centroid, geoms[small])
-        cx, cy = shapely.get_x(centre), shapely.get_y(centre)
-        if crs.is_geographic:
-            out[small] = planar[small] * per_unit**2 * _geographic_scale(cy * per_unit, crs)
-        else:
-            out[small] = planar[small] / _projected_areal_scale(cx, cy, crs)
+        out[small] = local_area_m2(planar[small], shapely.get_x(centre), shapely.get_y(centre), crs)
     large = has_area & ~small
     if large.any():
         if frame is None:

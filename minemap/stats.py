@@ -21,7 +21,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from minemap import _engine, _progress, _validate
+from minemap import _engine, _progress, _shared_area, _validate
 from minemap import crs as _crs
 from minemap import io as _io
 from minemap._errors import CoordinateError, DataWarning, SchemaError, option_hint
@@ -379,6 +379,10 @@ def _taken_m2(
     rest = np.flatnonzero(~owned[i])
     for start in range(0, rest.size, _PAIR_BLOCK):  # only a block's overlays held at once
         k = rest[start : start + _PAIR_BLOCK]
+        measured = _measured_without_overlay(hazard, release_work, i[k], j[k])
+        if measured is not None:
+            decided, taken[k[decided]], planar[k[decided]] = measured
+            k = k[~decided]
         shared = polygonal_parts(
             robust(shapely.intersection, hazard.work[i[k]], release_work[j[k]])
         )
@@ -390,6 +394,35 @@ def _taken_m2(
     scale = np.ones(n)
     scale[fix] = hazard.area_m2[fix] / total[fix]
     return taken * scale[i]
+
+
+def _measured_without_overlay(
+    hazard: _HazardPieces, release_work: np.ndarray, i: np.ndarray, j: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """What release piece ``j[k]`` takes from hazard piece ``i[k]``, measured from their
+    boundaries (:mod:`minemap._shared_area`) instead of an overlay, where that decides.
+
+    Returns ``(decided, m2, planar)`` (``m2`` and ``planar`` for the decided pairs only),
+    or None when there are too few pairs for it or numba is not installed. A decided pair
+    is measured as :func:`minemap.crs.area_m2` measures the polygon the overlay would
+    give: its planar area times the ellipsoid's area per unit at its centroid; pairs of
+    large pieces, which that measure does not cover, are left undecided.
+    """
+    if i.size < _shared_area.MIN_PAIRS or not _shared_area.available():
+        return None
+    area, cx, cy, decided = _shared_area.shared_area_moments(hazard.work, release_work, i, j)
+    sides = [
+        parallel(shapely.bounds, geoms[k]) for geoms, k in ((hazard.work, i), (release_work, j))
+    ]
+    size = np.minimum(*(np.fmax(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]) for b in sides))
+    decided &= size <= _crs.local_size_limit(hazard.work_crs)  # holds the shared part's box
+    planar = np.maximum(area[decided], 0.0)
+    m2 = np.zeros(planar.size)
+    some = planar > 0
+    m2[some] = _crs.local_area_m2(
+        planar[some], cx[decided][some], cy[decided][some], hazard.work_crs
+    )
+    return decided, m2, planar
 
 
 def _cut_in_rounds(
@@ -651,6 +684,10 @@ def _summary_and_pieces(
                 if releases is not None
                 else None
             )
+            if releases is not None and min(len(hazards), len(releases)) >= (
+                _shared_area.MIN_PAIRS // 2
+            ):
+                side.submit(_shared_area.warm_up)  # loads beside the hazards' overlays
             pieces = _hazard_pieces(
                 hazards, frame, carried, districts, district_column, others=(releases,)
             )

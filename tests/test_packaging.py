@@ -74,14 +74,15 @@ def _imported_packages() -> dict[str, set[str]]:
     return found
 
 
+#: The extras that add to what minemap does (``all`` is their union; ``test``, ``docs`` and
+#: ``dev`` are for working on minemap).
+RUNTIME_EXTRAS = ("maps", "population", "synthetic", "report", "dask", "postgis", "fast")
+
+
 def test_every_imported_package_is_declared():
     declared = {_name(r) for r in PROJECT["dependencies"]}
     extras = PROJECT["optional-dependencies"]
-    optional = {
-        _name(r)
-        for extra in ("maps", "population", "synthetic", "report", "dask", "postgis")
-        for r in extras[extra]
-    }
+    optional = {_name(r) for extra in RUNTIME_EXTRAS for r in extras[extra]}
     owners = importlib.metadata.packages_distributions()
     for module, files in _imported_packages().items():
         top = module.split(".")[0]
@@ -96,11 +97,9 @@ def test_every_imported_package_is_declared():
 def test_every_extra_is_installable_by_name():
     extras = PROJECT["optional-dependencies"]
     assert {"maps", "population", "synthetic", "report", "all", "test", "dev"} <= set(extras)
-    assert extras["all"] == ["minemap[maps,population,synthetic,report,dask,postgis]"]
+    assert extras["all"] == [f"minemap[{','.join(RUNTIME_EXTRAS)}]"]
     assert {_name(d) for d in DISTRIBUTIONS.values()} <= {
-        _name(r)
-        for extra in ("maps", "population", "synthetic", "report", "dask", "postgis")
-        for r in extras[extra]
+        _name(r) for extra in RUNTIME_EXTRAS for r in extras[extra]
     }
 
 
@@ -113,10 +112,6 @@ def test_the_lower_bounds_are_the_versions_ci_tests():
             pins[_name(name)] = version
     extras = PROJECT["optional-dependencies"]
     declared = list(PROJECT["dependencies"])
-    declared += [
-        r
-        for extra in ("maps", "population", "synthetic", "report", "dask", "postgis")
-        for r in extras[extra]
-    ]
+    declared += [r for extra in RUNTIME_EXTRAS for r in extras[extra]]
     bounds = {_name(r): r.split(">=")[1] for r in declared}
     assert bounds == pins

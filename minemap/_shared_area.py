@@ -1,0 +1,216 @@
+"""Area shared by pairs of polygons, measured without building their intersection.
+
+The summary asks, for every hazard piece and every release piece that meets it, how much
+land they share: tens of thousands of pairs at a national scale, each a full GEOS overlay
+that builds a polygon only to measure it. Measuring needs far less. By Green's theorem
+the area of ``A ∩ B`` is ``∮ x dy`` along its boundary, which is made of the parts of
+``A``'s rings inside ``B`` and of ``B``'s rings inside ``A``; so it is enough to find where
+the edges of the two cross and integrate along the rings (the first moments, and so the
+centroid, come the same way). :mod:`minemap._shared_area_jit` does this in a compiled loop
+(numba), an order of magnitude faster than an overlay and on every core.
+
+The loop decides only pairs in general position. Where a vertex of one polygon lies on,
+or within a billionth of the pair's extent of, an edge of the other (shared vertices,
+edges drawn along each other, a release copied from a hazard), it leaves the pair to GEOS,
+whose overlay handles exactly those cases: :func:`shared_area_moments` says which pairs it
+decided. Without numba installed (the ``fast`` extra) it decides none, and every pair goes
+to GEOS as before.
+
+Each pair is measured from its own two polygons only, so the result is the same, bit for
+bit, whatever the number of workers.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import shapely
+
+from minemap._overlay import parallel
+
+#: A vertex within this fraction of a pair's extent of the other polygon's edge (as where
+#: the two share vertices or edges) leaves the pair to GEOS.
+GENERAL_POSITION = 1e-9
+#: Fewer pairs than this go to GEOS directly: below it, loading the compiled loop (about
+#: a second in a new process) costs more than it saves.
+MIN_PAIRS = 5_000
+
+_compiled: Any = None
+
+
+def available() -> bool:
+    """Whether the compiled loop can run (numba is installed).
+
+    Examples
+    --------
+    >>> isinstance(available(), bool)
+    True
+    """
+    global _compiled
+    if _compiled is None:
+        try:
+            _compiled = importlib.import_module("minemap._shared_area_jit")
+        except (ImportError, RuntimeError, OSError):
+            # numba missing, or (RuntimeError) no writable place for its cache: the
+            # overlays measure every pair, as without the fast extra
+            _compiled = False
+    return _compiled is not False
+
+
+def warm_up() -> bool:
+    """Load the compiled loop now, where its loading can overlap other work.
+
+    The first call in a process loads numba and the compiled code from numba's cache
+    (about a second; the first call ever on a machine compiles it, several seconds).
+    Returns whether the loop is available.
+
+    Examples
+    --------
+    >>> warm_up() == available()
+    True
+    """
+    if not available():
+        return False
+    square = np.array([shapely.box(0, 0, 1, 1)], dtype=object)
+    shared_area_moments(square, square, np.array([0]), np.array([0]))
+    return True
+
+
+def _jit() -> Any:
+    """The compiled module (numba installed; see :func:`available`)."""
+    if not available():
+        raise RuntimeError("the compiled loop needs numba")  # callers check available()
+    return _compiled
+
+
+@dataclass(frozen=True)
+class FlatRings:
+    """Polygons as flat arrays of their rings, the form the compiled loop reads.
+
+    Attributes
+    ----------
+    xy : numpy.ndarray
+        Vertex coordinates, one row per vertex, ring after ring (each ring closed).
+    ring_start : numpy.ndarray
+        Index of each ring's first vertex, and one past the last vertex.
+    factor : numpy.ndarray
+        Per ring: +1 where it runs with its polygon's interior on its left
+        (counter-clockwise shells, clockwise holes), −1 where it runs the other way.
+    geom_ring : numpy.ndarray
+        Index of each geometry's first ring, and one past the last ring.
+    """
+
+    xy: np.ndarray
+    ring_start: np.ndarray
+    factor: np.ndarray
+    geom_ring: np.ndarray
+
+    @classmethod
+    def of(cls, geoms: np.ndarray) -> FlatRings:
+        """Flatten polygonal geometries (Polygon, MultiPolygon or empty).
+
+        Examples
+        --------
+        >>> rings = FlatRings.of(np.array([shapely.box(0, 0, 1, 1)]))
+        >>> rings.ring_start.tolist(), rings.factor.tolist(), rings.geom_ring.tolist()
+        ([0, 5], [1.0], [0, 1])
+        """
+        geoms = np.asarray(geoms, dtype=object)
+        parts, owner = _polygons(geoms)
+        holes = shapely.get_num_interior_rings(parts)
+        rings_per_part = 1 + holes
+        shell = np.r_[0, np.cumsum(rings_per_part)[:-1]].astype(np.int64)
+        counts = np.empty(int(rings_per_part.sum()), dtype=np.int64)
+        simple = holes == 0
+        counts[shell[simple]] = shapely.get_num_coordinates(parts[simple])
+        holed = np.flatnonzero(~simple)
+        if holed.size:
+            rings = shapely.get_rings(parts[holed])  # shell, then holes, part after part
+            at = np.repeat(shell[holed], rings_per_part[holed]) + _positions(rings_per_part[holed])
+            counts[at] = shapely.get_num_coordinates(rings)
+        xy = shapely.get_coordinates(parts)
+        ring_start = np.r_[0, np.cumsum(counts)].astype(np.int64)
+        is_shell = np.zeros(counts.size, dtype=bool)
+        is_shell[shell] = True
+        geom_ring = np.zeros(geoms.size + 1, dtype=np.int64)
+        np.add.at(geom_ring, owner + 1, rings_per_part)
+        factor = _jit().ring_factors(xy, ring_start, is_shell)
+        return cls(xy, ring_start, factor, np.cumsum(geom_ring))
+
+
+def _polygons(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The polygons of ``geoms`` (multipolygons split, empty ones dropped) and the index
+    of the geometry each came from; polygons are not copied."""
+    multi = shapely.get_type_id(geoms) == 6
+    counts = np.where(shapely.is_empty(geoms), 0, 1)
+    if not multi.any():
+        keep = counts == 1
+        return geoms[keep], np.flatnonzero(keep)
+    counts[multi] = shapely.get_num_geometries(geoms[multi])
+    owner = np.repeat(np.arange(geoms.size), counts)
+    parts = np.empty(owner.size, dtype=object)
+    first = np.cumsum(counts) - counts
+    single = ~multi & (counts == 1)
+    parts[first[single]] = geoms[single]
+    if multi.any():
+        parts[np.repeat(first[multi], counts[multi]) + _positions(counts[multi])] = (
+            shapely.get_parts(geoms[multi])
+        )
+    return parts, owner
+
+
+def _positions(counts: np.ndarray) -> np.ndarray:
+    """0, 1, ..., counts[k] − 1 for each k, concatenated."""
+    return np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+
+
+def shared_area_moments(
+    left: np.ndarray, right: np.ndarray, i: np.ndarray, j: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Planar area and centroid of ``left[i[k]] ∩ right[j[k]]``, where decidable.
+
+    Parameters
+    ----------
+    left, right : numpy.ndarray
+        Polygonal shapely geometries in one planar frame (valid, as read).
+    i, j : numpy.ndarray
+        Index pairs into ``left`` and ``right``.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(area, cx, cy, decided)``: the shared area in the frame's squared units and its
+        centroid (0 where nothing is shared), for the pairs where ``decided`` is True; the
+        other pairs (not in general position, or all of them without numba) need an
+        overlay.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> area, cx, cy, decided = shared_area_moments(
+    ...     np.array([box(0, 0, 2, 2)]), np.array([box(1, 1, 4, 3)]), np.array([0]), np.array([0])
+    ... )
+    >>> [round(float(v), 9) for v in (area[0], cx[0], cy[0])] if decided[0] else [1.0, 1.5, 1.5]
+    [1.0, 1.5, 1.5]
+    """
+    n = len(i)
+    if n == 0 or not available():
+        return np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n, dtype=bool)
+    # only the polygons the pairs name are flattened
+    used_left, i = np.unique(np.asarray(i, dtype=np.int64), return_inverse=True)
+    used_right, j = np.unique(np.asarray(j, dtype=np.int64), return_inverse=True)
+    a = FlatRings.of(np.asarray(left, dtype=object)[used_left])
+    b = FlatRings.of(np.asarray(right, dtype=object)[used_right])
+
+    def measure(ii: np.ndarray, jj: np.ndarray) -> np.ndarray:
+        return _jit().pair_moments(
+            a.xy, a.ring_start, a.factor, a.geom_ring,
+            b.xy, b.ring_start, b.factor, b.geom_ring,
+            ii, jj, GENERAL_POSITION,
+        )  # fmt: skip
+
+    rows = parallel(measure, i.astype(np.int64), j.astype(np.int64)).reshape(n, 4)
+    return rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3] == 1.0

@@ -1,0 +1,186 @@
+"""Tests for minemap._shared_area: shared area measured from the boundaries alone.
+
+Every decided pair is checked against GEOS's overlay (``shapely.intersection``, then
+its area and centroid), an independent computation; undecided pairs must be exactly
+those not in general position.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely import box
+
+from minemap import _shared_area
+from minemap._shared_area import FlatRings, shared_area_moments
+from minemap._workers import using_workers
+
+pytestmark = pytest.mark.skipif(
+    not _shared_area.available(), reason="the compiled loop needs numba (the fast extra)"
+)
+
+
+def _overlay(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    shared = shapely.intersection(a, b)
+    area = shapely.area(shared)
+    centre = shapely.get_coordinates(shapely.centroid(shared[area > 0]))
+    x, y = np.zeros(area.size), np.zeros(area.size)
+    x[area > 0], y[area > 0] = centre[:, 0], centre[:, 1]
+    return area, x, y
+
+
+def _check(a: list, b: list, *, decided: bool | None = True) -> np.ndarray:
+    """Measure pairs (a[k], b[k]) and compare every decided one with GEOS."""
+    left = np.array(a, dtype=object)
+    right = np.array(b, dtype=object)
+    k = np.arange(len(a))
+    area, cx, cy, ok = shared_area_moments(left, right, k, k)
+    if decided is not None:
+        assert ok.tolist() == [decided] * len(a)
+    expected, ex, ey = _overlay(left[ok], right[ok])
+    scale = np.maximum(shapely.area(left[ok]), shapely.area(right[ok]))
+    np.testing.assert_allclose(area[ok], expected, rtol=0, atol=1e-10 * scale.max(initial=1))
+    some = expected > 1e-9 * scale
+    extent = np.sqrt(scale[some])
+    np.testing.assert_array_less(np.abs(cx[ok][some] - ex[some]), 1e-8 * extent + 1e-12)
+    np.testing.assert_array_less(np.abs(cy[ok][some] - ey[some]), 1e-8 * extent + 1e-12)
+    return area
+
+
+def _star(cx: float, cy: float, radii: list[float], turn: float = 0.0) -> shapely.Polygon:
+    angles = turn + np.linspace(0, 2 * np.pi, len(radii), endpoint=False)
+    r = np.asarray(radii)
+    return shapely.Polygon(np.column_stack([cx + r * np.cos(angles), cy + r * np.sin(angles)]))
+
+
+def test_overlapping_squares_share_their_corner() -> None:
+    area = _check([box(0, 0, 2, 2), box(0, 0, 2, 2)], [box(1.5, 0.5, 4, 3), box(1, 1, 3, 3)])
+    assert area.tolist() == pytest.approx([0.75, 1.0], rel=1e-12)
+
+
+def test_a_polygon_inside_the_other_is_shared_whole_and_a_far_one_not_at_all() -> None:
+    inner = _star(5, 5, [1, 1.5, 1.2, 0.8, 1.4])
+    area = _check(
+        [box(0, 0, 10, 10), inner, box(0, 0, 1, 1), box(0, 0, 4, 4)],
+        [inner, box(0, 0, 10, 10), box(3, 3, 4, 4.5), _star(3.9, 3.85, [5, 0.1, 0.1, 0.1])],
+    )
+    assert area[0] == area[1] == pytest.approx(inner.area, rel=1e-12)
+    assert area[2] == 0.0
+
+
+def test_holes_and_either_ring_orientation() -> None:
+    holed = shapely.Polygon(
+        [(0, 0), (10, 0), (10, 10), (0, 10)], [[(3, 3), (7, 3), (7, 7), (3, 7)]]
+    )
+    cutter = _star(6.1, 5.3, [4.7, 3.1, 5.2, 2.9, 4.4, 3.3])
+    in_hole = box(3.5, 3.5, 6.5, 6.5)
+    reversed_rings = shapely.orient_polygons(holed, exterior_cw=True)
+    _check([holed, holed, reversed_rings, holed], [cutter, in_hole, cutter, box(2, 2.5, 8, 9)])
+    area = _check([holed], [in_hole])
+    assert area[0] == 0.0
+
+
+def test_multipolygons_are_measured_part_by_part() -> None:
+    parts = shapely.MultiPolygon([box(0, 0, 1, 1), box(2, 0, 3, 1), _star(5, 0.5, [0.7] * 9)])
+    across = box(0.5, 0.25, 4.7, 0.75)
+    area = _check([parts, across], [across, parts])
+    assert area[0] == area[1]
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        box(0, 0, 2, 2),  # the same polygon
+        box(2, 0, 4, 2),  # a shared edge, nothing shared
+        box(1, 0, 3, 2),  # edges along each other
+        shapely.Polygon([(2, 1), (3, 0), (3, 3), (1, 3)]),  # a vertex on the other's edge
+        shapely.Polygon([(2, 2), (3, 2), (3, 3)]),  # touching at one point
+        shapely.Polygon([(1, -1), (3, 1), (1, 3), (-1, 1)]),  # vertices on the other's edges
+    ],
+)
+def test_pairs_not_in_general_position_are_left_to_the_overlay(other: shapely.Polygon) -> None:
+    square = np.array([box(0, 0, 2, 2)], dtype=object)
+    *_, decided = shared_area_moments(square, np.array([other]), np.array([0]), np.array([0]))
+    assert not decided[0]
+
+
+def test_a_vertex_a_hair_off_the_other_edge_is_left_to_the_overlay() -> None:
+    square = box(0, 0, 2, 2)
+    hair = shapely.Polygon([(1, 2 + 1e-12), (3, 3), (1, 4)])  # a vertex 1e-12 above
+    *_, decided = shared_area_moments(
+        np.array([square]), np.array([hair]), np.array([0]), np.array([0])
+    )
+    assert not decided[0]
+    _check([square], [shapely.Polygon([(1, 2 + 1e-6), (3, 3), (1, 4)])])
+
+
+def test_empty_polygons_share_nothing() -> None:
+    area = _check([shapely.Polygon(), box(0, 0, 1, 1)], [box(0, 0, 1, 1), shapely.Polygon()])
+    assert area.tolist() == [0.0, 0.0]
+
+
+def test_flat_rings_follow_the_geometries() -> None:
+    holed = box(0, 0, 4, 4).difference(box(1, 1, 2, 2))
+    geoms = np.array(
+        [shapely.Polygon(), holed, shapely.MultiPolygon([box(5, 5, 6, 6), box(7, 7, 8, 8)])]
+    )
+    rings = FlatRings.of(geoms)
+    assert rings.geom_ring.tolist() == [0, 0, 2, 4]
+    assert rings.ring_start.tolist() == [0, 5, 10, 15, 20]
+    shells = [holed.exterior, *holed.interiors, *(p.exterior for p in geoms[2].geoms)]
+    runs_left = [shapely.is_ccw(r) == (k != 1) for k, r in enumerate(shells)]
+    assert rings.factor.tolist() == [1.0 if left else -1.0 for left in runs_left]
+    assert np.array_equal(rings.xy, shapely.get_coordinates(geoms))
+
+
+def test_the_result_is_the_same_to_the_bit_whatever_the_workers() -> None:
+    rng = np.random.default_rng(7)
+    n = 6_000
+    left = np.array(
+        [_star(*rng.uniform(0, 100, 2), rng.uniform(0.5, 3, 9)) for _ in range(n)], dtype=object
+    )
+    right = np.array(
+        [_star(*rng.uniform(0, 100, 2), rng.uniform(0.5, 3, 7), 0.3) for _ in range(n)],
+        dtype=object,
+    )
+    i, j = shapely.STRtree(right).query(left, predicate="intersects")
+    with using_workers(1):
+        one = shared_area_moments(left, right, i, j)
+    with using_workers(2):
+        two = shared_area_moments(left, right, i, j)
+    for a, b in zip(one, two, strict=True):
+        assert np.array_equal(a, b)
+    assert one[3].mean() > 0.99
+    expected, _, _ = _overlay(left[i], right[j])
+    np.testing.assert_allclose(one[0][one[3]], expected[one[3]], rtol=1e-9, atol=1e-12)
+
+
+@st.composite
+def _polygons(draw: st.DrawFn) -> shapely.Geometry:
+    n = draw(st.integers(3, 14))
+    cx, cy = draw(st.floats(-50, 50)), draw(st.floats(-50, 50))
+    radii = draw(st.lists(st.floats(0.05, 30), min_size=n, max_size=n))
+    turn = draw(st.floats(0, 6.3))
+    shape = _star(cx, cy, radii, turn)
+    if draw(st.booleans()):
+        shape = shape.difference(_star(cx, cy, [r / 3 for r in radii], turn + 0.1))
+    if draw(st.booleans()):
+        shape = shapely.union(shape, box(cx + 31, cy, cx + 40, cy + draw(st.floats(1, 9))))
+    return shapely.make_valid(shape) if not shape.is_valid else shape
+
+
+@settings(max_examples=150, deadline=None)
+@given(_polygons(), _polygons(), st.floats(-1e6, 1e6), st.floats(-1e6, 1e6))
+def test_any_pair_is_measured_as_the_overlay_measures_it(
+    a: shapely.Geometry, b: shapely.Geometry, dx: float, dy: float
+) -> None:
+    # shapes far from the origin too (coordinates of a projected CRS)
+    a, b = (shapely.transform(g, lambda xy: xy + [dx, dy]) for g in (a, b))
+    a, b = (shapely.get_parts(shapely.make_valid(g)) for g in (a, b))
+    a = shapely.union_all(a[shapely.get_type_id(a) == 3])
+    b = shapely.union_all(b[shapely.get_type_id(b) == 3])
+    area = _check([a, b], [b, a], decided=None)
+    assert area[0] <= min(a.area, b.area) * (1 + 1e-9) + 1e-9

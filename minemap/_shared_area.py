@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import shapely
 
 from minemap._overlay import parallel
@@ -37,6 +38,16 @@ GENERAL_POSITION = 1e-9
 #: Fewer pairs than this go to GEOS directly: below it, loading the compiled loop (about
 #: a second in a new process) costs more than it saves.
 MIN_PAIRS = 5_000
+
+#: The loop pays only where most pairs are in general position. Pairs that share a vertex
+#: (releases drawn on the hazards' vertices, or cut from them) are left to the overlay, and
+#: with them usually others (a cut's new vertices lie on the hazard's edges): at 10^5
+#: hazards the loop's loading costs about what measuring a quarter of the pairs saves.
+#: Where at least this share of a sample of pairs share a vertex, every pair goes to the
+#: overlay at once.
+SHARED_VERTEX_SHARE = 0.4
+#: How many pairs that sample holds (spread evenly over them).
+SAMPLE_PAIRS = 1_000
 
 _compiled: Any = None
 
@@ -58,6 +69,53 @@ def available() -> bool:
             # overlays measure every pair, as without the fast extra
             _compiled = False
     return _compiled is not False
+
+
+def worth_measuring(
+    left: np.ndarray,
+    right: np.ndarray,
+    i: np.ndarray | None = None,
+    j: np.ndarray | None = None,
+) -> bool:
+    """Whether the loop should measure the pairs of ``left`` and ``right`` polygons.
+
+    True when numba is installed and fewer than :data:`SHARED_VERTEX_SHARE` of a sample
+    of the pairs ``(i, j)`` (or, without them, of the pairs that a sample of ``right``
+    polygons makes with ``left``) have a vertex in common: each such pair is left to the
+    overlay, so where most are, loading the loop and measuring would only add to it.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> left = np.array([box(0, 0, 2, 2)])
+    >>> worth_measuring(left, np.array([box(1, 1, 3, 3)])) == available()
+    True
+    >>> worth_measuring(left, np.array([box(0, 0, 1, 1)]))
+    False
+    """
+    left = np.asarray(left, dtype=object)
+    right = np.asarray(right, dtype=object)
+    if i is None or j is None:
+        some = np.unique(np.linspace(0, len(right) - 1, min(SAMPLE_PAIRS, len(right))).astype(int))
+        hit, meet = shapely.STRtree(left).query(right[some], predicate="intersects")
+        i, j = meet, some[hit]
+    if len(i):
+        pick = np.unique(np.linspace(0, len(i) - 1, min(SAMPLE_PAIRS, len(i))).astype(int))
+        shared = _sharing_a_vertex(left[np.asarray(i)[pick]], right[np.asarray(j)[pick]])
+        if shared >= SHARED_VERTEX_SHARE:
+            return False
+    return available()  # last: it imports numba
+
+
+def _sharing_a_vertex(a: np.ndarray, b: np.ndarray) -> float:
+    """The share of the pairs ``(a[k], b[k])`` with a vertex in common."""
+    rows = []
+    for side, geoms in enumerate((a, b)):
+        xy, pair = shapely.get_coordinates(geoms, return_index=True)
+        rows.append(pd.DataFrame({"pair": pair, "x": xy[:, 0], "y": xy[:, 1], "side": side}))
+    vertices = pd.concat(rows).drop_duplicates(["pair", "x", "y", "side"])
+    both = vertices.duplicated(["pair", "x", "y"])  # the second side's copy of a vertex
+    return float(np.unique(vertices["pair"].to_numpy()[both.to_numpy()]).size / len(a))
 
 
 def warm_up() -> bool:

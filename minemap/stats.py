@@ -403,12 +403,15 @@ def _measured_without_overlay(
     boundaries (:mod:`minemap._shared_area`) instead of an overlay, where that decides.
 
     Returns ``(decided, m2, planar)`` (``m2`` and ``planar`` for the decided pairs only),
-    or None when there are too few pairs for it or numba is not installed. A decided pair
+    or None when there are too few pairs for it, most share a vertex, or numba is not
+    installed (:func:`minemap._shared_area.worth_measuring`). A decided pair
     is measured as :func:`minemap.crs.area_m2` measures the polygon the overlay would
     give: its planar area times the ellipsoid's area per unit at its centroid; pairs of
     large pieces, which that measure does not cover, are left undecided.
     """
-    if i.size < _shared_area.MIN_PAIRS or not _shared_area.available():
+    if i.size < _shared_area.MIN_PAIRS or not _shared_area.worth_measuring(
+        hazard.work, release_work, i, j
+    ):
         return None
     area, cx, cy, decided = _shared_area.shared_area_moments(hazard.work, release_work, i, j)
     sides = [
@@ -684,8 +687,12 @@ def _summary_and_pieces(
                 if releases is not None
                 else None
             )
-            if releases is not None and min(len(hazards), len(releases)) >= (
-                _shared_area.MIN_PAIRS // 2
+            if (
+                releases is not None
+                and min(len(hazards), len(releases)) >= _shared_area.MIN_PAIRS // 2
+                and _shared_area.worth_measuring(
+                    hazards.geometry.to_numpy(), releases.geometry.to_numpy()
+                )
             ):
                 side.submit(_shared_area.warm_up)  # loads beside the hazards' overlays
             pieces = _hazard_pieces(

@@ -76,23 +76,27 @@ def worth_measuring(
     right: np.ndarray,
     i: np.ndarray | None = None,
     j: np.ndarray | None = None,
+    *,
+    share: float | None = None,
 ) -> bool:
     """Whether the loop should measure the pairs of ``left`` and ``right`` polygons.
 
-    True when numba is installed and fewer than :data:`SHARED_VERTEX_SHARE` of a sample
-    of the pairs ``(i, j)`` (or, without them, of the pairs that a sample of ``right``
-    polygons makes with ``left``) have a vertex in common: each such pair is left to the
-    overlay, so where most are, loading the loop and measuring would only add to it.
+    True when numba is installed and fewer than ``share`` (by default
+    :data:`SHARED_VERTEX_SHARE`) of a sample of the pairs ``(i, j)`` (or, without them, of
+    the pairs that a sample of ``right`` polygons makes with ``left``) have a vertex in
+    common: each such pair is left to the overlay, so where most are, loading the loop and
+    measuring would only add to it.
 
     Examples
     --------
     >>> from shapely import box
     >>> left = np.array([box(0, 0, 2, 2)])
-    >>> worth_measuring(left, np.array([box(1, 1, 3, 3)])) == available()
+    >>> worth_measuring(left, np.array([box(1, 1, 3, 3)]), share=0.4) == available()
     True
-    >>> worth_measuring(left, np.array([box(0, 0, 1, 1)]))
+    >>> worth_measuring(left, np.array([box(0, 0, 1, 1)]), share=0.4)
     False
     """
+    share = SHARED_VERTEX_SHARE if share is None else share
     left = np.asarray(left, dtype=object)
     right = np.asarray(right, dtype=object)
     if i is None or j is None:
@@ -102,7 +106,7 @@ def worth_measuring(
     if len(i):
         pick = np.unique(np.linspace(0, len(i) - 1, min(SAMPLE_PAIRS, len(i))).astype(int))
         shared = _sharing_a_vertex(left[np.asarray(i)[pick]], right[np.asarray(j)[pick]])
-        if shared >= SHARED_VERTEX_SHARE:
+        if shared >= share:
             return False
     return available()  # last: it imports numba
 

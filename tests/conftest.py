@@ -17,16 +17,18 @@ def _every_pair_measured_from_boundaries() -> Iterator[None]:
     """Summaries measure release-hazard pairs from their boundaries whatever their number.
 
     In use the compiled loop (minemap._shared_area) starts at thousands of pairs, where it
-    pays for its loading; the tests' small layers would never reach it. Here every area
+    pays for its loading, and only where most pairs do not share a vertex; the tests' small
+    layers, many of them releases copied from hazards, would rarely reach it. Here every area
     test runs through it, and the GEOS overlay still measures the undecided pairs (and
     all of them where numba is not installed).
     """
     from minemap import _shared_area
 
-    least = _shared_area.MIN_PAIRS
+    least, share = _shared_area.MIN_PAIRS, _shared_area.SHARED_VERTEX_SHARE
     _shared_area.MIN_PAIRS = 0
+    _shared_area.SHARED_VERTEX_SHARE = 1.01  # even where every pair shares a vertex
     yield
-    _shared_area.MIN_PAIRS = least
+    _shared_area.MIN_PAIRS, _shared_area.SHARED_VERTEX_SHARE = least, share
 
 
 @pytest.fixture(scope="session")

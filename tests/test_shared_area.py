@@ -184,3 +184,70 @@ def test_any_pair_is_measured_as_the_overlay_measures_it(
     b = shapely.union_all(b[shapely.get_type_id(b) == 3])
     area = _check([a, b], [b, a], decided=None)
     assert area[0] <= min(a.area, b.area) * (1 + 1e-9) + 1e-9
+
+
+def test_layers_drawn_on_each_others_vertices_are_left_to_the_overlay(monkeypatch) -> None:
+    monkeypatch.setattr(_shared_area, "SHARED_VERTEX_SHARE", 0.4)
+    rng = np.random.default_rng(3)
+    hazards = np.array(
+        [_star(*rng.uniform(0, 200, 2), rng.uniform(1, 3, 12)) for _ in range(300)], dtype=object
+    )
+    # releases copied from hazards, or cut from them along a line: they share vertices
+    cut = [shapely.intersection(h, box(-1e3, -1e3, h.centroid.x, 1e3)) for h in hazards[::2]]
+    assert not _shared_area.worth_measuring(hazards, np.array([*hazards[1::2], *cut]))
+    # releases digitised on their own
+    drawn = np.array(
+        [_star(*rng.uniform(0, 200, 2), rng.uniform(1, 3, 9), 0.2) for _ in range(300)],
+        dtype=object,
+    )
+    assert _shared_area.worth_measuring(hazards, drawn)
+    monkeypatch.setattr(_shared_area, "_compiled", False)  # as without numba
+    assert not _shared_area.worth_measuring(hazards, drawn)
+    assert not shared_area_moments(hazards, drawn, np.array([0]), np.array([0]))[3].any()
+
+
+def _blobs(rng: np.random.Generator, n: int, *, turn: float) -> list[shapely.Polygon]:
+    centres = rng.uniform([46.0, 39.5], [46.4, 39.8], (n, 2))
+    return [_star(x, y, rng.uniform(2e-3, 6e-3, 11), turn) for x, y in centres]
+
+
+@pytest.mark.filterwarnings("ignore:.*lie outside every hazard area")
+def test_a_summary_measured_by_the_loop_equals_the_one_the_overlays_give(monkeypatch) -> None:
+    import geopandas as gpd
+
+    import minemap
+
+    rng = np.random.default_rng(11)
+    hazards = gpd.GeoDataFrame(
+        {"hazard_id": range(600), "threat_level": rng.choice(["high", "medium", "low"], 600)},
+        geometry=_blobs(rng, 600, turn=0.0),
+        crs=4326,
+    )
+    releases = gpd.GeoDataFrame(
+        {
+            "release_id": range(300),
+            "method": rng.choice(["cleared", "reduced", "cancelled"], 300),
+            "release_date": "2024-05-01",
+        },
+        geometry=_blobs(rng, 300, turn=0.1),
+        crs=4326,
+    )
+    measured = []
+    spy = _shared_area.shared_area_moments
+
+    def counted(*args):
+        out = spy(*args)
+        measured.append(int(out[3].sum()))
+        return out
+
+    monkeypatch.setattr(_shared_area, "shared_area_moments", counted)
+    by_loop = minemap.land_release_summary(hazards, releases)
+    assert max(measured) > 100  # the loop measured the pairs (after its warm-up)
+    calls = len(measured)
+    monkeypatch.setattr(_shared_area, "_compiled", False)
+    by_overlay = minemap.land_release_summary(hazards, releases)
+    assert len(measured) == calls
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(by_loop, by_overlay, rtol=1e-9, atol=1e-9)
+    assert (by_loop["released_ha"] <= by_loop["hazard_ha"]).all()

@@ -11,6 +11,10 @@ holding confirmed ones, a vertex every 25 m, independent releases). Ways:
     ``workers`` option).
 ``minemap``
     minemap with all cores (its default).
+``minemap-overlays``
+    minemap with all cores and its compiled loop switched off (as without the ``fast``
+    extra): every release-hazard pair measured by a GEOS overlay. Against ``minemap``,
+    what the loop gains.
 ``dask``
     :func:`minemap.partitioned.land_release_summary` on a ``LocalCluster`` of 2 worker
     processes of one thread, reading the partitioned GeoParquet folders with
@@ -79,7 +83,7 @@ import scale_data  # noqa: E402
 from _plain import LEVELS, run_plain  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "_data" / "scale"
-WAYS = ("minemap-1", "minemap", "dask", "plain", "postgis")
+WAYS = ("minemap-1", "minemap", "minemap-overlays", "dask", "plain", "postgis")
 KEYS = (*(f"{lvl}_ha" for lvl in LEVELS), "cleared_ha", "released_ha")
 WARM = 1_000
 TARGET_1E5_S, TARGET_1E6_S, TARGET_1E6_MIB = 4.0, 40.0, 4096.0
@@ -180,6 +184,10 @@ def worker(way: str, scenario: str, n: int) -> None:
             def run(hz: Path, rl: Path) -> dict[str, float]:
                 return run_plain(hz, rl, explode=True, equal_area=True)
         else:
+            if way == "minemap-overlays":
+                from minemap import _shared_area
+
+                _shared_area._compiled = False  # as without numba: GEOS measures every pair
 
             def run(hz: Path, rl: Path) -> dict[str, float]:
                 return _minemap(hz, rl, 1 if way == "minemap-1" else None)

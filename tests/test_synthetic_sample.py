@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -112,6 +115,30 @@ def test_the_default_folder_is_made_once_in_the_cache(tmp_path, monkeypatch):
     stamp = (first / "scenario.gpkg").stat().st_mtime_ns
     assert minemap.sample_data() == first  # reused, not written again
     assert (first / "scenario.gpkg").stat().st_mtime_ns == stamp
+
+
+def test_processes_filling_the_cache_at_once_all_get_it(tmp_path):
+    """Test workers (pytest -n) on a fresh machine ask for the sample data at the same
+    moment: each gets the complete folder, none an error."""
+    code = "import minemap; print(minemap.sample_data())"
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    outputs = [run.communicate(timeout=300) for run in runs]
+    folder = tmp_path / "minemap" / f"sample_data-{minemap.__version__}"
+    assert [(run.returncode, out.strip(), err) for run, (out, err) in zip(runs, outputs)] == [
+        (0, str(folder), "")
+    ] * 3
+    assert sorted(p.name for p in folder.iterdir()) == sorted(SAMPLE_FILES)
+    assert not [p for p in tmp_path.joinpath("minemap").iterdir() if p != folder]  # no staging left
 
 
 def test_the_command_writes_and_refuses(tmp_path, capsys):

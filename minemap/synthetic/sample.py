@@ -117,10 +117,12 @@ def sample_data(directory: str | os.PathLike[str] | None = None) -> Path:
     """
     if directory is None:
         folder = _cache_folder()
-        if all((folder / name).is_file() for name in SAMPLE_FILES):
+        if _complete(folder):
             return folder
-        if folder.exists():  # an interrupted or foreign folder: start it afresh
-            shutil.rmtree(folder)
+        # an interrupted or foreign folder: start it afresh (asked again, as another process
+        # may have just moved a complete set into place)
+        if folder.exists() and not _complete(folder):
+            shutil.rmtree(folder, ignore_errors=True)
     else:
         if not str(directory).strip():
             raise OutputError("the sample data needs a folder name; give e.g. sample_data.")
@@ -144,10 +146,20 @@ def sample_data(directory: str | os.PathLike[str] | None = None) -> Path:
         raise OutputError(f"{folder}: cannot be written ({exc.strerror}).") from None
     try:
         _write(staging, folder)
-        _move_into(staging, folder)
+        try:
+            _move_into(staging, folder)
+        except OutputError:
+            if directory is None and _complete(folder):
+                return folder  # another process filled the cache meanwhile: the same files
+            raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return folder
+
+
+def _complete(folder: Path) -> bool:
+    """Whether ``folder`` holds every sample file."""
+    return all((folder / name).is_file() for name in SAMPLE_FILES)
 
 
 def _write(staging: Path, folder: Path) -> None:

@@ -134,9 +134,9 @@ def test_processes_filling_the_cache_at_once_all_get_it(tmp_path):
     ]
     outputs = [run.communicate(timeout=300) for run in runs]
     folder = tmp_path / "minemap" / f"sample_data-{minemap.__version__}"
-    assert [(run.returncode, out.strip(), err) for run, (out, err) in zip(runs, outputs)] == [
-        (0, str(folder), "")
-    ] * 3
+    assert [
+        (run.returncode, out.strip(), err) for run, (out, err) in zip(runs, outputs, strict=True)
+    ] == [(0, str(folder), "")] * 3
     assert sorted(p.name for p in folder.iterdir()) == sorted(SAMPLE_FILES)
     assert not [p for p in tmp_path.joinpath("minemap").iterdir() if p != folder]  # no staging left
 

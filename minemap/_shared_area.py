@@ -113,13 +113,28 @@ def worth_measuring(
 
 def _sharing_a_vertex(a: np.ndarray, b: np.ndarray) -> float:
     """The share of the pairs ``(a[k], b[k])`` with a vertex in common."""
+    return float(pairs_sharing_a_vertex(a, b).mean())
+
+
+def pairs_sharing_a_vertex(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Whether ``a[k]`` and ``b[k]`` have a vertex in common, for each pair ``k``.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> pairs_sharing_a_vertex(np.array([box(0, 0, 1, 1)] * 2),
+    ...                        np.array([box(1, 1, 2, 2), box(0.5, 0.5, 2, 2)])).tolist()
+    [True, False]
+    """
     rows = []
     for side, geoms in enumerate((a, b)):
         xy, pair = shapely.get_coordinates(geoms, return_index=True)
         rows.append(pd.DataFrame({"pair": pair, "x": xy[:, 0], "y": xy[:, 1], "side": side}))
     vertices = pd.concat(rows).drop_duplicates(["pair", "x", "y", "side"])
     both = vertices.duplicated(["pair", "x", "y"])  # the second side's copy of a vertex
-    return float(np.unique(vertices["pair"].to_numpy()[both.to_numpy()]).size / len(a))
+    out = np.zeros(len(a), dtype=bool)
+    out[vertices["pair"].to_numpy()[both.to_numpy()]] = True
+    return out
 
 
 def warm_up() -> bool:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["pair_moments", "ring_factors"]
+__all__ = ["crossings", "pair_moments", "ring_factors"]
 
 
 @njit(cache=True, nogil=True)
@@ -98,6 +98,97 @@ def _inside(
                 if x0 + (py - y0) * (x1 - x0) / (y1 - y0) > px:
                     inside = not inside
     return inside
+
+
+@njit(cache=True, nogil=True)
+def crossings(
+    a_xy: np.ndarray,
+    a_ring_start: np.ndarray,
+    va0: int,
+    ra0: int,
+    ra1: int,
+    b_xy: np.ndarray,
+    b_ring_start: np.ndarray,
+    vb0: int,
+    rb0: int,
+    rb1: int,
+    meet: tuple[float, float, float, float],
+    ox: float,
+    oy: float,
+    tol: float,
+    cand_a: np.ndarray,
+    cand_b: np.ndarray,
+    key_a: np.ndarray,
+    par_a: np.ndarray,
+    key_b: np.ndarray,
+    par_b: np.ndarray,
+) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Where the rings ra0..ra1 of one polygon cross the rings rb0..rb1 of another.
+
+    Only edges meeting the box ``meet`` are compared. For each crossing, ``key_a`` gets
+    ``edge + t`` (the edge counted from vertex ``va0``) and ``par_a`` gets ``t``, the
+    crossing's place along that edge of the first polygon; ``key_b`` and ``par_b`` the
+    same along the second's (counted from ``vb0``). Returns the number of crossings (−1
+    when a vertex of either lies within ``tol`` of an edge of the other: not in general
+    position) and the four arrays, grown where they were too short.
+    """
+    na = _candidates(a_xy, a_ring_start, ra0, ra1, meet, cand_a)
+    nb = _candidates(b_xy, b_ring_start, rb0, rb1, meet, cand_b)
+    n = 0
+    for u in range(na):
+        ea = cand_a[u]
+        px = a_xy[ea, 0] - ox
+        py = a_xy[ea, 1] - oy
+        qx = a_xy[ea + 1, 0] - ox
+        qy = a_xy[ea + 1, 1] - oy
+        ux = qx - px
+        uy = qy - py
+        la = np.hypot(ux, uy)
+        lo_x = min(px, qx) - tol
+        hi_x = max(px, qx) + tol
+        lo_y = min(py, qy) - tol
+        hi_y = max(py, qy) + tol
+        for w in range(nb):
+            eb = cand_b[w]
+            cx = b_xy[eb, 0] - ox
+            cy = b_xy[eb, 1] - oy
+            dx = b_xy[eb + 1, 0] - ox
+            dy = b_xy[eb + 1, 1] - oy
+            if max(cx, dx) < lo_x or min(cx, dx) > hi_x:
+                continue
+            if max(cy, dy) < lo_y or min(cy, dy) > hi_y:
+                continue
+            wx = dx - cx
+            wy = dy - cy
+            lb = np.hypot(wx, wy)
+            # which side of each edge the other edge's ends lie on; a vertex within tol of
+            # the other edge's line (near the edge: the boxes meet) is undecided
+            sc = ux * (cy - py) - uy * (cx - px)
+            sd = ux * (dy - py) - uy * (dx - px)
+            sp = wx * (py - cy) - wy * (px - cx)
+            sq = wx * (qy - cy) - wy * (qx - cx)
+            if (
+                abs(sc) <= tol * la
+                or abs(sd) <= tol * la
+                or abs(sp) <= tol * lb
+                or abs(sq) <= tol * lb
+            ):
+                return -1, key_a, par_a, key_b, par_b
+            if (sc > 0.0) != (sd > 0.0) and (sp > 0.0) != (sq > 0.0):
+                if n == key_a.size:
+                    grown = 2 * key_a.size
+                    key_a = np.concatenate((key_a[:n], np.empty(grown - n)))
+                    par_a = np.concatenate((par_a[:n], np.empty(grown - n)))
+                    key_b = np.concatenate((key_b[:n], np.empty(grown - n)))
+                    par_b = np.concatenate((par_b[:n], np.empty(grown - n)))
+                t = sp / (sp - sq)
+                s = sc / (sc - sd)
+                key_a[n] = (ea - va0) + t
+                par_a[n] = t
+                key_b[n] = (eb - vb0) + s
+                par_b[n] = s
+                n += 1
+    return n, key_a, par_a, key_b, par_b
 
 
 @njit(cache=True, nogil=True)
@@ -240,66 +331,11 @@ def pair_moments(
         )
         if meet[0] > meet[2] or meet[1] > meet[3]:
             continue
-        na = _candidates(a_xy, a_ring_start, ra0, ra1, meet, cand_a)
-        nb = _candidates(b_xy, b_ring_start, rb0, rb1, meet, cand_b)
-        n = 0
-        decided = True
-        for u in range(na):
-            ea = cand_a[u]
-            px = a_xy[ea, 0] - ox
-            py = a_xy[ea, 1] - oy
-            qx = a_xy[ea + 1, 0] - ox
-            qy = a_xy[ea + 1, 1] - oy
-            ux = qx - px
-            uy = qy - py
-            la = np.hypot(ux, uy)
-            lo_x = min(px, qx) - tol
-            hi_x = max(px, qx) + tol
-            lo_y = min(py, qy) - tol
-            hi_y = max(py, qy) + tol
-            for w in range(nb):
-                eb = cand_b[w]
-                cx = b_xy[eb, 0] - ox
-                cy = b_xy[eb, 1] - oy
-                dx = b_xy[eb + 1, 0] - ox
-                dy = b_xy[eb + 1, 1] - oy
-                if max(cx, dx) < lo_x or min(cx, dx) > hi_x:
-                    continue
-                if max(cy, dy) < lo_y or min(cy, dy) > hi_y:
-                    continue
-                wx = dx - cx
-                wy = dy - cy
-                lb = np.hypot(wx, wy)
-                # which side of each edge the other edge's ends lie on; a vertex within
-                # tol of the other edge's line (near the edge: the boxes meet) is undecided
-                sc = ux * (cy - py) - uy * (cx - px)
-                sd = ux * (dy - py) - uy * (dx - px)
-                sp = wx * (py - cy) - wy * (px - cx)
-                sq = wx * (qy - cy) - wy * (qx - cx)
-                if (
-                    abs(sc) <= tol * la
-                    or abs(sd) <= tol * la
-                    or abs(sp) <= tol * lb
-                    or abs(sq) <= tol * lb
-                ):
-                    decided = False
-                    break
-                if (sc > 0.0) != (sd > 0.0) and (sp > 0.0) != (sq > 0.0):
-                    if n == key_a.size:
-                        grown = 2 * key_a.size
-                        key_a = np.concatenate((key_a[:n], np.empty(grown - n)))
-                        par_a = np.concatenate((par_a[:n], np.empty(grown - n)))
-                        key_b = np.concatenate((key_b[:n], np.empty(grown - n)))
-                        par_b = np.concatenate((par_b[:n], np.empty(grown - n)))
-                    t = sp / (sp - sq)
-                    s = sc / (sc - sd)
-                    key_a[n] = (ea - va0) + t
-                    par_a[n] = t
-                    key_b[n] = (eb - vb0) + s
-                    par_b[n] = s
-                    n += 1
-            if not decided:
-                break
+        n, key_a, par_a, key_b, par_b = crossings(
+            a_xy, a_ring_start, va0, ra0, ra1, b_xy, b_ring_start, vb0, rb0, rb1,
+            meet, ox, oy, tol, cand_a, cand_b, key_a, par_a, key_b, par_b,
+        )  # fmt: skip
+        decided = n >= 0
         if not decided:
             out[p, 3] = 0.0
             continue

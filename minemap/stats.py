@@ -21,7 +21,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from minemap import _engine, _progress, _shared_area, _validate
+from minemap import _engine, _precedence_area, _progress, _shared_area, _validate
 from minemap import crs as _crs
 from minemap import io as _io
 from minemap._errors import CoordinateError, DataWarning, SchemaError, option_hint
@@ -621,9 +621,13 @@ def land_release_summary(
             edges=edges,
         )
     with using_workers(workers):
-        table, _ = _summary_and_pieces(
-            hazards, releases, by=by, as_of=as_of, district_column=district_column, edges=edges
-        )
+        table = None
+        if by is None:
+            table = _summary_by_classes(hazards, releases, as_of=as_of, edges=edges)
+        if table is None:
+            table, _ = _summary_and_pieces(
+                hazards, releases, by=by, as_of=as_of, district_column=district_column, edges=edges
+            )
     if table.attrs[RELEASED_OUTSIDE_HA] > 0.005:
         warnings.warn(
             f"{table.attrs[RELEASED_OUTSIDE_HA]:.2f} ha of recorded release lie outside every "
@@ -632,6 +636,73 @@ def land_release_summary(
             DataWarning,
             stacklevel=2,
         )
+    return table
+
+
+def _summary_by_classes(
+    hazards: gpd.GeoDataFrame,
+    releases: gpd.GeoDataFrame | None,
+    *,
+    as_of: object | None,
+    edges: str | None,
+) -> pd.DataFrame | None:
+    """The summary table (no groups) measured from the polygons' boundaries
+    (:mod:`minemap._precedence_area`), clusters not in general position by the overlays.
+
+    None where that does not pay: too few polygons, numba missing, or polygons drawn on
+    each other's vertices (:func:`minemap._precedence_area.class_areas`).
+    """
+    hazards = _io.with_edges(_as_hazards(hazards), edges)
+    releases = _as_releases(releases)
+    stamp = _as_timestamp(as_of)
+    if releases is not None:
+        releases = _io.with_edges(releases, edges)
+        if stamp is not None:
+            releases = releases.loc[releases[RELEASE_DATE] <= stamp]
+    given = releases is not None
+    if releases is None:
+        releases = hazards.iloc[:0].assign(**{METHOD: pd.Series(dtype=object)})
+    if len(hazards) + len(releases) < _precedence_area.MIN_POLYGONS:
+        return None
+    with _progress.task("Land release summary", 2, unit="stage") as bar:
+        frame = _crs.area_frame(hazards, releases)
+        work = _crs.work_crs(hazards, releases, frame=frame)
+        hazard_rank = hazards[THREAT_LEVEL].map({v: k for k, v in enumerate(THREAT_LEVELS)})
+        bar.update()
+        bar.set_description("Land release summary (class boundaries)")
+        measured = _precedence_area.class_areas(
+            _crs.to_crs_dense(hazards.geometry, work),
+            hazard_rank.to_numpy(),
+            _crs.to_crs_dense(releases.geometry, work),
+            _method_index(releases),
+            work,
+        )
+        if measured is None:
+            return None
+        m2, hazard_left, release_left = measured
+        bar.update()
+    m2 = np.maximum(m2, 0.0)  # a class that holds nothing can come out as -1e-12
+    ha = m2 / _M2_PER_HA
+    data = pd.DataFrame({THREAT_LEVEL: list(THREAT_LEVELS), HAZARD_HA: ha[:3].sum(axis=1)})
+    for k, method in enumerate(RELEASE_METHODS):
+        data[METHOD_HA[method]] = ha[:3, k]
+    outside = float(ha[3, :3].sum())
+    if outside <= 1e-9 * ha[:, :3].sum():  # rounding, as in _release_overlay
+        outside = 0.0
+    if hazard_left.any() or release_left.any():  # clusters left to the overlays
+        rest, _ = _summary_and_pieces(
+            hazards.loc[hazard_left], releases.loc[release_left] if given else None
+        )
+        rows = rest.set_index(THREAT_LEVEL).loc[list(THREAT_LEVELS)]
+        for column in [HAZARD_HA, *METHOD_HA.values()]:
+            data[column] += rows[column].to_numpy()
+        outside += rest.attrs[RELEASED_OUTSIDE_HA]
+    table = _level_rows(data)
+    table.attrs.clear()
+    table.attrs[RELEASED_OUTSIDE_HA] = outside
+    table.attrs["as_of"] = None if stamp is None else stamp.date().isoformat()
+    table.attrs["area_frame"] = _crs.describe_frame(frame)
+    table.attrs["edges"] = hazards.attrs.get("edges", "planar")
     return table
 
 

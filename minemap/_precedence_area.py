@@ -1,0 +1,211 @@
+"""Area of each threat level and release method under precedence, without overlays.
+
+The summary's figures are areas of classes of land: the land whose highest threat level
+is ``high`` and whose strongest release is ``cleared``, and so on (4 × 4 classes, "none"
+included). The overlay way builds them: it makes the hazards disjoint (each place to its
+highest level), the releases too, then intersects the two. At a national scale most of the
+time goes into building polygons that are only measured.
+
+Measuring needs no polygon. The boundary of a class is made of stretches of the input
+polygons' edges, and along a stretch the class on either side is known from which polygons
+hold the land there; by Green's theorem a class's area is the integral of ``K dy`` along
+its boundary, ``K`` an antiderivative in ``x`` of the area per unit of the plane. So every
+edge is walked once (:mod:`minemap._precedence_area_jit`): where a neighbour's edge
+crosses it, the land on one side changes hands; each stretch adds its integral to the
+class on its left and takes it from the class on its right.
+
+Polygons fall into clusters: the connected groups of polygons whose boxes meet. Land in two
+clusters never overlaps, so each cluster is measured on its own, with the ellipsoid's area
+per unit taken as a quadratic around the cluster's centre (exact to the third order in the
+cluster's size, as :func:`minemap.crs.area_m2` is to the second in a piece's size). A
+cluster is left to the overlays (its polygons returned as undecided) when two of its
+polygons are not in general position (a vertex within a billionth of their extent of the
+other's edge: shared vertices, copies, edges drawn along each other) or when it is larger
+than :func:`minemap.crs.local_size_limit`.
+
+Each polygon's stretches are integrated from its own neighbours only, and the sums are
+taken in a fixed order, so the figures are the same, bit for bit, whatever the number of
+workers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyproj
+import shapely
+
+from minemap import _shared_area
+from minemap import crs as _crs
+from minemap._overlay import parallel
+from minemap._workers import SidePool
+
+#: Hazard ranks (threat levels, strongest first) and release ranks (methods), each with
+#: "none" last: a class is ``hazard_rank * 4 + release_rank``.
+RANKS = 4
+#: Below this many polygons (hazards and releases) the overlays are used: loading the
+#: compiled loop costs more than it saves.
+MIN_POLYGONS = 20_000
+#: How many polygons (spread evenly over the layers) are checked for a vertex shared with
+#: a neighbour before measuring: where most have one, the overlays are used at once.
+SAMPLE_POLYGONS = 250
+
+
+def class_areas(
+    hazards: np.ndarray,
+    hazard_rank: np.ndarray,
+    releases: np.ndarray,
+    release_rank: np.ndarray,
+    crs: pyproj.CRS,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """True area of each class of land, and the polygons left to the overlays.
+
+    Parameters
+    ----------
+    hazards, releases : numpy.ndarray
+        Valid polygonal geometries in ``crs`` (hazards' threat levels and releases' methods
+        as ranks 0–2 in ``hazard_rank`` and ``release_rank``, 0 the strongest).
+    crs : pyproj.CRS
+        Their CRS, planar edges.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(m2, hazard_left, release_left)``: ``m2`` of shape (4, 4), the area in m² of the
+        land under each hazard rank (row; 3 = no hazard) and release rank (column; 3 = no
+        release), for the clusters measured here; and masks of the hazards and releases
+        whose clusters were not (they need the overlays; their land is in no cluster
+        measured here). None without numba, and where at least
+        :data:`minemap._shared_area.SHARED_VERTEX_SHARE` of a sample of polygons share a
+        vertex with a neighbour (releases drawn on hazards' vertices, tiles): most clusters
+        would be left to the overlays, so all are.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> measured = class_areas(np.array([box(0, 0, 2e-3, 2e-3), box(1e-3, 1e-3, 3e-3, 3e-3)]),
+    ...     np.array([1, 0]), np.empty(0, dtype=object), np.empty(0, dtype=int), pyproj.CRS(4326))
+    >>> measured is None or [round(float(v) / 1e4, 4) for v in measured[0][:2, 3]]  # ha
+    [4.9236, 3.6927]
+    """
+    geoms = np.concatenate([np.asarray(hazards, dtype=object), np.asarray(releases, dtype=object)])
+    nh = len(hazards)
+    rank = np.concatenate([np.asarray(hazard_rank), np.asarray(release_rank) + 3]).astype(np.int64)
+    m2 = np.zeros((RANKS, RANKS))
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if not _shared_area.available():
+        return None
+    if not geoms.size:
+        return m2, present[:nh], present[nh:]
+    geoms = np.where(present, geoms, shapely.Polygon())
+    tree = shapely.STRtree(geoms)
+    if _sharing_share(geoms, tree) >= _shared_area.SHARED_VERTEX_SHARE:
+        return None
+    with SidePool() as side:
+        loading = side.submit(_load)  # numba's cache loads beside the search for neighbours
+        boxes = parallel(shapely.bounds, geoms)
+        a, b = _neighbours(geoms, tree)
+        order = np.argsort(a, kind="stable")
+        a, b = a[order], b[order]
+        nb_start = np.searchsorted(a, np.arange(geoms.size + 1)).astype(np.int64)
+        jit = loading.result()
+    comp = jit.components(geoms.size, a, b)
+    coef, large = _cluster_scale(boxes, comp, present, crs)
+    rows = np.flatnonzero(present & ~large[comp])
+    flat = _shared_area.FlatRings.of(geoms)
+
+    def integrate(chunk: np.ndarray) -> np.ndarray:
+        return jit.class_integrals(
+            flat.xy, flat.ring_start, flat.factor, flat.geom_ring, boxes, rank,
+            nb_start, b, coef, comp, _shared_area.GENERAL_POSITION, chunk,
+        )  # fmt: skip
+
+    parts = parallel(integrate, rows.astype(np.int64))
+    left = large.copy()
+    left[comp[rows[np.isnan(parts[:, 0])]]] = True  # a cluster not in general position
+    measured = ~left[comp[rows]]
+    m2 = parts[measured].sum(axis=0).reshape(RANKS, RANKS)
+    left_polygon = present & left[comp]
+    return m2, left_polygon[:nh], left_polygon[nh:]
+
+
+def _load() -> Any:
+    """The compiled module, its functions loaded from numba's cache (or compiled) by
+    running them once on one square."""
+    from minemap import _precedence_area_jit as jit  # numba is installed (available())
+
+    square = np.array([shapely.box(0, 0, 1, 1)], dtype=object)
+    flat = _shared_area.FlatRings.of(square)
+    empty = np.zeros(1, dtype=np.int64)
+    jit.components(1, empty[:0], empty[:0])
+    jit.class_integrals(
+        flat.xy, flat.ring_start, flat.factor, flat.geom_ring, np.array([[0.0, 0.0, 1.0, 1.0]]),
+        empty, np.zeros(2, dtype=np.int64), empty[:0], np.zeros((1, 8)), empty,
+        _shared_area.GENERAL_POSITION, empty,
+    )  # fmt: skip
+    return jit
+
+
+def _sharing_share(geoms: np.ndarray, tree: shapely.STRtree) -> float:
+    """The share of a sample of polygons (:data:`SAMPLE_POLYGONS`) with
+    a neighbour that shares a vertex with them: their clusters would be left to the
+    overlays."""
+    some = np.unique(np.linspace(0, geoms.size - 1, min(SAMPLE_POLYGONS, geoms.size)))
+    some = some.astype(np.int64)
+    hit, other = tree.query(geoms[some])
+    keep = some[hit] != other
+    hit, other = hit[keep], other[keep]
+    if hit.size == 0:
+        return 0.0
+    shared = _shared_area.pairs_sharing_a_vertex(geoms[some[hit]], geoms[other])
+    return float(np.bincount(hit[shared], minlength=some.size).astype(bool).mean())
+
+
+def _neighbours(geoms: np.ndarray, tree: shapely.STRtree) -> tuple[np.ndarray, np.ndarray]:
+    """Every ordered pair of distinct polygons whose boxes meet (both ways round);
+    ``tree`` holds ``geoms``."""
+
+    def query(chunk: np.ndarray, index: np.ndarray) -> np.ndarray:
+        hit, j = tree.query(chunk)
+        return np.column_stack([index[hit], j])
+
+    pairs = parallel(query, geoms, np.arange(geoms.size))
+    pairs = pairs[(pairs[:, 0] != pairs[:, 1]) & ~shapely.is_empty(geoms[pairs[:, 0]])]
+    return pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64)
+
+
+def _cluster_scale(
+    boxes: np.ndarray, comp: np.ndarray, present: np.ndarray, crs: pyproj.CRS
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per cluster: its centre and the area per unit of ``crs`` as a quadratic around it
+    (rows ``x0, y0, k, dk/dx, dk/dy, d²k/dx², d²k/dxdy, d²k/dy²``), and whether it is too
+    large for that (:func:`minemap.crs.local_size_limit`)."""
+    n = comp.size
+    lo = np.full((n, 2), np.inf)
+    hi = np.full((n, 2), -np.inf)
+    live = np.flatnonzero(present)
+    np.minimum.at(lo, comp[live], boxes[live, :2])
+    np.maximum.at(hi, comp[live], boxes[live, 2:])
+    used = np.isfinite(lo[:, 0])
+    lo[~used] = hi[~used] = 0.0
+    centre = (lo + hi) / 2.0
+    limit = _crs.local_size_limit(crs)
+    large = (hi - lo).max(axis=1) > limit
+    # central differences over the cluster's own box (or a sliver of the limit, at least)
+    h = np.maximum((hi - lo) / 2.0, limit * 1e-3)
+    steps = [(0, 0), (1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (1, -1), (-1, 1), (-1, -1)]
+    sel = np.flatnonzero(used & ~large)
+    x = np.concatenate([centre[sel, 0] + sx * h[sel, 0] for sx, _ in steps])
+    y = np.concatenate([centre[sel, 1] + sy * h[sel, 1] for _, sy in steps])
+    k = _crs.local_area_m2(np.ones(x.size), x, y, crs).reshape(len(steps), sel.size)
+    hx, hy = h[sel, 0], h[sel, 1]
+    coef = np.zeros((n, 8))
+    coef[:, :2] = centre
+    coef[sel, 2] = k[0]
+    coef[sel, 3] = (k[1] - k[2]) / (2 * hx)
+    coef[sel, 4] = (k[3] - k[4]) / (2 * hy)
+    coef[sel, 5] = (k[1] - 2 * k[0] + k[2]) / hx**2
+    coef[sel, 6] = (k[5] - k[6] - k[7] + k[8]) / (4 * hx * hy)
+    coef[sel, 7] = (k[3] - 2 * k[0] + k[4]) / hy**2
+    return coef, large

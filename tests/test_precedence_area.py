@@ -1,0 +1,272 @@
+"""Tests for minemap._precedence_area: class areas measured from the boundaries alone.
+
+Every figure is checked against the overlays (the summary's other way: hazards made
+disjoint by GEOS, releases too, their intersections measured) and, for simple shapes,
+against pyproj.Geod's geodesic area of the pieces GEOS builds: independent computations.
+Clusters not in general position must be left to the overlays, and the summary must then
+still give the overlays' figures.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import pytest
+import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from shapely import box
+
+import minemap
+from minemap import _precedence_area, _shared_area, stats
+from minemap._workers import using_workers
+from minemap.settings import RELEASE_METHODS, THREAT_LEVELS
+
+pytestmark = [
+    pytest.mark.skipif(not _shared_area.available(), reason="needs numba (the fast extra)"),
+    pytest.mark.filterwarnings("ignore:.*lie outside every hazard area"),
+]
+
+_GEOD = pyproj.Geod(ellps="WGS84")
+FIGURES = ["hazard_ha", "cleared_ha", "reduced_ha", "cancelled_ha", "released_ha"]
+
+
+def _star(cx: float, cy: float, radii: np.ndarray, turn: float = 0.0) -> shapely.Polygon:
+    angles = turn + np.linspace(0, 2 * np.pi, len(radii), endpoint=False)
+    return shapely.Polygon(
+        np.column_stack([cx + radii * np.cos(angles), cy + radii * np.sin(angles)])
+    )
+
+
+def _layers(hazards: list, levels: list, releases: list, methods: list, crs: object = 4326):
+    hz = gpd.GeoDataFrame(
+        {"hazard_id": [f"H{k}" for k in range(len(hazards))], "threat_level": levels},
+        geometry=hazards,
+        crs=crs,
+    )
+    if not releases:
+        return minemap.read_hazards(hz), None
+    rl = gpd.GeoDataFrame(
+        {
+            "release_id": [f"R{k}" for k in range(len(releases))],
+            "method": methods,
+            "release_date": "2024-05-01",
+        },
+        geometry=releases,
+        crs=crs,
+    )
+    return minemap.read_hazards(hz), minemap.read_releases(rl)
+
+
+def _by_classes(monkeypatch, hazards, releases) -> pd.DataFrame:
+    monkeypatch.setattr(_precedence_area, "MIN_POLYGONS", 0)
+    table = stats._summary_by_classes(hazards, releases, as_of=None, edges=None)
+    assert table is not None
+    return table
+
+
+def _by_overlays(hazards, releases) -> pd.DataFrame:
+    table, _ = stats._summary_and_pieces(hazards, releases)
+    return table
+
+
+def _same_figures(a: pd.DataFrame, b: pd.DataFrame, rtol: float = 1e-8) -> None:
+    scale = max(float(b[FIGURES].to_numpy().max()), 1e-6)
+    np.testing.assert_allclose(
+        a[FIGURES].to_numpy(), b[FIGURES].to_numpy(), rtol=rtol, atol=rtol * scale
+    )
+    assert a["threat_level"].tolist() == b["threat_level"].tolist()
+    outside = (a.attrs["released_outside_hazards_ha"], b.attrs["released_outside_hazards_ha"])
+    assert outside[0] == pytest.approx(outside[1], rel=rtol, abs=rtol * scale)
+
+
+def _geodesic_ha(geom: shapely.Geometry) -> float:
+    """pyproj.Geod's area of a polygon with edges densified to 1e-4 degree (straight edges
+    in longitude and latitude, as the layers are drawn)."""
+    dense = shapely.segmentize(geom, 1e-4)
+    return abs(_GEOD.geometry_area_perimeter(dense)[0]) / 1e4
+
+
+def test_two_boxes_against_the_geodesic_area_of_the_pieces(monkeypatch) -> None:
+    high, low = box(46.0, 39.5, 46.004, 39.503), box(46.002, 39.501, 46.007, 39.506)
+    cleared = box(46.001, 39.5005, 46.0055, 39.502)
+    hazards, releases = _layers([low, high], ["low", "high"], [cleared], ["cleared"])
+    rows = _by_classes(monkeypatch, hazards, releases).set_index("threat_level")
+    low_piece = low.difference(high)
+    assert rows.loc["high", "hazard_ha"] == pytest.approx(_geodesic_ha(high), rel=1e-9)
+    assert rows.loc["low", "hazard_ha"] == pytest.approx(_geodesic_ha(low_piece), rel=1e-9)
+    assert rows.loc["high", "cleared_ha"] == pytest.approx(
+        _geodesic_ha(high.intersection(cleared)), rel=1e-9
+    )
+    assert rows.loc["low", "cleared_ha"] == pytest.approx(
+        _geodesic_ha(low_piece.intersection(cleared)), rel=1e-9
+    )
+    assert rows.loc["medium", "hazard_ha"] == 0.0
+
+
+def test_holes_multipolygons_and_a_utm_layer(monkeypatch) -> None:
+    ring = shapely.Polygon(
+        [(5e5, 44e5), (5e5 + 900, 44e5), (5e5 + 900, 44e5 + 800), (5e5, 44e5 + 800)],
+        [
+            [
+                (5e5 + 200, 44e5 + 200),
+                (5e5 + 200, 44e5 + 500),
+                (5e5 + 600, 44e5 + 500),
+                (5e5 + 600, 44e5 + 200),
+            ]
+        ],
+    )
+    far = shapely.MultiPolygon(
+        [box(5.02e5, 44e5, 5.025e5, 44.004e5), box(5.03e5, 44e5, 5.031e5, 44.001e5)]
+    )
+    inside_hole = _star(5e5 + 400, 44e5 + 350, np.array([90.0, 120, 80, 110, 95, 130, 85]), 0.2)
+    across = _star(5e5 + 870, 44e5 + 400, np.array([150.0, 170, 160, 140, 155, 165]), 0.1)
+    hazards, releases = _layers(
+        [ring, far, inside_hole],
+        ["medium", "high", "low"],
+        [across, shapely.affinity.translate(across, 2e3, 1)],
+        ["reduced", "cancelled"],
+        crs=32638,
+    )
+    by_classes = _by_classes(monkeypatch, hazards, releases)
+    _same_figures(by_classes, _by_overlays(hazards, releases))
+    assert by_classes.attrs["released_outside_hazards_ha"] > 1.0
+
+
+@st.composite
+def _scenes(draw):
+    """A few dozen overlapping blobs (some with a hole, some in two parts) in lon/lat."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    n_hz = draw(st.integers(1, 30))
+    n_rl = draw(st.integers(0, 20))
+    spread = draw(st.sampled_from([0.002, 0.01, 0.05]))
+    lat = draw(st.sampled_from([0.5, 39.6, 62.0]))
+
+    def blob() -> shapely.Geometry:
+        cx, cy = rng.uniform(46.0, 46.0 + spread), rng.uniform(lat, lat + spread)
+        size = rng.uniform(3e-4, 3e-3)
+        geom = _star(cx, cy, size * rng.uniform(0.6, 1.0, rng.integers(5, 25)), rng.uniform(0, 6))
+        kind = rng.uniform()
+        if kind < 0.15:
+            hole = _star(cx, cy, size * rng.uniform(0.2, 0.4, 6), rng.uniform(0, 6))
+            geom = shapely.Polygon(geom.exterior, [hole.exterior])
+        elif kind < 0.25:
+            other = shapely.affinity.translate(geom, 3 * size, 0.5 * size)
+            geom = shapely.MultiPolygon([geom, other])
+        return geom
+
+    hazards = [blob() for _ in range(n_hz)]
+    releases = [blob() for _ in range(n_rl)]
+    levels = rng.choice(list(THREAT_LEVELS), n_hz).tolist()
+    methods = rng.choice(list(RELEASE_METHODS), n_rl).tolist()
+    return hazards, levels, releases, methods
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(_scenes())
+def test_any_scene_gives_the_overlays_figures(monkeypatch, scene) -> None:
+    hazards, releases = _layers(*scene)
+    by_classes = _by_classes(monkeypatch, hazards, releases)
+    _same_figures(by_classes, _by_overlays(hazards, releases))
+    released, hazard = by_classes["released_ha"], by_classes["hazard_ha"]
+    assert (released <= hazard * (1 + 1e-12)).all()
+    assert by_classes["percent_released"].between(0, 100).all()
+
+
+def test_copies_and_shared_vertices_are_left_to_the_overlays(monkeypatch) -> None:
+    rng = np.random.default_rng(3)
+    blobs = [_star(46 + 0.01 * k, 39.6, 2e-3 * rng.uniform(0.6, 1, 9)) for k in range(6)]
+    # a copy of hazard 0, a release on hazard 1's vertices (its half), an independent one
+    half = shapely.Polygon(np.asarray(blobs[1].exterior.coords)[:6])
+    hazards, releases = _layers(
+        blobs, ["high", "low", "medium", "low", "high", "medium"],
+        [blobs[0], half, _star(46.03, 39.6, np.full(7, 1e-3), 0.3)],
+        ["cleared", "reduced", "cancelled"],
+    )  # fmt: skip
+    geoms = [hazards.geometry.to_numpy(), releases.geometry.to_numpy()]
+    ranks = [np.zeros(6, dtype=int), np.zeros(3, dtype=int)]
+    m2, hazard_left, release_left = _precedence_area.class_areas(
+        geoms[0], ranks[0], geoms[1], ranks[1], pyproj.CRS(4326)
+    )
+    assert hazard_left.tolist() == [True, True, False, False, False, False]
+    assert release_left.tolist() == [True, True, False]
+    _same_figures(_by_classes(monkeypatch, hazards, releases), _by_overlays(hazards, releases))
+
+
+def test_releases_alone_left_to_the_overlays_count_outside(monkeypatch) -> None:
+    """A cluster of releases copied from each other and far from any hazard: left to the
+    overlays, which then see no hazard at all."""
+    hazard = _star(46.0, 39.6, np.array([2e-3, 3e-3, 2.5e-3, 2e-3, 3e-3]))
+    release = _star(46.1, 39.6, np.array([1e-3, 1.5e-3, 1.2e-3, 1e-3, 1.4e-3, 1.1e-3]))
+    hazards, releases = _layers([hazard], ["high"], [release, release], ["cleared", "reduced"])
+    by_classes = _by_classes(monkeypatch, hazards, releases)
+    _same_figures(by_classes, _by_overlays(hazards, releases))
+    assert by_classes.attrs["released_outside_hazards_ha"] == pytest.approx(
+        _geodesic_ha(release),
+        rel=1e-8,  # measured by the overlays: a second-order measure
+    )
+
+
+def test_a_cluster_wider_than_local_measure_is_left_to_the_overlays(monkeypatch) -> None:
+    chain = [box(46 + 0.03 * k, 39.6, 46 + 0.03 * k + 0.035, 39.62) for k in range(5)]
+    alone = box(47, 39.6, 47.01, 39.61)
+    hazards, _ = _layers([*chain, alone], ["low", "high"] * 3, [], [])
+    no = np.empty(0, dtype=object)
+    _, hazard_left, _ = _precedence_area.class_areas(
+        hazards.geometry.to_numpy(), np.zeros(6, dtype=int), no, no.astype(int), pyproj.CRS(4326)
+    )
+    assert hazard_left.tolist() == [True] * 5 + [False]
+    _same_figures(_by_classes(monkeypatch, hazards, None), _by_overlays(hazards, None))
+
+
+def test_layers_drawn_on_each_others_vertices_go_to_the_overlays_at_once(monkeypatch) -> None:
+    tiles = np.array(
+        [
+            box(46 + 1e-3 * i, 39.6 + 1e-3 * j, 46 + 1e-3 * (i + 1), 39.6 + 1e-3 * (j + 1))
+            for i in range(10)
+            for j in range(10)
+        ]
+    )
+    no = np.empty(0, dtype=object)
+    ranks = np.zeros(100, dtype=int)
+    measured = _precedence_area.class_areas(tiles, ranks, no, no.astype(int), pyproj.CRS(4326))
+    assert measured is not None and measured[1].all()  # measured, every cluster left
+    monkeypatch.setattr(_shared_area, "SHARED_VERTEX_SHARE", 0.4)  # as in use (conftest)
+    assert _precedence_area.class_areas(tiles, ranks, no, no.astype(int), pyproj.CRS(4326)) is None
+
+
+def test_the_figures_are_identical_whatever_the_number_of_workers() -> None:
+    rng = np.random.default_rng(5)
+    n = 5_000  # above the size where the work is split between threads
+    centres = rng.uniform([46.0, 39.5], [46.6, 39.9], (n, 2))
+    geoms = np.array(
+        [_star(x, y, rng.uniform(1e-3, 3e-3, 9), rng.uniform(0, 6)) for x, y in centres]
+    )
+    ranks = rng.integers(0, 3, n)
+    results = []
+    for workers in (1, 2):
+        with using_workers(workers):
+            results.append(
+                _precedence_area.class_areas(
+                    geoms[:3000], ranks[:3000], geoms[3000:], ranks[3000:], pyproj.CRS(4326)
+                )
+            )
+    (a, ha, ra), (b, hb, rb) = results
+    assert a.tobytes() == b.tobytes()
+    assert ha.tolist() == hb.tolist() and ra.tolist() == rb.tolist()
+    assert not ha.all()
+
+
+def test_the_summary_takes_this_way_only_for_large_layers(monkeypatch) -> None:
+    hazards, releases = _layers([box(46, 39.6, 46.01, 39.61)], ["high"], [], [])
+    calls = []
+    monkeypatch.setattr(_precedence_area, "class_areas", lambda *a: calls.append(a))
+    minemap.land_release_summary(hazards, releases)
+    assert calls == []
+    monkeypatch.setattr(_precedence_area, "MIN_POLYGONS", 0)
+    minemap.land_release_summary(hazards, releases)  # None from the spy: the overlays answer
+    assert len(calls) == 1

@@ -15,10 +15,10 @@ synthetic  rasterio (scipy is a core dependency)          :mod:`minemap.syntheti
                                                         :func:`minemap.sample_data`
 dask       dask, distributed, dask-geopandas            :mod:`minemap.partitioned` (summary
                                                         and zones on a Dask cluster)
-fast       numba                                        the summary's release-hazard pairs
-                                                        measured without overlays
-                                                        (:mod:`minemap._shared_area`; GEOS
-                                                        overlays without it)
+fast       numba                                        the summary measured without
+                                                        overlays (:mod:`minemap._shared_area`,
+                                                        :mod:`minemap._precedence_area`;
+                                                        GEOS overlays without it)
 all        every extra above
 ========== ============================================ ====================================
 """

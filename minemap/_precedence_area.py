@@ -10,7 +10,7 @@ Measuring needs no polygon. The boundary of a class is made of stretches of the 
 polygons' edges, and along a stretch the class on either side is known from which polygons
 hold the land there; by Green's theorem a class's area is the integral of ``K dy`` along
 its boundary, ``K`` an antiderivative in ``x`` of the area per unit of the plane. So every
-edge is walked once (:mod:`minemap._precedence_area_jit`): where a neighbour's edge
+edge is walked once (:func:`minemap._shared_area_jit.class_integrals`): where a neighbour's edge
 crosses it, the land on one side changes hands; each stretch adds its integral to the
 class on its left and takes it from the class on its right.
 
@@ -94,13 +94,14 @@ def class_areas(
     rank = np.concatenate([np.asarray(hazard_rank), np.asarray(release_rank) + 3]).astype(np.int64)
     m2 = np.zeros((RANKS, RANKS))
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    if not _shared_area.available():
-        return None
     if not geoms.size:
-        return m2, present[:nh], present[nh:]
+        return (m2, present[:nh], present[nh:]) if _shared_area.available() else None
     geoms = np.where(present, geoms, shapely.Polygon())
     tree = shapely.STRtree(geoms)
+    # asked before numba is imported (a third of a second): it is not, where it would not pay
     if _sharing_share(geoms, tree) >= _shared_area.SHARED_VERTEX_SHARE:
+        return None
+    if not _shared_area.available():
         return None
     with SidePool() as side:
         loading = side.submit(_load)  # numba's cache loads beside the search for neighbours
@@ -133,7 +134,7 @@ def class_areas(
 def _load() -> Any:
     """The compiled module, its functions loaded from numba's cache (or compiled) by
     running them once on one square."""
-    from minemap import _precedence_area_jit as jit  # numba is installed (available())
+    from minemap import _shared_area_jit as jit  # numba is installed (available())
 
     square = np.array([shapely.box(0, 0, 1, 1)], dtype=object)
     flat = _shared_area.FlatRings.of(square)

@@ -177,6 +177,31 @@ def test_any_scene_gives_the_overlays_figures(monkeypatch, scene) -> None:
     assert by_classes["percent_released"].between(0, 100).all()
 
 
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.integers(0, 2**32 - 1))
+def test_vertices_on_the_lines_of_other_edges_give_the_overlays_figures(monkeypatch, seed) -> None:
+    """Releases with a vertex on the line through a hazard's edge, past its end (where
+    the side of that vertex is not reliable, but the edges' crossing is still decided)."""
+    rng = np.random.default_rng(seed)
+    hazards, releases = [], []
+    for k in range(8):
+        hazard = _star(46 + 0.004 * k, 39.6, 1e-3 * rng.uniform(0.6, 1.0, 9), rng.uniform(0, 6))
+        ring = np.asarray(hazard.exterior.coords)
+        e = rng.integers(0, len(ring) - 1)
+        c = ring[e] + rng.choice([-1, 1]) * rng.uniform(1.01, 2.5) * (ring[e + 1] - ring[e])
+        others = ring[e] + rng.uniform(-2e-3, 2e-3, (2, 2))
+        release = shapely.Polygon([tuple(c), *map(tuple, others)])
+        hazards.append(hazard)
+        if release.is_valid and release.area > 1e-9:
+            releases.append(shapely.orient_polygons(release))
+    levels = rng.choice(list(THREAT_LEVELS), len(hazards)).tolist()
+    methods = rng.choice(list(RELEASE_METHODS), len(releases)).tolist()
+    hz, rl = _layers(hazards, levels, releases, methods)
+    _same_figures(_by_classes(monkeypatch, hz, rl), _by_overlays(hz, rl))
+
+
 def test_copies_and_shared_vertices_are_left_to_the_overlays(monkeypatch) -> None:
     rng = np.random.default_rng(3)
     blobs = [_star(46 + 0.01 * k, 39.6, 2e-3 * rng.uniform(0.6, 1, 9)) for k in range(6)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import shapely
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from shapely import box
 
@@ -115,6 +115,53 @@ def test_a_vertex_a_hair_off_the_other_edge_is_left_to_the_overlay() -> None:
     )
     assert not decided[0]
     _check([square], [shapely.Polygon([(1, 2 + 1e-6), (3, 3), (1, 4)])])
+
+
+def test_a_vertex_on_the_line_of_an_edge_but_beyond_it_is_decided() -> None:
+    """A vertex exactly on the line through the other's edge, past its end, is far from the
+    other polygon: the pair is measured, and measured right."""
+    square = box(0, 0, 2, 2)
+    beyond = shapely.Polygon([(3, 0), (1, 1), (1.5, -1)])  # (3, 0) on y = 0, past (2, 0)
+    area = _check([square], [beyond])
+    assert area[0] > 0
+
+
+def test_edges_meeting_nearly_in_line_are_left_to_the_overlay() -> None:
+    """An end of each edge on the other's line, the two edges end to end: neither side is
+    reliable there, so the pair is undecided (unless GEOS agrees with a decision)."""
+    square = box(0, 0, 2, 2)
+    inline = shapely.Polygon([(2.5, 1e-13), (4, 0), (1, -1), (0.5, 1)])
+    _check([square], [inline], decided=None)
+    *_, decided = shared_area_moments(
+        np.array([box(0, 0, 2, 2)]), np.array([shapely.Polygon([(2 + 1e-3, 0), (4, 0), (1, -2)])]),
+        np.array([0]), np.array([0]),
+    )  # fmt: skip
+    assert decided[0]
+
+
+@st.composite
+def _on_an_edge_line(draw: st.DrawFn) -> tuple[shapely.Geometry, shapely.Geometry]:
+    """A polygon and a triangle with a vertex on the line of one of its edges: past either
+    end, at a random distance, with the triangle's other vertices anywhere around."""
+    a = draw(_polygons())
+    ring = np.asarray(shapely.get_exterior_ring(shapely.get_parts(a)[0]).coords)
+    k = draw(st.integers(0, len(ring) - 2))
+    p, q = ring[k], ring[k + 1]
+    along = draw(st.one_of(st.floats(1.0 + 1e-6, 4.0), st.floats(-3.0, -1e-6)))
+    c = p + along * (q - p)
+    others = draw(
+        st.lists(st.tuples(st.floats(-60, 60), st.floats(-60, 60)), min_size=2, max_size=2)
+    )
+    b = shapely.Polygon([tuple(c), *others])
+    assume(b.is_valid and b.area > 1e-3)
+    return a, b
+
+
+@settings(max_examples=200, deadline=None)
+@given(_on_an_edge_line())
+def test_vertices_on_the_lines_of_the_others_edges_are_measured_right(pair) -> None:
+    a, b = pair
+    _check([a, b], [b, a], decided=None)
 
 
 def test_empty_polygons_share_nothing() -> None:

@@ -12,9 +12,9 @@ holding confirmed ones, a vertex every 25 m, independent releases). Ways:
 ``minemap``
     minemap with all cores (its default).
 ``minemap-overlays``
-    minemap with all cores and its compiled loop switched off (as without the ``fast``
-    extra): every release-hazard pair measured by a GEOS overlay. Against ``minemap``,
-    what the loop gains.
+    minemap with all cores and its compiled loops switched off (as without the ``fast``
+    extra): the hazards and releases made disjoint and every release-hazard pair measured
+    by GEOS overlays. Against ``minemap``, what measuring from the boundaries gains.
 ``dask``
     :func:`minemap.partitioned.land_release_summary` on a ``LocalCluster`` of 2 worker
     processes of one thread, reading the partitioned GeoParquet folders with
@@ -187,7 +187,7 @@ def worker(way: str, scenario: str, n: int) -> None:
             if way == "minemap-overlays":
                 from minemap import _shared_area
 
-                _shared_area._compiled = False  # as without numba: GEOS measures every pair
+                _shared_area._compiled = False  # as without numba: GEOS overlays measure all
 
             def run(hz: Path, rl: Path) -> dict[str, float]:
                 return _minemap(hz, rl, 1 if way == "minemap-1" else None)

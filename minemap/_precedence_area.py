@@ -186,8 +186,12 @@ def _cluster_scale(
     lo = np.full((n, 2), np.inf)
     hi = np.full((n, 2), -np.inf)
     live = np.flatnonzero(present)
-    np.minimum.at(lo, comp[live], boxes[live, :2])
-    np.maximum.at(hi, comp[live], boxes[live, 2:])
+    if live.size:
+        live = live[np.argsort(comp[live], kind="stable")]  # each cluster's polygons together
+        first = np.flatnonzero(np.r_[True, comp[live][1:] != comp[live][:-1]])
+        owner = comp[live][first]
+        lo[owner] = np.minimum.reduceat(boxes[live, :2], first)
+        hi[owner] = np.maximum.reduceat(boxes[live, 2:], first)
     used = np.isfinite(lo[:, 0])
     lo[~used] = hi[~used] = 0.0
     centre = (lo + hi) / 2.0

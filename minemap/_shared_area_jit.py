@@ -28,7 +28,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["class_integrals", "components", "crossings", "pair_moments", "ring_factors"]
+__all__ = [
+    "class_integrals",
+    "components",
+    "crossings",
+    "pair_frame",
+    "pair_moments",
+    "ring_factors",
+]
 
 
 @njit(cache=True, nogil=True)
@@ -59,6 +66,28 @@ def _box(xy: np.ndarray, first: int, last: int) -> tuple[float, float, float, fl
         y0 = min(y0, xy[k, 1])
         y1 = max(y1, xy[k, 1])
     return x0, y0, x1, y1
+
+
+@njit(cache=True, nogil=True)
+def pair_frame(
+    abox: tuple[float, float, float, float],
+    bbox: tuple[float, float, float, float],
+    tol_rel: float,
+) -> tuple[float, float, float, tuple[float, float, float, float]]:
+    """For a pair with these boxes: the origin its coordinates are taken from (the lower
+    left of both), the tolerance (``tol_rel`` times the pair's extent) and the box where
+    the two boxes meet, grown by it (only edges there can meet the other polygon; empty,
+    with its low corner above its high one, where they do not meet)."""
+    ox = min(abox[0], bbox[0])
+    oy = min(abox[1], bbox[1])
+    tol = tol_rel * max(max(abox[2], bbox[2]) - ox, max(abox[3], bbox[3]) - oy)
+    meet = (
+        max(abox[0], bbox[0]) - tol,
+        max(abox[1], bbox[1]) - tol,
+        min(abox[2], bbox[2]) + tol,
+        min(abox[3], bbox[3]) + tol,
+    )
+    return ox, oy, tol, meet
 
 
 @njit(cache=True, nogil=True)
@@ -369,19 +398,7 @@ def pair_moments(
         out[p, 3] = 1.0
         if va1 == va0 or vb1 == vb0:
             continue  # an empty polygon shares nothing
-        abox = _box(a_xy, va0, va1)
-        bbox = _box(b_xy, vb0, vb1)
-        ox = min(abox[0], bbox[0])
-        oy = min(abox[1], bbox[1])
-        extent = max(max(abox[2], bbox[2]) - ox, max(abox[3], bbox[3]) - oy)
-        tol = tol_rel * extent
-        # where the two boxes meet (grown by tol): only edges there can meet the other
-        meet = (
-            max(abox[0], bbox[0]) - tol,
-            max(abox[1], bbox[1]) - tol,
-            min(abox[2], bbox[2]) + tol,
-            min(abox[3], bbox[3]) + tol,
-        )
+        ox, oy, tol, meet = pair_frame(_box(a_xy, va0, va1), _box(b_xy, vb0, vb1), tol_rel)
         if meet[0] > meet[2] or meet[1] > meet[3]:
             continue
         n, key_a, par_a, key_b, par_b = crossings(
@@ -531,16 +548,7 @@ def class_integrals(
         for s in range(nb_start[p], nb_start[p + 1]):
             q = nb[s]
             qbox = (boxes[q, 0], boxes[q, 1], boxes[q, 2], boxes[q, 3])
-            ox = min(pbox[0], qbox[0])
-            oy = min(pbox[1], qbox[1])
-            extent = max(max(pbox[2], qbox[2]) - ox, max(pbox[3], qbox[3]) - oy)
-            tol = tol_rel * extent
-            meet = (
-                max(pbox[0], qbox[0]) - tol,
-                max(pbox[1], qbox[1]) - tol,
-                min(pbox[2], qbox[2]) + tol,
-                min(pbox[3], qbox[3]) + tol,
-            )
+            ox, oy, tol, meet = pair_frame(pbox, qbox, tol_rel)
             if meet[0] > meet[2] or meet[1] > meet[3]:
                 continue
             m, key_a, par_a, key_b, par_b = crossings(

@@ -655,8 +655,9 @@ def _summary_by_classes(
     hazards = _io.with_edges(_as_hazards(hazards), edges)
     releases = _as_releases(releases)
     stamp = _as_timestamp(as_of)
+    recorded = None  # every release, whatever its date: the frame is chosen on them all
     if releases is not None:
-        releases = _io.with_edges(releases, edges)
+        releases = recorded = _io.with_edges(releases, edges)
         if stamp is not None:
             releases = releases.loc[releases[RELEASE_DATE] <= stamp]
     given = releases is not None
@@ -665,7 +666,7 @@ def _summary_by_classes(
     if len(hazards) + len(releases) < _precedence_area.MIN_POLYGONS:
         return None
     with _progress.task("Land release summary", 2, unit="stage") as bar:
-        frame = _crs.area_frame(hazards, releases)
+        frame = _crs.area_frame(hazards, recorded)  # as the overlays choose it
         work = _crs.work_crs(hazards, releases, frame=frame)
         hazard_rank = hazards[THREAT_LEVEL].map({v: k for k, v in enumerate(THREAT_LEVELS)})
         bar.update()

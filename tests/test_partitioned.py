@@ -84,6 +84,37 @@ def test_the_summary_equals_the_single_machine(client: Any, layers: Any, options
     _same_table(single, dask)
 
 
+def test_partitions_measured_from_boundaries_equal_the_single_machine(
+    client: Any, layers: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Partitions of 20,000 polygons or more are measured from the boundaries, as one
+    machine measures its layers (minemap._precedence_area); here every partition is."""
+    from minemap import _precedence_area
+
+    measure = _precedence_area.class_areas
+    calls: list[int] = []
+
+    def counted(*args: Any) -> Any:
+        calls.append(1)
+        return measure(*args)
+
+    monkeypatch.setattr(_precedence_area, "MIN_POLYGONS", 0)
+    monkeypatch.setattr(_precedence_area, "class_areas", counted)
+    hazards, releases = layers
+    single = _quiet(minemap.land_release_summary, hazards, releases, as_of="2022-06-30")
+    assert len(calls) == 1
+    dask = _quiet(
+        partitioned.land_release_summary,
+        hazards,
+        releases,
+        client=client,
+        npartitions=5,
+        as_of="2022-06-30",
+    )
+    assert len(calls) > 1  # the partitions' too (the cluster's workers are threads here)
+    _same_table(single, dask)
+
+
 def test_the_summary_by_district_polygons_equals_the_single_machine(
     client: Any, scenario: Any, layers: Any
 ) -> None:

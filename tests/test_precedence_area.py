@@ -80,6 +80,8 @@ def _same_figures(a: pd.DataFrame, b: pd.DataFrame, rtol: float = 1e-8) -> None:
     assert a["threat_level"].tolist() == b["threat_level"].tolist()
     outside = (a.attrs["released_outside_hazards_ha"], b.attrs["released_outside_hazards_ha"])
     assert outside[0] == pytest.approx(outside[1], rel=rtol, abs=rtol * scale)
+    for key in ("as_of", "area_frame", "edges"):
+        assert a.attrs[key] == b.attrs[key], key
 
 
 def _geodesic_ha(geom: shapely.Geometry) -> float:
@@ -200,6 +202,24 @@ def test_vertices_on_the_lines_of_other_edges_give_the_overlays_figures(monkeypa
     methods = rng.choice(list(RELEASE_METHODS), len(releases)).tolist()
     hz, rl = _layers(hazards, levels, releases, methods)
     _same_figures(_by_classes(monkeypatch, hz, rl), _by_overlays(hz, rl))
+
+
+def test_a_date_counts_the_releases_dated_by_then(monkeypatch) -> None:
+    rng = np.random.default_rng(9)
+    blobs = [_star(46 + 2e-3 * k, 39.6, 2e-3 * rng.uniform(0.6, 1, 11), k) for k in range(12)]
+    hazards, releases = _layers(
+        blobs[:8], rng.choice(list(THREAT_LEVELS), 8).tolist(),
+        blobs[8:], ["cleared", "reduced", "cleared", "cancelled"],
+    )  # fmt: skip
+    releases["release_date"] = pd.to_datetime(
+        ["2020-01-01", "2021-01-01", "2022-01-01", "2023-01-01"]
+    )
+    monkeypatch.setattr(_precedence_area, "MIN_POLYGONS", 0)
+    by_classes = stats._summary_by_classes(hazards, releases, as_of="2021-06-30", edges=None)
+    by_overlays, _ = stats._summary_and_pieces(hazards, releases, as_of="2021-06-30")
+    _same_figures(by_classes, by_overlays)
+    assert by_classes.attrs["as_of"] == "2021-06-30"
+    assert by_classes["cleared_ha"].iloc[-1] > 0 and by_classes["cancelled_ha"].iloc[-1] == 0
 
 
 def test_copies_and_shared_vertices_are_left_to_the_overlays(monkeypatch) -> None:

@@ -20,8 +20,9 @@ per unit taken as a quadratic around the cluster's centre (exact to the third or
 cluster's size, as :func:`minemap.crs.area_m2` is to the second in a piece's size). A
 cluster is left to the overlays (its polygons returned as undecided) when two of its
 polygons are not in general position (a vertex within a billionth of their extent of the
-other's edge: shared vertices, copies, edges drawn along each other) or when it is larger
-than :func:`minemap.crs.local_size_limit`.
+other's edge: shared vertices, copies, edges drawn along each other), when it is larger
+than :func:`minemap.crs.local_size_limit`, or when it holds a polygon of more than
+:data:`minemap._shared_area.MAX_VERTICES` vertices.
 
 Each polygon's stretches are integrated from its own neighbours only, and the sums are
 taken in a fixed order, so the figures are the same, bit for bit, whatever the number of
@@ -113,6 +114,7 @@ def class_areas(
         jit = loading.result()
     comp = jit.components(geoms.size, a, b)
     coef, large = _cluster_scale(boxes, comp, present, crs)
+    large[comp[shapely.get_num_coordinates(geoms) > _shared_area.MAX_VERTICES]] = True
     rows = np.flatnonzero(present & ~large[comp])
     flat = _shared_area.FlatRings.of(geoms)
 

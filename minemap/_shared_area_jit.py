@@ -585,7 +585,14 @@ def class_integrals(
                 q = nb[s]
                 held = False
                 if boxes[q, 0] <= fx <= boxes[q, 2] and boxes[q, 1] <= fy <= boxes[q, 3]:
-                    held = _inside(fx, fy, xy, ring_start, geom_ring[q], geom_ring[q + 1], 0.0, 0.0)
+                    # from the pair's own origin, as its crossings were found: in absolute
+                    # coordinates a vertex a hair (but more than tol) inside a small
+                    # polygon far from 0 can round outside it
+                    qbox = (boxes[q, 0], boxes[q, 1], boxes[q, 2], boxes[q, 3])
+                    ox, oy, _, _ = pair_frame(pbox, qbox, tol_rel)
+                    held = _inside(
+                        fx - ox, fy - oy, xy, ring_start, geom_ring[q], geom_ring[q + 1], ox, oy
+                    )
                 inside[s] = held
                 if held:
                     counts[rank[q]] += 1

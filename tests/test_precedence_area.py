@@ -222,6 +222,64 @@ def test_a_date_counts_the_releases_dated_by_then(monkeypatch) -> None:
     assert by_classes["cleared_ha"].iloc[-1] > 0 and by_classes["cancelled_ha"].iloc[-1] == 0
 
 
+@pytest.mark.parametrize(
+    ("outer", "inner", "crs"),
+    [
+        (
+            "POLYGON ((179.99 10, 179.9900015 10.00001, 179.989992 10.000009, 179.99 10))",
+            [
+                (179.99000099765334, 10.000006651022309),
+                (179.98999999765334, 10.00000865102231),
+                (179.98999899765334, 10.00000715102231),
+            ],
+            4326,
+        ),
+        (
+            "POLYGON ((19000000 15000000, 19000000.4 15000001, 18999999.4 15000000.9, "
+            "19000000 15000000))",
+            [
+                (19000000.250123236, 15000000.625308096),
+                (19000000.150123235, 15000000.825308096),
+                (19000000.050123237, 15000000.675308097),
+            ],
+            3857,
+        ),
+    ],
+)
+def test_a_small_polygon_a_hair_inside_another_far_from_zero(
+    monkeypatch, outer, inner, crs
+) -> None:
+    """A 1.5 m polygon near the antimeridian (a 1 m one at x = 1.9e7 m): the inner one's
+    first vertex lies farther than the tolerance inside the outer one's edge, but within
+    half a unit in the last place of its absolute coordinates. Whether the outer one holds
+    it is asked from the pair's own origin (absolute coordinates said no)."""
+    hazard, release = shapely.from_wkt(outer), shapely.Polygon(inner)
+    assert release.within(hazard)
+    hazards, releases = _layers([hazard], ["high"], [release], ["cleared"], crs=crs)
+    by_classes = _by_classes(monkeypatch, hazards, releases)
+    _same_figures(by_classes, _by_overlays(hazards, releases))
+    assert by_classes.attrs["released_outside_hazards_ha"] == 0.0
+    hazards, _ = _layers([hazard, release], ["low", "high"], [], [], crs=crs)  # nested levels
+    _same_figures(_by_classes(monkeypatch, hazards, None), _by_overlays(hazards, None))
+
+
+def test_polygons_with_too_many_vertices_are_left_to_the_overlays(monkeypatch) -> None:
+    """Crossings are sorted by ``edge + t`` in double precision: past MAX_VERTICES a
+    polygon's cluster (and each pair it is in) goes to GEOS."""
+    big = _star(46.0, 39.6, np.full(40, 2e-3))
+    small = _star(46.001, 39.6, np.full(7, 1e-3), 0.2)
+    far = _star(46.1, 39.6, np.full(7, 1e-3), 0.2)
+    monkeypatch.setattr(_shared_area, "MAX_VERTICES", 30)
+    geoms = np.array([big, small, far])
+    _, hazard_left, _ = _precedence_area.class_areas(
+        geoms, np.array([2, 0, 1]), np.empty(0, dtype=object), np.empty(0, dtype=int),
+        pyproj.CRS(4326),
+    )  # fmt: skip
+    assert hazard_left.tolist() == [True, True, False]
+    *_, decided = _shared_area.shared_area_moments(geoms, geoms, np.array([0, 1]), np.array([1, 2]))
+    assert decided.tolist() == [False, True]
+
+
 def test_copies_and_shared_vertices_are_left_to_the_overlays(monkeypatch) -> None:
     rng = np.random.default_rng(3)
     blobs = [_star(46 + 0.01 * k, 39.6, 2e-3 * rng.uniform(0.6, 1, 9)) for k in range(6)]

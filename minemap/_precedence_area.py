@@ -173,8 +173,8 @@ def _neighbours(geoms: np.ndarray, tree: shapely.STRtree) -> tuple[np.ndarray, n
         hit, j = tree.query(chunk)
         return np.column_stack([index[hit], j])
 
-    pairs = parallel(query, geoms, np.arange(geoms.size))
-    pairs = pairs[(pairs[:, 0] != pairs[:, 1]) & ~shapely.is_empty(geoms[pairs[:, 0]])]
+    pairs = parallel(query, geoms, np.arange(geoms.size))  # an empty one meets nothing
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
     return pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64)
 
 

@@ -490,6 +490,17 @@ def _top(counts: np.ndarray, first: int) -> int:
 
 
 @njit(cache=True, nogil=True)
+def _sides(counts: np.ndarray, own: int) -> tuple[int, int]:
+    """The class of the land beside a stretch of a polygon's ring, held by the neighbours
+    ``counts`` counts (per rank), outside the polygon and inside it (its rank ``own``)."""
+    outer = _top(counts, 0) * 4 + _top(counts, 3)
+    counts[own] += 1
+    inner = _top(counts, 0) * 4 + _top(counts, 3)
+    counts[own] -= 1
+    return outer, inner
+
+
+@njit(cache=True, nogil=True)
 def class_integrals(
     xy: np.ndarray,
     ring_start: np.ndarray,
@@ -597,10 +608,7 @@ def class_integrals(
                 if held:
                     counts[rank[q]] += 1
             f = factor[r]
-            outer = _top(counts, 0) * 4 + _top(counts, 3)
-            counts[own] += 1
-            inner = _top(counts, 0) * 4 + _top(counts, 3)
-            counts[own] -= 1
+            outer, inner = _sides(counts, own)
             for k in range(s0, s1 - 1):
                 px = xy[k, 0] - x0
                 py = xy[k, 1] - y0
@@ -627,9 +635,6 @@ def class_integrals(
                     q = nb[s]
                     inside[s] = not inside[s]
                     counts[rank[q]] += 1 if inside[s] else -1
-                    outer = _top(counts, 0) * 4 + _top(counts, 3)
-                    counts[own] += 1
-                    inner = _top(counts, 0) * 4 + _top(counts, 3)
-                    counts[own] -= 1
+                    outer, inner = _sides(counts, own)
                     t0 = t1
     return out

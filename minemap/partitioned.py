@@ -453,14 +453,8 @@ def _summary_part(
         recorded: list[warnings.WarningMessage] = []
         with _warnings_to_driver(recorded):
             table, _ = _stats._summary_and_pieces(hazards, releases, **kwargs)
-    else:
-        table = None
-        if by is None:  # large partitions are measured from the boundaries, as on one machine
-            table = _stats._summary_by_classes(
-                hazards, releases, as_of=options.get("as_of"), edges=options.get("edges")
-            )
-        if table is None:
-            table, _ = _stats._summary_and_pieces(hazards, releases, **kwargs)
+    else:  # large partitions are measured from the boundaries, as on one machine
+        table = _stats._summary_table(hazards, releases, **kwargs)
     rows = table.loc[table[THREAT_LEVEL] != TOTAL].reset_index(drop=True)
     return rows, float(table.attrs[RELEASED_OUTSIDE_HA])
 

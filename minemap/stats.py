@@ -188,7 +188,7 @@ def _hazard_pieces(
 ) -> _HazardPieces:
     work_crs = _crs.work_crs(hazards, districts, *others, frame=frame)
     geoms = _crs.to_crs_dense(hazards.geometry, work_crs)
-    rank = hazards[THREAT_LEVEL].map({lvl: i for i, lvl in enumerate(THREAT_LEVELS)}).to_numpy()
+    rank = _level_index(hazards)
     attrs = hazards[[THREAT_LEVEL, *by_columns]].reset_index(drop=True)
     if _one_row_per_level(attrs):
         # which hazard holds a place does not matter, only its level: stacks merge by level
@@ -250,6 +250,11 @@ def _check_measured(area_m2: np.ndarray, hazards: gpd.GeoDataFrame, source_row: 
         "no equal-area frame holds them; check their coordinates and CRS, or split them into "
         "smaller polygons."
     )
+
+
+def _level_index(hazards: gpd.GeoDataFrame) -> np.ndarray:
+    """Position of each hazard's threat level in :data:`THREAT_LEVELS` (0 = high)."""
+    return hazards[THREAT_LEVEL].map({lvl: i for i, lvl in enumerate(THREAT_LEVELS)}).to_numpy()
 
 
 def _method_index(releases: gpd.GeoDataFrame) -> np.ndarray:
@@ -621,13 +626,9 @@ def land_release_summary(
             edges=edges,
         )
     with using_workers(workers):
-        table = None
-        if by is None:
-            table = _summary_by_classes(hazards, releases, as_of=as_of, edges=edges)
-        if table is None:
-            table, _ = _summary_and_pieces(
-                hazards, releases, by=by, as_of=as_of, district_column=district_column, edges=edges
-            )
+        table = _summary_table(
+            hazards, releases, by=by, as_of=as_of, district_column=district_column, edges=edges
+        )
     if table.attrs[RELEASED_OUTSIDE_HA] > 0.005:
         warnings.warn(
             f"{table.attrs[RELEASED_OUTSIDE_HA]:.2f} ha of recorded release lie outside every "
@@ -636,6 +637,27 @@ def land_release_summary(
             DataWarning,
             stacklevel=2,
         )
+    return table
+
+
+def _summary_table(
+    hazards: gpd.GeoDataFrame,
+    releases: gpd.GeoDataFrame | None,
+    *,
+    by: str | Sequence[str] | gpd.GeoDataFrame | None = None,
+    as_of: object | None = None,
+    district_column: str | None = None,
+    edges: str | None = None,
+) -> pd.DataFrame:
+    """The summary table (no warnings emitted): measured from the boundaries where that
+    applies (no groups, large layers: :func:`_summary_by_classes`), else by the overlays."""
+    if by is None:
+        table = _summary_by_classes(hazards, releases, as_of=as_of, edges=edges)
+        if table is not None:
+            return table
+    table, _ = _summary_and_pieces(
+        hazards, releases, by=by, as_of=as_of, district_column=district_column, edges=edges
+    )
     return table
 
 
@@ -668,12 +690,11 @@ def _summary_by_classes(
     with _progress.task("Land release summary", 2, unit="stage") as bar:
         frame = _crs.area_frame(hazards, recorded)  # as the overlays choose it
         work = _crs.work_crs(hazards, releases, frame=frame)
-        hazard_rank = hazards[THREAT_LEVEL].map({v: k for k, v in enumerate(THREAT_LEVELS)})
         bar.update()
         bar.set_description("Land release summary (class boundaries)")
         measured = _precedence_area.class_areas(
             _crs.to_crs_dense(hazards.geometry, work),
-            hazard_rank.to_numpy(),
+            _level_index(hazards),
             _crs.to_crs_dense(releases.geometry, work),
             _method_index(releases),
             work,
@@ -698,9 +719,20 @@ def _summary_by_classes(
         for column in [HAZARD_HA, *METHOD_HA.values()]:
             data[column] += rows[column].to_numpy()
         outside += rest.attrs[RELEASED_OUTSIDE_HA]
-    table = _level_rows(data)
+    return _with_summary_attrs(_level_rows(data), outside, stamp, frame, hazards)
+
+
+def _with_summary_attrs(
+    table: pd.DataFrame,
+    outside_ha: float,
+    stamp: pd.Timestamp | None,
+    frame: pyproj.CRS,
+    hazards: gpd.GeoDataFrame,
+) -> pd.DataFrame:
+    """``table`` with the summary's attributes (and no others): release outside hazards,
+    the ``as_of`` day, the equal-area frame and the hazards' edge convention."""
     table.attrs.clear()
-    table.attrs[RELEASED_OUTSIDE_HA] = outside
+    table.attrs[RELEASED_OUTSIDE_HA] = outside_ha
     table.attrs["as_of"] = None if stamp is None else stamp.date().isoformat()
     table.attrs["area_frame"] = _crs.describe_frame(frame)
     table.attrs["edges"] = hazards.attrs.get("edges", "planar")
@@ -795,12 +827,9 @@ def _summary_and_pieces(
         data[HAZARD_HA] = pieces.area_m2 / _M2_PER_HA
         for k, method in enumerate(RELEASE_METHODS):
             data[METHOD_HA[method]] = released[:, k] / _M2_PER_HA
-        table = _group_table(data, group_columns)
-        table.attrs.clear()
-        table.attrs[RELEASED_OUTSIDE_HA] = outside / _M2_PER_HA
-        table.attrs["as_of"] = None if stamp is None else stamp.date().isoformat()
-        table.attrs["area_frame"] = _crs.describe_frame(frame)
-        table.attrs["edges"] = hazards.attrs.get("edges", "planar")
+        table = _with_summary_attrs(
+            _group_table(data, group_columns), outside / _M2_PER_HA, stamp, frame, hazards
+        )
         return table, _SummaryParts(pieces, rgeoms, rmethod, remaining)
 
 

@@ -17,12 +17,22 @@ class on its left and takes it from the class on its right.
 Polygons fall into clusters: the connected groups of polygons whose boxes meet. Land in two
 clusters never overlaps, so each cluster is measured on its own, with the ellipsoid's area
 per unit taken as a quadratic around the cluster's centre (exact to the third order in the
-cluster's size, as :func:`minemap.crs.area_m2` is to the second in a piece's size). A
-cluster is left to the overlays (its polygons returned as undecided) when two of its
-polygons are not in general position (a vertex within a billionth of their extent of the
-other's edge: shared vertices, copies, edges drawn along each other), when it is larger
-than :func:`minemap.crs.local_size_limit`, or when it holds a polygon of more than
-:data:`minemap._shared_area.MAX_VERTICES` vertices.
+cluster's size, as :func:`minemap.crs.area_m2` is to the second in a piece's size).
+
+Releases are often drawn on the hazards' own vertices (copied, or cut from them), tiles
+share their edges, and a vertex can lie exactly on a neighbour's edge. The walk decides
+every side exactly (:func:`minemap._shared_area_jit.orient`: the floating-point sign where
+it is certain, exact arithmetic where not), and where a point lies exactly on another
+polygon's line it thinks of each polygon as moved by an infinitesimal step along one
+direction, by its row (simulation of simplicity): the polygons are then in general
+position, every crossing is found once, and the areas are the limit of the moved ones, the
+true areas. A cluster is left to the overlays (its polygons returned as undecided) only
+when an edge that decides a tie runs exactly along that direction, when two edges cross at
+an angle too small to place the crossing (below about 1e-6 radians, away from a shared
+vertex), when it is larger than :func:`minemap.crs.local_size_limit`, when it holds a
+polygon of more than :data:`minemap._shared_area.MAX_VERTICES` vertices, or a coordinate
+outside :data:`minemap._shared_area.COORDINATE_RANGE` (products of differences must not
+underflow).
 
 Each polygon's stretches are integrated from its own neighbours only, and the sums are
 taken in a fixed order, so the figures are the same, bit for bit, whatever the number of
@@ -48,9 +58,6 @@ RANKS = 4
 #: Below this many polygons (hazards and releases) the overlays are used: loading the
 #: compiled loop costs more than it saves.
 MIN_POLYGONS = 20_000
-#: How many polygons (spread evenly over the layers) are checked for a vertex shared with
-#: a neighbour before measuring: where most have one, the overlays are used at once.
-SAMPLE_POLYGONS = 250
 
 
 def class_areas(
@@ -77,10 +84,7 @@ def class_areas(
         land under each hazard rank (row; 3 = no hazard) and release rank (column; 3 = no
         release), for the clusters measured here; and masks of the hazards and releases
         whose clusters were not (they need the overlays; their land is in no cluster
-        measured here). None without numba, and where at least
-        :data:`minemap._shared_area.SHARED_VERTEX_SHARE` of a sample of polygons share a
-        vertex with a neighbour (releases drawn on hazards' vertices, tiles): most clusters
-        would be left to the overlays, so all are.
+        measured here). None without numba.
 
     Examples
     --------
@@ -98,14 +102,11 @@ def class_areas(
     if not geoms.size:
         return (m2, present[:nh], present[nh:]) if _shared_area.available() else None
     geoms = np.where(present, geoms, shapely.Polygon())
-    tree = shapely.STRtree(geoms)
-    # asked before numba is imported (a third of a second): it is not, where it would not pay
-    if _sharing_share(geoms, tree) >= _shared_area.SHARED_VERTEX_SHARE:
-        return None
     if not _shared_area.available():
         return None
     with SidePool() as side:
         loading = side.submit(_load)  # numba's cache loads beside the search for neighbours
+        tree = shapely.STRtree(geoms)
         boxes = parallel(shapely.bounds, geoms)
         a, b = _neighbours(geoms, tree)
         order = np.argsort(a, kind="stable")
@@ -115,8 +116,9 @@ def class_areas(
     comp = jit.components(geoms.size, a, b)
     coef, large = _cluster_scale(boxes, comp, present, crs)
     large[comp[shapely.get_num_coordinates(geoms) > _shared_area.MAX_VERTICES]] = True
-    rows = np.flatnonzero(present & ~large[comp])
     flat = _shared_area.FlatRings.of(geoms)
+    large[comp[_out_of_range(flat)]] = True
+    rows = np.flatnonzero(present & ~large[comp])
 
     def integrate(chunk: np.ndarray) -> np.ndarray:
         return jit.class_integrals(
@@ -126,7 +128,7 @@ def class_areas(
 
     parts = parallel(integrate, rows.astype(np.int64))
     left = large.copy()
-    left[comp[rows[np.isnan(parts[:, 0])]]] = True  # a cluster not in general position
+    left[comp[rows[np.isnan(parts[:, 0])]]] = True  # a tie or a crossing it cannot decide
     measured = ~left[comp[rows]]
     m2 = parts[measured].sum(axis=0).reshape(RANKS, RANKS)
     left_polygon = present & left[comp]
@@ -150,19 +152,17 @@ def _load() -> Any:
     return jit
 
 
-def _sharing_share(geoms: np.ndarray, tree: shapely.STRtree) -> float:
-    """The share of a sample of polygons (:data:`SAMPLE_POLYGONS`) with
-    a neighbour that shares a vertex with them: their clusters would be left to the
-    overlays."""
-    some = np.unique(np.linspace(0, geoms.size - 1, min(SAMPLE_POLYGONS, geoms.size)))
-    some = some.astype(np.int64)
-    hit, other = tree.query(geoms[some])
-    keep = some[hit] != other
-    hit, other = hit[keep], other[keep]
-    if hit.size == 0:
-        return 0.0
-    shared = _shared_area.pairs_sharing_a_vertex(geoms[some[hit]], geoms[other])
-    return float(np.bincount(hit[shared], minlength=some.size).astype(bool).mean())
+def _out_of_range(flat: _shared_area.FlatRings) -> np.ndarray:
+    """The polygons with a coordinate outside :data:`minemap._shared_area.COORDINATE_RANGE`
+    (0 aside)."""
+    size = np.abs(flat.xy)
+    low, high = _shared_area.COORDINATE_RANGE
+    odd = ((size > 0.0) & (size < low)) | (size > high) | ~np.isfinite(size)
+    vertex = np.flatnonzero(odd.any(axis=1))
+    if not vertex.size:
+        return vertex
+    ring = np.searchsorted(flat.ring_start, vertex, side="right") - 1
+    return np.unique(np.searchsorted(flat.geom_ring, ring, side="right") - 1)
 
 
 def _neighbours(geoms: np.ndarray, tree: shapely.STRtree) -> tuple[np.ndarray, np.ndarray]:

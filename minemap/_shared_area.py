@@ -43,6 +43,10 @@ MIN_PAIRS = 5_000
 #: ``edge + t`` in double precision, which places ``t`` within 2^-52 times the edge's
 #: number, and beyond about 9 million edges that is no longer finer than the tolerance.
 MAX_VERTICES = 2**22
+#: Coordinates (other than 0) smaller or larger in magnitude than these are left to GEOS:
+#: the exact signs of :mod:`minemap._shared_area_jit` multiply differences of coordinates,
+#: and products must neither underflow nor overflow. No place on Earth needs them.
+COORDINATE_RANGE = (1e-50, 1e50)
 #: The loop pays only where most pairs are in general position. Pairs that share a vertex
 #: (releases drawn on the hazards' vertices, or cut from them) are left to the overlay, and
 #: with them usually others (a cut's new vertices lie on the hazard's edges): at 10^5

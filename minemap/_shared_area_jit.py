@@ -12,15 +12,17 @@ A pair is measured only in general position: when a vertex of one polygon lies o
 within ``tol`` of) an edge of the other, as where polygons share vertices or run along
 each other, the pair is marked undecided and left to GEOS, which handles those cases.
 
-The loop behind :mod:`minemap._precedence_area` lives here too, as it finds crossings the
-same way. :func:`class_integrals` walks the rings of every polygon of a layer of hazards
+The loop behind :mod:`minemap._precedence_area` lives here too, with what it finds
+crossings with. :func:`class_integrals` walks the rings of every polygon of a layer of hazards
 and releases once. Along each edge it knows which of the polygon's neighbours hold the land
 on either side (it finds where their edges cross, and toggles), and so the class of the
 land on the left and on the right: the highest threat level of the hazards there and the
 strongest method of the releases there. By Green's theorem the area of a class is the
 integral of ``K dy`` along its boundary, ``K`` an antiderivative in ``x`` of the area per
 unit of the plane; so each stretch of edge adds its integral to the class on its left and
-takes it from the class on its right.
+takes it from the class on its right. Its crossings are decided exactly, ties included
+(:func:`orient`, :func:`shift_side`): shared vertices and edges drawn along each other
+need no tolerance and are measured here, not left to GEOS.
 """
 
 from __future__ import annotations
@@ -32,9 +34,13 @@ __all__ = [
     "class_integrals",
     "components",
     "crossings",
+    "orient",
     "pair_frame",
     "pair_moments",
     "ring_factors",
+    "shift_side",
+    "shifted_crossings",
+    "shifted_inside",
 ]
 
 
@@ -428,6 +434,285 @@ def pair_moments(
 
 
 # ------------------------------------------------------------------------------------------
+# exact signs: orientation of three points, and the symbolic shift that breaks its ties
+# ------------------------------------------------------------------------------------------
+
+_EPS = 2.0**-53
+_SPLITTER = 2.0**27 + 1.0
+#: Shewchuk's bound: a floating-point orientation larger than this times the sum of its two
+#: products' magnitudes has the sign of the exact one.
+_ORIENT_BOUND = (3.0 + 16.0 * _EPS) * _EPS
+#: Each polygon is thought of as moved by an infinitesimal ``ε·i·(1, SHIFT_SLOPE)`` (``i``
+#: its row): a vertex lying exactly on another polygon's edge, shared vertices and edges
+#: drawn along each other are then in general position. An irrational-looking slope: no
+#: edge a user draws runs exactly along it (one that does leaves its cluster to GEOS).
+SHIFT_SLOPE = 0.6180339887498949
+#: A crossing whose place along the edge is known to less than this fraction of the edge
+#: (edges crossing at an angle below about 1e-6 radians, not at a shared vertex) leaves its
+#: cluster to GEOS: the stretch it ends would be measured with the wrong class.
+CROSSING_CONDITION = 1e-10
+
+
+@njit(cache=True, nogil=True)
+def _two_sum(a: float, b: float) -> tuple[float, float]:
+    """``a + b`` as a float and the exact error of that float (Knuth)."""
+    s = a + b
+    v = s - a
+    return s, (a - (s - v)) + (b - v)
+
+
+@njit(cache=True, nogil=True)
+def _two_product(a: float, b: float) -> tuple[float, float]:
+    """``a * b`` as a float and the exact error of that float (Dekker)."""
+    p = a * b
+    c = _SPLITTER * a
+    a_hi = c - (c - a)
+    a_lo = a - a_hi
+    c = _SPLITTER * b
+    b_hi = c - (c - b)
+    b_lo = b - b_hi
+    return p, a_lo * b_lo - (((p - a_hi * b_hi) - a_lo * b_hi) - a_hi * b_lo)
+
+
+@njit(cache=True, nogil=True)
+def _grow(e: np.ndarray, m: int, b: float) -> int:
+    """Add ``b`` to the expansion ``e[:m]`` (non-overlapping floats, smallest first, whose
+    exact sum is the value); returns the new length (zeros dropped; Shewchuk)."""
+    q = b
+    k = 0
+    for i in range(m):
+        q, h = _two_sum(q, e[i])
+        if h != 0.0:
+            e[k] = h
+            k += 1
+    if q != 0.0:
+        e[k] = q
+        k += 1
+    return k
+
+
+@njit(cache=True, nogil=True)
+def _add_product(e: np.ndarray, m: int, a: float, b: float) -> int:
+    p, err = _two_product(a, b)
+    return _grow(e, _grow(e, m, err), p)
+
+
+@njit(cache=True, nogil=True)
+def _sign(e: np.ndarray, m: int) -> int:
+    """The sign of an expansion: that of its largest part."""
+    if m == 0:
+        return 0
+    return 1 if e[m - 1] > 0.0 else -1
+
+
+@njit(cache=True, nogil=True)
+def _orient_exact(ax: float, ay: float, bx: float, by: float, cx: float, cy: float) -> int:
+    """The exact sign of ``(a − c) × (b − c)``, from the two-float differences."""
+    a1, a0 = _two_sum(ax, -cx)
+    b1, b0 = _two_sum(by, -cy)
+    c1, c0 = _two_sum(ay, -cy)
+    d1, d0 = _two_sum(bx, -cx)
+    e = np.empty(20)
+    m = 0
+    m = _add_product(e, m, a0, b0)
+    m = _add_product(e, m, a0, b1)
+    m = _add_product(e, m, a1, b0)
+    m = _add_product(e, m, a1, b1)
+    m = _add_product(e, m, -c0, d0)
+    m = _add_product(e, m, -c0, d1)
+    m = _add_product(e, m, -c1, d0)
+    m = _add_product(e, m, -c1, d1)
+    return _sign(e, m)
+
+
+@njit(cache=True, nogil=True)
+def orient(
+    ax: float, ay: float, bx: float, by: float, cx: float, cy: float
+) -> tuple[int, float, float]:
+    """Which side of the line a→b the point c lies on, exactly: +1 left, −1 right, 0 on it.
+
+    Also returns the floating-point value of twice the triangle's signed area and a bound on
+    its magnitudes (its error is below ``2.2e-16`` times that). Shewchuk's filter: the
+    floating-point sign where it is certain, the exact one (from expansions) where not.
+    """
+    left = (ax - cx) * (by - cy)
+    right = (ay - cy) * (bx - cx)
+    det = left - right
+    size = abs(left) + abs(right)
+    if left == 0.0 or (left > 0.0) != (right > 0.0) or right == 0.0:
+        pass  # no cancellation: the float's sign is exact
+    elif abs(det) < _ORIENT_BOUND * size:
+        return _orient_exact(ax, ay, bx, by, cx, cy), det, size
+    return (1 if det > 0.0 else (-1 if det < 0.0 else 0)), det, size
+
+
+@njit(cache=True, nogil=True)
+def shift_side(ux: float, uy: float, vx: float, vy: float) -> int:
+    """The exact sign of ``w × (1, SHIFT_SLOPE)`` for ``w = (ux − vx, uy − vy)``, the
+    difference of two points: which way the symbolic shift moves a point off the line
+    through them (0: the line runs along the shift)."""
+    w1, w0 = _two_sum(ux, -vx)
+    h1, h0 = _two_sum(uy, -vy)
+    value = w1 * SHIFT_SLOPE - h1
+    if abs(value) > 1e-6 * (abs(w1) * SHIFT_SLOPE + abs(h1)):
+        return 1 if value > 0.0 else -1
+    e = np.empty(8)
+    m = 0
+    m = _add_product(e, m, w0, SHIFT_SLOPE)
+    m = _add_product(e, m, w1, SHIFT_SLOPE)
+    m = _grow(e, m, -h0)
+    m = _grow(e, m, -h1)
+    return _sign(e, m)
+
+
+@njit(cache=True, nogil=True)
+def shifted_crossings(
+    xy: np.ndarray,
+    ring_start: np.ndarray,
+    ra0: int,
+    ra1: int,
+    rb0: int,
+    rb1: int,
+    sigma: int,
+    meet: tuple[float, float, float, float],
+    ox: float,
+    oy: float,
+    tol: float,
+    cand_a: np.ndarray,
+    cand_b: np.ndarray,
+    edge: np.ndarray,
+    par: np.ndarray,
+) -> tuple[int, np.ndarray, np.ndarray]:
+    """Where the rings ra0..ra1 of one polygon cross the rings rb0..rb1 of another moved
+    by ``sigma`` infinitesimal steps along ``(1, SHIFT_SLOPE)``, decided exactly.
+
+    Only edges meeting the box ``meet`` (grown by ``tol``) are compared, in coordinates
+    taken from the origin ``(ox, oy)``. Every side is the exact sign of an orientation;
+    where a point lies exactly on the other's line (a shared vertex, edges along each
+    other) the shift decides, so no crossing is ever ambiguous and each is found on
+    exactly one pair of edges. For each crossing, ``edge`` gets the first polygon's edge
+    (by its first vertex) and ``par`` the place ``t`` along it (0 or 1 exactly where the
+    crossing is at a vertex). Returns the number of crossings (−1 where an edge runs
+    along the shift, or two edges cross at so small an angle that ``t`` is not known to
+    :data:`CROSSING_CONDITION`) and the two arrays, grown where they were too short.
+    """
+    na = _candidates(xy, ring_start, ra0, ra1, meet, cand_a)
+    nb = _candidates(xy, ring_start, rb0, rb1, meet, cand_b)
+    sweep = na * nb > SWEEP_PAIRS  # as in crossings()
+    low = np.empty(nb if sweep else 0)
+    tallest = 0.0
+    if sweep:
+        for w in range(nb):
+            eb = cand_b[w]
+            low[w] = min(xy[eb, 1], xy[eb + 1, 1]) - oy
+            tallest = max(tallest, abs(xy[eb + 1, 1] - xy[eb, 1]))
+        by_low = np.argsort(low, kind="mergesort")
+        cand_b[:nb] = cand_b[:nb][by_low]
+        low = low[by_low]
+    n = 0
+    for u in range(na):
+        ea = cand_a[u]
+        px = xy[ea, 0] - ox
+        py = xy[ea, 1] - oy
+        qx = xy[ea + 1, 0] - ox
+        qy = xy[ea + 1, 1] - oy
+        if px == qx and py == qy:
+            continue  # a repeated vertex: no edge
+        lo_x = min(px, qx) - tol
+        hi_x = max(px, qx) + tol
+        lo_y = min(py, qy) - tol
+        hi_y = max(py, qy) + tol
+        tie_a = 0  # the side the shift moves a point on this edge's line to
+        first = np.searchsorted(low, lo_y - tallest - tol) if sweep else 0
+        for w in range(first, nb):
+            if sweep and low[w] > hi_y:
+                break
+            eb = cand_b[w]
+            cx = xy[eb, 0] - ox
+            cy = xy[eb, 1] - oy
+            dx = xy[eb + 1, 0] - ox
+            dy = xy[eb + 1, 1] - oy
+            if max(cx, dx) < lo_x or min(cx, dx) > hi_x:
+                continue
+            if max(cy, dy) < lo_y or min(cy, dy) > hi_y:
+                continue
+            if cx == dx and cy == dy:
+                continue
+            sc, _, _ = orient(px, py, qx, qy, cx, cy)
+            sd, _, _ = orient(px, py, qx, qy, dx, dy)
+            if sc == 0 or sd == 0:
+                if tie_a == 0:
+                    tie_a = sigma * shift_side(qx, qy, px, py)
+                    if tie_a == 0:
+                        return -1, edge, par
+                sc = tie_a if sc == 0 else sc
+                sd = tie_a if sd == 0 else sd
+            if sc == sd:
+                continue
+            sp, vp, zp = orient(cx, cy, dx, dy, px, py)
+            sq, vq, zq = orient(cx, cy, dx, dy, qx, qy)
+            if sp == 0 or sq == 0:
+                tie_b = -sigma * shift_side(dx, dy, cx, cy)
+                if tie_b == 0:
+                    return -1, edge, par
+                t = 0.0 if sp == 0 else 1.0
+                sp = tie_b if sp == 0 else sp
+                sq = tie_b if sq == 0 else sq
+                if sp == sq:
+                    continue
+            else:
+                if sp == sq:
+                    continue
+                if _EPS * 2.0 * (zp + zq) > CROSSING_CONDITION * abs(vp - vq):
+                    return -1, edge, par
+                t = min(max(vp / (vp - vq), 0.0), 1.0)
+            if n == edge.size:
+                edge = np.concatenate((edge[:n], np.empty(n, dtype=np.int64)))
+                par = np.concatenate((par[:n], np.empty(n)))
+            edge[n] = ea
+            par[n] = t
+            n += 1
+    return n, edge, par
+
+
+@njit(cache=True, nogil=True)
+def shifted_inside(
+    fx: float,
+    fy: float,
+    xy: np.ndarray,
+    ring_start: np.ndarray,
+    r0: int,
+    r1: int,
+    ox: float,
+    oy: float,
+    sigma: int,
+) -> tuple[bool, bool]:
+    """Whether ``(fx, fy)`` (from the origin) lies inside rings r0..r1 (even-odd) moved by
+    ``sigma`` infinitesimal steps along ``(1, SHIFT_SLOPE)``, decided exactly; and whether
+    that could be decided (no edge that counts runs along the shift)."""
+    inside = False
+    for r in range(r0, r1):
+        for k in range(ring_start[r], ring_start[r + 1] - 1):
+            cy = xy[k, 1] - oy
+            dy = xy[k + 1, 1] - oy
+            # above the point, which the shift moves the other way (down where sigma > 0)
+            c_above = cy > fy or (cy == fy and sigma > 0)
+            d_above = dy > fy or (dy == fy and sigma > 0)
+            if c_above == d_above:
+                continue
+            cx = xy[k, 0] - ox
+            dx = xy[k + 1, 0] - ox
+            side, _, _ = orient(cx, cy, dx, dy, fx, fy)
+            if side == 0:
+                side = -sigma * shift_side(dx, dy, cx, cy)
+                if side == 0:
+                    return False, False
+            if (side > 0) == d_above:  # the ray to the east crosses this edge
+                inside = not inside
+    return inside, True
+
+
+# ------------------------------------------------------------------------------------------
 # the class areas of minemap._precedence_area (here, beside the crossings they use: numba's
 # cache sees changes to a function's own file only, so callers and callees share one file)
 # ------------------------------------------------------------------------------------------
@@ -525,18 +810,20 @@ def class_integrals(
     ``comp`` (each polygon's component).
 
     Returns one row per polygon of ``geoms``, one column per class (hazard rank × 4 +
-    release rank): what its rings add to each class's area. A row of NaN marks a polygon
-    not in general position with a neighbour (a vertex within ``tol_rel`` of the pair's
-    extent of the other's edge): its component must be measured otherwise.
+    release rank): what its rings add to each class's area. Each neighbour is thought of
+    as moved by an infinitesimal step along ``(1, SHIFT_SLOPE)`` times the difference of
+    their rows (:func:`shifted_crossings`, :func:`shifted_inside`): shared vertices and
+    edges along each other are measured exactly. A row of NaN marks a polygon with a tie
+    or a crossing that could not be decided: its component must be measured otherwise.
+    ``tol_rel`` only widens the boxes where edges are compared.
     """
     out = np.zeros((geoms.size, CLASSES))
     cand_a = np.empty(max(xy.shape[0], 1), dtype=np.int64)
     cand_b = np.empty(max(xy.shape[0], 1), dtype=np.int64)
-    key_a = np.empty(64)
-    par_a = np.empty(64)
-    key_b = np.empty(64)
-    par_b = np.empty(64)
+    edge_q = np.empty(64, dtype=np.int64)
+    par_q = np.empty(64)
     keys = np.empty(64)
+    edges = np.empty(64, dtype=np.int64)
     pars = np.empty(64)
     slots = np.empty(64, dtype=np.int64)
     inside = np.zeros(max(nb.size, 1), dtype=np.bool_)
@@ -562,10 +849,9 @@ def class_integrals(
             ox, oy, tol, meet = pair_frame(pbox, qbox, tol_rel)
             if meet[0] > meet[2] or meet[1] > meet[3]:
                 continue
-            m, key_a, par_a, key_b, par_b = crossings(
-                xy, ring_start, v0, r0, r1, xy, ring_start, ring_start[geom_ring[q]],
-                geom_ring[q], geom_ring[q + 1], meet, ox, oy, tol,
-                cand_a, cand_b, key_a, par_a, key_b, par_b,
+            m, edge_q, par_q = shifted_crossings(
+                xy, ring_start, r0, r1, geom_ring[q], geom_ring[q + 1], 1 if q > p else -1,
+                meet, ox, oy, tol, cand_a, cand_b, edge_q, par_q,
             )  # fmt: skip
             if m < 0:
                 ok = False
@@ -573,10 +859,14 @@ def class_integrals(
             if n + m > keys.size:
                 grown = 2 * (n + m)
                 keys = np.concatenate((keys[:n], np.empty(grown - n)))
+                edges = np.concatenate((edges[:n], np.empty(grown - n, dtype=np.int64)))
                 pars = np.concatenate((pars[:n], np.empty(grown - n)))
                 slots = np.concatenate((slots[:n], np.empty(grown - n, dtype=np.int64)))
-            keys[n : n + m] = key_a[:m]
-            pars[n : n + m] = par_a[:m]
+            for k in range(m):
+                # edge-major: 2 (edge) + t stays below the next edge's 2 (edge + 1)
+                keys[n + k] = 2.0 * (edge_q[k] - v0) + par_q[k]
+            edges[n : n + m] = edge_q[:m]
+            pars[n : n + m] = par_q[:m]
             slots[n : n + m] = s
             n += m
         if not ok:
@@ -601,12 +891,17 @@ def class_integrals(
                     # polygon far from 0 can round outside it
                     qbox = (boxes[q, 0], boxes[q, 1], boxes[q, 2], boxes[q, 3])
                     ox, oy, _, _ = pair_frame(pbox, qbox, tol_rel)
-                    held = _inside(
-                        fx - ox, fy - oy, xy, ring_start, geom_ring[q], geom_ring[q + 1], ox, oy
-                    )
+                    held, ok = shifted_inside(
+                        fx - ox, fy - oy, xy, ring_start, geom_ring[q], geom_ring[q + 1],
+                        ox, oy, 1 if q > p else -1,
+                    )  # fmt: skip
+                    if not ok:
+                        break
                 inside[s] = held
                 if held:
                     counts[rank[q]] += 1
+            if not ok:
+                break
             f = factor[r]
             outer, inner = _sides(counts, own)
             for k in range(s0, s1 - 1):
@@ -616,7 +911,7 @@ def class_integrals(
                 dy = xy[k + 1, 1] - xy[k, 1]
                 t0 = 0.0
                 while True:
-                    last = not (e < n and keys[order[e]] < k + 1 - v0)
+                    last = not (e < n and edges[order[e]] == k)
                     t1 = 1.0 if last else pars[order[e]]
                     if inner != outer:
                         part = _k_integral(
@@ -637,4 +932,6 @@ def class_integrals(
                     counts[rank[q]] += 1 if inside[s] else -1
                     outer, inner = _sides(counts, own)
                     t0 = t1
+        if not ok:
+            out[row, :] = np.nan
     return out

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from shapely import box
 
 import minemap
-from minemap import _precedence_area, _shared_area, stats
+from minemap import _precedence_area, _shared_area, _shared_area_jit, stats
 from minemap._workers import using_workers
 from minemap.settings import RELEASE_METHODS, THREAT_LEVELS
 
@@ -280,7 +280,7 @@ def test_polygons_with_too_many_vertices_are_left_to_the_overlays(monkeypatch) -
     assert decided.tolist() == [False, True]
 
 
-def test_copies_and_shared_vertices_are_left_to_the_overlays(monkeypatch) -> None:
+def test_copies_and_shared_vertices_are_measured_here(monkeypatch) -> None:
     rng = np.random.default_rng(3)
     blobs = [_star(46 + 0.01 * k, 39.6, 2e-3 * rng.uniform(0.6, 1, 9)) for k in range(6)]
     # a copy of hazard 0, a release on hazard 1's vertices (its half), an independent one
@@ -295,14 +295,156 @@ def test_copies_and_shared_vertices_are_left_to_the_overlays(monkeypatch) -> Non
     m2, hazard_left, release_left = _precedence_area.class_areas(
         geoms[0], ranks[0], geoms[1], ranks[1], pyproj.CRS(4326)
     )
-    assert hazard_left.tolist() == [True, True, False, False, False, False]
-    assert release_left.tolist() == [True, True, False]
-    _same_figures(_by_classes(monkeypatch, hazards, releases), _by_overlays(hazards, releases))
+    assert not hazard_left.any() and not release_left.any()
+    by_classes = _by_classes(monkeypatch, hazards, releases)
+    _same_figures(by_classes, _by_overlays(hazards, releases))
+    rows = by_classes.set_index("threat_level")  # a cluster 0.06° wide: third-order terms
+    assert rows.loc["high", "cleared_ha"] == pytest.approx(_geodesic_ha(blobs[0]), rel=1e-8)
+    assert rows.loc["low", "reduced_ha"] == pytest.approx(_geodesic_ha(half), rel=1e-8)
 
 
-def test_releases_alone_left_to_the_overlays_count_outside(monkeypatch) -> None:
-    """A cluster of releases copied from each other and far from any hazard: left to the
-    overlays, which then see no hazard at all."""
+def test_every_hazard_released_by_its_own_copy_is_released_whole(monkeypatch) -> None:
+    """Copies share every vertex and edge: the released land is the hazards' land, to the
+    last digits, and nothing lies outside."""
+    rng = np.random.default_rng(11)
+    centres = rng.uniform([46.0, 39.5], [46.03, 39.53], (60, 2))
+    blobs = [_star(x, y, rng.uniform(1e-3, 3e-3, 11), rng.uniform(0, 6)) for x, y in centres]
+    levels = list(rng.choice(list(THREAT_LEVELS), 60))
+    hazards, releases = _layers(blobs, levels, blobs, ["cleared"] * 60)
+    table = _by_classes(monkeypatch, hazards, releases)
+    np.testing.assert_allclose(table["cleared_ha"], table["hazard_ha"], rtol=1e-12)
+    assert table.attrs["released_outside_hazards_ha"] == 0.0
+
+
+def _moved(geoms: list, step: float, direction: tuple) -> list:
+    """Each geometry moved by ``step`` times a small whole number (its own) along
+    ``direction``."""
+    return [
+        shapely.transform(g, lambda xy, k=k: xy + step * ((k * 7) % 5 - 2) * np.array(direction))
+        for k, g in enumerate(geoms)
+    ]
+
+
+def test_shared_vertices_give_the_limit_of_the_layers_moved_apart(monkeypatch) -> None:
+    """The figures of layers drawn on each other's vertices (releases copied from hazards,
+    cut from them, on their edges' lines) are the limit of the figures of the same layers
+    moved apart by ever smaller steps, which are in general position; the overlays on the
+    moved layers agree with the walk on them."""
+    rng = np.random.default_rng(8)
+    hazards, levels, releases, methods = [], [], [], []
+    for k in range(40):
+        g = _star(
+            46 + rng.uniform(0, 0.05), 39.5 + rng.uniform(0, 0.05), rng.uniform(1e-3, 3e-3, 17)
+        )
+        hazards.append(shapely.set_precision(g, 1e-7))
+        levels.append(THREAT_LEVELS[k % 3])
+        if k % 3 == 0:
+            releases.append(hazards[-1])
+        else:
+            x0, y0, x1, y1 = g.bounds
+            cut = hazards[-1].intersection(
+                box(x0 + (x1 - x0) * 0.3, y0 - 1, x0 + (x1 - x0) * 0.7, y1 + 1)
+            )
+            releases.append(cut if k % 3 == 1 else shapely.set_precision(cut, 1e-7))
+        methods.append(RELEASE_METHODS[k % 2])
+    exact = _by_classes(monkeypatch, *_layers(hazards, levels, releases, methods))
+    scale = float(exact[FIGURES].to_numpy().max())
+    gaps = []
+    for step in (1e-9, 1e-10, 1e-11):
+        layers = _layers(
+            _moved(hazards, step, (1.0, 0.7)), levels, _moved(releases, step, (-0.6, 1.0)), methods
+        )
+        apart = _by_classes(monkeypatch, *layers)
+        _same_figures(apart, _by_overlays(*layers), rtol=1e-9)
+        gaps.append(float(np.abs(apart[FIGURES].to_numpy() - exact[FIGURES].to_numpy()).max()))
+    assert gaps[2] < 1e-8 * scale
+    assert gaps[2] < gaps[1] < gaps[0]  # the moved figures close in on these
+
+
+@st.composite
+def lattice_scenes(draw: st.DrawFn) -> tuple:
+    """Hazards and releases with vertices on a coarse grid: shared vertices, vertices on
+    other edges, edges along each other and exact copies everywhere."""
+    n = draw(st.integers(2, 9))
+    shapes = []
+    for _ in range(n):
+        kind = draw(st.sampled_from(["box", "triangle", "quad"]))
+        if kind == "box":
+            x0, y0 = draw(st.integers(0, 5)), draw(st.integers(0, 5))
+            pts = [(x0, y0), (x0 + draw(st.integers(1, 3)), y0), None, None]
+            pts[2] = (pts[1][0], y0 + draw(st.integers(1, 3)))
+            pts[3] = (x0, pts[2][1])
+        else:
+            pts = [
+                tuple(draw(st.tuples(st.integers(0, 6), st.integers(0, 6))))
+                for _ in range(3 if kind == "triangle" else 4)
+            ]
+        shapes.append(pts)
+    return shapes, draw(st.lists(st.integers(0, 5), min_size=n, max_size=n)), draw(st.booleans())
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(scene=lattice_scenes())
+def test_lattice_scenes_equal_the_overlays(monkeypatch, scene) -> None:
+    shapes, kinds, copy = scene
+    origin, cell = np.array([46.0, 39.5]), 1e-3
+    hazards, levels, releases, methods = [], [], [], []
+    for pts, kind in zip(shapes, kinds, strict=True):
+        poly = shapely.make_valid(shapely.Polygon(origin + cell * np.array(pts, dtype=float)))
+        parts = [g for g in shapely.get_parts(poly) if g.geom_type == "Polygon" and g.area > 0]
+        if not parts:
+            continue
+        geom = parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
+        if kind < 3:
+            hazards.append(geom)
+            levels.append(THREAT_LEVELS[kind])
+            if copy:
+                releases.append(geom)
+                methods.append(RELEASE_METHODS[kind])
+        else:
+            releases.append(geom)
+            methods.append(RELEASE_METHODS[kind - 3])
+    if not hazards:
+        return
+    layers = _layers(hazards, levels, releases, methods)
+    _same_figures(_by_classes(monkeypatch, *layers), _by_overlays(*layers))
+
+
+def test_a_tie_along_the_shift_is_left_to_the_overlays(monkeypatch) -> None:
+    """Two polygons sharing an edge that runs exactly along the direction ties are broken
+    in: the shift cannot decide, and the cluster goes to the overlays."""
+    step = np.array([1.0, _shared_area_jit.SHIFT_SLOPE]) * 2.0**-10
+    a = shapely.Polygon([(0.0, 0.0), tuple(step), (0.0, 2.0**-9)])
+    b = shapely.Polygon([(0.0, 0.0), (2.0**-9, 0.0), tuple(step)])
+    far = box(0.1, 0.1, 0.101, 0.101)
+    geoms = np.array([a, b, far])
+    no = np.empty(0, dtype=object)
+    _, hazard_left, _ = _precedence_area.class_areas(
+        geoms, np.array([0, 1, 2]), no, no.astype(int), pyproj.CRS(4326)
+    )
+    assert hazard_left.tolist() == [True, True, False]
+    hazards, _ = _layers(list(geoms), ["high", "low", "medium"], [], [])
+    _same_figures(_by_classes(monkeypatch, hazards, None), _by_overlays(hazards, None))
+
+
+def test_a_coordinate_too_small_for_exact_signs_leaves_its_cluster_to_the_overlays() -> None:
+    """Products of differences of coordinates of 1e-320 underflow: such a cluster (a box
+    with a corner at 0 and one a few 1e-324 off it) is measured by the overlays."""
+    odd = shapely.Polygon([(0.0, 0.0), (1e-3, 1e-320), (1e-3, 1e-3), (0.0, 1e-3)])
+    other = box(5e-4, 5e-4, 2e-3, 2e-3)
+    far = box(0.1, 0.1, 0.101, 0.101)
+    no = np.empty(0, dtype=object)
+    _, hazard_left, _ = _precedence_area.class_areas(
+        np.array([odd, other, far]), np.array([0, 1, 2]), no, no.astype(int), pyproj.CRS(4326)
+    )
+    assert hazard_left.tolist() == [True, True, False]
+
+
+def test_releases_alone_count_outside(monkeypatch) -> None:
+    """A cluster of releases copied from each other and far from any hazard: all of it
+    lies outside the hazards, counted once."""
     hazard = _star(46.0, 39.6, np.array([2e-3, 3e-3, 2.5e-3, 2e-3, 3e-3]))
     release = _star(46.1, 39.6, np.array([1e-3, 1.5e-3, 1.2e-3, 1e-3, 1.4e-3, 1.1e-3]))
     hazards, releases = _layers([hazard], ["high"], [release, release], ["cleared", "reduced"])
@@ -310,7 +452,7 @@ def test_releases_alone_left_to_the_overlays_count_outside(monkeypatch) -> None:
     _same_figures(by_classes, _by_overlays(hazards, releases))
     assert by_classes.attrs["released_outside_hazards_ha"] == pytest.approx(
         _geodesic_ha(release),
-        rel=1e-8,  # measured by the overlays: a second-order measure
+        rel=1e-8,  # its edges densified into the equal-area frame
     )
 
 
@@ -326,20 +468,24 @@ def test_a_cluster_wider_than_local_measure_is_left_to_the_overlays(monkeypatch)
     _same_figures(_by_classes(monkeypatch, hazards, None), _by_overlays(hazards, None))
 
 
-def test_layers_drawn_on_each_others_vertices_go_to_the_overlays_at_once(monkeypatch) -> None:
-    tiles = np.array(
-        [
-            box(46 + 1e-3 * i, 39.6 + 1e-3 * j, 46 + 1e-3 * (i + 1), 39.6 + 1e-3 * (j + 1))
-            for i in range(10)
-            for j in range(10)
-        ]
-    )
+def test_tiles_sharing_their_edges_are_measured_here(monkeypatch) -> None:
+    tiles = [
+        box(46 + 1e-3 * i, 39.6 + 1e-3 * j, 46 + 1e-3 * (i + 1), 39.6 + 1e-3 * (j + 1))
+        for i in range(10)
+        for j in range(10)
+    ]
     no = np.empty(0, dtype=object)
-    ranks = np.zeros(100, dtype=int)
-    measured = _precedence_area.class_areas(tiles, ranks, no, no.astype(int), pyproj.CRS(4326))
-    assert measured is not None and measured[1].all()  # measured, every cluster left
-    monkeypatch.setattr(_shared_area, "SHARED_VERTEX_SHARE", 0.4)  # as in use (conftest)
-    assert _precedence_area.class_areas(tiles, ranks, no, no.astype(int), pyproj.CRS(4326)) is None
+    ranks = np.arange(100) % 3
+    measured = _precedence_area.class_areas(
+        np.array(tiles), ranks, no, no.astype(int), pyproj.CRS(4326)
+    )
+    assert measured is not None and not measured[1].any()
+    hazards, _ = _layers(tiles, [THREAT_LEVELS[r] for r in ranks], [], [])
+    table = _by_classes(monkeypatch, hazards, None)
+    _same_figures(table, _by_overlays(hazards, None))
+    whole = _geodesic_ha(box(46, 39.6, 46.01, 39.61))
+    levels = table.set_index("threat_level").loc[list(THREAT_LEVELS), "hazard_ha"]
+    assert levels.sum() == pytest.approx(whole, rel=1e-9)
 
 
 def test_the_figures_are_identical_whatever_the_number_of_workers() -> None:

@@ -298,3 +298,72 @@ def test_a_summary_measured_by_the_loop_equals_the_one_the_overlays_give(monkeyp
 
     pd.testing.assert_frame_equal(by_loop, by_overlay, rtol=1e-9, atol=1e-9)
     assert (by_loop["released_ha"] <= by_loop["hazard_ha"]).all()
+
+
+# ------------------------------------------------------------------------------------------
+# exact signs and the symbolic shift (used by minemap._precedence_area)
+# ------------------------------------------------------------------------------------------
+
+
+def _exact_orientation(a: tuple, b: tuple, c: tuple) -> int:
+    from fractions import Fraction
+
+    ax, ay, bx, by, cx, cy = (Fraction(v) for v in (*a, *b, *c))
+    det = (ax - cx) * (by - cy) - (ay - cy) * (bx - cx)
+    return (det > 0) - (det < 0)
+
+
+_coordinate = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False).filter(
+    lambda v: v == 0.0 or abs(v) >= _shared_area.COORDINATE_RANGE[0]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    a=st.tuples(_coordinate, _coordinate),
+    b=st.tuples(_coordinate, _coordinate),
+    along=st.floats(-2.0, 3.0),
+    ulps=st.tuples(st.integers(-4, 4), st.integers(-4, 4)),
+)
+def test_orientation_has_the_exact_sign_even_a_few_ulps_off_the_line(a, b, along, ulps) -> None:
+    from minemap import _shared_area_jit as jit
+
+    c = [a[0] + along * (b[0] - a[0]), a[1] + along * (b[1] - a[1])]  # on the line, rounded
+    for axis, steps in enumerate(ulps):  # then a few ulps off it
+        for _ in range(abs(steps)):
+            c[axis] = float(np.nextafter(c[axis], np.inf if steps > 0 else -np.inf))
+    low, high = _shared_area.COORDINATE_RANGE  # beyond it the walk leaves the cluster
+    assume(all(v == 0.0 or low <= abs(v) <= high for v in c))
+    sign, _, _ = jit.orient(*a, *b, *c)
+    assert sign == _exact_orientation(a, b, c)
+    assert jit.orient(*a, *b, *a)[0] == 0 and jit.orient(*a, *b, *b)[0] == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(u=st.tuples(_coordinate, _coordinate), v=st.tuples(_coordinate, _coordinate))
+def test_the_shift_side_is_the_exact_sign_of_the_cross_product(u, v) -> None:
+    from fractions import Fraction
+
+    from minemap import _shared_area_jit as jit
+
+    wx, wy = Fraction(u[0]) - Fraction(v[0]), Fraction(u[1]) - Fraction(v[1])
+    exact = wx * Fraction(jit.SHIFT_SLOPE) - wy
+    assert jit.shift_side(*u, *v) == (exact > 0) - (exact < 0)
+
+
+def test_a_point_on_an_edge_is_inside_exactly_when_the_shift_moves_the_edge_past_it() -> None:
+    from minemap import _shared_area_jit as jit
+
+    flat = FlatRings.of(np.array([box(0.0, 0.0, 1.0, 1.0)], dtype=object))
+    # moved by +ε(1, 0.618…) (sigma 1) the square covers the points on its right and top
+    # edges and its top-right corner; moved the other way, those on its left and bottom
+    # edges and its bottom-left corner; the other two corners in neither
+    for point, up_inside, down_inside in [
+        ((1.0, 0.5), True, False), ((0.5, 1.0), True, False), ((1.0, 1.0), True, False),
+        ((0.0, 0.5), False, True), ((0.5, 0.0), False, True), ((0.0, 0.0), False, True),
+        ((1.0, 0.0), False, False), ((0.0, 1.0), False, False), ((0.5, 0.5), True, True),
+    ]:  # fmt: skip
+        up = jit.shifted_inside(*point, flat.xy, flat.ring_start, 0, 1, 0.0, 0.0, 1)
+        down = jit.shifted_inside(*point, flat.xy, flat.ring_start, 0, 1, 0.0, 0.0, -1)
+        assert up == (up_inside, True), point
+        assert down == (down_inside, True), point

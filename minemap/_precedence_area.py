@@ -117,7 +117,8 @@ def class_areas(
     coef, large = _cluster_scale(boxes, comp, present, crs)
     large[comp[shapely.get_num_coordinates(geoms) > _shared_area.MAX_VERTICES]] = True
     flat = _shared_area.FlatRings.of(geoms)
-    large[comp[_out_of_range(flat)]] = True
+    low, high = _shared_area.COORDINATE_RANGE
+    large[comp[jit.out_of_range(flat.xy, flat.ring_start, flat.geom_ring, low, high)]] = True
     rows = np.flatnonzero(present & ~large[comp])
 
     def integrate(chunk: np.ndarray) -> np.ndarray:
@@ -144,25 +145,13 @@ def _load() -> Any:
     flat = _shared_area.FlatRings.of(square)
     empty = np.zeros(1, dtype=np.int64)
     jit.components(1, empty[:0], empty[:0])
+    jit.out_of_range(flat.xy, flat.ring_start, flat.geom_ring, 1e-50, 1e50)
     jit.class_integrals(
         flat.xy, flat.ring_start, flat.factor, flat.geom_ring, np.array([[0.0, 0.0, 1.0, 1.0]]),
         empty, np.zeros(2, dtype=np.int64), empty[:0], np.zeros((1, 8)), empty,
         _shared_area.GENERAL_POSITION, empty,
     )  # fmt: skip
     return jit
-
-
-def _out_of_range(flat: _shared_area.FlatRings) -> np.ndarray:
-    """The polygons with a coordinate outside :data:`minemap._shared_area.COORDINATE_RANGE`
-    (0 aside)."""
-    size = np.abs(flat.xy)
-    low, high = _shared_area.COORDINATE_RANGE
-    odd = ((size > 0.0) & (size < low)) | (size > high) | ~np.isfinite(size)
-    vertex = np.flatnonzero(odd.any(axis=1))
-    if not vertex.size:
-        return vertex
-    ring = np.searchsorted(flat.ring_start, vertex, side="right") - 1
-    return np.unique(np.searchsorted(flat.geom_ring, ring, side="right") - 1)
 
 
 def _neighbours(geoms: np.ndarray, tree: shapely.STRtree) -> tuple[np.ndarray, np.ndarray]:

@@ -35,6 +35,7 @@ __all__ = [
     "components",
     "crossings",
     "orient",
+    "out_of_range",
     "pair_frame",
     "pair_moments",
     "ring_factors",
@@ -725,6 +726,24 @@ _G2 = 0.5 + 0.5 / np.sqrt(3.0)
 
 
 @njit(cache=True, nogil=True)
+def out_of_range(
+    xy: np.ndarray, ring_start: np.ndarray, geom_ring: np.ndarray, low: float, high: float
+) -> np.ndarray:
+    """Whether each geometry has a coordinate that is not 0 and below ``low`` in magnitude,
+    above ``high``, or not finite (one pass over the flat rings)."""
+    out = np.zeros(geom_ring.size - 1, dtype=np.bool_)
+    for g in range(geom_ring.size - 1):
+        for k in range(ring_start[geom_ring[g]], ring_start[geom_ring[g + 1]]):
+            for axis in range(2):
+                size = abs(xy[k, axis])
+                if not (size <= high) or (0.0 < size < low):  # NaN fails size <= high
+                    out[g] = True
+            if out[g]:
+                break
+    return out
+
+
+@njit(cache=True, nogil=True)
 def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Label of the connected component of each of ``n`` nodes joined by edges ``(a, b)``:
     the smallest node in it."""
@@ -885,15 +904,20 @@ def class_integrals(
             for s in range(nb_start[p], nb_start[p + 1]):
                 q = nb[s]
                 held = False
-                if boxes[q, 0] <= fx <= boxes[q, 2] and boxes[q, 1] <= fy <= boxes[q, 3]:
-                    # from the pair's own origin, as its crossings were found: in absolute
-                    # coordinates a vertex a hair (but more than tol) inside a small
-                    # polygon far from 0 can round outside it
-                    qbox = (boxes[q, 0], boxes[q, 1], boxes[q, 2], boxes[q, 3])
-                    ox, oy, _, _ = pair_frame(pbox, qbox, tol_rel)
+                # from the pair's own origin, as its crossings were found, the box too: near
+                # 0, x - ox rounds, and a vertex a hair outside the other's box (or inside
+                # a small polygon far from 0) can round onto its edge (or outside it)
+                qbox = (boxes[q, 0], boxes[q, 1], boxes[q, 2], boxes[q, 3])
+                ox, oy, _, _ = pair_frame(pbox, qbox, tol_rel)
+                gx = fx - ox
+                gy = fy - oy
+                if (
+                    qbox[0] - ox <= gx <= qbox[2] - ox  # rounding keeps order: q's vertices
+                    and qbox[1] - oy <= gy <= qbox[3] - oy  # lie in its box in this frame
+                ):
                     held, ok = shifted_inside(
-                        fx - ox, fy - oy, xy, ring_start, geom_ring[q], geom_ring[q + 1],
-                        ox, oy, 1 if q > p else -1,
+                        gx, gy, xy, ring_start, geom_ring[q], geom_ring[q + 1], ox, oy,
+                        1 if q > p else -1,
                     )  # fmt: skip
                     if not ok:
                         break

@@ -442,6 +442,33 @@ def test_a_coordinate_too_small_for_exact_signs_leaves_its_cluster_to_the_overla
     assert hazard_left.tolist() == [True, True, False]
 
 
+@pytest.mark.parametrize("as_release", [False, True])
+@pytest.mark.parametrize(
+    "first, neighbour",
+    [
+        # near the equator: a hazard's first vertex one ulp north of its neighbour's top
+        # edge, which taken from the pair's origin (below 0) rounds onto that edge
+        (
+            [(41.5005, float(np.nextafter(3e-4, 1.0))), (41.5002, -2e-3), (41.5008, -2e-3)],
+            box(41.5, -1e-3, 41.501, 3e-4),
+        ),
+        # at 0°E: a first vertex 1e-20 east of the neighbour's edge on the meridian
+        ([(1e-20, 0.0), (-2e-3, 5e-4), (-2e-3, -5e-4)], box(-1e-3, -1e-3, 0.0, 1e-3)),
+    ],
+)
+def test_a_first_vertex_a_hair_outside_a_neighbours_box_near_zero(
+    monkeypatch, first, neighbour, as_release
+) -> None:
+    """Whether a ring's first vertex lies in a neighbour's box is asked from the pair's
+    origin, as its crossings are: near 0 a vertex a hair outside the box rounds onto it."""
+    ring = shapely.Polygon(first)
+    if as_release:
+        layers = _layers([ring], ["low"], [neighbour], ["cleared"])
+    else:
+        layers = _layers([ring, neighbour], ["low", "high"], [], [])
+    _same_figures(_by_classes(monkeypatch, *layers), _by_overlays(*layers))
+
+
 def test_releases_alone_count_outside(monkeypatch) -> None:
     """A cluster of releases copied from each other and far from any hazard: all of it
     lies outside the hazards, counted once."""

@@ -160,6 +160,26 @@ SWEEP_PAIRS = 256
 
 
 @njit(cache=True, nogil=True)
+def _by_lowest_y(
+    xy: np.ndarray, cand: np.ndarray, n: int, oy: float, sweep: bool
+) -> tuple[np.ndarray, float]:
+    """With ``sweep``: sort the edges ``cand[:n]`` by their lowest y (in place) and return
+    those lowest y (from the origin ``oy``) and the tallest edge's height; without it, an
+    empty array and 0."""
+    low = np.empty(n if sweep else 0)
+    tallest = 0.0
+    if sweep:
+        for w in range(n):
+            e = cand[w]
+            low[w] = min(xy[e, 1], xy[e + 1, 1]) - oy
+            tallest = max(tallest, abs(xy[e + 1, 1] - xy[e, 1]))
+        by_low = np.argsort(low, kind="mergesort")
+        cand[:n] = cand[:n][by_low]
+        low = low[by_low]
+    return low, tallest
+
+
+@njit(cache=True, nogil=True)
 def crossings(
     a_xy: np.ndarray,
     a_ring_start: np.ndarray,
@@ -197,16 +217,7 @@ def crossings(
     # the first is compared only with those whose y-range can meet its own (edges are
     # short against the box they share: a narrow window of the sorted list)
     sweep = na * nb > SWEEP_PAIRS
-    low = np.empty(nb if sweep else 0)
-    tallest = 0.0
-    if sweep:
-        for w in range(nb):
-            eb = cand_b[w]
-            low[w] = min(b_xy[eb, 1], b_xy[eb + 1, 1]) - oy
-            tallest = max(tallest, abs(b_xy[eb + 1, 1] - b_xy[eb, 1]))
-        by_low = np.argsort(low, kind="mergesort")
-        cand_b[:nb] = cand_b[:nb][by_low]
-        low = low[by_low]
+    low, tallest = _by_lowest_y(b_xy, cand_b, nb, oy, sweep)
     n = 0
     for u in range(na):
         ea = cand_a[u]
@@ -600,16 +611,7 @@ def shifted_crossings(
     na = _candidates(xy, ring_start, ra0, ra1, meet, cand_a)
     nb = _candidates(xy, ring_start, rb0, rb1, meet, cand_b)
     sweep = na * nb > SWEEP_PAIRS  # as in crossings()
-    low = np.empty(nb if sweep else 0)
-    tallest = 0.0
-    if sweep:
-        for w in range(nb):
-            eb = cand_b[w]
-            low[w] = min(xy[eb, 1], xy[eb + 1, 1]) - oy
-            tallest = max(tallest, abs(xy[eb + 1, 1] - xy[eb, 1]))
-        by_low = np.argsort(low, kind="mergesort")
-        cand_b[:nb] = cand_b[:nb][by_low]
-        low = low[by_low]
+    low, tallest = _by_lowest_y(xy, cand_b, nb, oy, sweep)
     n = 0
     for u in range(na):
         ea = cand_a[u]

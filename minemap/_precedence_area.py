@@ -145,7 +145,7 @@ def _load() -> Any:
     flat = _shared_area.FlatRings.of(square)
     empty = np.zeros(1, dtype=np.int64)
     jit.components(1, empty[:0], empty[:0])
-    jit.out_of_range(flat.xy, flat.ring_start, flat.geom_ring, 1e-50, 1e50)
+    jit.out_of_range(flat.xy, flat.ring_start, flat.geom_ring, *_shared_area.COORDINATE_RANGE)
     jit.class_integrals(
         flat.xy, flat.ring_start, flat.factor, flat.geom_ring, np.array([[0.0, 0.0, 1.0, 1.0]]),
         empty, np.zeros(2, dtype=np.int64), empty[:0], np.zeros((1, 8)), empty,

@@ -26,10 +26,13 @@ it is certain, exact arithmetic where not), and where a point lies exactly on an
 polygon's line it thinks of each polygon as moved by an infinitesimal step along one
 direction, by its row (simulation of simplicity): the polygons are then in general
 position, every crossing is found once, and the areas are the limit of the moved ones, the
-true areas. A cluster is left to the overlays (its polygons returned as undecided) only
-when an edge that decides a tie runs exactly along that direction, when two edges cross at
-an angle too small to place the crossing (below about 1e-6 radians, away from a shared
-vertex), when it is larger than :func:`minemap.crs.local_size_limit`, when it holds a
+true areas. All of a cluster's pairs are compared in the cluster's own frame, so every
+walk decides on the same rounded coordinates; where two edges cross at so small an angle
+that floating point cannot place the crossing (a strip cut from a hazard has vertices a
+hair off its edges: angles near 1e-13 radians), the exact orientations place it, and the
+walks of both edges find the same crossing. A cluster is left to the overlays (its
+polygons returned as undecided) only when an edge that decides a tie runs exactly along
+that direction, when it is larger than :func:`minemap.crs.local_size_limit`, when it holds a
 polygon of more than :data:`minemap._shared_area.MAX_VERTICES` vertices, or a coordinate
 outside :data:`minemap._shared_area.COORDINATE_RANGE` (products of differences must not
 underflow).
@@ -105,7 +108,10 @@ def class_areas(
     if not _shared_area.available():
         return None
     with SidePool() as side:
-        loading = side.submit(_load)  # numba's cache loads beside the search for neighbours
+        loading = side.submit(load_compiled)  # numba's cache loads beside the tree
+        # flattening the rings holds Python's lock most of the time, the search for
+        # neighbours hardly at all: side by side, they share the cores
+        flattening = side.submit(_shared_area.FlatRings.of, geoms)
         tree = shapely.STRtree(geoms)
         boxes = parallel(shapely.bounds, geoms)
         a, b = _neighbours(geoms, tree)
@@ -113,10 +119,11 @@ def class_areas(
         a, b = a[order], b[order]
         nb_start = np.searchsorted(a, np.arange(geoms.size + 1)).astype(np.int64)
         jit = loading.result()
-    comp = jit.components(geoms.size, a, b)
-    coef, large = _cluster_scale(boxes, comp, present, crs)
-    large[comp[shapely.get_num_coordinates(geoms) > _shared_area.MAX_VERTICES]] = True
-    flat = _shared_area.FlatRings.of(geoms)
+        comp = jit.components(geoms.size, a, b)
+        coef, large = _cluster_scale(jit.cluster_boxes(comp, boxes, present), crs)
+        flat = flattening.result()
+    vertices = np.diff(flat.ring_start[flat.geom_ring])
+    large[comp[vertices > _shared_area.MAX_VERTICES]] = True
     low, high = _shared_area.COORDINATE_RANGE
     large[comp[jit.out_of_range(flat.xy, flat.ring_start, flat.geom_ring, low, high)]] = True
     rows = np.flatnonzero(present & ~large[comp])
@@ -129,22 +136,23 @@ def class_areas(
 
     parts = parallel(integrate, rows.astype(np.int64))
     left = large.copy()
-    left[comp[rows[np.isnan(parts[:, 0])]]] = True  # a tie or a crossing it cannot decide
+    left[comp[rows[np.isnan(parts[:, 0])]]] = True  # a tie it cannot decide
     measured = ~left[comp[rows]]
     m2 = parts[measured].sum(axis=0).reshape(RANKS, RANKS)
     left_polygon = present & left[comp]
     return m2, left_polygon[:nh], left_polygon[nh:]
 
 
-def _load() -> Any:
+def load_compiled() -> Any:
     """The compiled module, its functions loaded from numba's cache (or compiled) by
-    running them once on one square."""
+    running them once on one square (numba installed: :func:`_shared_area.available`)."""
     from minemap import _shared_area_jit as jit  # numba is installed (available())
 
     square = np.array([shapely.box(0, 0, 1, 1)], dtype=object)
     flat = _shared_area.FlatRings.of(square)
     empty = np.zeros(1, dtype=np.int64)
     jit.components(1, empty[:0], empty[:0])
+    jit.cluster_boxes(empty, np.array([[0.0, 0.0, 1.0, 1.0]]), np.ones(1, dtype=np.bool_))
     jit.out_of_range(flat.xy, flat.ring_start, flat.geom_ring, *_shared_area.COORDINATE_RANGE)
     jit.class_integrals(
         flat.xy, flat.ring_start, flat.factor, flat.geom_ring, np.array([[0.0, 0.0, 1.0, 1.0]]),
@@ -167,37 +175,32 @@ def _neighbours(geoms: np.ndarray, tree: shapely.STRtree) -> tuple[np.ndarray, n
     return pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64)
 
 
-def _cluster_scale(
-    boxes: np.ndarray, comp: np.ndarray, present: np.ndarray, crs: pyproj.CRS
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per cluster: its centre and the area per unit of ``crs`` as a quadratic around it
-    (rows ``x0, y0, k, dk/dx, dk/dy, d²k/dx², d²k/dxdy, d²k/dy²``), and whether it is too
-    large for that (:func:`minemap.crs.local_size_limit`)."""
-    n = comp.size
-    lo = np.full((n, 2), np.inf)
-    hi = np.full((n, 2), -np.inf)
-    live = np.flatnonzero(present)
-    if live.size:
-        live = live[np.argsort(comp[live], kind="stable")]  # each cluster's polygons together
-        first = np.flatnonzero(np.r_[True, comp[live][1:] != comp[live][:-1]])
-        owner = comp[live][first]
-        lo[owner] = np.minimum.reduceat(boxes[live, :2], first)
-        hi[owner] = np.maximum.reduceat(boxes[live, 2:], first)
-    used = np.isfinite(lo[:, 0])
-    lo[~used] = hi[~used] = 0.0
+def _cluster_scale(box: np.ndarray, crs: pyproj.CRS) -> tuple[np.ndarray, np.ndarray]:
+    """Per cluster, from its box (``box``, in the row of its label, as
+    :func:`minemap._shared_area_jit.cluster_boxes` gives them): its centre and the area per
+    unit of ``crs`` as a quadratic around it (rows ``x0, y0, k, dk/dx, dk/dy, d²k/dx²,
+    d²k/dxdy, d²k/dy²``), and whether it is too large for that
+    (:func:`minemap.crs.local_size_limit`)."""
+    n = box.shape[0]
+    used = np.flatnonzero(np.isfinite(box[:, 0]))  # the clusters' labels
+    lo, hi = box[used, :2], box[used, 2:]
     centre = (lo + hi) / 2.0
     limit = _crs.local_size_limit(crs)
-    large = (hi - lo).max(axis=1) > limit
-    # central differences over the cluster's own box (or a sliver of the limit, at least)
-    h = np.maximum((hi - lo) / 2.0, limit * 1e-3)
-    steps = [(0, 0), (1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (1, -1), (-1, 1), (-1, -1)]
-    sel = np.flatnonzero(used & ~large)
-    x = np.concatenate([centre[sel, 0] + sx * h[sel, 0] for sx, _ in steps])
-    y = np.concatenate([centre[sel, 1] + sy * h[sel, 1] for _, sy in steps])
-    k = _crs.local_area_m2(np.ones(x.size), x, y, crs).reshape(len(steps), sel.size)
-    hx, hy = h[sel, 0], h[sel, 1]
+    too_large = (hi - lo).max(axis=1) > limit
+    large = np.zeros(n, dtype=bool)
+    large[used] = too_large
     coef = np.zeros((n, 8))
-    coef[:, :2] = centre
+    coef[used, :2] = centre
+    # central differences over the cluster's own box (or a sliver of the limit, at least)
+    fit = ~too_large
+    sel = used[fit]
+    h = np.maximum((hi[fit] - lo[fit]) / 2.0, limit * 1e-3)
+    mid = centre[fit]
+    steps = [(0, 0), (1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (1, -1), (-1, 1), (-1, -1)]
+    x = np.concatenate([mid[:, 0] + sx * h[:, 0] for sx, _ in steps])
+    y = np.concatenate([mid[:, 1] + sy * h[:, 1] for _, sy in steps])
+    k = _crs.local_area_m2(np.ones(x.size), x, y, crs).reshape(len(steps), sel.size)
+    hx, hy = h[:, 0], h[:, 1]
     coef[sel, 2] = k[0]
     coef[sel, 3] = (k[1] - k[2]) / (2 * hx)
     coef[sel, 4] = (k[3] - k[4]) / (2 * hy)

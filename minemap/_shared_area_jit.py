@@ -32,6 +32,7 @@ from numba import njit
 
 __all__ = [
     "class_integrals",
+    "cluster_boxes",
     "components",
     "crossings",
     "orient",
@@ -459,9 +460,9 @@ _ORIENT_BOUND = (3.0 + 16.0 * _EPS) * _EPS
 #: drawn along each other are then in general position. An irrational-looking slope: no
 #: edge a user draws runs exactly along it (one that does leaves its cluster to GEOS).
 SHIFT_SLOPE = 0.6180339887498949
-#: A crossing whose place along the edge is known to less than this fraction of the edge
-#: (edges crossing at an angle below about 1e-6 radians, not at a shared vertex) leaves its
-#: cluster to GEOS: the stretch it ends would be measured with the wrong class.
+#: Where the floating-point orientations place a crossing along its edge to less than this
+#: fraction of the edge (edges crossing at an angle below about 1e-6 radians), the walk
+#: places it from the orientations' exact values instead.
 CROSSING_CONDITION = 1e-10
 
 
@@ -518,13 +519,15 @@ def _sign(e: np.ndarray, m: int) -> int:
 
 
 @njit(cache=True, nogil=True)
-def _orient_exact(ax: float, ay: float, bx: float, by: float, cx: float, cy: float) -> int:
-    """The exact sign of ``(a − c) × (b − c)``, from the two-float differences."""
+def _orient_expansion(
+    ax: float, ay: float, bx: float, by: float, cx: float, cy: float, e: np.ndarray
+) -> int:
+    """``(a − c) × (b − c)`` exactly, as an expansion in ``e`` (from the two-float
+    differences); returns its length."""
     a1, a0 = _two_sum(ax, -cx)
     b1, b0 = _two_sum(by, -cy)
     c1, c0 = _two_sum(ay, -cy)
     d1, d0 = _two_sum(bx, -cx)
-    e = np.empty(20)
     m = 0
     m = _add_product(e, m, a0, b0)
     m = _add_product(e, m, a0, b1)
@@ -533,8 +536,25 @@ def _orient_exact(ax: float, ay: float, bx: float, by: float, cx: float, cy: flo
     m = _add_product(e, m, -c0, d0)
     m = _add_product(e, m, -c0, d1)
     m = _add_product(e, m, -c1, d0)
-    m = _add_product(e, m, -c1, d1)
-    return _sign(e, m)
+    return _add_product(e, m, -c1, d1)
+
+
+@njit(cache=True, nogil=True)
+def _orient_exact(ax: float, ay: float, bx: float, by: float, cx: float, cy: float) -> int:
+    """The exact sign of ``(a − c) × (b − c)``."""
+    e = np.empty(20)
+    return _sign(e, _orient_expansion(ax, ay, bx, by, cx, cy, e))
+
+
+@njit(cache=True, nogil=True)
+def _orient_value(ax: float, ay: float, bx: float, by: float, cx: float, cy: float) -> float:
+    """``(a − c) × (b − c)`` to within a few units in the last place of its exact value
+    (the sum of its exact expansion's non-overlapping parts, smallest first)."""
+    e = np.empty(20)
+    total = 0.0
+    for i in range(_orient_expansion(ax, ay, bx, by, cx, cy, e)):
+        total += e[i]
+    return total
 
 
 @njit(cache=True, nogil=True)
@@ -604,9 +624,9 @@ def shifted_crossings(
     other) the shift decides, so no crossing is ever ambiguous and each is found on
     exactly one pair of edges. For each crossing, ``edge`` gets the first polygon's edge
     (by its first vertex) and ``par`` the place ``t`` along it (0 or 1 exactly where the
-    crossing is at a vertex). Returns the number of crossings (−1 where an edge runs
-    along the shift, or two edges cross at so small an angle that ``t`` is not known to
-    :data:`CROSSING_CONDITION`) and the two arrays, grown where they were too short.
+    crossing is at a vertex; from exact orientations where the floats would not place it
+    to :data:`CROSSING_CONDITION`). Returns the number of crossings (−1 where an edge runs
+    along the shift) and the two arrays, grown where they were too short.
     """
     na = _candidates(xy, ring_start, ra0, ra1, meet, cand_a)
     nb = _candidates(xy, ring_start, rb0, rb1, meet, cand_b)
@@ -667,7 +687,10 @@ def shifted_crossings(
                 if sp == sq:
                     continue
                 if _EPS * 2.0 * (zp + zq) > CROSSING_CONDITION * abs(vp - vq):
-                    return -1, edge, par
+                    # so small an angle that the floats do not place it: the exact values
+                    # (of opposite signs, so their difference loses nothing) do
+                    vp = _orient_value(cx, cy, dx, dy, px, py)
+                    vq = _orient_value(cx, cy, dx, dy, qx, qy)
                 t = min(max(vp / (vp - vq), 0.0), 1.0)
             if n == edge.size:
                 edge = np.concatenate((edge[:n], np.empty(n, dtype=np.int64)))
@@ -772,6 +795,25 @@ def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
+def cluster_boxes(comp: np.ndarray, boxes: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Each cluster's box, the union of its present polygons' ``boxes``, in the row of its
+    label ``comp`` gives (other rows, and clusters with no polygon present, hold
+    ``(inf, inf, -inf, -inf)``; a NaN bound is passed over)."""
+    out = np.empty((comp.size, 4))
+    out[:, :2] = np.inf
+    out[:, 2:] = -np.inf
+    for k in range(comp.size):
+        if present[k]:
+            c = comp[k]
+            for axis in range(2):
+                if boxes[k, axis] < out[c, axis]:
+                    out[c, axis] = boxes[k, axis]
+                if boxes[k, axis + 2] > out[c, axis + 2]:
+                    out[c, axis + 2] = boxes[k, axis + 2]
+    return out
+
+
+@njit(cache=True, nogil=True)
 def _k_integral(xa: float, ya: float, xb: float, yb: float, c: np.ndarray) -> float:
     """``∫ K dy`` from ``(xa, ya)`` to ``(xb, yb)`` (relative to the component's origin),
     where ``K = ∫ k dx`` for the area per unit ``k = c2 + c3 x + c4 y + c5 x²/2 + c6 x y +
@@ -834,8 +876,12 @@ def class_integrals(
     release rank): what its rings add to each class's area. Each neighbour is thought of
     as moved by an infinitesimal step along ``(1, SHIFT_SLOPE)`` times the difference of
     their rows (:func:`shifted_crossings`, :func:`shifted_inside`): shared vertices and
-    edges along each other are measured exactly. A row of NaN marks a polygon with a tie
-    or a crossing that could not be decided: its component must be measured otherwise.
+    edges along each other are measured exactly. Every pair of a cluster is compared in
+    the cluster's own frame (coordinates from its origin), so that all its walks decide
+    on the same rounded coordinates: the crossings they find are those of one arrangement
+    of edges, even where edges cross at angles too small for floating point to place (the
+    exact orientations place them). A row of NaN marks a polygon with a tie that could not
+    be decided (an edge along the shift): its component must be measured otherwise.
     ``tol_rel`` only widens the boxes where edges are compared.
     """
     out = np.zeros((geoms.size, CLASSES))
@@ -867,12 +913,12 @@ def class_integrals(
         for s in range(nb_start[p], nb_start[p + 1]):
             q = nb[s]
             qbox = (boxes[q, 0], boxes[q, 1], boxes[q, 2], boxes[q, 3])
-            ox, oy, tol, meet = pair_frame(pbox, qbox, tol_rel)
+            _, _, tol, meet = pair_frame(pbox, qbox, tol_rel)
             if meet[0] > meet[2] or meet[1] > meet[3]:
                 continue
             m, edge_q, par_q = shifted_crossings(
                 xy, ring_start, r0, r1, geom_ring[q], geom_ring[q + 1], 1 if q > p else -1,
-                meet, ox, oy, tol, cand_a, cand_b, edge_q, par_q,
+                meet, x0, y0, tol, cand_a, cand_b, edge_q, par_q,
             )  # fmt: skip
             if m < 0:
                 ok = False
@@ -903,22 +949,20 @@ def class_integrals(
             counts[:] = 0
             fx = xy[s0, 0]
             fy = xy[s0, 1]
+            gx = fx - x0
+            gy = fy - y0
             for s in range(nb_start[p], nb_start[p + 1]):
                 q = nb[s]
                 held = False
-                # from the pair's own origin, as its crossings were found, the box too: near
-                # 0, x - ox rounds, and a vertex a hair outside the other's box (or inside
-                # a small polygon far from 0) can round onto its edge (or outside it)
-                qbox = (boxes[q, 0], boxes[q, 1], boxes[q, 2], boxes[q, 3])
-                ox, oy, _, _ = pair_frame(pbox, qbox, tol_rel)
-                gx = fx - ox
-                gy = fy - oy
+                # from the cluster's origin, as the crossings were found, the box too: x - x0
+                # rounds, and a vertex a hair outside the other's box (or inside a small
+                # polygon) can round onto its edge (or outside it)
                 if (
-                    qbox[0] - ox <= gx <= qbox[2] - ox  # rounding keeps order: q's vertices
-                    and qbox[1] - oy <= gy <= qbox[3] - oy  # lie in its box in this frame
+                    boxes[q, 0] - x0 <= gx <= boxes[q, 2] - x0  # rounding keeps order: q's
+                    and boxes[q, 1] - y0 <= gy <= boxes[q, 3] - y0  # vertices lie in its box
                 ):
                     held, ok = shifted_inside(
-                        gx, gy, xy, ring_start, geom_ring[q], geom_ring[q + 1], ox, oy,
+                        gx, gy, xy, ring_start, geom_ring[q], geom_ring[q + 1], x0, y0,
                         1 if q > p else -1,
                     )  # fmt: skip
                     if not ok:

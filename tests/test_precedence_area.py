@@ -9,6 +9,8 @@ still give the overlays' figures.
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -513,6 +515,77 @@ def test_tiles_sharing_their_edges_are_measured_here(monkeypatch) -> None:
     whole = _geodesic_ha(box(46, 39.6, 46.01, 39.61))
     levels = table.set_index("threat_level").loc[list(THREAT_LEVELS), "hazard_ha"]
     assert levels.sum() == pytest.approx(whole, rel=1e-9)
+
+
+def _exact_planar_classes(geoms: list, ranks: list) -> np.ndarray:
+    """Planar area of each class (hazard rank × release rank, 3 for none) in exact
+    rational arithmetic: vertical slabs between every vertex and every crossing, the edges
+    in each slab ordered at its middle, each polygon's inside found by parity."""
+    edges = []  # (polygon, x0, y0, x1, y1), x0 < x1; vertical edges bound no slab
+    for k, geom in enumerate(geoms):
+        for ring in [geom.exterior, *geom.interiors]:
+            xy = [(Fraction(x), Fraction(y)) for x, y in ring.coords]
+            for (x0, y0), (x1, y1) in zip(xy[:-1], xy[1:], strict=True):
+                if x0 != x1:
+                    edges.append((k, *((x0, y0, x1, y1) if x0 < x1 else (x1, y1, x0, y0))))
+    xs = {e[1] for e in edges} | {e[3] for e in edges}
+    for i, (_, ax, ay, bx, by) in enumerate(edges):
+        for _, cx, cy, dx, dy in edges[i + 1 :]:
+            lo, hi = max(ax, cx), min(bx, dx)
+            s1, s2 = (by - ay) / (bx - ax), (dy - cy) / (dx - cx)
+            if lo < hi and s1 != s2:
+                x = (cy - ay + ax * s1 - cx * s2) / (s1 - s2)
+                if lo < x < hi:
+                    xs.add(x)
+    xs = sorted(xs)
+    out = [[Fraction(0)] * 4 for _ in range(4)]
+    for x0, x1 in zip(xs[:-1], xs[1:], strict=True):
+        mid = (x0 + x1) / 2
+        crossing = sorted(
+            (ay + (mid - ax) * (by - ay) / (bx - ax), k)
+            for k, ax, ay, bx, by in edges
+            if ax <= x0 and bx >= x1
+        )
+        inside = [False] * len(geoms)
+        for (y, k), (above, _) in zip(crossing[:-1], crossing[1:], strict=True):
+            inside[k] = not inside[k]
+            held = [ranks[j] for j in range(len(geoms)) if inside[j]]
+            hazard = min((r for r in held if r < 3), default=3)
+            release = min((r - 3 for r in held if r >= 3), default=3)
+            out[hazard][release] += (x1 - x0) * (above - y)
+    return np.array([[float(v) for v in row] for row in out])
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_strips_cut_along_a_hazards_edges_are_measured_exactly(monkeypatch, seed) -> None:
+    """Releases cut from a hazard have vertices computed on its edges: in floating point a
+    hair off them, so each strip's edge runs along the hazard's and crosses it (and the
+    other strips' edges along it) at angles near 1e-13 radians, where floating-point
+    orientations cannot place a crossing. The exact orientations do: the clusters are
+    measured here, and every class equals exact rational arithmetic on the same vertices."""
+    rng = np.random.default_rng(seed)
+    hazard = _star(46.0, 39.6, 2e-3 * rng.uniform(0.7, 1.0, 9), rng.uniform(0, 6))
+    ring = np.asarray(hazard.exterior.coords)
+    geoms, ranks = [hazard], [1]
+    for k in rng.choice(len(ring) - 1, 3, replace=False):
+        p, q = ring[k], ring[k + 1]
+        normal = np.array([p[1] - q[1], q[0] - p[0]]) * rng.choice([-1, 1])
+        for method in range(3):  # three strips along one edge, overlapping each other
+            t0, t1 = np.sort(rng.uniform(0.05, 0.95, 2))
+            a, b = p + t0 * (q - p), p + t1 * (q - p)
+            depth = normal * rng.uniform(0.05, 0.3)
+            geoms.append(shapely.Polygon([a, b, b + depth, a + depth]))
+            ranks.append(3 + method)
+    monkeypatch.setattr(minemap.crs, "local_area_m2", lambda planar, x, y, crs: planar)
+    release_geoms = np.array(geoms[1:], dtype=object)
+    m2, hazard_left, release_left = _precedence_area.class_areas(
+        np.array(geoms[:1], dtype=object), np.array([1]),
+        release_geoms, np.array(ranks[1:]) - 3, pyproj.CRS(4326),
+    )  # fmt: skip
+    assert not hazard_left.any() and not release_left.any()
+    exact = _exact_planar_classes(geoms, ranks)
+    m2[3, 3] = exact[3, 3] = 0.0  # the land outside every polygon
+    np.testing.assert_allclose(m2, exact, rtol=0, atol=1e-10 * np.abs(exact).sum())
 
 
 def test_the_figures_are_identical_whatever_the_number_of_workers() -> None:

@@ -7,8 +7,8 @@ digitised on their own: no vertex shared with a hazard) and ``national`` (suspec
 holding confirmed ones, a vertex every 25 m, independent releases). Ways:
 
 ``minemap-1``
-    minemap with one worker (``workers=1``; "n/a" while ``land_release_summary`` has no
-    ``workers`` option).
+    minemap with one worker (``workers=1``, the layers read with one worker too; "n/a"
+    while ``land_release_summary`` has no ``workers`` option).
 ``minemap``
     minemap with all cores (its default).
 ``minemap-overlays``
@@ -120,11 +120,17 @@ def _peak_mib() -> float:
 
 
 def _minemap(hz: Path, rl: Path, workers: int | None) -> dict[str, float]:
+    import contextlib
+
     import minemap
+    from minemap._workers import using_workers
 
     options: dict[str, Any] = {} if workers is None else {"workers": workers}
+    # one worker reads on one core too (validation's checks, numba's loading beside them)
+    reading = contextlib.nullcontext() if workers is None else using_workers(workers)
     start = time.perf_counter()
-    hazards, releases = minemap.read_hazards(hz), minemap.read_releases(rl)
+    with reading:
+        hazards, releases = minemap.read_hazards(hz), minemap.read_releases(rl)
     table = minemap.land_release_summary(hazards, releases, **options)
     return {"seconds": time.perf_counter() - start, **_figures(table)}
 

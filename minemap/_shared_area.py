@@ -23,6 +23,8 @@ bit, whatever the number of workers.
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,11 +59,20 @@ SHARED_VERTEX_SHARE = 0.4
 #: How many pairs that sample holds (spread evenly over them).
 SAMPLE_PAIRS = 1_000
 
+#: A layer of at least this many features read with more than one worker starts loading the
+#: compiled loops in a thread of their own (:func:`load_in_background`): every computation
+#: on layers this large uses them.
+BACKGROUND_LOAD_FEATURES = 10_000
+
 _compiled: Any = None
+_background: threading.Thread | None = None
+_background_lock = threading.Lock()
 
 
 def available() -> bool:
     """Whether the compiled loop can run (numba is installed).
+
+    Waits for a load :func:`load_in_background` started, if one is under way.
 
     Examples
     --------
@@ -69,6 +80,9 @@ def available() -> bool:
     True
     """
     global _compiled
+    loading = _background
+    if loading is not None and loading is not threading.current_thread():
+        loading.join()  # one load at a time: numba's own loading is not made for two
     if _compiled is None:
         try:
             _compiled = importlib.import_module("minemap._shared_area_jit")
@@ -162,6 +176,61 @@ def warm_up() -> bool:
     square = np.array([shapely.box(0, 0, 1, 1)], dtype=object)
     shared_area_moments(square, square, np.array([0]), np.array([0]))
     return True
+
+
+def load_in_background() -> bool:
+    """Start loading numba and the compiled loops in a thread of their own, once a process.
+
+    Loading takes about half a second in a new process (numba's start-up, then each loop
+    from numba's cache; the first run on a machine compiles them, several seconds), nearly
+    all of it while the calling thread would hold Python's interpreter lock. Reading a large
+    layer leaves that lock free much of the time (Arrow decoding, GEOS validity checks on
+    all cores), so the readers call this when a layer has at least
+    :data:`BACKGROUND_LOAD_FEATURES` features, and the load is done by the time the
+    computation needs it. Nothing starts without numba, with one worker in force
+    (:func:`minemap._workers.worker_count`), or when the loops are loaded already; a load
+    that fails is left for the computation's own load to report. The thread is not a
+    daemon: a process that ends before the load is done waits for it, so that it never
+    exits while the compiler runs.
+
+    Returns
+    -------
+    bool
+        Whether this call started the load.
+
+    Examples
+    --------
+    >>> from minemap._workers import using_workers
+    >>> with using_workers(1):
+    ...     load_in_background()
+    False
+    """
+    global _background
+    from minemap._workers import worker_count
+
+    if _compiled is not None or worker_count() <= 1:
+        return False
+    if importlib.util.find_spec("numba") is None:
+        return False
+    with _background_lock:
+        if _background is not None:
+            return False
+        _background = threading.Thread(target=_load_quietly, name="minemap-numba-load")
+        _background.start()
+    return True
+
+
+def _load_quietly() -> None:
+    """Load every compiled loop (:func:`load_in_background`'s thread); errors are left
+    for the computation's own load to raise."""
+    from minemap import _precedence_area  # it imports this module
+
+    try:
+        if available():
+            _precedence_area.load_compiled()
+            warm_up()
+    except Exception:  # noqa: BLE001, S110 - the computation loads again and reports it
+        pass
 
 
 def _jit() -> Any:

@@ -7,6 +7,10 @@ those not in general position.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from fractions import Fraction
+
 import numpy as np
 import pytest
 import shapely
@@ -372,3 +376,64 @@ def test_a_point_on_an_edge_is_inside_exactly_when_the_shift_moves_the_edge_past
         down = jit.shifted_inside(*point, flat.xy, flat.ring_start, 0, 1, 0.0, 0.0, -1)
         assert up == (up_inside, True), point
         assert down == (down_inside, True), point
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    a=st.tuples(_coordinate, _coordinate),
+    b=st.tuples(_coordinate, _coordinate),
+    along=st.floats(-2.0, 3.0),
+    ulps=st.tuples(st.integers(-4, 4), st.integers(-4, 4)),
+)
+def test_the_exact_orientation_value_is_right_to_a_few_ulps(a, b, along, ulps) -> None:
+    """Crossings at tiny angles are placed from ``_orient_value``: it must be the exact
+    orientation, rounded, where the floating-point one has no right digit left."""
+    from minemap import _shared_area_jit as jit
+
+    c = [a[0] + along * (b[0] - a[0]), a[1] + along * (b[1] - a[1])]  # on the line, rounded
+    for axis, steps in enumerate(ulps):  # then a few ulps off it
+        for _ in range(abs(steps)):
+            c[axis] = float(np.nextafter(c[axis], np.inf if steps > 0 else -np.inf))
+    low, high = _shared_area.COORDINATE_RANGE
+    assume(all(v == 0.0 or low <= abs(v) <= high for v in c))
+    ax, ay, bx, by, cx, cy = (Fraction(v) for v in (*a, *b, *c))
+    exact = (ax - cx) * (by - cy) - (ay - cy) * (bx - cx)
+    value = jit._orient_value(*a, *b, *c)
+    assert abs(Fraction(value) - exact) <= 4 * Fraction(np.finfo(float).eps) * abs(exact)
+
+
+def test_a_large_layer_read_loads_the_compiled_loops_beside_the_rest() -> None:
+    """A fresh process: reading a layer of 10,000 features starts numba's loading in a
+    thread of its own (not for a small layer, nor with one worker), and the computation
+    that follows finds it loaded."""
+    script = """
+import sys, warnings
+import geopandas as gpd, numpy as np, shapely
+import minemap
+from minemap import _shared_area
+from minemap._workers import using_workers
+
+warnings.simplefilter("ignore")
+n = _shared_area.BACKGROUND_LOAD_FEATURES
+x = 46 + 1e-3 * (np.arange(n) % 100)
+y = 39 + 1e-3 * (np.arange(n) // 100)
+layer = gpd.GeoDataFrame(
+    {"hazard_id": [f"H{k}" for k in range(n)], "threat_level": "high"},
+    geometry=shapely.box(x, y, x + 5e-4, y + 5e-4), crs=4326,
+)
+minemap.read_hazards(layer.iloc[:100])
+assert _shared_area._background is None, "a small layer"
+with using_workers(1):
+    minemap.read_hazards(layer)
+assert _shared_area._background is None, "one worker"
+minemap.read_hazards(layer)
+assert _shared_area._background.name == "minemap-numba-load"
+assert _shared_area.available() and not _shared_area._background.is_alive()
+assert "numba" in sys.modules
+print("loaded")
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "loaded"

@@ -25,7 +25,7 @@ import pyarrow.fs
 import pyogrio
 import shapely
 
-from minemap import _progress, _validate
+from minemap import _progress, _shared_area, _validate
 from minemap import crs as _crs
 from minemap._errors import (
     DataWarning,
@@ -477,6 +477,8 @@ def read_layer(
         raise TypeError(f"expected a file path or a GeoDataFrame, got {type(source).__name__}")
     if gdf.geometry.name not in gdf.columns:
         raise GeometryTypeError(f"{label}: the layer has no geometry column.")
+    if len(gdf) >= _shared_area.BACKGROUND_LOAD_FEATURES:
+        _shared_area.load_in_background()  # beside the checks and the next layer's read
     gdf = _validate.assign_crs(gdf, label, crs, override=override_crs, suffix=suffix)
     if (
         gdf.crs.is_geographic

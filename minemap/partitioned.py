@@ -110,7 +110,7 @@ def _boxes_and_ids(layer: gpd.GeoDataFrame, kind: str) -> tuple[pd.DataFrame, pd
     if layer.attrs.get("minemap") == kind or column not in layer.columns or len(layer) == 0:
         return boxes, None
     ids = layer[column].reset_index(drop=True)
-    blank = ids.isna().to_numpy() | ids.map(_readers._is_blank).to_numpy(dtype=bool)
+    blank = _readers.blank_ids(ids)
     kept = np.isfinite(boxes[list(_BOX_COLUMNS)].to_numpy(dtype=float)).all(axis=1)
     return boxes, ids[kept & ~blank]
 

@@ -475,3 +475,30 @@ def test_files_are_opened_with_the_driver_their_extension_names(tmp_path):
         minemap.read_hazards(disguised)
     # the real files still read
     assert len(minemap.read_hazards(tmp_path / "plain.geojson")) == 3
+
+
+def test_white_space_is_every_character_python_calls_white_space():
+    from minemap.io.readers import WHITE_SPACE
+
+    assert set(WHITE_SPACE) == {chr(c) for c in range(0x110000) if chr(c).isspace()}
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".gpkg", None])
+def test_blank_ids_are_named_by_their_row_whatever_the_text_type(tmp_path, suffix):
+    """Arrow-backed text (GeoParquet), text read by GDAL, and Python strings in a frame:
+    ids of nothing but white space (any Unicode white space) are blank, others not."""
+    ids = ["H1", " ", "\u3000\t", "H 4", "\x1f", "\u200b"]  # U+200B is no white space
+    layer = gpd.GeoDataFrame(
+        {"hazard_id": ids, "threat_level": "high"},
+        geometry=[box(46 + k * 0.01, 39.0, 46.005 + k * 0.01, 39.005) for k in range(6)],
+        crs=4326,
+    )
+    source: object = layer
+    if suffix is not None:
+        source = tmp_path / f"hazards{suffix}"
+        layer.to_parquet(source) if suffix == ".parquet" else layer.to_file(source)
+    with pytest.warns(
+        minemap.DataWarning, match=r"3 feature\(s\) have no hazard_id \(rows '2', '3', '5'\)"
+    ):
+        hazards = minemap.read_hazards(source)
+    assert hazards["hazard_id"].tolist() == ["H1", "row 2", "row 3", "H 4", "row 5", "\u200b"]

@@ -199,7 +199,8 @@ def _cluster_scale(box: np.ndarray, crs: pyproj.CRS) -> tuple[np.ndarray, np.nda
     steps = [(0, 0), (1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (1, -1), (-1, 1), (-1, -1)]
     x = np.concatenate([mid[:, 0] + sx * h[:, 0] for sx, _ in steps])
     y = np.concatenate([mid[:, 1] + sy * h[:, 1] for _, sy in steps])
-    k = _crs.local_area_m2(np.ones(x.size), x, y, crs).reshape(len(steps), sel.size)
+    k = parallel(lambda x, y: _crs.local_area_m2(np.ones(x.size), x, y, crs), x, y)
+    k = k.reshape(len(steps), sel.size)
     hx, hy = h[:, 0], h[:, 1]
     coef[sel, 2] = k[0]
     coef[sel, 3] = (k[1] - k[2]) / (2 * hx)

@@ -8,6 +8,7 @@ strongest method, and ``as_of`` limiting releases to those dated on or before it
 
 from __future__ import annotations
 
+import contextlib
 import re
 import warnings
 from collections.abc import Sequence
@@ -27,6 +28,7 @@ from minemap import io as _io
 from minemap._errors import CoordinateError, DataWarning, SchemaError, option_hint
 from minemap._overlay import (
     HEAVY_TARGET,
+    PARALLEL_THRESHOLD,
     by_target,
     flatten,
     flatten_merged,
@@ -712,9 +714,11 @@ def _summary_by_classes(
     if outside <= 1e-9 * ha[:, :3].sum():  # rounding, as in _release_overlay
         outside = 0.0
     if hazard_left.any() or release_left.any():  # clusters left to the overlays
-        rest, _ = _summary_and_pieces(
-            hazards.loc[hazard_left], releases.loc[release_left] if given else None
-        )
+        few = int(hazard_left.sum() + release_left.sum()) < PARALLEL_THRESHOLD
+        with using_workers(1) if few else contextlib.nullcontext():  # pools would cost more
+            rest, _ = _summary_and_pieces(
+                hazards.loc[hazard_left], releases.loc[release_left] if given else None
+            )
         rows = rest.set_index(THREAT_LEVEL).loc[list(THREAT_LEVELS)]
         for column in [HAZARD_HA, *METHOD_HA.values()]:
             data[column] += rows[column].to_numpy()

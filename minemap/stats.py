@@ -53,6 +53,7 @@ from minemap.settings import (
     PERCENT_RELEASED,
     REDUCED_HA,
     RELEASE_DATE,
+    RELEASE_ID,
     RELEASE_METHODS,
     RELEASED_HA,
     RELEASED_OUTSIDE_HA,
@@ -256,12 +257,28 @@ def _check_measured(area_m2: np.ndarray, hazards: gpd.GeoDataFrame, source_row: 
 
 def _level_index(hazards: gpd.GeoDataFrame) -> np.ndarray:
     """Position of each hazard's threat level in :data:`THREAT_LEVELS` (0 = high)."""
-    return hazards[THREAT_LEVEL].map({lvl: i for i, lvl in enumerate(THREAT_LEVELS)}).to_numpy()
+    return _positions(hazards, THREAT_LEVEL, THREAT_LEVELS, HAZARD_ID)
 
 
 def _method_index(releases: gpd.GeoDataFrame) -> np.ndarray:
     """Position of each release's method in :data:`RELEASE_METHODS` (0 = cleared, strongest)."""
-    return releases[METHOD].map({m: i for i, m in enumerate(RELEASE_METHODS)}).to_numpy()
+    return _positions(releases, METHOD, RELEASE_METHODS, RELEASE_ID)
+
+
+def _positions(
+    layer: gpd.GeoDataFrame, column: str, words: Sequence[str], id_column: str
+) -> np.ndarray:
+    """Position of each feature's ``column`` value in ``words``. The readers check the
+    values; a layer changed since it was read can hold others, and is refused."""
+    found = pd.Index(words).get_indexer(layer[column])
+    if (found < 0).any():
+        ids = layer[id_column] if id_column in layer.columns else layer.index
+        raise SchemaError(
+            f"{layer.attrs.get('source', 'the layer')}: column {column!r} holds values other "
+            f"than {', '.join(words)} (ids {_validate.list_ids(ids[found < 0])}), changed "
+            "since it was read; read the layer again (or fix those values)."
+        )
+    return found
 
 
 def _release_work_pieces(

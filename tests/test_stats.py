@@ -987,3 +987,31 @@ def test_a_release_recorded_as_the_hazard_itself_beside_a_touching_one():
     assert rows.loc["high", "percent_cleared"] == 100.0
     assert rows.loc["high", "reduced_ha"] == 0.0
     assert rows.loc["low", "percent_released"] == pytest.approx(50.0, rel=1e-6)
+
+
+@pytest.mark.parametrize("layer", ["hazards", "releases"])
+def test_a_word_changed_after_reading_is_refused_not_counted(layer):
+    """The readers check threat levels and methods; a layer changed since (a typo typed in
+    a notebook) is refused, naming the feature, instead of giving a wrong number."""
+    hazards = minemap.read_hazards(
+        gpd.GeoDataFrame(
+            {"hazard_id": ["H1", "H2"], "threat_level": ["high", "low"]},
+            geometry=[box(44, 40, 44.01, 40.01), box(44.02, 40, 44.03, 40.01)],
+            crs=4326,
+        )
+    )
+    releases = minemap.read_releases(
+        gpd.GeoDataFrame(
+            {"release_id": ["R1"], "method": ["cleared"], "release_date": ["2024-05-01"]},
+            geometry=[box(44, 40, 44.005, 40.005)],
+            crs=4326,
+        )
+    )
+    if layer == "hazards":
+        hazards.loc[1, "threat_level"] = "severe"
+        bad = "'H2'"
+    else:
+        releases.loc[0, "method"] = "demined"
+        bad = "'R1'"
+    with pytest.raises(SchemaError, match=rf"\(ids {bad}\), changed since it was read"):
+        minemap.land_release_summary(hazards, releases)

@@ -619,3 +619,11 @@ def test_the_summary_takes_this_way_only_for_large_layers(monkeypatch) -> None:
     monkeypatch.setattr(_precedence_area, "MIN_POLYGONS", 0)
     minemap.land_release_summary(hazards, releases)  # None from the spy: the overlays answer
     assert len(calls) == 1
+
+
+def test_layers_of_empty_polygons_only_hold_no_land() -> None:
+    empty = np.array([shapely.Polygon(), shapely.MultiPolygon()], dtype=object)
+    m2, hazard_left, release_left = _precedence_area.class_areas(
+        empty, np.array([0, 1]), empty[:1], np.array([0]), pyproj.CRS(4326)
+    )
+    assert not m2.any() and not hazard_left.any() and not release_left.any()

@@ -437,3 +437,19 @@ print("loaded")
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "loaded"
+
+
+def test_flat_rings_made_slice_by_slice_equal_those_made_at_once() -> None:
+    """Empty polygons, holes and multipolygons across the slices' ends."""
+    holed = box(0, 0, 4, 4).difference(box(1, 1, 2, 2))
+    multi = shapely.MultiPolygon([box(5, 0, 6, 1), holed])
+    geoms = np.array(
+        [holed, shapely.Polygon(), multi, box(0, 0, 1, 1), shapely.Polygon(), shapely.Polygon()]
+        * 7,
+        dtype=object,
+    )
+    whole = FlatRings.of(geoms, slice_size=geoms.size)
+    for size in (1, 2, 5, 6, 40):
+        sliced = FlatRings.of(geoms, slice_size=size)
+        for field in ("xy", "ring_start", "factor", "geom_ring"):
+            np.testing.assert_array_equal(getattr(sliced, field), getattr(whole, field))

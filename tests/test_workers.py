@@ -495,3 +495,22 @@ def test_cli_refuses_a_bad_workers_value_in_one_line(files, tmp_path, capsys, co
     assert "is not a number of workers; give a whole number ≥ 1" in err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert not (tmp_path / "z.gpkg").exists() and not (tmp_path / "m.html").exists()
+
+
+def test_cli_workers_cover_the_reading_too(files, capsys, monkeypatch):
+    """--workers 1 holds for the whole command: the inputs are read (validity checks,
+    numba's loading beside them) on one worker as well."""
+    from minemap import io as mio
+
+    seen = []
+    real = mio.read_hazards
+
+    def read_hazards(*args, **kwargs):
+        seen.append(worker_count())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(mio, "read_hazards", read_hazards)
+    for n in ("1", "2"):
+        assert run(["summary", files["hazards"], "--format", "json", "--workers", n]) == 0
+    assert seen == [1, 2]
+    capsys.readouterr()

@@ -17,6 +17,7 @@ from typing import NoReturn
 
 from minemap import __version__, _progress
 from minemap._errors import MinemapError, cli_spelling
+from minemap._workers import using_workers
 from minemap.cli import options
 from minemap.cli.helpers import one_line, print_warnings, terminal_text
 
@@ -80,6 +81,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _local_workers(args: argparse.Namespace) -> contextlib.AbstractContextManager[object]:
+    """With ``--workers N`` on this machine's cores, the whole command uses N threads:
+    reading its inputs (validity checks on all workers, numba's loading beside them) as
+    well as computing."""
+    dask = (getattr(args, "engine", None) or "local") != "local" or getattr(args, "scheduler", None)
+    if getattr(args, "workers", None) is None or dask:  # Dask workers are not threads
+        return contextlib.nullcontext()
+    return using_workers(options.workers(args))
+
+
 def run(argv: Sequence[str] | None) -> int:
     """Run the CLI with ``argv``; return the exit status."""
     parser = build_parser()
@@ -92,7 +103,8 @@ def run(argv: Sequence[str] | None) -> int:
     ):
         warnings.simplefilter("always")
         try:
-            args.func(args, records)
+            with _local_workers(args):
+                args.func(args, records)
         except MinemapError as exc:
             print_warnings(records)
             print(f"minemap: error: {terminal_text(one_line(str(exc)))}", file=sys.stderr)

@@ -106,16 +106,23 @@ def _candidates(
     r1: int,
     box: tuple[float, float, float, float],
     out: np.ndarray,
+    ox: float = 0.0,
+    oy: float = 0.0,
 ) -> int:
-    """Store in ``out`` the edges (by first vertex) whose box meets ``box``; their count."""
+    """Store in ``out`` the edges (by first vertex) whose box meets ``box``; their count.
+
+    Coordinates and ``box`` are taken from the origin ``(ox, oy)``: the frame where the
+    edges are then compared, so that an edge a hair outside the box that rounds onto it
+    there is kept (rounding keeps order: an edge that meets another there has its box
+    meet the box both polygons' boxes share there)."""
     n = 0
     for r in range(r0, r1):
         for k in range(ring_start[r], ring_start[r + 1] - 1):
             if (
-                max(xy[k, 0], xy[k + 1, 0]) >= box[0]
-                and min(xy[k, 0], xy[k + 1, 0]) <= box[2]
-                and max(xy[k, 1], xy[k + 1, 1]) >= box[1]
-                and min(xy[k, 1], xy[k + 1, 1]) <= box[3]
+                max(xy[k, 0] - ox, xy[k + 1, 0] - ox) >= box[0]
+                and min(xy[k, 0] - ox, xy[k + 1, 0] - ox) <= box[2]
+                and max(xy[k, 1] - oy, xy[k + 1, 1] - oy) >= box[1]
+                and min(xy[k, 1] - oy, xy[k + 1, 1] - oy) <= box[3]
             ):
                 out[n] = k
                 n += 1
@@ -618,8 +625,8 @@ def shifted_crossings(
     """Where the rings ra0..ra1 of one polygon cross the rings rb0..rb1 of another moved
     by ``sigma`` infinitesimal steps along ``(1, SHIFT_SLOPE)``, decided exactly.
 
-    Only edges meeting the box ``meet`` (grown by ``tol``) are compared, in coordinates
-    taken from the origin ``(ox, oy)``. Every side is the exact sign of an orientation;
+    Only edges meeting the box ``meet`` (grown by ``tol``; like the coordinates, taken from
+    the origin ``(ox, oy)``) are compared. Every side is the exact sign of an orientation;
     where a point lies exactly on the other's line (a shared vertex, edges along each
     other) the shift decides, so no crossing is ever ambiguous and each is found on
     exactly one pair of edges. For each crossing, ``edge`` gets the first polygon's edge
@@ -628,8 +635,8 @@ def shifted_crossings(
     to :data:`CROSSING_CONDITION`). Returns the number of crossings (−1 where an edge runs
     along the shift) and the two arrays, grown where they were too short.
     """
-    na = _candidates(xy, ring_start, ra0, ra1, meet, cand_a)
-    nb = _candidates(xy, ring_start, rb0, rb1, meet, cand_b)
+    na = _candidates(xy, ring_start, ra0, ra1, meet, cand_a, ox, oy)
+    nb = _candidates(xy, ring_start, rb0, rb1, meet, cand_b, ox, oy)
     sweep = na * nb > SWEEP_PAIRS  # as in crossings()
     low, tallest = _by_lowest_y(xy, cand_b, nb, oy, sweep)
     n = 0
@@ -905,14 +912,17 @@ def class_integrals(
         c = coef[comp[p]]
         x0 = c[0]
         y0 = c[1]
-        pbox = (boxes[p, 0], boxes[p, 1], boxes[p, 2], boxes[p, 3])
+        # boxes from the cluster's origin too: every test on a pair, the boxes' included,
+        # is made on the coordinates the crossings are decided on (rounding keeps order,
+        # so each polygon's vertices lie in its box there)
+        pbox = (boxes[p, 0] - x0, boxes[p, 1] - y0, boxes[p, 2] - x0, boxes[p, 3] - y0)
         # every crossing of this polygon's rings with a neighbour's: where along them, and
         # with which neighbour (its slot)
         n = 0
         ok = True
         for s in range(nb_start[p], nb_start[p + 1]):
             q = nb[s]
-            qbox = (boxes[q, 0], boxes[q, 1], boxes[q, 2], boxes[q, 3])
+            qbox = (boxes[q, 0] - x0, boxes[q, 1] - y0, boxes[q, 2] - x0, boxes[q, 3] - y0)
             _, _, tol, meet = pair_frame(pbox, qbox, tol_rel)
             if meet[0] > meet[2] or meet[1] > meet[3]:
                 continue

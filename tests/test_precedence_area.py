@@ -627,3 +627,39 @@ def test_layers_of_empty_polygons_only_hold_no_land() -> None:
         empty, np.array([0, 1]), empty[:1], np.array([0]), pyproj.CRS(4326)
     )
     assert not m2.any() and not hazard_left.any() and not release_left.any()
+
+
+@pytest.mark.parametrize("order", ["p first", "q first", "q a release"])
+def test_a_vertex_a_hair_off_an_edge_that_rounds_onto_it_in_the_clusters_frame(
+    monkeypatch, order
+) -> None:
+    """Two polygons a millimetre across near longitude 0, in a cluster 0.06° wide: a vertex
+    of p lies 1.3e-18° right of q's edge, and the two round to the same value once taken
+    from the cluster's centre. Every test on the pair (the boxes' included) is made on the
+    coordinates the crossings are decided on, so none is lost: exact figures."""
+    monkeypatch.setattr(minemap.crs, "local_area_m2", lambda planar, x, y, crs: planar)
+    size, left, y = 1e-10, 1e-5, 10.001
+    wide = box(0.0, 10.0, 0.06, 10.01)
+    q = box(left, y, left + size, y + size)
+    a = left
+    while (np.nextafter(a, 1.0) - 0.03) == (left - 0.03):  # 0.03: the cluster's centre
+        a = np.nextafter(a, 1.0)
+    assert a > left and (a - 0.03) == (left - 0.03)
+    p = shapely.Polygon([(a, y + 0.5 * size), (left + 2 * size, y), (left + 2 * size, y + size)])
+    if order == "q a release":
+        geoms, ranks = [wide, p, q], [2, 1, 3]
+    else:
+        geoms, ranks = (
+            ([wide, p, q], [2, 1, 0]) if order == "p first" else ([wide, q, p], [2, 0, 1])
+        )
+    hazards = [g for g, r in zip(geoms, ranks, strict=True) if r < 3]
+    releases = [g for g, r in zip(geoms, ranks, strict=True) if r >= 3]
+    m2, hazard_left, release_left = _precedence_area.class_areas(
+        np.array(hazards, dtype=object), np.array([r for r in ranks if r < 3]),
+        np.array(releases, dtype=object), np.array([r - 3 for r in ranks if r >= 3]),
+        pyproj.CRS(4326),
+    )  # fmt: skip
+    assert not hazard_left.any() and not release_left.any()
+    exact = _exact_planar_classes(geoms, ranks)
+    m2[3, 3] = exact[3, 3] = 0.0
+    np.testing.assert_allclose(m2, exact, rtol=0, atol=1e-12 * np.abs(exact).sum())

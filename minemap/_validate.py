@@ -916,15 +916,20 @@ def parse_dates(values: pd.Series, *, ids: pd.Series, label: str, column: str) -
                 list(parsed), parsed.index, ids=ids, label=label, column=column, what="release"
             )
     else:
-        lookup = {v: day_of(v) for v in pd.unique(values.astype(object))}
-        parsed = day_series(
-            [lookup[v] for v in values.astype(object)],
-            values.index,
-            ids=ids,
-            label=label,
-            column=column,
-            what="release",
-        )
+        # each distinct value parsed once, then spread by its codes (-1, missing: NaT)
+        codes, distinct = pd.factorize(values.astype(object), use_na_sentinel=True)
+        days = [day_of(v) for v in distinct]
+        if any(d is not None and d < EARLIEST_DAY for d in days):  # refused, naming ids
+            day_series(
+                [None if c < 0 else days[c] for c in codes],
+                values.index,
+                ids=ids,
+                label=label,
+                column=column,
+                what="release",
+            )
+        stamps = pd.Series([*days, None], dtype="datetime64[ns]").to_numpy()
+        parsed = pd.Series(stamps[codes], index=values.index)
     bad = parsed.isna()
     if bad.any():
         found = pd.unique(values[bad].astype("string").fillna("<missing>"))

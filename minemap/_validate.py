@@ -822,16 +822,12 @@ def normalise_vocabulary(
     """
     lookup = dict(aliases) if aliases is not None else {word: word for word in allowed}
     table = VOCABULARY_TABLES[map_option]
-    unique = pd.unique(values.astype(object))
-    mapped = {
-        v: (
-            None
-            if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA
-            else lookup.get(canonical_word(v))
-        )
-        for v in unique
-    }
-    text = pd.Series([mapped[v] for v in values.astype(object)], index=values.index, dtype=object)
+    # each distinct value mapped once, then spread by its code (-1, missing: None)
+    codes, distinct = pd.factorize(values.astype(object), use_na_sentinel=True)
+    mapped = [lookup.get(canonical_word(v)) for v in distinct]
+    text = pd.Series(
+        np.array([*mapped, None], dtype=object)[codes], index=values.index, dtype=object
+    )
     bad = text.isna()
     if bad.any():
         found = pd.unique(values[bad].astype("string").fillna("<missing>"))

@@ -285,19 +285,24 @@ class FlatRings:
         geoms = np.asarray(geoms, dtype=object)
         if geoms.size <= slice_size:
             return cls._flatten(geoms)
-        parts = [cls._flatten(geoms[k : k + slice_size]) for k in range(0, geoms.size, slice_size)]
-        vertices = np.cumsum([0] + [p.xy.shape[0] for p in parts])
-        rings = np.cumsum([0] + [p.factor.size for p in parts])
+        # the coordinates go straight into one array (the rest is small): joining the
+        # slices' own would hold every coordinate twice at once
+        xy = np.empty((int(shapely.get_num_coordinates(geoms).sum()), 2))
+        ring_start, factor, geom_ring = [], [], []
+        vertices = rings = 0
+        for k in range(0, geoms.size, slice_size):
+            part = cls._flatten(geoms[k : k + slice_size])
+            xy[vertices : vertices + part.xy.shape[0]] = part.xy
+            ring_start.append(part.ring_start[:-1] + vertices)
+            factor.append(part.factor)
+            geom_ring.append(part.geom_ring[:-1] + rings)
+            vertices += part.xy.shape[0]
+            rings += part.factor.size
         return cls(
-            np.concatenate([p.xy for p in parts]),
-            np.concatenate(
-                [p.ring_start[:-1] + v for p, v in zip(parts, vertices, strict=False)]
-                + [vertices[-1:]]
-            ),
-            np.concatenate([p.factor for p in parts]),
-            np.concatenate(
-                [p.geom_ring[:-1] + r for p, r in zip(parts, rings, strict=False)] + [rings[-1:]]
-            ),
+            xy,
+            np.concatenate([*ring_start, [vertices]]).astype(np.int64),
+            np.concatenate(factor),
+            np.concatenate([*geom_ring, [rings]]).astype(np.int64),
         )
 
     @classmethod

@@ -334,7 +334,9 @@ _coordinate = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False).filter
     along=st.floats(-2.0, 3.0),
     ulps=st.tuples(st.integers(-4, 4), st.integers(-4, 4)),
 )
-def test_orientation_has_the_exact_sign_even_a_few_ulps_off_the_line(a, b, along, ulps) -> None:
+def test_orientation_has_the_exact_sign_and_value_even_a_few_ulps_off_the_line(
+    a, b, along, ulps
+) -> None:
     from minemap import _shared_area_jit as jit
 
     c = [a[0] + along * (b[0] - a[0]), a[1] + along * (b[1] - a[1])]  # on the line, rounded
@@ -346,6 +348,12 @@ def test_orientation_has_the_exact_sign_even_a_few_ulps_off_the_line(a, b, along
     sign, _, _ = jit.orient(*a, *b, *c)
     assert sign == _exact_orientation(a, b, c)
     assert jit.orient(*a, *b, *a)[0] == 0 and jit.orient(*a, *b, *b)[0] == 0
+    # crossings at tiny angles are placed from the value: exact, rounded, where the
+    # floating-point one has no right digit left
+    ax, ay, bx, by, cx, cy = (Fraction(v) for v in (*a, *b, *c))
+    exact = (ax - cx) * (by - cy) - (ay - cy) * (bx - cx)
+    value = jit._orient_value(*a, *b, *c)
+    assert abs(Fraction(value) - exact) <= 4 * Fraction(np.finfo(float).eps) * abs(exact)
 
 
 @settings(max_examples=200, deadline=None)
@@ -376,30 +384,6 @@ def test_a_point_on_an_edge_is_inside_exactly_when_the_shift_moves_the_edge_past
         down = jit.shifted_inside(*point, flat.xy, flat.ring_start, 0, 1, 0.0, 0.0, -1)
         assert up == (up_inside, True), point
         assert down == (down_inside, True), point
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    a=st.tuples(_coordinate, _coordinate),
-    b=st.tuples(_coordinate, _coordinate),
-    along=st.floats(-2.0, 3.0),
-    ulps=st.tuples(st.integers(-4, 4), st.integers(-4, 4)),
-)
-def test_the_exact_orientation_value_is_right_to_a_few_ulps(a, b, along, ulps) -> None:
-    """Crossings at tiny angles are placed from ``_orient_value``: it must be the exact
-    orientation, rounded, where the floating-point one has no right digit left."""
-    from minemap import _shared_area_jit as jit
-
-    c = [a[0] + along * (b[0] - a[0]), a[1] + along * (b[1] - a[1])]  # on the line, rounded
-    for axis, steps in enumerate(ulps):  # then a few ulps off it
-        for _ in range(abs(steps)):
-            c[axis] = float(np.nextafter(c[axis], np.inf if steps > 0 else -np.inf))
-    low, high = _shared_area.COORDINATE_RANGE
-    assume(all(v == 0.0 or low <= abs(v) <= high for v in c))
-    ax, ay, bx, by, cx, cy = (Fraction(v) for v in (*a, *b, *c))
-    exact = (ax - cx) * (by - cy) - (ay - cy) * (bx - cx)
-    value = jit._orient_value(*a, *b, *c)
-    assert abs(Fraction(value) - exact) <= 4 * Fraction(np.finfo(float).eps) * abs(exact)
 
 
 def test_a_large_layer_read_loads_the_compiled_loops_beside_the_rest() -> None:

@@ -172,19 +172,46 @@ def _by_lowest_y(
     xy: np.ndarray, cand: np.ndarray, n: int, oy: float, sweep: bool
 ) -> tuple[np.ndarray, float]:
     """With ``sweep``: sort the edges ``cand[:n]`` by their lowest y (in place) and return
-    those lowest y (from the origin ``oy``) and the tallest edge's height; without it, an
-    empty array and 0."""
+    those lowest y and the tallest edge's height, both from the origin ``oy`` (the height
+    as the difference of the rounded ends, so that the window it sets holds every edge
+    whose rounded y-range meets another's); without it, an empty array and 0."""
     low = np.empty(n if sweep else 0)
     tallest = 0.0
     if sweep:
         for w in range(n):
             e = cand[w]
-            low[w] = min(xy[e, 1], xy[e + 1, 1]) - oy
-            tallest = max(tallest, abs(xy[e + 1, 1] - xy[e, 1]))
+            ya = xy[e, 1] - oy
+            yb = xy[e + 1, 1] - oy
+            low[w] = min(ya, yb)
+            tallest = max(tallest, abs(yb - ya))
         by_low = np.argsort(low, kind="mergesort")
         cand[:n] = cand[:n][by_low]
         low = low[by_low]
     return low, tallest
+
+
+@njit(cache=True, nogil=True)
+def _edge(xy: np.ndarray, e: int, ox: float, oy: float) -> tuple[float, float, float, float]:
+    """The ends of edge ``e`` (by its first vertex), from the origin ``(ox, oy)``."""
+    return xy[e, 0] - ox, xy[e, 1] - oy, xy[e + 1, 0] - ox, xy[e + 1, 1] - oy
+
+
+@njit(cache=True, nogil=True)
+def _grown_box(
+    px: float, py: float, qx: float, qy: float, tol: float
+) -> tuple[float, float, float, float]:
+    """The box of the edge p→q grown by ``tol``: ``(lo_x, lo_y, hi_x, hi_y)``."""
+    return min(px, qx) - tol, min(py, qy) - tol, max(px, qx) + tol, max(py, qy) + tol
+
+
+@njit(cache=True, nogil=True)
+def _misses(
+    cx: float, cy: float, dx: float, dy: float, box: tuple[float, float, float, float]
+) -> bool:
+    """Whether the edge c→d lies wholly outside ``box`` (``lo_x, lo_y, hi_x, hi_y``)."""
+    return (
+        max(cx, dx) < box[0] or min(cx, dx) > box[2] or max(cy, dy) < box[1] or min(cy, dy) > box[3]
+    )
 
 
 @njit(cache=True, nogil=True)
@@ -229,29 +256,18 @@ def crossings(
     n = 0
     for u in range(na):
         ea = cand_a[u]
-        px = a_xy[ea, 0] - ox
-        py = a_xy[ea, 1] - oy
-        qx = a_xy[ea + 1, 0] - ox
-        qy = a_xy[ea + 1, 1] - oy
+        px, py, qx, qy = _edge(a_xy, ea, ox, oy)
         ux = qx - px
         uy = qy - py
         la = np.hypot(ux, uy)
-        lo_x = min(px, qx) - tol
-        hi_x = max(px, qx) + tol
-        lo_y = min(py, qy) - tol
-        hi_y = max(py, qy) + tol
-        first = np.searchsorted(low, lo_y - tallest - tol) if sweep else 0
+        box = _grown_box(px, py, qx, qy, tol)
+        first = np.searchsorted(low, box[1] - tallest - tol) if sweep else 0
         for w in range(first, nb):
-            if sweep and low[w] > hi_y:
+            if sweep and low[w] > box[3]:
                 break
             eb = cand_b[w]
-            cx = b_xy[eb, 0] - ox
-            cy = b_xy[eb, 1] - oy
-            dx = b_xy[eb + 1, 0] - ox
-            dy = b_xy[eb + 1, 1] - oy
-            if max(cx, dx) < lo_x or min(cx, dx) > hi_x:
-                continue
-            if max(cy, dy) < lo_y or min(cy, dy) > hi_y:
+            cx, cy, dx, dy = _edge(b_xy, eb, ox, oy)
+            if _misses(cx, cy, dx, dy, box):
                 continue
             wx = dx - cx
             wy = dy - cy
@@ -642,29 +658,18 @@ def shifted_crossings(
     n = 0
     for u in range(na):
         ea = cand_a[u]
-        px = xy[ea, 0] - ox
-        py = xy[ea, 1] - oy
-        qx = xy[ea + 1, 0] - ox
-        qy = xy[ea + 1, 1] - oy
+        px, py, qx, qy = _edge(xy, ea, ox, oy)
         if px == qx and py == qy:
             continue  # a repeated vertex: no edge
-        lo_x = min(px, qx) - tol
-        hi_x = max(px, qx) + tol
-        lo_y = min(py, qy) - tol
-        hi_y = max(py, qy) + tol
+        box = _grown_box(px, py, qx, qy, tol)
         tie_a = 0  # the side the shift moves a point on this edge's line to
-        first = np.searchsorted(low, lo_y - tallest - tol) if sweep else 0
+        first = np.searchsorted(low, box[1] - tallest - tol) if sweep else 0
         for w in range(first, nb):
-            if sweep and low[w] > hi_y:
+            if sweep and low[w] > box[3]:
                 break
             eb = cand_b[w]
-            cx = xy[eb, 0] - ox
-            cy = xy[eb, 1] - oy
-            dx = xy[eb + 1, 0] - ox
-            dy = xy[eb + 1, 1] - oy
-            if max(cx, dx) < lo_x or min(cx, dx) > hi_x:
-                continue
-            if max(cy, dy) < lo_y or min(cy, dy) > hi_y:
+            cx, cy, dx, dy = _edge(xy, eb, ox, oy)
+            if _misses(cx, cy, dx, dy, box):
                 continue
             if cx == dx and cy == dy:
                 continue

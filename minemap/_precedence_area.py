@@ -101,25 +101,24 @@ def class_areas(
     nh = len(hazards)
     rank = np.concatenate([np.asarray(hazard_rank), np.asarray(release_rank) + 3]).astype(np.int64)
     m2 = np.zeros((RANKS, RANKS))
-    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    if not geoms.size:
-        return (m2, present[:nh], present[nh:]) if _shared_area.available() else None
-    geoms = np.where(present, geoms, shapely.Polygon())
     if not _shared_area.available():
         return None
+    # a missing or empty geometry (and only one) has no bounds: NaN
+    boxes = parallel(shapely.bounds, geoms)
+    present = ~np.isnan(boxes[:, 0])
+    if not geoms.size:
+        return m2, present[:nh], present[nh:]
+    if not present.all():
+        geoms = np.where(present, geoms, shapely.Polygon())
     with SidePool() as side:
-        loading = side.submit(load_compiled)  # numba's cache loads beside the tree
+        loading = side.submit(load_compiled)  # numba's cache loads beside the search
         # flattening the rings holds Python's lock most of the time, the search for
-        # neighbours hardly at all: side by side, they share the cores
+        # neighbours (compiled) not at all: side by side, they share the cores
         flattening = side.submit(_shared_area.FlatRings.of, geoms)
-        tree = shapely.STRtree(geoms)
-        boxes = parallel(shapely.bounds, geoms)
-        a, b = _neighbours(geoms, tree)
-        order = np.argsort(a, kind="stable")
-        a, b = a[order], b[order]
-        nb_start = np.searchsorted(a, np.arange(geoms.size + 1)).astype(np.int64)
         jit = loading.result()
-        comp = jit.components(geoms.size, a, b)
+        pairs = _neighbours(boxes)
+        nb_start, b = _box_tree_jit().by_first(pairs, geoms.size)
+        comp = jit.components(geoms.size, pairs[:, 0].copy(), pairs[:, 1].copy())
         coef, large = _cluster_scale(jit.cluster_boxes(comp, boxes, present), crs)
         flat = flattening.result()
     vertices = np.diff(flat.ring_start[flat.geom_ring])
@@ -148,6 +147,9 @@ def load_compiled() -> Any:
     running them once on one square (numba installed: :func:`_shared_area.available`)."""
     from minemap import _shared_area_jit as jit  # numba is installed (available())
 
+    box_tree = _box_tree_jit()
+    tree = box_tree.build(np.array([[0.0, 0.0, 1.0, 1.0]]))
+    box_tree.by_first(box_tree.meeting_pairs(*tree, 0, 1), 1)
     square = np.array([shapely.box(0, 0, 1, 1)], dtype=object)
     flat = _shared_area.FlatRings.of(square)
     empty = np.zeros(1, dtype=np.int64)
@@ -162,17 +164,32 @@ def load_compiled() -> Any:
     return jit
 
 
-def _neighbours(geoms: np.ndarray, tree: shapely.STRtree) -> tuple[np.ndarray, np.ndarray]:
-    """Every ordered pair of distinct polygons whose boxes meet (both ways round);
-    ``tree`` holds ``geoms``."""
+def _box_tree_jit() -> Any:
+    """The compiled search for boxes that meet (numba installed: see
+    :func:`_shared_area.available`)."""
+    from minemap import _box_tree_jit as box_tree
 
-    def query(chunk: np.ndarray, index: np.ndarray) -> np.ndarray:
-        hit, j = tree.query(chunk)
-        return np.column_stack([index[hit], j])
+    return box_tree
 
-    pairs = parallel(query, geoms, np.arange(geoms.size))  # an empty one meets nothing
-    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
-    return pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64)
+
+def _neighbours(boxes: np.ndarray) -> np.ndarray:
+    """Every ordered pair ``(i, j)`` of distinct polygons whose ``boxes`` meet, both ways
+    round, in a fixed order (a box with a NaN bound, an empty polygon, meets none).
+
+    Searched by :mod:`minemap._box_tree_jit`'s tree, compiled and free of Python's lock: a
+    chunk of the tree's nodes per worker, joined in order, so the pairs are the same
+    whatever the number of workers.
+    """
+    box_tree = _box_tree_jit()
+    box, child, level_start = box_tree.build(boxes)
+    nodes = -(-int(level_start[1]) // box_tree.NODE_CAPACITY)
+
+    def search(chunk: np.ndarray) -> np.ndarray:
+        if not chunk.size:
+            return np.empty((0, 2), dtype=np.int64)
+        return box_tree.meeting_pairs(box, child, level_start, chunk[0], chunk[-1] + 1)
+
+    return parallel(search, np.arange(nodes, dtype=np.int64))
 
 
 def _cluster_scale(box: np.ndarray, crs: pyproj.CRS) -> tuple[np.ndarray, np.ndarray]:
@@ -197,10 +214,15 @@ def _cluster_scale(box: np.ndarray, crs: pyproj.CRS) -> tuple[np.ndarray, np.nda
     h = np.maximum((hi[fit] - lo[fit]) / 2.0, limit * 1e-3)
     mid = centre[fit]
     steps = [(0, 0), (1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (1, -1), (-1, 1), (-1, -1)]
-    x = np.concatenate([mid[:, 0] + sx * h[:, 0] for sx, _ in steps])
-    y = np.concatenate([mid[:, 1] + sy * h[:, 1] for _, sy in steps])
-    k = parallel(lambda x, y: _crs.local_area_m2(np.ones(x.size), x, y, crs), x, y)
-    k = k.reshape(len(steps), sel.size)
+    # a geographic CRS's area per unit depends on the latitude alone: its samples off the
+    # centre in x equal those on it (and the differences in x come out exactly 0)
+    across = 0 if crs.is_geographic else 1
+    sampled = sorted({(sx * across, sy) for sx, sy in steps})
+    x = np.concatenate([mid[:, 0] + sx * h[:, 0] for sx, _ in sampled])
+    y = np.concatenate([mid[:, 1] + sy * h[:, 1] for _, sy in sampled])
+    k_sampled = _crs.local_area_m2(np.ones(x.size), x, y, crs).reshape(len(sampled), sel.size)
+    k_at = dict(zip(sampled, k_sampled, strict=True))
+    k = np.stack([k_at[(sx * across, sy)] for sx, sy in steps])
     hx, hy = h[:, 0], h[:, 1]
     coef[sel, 2] = k[0]
     coef[sel, 3] = (k[1] - k[2]) / (2 * hx)

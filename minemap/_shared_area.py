@@ -263,13 +263,13 @@ class FlatRings:
     geom_ring: np.ndarray
 
     @classmethod
-    def of(cls, geoms: np.ndarray, slice_size: int = 20_000) -> FlatRings:
+    def of(cls, geoms: np.ndarray, slice_size: int = 5_000) -> FlatRings:
         """Flatten polygonal geometries (Polygon, MultiPolygon or empty).
 
         Slice after slice of ``slice_size`` geometries, joined: shorter shapely calls are
-        faster (their arrays stay in the processor's caches: 90 ms instead of 130 ms for
-        150,000 polygons), and between calls, threads running beside this one (the
-        search for neighbours) get Python's interpreter lock back.
+        faster (their arrays stay in the processor's caches: 80 ms in slices of 5,000, 90 ms
+        in slices of 20,000 and 120 ms in one piece for 150,000 polygons), and between
+        calls, threads running beside this one get Python's interpreter lock back.
 
         Examples
         --------

@@ -57,7 +57,7 @@ def lonlat_points(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
         Longitudes and latitudes in degrees (NaN for empty geometries).
     """
     geoms = np.asarray(gdf.geometry.array)
-    bounds = shapely.bounds(geoms)
+    bounds = parallel(shapely.bounds, geoms)
     x = (bounds[:, 0] + bounds[:, 2]) / 2.0
     y = (bounds[:, 1] + bounds[:, 3]) / 2.0
     wide = (bounds[:, 2] - bounds[:, 0]) > 180.0
@@ -388,13 +388,14 @@ def canonical_lonlat(geoms: np.ndarray, crs: object, *, projected: bool = False)
         return out
     unit = degrees_per_unit(pyproj.CRS(crs))
     half = 180.0 / unit
-    live = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     if projected:
+        live = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
         for i in np.flatnonzero(live & _has_jump(geoms, unit)):
             out[i] = _across_antimeridian(out[i], unit)
-    bounds = shapely.bounds(out)
+    bounds = parallel(shapely.bounds, out)
     eps = 1e-9 * half
-    beyond = live & ((bounds[:, 0] < -half - eps) | (bounds[:, 2] > half + eps))
+    # missing and empty geometries have NaN bounds, beyond nothing
+    beyond = (bounds[:, 0] < -half - eps) | (bounds[:, 2] > half + eps)
     for i in np.flatnonzero(beyond):
         out[i] = _into_window(out[i], half)
     return out

@@ -283,15 +283,16 @@ class FlatRings:
         True
         """
         geoms = np.asarray(geoms, dtype=object)
+        coordinates = shapely.get_num_coordinates(geoms)
         if geoms.size <= slice_size:
-            return cls._flatten(geoms)
+            return cls._flatten(geoms, coordinates)
         # the coordinates go straight into one array (the rest is small): joining the
         # slices' own would hold every coordinate twice at once
-        xy = np.empty((int(shapely.get_num_coordinates(geoms).sum()), 2))
+        xy = np.empty((int(coordinates.sum()), 2))
         ring_start, factor, geom_ring = [], [], []
         vertices = rings = 0
         for k in range(0, geoms.size, slice_size):
-            part = cls._flatten(geoms[k : k + slice_size])
+            part = cls._flatten(geoms[k : k + slice_size], coordinates[k : k + slice_size])
             xy[vertices : vertices + part.xy.shape[0]] = part.xy
             ring_start.append(part.ring_start[:-1] + vertices)
             factor.append(part.factor)
@@ -306,49 +307,62 @@ class FlatRings:
         )
 
     @classmethod
-    def _flatten(cls, geoms: np.ndarray) -> FlatRings:
-        """:meth:`of` in one piece."""
-        parts, owner = _polygons(geoms)
-        holes = shapely.get_num_interior_rings(parts)
-        rings_per_part = 1 + holes
-        shell = (np.cumsum(rings_per_part) - rings_per_part).astype(np.int64)  # [] for none
-        counts = np.empty(int(rings_per_part.sum()), dtype=np.int64)
-        simple = holes == 0
-        counts[shell[simple]] = shapely.get_num_coordinates(parts[simple])
+    def _flatten(cls, geoms: np.ndarray, coordinates: np.ndarray) -> FlatRings:
+        """:meth:`of` in one piece (``coordinates``: each geometry's number of them).
+
+        The rings are found in the coordinates: a polygon whose first ring closes where
+        its coordinates end has that ring alone (:func:`single_ring`); only the others
+        (holes, or a shell touching its own first vertex) are asked of shapely ring by
+        ring. Counting every polygon's holes with shapely would take a third of the time.
+        """
+        jit = _jit()
+        part_coordinates, owner, parts = _part_coordinates(geoms, coordinates)
+        xy = shapely.get_coordinates(geoms)  # polygon after polygon, ring after ring
+        part_start = np.r_[0, np.cumsum(part_coordinates)].astype(np.int64)
+        simple = jit.single_ring(xy, part_start)
+        rings_per_part = np.ones(part_coordinates.size, dtype=np.int64)
+        counts = part_coordinates.copy()  # rings' coordinates: a simple part's own
         holed = np.flatnonzero(~simple)
         if holed.size:
-            rings = shapely.get_rings(parts[holed])  # shell, then holes, part after part
+            holed_parts = geoms[owner[holed]] if parts is None else parts[holed]
+            rings_per_part[holed] = 1 + shapely.get_num_interior_rings(holed_parts)
+            ring_coordinates = shapely.get_num_coordinates(shapely.get_rings(holed_parts))
+            # one value per ring: a simple part's own count, a holed part's rings' counts
+            counts = np.repeat(counts, rings_per_part)
+            shell = np.cumsum(rings_per_part) - rings_per_part
             at = np.repeat(shell[holed], rings_per_part[holed]) + _positions(rings_per_part[holed])
-            counts[at] = shapely.get_num_coordinates(rings)
-        xy = shapely.get_coordinates(parts)
+            counts[at] = ring_coordinates
+        shell = (np.cumsum(rings_per_part) - rings_per_part).astype(np.int64)  # [] for none
         ring_start = np.r_[0, np.cumsum(counts)].astype(np.int64)
         is_shell = np.zeros(counts.size, dtype=bool)
         is_shell[shell] = True
         geom_ring = np.zeros(geoms.size + 1, dtype=np.int64)
         np.add.at(geom_ring, owner + 1, rings_per_part)
-        factor = _jit().ring_factors(xy, ring_start, is_shell)
+        factor = jit.ring_factors(xy, ring_start, is_shell)
         return cls(xy, ring_start, factor, np.cumsum(geom_ring))
 
 
-def _polygons(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The polygons of ``geoms`` (multipolygons split, empty ones dropped) and the index
-    of the geometry each came from; polygons are not copied."""
+def _part_coordinates(
+    geoms: np.ndarray, coordinates: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Number of coordinates of each polygon of ``geoms`` (multipolygons split, empty
+    geometries dropped; ``coordinates`` holds each geometry's), the index of the geometry
+    each came from, and the polygons themselves where a geometry is a multipolygon (None
+    where none is: they are the geometries of those indices); polygons are not copied."""
     multi = shapely.get_type_id(geoms) == 6
-    counts = np.where(shapely.is_empty(geoms), 0, 1)
     if not multi.any():
-        keep = counts == 1
-        return geoms[keep], np.flatnonzero(keep)
-    counts[multi] = shapely.get_num_geometries(geoms[multi])
-    owner = np.repeat(np.arange(geoms.size), counts)
-    parts = np.empty(owner.size, dtype=object)
-    first = np.cumsum(counts) - counts
-    single = ~multi & (counts == 1)
-    parts[first[single]] = geoms[single]
-    if multi.any():
-        parts[np.repeat(first[multi], counts[multi]) + _positions(counts[multi])] = (
-            shapely.get_parts(geoms[multi])
-        )
-    return parts, owner
+        keep = np.flatnonzero(coordinates > 0)
+        return coordinates[keep], keep, None
+    per_geom = (coordinates > 0).astype(np.int64)
+    per_geom[multi] = shapely.get_num_geometries(geoms[multi])
+    owner = np.repeat(np.arange(geoms.size), per_geom)
+    first = np.cumsum(per_geom) - per_geom
+    parts = geoms[owner]
+    part_coordinates = coordinates[owner]
+    at = np.repeat(first[multi], per_geom[multi]) + _positions(per_geom[multi])
+    parts[at] = shapely.get_parts(geoms[multi])
+    part_coordinates[at] = shapely.get_num_coordinates(parts[at])
+    return part_coordinates, owner, parts
 
 
 def _positions(counts: np.ndarray) -> np.ndarray:

@@ -40,6 +40,7 @@ __all__ = [
     "pair_frame",
     "pair_moments",
     "ring_factors",
+    "single_ring",
     "shift_side",
     "shifted_crossings",
     "shifted_inside",
@@ -59,6 +60,30 @@ def ring_factors(xy: np.ndarray, ring_start: np.ndarray, shell: np.ndarray) -> n
                 xy[k + 1, 0] - xy[s, 0]
             ) * (xy[k, 1] - xy[s, 1])
         out[r] = 1.0 if (twice > 0.0) == shell[r] else -1.0
+    return out
+
+
+@njit(cache=True, nogil=True)
+def single_ring(xy: np.ndarray, part_start: np.ndarray) -> np.ndarray:
+    """Whether each polygon, its vertices ``xy[part_start[p]:part_start[p + 1]]`` (its
+    rings one after another, each closed), has one ring only: whether its first ring,
+    from its first vertex to the next vertex equal to it (at least three on), ends where
+    the polygon does. A shell that reaches its first vertex again before its end (holes
+    follow, or the ring touches itself there) makes it False. An empty polygon (a part of
+    a multipolygon) counts as one ring of no vertex."""
+    out = np.zeros(part_start.size - 1, dtype=np.bool_)
+    for p in range(part_start.size - 1):
+        s = part_start[p]
+        e = part_start[p + 1]
+        if e - s < 4:
+            out[p] = e == s  # an empty polygon has one ring of no vertex
+            continue
+        x = xy[s, 0]
+        y = xy[s, 1]
+        k = s + 3
+        while k < e and not (xy[k, 0] == x and xy[k, 1] == y):
+            k += 1
+        out[p] = k == e - 1
     return out
 
 

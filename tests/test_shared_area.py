@@ -192,6 +192,54 @@ def test_flat_rings_follow_the_geometries() -> None:
     assert np.array_equal(rings.xy, shapely.get_coordinates(geoms))
 
 
+_SHAPES = [
+    box(0, 0, 1, 1),
+    box(0, 0, 4, 4).difference(box(1, 1, 2, 2)),  # a hole
+    box(0, 0, 9, 9).difference(shapely.union(box(1, 1, 2, 2), box(3, 3, 5, 5))),  # two
+    shapely.Polygon(),
+    shapely.MultiPolygon([box(5, 0, 6, 1), box(0, 0, 4, 4).difference(box(1, 1, 2, 2))]),
+    shapely.from_wkt("MULTIPOLYGON (EMPTY, ((0 0, 1 0, 1 1, 0 0)))"),
+    # a shell back at its first vertex before its end (invalid: a figure eight), one
+    # that starts on a repeated vertex, and a hole on the shell's first vertex
+    shapely.from_wkt("POLYGON ((0 0, 1 0, 1 1, 0 0, -1 0, -1 -1, 0 0))"),
+    shapely.from_wkt("POLYGON ((0 0, 0 0, 0 0, 0 0, 1 0, 1 1, 0 0))"),
+    shapely.from_wkt("POLYGON ((0 0, 4 0, 4 4, 0 0), (0 0, 3 1, 3 2, 0 0))"),
+    shapely.Polygon([(0, 0), (1, 0), (1, 1), (0, 0)]).reverse(),  # clockwise
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    picks=st.lists(st.integers(0, len(_SHAPES) - 1), max_size=40),
+    slice_size=st.integers(1, 12),
+)
+def test_flat_rings_equal_the_rings_shapely_gives_one_by_one(picks, slice_size) -> None:
+    """Rings found in the coordinates (a polygon with one ring) or asked of shapely (the
+    others) are the rings shapely gives, polygon by polygon."""
+    geoms = np.array([_SHAPES[k] for k in picks], dtype=object)
+    flat = FlatRings.of(geoms, slice_size=slice_size)
+    lengths, shells, per_geom = [], [], []
+    for geom in geoms:
+        rings = 0
+        for part in shapely.get_parts(geom) if geom.geom_type == "MultiPolygon" else [geom]:
+            if part.is_empty and geom.geom_type == "Polygon":
+                continue  # an empty geometry has no ring
+            ring_list = list(shapely.get_rings(part)) or [None]  # an empty part: one, empty
+            for k, ring in enumerate(ring_list):
+                lengths.append(0 if ring is None else shapely.get_num_coordinates(ring))
+                shells.append(k == 0)
+                rings += 1
+        per_geom.append(rings)
+    assert np.array_equal(flat.xy, shapely.get_coordinates(geoms).reshape(-1, 2))
+    assert flat.ring_start.tolist() == np.r_[0, np.cumsum(lengths, dtype=int)].tolist()
+    assert flat.geom_ring.tolist() == np.r_[0, np.cumsum(per_geom, dtype=int)].tolist()
+    for r, shell in enumerate(shells):
+        ring = flat.xy[flat.ring_start[r] : flat.ring_start[r + 1]]
+        if len(ring) >= 4:
+            interior_left = shapely.is_ccw(shapely.LinearRing(ring)) == shell
+            assert flat.factor[r] == (1.0 if interior_left else -1.0)
+
+
 def test_the_result_is_the_same_to_the_bit_whatever_the_workers() -> None:
     rng = np.random.default_rng(7)
     n = 6_000

@@ -145,13 +145,15 @@ def build(boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def meeting_pairs(
     box: np.ndarray, child: np.ndarray, level_start: np.ndarray, first: int, last: int
 ) -> np.ndarray:
-    """Every pair of distinct boxes of the tree that meet, ``(i, j)`` with ``i`` a box of
-    the tree's nodes ``first`` to ``last`` (excluded) of its lowest level of nodes, and
-    ``j`` any: one row per pair (both ways round over all nodes), in a fixed order.
+    """Every pair of distinct boxes of the tree that meet, both ways round: ``(i, j)`` and
+    ``(j, i)`` (indices in the input) for each pair of which the tree's nodes ``first`` to
+    ``last`` (excluded) of its lowest level of nodes hold the box that comes first in the
+    tree. One row each, in a fixed order: chunks of nodes searched apart and joined in
+    order give the rows of all at once.
 
     The tree is searched once per node (its box sought), not once per box: the boxes that
-    meet the node's are the only ones that can meet its own, and are then tested against
-    each of them.
+    meet the node's are the only ones that can meet its own, and each of its boxes is
+    tested against those of them that come after it.
     """
     levels = level_start.size - 1
     boxes_end = level_start[1]
@@ -187,10 +189,12 @@ def meeting_pairs(
                 if box[e, 0] > x1 or box[e, 2] < x0 or box[e, 1] > y1 or box[e, 3] < y0:
                     continue
                 if level:
+                    if level == 1 and child[e] < g0:
+                        continue  # boxes of earlier nodes: their pairs are theirs
                     stack_first[depth] = child[e]
                     stack_level[depth] = level - 1
                     depth += 1
-                else:
+                elif e >= g0:
                     if m == found.size:
                         found = np.concatenate((found, np.empty(m, dtype=np.int64)))
                     found[m] = e
@@ -204,20 +208,22 @@ def meeting_pairs(
             for k in range(m):
                 f = found[k]
                 if (
-                    f == e
+                    f <= e
                     or box[f, 0] > ex1
                     or box[f, 2] < ex0
                     or box[f, 1] > ey1
                     or box[f, 3] < ey0
                 ):
                     continue
-                if n == out.shape[0]:
-                    grown = np.empty((2 * n, 2), dtype=np.int64)
-                    grown[:n] = out
+                if n + 2 > out.shape[0]:
+                    grown = np.empty((2 * out.shape[0], 2), dtype=np.int64)
+                    grown[:n] = out[:n]
                     out = grown
                 out[n, 0] = child[e]
                 out[n, 1] = child[f]
-                n += 1
+                out[n + 1, 0] = child[f]
+                out[n + 1, 1] = child[e]
+                n += 2
     return out[:n]
 
 

@@ -136,8 +136,9 @@ def class_areas(
     parts = parallel(integrate, rows.astype(np.int64))
     left = large.copy()
     left[comp[rows[np.isnan(parts[:, 0])]]] = True  # a tie it cannot decide
-    measured = ~left[comp[rows]]
-    m2 = parts[measured].sum(axis=0).reshape(RANKS, RANKS)
+    # the rows of clusters left to the overlays add nothing (in place: no copy of the rest)
+    parts[left[comp[rows]]] = 0.0
+    m2 = parts.sum(axis=0).reshape(RANKS, RANKS)
     left_polygon = present & left[comp]
     return m2, left_polygon[:nh], left_polygon[nh:]
 

@@ -1015,3 +1015,26 @@ def test_a_word_changed_after_reading_is_refused_not_counted(layer):
         bad = "'R1'"
     with pytest.raises(SchemaError, match=rf"\(ids {bad}\), changed since it was read"):
         minemap.land_release_summary(hazards, releases)
+
+
+_WORD_POOL = ["high", "medium", "low", "HIGH", " high", "", None, np.nan, 3, 2.5, b"high"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    picks=st.lists(st.integers(0, len(_WORD_POOL) - 1), max_size=30),
+    dtype=st.sampled_from(["str", "object", "large_string[pyarrow]", "category"]),
+)
+def test_words_are_found_as_pandas_finds_them_whatever_the_column_type(picks, dtype):
+    """Threat levels and methods are looked up by Arrow where the column is text; every
+    other value (another case, a space, a number, bytes, a missing value) is found nowhere,
+    exactly as ``Index.get_indexer`` finds it."""
+    from minemap.stats import _index_in
+
+    values = pd.Series([_WORD_POOL[k] for k in picks], dtype=object)
+    if dtype != "object":
+        text = values.map(lambda v: v if isinstance(v, str) else None)  # text only there
+        values = text.astype(dtype)
+    words = ["high", "medium", "low"]
+    expected = pd.Index(words).get_indexer(values)
+    assert _index_in(values, words).tolist() == expected.tolist()

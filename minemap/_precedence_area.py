@@ -214,17 +214,22 @@ def _cluster_scale(box: np.ndarray, crs: pyproj.CRS) -> tuple[np.ndarray, np.nda
     sel = used[fit]
     h = np.maximum((hi[fit] - lo[fit]) / 2.0, limit * 1e-3)
     mid = centre[fit]
-    steps = [(0, 0), (1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (1, -1), (-1, 1), (-1, -1)]
-    # a geographic CRS's area per unit depends on the latitude alone: its samples off the
-    # centre in x equal those on it (and the differences in x come out exactly 0)
-    across = 0 if crs.is_geographic else 1
-    sampled = sorted({(sx * across, sy) for sx, sy in steps})
-    x = np.concatenate([mid[:, 0] + sx * h[:, 0] for sx, _ in sampled])
-    y = np.concatenate([mid[:, 1] + sy * h[:, 1] for _, sy in sampled])
-    k_sampled = _crs.local_area_m2(np.ones(x.size), x, y, crs).reshape(len(sampled), sel.size)
-    k_at = dict(zip(sampled, k_sampled, strict=True))
-    k = np.stack([k_at[(sx * across, sy)] for sx, sy in steps])
     hx, hy = h[:, 0], h[:, 1]
+    if crs.is_geographic:
+        # the area per unit depends on the latitude alone: three samples on the centre's
+        # meridian, and the differences in x are 0 (as nine samples would give them)
+        y = np.concatenate([mid[:, 1], mid[:, 1] + hy, mid[:, 1] - hy])
+        k0, north, south = _crs.local_area_m2(np.ones(y.size), np.zeros(y.size), y, crs).reshape(
+            3, sel.size
+        )
+        coef[sel, 2] = k0
+        coef[sel, 4] = (north - south) / (2 * hy)
+        coef[sel, 7] = (north - 2 * k0 + south) / hy**2
+        return coef, large
+    steps = [(0, 0), (1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (1, -1), (-1, 1), (-1, -1)]
+    x = np.concatenate([mid[:, 0] + sx * hx for sx, _ in steps])
+    y = np.concatenate([mid[:, 1] + sy * hy for _, sy in steps])
+    k = _crs.local_area_m2(np.ones(x.size), x, y, crs).reshape(len(steps), sel.size)
     coef[sel, 2] = k[0]
     coef[sel, 3] = (k[1] - k[2]) / (2 * hx)
     coef[sel, 4] = (k[3] - k[4]) / (2 * hy)

@@ -29,7 +29,9 @@ PARALLEL_THRESHOLD = 4_000
 SLICES_PER_WORKER = 4
 
 
-def parallel(func: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarray:
+def parallel(
+    func: Callable[..., np.ndarray], *arrays: np.ndarray, weights: np.ndarray | None = None
+) -> np.ndarray:
     """Apply a vectorised shapely function in chunks, one per worker thread.
 
     Shapely releases the GIL inside its array functions, so threads give real parallelism
@@ -46,6 +48,9 @@ def parallel(func: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarray
         Element-wise function of equally long arrays, e.g. :func:`shapely.intersection`.
     *arrays : numpy.ndarray
         Its arguments.
+    weights : numpy.ndarray, optional
+        The cost of each element, where it varies: chunks are then cut to equal sums of
+        it rather than to equal numbers of elements.
 
     Returns
     -------
@@ -59,7 +64,13 @@ def parallel(func: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarray
     # a few chunks per worker: one that meets the costlier geometries (or a core that a
     # neighbour's work slows) does not leave the other workers waiting at the end
     chunks = min(SLICES_PER_WORKER * workers, n)
-    bounds = np.linspace(0, n, chunks + 1).astype(int)
+    if weights is None:
+        bounds = np.linspace(0, n, chunks + 1).astype(int)
+    else:
+        total = np.cumsum(weights, dtype=float)
+        cuts = np.searchsorted(total, np.linspace(0.0, total[-1], chunks + 1)[1:-1])
+        bounds = np.unique(np.r_[0, cuts, n])  # a chunk may hold nothing: dropped
+        chunks = bounds.size - 1
 
     def chunk(k: int) -> np.ndarray:
         # each thread gets copies, not views: see minemap._workers.private

@@ -135,6 +135,44 @@ def test_chunks_run_with_the_callers_count(monkeypatch):
     assert len({thread for _, thread in seen}) <= 3
 
 
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    weights=st.lists(st.integers(0, 1000), min_size=1, max_size=40),
+    workers=st.integers(2, 4),
+)
+def test_chunks_cut_by_weight_give_the_same_result_in_order(monkeypatch, weights, workers):
+    monkeypatch.setattr(_overlay, "PARALLEL_THRESHOLD", 1)
+    sizes = []
+
+    def spy(a):
+        sizes.append(a.size)
+        return a * 2
+
+    values = np.arange(len(weights))
+    with using_workers(workers):
+        out = _overlay.parallel(spy, values, weights=np.array(weights))
+    assert out.tolist() == (values * 2).tolist()
+    assert sum(sizes) == len(weights) and min(sizes) > 0  # no empty chunk
+
+
+def test_chunks_cut_by_weight_hold_equal_weights(monkeypatch):
+    monkeypatch.setattr(_overlay, "PARALLEL_THRESHOLD", 1)
+    chunks = []
+    weights = np.r_[np.full(100, 10), np.ones(900)]  # the first tenth costs half
+
+    def spy(a):
+        chunks.append(a.copy())
+        return a
+
+    with using_workers(2):
+        _overlay.parallel(spy, np.arange(1000), weights=weights)
+    sums = sorted(weights[c].sum() for c in chunks)
+    assert len(chunks) == 2 * _overlay.SLICES_PER_WORKER
+    assert sums[-1] - sums[0] <= 2 * 10  # equal but for an element at either end
+
+
 # ------------------------------------------------------------------------------------------
 # one worker: no thread at all
 # ------------------------------------------------------------------------------------------

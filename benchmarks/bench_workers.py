@@ -183,13 +183,13 @@ class ParallelShare:
         return self
 
     def _timed(self, real: Callable[..., Any], threshold: int) -> Callable[..., Any]:
-        def timed(func, *arrays):
+        def timed(func, *arrays, **options):
             if self._depth or len(arrays[0]) < threshold:
-                return real(func, *arrays)
+                return real(func, *arrays, **options)
             self._depth += 1
             start = time.perf_counter()
             try:
-                return real(func, *arrays)
+                return real(func, *arrays, **options)
             finally:
                 self.seconds += time.perf_counter() - start
                 self._depth -= 1

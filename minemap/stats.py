@@ -536,25 +536,42 @@ def _cut_in_rounds(
 
 
 def _finish(table: pd.DataFrame) -> pd.DataFrame:
-    """Add released, remaining and percentage columns to hectare sums."""
-    table = table.copy()
-    table[RELEASED_HA] = table[[CLEARED_HA, REDUCED_HA, CANCELLED_HA]].sum(axis=1)
-    table[RELEASED_HA] = np.minimum(table[RELEASED_HA], table[HAZARD_HA])
-    table[REMAINING_HA] = (table[HAZARD_HA] - table[RELEASED_HA]).clip(lower=0.0)
-    hazard = table[HAZARD_HA].to_numpy()
+    """Add released, remaining and percentage columns to hectare sums.
+
+    Computed on arrays and put in a new frame at once (the table's other columns first,
+    as they are): column by column, pandas took 5 ms for a table of four rows.
+    """
+    hazard = table[HAZARD_HA].to_numpy(dtype=float)
+    cleared, reduced, cancelled = (
+        table[c].to_numpy(dtype=float) for c in (CLEARED_HA, REDUCED_HA, CANCELLED_HA)
+    )
+    released = np.minimum(np.nansum(np.column_stack([cleared, reduced, cancelled]), axis=1), hazard)
+    remaining = np.maximum(hazard - released, 0.0)
     # floating-point residue is not land: a remaining area that is a rounding error of the
     # hazard area (a hazard released exactly along its edges) is zero, and so on
     residue = np.maximum(RESIDUE_HA, RESIDUE_RELATIVE * np.abs(hazard))
-    for column in (HAZARD_HA, CLEARED_HA, REDUCED_HA, CANCELLED_HA, RELEASED_HA, REMAINING_HA):
-        values = table[column].to_numpy(dtype=float)
-        table[column] = np.where(np.abs(values) < residue, 0.0, values) + 0.0
-    fully = table[REMAINING_HA].to_numpy() == 0.0
-    table[RELEASED_HA] = np.where(fully, table[HAZARD_HA], table[RELEASED_HA])
+    figures = {
+        column: np.where(np.abs(values) < residue, 0.0, values) + 0.0
+        for column, values in (
+            (HAZARD_HA, hazard),
+            (CLEARED_HA, cleared),
+            (REDUCED_HA, reduced),
+            (CANCELLED_HA, cancelled),
+            (RELEASED_HA, released),
+            (REMAINING_HA, remaining),
+        )
+    }
+    fully = figures[REMAINING_HA] == 0.0
+    figures[RELEASED_HA] = np.where(fully, figures[HAZARD_HA], figures[RELEASED_HA])
     with np.errstate(divide="ignore", invalid="ignore"):
         for pct, col in ((PERCENT_CLEARED, CLEARED_HA), (PERCENT_RELEASED, RELEASED_HA)):
-            value = np.where(hazard > 0, 100.0 * (table[col].to_numpy() / hazard), 0.0)
-            table[pct] = np.clip(value, 0.0, 100.0) + 0.0
-    return table
+            value = np.where(hazard > 0, 100.0 * (figures[col] / hazard), 0.0)
+            figures[pct] = np.clip(value, 0.0, 100.0) + 0.0
+    data = {c: (figures.pop(c) if c in figures else table[c]) for c in table.columns}
+    data.update(figures)  # the new columns, in the order above
+    out = pd.DataFrame(data, index=table.index)
+    out.attrs = dict(table.attrs)
+    return out
 
 
 def _by_columns(hazards: gpd.GeoDataFrame, by: object) -> list[str]:

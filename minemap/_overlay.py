@@ -131,20 +131,44 @@ _POLYGONAL = {"Polygon", "MultiPolygon"}
 
 
 def robust(op: Callable[..., np.ndarray], a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``op(a, b)`` pairwise on all cores; a pair GEOS cannot overlay is retried.
+    """``op(a, b)`` pairwise on all cores; a pair GEOS cannot overlay, or overlays into an
+    invalid polygon, is overlaid again.
 
     Overlaid pieces can hold near-degenerate slivers that trip a TopologyException. The
     failing pairs are found by halving the arrays, then retried on valid copies and,
     failing that, on copies snapped to a grid of 1e-9 of their size (sub-millimetre for
     any real feature), so one bad pair never stops a whole computation and moves its area
     by far less than 1e-6.
+
+    GEOS can also return an invalid polygon from two valid ones without an error: where
+    edges meet at angles at the limits of floating point, a difference came back with a
+    hole outside its shell and an area 1.4 % short (GEOS 3.14; found by fuzzing against
+    exact arithmetic). Every result is checked, and such pairs are overlaid again by
+    snap-rounding on a grid of :data:`SNAP_GRID` of their size, which gives valid
+    polygons (their area moves by about that share).
     """
+    out = _overlaid(op, a, b)
+    invalid = np.flatnonzero(~parallel(shapely.is_valid, out))
+    for k in invalid:
+        out[k] = _snapped(op, a[k], b[k])
+    return out
+
+
+#: Grid of the snap-rounding overlay that replaces an invalid result, as a share of the
+#: pair's size (:func:`robust`).
+SNAP_GRID = 1e-12
+
+
+def _overlaid(op: Callable[..., np.ndarray], a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """:func:`robust` without the check of the results."""
     try:
         return parallel(op, a, b)
     except shapely.errors.GEOSException:
         if len(a) > 64:
             half = len(a) // 2
-            return np.concatenate([robust(op, a[:half], b[:half]), robust(op, a[half:], b[half:])])
+            return np.concatenate(
+                [_overlaid(op, a[:half], b[:half]), _overlaid(op, a[half:], b[half:])]
+            )
         out = np.empty(len(a), dtype=object)
         for k in range(len(a)):
             try:
@@ -152,6 +176,16 @@ def robust(op: Callable[..., np.ndarray], a: np.ndarray, b: np.ndarray) -> np.nd
             except shapely.errors.GEOSException:
                 out[k] = _retry_repaired(op, a[k], b[k])
         return out
+
+
+def _snapped(op: Callable[..., object], a: object, b: object) -> object:
+    """``op(a, b)`` by snap-rounding on a grid of :data:`SNAP_GRID` of the pair's size."""
+    bounds = shapely.total_bounds(np.array([a, b], dtype=object))
+    grid = SNAP_GRID * max(bounds[2] - bounds[0], bounds[3] - bounds[1], 1e-300)
+    try:
+        return op(a, b, grid_size=grid)
+    except shapely.errors.GEOSException:
+        return _retry_repaired(op, a, b)
 
 
 def _retry_repaired(op: Callable[..., object], a: object, b: object) -> object:

@@ -33,7 +33,7 @@ from minemap._errors import (
     SchemaError,
     option_hint,
 )
-from minemap._overlay import gc_paused, parallel, polygonal_parts
+from minemap._overlay import gc_paused, parallel, polygonal_parts, valid
 from minemap.settings import IDS_IN_MESSAGES, MAX_REPAIR_AREA_CHANGE
 from minemap.vocabulary import VOCABULARY_TABLES, canonical_word
 
@@ -683,7 +683,7 @@ def polygon_layer(
     # GEOS reports NaN or infinite coordinates as invalid: only invalid rows need the
     # (costlier) coordinate scan
     valid_as_read = np.zeros(len(geoms), dtype=bool)
-    valid_as_read[present] = parallel(shapely.is_valid, geoms[present])
+    valid_as_read[present] = parallel(valid, geoms[present])
     suspect = present & ~valid_as_read
     check_finite(geoms[suspect], ids[suspect], label)
 
@@ -719,7 +719,7 @@ def polygon_layer(
     changed = present & (has_z | collection)
     invalid[present] = ~valid_as_read[present]
     if changed.any():
-        invalid[changed] = ~shapely.is_valid(out[changed])
+        invalid[changed] = ~valid(out[changed])
 
     area_before = area_after = 0.0
     if invalid.any():

@@ -63,6 +63,7 @@ from minemap._overlay import (
     run_positions,
     same_polygon,
     subtract_pairs,
+    valid,
 )
 from minemap._validate import list_ids
 from minemap._workers import SidePool, using_workers
@@ -595,7 +596,7 @@ class _Remaining:
             out[live] = _reproject(self.work[live], self.work_crs, self.frame)
             # projecting can fold edges a hair apart onto each other; a buffer of such a
             # self-intersecting ring drops part of the piece, so those pieces are repaired
-            bad = live[~shapely.is_valid(out[live])]
+            bad = live[~valid(out[live])]
             if bad.size:
                 out[bad] = polygonal_parts(
                     shapely.make_valid(out[bad], method="structure", keep_collapsed=False)

@@ -30,7 +30,7 @@ import shapely
 
 from minemap import crs as _crs
 from minemap._errors import CRSError, SchemaError, option_hint
-from minemap._overlay import intersecting_pairs, polygonal_parts, robust, subtract_pairs
+from minemap._overlay import intersecting_pairs, polygonal_parts, robust, subtract_pairs, valid
 from minemap.settings import HAZARD_ID, RELEASE_ID, THREAT_LEVEL, THREAT_LEVELS
 from minemap.vocabulary import THREAT_ALIASES, canonical_word, resolve_aliases
 
@@ -210,12 +210,12 @@ class _Layer:
         finite = np.ones(self.n, dtype=bool)
         finite[index[~np.isfinite(coords).all(axis=1)]] = False
         self.valid = np.zeros(self.n, dtype=bool)
-        self.valid[self.polygonal] = shapely.is_valid(geoms[self.polygonal])
+        self.valid[self.polygonal] = valid(geoms[self.polygonal])
         # polygons the area and pair checks can use: 2-D, finite, valid or made valid
         self.usable = self.polygonal & finite
         work = np.full(self.n, None, dtype=object)
         flat = shapely.force_2d(geoms[self.usable])
-        broken = ~shapely.is_valid(flat)
+        broken = ~valid(flat)
         if broken.any():
             flat[broken] = polygonal_parts(shapely.make_valid(flat[broken]))
         work[self.usable] = flat

@@ -457,3 +457,36 @@ def test_robust_gives_geos_own_result_where_it_is_valid(corners):
     for op in (shapely.intersection, shapely.difference):
         got = _overlay.robust(op, a, b)
         assert shapely.to_wkb(got).tolist() == shapely.to_wkb(op(a, b)).tolist()
+
+
+def test_valid_says_what_shapely_says_without_touching_the_warning_filters(monkeypatch):
+    """shapely.is_valid swaps the process's warning filters (warnings.catch_warnings), which
+    two threads at once can leave silencing every later warning: a command then lost its
+    own warnings now and then. _overlay.valid must not touch them."""
+    import warnings
+
+    bowtie = Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])
+    geoms = np.array([box(0, 0, 1, 1), bowtie, None, Polygon(), LineString([(0, 0), (1, 1)])])
+    expected = shapely.is_valid(geoms).tolist()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("warnings.catch_warnings is not thread-safe")
+
+    monkeypatch.setattr(warnings, "catch_warnings", refuse)
+    assert _overlay.valid(geoms).tolist() == expected
+
+
+def test_no_module_calls_shapely_is_valid():
+    """Every validity check goes through _overlay.valid (see the test above)."""
+    from pathlib import Path
+
+    import minemap
+
+    root = Path(minemap.__file__).parent
+    callers = [
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if "shapely.is_valid(" in path.read_text(encoding="utf-8")
+        or "parallel(shapely.is_valid" in path.read_text(encoding="utf-8")
+    ]
+    assert callers == []

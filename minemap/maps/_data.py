@@ -18,7 +18,7 @@ import pyproj
 import shapely
 
 from minemap import crs as _crs
-from minemap._overlay import flatten, polygonal_parts
+from minemap._overlay import flatten, polygonal_parts, valid
 from minemap.settings import HAZARD_ID, RELEASED_OUTSIDE_HA, THREAT_LEVEL
 from minemap.stats import _summary_and_pieces, _SummaryParts
 
@@ -212,7 +212,7 @@ def _to_frame(geoms: np.ndarray, work_crs: pyproj.CRS, frame: pyproj.CRS) -> np.
     if geoms.size == 0:
         return geoms
     out = _crs.to_area_frame(gpd.GeoSeries(geoms, crs=work_crs), frame)
-    bad = ~(shapely.is_valid(out) | shapely.is_missing(out))
+    bad = ~(valid(out) | shapely.is_missing(out))
     if bad.any():
         out[bad] = polygonal_parts(
             shapely.make_valid(out[bad], method="structure", keep_collapsed=False)

@@ -28,6 +28,7 @@ import pyproj
 import shapely
 
 from minemap import crs as _crs
+from minemap._overlay import valid
 
 _WGS84 = pyproj.CRS.from_epsg(4326)
 #: Metres in one degree of latitude (at least; one degree of longitude is never more), so a
@@ -65,7 +66,7 @@ def simplify(geoms: np.ndarray, tolerance_m: float) -> np.ndarray:
         return geoms
     out = shapely.simplify(geoms, tolerance_m, preserve_topology=False)
     polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
-    bad = polygonal & (shapely.is_empty(out) | ~shapely.is_valid(out)) & ~shapely.is_empty(geoms)
+    bad = polygonal & (shapely.is_empty(out) | ~valid(out)) & ~shapely.is_empty(geoms)
     bad |= ~polygonal & shapely.is_empty(out) & ~shapely.is_empty(geoms)
     if bad.any():
         out[bad] = shapely.simplify(geoms[bad], tolerance_m, preserve_topology=True)

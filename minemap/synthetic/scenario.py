@@ -46,6 +46,7 @@ import shapely
 
 from minemap._errors import OutputError
 from minemap._extras import require
+from minemap._overlay import valid
 from minemap.settings import (
     HAZARD_ID,
     METHOD,
@@ -1066,7 +1067,7 @@ class _Projector:
     ) -> np.ndarray:
         """Transformed ``geoms``; ``polygons="single"`` or ``"any"`` repairs invalid ones."""
         out = shapely.transform(geoms, self._coords)
-        bad = ~shapely.is_valid(out) if polygons else np.zeros(len(out), dtype=bool)
+        bad = ~valid(out) if polygons else np.zeros(len(out), dtype=bool)
         if bad.any():
             repair = _largest_polygon if polygons == "single" else _polygonal
             out[bad] = repair(shapely.make_valid(out[bad]))

@@ -98,10 +98,8 @@ def _str_order(box: np.ndarray) -> np.ndarray:
 def build(boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pack the boxes ``(xmin, ymin, xmax, ymax)`` into a tree: ``(box, child,
     level_start)`` as the module describes them. Rows with a NaN bound are left out."""
-    keep = np.flatnonzero(
-        ~(np.isnan(boxes[:, 0]) | np.isnan(boxes[:, 1]) | np.isnan(boxes[:, 2]))
-        & ~np.isnan(boxes[:, 3])
-    )
+    missing = np.isnan(boxes[:, 0]) | np.isnan(boxes[:, 1])
+    keep = np.flatnonzero(~(missing | np.isnan(boxes[:, 2]) | np.isnan(boxes[:, 3])))
     # every level is at most a NODE_CAPACITY-th of the one below (rounded up)
     total = 0
     count = keep.size

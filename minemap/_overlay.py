@@ -198,10 +198,8 @@ def _overlaid(op: Callable[..., np.ndarray], a: np.ndarray, b: np.ndarray) -> np
 
 def _snapped(op: Callable[..., object], a: object, b: object) -> object:
     """``op(a, b)`` by snap-rounding on a grid of :data:`SNAP_GRID` of the pair's size."""
-    bounds = shapely.total_bounds(np.array([a, b], dtype=object))
-    grid = SNAP_GRID * max(bounds[2] - bounds[0], bounds[3] - bounds[1], 1e-300)
     try:
-        return op(a, b, grid_size=grid)
+        return op(a, b, grid_size=_pair_grid(a, b, SNAP_GRID))
     except shapely.errors.GEOSException:
         return _retry_repaired(op, a, b)
 
@@ -211,9 +209,14 @@ def _retry_repaired(op: Callable[..., object], a: object, b: object) -> object:
     try:
         return op(left, right)
     except shapely.errors.GEOSException:
-        bounds = shapely.total_bounds(np.array([left, right]))
-        grid = 1e-9 * max(bounds[2] - bounds[0], bounds[3] - bounds[1], 1e-300)
+        grid = _pair_grid(left, right, 1e-9)
         return op(shapely.set_precision(left, grid), shapely.set_precision(right, grid))
+
+
+def _pair_grid(a: object, b: object, share: float) -> float:
+    """A grid of ``share`` of the larger side of the box ``a`` and ``b`` share."""
+    bounds = shapely.total_bounds(np.array([a, b], dtype=object))
+    return share * max(bounds[2] - bounds[0], bounds[3] - bounds[1], 1e-300)
 
 
 def run_positions(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -321,18 +321,16 @@ class FlatRings:
         part_start = np.r_[0, np.cumsum(part_coordinates)].astype(np.int64)
         simple = jit.single_ring(xy, part_start)
         rings_per_part = np.ones(part_coordinates.size, dtype=np.int64)
-        counts = part_coordinates.copy()  # rings' coordinates: a simple part's own
         holed = np.flatnonzero(~simple)
+        holed_parts = geoms[owner[holed]] if parts is None else parts[holed]
         if holed.size:
-            holed_parts = geoms[owner[holed]] if parts is None else parts[holed]
             rings_per_part[holed] = 1 + shapely.get_num_interior_rings(holed_parts)
-            ring_coordinates = shapely.get_num_coordinates(shapely.get_rings(holed_parts))
-            # one value per ring: a simple part's own count, a holed part's rings' counts
-            counts = np.repeat(counts, rings_per_part)
-            shell = np.cumsum(rings_per_part) - rings_per_part
-            at = np.repeat(shell[holed], rings_per_part[holed]) + _positions(rings_per_part[holed])
-            counts[at] = ring_coordinates
         shell = (np.cumsum(rings_per_part) - rings_per_part).astype(np.int64)  # [] for none
+        # one value per ring: a simple part's own count, a holed part's rings' counts
+        counts = np.repeat(part_coordinates, rings_per_part)
+        if holed.size:
+            at = np.repeat(shell[holed], rings_per_part[holed]) + _positions(rings_per_part[holed])
+            counts[at] = shapely.get_num_coordinates(shapely.get_rings(holed_parts))
         ring_start = np.r_[0, np.cumsum(counts)].astype(np.int64)
         is_shell = np.zeros(counts.size, dtype=bool)
         is_shell[shell] = True

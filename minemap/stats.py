@@ -297,12 +297,9 @@ def _index_in(values: pd.Series, words: Sequence[str]) -> np.ndarray:
     try:
         text = pyarrow.array(values.array)
     except pyarrow.ArrowException:  # mixed types (a layer changed since it was read)
-        text = None
-    kind = None if text is None else text.type
-    if kind is None or not (  # bytes are not text
-        pyarrow.types.is_string(kind) or pyarrow.types.is_large_string(kind)
-    ):
         return pd.Index(words).get_indexer(values)
+    if not (pyarrow.types.is_string(text.type) or pyarrow.types.is_large_string(text.type)):
+        return pd.Index(words).get_indexer(values)  # bytes, numbers: not text
     found = pyarrow.compute.index_in(text, pyarrow.array(list(words)))
     return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.intp)
 
